@@ -1,0 +1,87 @@
+//! Public keys: what a DID document, a `cnf` claim or a did:key carries.
+
+use super::p256::P256PublicKey;
+use super::{Algorithm, KeyError};
+
+/// A public key of one of the supported algorithms.
+///
+/// Equality and hashing use the canonical bytes (Ed25519: the 32-byte point; P-256: the
+/// 33-byte compressed point), so two encodings of one key compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// An Ed25519 verifying key.
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// A P-256 (secp256r1) key.
+    P256(P256PublicKey),
+}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.algorithm().tag().hash(state);
+        self.to_bytes().hash(state);
+    }
+}
+
+impl PublicKey {
+    /// The algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::Ed25519(_) => Algorithm::EdDsa,
+            Self::P256(_) => Algorithm::Es256,
+        }
+    }
+
+    /// Parses raw key bytes of the given algorithm (Ed25519: 32 bytes; P-256: SEC1).
+    pub fn from_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
+        match algorithm {
+            Algorithm::EdDsa => {
+                let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidPublicKey {
+                    algorithm: "Ed25519",
+                    reason: format!("must be 32 bytes, got {}", bytes.len()),
+                })?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| {
+                    KeyError::InvalidPublicKey {
+                        algorithm: "Ed25519",
+                        reason: "not a valid curve point".into(),
+                    }
+                })?;
+                if key.is_weak() {
+                    return Err(KeyError::InvalidPublicKey {
+                        algorithm: "Ed25519",
+                        reason: "weak (small-order) point".into(),
+                    });
+                }
+                Ok(Self::Ed25519(key))
+            }
+            Algorithm::Es256 => Ok(Self::P256(P256PublicKey::from_sec1(bytes)?)),
+        }
+    }
+
+    /// The canonical bytes: Ed25519's 32-byte point, P-256's 33-byte compressed point.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Ed25519(k) => k.as_bytes().to_vec(),
+            Self::P256(k) => k.compressed().to_vec(),
+        }
+    }
+
+    /// Verifies a raw signature (64 bytes for both algorithms) over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        match self {
+            Self::Ed25519(k) => {
+                let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| {
+                    KeyError::SignatureLength {
+                        algorithm: "EdDSA",
+                        expected: 64,
+                        found: signature.len(),
+                    }
+                })?;
+                // Strict verification refuses non-canonical S and small-order R, so one
+                // message has exactly one accepted signature per key.
+                k.verify_strict(message, &sig)
+                    .map_err(|_| KeyError::BadSignature { algorithm: "EdDSA" })
+            }
+            Self::P256(k) => k.verify(message, signature),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! realdid-core: the pure identity library that the registry, issuer, verifier and wallet
+//! share.
+//!
+//! Everything here is a plain function or type: no async, no I/O, no clock. Functions that
+//! depend on time take the current time as an argument, so that every rule is testable and
+//! every node that applies it agrees.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`keys`] | Ed25519 and P-256 keys, raw signatures, JWK import/export and thumbprints, did:key, did:jwk |
+//! | [`jws`] | compact JWS signing and verification through josekit |
+//! | [`did`] | the `did:realdid` method: identifiers, operations, the rules that apply them, documents |
+//! | [`sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issue, present with key binding, verify |
+//! | [`vc_jwt`] | W3C VC Data Model 2.0 credentials and presentations as JWT |
+//! | [`status_list`] | IETF Token Status List and W3C Bitstring Status List |
+//! | [`resident_id`] | GB 11643-1999 resident identity numbers and a synthetic generator |
+//! | [`codec`] | the canonical binary encoding of registry transactions and blocks |
+
+pub mod codec;
+pub mod did;
+pub mod error;
+pub mod jws;
+pub mod keys;
+pub mod resident_id;
+pub mod sd_jwt;
+pub mod status_list;
+pub mod vc_jwt;
+
+pub use error::ErrorKind;
