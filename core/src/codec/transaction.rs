@@ -1,0 +1,457 @@
+//! Registry transactions.
+//!
+//! ```text
+//! transaction  u8 tag || body                       (at most MAX_TRANSACTION_LEN bytes)
+//!   1 did operation     SignedDidOperation
+//!   2 governance        action || nonce u64 || varint(n) || n × (public key || signature)
+//!        action  1 accredit  issuer suffix(32) || name str || varint(m) || m × credential type str
+//!                2 remove    issuer suffix(32) || reason str
+//!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32) || key id || signature
+//!   4 audit anchor      issuer suffix(32) || record hash(32) || sequence u64 || key id || signature
+//! governance approvals sign  "realdid/governance/v1" || action || nonce
+//! anchors are signed by an issuer key with assertionMethod over
+//!                            "realdid/anchor/v1" || tag || body without key id and signature
+//! ```
+
+use bytes::BufMut;
+use commonware_codec::{Buf, Decode as _, Encode as _, EncodeSize, Error, Read, ReadExt as _, Write};
+use sha2::{Digest, Sha256};
+
+use super::primitives::{
+    Signature, public_key_size, read_bytes32, read_count, read_public_key, read_str, str_size,
+    write_public_key, write_str,
+};
+use crate::did::{KeyId, RealDid, SignedDidOperation};
+use crate::keys::{KeyError, PublicKey, SigningKey};
+
+/// Largest encoded transaction accepted from outside.
+pub const MAX_TRANSACTION_LEN: usize = 16 * 1024;
+/// Most credential types one accreditation may list.
+pub const MAX_CREDENTIAL_TYPES: usize = 32;
+/// Longest credential type (`vct`) or list id, in bytes.
+pub const MAX_NAME_LEN: usize = 256;
+/// Most approvals on a governance transaction.
+pub const MAX_APPROVALS: usize = 64;
+
+const GOVERNANCE_DOMAIN: &[u8] = b"realdid/governance/v1";
+const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v1";
+const TX_HASH_DOMAIN: &[u8] = b"realdid/tx/v1";
+
+/// The hash that names a transaction (receipts, duplicate detection).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxHash(pub [u8; 32]);
+
+impl std::fmt::Debug for TxHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TxHash({})", hex::encode(self.0))
+    }
+}
+
+/// A governance decision about the register of accredited issuers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GovernanceAction {
+    /// Accredits an issuer DID for the listed credential types (replacing any earlier list).
+    AccreditIssuer {
+        /// The issuer's did:realdid.
+        issuer: RealDid,
+        /// Display name of the issuing organisation.
+        name: String,
+        /// The credential types (`vct`) it may issue.
+        credential_types: Vec<String>,
+    },
+    /// Withdraws an issuer's accreditation.
+    RemoveIssuer {
+        /// The issuer's did:realdid.
+        issuer: RealDid,
+        /// Why, for the public record.
+        reason: String,
+    },
+}
+
+/// One governance key's approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The approving governance key (must be in the genesis governance set).
+    pub key: PublicKey,
+    /// Its signature over the governance signing input.
+    pub signature: Signature,
+}
+
+/// A governance transaction: an action, a nonce that makes each decision unique, and the
+/// approvals of governance keys. The registry requires a quorum of distinct genesis keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GovernanceTx {
+    /// What is decided.
+    pub action: GovernanceAction,
+    /// Must equal the registry's governance nonce (count of applied governance transactions),
+    /// so that an approval cannot be replayed.
+    pub nonce: u64,
+    /// The approvals.
+    pub approvals: Vec<Approval>,
+}
+
+impl GovernanceTx {
+    /// The bytes every approval signs.
+    pub fn signing_input(action: &GovernanceAction, nonce: u64) -> Vec<u8> {
+        let mut out = GOVERNANCE_DOMAIN.to_vec();
+        action.write(&mut out);
+        out.put_u64(nonce);
+        out
+    }
+
+    /// An approval of `action` at `nonce` by `key`.
+    pub fn approve(
+        action: &GovernanceAction,
+        nonce: u64,
+        key: &SigningKey,
+    ) -> Result<Approval, KeyError> {
+        let raw = key.sign(&Self::signing_input(action, nonce))?;
+        Ok(Approval {
+            key: key.public_key(),
+            signature: signature(&raw)?,
+        })
+    }
+
+    /// The approvals that verify and come from distinct members of `governance_keys`; the
+    /// registry compares their count with its quorum.
+    pub fn valid_approvers<'a>(&'a self, governance_keys: &[PublicKey]) -> Vec<&'a PublicKey> {
+        let message = Self::signing_input(&self.action, self.nonce);
+        let mut seen: Vec<&PublicKey> = Vec::new();
+        for a in &self.approvals {
+            if governance_keys.contains(&a.key)
+                && !seen.contains(&&a.key)
+                && a.key.verify(&message, &a.signature.0).is_ok()
+            {
+                seen.push(&a.key);
+            }
+        }
+        seen
+    }
+}
+
+fn signature(raw: &[u8]) -> Result<Signature, KeyError> {
+    Signature::from_slice(raw).ok_or(KeyError::SignatureLength {
+        algorithm: "signature",
+        expected: 64,
+        found: raw.len(),
+    })
+}
+
+/// The hash of a published status list, anchored on chain by its issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListAnchor {
+    /// The issuer.
+    pub issuer: RealDid,
+    /// The list's id (its URI).
+    pub list_id: String,
+    /// Increases by one with each publication of this list.
+    pub sequence: u64,
+    /// SHA-256 of the published status list token.
+    pub list_hash: [u8; 32],
+    /// The issuer key (assertionMethod) that signed.
+    pub signer: KeyId,
+    /// Signature over [`StatusListAnchor::signing_input`].
+    pub signature: Signature,
+}
+
+/// The hash of an audit record (a lawful-trace opening), anchored on chain by its issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    /// The issuer.
+    pub issuer: RealDid,
+    /// SHA-256 of the audit record (request, approvals, time).
+    pub record_hash: [u8; 32],
+    /// Increases by one with each audit record of this issuer.
+    pub sequence: u64,
+    /// The issuer key (assertionMethod) that signed.
+    pub signer: KeyId,
+    /// Signature over [`AuditAnchor::signing_input`].
+    pub signature: Signature,
+}
+
+impl StatusListAnchor {
+    /// Builds and signs an anchor.
+    pub fn sign(
+        issuer: RealDid,
+        list_id: String,
+        sequence: u64,
+        list_hash: [u8; 32],
+        signer: KeyId,
+        key: &SigningKey,
+    ) -> Result<Self, KeyError> {
+        let mut anchor = Self {
+            issuer,
+            list_id,
+            sequence,
+            list_hash,
+            signer,
+            signature: Signature([0; 64]),
+        };
+        anchor.signature = signature(&key.sign(&anchor.signing_input())?)?;
+        Ok(anchor)
+    }
+
+    /// The bytes the issuer signs.
+    pub fn signing_input(&self) -> Vec<u8> {
+        let mut out = ANCHOR_DOMAIN.to_vec();
+        out.put_u8(3);
+        self.write_body(&mut out);
+        out
+    }
+
+    fn write_body(&self, buf: &mut impl BufMut) {
+        buf.put_slice(self.issuer.suffix());
+        write_str(&self.list_id, buf);
+        buf.put_u64(self.sequence);
+        buf.put_slice(&self.list_hash);
+    }
+}
+
+impl AuditAnchor {
+    /// Builds and signs an anchor.
+    pub fn sign(
+        issuer: RealDid,
+        record_hash: [u8; 32],
+        sequence: u64,
+        signer: KeyId,
+        key: &SigningKey,
+    ) -> Result<Self, KeyError> {
+        let mut anchor = Self {
+            issuer,
+            record_hash,
+            sequence,
+            signer,
+            signature: Signature([0; 64]),
+        };
+        anchor.signature = signature(&key.sign(&anchor.signing_input())?)?;
+        Ok(anchor)
+    }
+
+    /// The bytes the issuer signs.
+    pub fn signing_input(&self) -> Vec<u8> {
+        let mut out = ANCHOR_DOMAIN.to_vec();
+        out.put_u8(4);
+        self.write_body(&mut out);
+        out
+    }
+
+    fn write_body(&self, buf: &mut impl BufMut) {
+        buf.put_slice(self.issuer.suffix());
+        buf.put_slice(&self.record_hash);
+        buf.put_u64(self.sequence);
+    }
+}
+
+/// A registry transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transaction {
+    /// A did:realdid operation.
+    Did(SignedDidOperation),
+    /// A governance decision.
+    Governance(GovernanceTx),
+    /// A status-list hash.
+    StatusAnchor(StatusListAnchor),
+    /// An audit record hash.
+    AuditAnchor(AuditAnchor),
+}
+
+impl Transaction {
+    /// The transaction's name, for errors and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Did(op) => op.operation.name(),
+            Self::Governance(_) => "governance",
+            Self::StatusAnchor(_) => "status anchor",
+            Self::AuditAnchor(_) => "audit anchor",
+        }
+    }
+
+    /// The transaction hash.
+    pub fn hash(&self) -> TxHash {
+        let mut h = Sha256::new();
+        h.update(TX_HASH_DOMAIN);
+        h.update(self.encode());
+        TxHash(h.finalize().into())
+    }
+
+    /// Decodes outside input: at most [`MAX_TRANSACTION_LEN`] bytes, every length bounded,
+    /// every key a valid point, nothing left over.
+    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_TRANSACTION_LEN {
+            return Err(Error::InvalidLength(bytes.len()));
+        }
+        Self::decode_cfg(commonware_codec::Copying(bytes), &())
+    }
+
+    fn tag(&self) -> u8 {
+        match self {
+            Self::Did(_) => 1,
+            Self::Governance(_) => 2,
+            Self::StatusAnchor(_) => 3,
+            Self::AuditAnchor(_) => 4,
+        }
+    }
+}
+
+impl Write for GovernanceAction {
+    fn write(&self, buf: &mut impl BufMut) {
+        match self {
+            Self::AccreditIssuer {
+                issuer,
+                name,
+                credential_types,
+            } => {
+                buf.put_u8(1);
+                buf.put_slice(issuer.suffix());
+                write_str(name, buf);
+                credential_types.len().write(buf);
+                for t in credential_types {
+                    write_str(t, buf);
+                }
+            }
+            Self::RemoveIssuer { issuer, reason } => {
+                buf.put_u8(2);
+                buf.put_slice(issuer.suffix());
+                write_str(reason, buf);
+            }
+        }
+    }
+}
+
+impl EncodeSize for GovernanceAction {
+    fn encode_size(&self) -> usize {
+        1 + 32
+            + match self {
+                Self::AccreditIssuer {
+                    name,
+                    credential_types,
+                    ..
+                } => {
+                    str_size(name)
+                        + credential_types.len().encode_size()
+                        + credential_types.iter().map(|t| str_size(t)).sum::<usize>()
+                }
+                Self::RemoveIssuer { reason, .. } => str_size(reason),
+            }
+    }
+}
+
+impl Read for GovernanceAction {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        match u8::read(buf)? {
+            1 => {
+                let issuer = RealDid::from_suffix(read_bytes32(buf)?);
+                let name = read_str(buf, MAX_NAME_LEN, "issuer name")?;
+                let n = read_count(buf, MAX_CREDENTIAL_TYPES)?;
+                let mut credential_types = Vec::with_capacity(n);
+                for _ in 0..n {
+                    credential_types.push(read_str(buf, MAX_NAME_LEN, "credential type")?);
+                }
+                Ok(Self::AccreditIssuer {
+                    issuer,
+                    name,
+                    credential_types,
+                })
+            }
+            2 => Ok(Self::RemoveIssuer {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                reason: read_str(buf, MAX_NAME_LEN, "removal reason")?,
+            }),
+            other => Err(Error::InvalidEnum(other)),
+        }
+    }
+}
+
+impl Write for Transaction {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_u8(self.tag());
+        match self {
+            Self::Did(op) => op.write(buf),
+            Self::Governance(g) => {
+                g.action.write(buf);
+                buf.put_u64(g.nonce);
+                g.approvals.len().write(buf);
+                for a in &g.approvals {
+                    write_public_key(&a.key, buf);
+                    a.signature.write(buf);
+                }
+            }
+            Self::StatusAnchor(a) => {
+                a.write_body(buf);
+                a.signer.write(buf);
+                a.signature.write(buf);
+            }
+            Self::AuditAnchor(a) => {
+                a.write_body(buf);
+                a.signer.write(buf);
+                a.signature.write(buf);
+            }
+        }
+    }
+}
+
+impl EncodeSize for Transaction {
+    fn encode_size(&self) -> usize {
+        1 + match self {
+            Self::Did(op) => op.encode_size(),
+            Self::Governance(g) => {
+                g.action.encode_size()
+                    + 8
+                    + g.approvals.len().encode_size()
+                    + g.approvals
+                        .iter()
+                        .map(|a| public_key_size(&a.key) + 64)
+                        .sum::<usize>()
+            }
+            Self::StatusAnchor(a) => {
+                32 + str_size(&a.list_id) + 8 + 32 + a.signer.encode_size() + 64
+            }
+            Self::AuditAnchor(a) => 32 + 32 + 8 + a.signer.encode_size() + 64,
+        }
+    }
+}
+
+impl Read for Transaction {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(match u8::read(buf)? {
+            1 => Self::Did(SignedDidOperation::read(buf)?),
+            2 => {
+                let action = GovernanceAction::read(buf)?;
+                let nonce = u64::read(buf)?;
+                let n = read_count(buf, MAX_APPROVALS)?;
+                let mut approvals = Vec::with_capacity(n);
+                for _ in 0..n {
+                    approvals.push(Approval {
+                        key: read_public_key(buf)?,
+                        signature: Signature::read(buf)?,
+                    });
+                }
+                Self::Governance(GovernanceTx {
+                    action,
+                    nonce,
+                    approvals,
+                })
+            }
+            3 => Self::StatusAnchor(StatusListAnchor {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                list_id: read_str(buf, MAX_NAME_LEN, "status list id")?,
+                sequence: u64::read(buf)?,
+                list_hash: read_bytes32(buf)?,
+                signer: KeyId::read(buf)?,
+                signature: Signature::read(buf)?,
+            }),
+            4 => Self::AuditAnchor(AuditAnchor {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                record_hash: read_bytes32(buf)?,
+                sequence: u64::read(buf)?,
+                signer: KeyId::read(buf)?,
+                signature: Signature::read(buf)?,
+            }),
+            other => return Err(Error::InvalidEnum(other)),
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! The `did:realdid` identifier.
+//!
+//! ```text
+//! did:realdid:<base58btc(suffix)>     suffix = SHA-256("realdid/did/v1" || DocumentState || recovery commitment)
+//! ```
+//! The suffix commits to the initial document and to the recovery commitment, so the DID is
+//! self-certifying: nobody can register a DID for keys they do not hold, and the registry
+//! cannot substitute another initial document for it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ssi_dids_core::{DID, DIDBuf};
+
+use super::DidError;
+
+/// The method name.
+pub const METHOD: &str = "realdid";
+const PREFIX: &str = "did:realdid:";
+
+/// A `did:realdid` identifier: 32 bytes, written in base58btc.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RealDid {
+    suffix: [u8; 32],
+    did: DIDBuf,
+}
+
+impl RealDid {
+    /// The DID of a 32-byte suffix.
+    pub fn from_suffix(suffix: [u8; 32]) -> Self {
+        let text = format!("{PREFIX}{}", bs58::encode(suffix).into_string());
+        // Invariant: the prefix followed by base58 characters is always a valid DID.
+        #[allow(clippy::expect_used)]
+        let did = DIDBuf::from_string(text).expect("did:realdid text is a valid DID");
+        Self { suffix, did }
+    }
+
+    /// The 32-byte suffix, as stored on chain.
+    pub fn suffix(&self) -> &[u8; 32] {
+        &self.suffix
+    }
+
+    /// The DID as an ssi DID.
+    pub fn as_did(&self) -> &DID {
+        &self.did
+    }
+
+    /// The DID as text.
+    pub fn as_str(&self) -> &str {
+        self.did.as_str()
+    }
+}
+
+impl fmt::Debug for RealDid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RealDid({})", self.as_str())
+    }
+}
+
+impl fmt::Display for RealDid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RealDid {
+    type Err = DidError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |reason: &str| DidError::InvalidDid {
+            input: s.chars().take(80).collect(),
+            reason: reason.to_owned(),
+        };
+        if s.len() > PREFIX.len() + 64 {
+            return Err(bad("too long for a did:realdid"));
+        }
+        let encoded = s
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| bad("does not start with did:realdid:"))?;
+        let bytes = bs58::decode(encoded)
+            .into_vec()
+            .map_err(|_| bad("method-specific id is not base58btc"))?;
+        let suffix: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| bad("method-specific id must encode 32 bytes"))?;
+        let did = Self::from_suffix(suffix);
+        // Leading '1's make several texts decode to one suffix; only the canonical one parses.
+        if did.as_str() != s {
+            return Err(bad("method-specific id is not in canonical base58btc"));
+        }
+        Ok(did)
+    }
+}

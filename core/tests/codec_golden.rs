@@ -1,0 +1,229 @@
+//! Golden vectors of the canonical encodings, round-trips, bounds and flipped bits.
+//!
+//! The pinned hashes are the encodings of fixed structures built from fixed keys (Ed25519 is
+//! deterministic). If one changes, the wire or storage format changed: that needs a new
+//! version tag and a migration, never a regenerated constant.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+use proptest::prelude::*;
+use realdid_core::codec::{
+    AuditAnchor, Block, BlockHash, BlockHeader, Encode, GovernanceAction, GovernanceTx,
+    MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor, Transaction, transactions_root,
+};
+use realdid_core::did::{
+    CreateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RecoveryCommitment,
+    ServiceEntry, SignedDidOperation, UpdateOp, VerificationKey, apply,
+};
+use realdid_core::keys::{Algorithm, SigningKey};
+use sha2::{Digest, Sha256};
+
+fn fixed_key(byte: u8) -> SigningKey {
+    SigningKey::from_secret_bytes(Algorithm::EdDsa, &[byte; 32]).unwrap()
+}
+
+fn key_id(s: &str) -> KeyId {
+    s.parse().unwrap()
+}
+
+fn fixed_create() -> SignedDidOperation {
+    let device = fixed_key(1);
+    DidOperation::Create(CreateOp {
+        document: DocumentState {
+            keys: vec![VerificationKey {
+                id: key_id("device"),
+                key: device.public_key(),
+                purposes: Purposes::AUTHENTICATION.with(Purposes::CAPABILITY_INVOCATION),
+            }],
+            services: vec![ServiceEntry {
+                id: key_id("hub"),
+                service_type: "LinkedDomains".into(),
+                endpoint: "https://example.com".into(),
+            }],
+        },
+        recovery_commitment: RecoveryCommitment::to(&fixed_key(2).public_key()),
+    })
+    .sign(Some(key_id("device")), &device)
+    .unwrap()
+}
+
+fn fixed_transactions() -> Vec<Transaction> {
+    let create = fixed_create();
+    let state = apply(None, &create).unwrap();
+    let update = DidOperation::Update(UpdateOp {
+        did: state.did.clone(),
+        previous: state.last_operation,
+        document: DocumentState {
+            keys: vec![VerificationKey {
+                id: key_id("issuing"),
+                key: fixed_key(3).public_key(),
+                purposes: Purposes::ASSERTION_METHOD.with(Purposes::CAPABILITY_INVOCATION),
+            }],
+            services: vec![],
+        },
+    })
+    .sign(Some(key_id("device")), &fixed_key(1))
+    .unwrap();
+    let action = GovernanceAction::AccreditIssuer {
+        issuer: state.did.clone(),
+        name: "Example Issuer".into(),
+        credential_types: vec!["https://realdid.example/vct/real-name".into()],
+    };
+    let approvals = [4, 5, 6]
+        .iter()
+        .map(|b| GovernanceTx::approve(&action, 0, &fixed_key(*b)).unwrap())
+        .collect();
+    vec![
+        Transaction::Did(create),
+        Transaction::Did(update),
+        Transaction::Governance(GovernanceTx {
+            action,
+            nonce: 0,
+            approvals,
+        }),
+        Transaction::StatusAnchor(
+            StatusListAnchor::sign(
+                state.did.clone(),
+                "https://issuer.example/status/1".into(),
+                7,
+                [9; 32],
+                key_id("issuing"),
+                &fixed_key(3),
+            )
+            .unwrap(),
+        ),
+        Transaction::AuditAnchor(
+            AuditAnchor::sign(state.did.clone(), [8; 32], 1, key_id("issuing"), &fixed_key(3))
+                .unwrap(),
+        ),
+    ]
+}
+
+fn fixed_block() -> Block {
+    let transactions = fixed_transactions();
+    Block {
+        header: BlockHeader {
+            height: 42,
+            parent: BlockHash([0x11; 32]),
+            timestamp_ms: 1_795_000_000_000,
+            state_root: StateRoot([0x22; 32]),
+            transactions_root: transactions_root(&transactions),
+            transaction_count: transactions.len() as u32,
+        },
+        transactions,
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[test]
+fn golden_did_from_fixed_create() {
+    let did = fixed_create().operation.did();
+    assert_eq!(did.as_str(), GOLDEN_DID);
+}
+
+#[test]
+fn golden_transaction_encodings() {
+    let got: Vec<String> = fixed_transactions().iter().map(|tx| sha(&tx.encode())).collect();
+    assert_eq!(got, GOLDEN_TX_HASHES);
+}
+
+#[test]
+fn golden_block_encoding_and_hash() {
+    let block = fixed_block();
+    assert_eq!(sha(&block.encode()), GOLDEN_BLOCK_SHA);
+    assert_eq!(block.header.hash().to_string(), GOLDEN_HEADER_HASH);
+}
+
+#[test]
+fn every_transaction_round_trips() {
+    for tx in fixed_transactions() {
+        let bytes = tx.encode();
+        assert_eq!(Transaction::decode_bounded(&bytes).unwrap(), tx, "{}", tx.name());
+    }
+    let block = fixed_block();
+    assert_eq!(Block::decode_bounded(&block.encode()).unwrap(), block);
+}
+
+#[test]
+fn did_state_round_trips() {
+    use commonware_codec::{Decode, Encode as _};
+    let state = apply(None, &fixed_create()).unwrap();
+    let bytes = state.encode();
+    let back = DidState::decode_cfg(commonware_codec::Copying(&bytes), &()).unwrap();
+    assert_eq!(back, state);
+}
+
+#[test]
+fn oversized_and_trailing_input_is_refused() {
+    let tx = fixed_transactions().remove(0);
+    let mut bytes = tx.encode().to_vec();
+    bytes.push(0);
+    assert!(Transaction::decode_bounded(&bytes).is_err(), "trailing byte accepted");
+    let huge = vec![1u8; MAX_TRANSACTION_LEN + 1];
+    assert!(Transaction::decode_bounded(&huge).is_err());
+    // A length prefix claiming 2^62 keys must fail on the bound, not allocate.
+    let mut bomb = vec![1u8]; // did operation
+    bomb.push(1); // create
+    bomb.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f]);
+    assert!(Transaction::decode_bounded(&bomb).is_err());
+}
+
+#[test]
+fn block_with_a_forged_transactions_root_is_refused() {
+    let mut block = fixed_block();
+    block.header.transactions_root[0] ^= 1;
+    assert!(Block::decode_bounded(&block.encode()).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Flipping any bit of a signed DID operation either breaks decoding or makes the
+    /// operation invalid: never a different operation that still applies.
+    #[test]
+    fn a_flipped_bit_in_a_signed_create_never_applies(bit in 0usize..10_000) {
+        let bytes = Transaction::Did(fixed_create()).encode().to_vec();
+        let bit = bit % (bytes.len() * 8);
+        let mut tampered = bytes.clone();
+        tampered[bit / 8] ^= 1 << (bit % 8);
+        if let Ok(Transaction::Did(op)) = Transaction::decode_bounded(&tampered) {
+            prop_assert!(apply(None, &op).is_err(), "bit {} still applies", bit);
+        }
+    }
+
+    /// Flipping any bit of a governance transaction leaves no valid approval behind, except
+    /// for flips inside one approval, which invalidate only that approval.
+    #[test]
+    fn a_flipped_bit_in_governance_loses_approvals(bit in 0usize..10_000) {
+        let tx = fixed_transactions().remove(2);
+        let keys: Vec<_> = [4u8, 5, 6].iter().map(|b| fixed_key(*b).public_key()).collect();
+        let bytes = tx.encode().to_vec();
+        let bit = bit % (bytes.len() * 8);
+        let mut tampered = bytes.clone();
+        tampered[bit / 8] ^= 1 << (bit % 8);
+        if let Ok(Transaction::Governance(g)) = Transaction::decode_bounded(&tampered) {
+            prop_assert!(g.valid_approvers(&keys).len() < 3, "bit {} kept all approvals", bit);
+        }
+    }
+
+    /// Arbitrary bytes never panic the decoder.
+    #[test]
+    fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Transaction::decode_bounded(&bytes);
+        let _ = Block::decode_bounded(&bytes);
+        let _ = BlockHeader::decode_bounded(&bytes);
+    }
+}
+
+const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
+const GOLDEN_TX_HASHES: [&str; 5] = [
+    "679ddb06180b49ebdc4a14dc432750ec973e65d6de37c70d5240d94c8711673c",
+    "41f5b65897853bc6f64653446f1c878542974b63da419a2b8c92f45fe8949e3c",
+    "e68d91100200310a7abeb602d87dbd01d34987e4449d9b453708120291119eec",
+    "e1873eda899ff33f127d0a3a4cbe678d00c218b7e1ef55dd5f694fb42fbee97e",
+    "02f0783aab3c79a6d7fb88a35ee35719f5e450af2ba1339c9768a10d1d9dccfd",
+];
+const GOLDEN_BLOCK_SHA: &str = "6be3b7a9b12b58aed1dde1ea9a03bde62677010fd7c6cfb39fabfe901f327266";
+const GOLDEN_HEADER_HASH: &str = "ba2cbdbd3f54b6323a2e918839b658503effc22d573a8f632cc26661aa209dc1";
