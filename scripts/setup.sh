@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian/Ubuntu machine to the point where realdid builds and its tests run:
+# installs missing system packages, checks the Rust toolchain, and makes sure a Redis server
+# answers on 127.0.0.1:6379. Idempotent: on a prepared machine it only checks.
+# Sourced by demo.sh and test.sh; it exports CARGO_TARGET_DIR.
+set -euo pipefail
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# Debian packages: protoc for the gRPC contract, clang/libclang for RocksDB's bindings,
+# OpenSSL headers for josekit, redis-server for the verifier's replay store.
+need=()
+command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
+command -v clang >/dev/null 2>&1 || need+=(clang)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    say "cargo not found: install Rust 1.88 or newer with rustup (https://rustup.rs), then rerun"
+    exit 1
+  fi
+fi
+
+# One build directory per machine, outside the clone, so that a fresh clone (as in CI) reuses
+# the dependencies already built: RocksDB alone takes about 14 minutes on two cores.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/realdid/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+# Redis: the verifier's replay store in production; the tests use a real one.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "no Redis on 127.0.0.1:6379: starting one"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/realdid-redis.log
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { say "Redis did not start; see /tmp/realdid-redis.log"; exit 1; }
+fi
