@@ -226,10 +226,9 @@ impl<'a> CompactJws<'a> {
             })?;
         let algorithm = match header.get("alg") {
             Some(Value::String(name)) => {
-                name.parse::<Algorithm>()
-                    .map_err(|_| JwsError::Algorithm {
-                        reason: format!("{name:?} is not accepted (EdDSA or ES256)"),
-                    })?
+                name.parse::<Algorithm>().map_err(|_| JwsError::Algorithm {
+                    reason: format!("{name:?} is not accepted (EdDSA or ES256)"),
+                })?
             }
             Some(_) => {
                 return Err(JwsError::Algorithm {

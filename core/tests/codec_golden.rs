@@ -92,8 +92,14 @@ fn fixed_transactions() -> Vec<Transaction> {
             .unwrap(),
         ),
         Transaction::AuditAnchor(
-            AuditAnchor::sign(state.did.clone(), [8; 32], 1, key_id("issuing"), &fixed_key(3))
-                .unwrap(),
+            AuditAnchor::sign(
+                state.did.clone(),
+                [8; 32],
+                1,
+                key_id("issuing"),
+                &fixed_key(3),
+            )
+            .unwrap(),
         ),
     ]
 }
@@ -125,7 +131,10 @@ fn golden_did_from_fixed_create() {
 
 #[test]
 fn golden_transaction_encodings() {
-    let got: Vec<String> = fixed_transactions().iter().map(|tx| sha(&tx.encode())).collect();
+    let got: Vec<String> = fixed_transactions()
+        .iter()
+        .map(|tx| sha(&tx.encode()))
+        .collect();
     assert_eq!(got, GOLDEN_TX_HASHES);
 }
 
@@ -140,7 +149,12 @@ fn golden_block_encoding_and_hash() {
 fn every_transaction_round_trips() {
     for tx in fixed_transactions() {
         let bytes = tx.encode();
-        assert_eq!(Transaction::decode_bounded(&bytes).unwrap(), tx, "{}", tx.name());
+        assert_eq!(
+            Transaction::decode_bounded(&bytes).unwrap(),
+            tx,
+            "{}",
+            tx.name()
+        );
     }
     let block = fixed_block();
     assert_eq!(Block::decode_bounded(&block.encode()).unwrap(), block);
@@ -160,7 +174,10 @@ fn oversized_and_trailing_input_is_refused() {
     let tx = fixed_transactions().remove(0);
     let mut bytes = tx.encode().to_vec();
     bytes.push(0);
-    assert!(Transaction::decode_bounded(&bytes).is_err(), "trailing byte accepted");
+    assert!(
+        Transaction::decode_bounded(&bytes).is_err(),
+        "trailing byte accepted"
+    );
     let huge = vec![1u8; MAX_TRANSACTION_LEN + 1];
     assert!(Transaction::decode_bounded(&huge).is_err());
     // A length prefix claiming 2^62 keys must fail on the bound, not allocate.

@@ -3,8 +3,8 @@
 
 use realdid_core::ErrorKind;
 use realdid_core::did::{
-    CreateOp, DeactivateOp, Did, DidError, DidOperation, DidState, DocumentState, KeyId,
-    Purposes, RealDid, RecoverOp, RecoveryCommitment, ServiceEntry, SignedDidOperation, UpdateOp,
+    CreateOp, DeactivateOp, Did, DidError, DidOperation, DidState, DocumentState, KeyId, Purposes,
+    RealDid, RecoverOp, RecoveryCommitment, ServiceEntry, SignedDidOperation, UpdateOp,
     VerificationKey, apply, document::realdid_document,
 };
 use realdid_core::keys::{Algorithm, SigningKey};
@@ -44,7 +44,12 @@ fn create(alg: Algorithm) -> (Holder, SignedDidOperation, DidState) {
     (holder, op, state)
 }
 
-fn update(state: &DidState, signer: &str, key: &SigningKey, new: DocumentState) -> SignedDidOperation {
+fn update(
+    state: &DidState,
+    signer: &str,
+    key: &SigningKey,
+    new: DocumentState,
+) -> SignedDidOperation {
     DidOperation::Update(UpdateOp {
         did: state.did.clone(),
         previous: state.last_operation,
@@ -64,7 +69,10 @@ fn create_derives_a_self_certifying_did() {
         // The DID round-trips through its text form.
         let parsed: RealDid = state.did.as_str().parse().unwrap();
         assert_eq!(parsed, state.did);
-        assert!(matches!(state.did.as_str().parse::<Did>().unwrap(), Did::Realdid(_)));
+        assert!(matches!(
+            state.did.as_str().parse::<Did>().unwrap(),
+            Did::Realdid(_)
+        ));
     }
 }
 
@@ -87,7 +95,16 @@ fn create_signed_by_a_key_outside_the_document_is_refused() {
     .sign(Some(key_id("device")), &thief)
     .unwrap();
     let err = apply(None, &op).unwrap_err();
-    assert!(matches!(err, DidError::BadSignature { operation: "create", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DidError::BadSignature {
+                operation: "create",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -107,9 +124,19 @@ fn update_rotates_keys_and_the_old_key_loses_control() {
     assert_eq!(v2.document, new_doc);
 
     // The old device key is gone: an update it signs is refused.
-    let err = apply(Some(&v2), &update(&v2, "device", &holder.device, doc(&holder.device))).unwrap_err();
+    let err = apply(
+        Some(&v2),
+        &update(&v2, "device", &holder.device, doc(&holder.device)),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, DidError::UnauthorisedKey { reason: "not in the document", .. }),
+        matches!(
+            err,
+            DidError::UnauthorisedKey {
+                reason: "not in the document",
+                ..
+            }
+        ),
         "{err}"
     );
     // The new key works.
@@ -131,7 +158,16 @@ fn update_signed_by_the_wrong_key_is_refused() {
     let (_, _, state) = create(Algorithm::EdDsa);
     let other = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let err = apply(Some(&state), &update(&state, "device", &other, doc(&other))).unwrap_err();
-    assert!(matches!(err, DidError::BadSignature { operation: "update", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DidError::BadSignature {
+                operation: "update",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(err.kind(), ErrorKind::InvalidSignature);
 }
 
@@ -148,7 +184,13 @@ fn update_by_a_key_without_capability_invocation_is_refused() {
     let v2 = apply(Some(&state), &update(&state, "device", &holder.device, two)).unwrap();
     let err = apply(Some(&v2), &update(&v2, "auth", &auth_only, doc(&auth_only))).unwrap_err();
     assert!(
-        matches!(err, DidError::UnauthorisedKey { reason: "lacks capabilityInvocation", .. }),
+        matches!(
+            err,
+            DidError::UnauthorisedKey {
+                reason: "lacks capabilityInvocation",
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -172,11 +214,19 @@ fn documents_that_break_the_rules_are_refused() {
         ("bad service", bad_service),
     ] {
         let err = apply(Some(&state), &update(&state, "device", &holder.device, d)).unwrap_err();
-        assert!(matches!(err, DidError::InvalidDocument { .. }), "{name}: {err}");
+        assert!(
+            matches!(err, DidError::InvalidDocument { .. }),
+            "{name}: {err}"
+        );
     }
 }
 
-fn recover_op(state: &DidState, recovery: &SigningKey, new_doc: DocumentState, next: &SigningKey) -> SignedDidOperation {
+fn recover_op(
+    state: &DidState,
+    recovery: &SigningKey,
+    new_doc: DocumentState,
+    next: &SigningKey,
+) -> SignedDidOperation {
     DidOperation::Recover(RecoverOp {
         did: state.did.clone(),
         previous: state.last_operation,
@@ -196,7 +246,10 @@ fn recovery_with_the_committed_key_replaces_the_lost_device() {
     let op = recover_op(&state, &holder.recovery, doc(&new_device), &next_recovery);
     let v2 = apply(Some(&state), &op).unwrap();
     assert_eq!(v2.document.keys[0].key, new_device.public_key());
-    assert_eq!(v2.recovery_commitment, Some(RecoveryCommitment::to(&next_recovery.public_key())));
+    assert_eq!(
+        v2.recovery_commitment,
+        Some(RecoveryCommitment::to(&next_recovery.public_key()))
+    );
 
     // The used recovery key is spent.
     let again = recover_op(&v2, &holder.recovery, doc(&holder.device), &holder.device);
@@ -208,12 +261,24 @@ fn recovery_with_the_committed_key_replaces_the_lost_device() {
 fn recovery_by_another_key_or_reusing_the_commitment_is_refused() {
     let (holder, _, state) = create(Algorithm::EdDsa);
     let thief = SigningKey::generate(Algorithm::EdDsa).unwrap();
-    let err = apply(Some(&state), &recover_op(&state, &thief, doc(&thief), &thief)).unwrap_err();
+    let err = apply(
+        Some(&state),
+        &recover_op(&state, &thief, doc(&thief), &thief),
+    )
+    .unwrap_err();
     assert!(matches!(err, DidError::RecoveryKeyMismatch { .. }), "{err}");
 
-    let reuse = recover_op(&state, &holder.recovery, doc(&holder.device), &holder.recovery);
+    let reuse = recover_op(
+        &state,
+        &holder.recovery,
+        doc(&holder.device),
+        &holder.recovery,
+    );
     let err = apply(Some(&state), &reuse).unwrap_err();
-    assert!(matches!(err, DidError::RecoveryCommitmentReused { .. }), "{err}");
+    assert!(
+        matches!(err, DidError::RecoveryCommitmentReused { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -232,7 +297,11 @@ fn deactivation_is_final() {
     let doc_json = serde_json::to_value(realdid_document(&dead).unwrap()).unwrap();
     assert!(doc_json.get("verificationMethod").is_none());
 
-    let err = apply(Some(&dead), &update(&dead, "device", &holder.device, doc(&holder.device))).unwrap_err();
+    let err = apply(
+        Some(&dead),
+        &update(&dead, "device", &holder.device, doc(&holder.device)),
+    )
+    .unwrap_err();
     assert!(matches!(err, DidError::Deactivated { .. }), "{err}");
 }
 
@@ -253,7 +322,11 @@ fn deactivation_signed_by_the_device_key_is_refused() {
 #[test]
 fn operations_on_an_unknown_did_are_not_found() {
     let (holder, _, state) = create(Algorithm::EdDsa);
-    let err = apply(None, &update(&state, "device", &holder.device, doc(&holder.device))).unwrap_err();
+    let err = apply(
+        None,
+        &update(&state, "device", &holder.device, doc(&holder.device)),
+    )
+    .unwrap_err();
     assert!(matches!(err, DidError::NotFound { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
@@ -266,7 +339,10 @@ fn rendered_document_lists_keys_by_purpose() {
     assert_eq!(json["id"], state.did.as_str());
     assert_eq!(json["verificationMethod"][0]["id"], vm_id.as_str());
     assert_eq!(json["verificationMethod"][0]["type"], "JsonWebKey2020");
-    assert_eq!(json["verificationMethod"][0]["publicKeyJwk"]["crv"], "Ed25519");
+    assert_eq!(
+        json["verificationMethod"][0]["publicKeyJwk"]["crv"],
+        "Ed25519"
+    );
     assert_eq!(json["authentication"][0], vm_id.as_str());
     assert_eq!(json["capabilityInvocation"][0], vm_id.as_str());
     assert!(json.get("assertionMethod").is_none());

@@ -66,7 +66,10 @@ fn rfc8037_a5_verifies_and_a_flipped_bit_does_not() {
 fn rfc8037_a3_thumbprint() {
     let jwk = Jwk::from_public_key(&rfc8037_key().public_key()).unwrap();
     assert_eq!(jwk.x, RFC8037_X);
-    assert_eq!(jwk.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    assert_eq!(
+        jwk.thumbprint(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
 }
 
 #[test]
@@ -79,15 +82,24 @@ fn rfc7515_a3_es256_verifies() {
 #[test]
 fn rfc7515_a3_under_another_key_is_refused() {
     let other = SigningKey::generate(Algorithm::Es256).unwrap().public_key();
-    let err = CompactJws::parse(RFC7515_A3).unwrap().verify(&other).unwrap_err();
-    assert!(matches!(err, JwsError::Signature(KeyError::BadSignature { .. })), "{err}");
+    let err = CompactJws::parse(RFC7515_A3)
+        .unwrap()
+        .verify(&other)
+        .unwrap_err();
+    assert!(
+        matches!(err, JwsError::Signature(KeyError::BadSignature { .. })),
+        "{err}"
+    );
     assert_eq!(err.kind(), ErrorKind::InvalidSignature);
 }
 
 #[test]
 fn alg_of_header_must_match_the_key() {
     let ed = rfc8037_key().public_key();
-    let err = CompactJws::parse(RFC7515_A3).unwrap().verify(&ed).unwrap_err();
+    let err = CompactJws::parse(RFC7515_A3)
+        .unwrap()
+        .verify(&ed)
+        .unwrap_err();
     assert!(matches!(err, JwsError::AlgorithmMismatch { .. }), "{err}");
 }
 
@@ -96,7 +108,12 @@ fn es256_sign_then_verify_with_josekit_serialisation() {
     let key = SigningKey::generate(Algorithm::Es256).unwrap();
     let mut header = Map::new();
     header.insert("typ".into(), Value::String("JWT".into()));
-    let jws = sign_compact(&header, b"{\"a\":1}", &KeySigner::with_key_id(key.clone(), "k1")).unwrap();
+    let jws = sign_compact(
+        &header,
+        b"{\"a\":1}",
+        &KeySigner::with_key_id(key.clone(), "k1"),
+    )
+    .unwrap();
     let parsed = CompactJws::parse(&jws).unwrap();
     assert_eq!(parsed.typ(), Some("JWT"));
     assert_eq!(parsed.header()["kid"], "k1");
@@ -129,7 +146,10 @@ fn malformed_jws_gives_typed_errors() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
     let huge = "a".repeat(realdid_core::jws::MAX_JWS_LEN + 1);
-    assert!(matches!(CompactJws::parse(&huge), Err(JwsError::TooLarge { .. })));
+    assert!(matches!(
+        CompactJws::parse(&huge),
+        Err(JwsError::TooLarge { .. })
+    ));
 }
 
 #[test]
@@ -154,13 +174,18 @@ fn did_key_ed25519_vectors() {
         assert_eq!(parsed.public_key(), &key.public_key());
         let vm = &case["verificationKeyPair"];
         if let Some(b58) = vm["publicKeyBase58"].as_str() {
-            assert_eq!(bs58::decode(b58).into_vec().unwrap(), key.public_key().to_bytes());
+            assert_eq!(
+                bs58::decode(b58).into_vec().unwrap(),
+                key.public_key().to_bytes()
+            );
         } else {
             let jwk = Jwk::from_value(&vm["publicKeyJwk"]).unwrap();
             assert_eq!(jwk.to_public_key().unwrap(), key.public_key());
         }
         // The verification method id is did#<method-specific-id>.
-        let vm_id = case["didDocument"]["verificationMethod"][0]["id"].as_str().unwrap();
+        let vm_id = case["didDocument"]["verificationMethod"][0]["id"]
+            .as_str()
+            .unwrap();
         assert_eq!(parsed.verification_method_id().as_str(), vm_id);
     }
 }
@@ -183,7 +208,10 @@ fn did_key_nist_vectors() {
                         .unwrap();
                     SigningKey::from_secret_bytes(Algorithm::Es256, &d).unwrap()
                 };
-                assert_eq!(DidKey::from_public_key(&key.public_key()).did().as_str(), did);
+                assert_eq!(
+                    DidKey::from_public_key(&key.public_key()).did().as_str(),
+                    did
+                );
                 assert_eq!(DidKey::parse(did).unwrap().public_key(), &key.public_key());
                 if let Some(b58) = vm["publicKeyBase58"].as_str() {
                     assert_eq!(
@@ -233,7 +261,10 @@ fn did_jwk_round_trips_and_is_canonical() {
     assert_eq!(parsed.public_key().algorithm(), Algorithm::Es256);
     // Our canonical encoding of that key is exactly the spec's example.
     assert_eq!(
-        DidJwk::from_public_key(parsed.public_key()).unwrap().did().as_str(),
+        DidJwk::from_public_key(parsed.public_key())
+            .unwrap()
+            .did()
+            .as_str(),
         example
     );
 }
@@ -251,9 +282,15 @@ fn did_jwk_with_private_member_is_refused() {
 fn jwk_private_member_must_match_public() {
     let a = Jwk::from_signing_key(&SigningKey::generate(Algorithm::Es256).unwrap()).unwrap();
     let b = Jwk::from_signing_key(&SigningKey::generate(Algorithm::Es256).unwrap()).unwrap();
-    let mixed = Jwk { d: b.d.clone(), ..a };
+    let mixed = Jwk {
+        d: b.d.clone(),
+        ..a
+    };
     let err = mixed.to_signing_key().unwrap_err();
-    assert!(matches!(err, KeyError::InvalidJwk { member: "d", .. }), "{err}");
+    assert!(
+        matches!(err, KeyError::InvalidJwk { member: "d", .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -262,8 +299,12 @@ fn p256_points_off_the_curve_are_refused() {
     sec1[5] ^= 0xff;
     sec1[0] = 0x04; // uncompressed marker with a 33-byte body: wrong length
     assert!(PublicKey::from_bytes(Algorithm::Es256, &sec1).is_err());
-    let x = B64.decode("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU").unwrap();
-    let mut y = B64.decode("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0").unwrap();
+    let x = B64
+        .decode("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU")
+        .unwrap();
+    let mut y = B64
+        .decode("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0")
+        .unwrap();
     y[31] ^= 1;
     let err = realdid_core::keys::P256PublicKey::from_coordinates(&x, &y).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);

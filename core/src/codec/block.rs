@@ -121,10 +121,16 @@ impl Block {
         }
         let block = Self::decode_cfg(commonware_codec::Copying(bytes), &())?;
         if block.header.transaction_count as usize != block.transactions.len() {
-            return Err(Error::Invalid("block", "transaction count does not match body"));
+            return Err(Error::Invalid(
+                "block",
+                "transaction count does not match body",
+            ));
         }
         if block.header.transactions_root != transactions_root(&block.transactions) {
-            return Err(Error::Invalid("block", "transactions root does not match body"));
+            return Err(Error::Invalid(
+                "block",
+                "transactions root does not match body",
+            ));
         }
         Ok(block)
     }
@@ -208,7 +214,10 @@ impl Read for Block {
             let before = buf.remaining();
             let tx = Transaction::read(buf)?;
             if before - buf.remaining() != len {
-                return Err(Error::Invalid("transaction", "length prefix does not match"));
+                return Err(Error::Invalid(
+                    "transaction",
+                    "length prefix does not match",
+                ));
             }
             transactions.push(tx);
         }

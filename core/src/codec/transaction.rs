@@ -14,7 +14,9 @@
 //! ```
 
 use bytes::BufMut;
-use commonware_codec::{Buf, Decode as _, Encode as _, EncodeSize, Error, Read, ReadExt as _, Write};
+use commonware_codec::{
+    Buf, Decode as _, Encode as _, EncodeSize, Error, Read, ReadExt as _, Write,
+};
 use sha2::{Digest, Sha256};
 
 use super::primitives::{
@@ -243,6 +245,9 @@ impl AuditAnchor {
 }
 
 /// A registry transaction.
+// A DID operation is the common case and the largest; boxing it would add an allocation to
+// every decode on the hot path for no saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transaction {
     /// A did:realdid operation.

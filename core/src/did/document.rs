@@ -85,9 +85,14 @@ pub fn realdid_document(state: &DidState) -> Result<Document, DidError> {
     Ok(doc)
 }
 
-fn single_key_document(did: DIDBuf, vm_id: DIDURLBuf, key: &PublicKey) -> Result<Document, DidError> {
+fn single_key_document(
+    did: DIDBuf,
+    vm_id: DIDURLBuf,
+    key: &PublicKey,
+) -> Result<Document, DidError> {
     let mut doc = Document::new(did.clone());
-    doc.verification_method.push(method(vm_id.clone(), &did, key)?);
+    doc.verification_method
+        .push(method(vm_id.clone(), &did, key)?);
     let r = &mut doc.verification_relationships;
     for list in [
         &mut r.authentication,
@@ -104,10 +109,18 @@ fn single_key_document(did: DIDBuf, vm_id: DIDURLBuf, key: &PublicKey) -> Result
 /// key-agreement key that the did:key spec derives from Ed25519 keys is not rendered: realdid
 /// never encrypts to holder keys.
 pub fn did_key_document(did: &DidKey) -> Result<Document, DidError> {
-    single_key_document(did.did().to_owned(), did.verification_method_id(), did.public_key())
+    single_key_document(
+        did.did().to_owned(),
+        did.verification_method_id(),
+        did.public_key(),
+    )
 }
 
 /// The DID document of a did:jwk: one key `#0`, serving every signing relationship.
 pub fn did_jwk_document(did: &DidJwk) -> Result<Document, DidError> {
-    single_key_document(did.did().to_owned(), did.verification_method_id(), did.public_key())
+    single_key_document(
+        did.did().to_owned(),
+        did.verification_method_id(),
+        did.public_key(),
+    )
 }

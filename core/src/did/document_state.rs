@@ -7,8 +7,7 @@ use commonware_codec::{Buf, EncodeSize, Error, Read, ReadExt as _, Write};
 
 use super::{DidError, KeyId};
 use crate::codec::primitives::{
-    public_key_size, read_count, read_public_key, read_str, str_size, write_public_key,
-    write_str,
+    public_key_size, read_count, read_public_key, read_str, str_size, write_public_key, write_str,
 };
 use crate::keys::PublicKey;
 
@@ -108,7 +107,10 @@ impl DocumentState {
             return bad(format!("{} keys, at most {MAX_KEYS}", self.keys.len()));
         }
         if self.services.len() > MAX_SERVICES {
-            return bad(format!("{} services, at most {MAX_SERVICES}", self.services.len()));
+            return bad(format!(
+                "{} services, at most {MAX_SERVICES}",
+                self.services.len()
+            ));
         }
         let mut ids = std::collections::BTreeSet::new();
         for id in self
@@ -133,14 +135,23 @@ impl DocumentState {
         }
         for s in &self.services {
             if s.service_type.is_empty() || s.service_type.len() > MAX_SERVICE_TYPE_LEN {
-                return bad(format!("service #{} type must be 1..={MAX_SERVICE_TYPE_LEN} bytes", s.id));
+                return bad(format!(
+                    "service #{} type must be 1..={MAX_SERVICE_TYPE_LEN} bytes",
+                    s.id
+                ));
             }
             if s.endpoint.is_empty() || s.endpoint.len() > MAX_ENDPOINT_LEN {
-                return bad(format!("service #{} endpoint must be 1..={MAX_ENDPOINT_LEN} bytes", s.id));
+                return bad(format!(
+                    "service #{} endpoint must be 1..={MAX_ENDPOINT_LEN} bytes",
+                    s.id
+                ));
             }
             let printable = |t: &str| t.chars().all(|c| !c.is_control() && !c.is_whitespace());
             if !printable(&s.service_type) || !printable(&s.endpoint) {
-                return bad(format!("service #{} has whitespace or control characters", s.id));
+                return bad(format!(
+                    "service #{} has whitespace or control characters",
+                    s.id
+                ));
             }
         }
         Ok(())

@@ -54,7 +54,10 @@ pub enum DidError {
     RecoveryCommitmentReused { did: String },
     /// The operation's signature does not verify.
     #[error("{did}: {operation} signature does not verify")]
-    BadSignature { did: String, operation: &'static str },
+    BadSignature {
+        did: String,
+        operation: &'static str,
+    },
 }
 
 impl DidError {

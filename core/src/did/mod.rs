@@ -25,7 +25,7 @@ pub use error::DidError;
 pub use identifier::{METHOD, RealDid};
 pub use key_id::{KeyId, MAX_KEY_ID_LEN};
 pub use operation::{
-    CreateOp, DeactivateOp, DidOperation, OperationHash, RecoverOp, SignedDidOperation,
-    UpdateOp, signing_input,
+    CreateOp, DeactivateOp, DidOperation, OperationHash, RecoverOp, SignedDidOperation, UpdateOp,
+    signing_input,
 };
 pub use state::{DidState, apply};

@@ -59,7 +59,10 @@ impl DidState {
 /// created) and returns the new state, or the first rule the operation breaks.
 ///
 /// Pure and deterministic: every validator computes the same result from the same inputs.
-pub fn apply(current: Option<&DidState>, signed: &SignedDidOperation) -> Result<DidState, DidError> {
+pub fn apply(
+    current: Option<&DidState>,
+    signed: &SignedDidOperation,
+) -> Result<DidState, DidError> {
     let op = &signed.operation;
     let name = op.name();
     match op {
@@ -221,7 +224,11 @@ impl EncodeSize for DidState {
     fn encode_size(&self) -> usize {
         32 + self.document.encode_size()
             + 1
-            + if self.recovery_commitment.is_some() { 32 } else { 0 }
+            + if self.recovery_commitment.is_some() {
+                32
+            } else {
+                0
+            }
             + 8
             + 32
     }

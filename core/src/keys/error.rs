@@ -13,19 +13,35 @@ pub enum KeyError {
     UnsupportedKeyType { what: String },
     /// Key bytes have the wrong length or are not a point on the curve.
     #[error("invalid {algorithm} public key: {reason}")]
-    InvalidPublicKey { algorithm: &'static str, reason: String },
+    InvalidPublicKey {
+        algorithm: &'static str,
+        reason: String,
+    },
     /// Secret key bytes have the wrong length or are out of range.
     #[error("invalid {algorithm} secret key: {reason}")]
-    InvalidSecretKey { algorithm: &'static str, reason: String },
+    InvalidSecretKey {
+        algorithm: &'static str,
+        reason: String,
+    },
     /// A JWK member is missing, has the wrong type, or is not valid base64url.
     #[error("invalid JWK member {member:?}: {reason}")]
-    InvalidJwk { member: &'static str, reason: String },
+    InvalidJwk {
+        member: &'static str,
+        reason: String,
+    },
     /// A did:key or did:jwk identifier does not follow its method's encoding.
     #[error("invalid {method} identifier: {reason}")]
-    InvalidDidKey { method: &'static str, reason: String },
+    InvalidDidKey {
+        method: &'static str,
+        reason: String,
+    },
     /// A signature has the wrong length for its algorithm.
     #[error("{algorithm} signature must be {expected} bytes, got {found}")]
-    SignatureLength { algorithm: &'static str, expected: usize, found: usize },
+    SignatureLength {
+        algorithm: &'static str,
+        expected: usize,
+        found: usize,
+    },
     /// The signature does not verify under the key.
     #[error("{algorithm} signature does not verify")]
     BadSignature { algorithm: &'static str },

@@ -60,7 +60,8 @@ impl P256PublicKey {
     fn from_point(point: &openssl::ec::EcPointRef) -> Result<Self, KeyError> {
         let group = group()?;
         let key = EcKey::from_public_key(group, point).map_err(|e| invalid(e.to_string()))?;
-        key.check_key().map_err(|_| invalid("point is not on the curve"))?;
+        key.check_key()
+            .map_err(|_| invalid("point is not on the curve"))?;
         let mut ctx = BigNumContext::new()?;
         let bytes = point.to_bytes(group, PointConversionForm::COMPRESSED, &mut ctx)?;
         let compressed: [u8; COMPRESSED_LEN] = bytes
