@@ -1,0 +1,142 @@
+//! `realdid did`: create did:realdid identifiers and resolve holder DIDs.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use realdid_core::codec::{Encode as _, Transaction};
+use realdid_core::did::{
+    CreateOp, Did, DidOperation, DocumentState, KeyId, Purposes, RecoveryCommitment,
+    VerificationKey, apply, document,
+};
+use realdid_core::keys::{Algorithm, DidJwk, DidKey, Jwk, SigningKey};
+use serde_json::json;
+
+use crate::error::CliError;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Alg {
+    /// Ed25519 (EdDSA).
+    Ed25519,
+    /// P-256 (ES256).
+    P256,
+}
+
+impl From<Alg> for Algorithm {
+    fn from(a: Alg) -> Self {
+        match a {
+            Alg::Ed25519 => Algorithm::EdDsa,
+            Alg::P256 => Algorithm::Es256,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DidCommand {
+    /// Generates a device key and a recovery key and builds the signed create operation of a
+    /// new did:realdid (submitting it needs a registry node).
+    New {
+        /// Key algorithm.
+        #[arg(long, value_enum, default_value = "ed25519")]
+        alg: Alg,
+        /// Writes the private keys (JWK) to this file, readable only by you.
+        #[arg(long)]
+        keys_out: Option<PathBuf>,
+    },
+    /// Resolves a did:key or did:jwk to its DID document.
+    Resolve {
+        /// The DID.
+        did: String,
+    },
+    /// Prints the did:key and did:jwk of a public JWK.
+    FromJwk {
+        /// The JWK as JSON text.
+        jwk: String,
+    },
+}
+
+pub fn run(cmd: DidCommand) -> Result<(), CliError> {
+    match cmd {
+        DidCommand::New { alg, keys_out } => new(alg.into(), keys_out),
+        DidCommand::Resolve { did } => resolve(&did),
+        DidCommand::FromJwk { jwk } => {
+            let key = Jwk::from_json(&jwk)?.to_public_key()?;
+            println!("{}", DidKey::from_public_key(&key).did());
+            println!("{}", DidJwk::from_public_key(&key)?.did());
+            Ok(())
+        }
+    }
+}
+
+fn new(alg: Algorithm, keys_out: Option<PathBuf>) -> Result<(), CliError> {
+    let device = SigningKey::generate(alg)?;
+    let recovery = SigningKey::generate(alg)?;
+    let device_id: KeyId = "device".parse()?;
+    let create = DidOperation::Create(CreateOp {
+        document: DocumentState {
+            keys: vec![VerificationKey {
+                id: device_id.clone(),
+                key: device.public_key(),
+                purposes: Purposes::AUTHENTICATION.with(Purposes::CAPABILITY_INVOCATION),
+            }],
+            services: vec![],
+        },
+        recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
+    })
+    .sign(Some(device_id), &device)?;
+    // Applying the create to an empty state checks it exactly as the registry will.
+    let state = apply(None, &create)?;
+    let doc = document::realdid_document(&state)?;
+    let tx = Transaction::Did(create).encode();
+
+    println!("{}", state.did);
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    println!(
+        "create transaction ({} bytes): {}",
+        tx.len(),
+        hex::encode(&tx)
+    );
+    if let Some(path) = keys_out {
+        let keys = json!({
+            "did": state.did.as_str(),
+            "device": Jwk::from_signing_key(&device)?,
+            "recovery": Jwk::from_signing_key(&recovery)?,
+        });
+        write_private(&path, &serde_json::to_vec_pretty(&keys)?)?;
+        eprintln!("private keys written to {}", path.display());
+    } else {
+        eprintln!("keys not kept: pass --keys-out FILE to keep them");
+    }
+    Ok(())
+}
+
+fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+fn resolve(did: &str) -> Result<(), CliError> {
+    let doc = match did.parse::<Did>()? {
+        Did::Key(d) => document::did_key_document(&d)?,
+        Did::Jwk(d) => document::did_jwk_document(&d)?,
+        Did::Realdid(d) => {
+            return Err(CliError::Usage(format!(
+                "{d} lives on the registry chain: resolve it through a registry node"
+            )));
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! The CLI's error: every library error, and the exit code it maps to (the one place).
+
+use std::process::ExitCode;
+
+use realdid_core::ErrorKind;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A DID was refused.
+    #[error(transparent)]
+    Did(#[from] realdid_core::did::DidError),
+    /// A key was refused.
+    #[error(transparent)]
+    Key(#[from] realdid_core::keys::KeyError),
+    /// A resident identity number was refused.
+    #[error("{0}")]
+    ResidentId(#[from] realdid_core::resident_id::ResidentIdError),
+    /// An SD-JWT was refused.
+    #[error(transparent)]
+    SdJwt(#[from] realdid_core::sd_jwt::SdJwtError),
+    /// A status list was refused.
+    #[error(transparent)]
+    StatusList(#[from] realdid_core::status_list::StatusListError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// JSON output failed.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The arguments make no sense together.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            Self::Did(e) => Some(e.kind()),
+            Self::Key(e) => Some(e.kind()),
+            Self::ResidentId(e) => Some(e.kind()),
+            Self::SdJwt(e) => Some(e.kind()),
+            Self::StatusList(e) => Some(e.kind()),
+            Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
+        }
+    }
+
+    /// 2: the input was refused (invalid, forged, expired, unsupported); 1: anything else.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.kind() {
+            Some(ErrorKind::Internal) | None => match self {
+                Self::Usage(_) => ExitCode::from(64),
+                _ => ExitCode::from(1),
+            },
+            Some(_) => ExitCode::from(2),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `realdid`: the one command users learn. It parses arguments, calls the libraries and
+//! prints; the logic lives in the crates it wires.
+
+mod commands;
+mod error;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliError;
+
+/// realdid: real-name decentralized identity — anonymous at the front, real-name at the back.
+#[derive(Debug, Parser)]
+#[command(name = "realdid", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// did:realdid identifiers: create, inspect, resolve holder DIDs.
+    #[command(subcommand)]
+    Did(commands::did::DidCommand),
+    /// Resident identity numbers (GB 11643-1999): check and generate synthetic ones.
+    #[command(subcommand)]
+    Id(commands::id::IdCommand),
+    /// A narrated walk through what the identity core does.
+    Demo(commands::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<(), CliError> = match cli.command {
+        Command::Did(cmd) => commands::did::run(cmd),
+        Command::Id(cmd) => commands::id::run(cmd),
+        Command::Demo(args) => commands::demo::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

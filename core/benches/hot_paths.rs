@@ -1,0 +1,210 @@
+//! core's hot paths, each next to the bare signature checks it contains, measured in one run:
+//!
+//! * SD-JWT VC presentation with key binding, verified (Ed25519 and ES256), against the two
+//!   bare verifications inside it (issuer JWS and KB-JWT) with ed25519-dalek and OpenSSL;
+//! * compact JWS sign and verify;
+//! * status-list lookups.
+//!
+//! `cargo bench -p realdid-core --bench hot_paths`; figures in docs/PERFORMANCE.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmarks: a panic is a failure report
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use realdid_core::jws::{CompactJws, KeySigner, sign_compact};
+use realdid_core::keys::{Algorithm, PublicKey, SigningKey};
+use realdid_core::sd_jwt::{
+    ClaimPath, KeyBindingCheck, KeyBindingParams, SdJwt, SdJwtVcIssuance, VcVerifyOptions,
+    issue_sd_jwt_vc, verify_sd_jwt_vc,
+};
+use realdid_core::status_list::{BitstringStatusList, Status, StatusBits, StatusList, StatusSize};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_795_000_000;
+const ISSUER: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
+
+/// A credential shaped like the issuer's (eight claims, seven disclosable, two decoys),
+/// presented with two disclosures and a KB-JWT.
+fn presentation(alg: Algorithm) -> (String, PublicKey) {
+    let issuer = SigningKey::generate(alg).unwrap();
+    let holder = SigningKey::generate(alg).unwrap();
+    let mut claims = Map::new();
+    for (k, v) in [
+        ("sub", json!("did:realdid:holder")),
+        ("real_name_verified", json!(true)),
+        ("assurance_level", json!("high")),
+        ("age_over_18", json!(true)),
+        ("age_over_60", json!(false)),
+        ("region", json!({"province": "11", "city": "1101"})),
+        ("name", json!("王小明")),
+        ("birth_date", json!("1990-01-01")),
+    ] {
+        claims.insert(k.into(), v);
+    }
+    let mut issuance = SdJwtVcIssuance::new(ISSUER, "https://realdid.example/vct/real-name-v1");
+    issuance.issued_at = Some(NOW);
+    issuance.expires_at = Some(NOW + 86_400);
+    issuance.holder_key = Some(holder.public_key());
+    issuance.claims = claims;
+    issuance.decoys = 2;
+    issuance.disclosable = [
+        "/real_name_verified",
+        "/assurance_level",
+        "/age_over_18",
+        "/age_over_60",
+        "/region",
+        "/name",
+        "/birth_date",
+    ]
+    .iter()
+    .map(|p| ClaimPath::parse(p).unwrap())
+    .collect();
+    let sd = issue_sd_jwt_vc(issuance, &KeySigner::new(issuer.clone())).unwrap();
+    let sd = SdJwt::parse(&sd.to_compact()).unwrap();
+    let reveal = [
+        ClaimPath::parse("/age_over_18").unwrap(),
+        ClaimPath::parse("/real_name_verified").unwrap(),
+    ];
+    let params = KeyBindingParams {
+        nonce: "nonce-1".into(),
+        audience: "did:web:bank.example".into(),
+        issued_at: NOW,
+    };
+    let p = sd
+        .present(&reveal)
+        .unwrap()
+        .bind(&params, &KeySigner::new(holder))
+        .unwrap();
+    (p.to_compact(), issuer.public_key())
+}
+
+/// The two signature checks inside a presentation, done bare: the issuer JWS and the KB-JWT
+/// signing inputs and signatures, extracted once, verified with the raw library.
+fn bare_inputs(presentation: &str) -> [(Vec<u8>, Vec<u8>); 2] {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let issuer_jwt = presentation.split('~').next().unwrap();
+    let kb_jwt = presentation.rsplit('~').next().unwrap();
+    [issuer_jwt, kb_jwt].map(|jwt| {
+        let (input, sig) = jwt.rsplit_once('.').unwrap();
+        (input.as_bytes().to_vec(), b64.decode(sig).unwrap())
+    })
+}
+
+fn sd_jwt_vc(c: &mut Criterion) {
+    for (alg, name) in [(Algorithm::EdDsa, "Ed25519"), (Algorithm::Es256, "ES256")] {
+        let (p, issuer_key) = presentation(alg);
+        let holder_key = verify_once(&p, &issuer_key);
+        let options = VcVerifyOptions {
+            key_binding: Some(KeyBindingCheck::new("nonce-1", "did:web:bank.example")),
+            ..VcVerifyOptions::default()
+        };
+        let resolve = |_: &Map<String, Value>, _: &Map<String, Value>| Ok(issuer_key.clone());
+        let mut group = c.benchmark_group(format!("sd_jwt_vc_{name}"));
+        group.bench_function("verify_presentation_with_kb", |b| {
+            b.iter(|| verify_sd_jwt_vc(black_box(&p), &options, &resolve, NOW).unwrap())
+        });
+        let [issuer_sig, kb_sig] = bare_inputs(&p);
+        match alg {
+            Algorithm::EdDsa => {
+                let (PublicKey::Ed25519(ik), PublicKey::Ed25519(hk)) = (&issuer_key, &holder_key)
+                else {
+                    unreachable!()
+                };
+                let s1 = ed25519_dalek::Signature::from_slice(&issuer_sig.1).unwrap();
+                let s2 = ed25519_dalek::Signature::from_slice(&kb_sig.1).unwrap();
+                group.bench_function("two_bare_verifications_dalek", |b| {
+                    b.iter(|| {
+                        ik.verify_strict(black_box(&issuer_sig.0), &s1).unwrap();
+                        hk.verify_strict(black_box(&kb_sig.0), &s2).unwrap();
+                    })
+                });
+            }
+            Algorithm::Es256 => {
+                let ik = openssl_key(&issuer_key);
+                let hk = openssl_key(&holder_key);
+                let s1 = openssl_sig(&issuer_sig.1);
+                let s2 = openssl_sig(&kb_sig.1);
+                group.bench_function("two_bare_verifications_openssl", |b| {
+                    b.iter(|| {
+                        let d1 = openssl::sha::sha256(black_box(&issuer_sig.0));
+                        assert!(s1.verify(&d1, &ik).unwrap());
+                        let d2 = openssl::sha::sha256(black_box(&kb_sig.0));
+                        assert!(s2.verify(&d2, &hk).unwrap());
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+fn verify_once(p: &str, issuer_key: &PublicKey) -> PublicKey {
+    let options = VcVerifyOptions {
+        key_binding: Some(KeyBindingCheck::new("nonce-1", "did:web:bank.example")),
+        ..VcVerifyOptions::default()
+    };
+    let resolve = |_: &Map<String, Value>, _: &Map<String, Value>| Ok(issuer_key.clone());
+    verify_sd_jwt_vc(p, &options, &resolve, NOW)
+        .unwrap()
+        .holder_key
+        .unwrap()
+}
+
+fn openssl_key(key: &PublicKey) -> openssl::ec::EcKey<openssl::pkey::Public> {
+    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+    let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+    let point = openssl::ec::EcPoint::from_bytes(&group, &key.to_bytes(), &mut ctx).unwrap();
+    openssl::ec::EcKey::from_public_key(&group, &point).unwrap()
+}
+
+fn openssl_sig(sig: &[u8]) -> openssl::ecdsa::EcdsaSig {
+    let r = openssl::bn::BigNum::from_slice(&sig[..32]).unwrap();
+    let s = openssl::bn::BigNum::from_slice(&sig[32..]).unwrap();
+    openssl::ecdsa::EcdsaSig::from_private_components(r, s).unwrap()
+}
+
+fn jws(c: &mut Criterion) {
+    let payload = br#"{"iss":"did:realdid:x","iat":1795000000,"status_list":{"bits":2,"lst":"eNo76fITAAPfAgc"}}"#;
+    for (alg, name) in [(Algorithm::EdDsa, "Ed25519"), (Algorithm::Es256, "ES256")] {
+        let key = SigningKey::generate(alg).unwrap();
+        let signer = KeySigner::new(key.clone());
+        let public = key.public_key();
+        let token = sign_compact(&Map::new(), payload, &signer).unwrap();
+        let mut group = c.benchmark_group(format!("jws_{name}"));
+        group.bench_function("sign", |b| {
+            b.iter(|| sign_compact(&Map::new(), black_box(payload), &signer).unwrap())
+        });
+        group.bench_function("verify", |b| {
+            b.iter(|| {
+                CompactJws::parse(black_box(&token))
+                    .unwrap()
+                    .verify(&public)
+                    .unwrap()
+            })
+        });
+        group.finish();
+    }
+}
+
+fn status_lists(c: &mut Criterion) {
+    let mut token = StatusList::new(StatusBits::Two, 1 << 20).unwrap();
+    token.set(123_457, Status::SUSPENDED).unwrap();
+    let object = token.encode().unwrap();
+    let mut bitstring = BitstringStatusList::new(StatusSize::new(1).unwrap(), 1 << 17).unwrap();
+    bitstring.set(99_999, 1).unwrap();
+    let mut group = c.benchmark_group("status_list");
+    group.bench_function("token_get", |b| {
+        b.iter(|| token.get(black_box(123_457)).unwrap())
+    });
+    group.bench_function("bitstring_get", |b| {
+        b.iter(|| bitstring.get(black_box(99_999)).unwrap())
+    });
+    group.bench_function("token_decode_1Mi_entries", |b| {
+        b.iter(|| StatusList::decode(black_box(&object)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sd_jwt_vc, jws, status_lists);
+criterion_main!(benches);

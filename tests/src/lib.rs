@@ -1,0 +1,38 @@
+//! Helpers of the end-to-end tests: finding the `realdid` binary and running it as a separate
+//! process, the way users and operators do.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The `realdid` binary built in the same target directory as this test.
+///
+/// `scripts/test.sh` builds it before running the tests; `REALDID_BIN` overrides the path.
+pub fn realdid_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("REALDID_BIN") {
+        return PathBuf::from(path);
+    }
+    // The test executable is <target>/<profile>/deps/<test>-<hash>; the binary is
+    // <target>/<profile>/realdid.
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let bin = profile_dir.join("realdid");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p realdid` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `realdid <args>` and returns its output.
+pub fn realdid(args: &[&str]) -> Output {
+    let bin = realdid_binary();
+    Command::new(&bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()))
+}

@@ -1,0 +1,108 @@
+//! The `realdid` binary's core commands, run as separate processes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+use realdid_core::did::{Did, RealDid};
+use realdid_core::resident_id::{ResidentId, ResidentIdGenerator};
+use realdid_tests::realdid;
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+#[test]
+fn id_check_accepts_the_standard_sample_and_names_its_parts() {
+    let out = realdid(&["id", "check", "11010519491231002X"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("110105"), "{text}");
+    assert!(text.contains("1949-12-31"), "{text}");
+}
+
+#[test]
+fn id_check_refuses_a_bad_check_character_with_exit_code_2() {
+    let out = realdid(&["id", "check", "110105194912310021"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains('X') && err.contains('1'), "{err}");
+}
+
+#[test]
+fn id_generate_prints_valid_numbers_deterministically() {
+    let a = stdout(&realdid(&[
+        "id", "generate", "--count", "20", "--seed", "7",
+    ]));
+    let b = stdout(&realdid(&[
+        "id", "generate", "--count", "20", "--seed", "7",
+    ]));
+    assert_eq!(a, b);
+    let today = time::OffsetDateTime::now_utc().date();
+    let lines: Vec<&str> = a.lines().collect();
+    assert_eq!(lines.len(), 20);
+    for line in lines {
+        let number = line.split('\t').next().unwrap();
+        ResidentId::parse(number, today).unwrap();
+    }
+    // The library's generator with the same seed gives the same numbers.
+    let mut generator = ResidentIdGenerator::new(7);
+    assert!(a.starts_with(generator.next_id().as_str()));
+}
+
+#[test]
+fn did_new_prints_a_did_its_document_and_keeps_keys_private() {
+    let dir = std::env::temp_dir().join(format!("realdid-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("keys.json");
+    let _ = std::fs::remove_file(&keys);
+    let out = realdid(&[
+        "did",
+        "new",
+        "--alg",
+        "p256",
+        "--keys-out",
+        keys.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let did: RealDid = text.lines().next().unwrap().parse().unwrap();
+    assert!(text.contains(&format!("{did}#device")));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&keys).unwrap()).unwrap();
+    assert_eq!(saved["did"], did.as_str());
+    assert_eq!(saved["device"]["crv"], "P-256");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "key file readable by others: {mode:o}");
+    }
+    // Never overwrites an existing key file.
+    let again = realdid(&["did", "new", "--keys-out", keys.to_str().unwrap()]);
+    assert!(!again.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn did_resolve_renders_did_key_documents() {
+    let did = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+    let out = realdid(&["did", "resolve", did]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["id"], did);
+    assert_eq!(
+        doc["verificationMethod"][0]["publicKeyJwk"]["x"],
+        // base64url of the w3c-ccg vector's publicKeyBase58 4zvwRjXU…
+        "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"
+    );
+    assert!(matches!(did.parse::<Did>().unwrap(), Did::Key(_)));
+}
+
+#[test]
+fn did_resolve_refuses_garbage_with_the_reason() {
+    let out = realdid(&["did", "resolve", "did:example:123"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("method"), "{}", stderr(&out));
+}
