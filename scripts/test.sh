@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
+# The end-to-end tests run the realdid binary as a separate process: build it first.
+cargo build --locked -p realdid
 cargo test --workspace --locked "$@"
