@@ -59,9 +59,13 @@ impl Eq for P256PublicKey {}
 impl P256PublicKey {
     fn from_point(point: &openssl::ec::EcPointRef) -> Result<Self, KeyError> {
         let group = group()?;
+        // EC_POINT_oct2point (from_bytes) already refuses points off the curve, and P-256 has
+        // cofactor 1, so every point on it is in the prime-order group: EC_KEY_check_key's
+        // extra scalar multiplication would only double the cost of reading a key.
+        if point.is_infinity(group) {
+            return Err(invalid("point at infinity"));
+        }
         let key = EcKey::from_public_key(group, point).map_err(|e| invalid(e.to_string()))?;
-        key.check_key()
-            .map_err(|_| invalid("point is not on the curve"))?;
         let mut ctx = BigNumContext::new()?;
         let bytes = point.to_bytes(group, PointConversionForm::COMPRESSED, &mut ctx)?;
         let compressed: [u8; COMPRESSED_LEN] = bytes
