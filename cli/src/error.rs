@@ -35,6 +35,9 @@ pub enum CliError {
     /// The arguments make no sense together.
     #[error("{0}")]
     Usage(String),
+    /// A check refused what it was shown (a revoked credential, a replayed presentation).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl CliError {
@@ -45,6 +48,7 @@ impl CliError {
             Self::ResidentId(e) => Some(e.kind()),
             Self::SdJwt(e) => Some(e.kind()),
             Self::StatusList(e) => Some(e.kind()),
+            Self::Refused(_) => Some(ErrorKind::Rejected),
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }

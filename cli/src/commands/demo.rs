@@ -86,7 +86,11 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     );
     match ResidentId::parse(&tampered, today) {
         Err(e) => println!("    a mistyped number is refused: {e}"),
-        Ok(_) => return Err(CliError::Usage("a wrong check character parsed".into())),
+        Ok(_) => {
+            return Err(CliError::Refused(
+                "the demo expected a wrong check character to be refused".into(),
+            ));
+        }
     }
 
     step(
@@ -196,9 +200,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         if let Some(r) = &verified.status {
             let s = status.get(r.idx as usize)?;
             if s != Status::VALID {
-                return Err(CliError::Usage(format!(
-                    "credential status is {s:?}: refused"
-                )));
+                return Err(CliError::Refused(format!("credential status is {s:?}")));
             }
         }
         let mut learned = verified.claims;
@@ -238,7 +240,11 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     step(7, "hotel", "tries to reuse the bank's presentation");
     match verify(&p_a, "n-hotel-1", "did:web:hotel.example", &status) {
         Err(e) => println!("    refused: {e}"),
-        Ok(_) => return Err(CliError::Usage("a replayed presentation verified".into())),
+        Ok(_) => {
+            return Err(CliError::Refused(
+                "the demo expected a replayed presentation to be refused".into(),
+            ));
+        }
     }
 
     step(
@@ -255,8 +261,12 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         "did:web:bank.example",
     )?;
     match verify(&p_a2, "n-bank-2", "did:web:bank.example", &status) {
-        Err(e) => println!("    bank's next check refused: {e}"),
-        Ok(_) => return Err(CliError::Usage("a revoked credential verified".into())),
+        Err(e) => println!("    bank's next check: {e}"),
+        Ok(_) => {
+            return Err(CliError::Refused(
+                "the demo expected a revoked credential to be refused".into(),
+            ));
+        }
     }
     println!("\ndone: every step above used real keys and signatures; nothing was mocked.");
     Ok(())
