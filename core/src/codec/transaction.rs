@@ -49,6 +49,17 @@ impl std::fmt::Debug for TxHash {
     }
 }
 
+impl TxHash {
+    /// The hash of a transaction's canonical bytes; also names bytes that do not decode,
+    /// so a refusal can say which submission it refuses.
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        let mut h = Sha256::new();
+        h.update(TX_HASH_DOMAIN);
+        h.update(bytes);
+        TxHash(h.finalize().into())
+    }
+}
+
 /// A governance decision about the register of accredited issuers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GovernanceAction {
@@ -273,10 +284,7 @@ impl Transaction {
 
     /// The transaction hash.
     pub fn hash(&self) -> TxHash {
-        let mut h = Sha256::new();
-        h.update(TX_HASH_DOMAIN);
-        h.update(self.encode());
-        TxHash(h.finalize().into())
+        TxHash::of_bytes(&self.encode())
     }
 
     /// Decodes outside input: at most [`MAX_TRANSACTION_LEN`] bytes, every length bounded,
