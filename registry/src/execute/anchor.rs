@@ -1,0 +1,152 @@
+//! Status-list and audit anchors: hashes an accredited issuer signs with an assertionMethod
+//! key of its DID.
+
+use realdid_core::codec::primitives::Signature;
+use realdid_core::codec::{AuditAnchor, StatusListAnchor};
+use realdid_core::did::{KeyId, Purposes, RealDid};
+
+use super::did::read_did;
+use super::governance::read_issuer;
+use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put};
+use crate::RegistryError;
+use crate::state::keys::StateKey;
+use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord, decode_value};
+
+/// Checks that `issuer` is accredited and that `signer` is one of its live assertionMethod
+/// keys whose signature over `message` verifies.
+fn check_signed_by_issuer(
+    view: &(impl StateView + ?Sized),
+    issuer: &RealDid,
+    signer: &KeyId,
+    message: &[u8],
+    signature: &Signature,
+) -> Result<Result<(), Rejection>, RegistryError> {
+    let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
+    match read_issuer(view, &StateKey::Issuer(issuer.clone()))? {
+        Some(record) if record.is_accredited() => {}
+        Some(_) => {
+            return reject(
+                RejectReason::IssuerNotAccredited,
+                format!("issuer {issuer} was removed from the register"),
+            );
+        }
+        None => {
+            return reject(
+                RejectReason::IssuerNotAccredited,
+                format!("issuer {issuer} is not on the register"),
+            );
+        }
+    }
+    let record = match read_did(view, &StateKey::Did(issuer.clone()))? {
+        Some(record) => record,
+        None => {
+            return reject(
+                RejectReason::DidNotFound,
+                format!("issuer {issuer} is not registered on the chain"),
+            );
+        }
+    };
+    if record.state.is_deactivated() {
+        return reject(
+            RejectReason::DidDeactivated,
+            format!("issuer {issuer} is deactivated"),
+        );
+    }
+    let Some(key) = record.state.key_for(signer, Purposes::ASSERTION_METHOD) else {
+        return reject(
+            RejectReason::Unauthorized,
+            format!("{issuer}#{signer} is not an assertionMethod key of the issuer"),
+        );
+    };
+    if key.verify(message, &signature.0).is_err() {
+        return reject(
+            RejectReason::BadSignature,
+            format!("anchor signature by {issuer}#{signer} does not verify"),
+        );
+    }
+    Ok(Ok(()))
+}
+
+pub(super) fn check_status(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    anchor: &StatusListAnchor,
+) -> Result<Result<Writes, Rejection>, RegistryError> {
+    let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
+    if anchor.list_id.is_empty() {
+        return reject(RejectReason::Malformed, "status list id is empty".into());
+    }
+    if anchor.sequence == 0 {
+        return reject(
+            RejectReason::Malformed,
+            "status list sequences start at 1".into(),
+        );
+    }
+    if let Err(rejection) = check_signed_by_issuer(
+        view,
+        &anchor.issuer,
+        &anchor.signer,
+        &anchor.signing_input(),
+        &anchor.signature,
+    )? {
+        return Ok(Err(rejection));
+    }
+    let key = StateKey::StatusList {
+        issuer: anchor.issuer.clone(),
+        list_id: anchor.list_id.clone(),
+    };
+    if let Some(bytes) = view.get(&key)? {
+        let current = decode_value::<StatusAnchorRecord>(&bytes, "status anchor")?;
+        if anchor.sequence <= current.anchor.sequence {
+            return reject(
+                RejectReason::AnchorConflict,
+                format!(
+                    "status list {} is anchored at sequence {}; sequence {} does not go forward",
+                    anchor.list_id, current.anchor.sequence, anchor.sequence
+                ),
+            );
+        }
+    }
+    let record = StatusAnchorRecord {
+        anchor: anchor.clone(),
+        height: ctx.height,
+        timestamp_ms: ctx.timestamp_ms,
+    };
+    Ok(Ok(vec![put(key, &record)]))
+}
+
+pub(super) fn check_audit(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    anchor: &AuditAnchor,
+) -> Result<Result<Writes, Rejection>, RegistryError> {
+    if let Err(rejection) = check_signed_by_issuer(
+        view,
+        &anchor.issuer,
+        &anchor.signer,
+        &anchor.signing_input(),
+        &anchor.signature,
+    )? {
+        return Ok(Err(rejection));
+    }
+    let key = StateKey::Audit {
+        issuer: anchor.issuer.clone(),
+        sequence: anchor.sequence,
+    };
+    if let Some(bytes) = view.get(&key)? {
+        let current = decode_value::<AuditAnchorRecord>(&bytes, "audit anchor")?;
+        return Ok(Err(Rejection::new(
+            RejectReason::AnchorConflict,
+            format!(
+                "audit sequence {} of {} was already anchored at height {}",
+                anchor.sequence, anchor.issuer, current.height
+            ),
+        )));
+    }
+    let record = AuditAnchorRecord {
+        anchor: anchor.clone(),
+        height: ctx.height,
+        timestamp_ms: ctx.timestamp_ms,
+    };
+    Ok(Ok(vec![put(key, &record)]))
+}

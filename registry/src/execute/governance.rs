@@ -1,0 +1,155 @@
+//! Governance transactions: accrediting and removing issuers by a quorum of governance keys.
+
+use realdid_core::codec::{GovernanceAction, GovernanceTx};
+
+use super::did::read_did;
+use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put};
+use crate::RegistryError;
+use crate::state::keys::StateKey;
+use crate::state::records::{IssuerRecord, NonceRecord, Removal, decode_value};
+
+/// Reads an issuer's register entry, if it was ever accredited.
+pub(super) fn read_issuer(
+    view: &(impl StateView + ?Sized),
+    key: &StateKey,
+) -> Result<Option<IssuerRecord>, RegistryError> {
+    view.get(key)?
+        .map(|bytes| decode_value::<IssuerRecord>(&bytes, "issuer record"))
+        .transpose()
+}
+
+pub(super) fn check(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    tx: &GovernanceTx,
+) -> Result<Result<Writes, Rejection>, RegistryError> {
+    let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
+
+    let threshold = ctx.governance.threshold.max(1);
+    let approvers = tx.valid_approvers(&ctx.governance.keys).len();
+    if approvers < threshold {
+        // Tell a forged approval from a missing one: a governance key whose signature fails.
+        let message = GovernanceTx::signing_input(&tx.action, tx.nonce);
+        let forged = tx.approvals.iter().any(|a| {
+            ctx.governance.keys.contains(&a.key) && a.key.verify(&message, &a.signature.0).is_err()
+        });
+        let reason = if forged {
+            RejectReason::BadSignature
+        } else {
+            RejectReason::Unauthorized
+        };
+        return reject(
+            reason,
+            format!(
+                "governance transaction has {approvers} valid approvals from distinct governance \
+                 keys, {threshold} required{}",
+                if forged {
+                    "; an approval's signature does not verify"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+
+    let nonce_key = StateKey::GovernanceNonce(tx.nonce);
+    if let Some(bytes) = view.get(&nonce_key)? {
+        let used = decode_value::<NonceRecord>(&bytes, "governance nonce")?;
+        return reject(
+            RejectReason::Stale,
+            format!(
+                "governance nonce {} was already used at height {}",
+                tx.nonce, used.height
+            ),
+        );
+    }
+
+    let mut writes = match &tx.action {
+        GovernanceAction::AccreditIssuer {
+            issuer,
+            name,
+            credential_types,
+        } => {
+            if name.is_empty() {
+                return reject(RejectReason::Malformed, "issuer name is empty".into());
+            }
+            if credential_types.is_empty() {
+                return reject(
+                    RejectReason::Malformed,
+                    "an accreditation must list at least one credential type".into(),
+                );
+            }
+            for (i, t) in credential_types.iter().enumerate() {
+                if t.is_empty() {
+                    return reject(RejectReason::Malformed, "a credential type is empty".into());
+                }
+                if credential_types[..i].contains(t) {
+                    return reject(
+                        RejectReason::Malformed,
+                        format!("credential type {t:?} is listed twice"),
+                    );
+                }
+            }
+            match read_did(view, &StateKey::Did(issuer.clone()))? {
+                None => {
+                    return reject(
+                        RejectReason::DidNotFound,
+                        format!("issuer {issuer} is not registered on the chain"),
+                    );
+                }
+                Some(record) if record.state.is_deactivated() => {
+                    return reject(
+                        RejectReason::DidDeactivated,
+                        format!("issuer {issuer} is deactivated"),
+                    );
+                }
+                Some(_) => {}
+            }
+            let key = StateKey::Issuer(issuer.clone());
+            // Re-accrediting an accredited issuer replaces its entry but keeps the height it
+            // has been accredited since; after a removal the accreditation starts afresh.
+            let accredited_height = match read_issuer(view, &key)? {
+                Some(current) if current.is_accredited() => current.accredited_height,
+                _ => ctx.height,
+            };
+            let record = IssuerRecord {
+                issuer: issuer.clone(),
+                name: name.clone(),
+                credential_types: credential_types.clone(),
+                accredited_height,
+                updated_height: ctx.height,
+                removed: None,
+            };
+            vec![put(key, &record)]
+        }
+        GovernanceAction::RemoveIssuer { issuer, reason } => {
+            let key = StateKey::Issuer(issuer.clone());
+            let current = match read_issuer(view, &key)? {
+                Some(current) if current.is_accredited() => current,
+                Some(_) => {
+                    return reject(
+                        RejectReason::IssuerNotAccredited,
+                        format!("issuer {issuer} was already removed"),
+                    );
+                }
+                None => {
+                    return reject(
+                        RejectReason::IssuerNotAccredited,
+                        format!("issuer {issuer} is not on the register"),
+                    );
+                }
+            };
+            let record = IssuerRecord {
+                updated_height: ctx.height,
+                removed: Some(Removal {
+                    height: ctx.height,
+                    reason: reason.clone(),
+                }),
+                ..current
+            };
+            vec![put(key, &record)]
+        }
+    };
+    writes.push(put(nonce_key, &NonceRecord { height: ctx.height }));
+    Ok(Ok(writes))
+}

@@ -1,0 +1,217 @@
+//! Block execution: a pure function of (state, block context, transactions) → writes.
+//!
+//! Nothing here does I/O or reads a clock: the state comes through a [`StateView`], the
+//! height, block time and governance set through a [`BlockContext`]. Every validator computes
+//! the same writes from the same inputs, and the store turns them into a state root.
+//!
+//! | transaction    | authorised by                                   | also requires                                   |
+//! |----------------|-------------------------------------------------|-------------------------------------------------|
+//! | DID operation  | the DID method rules (`realdid_core::did::apply`) |                                               |
+//! | accredit       | ≥ threshold distinct governance keys            | unused nonce; issuer DID exists and is live     |
+//! | remove issuer  | ≥ threshold distinct governance keys            | unused nonce; issuer currently accredited       |
+//! | status anchor  | an assertionMethod key of the issuer's DID      | issuer accredited; sequence ≥ 1 and above the last anchored one of that list |
+//! | audit anchor   | an assertionMethod key of the issuer's DID      | issuer accredited; no anchor with that sequence yet |
+//!
+//! Replays are refused by the same rules: a DID operation names the hash of the operation it
+//! builds on (a replay is stale, a replayed create finds its DID existing), a governance nonce
+//! is used once, status-list sequences only go up and an audit sequence is anchored once.
+//!
+//! A block is valid only if every transaction in it passes, each against the state left by
+//! the ones before it ([`execute_block`]); a proposer assembles a block by dropping the
+//! candidates that fail ([`build_block`]).
+//!
+//! Failures of the state itself (a read that fails, a stored value that does not decode) are
+//! [`RegistryError`]s, never rejections: a node that cannot read its state must stop, not
+//! refuse a transaction the others accept.
+
+mod anchor;
+mod did;
+mod governance;
+mod rejection;
+
+use std::collections::BTreeMap;
+
+use commonware_codec::{Encode, EncodeSize};
+use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
+use realdid_core::keys::PublicKey;
+
+pub use rejection::{RejectReason, Rejection};
+
+use crate::RegistryError;
+use crate::state::keys::StateKey;
+
+/// Reads the state a transaction is checked against.
+pub trait StateView {
+    /// The value under `key`, or `None` if the key holds nothing.
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError>;
+}
+
+impl<T: StateView + ?Sized> StateView for &T {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError> {
+        (**self).get(key)
+    }
+}
+
+/// An in-memory state, for tests and tools.
+impl StateView for BTreeMap<StateKey, Vec<u8>> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError> {
+        Ok(BTreeMap::get(self, key).cloned())
+    }
+}
+
+/// The keys that decide governance transactions (from the genesis file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Governance {
+    /// The governance keys.
+    pub keys: Vec<PublicKey>,
+    /// How many distinct keys of `keys` must approve a governance transaction. A threshold of
+    /// zero is treated as one: a governance decision always needs an approval.
+    pub threshold: usize,
+}
+
+/// What a block's transactions may depend on besides the state.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockContext<'a> {
+    /// The height of the block being executed.
+    pub height: u64,
+    /// The block's timestamp (from its header), unix milliseconds.
+    pub timestamp_ms: u64,
+    /// The governance keys and threshold.
+    pub governance: &'a Governance,
+}
+
+/// The state changes of one transaction: each key with its new value (`None`: removed).
+pub type Writes = Vec<(StateKey, Option<Vec<u8>>)>;
+
+/// The candidates a block builder dropped, each with its rejection.
+pub type Dropped = Vec<(TxHash, Rejection)>;
+
+/// The outcome of executing a block's transactions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Executed {
+    /// The final value of every key the block wrote.
+    pub writes: BTreeMap<StateKey, Option<Vec<u8>>>,
+    /// The hashes of the transactions, in block order.
+    pub tx_hashes: Vec<TxHash>,
+}
+
+/// A view of `base` with the writes of the block so far on top.
+struct Pending<'a, V: ?Sized> {
+    base: &'a V,
+    writes: &'a BTreeMap<StateKey, Option<Vec<u8>>>,
+}
+
+impl<V: StateView + ?Sized> StateView for Pending<'_, V> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError> {
+        match self.writes.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => self.base.get(key),
+        }
+    }
+}
+
+/// Checks one transaction against `view` and returns the writes it makes, or the first rule
+/// it breaks.
+pub fn check_transaction(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    tx: &Transaction,
+) -> Result<Result<Writes, Rejection>, RegistryError> {
+    match tx {
+        Transaction::Did(op) => did::check(view, ctx, op),
+        Transaction::Governance(g) => governance::check(view, ctx, g),
+        Transaction::StatusAnchor(a) => anchor::check_status(view, ctx, a),
+        Transaction::AuditAnchor(a) => anchor::check_audit(view, ctx, a),
+    }
+}
+
+impl Executed {
+    /// Applies one transaction on top of the writes so far; on a rejection nothing changes.
+    fn apply(
+        &mut self,
+        view: &(impl StateView + ?Sized),
+        ctx: &BlockContext<'_>,
+        tx: &Transaction,
+    ) -> Result<Result<(), Rejection>, RegistryError> {
+        let pending = Pending {
+            base: view,
+            writes: &self.writes,
+        };
+        let writes = match check_transaction(&pending, ctx, tx)? {
+            Ok(writes) => writes,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
+        self.writes.extend(writes);
+        self.tx_hashes.push(tx.hash());
+        Ok(Ok(()))
+    }
+}
+
+/// Executes a block: every transaction must pass, each against the state the earlier ones
+/// left. Returns the writes, or the index of the first failing transaction with its
+/// rejection (the block is then invalid).
+pub fn execute_block(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    txs: &[Transaction],
+) -> Result<Result<Executed, (usize, Rejection)>, RegistryError> {
+    let mut executed = Executed::default();
+    if txs.len() > MAX_BLOCK_TRANSACTIONS {
+        let rejection = Rejection::new(
+            RejectReason::Malformed,
+            format!(
+                "block has {} transactions, at most {MAX_BLOCK_TRANSACTIONS}",
+                txs.len()
+            ),
+        );
+        return Ok(Err((MAX_BLOCK_TRANSACTIONS, rejection)));
+    }
+    for (index, tx) in txs.iter().enumerate() {
+        if let Err(rejection) = executed.apply(view, ctx, tx)? {
+            return Ok(Err((index, rejection)));
+        }
+    }
+    Ok(Ok(executed))
+}
+
+/// Assembles a block for a proposer: takes candidates in order while the block has room
+/// (`max_txs`, [`MAX_BLOCK_TRANSACTIONS`] and [`MAX_BLOCK_LEN`]), includes each one that
+/// passes against the state so far and drops each one that fails, with its rejection.
+///
+/// Candidates after the block is full are not consumed from the iterator. A candidate too
+/// large for the room left is skipped without a rejection (it may fit a later block).
+pub fn build_block(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    candidates: impl IntoIterator<Item = Transaction>,
+    max_txs: usize,
+) -> Result<(Vec<Transaction>, Executed, Dropped), RegistryError> {
+    let max_txs = max_txs.min(MAX_BLOCK_TRANSACTIONS);
+    let mut included = Vec::new();
+    let mut executed = Executed::default();
+    let mut rejected = Vec::new();
+    // Header and the largest transaction-count prefix.
+    let mut block_len = HEADER_LEN + MAX_BLOCK_TRANSACTIONS.encode_size();
+    let mut candidates = candidates.into_iter();
+    while included.len() < max_txs {
+        let Some(tx) = candidates.next() else { break };
+        let tx_len = tx.encode_size();
+        let framed = tx_len.encode_size() + tx_len;
+        if block_len + framed > MAX_BLOCK_LEN {
+            continue;
+        }
+        match executed.apply(view, ctx, &tx)? {
+            Ok(()) => {
+                block_len += framed;
+                included.push(tx);
+            }
+            Err(rejection) => rejected.push((tx.hash(), rejection)),
+        }
+    }
+    Ok((included, executed, rejected))
+}
+
+/// Encodes a record for a write.
+fn put(key: StateKey, value: &impl Encode) -> (StateKey, Option<Vec<u8>>) {
+    (key, Some(value.encode().to_vec()))
+}

@@ -1,0 +1,462 @@
+//! The values stored under each [`StateKey`](super::keys::StateKey).
+//!
+//! Every value is a leaf of the state tree, so its encoding is part of the state root: it is
+//! canonical (one encoding per value), fixed-width big-endian for integers, and every length
+//! read back is bounded. The layouts:
+//!
+//! ```text
+//! did record            DidState || created height u64 || created ms u64
+//!                       || updated height u64 || updated ms u64
+//! issuer record         issuer suffix(32) || name str || varint(n) || n × credential type str
+//!                       || accredited height u64 || updated height u64
+//!                       || removed u8 (0 | 1 || removal height u64 || reason str)
+//! status anchor record  issuer suffix(32) || list id str || sequence u64 || list hash(32)
+//!                       || signer key id || signature(64) || height u64 || timestamp ms u64
+//! audit anchor record   issuer suffix(32) || record hash(32) || sequence u64
+//!                       || signer key id || signature(64) || height u64 || timestamp ms u64
+//! governance nonce      height u64          (the height of the block that used the nonce)
+//! ```
+//! Anchor records keep the issuer's signature, so that anyone holding a proven read can check
+//! the issuer signed the anchor without trusting the chain's execution.
+
+use bytes::BufMut;
+use commonware_codec::{Buf, Copying, Decode as _, EncodeSize, Error, Read, ReadExt as _, Write};
+use realdid_core::codec::primitives::{
+    Signature, read_bytes32, read_count, read_str, str_size, write_str,
+};
+use realdid_core::codec::{AuditAnchor, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, StatusListAnchor};
+use realdid_core::did::{DidState, KeyId, RealDid};
+
+use crate::RegistryError;
+
+/// Decodes a value read from the state (the node's own database): a value that does not
+/// decode means the data directory is damaged.
+pub fn decode_value<T: Read<Cfg = ()>>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, RegistryError> {
+    T::decode_cfg(Copying(bytes), &())
+        .map_err(|e| RegistryError::corrupt(format!("stored {what} does not decode: {e}")))
+}
+
+/// What the registry keeps for one DID: its state and when it was created and last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidRecord {
+    /// The DID's current state (document, recovery commitment, version, last operation).
+    pub state: DidState,
+    /// Height of the block that created the DID.
+    pub created_height: u64,
+    /// Timestamp of that block, unix milliseconds.
+    pub created_ms: u64,
+    /// Height of the block that applied the last operation.
+    pub updated_height: u64,
+    /// Timestamp of that block, unix milliseconds.
+    pub updated_ms: u64,
+}
+
+impl Write for DidRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.state.write(buf);
+        buf.put_u64(self.created_height);
+        buf.put_u64(self.created_ms);
+        buf.put_u64(self.updated_height);
+        buf.put_u64(self.updated_ms);
+    }
+}
+
+impl EncodeSize for DidRecord {
+    fn encode_size(&self) -> usize {
+        self.state.encode_size() + 4 * 8
+    }
+}
+
+impl Read for DidRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            state: DidState::read(buf)?,
+            created_height: u64::read(buf)?,
+            created_ms: u64::read(buf)?,
+            updated_height: u64::read(buf)?,
+            updated_ms: u64::read(buf)?,
+        })
+    }
+}
+
+/// The withdrawal of an issuer's accreditation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// Height of the block that removed the issuer.
+    pub height: u64,
+    /// The reason the governance transaction gave, for the public record.
+    pub reason: String,
+}
+
+/// An issuer's entry in the register of accredited issuers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerRecord {
+    /// The issuer's DID.
+    pub issuer: RealDid,
+    /// Display name of the issuing organisation.
+    pub name: String,
+    /// The credential types (`vct`) it may issue, in register order.
+    pub credential_types: Vec<String>,
+    /// Height of the block that (last) accredited the issuer after it was absent or removed.
+    pub accredited_height: u64,
+    /// Height of the block that last changed this entry.
+    pub updated_height: u64,
+    /// Set once the accreditation is withdrawn.
+    pub removed: Option<Removal>,
+}
+
+impl IssuerRecord {
+    /// Whether the issuer is currently accredited.
+    pub fn is_accredited(&self) -> bool {
+        self.removed.is_none()
+    }
+}
+
+impl Write for IssuerRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_slice(self.issuer.suffix());
+        write_str(&self.name, buf);
+        self.credential_types.len().write(buf);
+        for t in &self.credential_types {
+            write_str(t, buf);
+        }
+        buf.put_u64(self.accredited_height);
+        buf.put_u64(self.updated_height);
+        match &self.removed {
+            None => buf.put_u8(0),
+            Some(removal) => {
+                buf.put_u8(1);
+                buf.put_u64(removal.height);
+                write_str(&removal.reason, buf);
+            }
+        }
+    }
+}
+
+impl EncodeSize for IssuerRecord {
+    fn encode_size(&self) -> usize {
+        32 + str_size(&self.name)
+            + self.credential_types.len().encode_size()
+            + self
+                .credential_types
+                .iter()
+                .map(|t| str_size(t))
+                .sum::<usize>()
+            + 8
+            + 8
+            + 1
+            + self.removed.as_ref().map_or(0, |r| 8 + str_size(&r.reason))
+    }
+}
+
+impl Read for IssuerRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let issuer = RealDid::from_suffix(read_bytes32(buf)?);
+        let name = read_str(buf, MAX_NAME_LEN, "issuer name")?;
+        let n = read_count(buf, MAX_CREDENTIAL_TYPES)?;
+        let mut credential_types = Vec::with_capacity(n);
+        for _ in 0..n {
+            credential_types.push(read_str(buf, MAX_NAME_LEN, "credential type")?);
+        }
+        let accredited_height = u64::read(buf)?;
+        let updated_height = u64::read(buf)?;
+        let removed = match u8::read(buf)? {
+            0 => None,
+            1 => Some(Removal {
+                height: u64::read(buf)?,
+                reason: read_str(buf, MAX_NAME_LEN, "removal reason")?,
+            }),
+            other => return Err(Error::InvalidEnum(other)),
+        };
+        Ok(Self {
+            issuer,
+            name,
+            credential_types,
+            accredited_height,
+            updated_height,
+            removed,
+        })
+    }
+}
+
+/// The latest anchor of one status list, with the block that anchored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusAnchorRecord {
+    /// The anchor as the issuer signed it.
+    pub anchor: StatusListAnchor,
+    /// Height of the block that anchored it.
+    pub height: u64,
+    /// Timestamp of that block, unix milliseconds.
+    pub timestamp_ms: u64,
+}
+
+impl Write for StatusAnchorRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        let a = &self.anchor;
+        buf.put_slice(a.issuer.suffix());
+        write_str(&a.list_id, buf);
+        buf.put_u64(a.sequence);
+        buf.put_slice(&a.list_hash);
+        a.signer.write(buf);
+        a.signature.write(buf);
+        buf.put_u64(self.height);
+        buf.put_u64(self.timestamp_ms);
+    }
+}
+
+impl EncodeSize for StatusAnchorRecord {
+    fn encode_size(&self) -> usize {
+        let a = &self.anchor;
+        32 + str_size(&a.list_id)
+            + 8
+            + 32
+            + a.signer.encode_size()
+            + a.signature.encode_size()
+            + 8
+            + 8
+    }
+}
+
+impl Read for StatusAnchorRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            anchor: StatusListAnchor {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                list_id: read_str(buf, MAX_NAME_LEN, "status list id")?,
+                sequence: u64::read(buf)?,
+                list_hash: read_bytes32(buf)?,
+                signer: KeyId::read(buf)?,
+                signature: Signature::read(buf)?,
+            },
+            height: u64::read(buf)?,
+            timestamp_ms: u64::read(buf)?,
+        })
+    }
+}
+
+/// One audit anchor of an issuer, with the block that anchored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchorRecord {
+    /// The anchor as the issuer signed it.
+    pub anchor: AuditAnchor,
+    /// Height of the block that anchored it.
+    pub height: u64,
+    /// Timestamp of that block, unix milliseconds.
+    pub timestamp_ms: u64,
+}
+
+impl Write for AuditAnchorRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        let a = &self.anchor;
+        buf.put_slice(a.issuer.suffix());
+        buf.put_slice(&a.record_hash);
+        buf.put_u64(a.sequence);
+        a.signer.write(buf);
+        a.signature.write(buf);
+        buf.put_u64(self.height);
+        buf.put_u64(self.timestamp_ms);
+    }
+}
+
+impl EncodeSize for AuditAnchorRecord {
+    fn encode_size(&self) -> usize {
+        let a = &self.anchor;
+        32 + 32 + 8 + a.signer.encode_size() + a.signature.encode_size() + 8 + 8
+    }
+}
+
+impl Read for AuditAnchorRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            anchor: AuditAnchor {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                record_hash: read_bytes32(buf)?,
+                sequence: u64::read(buf)?,
+                signer: KeyId::read(buf)?,
+                signature: Signature::read(buf)?,
+            },
+            height: u64::read(buf)?,
+            timestamp_ms: u64::read(buf)?,
+        })
+    }
+}
+
+/// The value under a used governance nonce: the height of the block that used it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonceRecord {
+    /// Height of the block whose governance transaction used the nonce.
+    pub height: u64,
+}
+
+impl Write for NonceRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_u64(self.height);
+    }
+}
+
+impl EncodeSize for NonceRecord {
+    fn encode_size(&self) -> usize {
+        8
+    }
+}
+
+impl Read for NonceRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            height: u64::read(buf)?,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+mod tests {
+    use super::*;
+    use commonware_codec::Encode as _;
+    use realdid_core::did::{
+        CreateOp, DidOperation, DocumentState, Purposes, RecoveryCommitment, VerificationKey, apply,
+    };
+    use realdid_core::keys::{Algorithm, SigningKey};
+
+    fn key(byte: u8) -> SigningKey {
+        SigningKey::from_secret_bytes(Algorithm::EdDsa, &[byte; 32]).unwrap()
+    }
+
+    fn did_state() -> DidState {
+        let device = key(1);
+        let op = DidOperation::Create(CreateOp {
+            document: DocumentState {
+                keys: vec![VerificationKey {
+                    id: "device".parse().unwrap(),
+                    key: device.public_key(),
+                    purposes: Purposes::CAPABILITY_INVOCATION.with(Purposes::ASSERTION_METHOD),
+                }],
+                services: vec![],
+            },
+            recovery_commitment: RecoveryCommitment::to(&key(2).public_key()),
+        })
+        .sign(Some("device".parse().unwrap()), &device)
+        .unwrap();
+        apply(None, &op).unwrap()
+    }
+
+    fn round_trip<T: Write + EncodeSize + Read<Cfg = ()> + PartialEq + std::fmt::Debug>(value: &T) {
+        let bytes = value.encode();
+        assert_eq!(bytes.len(), value.encode_size(), "{value:?}");
+        let back: T = decode_value(&bytes, "test").unwrap();
+        assert_eq!(&back, value);
+        // Nothing may trail a value, and no prefix of it is a value.
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        assert!(decode_value::<T>(&longer, "test").is_err());
+        for cut in 0..bytes.len() {
+            assert!(
+                decode_value::<T>(&bytes[..cut], "test").is_err(),
+                "prefix {cut} decoded"
+            );
+        }
+    }
+
+    #[test]
+    fn did_record_is_the_did_state_followed_by_its_heights() {
+        let record = DidRecord {
+            state: did_state(),
+            created_height: 3,
+            created_ms: 1_700_000_000_000,
+            updated_height: 9,
+            updated_ms: 1_700_000_000_500,
+        };
+        round_trip(&record);
+        let mut expected = record.state.encode().to_vec();
+        for n in [3u64, 1_700_000_000_000, 9, 1_700_000_000_500] {
+            expected.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(record.encode().to_vec(), expected);
+    }
+
+    #[test]
+    fn issuer_records_round_trip_with_and_without_removal() {
+        let mut record = IssuerRecord {
+            issuer: RealDid::from_suffix([4; 32]),
+            name: "Example Issuer".into(),
+            credential_types: vec![
+                "https://vct.example/a".into(),
+                "https://vct.example/b".into(),
+            ],
+            accredited_height: 5,
+            updated_height: 5,
+            removed: None,
+        };
+        round_trip(&record);
+        assert!(record.is_accredited());
+        record.removed = Some(Removal {
+            height: 8,
+            reason: "licence withdrawn".into(),
+        });
+        record.updated_height = 8;
+        round_trip(&record);
+        assert!(!record.is_accredited());
+        // An unknown removal flag is refused.
+        let mut bytes = record.encode().to_vec();
+        let flag = bytes.len() - 1 - 8 - str_size("licence withdrawn");
+        bytes[flag] = 2;
+        assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
+    }
+
+    #[test]
+    fn too_many_credential_types_are_refused() {
+        let record = IssuerRecord {
+            issuer: RealDid::from_suffix([4; 32]),
+            name: "n".into(),
+            credential_types: vec!["t".into(); MAX_CREDENTIAL_TYPES + 1],
+            accredited_height: 1,
+            updated_height: 1,
+            removed: None,
+        };
+        assert!(decode_value::<IssuerRecord>(&record.encode(), "issuer").is_err());
+    }
+
+    #[test]
+    fn anchor_and_nonce_records_round_trip() {
+        let issuer = RealDid::from_suffix([6; 32]);
+        let status = StatusAnchorRecord {
+            anchor: StatusListAnchor::sign(
+                issuer.clone(),
+                "https://issuer.example/status/1".into(),
+                2,
+                [7; 32],
+                "issuing".parse().unwrap(),
+                &key(3),
+            )
+            .unwrap(),
+            height: 11,
+            timestamp_ms: 1_700_000_001_000,
+        };
+        round_trip(&status);
+        let audit = AuditAnchorRecord {
+            anchor: AuditAnchor::sign(issuer, [8; 32], 4, "issuing".parse().unwrap(), &key(3))
+                .unwrap(),
+            height: 12,
+            timestamp_ms: 1_700_000_002_000,
+        };
+        round_trip(&audit);
+        round_trip(&NonceRecord { height: 42 });
+        assert_eq!(
+            NonceRecord { height: 42 }.encode().to_vec(),
+            42u64.to_be_bytes()
+        );
+    }
+}

@@ -1,0 +1,519 @@
+//! Block execution rules: every rejection reason, with real signed transactions, and the
+//! block-level behaviour (in-block dependencies, replays, greedy block building).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod execute_support;
+
+use commonware_codec::{Copying, Decode as _};
+use execute_support::{Holder, MemChain, accredit_action, document, fresh_key, key_id};
+use realdid_core::codec::{GovernanceAction, Transaction};
+use realdid_core::did::{
+    CreateOp, DidOperation, DocumentState, Purposes, RecoverOp, RecoveryCommitment, VerificationKey,
+};
+use realdid_proto::v1::TransactionRejectionReason;
+use realdid_registry::execute::{self, RejectReason, Rejection};
+use realdid_registry::state::keys::StateKey;
+use realdid_registry::state::records::{
+    AuditAnchorRecord, DidRecord, IssuerRecord, NonceRecord, StatusAnchorRecord,
+};
+
+fn decode<T: commonware_codec::Read<Cfg = ()>>(bytes: &[u8]) -> T {
+    T::decode_cfg(Copying(bytes), &()).unwrap()
+}
+
+fn rejected(result: Result<(), Rejection>, reason: RejectReason) -> Rejection {
+    let rejection = result.expect_err("the transaction should be refused");
+    assert_eq!(rejection.reason, reason, "{}", rejection.message);
+    assert!(!rejection.message.is_empty());
+    rejection
+}
+
+fn did_record(chain: &MemChain, holder: &Holder) -> DidRecord {
+    decode(&chain.state[&StateKey::Did(holder.did())])
+}
+
+#[test]
+fn create_and_update_of_one_did_in_one_block() {
+    let mut chain = MemChain::new();
+    let (mut holder, create) = Holder::create();
+    let update = holder.rotate();
+    let executed = chain.block(&[create.clone(), update.clone()]).unwrap();
+    assert_eq!(executed.tx_hashes, vec![create.hash(), update.hash()]);
+    assert_eq!(executed.writes.len(), 1, "one DID, one final record");
+    let record = did_record(&chain, &holder);
+    assert_eq!(record.state, holder.state);
+    assert_eq!(record.state.version, 2);
+    assert_eq!((record.created_height, record.updated_height), (1, 1));
+
+    // A later update keeps the creation height and time.
+    let created_ms = record.created_ms;
+    let again = holder.rotate();
+    chain.block(&[again]).unwrap();
+    let record = did_record(&chain, &holder);
+    assert_eq!(record.state.version, 3);
+    assert_eq!((record.created_height, record.updated_height), (1, 2));
+    assert_eq!(record.created_ms, created_ms);
+    assert!(record.updated_ms > created_ms);
+}
+
+#[test]
+fn replayed_did_operations_are_refused() {
+    let mut chain = MemChain::new();
+    let (mut holder, create) = Holder::create();
+    chain.block(std::slice::from_ref(&create)).unwrap();
+    rejected(chain.check(&create), RejectReason::DidAlreadyExists);
+
+    let update = holder.rotate();
+    chain.block(std::slice::from_ref(&update)).unwrap();
+    rejected(chain.check(&update), RejectReason::Stale);
+
+    // The same operation twice in one block: the second copy is stale.
+    let next = holder.rotate();
+    let (index, rejection) = chain.block(&[next.clone(), next]).unwrap_err();
+    assert_eq!(index, 1);
+    assert_eq!(rejection.reason, RejectReason::Stale);
+}
+
+#[test]
+fn did_updates_need_the_right_key() {
+    let mut chain = MemChain::new();
+    let (holder, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    let doc = document(&fresh_key(), &holder.issuing);
+
+    // The device key id, but another key signed: the signature does not verify.
+    let forged = holder.update_signed_by("device", &fresh_key(), doc.clone());
+    rejected(
+        chain.check(&Transaction::Did(forged)),
+        RejectReason::BadSignature,
+    );
+
+    // A key without capabilityInvocation may not update.
+    let by_issuing = holder.update_signed_by("issuing", &holder.issuing, doc.clone());
+    rejected(
+        chain.check(&Transaction::Did(by_issuing)),
+        RejectReason::Unauthorized,
+    );
+
+    // A key id the document does not have.
+    let unknown = holder.update_signed_by("other", &holder.device, doc.clone());
+    rejected(
+        chain.check(&Transaction::Did(unknown)),
+        RejectReason::Unauthorized,
+    );
+
+    // A document that breaks the method rules (no controller key left).
+    let no_controller = DocumentState {
+        keys: vec![VerificationKey {
+            id: key_id("issuing"),
+            key: holder.issuing.public_key(),
+            purposes: Purposes::ASSERTION_METHOD,
+        }],
+        services: vec![],
+    };
+    let bad_doc = holder.update_signed_by("device", &holder.device, no_controller);
+    rejected(
+        chain.check(&Transaction::Did(bad_doc)),
+        RejectReason::InvalidDidOperation,
+    );
+
+    // The right key passes.
+    let good = holder.update_signed_by("device", &holder.device, doc);
+    chain.check(&Transaction::Did(good)).unwrap();
+}
+
+#[test]
+fn operations_on_missing_or_deactivated_dids_are_refused() {
+    let mut chain = MemChain::new();
+    let (mut holder, create) = Holder::create();
+    let update = holder.rotate();
+    rejected(chain.check(&update), RejectReason::DidNotFound);
+
+    chain.block(&[create]).unwrap();
+    let (mut holder2, create2) = Holder::create();
+    chain.block(&[create2]).unwrap();
+    let deactivate = holder2.deactivate();
+    chain.block(&[deactivate]).unwrap();
+    assert!(did_record(&chain, &holder2).state.is_deactivated());
+    let after = holder2.update_signed_by(
+        "device",
+        &holder2.device,
+        document(&holder2.device, &holder2.issuing),
+    );
+    rejected(
+        chain.check(&Transaction::Did(after)),
+        RejectReason::DidDeactivated,
+    );
+}
+
+#[test]
+fn recovery_rules_map_to_their_reasons() {
+    let mut chain = MemChain::new();
+    let (holder, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    let recover = |recovery: &realdid_core::keys::SigningKey,
+                   next: &realdid_core::keys::SigningKey| {
+        Transaction::Did(
+            DidOperation::Recover(RecoverOp {
+                did: holder.did(),
+                previous: holder.state.last_operation,
+                recovery_key: recovery.public_key(),
+                document: document(&holder.device, &holder.issuing),
+                next_recovery_commitment: RecoveryCommitment::to(&next.public_key()),
+            })
+            .sign(None, recovery)
+            .unwrap(),
+        )
+    };
+    // A thief's recovery key does not match the commitment.
+    let thief = fresh_key();
+    rejected(
+        chain.check(&recover(&thief, &thief)),
+        RejectReason::Unauthorized,
+    );
+    // Re-committing to the same recovery key breaks the method's rule.
+    rejected(
+        chain.check(&recover(&holder.recovery, &holder.recovery)),
+        RejectReason::InvalidDidOperation,
+    );
+    chain
+        .check(&recover(&holder.recovery, &fresh_key()))
+        .unwrap();
+}
+
+#[test]
+fn create_with_an_invalid_document_is_an_invalid_operation() {
+    let chain = MemChain::new();
+    let device = fresh_key();
+    let op = DidOperation::Create(CreateOp {
+        document: DocumentState {
+            keys: vec![
+                VerificationKey {
+                    id: key_id("device"),
+                    key: device.public_key(),
+                    purposes: Purposes::CAPABILITY_INVOCATION,
+                },
+                VerificationKey {
+                    id: key_id("device"),
+                    key: fresh_key().public_key(),
+                    purposes: Purposes::AUTHENTICATION,
+                },
+            ],
+            services: vec![],
+        },
+        recovery_commitment: RecoveryCommitment::to(&fresh_key().public_key()),
+    })
+    .sign(Some(key_id("device")), &device)
+    .unwrap();
+    rejected(
+        chain.check(&Transaction::Did(op)),
+        RejectReason::InvalidDidOperation,
+    );
+}
+
+#[test]
+fn governance_needs_a_quorum_of_distinct_governance_keys() {
+    let mut chain = MemChain::new();
+    let (holder, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    let council = &chain.council;
+    let action = accredit_action(&holder.did());
+
+    // Two of four keys, threshold three.
+    let two = council.decide(action.clone(), 1, &[0, 1]);
+    rejected(chain.check(&two), RejectReason::Unauthorized);
+    // The same key three times counts once.
+    let repeated = council.decide(action.clone(), 1, &[2, 2, 2]);
+    rejected(chain.check(&repeated), RejectReason::Unauthorized);
+    // Keys outside the governance set do not count.
+    let mut outsiders = council.decide(action.clone(), 1, &[0, 1]);
+    if let Transaction::Governance(g) = &mut outsiders {
+        let stranger = fresh_key();
+        g.approvals
+            .push(realdid_core::codec::GovernanceTx::approve(&action, 1, &stranger).unwrap());
+    }
+    rejected(chain.check(&outsiders), RejectReason::Unauthorized);
+    // A governance key's approval over another nonce is a forged approval here.
+    let mut forged = council.decide(action.clone(), 1, &[0, 1]);
+    if let Transaction::Governance(g) = &mut forged {
+        g.approvals.push(
+            realdid_core::codec::GovernanceTx::approve(&action, 2, &council.keys[3]).unwrap(),
+        );
+    }
+    rejected(chain.check(&forged), RejectReason::BadSignature);
+
+    let three = council.decide(action, 1, &[1, 2, 3]);
+    let executed = chain.block(std::slice::from_ref(&three)).unwrap();
+    let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(holder.did())]);
+    assert!(record.is_accredited());
+    assert_eq!(record.accredited_height, chain.height);
+    assert_eq!(
+        record.credential_types,
+        vec!["https://vct.example/real-name".to_string()]
+    );
+    let nonce: NonceRecord = decode(&chain.state[&StateKey::GovernanceNonce(1)]);
+    assert_eq!(nonce.height, chain.height);
+    assert_eq!(executed.writes.len(), 2);
+
+    // The same decision again: its nonce is used.
+    rejected(chain.check(&three), RejectReason::Stale);
+}
+
+#[test]
+fn accreditation_and_removal_check_the_issuer() {
+    let mut chain = MemChain::new();
+    let (mut holder, create) = Holder::create();
+    // Not on chain yet.
+    let early = chain.council.accredit(&holder.did(), 1);
+    rejected(chain.check(&early), RejectReason::DidNotFound);
+    // Not accredited: cannot be removed.
+    chain.block(&[create]).unwrap();
+    let removal = chain.council.remove(&holder.did(), 2);
+    rejected(chain.check(&removal), RejectReason::IssuerNotAccredited);
+    // An accreditation must name credential types.
+    let empty = chain.council.decide(
+        GovernanceAction::AccreditIssuer {
+            issuer: holder.did(),
+            name: "Example".into(),
+            credential_types: vec![],
+        },
+        3,
+        &[0, 1, 2],
+    );
+    rejected(chain.check(&empty), RejectReason::Malformed);
+
+    // Accredit, then remove in the same block: each sees the other's writes.
+    let accredit = chain.council.accredit(&holder.did(), 4);
+    let remove = chain.council.remove(&holder.did(), 5);
+    chain.block(&[accredit, remove]).unwrap();
+    let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(holder.did())]);
+    let removal_record = record.removed.clone().unwrap();
+    assert_eq!(removal_record.height, chain.height);
+    assert_eq!(removal_record.reason, "licence withdrawn");
+    // Removed twice: refused.
+    rejected(
+        chain.check(&chain.council.remove(&holder.did(), 6)),
+        RejectReason::IssuerNotAccredited,
+    );
+
+    // A deactivated DID cannot be accredited.
+    let deactivate = holder.deactivate();
+    chain.block(&[deactivate]).unwrap();
+    rejected(
+        chain.check(&chain.council.accredit(&holder.did(), 7)),
+        RejectReason::DidDeactivated,
+    );
+}
+
+#[test]
+fn status_anchors_go_forward_and_need_an_accredited_signer() {
+    let mut chain = MemChain::new();
+    let issuer = chain.issuer();
+    let list = "https://issuer.example/status/1";
+
+    rejected(
+        chain.check(&issuer.status_anchor(list, 0)),
+        RejectReason::Malformed,
+    );
+    // Signed by the controller key, which lacks assertionMethod.
+    let by_device = issuer.status_anchor_signed("device", &issuer.device, list, 1);
+    rejected(chain.check(&by_device), RejectReason::Unauthorized);
+    // The issuing key id, another key's signature.
+    let forged = issuer.status_anchor_signed("issuing", &fresh_key(), list, 1);
+    rejected(chain.check(&forged), RejectReason::BadSignature);
+
+    let first = issuer.status_anchor(list, 3);
+    chain.block(std::slice::from_ref(&first)).unwrap();
+    let record: StatusAnchorRecord = decode(
+        &chain.state[&StateKey::StatusList {
+            issuer: issuer.did(),
+            list_id: list.into(),
+        }],
+    );
+    assert_eq!(record.anchor.sequence, 3);
+    assert_eq!(record.height, chain.height);
+
+    // Replays and sequences that do not go forward conflict; other lists are independent.
+    rejected(chain.check(&first), RejectReason::AnchorConflict);
+    rejected(
+        chain.check(&issuer.status_anchor(list, 2)),
+        RejectReason::AnchorConflict,
+    );
+    chain
+        .check(&issuer.status_anchor("https://issuer.example/status/2", 1))
+        .unwrap();
+    let (index, rejection) = chain
+        .block(&[issuer.status_anchor(list, 4), issuer.status_anchor(list, 4)])
+        .unwrap_err();
+    assert_eq!((index, rejection.reason), (1, RejectReason::AnchorConflict));
+    chain.block(&[issuer.status_anchor(list, 4)]).unwrap();
+}
+
+#[test]
+fn anchors_by_issuers_off_the_register_are_refused() {
+    let mut chain = MemChain::new();
+    let (stranger, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    rejected(
+        chain.check(&stranger.status_anchor("https://x.example/s", 1)),
+        RejectReason::IssuerNotAccredited,
+    );
+    rejected(
+        chain.check(&stranger.audit_anchor(1, [1; 32])),
+        RejectReason::IssuerNotAccredited,
+    );
+
+    let mut issuer = chain.issuer();
+    chain.check(&issuer.audit_anchor(1, [1; 32])).unwrap();
+    let remove = chain.council.remove(&issuer.did(), 99);
+    chain.block(&[remove]).unwrap();
+    rejected(
+        chain.check(&issuer.audit_anchor(1, [1; 32])),
+        RejectReason::IssuerNotAccredited,
+    );
+
+    // An accredited issuer whose DID is deactivated cannot anchor.
+    let mut chain = MemChain::new();
+    issuer = chain.issuer();
+    let deactivate = issuer.deactivate();
+    chain.block(&[deactivate]).unwrap();
+    rejected(
+        chain.check(&issuer.audit_anchor(1, [1; 32])),
+        RejectReason::DidDeactivated,
+    );
+}
+
+#[test]
+fn audit_anchors_are_anchored_once() {
+    let mut chain = MemChain::new();
+    let issuer = chain.issuer();
+    let anchor = issuer.audit_anchor(1, [5; 32]);
+    chain.block(std::slice::from_ref(&anchor)).unwrap();
+    let record: AuditAnchorRecord = decode(
+        &chain.state[&StateKey::Audit {
+            issuer: issuer.did(),
+            sequence: 1,
+        }],
+    );
+    assert_eq!(record.anchor.record_hash, [5; 32]);
+    rejected(chain.check(&anchor), RejectReason::AnchorConflict);
+    // Another record under the same sequence conflicts too; a new sequence does not.
+    rejected(
+        chain.check(&issuer.audit_anchor(1, [6; 32])),
+        RejectReason::AnchorConflict,
+    );
+    chain.check(&issuer.audit_anchor(2, [6; 32])).unwrap();
+}
+
+#[test]
+fn an_issuer_created_and_accredited_in_one_block_may_anchor_in_it() {
+    let mut chain = MemChain::new();
+    let (issuer, create) = Holder::create();
+    let accredit = chain.council.accredit(&issuer.did(), 1);
+    let anchor = issuer.audit_anchor(1, [1; 32]);
+    // In the wrong order the anchor fails at its index; in the right order all pass.
+    let (index, rejection) = chain
+        .block(&[anchor.clone(), create.clone(), accredit.clone()])
+        .unwrap_err();
+    assert_eq!(
+        (index, rejection.reason),
+        (0, RejectReason::IssuerNotAccredited)
+    );
+    assert_eq!(chain.height, 0, "an invalid block changes nothing");
+    chain.block(&[create, accredit, anchor]).unwrap();
+}
+
+#[test]
+fn build_block_drops_failing_candidates_and_respects_the_limit() {
+    let chain = MemChain::new();
+    let (mut a, create_a) = Holder::create();
+    let (b, create_b) = Holder::create();
+    let update_a = a.rotate();
+    let orphan_update = {
+        let (mut c, _) = Holder::create();
+        c.rotate()
+    };
+    let candidates = vec![
+        update_a.clone(), // before its create: DidNotFound, dropped
+        create_a.clone(),
+        orphan_update.clone(),
+        create_a.clone(), // duplicate: DidAlreadyExists
+        create_b.clone(),
+        b.status_anchor("https://l.example/1", 1), // not accredited
+    ];
+    let ctx = chain.ctx();
+    let (included, executed, rejections) =
+        execute::build_block(&chain.state, &ctx, candidates.clone(), 10).unwrap();
+    assert_eq!(included, vec![create_a.clone(), create_b.clone()]);
+    assert_eq!(executed.tx_hashes, vec![create_a.hash(), create_b.hash()]);
+    let reasons: Vec<_> = rejections.iter().map(|(h, r)| (*h, r.reason)).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (update_a.hash(), RejectReason::DidNotFound),
+            (orphan_update.hash(), RejectReason::DidNotFound),
+            (create_a.hash(), RejectReason::DidAlreadyExists),
+            (candidates[5].hash(), RejectReason::IssuerNotAccredited),
+        ]
+    );
+    // What the builder included is a valid block with the same writes.
+    let replay = execute::execute_block(&chain.state, &ctx, &included)
+        .unwrap()
+        .unwrap();
+    assert_eq!(replay, executed);
+
+    // At most max_txs, and candidates past the limit are left in the iterator.
+    let mut rest = candidates.into_iter().skip(1);
+    let (included, _, rejections) = execute::build_block(&chain.state, &ctx, &mut rest, 1).unwrap();
+    assert_eq!(included, vec![create_a]);
+    assert!(rejections.is_empty());
+    assert_eq!(rest.next(), Some(orphan_update));
+}
+
+#[test]
+fn reasons_map_to_the_wire_enum() {
+    let pairs = [
+        (
+            RejectReason::Malformed,
+            TransactionRejectionReason::Malformed,
+        ),
+        (
+            RejectReason::BadSignature,
+            TransactionRejectionReason::BadSignature,
+        ),
+        (
+            RejectReason::Unauthorized,
+            TransactionRejectionReason::Unauthorized,
+        ),
+        (RejectReason::Stale, TransactionRejectionReason::Stale),
+        (
+            RejectReason::DidAlreadyExists,
+            TransactionRejectionReason::DidAlreadyExists,
+        ),
+        (
+            RejectReason::DidNotFound,
+            TransactionRejectionReason::DidNotFound,
+        ),
+        (
+            RejectReason::DidDeactivated,
+            TransactionRejectionReason::DidDeactivated,
+        ),
+        (
+            RejectReason::InvalidDidOperation,
+            TransactionRejectionReason::InvalidDidOperation,
+        ),
+        (
+            RejectReason::IssuerNotAccredited,
+            TransactionRejectionReason::IssuerNotAccredited,
+        ),
+        (
+            RejectReason::AnchorConflict,
+            TransactionRejectionReason::AnchorConflict,
+        ),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (ours, wire) in pairs {
+        assert_eq!(ours.to_proto(), wire);
+        assert!(seen.insert(wire as i32));
+    }
+}

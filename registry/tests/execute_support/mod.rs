@@ -1,0 +1,301 @@
+//! Builders shared by the execution and state tests: real signed DID operations, governance
+//! transactions and anchors, made with core's own signing code.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test helpers: a panic is a failure report
+
+use std::collections::BTreeMap;
+
+use realdid_core::codec::{
+    AuditAnchor, Block, BlockHash, BlockHeader, GovernanceAction, GovernanceTx, StatusListAnchor,
+    Transaction, transactions_root,
+};
+use realdid_core::did::{
+    CreateOp, DeactivateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RealDid,
+    RecoveryCommitment, SignedDidOperation, UpdateOp, VerificationKey, apply,
+};
+use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_registry::execute::{self, BlockContext, Executed, Governance, Rejection};
+use realdid_registry::state::Staged;
+use realdid_registry::state::keys::StateKey;
+
+pub fn key_id(s: &str) -> KeyId {
+    s.parse().unwrap()
+}
+
+pub fn fresh_key() -> SigningKey {
+    SigningKey::generate(Algorithm::EdDsa).unwrap()
+}
+
+/// A DID's keys and its state as the holder tracks it.
+pub struct Holder {
+    pub device: SigningKey,
+    pub issuing: SigningKey,
+    pub recovery: SigningKey,
+    pub state: DidState,
+}
+
+/// A document with a controller key `device` and an assertionMethod key `issuing`.
+pub fn document(device: &SigningKey, issuing: &SigningKey) -> DocumentState {
+    DocumentState {
+        keys: vec![
+            VerificationKey {
+                id: key_id("device"),
+                key: device.public_key(),
+                purposes: Purposes::AUTHENTICATION.with(Purposes::CAPABILITY_INVOCATION),
+            },
+            VerificationKey {
+                id: key_id("issuing"),
+                key: issuing.public_key(),
+                purposes: Purposes::ASSERTION_METHOD,
+            },
+        ],
+        services: vec![],
+    }
+}
+
+impl Holder {
+    /// A new holder and the create operation of its DID.
+    pub fn create() -> (Holder, Transaction) {
+        let (device, issuing, recovery) = (fresh_key(), fresh_key(), fresh_key());
+        let op = DidOperation::Create(CreateOp {
+            document: document(&device, &issuing),
+            recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
+        })
+        .sign(Some(key_id("device")), &device)
+        .unwrap();
+        let state = apply(None, &op).unwrap();
+        (
+            Holder {
+                device,
+                issuing,
+                recovery,
+                state,
+            },
+            Transaction::Did(op),
+        )
+    }
+
+    pub fn did(&self) -> RealDid {
+        self.state.did.clone()
+    }
+
+    /// An update that rotates the device key, signed by the current one; the holder's view
+    /// moves on as if it applied.
+    pub fn rotate(&mut self) -> Transaction {
+        let new_device = fresh_key();
+        let op = self.update_signed_by(
+            "device",
+            &self.device.clone(),
+            document(&new_device, &self.issuing),
+        );
+        self.state = apply(Some(&self.state), &op).unwrap();
+        self.device = new_device;
+        Transaction::Did(op)
+    }
+
+    /// An update of the current state, signed by `key` under key id `signer`.
+    pub fn update_signed_by(
+        &self,
+        signer: &str,
+        key: &SigningKey,
+        document: DocumentState,
+    ) -> SignedDidOperation {
+        DidOperation::Update(UpdateOp {
+            did: self.did(),
+            previous: self.state.last_operation,
+            document,
+        })
+        .sign(Some(key_id(signer)), key)
+        .unwrap()
+    }
+
+    /// Deactivation with the recovery key; the holder's view moves on.
+    pub fn deactivate(&mut self) -> Transaction {
+        let op = DidOperation::Deactivate(DeactivateOp {
+            did: self.did(),
+            previous: self.state.last_operation,
+            recovery_key: self.recovery.public_key(),
+        })
+        .sign(None, &self.recovery)
+        .unwrap();
+        self.state = apply(Some(&self.state), &op).unwrap();
+        Transaction::Did(op)
+    }
+
+    /// A status-list anchor signed by the `issuing` key.
+    pub fn status_anchor(&self, list: &str, sequence: u64) -> Transaction {
+        self.status_anchor_signed("issuing", &self.issuing, list, sequence)
+    }
+
+    pub fn status_anchor_signed(
+        &self,
+        signer: &str,
+        key: &SigningKey,
+        list: &str,
+        sequence: u64,
+    ) -> Transaction {
+        Transaction::StatusAnchor(
+            StatusListAnchor::sign(
+                self.did(),
+                list.into(),
+                sequence,
+                [sequence as u8; 32],
+                key_id(signer),
+                key,
+            )
+            .unwrap(),
+        )
+    }
+
+    /// An audit anchor signed by the `issuing` key.
+    pub fn audit_anchor(&self, sequence: u64, record: [u8; 32]) -> Transaction {
+        Transaction::AuditAnchor(
+            AuditAnchor::sign(
+                self.did(),
+                record,
+                sequence,
+                key_id("issuing"),
+                &self.issuing,
+            )
+            .unwrap(),
+        )
+    }
+}
+
+/// Four governance keys with a threshold of three.
+pub struct Council {
+    pub keys: Vec<SigningKey>,
+    pub governance: Governance,
+}
+
+impl Council {
+    pub fn new() -> Council {
+        let keys: Vec<SigningKey> = (0..4).map(|_| fresh_key()).collect();
+        let governance = Governance {
+            keys: keys.iter().map(SigningKey::public_key).collect(),
+            threshold: 3,
+        };
+        Council { keys, governance }
+    }
+
+    /// `action` at `nonce` approved by the keys at `signers`.
+    pub fn decide(&self, action: GovernanceAction, nonce: u64, signers: &[usize]) -> Transaction {
+        let approvals = signers
+            .iter()
+            .map(|i| GovernanceTx::approve(&action, nonce, &self.keys[*i]).unwrap())
+            .collect();
+        Transaction::Governance(GovernanceTx {
+            action,
+            nonce,
+            approvals,
+        })
+    }
+
+    pub fn accredit(&self, issuer: &RealDid, nonce: u64) -> Transaction {
+        self.decide(accredit_action(issuer), nonce, &[0, 1, 2])
+    }
+
+    pub fn remove(&self, issuer: &RealDid, nonce: u64) -> Transaction {
+        self.decide(
+            GovernanceAction::RemoveIssuer {
+                issuer: issuer.clone(),
+                reason: "licence withdrawn".into(),
+            },
+            nonce,
+            &[1, 2, 3],
+        )
+    }
+}
+
+pub fn accredit_action(issuer: &RealDid) -> GovernanceAction {
+    GovernanceAction::AccreditIssuer {
+        issuer: issuer.clone(),
+        name: "Example Issuer".into(),
+        credential_types: vec!["https://vct.example/real-name".into()],
+    }
+}
+
+/// An in-memory chain: the state as a map, blocks applied with `execute_block`.
+pub struct MemChain {
+    pub state: BTreeMap<StateKey, Vec<u8>>,
+    pub height: u64,
+    pub council: Council,
+}
+
+impl MemChain {
+    pub fn new() -> MemChain {
+        MemChain {
+            state: BTreeMap::new(),
+            height: 0,
+            council: Council::new(),
+        }
+    }
+
+    pub fn ctx(&self) -> BlockContext<'_> {
+        BlockContext {
+            height: self.height + 1,
+            timestamp_ms: 1_700_000_000_000 + (self.height + 1) * 1000,
+            governance: &self.council.governance,
+        }
+    }
+
+    /// Executes a block; applies it if valid.
+    pub fn block(&mut self, txs: &[Transaction]) -> Result<Executed, (usize, Rejection)> {
+        let executed = execute::execute_block(&self.state, &self.ctx(), txs).unwrap()?;
+        self.height += 1;
+        for (key, value) in &executed.writes {
+            match value {
+                Some(v) => self.state.insert(key.clone(), v.clone()),
+                None => self.state.remove(key),
+            };
+        }
+        Ok(executed)
+    }
+
+    /// Checks one transaction against the current state.
+    pub fn check(&self, tx: &Transaction) -> Result<(), Rejection> {
+        execute::check_transaction(&self.state, &self.ctx(), tx)
+            .unwrap()
+            .map(|_| ())
+    }
+
+    /// A live, accredited issuer.
+    pub fn issuer(&mut self) -> Holder {
+        let (holder, create) = Holder::create();
+        let nonce = self.height + 1_000;
+        let accredit = self.council.accredit(&holder.did(), nonce);
+        self.block(&[create, accredit]).unwrap();
+        holder
+    }
+}
+
+/// The header and block of a staged execution on top of `parent`.
+pub fn block_on(
+    parent: BlockHash,
+    staged: &Staged,
+    txs: Vec<Transaction>,
+    timestamp_ms: u64,
+) -> Block {
+    Block {
+        header: BlockHeader {
+            height: staged.height,
+            parent,
+            timestamp_ms,
+            state_root: staged.root,
+            transactions_root: transactions_root(&txs),
+            transaction_count: txs.len() as u32,
+        },
+        transactions: txs,
+    }
+}
+
+/// The genesis header of an empty chain.
+pub fn genesis_header() -> BlockHeader {
+    BlockHeader {
+        height: 0,
+        parent: Default::default(),
+        timestamp_ms: 1_700_000_000_000,
+        state_root: realdid_registry::state::EMPTY_ROOT,
+        transactions_root: transactions_root(&[]),
+        transaction_count: 0,
+    }
+}
