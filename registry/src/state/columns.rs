@@ -1,0 +1,92 @@
+//! The column families of the state database, declared in one place, and their key layouts.
+//!
+//! ```text
+//! column family   key                                   value
+//! jmt_nodes       borsh(jmt NodeKey)                    borsh(jmt Node)
+//! jmt_values      key hash(32) || version u64           0 (removed) | 1 || value
+//! key_preimages   key hash(32)                          StateKey bytes
+//! blocks          height u64                            Block
+//! headers         height u64                            BlockHeader
+//! certificates    height u64                            finality certificate (opaque)
+//! heights         height u64                            BlockInfo
+//! tx_index        tx hash(32)                           height u64 || index u32
+//! time_index      timestamp ms u64 || height u64        (empty)
+//! did_versions    DID suffix(32) || version u64         height u64
+//! meta            "finalized"                           Finalized
+//! ```
+//! Integers in keys are big-endian, so that byte order is numeric order: the newest version of
+//! a value at or below a height, or the last block at or before a time, is one reverse seek.
+//! jmt node keys are point lookups only, so their borsh form (little-endian) is fine.
+
+/// Tree nodes.
+pub(super) const NODES: &str = "jmt_nodes";
+/// Tree values by key hash and version: historical reads without walking the tree.
+pub(super) const VALUES: &str = "jmt_values";
+/// The state key behind each key hash.
+pub(super) const PREIMAGES: &str = "key_preimages";
+/// Finalized blocks.
+pub(super) const BLOCKS: &str = "blocks";
+/// Their headers.
+pub(super) const HEADERS: &str = "headers";
+/// Their finality certificates.
+pub(super) const CERTIFICATES: &str = "certificates";
+/// Per-height metadata.
+pub(super) const HEIGHTS: &str = "heights";
+/// Where each transaction landed.
+pub(super) const TX_INDEX: &str = "tx_index";
+/// Block timestamps to heights.
+pub(super) const TIME_INDEX: &str = "time_index";
+/// The height at which each DID version was written.
+pub(super) const DID_VERSIONS: &str = "did_versions";
+/// The finalized-height record.
+pub(super) const META: &str = "meta";
+
+/// Every column family the store uses (besides RocksDB's `default`, which it leaves empty).
+pub(super) const ALL: [&str; 11] = [
+    NODES,
+    VALUES,
+    PREIMAGES,
+    BLOCKS,
+    HEADERS,
+    CERTIFICATES,
+    HEIGHTS,
+    TX_INDEX,
+    TIME_INDEX,
+    DID_VERSIONS,
+    META,
+];
+
+/// The key of the finalized-height record in [`META`].
+pub(super) const FINALIZED_KEY: &[u8] = b"finalized";
+
+/// A height key.
+pub(super) fn height_key(height: u64) -> [u8; 8] {
+    height.to_be_bytes()
+}
+
+/// A [`VALUES`] key.
+pub(super) fn value_key(key_hash: &[u8; 32], version: u64) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(key_hash);
+    key[32..].copy_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// A [`TIME_INDEX`] key.
+pub(super) fn time_key(timestamp_ms: u64, height: u64) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&timestamp_ms.to_be_bytes());
+    key[8..].copy_from_slice(&height.to_be_bytes());
+    key
+}
+
+/// A [`DID_VERSIONS`] key.
+pub(super) fn did_version_key(suffix: &[u8; 32], version: u64) -> [u8; 40] {
+    value_key(suffix, version)
+}
+
+/// Reads a big-endian u64 at `at` of a stored key or value.
+pub(super) fn be_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    let slice = bytes.get(at..at + 8)?;
+    Some(u64::from_be_bytes(slice.try_into().ok()?))
+}

@@ -1,0 +1,762 @@
+//! The registry state in RocksDB: the state tree versioned by height, finalized blocks,
+//! certificates and indexes, each finalized block written in one atomic batch.
+//!
+//! Invariants the store keeps, and checks on [`Store::open`]:
+//! - the meta record names the finalized height h, its block hash and state root, and is
+//!   written in the same batch as everything of height h;
+//! - the header stored at h hashes to that block hash and carries that state root, and the
+//!   tree's root at version h is that state root;
+//! - nothing is stored above h.
+//!
+//! A database that breaks one of these refuses to open with [`RegistryError::Corrupt`]
+//! rather than serve or extend a state that may differ from the other validators'.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use commonware_codec::{Copying, Decode as _, Encode as _, Read};
+use realdid_core::codec::{
+    Block, BlockHash, BlockHeader, StateRoot, Transaction, TxHash, transactions_root,
+};
+use realdid_core::did::RealDid;
+use rocksdb::{
+    ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch,
+    WriteOptions,
+};
+
+use super::columns::{self, *};
+use super::keys::StateKey;
+use super::meta::{BlockInfo, Finalized, TxLocation};
+use super::overlay::{Overlay, Staged};
+use super::records::{DidRecord, decode_value};
+use super::tree::{
+    DbTree, EMPTY_ROOT, Tree, encode_node, encode_node_key, encode_value, tree_error,
+};
+use crate::RegistryError;
+use crate::execute::{self, BlockContext, Dropped, Executed, Rejection, Writes};
+use crate::proof::StateProof;
+
+/// The registry's state database.
+pub struct Store {
+    db: DB,
+    /// The latest finalized block; `None` until genesis is written.
+    finalized: RwLock<Option<Finalized>>,
+    /// Serialises commits (each checks the finalized height, then writes).
+    commit_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.db.path())
+            .field("finalized", &self.finalized())
+            .finish()
+    }
+}
+
+fn db_options(new: bool) -> Options {
+    let mut opts = Options::default();
+    opts.create_if_missing(new);
+    opts.create_missing_column_families(new);
+    // Check what is cheap to check: SST file sizes and checksums as they are read, and stop
+    // on the first inconsistency instead of carrying on.
+    opts.set_paranoid_checks(true);
+    opts
+}
+
+fn decode<T: Read<Cfg = ()>>(bytes: &[u8], what: &str) -> Result<T, RegistryError> {
+    T::decode_cfg(Copying(bytes), &())
+        .map_err(|e| RegistryError::corrupt(format!("{what} does not decode: {e}")))
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` and checks that it agrees with itself.
+    pub fn open(dir: &Path) -> Result<Store, RegistryError> {
+        std::fs::create_dir_all(dir).map_err(|source| RegistryError::Io {
+            context: format!("creating the data directory {}", dir.display()),
+            source,
+        })?;
+        let new = !dir.join("CURRENT").exists();
+        let opts = db_options(new);
+        if !new {
+            let present = DB::list_cf(&opts, dir)
+                .map_err(RegistryError::storage("listing column families"))?;
+            let present: BTreeSet<&str> = present.iter().map(String::as_str).collect();
+            for name in columns::ALL {
+                if !present.contains(name) {
+                    return Err(RegistryError::corrupt(format!(
+                        "column family {name} is missing from {}",
+                        dir.display()
+                    )));
+                }
+            }
+            if let Some(unknown) = present
+                .iter()
+                .find(|n| **n != "default" && !columns::ALL.contains(n))
+            {
+                return Err(RegistryError::corrupt(format!(
+                    "unknown column family {unknown} in {}: not a registry database",
+                    dir.display()
+                )));
+            }
+        }
+        let descriptors = columns::ALL
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, dir, descriptors)
+            .map_err(RegistryError::storage("opening the state database"))?;
+        let store = Store {
+            db,
+            finalized: RwLock::new(None),
+            commit_lock: Mutex::new(()),
+        };
+        let finalized = store.check_consistency()?;
+        *store
+            .finalized
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = finalized;
+        Ok(store)
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&ColumnFamily, RegistryError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| RegistryError::corrupt(format!("column family {name} is missing")))
+    }
+
+    fn read(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.db
+            .get_cf(self.cf(cf)?, key)
+            .map_err(RegistryError::storage("reading the state database"))
+    }
+
+    /// The last key of a column family.
+    fn last_key(&self, cf: &'static str) -> Result<Option<Box<[u8]>>, RegistryError> {
+        match self.db.iterator_cf(self.cf(cf)?, IteratorMode::End).next() {
+            None => Ok(None),
+            Some(Ok((key, _))) => Ok(Some(key)),
+            Some(Err(source)) => Err(RegistryError::Storage {
+                context: "reading the state database",
+                source,
+            }),
+        }
+    }
+
+    fn tree(&self) -> DbTree<'_> {
+        DbTree { db: &self.db }
+    }
+
+    /// The checks of [`Store::open`]; returns the finalized block, if any.
+    fn check_consistency(&self) -> Result<Option<Finalized>, RegistryError> {
+        let Some(bytes) = self.read(META, FINALIZED_KEY)? else {
+            for cf in [HEADERS, BLOCKS, HEIGHTS, NODES, VALUES] {
+                if self.last_key(cf)?.is_some() {
+                    return Err(RegistryError::corrupt(format!(
+                        "the finalized-height record is missing, but {cf} holds data"
+                    )));
+                }
+            }
+            return Ok(None);
+        };
+        let finalized: Finalized = decode(&bytes, "the finalized-height record")?;
+        let h = finalized.height;
+        let header = self
+            .header(h)?
+            .ok_or_else(|| RegistryError::corrupt(format!("no header at finalized height {h}")))?;
+        if header.height != h {
+            return Err(RegistryError::corrupt(format!(
+                "the header stored at height {h} is for height {}",
+                header.height
+            )));
+        }
+        if header.hash() != finalized.block_hash {
+            return Err(RegistryError::corrupt(format!(
+                "the header at finalized height {h} hashes to {}, the finalized record says {}",
+                header.hash(),
+                finalized.block_hash
+            )));
+        }
+        if header.state_root != finalized.state_root {
+            return Err(RegistryError::corrupt(format!(
+                "the header at height {h} has state root {}, the finalized record says {}",
+                header.state_root, finalized.state_root
+            )));
+        }
+        let block = self
+            .block(h)?
+            .ok_or_else(|| RegistryError::corrupt(format!("no block at finalized height {h}")))?;
+        if block.header != header {
+            return Err(RegistryError::corrupt(format!(
+                "the block at height {h} does not match its header"
+            )));
+        }
+        let info = self
+            .block_info(h)?
+            .ok_or_else(|| RegistryError::corrupt(format!("no block info at height {h}")))?;
+        if info.finalized() != finalized {
+            return Err(RegistryError::corrupt(format!(
+                "the block info at height {h} does not match the finalized record"
+            )));
+        }
+        if h > 0 {
+            let parent = self
+                .header(h - 1)?
+                .ok_or_else(|| RegistryError::corrupt(format!("no header at height {}", h - 1)))?;
+            if parent.hash() != header.parent {
+                return Err(RegistryError::corrupt(format!(
+                    "the header at height {h} does not link to the header at height {}",
+                    h - 1
+                )));
+            }
+        }
+        for cf in [HEADERS, BLOCKS, HEIGHTS] {
+            let last = self.last_key(cf)?.and_then(|k| columns::be_u64(&k, 0));
+            if last != Some(h) {
+                return Err(RegistryError::corrupt(format!(
+                    "{cf} ends at height {last:?}, the finalized height is {h}"
+                )));
+            }
+        }
+        if let Some(last) = self.last_key(CERTIFICATES)?
+            && columns::be_u64(&last, 0).is_none_or(|c| c > h)
+        {
+            return Err(RegistryError::corrupt(format!(
+                "a certificate is stored above the finalized height {h}"
+            )));
+        }
+        let root = Tree::new(&self.tree())
+            .get_root_hash_option(h)
+            .map_err(tree_error)?
+            .ok_or_else(|| {
+                RegistryError::corrupt(format!("the state tree has no root at height {h}"))
+            })?;
+        if root.0 != finalized.state_root.0 {
+            return Err(RegistryError::corrupt(format!(
+                "the state tree's root at height {h} is {}, the finalized record says {}",
+                hex::encode(root.0),
+                finalized.state_root
+            )));
+        }
+        Ok(Some(finalized))
+    }
+
+    /// The latest finalized block; `None` before genesis.
+    pub fn finalized(&self) -> Option<Finalized> {
+        *self
+            .finalized
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn finalized_or_unavailable(&self) -> Result<Finalized, RegistryError> {
+        self.finalized().ok_or_else(|| RegistryError::Unavailable {
+            reason: "the state database has no genesis yet".into(),
+        })
+    }
+
+    /// Writes height 0 (the empty state, under `header`) into a new database. On a database
+    /// that already has it, checks that it is the same genesis and does nothing.
+    pub fn genesis_init(&self, header: &BlockHeader) -> Result<Finalized, RegistryError> {
+        let bad = |reason: &str| RegistryError::InvalidRequest {
+            reason: format!("genesis header: {reason}"),
+        };
+        if header.height != 0 {
+            return Err(bad("height is not 0"));
+        }
+        if header.parent != BlockHash::default() {
+            return Err(bad("parent hash is not zero"));
+        }
+        if header.transaction_count != 0 || header.transactions_root != transactions_root(&[]) {
+            return Err(bad("genesis holds no transactions"));
+        }
+        if header.state_root != EMPTY_ROOT {
+            return Err(bad("state root is not the empty tree's root"));
+        }
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.finalized().is_some() {
+            let stored = self
+                .block_info(0)?
+                .ok_or_else(|| RegistryError::corrupt("no block info at height 0"))?;
+            if stored.block_hash != header.hash() {
+                return Err(RegistryError::corrupt(format!(
+                    "the data directory holds another chain: its genesis is {}, expected {}",
+                    stored.block_hash,
+                    header.hash()
+                )));
+            }
+            return self.finalized_or_unavailable();
+        }
+        let (root, update) = Tree::new(&self.tree())
+            .put_value_set(Vec::new(), 0)
+            .map_err(tree_error)?;
+        if root.0 != EMPTY_ROOT.0 {
+            return Err(RegistryError::Tree {
+                reason: "the empty tree does not have the empty root".into(),
+            });
+        }
+        let block = Block {
+            header: header.clone(),
+            transactions: Vec::new(),
+        };
+        let staged = Staged {
+            height: 0,
+            executed: Executed::default(),
+            root: EMPTY_ROOT,
+            tree: update,
+        };
+        self.write_height(&block, &staged, None, header.timestamp_ms)
+    }
+
+    /// A view of the state after `ancestors` (staged blocks at finalized+1, finalized+2, …,
+    /// oldest first; empty for the finalized state). Ancestors at or below the finalized
+    /// height are skipped if they are the blocks that were finalized there.
+    pub fn view<'a>(&'a self, ancestors: &'a [Arc<Staged>]) -> Result<Overlay<'a>, RegistryError> {
+        let base = self.finalized_or_unavailable()?.height;
+        let mut first = 0;
+        for staged in ancestors {
+            if staged.height > base {
+                break;
+            }
+            let info = self.block_info(staged.height)?.ok_or_else(|| {
+                RegistryError::corrupt(format!("no block info at height {}", staged.height))
+            })?;
+            if info.state_root != staged.root {
+                return Err(RegistryError::InvalidRequest {
+                    reason: format!(
+                        "staged block at height {} is not the block finalized there",
+                        staged.height
+                    ),
+                });
+            }
+            first += 1;
+        }
+        let ancestors = &ancestors[first..];
+        for (i, staged) in ancestors.iter().enumerate() {
+            if staged.height != base + 1 + i as u64 {
+                return Err(RegistryError::InvalidRequest {
+                    reason: format!(
+                        "staged ancestors must be heights {}.. in order, found {} at position {i}",
+                        base + 1,
+                        staged.height
+                    ),
+                });
+            }
+        }
+        Ok(Overlay {
+            db: self.tree(),
+            base,
+            ancestors,
+        })
+    }
+
+    fn overlay_for<'a>(
+        &'a self,
+        ancestors: &'a [Arc<Staged>],
+        ctx: &BlockContext<'_>,
+    ) -> Result<Overlay<'a>, RegistryError> {
+        let overlay = self.view(ancestors)?;
+        if ctx.height != overlay.height() + 1 {
+            return Err(RegistryError::InvalidRequest {
+                reason: format!(
+                    "block at height {} cannot follow the state at height {}",
+                    ctx.height,
+                    overlay.height()
+                ),
+            });
+        }
+        Ok(overlay)
+    }
+
+    fn stage_writes(
+        overlay: &Overlay<'_>,
+        height: u64,
+        executed: Executed,
+    ) -> Result<Staged, RegistryError> {
+        let writes = executed
+            .writes
+            .iter()
+            .map(|(key, value)| (key.key_hash(), value.clone()));
+        let (root, tree) = Tree::new(overlay)
+            .put_value_set(writes, height)
+            .map_err(tree_error)?;
+        Ok(Staged {
+            height,
+            executed,
+            root: StateRoot(root.0),
+            tree,
+        })
+    }
+
+    /// Checks one transaction against the state after `ancestors`, as the next block would
+    /// (for refusing a transaction at submission).
+    pub fn check(
+        &self,
+        ancestors: &[Arc<Staged>],
+        ctx: &BlockContext<'_>,
+        tx: &Transaction,
+    ) -> Result<Result<Writes, Rejection>, RegistryError> {
+        let overlay = self.overlay_for(ancestors, ctx)?;
+        execute::check_transaction(&overlay, ctx, tx)
+    }
+
+    /// Executes a proposed block on the state after `ancestors` and computes its state root,
+    /// without writing anything. Returns the index and rejection of the first invalid
+    /// transaction if the block is invalid.
+    pub fn stage(
+        &self,
+        ancestors: &[Arc<Staged>],
+        ctx: &BlockContext<'_>,
+        txs: &[Transaction],
+    ) -> Result<Result<Staged, (usize, Rejection)>, RegistryError> {
+        let overlay = self.overlay_for(ancestors, ctx)?;
+        let executed = match execute::execute_block(&overlay, ctx, txs)? {
+            Ok(executed) => executed,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
+        Self::stage_writes(&overlay, ctx.height, executed).map(Ok)
+    }
+
+    /// Builds a block for a proposer from `candidates` on the state after `ancestors` (see
+    /// [`execute::build_block`]) and stages it.
+    pub fn stage_build(
+        &self,
+        ancestors: &[Arc<Staged>],
+        ctx: &BlockContext<'_>,
+        candidates: impl IntoIterator<Item = Transaction>,
+        max_txs: usize,
+    ) -> Result<(Vec<Transaction>, Staged, Dropped), RegistryError> {
+        let overlay = self.overlay_for(ancestors, ctx)?;
+        let (txs, executed, rejected) = execute::build_block(&overlay, ctx, candidates, max_txs)?;
+        let staged = Self::stage_writes(&overlay, ctx.height, executed)?;
+        Ok((txs, staged, rejected))
+    }
+
+    /// Commits a finalized block with its staged execution and finality certificate, in one
+    /// atomic write. An empty `certificate` means the block has none of its own (it was
+    /// finalized as the ancestor of a certified descendant); nothing is stored for it.
+    ///
+    /// Idempotent: a block already committed at its height is a no-op; another block at a
+    /// committed height is [`RegistryError::Corrupt`]. A block that is not the next height,
+    /// does not build on the finalized block, or whose header disagrees with `staged` (state
+    /// root, transactions) is refused: the first two with [`RegistryError::InvalidRequest`],
+    /// the last with [`RegistryError::Diverged`].
+    pub fn commit(
+        &self,
+        block: &Block,
+        staged: &Staged,
+        certificate: &[u8],
+        finalized_at_ms: u64,
+    ) -> Result<(), RegistryError> {
+        let header = &block.header;
+        let height = header.height;
+        let _guard = self
+            .commit_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let finalized = self.finalized_or_unavailable()?;
+        if height <= finalized.height {
+            let stored = self.block_info(height)?.ok_or_else(|| {
+                RegistryError::corrupt(format!("no block info at committed height {height}"))
+            })?;
+            if stored.block_hash == header.hash() {
+                return Ok(());
+            }
+            return Err(RegistryError::corrupt(format!(
+                "height {height} is committed with block {}, asked to commit block {}",
+                stored.block_hash,
+                header.hash()
+            )));
+        }
+        if height != finalized.height + 1 {
+            return Err(RegistryError::InvalidRequest {
+                reason: format!(
+                    "cannot commit height {height}: the finalized height is {}",
+                    finalized.height
+                ),
+            });
+        }
+        if header.parent != finalized.block_hash {
+            return Err(RegistryError::InvalidRequest {
+                reason: format!(
+                    "block {height} builds on {}, the finalized block is {}",
+                    header.parent, finalized.block_hash
+                ),
+            });
+        }
+        let diverged = |reason: String| RegistryError::Diverged { height, reason };
+        if staged.height != height {
+            return Err(diverged(format!(
+                "staged execution is for height {}",
+                staged.height
+            )));
+        }
+        if staged.root != header.state_root {
+            return Err(diverged(format!(
+                "the header's state root is {}, local execution gives {}",
+                header.state_root, staged.root
+            )));
+        }
+        let hashes: Vec<TxHash> = block.transactions.iter().map(Transaction::hash).collect();
+        if hashes != staged.executed.tx_hashes {
+            return Err(diverged(
+                "the staged execution is of other transactions".into(),
+            ));
+        }
+        if header.transaction_count as usize != block.transactions.len()
+            || header.transactions_root != transactions_root(&block.transactions)
+        {
+            return Err(diverged(
+                "the header's transaction count or root does not match the body".into(),
+            ));
+        }
+        let certificate = Some(certificate).filter(|c| !c.is_empty());
+        self.write_height(block, staged, certificate, finalized_at_ms)
+            .map(|_| ())
+    }
+
+    /// Writes everything of one height, and the meta record, in one batch.
+    fn write_height(
+        &self,
+        block: &Block,
+        staged: &Staged,
+        certificate: Option<&[u8]>,
+        finalized_at_ms: u64,
+    ) -> Result<Finalized, RegistryError> {
+        let header = &block.header;
+        let height = header.height;
+        let hk = columns::height_key(height);
+        let mut batch = WriteBatch::default();
+
+        for (key, node) in staged.tree.node_batch.nodes() {
+            batch.put_cf(self.cf(NODES)?, encode_node_key(key)?, encode_node(node)?);
+        }
+        for ((version, key_hash), value) in staged.tree.node_batch.values() {
+            batch.put_cf(
+                self.cf(VALUES)?,
+                columns::value_key(&key_hash.0, *version),
+                encode_value(value.as_deref()),
+            );
+        }
+        let previous = height.checked_sub(1);
+        for (key, value) in &staged.executed.writes {
+            let key_hash = key.key_hash();
+            batch.put_cf(self.cf(PREIMAGES)?, key_hash.0, key.encode());
+            // Every DID version this block wrote (one operation = one version).
+            if let (StateKey::Did(did), Some(value), Some(previous)) = (key, value, previous) {
+                let record = decode_value::<DidRecord>(value, "staged DID record")?;
+                let before = match self.tree().value(previous, &key_hash.0)? {
+                    Some(bytes) => {
+                        decode_value::<DidRecord>(&bytes, "DID record")?
+                            .state
+                            .version
+                    }
+                    None => 0,
+                };
+                for version in before + 1..=record.state.version {
+                    batch.put_cf(
+                        self.cf(DID_VERSIONS)?,
+                        columns::did_version_key(did.suffix(), version),
+                        hk,
+                    );
+                }
+            }
+        }
+        for (index, hash) in staged.executed.tx_hashes.iter().enumerate() {
+            let location = TxLocation {
+                height,
+                index: u32::try_from(index).map_err(|_| RegistryError::InvalidRequest {
+                    reason: "too many transactions in one block".into(),
+                })?,
+            };
+            batch.put_cf(self.cf(TX_INDEX)?, hash.0, location.encode());
+        }
+        batch.put_cf(self.cf(BLOCKS)?, hk, block.encode());
+        batch.put_cf(self.cf(HEADERS)?, hk, header.encode());
+        if let Some(certificate) = certificate {
+            batch.put_cf(self.cf(CERTIFICATES)?, hk, certificate);
+        }
+        let info = BlockInfo {
+            height,
+            block_hash: header.hash(),
+            state_root: header.state_root,
+            timestamp_ms: header.timestamp_ms,
+            finalized_at_ms,
+            transaction_count: header.transaction_count,
+        };
+        batch.put_cf(self.cf(HEIGHTS)?, hk, info.encode());
+        batch.put_cf(
+            self.cf(TIME_INDEX)?,
+            columns::time_key(header.timestamp_ms, height),
+            [],
+        );
+        let finalized = info.finalized();
+        batch.put_cf(self.cf(META)?, FINALIZED_KEY, finalized.encode());
+
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db
+            .write_opt(batch, &options)
+            .map_err(RegistryError::storage("committing a finalized block"))?;
+        *self
+            .finalized
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(finalized);
+        Ok(finalized)
+    }
+
+    fn check_height(&self, height: u64) -> Result<(), RegistryError> {
+        let finalized = self.finalized_or_unavailable()?;
+        if height > finalized.height {
+            return Err(RegistryError::NotFound {
+                what: format!(
+                    "state at height {height} (the finalized height is {})",
+                    finalized.height
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The value of `key` as of finalized `height`.
+    pub fn get(&self, key: &StateKey, height: u64) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.check_height(height)?;
+        self.tree().value(height, &key.key_hash().0)
+    }
+
+    /// The value of `key` as of finalized `height`, with a proof against that height's state
+    /// root (of the value, or of its absence).
+    pub fn prove(
+        &self,
+        key: &StateKey,
+        height: u64,
+    ) -> Result<(Option<Vec<u8>>, StateProof), RegistryError> {
+        self.check_height(height)?;
+        let (value, proof) = Tree::new(&self.tree())
+            .get_with_proof(key.key_hash(), height)
+            .map_err(tree_error)?;
+        Ok((value, StateProof::from_jmt(&proof)?))
+    }
+
+    /// The finalized block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, RegistryError> {
+        self.read(BLOCKS, &columns::height_key(height))?
+            .map(|bytes| {
+                Block::decode_bounded(&bytes).map_err(|e| {
+                    RegistryError::corrupt(format!(
+                        "the block at height {height} does not decode: {e}"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// The header of the finalized block at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, RegistryError> {
+        self.read(HEADERS, &columns::height_key(height))?
+            .map(|bytes| decode(&bytes, "a stored header"))
+            .transpose()
+    }
+
+    /// The finality certificate of the block at `height`: none for genesis and for a block
+    /// finalized as the ancestor of a certified descendant.
+    pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.read(CERTIFICATES, &columns::height_key(height))
+    }
+
+    /// The first height at or above `height` whose block has its own certificate, with that
+    /// certificate: what a proven read at `height` links to.
+    pub fn certified_at_or_after(
+        &self,
+        height: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, RegistryError> {
+        let from = columns::height_key(height);
+        let mut iter = self.db.iterator_cf(
+            self.cf(CERTIFICATES)?,
+            IteratorMode::From(&from, Direction::Forward),
+        );
+        match iter.next() {
+            None => Ok(None),
+            Some(Ok((key, value))) => {
+                let at = columns::be_u64(&key, 0)
+                    .filter(|_| key.len() == 8)
+                    .ok_or_else(|| RegistryError::corrupt("a certificate key is malformed"))?;
+                Ok(Some((at, value.into_vec())))
+            }
+            Some(Err(source)) => Err(RegistryError::Storage {
+                context: "reading certificates",
+                source,
+            }),
+        }
+    }
+
+    /// What the store recorded about the block at `height`.
+    pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, RegistryError> {
+        self.read(HEIGHTS, &columns::height_key(height))?
+            .map(|bytes| decode(&bytes, "a stored block info"))
+            .transpose()
+    }
+
+    /// Where a finalized transaction is.
+    pub fn tx_location(&self, tx_hash: &TxHash) -> Result<Option<TxLocation>, RegistryError> {
+        self.read(TX_INDEX, &tx_hash.0)?
+            .map(|bytes| decode(&bytes, "a stored transaction location"))
+            .transpose()
+    }
+
+    /// The height of the last finalized block whose timestamp is at or before `unix_ms`.
+    ///
+    /// Assumes block timestamps never decrease along the chain (consensus refuses a block
+    /// older than its parent).
+    pub fn height_at_or_before(&self, unix_ms: u64) -> Result<Option<u64>, RegistryError> {
+        let from = columns::time_key(unix_ms, u64::MAX);
+        let mut iter = self.db.iterator_cf(
+            self.cf(TIME_INDEX)?,
+            IteratorMode::From(&from, Direction::Reverse),
+        );
+        match iter.next() {
+            None => Ok(None),
+            Some(Ok((key, _))) => columns::be_u64(&key, 8)
+                .map(Some)
+                .ok_or_else(|| RegistryError::corrupt("a time index key is malformed")),
+            Some(Err(source)) => Err(RegistryError::Storage {
+                context: "reading the time index",
+                source,
+            }),
+        }
+    }
+
+    /// The height of the block that wrote `version` of `did`.
+    ///
+    /// When one block applied several operations to a DID, every version it wrote maps to
+    /// that height, and the state at that height holds the last of them.
+    pub fn did_version_height(
+        &self,
+        did: &RealDid,
+        version: u64,
+    ) -> Result<Option<u64>, RegistryError> {
+        self.read(
+            DID_VERSIONS,
+            &columns::did_version_key(did.suffix(), version),
+        )?
+        .map(|bytes| {
+            columns::be_u64(&bytes, 0)
+                .filter(|_| bytes.len() == 8)
+                .ok_or_else(|| RegistryError::corrupt("a DID version entry is malformed"))
+        })
+        .transpose()
+    }
+
+    /// Flushes memtables to SST files (before a backup; tests).
+    pub fn flush(&self) -> Result<(), RegistryError> {
+        for name in columns::ALL {
+            self.db
+                .flush_cf(self.cf(name)?)
+                .map_err(RegistryError::storage("flushing the state database"))?;
+        }
+        Ok(())
+    }
+}
