@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The README's main-job command: builds the realdid binary and runs its demo.
-# Today the demo walks what the identity core does (a DID, a resident-ID check, an SD-JWT VC
-# issued, presented with selective disclosure and key binding, verified, revoked); from the
-# registry issue on it starts the local devnet.
+# First a narrated walk through the identity core (a DID, a resident-ID check, an SD-JWT VC
+# issued, presented with selective disclosure and key binding, verified, revoked); then the
+# local devnet: four validators on loopback with their data under .realdid/devnet, a short
+# citizen journey against the chain (DIDs registered, an issuer accredited by governance
+# quorum, proven reads checked by the light client), and the endpoints, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 cargo build --locked -p realdid
-"$CARGO_TARGET_DIR/debug/realdid" demo "$@"
+"$CARGO_TARGET_DIR/debug/realdid" demo
+exec "$CARGO_TARGET_DIR/debug/realdid" devnet --demo "$@"

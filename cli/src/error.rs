@@ -22,6 +22,9 @@ pub enum CliError {
     /// A status list was refused.
     #[error(transparent)]
     StatusList(#[from] realdid_core::status_list::StatusListError),
+    /// The registry node or devnet failed.
+    #[error(transparent)]
+    Registry(#[from] realdid_registry::RegistryError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -49,6 +52,7 @@ impl CliError {
             Self::SdJwt(e) => Some(e.kind()),
             Self::StatusList(e) => Some(e.kind()),
             Self::Refused(_) => Some(ErrorKind::Rejected),
+            Self::Registry(e) => Some(e.kind()),
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }

@@ -28,6 +28,13 @@ enum Command {
     Id(commands::id::IdCommand),
     /// A narrated walk through what the identity core does.
     Demo(commands::demo::DemoArgs),
+    /// Benchmarks against running services.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+    /// Runs one validator of the registry chain.
+    Node(commands::chain::NodeArgs),
+    /// Starts a local registry network (4 validators by default) and waits for Ctrl-C.
+    Devnet(commands::chain::DevnetArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +43,9 @@ fn main() -> ExitCode {
         Command::Did(cmd) => commands::did::run(cmd),
         Command::Id(cmd) => commands::id::run(cmd),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Node(args) => commands::chain::node(args),
+        Command::Bench(cmd) => commands::bench::run(cmd),
+        Command::Devnet(args) => commands::chain::devnet(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,29 @@
 //! realdid-registry: the validator node of the DID registry chain.
 //!
-//! To be built in the registry issue: BFT consensus on Commonware (simplex, marshal,
-//! authenticated p2p) behind one module; block execution as a pure function over
-//! `realdid_core::did::apply` and the governance and anchor rules; RocksDB state under a
-//! Merkle commitment with the root in every header; the `realdid.v1.Registry` gRPC service;
-//! and the light-client library that checks proven reads against the genesis validator keys.
-//!
-//! Nothing is exported yet: no part of the node may pretend to work before it does.
+//! The parts, each in its own module:
+//! - [`state`]: the registry state in RocksDB under a Jellyfish Merkle tree, versioned by
+//!   height, with speculative overlays for blocks not yet final.
+//! - [`execute`]: block execution, a pure function of (state view, block) → (writes,
+//!   receipts) built on `realdid_core::did::apply` and the governance and anchor rules.
+//! - [`proof`]: Merkle proofs of state reads against a state root.
+//! - [`genesis`] and [`config`]: the genesis file every validator shares and one node's
+//!   configuration; [`devnet`] generates and supervises a local network.
+//! - [`consensus`]: every line that touches Commonware (simplex, marshal, authenticated
+//!   p2p), so that an engine upgrade touches one module.
+//! - [`node`]: a running node (pending pool, proven reads, the run loop).
+//! - [`service`]: the `realdid.v1.Registry` gRPC service.
+//! - [`light_client`]: checks a proven read knowing only the genesis validator keys.
+
+pub mod config;
+pub mod consensus;
+pub mod devnet;
+pub mod error;
+pub mod execute;
+pub mod genesis;
+pub mod light_client;
+pub mod node;
+pub mod proof;
+pub mod service;
+pub mod state;
+
+pub use error::RegistryError;

@@ -1,5 +1,9 @@
 //! Helpers of the end-to-end tests: finding the `realdid` binary and running it as a separate
 //! process, the way users and operators do.
+// This crate exists only to support tests: a failed expectation is how a test fails.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod chain;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

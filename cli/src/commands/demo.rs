@@ -3,10 +3,7 @@
 //! in-process steps as their issues land.
 
 use clap::Args;
-use realdid_core::did::{
-    CreateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RecoveryCommitment,
-    VerificationKey, apply,
-};
+use realdid_core::did::{CreateOp, DidOperation, DidState, KeyId, Purposes, apply};
 use realdid_core::jws::KeySigner;
 use realdid_core::keys::{Algorithm, PublicKey, SigningKey};
 use realdid_core::resident_id::{ResidentId, ResidentIdGenerator};
@@ -36,19 +33,12 @@ fn step(n: u32, who: &str, text: &str) {
 fn new_did(purposes: Purposes) -> Result<(SigningKey, DidState), CliError> {
     let key = SigningKey::generate(Algorithm::EdDsa)?;
     let recovery = SigningKey::generate(Algorithm::EdDsa)?;
-    let id: KeyId = "key-1".parse()?;
-    let op = DidOperation::Create(CreateOp {
-        document: DocumentState {
-            keys: vec![VerificationKey {
-                id: id.clone(),
-                key: key.public_key(),
-                purposes: purposes.with(Purposes::CAPABILITY_INVOCATION),
-            }],
-            services: vec![],
-        },
-        recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
-    })
-    .sign(Some(id), &key)?;
+    let op = DidOperation::Create(CreateOp::single_key(
+        &key.public_key(),
+        purposes,
+        &recovery.public_key(),
+    ))
+    .sign(Some(KeyId::first()), &key)?;
     Ok((key, apply(None, &op)?))
 }
 

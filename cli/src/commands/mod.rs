@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod bench;
+pub mod chain;
 pub mod demo;
 pub mod did;
 pub mod id;

@@ -96,8 +96,8 @@ pub struct Approval {
 pub struct GovernanceTx {
     /// What is decided.
     pub action: GovernanceAction,
-    /// Must equal the registry's governance nonce (count of applied governance transactions),
-    /// so that an approval cannot be replayed.
+    /// A number the governance officers have not used before on this chain; the registry
+    /// records every used nonce, so an approval cannot be replayed.
     pub nonce: u64,
     /// The approvals.
     pub approvals: Vec<Approval>,
@@ -110,6 +110,23 @@ impl GovernanceTx {
         action.write(&mut out);
         out.put_u64(nonce);
         out
+    }
+
+    /// `action` at `nonce`, approved by each of `keys`.
+    pub fn approved(
+        action: GovernanceAction,
+        nonce: u64,
+        keys: &[SigningKey],
+    ) -> Result<Self, KeyError> {
+        let approvals = keys
+            .iter()
+            .map(|key| Self::approve(&action, nonce, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            action,
+            nonce,
+            approvals,
+        })
     }
 
     /// An approval of `action` at `nonce` by `key`.

@@ -14,6 +14,11 @@ pub const MAX_KEY_ID_LEN: usize = 32;
 pub struct KeyId(String);
 
 impl KeyId {
+    /// `key-1`, the id of a DID's first key by convention.
+    pub fn first() -> Self {
+        Self("key-1".to_string())
+    }
+
     /// The id as text, without the leading `#`.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -16,7 +16,7 @@ use bytes::BufMut;
 use commonware_codec::{Buf, Encode as _, EncodeSize, Error, Read, ReadExt as _, Write};
 use sha2::{Digest, Sha256};
 
-use super::{DocumentState, KeyId, RealDid, RecoveryCommitment};
+use super::{DocumentState, KeyId, Purposes, RealDid, RecoveryCommitment, VerificationKey};
 use crate::codec::primitives::{
     Signature, public_key_size, read_bytes32, read_public_key, write_public_key,
 };
@@ -160,6 +160,22 @@ impl DidOperation {
 }
 
 impl CreateOp {
+    /// The most common creation: a document with one key, `key-1`, for `purposes` (and
+    /// capability invocation, which updates need), recoverable with `recovery`.
+    pub fn single_key(key: &PublicKey, purposes: Purposes, recovery: &PublicKey) -> Self {
+        Self {
+            document: DocumentState {
+                keys: vec![VerificationKey {
+                    id: KeyId::first(),
+                    key: key.clone(),
+                    purposes: purposes.with(Purposes::CAPABILITY_INVOCATION),
+                }],
+                services: vec![],
+            },
+            recovery_commitment: RecoveryCommitment::to(recovery),
+        }
+    }
+
     /// The DID this create derives: the hash of its canonical encoding.
     pub fn did(&self) -> RealDid {
         let mut h = Sha256::new();

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use commonware_codec::{Copying, Decode as _, Encode as _, Read};
 use realdid_core::codec::{
-    Block, BlockHash, BlockHeader, StateRoot, Transaction, TxHash, transactions_root,
+    Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root,
 };
 use realdid_core::did::RealDid;
 use rocksdb::{
@@ -264,9 +264,8 @@ impl Store {
         if header.height != 0 {
             return Err(bad("height is not 0"));
         }
-        if header.parent != BlockHash::default() {
-            return Err(bad("parent hash is not zero"));
-        }
+        // The genesis header's parent field carries the genesis file's hash (see
+        // `node::genesis_block`), so it is not checked here.
         if header.transaction_count != 0 || header.transactions_root != transactions_root(&[]) {
             return Err(bad("genesis holds no transactions"));
         }

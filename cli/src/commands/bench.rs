@@ -1,0 +1,254 @@
+//! `realdid bench registry`: load against a running devnet, as an outside client sees it.
+//!
+//! Writes: many concurrent clients submit signed DID creations, spread over every node, for
+//! a fixed time; each submission returns when its transaction is final, so the time from
+//! send to answer is the finality latency. Reads: proven resolves of DIDs created by the
+//! write phase, from one node, each answer checked by the light client.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use commonware_codec::Encode as _;
+use realdid_core::codec::Transaction;
+use realdid_core::did::{CreateOp, DidOperation, KeyId, Purposes, RealDid};
+use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::registry_client::RegistryClient;
+use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::light_client::LightClient;
+use tokio::sync::Mutex;
+
+use crate::error::CliError;
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Write throughput, finality latency and proven-read throughput of a running devnet.
+    Registry(RegistryBenchArgs),
+}
+
+/// Options of `realdid bench registry`.
+#[derive(Debug, Args)]
+pub struct RegistryBenchArgs {
+    /// The devnet's directory (as `realdid devnet --dir`); the devnet must be running.
+    #[arg(long, default_value = ".realdid/devnet")]
+    dir: PathBuf,
+    /// Seconds of sustained writes.
+    #[arg(long, default_value_t = 60)]
+    write_secs: u64,
+    /// Seconds of proven reads.
+    #[arg(long, default_value_t = 20)]
+    read_secs: u64,
+    /// Submissions in flight at once.
+    #[arg(long, default_value_t = 2048)]
+    concurrency: usize,
+    /// Reads in flight at once.
+    #[arg(long, default_value_t = 64)]
+    read_concurrency: usize,
+}
+
+/// Runs a benchmark.
+pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    match cmd {
+        BenchCommand::Registry(args) => runtime.block_on(registry(args)),
+    }
+}
+
+fn signed_create() -> Result<(Vec<u8>, RealDid), CliError> {
+    let key = SigningKey::generate(Algorithm::EdDsa)?;
+    let recovery = SigningKey::generate(Algorithm::EdDsa)?;
+    let op = DidOperation::Create(CreateOp::single_key(
+        &key.public_key(),
+        Purposes::AUTHENTICATION,
+        &recovery.public_key(),
+    ));
+    let did = op.did();
+    let signed = op.sign(Some(KeyId::first()), &key)?;
+    Ok((Transaction::Did(signed).encode().to_vec(), did))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+async fn connect(endpoint: String) -> Result<RegistryClient<tonic::transport::Channel>, CliError> {
+    RegistryClient::connect(endpoint.clone())
+        .await
+        .map(|c| c.max_decoding_message_size(16 * 1024 * 1024))
+        .map_err(|e| CliError::Usage(format!("cannot reach {endpoint}: {e} (is `realdid devnet` running?)")))
+}
+
+async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
+    let layout = DevnetLayout::load(&args.dir)?;
+    let endpoints: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
+    let mut clients = Vec::new();
+    for endpoint in &endpoints {
+        // Several HTTP/2 connections per node so one connection's stream limit is not the
+        // bottleneck.
+        for _ in 0..4 {
+            clients.push(connect(endpoint.clone()).await?);
+        }
+    }
+    println!(
+        "realdid bench registry: {} validators, {} s of writes at {} in flight, {} s of proven reads",
+        endpoints.len(),
+        args.write_secs,
+        args.concurrency,
+        args.read_secs
+    );
+
+    // Transactions are signed ahead by a producer thread so signing is not measured as
+    // chain throughput, yet memory stays bounded.
+    let (tx_feed, rx_feed) = tokio::sync::mpsc::channel::<(Vec<u8>, RealDid)>(args.concurrency * 4);
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer_stop = stop.clone();
+    let producer = std::thread::spawn(move || {
+        while !producer_stop.load(Ordering::Relaxed) {
+            match signed_create() {
+                Ok(item) => {
+                    if tx_feed.blocking_send(item).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let feed = Arc::new(Mutex::new(rx_feed));
+    let committed = Arc::new(AtomicU64::new(0));
+    let rejected = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let created = Arc::new(std::sync::Mutex::new(Vec::<RealDid>::new()));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(args.write_secs);
+    let mut workers = Vec::new();
+    for w in 0..args.concurrency {
+        let mut client = clients[w % clients.len()].clone();
+        let feed = feed.clone();
+        let (committed, rejected, errors) = (committed.clone(), rejected.clone(), errors.clone());
+        let (latencies, created) = (latencies.clone(), created.clone());
+        workers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            let mut mine_dids = Vec::new();
+            while Instant::now() < deadline {
+                let Some((bytes, did)) = feed.lock().await.recv().await else { break };
+                let sent = Instant::now();
+                match client.submit_transaction(pb::SubmitTransactionRequest { transaction: bytes }).await {
+                    Ok(answer) => match answer.into_inner().result {
+                        Some(pb::submit_transaction_response::Result::Finalized(_)) => {
+                            if Instant::now() <= deadline {
+                                committed.fetch_add(1, Ordering::Relaxed);
+                                mine.push(sent.elapsed().as_micros() as u64);
+                            }
+                            if mine_dids.len() < 64 {
+                                mine_dids.push(did);
+                            }
+                        }
+                        _ => {
+                            rejected.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            if let Ok(mut all) = latencies.lock() {
+                all.extend(mine);
+            }
+            if let Ok(mut all) = created.lock() {
+                all.extend(mine_dids);
+            }
+        }));
+    }
+    let mut last = 0;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = committed.load(Ordering::Relaxed);
+        println!("  {:>4.0} s  committed {:>9}  ({:>7.0}/s in the last 5 s)", start.elapsed().as_secs_f64(), now, (now - last) as f64 / 5.0);
+        last = now;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    drop(feed);
+    let _ = producer.join();
+    let total = committed.load(Ordering::Relaxed);
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort_unstable();
+    println!("writes:");
+    println!("  committed DID creates  {total} in {} s = {:.0}/s", args.write_secs, total as f64 / args.write_secs as f64);
+    println!("  rejected {}  transport errors {}", rejected.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
+    println!(
+        "  finality latency (submit → final receipt)  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
+        percentile(&lat, 0.50) as f64 / 1000.0,
+        percentile(&lat, 0.99) as f64 / 1000.0,
+        lat.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+
+    // Proven reads from one node, each checked by the light client.
+    let dids = created.lock().map(|d| d.clone()).unwrap_or_default();
+    if dids.is_empty() {
+        return Err(CliError::Refused("no DID was committed; nothing to read".into()));
+    }
+    let light = Arc::new(LightClient::new(layout.genesis().validator_keys()));
+    let reads = Arc::new(AtomicU64::new(0));
+    let bad = Arc::new(AtomicU64::new(0));
+    let dids = Arc::new(dids);
+    let node0 = endpoints[0].clone();
+    let mut read_clients = Vec::new();
+    for _ in 0..8 {
+        read_clients.push(connect(node0.clone()).await?);
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(args.read_secs);
+    let mut workers = Vec::new();
+    for w in 0..args.read_concurrency {
+        let mut client = read_clients[w % read_clients.len()].clone();
+        let (light, reads, bad, dids) = (light.clone(), reads.clone(), bad.clone(), dids.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while Instant::now() < deadline {
+                let did = &dids[i % dids.len()];
+                i += 7;
+                let ok = match client.resolve(pb::ResolveRequest { did: did.to_string(), at: None }).await {
+                    Ok(answer) => answer
+                        .into_inner()
+                        .proof
+                        .map(|proof| matches!(light.verify_did(did, &proof), Ok((_, Some(_)))))
+                        .unwrap_or(false),
+                    Err(_) => false,
+                };
+                if ok {
+                    reads.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    bad.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let n = reads.load(Ordering::Relaxed);
+    println!("proven reads (node 0, every answer checked by the light client):");
+    println!("  {n} in {} s = {:.0}/s  (failed {})", args.read_secs, n as f64 / args.read_secs as f64, bad.load(Ordering::Relaxed));
+    Ok(())
+}

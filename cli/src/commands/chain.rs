@@ -1,0 +1,250 @@
+//! `realdid node` and `realdid devnet`: run the registry chain.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use commonware_codec::Encode as _;
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::did::{CreateOp, DidOperation, KeyId, Purposes, RealDid};
+use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::registry_client::RegistryClient;
+use realdid_registry::light_client::LightClient;
+use tonic::transport::Channel;
+
+use clap::Args;
+use realdid_registry::config::NodeConfig;
+use realdid_registry::devnet::{DevnetLayout, Supervisor};
+
+use crate::error::CliError;
+
+/// Runs one validator.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// The node's configuration file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+}
+
+/// Starts a local network of validators on loopback.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Where the devnet keeps its keys, genesis and data; reused when it exists.
+    #[arg(long, default_value = ".realdid/devnet")]
+    dir: PathBuf,
+    /// Number of validators (3f+1 tolerates f faulty).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// First port; each node uses two. Free ports are picked when absent.
+    #[arg(long)]
+    base_port: Option<u16>,
+    /// Once the chain runs, walk through a short citizen journey against it.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// Runs one validator until Ctrl-C.
+pub fn node(args: NodeArgs) -> Result<(), CliError> {
+    init_logging();
+    let config = NodeConfig::load(&args.config)?;
+    realdid_registry::node::run(&config)?;
+    Ok(())
+}
+
+/// Starts the devnet, prints its endpoints and waits for Ctrl-C.
+pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
+    let layout = DevnetLayout::open_or_generate(&args.dir, args.validators, args.base_port)?;
+    let exe = std::env::current_exe().map_err(|source| CliError::Io {
+        path: "current executable".into(),
+        source,
+    })?;
+    let mut supervisor = Supervisor::start_all(exe, &layout)?;
+    println!("realdid devnet: {} validators, chain {}", layout.nodes().len(), layout.genesis().chain_id().as_str());
+    println!("  data:     {}", layout.dir().display());
+    println!("  genesis:  {}", layout.genesis_path().display());
+    for node in layout.nodes() {
+        println!(
+            "  {:<10} gRPC {}  p2p {}  log {}",
+            node.name(),
+            node.grpc_endpoint(),
+            node.p2p(),
+            node.log_path().display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    let outcome = runtime.block_on(async {
+        if args.demo {
+            journey(&layout).await?;
+        }
+        println!("\nThe devnet is up. Ctrl-C stops every node.");
+        let _ = tokio::signal::ctrl_c().await;
+        Ok::<(), CliError>(())
+    });
+    supervisor.stop_all(Duration::from_secs(5))?;
+    outcome
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,commonware=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match RegistryClient::connect(endpoint.to_string()).await {
+            Ok(client) => return Ok(client),
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(250)).await,
+            Err(e) => return Err(CliError::Refused(format!("{endpoint} does not answer: {e}"))),
+        }
+    }
+}
+
+async fn submit(
+    client: &mut RegistryClient<Channel>,
+    what: &str,
+    tx: &Transaction,
+) -> Result<pb::TransactionReceipt, CliError> {
+    let started = Instant::now();
+    let answer = client
+        .submit_transaction(pb::SubmitTransactionRequest {
+            transaction: tx.encode().to_vec(),
+        })
+        .await
+        .map_err(|status| CliError::Refused(format!("{what}: {}", status.message())))?
+        .into_inner();
+    match answer.result {
+        Some(pb::submit_transaction_response::Result::Finalized(receipt)) => {
+            println!(
+                "    final at height {} in {} ms",
+                receipt.height,
+                started.elapsed().as_millis()
+            );
+            Ok(receipt)
+        }
+        Some(pb::submit_transaction_response::Result::Rejected(r)) => {
+            Err(CliError::Refused(format!("{what}: {}", r.message)))
+        }
+        None => Err(CliError::Refused(format!("{what}: empty answer"))),
+    }
+}
+
+fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
+    let key = SigningKey::generate(Algorithm::EdDsa)?;
+    let recovery = SigningKey::generate(Algorithm::EdDsa)?;
+    let op = DidOperation::Create(CreateOp::single_key(&key.public_key(), purposes, &recovery.public_key()));
+    let did = op.did();
+    let signed = op.sign(Some(KeyId::first()), &key)?;
+    Ok((key, did, Transaction::Did(signed)))
+}
+
+/// A short walk through the chain's part of the citizen journey.
+async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
+    let nodes = layout.nodes();
+    let mut first = client(&nodes[0].grpc_endpoint()).await?;
+    let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
+    let light = LightClient::new(layout.genesis().validator_keys());
+    println!("\n[1] waiting for the first finalized block");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await {
+            if status.get_ref().height >= 1 {
+                println!("    height {}", status.get_ref().height);
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Refused("no block was finalized in 120 s".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    println!("[2] an issuer registers its did:realdid");
+    let (_issuer_key, issuer, tx) = new_did(Purposes::ASSERTION_METHOD)?;
+    println!("    {issuer}");
+    submit(&mut first, "issuer DID", &tx).await?;
+
+    println!(
+        "[3] {} of {} governance officers accredit it for identity credentials",
+        layout.governance_threshold(),
+        layout.governance_key_files().len()
+    );
+    let officers = layout.governance_signing_keys()?;
+    let accredit = GovernanceTx::approved(
+        GovernanceAction::AccreditIssuer {
+            issuer: issuer.clone(),
+            name: "Demo Identity Issuer".into(),
+            credential_types: vec!["https://realdid.example/credentials/identity".into()],
+        },
+        unix_ms(),
+        &officers[..layout.governance_threshold()],
+    )?;
+    submit(&mut first, "accreditation", &Transaction::Governance(accredit)).await?;
+
+    println!("[4] a citizen's wallet registers a pairwise DID");
+    let (_citizen_key, citizen, tx) = new_did(Purposes::AUTHENTICATION)?;
+    println!("    {citizen}");
+    let receipt = submit(&mut first, "citizen DID", &tx).await?;
+
+    println!(
+        "[5] a service provider resolves it from another node and checks the proof with the genesis validator keys only"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (verified, record) = loop {
+        let answer = last
+            .resolve(pb::ResolveRequest { did: citizen.to_string(), at: None })
+            .await
+            .map_err(|status| CliError::Refused(format!("resolve: {}", status.message())))?
+            .into_inner();
+        let proof = answer
+            .proof
+            .ok_or_else(|| CliError::Refused("resolve: no proof".into()))?;
+        let (verified, record) = light.verify_did(&citizen, &proof)?;
+        if record.is_some() || Instant::now() > deadline {
+            break (verified, record);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let record = record.ok_or_else(|| CliError::Refused("the new DID is not on chain".into()))?;
+    println!(
+        "    proven at height {} (receipt height {}): version {}, {} key(s), state root {}",
+        verified.height,
+        receipt.height,
+        record.state.version,
+        record.state.document.keys.len(),
+        verified.header.state_root
+    );
+
+    println!("[6] the provider checks the issuer's accreditation, also proven");
+    let answer = last
+        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest { issuer_did: issuer.to_string() })
+        .await
+        .map_err(|status| CliError::Refused(format!("accreditation: {}", status.message())))?
+        .into_inner();
+    let proof = answer
+        .proof
+        .ok_or_else(|| CliError::Refused("accreditation: no proof".into()))?;
+    let (_, record) = light.verify_issuer(&issuer, &proof)?;
+    match record {
+        Some(record) if record.removed.is_none() => {
+            println!("    accredited: {} for {:?}", record.name, record.credential_types)
+        }
+        _ => return Err(CliError::Refused("the issuer is not accredited on chain".into())),
+    }
+    Ok(())
+}
+
+/// Governance nonces must never repeat; the time in ms is unique enough for a demo.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,265 @@
+//! Wires simplex consensus, marshal, buffered broadcast and authenticated p2p together for
+//! one validator. Every Commonware configuration knob the node sets is here.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use commonware_broadcast::buffered;
+use commonware_consensus::marshal::{Config as MarshalConfig, Start};
+use commonware_consensus::marshal::core::Actor as MarshalActor;
+use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
+use commonware_consensus::marshal::standard::Inline;
+use commonware_consensus::simplex::{self, elector::RoundRobin};
+use commonware_consensus::types::{Epoch, FixedEpocher, ViewDelta};
+use commonware_cryptography::certificate::ConstantProvider;
+use commonware_cryptography::ed25519::{PrivateKey, PublicKey};
+use commonware_cryptography::{ChaCha20Poly1305, Digested, Signer as _};
+use commonware_p2p::authenticated::lookup;
+use commonware_p2p::{Address, AddressableManager as _};
+use commonware_parallel::Sequential;
+use commonware_runtime::buffer::paged::CacheRef;
+use commonware_runtime::{Quota, Supervisor as _};
+use commonware_storage::archive::immutable;
+use commonware_stream::cups::{self, Cups};
+use commonware_stream::sake::{self, Sake};
+use commonware_utils::ordered::{Map, Set};
+use commonware_utils::{NZDuration, NZU16, NZU64, NZUsize};
+use tracing::info;
+
+use super::application::RegistryApp;
+use super::block::{ChainBlock, to_digest};
+use super::finalizer::Finalizer;
+use super::{NAMESPACE, P2P_NAMESPACE, Scheme};
+use crate::RegistryError;
+use crate::node::shared::Shared;
+
+const VOTE_CHANNEL: u64 = 0;
+const CERTIFICATE_CHANNEL: u64 = 1;
+const RESOLVER_CHANNEL: u64 = 2;
+const BROADCAST_CHANNEL: u64 = 3;
+const MARSHAL_CHANNEL: u64 = 4;
+
+/// Largest p2p message: a full block plus framing.
+const MAX_MESSAGE_SIZE: u32 = 8 * 1024 * 1024;
+/// One epoch for the whole chain: the validator set is fixed by genesis.
+const EPOCH_LENGTH: u64 = u64::MAX / 2;
+
+/// What the engine needs from the node.
+#[derive(Debug)]
+pub struct EngineConfig {
+    /// This validator's key.
+    pub signer: PrivateKey,
+    /// Every validator and its p2p address, from genesis.
+    pub validators: Vec<(PublicKey, SocketAddr)>,
+    /// Where to listen for peers.
+    pub p2p_listen: SocketAddr,
+    /// The genesis block (height 0).
+    pub genesis: ChainBlock,
+    /// How long a leader may take to propose before the view is skipped.
+    pub leader_timeout: Duration,
+}
+
+/// Starts every actor of one validator on the Commonware tokio runtime `context`, and
+/// returns when the first of them stops (with the finalizer's error, if it was that).
+pub async fn run(
+    context: commonware_runtime::tokio::Context,
+    shared: Arc<Shared>,
+    cfg: EngineConfig,
+) -> Result<(), RegistryError> {
+    let me = cfg.signer.public_key();
+    let participants: Set<PublicKey> =
+        Set::from_iter_dedup(cfg.validators.iter().map(|(key, _)| key.clone()));
+    let peers: Map<PublicKey, Address> = cfg
+        .validators
+        .iter()
+        .map(|(key, addr)| (key.clone(), Address::Symmetric(*addr)))
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|_| RegistryError::Config {
+            path: "genesis".into(),
+            reason: "validator keys are not distinct".into(),
+        })?;
+    let peer_count = NZUsize!(cfg.validators.len().max(1));
+
+    // Authenticated, encrypted p2p between the validators named in genesis.
+    let upgrader = Cups::<_, ChaCha20Poly1305>::new(
+        Sake {
+            signer: cfg.signer.clone(),
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    );
+    let p2p_cfg = lookup::Config::local(
+        upgrader,
+        P2P_NAMESPACE,
+        cfg.p2p_listen,
+        peer_count,
+        MAX_MESSAGE_SIZE,
+        NZUsize!(4096),
+    );
+    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
+    oracle.track(0, peers);
+    let quota = Quota::per_second(NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN));
+    let votes = network.register(VOTE_CHANNEL, quota);
+    let certificates = network.register(CERTIFICATE_CHANNEL, quota);
+    let resolver = network.register(RESOLVER_CHANNEL, quota);
+    let broadcast = network.register(BROADCAST_CHANNEL, quota);
+    let backfill = network.register(MARSHAL_CHANNEL, quota);
+    let network_handle = network.start();
+
+    let scheme = Scheme::signer(NAMESPACE, participants.clone(), cfg.signer.clone()).ok_or_else(
+        || RegistryError::Config {
+            path: "genesis".into(),
+            reason: "this node's key is not a validator".into(),
+        },
+    )?;
+    let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
+
+    // Blocks travel by buffered broadcast; marshal backfills what a node missed.
+    let (broadcast_engine, buffer) = buffered::Engine::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size: NZUsize!(1024),
+            deque_size: 16,
+            priority: false,
+            codec_config: (),
+            peer_provider: oracle.clone(),
+            strategy: Sequential,
+        },
+    );
+    broadcast_engine.start(broadcast);
+
+    let resolver_handle = marshal_resolver::init(
+        context.child("marshal_resolver"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: oracle.clone(),
+            blocker: oracle.clone(),
+            mailbox_size: NZUsize!(1024),
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        backfill,
+    );
+
+    let finalizations_by_height = immutable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_config("finalizations", &page_cache, <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
+    )
+    .await
+    .map_err(|e| RegistryError::corrupt(format!("finalization archive: {e}")))?;
+    let finalized_blocks = immutable::Archive::init(
+        context.child("finalized_blocks"),
+        archive_config("blocks", &page_cache, ()),
+    )
+    .await
+    .map_err(|e| RegistryError::corrupt(format!("block archive: {e}")))?;
+
+    let epocher = FixedEpocher::new(NZU64!(EPOCH_LENGTH));
+    let genesis_digest = to_digest(cfg.genesis.hash());
+    let (marshal, marshal_mailbox, _floor) = MarshalActor::init(
+        context.child("marshal"),
+        finalizations_by_height,
+        finalized_blocks,
+        MarshalConfig {
+            provider: ConstantProvider::new(scheme.clone()),
+            epocher: epocher.clone(),
+            start: Start::Genesis(Digested::precomputed(cfg.genesis.clone(), genesis_digest)),
+            partition_prefix: "marshal".into(),
+            mailbox_size: NZUsize!(1024),
+            view_retention: ViewDelta::new(256),
+            prunable_items_per_section: NZU64!(4096),
+            page_cache: page_cache.clone(),
+            replay_buffer: NZUsize!(1024 * 1024),
+            key_write_buffer: NZUsize!(1024 * 1024),
+            value_write_buffer: NZUsize!(1024 * 1024),
+            block_codec_config: (),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(16),
+            strategy: Sequential,
+        },
+    )
+    .await;
+
+    let (finalizer, finalizer_task) = Finalizer::start(shared.clone(), marshal_mailbox.clone());
+    let marshal_handle = marshal.start(finalizer, buffer, resolver_handle);
+
+    let app = Inline::new(
+        context.child("application"),
+        RegistryApp::new(shared.clone()),
+        marshal_mailbox.clone(),
+        epocher,
+    );
+    let consensus = simplex::Engine::new(
+        context.child("consensus"),
+        simplex::config::Config {
+            scheme,
+            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
+            blocker: oracle.clone(),
+            automaton: app.clone(),
+            relay: app.clone(),
+            reporter: app,
+            strategy: Sequential,
+            partition: "consensus".into(),
+            mailbox_size: NZUsize!(1024),
+            epoch: Epoch::zero(),
+            floor: simplex::config::Floor::Genesis(genesis_digest),
+            replay_buffer: NZUsize!(1024 * 1024),
+            write_buffer: NZUsize!(1024 * 1024),
+            page_cache,
+            leader_timeout: cfg.leader_timeout,
+            certification_timeout: cfg.leader_timeout * 2,
+            timeout_retry: Duration::from_secs(5),
+            view_retention: ViewDelta::new(256),
+            skip: simplex::config::SkipPolicy::Enabled {
+                timeout: Duration::from_secs(10),
+                budget: simplex::config::SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            forward: simplex::config::ForwardPolicy::SilentVoters,
+            track_historical_votes: false,
+        },
+    );
+    let consensus_handle = consensus.start(votes, certificates, resolver);
+    info!(validator = %me, "consensus started");
+
+    tokio::select! {
+        result = finalizer_task => match result {
+            Ok(result) => result,
+            Err(join) => Err(RegistryError::Unavailable { reason: format!("finalizer: {join}") }),
+        },
+        _ = network_handle => Err(RegistryError::Unavailable { reason: "p2p network stopped".into() }),
+        _ = marshal_handle => Err(RegistryError::Unavailable { reason: "marshal stopped".into() }),
+        _ = consensus_handle => Err(RegistryError::Unavailable { reason: "consensus stopped".into() }),
+    }
+}
+
+fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{name}-metadata"),
+        freezer_table_partition: format!("{name}-freezer-table"),
+        freezer_table_initial_size: 65_536,
+        freezer_table_resize_frequency: 4,
+        freezer_table_resize_chunk_size: 16_384,
+        freezer_key_partition: format!("{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{name}-freezer-value"),
+        freezer_value_target_size: 256 * 1024 * 1024,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{name}-ordinal"),
+        items_per_section: NZU64!(65_536),
+        codec_config,
+        replay_buffer: NZUsize!(1024 * 1024),
+        freezer_key_write_buffer: NZUsize!(1024 * 1024),
+        freezer_value_write_buffer: NZUsize!(1024 * 1024),
+        ordinal_write_buffer: NZUsize!(1024 * 1024),
+    }
+}

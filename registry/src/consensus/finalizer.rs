@@ -1,0 +1,97 @@
+//! Applies finalized blocks to the store, in order, exactly once in effect.
+//!
+//! Marshal delivers every finalized block at least once, in height order, and waits for our
+//! acknowledgement before it considers the block delivered. We acknowledge only after the
+//! block, its state changes and its finality certificate are in RocksDB in one atomic
+//! batch, so a crash between delivery and commit means marshal delivers it again, and the
+//! store's idempotent commit makes the second delivery a no-op.
+
+use std::sync::Arc;
+
+use commonware_actor::Feedback;
+use commonware_consensus::Reporter;
+use commonware_consensus::marshal::Update;
+use commonware_consensus::marshal::core::Mailbox;
+use commonware_consensus::marshal::standard::Standard;
+use commonware_consensus::types::Height;
+use commonware_utils::Acknowledgement as _;
+use commonware_utils::acknowledgement::Exact;
+use tokio::sync::mpsc;
+use tracing::{error, info};
+
+use super::Scheme;
+use super::application::unix_ms;
+use super::block::ChainBlock;
+use crate::node::shared::Shared;
+
+/// The reporter marshal delivers finalized blocks to.
+#[derive(Clone, Debug)]
+pub struct Finalizer {
+    queue: mpsc::UnboundedSender<(ChainBlock, Exact)>,
+}
+
+impl Finalizer {
+    /// Starts the task that commits delivered blocks; it stops the node (by returning)
+    /// when a block cannot be committed, since going on would diverge.
+    pub fn start(
+        shared: Arc<Shared>,
+        marshal: Mailbox<Scheme, Standard<ChainBlock>>,
+    ) -> (Self, tokio::task::JoinHandle<Result<(), crate::RegistryError>>) {
+        let (queue, mut deliveries) = mpsc::unbounded_channel::<(ChainBlock, Exact)>();
+        let task = tokio::spawn(async move {
+            while let Some((block, ack)) = deliveries.recv().await {
+                let height = block.block().header.height;
+                let finalization = marshal.get_finalization(Height::new(height)).await;
+                let certificate = match &finalization {
+                    Some(f) => {
+                        let signers: Vec<usize> = f
+                            .certificate
+                            .signers
+                            .iter()
+                            .map(|p| p.get() as usize)
+                            .collect();
+                        shared.record_signers(&signers, height, unix_ms(std::time::SystemTime::now()));
+                        super::certificate::encode(f)
+                    }
+                    None => Vec::new(),
+                };
+                let shared = shared.clone();
+                let inner = Arc::new(block.block().clone());
+                let txs = inner.transactions.len();
+                let committed = tokio::task::spawn_blocking(move || {
+                    shared.commit_finalized(inner, certificate, unix_ms(std::time::SystemTime::now()))
+                })
+                .await
+                .map_err(|join| crate::RegistryError::Unavailable {
+                    reason: format!("commit task failed: {join}"),
+                })?;
+                if let Err(error) = committed {
+                    error!(height, %error, "cannot commit a finalized block; stopping");
+                    return Err(error);
+                }
+                info!(height, txs, hash = %block.hash(), "finalized");
+                ack.acknowledge();
+            }
+            Ok(())
+        });
+        (Self { queue }, task)
+    }
+}
+
+impl Reporter for Finalizer {
+    type Activity = Update<ChainBlock>;
+
+    fn report(&mut self, activity: Self::Activity) -> Feedback {
+        match activity {
+            Update::Block(block, ack) => {
+                let block: ChainBlock = block.inner().clone();
+                if self.queue.send((block, ack)).is_err() {
+                    // The commit task stopped; dropping the acknowledgement stops marshal too.
+                    return Feedback::Closed;
+                }
+                Feedback::Ok
+            }
+            Update::Tip(..) => Feedback::Ok,
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Every line that touches Commonware lives in this module, so that an upgrade of the
+//! consensus engine touches one place.
+//!
+//! - [`block`]: the registry block as the engine sees it.
+//! - [`application`]: propose and verify, over the node's execution.
+//! - [`finalizer`]: commits finalized blocks to the store.
+//! - [`engine`]: the wiring of simplex, marshal, broadcast and p2p.
+//! - [`certificate`]: finality certificates as bytes, and their verification against the
+//!   genesis validator keys (used by the light client).
+
+pub mod application;
+pub mod block;
+pub mod certificate;
+pub mod engine;
+pub mod finalizer;
+
+/// The signing scheme of consensus votes and certificates: Ed25519, attributable, so that a
+/// certificate names which validators signed and anyone holding their keys can check it.
+pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+
+/// Domain separation of consensus signatures.
+pub const NAMESPACE: &[u8] = b"realdid/registry/consensus/v1";
+/// Domain separation of p2p handshakes.
+pub const P2P_NAMESPACE: &[u8] = b"realdid/registry/p2p/v1";

@@ -1,0 +1,144 @@
+//! The one error type of the registry node.
+//!
+//! Rejections of transactions are decisions, not errors: they are
+//! [`crate::execute::Rejection`] values. This enum is for everything that stops the node
+//! from answering: bad configuration, a damaged data directory, a proof that does not
+//! verify, an engine that went away. gRPC codes are chosen from it in one place,
+//! [`RegistryError::grpc_code`].
+
+use realdid_core::ErrorKind;
+
+/// Why the node (or a light client) could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A configuration or genesis file is unreadable or breaks a rule.
+    #[error("configuration {path}: {reason}")]
+    Config {
+        /// The file (or setting) at fault.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// RocksDB failed.
+    #[error("storage: {context}: {source}")]
+    Storage {
+        /// What the node was doing.
+        context: &'static str,
+        /// The RocksDB error.
+        #[source]
+        source: rocksdb::Error,
+    },
+    /// The data directory holds data that does not agree with itself (a truncated or edited
+    /// database). The node refuses to start rather than diverge.
+    #[error("data directory is damaged: {reason}")]
+    Corrupt {
+        /// What does not agree.
+        reason: String,
+    },
+    /// A finalized block does not agree with what this node computed from its own state (a
+    /// different state root, parent or transaction list). The node must stop: applying the
+    /// block would silently diverge from the other validators.
+    #[error("block {height} does not agree with local execution: {reason}")]
+    Diverged {
+        /// The height of the block.
+        height: u64,
+        /// What differs.
+        reason: String,
+    },
+    /// The Merkle tree library failed while reading or updating the state tree.
+    #[error("state tree: {reason}")]
+    Tree {
+        /// The library's message.
+        reason: String,
+    },
+    /// A proof, header or certificate does not check out.
+    #[error("proof does not verify: {reason}")]
+    Proof {
+        /// The first check that failed.
+        reason: String,
+    },
+    /// A request names something that is not there (a height not yet finalized, say).
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// The request is malformed.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The node cannot serve this now (still syncing, pool full, shutting down).
+    #[error("unavailable: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the node was doing.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RegistryError {
+    /// The kind of failure, shared with core's errors.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Config { .. } | Self::InvalidRequest { .. } => ErrorKind::InvalidInput,
+            Self::Proof { .. } => ErrorKind::InvalidSignature,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Storage { .. }
+            | Self::Corrupt { .. }
+            | Self::Diverged { .. }
+            | Self::Tree { .. }
+            | Self::Unavailable { .. }
+            | Self::Io { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The gRPC status code for this error: the only place the mapping is made.
+    pub fn grpc_code(&self) -> tonic::Code {
+        match self {
+            Self::Config { .. } | Self::InvalidRequest { .. } => tonic::Code::InvalidArgument,
+            Self::Proof { .. } => tonic::Code::DataLoss,
+            Self::NotFound { .. } => tonic::Code::NotFound,
+            Self::Unavailable { .. } => tonic::Code::Unavailable,
+            Self::Storage { .. }
+            | Self::Corrupt { .. }
+            | Self::Diverged { .. }
+            | Self::Tree { .. }
+            | Self::Io { .. } => tonic::Code::Internal,
+        }
+    }
+
+    /// Shorthand for a storage error.
+    pub fn storage(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
+        move |source| Self::Storage { context, source }
+    }
+
+    /// Shorthand for a damaged data directory.
+    pub fn corrupt(reason: impl Into<String>) -> Self {
+        Self::Corrupt {
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for a failed proof check.
+    pub fn proof(reason: impl Into<String>) -> Self {
+        Self::Proof {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<RegistryError> for tonic::Status {
+    fn from(error: RegistryError) -> Self {
+        tonic::Status::new(error.grpc_code(), error.to_string())
+    }
+}

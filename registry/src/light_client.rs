@@ -1,0 +1,121 @@
+//! The light client: checks a proven read knowing only the genesis validator keys.
+//!
+//! The chain of evidence, each link checked here and none taken from the node:
+//! 1. the finality certificate is signed by a quorum of the genesis validators and names a
+//!    block hash;
+//! 2. that hash is the hash of the last header given (the read's header, or the last link
+//!    header), and each link header names the one before it as its parent;
+//! 3. the read's header carries the state root;
+//! 4. the Merkle proof shows the key maps to the value, or to nothing, under that root.
+
+use commonware_codec::Encode as _;
+use commonware_cryptography::ed25519;
+use realdid_core::codec::BlockHeader;
+use realdid_core::did::RealDid;
+use realdid_proto::v1::ProvenRead;
+
+use crate::RegistryError;
+use crate::consensus::certificate::CertificateVerifier;
+use crate::node::reads::MAX_LINK_HEADERS;
+use crate::proof::{StateProof, verify_state};
+use crate::state::keys::StateKey;
+use crate::state::records::{decode_value, DidRecord, IssuerRecord};
+
+/// A read whose evidence checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRead {
+    /// The height the value holds at.
+    pub height: u64,
+    /// The header at that height.
+    pub header: BlockHeader,
+    /// The value, or `None` when the key is proven absent.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Checks proven reads against a fixed validator set.
+#[derive(Debug, Clone)]
+pub struct LightClient {
+    certificates: CertificateVerifier,
+}
+
+impl LightClient {
+    /// A light client for the validators named in genesis.
+    pub fn new(validators: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
+        Self {
+            certificates: CertificateVerifier::new(validators),
+        }
+    }
+
+    /// Checks that `read` proves the value of `expected` (the key the caller asked for).
+    pub fn verify(&self, expected: &StateKey, read: &ProvenRead) -> Result<VerifiedRead, RegistryError> {
+        if read.key != expected.encode().as_ref() {
+            return Err(RegistryError::proof("the read is for another key"));
+        }
+        let header = BlockHeader::decode_bounded(&read.header)
+            .map_err(|e| RegistryError::proof(format!("header does not decode: {e}")))?;
+        if header.height != read.height {
+            return Err(RegistryError::proof(format!(
+                "header is for height {} but the read claims {}",
+                header.height, read.height
+            )));
+        }
+        if read.link_headers.len() as u64 > MAX_LINK_HEADERS {
+            return Err(RegistryError::proof("too many link headers"));
+        }
+        let mut tip = header.clone();
+        for (i, bytes) in read.link_headers.iter().enumerate() {
+            let link = BlockHeader::decode_bounded(bytes)
+                .map_err(|e| RegistryError::proof(format!("link header {i} does not decode: {e}")))?;
+            if link.parent != tip.hash() || link.height != tip.height + 1 {
+                return Err(RegistryError::proof(format!(
+                    "link header {i} does not extend height {}",
+                    tip.height
+                )));
+            }
+            tip = link;
+        }
+        let finalized = self.certificates.verify(&read.finality_certificate)?;
+        if finalized.block_hash != tip.hash() {
+            return Err(RegistryError::proof(
+                "the finality certificate is for another block",
+            ));
+        }
+        let proof = StateProof::decode_bounded(&read.jmt_proof)?;
+        verify_state(&header.state_root, expected, read.value.as_deref(), &proof)?;
+        Ok(VerifiedRead {
+            height: header.height,
+            header,
+            value: read.value.clone(),
+        })
+    }
+
+    /// Checks a DID resolution: the DID's record, or its proven absence.
+    pub fn verify_did(
+        &self,
+        did: &RealDid,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<DidRecord>), RegistryError> {
+        let verified = self.verify(&StateKey::Did(did.clone()), read)?;
+        let record = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<DidRecord>(bytes, "DID record"))
+            .transpose()?;
+        Ok((verified, record))
+    }
+
+    /// Checks an issuer accreditation read: the record, or its proven absence.
+    pub fn verify_issuer(
+        &self,
+        issuer: &RealDid,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<IssuerRecord>), RegistryError> {
+        let verified = self.verify(&StateKey::Issuer(issuer.clone()), read)?;
+        let record = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<IssuerRecord>(bytes, "issuer record"))
+            .transpose()?;
+        Ok((verified, record))
+    }
+}

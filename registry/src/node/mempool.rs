@@ -1,0 +1,201 @@
+//! Transactions waiting for a block, and the callers waiting for their fate.
+//!
+//! A transaction enters the pool only after it passed the rules against the latest
+//! finalized state; it leaves when a finalized block includes it (the waiters get a receipt)
+//! or when a proposer finds it no longer valid against a newer state (the waiters get the
+//! rejection). The pool is bounded: a full pool refuses new work rather than grow.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use realdid_core::codec::{BlockHash, Transaction, TxHash};
+use tokio::sync::oneshot;
+
+use crate::execute::Rejection;
+
+/// Where a final transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// The transaction.
+    pub tx_hash: TxHash,
+    /// The height of the block that includes it.
+    pub height: u64,
+    /// That block's hash.
+    pub block_hash: BlockHash,
+    /// Its position in the block.
+    pub index: u32,
+}
+
+/// The fate of a submitted transaction.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// In a finalized block.
+    Final(Receipt),
+    /// Will not be included.
+    Rejected(Rejection),
+}
+
+/// Why the pool did not take a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolFull {
+    /// The pool's capacity.
+    pub capacity: usize,
+}
+
+struct Pending {
+    seq: u64,
+    tx: Transaction,
+    waiters: Vec<oneshot::Sender<Outcome>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_seq: u64,
+    order: BTreeMap<u64, TxHash>,
+    by_hash: HashMap<TxHash, Pending>,
+}
+
+/// The pending pool of one node.
+pub struct Mempool {
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Mempool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mempool")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl Mempool {
+    /// An empty pool holding at most `capacity` transactions.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.lock().by_hash.len()
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds a checked transaction (or joins the wait for an identical pending one) and
+    /// returns where its fate will arrive.
+    pub fn insert(&self, tx: Transaction) -> Result<oneshot::Receiver<Outcome>, PoolFull> {
+        let (sender, receiver) = oneshot::channel();
+        let hash = tx.hash();
+        let mut inner = self.lock();
+        if let Some(pending) = inner.by_hash.get_mut(&hash) {
+            pending.waiters.push(sender);
+            return Ok(receiver);
+        }
+        if inner.by_hash.len() >= self.capacity {
+            return Err(PoolFull {
+                capacity: self.capacity,
+            });
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.order.insert(seq, hash);
+        inner.by_hash.insert(
+            hash,
+            Pending {
+                seq,
+                tx,
+                waiters: vec![sender],
+            },
+        );
+        Ok(receiver)
+    }
+
+    /// The oldest pending transactions, at most `max`, in arrival order.
+    pub fn candidates(&self, max: usize) -> Vec<Transaction> {
+        let inner = self.lock();
+        inner
+            .order
+            .values()
+            .take(max)
+            .filter_map(|hash| inner.by_hash.get(hash).map(|p| p.tx.clone()))
+            .collect()
+    }
+
+    /// Settles transactions: each leaves the pool and its waiters learn the outcome.
+    pub fn settle(&self, outcomes: impl IntoIterator<Item = (TxHash, Outcome)>) {
+        let mut inner = self.lock();
+        for (hash, outcome) in outcomes {
+            if let Some(pending) = inner.by_hash.remove(&hash) {
+                inner.order.remove(&pending.seq);
+                for waiter in pending.waiters {
+                    // A caller that gave up no longer listens; nothing to do.
+                    let _ = waiter.send(outcome.clone());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::execute::RejectReason;
+    use realdid_core::codec::StatusListAnchor;
+    use realdid_core::did::RealDid;
+    use realdid_core::keys::{Algorithm, SigningKey};
+
+    fn tx(sequence: u64) -> Transaction {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        Transaction::StatusAnchor(
+            StatusListAnchor::sign(
+                RealDid::from_suffix([1; 32]),
+                "https://issuer.example/status/1".into(),
+                sequence,
+                [2; 32],
+                "#key-1".parse().unwrap(),
+                &key,
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn fifo_bounded_and_settled_once_for_every_waiter() {
+        let pool = Mempool::new(2);
+        let (a, b, c) = (tx(1), tx(2), tx(3));
+        let mut first = pool.insert(a.clone()).unwrap();
+        let mut again = pool.insert(a.clone()).unwrap();
+        pool.insert(b.clone()).unwrap();
+        assert_eq!(pool.insert(c).unwrap_err(), PoolFull { capacity: 2 });
+        assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
+        assert_eq!(pool.candidates(1), vec![a.clone()]);
+
+        let rejection = Rejection {
+            reason: RejectReason::Stale,
+            message: "superseded".into(),
+        };
+        pool.settle([(a.hash(), Outcome::Rejected(rejection))]);
+        for waiter in [&mut first, &mut again] {
+            match waiter.try_recv().unwrap() {
+                Outcome::Rejected(r) => assert_eq!(r.reason, RejectReason::Stale),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(pool.candidates(10), vec![b]);
+        assert_eq!(pool.len(), 1);
+    }
+}

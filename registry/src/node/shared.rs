@@ -1,0 +1,309 @@
+//! What every part of a running node shares: the store, the pending pool, the blocks
+//! executed but not yet final, and the stream of finalized blocks.
+//!
+//! Nothing here knows the consensus engine: the engine adapter in `crate::consensus`
+//! hands in core blocks, so the execution path can be tested without a network.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, transactions_root};
+use tokio::sync::broadcast;
+
+use crate::execute::{BlockContext, Governance};
+use crate::node::mempool::{Mempool, Outcome, Receipt};
+use crate::state::{Staged, Store};
+use crate::RegistryError;
+
+/// A block that became final on this node.
+#[derive(Debug, Clone)]
+pub struct FinalizedEvent {
+    /// The block.
+    pub block: Arc<Block>,
+    /// Its hash.
+    pub hash: BlockHash,
+    /// Its finality certificate (empty when it was finalized as an ancestor of a later
+    /// certified block).
+    pub certificate: Arc<Vec<u8>>,
+    /// When this node committed it, Unix ms.
+    pub committed_at_ms: u64,
+}
+
+/// Why a proposed chain cannot be built on or accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainVerdict {
+    /// The chain is permanently invalid (a fork below finality, a failing transaction, a
+    /// wrong state root).
+    Invalid(String),
+}
+
+/// State shared by the engine adapter, the gRPC service and the finalizer.
+pub struct Shared {
+    /// The finalized state.
+    pub store: Store,
+    /// The pending pool.
+    pub mempool: Mempool,
+    /// The governance keys from genesis.
+    pub governance: Governance,
+    /// Most transactions a proposer puts in one block.
+    pub max_block_txs: usize,
+    /// Least time between a block and its child.
+    pub block_interval: std::time::Duration,
+    staged: Mutex<HashMap<BlockHash, Arc<Staged>>>,
+    finalized: broadcast::Sender<FinalizedEvent>,
+    /// Per validator (genesis order): when this node last saw its signature on a finality
+    /// certificate, and the height certified.
+    seen: Mutex<Vec<Option<(u64, u64)>>>,
+    last_commit_ms: AtomicU64,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("mempool", &self.mempool)
+            .field("max_block_txs", &self.max_block_txs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Assembles the shared state.
+    pub fn new(
+        store: Store,
+        governance: Governance,
+        validators: usize,
+        mempool_capacity: usize,
+        max_block_txs: usize,
+        block_interval: std::time::Duration,
+    ) -> Self {
+        let (finalized, _) = broadcast::channel(1024);
+        Self {
+            seen: Mutex::new(vec![None; validators]),
+            last_commit_ms: AtomicU64::new(0),
+            store,
+            mempool: Mempool::new(mempool_capacity),
+            governance,
+            max_block_txs,
+            block_interval,
+            staged: Mutex::new(HashMap::new()),
+            finalized,
+        }
+    }
+
+    /// Subscribes to finalized blocks.
+    pub fn subscribe(&self) -> broadcast::Receiver<FinalizedEvent> {
+        self.finalized.subscribe()
+    }
+
+    /// Notes which validators signed the certificate of `height`.
+    pub fn record_signers(&self, signers: &[usize], height: u64, now_ms: u64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        for &index in signers {
+            if let Some(slot) = seen.get_mut(index) {
+                *slot = Some((now_ms, height));
+            }
+        }
+    }
+
+    /// Per validator, in genesis order: last seen (Unix ms) and the height it certified.
+    pub fn validators_seen(&self) -> Vec<Option<(u64, u64)>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// When this node last committed a block, Unix ms (0 before the first).
+    pub fn last_commit_ms(&self) -> u64 {
+        self.last_commit_ms.load(Ordering::Relaxed)
+    }
+
+    fn staged_cache(&self) -> std::sync::MutexGuard<'_, HashMap<BlockHash, Arc<Staged>>> {
+        self.staged.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn context(&self, header: &BlockHeader) -> BlockContext<'_> {
+        BlockContext {
+            height: header.height,
+            timestamp_ms: header.timestamp_ms,
+            governance: &self.governance,
+        }
+    }
+
+    /// Executes (or finds already executed) every block of a chain above the finalized
+    /// height. `chain` is oldest first and starts right above the finalized block.
+    pub fn stage_chain(
+        &self,
+        chain: &[Arc<Block>],
+    ) -> Result<Result<Vec<Arc<Staged>>, ChainVerdict>, RegistryError> {
+        let mut staged: Vec<Arc<Staged>> = Vec::with_capacity(chain.len());
+        for block in chain {
+            let hash = block.header.hash();
+            if let Some(done) = self.staged_cache().get(&hash).cloned() {
+                staged.push(done);
+                continue;
+            }
+            match self.stage_block(&staged, block)? {
+                Ok(done) => {
+                    self.staged_cache().insert(hash, done.clone());
+                    staged.push(done);
+                }
+                Err(verdict) => return Ok(Err(verdict)),
+            }
+        }
+        Ok(Ok(staged))
+    }
+
+    /// Keeps the execution of a verified block for its children and its commit.
+    pub fn remember_staged(&self, hash: BlockHash, staged: Arc<Staged>) {
+        self.staged_cache().insert(hash, staged);
+    }
+
+    /// Executes one block on top of `ancestors` and checks its header against the result.
+    pub fn stage_block(
+        &self,
+        ancestors: &[Arc<Staged>],
+        block: &Block,
+    ) -> Result<Result<Arc<Staged>, ChainVerdict>, RegistryError> {
+        let ctx = self.context(&block.header);
+        let staged = match self.store.stage(ancestors, &ctx, &block.transactions)? {
+            Ok(staged) => staged,
+            Err((index, rejection)) => {
+                return Ok(Err(ChainVerdict::Invalid(format!(
+                    "transaction {index} of block {} fails: {}",
+                    block.header.height, rejection.message
+                ))));
+            }
+        };
+        if staged.root != block.header.state_root {
+            return Ok(Err(ChainVerdict::Invalid(format!(
+                "block {} claims state root {} but executing it gives {}",
+                block.header.height, block.header.state_root, staged.root
+            ))));
+        }
+        Ok(Ok(Arc::new(staged)))
+    }
+
+    /// Builds a new block on `parent` (whose executed chain above finality is `ancestors`)
+    /// from the pending pool. Transactions no longer valid are dropped from the pool and
+    /// their waiters told why.
+    pub fn build_block(
+        &self,
+        ancestors: &[Arc<Staged>],
+        parent: &BlockHeader,
+        now_ms: u64,
+    ) -> Result<Block, RegistryError> {
+        let header_ctx = BlockHeader {
+            height: parent.height + 1,
+            parent: parent.hash(),
+            timestamp_ms: now_ms.max(parent.timestamp_ms + 1),
+            state_root: parent.state_root,
+            transactions_root: [0; 32],
+            transaction_count: 0,
+        };
+        let ctx = self.context(&header_ctx);
+        let candidates = self.mempool.candidates(self.max_block_txs);
+        let (included, staged, dropped) =
+            self.store
+                .stage_build(ancestors, &ctx, candidates, self.max_block_txs)?;
+        self.mempool.settle(
+            dropped
+                .into_iter()
+                .map(|(hash, rejection)| (hash, Outcome::Rejected(rejection))),
+        );
+        let count = u32::try_from(included.len()).map_err(|_| RegistryError::Unavailable {
+            reason: "block would hold more than u32::MAX transactions".into(),
+        })?;
+        let block = Block {
+            header: BlockHeader {
+                state_root: staged.root,
+                transactions_root: transactions_root(&included),
+                transaction_count: count,
+                ..header_ctx
+            },
+            transactions: included,
+        };
+        self.staged_cache()
+            .insert(block.header.hash(), Arc::new(staged));
+        Ok(block)
+    }
+
+    /// Makes a finalized block durable (idempotently), settles its transactions in the
+    /// pool and tells subscribers.
+    pub fn commit_finalized(
+        &self,
+        block: Arc<Block>,
+        certificate: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<(), RegistryError> {
+        let hash = block.header.hash();
+        if let Some(done) = self.store.finalized() {
+            if block.header.height <= done.height {
+                // Delivered again after a restart: the commit is already durable.
+                return Ok(());
+            }
+        }
+        let staged = match self.staged_cache().get(&hash).cloned() {
+            Some(staged) => staged,
+            None => match self.stage_block(&[], &block)? {
+                Ok(staged) => staged,
+                Err(ChainVerdict::Invalid(reason)) => {
+                    return Err(RegistryError::corrupt(format!(
+                        "a finalized block does not execute here: {reason}"
+                    )));
+                }
+            },
+        };
+        self.store.commit(&block, &staged, &certificate, now_ms)?;
+        self.last_commit_ms.store(now_ms, Ordering::Relaxed);
+        {
+            let height = block.header.height;
+            self.staged_cache()
+                .retain(|_, staged| staged.height > height);
+        }
+        self.mempool
+            .settle(block.transactions.iter().enumerate().map(|(index, tx)| {
+                let receipt = Receipt {
+                    tx_hash: tx.hash(),
+                    height: block.header.height,
+                    block_hash: hash,
+                    index: index as u32,
+                };
+                (receipt.tx_hash, Outcome::Final(receipt))
+            }));
+        // No subscriber is fine.
+        let _ = self.finalized.send(FinalizedEvent {
+            block,
+            hash,
+            certificate: Arc::new(certificate),
+            committed_at_ms: now_ms,
+        });
+        Ok(())
+    }
+
+    /// Checks a transaction against the latest finalized state and queues it.
+    pub fn admit(
+        &self,
+        tx: Transaction,
+        now_ms: u64,
+    ) -> Result<Result<tokio::sync::oneshot::Receiver<Outcome>, crate::execute::Rejection>, RegistryError>
+    {
+        let Some(finalized) = self.store.finalized() else {
+            return Err(RegistryError::Unavailable {
+                reason: "the node has no finalized state yet".into(),
+            });
+        };
+        let ctx = BlockContext {
+            height: finalized.height + 1,
+            timestamp_ms: now_ms,
+            governance: &self.governance,
+        };
+        if let Err(rejection) = self.store.check(&[], &ctx, &tx)? {
+            return Ok(Err(rejection));
+        }
+        self.mempool
+            .insert(tx)
+            .map(Ok)
+            .map_err(|full| RegistryError::Unavailable {
+                reason: format!("the pending pool is full ({} transactions)", full.capacity),
+            })
+    }
+}

@@ -1,0 +1,519 @@
+//! The `realdid.v1.Registry` gRPC service, with server reflection and health.
+//!
+//! Decisions ("this transaction is refused") are answers in the response; failures to
+//! answer are statuses, chosen in one place: [`RegistryError::grpc_code`]. Every incoming
+//! message is bounded before it is decoded.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use commonware_codec::Encode as _;
+use futures::Stream;
+use realdid_core::codec::{Block, BlockHeader, Transaction};
+use realdid_core::did::RealDid;
+use realdid_core::did::document::realdid_document;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::registry_server::{Registry, RegistryServer};
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+
+use crate::RegistryError;
+use crate::execute::{RejectReason, Rejection};
+use crate::node::mempool::{Outcome, Receipt};
+use crate::node::reads::{self, ProvenValue, ReadAt};
+use crate::node::shared::Shared;
+use crate::state::keys::StateKey;
+use crate::state::records::{decode_value, DidRecord, IssuerRecord, StatusAnchorRecord, AuditAnchorRecord};
+
+/// Largest request the service decodes.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Longest DID or URI accepted in a request.
+const MAX_ID_LEN: usize = 256;
+
+/// Facts about the chain and this node that the service reports.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// The chain id from genesis.
+    pub chain_id: String,
+    /// The genesis hash.
+    pub genesis_hash: [u8; 32],
+    /// This node's validator key.
+    pub node_key: Vec<u8>,
+    /// Every validator's key, in genesis order.
+    pub validators: Vec<Vec<u8>>,
+}
+
+/// The service over one node's shared state.
+#[derive(Debug, Clone)]
+pub struct RegistryService {
+    shared: Arc<Shared>,
+    info: Arc<NodeInfo>,
+}
+
+impl RegistryService {
+    /// A service over `shared`.
+    pub fn new(shared: Arc<Shared>, info: NodeInfo) -> Self {
+        Self {
+            shared,
+            info: Arc::new(info),
+        }
+    }
+}
+
+/// Serves the registry, reflection and health on `listener` until `shutdown` resolves.
+pub async fn serve(
+    service: RegistryService,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RegistryError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<RegistryServer<RegistryService>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| RegistryError::Unavailable {
+            reason: format!("reflection: {e}"),
+        })?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| RegistryError::Unavailable {
+            reason: format!("reflection: {e}"),
+        })?;
+    let registry = RegistryServer::new(service)
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(16 * 1024 * 1024);
+    let local: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?local, "gRPC serving");
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(registry)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+        .map_err(|e| RegistryError::Unavailable {
+            reason: format!("gRPC server: {e}"),
+        })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn ms(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn parse_did(field: &str, value: &str) -> Result<RealDid, Status> {
+    if value.len() > MAX_ID_LEN {
+        return Err(Status::invalid_argument(format!("{field}: longer than {MAX_ID_LEN} bytes")));
+    }
+    value
+        .parse()
+        .map_err(|e| Status::invalid_argument(format!("{field}: {e}")))
+}
+
+fn proven(read: &ProvenValue) -> pb::ProvenRead {
+    pb::ProvenRead {
+        key: read.key.encode().to_vec(),
+        value: read.value.clone(),
+        jmt_proof: read.proof_bytes(),
+        height: read.height,
+        header: read.header.encode().to_vec(),
+        finality_certificate: read.certificate.clone(),
+        link_headers: read.links.iter().map(|h| h.encode().to_vec()).collect(),
+    }
+}
+
+fn rejection(tx_hash: [u8; 32], rejection: &Rejection) -> pb::SubmitTransactionResponse {
+    use pb::TransactionRejectionReason as R;
+    let reason = match rejection.reason {
+        RejectReason::Malformed => R::Malformed,
+        RejectReason::BadSignature => R::BadSignature,
+        RejectReason::Unauthorized => R::Unauthorized,
+        RejectReason::Stale => R::Stale,
+        RejectReason::DidAlreadyExists => R::DidAlreadyExists,
+        RejectReason::DidNotFound => R::DidNotFound,
+        RejectReason::DidDeactivated => R::DidDeactivated,
+        RejectReason::InvalidDidOperation => R::InvalidDidOperation,
+        RejectReason::IssuerNotAccredited => R::IssuerNotAccredited,
+        RejectReason::AnchorConflict => R::AnchorConflict,
+    };
+    let mut message = rejection.message.clone();
+    message.truncate(1024);
+    pb::SubmitTransactionResponse {
+        result: Some(pb::submit_transaction_response::Result::Rejected(
+            pb::TransactionRejection {
+                reason: reason as i32,
+                message,
+                tx_hash: tx_hash.to_vec(),
+                height: None,
+            },
+        )),
+    }
+}
+
+impl RegistryService {
+    fn receipt(&self, receipt: &Receipt) -> Result<pb::SubmitTransactionResponse, RegistryError> {
+        let block_time = self
+            .shared
+            .store
+            .header(receipt.height)?
+            .map(|h| h.timestamp_ms)
+            .unwrap_or(0);
+        Ok(pb::SubmitTransactionResponse {
+            result: Some(pb::submit_transaction_response::Result::Finalized(
+                pb::TransactionReceipt {
+                    tx_hash: receipt.tx_hash.0.to_vec(),
+                    height: receipt.height,
+                    block_hash: receipt.block_hash.0.to_vec(),
+                    index_in_block: receipt.index,
+                    block_time_unix_ms: ms(block_time),
+                },
+            )),
+        })
+    }
+
+    fn read(&self, key: StateKey, at: ReadAt) -> Result<ProvenValue, RegistryError> {
+        let height = reads::height_for(&self.shared.store, at)?;
+        reads::prove(&self.shared.store, key, height)
+    }
+}
+
+fn did_resolution(record: &DidRecord, next: Option<(u64, u64)>) -> Result<pb::DidResolution, RegistryError> {
+    let document = realdid_document(&record.state).map_err(|e| RegistryError::corrupt(format!(
+        "a stored DID record does not render: {e}"
+    )))?;
+    let document_json = serde_json::to_string(&document).map_err(|e| RegistryError::corrupt(format!(
+        "a DID document does not serialise: {e}"
+    )))?;
+    Ok(pb::DidResolution {
+        document_json,
+        metadata: Some(pb::DidDocumentMetadata {
+            created_unix_ms: ms(record.created_ms),
+            updated_unix_ms: ms(record.updated_ms),
+            version_id: record.state.version,
+            deactivated: record.state.is_deactivated(),
+            created_height: record.created_height,
+            updated_height: record.updated_height,
+            next_update_unix_ms: next.map(|(_, at)| ms(at)),
+            next_version_id: next.map(|(version, _)| version),
+        }),
+    })
+}
+
+type BlockStream = Pin<Box<dyn Stream<Item = Result<pb::StreamBlocksResponse, Status>> + Send>>;
+
+fn summary(block: &Block) -> pb::BlockSummary {
+    let h: &BlockHeader = &block.header;
+    pb::BlockSummary {
+        height: h.height,
+        block_hash: h.hash().0.to_vec(),
+        parent_hash: h.parent.0.to_vec(),
+        state_root: h.state_root.0.to_vec(),
+        tx_count: h.transaction_count,
+        block_time_unix_ms: ms(h.timestamp_ms),
+    }
+}
+
+#[tonic::async_trait]
+impl Registry for RegistryService {
+    async fn submit_transaction(
+        &self,
+        request: Request<pb::SubmitTransactionRequest>,
+    ) -> Result<Response<pb::SubmitTransactionResponse>, Status> {
+        let bytes = request.into_inner().transaction;
+        let tx_hash = realdid_core::codec::TxHash::of_bytes(&bytes);
+        let tx = match Transaction::decode_bounded(&bytes) {
+            Ok(tx) => tx,
+            Err(e) => {
+                return Ok(Response::new(rejection(
+                    tx_hash.0,
+                    &Rejection {
+                        reason: RejectReason::Malformed,
+                        message: format!("transaction does not decode: {e}"),
+                    },
+                )));
+            }
+        };
+        // Already final: the original receipt, so resubmission is safe.
+        if let Some(location) = self.shared.store.tx_location(&tx_hash)? {
+            let (height, index) = (location.height, location.index);
+            let block_hash = self
+                .shared
+                .store
+                .header(height)?
+                .map(|h| h.hash())
+                .ok_or_else(|| RegistryError::corrupt(format!("tx index names missing height {height}")))?;
+            let receipt = Receipt { tx_hash, height, block_hash, index };
+            return Ok(Response::new(self.receipt(&receipt)?));
+        }
+        let waiter = match self.shared.admit(tx, now_ms())? {
+            Ok(waiter) => waiter,
+            Err(refused) => return Ok(Response::new(rejection(tx_hash.0, &refused))),
+        };
+        match waiter.await {
+            Ok(Outcome::Final(receipt)) => Ok(Response::new(self.receipt(&receipt)?)),
+            Ok(Outcome::Rejected(refused)) => Ok(Response::new(rejection(tx_hash.0, &refused))),
+            Err(_) => Err(Status::unavailable("the node is shutting down")),
+        }
+    }
+
+    async fn resolve(
+        &self,
+        request: Request<pb::ResolveRequest>,
+    ) -> Result<Response<pb::ResolveResponse>, Status> {
+        let request = request.into_inner();
+        let did = parse_did("did", &request.did)?;
+        use pb::resolve_request::At;
+        let at = match request.at {
+            None => ReadAt::Latest,
+            Some(At::AtHeight(height)) => ReadAt::Height(height),
+            Some(At::AtUnixMs(ms)) if ms < 0 => {
+                return Err(Status::invalid_argument("at_unix_ms: before 1970"));
+            }
+            Some(At::AtUnixMs(ms)) => ReadAt::Time(ms as u64),
+            Some(At::VersionId(version)) => {
+                ReadAt::Height(reads::height_of_version(&self.shared.store, &did, version)?)
+            }
+        };
+        let read = self.read(StateKey::Did(did.clone()), at)?;
+        let record = read
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<DidRecord>(bytes, "DID record"))
+            .transpose()?;
+        let resolution = match &record {
+            Some(record) => {
+                let next_version = record.state.version + 1;
+                let next = match self.shared.store.did_version_height(&did, next_version)? {
+                    Some(height) => self
+                        .shared
+                        .store
+                        .header(height)?
+                        .map(|h| (next_version, h.timestamp_ms)),
+                    None => None,
+                };
+                Some(did_resolution(record, next)?)
+            }
+            None => None,
+        };
+        Ok(Response::new(pb::ResolveResponse {
+            resolution,
+            proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_issuer_accreditation(
+        &self,
+        request: Request<pb::GetIssuerAccreditationRequest>,
+    ) -> Result<Response<pb::GetIssuerAccreditationResponse>, Status> {
+        let issuer = parse_did("issuer_did", &request.into_inner().issuer_did)?;
+        let read = self.read(StateKey::Issuer(issuer.clone()), ReadAt::Latest)?;
+        let accreditation = read
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<IssuerRecord>(bytes, "issuer record"))
+            .transpose()?
+            .map(|record| pb::IssuerAccreditation {
+                issuer_did: issuer.to_string(),
+                state: if record.removed.is_some() {
+                    pb::AccreditationState::Removed
+                } else {
+                    pb::AccreditationState::Active
+                } as i32,
+                credential_types: record.credential_types.clone(),
+                accredited_since_height: record.accredited_height,
+                updated_height: record.updated_height,
+                removed_at_height: record.removed.as_ref().map(|r| r.height),
+                display_name: record.name.clone(),
+            });
+        Ok(Response::new(pb::GetIssuerAccreditationResponse {
+            accreditation,
+            proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_status_list_anchor(
+        &self,
+        request: Request<pb::GetStatusListAnchorRequest>,
+    ) -> Result<Response<pb::GetStatusListAnchorResponse>, Status> {
+        let request = request.into_inner();
+        let issuer = parse_did("issuer_did", &request.issuer_did)?;
+        if request.list_uri.is_empty() || request.list_uri.len() > MAX_ID_LEN {
+            return Err(Status::invalid_argument(format!(
+                "list_uri: must be 1 to {MAX_ID_LEN} bytes"
+            )));
+        }
+        let key = StateKey::StatusList {
+            issuer: issuer.clone(),
+            list_id: request.list_uri.clone(),
+        };
+        let read = self.read(key, ReadAt::Latest)?;
+        let anchor = read
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<StatusAnchorRecord>(bytes, "status list anchor"))
+            .transpose()?
+            .map(|record| pb::StatusListAnchor {
+                list_uri: request.list_uri.clone(),
+                issuer_did: issuer.to_string(),
+                token_hash: record.anchor.list_hash.to_vec(),
+                sequence: record.anchor.sequence,
+                anchored_height: record.height,
+                anchored_at_unix_ms: ms(record.timestamp_ms),
+            });
+        Ok(Response::new(pb::GetStatusListAnchorResponse {
+            anchor,
+            proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_audit_anchor(
+        &self,
+        request: Request<pb::GetAuditAnchorRequest>,
+    ) -> Result<Response<pb::GetAuditAnchorResponse>, Status> {
+        let request = request.into_inner();
+        let issuer = parse_did("issuer_did", &request.issuer_did)?;
+        let key = StateKey::Audit {
+            issuer: issuer.clone(),
+            sequence: request.sequence,
+        };
+        let read = self.read(key, ReadAt::Latest)?;
+        let anchor = read
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<AuditAnchorRecord>(bytes, "audit anchor"))
+            .transpose()?
+            .map(|record| pb::AuditAnchor {
+                issuer_did: issuer.to_string(),
+                sequence: request.sequence,
+                opening_hash: record.anchor.record_hash.to_vec(),
+                anchored_height: record.height,
+                anchored_at_unix_ms: ms(record.timestamp_ms),
+            });
+        Ok(Response::new(pb::GetAuditAnchorResponse {
+            anchor,
+            proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_block(
+        &self,
+        request: Request<pb::GetBlockRequest>,
+    ) -> Result<Response<pb::GetBlockResponse>, Status> {
+        let height = request.into_inner().height;
+        let block = self
+            .shared
+            .store
+            .block(height)?
+            .ok_or_else(|| Status::not_found(format!("no finalized block at height {height}")))?;
+        let certificate = self.shared.store.certificate(height)?.unwrap_or_default();
+        Ok(Response::new(pb::GetBlockResponse {
+            height,
+            block: block.encode().to_vec(),
+            finality_certificate: certificate,
+        }))
+    }
+
+    async fn get_chain_status(
+        &self,
+        _request: Request<pb::GetChainStatusRequest>,
+    ) -> Result<Response<pb::GetChainStatusResponse>, Status> {
+        let finalized = self
+            .shared
+            .store
+            .finalized()
+            .ok_or_else(|| Status::unavailable("the node has no finalized state yet"))?;
+        let seen = self.shared.validators_seen();
+        let validators = self
+            .info
+            .validators
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let last = seen.get(i).copied().flatten();
+                pb::ValidatorStatus {
+                    public_key: key.clone(),
+                    last_seen_unix_ms: last.map(|(at, _)| ms(at)),
+                    last_finalized_height: last.map(|(_, height)| height),
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::GetChainStatusResponse {
+            chain_id: self.info.chain_id.clone(),
+            genesis_hash: self.info.genesis_hash.to_vec(),
+            height: finalized.height,
+            block_hash: finalized.block_hash.0.to_vec(),
+            state_root: finalized.state_root.0.to_vec(),
+            block_time_unix_ms: ms(finalized.timestamp_ms),
+            finalized_at_unix_ms: ms(self.shared.last_commit_ms()),
+            validators,
+            node_public_key: self.info.node_key.clone(),
+        }))
+    }
+
+    type StreamBlocksStream = BlockStream;
+
+    async fn stream_blocks(
+        &self,
+        request: Request<pb::StreamBlocksRequest>,
+    ) -> Result<Response<Self::StreamBlocksStream>, Status> {
+        let from = request.into_inner().from_height;
+        // Subscribe first so nothing finalized between the backlog and the live feed is lost.
+        let mut live = self.shared.subscribe();
+        let shared = self.shared.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(async move {
+            let mut next = from;
+            let tip = shared.store.finalized().map(|f| f.height).unwrap_or(0);
+            while next <= tip {
+                match shared.store.block(next) {
+                    Ok(Some(block)) => {
+                        let item = pb::StreamBlocksResponse { block: Some(summary(&block)) };
+                        if tx.send(Ok(item)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(Status::from(e))).await;
+                        return;
+                    }
+                }
+                next += 1;
+            }
+            loop {
+                match live.recv().await {
+                    Ok(event) if event.block.header.height >= next => {
+                        next = event.block.header.height + 1;
+                        let item = pb::StreamBlocksResponse { block: Some(summary(&event.block)) };
+                        if tx.send(Ok(item)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => {
+                        let _ = tx
+                            .send(Err(Status::data_loss(
+                                "the client fell too far behind; reconnect from the last height seen",
+                            )))
+                            .await;
+                        return;
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+}

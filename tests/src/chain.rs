@@ -1,0 +1,167 @@
+//! A real registry network for tests: `realdid node` processes on loopback, real RocksDB
+//! data dirs under a temporary directory, gRPC clients to each node.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use commonware_codec::Encode as _;
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::did::{
+    CreateOp, DidOperation, DidState, KeyId, Purposes, UpdateOp, VerificationKey, apply,
+};
+use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::registry_client::RegistryClient;
+use realdid_registry::devnet::{DevnetLayout, Supervisor, generate};
+use tonic::transport::Channel;
+
+use crate::realdid_binary;
+
+/// A running devnet.
+pub struct Devnet {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// Its files.
+    pub layout: DevnetLayout,
+    /// Its processes.
+    pub supervisor: Supervisor,
+}
+
+impl Devnet {
+    /// Generates and starts a devnet of `n` validators.
+    pub fn start(n: usize) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layout = generate(&dir.path().join("devnet"), n, None).expect("devnet generates");
+        let supervisor = Supervisor::start_all(realdid_binary(), &layout).expect("nodes start");
+        Self {
+            dir,
+            layout,
+            supervisor,
+        }
+    }
+
+    /// Where node `i` logs, for failure messages.
+    pub fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.layout.nodes()[i].log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// A client of node `i`, retrying until it answers.
+    pub async fn client(&self, i: usize) -> RegistryClient<Channel> {
+        let endpoint = self.layout.nodes()[i].grpc_endpoint();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match RegistryClient::connect(endpoint.clone()).await {
+                Ok(client) => return client,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("node {i} at {endpoint} never answered: {e}\n{}", self.log_tail(i)),
+            }
+        }
+    }
+
+    /// Waits until node `i` has finalized at least `height`; returns its status.
+    pub async fn wait_height(&self, i: usize, height: u64, within: Duration) -> pb::GetChainStatusResponse {
+        let deadline = Instant::now() + within;
+        let mut client = self.client(i).await;
+        loop {
+            if let Ok(status) = client.get_chain_status(pb::GetChainStatusRequest {}).await {
+                let status = status.into_inner();
+                if status.height >= height {
+                    return status;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {i} did not reach height {height} in {within:?}\n{}",
+                self.log_tail(i)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The devnet's directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A DID with its keys, as a holder keeps it.
+pub struct Holder {
+    /// The signing key named `key-1`.
+    pub key: SigningKey,
+    /// The recovery key.
+    pub recovery: SigningKey,
+    /// The state after the last operation built.
+    pub state: DidState,
+}
+
+/// Builds a signed DID creation; `purposes` are the key's.
+pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
+    let key = SigningKey::generate(Algorithm::EdDsa).expect("key");
+    let recovery = SigningKey::generate(Algorithm::EdDsa).expect("key");
+    let signed = DidOperation::Create(CreateOp::single_key(
+        &key.public_key(),
+        purposes,
+        &recovery.public_key(),
+    ))
+    .sign(Some(KeyId::first()), &key)
+    .expect("signs");
+    let state = apply(None, &signed).expect("valid create");
+    (
+        Transaction::Did(signed),
+        Holder {
+            key,
+            recovery,
+            state,
+        },
+    )
+}
+
+/// Builds an update of `holder`'s DID that adds a key, signed by `signer` as `key-1`.
+pub fn update_did(holder: &Holder, signer: &SigningKey) -> (Transaction, DidState) {
+    let mut document = holder.state.document.clone();
+    document.keys.push(VerificationKey {
+        id: format!("key-{}", document.keys.len() + 1).parse().expect("key id"),
+        key: SigningKey::generate(Algorithm::EdDsa).expect("key").public_key(),
+        purposes: Purposes::AUTHENTICATION,
+    });
+    let signed = DidOperation::Update(UpdateOp {
+        did: holder.state.did.clone(),
+        previous: holder.state.last_operation,
+        document,
+    })
+    .sign(Some(KeyId::first()), signer)
+    .expect("signs");
+    let state = apply(Some(&holder.state), &signed).unwrap_or_else(|_| holder.state.clone());
+    (Transaction::Did(signed), state)
+}
+
+/// A governance accreditation of `issuer` approved by `approvers`.
+pub fn accredit(issuer: &DidState, approvers: &[SigningKey], nonce: u64) -> Transaction {
+    let action = GovernanceAction::AccreditIssuer {
+        issuer: issuer.did.clone(),
+        name: "Test Issuer".into(),
+        credential_types: vec!["https://realdid.example/credentials/identity".into()],
+    };
+    Transaction::Governance(GovernanceTx::approved(action, nonce, approvers).expect("approves"))
+}
+
+/// Submits `tx` to `client`.
+pub async fn submit(client: &mut RegistryClient<Channel>, tx: &Transaction) -> pb::submit_transaction_response::Result {
+    submit_bytes(client, tx.encode().to_vec()).await
+}
+
+/// Submits raw bytes to `client`.
+pub async fn submit_bytes(client: &mut RegistryClient<Channel>, bytes: Vec<u8>) -> pb::submit_transaction_response::Result {
+    client
+        .submit_transaction(pb::SubmitTransactionRequest { transaction: bytes })
+        .await
+        .expect("submit answers")
+        .into_inner()
+        .result
+        .expect("a result is set")
+}

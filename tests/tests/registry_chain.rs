@@ -1,0 +1,151 @@
+//! The registry chain end to end: four `realdid node` processes on loopback with real
+//! RocksDB dirs; writes, rejections with their reasons, proven reads checked by the light
+//! client, and a validator stopped and restarted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use commonware_codec::Encode as _;
+use realdid_core::did::Purposes;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::submit_transaction_response::Result as Submitted;
+use realdid_registry::light_client::LightClient;
+use realdid_registry::state::StateKey;
+use realdid_tests::chain::{Devnet, accredit, create_did, submit, submit_bytes, update_did};
+
+const SLOW: Duration = Duration::from_secs(90);
+
+fn rejected(result: &Submitted) -> pb::TransactionRejectionReason {
+    match result {
+        Submitted::Rejected(r) => pb::TransactionRejectionReason::try_from(r.reason).unwrap(),
+        Submitted::Finalized(receipt) => panic!("expected a rejection, got final at {}", receipt.height),
+    }
+}
+
+fn finalized(result: &Submitted) -> &pb::TransactionReceipt {
+    match result {
+        Submitted::Finalized(receipt) => receipt,
+        Submitted::Rejected(r) => panic!("expected final, got rejected: {}", r.message),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
+    let mut net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let mut node0 = net.client(0).await;
+    let mut node2 = net.client(2).await;
+
+    // A DID created through node 0 is final and resolvable, with proof, from node 2.
+    let (create, holder) = create_did(Purposes::ASSERTION_METHOD);
+    let receipt = finalized(&submit(&mut node0, &create).await).clone();
+    net.wait_height(2, receipt.height, SLOW).await;
+    let resolved = node2
+        .resolve(pb::ResolveRequest { did: holder.state.did.to_string(), at: None })
+        .await
+        .unwrap()
+        .into_inner();
+    let proof = resolved.proof.clone().expect("a proven read");
+    let (_, record) = light.verify_did(&holder.state.did, &proof).expect("proof verifies");
+    assert_eq!(record.expect("the DID exists").state, holder.state);
+    assert!(resolved.resolution.expect("resolution").document_json.contains(&holder.state.did.to_string()));
+
+    // Resubmitting the same bytes returns the original receipt.
+    assert_eq!(finalized(&submit(&mut node2, &create).await).height, receipt.height);
+
+    // Any flipped byte of the proven read makes the light client refuse it.
+    let fields: [fn(&mut pb::ProvenRead) -> &mut Vec<u8>; 3] = [
+        |p| &mut p.jmt_proof,
+        |p| &mut p.header,
+        |p| &mut p.finality_certificate,
+    ];
+    for field in fields {
+        let len = field(&mut proof.clone()).len();
+        for i in (0..len).step_by((len / 16).max(1)) {
+            let mut tampered = proof.clone();
+            field(&mut tampered)[i] ^= 0x01;
+            assert!(light.verify_did(&holder.state.did, &tampered).is_err(), "byte {i} flipped still verifies");
+        }
+    }
+    let mut tampered = proof.clone();
+    if let Some(value) = tampered.value.as_mut() {
+        value[0] ^= 1;
+    }
+    assert!(light.verify_did(&holder.state.did, &tampered).is_err());
+
+    // A DID never created is proven absent.
+    let (_, stranger) = create_did(Purposes::AUTHENTICATION);
+    let absent = node2
+        .resolve(pb::ResolveRequest { did: stranger.state.did.to_string(), at: None })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(absent.resolution.is_none());
+    let (_, none) = light.verify_did(&stranger.state.did, &absent.proof.unwrap()).expect("absence proof verifies");
+    assert!(none.is_none());
+
+    // Rejections, each with its reason.
+    let (update, _) = update_did(&holder, &holder.key);
+    let wrong_signer = realdid_core::keys::SigningKey::generate(realdid_core::keys::Algorithm::EdDsa).unwrap();
+    let (forged, _) = update_did(&holder, &wrong_signer);
+    assert_eq!(rejected(&submit(&mut node0, &forged).await), pb::TransactionRejectionReason::BadSignature);
+    finalized(&submit(&mut node0, &update).await);
+    // Identical bytes are the same transaction: the original receipt again.
+    let mut bytes = update.encode().to_vec();
+    assert!(matches!(submit_bytes(&mut node2, bytes.clone()).await, Submitted::Finalized(_)));
+    // A second update built on the same previous operation replays a superseded state.
+    let (replayed, _) = update_did(&holder, &holder.key);
+    assert_eq!(rejected(&submit(&mut node2, &replayed).await), pb::TransactionRejectionReason::Stale);
+    // A flipped signature byte, and bytes that are not a transaction.
+    bytes[bytes.len() - 1] ^= 0xff;
+    assert_eq!(rejected(&submit_bytes(&mut node2, bytes).await), pb::TransactionRejectionReason::BadSignature);
+    assert_eq!(rejected(&submit_bytes(&mut node2, vec![9, 9, 9]).await), pb::TransactionRejectionReason::Malformed);
+
+    // Accreditation needs a quorum of governance keys.
+    let governance = net.layout.governance_signing_keys().unwrap();
+    let threshold = net.layout.governance_threshold();
+    let (issuer_create, issuer) = create_did(Purposes::ASSERTION_METHOD);
+    finalized(&submit(&mut node0, &issuer_create).await);
+    let short = accredit(&issuer.state, &governance[..threshold - 1], 1);
+    assert_eq!(rejected(&submit(&mut node0, &short).await), pb::TransactionRejectionReason::Unauthorized);
+    let enough = accredit(&issuer.state, &governance[..threshold], 2);
+    let accredited = finalized(&submit(&mut node0, &enough).await).clone();
+    net.wait_height(2, accredited.height + 1, SLOW).await;
+    let accreditation = node2
+        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest { issuer_did: issuer.state.did.to_string() })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, record) = light.verify_issuer(&issuer.state.did, &accreditation.proof.unwrap()).unwrap();
+    assert!(record.expect("accredited").removed.is_none());
+    assert_eq!(
+        StateKey::Issuer(issuer.state.did.clone()).encode().len(),
+        33,
+        "issuer keys are tag + suffix"
+    );
+
+    // One validator of four stops: the other three still commit.
+    net.supervisor.kill(3).unwrap();
+    let (more, more_holder) = create_did(Purposes::AUTHENTICATION);
+    let after_stop = finalized(&submit(&mut node0, &more).await).clone();
+    // It comes back, catches up and agrees on the state root.
+    net.supervisor.start(3).unwrap();
+    let status3 = net.wait_height(3, after_stop.height + 1, SLOW).await;
+    let mut node0 = net.client(0).await;
+    let block0 = node0.get_block(pb::GetBlockRequest { height: status3.height }).await.unwrap().into_inner();
+    let mut node3 = net.client(3).await;
+    let block3 = node3.get_block(pb::GetBlockRequest { height: status3.height }).await.unwrap().into_inner();
+    assert_eq!(block0.block, block3.block, "nodes 0 and 3 disagree at height {}", status3.height);
+    let resolved = node3
+        .resolve(pb::ResolveRequest { did: more_holder.state.did.to_string(), at: None })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, record) = light.verify_did(&more_holder.state.did, &resolved.proof.unwrap()).unwrap();
+    assert!(record.is_some(), "the restarted node serves the DID created while it was down");
+    net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
+}
