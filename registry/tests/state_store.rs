@@ -414,3 +414,10 @@ fn blocks_finalized_as_ancestors_have_no_certificate_of_their_own() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.finalized().unwrap().height, 3);
 }
+
+#[test]
+fn the_store_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Store>();
+    shared::<Staged>();
+}

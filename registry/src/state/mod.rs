@@ -21,6 +21,7 @@ pub mod records;
 mod store;
 mod tree;
 
+pub use keys::StateKey;
 pub use meta::{BlockInfo, Finalized, TxLocation};
 pub use overlay::{Overlay, Staged};
 pub use store::Store;

@@ -16,9 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use commonware_codec::{Copying, Decode as _, Encode as _, Read};
-use realdid_core::codec::{
-    Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root,
-};
+use realdid_core::codec::{Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root};
 use realdid_core::did::RealDid;
 use rocksdb::{
     ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch,
