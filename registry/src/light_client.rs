@@ -19,7 +19,7 @@ use crate::consensus::certificate::CertificateVerifier;
 use crate::node::reads::MAX_LINK_HEADERS;
 use crate::proof::{StateProof, verify_state};
 use crate::state::keys::StateKey;
-use crate::state::records::{decode_value, DidRecord, IssuerRecord};
+use crate::state::records::{DidRecord, IssuerRecord, decode_value};
 
 /// A read whose evidence checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,11 @@ impl LightClient {
     }
 
     /// Checks that `read` proves the value of `expected` (the key the caller asked for).
-    pub fn verify(&self, expected: &StateKey, read: &ProvenRead) -> Result<VerifiedRead, RegistryError> {
+    pub fn verify(
+        &self,
+        expected: &StateKey,
+        read: &ProvenRead,
+    ) -> Result<VerifiedRead, RegistryError> {
         if read.key != expected.encode().as_ref() {
             return Err(RegistryError::proof("the read is for another key"));
         }
@@ -64,8 +68,9 @@ impl LightClient {
         }
         let mut tip = header.clone();
         for (i, bytes) in read.link_headers.iter().enumerate() {
-            let link = BlockHeader::decode_bounded(bytes)
-                .map_err(|e| RegistryError::proof(format!("link header {i} does not decode: {e}")))?;
+            let link = BlockHeader::decode_bounded(bytes).map_err(|e| {
+                RegistryError::proof(format!("link header {i} does not decode: {e}"))
+            })?;
             if link.parent != tip.hash() || link.height != tip.height + 1 {
                 return Err(RegistryError::proof(format!(
                     "link header {i} does not extend height {}",

@@ -25,7 +25,9 @@ use crate::node::mempool::{Outcome, Receipt};
 use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
 use crate::state::keys::StateKey;
-use crate::state::records::{decode_value, DidRecord, IssuerRecord, StatusAnchorRecord, AuditAnchorRecord};
+use crate::state::records::{
+    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
+};
 
 /// Largest request the service decodes.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -69,7 +71,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RegistryError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<RegistryServer<RegistryService>>().await;
+    health
+        .set_serving::<RegistryServer<RegistryService>>()
+        .await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -115,7 +119,9 @@ fn ms(value: u64) -> i64 {
 
 fn parse_did(field: &str, value: &str) -> Result<RealDid, Status> {
     if value.len() > MAX_ID_LEN {
-        return Err(Status::invalid_argument(format!("{field}: longer than {MAX_ID_LEN} bytes")));
+        return Err(Status::invalid_argument(format!(
+            "{field}: longer than {MAX_ID_LEN} bytes"
+        )));
     }
     value
         .parse()
@@ -189,13 +195,14 @@ impl RegistryService {
     }
 }
 
-fn did_resolution(record: &DidRecord, next: Option<(u64, u64)>) -> Result<pb::DidResolution, RegistryError> {
-    let document = realdid_document(&record.state).map_err(|e| RegistryError::corrupt(format!(
-        "a stored DID record does not render: {e}"
-    )))?;
-    let document_json = serde_json::to_string(&document).map_err(|e| RegistryError::corrupt(format!(
-        "a DID document does not serialise: {e}"
-    )))?;
+fn did_resolution(
+    record: &DidRecord,
+    next: Option<(u64, u64)>,
+) -> Result<pb::DidResolution, RegistryError> {
+    let document = realdid_document(&record.state)
+        .map_err(|e| RegistryError::corrupt(format!("a stored DID record does not render: {e}")))?;
+    let document_json = serde_json::to_string(&document)
+        .map_err(|e| RegistryError::corrupt(format!("a DID document does not serialise: {e}")))?;
     Ok(pb::DidResolution {
         document_json,
         metadata: Some(pb::DidDocumentMetadata {
@@ -253,8 +260,15 @@ impl Registry for RegistryService {
                 .store
                 .header(height)?
                 .map(|h| h.hash())
-                .ok_or_else(|| RegistryError::corrupt(format!("tx index names missing height {height}")))?;
-            let receipt = Receipt { tx_hash, height, block_hash, index };
+                .ok_or_else(|| {
+                    RegistryError::corrupt(format!("tx index names missing height {height}"))
+                })?;
+            let receipt = Receipt {
+                tx_hash,
+                height,
+                block_hash,
+                index,
+            };
             return Ok(Response::new(self.receipt(&receipt)?));
         }
         let waiter = match self.shared.admit(tx, now_ms())? {
@@ -412,11 +426,10 @@ impl Registry for RegistryService {
         request: Request<pb::GetBlockRequest>,
     ) -> Result<Response<pb::GetBlockResponse>, Status> {
         let height = request.into_inner().height;
-        let block = self
-            .shared
-            .store
-            .block(height)?
-            .ok_or_else(|| Status::not_found(format!("no finalized block at height {height}")))?;
+        let block =
+            self.shared.store.block(height)?.ok_or_else(|| {
+                Status::not_found(format!("no finalized block at height {height}"))
+            })?;
         let certificate = self.shared.store.certificate(height)?.unwrap_or_default();
         Ok(Response::new(pb::GetBlockResponse {
             height,
@@ -479,7 +492,9 @@ impl Registry for RegistryService {
             while next <= tip {
                 match shared.store.block(next) {
                     Ok(Some(block)) => {
-                        let item = pb::StreamBlocksResponse { block: Some(summary(&block)) };
+                        let item = pb::StreamBlocksResponse {
+                            block: Some(summary(&block)),
+                        };
                         if tx.send(Ok(item)).await.is_err() {
                             return;
                         }
@@ -496,7 +511,9 @@ impl Registry for RegistryService {
                 match live.recv().await {
                     Ok(event) if event.block.header.height >= next => {
                         next = event.block.header.height + 1;
-                        let item = pb::StreamBlocksResponse { block: Some(summary(&event.block)) };
+                        let item = pb::StreamBlocksResponse {
+                            block: Some(summary(&event.block)),
+                        };
                         if tx.send(Ok(item)).await.is_err() {
                             return;
                         }
@@ -514,6 +531,8 @@ impl Registry for RegistryService {
                 }
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }

@@ -18,6 +18,7 @@ use tonic::transport::Channel;
 use crate::realdid_binary;
 
 /// A running devnet.
+#[derive(Debug)]
 pub struct Devnet {
     /// Keeps the directory alive.
     pub dir: tempfile::TempDir,
@@ -58,13 +59,21 @@ impl Devnet {
                     let _ = e;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                Err(e) => panic!("node {i} at {endpoint} never answered: {e}\n{}", self.log_tail(i)),
+                Err(e) => panic!(
+                    "node {i} at {endpoint} never answered: {e}\n{}",
+                    self.log_tail(i)
+                ),
             }
         }
     }
 
     /// Waits until node `i` has finalized at least `height`; returns its status.
-    pub async fn wait_height(&self, i: usize, height: u64, within: Duration) -> pb::GetChainStatusResponse {
+    pub async fn wait_height(
+        &self,
+        i: usize,
+        height: u64,
+        within: Duration,
+    ) -> pb::GetChainStatusResponse {
         let deadline = Instant::now() + within;
         let mut client = self.client(i).await;
         loop {
@@ -90,6 +99,7 @@ impl Devnet {
 }
 
 /// A DID with its keys, as a holder keeps it.
+#[derive(Debug)]
 pub struct Holder {
     /// The signing key named `key-1`.
     pub key: SigningKey,
@@ -125,8 +135,12 @@ pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
 pub fn update_did(holder: &Holder, signer: &SigningKey) -> (Transaction, DidState) {
     let mut document = holder.state.document.clone();
     document.keys.push(VerificationKey {
-        id: format!("key-{}", document.keys.len() + 1).parse().expect("key id"),
-        key: SigningKey::generate(Algorithm::EdDsa).expect("key").public_key(),
+        id: format!("key-{}", document.keys.len() + 1)
+            .parse()
+            .expect("key id"),
+        key: SigningKey::generate(Algorithm::EdDsa)
+            .expect("key")
+            .public_key(),
         purposes: Purposes::AUTHENTICATION,
     });
     let signed = DidOperation::Update(UpdateOp {
@@ -151,12 +165,18 @@ pub fn accredit(issuer: &DidState, approvers: &[SigningKey], nonce: u64) -> Tran
 }
 
 /// Submits `tx` to `client`.
-pub async fn submit(client: &mut RegistryClient<Channel>, tx: &Transaction) -> pb::submit_transaction_response::Result {
+pub async fn submit(
+    client: &mut RegistryClient<Channel>,
+    tx: &Transaction,
+) -> pb::submit_transaction_response::Result {
     submit_bytes(client, tx.encode().to_vec()).await
 }
 
 /// Submits raw bytes to `client`.
-pub async fn submit_bytes(client: &mut RegistryClient<Channel>, bytes: Vec<u8>) -> pb::submit_transaction_response::Result {
+pub async fn submit_bytes(
+    client: &mut RegistryClient<Channel>,
+    bytes: Vec<u8>,
+) -> pb::submit_transaction_response::Result {
     client
         .submit_transaction(pb::SubmitTransactionRequest { transaction: bytes })
         .await

@@ -19,7 +19,9 @@ const SLOW: Duration = Duration::from_secs(90);
 fn rejected(result: &Submitted) -> pb::TransactionRejectionReason {
     match result {
         Submitted::Rejected(r) => pb::TransactionRejectionReason::try_from(r.reason).unwrap(),
-        Submitted::Finalized(receipt) => panic!("expected a rejection, got final at {}", receipt.height),
+        Submitted::Finalized(receipt) => {
+            panic!("expected a rejection, got final at {}", receipt.height)
+        }
     }
 }
 
@@ -45,17 +47,31 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     let receipt = finalized(&submit(&mut node0, &create).await).clone();
     net.wait_height(2, receipt.height, SLOW).await;
     let resolved = node2
-        .resolve(pb::ResolveRequest { did: holder.state.did.to_string(), at: None })
+        .resolve(pb::ResolveRequest {
+            did: holder.state.did.to_string(),
+            at: None,
+        })
         .await
         .unwrap()
         .into_inner();
     let proof = resolved.proof.clone().expect("a proven read");
-    let (_, record) = light.verify_did(&holder.state.did, &proof).expect("proof verifies");
+    let (_, record) = light
+        .verify_did(&holder.state.did, &proof)
+        .expect("proof verifies");
     assert_eq!(record.expect("the DID exists").state, holder.state);
-    assert!(resolved.resolution.expect("resolution").document_json.contains(&holder.state.did.to_string()));
+    assert!(
+        resolved
+            .resolution
+            .expect("resolution")
+            .document_json
+            .contains(&holder.state.did.to_string())
+    );
 
     // Resubmitting the same bytes returns the original receipt.
-    assert_eq!(finalized(&submit(&mut node2, &create).await).height, receipt.height);
+    assert_eq!(
+        finalized(&submit(&mut node2, &create).await).height,
+        receipt.height
+    );
 
     // Any flipped byte of the proven read makes the light client refuse it.
     let fields: [fn(&mut pb::ProvenRead) -> &mut Vec<u8>; 3] = [
@@ -68,7 +84,10 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         for i in (0..len).step_by((len / 16).max(1)) {
             let mut tampered = proof.clone();
             field(&mut tampered)[i] ^= 0x01;
-            assert!(light.verify_did(&holder.state.did, &tampered).is_err(), "byte {i} flipped still verifies");
+            assert!(
+                light.verify_did(&holder.state.did, &tampered).is_err(),
+                "byte {i} flipped still verifies"
+            );
         }
     }
     let mut tampered = proof.clone();
@@ -80,30 +99,54 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     // A DID never created is proven absent.
     let (_, stranger) = create_did(Purposes::AUTHENTICATION);
     let absent = node2
-        .resolve(pb::ResolveRequest { did: stranger.state.did.to_string(), at: None })
+        .resolve(pb::ResolveRequest {
+            did: stranger.state.did.to_string(),
+            at: None,
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(absent.resolution.is_none());
-    let (_, none) = light.verify_did(&stranger.state.did, &absent.proof.unwrap()).expect("absence proof verifies");
+    let (_, none) = light
+        .verify_did(&stranger.state.did, &absent.proof.unwrap())
+        .expect("absence proof verifies");
     assert!(none.is_none());
 
     // Rejections, each with its reason.
     let (update, _) = update_did(&holder, &holder.key);
-    let wrong_signer = realdid_core::keys::SigningKey::generate(realdid_core::keys::Algorithm::EdDsa).unwrap();
+    let wrong_signer =
+        realdid_core::keys::SigningKey::generate(realdid_core::keys::Algorithm::EdDsa).unwrap();
     let (forged, _) = update_did(&holder, &wrong_signer);
-    assert_eq!(rejected(&submit(&mut node0, &forged).await), pb::TransactionRejectionReason::BadSignature);
+    assert_eq!(
+        rejected(&submit(&mut node0, &forged).await),
+        pb::TransactionRejectionReason::BadSignature
+    );
     finalized(&submit(&mut node0, &update).await);
     // Identical bytes are the same transaction: the original receipt again.
-    let mut bytes = update.encode().to_vec();
-    assert!(matches!(submit_bytes(&mut node2, bytes.clone()).await, Submitted::Finalized(_)));
+    let bytes = update.encode().to_vec();
+    assert!(matches!(
+        submit_bytes(&mut node2, bytes).await,
+        Submitted::Finalized(_)
+    ));
     // A second update built on the same previous operation replays a superseded state.
     let (replayed, _) = update_did(&holder, &holder.key);
-    assert_eq!(rejected(&submit(&mut node2, &replayed).await), pb::TransactionRejectionReason::Stale);
+    assert_eq!(
+        rejected(&submit(&mut node2, &replayed).await),
+        pb::TransactionRejectionReason::Stale
+    );
     // A flipped signature byte, and bytes that are not a transaction.
-    bytes[bytes.len() - 1] ^= 0xff;
-    assert_eq!(rejected(&submit_bytes(&mut node2, bytes).await), pb::TransactionRejectionReason::BadSignature);
-    assert_eq!(rejected(&submit_bytes(&mut node2, vec![9, 9, 9]).await), pb::TransactionRejectionReason::Malformed);
+    let (fresh, _) = create_did(Purposes::AUTHENTICATION);
+    let mut bytes = fresh.encode().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    assert_eq!(
+        rejected(&submit_bytes(&mut node2, bytes).await),
+        pb::TransactionRejectionReason::BadSignature
+    );
+    assert_eq!(
+        rejected(&submit_bytes(&mut node2, vec![9, 9, 9]).await),
+        pb::TransactionRejectionReason::Malformed
+    );
 
     // Accreditation needs a quorum of governance keys.
     let governance = net.layout.governance_signing_keys().unwrap();
@@ -111,16 +154,23 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     let (issuer_create, issuer) = create_did(Purposes::ASSERTION_METHOD);
     finalized(&submit(&mut node0, &issuer_create).await);
     let short = accredit(&issuer.state, &governance[..threshold - 1], 1);
-    assert_eq!(rejected(&submit(&mut node0, &short).await), pb::TransactionRejectionReason::Unauthorized);
+    assert_eq!(
+        rejected(&submit(&mut node0, &short).await),
+        pb::TransactionRejectionReason::Unauthorized
+    );
     let enough = accredit(&issuer.state, &governance[..threshold], 2);
     let accredited = finalized(&submit(&mut node0, &enough).await).clone();
     net.wait_height(2, accredited.height + 1, SLOW).await;
     let accreditation = node2
-        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest { issuer_did: issuer.state.did.to_string() })
+        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest {
+            issuer_did: issuer.state.did.to_string(),
+        })
         .await
         .unwrap()
         .into_inner();
-    let (_, record) = light.verify_issuer(&issuer.state.did, &accreditation.proof.unwrap()).unwrap();
+    let (_, record) = light
+        .verify_issuer(&issuer.state.did, &accreditation.proof.unwrap())
+        .unwrap();
     assert!(record.expect("accredited").removed.is_none());
     assert_eq!(
         StateKey::Issuer(issuer.state.did.clone()).encode().len(),
@@ -136,16 +186,40 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     net.supervisor.start(3).unwrap();
     let status3 = net.wait_height(3, after_stop.height + 1, SLOW).await;
     let mut node0 = net.client(0).await;
-    let block0 = node0.get_block(pb::GetBlockRequest { height: status3.height }).await.unwrap().into_inner();
-    let mut node3 = net.client(3).await;
-    let block3 = node3.get_block(pb::GetBlockRequest { height: status3.height }).await.unwrap().into_inner();
-    assert_eq!(block0.block, block3.block, "nodes 0 and 3 disagree at height {}", status3.height);
-    let resolved = node3
-        .resolve(pb::ResolveRequest { did: more_holder.state.did.to_string(), at: None })
+    let block0 = node0
+        .get_block(pb::GetBlockRequest {
+            height: status3.height,
+        })
         .await
         .unwrap()
         .into_inner();
-    let (_, record) = light.verify_did(&more_holder.state.did, &resolved.proof.unwrap()).unwrap();
-    assert!(record.is_some(), "the restarted node serves the DID created while it was down");
+    let mut node3 = net.client(3).await;
+    let block3 = node3
+        .get_block(pb::GetBlockRequest {
+            height: status3.height,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        block0.block, block3.block,
+        "nodes 0 and 3 disagree at height {}",
+        status3.height
+    );
+    let resolved = node3
+        .resolve(pb::ResolveRequest {
+            did: more_holder.state.did.to_string(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, record) = light
+        .verify_did(&more_holder.state.did, &resolved.proof.unwrap())
+        .unwrap();
+    assert!(
+        record.is_some(),
+        "the restarted node serves the DID created while it was down"
+    );
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }

@@ -89,7 +89,11 @@ async fn connect(endpoint: String) -> Result<RegistryClient<tonic::transport::Ch
     RegistryClient::connect(endpoint.clone())
         .await
         .map(|c| c.max_decoding_message_size(16 * 1024 * 1024))
-        .map_err(|e| CliError::Usage(format!("cannot reach {endpoint}: {e} (is `realdid devnet` running?)")))
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "cannot reach {endpoint}: {e} (is `realdid devnet` running?)"
+            ))
+        })
 }
 
 async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
@@ -146,9 +150,14 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
             let mut mine = Vec::new();
             let mut mine_dids = Vec::new();
             while Instant::now() < deadline {
-                let Some((bytes, did)) = feed.lock().await.recv().await else { break };
+                let Some((bytes, did)) = feed.lock().await.recv().await else {
+                    break;
+                };
                 let sent = Instant::now();
-                match client.submit_transaction(pb::SubmitTransactionRequest { transaction: bytes }).await {
+                match client
+                    .submit_transaction(pb::SubmitTransactionRequest { transaction: bytes })
+                    .await
+                {
                     Ok(answer) => match answer.into_inner().result {
                         Some(pb::submit_transaction_response::Result::Finalized(_)) => {
                             if Instant::now() <= deadline {
@@ -181,7 +190,12 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let now = committed.load(Ordering::Relaxed);
-        println!("  {:>4.0} s  committed {:>9}  ({:>7.0}/s in the last 5 s)", start.elapsed().as_secs_f64(), now, (now - last) as f64 / 5.0);
+        println!(
+            "  {:>4.0} s  committed {:>9}  ({:>7.0}/s in the last 5 s)",
+            start.elapsed().as_secs_f64(),
+            now,
+            (now - last) as f64 / 5.0
+        );
         last = now;
     }
     stop.store(true, Ordering::Relaxed);
@@ -194,8 +208,16 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_unstable();
     println!("writes:");
-    println!("  committed DID creates  {total} in {} s = {:.0}/s", args.write_secs, total as f64 / args.write_secs as f64);
-    println!("  rejected {}  transport errors {}", rejected.load(Ordering::Relaxed), errors.load(Ordering::Relaxed));
+    println!(
+        "  committed DID creates  {total} in {} s = {:.0}/s",
+        args.write_secs,
+        total as f64 / args.write_secs as f64
+    );
+    println!(
+        "  rejected {}  transport errors {}",
+        rejected.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed)
+    );
     println!(
         "  finality latency (submit → final receipt)  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
         percentile(&lat, 0.50) as f64 / 1000.0,
@@ -206,7 +228,9 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     // Proven reads from one node, each checked by the light client.
     let dids = created.lock().map(|d| d.clone()).unwrap_or_default();
     if dids.is_empty() {
-        return Err(CliError::Refused("no DID was committed; nothing to read".into()));
+        return Err(CliError::Refused(
+            "no DID was committed; nothing to read".into(),
+        ));
     }
     let light = Arc::new(LightClient::new(layout.genesis().validator_keys()));
     let reads = Arc::new(AtomicU64::new(0));
@@ -228,7 +252,13 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
             while Instant::now() < deadline {
                 let did = &dids[i % dids.len()];
                 i += 7;
-                let ok = match client.resolve(pb::ResolveRequest { did: did.to_string(), at: None }).await {
+                let ok = match client
+                    .resolve(pb::ResolveRequest {
+                        did: did.to_string(),
+                        at: None,
+                    })
+                    .await
+                {
                     Ok(answer) => answer
                         .into_inner()
                         .proof
@@ -249,6 +279,11 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     }
     let n = reads.load(Ordering::Relaxed);
     println!("proven reads (node 0, every answer checked by the light client):");
-    println!("  {n} in {} s = {:.0}/s  (failed {})", args.read_secs, n as f64 / args.read_secs as f64, bad.load(Ordering::Relaxed));
+    println!(
+        "  {n} in {} s = {:.0}/s  (failed {})",
+        args.read_secs,
+        n as f64 / args.read_secs as f64,
+        bad.load(Ordering::Relaxed)
+    );
     Ok(())
 }

@@ -59,7 +59,11 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         source,
     })?;
     let mut supervisor = Supervisor::start_all(exe, &layout)?;
-    println!("realdid devnet: {} validators, chain {}", layout.nodes().len(), layout.genesis().chain_id().as_str());
+    println!(
+        "realdid devnet: {} validators, chain {}",
+        layout.nodes().len(),
+        layout.genesis().chain_id().as_str()
+    );
     println!("  data:     {}", layout.dir().display());
     println!("  genesis:  {}", layout.genesis_path().display());
     for node in layout.nodes() {
@@ -101,8 +105,14 @@ async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
     loop {
         match RegistryClient::connect(endpoint.to_string()).await {
             Ok(client) => return Ok(client),
-            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(250)).await,
-            Err(e) => return Err(CliError::Refused(format!("{endpoint} does not answer: {e}"))),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            Err(e) => {
+                return Err(CliError::Refused(format!(
+                    "{endpoint} does not answer: {e}"
+                )));
+            }
         }
     }
 }
@@ -139,7 +149,11 @@ async fn submit(
 fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
     let key = SigningKey::generate(Algorithm::EdDsa)?;
     let recovery = SigningKey::generate(Algorithm::EdDsa)?;
-    let op = DidOperation::Create(CreateOp::single_key(&key.public_key(), purposes, &recovery.public_key()));
+    let op = DidOperation::Create(CreateOp::single_key(
+        &key.public_key(),
+        purposes,
+        &recovery.public_key(),
+    ));
     let did = op.did();
     let signed = op.sign(Some(KeyId::first()), &key)?;
     Ok((key, did, Transaction::Did(signed)))
@@ -154,11 +168,11 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
     println!("\n[1] waiting for the first finalized block");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await {
-            if status.get_ref().height >= 1 {
-                println!("    height {}", status.get_ref().height);
-                break;
-            }
+        if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await
+            && status.get_ref().height >= 1
+        {
+            println!("    height {}", status.get_ref().height);
+            break;
         }
         if Instant::now() > deadline {
             return Err(CliError::Refused("no block was finalized in 120 s".into()));
@@ -186,7 +200,12 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
         unix_ms(),
         &officers[..layout.governance_threshold()],
     )?;
-    submit(&mut first, "accreditation", &Transaction::Governance(accredit)).await?;
+    submit(
+        &mut first,
+        "accreditation",
+        &Transaction::Governance(accredit),
+    )
+    .await?;
 
     println!("[4] a citizen's wallet registers a pairwise DID");
     let (_citizen_key, citizen, tx) = new_did(Purposes::AUTHENTICATION)?;
@@ -199,7 +218,10 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let (verified, record) = loop {
         let answer = last
-            .resolve(pb::ResolveRequest { did: citizen.to_string(), at: None })
+            .resolve(pb::ResolveRequest {
+                did: citizen.to_string(),
+                at: None,
+            })
             .await
             .map_err(|status| CliError::Refused(format!("resolve: {}", status.message())))?
             .into_inner();
@@ -224,7 +246,9 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
 
     println!("[6] the provider checks the issuer's accreditation, also proven");
     let answer = last
-        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest { issuer_did: issuer.to_string() })
+        .get_issuer_accreditation(pb::GetIssuerAccreditationRequest {
+            issuer_did: issuer.to_string(),
+        })
         .await
         .map_err(|status| CliError::Refused(format!("accreditation: {}", status.message())))?
         .into_inner();
@@ -234,9 +258,16 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
     let (_, record) = light.verify_issuer(&issuer, &proof)?;
     match record {
         Some(record) if record.removed.is_none() => {
-            println!("    accredited: {} for {:?}", record.name, record.credential_types)
+            println!(
+                "    accredited: {} for {:?}",
+                record.name, record.credential_types
+            )
         }
-        _ => return Err(CliError::Refused("the issuer is not accredited on chain".into())),
+        _ => {
+            return Err(CliError::Refused(
+                "the issuer is not accredited on chain".into(),
+            ));
+        }
     }
     Ok(())
 }

@@ -9,17 +9,17 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use commonware_consensus::Application;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::types::Context;
-use commonware_consensus::Application;
 use commonware_cryptography::{Digested, ed25519, sha256};
 use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt as _;
 use realdid_core::codec::Block;
 use tracing::{debug, warn};
 
-use super::block::ChainBlock;
 use super::Scheme;
+use super::block::ChainBlock;
 use crate::node::shared::{ChainVerdict, Shared};
 
 /// How far in the future a block's time may be, by this node's clock.
@@ -86,7 +86,8 @@ async fn lineage(shared: &Shared, mut ancestry: impl Ancestry<ChainBlock>) -> Li
             return Lineage::Fork(format!(
                 "ancestry reaches height {height} at {} but this node finalized {}",
                 block.hash(),
-                ours.map(|h| h.to_string()).unwrap_or_else(|| "nothing".into()),
+                ours.map(|h| h.to_string())
+                    .unwrap_or_else(|| "nothing".into()),
             ));
         }
         if above.is_empty() {
@@ -182,12 +183,12 @@ where
         };
         let candidate: ChainBlock = candidate.inner().clone();
         let header = &candidate.block().header;
-        if let Some(finalized) = self.shared.store.finalized() {
-            if header.height <= finalized.height {
-                // Already decided here: valid exactly when it is the block we finalized.
-                let ours = self.shared.store.header(header.height).ok().flatten();
-                return ours.map(|h| h.hash()) == Some(candidate.hash());
-            }
+        if let Some(finalized) = self.shared.store.finalized()
+            && header.height <= finalized.height
+        {
+            // Already decided here: valid exactly when it is the block we finalized.
+            let ours = self.shared.store.header(header.height).ok().flatten();
+            return ours.map(|h| h.hash()) == Some(candidate.hash());
         }
         let now = unix_ms(runtime.current());
         if header.timestamp_ms > now.saturating_add(MAX_CLOCK_SKEW.as_millis() as u64) {

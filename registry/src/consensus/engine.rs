@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commonware_broadcast::buffered;
-use commonware_consensus::marshal::{Config as MarshalConfig, Start};
 use commonware_consensus::marshal::core::Actor as MarshalActor;
 use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
 use commonware_consensus::marshal::standard::Inline;
+use commonware_consensus::marshal::{Config as MarshalConfig, Start};
 use commonware_consensus::simplex::{self, elector::RoundRobin};
 use commonware_consensus::types::{Epoch, FixedEpocher, ViewDelta};
 use commonware_cryptography::certificate::ConstantProvider;
@@ -111,12 +111,13 @@ pub async fn run(
     let backfill = network.register(MARSHAL_CHANNEL, quota);
     let network_handle = network.start();
 
-    let scheme = Scheme::signer(NAMESPACE, participants.clone(), cfg.signer.clone()).ok_or_else(
-        || RegistryError::Config {
-            path: "genesis".into(),
-            reason: "this node's key is not a validator".into(),
-        },
-    )?;
+    let scheme =
+        Scheme::signer(NAMESPACE, participants.clone(), cfg.signer.clone()).ok_or_else(|| {
+            RegistryError::Config {
+                path: "genesis".into(),
+                reason: "this node's key is not a validator".into(),
+            }
+        })?;
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
 
     // Blocks travel by buffered broadcast; marshal backfills what a node missed.

@@ -36,7 +36,10 @@ impl Finalizer {
     pub fn start(
         shared: Arc<Shared>,
         marshal: Mailbox<Scheme, Standard<ChainBlock>>,
-    ) -> (Self, tokio::task::JoinHandle<Result<(), crate::RegistryError>>) {
+    ) -> (
+        Self,
+        tokio::task::JoinHandle<Result<(), crate::RegistryError>>,
+    ) {
         let (queue, mut deliveries) = mpsc::unbounded_channel::<(ChainBlock, Exact)>();
         let task = tokio::spawn(async move {
             while let Some((block, ack)) = deliveries.recv().await {
@@ -50,7 +53,11 @@ impl Finalizer {
                             .iter()
                             .map(|p| p.get() as usize)
                             .collect();
-                        shared.record_signers(&signers, height, unix_ms(std::time::SystemTime::now()));
+                        shared.record_signers(
+                            &signers,
+                            height,
+                            unix_ms(std::time::SystemTime::now()),
+                        );
                         super::certificate::encode(f)
                     }
                     None => Vec::new(),
@@ -59,7 +66,11 @@ impl Finalizer {
                 let inner = Arc::new(block.block().clone());
                 let txs = inner.transactions.len();
                 let committed = tokio::task::spawn_blocking(move || {
-                    shared.commit_finalized(inner, certificate, unix_ms(std::time::SystemTime::now()))
+                    shared.commit_finalized(
+                        inner,
+                        certificate,
+                        unix_ms(std::time::SystemTime::now()),
+                    )
                 })
                 .await
                 .map_err(|join| crate::RegistryError::Unavailable {

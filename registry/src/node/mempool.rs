@@ -81,7 +81,9 @@ impl Mempool {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind; keep serving.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Number of pending transactions.
@@ -159,14 +161,14 @@ mod tests {
     use realdid_core::keys::{Algorithm, SigningKey};
 
     fn tx(sequence: u64) -> Transaction {
-        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
                 RealDid::from_suffix([1; 32]),
                 "https://issuer.example/status/1".into(),
                 sequence,
                 [2; 32],
-                "#key-1".parse().unwrap(),
+                realdid_core::did::KeyId::first(),
                 &key,
             )
             .unwrap(),

@@ -3,7 +3,7 @@
 
 pub mod mempool;
 pub mod reads;
-pub mod shared;
 pub mod run;
+pub mod shared;
 
 pub use run::{genesis_block, run};

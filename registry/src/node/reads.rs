@@ -11,8 +11,8 @@ use realdid_core::did::RealDid;
 
 use crate::RegistryError;
 use crate::proof::StateProof;
-use crate::state::keys::StateKey;
 use crate::state::Store;
+use crate::state::keys::StateKey;
 
 /// How many descendants a read may link through to reach a certificate.
 pub const MAX_LINK_HEADERS: u64 = 64;
@@ -56,9 +56,11 @@ impl ProvenValue {
 
 /// Resolves `at` to a finalized height.
 pub fn height_for(store: &Store, at: ReadAt) -> Result<u64, RegistryError> {
-    let finalized = store.finalized().ok_or_else(|| RegistryError::Unavailable {
-        reason: "the node has no finalized state yet".into(),
-    })?;
+    let finalized = store
+        .finalized()
+        .ok_or_else(|| RegistryError::Unavailable {
+            reason: "the node has no finalized state yet".into(),
+        })?;
     match at {
         ReadAt::Latest => {
             // The newest height with its own certificate keeps proofs short.
@@ -78,9 +80,11 @@ pub fn height_for(store: &Store, at: ReadAt) -> Result<u64, RegistryError> {
                 finalized.height
             ),
         }),
-        ReadAt::Time(ms) => store.height_at_or_before(ms)?.ok_or_else(|| RegistryError::NotFound {
-            what: format!("a block at or before {ms} ms"),
-        }),
+        ReadAt::Time(ms) => store
+            .height_at_or_before(ms)?
+            .ok_or_else(|| RegistryError::NotFound {
+                what: format!("a block at or before {ms} ms"),
+            }),
     }
 }
 
@@ -96,9 +100,11 @@ pub fn height_of_version(store: &Store, did: &RealDid, version: u64) -> Result<u
 /// Reads `key` at `height` with its proof, header, certificate and links.
 pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, RegistryError> {
     let (value, proof) = store.prove(&key, height)?;
-    let header = store.header(height)?.ok_or_else(|| RegistryError::NotFound {
-        what: format!("header at height {height}"),
-    })?;
+    let header = store
+        .header(height)?
+        .ok_or_else(|| RegistryError::NotFound {
+            what: format!("header at height {height}"),
+        })?;
     let finalized = store.finalized().map(|f| f.height).unwrap_or(0);
     let mut links = Vec::new();
     let mut at = height;
@@ -114,7 +120,10 @@ pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, R
                 links,
             });
         }
-        if at >= finalized || links.len() as u64 >= MAX_LINK_HEADERS || (at == 0 && height == 0 && finalized == 0) {
+        if at >= finalized
+            || links.len() as u64 >= MAX_LINK_HEADERS
+            || (at == 0 && height == 0 && finalized == 0)
+        {
             return Err(RegistryError::Unavailable {
                 reason: format!(
                     "no finality certificate yet covers height {height}; retry after the next block"

@@ -73,7 +73,8 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
             .collect(),
         p2p_listen: config.p2p_listen(),
         genesis: ChainBlock::new(genesis_block),
-        leader_timeout: Duration::from_millis(tuning.block_interval_ms() * 10).max(Duration::from_secs(2)),
+        leader_timeout: Duration::from_millis(tuning.block_interval_ms() * 10)
+            .max(Duration::from_secs(2)),
     };
     let grpc_listen = config.grpc_listen();
     info!(validator = index, chain = %info.chain_id, "starting");

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, transactions_root};
 use tokio::sync::broadcast;
 
+use crate::RegistryError;
 use crate::execute::{BlockContext, Governance};
 use crate::node::mempool::{Mempool, Outcome, Receipt};
 use crate::state::{Staged, Store};
-use crate::RegistryError;
 
 /// A block that became final on this node.
 #[derive(Debug, Clone)]
@@ -117,7 +117,9 @@ impl Shared {
     }
 
     fn staged_cache(&self) -> std::sync::MutexGuard<'_, HashMap<BlockHash, Arc<Staged>>> {
-        self.staged.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.staged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn context(&self, header: &BlockHeader) -> BlockContext<'_> {
@@ -235,11 +237,11 @@ impl Shared {
         now_ms: u64,
     ) -> Result<(), RegistryError> {
         let hash = block.header.hash();
-        if let Some(done) = self.store.finalized() {
-            if block.header.height <= done.height {
-                // Delivered again after a restart: the commit is already durable.
-                return Ok(());
-            }
+        if let Some(done) = self.store.finalized()
+            && block.header.height <= done.height
+        {
+            // Delivered again after a restart: the commit is already durable.
+            return Ok(());
         }
         let staged = match self.staged_cache().get(&hash).cloned() {
             Some(staged) => staged,
@@ -284,8 +286,10 @@ impl Shared {
         &self,
         tx: Transaction,
         now_ms: u64,
-    ) -> Result<Result<tokio::sync::oneshot::Receiver<Outcome>, crate::execute::Rejection>, RegistryError>
-    {
+    ) -> Result<
+        Result<tokio::sync::oneshot::Receiver<Outcome>, crate::execute::Rejection>,
+        RegistryError,
+    > {
         let Some(finalized) = self.store.finalized() else {
             return Err(RegistryError::Unavailable {
                 reason: "the node has no finalized state yet".into(),
