@@ -44,49 +44,67 @@ impl Finalizer {
         let task = tokio::spawn(async move {
             while let Some((block, ack)) = deliveries.recv().await {
                 let height = block.block().header.height;
-                let finalization = marshal.get_finalization(Height::new(height)).await;
-                let certificate = match &finalization {
-                    Some(f) => {
-                        let signers: Vec<usize> = f
-                            .certificate
-                            .signers
-                            .iter()
-                            .map(|p| p.get() as usize)
-                            .collect();
-                        shared.record_signers(
-                            &signers,
-                            height,
-                            unix_ms(std::time::SystemTime::now()),
-                        );
-                        super::certificate::encode(f)
-                    }
-                    None => Vec::new(),
-                };
-                let shared = shared.clone();
-                let inner = Arc::new(block.block().clone());
-                let txs = inner.transactions.len();
-                let committed = tokio::task::spawn_blocking(move || {
-                    shared.commit_finalized(
-                        inner,
-                        certificate,
-                        unix_ms(std::time::SystemTime::now()),
-                    )
-                })
-                .await
-                .map_err(|join| crate::RegistryError::Unavailable {
-                    reason: format!("commit task failed: {join}"),
-                })?;
-                if let Err(error) = committed {
+                // The store can be behind marshal's delivered height (a state directory
+                // restored from an older copy): replay the missing blocks from marshal's
+                // archive before this one, so nothing is skipped.
+                let mut next = shared.store.finalized().map(|f| f.height + 1).unwrap_or(1);
+                while next < height {
+                    let missing = marshal
+                        .get_block(Height::new(next))
+                        .await
+                        .map(|b| b.inner().clone())
+                        .ok_or_else(|| crate::RegistryError::corrupt(format!(
+                            "the state store stops at height {} but the engine's archive has no block {next}; \
+                             move the data directory aside and restart to resync",
+                            next - 1
+                        )))?;
+                    commit(&shared, &marshal, missing).await?;
+                    next += 1;
+                }
+                let txs = block.block().transactions.len();
+                let hash = block.hash();
+                if let Err(error) = commit(&shared, &marshal, block).await {
                     error!(height, %error, "cannot commit a finalized block; stopping");
                     return Err(error);
                 }
-                info!(height, txs, hash = %block.hash(), "finalized");
+                info!(height, txs, %hash, "finalized");
                 ack.acknowledge();
             }
             Ok(())
         });
         (Self { queue }, task)
     }
+}
+
+/// Commits one finalized block with its certificate (when it has its own) and notes which
+/// validators signed it.
+async fn commit(
+    shared: &Arc<Shared>,
+    marshal: &Mailbox<Scheme, Standard<ChainBlock>>,
+    block: ChainBlock,
+) -> Result<(), crate::RegistryError> {
+    let height = block.block().header.height;
+    let now = || unix_ms(std::time::SystemTime::now());
+    let certificate = match marshal.get_finalization(Height::new(height)).await {
+        Some(f) => {
+            let signers: Vec<usize> = f
+                .certificate
+                .signers
+                .iter()
+                .map(|p| p.get() as usize)
+                .collect();
+            shared.record_signers(&signers, height, now());
+            super::certificate::encode(&f)
+        }
+        None => Vec::new(),
+    };
+    let shared = shared.clone();
+    let inner = Arc::new(block.block().clone());
+    tokio::task::spawn_blocking(move || shared.commit_finalized(inner, certificate, now()))
+        .await
+        .map_err(|join| crate::RegistryError::Unavailable {
+            reason: format!("commit task failed: {join}"),
+        })?
 }
 
 impl Reporter for Finalizer {

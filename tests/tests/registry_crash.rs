@@ -1,0 +1,91 @@
+//! Crash safety of the registry chain: validators SIGKILLed while transactions flow come
+//! back and agree with the others; a validator whose state directory is damaged refuses to
+//! start with a message instead of serving a diverging state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use realdid_core::did::Purposes;
+use realdid_proto::v1 as pb;
+use realdid_registry::light_client::LightClient;
+use realdid_tests::chain::{Devnet, create_did, submit};
+use realdid_tests::realdid_binary;
+
+const SLOW: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
+    let mut net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let light = LightClient::new(net.layout.genesis().validator_keys());
+
+    // Writes keep flowing through node 0 while node 1 is killed and restarted twice.
+    let writing = Arc::new(AtomicBool::new(true));
+    let mut node0 = net.client(0).await;
+    let writer = {
+        let writing = writing.clone();
+        let mut node0 = node0.clone();
+        tokio::spawn(async move {
+            let mut dids = Vec::new();
+            while writing.load(Ordering::Relaxed) {
+                let (tx, holder) = create_did(Purposes::AUTHENTICATION);
+                if let pb::submit_transaction_response::Result::Finalized(_) = submit(&mut node0, &tx).await {
+                    dids.push(holder.state.did);
+                }
+            }
+            dids
+        })
+    };
+    for pause in [700u64, 1300] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        net.supervisor.kill(1).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        net.supervisor.start(1).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    writing.store(false, Ordering::Relaxed);
+    let dids = writer.await.unwrap();
+    assert!(!dids.is_empty(), "no write was finalized while a validator was crashing");
+
+    // Node 1 catches up: the same block at node 0's height, and every DID written
+    // meanwhile proven from node 1's own state.
+    let tip = node0.get_chain_status(pb::GetChainStatusRequest {}).await.unwrap().into_inner().height;
+    net.wait_height(1, tip, SLOW).await;
+    let mut node1 = net.client(1).await;
+    let b0 = node0.get_block(pb::GetBlockRequest { height: tip }).await.unwrap().into_inner();
+    let b1 = node1.get_block(pb::GetBlockRequest { height: tip }).await.unwrap().into_inner();
+    assert_eq!(b0.block, b1.block, "node 1 diverged at height {tip}");
+    for did in &dids {
+        let answer = node1.resolve(pb::ResolveRequest { did: did.to_string(), at: None }).await.unwrap().into_inner();
+        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).expect("node 1's proof verifies");
+        assert!(record.is_some(), "{did} missing on node 1 after its crashes");
+    }
+
+    // Node 2's state directory is damaged while it is down: it refuses to start.
+    net.supervisor.kill(2).unwrap();
+    let state = net.layout.nodes()[2].dir().join("data").join("state");
+    let current = std::fs::read_to_string(state.join("CURRENT")).unwrap();
+    std::fs::write(state.join(current.trim()), b"not a rocksdb manifest").unwrap();
+    let config = net.layout.nodes()[2].config_path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(realdid_binary())
+            .args(["node", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a damaged node started: {stderr}");
+    assert!(
+        stderr.contains("storage") || stderr.contains("damaged"),
+        "the refusal does not say what is wrong: {stderr}"
+    );
+    net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
+}
