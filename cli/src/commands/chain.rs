@@ -45,8 +45,8 @@ pub struct DevnetArgs {
 
 /// Runs one validator until Ctrl-C.
 pub fn node(args: NodeArgs) -> Result<(), CliError> {
-    init_logging();
     let config = NodeConfig::load(&args.config)?;
+    init_logging(config.log_level());
     realdid_registry::node::run(&config)?;
     Ok(())
 }
@@ -94,9 +94,11 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     outcome
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,commonware=warn"));
+/// `RUST_LOG` when set, else the config's `log_level`, else `info`.
+fn init_logging(level: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{},commonware=warn", level.unwrap_or("info")))
+    });
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 

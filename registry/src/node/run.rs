@@ -102,8 +102,8 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
                 Ok(result) => result,
                 Err(join) => Err(RegistryError::Unavailable { reason: format!("gRPC task: {join}") }),
             },
-            _ = tokio::signal::ctrl_c() => {
-                info!("interrupted; stopping");
+            signal = stop_signal() => {
+                info!(signal, "stopping");
                 Ok(())
             }
         };
@@ -113,4 +113,19 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
         }
         result
     })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what supervisors send), naming which.
+async fn stop_signal() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
 }
