@@ -34,7 +34,9 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
             let mut dids = Vec::new();
             while writing.load(Ordering::Relaxed) {
                 let (tx, holder) = create_did(Purposes::AUTHENTICATION);
-                if let pb::submit_transaction_response::Result::Finalized(_) = submit(&mut node0, &tx).await {
+                if let pb::submit_transaction_response::Result::Finalized(_) =
+                    submit(&mut node0, &tx).await
+                {
                     dids.push(holder.state.did);
                 }
             }
@@ -50,20 +52,48 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     writing.store(false, Ordering::Relaxed);
     let dids = writer.await.unwrap();
-    assert!(!dids.is_empty(), "no write was finalized while a validator was crashing");
+    assert!(
+        !dids.is_empty(),
+        "no write was finalized while a validator was crashing"
+    );
 
     // Node 1 catches up: the same block at node 0's height, and every DID written
     // meanwhile proven from node 1's own state.
-    let tip = node0.get_chain_status(pb::GetChainStatusRequest {}).await.unwrap().into_inner().height;
+    let tip = node0
+        .get_chain_status(pb::GetChainStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .height;
     net.wait_height(1, tip, SLOW).await;
     let mut node1 = net.client(1).await;
-    let b0 = node0.get_block(pb::GetBlockRequest { height: tip }).await.unwrap().into_inner();
-    let b1 = node1.get_block(pb::GetBlockRequest { height: tip }).await.unwrap().into_inner();
+    let b0 = node0
+        .get_block(pb::GetBlockRequest { height: tip })
+        .await
+        .unwrap()
+        .into_inner();
+    let b1 = node1
+        .get_block(pb::GetBlockRequest { height: tip })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(b0.block, b1.block, "node 1 diverged at height {tip}");
     for did in &dids {
-        let answer = node1.resolve(pb::ResolveRequest { did: did.to_string(), at: None }).await.unwrap().into_inner();
-        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).expect("node 1's proof verifies");
-        assert!(record.is_some(), "{did} missing on node 1 after its crashes");
+        let answer = node1
+            .resolve(pb::ResolveRequest {
+                did: did.to_string(),
+                at: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let (_, record) = light
+            .verify_did(did, &answer.proof.unwrap())
+            .expect("node 1's proof verifies");
+        assert!(
+            record.is_some(),
+            "{did} missing on node 1 after its crashes"
+        );
     }
 
     // Node 2's state directory is damaged while it is down: it refuses to start.

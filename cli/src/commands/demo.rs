@@ -188,7 +188,10 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         };
         let verified = verify_sd_jwt_vc(p, &options, &resolve, now)?;
         if let Some(r) = &verified.status {
-            let s = status.get(r.idx as usize)?;
+            let index = usize::try_from(r.idx).map_err(|_| {
+                CliError::Refused(format!("status index {} is out of range here", r.idx))
+            })?;
+            let s = status.get(index)?;
             if s != Status::VALID {
                 return Err(CliError::Refused(format!("credential status is {s:?}")));
             }
