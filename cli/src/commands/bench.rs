@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
@@ -45,6 +45,9 @@ pub struct RegistryBenchArgs {
     /// Submissions in flight at once.
     #[arg(long, default_value_t = 2048)]
     concurrency: usize,
+    /// Transactions signed before the run starts (the write phase ends early if they run out).
+    #[arg(long, default_value_t = 400_000)]
+    prepared: usize,
     /// Reads in flight at once.
     #[arg(long, default_value_t = 64)]
     read_concurrency: usize,
@@ -115,23 +118,36 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
         args.read_secs
     );
 
-    // Transactions are signed ahead by a producer thread so signing is not measured as
-    // chain throughput, yet memory stays bounded.
-    let (tx_feed, rx_feed) = tokio::sync::mpsc::channel::<(Vec<u8>, RealDid)>(args.concurrency * 4);
-    let stop = Arc::new(AtomicBool::new(false));
-    let producer_stop = stop.clone();
-    let producer = std::thread::spawn(move || {
-        while !producer_stop.load(Ordering::Relaxed) {
-            match signed_create() {
-                Ok(item) => {
-                    if tx_feed.blocking_send(item).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => return,
-            }
-        }
-    });
+    // Transactions are signed before the clock starts, on every core, so the figures
+    // measure the chain rather than this client's signing.
+    let budget = args.prepared;
+    println!("  signing {budget} DID creations ahead …");
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let mut makers = Vec::new();
+    for t in 0..threads {
+        let share = budget / threads + usize::from(t < budget % threads);
+        makers.push(std::thread::spawn(move || {
+            (0..share)
+                .map(|_| signed_create())
+                .collect::<Result<Vec<_>, CliError>>()
+        }));
+    }
+    let mut prepared = Vec::with_capacity(budget);
+    for maker in makers {
+        let batch = maker
+            .join()
+            .map_err(|_| CliError::Refused("a signing thread panicked".into()))??;
+        prepared.extend(batch);
+    }
+    let (tx_feed, rx_feed) =
+        tokio::sync::mpsc::channel::<(Vec<u8>, RealDid)>(prepared.len().max(1));
+    for item in prepared {
+        // The channel holds them all; it cannot be full or closed here.
+        let _ = tx_feed.try_send(item);
+    }
+    drop(tx_feed);
     let feed = Arc::new(Mutex::new(rx_feed));
     let committed = Arc::new(AtomicU64::new(0));
     let rejected = Arc::new(AtomicU64::new(0));
@@ -198,12 +214,12 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
         );
         last = now;
     }
-    stop.store(true, Ordering::Relaxed);
     for worker in workers {
         let _ = worker.await;
     }
-    drop(feed);
-    let _ = producer.join();
+    if feed.lock().await.is_empty() {
+        println!("  note: every prepared transaction was sent; raise --prepared for a longer run");
+    }
     let total = committed.load(Ordering::Relaxed);
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_unstable();
