@@ -197,6 +197,10 @@ where
             warn!(height = header.height, "block time is in the future");
             return false;
         }
+        if self.shared.is_staged(&candidate.hash()) {
+            // Built here, or verified before: executing it again would give the same answer.
+            return true;
+        }
         let Some(parent) = ancestry.peek().map(|p| p.inner().clone()) else {
             return false;
         };

@@ -154,6 +154,12 @@ impl Shared {
         Ok(Ok(staged))
     }
 
+    /// True when this node already executed the block with this hash (it built it, or
+    /// verified it before) and the result matched its header.
+    pub fn is_staged(&self, hash: &BlockHash) -> bool {
+        self.staged_cache().contains_key(hash)
+    }
+
     /// Keeps the execution of a verified block for its children and its commit.
     pub fn remember_staged(&self, hash: BlockHash, staged: Arc<Staged>) {
         self.staged_cache().insert(hash, staged);
