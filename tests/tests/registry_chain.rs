@@ -121,7 +121,37 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         rejected(&submit(&mut node0, &forged).await),
         pb::TransactionRejectionReason::BadSignature
     );
-    finalized(&submit(&mut node0, &update).await);
+    let updated_at = finalized(&submit(&mut node0, &update).await).height;
+    net.wait_height(2, updated_at + 1, SLOW).await;
+    // History: version 1 is still resolvable, proven against the state at its height, and
+    // says which version came next; the latest is version 2.
+    let v1 = node2
+        .resolve(pb::ResolveRequest {
+            did: holder.state.did.to_string(),
+            at: Some(pb::resolve_request::At::VersionId(1)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (read, record) = light
+        .verify_did(&holder.state.did, &v1.proof.unwrap())
+        .unwrap();
+    assert_eq!(record.unwrap().state.version, 1);
+    assert!(read.height < updated_at);
+    let meta = v1.resolution.unwrap().metadata.unwrap();
+    assert_eq!((meta.version_id, meta.next_version_id), (1, Some(2)));
+    let latest = node2
+        .resolve(pb::ResolveRequest {
+            did: holder.state.did.to_string(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, record) = light
+        .verify_did(&holder.state.did, &latest.proof.unwrap())
+        .unwrap();
+    assert_eq!(record.unwrap().state.version, 2);
     // Identical bytes are the same transaction: the original receipt again.
     let bytes = update.encode().to_vec();
     assert!(matches!(
