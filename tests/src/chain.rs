@@ -185,3 +185,19 @@ pub async fn submit_bytes(
         .result
         .expect("a result is set")
 }
+
+/// Resolves `did` at `at` (latest when `None`) from `client`.
+pub async fn resolve(
+    client: &mut RegistryClient<Channel>,
+    did: &realdid_core::did::RealDid,
+    at: Option<pb::resolve_request::At>,
+) -> pb::ResolveResponse {
+    client
+        .resolve(pb::ResolveRequest {
+            did: did.to_string(),
+            at,
+        })
+        .await
+        .expect("resolve answers")
+        .into_inner()
+}

@@ -12,7 +12,9 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
 use realdid_registry::light_client::LightClient;
 use realdid_registry::state::StateKey;
-use realdid_tests::chain::{Devnet, accredit, create_did, submit, submit_bytes, update_did};
+use realdid_tests::chain::{
+    Devnet, accredit, create_did, resolve, submit, submit_bytes, update_did,
+};
 
 const SLOW: Duration = Duration::from_secs(90);
 
@@ -46,14 +48,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     let (create, holder) = create_did(Purposes::ASSERTION_METHOD);
     let receipt = finalized(&submit(&mut node0, &create).await).clone();
     net.wait_height(2, receipt.height, SLOW).await;
-    let resolved = node2
-        .resolve(pb::ResolveRequest {
-            did: holder.state.did.to_string(),
-            at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let resolved = resolve(&mut node2, &holder.state.did, None).await;
     let proof = resolved.proof.clone().expect("a proven read");
     let (_, record) = light
         .verify_did(&holder.state.did, &proof)
@@ -98,14 +93,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
 
     // A DID never created is proven absent.
     let (_, stranger) = create_did(Purposes::AUTHENTICATION);
-    let absent = node2
-        .resolve(pb::ResolveRequest {
-            did: stranger.state.did.to_string(),
-            at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let absent = resolve(&mut node2, &stranger.state.did, None).await;
     assert!(absent.resolution.is_none());
     let (_, none) = light
         .verify_did(&stranger.state.did, &absent.proof.unwrap())
@@ -125,14 +113,12 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     net.wait_height(2, updated_at + 1, SLOW).await;
     // History: version 1 is still resolvable, proven against the state at its height, and
     // says which version came next; the latest is version 2.
-    let v1 = node2
-        .resolve(pb::ResolveRequest {
-            did: holder.state.did.to_string(),
-            at: Some(pb::resolve_request::At::VersionId(1)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let v1 = resolve(
+        &mut node2,
+        &holder.state.did,
+        Some(pb::resolve_request::At::VersionId(1)),
+    )
+    .await;
     let (read, record) = light
         .verify_did(&holder.state.did, &v1.proof.unwrap())
         .unwrap();
@@ -140,14 +126,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     assert!(read.height < updated_at);
     let meta = v1.resolution.unwrap().metadata.unwrap();
     assert_eq!((meta.version_id, meta.next_version_id), (1, Some(2)));
-    let latest = node2
-        .resolve(pb::ResolveRequest {
-            did: holder.state.did.to_string(),
-            at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let latest = resolve(&mut node2, &holder.state.did, None).await;
     let (_, record) = light
         .verify_did(&holder.state.did, &latest.proof.unwrap())
         .unwrap();
@@ -236,14 +215,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         "nodes 0 and 3 disagree at height {}",
         status3.height
     );
-    let resolved = node3
-        .resolve(pb::ResolveRequest {
-            did: more_holder.state.did.to_string(),
-            at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let resolved = resolve(&mut node3, &more_holder.state.did, None).await;
     let (_, record) = light
         .verify_did(&more_holder.state.did, &resolved.proof.unwrap())
         .unwrap();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use realdid_core::did::Purposes;
 use realdid_proto::v1 as pb;
 use realdid_registry::light_client::LightClient;
-use realdid_tests::chain::{Devnet, create_did, submit};
+use realdid_tests::chain::{Devnet, create_did, resolve, submit};
 use realdid_tests::realdid_binary;
 
 const SLOW: Duration = Duration::from_secs(90);
@@ -79,14 +79,7 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
         .into_inner();
     assert_eq!(b0.block, b1.block, "node 1 diverged at height {tip}");
     for did in &dids {
-        let answer = node1
-            .resolve(pb::ResolveRequest {
-                did: did.to_string(),
-                at: None,
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let answer = resolve(&mut node1, did, None).await;
         let (_, record) = light
             .verify_did(did, &answer.proof.unwrap())
             .expect("node 1's proof verifies");
