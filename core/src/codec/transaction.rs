@@ -199,6 +199,18 @@ pub struct AuditAnchor {
     pub signature: Signature,
 }
 
+/// `"realdid/anchor/v1" || tag || body`: what an issuer signs for either kind of anchor.
+fn anchor_input(tag: u8, body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = ANCHOR_DOMAIN.to_vec();
+    out.put_u8(tag);
+    body(&mut out);
+    out
+}
+
+fn sign_anchor(input: &[u8], key: &SigningKey) -> Result<Signature, KeyError> {
+    signature(&key.sign(input)?)
+}
+
 impl StatusListAnchor {
     /// Builds and signs an anchor.
     pub fn sign(
@@ -217,16 +229,13 @@ impl StatusListAnchor {
             signer,
             signature: Signature([0; 64]),
         };
-        anchor.signature = signature(&key.sign(&anchor.signing_input())?)?;
+        anchor.signature = sign_anchor(&anchor.signing_input(), key)?;
         Ok(anchor)
     }
 
     /// The bytes the issuer signs.
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut out = ANCHOR_DOMAIN.to_vec();
-        out.put_u8(3);
-        self.write_body(&mut out);
-        out
+        anchor_input(3, |out| self.write_body(out))
     }
 
     fn write_body(&self, buf: &mut impl BufMut) {
@@ -253,16 +262,13 @@ impl AuditAnchor {
             signer,
             signature: Signature([0; 64]),
         };
-        anchor.signature = signature(&key.sign(&anchor.signing_input())?)?;
+        anchor.signature = sign_anchor(&anchor.signing_input(), key)?;
         Ok(anchor)
     }
 
     /// The bytes the issuer signs.
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut out = ANCHOR_DOMAIN.to_vec();
-        out.put_u8(4);
-        self.write_body(&mut out);
-        out
+        anchor_input(4, |out| self.write_body(out))
     }
 
     fn write_body(&self, buf: &mut impl BufMut) {

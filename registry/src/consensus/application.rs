@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 use super::Scheme;
 use super::block::ChainBlock;
 use crate::node::shared::{ChainVerdict, Shared};
+use crate::state::Staged;
 
 /// How far in the future a block's time may be, by this node's clock.
 const MAX_CLOCK_SKEW: Duration = Duration::from_millis(2_000);
@@ -98,6 +99,25 @@ async fn lineage(shared: &Shared, mut ancestry: impl Ancestry<ChainBlock>) -> Li
     }
 }
 
+/// The executed blocks between this node's finalized block and the head of `ancestry`
+/// (oldest first), or why there is nothing valid to build on.
+async fn executed_chain(
+    shared: &Shared,
+    ancestry: impl Ancestry<ChainBlock>,
+) -> Result<Vec<Arc<Staged>>, String> {
+    let chain = match lineage(shared, ancestry).await {
+        Lineage::Above(chain) => chain,
+        Lineage::Finalized => Vec::new(),
+        Lineage::Fork(reason) => return Err(format!("off the finalized chain: {reason}")),
+        Lineage::Incomplete => return Err("the ancestry is incomplete".into()),
+    };
+    match shared.stage_chain(&chain) {
+        Ok(Ok(staged)) => Ok(staged),
+        Ok(Err(ChainVerdict::Invalid(reason))) => Err(format!("invalid parent chain: {reason}")),
+        Err(error) => Err(format!("cannot execute the parent chain: {error}")),
+    }
+}
+
 impl<E> Application<E> for RegistryApp
 where
     E: Clock + Spawner + Metrics,
@@ -119,24 +139,10 @@ where
             // Building there would fork below finality.
             return None;
         }
-        let chain = match lineage(&self.shared, ancestry).await {
-            Lineage::Above(chain) => chain,
-            Lineage::Finalized => Vec::new(),
-            Lineage::Fork(reason) => {
-                warn!(%reason, "not proposing on a parent off the finalized chain");
-                return None;
-            }
-            Lineage::Incomplete => return None,
-        };
-        // The parent is the last block of `chain` unless it is the finalized block itself.
-        let staged = match self.shared.stage_chain(&chain) {
-            Ok(Ok(staged)) => staged,
-            Ok(Err(ChainVerdict::Invalid(reason))) => {
-                warn!(%reason, "not proposing on an invalid parent");
-                return None;
-            }
-            Err(error) => {
-                warn!(%error, "cannot execute the parent chain");
+        let staged = match executed_chain(&self.shared, ancestry).await {
+            Ok(staged) => staged,
+            Err(reason) => {
+                warn!(%reason, "not proposing");
                 return None;
             }
         };
@@ -208,23 +214,10 @@ where
             warn!(height = header.height, "block time does not advance");
             return false;
         }
-        let chain = match lineage(&self.shared, ancestry).await {
-            Lineage::Above(chain) => chain,
-            Lineage::Finalized => Vec::new(),
-            Lineage::Fork(reason) => {
-                warn!(%reason, "refusing a block off the finalized chain");
-                return false;
-            }
-            Lineage::Incomplete => return false,
-        };
-        let staged = match self.shared.stage_chain(&chain) {
-            Ok(Ok(staged)) => staged,
-            Ok(Err(ChainVerdict::Invalid(reason))) => {
-                warn!(%reason, "refusing a block on an invalid parent");
-                return false;
-            }
-            Err(error) => {
-                warn!(%error, "cannot execute the parent chain");
+        let staged = match executed_chain(&self.shared, ancestry).await {
+            Ok(staged) => staged,
+            Err(reason) => {
+                warn!(%reason, "refusing a block");
                 return false;
             }
         };

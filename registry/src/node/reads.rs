@@ -120,10 +120,7 @@ pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, R
                 links,
             });
         }
-        if at >= finalized
-            || links.len() as u64 >= MAX_LINK_HEADERS
-            || (at == 0 && height == 0 && finalized == 0)
-        {
+        if at >= finalized || links.len() as u64 >= MAX_LINK_HEADERS {
             return Err(RegistryError::Unavailable {
                 reason: format!(
                     "no finality certificate yet covers height {height}; retry after the next block"
