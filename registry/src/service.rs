@@ -97,7 +97,9 @@ pub async fn serve(
         .add_service(reflection_v1alpha)
         .add_service(registry)
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            // Small answers must leave at once: with Nagle's algorithm on, a response waits
+            // for the client's delayed ACK (40 ms on Linux).
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await
