@@ -28,4 +28,4 @@ pub use operation::{
     CreateOp, DeactivateOp, DidOperation, OperationHash, RecoverOp, SignedDidOperation, UpdateOp,
     signing_input,
 };
-pub use state::{DidState, apply};
+pub use state::{DidState, apply, apply_checked};

@@ -23,7 +23,7 @@ use super::{
     SignedDidOperation,
 };
 use crate::codec::primitives::read_bytes32;
-use crate::keys::PublicKey;
+use crate::keys::{Direct, PublicKey, SignatureCheck};
 
 /// What the registry keeps for one DID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,16 @@ pub fn apply(
     current: Option<&DidState>,
     signed: &SignedDidOperation,
 ) -> Result<DidState, DidError> {
+    apply_checked(current, signed, &Direct)
+}
+
+/// [`apply`], checking the operation's signature through `signatures` (a node's memory of
+/// signatures it already checked, say). The result is the same as [`apply`]'s.
+pub fn apply_checked(
+    current: Option<&DidState>,
+    signed: &SignedDidOperation,
+    signatures: &(impl SignatureCheck + ?Sized),
+) -> Result<DidState, DidError> {
     let op = &signed.operation;
     let name = op.name();
     match op {
@@ -75,7 +85,7 @@ pub fn apply(
             }
             create.document.check()?;
             let key = authorised_key(&did, &create.document, signed.signer.as_ref(), name)?;
-            verify(&did, key, signed, name)?;
+            verify(signatures, &did, key, signed, name)?;
             Ok(DidState {
                 did,
                 document: create.document.clone(),
@@ -88,7 +98,7 @@ pub fn apply(
             let state = live(current, &update.did, &update.previous)?;
             update.document.check()?;
             let key = authorised_key(&state.did, &state.document, signed.signer.as_ref(), name)?;
-            verify(&state.did, key, signed, name)?;
+            verify(signatures, &state.did, key, signed, name)?;
             Ok(DidState {
                 did: state.did.clone(),
                 document: update.document.clone(),
@@ -106,7 +116,7 @@ pub fn apply(
                     did: state.did.to_string(),
                 });
             }
-            verify(&state.did, &recover.recovery_key, signed, name)?;
+            verify(signatures, &state.did, &recover.recovery_key, signed, name)?;
             Ok(DidState {
                 did: state.did.clone(),
                 document: recover.document.clone(),
@@ -118,7 +128,13 @@ pub fn apply(
         DidOperation::Deactivate(deactivate) => {
             let state = live(current, &deactivate.did, &deactivate.previous)?;
             check_recovery_key(state, &deactivate.recovery_key)?;
-            verify(&state.did, &deactivate.recovery_key, signed, name)?;
+            verify(
+                signatures,
+                &state.did,
+                &deactivate.recovery_key,
+                signed,
+                name,
+            )?;
             Ok(DidState {
                 did: state.did.clone(),
                 document: DocumentState::default(),
@@ -192,12 +208,14 @@ fn check_recovery_key(state: &DidState, key: &PublicKey) -> Result<(), DidError>
 }
 
 fn verify(
+    signatures: &(impl SignatureCheck + ?Sized),
     did: &RealDid,
     key: &PublicKey,
     signed: &SignedDidOperation,
     operation: &'static str,
 ) -> Result<(), DidError> {
-    key.verify(&signed.signing_input(), &signed.signature.0)
+    signatures
+        .check(key, &signed.signing_input(), &signed.signature.0)
         .map_err(|_| DidError::BadSignature {
             did: did.to_string(),
             operation,

@@ -11,6 +11,7 @@ mod error;
 mod jwk;
 mod p256;
 mod public_key;
+mod signature_check;
 mod signing_key;
 
 pub use algorithm::Algorithm;
@@ -20,4 +21,5 @@ pub use error::KeyError;
 pub use jwk::Jwk;
 pub use p256::{P256PublicKey, P256SecretKey};
 pub use public_key::PublicKey;
+pub use signature_check::{Direct, SignatureCheck};
 pub use signing_key::SigningKey;
