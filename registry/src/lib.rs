@@ -13,6 +13,7 @@
 //! - [`node`]: a running node (pending pool, proven reads, the run loop).
 //! - [`service`]: the `realdid.v1.Registry` gRPC service.
 //! - [`light_client`]: checks a proven read knowing only the genesis validator keys.
+//! - [`recent`]: a bounded memory of recent entries (good signatures, tree nodes).
 
 pub mod config;
 pub mod consensus;
@@ -23,6 +24,7 @@ pub mod genesis;
 pub mod light_client;
 pub mod node;
 pub mod proof;
+pub mod recent;
 pub mod service;
 pub mod state;
 

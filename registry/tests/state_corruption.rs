@@ -41,6 +41,7 @@ fn populated() -> tempfile::TempDir {
             height: finalized.height + 1,
             timestamp_ms: 1_700_000_000_000 + finalized.height * 1000,
             governance: &council.governance,
+            signatures: &council.signatures,
         };
         let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
         let block = block_on(finalized.block_hash, &staged, txs, ctx.timestamp_ms);

@@ -44,6 +44,7 @@ fn cases() -> &'static Vec<Case> {
             height: 1,
             timestamp_ms: 1_700_000_001_000,
             governance: &council.governance,
+            signatures: &council.signatures,
         };
         let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
         let block = block_on(genesis.block_hash, &staged, txs, ctx.timestamp_ms);

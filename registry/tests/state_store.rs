@@ -23,6 +23,7 @@ fn ctx(council: &Council, height: u64) -> BlockContext<'_> {
         height,
         timestamp_ms: T0 + height * 1000,
         governance: &council.governance,
+        signatures: &council.signatures,
     }
 }
 

@@ -20,7 +20,7 @@ use commonware_p2p::authenticated::lookup;
 use commonware_p2p::{Address, AddressableManager as _};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{Quota, Supervisor as _};
+use commonware_runtime::{Quota, Spawner as _, Supervisor as _};
 use commonware_storage::archive::immutable;
 use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
@@ -31,6 +31,7 @@ use tracing::info;
 use super::application::RegistryApp;
 use super::block::{ChainBlock, to_digest};
 use super::finalizer::Finalizer;
+use super::gossip;
 use super::{NAMESPACE, P2P_NAMESPACE, Scheme};
 use crate::RegistryError;
 use crate::node::shared::Shared;
@@ -40,6 +41,7 @@ const CERTIFICATE_CHANNEL: u64 = 1;
 const RESOLVER_CHANNEL: u64 = 2;
 const BROADCAST_CHANNEL: u64 = 3;
 const MARSHAL_CHANNEL: u64 = 4;
+const GOSSIP_CHANNEL: u64 = 5;
 
 /// Largest p2p message: a full block plus framing.
 const MAX_MESSAGE_SIZE: u32 = 8 * 1024 * 1024;
@@ -109,7 +111,20 @@ pub async fn run(
     let resolver = network.register(RESOLVER_CHANNEL, quota);
     let broadcast = network.register(BROADCAST_CHANNEL, quota);
     let backfill = network.register(MARSHAL_CHANNEL, quota);
+    let (gossip_out, gossip_in) = network.register(GOSSIP_CHANNEL, quota);
     let network_handle = network.start();
+    let gossip_send = {
+        let shared = shared.clone();
+        context
+            .child("gossip_send")
+            .spawn(move |context| gossip::send_loop(context, shared, gossip_out))
+    };
+    let gossip_receive = {
+        let shared = shared.clone();
+        context
+            .child("gossip_receive")
+            .spawn(move |context| gossip::receive_loop(context, shared, gossip_in))
+    };
 
     let scheme =
         Scheme::signer(NAMESPACE, participants.clone(), cfg.signer.clone()).ok_or_else(|| {
@@ -240,6 +255,8 @@ pub async fn run(
         _ = network_handle => Err(RegistryError::Unavailable { reason: "p2p network stopped".into() }),
         _ = marshal_handle => Err(RegistryError::Unavailable { reason: "marshal stopped".into() }),
         _ = consensus_handle => Err(RegistryError::Unavailable { reason: "consensus stopped".into() }),
+        _ = gossip_send => Err(RegistryError::Unavailable { reason: "gossip sender stopped".into() }),
+        _ = gossip_receive => Err(RegistryError::Unavailable { reason: "gossip receiver stopped".into() }),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`application`]: propose and verify, over the node's execution.
 //! - [`finalizer`]: commits finalized blocks to the store.
 //! - [`engine`]: the wiring of simplex, marshal, broadcast and p2p.
+//! - [`gossip`]: transaction gossip over its own p2p channel.
 //! - [`certificate`]: finality certificates as bytes, and their verification against the
 //!   genesis validator keys (used by the light client).
 
@@ -13,6 +14,7 @@ pub mod block;
 pub mod certificate;
 pub mod engine;
 pub mod finalizer;
+pub mod gossip;
 
 /// The signing scheme of consensus votes and certificates: Ed25519, attributable, so that a
 /// certificate names which validators signed and anyone holding their keys can check it.

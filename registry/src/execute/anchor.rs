@@ -4,10 +4,11 @@
 use realdid_core::codec::primitives::Signature;
 use realdid_core::codec::{AuditAnchor, StatusListAnchor};
 use realdid_core::did::{KeyId, Purposes, RealDid};
+use realdid_core::keys::SignatureCheck as _;
 
 use super::did::read_did;
 use super::governance::read_issuer;
-use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put};
+use super::{BlockContext, RejectReason, Rejection, SignatureMemo, StateView, Writes, put};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
 use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord, decode_value};
@@ -16,6 +17,7 @@ use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord, decode_value}
 /// keys whose signature over `message` verifies.
 fn check_signed_by_issuer(
     view: &(impl StateView + ?Sized),
+    signatures: &SignatureMemo,
     issuer: &RealDid,
     signer: &KeyId,
     message: &[u8],
@@ -58,7 +60,7 @@ fn check_signed_by_issuer(
             format!("{issuer}#{signer} is not an assertionMethod key of the issuer"),
         );
     };
-    if key.verify(message, &signature.0).is_err() {
+    if signatures.check(key, message, &signature.0).is_err() {
         return reject(
             RejectReason::BadSignature,
             format!("anchor signature by {issuer}#{signer} does not verify"),
@@ -84,6 +86,7 @@ pub(super) fn check_status(
     }
     if let Err(rejection) = check_signed_by_issuer(
         view,
+        ctx.signatures,
         &anchor.issuer,
         &anchor.signer,
         &anchor.signing_input(),
@@ -122,6 +125,7 @@ pub(super) fn check_audit(
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
     if let Err(rejection) = check_signed_by_issuer(
         view,
+        ctx.signatures,
         &anchor.issuer,
         &anchor.signer,
         &anchor.signing_input(),

@@ -1,6 +1,6 @@
 //! DID operations: the did:realdid method rules of core, applied to the stored record.
 
-use realdid_core::did::{SignedDidOperation, apply};
+use realdid_core::did::{SignedDidOperation, apply_checked};
 
 use super::{BlockContext, Rejection, StateView, Writes, put};
 use crate::RegistryError;
@@ -24,7 +24,7 @@ pub(super) fn check(
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
     let key = StateKey::Did(op.operation.did());
     let current = read_did(view, &key)?;
-    let state = match apply(current.as_ref().map(|r| &r.state), op) {
+    let state = match apply_checked(current.as_ref().map(|r| &r.state), op, ctx.signatures) {
         Ok(state) => state,
         Err(error) => return Ok(Err(error.into())),
     };

@@ -28,6 +28,7 @@ mod anchor;
 mod did;
 mod governance;
 mod rejection;
+mod signatures;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Tra
 use realdid_core::keys::PublicKey;
 
 pub use rejection::{RejectReason, Rejection};
+pub use signatures::{REMEMBERED_SIGNATURES, SignatureMemo};
 
 use crate::RegistryError;
 use crate::state::keys::StateKey;
@@ -78,6 +80,8 @@ pub struct BlockContext<'a> {
     pub timestamp_ms: u64,
     /// The governance keys and threshold.
     pub governance: &'a Governance,
+    /// Where signatures are checked (the node's memory of good ones).
+    pub signatures: &'a SignatureMemo,
 }
 
 /// The state changes of one transaction: each key with its new value (`None`: removed).

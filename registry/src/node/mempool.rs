@@ -5,6 +5,7 @@
 //! or when a proposer finds it no longer valid against a newer state (the waiters get the
 //! rejection). The pool is bounded: a full pool refuses new work rather than grow.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -55,6 +56,32 @@ struct Inner {
     by_hash: HashMap<TxHash, Pending>,
 }
 
+impl Inner {
+    /// The pending entry of `hash`, added at the back of the queue if new.
+    fn add(
+        &mut self,
+        capacity: usize,
+        hash: TxHash,
+        tx: Transaction,
+    ) -> Result<&mut Pending, PoolFull> {
+        let full = self.by_hash.len() >= capacity;
+        match self.by_hash.entry(hash) {
+            Entry::Occupied(pending) => Ok(pending.into_mut()),
+            Entry::Vacant(_) if full => Err(PoolFull { capacity }),
+            Entry::Vacant(slot) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.order.insert(seq, hash);
+                Ok(slot.insert(Pending {
+                    seq,
+                    tx,
+                    waiters: Vec::new(),
+                }))
+            }
+        }
+    }
+}
+
 /// The pending pool of one node.
 pub struct Mempool {
     capacity: usize,
@@ -102,27 +129,25 @@ impl Mempool {
         let (sender, receiver) = oneshot::channel();
         let hash = tx.hash();
         let mut inner = self.lock();
-        if let Some(pending) = inner.by_hash.get_mut(&hash) {
-            pending.waiters.push(sender);
-            return Ok(receiver);
-        }
-        if inner.by_hash.len() >= self.capacity {
-            return Err(PoolFull {
-                capacity: self.capacity,
-            });
-        }
-        let seq = inner.next_seq;
-        inner.next_seq += 1;
-        inner.order.insert(seq, hash);
-        inner.by_hash.insert(
-            hash,
-            Pending {
-                seq,
-                tx,
-                waiters: vec![sender],
-            },
-        );
+        inner.add(self.capacity, hash, tx)?.waiters.push(sender);
         Ok(receiver)
+    }
+
+    /// True when a transaction with this hash is pending.
+    pub fn contains(&self, hash: &TxHash) -> bool {
+        self.lock().by_hash.contains_key(hash)
+    }
+
+    /// Adds a checked transaction that nobody here waits for (one a peer gossiped).
+    /// Returns false when it was already pending.
+    pub fn offer(&self, tx: Transaction) -> Result<bool, PoolFull> {
+        let hash = tx.hash();
+        let mut inner = self.lock();
+        if inner.by_hash.contains_key(&hash) {
+            return Ok(false);
+        }
+        inner.add(self.capacity, hash, tx)?;
+        Ok(true)
     }
 
     /// The oldest pending transactions, at most `max`, in arrival order.
@@ -197,7 +222,33 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        assert_eq!(pool.candidates(10), vec![b]);
+        assert_eq!(pool.candidates(10), vec![b.clone()]);
         assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn offered_transactions_join_the_queue_without_waiters() {
+        let pool = Mempool::new(2);
+        let (a, b, c) = (tx(1), tx(2), tx(3));
+        assert!(pool.offer(a.clone()).unwrap());
+        assert!(!pool.offer(a.clone()).unwrap(), "already pending");
+        // A local submission of a gossiped transaction waits for it like any other.
+        let mut waiter = pool.insert(a.clone()).unwrap();
+        assert!(pool.offer(b.clone()).unwrap());
+        assert_eq!(pool.offer(c).unwrap_err(), PoolFull { capacity: 2 });
+        assert!(pool.contains(&a.hash()) && pool.contains(&b.hash()));
+        assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
+        let receipt = Receipt {
+            tx_hash: a.hash(),
+            height: 7,
+            block_hash: BlockHash([3; 32]),
+            index: 0,
+        };
+        pool.settle([
+            (a.hash(), Outcome::Final(receipt)),
+            (b.hash(), Outcome::Final(receipt)),
+        ]);
+        assert!(matches!(waiter.try_recv().unwrap(), Outcome::Final(r) if r == receipt));
+        assert!(pool.is_empty());
     }
 }

@@ -4,17 +4,21 @@
 //! Nothing here knows the consensus engine: the engine adapter in `crate::consensus`
 //! hands in core blocks, so the execution path can be tested without a network.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, transactions_root};
+use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, TxHash, transactions_root};
 use tokio::sync::broadcast;
 
 use crate::RegistryError;
-use crate::execute::{BlockContext, Governance};
+use crate::execute::{BlockContext, Governance, SignatureMemo};
+use crate::node::gossip::Outbox;
 use crate::node::mempool::{Mempool, Outcome, Receipt};
 use crate::state::{Staged, Store};
+
+/// How many finalized heights keep their staged execution in the cache.
+const KEEP_FINAL_STAGED: u64 = 8;
 
 /// A block that became final on this node.
 #[derive(Debug, Clone)]
@@ -44,6 +48,10 @@ pub struct Shared {
     pub store: Store,
     /// The pending pool.
     pub mempool: Mempool,
+    /// Transactions submitted here, to be gossiped to the other validators.
+    pub outbox: Outbox,
+    /// Signatures already found good here.
+    signatures: SignatureMemo,
     /// The governance keys from genesis.
     pub governance: Governance,
     /// Most transactions a proposer puts in one block.
@@ -83,6 +91,8 @@ impl Shared {
             last_commit_ms: AtomicU64::new(0),
             store,
             mempool: Mempool::new(mempool_capacity),
+            outbox: Outbox::default(),
+            signatures: SignatureMemo::default(),
             governance,
             max_block_txs,
             block_interval,
@@ -127,6 +137,7 @@ impl Shared {
             height: header.height,
             timestamp_ms: header.timestamp_ms,
             governance: &self.governance,
+            signatures: &self.signatures,
         }
     }
 
@@ -141,6 +152,19 @@ impl Shared {
             let hash = block.header.hash();
             if let Some(done) = self.staged_cache().get(&hash).cloned() {
                 staged.push(done);
+                continue;
+            }
+            // The finalizer runs beside us: a block of the chain may have become final
+            // since the caller walked it. It is then already in the state, if it is the
+            // block finalized at its height.
+            let height = block.header.height;
+            if self.store.finalized().is_some_and(|f| height <= f.height) {
+                if self.store.header(height)?.map(|h| h.hash()) != Some(hash) {
+                    return Ok(Err(ChainVerdict::Invalid(format!(
+                        "block {height} is not the block finalized at that height"
+                    ))));
+                }
+                staged.clear();
                 continue;
             }
             match self.stage_block(&staged, block)? {
@@ -208,7 +232,19 @@ impl Shared {
             transaction_count: 0,
         };
         let ctx = self.context(&header_ctx);
-        let candidates = self.mempool.candidates(self.max_block_txs);
+        // Transactions already in an unfinalized ancestor stay pooled (settled when that
+        // block is final, offered again if it is abandoned) but are not candidates: run again
+        // they would fail (a DID created twice) and be wrongly refused.
+        let in_ancestors: HashSet<TxHash> = ancestors
+            .iter()
+            .flat_map(|staged| staged.executed.tx_hashes.iter().copied())
+            .collect();
+        let candidates: Vec<Transaction> = self
+            .mempool
+            .candidates(self.max_block_txs + in_ancestors.len())
+            .into_iter()
+            .filter(|tx| !in_ancestors.contains(&tx.hash()))
+            .collect();
         let (included, staged, dropped) =
             self.store
                 .stage_build(ancestors, &ctx, candidates, self.max_block_txs)?;
@@ -263,9 +299,11 @@ impl Shared {
         self.store.commit(&block, &staged, &certificate, now_ms)?;
         self.last_commit_ms.store(now_ms, Ordering::Relaxed);
         {
-            let height = block.header.height;
+            // Keep a few final blocks' executions: a proposer or verifier that walked its
+            // chain just before this commit still finds them (the store's view skips them).
+            let keep_above = block.header.height.saturating_sub(KEEP_FINAL_STAGED);
             self.staged_cache()
-                .retain(|_, staged| staged.height > height);
+                .retain(|_, staged| staged.height > keep_above);
         }
         self.mempool
             .settle(block.transactions.iter().enumerate().map(|(index, tx)| {
@@ -287,7 +325,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Checks a transaction against the latest finalized state and queues it.
+    /// Checks a submitted transaction against the latest finalized state, queues it, and
+    /// marks it for gossip to the other validators.
     pub fn admit(
         &self,
         tx: Transaction,
@@ -296,6 +335,38 @@ impl Shared {
         Result<tokio::sync::oneshot::Receiver<Outcome>, crate::execute::Rejection>,
         RegistryError,
     > {
+        if let Err(rejection) = self.check_pending(&tx, now_ms)? {
+            return Ok(Err(rejection));
+        }
+        let waiter =
+            self.mempool
+                .insert(tx.clone())
+                .map_err(|full| RegistryError::Unavailable {
+                    reason: format!("the pending pool is full ({} transactions)", full.capacity),
+                })?;
+        self.outbox.push(tx);
+        Ok(Ok(waiter))
+    }
+
+    /// Pools a transaction a peer gossiped, if it passes the rules here. Returns whether it
+    /// was new and valid; a peer's word counts for nothing.
+    pub fn admit_gossiped(&self, tx: Transaction, now_ms: u64) -> Result<bool, RegistryError> {
+        let hash = tx.hash();
+        if self.mempool.contains(&hash) || self.store.tx_location(&hash)?.is_some() {
+            return Ok(false);
+        }
+        if self.check_pending(&tx, now_ms)?.is_err() {
+            return Ok(false);
+        }
+        // A full pool drops gossip: the submitting node still holds the transaction.
+        Ok(self.mempool.offer(tx).unwrap_or(false))
+    }
+
+    fn check_pending(
+        &self,
+        tx: &Transaction,
+        now_ms: u64,
+    ) -> Result<Result<(), crate::execute::Rejection>, RegistryError> {
         let Some(finalized) = self.store.finalized() else {
             return Err(RegistryError::Unavailable {
                 reason: "the node has no finalized state yet".into(),
@@ -305,15 +376,8 @@ impl Shared {
             height: finalized.height + 1,
             timestamp_ms: now_ms,
             governance: &self.governance,
+            signatures: &self.signatures,
         };
-        if let Err(rejection) = self.store.check(&[], &ctx, &tx)? {
-            return Ok(Err(rejection));
-        }
-        self.mempool
-            .insert(tx)
-            .map(Ok)
-            .map_err(|full| RegistryError::Unavailable {
-                reason: format!("the pending pool is full ({} transactions)", full.capacity),
-            })
+        Ok(self.store.check(&[], &ctx, tx)?.map(drop))
     }
 }

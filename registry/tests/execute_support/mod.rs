@@ -13,7 +13,9 @@ use realdid_core::did::{
     RecoveryCommitment, SignedDidOperation, UpdateOp, VerificationKey, apply,
 };
 use realdid_core::keys::{Algorithm, SigningKey};
-use realdid_registry::execute::{self, BlockContext, Executed, Governance, Rejection};
+use realdid_registry::execute::{
+    self, BlockContext, Executed, Governance, Rejection, SignatureMemo,
+};
 use realdid_registry::state::Staged;
 use realdid_registry::state::keys::StateKey;
 
@@ -165,6 +167,8 @@ impl Holder {
 pub struct Council {
     pub keys: Vec<SigningKey>,
     pub governance: Governance,
+    /// The signature memory a node would use: the rules must give the same answers with it.
+    pub signatures: SignatureMemo,
 }
 
 impl Council {
@@ -174,7 +178,11 @@ impl Council {
             keys: keys.iter().map(SigningKey::public_key).collect(),
             threshold: 3,
         };
-        Council { keys, governance }
+        Council {
+            keys,
+            governance,
+            signatures: SignatureMemo::default(),
+        }
     }
 
     /// `action` at `nonce` approved by the keys at `signers`.
@@ -235,6 +243,7 @@ impl MemChain {
             height: self.height + 1,
             timestamp_ms: 1_700_000_000_000 + (self.height + 1) * 1000,
             governance: &self.council.governance,
+            signatures: &self.council.signatures,
         }
     }
 
