@@ -64,6 +64,22 @@ impl Write for DidRecord {
     }
 }
 
+impl DidRecord {
+    /// The DID version in an encoded record, read from its fixed-size tail (version,
+    /// last operation, four heights and times) without decoding the document: each key in
+    /// a document costs a point decompression to decode, and a commit needs only versions.
+    pub fn version_in(bytes: &[u8]) -> Result<u64, RegistryError> {
+        const TAIL: usize = 8 + 32 + 4 * 8;
+        let start = bytes
+            .len()
+            .checked_sub(TAIL)
+            .ok_or_else(|| RegistryError::corrupt("a stored DID record is too short"))?;
+        let mut version = [0u8; 8];
+        version.copy_from_slice(&bytes[start..start + 8]);
+        Ok(u64::from_be_bytes(version))
+    }
+}
+
 impl EncodeSize for DidRecord {
     fn encode_size(&self) -> usize {
         self.state.encode_size() + 4 * 8
@@ -385,6 +401,12 @@ mod tests {
             expected.extend_from_slice(&n.to_be_bytes());
         }
         assert_eq!(record.encode().to_vec(), expected);
+        for version in [1, 2, 77, u64::MAX] {
+            let mut later = record.clone();
+            later.state.version = version;
+            assert_eq!(DidRecord::version_in(&later.encode()).unwrap(), version);
+        }
+        assert!(DidRecord::version_in(&[0; 71]).is_err());
     }
 
     #[test]

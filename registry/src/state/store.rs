@@ -19,17 +19,18 @@ use commonware_codec::{Copying, Decode as _, Encode as _, Read};
 use realdid_core::codec::{Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root};
 use realdid_core::did::RealDid;
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch,
-    WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode,
+    Options, ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
 
 use super::columns::{self, *};
 use super::keys::StateKey;
 use super::meta::{BlockInfo, Finalized, TxLocation};
 use super::overlay::{Overlay, Staged};
-use super::records::{DidRecord, decode_value};
+use super::records::DidRecord;
 use super::tree::{
-    DbTree, EMPTY_ROOT, Tree, encode_node, encode_node_key, encode_value, tree_error,
+    CACHED_NODES, DbTree, EMPTY_ROOT, NodeCache, Tree, encode_node, encode_node_key, encode_value,
+    tree_error,
 };
 use crate::RegistryError;
 use crate::execute::{self, BlockContext, Dropped, Executed, Rejection, Writes};
@@ -42,6 +43,8 @@ pub struct Store {
     finalized: RwLock<Option<Finalized>>,
     /// Serialises commits (each checks the finalized height, then writes).
     commit_lock: Mutex<()>,
+    /// Committed tree nodes recently read.
+    nodes: NodeCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -60,6 +63,35 @@ fn db_options(new: bool) -> Options {
     // Check what is cheap to check: SST file sizes and checksums as they are read, and stop
     // on the first inconsistency instead of carrying on.
     opts.set_paranoid_checks(true);
+    opts
+}
+
+/// Memory for RocksDB's uncompressed blocks, shared by every column family of a store: the
+/// upper levels of the Merkle tree, read by every proof, stay in memory.
+const BLOCK_CACHE_BYTES: usize = 128 * 1024 * 1024;
+
+/// Options of one column family. Nearly every read is a point lookup or, in the values
+/// column, a seek within one key hash, and most lookups of a fresh key find nothing (a DID
+/// being created, a transaction not yet seen): Bloom filters, in the SST files and in the
+/// memtable, answer those without searching, where a lookup would otherwise walk the
+/// memtable's skip list and every level.
+fn column_options(name: &str, cache: &Cache) -> Options {
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_bloom_filter(10.0, false);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    let mut opts = Options::default();
+    if name == columns::VALUES {
+        // Keys are key hash || version: filter on the key hash, so "the newest version of
+        // this key" skips every file and memtable that has no version of it.
+        opts.set_prefix_extractor(SliceTransform::create_fixed_prefix(32));
+        table.set_whole_key_filtering(false);
+    } else {
+        opts.set_memtable_whole_key_filtering(true);
+    }
+    opts.set_memtable_prefix_bloom_ratio(0.05);
+    opts.set_block_based_table_factory(&table);
     opts
 }
 
@@ -99,15 +131,17 @@ impl Store {
                 )));
             }
         }
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let descriptors = columns::ALL
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+            .map(|name| ColumnFamilyDescriptor::new(*name, column_options(name, &cache)));
         let db = DB::open_cf_descriptors(&opts, dir, descriptors)
             .map_err(RegistryError::storage("opening the state database"))?;
         let store = Store {
             db,
             finalized: RwLock::new(None),
             commit_lock: Mutex::new(()),
+            nodes: NodeCache::with_capacity(CACHED_NODES),
         };
         let finalized = store.check_consistency()?;
         *store
@@ -131,7 +165,14 @@ impl Store {
 
     /// The last key of a column family.
     fn last_key(&self, cf: &'static str) -> Result<Option<Box<[u8]>>, RegistryError> {
-        match self.db.iterator_cf(self.cf(cf)?, IteratorMode::End).next() {
+        // The values column has a prefix extractor: a scan across prefixes must say so.
+        let mut whole = ReadOptions::default();
+        whole.set_total_order_seek(true);
+        match self
+            .db
+            .iterator_cf_opt(self.cf(cf)?, whole, IteratorMode::End)
+            .next()
+        {
             None => Ok(None),
             Some(Ok((key, _))) => Ok(Some(key)),
             Some(Err(source)) => Err(RegistryError::Storage {
@@ -142,7 +183,10 @@ impl Store {
     }
 
     fn tree(&self) -> DbTree<'_> {
-        DbTree { db: &self.db }
+        DbTree {
+            db: &self.db,
+            nodes: &self.nodes,
+        }
     }
 
     /// The checks of [`Store::open`]; returns the finalized block, if any.
@@ -544,16 +588,12 @@ impl Store {
             batch.put_cf(self.cf(PREIMAGES)?, key_hash.0, key.encode());
             // Every DID version this block wrote (one operation = one version).
             if let (StateKey::Did(did), Some(value), Some(previous)) = (key, value, previous) {
-                let record = decode_value::<DidRecord>(value, "staged DID record")?;
+                let after = DidRecord::version_in(value)?;
                 let before = match self.tree().value(previous, &key_hash.0)? {
-                    Some(bytes) => {
-                        decode_value::<DidRecord>(&bytes, "DID record")?
-                            .state
-                            .version
-                    }
+                    Some(bytes) => DidRecord::version_in(&bytes)?,
                     None => 0,
                 };
-                for version in before + 1..=record.state.version {
+                for version in before + 1..=after {
                     batch.put_cf(
                         self.cf(DID_VERSIONS)?,
                         columns::did_version_key(did.suffix(), version),

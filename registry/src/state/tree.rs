@@ -7,10 +7,11 @@
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
-use rocksdb::{DB, Direction, IteratorMode};
+use rocksdb::{DB, Direction, IteratorMode, ReadOptions};
 
 use super::columns::{self, NODES, VALUES};
 use crate::RegistryError;
+use crate::recent::Recent;
 
 /// The jmt instance of the registry: SHA-256, as [`crate::proof`] verifies.
 pub(super) type Tree<'a, R> = jmt::Sha256Jmt<'a, R>;
@@ -69,13 +70,34 @@ fn cf<'a>(db: &'a DB, name: &'static str) -> Result<&'a rocksdb::ColumnFamily, R
         .ok_or_else(|| RegistryError::corrupt(format!("column family {name} is missing")))
 }
 
+/// How many committed tree nodes a store keeps decoded in memory (at least; at most twice).
+/// Every proof walks from the root, so the upper levels of the newest versions are read by
+/// nearly every read: 2¹⁶ nodes hold them many times over.
+pub(super) const CACHED_NODES: usize = 1 << 16;
+
+/// Committed tree nodes by key. A committed node never changes (its key names its version),
+/// so a cached node is exactly what RocksDB holds; absences are not cached.
+pub(super) type NodeCache = Recent<NodeKey, Node>;
+
 /// Reads the tree as committed in RocksDB.
 pub(super) struct DbTree<'a> {
     pub(super) db: &'a DB,
+    pub(super) nodes: &'a NodeCache,
 }
 
 impl DbTree<'_> {
     pub(super) fn node(&self, key: &NodeKey) -> Result<Option<Node>, RegistryError> {
+        if let Some(node) = self.nodes.get(key) {
+            return Ok(Some(node));
+        }
+        let node = self.read_node(key)?;
+        if let Some(node) = &node {
+            self.nodes.insert(key.clone(), node.clone());
+        }
+        Ok(node)
+    }
+
+    fn read_node(&self, key: &NodeKey) -> Result<Option<Node>, RegistryError> {
         let bytes = self
             .db
             .get_pinned_cf(cf(self.db, NODES)?, encode_node_key(key)?)
@@ -99,8 +121,12 @@ impl DbTree<'_> {
         key_hash: &[u8; 32],
     ) -> Result<Option<OwnedValue>, RegistryError> {
         let from = columns::value_key(key_hash, max_version);
-        let mut iter = self.db.iterator_cf(
+        // Seek within this key hash (the column's prefix), so the prefix Bloom filters apply.
+        let mut within = ReadOptions::default();
+        within.set_prefix_same_as_start(true);
+        let mut iter = self.db.iterator_cf_opt(
             cf(self.db, VALUES)?,
+            within,
             IteratorMode::From(&from, Direction::Reverse),
         );
         match iter.next() {
