@@ -70,7 +70,7 @@ async fn lineage(shared: &Shared, mut ancestry: impl Ancestry<ChainBlock>) -> Li
         let block: &ChainBlock = next.inner();
         let height = block.block().header.height;
         if height > finalized.height {
-            above.push(Arc::new(block.block().clone()));
+            above.push(block.shared());
             continue;
         }
         let ours = if height == finalized.height {

@@ -35,6 +35,12 @@ impl ChainBlock {
         &self.block
     }
 
+    /// The core block, shared rather than copied (a block may hold thousands of
+    /// transactions).
+    pub fn shared(&self) -> Arc<Block> {
+        self.block.clone()
+    }
+
     /// The block hash.
     pub fn hash(&self) -> BlockHash {
         self.hash

@@ -99,7 +99,7 @@ async fn commit(
         None => Vec::new(),
     };
     let shared = shared.clone();
-    let inner = Arc::new(block.block().clone());
+    let inner = block.shared();
     tokio::task::spawn_blocking(move || shared.commit_finalized(inner, certificate, now()))
         .await
         .map_err(|join| crate::RegistryError::Unavailable {
