@@ -7,10 +7,19 @@
 //!    header), and each link header names the one before it as its parent;
 //! 3. the read's header carries the state root;
 //! 4. the Merkle proof shows the key maps to the value, or to nothing, under that root.
+//!
+//! Link 1 costs a quorum of signature checks, the rest a few hashes. Finality never expires
+//! and the validator set is fixed by genesis, so a certificate once checked stays good: the
+//! client remembers the last [`FINALIZED_MEMORY`] (block hash, certificate) pairs it checked
+//! and skips the signatures when a later read ends at the same pair (most reads land on the
+//! few newest blocks). The pair, not the hash alone: a read with any byte changed still fails.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use commonware_codec::Encode as _;
 use commonware_cryptography::ed25519;
-use realdid_core::codec::BlockHeader;
+use realdid_core::codec::{BlockHash, BlockHeader};
 use realdid_core::did::RealDid;
 use realdid_proto::v1::ProvenRead;
 
@@ -32,10 +41,17 @@ pub struct VerifiedRead {
     pub value: Option<Vec<u8>>,
 }
 
-/// Checks proven reads against a fixed validator set.
+/// How many checked certificates a light client remembers.
+pub const FINALIZED_MEMORY: usize = 256;
+
+/// Certificates checked so far, oldest first, each with the block hash it finalizes.
+type Checked = VecDeque<(BlockHash, Vec<u8>)>;
+
+/// Checks proven reads against a fixed validator set. Clones share what they remember.
 #[derive(Debug, Clone)]
 pub struct LightClient {
     certificates: CertificateVerifier,
+    checked: Arc<Mutex<Checked>>,
 }
 
 impl LightClient {
@@ -43,7 +59,41 @@ impl LightClient {
     pub fn new(validators: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
         Self {
             certificates: CertificateVerifier::new(validators),
+            checked: Arc::new(Mutex::new(VecDeque::with_capacity(FINALIZED_MEMORY))),
         }
+    }
+
+    /// Checks that `certificate` proves `block` final, unless this very pair was checked.
+    fn check_final(&self, block: BlockHash, certificate: &[u8]) -> Result<(), RegistryError> {
+        let known = |checked: &Checked| {
+            checked
+                .iter()
+                .any(|(hash, cert)| *hash == block && cert.as_slice() == certificate)
+        };
+        if known(&self.memory()) {
+            return Ok(());
+        }
+        let finalized = self.certificates.verify(certificate)?;
+        if finalized.block_hash != block {
+            return Err(RegistryError::proof(
+                "the finality certificate is for another block",
+            ));
+        }
+        let mut checked = self.memory();
+        if !known(&checked) {
+            if checked.len() == FINALIZED_MEMORY {
+                checked.pop_front();
+            }
+            checked.push_back((block, certificate.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Checked> {
+        // Only whole entries are ever pushed: a poisoned lock still holds a valid list.
+        self.checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Checks that `read` proves the value of `expected` (the key the caller asked for).
@@ -79,12 +129,7 @@ impl LightClient {
             }
             tip = link;
         }
-        let finalized = self.certificates.verify(&read.finality_certificate)?;
-        if finalized.block_hash != tip.hash() {
-            return Err(RegistryError::proof(
-                "the finality certificate is for another block",
-            ));
-        }
+        self.check_final(tip.hash(), &read.finality_certificate)?;
         let proof = StateProof::decode_bounded(&read.jmt_proof)?;
         verify_state(&header.state_root, expected, read.value.as_deref(), &proof)?;
         Ok(VerifiedRead {
