@@ -67,7 +67,8 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         receipt.height
     );
 
-    // Any flipped byte of the proven read makes the light client refuse it.
+    // Any flipped byte of the proven read makes the light client refuse it, although it
+    // already holds this read's certificate as checked (it skips only identical ones).
     let fields: [fn(&mut pb::ProvenRead) -> &mut Vec<u8>; 3] = [
         |p| &mut p.jmt_proof,
         |p| &mut p.header,
