@@ -10,6 +10,12 @@ use clap::{Parser, Subcommand};
 
 use crate::error::CliError;
 
+/// mimalloc instead of the system allocator: a node allocates and frees small buffers for
+/// every transaction, proof and gRPC frame, and glibc's malloc spent ~10 % of the CPU of a
+/// loaded devnet in its own bookkeeping (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// realdid: real-name decentralized identity — anonymous at the front, real-name at the back.
 #[derive(Debug, Parser)]
 #[command(name = "realdid", version, about)]
