@@ -14,7 +14,7 @@ use crate::node::shared::Shared;
 
 /// How long a submitted transaction may wait before it is sent on: short next to a block
 /// interval, long enough to send a batch rather than a message per transaction.
-const SEND_INTERVAL: Duration = Duration::from_millis(10);
+pub const SEND_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Sends what was submitted here to every peer, every [`SEND_INTERVAL`], until the task is
 /// dropped.
