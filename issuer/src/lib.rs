@@ -1,8 +1,16 @@
 //! realdid-issuer: where a real person becomes a verified DID holder.
 //!
-//! To be built in the issuer issue: the identity-authority seam and its reference service,
-//! enrolment over gRPC, SD-JWT VC issuance (`realdid_core::sd_jwt`), status lists
-//! (`realdid_core::status_list`) anchored on the registry, the Argon2id duplicate index, the
-//! escrowed identity record and k-of-n lawful tracing with on-chain audit anchors.
+//! Built so far:
+//! - [`authority`]: the identity-authority seam ([`authority::IdentityAuthority`]) and the
+//!   reference authority that ships with realdid, over a synthetic resident dataset in
+//!   RocksDB.
 //!
-//! Nothing is exported yet: no part of the issuer may pretend to work before it does.
+//! Still to come (the issuer issue): the authority's gRPC service and client, enrolment over
+//! gRPC, SD-JWT VC issuance (`realdid_core::sd_jwt`), status lists anchored on the registry,
+//! the Argon2id duplicate index, the escrowed identity record and k-of-n lawful tracing.
+//! Nothing else is exported yet: no part of the issuer may pretend to work before it does.
+
+pub mod authority;
+pub mod error;
+
+pub use error::IssuerError;

@@ -1,0 +1,63 @@
+//! The reference identity authority: answers from a [`ResidentDataset`].
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::dataset::ResidentDataset;
+use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
+use crate::IssuerError;
+
+/// An identity authority over a synthetic resident register.
+#[derive(Debug, Clone)]
+pub struct ReferenceAuthority {
+    dataset: Arc<ResidentDataset>,
+}
+
+impl ReferenceAuthority {
+    /// An authority answering from `dataset`.
+    pub fn new(dataset: Arc<ResidentDataset>) -> Self {
+        Self { dataset }
+    }
+
+    fn decide(&self, request: &CheckRequest) -> Result<Verdict, IssuerError> {
+        let Some(registered) = self.dataset.full_name(&request.resident_id)? else {
+            return Ok(Verdict::NoMatch);
+        };
+        if registered != request.full_name
+            || !self
+                .dataset
+                .evidence_matches(&request.resident_id, &request.evidence_token)
+        {
+            return Ok(Verdict::NoMatch);
+        }
+        let mut reference = [0u8; 16];
+        getrandom::fill(&mut reference).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        Ok(Verdict::Match {
+            reference: format!("ref-{}", hex::encode(reference)),
+        })
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl IdentityAuthority for ReferenceAuthority {
+    async fn check(&self, request: &CheckRequest) -> Result<Answer, IssuerError> {
+        request.check_limits()?;
+        // A register that cannot be read is the authority's own outage: "cannot decide now",
+        // never a false "no match".
+        let verdict = match self.decide(request) {
+            Ok(verdict) => verdict,
+            Err(IssuerError::Storage { .. } | IssuerError::Corrupt(_)) => Verdict::Unavailable,
+            Err(other) => return Err(other),
+        };
+        Ok(Answer {
+            verdict,
+            checked_at_ms: now_ms(),
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! The reference identity authority over a real RocksDB register: the generator's people
+//! match, and every wrong part (name, evidence, number) is a plain "no match".
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+use std::sync::Arc;
+
+use realdid_core::resident_id::{ResidentId, ResidentIdGenerator};
+use realdid_issuer::IssuerError;
+use realdid_issuer::authority::dataset::{Person, ResidentDataset};
+use realdid_issuer::authority::reference::ReferenceAuthority;
+use realdid_issuer::authority::{CheckRequest, IdentityAuthority, Verdict};
+use time::macros::date;
+
+const TODAY: time::Date = date!(2026 - 11 - 21);
+
+fn request(person: &Person) -> CheckRequest {
+    CheckRequest {
+        full_name: person.full_name.clone(),
+        resident_id: ResidentId::parse(&person.resident_id, TODAY).unwrap(),
+        evidence_token: person.evidence_token.clone(),
+        request_id: "req-1".into(),
+    }
+}
+
+async fn verdict(authority: &ReferenceAuthority, request: &CheckRequest) -> Verdict {
+    authority.check(request).await.unwrap().verdict
+}
+
+#[tokio::test]
+async fn generated_people_match_and_every_wrong_part_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = ResidentDataset::generate(dir.path(), 200, 7).unwrap();
+    assert_eq!(people.len(), 200);
+    let distinct: std::collections::HashSet<_> = people.iter().map(|p| &p.resident_id).collect();
+    assert_eq!(distinct.len(), 200, "one person per number");
+    // Every generated number is a valid GB 11643 number.
+    for person in &people {
+        ResidentId::parse(&person.resident_id, TODAY).unwrap();
+    }
+    let authority = ReferenceAuthority::new(Arc::new(ResidentDataset::open(dir.path()).unwrap()));
+
+    let (alice, bob) = (&people[0], &people[1]);
+    let mut references = Vec::new();
+    for person in [alice, bob, alice] {
+        match verdict(&authority, &request(person)).await {
+            Verdict::Match { reference } => references.push(reference),
+            other => panic!("expected a match, got {other:?}"),
+        }
+    }
+    assert_ne!(
+        references[0], references[2],
+        "references are per check, not per person"
+    );
+
+    let mut wrong_name = request(alice);
+    wrong_name.full_name = bob.full_name.clone();
+    assert_eq!(verdict(&authority, &wrong_name).await, Verdict::NoMatch);
+
+    let mut others_evidence = request(alice);
+    others_evidence.evidence_token = bob.evidence_token.clone();
+    assert_eq!(
+        verdict(&authority, &others_evidence).await,
+        Verdict::NoMatch
+    );
+
+    let mut garbled = request(alice);
+    garbled.evidence_token.push('0');
+    assert_eq!(verdict(&authority, &garbled).await, Verdict::NoMatch);
+
+    // A valid number that nobody in the register holds.
+    let mut generator = ResidentIdGenerator::new(99_999);
+    let stranger = std::iter::from_fn(|| Some(generator.next_id()))
+        .find(|id| !distinct.contains(&id.as_str().to_owned()))
+        .unwrap();
+    let mut unknown = request(alice);
+    unknown.resident_id = stranger;
+    assert_eq!(verdict(&authority, &unknown).await, Verdict::NoMatch);
+
+    // Limits of the contract are refused before any lookup.
+    let mut empty_name = request(alice);
+    empty_name.full_name.clear();
+    assert!(matches!(
+        authority.check(&empty_name).await,
+        Err(IssuerError::InvalidRequest(_))
+    ));
+    // Personal data stays out of Debug.
+    let shown = format!("{:?}", request(alice));
+    assert!(!shown.contains(&alice.resident_id) && !shown.contains(&alice.full_name));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_people_with_a_new_secret() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = ResidentDataset::generate(a.path(), 20, 3).unwrap();
+    let second = ResidentDataset::generate(b.path(), 20, 3).unwrap();
+    for (x, y) in first.iter().zip(&second) {
+        assert_eq!(
+            (&x.full_name, &x.resident_id),
+            (&y.full_name, &y.resident_id)
+        );
+        assert_ne!(
+            x.evidence_token, y.evidence_token,
+            "evidence is per population"
+        );
+    }
+    // Generating over an existing register is refused; so is opening an empty directory.
+    assert!(matches!(
+        ResidentDataset::generate(a.path(), 5, 1),
+        Err(IssuerError::InvalidRequest(_))
+    ));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        ResidentDataset::open(empty.path()),
+        Err(IssuerError::InvalidRequest(_))
+    ));
+}
