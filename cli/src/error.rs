@@ -25,6 +25,9 @@ pub enum CliError {
     /// The registry node or devnet failed.
     #[error(transparent)]
     Registry(#[from] realdid_registry::RegistryError),
+    /// The issuer or the identity authority failed.
+    #[error(transparent)]
+    Issuer(#[from] realdid_issuer::IssuerError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -53,6 +56,10 @@ impl CliError {
             Self::StatusList(e) => Some(e.kind()),
             Self::Refused(_) => Some(ErrorKind::Rejected),
             Self::Registry(e) => Some(e.kind()),
+            Self::Issuer(realdid_issuer::IssuerError::InvalidRequest(_)) => {
+                Some(ErrorKind::InvalidInput)
+            }
+            Self::Issuer(_) => None,
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }

@@ -41,6 +41,9 @@ enum Command {
     Node(commands::chain::NodeArgs),
     /// Starts a local registry network (4 validators by default) and waits for Ctrl-C.
     Devnet(commands::chain::DevnetArgs),
+    /// The reference identity authority: make a synthetic resident register, serve it.
+    #[command(subcommand)]
+    Authority(commands::authority::AuthorityCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Node(args) => commands::chain::node(args),
         Command::Bench(cmd) => commands::bench::run(cmd),
         Command::Devnet(args) => commands::chain::devnet(args),
+        Command::Authority(cmd) => commands::authority::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

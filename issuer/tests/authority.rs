@@ -114,3 +114,62 @@ fn the_same_seed_gives_the_same_people_with_a_new_secret() {
         Err(IssuerError::InvalidRequest(_))
     ));
 }
+
+#[tokio::test]
+async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
+    use realdid_issuer::authority::grpc::{GrpcAuthority, serve};
+    use realdid_proto::v1 as pb;
+
+    let dir = tempfile::tempdir().unwrap();
+    let people = ResidentDataset::generate(dir.path(), 10, 11).unwrap();
+    let authority = ReferenceAuthority::new(Arc::new(ResidentDataset::open(dir.path()).unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(authority, listener, async move {
+        let _ = stopped.await;
+    }));
+
+    let remote = GrpcAuthority::connect(endpoint.clone()).await.unwrap();
+    let answer = remote.check(&request(&people[3])).await.unwrap();
+    assert!(matches!(answer.verdict, Verdict::Match { .. }));
+    assert!(answer.checked_at_ms > 0);
+    let mut wrong = request(&people[3]);
+    wrong.full_name = people[4].full_name.clone();
+    assert_eq!(
+        remote.check(&wrong).await.unwrap().verdict,
+        Verdict::NoMatch
+    );
+
+    // A number with a wrong check digit never reaches the register: INVALID_ARGUMENT, with
+    // the reason.
+    let mut raw = pb::identity_authority_client::IdentityAuthorityClient::connect(endpoint)
+        .await
+        .unwrap();
+    let mut bad = people[3].resident_id.clone();
+    let last = if bad.ends_with('0') { "1" } else { "0" };
+    bad.replace_range(17.., last);
+    let status = raw
+        .check(pb::CheckRequest {
+            full_name: people[3].full_name.clone(),
+            resident_id: bad,
+            evidence_token: people[3].evidence_token.clone(),
+            request_id: "req-2".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(
+        status.message().contains("resident_id"),
+        "{}",
+        status.message()
+    );
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    // With the authority gone, the client says so instead of answering.
+    assert!(matches!(
+        remote.check(&request(&people[3])).await,
+        Err(IssuerError::Authority(_))
+    ));
+}

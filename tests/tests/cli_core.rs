@@ -108,3 +108,33 @@ fn did_resolve_refuses_garbage_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("method"), "{}", stderr(&out));
 }
+
+#[test]
+fn authority_generate_writes_valid_people_and_refuses_an_existing_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("register");
+    let data = data.to_str().unwrap();
+    let out = realdid(&["authority", "generate", "--data", data, "--count", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let people: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let people = people.as_array().unwrap();
+    assert_eq!(people.len(), 5);
+    for person in people {
+        let id = person["resident_id"].as_str().unwrap();
+        ResidentId::parse(id, time::macros::date!(2026 - 11 - 21)).unwrap();
+        assert!(
+            person["evidence_token"]
+                .as_str()
+                .unwrap()
+                .starts_with("ev1.")
+        );
+        assert!(!person["full_name"].as_str().unwrap().is_empty());
+    }
+    let again = realdid(&["authority", "generate", "--data", data, "--count", "5"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already holds a database"),
+        "{}",
+        stderr(&again)
+    );
+}

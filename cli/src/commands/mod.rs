@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod authority;
 pub mod bench;
 pub mod chain;
 pub mod demo;

@@ -13,6 +13,7 @@
 
 pub mod dataset;
 pub mod evidence;
+pub mod grpc;
 pub mod reference;
 
 use std::future::Future;

@@ -1,0 +1,107 @@
+//! `realdid authority`: the reference identity authority, for the devnet, tests and demos.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use realdid_issuer::authority::dataset::ResidentDataset;
+use realdid_issuer::authority::grpc;
+use realdid_issuer::authority::reference::ReferenceAuthority;
+
+use crate::error::CliError;
+
+/// The reference identity authority.
+#[derive(Debug, Subcommand)]
+pub enum AuthorityCommand {
+    /// Creates a register of synthetic residents and writes who they are (names, numbers,
+    /// evidence tokens) as JSON, for demos and tests.
+    Generate(GenerateArgs),
+    /// Serves `realdid.v1.IdentityAuthority` over a register until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// Options of `realdid authority generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The register's directory (must not hold a database yet).
+    #[arg(long)]
+    data: PathBuf,
+    /// How many residents.
+    #[arg(long, default_value_t = 5000)]
+    count: usize,
+    /// Seed of the population (the same seed gives the same people).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write the people as JSON (`-` for standard output).
+    #[arg(long, default_value = "-")]
+    people: String,
+}
+
+/// Options of `realdid authority serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The register's directory, from `realdid authority generate`.
+    #[arg(long)]
+    data: PathBuf,
+    /// Address to serve gRPC on.
+    #[arg(long, default_value = "127.0.0.1:50070")]
+    listen: SocketAddr,
+}
+
+/// Runs an authority command.
+pub fn run(cmd: AuthorityCommand) -> Result<(), CliError> {
+    match cmd {
+        AuthorityCommand::Generate(args) => generate(args),
+        AuthorityCommand::Serve(args) => serve(args),
+    }
+}
+
+fn generate(args: GenerateArgs) -> Result<(), CliError> {
+    let people = ResidentDataset::generate(&args.data, args.count, args.seed)?;
+    let json = serde_json::to_string_pretty(&people)?;
+    if args.people == "-" {
+        println!("{json}");
+    } else {
+        std::fs::write(&args.people, json).map_err(|source| CliError::Io {
+            path: args.people.clone(),
+            source,
+        })?;
+        eprintln!(
+            "{} residents in {}; who they are: {}",
+            people.len(),
+            args.data.display(),
+            args.people
+        );
+    }
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let dataset = Arc::new(ResidentDataset::open(&args.data)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|source| CliError::Io {
+                path: args.listen.to_string(),
+                source,
+            })?;
+        eprintln!(
+            "identity authority over {} on http://{}; Ctrl-C stops it",
+            args.data.display(),
+            args.listen
+        );
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        grpc::serve(ReferenceAuthority::new(dataset), listener, stop).await?;
+        Ok(())
+    })
+}
