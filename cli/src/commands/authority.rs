@@ -79,13 +79,7 @@ fn generate(args: GenerateArgs) -> Result<(), CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let dataset = Arc::new(ResidentDataset::open(&args.data)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -55,13 +55,7 @@ pub struct RegistryBenchArgs {
 
 /// Runs a benchmark.
 pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
+    let runtime = super::runtime()?;
     match cmd {
         BenchCommand::Registry(args) => runtime.block_on(registry(args)),
     }

@@ -75,13 +75,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             node.log_path().display()
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
+    let runtime = super::runtime()?;
     let outcome = runtime.block_on(async {
         if args.demo {
             journey(&layout).await?;

@@ -3,7 +3,6 @@
 //! issuer talks to a remote authority exactly as to a local one.
 
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use realdid_core::resident_id::ResidentId;
 use realdid_proto::v1 as pb;
@@ -15,7 +14,7 @@ use time::OffsetDateTime;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
+use super::{Answer, CheckRequest, IdentityAuthority, Verdict, now_ms};
 use crate::IssuerError;
 
 /// Largest request the server reads: the evidence token's 16 KiB and the other fields.
@@ -120,13 +119,6 @@ impl GrpcAuthority {
             .map_err(|e| IssuerError::Authority(format!("cannot reach {endpoint}: {e}")))?;
         Ok(Self { client })
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 impl IdentityAuthority for GrpcAuthority {

@@ -1,10 +1,9 @@
 //! The reference identity authority: answers from a [`ResidentDataset`].
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::dataset::ResidentDataset;
-use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
+use super::{Answer, CheckRequest, IdentityAuthority, Verdict, now_ms};
 use crate::IssuerError;
 
 /// An identity authority over a synthetic resident register.
@@ -38,13 +37,6 @@ impl ReferenceAuthority {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 impl IdentityAuthority for ReferenceAuthority {
     async fn check(&self, request: &CheckRequest) -> Result<Answer, IssuerError> {
         request.check_limits()?;
@@ -52,7 +44,10 @@ impl IdentityAuthority for ReferenceAuthority {
         // never a false "no match".
         let verdict = match self.decide(request) {
             Ok(verdict) => verdict,
-            Err(IssuerError::Storage { .. } | IssuerError::Corrupt(_)) => Verdict::Unavailable,
+            Err(error @ (IssuerError::Storage { .. } | IssuerError::Corrupt(_))) => {
+                tracing::warn!(%error, request_id = %request.request_id, "register unreadable");
+                Verdict::Unavailable
+            }
             Err(other) => return Err(other),
         };
         Ok(Answer {

@@ -70,24 +70,7 @@ impl Outbox {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use realdid_core::codec::StatusListAnchor;
-    use realdid_core::did::{KeyId, RealDid};
-    use realdid_core::keys::{Algorithm, SigningKey};
-
-    fn tx(sequence: u64) -> Transaction {
-        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
-        Transaction::StatusAnchor(
-            StatusListAnchor::sign(
-                RealDid::from_suffix([1; 32]),
-                "https://issuer.example/status/1".into(),
-                sequence,
-                [2; 32],
-                KeyId::first(),
-                &key,
-            )
-            .unwrap(),
-        )
-    }
+    use crate::node::mempool::tests::tx;
 
     #[test]
     fn batches_round_trip_and_bad_batches_are_refused() {

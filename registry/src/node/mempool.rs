@@ -178,14 +178,15 @@ impl Mempool {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::execute::RejectReason;
     use realdid_core::codec::StatusListAnchor;
     use realdid_core::did::RealDid;
     use realdid_core::keys::{Algorithm, SigningKey};
 
-    fn tx(sequence: u64) -> Transaction {
+    /// A valid, distinct transaction per `sequence` (a signed status anchor).
+    pub(crate) fn tx(sequence: u64) -> Transaction {
         let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
