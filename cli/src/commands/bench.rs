@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use commonware_codec::Encode as _;
 use realdid_core::codec::Transaction;
-use realdid_core::did::{CreateOp, DidOperation, KeyId, Purposes, RealDid};
-use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_core::did::{Purposes, RealDid};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry::devnet::DevnetLayout;
@@ -62,15 +61,8 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
 }
 
 fn signed_create() -> Result<(Vec<u8>, RealDid), CliError> {
-    let key = SigningKey::generate(Algorithm::EdDsa)?;
-    let recovery = SigningKey::generate(Algorithm::EdDsa)?;
-    let op = DidOperation::Create(CreateOp::single_key(
-        &key.public_key(),
-        Purposes::AUTHENTICATION,
-        &recovery.public_key(),
-    ));
-    let did = op.did();
-    let signed = op.sign(Some(KeyId::first()), &key)?;
+    let (_, signed) = super::single_key_did(Purposes::AUTHENTICATION)?;
+    let did = signed.operation.did();
     Ok((Transaction::Did(signed).encode().to_vec(), did))
 }
 

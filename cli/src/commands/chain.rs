@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use commonware_codec::Encode as _;
 use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
-use realdid_core::did::{CreateOp, DidOperation, KeyId, Purposes, RealDid};
-use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_core::did::{Purposes, RealDid};
+use realdid_core::keys::SigningKey;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry::light_client::LightClient;
@@ -143,16 +143,8 @@ async fn submit(
 }
 
 fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
-    let key = SigningKey::generate(Algorithm::EdDsa)?;
-    let recovery = SigningKey::generate(Algorithm::EdDsa)?;
-    let op = DidOperation::Create(CreateOp::single_key(
-        &key.public_key(),
-        purposes,
-        &recovery.public_key(),
-    ));
-    let did = op.did();
-    let signed = op.sign(Some(KeyId::first()), &key)?;
-    Ok((key, did, Transaction::Did(signed)))
+    let (key, signed) = super::single_key_did(purposes)?;
+    Ok((key, signed.operation.did(), Transaction::Did(signed)))
 }
 
 /// A short walk through the chain's part of the citizen journey.

@@ -3,9 +3,9 @@
 //! in-process steps as their issues land.
 
 use clap::Args;
-use realdid_core::did::{CreateOp, DidOperation, DidState, KeyId, Purposes, apply};
+use realdid_core::did::{DidState, Purposes, apply};
 use realdid_core::jws::KeySigner;
-use realdid_core::keys::{Algorithm, PublicKey, SigningKey};
+use realdid_core::keys::{PublicKey, SigningKey};
 use realdid_core::resident_id::{ResidentId, ResidentIdGenerator};
 use realdid_core::sd_jwt::{
     ClaimPath, KeyBindingCheck, KeyBindingParams, SdJwtError, SdJwtVcIssuance, StatusListReference,
@@ -31,15 +31,8 @@ fn step(n: u32, who: &str, text: &str) {
 }
 
 fn new_did(purposes: Purposes) -> Result<(SigningKey, DidState), CliError> {
-    let key = SigningKey::generate(Algorithm::EdDsa)?;
-    let recovery = SigningKey::generate(Algorithm::EdDsa)?;
-    let op = DidOperation::Create(CreateOp::single_key(
-        &key.public_key(),
-        purposes,
-        &recovery.public_key(),
-    ))
-    .sign(Some(KeyId::first()), &key)?;
-    Ok((key, apply(None, &op)?))
+    let (key, signed) = super::single_key_did(purposes)?;
+    Ok((key, apply(None, &signed)?))
 }
 
 pub fn run(args: DemoArgs) -> Result<(), CliError> {

@@ -16,6 +16,6 @@ pub use block::{
 };
 pub use commonware_codec::{Encode, Error as CodecError};
 pub use transaction::{
-    Approval, AuditAnchor, GovernanceAction, GovernanceTx, MAX_APPROVALS, MAX_CREDENTIAL_TYPES,
-    MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor, Transaction, TxHash,
+    Approval, AuditAnchor, GovernanceAction, GovernanceTx, IssuerSigned, MAX_APPROVALS,
+    MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor, Transaction, TxHash,
 };

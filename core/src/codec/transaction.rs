@@ -211,6 +211,40 @@ fn sign_anchor(input: &[u8], key: &SigningKey) -> Result<Signature, KeyError> {
     signature(&key.sign(input)?)
 }
 
+/// An anchor an accredited issuer signs with an assertionMethod key of its DID: what the
+/// registry checks of every kind of anchor alike.
+pub trait IssuerSigned {
+    /// The issuer's DID.
+    fn issuer(&self) -> &RealDid;
+    /// The key (in the issuer's DID document) that signed.
+    fn signer(&self) -> &KeyId;
+    /// The signature over [`IssuerSigned::signed_bytes`].
+    fn signature(&self) -> &Signature;
+    /// The bytes the issuer signs.
+    fn signed_bytes(&self) -> Vec<u8>;
+}
+
+macro_rules! issuer_signed {
+    ($anchor:ty) => {
+        impl IssuerSigned for $anchor {
+            fn issuer(&self) -> &RealDid {
+                &self.issuer
+            }
+            fn signer(&self) -> &KeyId {
+                &self.signer
+            }
+            fn signature(&self) -> &Signature {
+                &self.signature
+            }
+            fn signed_bytes(&self) -> Vec<u8> {
+                self.signing_input()
+            }
+        }
+    };
+}
+issuer_signed!(StatusListAnchor);
+issuer_signed!(AuditAnchor);
+
 impl StatusListAnchor {
     /// Builds and signs an anchor.
     pub fn sign(

@@ -1,28 +1,27 @@
 //! Status-list and audit anchors: hashes an accredited issuer signs with an assertionMethod
 //! key of its DID.
 
-use realdid_core::codec::primitives::Signature;
-use realdid_core::codec::{AuditAnchor, StatusListAnchor};
-use realdid_core::did::{KeyId, Purposes, RealDid};
+use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor};
+use realdid_core::did::Purposes;
 use realdid_core::keys::SignatureCheck as _;
 
 use super::did::read_did;
 use super::governance::read_issuer;
-use super::{BlockContext, RejectReason, Rejection, SignatureMemo, StateView, Writes, put};
+use super::{
+    BlockContext, RejectReason, Rejection, SignatureMemo, StateView, Writes, put, read_record,
+};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord, decode_value};
+use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord};
 
-/// Checks that `issuer` is accredited and that `signer` is one of its live assertionMethod
-/// keys whose signature over `message` verifies.
+/// Checks that the anchor's issuer is accredited and that its signer is one of the issuer's
+/// live assertionMethod keys whose signature verifies.
 fn check_signed_by_issuer(
     view: &(impl StateView + ?Sized),
     signatures: &SignatureMemo,
-    issuer: &RealDid,
-    signer: &KeyId,
-    message: &[u8],
-    signature: &Signature,
+    anchor: &impl IssuerSigned,
 ) -> Result<Result<(), Rejection>, RegistryError> {
+    let (issuer, signer) = (anchor.issuer(), anchor.signer());
     let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
     match read_issuer(view, &StateKey::Issuer(issuer.clone()))? {
         Some(record) if record.is_accredited() => {}
@@ -60,7 +59,10 @@ fn check_signed_by_issuer(
             format!("{issuer}#{signer} is not an assertionMethod key of the issuer"),
         );
     };
-    if signatures.check(key, message, &signature.0).is_err() {
+    if signatures
+        .check(key, &anchor.signed_bytes(), &anchor.signature().0)
+        .is_err()
+    {
         return reject(
             RejectReason::BadSignature,
             format!("anchor signature by {issuer}#{signer} does not verify"),
@@ -84,31 +86,23 @@ pub(super) fn check_status(
             "status list sequences start at 1".into(),
         );
     }
-    if let Err(rejection) = check_signed_by_issuer(
-        view,
-        ctx.signatures,
-        &anchor.issuer,
-        &anchor.signer,
-        &anchor.signing_input(),
-        &anchor.signature,
-    )? {
+    if let Err(rejection) = check_signed_by_issuer(view, ctx.signatures, anchor)? {
         return Ok(Err(rejection));
     }
     let key = StateKey::StatusList {
         issuer: anchor.issuer.clone(),
         list_id: anchor.list_id.clone(),
     };
-    if let Some(bytes) = view.get(&key)? {
-        let current = decode_value::<StatusAnchorRecord>(&bytes, "status anchor")?;
-        if anchor.sequence <= current.anchor.sequence {
-            return reject(
-                RejectReason::AnchorConflict,
-                format!(
-                    "status list {} is anchored at sequence {}; sequence {} does not go forward",
-                    anchor.list_id, current.anchor.sequence, anchor.sequence
-                ),
-            );
-        }
+    if let Some(current) = read_record::<StatusAnchorRecord>(view, &key, "status anchor")?
+        && anchor.sequence <= current.anchor.sequence
+    {
+        return reject(
+            RejectReason::AnchorConflict,
+            format!(
+                "status list {} is anchored at sequence {}; sequence {} does not go forward",
+                anchor.list_id, current.anchor.sequence, anchor.sequence
+            ),
+        );
     }
     let record = StatusAnchorRecord {
         anchor: anchor.clone(),
@@ -123,22 +117,14 @@ pub(super) fn check_audit(
     ctx: &BlockContext<'_>,
     anchor: &AuditAnchor,
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
-    if let Err(rejection) = check_signed_by_issuer(
-        view,
-        ctx.signatures,
-        &anchor.issuer,
-        &anchor.signer,
-        &anchor.signing_input(),
-        &anchor.signature,
-    )? {
+    if let Err(rejection) = check_signed_by_issuer(view, ctx.signatures, anchor)? {
         return Ok(Err(rejection));
     }
     let key = StateKey::Audit {
         issuer: anchor.issuer.clone(),
         sequence: anchor.sequence,
     };
-    if let Some(bytes) = view.get(&key)? {
-        let current = decode_value::<AuditAnchorRecord>(&bytes, "audit anchor")?;
+    if let Some(current) = read_record::<AuditAnchorRecord>(view, &key, "audit anchor")? {
         return Ok(Err(Rejection::new(
             RejectReason::AnchorConflict,
             format!(

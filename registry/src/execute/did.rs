@@ -2,19 +2,17 @@
 
 use realdid_core::did::{SignedDidOperation, apply_checked};
 
-use super::{BlockContext, Rejection, StateView, Writes, put};
+use super::{BlockContext, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{DidRecord, decode_value};
+use crate::state::records::DidRecord;
 
 /// Reads the record of a DID, if it was ever created.
 pub(super) fn read_did(
     view: &(impl StateView + ?Sized),
     key: &StateKey,
 ) -> Result<Option<DidRecord>, RegistryError> {
-    view.get(key)?
-        .map(|bytes| decode_value::<DidRecord>(&bytes, "DID record"))
-        .transpose()
+    read_record(view, key, "DID record")
 }
 
 pub(super) fn check(

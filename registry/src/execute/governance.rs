@@ -3,19 +3,17 @@
 use realdid_core::codec::{GovernanceAction, GovernanceTx};
 
 use super::did::read_did;
-use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put};
+use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{IssuerRecord, NonceRecord, Removal, decode_value};
+use crate::state::records::{IssuerRecord, NonceRecord, Removal};
 
 /// Reads an issuer's register entry, if it was ever accredited.
 pub(super) fn read_issuer(
     view: &(impl StateView + ?Sized),
     key: &StateKey,
 ) -> Result<Option<IssuerRecord>, RegistryError> {
-    view.get(key)?
-        .map(|bytes| decode_value::<IssuerRecord>(&bytes, "issuer record"))
-        .transpose()
+    read_record(view, key, "issuer record")
 }
 
 pub(super) fn check(
@@ -53,8 +51,7 @@ pub(super) fn check(
     }
 
     let nonce_key = StateKey::GovernanceNonce(tx.nonce);
-    if let Some(bytes) = view.get(&nonce_key)? {
-        let used = decode_value::<NonceRecord>(&bytes, "governance nonce")?;
+    if let Some(used) = read_record::<NonceRecord>(view, &nonce_key, "governance nonce")? {
         return reject(
             RejectReason::Stale,
             format!(

@@ -48,6 +48,18 @@ pub trait StateView {
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError>;
 }
 
+/// The record under `key`, decoded, or `None` if the key holds nothing. `what` names it in
+/// the corruption error if the stored bytes do not decode.
+fn read_record<T: commonware_codec::Read<Cfg = ()>>(
+    view: &(impl StateView + ?Sized),
+    key: &StateKey,
+    what: &'static str,
+) -> Result<Option<T>, RegistryError> {
+    view.get(key)?
+        .map(|bytes| crate::state::records::decode_value::<T>(&bytes, what))
+        .transpose()
+}
+
 impl<T: StateView + ?Sized> StateView for &T {
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, RegistryError> {
         (**self).get(key)

@@ -6,7 +6,7 @@
 //! rejection). The pool is bounded: a full pool refuses new work rather than grow.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use realdid_core::codec::{BlockHash, Transaction, TxHash};
@@ -152,10 +152,17 @@ impl Mempool {
 
     /// The oldest pending transactions, at most `max`, in arrival order.
     pub fn candidates(&self, max: usize) -> Vec<Transaction> {
+        self.candidates_except(max, &HashSet::new())
+    }
+
+    /// The oldest pending transactions not in `skip`, at most `max`, in arrival order. The
+    /// pool knows each hash already: nothing is hashed again.
+    pub fn candidates_except(&self, max: usize, skip: &HashSet<TxHash>) -> Vec<Transaction> {
         let inner = self.lock();
         inner
             .order
             .values()
+            .filter(|hash| !skip.contains(*hash))
             .take(max)
             .filter_map(|hash| inner.by_hash.get(hash).map(|p| p.tx.clone()))
             .collect()
@@ -239,6 +246,9 @@ pub(crate) mod tests {
         assert_eq!(pool.offer(c).unwrap_err(), PoolFull { capacity: 2 });
         assert!(pool.contains(&a.hash()) && pool.contains(&b.hash()));
         assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
+        let skip: HashSet<TxHash> = [a.hash()].into();
+        assert_eq!(pool.candidates_except(10, &skip), vec![b.clone()]);
+        assert_eq!(pool.candidates_except(0, &skip), vec![]);
         let receipt = Receipt {
             tx_hash: a.hash(),
             height: 7,

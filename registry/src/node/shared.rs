@@ -239,12 +239,9 @@ impl Shared {
             .iter()
             .flat_map(|staged| staged.executed.tx_hashes.iter().copied())
             .collect();
-        let candidates: Vec<Transaction> = self
+        let candidates = self
             .mempool
-            .candidates(self.max_block_txs + in_ancestors.len())
-            .into_iter()
-            .filter(|tx| !in_ancestors.contains(&tx.hash()))
-            .collect();
+            .candidates_except(self.max_block_txs, &in_ancestors);
         let (included, staged, dropped) =
             self.store
                 .stage_build(ancestors, &ctx, candidates, self.max_block_txs)?;
