@@ -15,15 +15,21 @@
 //! | [`status_list`] | IETF Token Status List and W3C Bitstring Status List |
 //! | [`resident_id`] | GB 11643-1999 resident identity numbers and a synthetic generator |
 //! | [`codec`] | the canonical binary encoding of registry transactions and blocks |
+//! | [`control_proof`] | a DID holder's signed answer to a nonce, checked against the DID's current state |
+//! | [`trace`] | lawful trace: request digests, approver approvals, the anchored audit hash |
+//! | [`operator_login`] | an issuer operator's key-signed answer to a login nonce |
 
 pub mod codec;
+pub mod control_proof;
 pub mod did;
 pub mod error;
 pub mod jws;
 pub mod keys;
+pub mod operator_login;
 pub mod resident_id;
 pub mod sd_jwt;
 pub mod status_list;
+pub mod trace;
 pub mod vc_jwt;
 
 pub use error::ErrorKind;
