@@ -389,7 +389,8 @@ pub fn generate(
 }
 
 /// Runs each node of a devnet as a child process `<exe> node --config <config.toml>`, with
-/// its stdout and stderr appended to `node-<i>/node.log`.
+/// its stdout and stderr appended to `node-<i>/node.log`; [`Supervisor::add`] adds other
+/// processes of the same binary (the devnet's identity authority and issuer).
 ///
 /// Dropping the supervisor stops every node (SIGTERM, then SIGKILL after [`STOP_GRACE`]).
 #[derive(Debug)]
@@ -401,7 +402,7 @@ pub struct Supervisor {
 #[derive(Debug)]
 struct Supervised {
     name: String,
-    config_path: PathBuf,
+    args: Vec<std::ffi::OsString>,
     log_path: PathBuf,
     child: Option<Child>,
 }
@@ -416,7 +417,11 @@ impl Supervisor {
                 .iter()
                 .map(|n| Supervised {
                     name: n.name.clone(),
-                    config_path: n.config_path.clone(),
+                    args: vec![
+                        "node".into(),
+                        "--config".into(),
+                        n.config_path.clone().into(),
+                    ],
                     log_path: n.log_path.clone(),
                     child: None,
                 })
@@ -434,6 +439,23 @@ impl Supervisor {
             supervisor.start(i)?;
         }
         Ok(supervisor)
+    }
+
+    /// Adds a process `<exe> <args…>` logging to `log_path`, not started yet; returns its
+    /// index for [`Supervisor::start`] and the others.
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        args: Vec<std::ffi::OsString>,
+        log_path: impl Into<PathBuf>,
+    ) -> usize {
+        self.nodes.push(Supervised {
+            name: name.into(),
+            args,
+            log_path: log_path.into(),
+            child: None,
+        });
+        self.nodes.len() - 1
     }
 
     /// How many nodes it supervises.
@@ -460,9 +482,13 @@ impl Supervisor {
             .map_err(io(format!("opening {}", node.log_path.display())))?;
         writeln!(
             log,
-            "=== supervisor: starting {} node --config {} at unix ms {}",
+            "=== supervisor: starting {} {} at unix ms {}",
             exe.display(),
-            node.config_path.display(),
+            node.args
+                .iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             now_unix_ms()
         )
         .map_err(io(format!("writing {}", node.log_path.display())))?;
@@ -470,9 +496,7 @@ impl Supervisor {
             .try_clone()
             .map_err(io(format!("opening {}", node.log_path.display())))?;
         let child = Command::new(&exe)
-            .arg("node")
-            .arg("--config")
-            .arg(&node.config_path)
+            .args(&node.args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr)

@@ -28,7 +28,9 @@ use crate::consensus::certificate::CertificateVerifier;
 use crate::node::reads::MAX_LINK_HEADERS;
 use crate::proof::{StateProof, verify_state};
 use crate::state::keys::StateKey;
-use crate::state::records::{DidRecord, IssuerRecord, decode_value};
+use crate::state::records::{
+    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
+};
 
 /// A read whose evidence checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +167,47 @@ impl LightClient {
             .value
             .as_deref()
             .map(|bytes| decode_value::<IssuerRecord>(bytes, "issuer record"))
+            .transpose()?;
+        Ok((verified, record))
+    }
+
+    /// Checks a status-list anchor read: the latest anchor of `list_id`, or its proven
+    /// absence.
+    pub fn verify_status_anchor(
+        &self,
+        issuer: &RealDid,
+        list_id: &str,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<StatusAnchorRecord>), RegistryError> {
+        let key = StateKey::StatusList {
+            issuer: issuer.clone(),
+            list_id: list_id.to_owned(),
+        };
+        let verified = self.verify(&key, read)?;
+        let record = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<StatusAnchorRecord>(bytes, "status anchor record"))
+            .transpose()?;
+        Ok((verified, record))
+    }
+
+    /// Checks an audit anchor read: anchor `sequence` of `issuer`, or its proven absence.
+    pub fn verify_audit_anchor(
+        &self,
+        issuer: &RealDid,
+        sequence: u64,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<AuditAnchorRecord>), RegistryError> {
+        let key = StateKey::Audit {
+            issuer: issuer.clone(),
+            sequence,
+        };
+        let verified = self.verify(&key, read)?;
+        let record = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<AuditAnchorRecord>(bytes, "audit anchor record"))
             .transpose()?;
         Ok((verified, record))
     }

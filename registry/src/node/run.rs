@@ -116,7 +116,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what supervisors send), naming which.
-async fn stop_signal() -> &'static str {
+pub async fn stop_signal() -> &'static str {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(term) => term,
         Err(_) => {
