@@ -1,16 +1,37 @@
 //! realdid-issuer: where a real person becomes a verified DID holder.
 //!
-//! Built so far:
-//! - [`authority`]: the identity-authority seam ([`authority::IdentityAuthority`]) and the
-//!   reference authority that ships with realdid, over a synthetic resident dataset in
-//!   RocksDB.
-//!
-//! Still to come (the issuer issue): the authority's gRPC service and client, enrolment over
-//! gRPC, SD-JWT VC issuance (`realdid_core::sd_jwt`), status lists anchored on the registry,
-//! the Argon2id duplicate index, the escrowed identity record and k-of-n lawful tracing.
-//! Nothing else is exported yet: no part of the issuer may pretend to work before it does.
+//! | module | what it holds |
+//! |---|---|
+//! | [`authority`] | the identity-authority seam, the reference authority, its gRPC service and client |
+//! | [`config`] | the issuer's TOML configuration |
+//! | [`keys`] | the issuer DID's keys, rotation |
+//! | [`privacy`] | the Argon2id person index, the AES-GCM escrow of identity records, their secrets |
+//! | [`store`] | the issuer's RocksDB |
+//! | [`registry`] | proven reads and transactions on the registry chain |
+//! | [`claims`], [`issuance`] | the claims of a credential, from the checked identity; signing them |
+//! | [`status`] | status-list entries and tokens |
+//! | [`nonces`], [`operators`] | single-use nonces; operator accounts and sessions |
+//! | [`provision`] | a new issuer directory: keys, secrets, approvers, operator, config |
+//! | [`engine`] | every decision: enrolment, status changes, tracing, logins |
+//! | [`service`], [`http`] | `realdid.v1.Issuer` over gRPC; status lists over HTTP |
 
 pub mod authority;
+pub mod claims;
+pub mod config;
+pub mod engine;
 pub mod error;
+pub mod files;
+pub mod http;
+pub mod issuance;
+pub mod keys;
+pub mod nonces;
+pub mod operators;
+pub mod privacy;
+pub mod provision;
+pub mod registry;
+pub mod service;
+pub mod status;
+pub mod store;
 
+pub use engine::Issuer;
 pub use error::IssuerError;

@@ -1,0 +1,411 @@
+//! Enrolment: a person, checked by the identity authority, binds a batch of DIDs they
+//! control and gets one SD-JWT VC per DID.
+//!
+//! The checks run in the order the contract's refusal reasons list them, and the first
+//! that fails decides: nonce, credential type (offered here, and accredited on the
+//! registry), each DID's proof of control against its proven document, DIDs already bound,
+//! the person, the issuer's policy. Only then is anything written, in one atomic batch.
+
+use futures::future::join_all;
+use realdid_core::control_proof::ControlProof;
+use realdid_core::did::{Purposes, RealDid};
+use realdid_core::keys::PublicKey;
+use realdid_core::resident_id::ResidentId;
+use time::OffsetDateTime;
+use unicode_normalization::UnicodeNormalization as _;
+
+use super::{Issuer, limits, new_id, now_ms};
+use crate::IssuerError;
+use crate::authority::{CheckRequest, IdentityAuthority, MAX_EVIDENCE_LEN, MAX_NAME_LEN, Verdict};
+use crate::issuance::{IssuedCredential, Subject};
+use crate::nonces::Purpose;
+use crate::privacy::escrow::{IdentityRecord, seal};
+use crate::store::{Batch, EnrolmentRecord, slot_key};
+
+/// One DID to bind and its proof of control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidToBind {
+    /// The DID.
+    pub did: String,
+    /// The compact JWS proving control of it.
+    pub proof_jws: String,
+}
+
+/// An Enrol request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnrolRequest {
+    /// The nonce every proof answers.
+    pub nonce: String,
+    /// The full name.
+    pub full_name: String,
+    /// The resident identity number, as typed.
+    pub resident_id: String,
+    /// The liveness evidence token.
+    pub evidence_token: String,
+    /// The DIDs.
+    pub dids: Vec<DidToBind>,
+    /// The wanted `vct`, empty for the default.
+    pub credential_type: String,
+}
+
+impl std::fmt::Debug for EnrolRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolRequest")
+            .field("dids", &self.dids.len())
+            .field("credential_type", &self.credential_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an enrolment is refused (the contract's `EnrolmentRefusalReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The nonce is unknown, used, expired or for another purpose.
+    NonceInvalid,
+    /// A proof does not verify.
+    DidProofInvalid,
+    /// A DID is absent, deactivated, or its key is not an authentication key.
+    DidNotUsable,
+    /// A DID is bound to a live credential already.
+    DidAlreadyEnrolled,
+    /// The authority says no.
+    IdentityNoMatch,
+    /// Not offered, or not accredited for.
+    CredentialTypeNotOffered,
+    /// The issuer's policy.
+    Policy,
+}
+
+/// A refusal: nothing was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why.
+    pub reason: RefusalReason,
+    /// Detail for people (never personal data).
+    pub message: String,
+    /// The DID that failed, for the DID reasons.
+    pub did_index: Option<u32>,
+}
+
+/// The outcome of an enrolment that reached a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolOutcome {
+    /// Issued: the enrolment id and one credential per DID, in order.
+    Issued {
+        /// The enrolment's id.
+        enrolment_id: String,
+        /// The credentials.
+        credentials: Vec<IssuedCredential>,
+    },
+    /// Refused.
+    Refused(Refusal),
+}
+
+fn refuse(
+    reason: RefusalReason,
+    message: impl Into<String>,
+    did_index: Option<usize>,
+) -> EnrolOutcome {
+    EnrolOutcome::Refused(Refusal {
+        reason,
+        message: message.into(),
+        did_index: did_index.and_then(|i| u32::try_from(i).ok()),
+    })
+}
+
+impl<A: IdentityAuthority> Issuer<A> {
+    /// Enrols a person. `Err` means no decision (bad request, a dependency unavailable);
+    /// a decision is `Ok`, issued or refused.
+    pub async fn enrol(&self, request: EnrolRequest) -> Result<EnrolOutcome, IssuerError> {
+        // 1. The contract's limits: INVALID_ARGUMENT, naming the field.
+        limits::nonce(&request.nonce)?;
+        let full_name: String = request.full_name.nfc().collect();
+        if full_name.is_empty() || full_name.len() > MAX_NAME_LEN || full_name.trim() != full_name {
+            return Err(IssuerError::InvalidRequest(
+                "full_name: 1 to 256 bytes of UTF-8, no leading or trailing space".into(),
+            ));
+        }
+        let today = OffsetDateTime::now_utc().date();
+        let resident_id = ResidentId::parse(&request.resident_id, today)
+            .map_err(|e| IssuerError::InvalidRequest(format!("resident_id: {e}")))?;
+        if request.evidence_token.is_empty() || request.evidence_token.len() > MAX_EVIDENCE_LEN {
+            return Err(IssuerError::InvalidRequest(
+                "evidence_token: 1 byte to 16 KiB".into(),
+            ));
+        }
+        let max = self.config.policy.max_dids_per_enrolment as usize;
+        if request.dids.is_empty() || request.dids.len() > max {
+            return Err(IssuerError::InvalidRequest(format!(
+                "dids: 1 to {max} entries"
+            )));
+        }
+        let mut dids: Vec<RealDid> = Vec::with_capacity(request.dids.len());
+        for (i, entry) in request.dids.iter().enumerate() {
+            let did = limits::did(&format!("dids[{i}].did"), &entry.did)?;
+            limits::proof(&entry.proof_jws, &format!("dids[{i}].proof_jws"))?;
+            if dids.contains(&did) {
+                return Err(IssuerError::InvalidRequest(format!(
+                    "dids[{i}]: {did} appears twice"
+                )));
+            }
+            dids.push(did);
+        }
+        if request.credential_type.len() > 256 {
+            return Err(IssuerError::InvalidRequest(
+                "credential_type: at most 256 bytes".into(),
+            ));
+        }
+
+        // 2. The nonce (used up only once a decision is reached).
+        let now = now_ms();
+        if let Err(refusal) = self.nonces.check(&request.nonce, Purpose::Enrol, now) {
+            return Ok(refuse(
+                RefusalReason::NonceInvalid,
+                refusal.to_string(),
+                None,
+            ));
+        }
+        let decided = |outcome: EnrolOutcome| {
+            let _ = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms());
+            Ok(outcome)
+        };
+
+        // 3. The credential type: offered here, and accredited on chain.
+        let Some(credential_type) = self
+            .config
+            .credential_type(&request.credential_type)
+            .cloned()
+        else {
+            return decided(refuse(
+                RefusalReason::CredentialTypeNotOffered,
+                format!("this issuer does not issue {:?}", request.credential_type),
+                None,
+            ));
+        };
+        if !self
+            .accredited_types()
+            .await?
+            .contains(&credential_type.vct)
+        {
+            return decided(refuse(
+                RefusalReason::CredentialTypeNotOffered,
+                format!(
+                    "this issuer is not accredited on the registry for {}",
+                    credential_type.vct
+                ),
+                None,
+            ));
+        }
+
+        // 4. Each DID: its proof against its proven current document.
+        let issuer_did = self.did();
+        let nonce = request.nonce.as_str();
+        let checks = request.dids.iter().zip(&dids).map(|(entry, did)| {
+            let issuer_did = issuer_did.clone();
+            async move {
+                let proof = match ControlProof::parse(&entry.proof_jws) {
+                    Ok(p) if p.did() == did => p,
+                    Ok(_) => {
+                        return Ok(Err((
+                            RefusalReason::DidProofInvalid,
+                            "the proof names another DID".to_owned(),
+                        )));
+                    }
+                    Err(e) => return Ok(Err((RefusalReason::DidProofInvalid, e.to_string()))),
+                };
+                let Some(record) = self.registry.resolve_did(did).await? else {
+                    return Ok(Err((
+                        RefusalReason::DidNotUsable,
+                        format!("{did} is not on the registry"),
+                    )));
+                };
+                if let Err(e) = proof.verify(&record.state, nonce, issuer_did.as_str(), now / 1000)
+                {
+                    let reason = if e.did_unusable() {
+                        RefusalReason::DidNotUsable
+                    } else {
+                        RefusalReason::DidProofInvalid
+                    };
+                    return Ok(Err((reason, e.to_string())));
+                }
+                let key = record
+                    .state
+                    .key_for(proof.key_id(), Purposes::AUTHENTICATION)
+                    .cloned()
+                    .ok_or_else(|| IssuerError::Internal("verified key vanished".into()))?;
+                Ok::<_, IssuerError>(Ok(key))
+            }
+        });
+        let mut holder_keys: Vec<PublicKey> = Vec::with_capacity(dids.len());
+        for (i, result) in join_all(checks).await.into_iter().enumerate() {
+            match result? {
+                Ok(key) => holder_keys.push(key),
+                Err((reason, message)) => {
+                    return decided(refuse(reason, format!("dids[{i}]: {message}"), Some(i)));
+                }
+            }
+        }
+
+        // 5. DIDs already bound to a live credential.
+        if let Some(i) = self.first_bound(&dids, now)? {
+            return decided(refuse(
+                RefusalReason::DidAlreadyEnrolled,
+                format!("dids[{i}] is bound to a live credential already"),
+                Some(i),
+            ));
+        }
+
+        // 6. The person, by the identity authority.
+        let check = CheckRequest {
+            full_name: full_name.clone(),
+            resident_id: resident_id.clone(),
+            evidence_token: request.evidence_token.clone(),
+            request_id: new_id()?,
+        };
+        let answer = self.authority.check(&check).await?;
+        let authority_reference = match answer.verdict {
+            Verdict::Match { reference } => reference,
+            Verdict::NoMatch => {
+                return decided(refuse(
+                    RefusalReason::IdentityNoMatch,
+                    "the identity authority does not confirm this name, number and evidence as one living person",
+                    None,
+                ));
+            }
+            Verdict::Unavailable => {
+                return Err(IssuerError::Authority(
+                    "the identity authority cannot decide now; retry later".into(),
+                ));
+            }
+        };
+
+        // 7. Policy: the person's earlier enrolments.
+        let index = self.person_index.clone();
+        let id_for_index = resident_id.clone();
+        let person = tokio::task::spawn_blocking(move || index.key(&id_for_index))
+            .await
+            .map_err(|e| IssuerError::Internal(format!("person index task: {e}")))??;
+        let earlier = self.store.person_enrolments(&person)?;
+        let mut live_dids = 0usize;
+        for id in &earlier {
+            let Some(enrolment) = self.store.enrolment(id)? else {
+                continue;
+            };
+            if enrolment.fraud {
+                return decided(refuse(
+                    RefusalReason::Policy,
+                    "an earlier enrolment of this person was revoked for fraud",
+                    None,
+                ));
+            }
+            for cid in &enrolment.credential_ids {
+                if self.store.credential(cid)?.is_some_and(|c| c.is_live(now)) {
+                    live_dids += 1;
+                }
+            }
+        }
+        let cap = self.config.policy.max_dids_per_person as usize;
+        if live_dids + dids.len() > cap {
+            return decided(refuse(
+                RefusalReason::Policy,
+                format!(
+                    "this person already holds {live_dids} live credentials here; the limit is {cap}"
+                ),
+                None,
+            ));
+        }
+
+        // 8. Issue.
+        let slots = self.allocate(dids.len()).await?;
+        let enrolment_id = new_id()?;
+        let subject = Subject {
+            full_name: &full_name,
+            resident_id: &resident_id,
+        };
+        let issued = crate::issuance::issue(
+            &self.keys(),
+            &self.config.public_base_url,
+            &crate::issuance::Batch {
+                enrolment_id: &enrolment_id,
+                subject: &subject,
+                dids: &dids,
+                holder_keys: &holder_keys,
+                slots: &slots,
+                vct: &credential_type.vct,
+                validity_days: credential_type.validity_days,
+                now_ms: now,
+            },
+        )?;
+        let sealed = seal(
+            &self.secrets,
+            &IdentityRecord {
+                enrolment_id: enrolment_id.clone(),
+                full_name,
+                resident_id: resident_id.as_str().to_owned(),
+                enrolled_at_ms: now,
+                dids: dids.iter().map(|d| d.to_string()).collect(),
+                authority_reference,
+            },
+        )?;
+        let enrolment = EnrolmentRecord {
+            id: enrolment_id.clone(),
+            person: hex::encode(person.0),
+            dids: dids.iter().map(|d| d.to_string()).collect(),
+            credential_ids: issued.iter().map(|c| c.record.id.clone()).collect(),
+            enrolled_at_ms: now,
+            escrow: sealed,
+            fraud: false,
+        };
+
+        // 9. Commit, re-checking what a concurrent enrolment could have changed.
+        let _guard = super::lock(&self.store.write_lock);
+        if let Some(i) = self.first_bound(&dids, now)? {
+            return decided(refuse(
+                RefusalReason::DidAlreadyEnrolled,
+                format!("dids[{i}] was bound to a live credential meanwhile"),
+                Some(i),
+            ));
+        }
+        if let Err(refusal) = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms()) {
+            return Ok(refuse(
+                RefusalReason::NonceInvalid,
+                refusal.to_string(),
+                None,
+            ));
+        }
+        let mut batch = Batch::default();
+        for credential in &issued {
+            let r = &credential.record;
+            batch.put("credentials", r.id.clone().into_bytes(), r)?;
+            let mut bound = self.store.did_credentials(&r.did)?;
+            bound.push(r.id.clone());
+            batch.put("dids", r.did.clone().into_bytes(), &bound)?;
+            batch.put_raw(
+                "slots",
+                slot_key(r.list, r.index).to_vec(),
+                r.id.clone().into_bytes(),
+            );
+        }
+        batch.put("enrolments", enrolment_id.clone().into_bytes(), &enrolment)?;
+        let mut person_enrolments = self.store.person_enrolments(&person)?;
+        person_enrolments.push(enrolment_id.clone());
+        batch.put("persons", person.0.to_vec(), &person_enrolments)?;
+        self.store.write(batch)?;
+        Ok(EnrolOutcome::Issued {
+            enrolment_id,
+            credentials: issued,
+        })
+    }
+
+    /// The index of the first DID bound to a live credential.
+    fn first_bound(&self, dids: &[RealDid], now: i64) -> Result<Option<usize>, IssuerError> {
+        for (i, did) in dids.iter().enumerate() {
+            for id in self.store.did_credentials(did.as_str())? {
+                if self.store.credential(&id)?.is_some_and(|c| c.is_live(now)) {
+                    return Ok(Some(i));
+                }
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,493 @@
+//! Status changes and their publication.
+//!
+//! Every change follows one path, under the issuer's `publishing` lock: the new statuses
+//! are written (the list marked dirty), then the list is published: a fresh token is
+//! signed, its hash anchored on the registry, and once the anchor is final the token
+//! becomes the one served. If the registry cannot be reached the change is kept, the
+//! caller gets UNAVAILABLE, and the next change or retry publishes it.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+
+use realdid_core::codec::{StatusListAnchor, Transaction};
+use realdid_core::status_list::Status;
+use realdid_proto::v1 as pb;
+
+use super::{Issuer, lock, now_ms};
+use crate::IssuerError;
+use crate::authority::IdentityAuthority;
+use crate::status::{self, OpenList, list_uri};
+use crate::store::{
+    Batch, CredentialRecord, CredentialStatus, ListRecord, LogEntry, Published, Store,
+};
+
+/// The `meta` counter naming the open list (0: none yet).
+const OPEN_LIST: &str = "open_list";
+
+/// The open list as the database has it, with its taken entries.
+pub(crate) fn load_open_list(store: &Store) -> Result<Option<OpenList>, IssuerError> {
+    let number = u32::try_from(store.counter(OPEN_LIST)?)
+        .map_err(|_| IssuerError::Corrupt("open_list counter out of range".into()))?;
+    if number == 0 {
+        return Ok(None);
+    }
+    let record = store
+        .list(number)?
+        .ok_or_else(|| IssuerError::Corrupt(format!("open status list {number} is missing")))?;
+    let taken = store
+        .keys("slots", &number.to_be_bytes())?
+        .into_iter()
+        .filter_map(|k| {
+            k.get(4..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+        })
+        .collect::<Vec<_>>();
+    Ok(Some(OpenList::new(number, record.size, taken)))
+}
+
+/// What a status change did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusChange {
+    /// The credentials now in the wanted state (including those already in it).
+    pub credential_ids: Vec<String>,
+    /// The anchors of the lists published.
+    pub anchors: Vec<pb::TransactionReceipt>,
+}
+
+/// What to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeTarget {
+    /// One credential.
+    Credential(String),
+    /// Every credential of a DID.
+    Did(String),
+    /// Every credential of an enrolment.
+    Enrolment(String),
+}
+
+fn receipt(published: &Published) -> Result<pb::TransactionReceipt, IssuerError> {
+    let hex = |s: &str| {
+        hex::decode(s).map_err(|_| IssuerError::Corrupt("a stored receipt is not hex".into()))
+    };
+    Ok(pb::TransactionReceipt {
+        tx_hash: hex(&published.tx_hash)?,
+        height: published.height,
+        block_hash: hex(&published.block_hash)?,
+        index_in_block: published.index_in_block,
+        block_time_unix_ms: published.block_time_ms,
+    })
+}
+
+impl<A: IdentityAuthority> Issuer<A> {
+    /// The URI of list `number`.
+    pub fn list_uri(&self, number: u32) -> String {
+        list_uri(&self.config.public_base_url, number)
+    }
+
+    /// The token currently served for list `number` and its sequence.
+    pub fn status_list_token(&self, number: u32) -> Result<Option<(String, u64)>, IssuerError> {
+        Ok(self
+            .store
+            .list(number)?
+            .and_then(|r| r.published)
+            .map(|p| (p.token, p.sequence)))
+    }
+
+    /// The URIs of every list this issuer publishes.
+    pub fn status_list_uris(&self) -> Result<Vec<String>, IssuerError> {
+        let count = self.store.counter(OPEN_LIST)?;
+        Ok((1..=count)
+            .filter_map(|n| u32::try_from(n).ok())
+            .map(|n| self.list_uri(n))
+            .collect())
+    }
+
+    /// Publishes list `record` (already locked by the caller holding `publishing`): signs
+    /// a token, anchors it, and stores it as served once final. A list with nothing new is
+    /// left as it is.
+    pub(crate) async fn publish_locked(
+        &self,
+        mut record: ListRecord,
+    ) -> Result<Option<pb::TransactionReceipt>, IssuerError> {
+        if !record.dirty && record.published.is_some() {
+            return Ok(None);
+        }
+        let sequence = record.next_sequence;
+        record.next_sequence += 1;
+        let mut batch = Batch::default();
+        batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
+        self.store.write(batch)?;
+        let keys = self.keys();
+        let uri = self.list_uri(record.number);
+        let (token, hash) = status::token(&record, &uri, &keys.signer()?, now_ms() / 1000)?;
+        let anchor = StatusListAnchor::sign(
+            keys.did().clone(),
+            uri.clone(),
+            sequence,
+            hash,
+            keys.active_key_id().clone(),
+            keys.active_key()?,
+        )
+        .map_err(|e| IssuerError::Internal(format!("signing the anchor: {e}")))?;
+        let final_receipt = match self
+            .registry
+            .submit_final(
+                &format!("the anchor of {uri} at sequence {sequence}"),
+                &Transaction::StatusAnchor(anchor),
+            )
+            .await
+        {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                self.lists_ready.store(false, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        record.dirty = false;
+        record.published = Some(Published {
+            sequence,
+            token,
+            tx_hash: hex::encode(&final_receipt.tx_hash),
+            height: final_receipt.height,
+            block_hash: hex::encode(&final_receipt.block_hash),
+            index_in_block: final_receipt.index_in_block,
+            block_time_ms: final_receipt.block_time_unix_ms,
+        });
+        let mut batch = Batch::default();
+        batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
+        self.store.write(batch)?;
+        tracing::info!(
+            list = record.number,
+            sequence,
+            height = final_receipt.height,
+            "status list published"
+        );
+        Ok(Some(final_receipt))
+    }
+
+    /// Opens list number `number`, publishes it, and makes it the open list.
+    async fn open_new_list(&self, number: u32) -> Result<(), IssuerError> {
+        let record = match self.store.list(number)? {
+            Some(existing) => existing,
+            None => {
+                let record = status::new_list(number, self.config.policy.status_list_size)?;
+                let mut batch = Batch::default();
+                batch.put("lists", number.to_be_bytes().to_vec(), &record)?;
+                self.store.write(batch)?;
+                record
+            }
+        };
+        self.publish_locked(record).await?;
+        let mut batch = Batch::default();
+        Store::set_counter(&mut batch, OPEN_LIST, u64::from(number));
+        self.store.write(batch)?;
+        *lock(&self.open_list) = Some(OpenList::new(
+            number,
+            self.config.policy.status_list_size,
+            [],
+        ));
+        Ok(())
+    }
+
+    /// Whether every list is published (nothing left dirty by a failed publication).
+    pub fn lists_ready(&self) -> bool {
+        self.lists_ready.load(Ordering::SeqCst)
+    }
+
+    /// Makes sure an open list exists and is published, so that every entry handed out
+    /// points at a list verifiers can fetch; publishes any list left dirty by an earlier
+    /// failure.
+    pub async fn ready_lists(&self) -> Result<(), IssuerError> {
+        let _publishing = self.publishing.lock().await;
+        self.lists_ready.store(false, Ordering::SeqCst);
+        let open = lock(&self.open_list)
+            .as_ref()
+            .map(|l| (l.number, l.is_full()));
+        match open {
+            None => self.open_new_list(1).await?,
+            Some((number, true)) => self.open_new_list(number + 1).await?,
+            Some((number, false)) => {
+                if let Some(record) = self.store.list(number)?
+                    && record.published.is_none()
+                {
+                    self.publish_locked(record).await?;
+                }
+            }
+        }
+        for number in 1..=u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0) {
+            if let Some(record) = self.store.list(number)?
+                && record.dirty
+            {
+                self.publish_locked(record).await?;
+            }
+        }
+        self.lists_ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Takes `count` random entries of the open list (opening the next list when it fills).
+    pub(crate) async fn allocate(&self, count: usize) -> Result<Vec<(u32, u32)>, IssuerError> {
+        if !self.lists_ready.load(Ordering::SeqCst) {
+            self.ready_lists().await?;
+        }
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let next = {
+                let mut open = lock(&self.open_list);
+                match open.as_mut() {
+                    Some(list) => list.allocate()?.map(|i| (list.number, i)),
+                    None => None,
+                }
+            };
+            match next {
+                Some(slot) => out.push(slot),
+                None => self.ready_lists().await?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets `credentials` to `status` (those whose current state `applies` accepts) and
+    /// publishes every list touched or still dirty. Runs under `publishing`.
+    async fn change_status(
+        &self,
+        credentials: Vec<CredentialRecord>,
+        applies: impl Fn(&CredentialStatus) -> Option<CredentialStatus>,
+        log: LogEntry,
+        mark_fraud: bool,
+    ) -> Result<StatusChange, IssuerError> {
+        let _publishing = self.publishing.lock().await;
+        let mut lists: std::collections::BTreeMap<u32, ListRecord> = Default::default();
+        let mut batch = Batch::default();
+        let mut ids = Vec::new();
+        let mut touched = BTreeSet::new();
+        let mut fraud_enrolments = BTreeSet::new();
+        for mut credential in credentials {
+            // Re-read under the lock: another change may have moved it since.
+            if let Some(current) = self.store.credential(&credential.id)? {
+                credential = current;
+            }
+            if let Some(next) = applies(&credential.status) {
+                let wanted = match next {
+                    CredentialStatus::Valid => Status::VALID,
+                    CredentialStatus::Suspended { .. } => Status::SUSPENDED,
+                    CredentialStatus::Revoked { .. } => Status::INVALID,
+                };
+                let record = match lists.entry(credential.list) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(self.store.list(credential.list)?.ok_or_else(|| {
+                            IssuerError::Corrupt(format!(
+                                "status list {} is missing",
+                                credential.list
+                            ))
+                        })?)
+                    }
+                };
+                status::set_status(record, credential.index, wanted)?;
+                touched.insert(credential.list);
+                credential.status = next;
+                batch.put(
+                    "credentials",
+                    credential.id.clone().into_bytes(),
+                    &credential,
+                )?;
+            }
+            if mark_fraud {
+                fraud_enrolments.insert(credential.enrolment_id.clone());
+            }
+            ids.push(credential.id);
+        }
+        for (number, record) in &lists {
+            batch.put("lists", number.to_be_bytes().to_vec(), record)?;
+        }
+        for id in fraud_enrolments {
+            if let Some(mut enrolment) = self.store.enrolment(&id)? {
+                enrolment.fraud = true;
+                batch.put("enrolments", id.into_bytes(), &enrolment)?;
+            }
+        }
+        self.store.log(&mut batch, &log)?;
+        self.store.write(batch)?;
+        let mut anchors = Vec::new();
+        let total = u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0);
+        for number in 1..=total {
+            let Some(record) = self.store.list(number)? else {
+                continue;
+            };
+            if record.dirty || touched.contains(&number) {
+                match self.publish_locked(record).await? {
+                    Some(r) => anchors.push(r),
+                    None => {
+                        if let Some(p) = self.store.list(number)?.and_then(|r| r.published)
+                            && touched.contains(&number)
+                        {
+                            anchors.push(receipt(&p)?);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(StatusChange {
+            credential_ids: ids,
+            anchors,
+        })
+    }
+
+    fn credentials_of_did(&self, did: &str) -> Result<Vec<CredentialRecord>, IssuerError> {
+        self.store
+            .did_credentials(did)?
+            .iter()
+            .filter_map(|id| self.store.credential(id).transpose())
+            .collect()
+    }
+
+    fn credentials_of_enrolment(&self, id: &str) -> Result<Vec<CredentialRecord>, IssuerError> {
+        let Some(enrolment) = self.store.enrolment(id)? else {
+            return Ok(Vec::new());
+        };
+        enrolment
+            .credential_ids
+            .iter()
+            .filter_map(|id| self.store.credential(id).transpose())
+            .collect()
+    }
+
+    /// The holder's credentials to act on: those of the DID, or of its whole enrolment(s).
+    fn holder_scope(
+        &self,
+        did: &str,
+        whole_enrolment: bool,
+    ) -> Result<Vec<CredentialRecord>, IssuerError> {
+        let own = self.credentials_of_did(did)?;
+        if !whole_enrolment {
+            return Ok(own);
+        }
+        let enrolments: BTreeSet<String> = own.iter().map(|c| c.enrolment_id.clone()).collect();
+        let mut out = Vec::new();
+        for id in enrolments {
+            out.extend(self.credentials_of_enrolment(&id)?);
+        }
+        Ok(out)
+    }
+
+    /// SuspendSelf: the holder of `did` (proven) suspends its live credentials.
+    pub async fn suspend_self(
+        &self,
+        nonce: &str,
+        did: &str,
+        proof_jws: &str,
+        whole_enrolment: bool,
+    ) -> Result<StatusChange, IssuerError> {
+        let (did, _, _) = self
+            .holder_proof(nonce, did, proof_jws, crate::nonces::Purpose::Suspend)
+            .await?;
+        let now = now_ms();
+        let scope: Vec<_> = self
+            .holder_scope(did.as_str(), whole_enrolment)?
+            .into_iter()
+            .filter(|c| c.is_live(now))
+            .collect();
+        if scope.is_empty() {
+            return Err(IssuerError::NotFound(format!(
+                "no live credential of this issuer is bound to {did}"
+            )));
+        }
+        self.change_status(
+            scope,
+            |s| match s {
+                CredentialStatus::Valid => Some(CredentialStatus::Suspended { at_ms: now }),
+                _ => None,
+            },
+            LogEntry {
+                at_ms: now,
+                actor: format!("holder:{did}"),
+                action: "suspend".into(),
+                detail: format!("whole_enrolment={whole_enrolment}"),
+            },
+            false,
+        )
+        .await
+    }
+
+    /// ResumeSelf: lifts the holder's own suspensions; revoked credentials stay revoked.
+    pub async fn resume_self(
+        &self,
+        nonce: &str,
+        did: &str,
+        proof_jws: &str,
+        whole_enrolment: bool,
+    ) -> Result<StatusChange, IssuerError> {
+        let (did, _, _) = self
+            .holder_proof(nonce, did, proof_jws, crate::nonces::Purpose::Resume)
+            .await?;
+        let now = now_ms();
+        let scope: Vec<_> = self
+            .holder_scope(did.as_str(), whole_enrolment)?
+            .into_iter()
+            .filter(|c| c.is_live(now))
+            .collect();
+        if scope.is_empty() {
+            return Err(IssuerError::NotFound(format!(
+                "no live credential of this issuer is bound to {did}"
+            )));
+        }
+        self.change_status(
+            scope,
+            |s| match s {
+                CredentialStatus::Suspended { .. } => Some(CredentialStatus::Valid),
+                _ => None,
+            },
+            LogEntry {
+                at_ms: now,
+                actor: format!("holder:{did}"),
+                action: "resume".into(),
+                detail: format!("whole_enrolment={whole_enrolment}"),
+            },
+            false,
+        )
+        .await
+    }
+
+    /// RevokeCredentials by an operator, with a reason (the proto enum's name) and a note
+    /// kept in the operator log only.
+    pub async fn revoke(
+        &self,
+        operator: &str,
+        target: RevokeTarget,
+        reason: &str,
+        note: &str,
+    ) -> Result<StatusChange, IssuerError> {
+        let credentials = match &target {
+            RevokeTarget::Credential(id) => self.store.credential(id)?.into_iter().collect(),
+            RevokeTarget::Did(did) => self.credentials_of_did(did)?,
+            RevokeTarget::Enrolment(id) => self.credentials_of_enrolment(id)?,
+        };
+        if credentials.is_empty() {
+            return Err(IssuerError::NotFound(format!(
+                "{target:?} names no credential of this issuer"
+            )));
+        }
+        let now = now_ms();
+        let reason_text = reason.to_owned();
+        self.change_status(
+            credentials,
+            |s| match s {
+                CredentialStatus::Revoked { .. } => None,
+                _ => Some(CredentialStatus::Revoked {
+                    reason: reason_text.clone(),
+                    at_ms: now,
+                }),
+            },
+            LogEntry {
+                at_ms: now,
+                actor: operator.to_owned(),
+                action: "revoke".into(),
+                detail: format!("{target:?} reason={reason} note={note}"),
+            },
+            reason == "REVOCATION_REASON_FRAUD",
+        )
+        .await
+    }
+}

@@ -1,0 +1,266 @@
+//! The issuer itself: every decision of the `realdid.v1.Issuer` service, independent of
+//! gRPC (the service module only translates).
+//!
+//! | file | what it decides |
+//! |---|---|
+//! | `mod.rs` | start-up checks, ids, the clock, the accreditation cache |
+//! | [`enrol`] | enrolment: nonce, DIDs and their proofs, the person, issuance |
+//! | [`lists`] | status changes (suspend, resume, revoke) and their publication on chain |
+//! | [`traces`] | lawful tracing: requests, k-of-n approvals, the anchored opening |
+//! | [`login`] | operator logins |
+
+pub mod enrol;
+pub mod lists;
+pub mod login;
+pub mod traces;
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realdid_core::control_proof::{ControlProof, ControlProofError};
+use realdid_core::did::{DidState, RealDid};
+use realdid_core::keys::PublicKey;
+
+use crate::IssuerError;
+use crate::authority::IdentityAuthority;
+use crate::config::IssuerConfig;
+use crate::keys::IssuerKeys;
+use crate::nonces::{Nonces, Purpose};
+use crate::operators::Operators;
+use crate::privacy::person_index::PersonIndex;
+use crate::privacy::secrets::DataSecrets;
+use crate::registry::RegistryGateway;
+use crate::status::OpenList;
+use crate::store::Store;
+
+/// How long the issuer trusts its last proven read of its own accreditation.
+const ACCREDITATION_CACHE: Duration = Duration::from_secs(5);
+
+/// Now, Unix ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A fresh opaque id: 16 random bytes, base64url.
+pub fn new_id() -> Result<String, IssuerError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The running issuer.
+pub struct Issuer<A> {
+    pub(crate) config: IssuerConfig,
+    pub(crate) store: Store,
+    pub(crate) keys: RwLock<IssuerKeys>,
+    pub(crate) registry: RegistryGateway,
+    pub(crate) authority: A,
+    pub(crate) nonces: Nonces,
+    pub(crate) operators: Operators,
+    pub(crate) person_index: Arc<PersonIndex>,
+    pub(crate) secrets: DataSecrets,
+    pub(crate) open_list: Mutex<Option<OpenList>>,
+    /// Held while a status list or a trace anchor is changed and published, so that two
+    /// changes never publish over each other.
+    pub(crate) publishing: tokio::sync::Mutex<()>,
+    /// Set once the open list is published and no list is left dirty; cleared when a
+    /// publication fails, so the next enrolment retries it.
+    pub(crate) lists_ready: std::sync::atomic::AtomicBool,
+    accredited: Mutex<Option<(Instant, Vec<String>)>>,
+}
+
+impl<A> std::fmt::Debug for Issuer<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<A: IdentityAuthority> Issuer<A> {
+    /// Opens the issuer's database and keys and checks, against the registry, that its DID
+    /// lists its active signing key. Status lists are published (or re-published) lazily,
+    /// on the first enrolment or change, so an issuer waiting for accreditation still
+    /// starts.
+    pub async fn start(
+        config: IssuerConfig,
+        authority: A,
+        registry: RegistryGateway,
+    ) -> Result<Arc<Self>, IssuerError> {
+        let keys = IssuerKeys::load(&config.keys_file)?;
+        let secrets = DataSecrets::load(&config.secrets_file)?;
+        let person_index = Arc::new(PersonIndex::new(secrets.pepper, config.argon2)?);
+        let store = Store::open(&config.data_dir)?;
+        match registry.resolve_did(keys.did()).await? {
+            Some(record) => keys.check_against(&record.state)?,
+            None => {
+                return Err(IssuerError::Config(format!(
+                    "the issuer DID {} is not on the registry; register it first (`realdid issuer register`)",
+                    keys.did()
+                )));
+            }
+        }
+        let open_list = lists::load_open_list(&store)?;
+        Ok(Arc::new(Self {
+            nonces: Nonces::new(config.policy.nonce_ttl_seconds),
+            operators: Operators::new(&config.operators),
+            config,
+            store,
+            keys: RwLock::new(keys),
+            registry,
+            authority,
+            person_index,
+            secrets,
+            open_list: Mutex::new(open_list),
+            publishing: tokio::sync::Mutex::new(()),
+            lists_ready: std::sync::atomic::AtomicBool::new(false),
+            accredited: Mutex::new(None),
+        }))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    /// The issuer's DID.
+    pub fn did(&self) -> RealDid {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .did()
+            .clone()
+    }
+
+    pub(crate) fn keys(&self) -> IssuerKeys {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The database (for tools and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A nonce for `purpose`.
+    pub fn create_nonce(&self, purpose: Purpose) -> Result<(String, i64), IssuerError> {
+        self.nonces.create(purpose, now_ms())
+    }
+
+    /// The credential types the registry accredits this issuer for (proven; cached for a
+    /// few seconds). Empty when it is not, or no longer, accredited.
+    pub async fn accredited_types(&self) -> Result<Vec<String>, IssuerError> {
+        if let Some((at, types)) = lock(&self.accredited).as_ref()
+            && at.elapsed() < ACCREDITATION_CACHE
+        {
+            return Ok(types.clone());
+        }
+        let types = match self.registry.accreditation(&self.did()).await? {
+            Some(record) if record.removed.is_none() => record.credential_types,
+            _ => Vec::new(),
+        };
+        *lock(&self.accredited) = Some((Instant::now(), types.clone()));
+        Ok(types)
+    }
+
+    /// Checks a holder's proof of control of a DID answering a nonce of `purpose`, against
+    /// the DID's proven current state, and uses the nonce up. Returns the DID, its state and
+    /// the key that signed.
+    pub(crate) async fn holder_proof(
+        &self,
+        nonce: &str,
+        did: &str,
+        proof_jws: &str,
+        purpose: Purpose,
+    ) -> Result<(RealDid, DidState, PublicKey), IssuerError> {
+        limits::nonce(nonce)?;
+        let did: RealDid = limits::did("proof.did", did)?;
+        limits::proof(proof_jws, "proof.proof_jws")?;
+        self.nonces
+            .check(nonce, purpose, now_ms())
+            .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
+        let proof = ControlProof::parse(proof_jws)
+            .map_err(|e| IssuerError::Unauthenticated(format!("proof of control: {e}")))?;
+        if proof.did() != &did {
+            return Err(IssuerError::Unauthenticated(
+                "the proof is for another DID".into(),
+            ));
+        }
+        let record =
+            self.registry.resolve_did(&did).await?.ok_or_else(|| {
+                IssuerError::Unauthenticated(format!("{did} is not on the registry"))
+            })?;
+        // The registry answered, so this call reaches a decision: the nonce is used up
+        // whether or not the proof checks (a failed proof must not be retried on it).
+        self.nonces
+            .take(nonce, purpose, now_ms())
+            .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
+        proof
+            .verify(&record.state, nonce, self.did().as_str(), now_ms() / 1000)
+            .map_err(|e: ControlProofError| {
+                IssuerError::Unauthenticated(format!("proof of control: {e}"))
+            })?;
+        let key = record
+            .state
+            .key_for(proof.key_id(), realdid_core::did::Purposes::AUTHENTICATION)
+            .cloned()
+            .ok_or_else(|| IssuerError::Internal("verified key vanished".into()))?;
+        Ok((did, record.state, key))
+    }
+}
+
+/// The contract's limits on request fields, each error naming its field.
+pub(crate) mod limits {
+    use realdid_core::did::RealDid;
+
+    use crate::IssuerError;
+    use crate::nonces::MAX_NONCE_LEN;
+
+    fn bad(what: String) -> IssuerError {
+        IssuerError::InvalidRequest(what)
+    }
+
+    /// A nonce field.
+    pub fn nonce(nonce: &str) -> Result<(), IssuerError> {
+        if nonce.is_empty() || nonce.len() > MAX_NONCE_LEN {
+            return Err(bad("nonce: 1 to 128 bytes".into()));
+        }
+        Ok(())
+    }
+
+    /// A DID field.
+    pub fn did(field: &str, text: &str) -> Result<RealDid, IssuerError> {
+        if text.len() > 256 {
+            return Err(bad(format!("{field}: at most 256 bytes")));
+        }
+        text.parse()
+            .map_err(|e| bad(format!("{field}: not a did:realdid: {e}")))
+    }
+
+    /// A proof JWS field.
+    pub fn proof(jws: &str, field: &str) -> Result<(), IssuerError> {
+        if jws.is_empty() || jws.len() > 8 * 1024 {
+            return Err(bad(format!("{field}: 1 byte to 8 KiB")));
+        }
+        Ok(())
+    }
+
+    /// A text field of `min..=max` bytes.
+    pub fn text(field: &str, text: &str, min: usize, max: usize) -> Result<(), IssuerError> {
+        if text.len() < min || text.len() > max {
+            return Err(bad(format!("{field}: {min} to {max} bytes")));
+        }
+        Ok(())
+    }
+}

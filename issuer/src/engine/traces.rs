@@ -1,0 +1,348 @@
+//! Lawful tracing: a request names a DID and a legal basis; k distinct configured approver
+//! keys approve it; only then may it be opened, and opening anchors a hash of (request,
+//! approvals, opener, time) on the registry *before* the escrowed record is released. If
+//! the anchor cannot be made final nothing is released. The DID's holder can list the
+//! openings on their DID once the disclosure delay has passed.
+
+use realdid_core::codec::{AuditAnchor, Transaction};
+use realdid_core::trace::{
+    ApprovalJws, AuditApproval, TraceRequestFields, audit_record_hash, request_digest,
+};
+use realdid_proto::v1 as pb;
+
+use super::{Issuer, limits, new_id, now_ms};
+use crate::IssuerError;
+use crate::authority::IdentityAuthority;
+use crate::nonces::Purpose;
+use crate::operators::Session;
+use crate::privacy::escrow::{IdentityRecord, open};
+use crate::store::{Batch, LogEntry, Store, TraceApprovalRecord, TraceOpening, TraceRecord};
+
+/// The `meta` counter of audit-anchor sequences used.
+const AUDIT_SEQUENCE: &str = "audit_sequence";
+
+/// Where a trace is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceState {
+    /// Collecting approvals.
+    Pending,
+    /// k approvals: may be opened.
+    Approved,
+    /// Opened.
+    Opened,
+    /// Expired unopened.
+    Expired,
+}
+
+impl TraceRecord {
+    /// The state at `now_ms` with `k` approvals required.
+    pub fn state(&self, k: u32, now_ms: i64) -> TraceState {
+        if self.opened.is_some() {
+            TraceState::Opened
+        } else if now_ms >= self.expires_at_ms {
+            TraceState::Expired
+        } else if self.approvals.len() >= k as usize {
+            TraceState::Approved
+        } else {
+            TraceState::Pending
+        }
+    }
+}
+
+fn digest(trace: &TraceRecord) -> Result<[u8; 32], IssuerError> {
+    hex::decode(&trace.digest)
+        .ok()
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| {
+            IssuerError::Corrupt(format!("trace {}: digest is not 32 hex bytes", trace.id))
+        })
+}
+
+/// A page of a list: items from `offset`, and the offset of the next page.
+pub(crate) fn page<T>(items: Vec<T>, offset: usize, size: u32) -> (Vec<T>, Option<usize>) {
+    let size = match size {
+        0 => 50,
+        n => n.min(500) as usize,
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(size).collect();
+    let next = (offset + page.len() < total).then_some(offset + page.len());
+    (page, next)
+}
+
+impl<A: IdentityAuthority> Issuer<A> {
+    fn save_trace(&self, trace: &TraceRecord, log: &LogEntry) -> Result<(), IssuerError> {
+        let mut batch = Batch::default();
+        batch.put("traces", trace.id.clone().into_bytes(), trace)?;
+        self.store.log(&mut batch, log)?;
+        self.store.write(batch)
+    }
+
+    fn existing_trace(&self, id: &str) -> Result<TraceRecord, IssuerError> {
+        limits::text("trace_id", id, 1, 128)?;
+        self.store
+            .trace(id)?
+            .ok_or_else(|| IssuerError::NotFound(format!("no trace {id:?}")))
+    }
+
+    /// The state of `trace` now.
+    pub fn trace_state(&self, trace: &TraceRecord) -> TraceState {
+        trace.state(self.config.trace.approvals_required, now_ms())
+    }
+
+    /// CreateTrace.
+    pub fn create_trace(
+        &self,
+        session: &Session,
+        subject_did: &str,
+        legal_basis: &str,
+        case_reference: &str,
+    ) -> Result<TraceRecord, IssuerError> {
+        session.require(&[crate::operators::Role::TraceRequester], "CreateTrace")?;
+        let did = limits::did("subject_did", subject_did)?;
+        limits::text("legal_basis", legal_basis, 1, 4096)?;
+        limits::text("case_reference", case_reference, 1, 128)?;
+        let enrolment_id = self
+            .store
+            .did_credentials(did.as_str())?
+            .first()
+            .and_then(|id| self.store.credential(id).transpose())
+            .transpose()?
+            .map(|c| c.enrolment_id)
+            .ok_or_else(|| IssuerError::NotFound(format!("this issuer never enrolled {did}")))?;
+        let now = now_ms();
+        let id = new_id()?;
+        let digest = request_digest(&TraceRequestFields {
+            trace_id: &id,
+            subject_did: did.as_str(),
+            legal_basis,
+            case_reference,
+            requested_by: &session.operator_id,
+            created_at_ms: now,
+        });
+        let trace = TraceRecord {
+            id: id.clone(),
+            subject_did: did.to_string(),
+            enrolment_id,
+            legal_basis: legal_basis.to_owned(),
+            case_reference: case_reference.to_owned(),
+            requested_by: session.operator_id.clone(),
+            created_at_ms: now,
+            expires_at_ms: now + i64::from(self.config.trace.request_ttl_seconds) * 1000,
+            digest: hex::encode(digest),
+            approvals: Vec::new(),
+            opened: None,
+        };
+        self.save_trace(
+            &trace,
+            &LogEntry {
+                at_ms: now,
+                actor: session.operator_id.clone(),
+                action: "trace.create".into(),
+                detail: format!("trace={id} case={case_reference}"),
+            },
+        )?;
+        Ok(trace)
+    }
+
+    /// ApproveTrace: authenticated by the approver's signature alone.
+    pub fn approve_trace(
+        &self,
+        trace_id: &str,
+        approval_jws: &str,
+    ) -> Result<TraceRecord, IssuerError> {
+        limits::text("approval_jws", approval_jws, 1, 8 * 1024)?;
+        let _guard = super::lock(&self.store.write_lock);
+        let mut trace = self.existing_trace(trace_id)?;
+        let approval = ApprovalJws::parse(approval_jws)
+            .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
+        let approver = self
+            .config
+            .trace
+            .approvers
+            .iter()
+            .find(|a| a.key_id == approval.key_id())
+            .ok_or_else(|| {
+                IssuerError::Unauthenticated(format!(
+                    "{:?} is not a configured approver key",
+                    approval.key_id()
+                ))
+            })?;
+        approval
+            .verify(&approver.key, &trace.id, &digest(&trace)?)
+            .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
+        if trace.approvals.iter().any(|a| a.key_id == approver.key_id) {
+            return Ok(trace);
+        }
+        if self.trace_state(&trace) != TraceState::Pending {
+            return Err(IssuerError::FailedPrecondition(format!(
+                "trace {trace_id} is {:?}, no longer pending",
+                self.trace_state(&trace)
+            )));
+        }
+        let now = now_ms();
+        trace.approvals.push(TraceApprovalRecord {
+            key_id: approver.key_id.clone(),
+            at_ms: now,
+            jws: approval_jws.to_owned(),
+        });
+        self.save_trace(
+            &trace,
+            &LogEntry {
+                at_ms: now,
+                actor: format!("approver:{}", approver.key_id),
+                action: "trace.approve".into(),
+                detail: format!("trace={trace_id}"),
+            },
+        )?;
+        Ok(trace)
+    }
+
+    /// GetTrace.
+    pub fn get_trace(&self, session: &Session, trace_id: &str) -> Result<TraceRecord, IssuerError> {
+        session.require(
+            &[
+                crate::operators::Role::TraceRequester,
+                crate::operators::Role::Auditor,
+            ],
+            "GetTrace",
+        )?;
+        self.existing_trace(trace_id)
+    }
+
+    /// ListTraces, newest first, optionally only those in `state`.
+    pub fn list_traces(
+        &self,
+        session: &Session,
+        state: Option<TraceState>,
+    ) -> Result<Vec<TraceRecord>, IssuerError> {
+        session.require(
+            &[
+                crate::operators::Role::TraceRequester,
+                crate::operators::Role::Auditor,
+            ],
+            "ListTraces",
+        )?;
+        let mut all: Vec<TraceRecord> = self
+            .store
+            .scan::<TraceRecord>("traces", b"")?
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| state.is_none_or(|s| self.trace_state(t) == s))
+            .collect();
+        all.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms).then(b.id.cmp(&a.id)));
+        Ok(all)
+    }
+
+    /// OpenTrace: anchors the opening, then releases the escrowed record.
+    pub async fn open_trace(
+        &self,
+        session: &Session,
+        trace_id: &str,
+    ) -> Result<(TraceRecord, IdentityRecord, pb::TransactionReceipt), IssuerError> {
+        session.require(&[crate::operators::Role::TraceRequester], "OpenTrace")?;
+        // One opening at a time: the audit sequence and the trace state move together.
+        let _publishing = self.publishing.lock().await;
+        let mut trace = self.existing_trace(trace_id)?;
+        let state = self.trace_state(&trace);
+        if state != TraceState::Approved {
+            return Err(IssuerError::FailedPrecondition(format!(
+                "trace {trace_id} is {state:?}: it opens only when approved by {} of {} approvers, unexpired and not yet opened (it has {})",
+                self.config.trace.approvals_required,
+                self.config.trace.approvers.len(),
+                trace.approvals.len()
+            )));
+        }
+        let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
+            IssuerError::Corrupt(format!(
+                "trace {trace_id}: enrolment {} is missing",
+                trace.enrolment_id
+            ))
+        })?;
+        // Decrypt first, so a damaged record is found before anything is anchored, but
+        // release nothing until the anchor is final.
+        let record = open(&self.secrets, &enrolment.id, &enrolment.escrow)?;
+        let sequence = self.store.counter(AUDIT_SEQUENCE)? + 1;
+        let mut batch = Batch::default();
+        Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
+        self.store.write(batch)?;
+        let now = now_ms();
+        let approvals: Vec<AuditApproval<'_>> = trace
+            .approvals
+            .iter()
+            .map(|a| AuditApproval {
+                key_id: &a.key_id,
+                approved_at_ms: a.at_ms,
+            })
+            .collect();
+        let hash = audit_record_hash(&digest(&trace)?, &approvals, &session.operator_id, now);
+        let keys = self.keys();
+        let anchor = AuditAnchor::sign(
+            keys.did().clone(),
+            hash,
+            sequence,
+            keys.active_key_id().clone(),
+            keys.active_key()?,
+        )
+        .map_err(|e| IssuerError::Internal(format!("signing the audit anchor: {e}")))?;
+        let receipt = self
+            .registry
+            .submit_final(
+                &format!("the audit anchor of trace {trace_id}"),
+                &Transaction::AuditAnchor(anchor),
+            )
+            .await?;
+        trace.opened = Some(TraceOpening {
+            at_ms: now,
+            by: session.operator_id.clone(),
+            record_hash: hex::encode(hash),
+            sequence,
+            tx_hash: hex::encode(&receipt.tx_hash),
+            height: receipt.height,
+            block_hash: hex::encode(&receipt.block_hash),
+            index_in_block: receipt.index_in_block,
+            block_time_ms: receipt.block_time_unix_ms,
+        });
+        self.save_trace(
+            &trace,
+            &LogEntry {
+                at_ms: now,
+                actor: session.operator_id.clone(),
+                action: "trace.open".into(),
+                detail: format!(
+                    "trace={trace_id} audit_sequence={sequence} height={}",
+                    receipt.height
+                ),
+            },
+        )?;
+        Ok((trace, record, receipt))
+    }
+
+    /// ListOwnTraces: the openings on the holder's DID older than the disclosure delay,
+    /// newest first.
+    pub async fn own_traces(
+        &self,
+        nonce: &str,
+        did: &str,
+        proof_jws: &str,
+    ) -> Result<(String, Vec<TraceRecord>), IssuerError> {
+        let (did, _, _) = self
+            .holder_proof(nonce, did, proof_jws, Purpose::ListOwnTraces)
+            .await?;
+        let visible_before =
+            now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
+        let mut traces: Vec<TraceRecord> = self
+            .store
+            .scan::<TraceRecord>("traces", b"")?
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| t.subject_did == did.as_str())
+            .filter(|t| t.opened.as_ref().is_some_and(|o| o.at_ms <= visible_before))
+            .collect();
+        traces.sort_by(|a, b| {
+            let at = |t: &TraceRecord| t.opened.as_ref().map_or(0, |o| o.at_ms);
+            at(b).cmp(&at(a))
+        });
+        Ok((did.to_string(), traces))
+    }
+}

@@ -1,0 +1,128 @@
+//! Signing credentials: one SD-JWT VC per DID, every identity claim selectively
+//! disclosable, bound (`cnf`) to the DID's authentication key, pointing at its status
+//! entry. Pure CPU and no I/O, so the benchmark measures exactly what enrolment runs.
+
+use realdid_core::did::RealDid;
+use realdid_core::keys::PublicKey;
+use realdid_core::resident_id::ResidentId;
+use realdid_core::sd_jwt::{ClaimPath, SdJwtVcIssuance, StatusListReference, issue_sd_jwt_vc};
+use time::OffsetDateTime;
+
+use crate::IssuerError;
+use crate::claims::identity_claims;
+use crate::engine::new_id;
+use crate::keys::IssuerKeys;
+use crate::status::list_uri;
+use crate::store::{CredentialRecord, CredentialStatus};
+
+/// One issued credential.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedCredential {
+    /// Its record.
+    pub record: CredentialRecord,
+    /// The SD-JWT VC, compact, with every disclosure.
+    pub sd_jwt: String,
+    /// The URI of its status list.
+    pub status_list_uri: String,
+}
+
+impl std::fmt::Debug for IssuedCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredential")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whose credentials: the checked identity.
+pub struct Subject<'a> {
+    /// The name (NFC).
+    pub full_name: &'a str,
+    /// The number.
+    pub resident_id: &'a ResidentId,
+}
+
+impl std::fmt::Debug for Subject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Subject(<redacted>)")
+    }
+}
+
+/// One enrolment's credentials to sign.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    /// The enrolment.
+    pub enrolment_id: &'a str,
+    /// The person.
+    pub subject: &'a Subject<'a>,
+    /// The DIDs, in order.
+    pub dids: &'a [RealDid],
+    /// Each DID's authentication key that proved control.
+    pub holder_keys: &'a [PublicKey],
+    /// Each credential's status entry (list, index).
+    pub slots: &'a [(u32, u32)],
+    /// The type.
+    pub vct: &'a str,
+    /// Validity, days.
+    pub validity_days: u32,
+    /// Now, Unix ms.
+    pub now_ms: i64,
+}
+
+/// Signs `batch` with the issuer's active key; status lists live under `base_url`.
+pub fn issue(
+    keys: &IssuerKeys,
+    base_url: &str,
+    batch: &Batch<'_>,
+) -> Result<Vec<IssuedCredential>, IssuerError> {
+    if batch.dids.len() != batch.holder_keys.len() || batch.dids.len() != batch.slots.len() {
+        return Err(IssuerError::Internal(
+            "DIDs, keys and status entries differ in number".into(),
+        ));
+    }
+    let signer = keys.signer()?;
+    let today = OffsetDateTime::from_unix_timestamp(batch.now_ms / 1000)
+        .map_err(|e| IssuerError::Internal(format!("clock: {e}")))?
+        .date();
+    let claims = identity_claims(batch.subject.full_name, batch.subject.resident_id, today);
+    let disclosable: Vec<ClaimPath> = claims
+        .keys()
+        .map(|name| ClaimPath::root().key(name.clone()))
+        .collect();
+    let iat = batch.now_ms / 1000;
+    let exp = iat + i64::from(batch.validity_days) * 86_400;
+    let mut out = Vec::with_capacity(batch.dids.len());
+    for ((did, key), (list, index)) in batch.dids.iter().zip(batch.holder_keys).zip(batch.slots) {
+        let uri = list_uri(base_url, *list);
+        let mut issuance = SdJwtVcIssuance::new(keys.did().to_string(), batch.vct);
+        issuance.issued_at = Some(iat);
+        issuance.not_before = Some(iat);
+        issuance.expires_at = Some(exp);
+        issuance.status = Some(StatusListReference {
+            idx: u64::from(*index),
+            uri: uri.clone(),
+        });
+        issuance.holder_key = Some(key.clone());
+        issuance.claims = claims.clone();
+        issuance.claims.insert("sub".into(), did.to_string().into());
+        issuance.disclosable = disclosable.clone();
+        let sd_jwt = issue_sd_jwt_vc(issuance, &signer)
+            .map_err(|e| IssuerError::Internal(format!("issuing an SD-JWT VC: {e}")))?;
+        out.push(IssuedCredential {
+            record: CredentialRecord {
+                id: new_id()?,
+                enrolment_id: batch.enrolment_id.to_owned(),
+                did: did.to_string(),
+                vct: batch.vct.to_owned(),
+                list: *list,
+                index: *index,
+                issued_at_ms: iat * 1000,
+                expires_at_ms: exp * 1000,
+                status: CredentialStatus::Valid,
+            },
+            sd_jwt: sd_jwt.to_compact(),
+            status_list_uri: uri,
+        });
+    }
+    Ok(out)
+}

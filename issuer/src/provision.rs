@@ -1,0 +1,201 @@
+//! Setting up a new issuer directory: keys, secrets, approver keys, an operator and the
+//! configuration that ties them together. `realdid issuer init` and the devnet use it; a
+//! deployment would create the approver keys on the approvers' own devices instead and
+//! configure only their public halves.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use realdid_core::keys::{Algorithm, DidKey, SigningKey};
+use serde::{Deserialize, Serialize};
+
+use crate::IssuerError;
+use crate::config::IssuerConfig;
+use crate::keys::IssuerKeys;
+use crate::operators::hash_password;
+use crate::privacy::person_index::Argon2Cost;
+use crate::privacy::secrets::DataSecrets;
+
+/// The credential type a new issuer offers.
+pub const IDENTITY_VCT: &str = "https://realdid.example/credentials/identity";
+
+/// What a new issuer directory gets.
+#[derive(Debug, Clone)]
+pub struct ProvisionOptions {
+    /// The issuer's name.
+    pub display_name: String,
+    /// The registry's genesis file.
+    pub genesis: PathBuf,
+    /// Registry node endpoints.
+    pub registry: Vec<String>,
+    /// The identity authority's endpoint.
+    pub authority: String,
+    /// gRPC listener.
+    pub grpc_listen: SocketAddr,
+    /// HTTP listener (status lists).
+    pub http_listen: SocketAddr,
+    /// Approver keys to make (n).
+    pub approvers: usize,
+    /// Approvals a trace needs (k).
+    pub approvals_required: usize,
+    /// The disclosure delay of openings to the holder, seconds.
+    pub disclosure_delay_seconds: u32,
+    /// The person index's cost.
+    pub argon2: Argon2Cost,
+    /// The operator's login name; the password is generated.
+    pub operator: String,
+}
+
+/// What was made.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    /// The configuration file.
+    pub config_path: PathBuf,
+    /// The issuer's keys (its DID is not on the registry yet).
+    pub keys: IssuerKeys,
+    /// The approver key files.
+    pub approver_key_files: Vec<PathBuf>,
+    /// The file holding the operator's password.
+    pub operator_password_file: PathBuf,
+}
+
+/// An approver's key file (mode 0600).
+#[derive(Serialize, Deserialize)]
+struct ApproverFile {
+    key_id: String,
+    seed: String,
+}
+
+/// Reads an approver key file: the key id and the key.
+pub fn load_approver(path: &Path) -> Result<(String, SigningKey), IssuerError> {
+    let text = crate::files::read_private(path)?;
+    let file: ApproverFile = serde_json::from_str(&text)
+        .map_err(|e| IssuerError::Config(format!("{}: {e}", path.display())))?;
+    let seed = hex::decode(&file.seed)
+        .map_err(|e| IssuerError::Config(format!("{}: seed: {e}", path.display())))?;
+    let key = SigningKey::from_secret_bytes(Algorithm::EdDsa, &seed)
+        .map_err(|e| IssuerError::Config(format!("{}: seed: {e}", path.display())))?;
+    Ok((file.key_id, key))
+}
+
+fn random_password() -> Result<String, IssuerError> {
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// Creates the issuer directory `dir` (which must not hold a configuration yet).
+pub fn provision(dir: &Path, options: &ProvisionOptions) -> Result<Provisioned, IssuerError> {
+    let config_path = dir.join("issuer.toml");
+    if config_path.exists() {
+        return Err(IssuerError::Config(format!(
+            "{} exists; provision into a new directory",
+            config_path.display()
+        )));
+    }
+    if options.approvals_required < 2 || options.approvals_required > options.approvers {
+        return Err(IssuerError::Config(format!(
+            "k = {} of n = {} approvers: k must be at least 2 and at most n",
+            options.approvals_required, options.approvers
+        )));
+    }
+    std::fs::create_dir_all(dir.join("approvers"))
+        .map_err(|e| IssuerError::Config(format!("{}: {e}", dir.display())))?;
+    let keys = IssuerKeys::generate()?;
+    keys.save(&dir.join("issuer-keys.json"))?;
+    DataSecrets::generate()?.save(&dir.join("issuer-secrets.json"))?;
+
+    let mut approvers = String::new();
+    let mut approver_key_files = Vec::new();
+    for i in 1..=options.approvers {
+        let key_id = format!("approver-{i}");
+        let key = SigningKey::generate(Algorithm::EdDsa)
+            .map_err(|e| IssuerError::Config(format!("approver key: {e}")))?;
+        let seed = key
+            .secret_bytes()
+            .map_err(|e| IssuerError::Config(format!("approver key: {e}")))?;
+        let path = dir.join("approvers").join(format!("{key_id}.json"));
+        let file = ApproverFile {
+            key_id: key_id.clone(),
+            seed: hex::encode(seed),
+        };
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| IssuerError::Internal(e.to_string()))?;
+        crate::files::write_private(&path, &text)?;
+        approver_key_files.push(path);
+        approvers.push_str(&format!(
+            "\n[[trace.approvers]]\nkey_id = {}\npublic_key = {}\n",
+            toml_string(&key_id),
+            toml_string(DidKey::from_public_key(&key.public_key()).did().as_str())
+        ));
+    }
+    let password = random_password()?;
+    let operator_password_file = dir.join("operator-password");
+    crate::files::write_private(&operator_password_file, &format!("{password}\n"))?;
+    let registry = options
+        .registry
+        .iter()
+        .map(|e| toml_string(e))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        r#"# realdid issuer configuration (see docs/OPERATIONS.md, "Issuer").
+display_name = {display_name}
+data_dir = "data"
+keys_file = "issuer-keys.json"
+secrets_file = "issuer-secrets.json"
+grpc_listen = "{grpc}"
+http_listen = "{http}"
+public_base_url = "http://{http}"
+genesis = {genesis}
+registry = [{registry}]
+authority = {authority}
+
+[[credential_types]]
+vct = {vct}
+display_name = "Verified identity"
+validity_days = 365
+
+[argon2]
+memory_kib = {m}
+iterations = {t}
+parallelism = {p}
+
+[trace]
+approvals_required = {k}
+disclosure_delay_seconds = {delay}
+{approvers}
+[[operators]]
+id = {operator}
+roles = ["revoker", "trace_requester", "auditor"]
+password_hash = {hash}
+"#,
+        display_name = toml_string(&options.display_name),
+        grpc = options.grpc_listen,
+        http = options.http_listen,
+        genesis = toml_string(&options.genesis.display().to_string()),
+        authority = toml_string(&options.authority),
+        vct = toml_string(IDENTITY_VCT),
+        m = options.argon2.memory_kib,
+        t = options.argon2.iterations,
+        p = options.argon2.parallelism,
+        k = options.approvals_required,
+        delay = options.disclosure_delay_seconds,
+        operator = toml_string(&options.operator),
+        hash = toml_string(&hash_password(&password)?),
+    );
+    // Check what was written parses, before anyone relies on it.
+    IssuerConfig::parse(&text, dir)?;
+    std::fs::write(&config_path, text)
+        .map_err(|e| IssuerError::Config(format!("{}: {e}", config_path.display())))?;
+    Ok(Provisioned {
+        config_path,
+        keys,
+        approver_key_files,
+        operator_password_file,
+    })
+}

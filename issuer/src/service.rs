@@ -1,0 +1,591 @@
+//! `realdid.v1.Issuer` over gRPC, and the status lists over HTTP: translation only; every
+//! decision is the engine's. Errors become gRPC codes in one place,
+//! [`IssuerError::grpc_code`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_server::{Issuer as IssuerRpc, IssuerServer};
+use tonic::{Request, Response, Status};
+
+use crate::IssuerError;
+use crate::authority::IdentityAuthority;
+use crate::engine::Issuer;
+use crate::engine::enrol::{DidToBind, EnrolOutcome, EnrolRequest, RefusalReason};
+use crate::engine::lists::{RevokeTarget, StatusChange};
+use crate::engine::login::LoginCredential;
+use crate::engine::traces::{TraceState, page};
+use crate::nonces::Purpose;
+use crate::operators::{Role, Session};
+use crate::status::list_number;
+use crate::store::TraceRecord;
+
+/// Largest request read: an Enrol of 128 DIDs with 8 KiB proofs, and the evidence.
+pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
+
+/// The gRPC face of an [`Issuer`].
+#[derive(Debug)]
+pub struct IssuerService<A> {
+    issuer: Arc<Issuer<A>>,
+}
+
+impl<A> IssuerService<A> {
+    /// Serves `issuer`.
+    pub fn new(issuer: Arc<Issuer<A>>) -> Self {
+        Self { issuer }
+    }
+}
+
+fn bearer<T>(request: &Request<T>) -> Result<String, IssuerError> {
+    let value = request
+        .metadata()
+        .get("authorization")
+        .ok_or_else(|| IssuerError::Unauthenticated("no authorization metadata; log in".into()))?
+        .to_str()
+        .map_err(|_| IssuerError::Unauthenticated("authorization is not text".into()))?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            IssuerError::Unauthenticated("authorization must be `Bearer <token>`".into())
+        })
+}
+
+impl<A: IdentityAuthority> IssuerService<A> {
+    fn session<T>(&self, request: &Request<T>) -> Result<Session, IssuerError> {
+        self.issuer.session(&bearer(request)?)
+    }
+}
+
+fn purpose(value: i32) -> Result<Purpose, IssuerError> {
+    match pb::NoncePurpose::try_from(value) {
+        Ok(pb::NoncePurpose::Enrol) => Ok(Purpose::Enrol),
+        Ok(pb::NoncePurpose::Suspend) => Ok(Purpose::Suspend),
+        Ok(pb::NoncePurpose::Resume) => Ok(Purpose::Resume),
+        Ok(pb::NoncePurpose::ListOwnTraces) => Ok(Purpose::ListOwnTraces),
+        Ok(pb::NoncePurpose::OperatorLogin) => Ok(Purpose::OperatorLogin),
+        _ => Err(IssuerError::InvalidRequest(format!(
+            "purpose: {value} is not a nonce purpose"
+        ))),
+    }
+}
+
+fn refusal_reason(reason: RefusalReason) -> pb::EnrolmentRefusalReason {
+    use pb::EnrolmentRefusalReason as R;
+    match reason {
+        RefusalReason::NonceInvalid => R::NonceInvalid,
+        RefusalReason::DidProofInvalid => R::DidProofInvalid,
+        RefusalReason::DidNotUsable => R::DidNotUsable,
+        RefusalReason::DidAlreadyEnrolled => R::DidAlreadyEnrolled,
+        RefusalReason::IdentityNoMatch => R::IdentityNoMatch,
+        RefusalReason::CredentialTypeNotOffered => R::CredentialTypeNotOffered,
+        RefusalReason::Policy => R::Policy,
+    }
+}
+
+fn trace_state(state: TraceState) -> pb::TraceState {
+    match state {
+        TraceState::Pending => pb::TraceState::Pending,
+        TraceState::Approved => pb::TraceState::Approved,
+        TraceState::Opened => pb::TraceState::Opened,
+        TraceState::Expired => pb::TraceState::Expired,
+    }
+}
+
+fn role(role: Role) -> pb::OperatorRole {
+    match role {
+        Role::Revoker => pb::OperatorRole::Revoker,
+        Role::TraceRequester => pb::OperatorRole::TraceRequester,
+        Role::Auditor => pb::OperatorRole::Auditor,
+    }
+}
+
+impl<A: IdentityAuthority> IssuerService<A> {
+    fn trace(&self, t: &TraceRecord) -> Result<pb::TraceRequest, IssuerError> {
+        Ok(pb::TraceRequest {
+            trace_id: t.id.clone(),
+            subject_did: t.subject_did.clone(),
+            legal_basis: t.legal_basis.clone(),
+            case_reference: t.case_reference.clone(),
+            requested_by: t.requested_by.clone(),
+            created_at_unix_ms: t.created_at_ms,
+            expires_at_unix_ms: t.expires_at_ms,
+            state: trace_state(self.issuer.trace_state(t)) as i32,
+            approvals_required: self.issuer.config().trace.approvals_required,
+            approvals: t
+                .approvals
+                .iter()
+                .map(|a| pb::TraceApproval {
+                    approver_key_id: a.key_id.clone(),
+                    approved_at_unix_ms: a.at_ms,
+                })
+                .collect(),
+            request_digest: hex::decode(&t.digest)
+                .map_err(|_| IssuerError::Corrupt(format!("trace {}: digest", t.id)))?,
+            opened_at_unix_ms: t.opened.as_ref().map(|o| o.at_ms),
+            opened_by: t.opened.as_ref().map(|o| o.by.clone()),
+            audit_anchor_height: t.opened.as_ref().map(|o| o.height),
+        })
+    }
+}
+
+/// A page token: the offset, bound to what is listed (a DID, a state filter), so a token
+/// from one listing means nothing in another.
+fn page_token(scope: &str, offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{offset}:{scope}"))
+}
+
+fn page_offset(scope: &str, page: Option<&pb::PageRequest>) -> Result<(usize, u32), IssuerError> {
+    let Some(page) = page else { return Ok((0, 0)) };
+    if page.page_token.is_empty() {
+        return Ok((0, page.page_size));
+    }
+    let bad = || IssuerError::InvalidRequest("page.page_token: not a token of this listing".into());
+    if page.page_token.len() > 1024 {
+        return Err(bad());
+    }
+    let text = URL_SAFE_NO_PAD
+        .decode(&page.page_token)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (offset, token_scope) = text.split_once(':').ok_or_else(bad)?;
+    if token_scope != scope {
+        return Err(bad());
+    }
+    Ok((offset.parse().map_err(|_| bad())?, page.page_size))
+}
+
+fn status_change(change: StatusChange) -> (Vec<String>, Vec<pb::TransactionReceipt>) {
+    (change.credential_ids, change.anchors)
+}
+
+fn proof_parts(proof: Option<pb::DidControlProof>) -> Result<pb::DidControlProof, IssuerError> {
+    proof.ok_or_else(|| IssuerError::InvalidRequest("proof: required".into()))
+}
+
+#[tonic::async_trait]
+impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
+    async fn get_issuer_info(
+        &self,
+        _: Request<pb::GetIssuerInfoRequest>,
+    ) -> Result<Response<pb::GetIssuerInfoResponse>, Status> {
+        let config = self.issuer.config();
+        Ok(Response::new(pb::GetIssuerInfoResponse {
+            issuer_did: self.issuer.did().to_string(),
+            display_name: config.display_name.clone(),
+            credential_types: config
+                .credential_types
+                .iter()
+                .map(|t| pb::CredentialTypeInfo {
+                    vct: t.vct.clone(),
+                    display_name: t.display_name.clone(),
+                    claims: crate::claims::claim_names(),
+                    validity_seconds: t.validity_days.saturating_mul(86_400),
+                })
+                .collect(),
+            status_list_uris: self.issuer.status_list_uris()?,
+            max_dids_per_enrolment: config.policy.max_dids_per_enrolment,
+            nonce_ttl_seconds: config.policy.nonce_ttl_seconds,
+            trace_disclosure_delay_seconds: config.trace.disclosure_delay_seconds,
+            trace_approvals_required: config.trace.approvals_required,
+            trace_approvers_configured: u32::try_from(config.trace.approvers.len())
+                .unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn create_nonce(
+        &self,
+        request: Request<pb::CreateNonceRequest>,
+    ) -> Result<Response<pb::CreateNonceResponse>, Status> {
+        let purpose = purpose(request.into_inner().purpose)?;
+        let (nonce, expires_at_unix_ms) = self.issuer.create_nonce(purpose)?;
+        Ok(Response::new(pb::CreateNonceResponse {
+            nonce,
+            expires_at_unix_ms,
+        }))
+    }
+
+    async fn enrol(
+        &self,
+        request: Request<pb::EnrolRequest>,
+    ) -> Result<Response<pb::EnrolResponse>, Status> {
+        let r = request.into_inner();
+        let outcome = self
+            .issuer
+            .enrol(EnrolRequest {
+                nonce: r.nonce,
+                full_name: r.full_name,
+                resident_id: r.resident_id,
+                evidence_token: r.evidence_token,
+                dids: r
+                    .dids
+                    .into_iter()
+                    .map(|d| DidToBind {
+                        did: d.did,
+                        proof_jws: d.proof_jws,
+                    })
+                    .collect(),
+                credential_type: r.credential_type,
+            })
+            .await?;
+        let result = match outcome {
+            EnrolOutcome::Issued {
+                enrolment_id,
+                credentials,
+            } => pb::enrol_response::Result::Issued(pb::EnrolmentIssued {
+                enrolment_id,
+                credentials: credentials
+                    .into_iter()
+                    .map(|c| pb::IssuedCredential {
+                        did: c.record.did,
+                        credential_id: c.record.id,
+                        sd_jwt_vc: c.sd_jwt,
+                        credential_type: c.record.vct,
+                        status_list_uri: c.status_list_uri,
+                        status_index: u64::from(c.record.index),
+                        issued_at_unix_ms: c.record.issued_at_ms,
+                        expires_at_unix_ms: c.record.expires_at_ms,
+                    })
+                    .collect(),
+            }),
+            EnrolOutcome::Refused(refusal) => {
+                pb::enrol_response::Result::Refused(pb::EnrolmentRefusal {
+                    reason: refusal_reason(refusal.reason) as i32,
+                    message: refusal.message,
+                    did_index: refusal.did_index,
+                })
+            }
+        };
+        Ok(Response::new(pb::EnrolResponse {
+            result: Some(result),
+        }))
+    }
+
+    async fn get_status_list(
+        &self,
+        request: Request<pb::GetStatusListRequest>,
+    ) -> Result<Response<pb::GetStatusListResponse>, Status> {
+        let uri = request.into_inner().list_uri;
+        if uri.len() > 2048 {
+            return Err(IssuerError::InvalidRequest("list_uri: at most 2 KiB".into()).into());
+        }
+        let not_found = || IssuerError::NotFound(format!("this issuer publishes no list {uri:?}"));
+        let number =
+            list_number(&self.issuer.config().public_base_url, &uri).ok_or_else(not_found)?;
+        let (status_list_token, sequence) = self
+            .issuer
+            .status_list_token(number)?
+            .ok_or_else(not_found)?;
+        Ok(Response::new(pb::GetStatusListResponse {
+            status_list_token,
+            sequence,
+        }))
+    }
+
+    async fn suspend_self(
+        &self,
+        request: Request<pb::SuspendSelfRequest>,
+    ) -> Result<Response<pb::SuspendSelfResponse>, Status> {
+        let r = request.into_inner();
+        let proof = proof_parts(r.proof)?;
+        let (credential_ids, anchors) = status_change(
+            self.issuer
+                .suspend_self(&r.nonce, &proof.did, &proof.proof_jws, r.whole_enrolment)
+                .await?,
+        );
+        Ok(Response::new(pb::SuspendSelfResponse {
+            credential_ids,
+            anchors,
+        }))
+    }
+
+    async fn resume_self(
+        &self,
+        request: Request<pb::ResumeSelfRequest>,
+    ) -> Result<Response<pb::ResumeSelfResponse>, Status> {
+        let r = request.into_inner();
+        let proof = proof_parts(r.proof)?;
+        let (credential_ids, anchors) = status_change(
+            self.issuer
+                .resume_self(&r.nonce, &proof.did, &proof.proof_jws, r.whole_enrolment)
+                .await?,
+        );
+        Ok(Response::new(pb::ResumeSelfResponse {
+            credential_ids,
+            anchors,
+        }))
+    }
+
+    async fn list_own_traces(
+        &self,
+        request: Request<pb::ListOwnTracesRequest>,
+    ) -> Result<Response<pb::ListOwnTracesResponse>, Status> {
+        let r = request.into_inner();
+        let proof = proof_parts(r.proof)?;
+        let scope = format!("own:{}", proof.did);
+        let (offset, size) = page_offset(&scope, r.page.as_ref())?;
+        let (did, traces) = self
+            .issuer
+            .own_traces(&r.nonce, &proof.did, &proof.proof_jws)
+            .await?;
+        let (items, next) = page(traces, offset, size);
+        Ok(Response::new(pb::ListOwnTracesResponse {
+            traces: items
+                .into_iter()
+                .filter_map(|t| {
+                    let opened = t.opened?;
+                    Some(pb::TraceNotice {
+                        trace_id: t.id,
+                        subject_did: did.clone(),
+                        legal_basis: t.legal_basis,
+                        opened_at_unix_ms: opened.at_ms,
+                        audit_anchor_height: opened.height,
+                    })
+                })
+                .collect(),
+            page: Some(pb::PageResponse {
+                next_page_token: next.map(|o| page_token(&scope, o)).unwrap_or_default(),
+            }),
+        }))
+    }
+
+    async fn operator_login(
+        &self,
+        request: Request<pb::OperatorLoginRequest>,
+    ) -> Result<Response<pb::OperatorLoginResponse>, Status> {
+        let r = request.into_inner();
+        let credential = match r.credential {
+            Some(pb::operator_login_request::Credential::Password(p)) => {
+                LoginCredential::Password(p)
+            }
+            Some(pb::operator_login_request::Credential::KeyProofJws(j)) => {
+                LoginCredential::KeyProof(j)
+            }
+            None => {
+                return Err(IssuerError::InvalidRequest(
+                    "credential: give a password or a key_proof_jws".into(),
+                )
+                .into());
+            }
+        };
+        let (session_token, session) = self.issuer.login(&r.operator_id, credential).await?;
+        Ok(Response::new(pb::OperatorLoginResponse {
+            session_token,
+            expires_at_unix_ms: session.expires_at_ms,
+            roles: session.roles.iter().map(|r| role(*r) as i32).collect(),
+        }))
+    }
+
+    async fn operator_logout(
+        &self,
+        request: Request<pb::OperatorLogoutRequest>,
+    ) -> Result<Response<pb::OperatorLogoutResponse>, Status> {
+        self.issuer.logout(&bearer(&request)?);
+        Ok(Response::new(pb::OperatorLogoutResponse {}))
+    }
+
+    async fn revoke_credentials(
+        &self,
+        request: Request<pb::RevokeCredentialsRequest>,
+    ) -> Result<Response<pb::RevokeCredentialsResponse>, Status> {
+        let session = self.session(&request)?;
+        session.require(&[Role::Revoker], "RevokeCredentials")?;
+        let r = request.into_inner();
+        let target = match r.target {
+            Some(pb::revoke_credentials_request::Target::CredentialId(id)) if !id.is_empty() && id.len() <= 128 => RevokeTarget::Credential(id),
+            Some(pb::revoke_credentials_request::Target::SubjectDid(did)) if !did.is_empty() && did.len() <= 256 => RevokeTarget::Did(did),
+            Some(pb::revoke_credentials_request::Target::EnrolmentId(id)) if !id.is_empty() && id.len() <= 128 => RevokeTarget::Enrolment(id),
+            _ => return Err(IssuerError::InvalidRequest("target: set exactly one of credential_id (≤128 B), subject_did (≤256 B), enrolment_id (≤128 B)".into()).into()),
+        };
+        let reason = match pb::RevocationReason::try_from(r.reason) {
+            Ok(pb::RevocationReason::Unspecified) | Err(_) => {
+                return Err(IssuerError::InvalidRequest("reason: required".into()).into());
+            }
+            Ok(reason) => reason,
+        };
+        if r.note.len() > 4096 {
+            return Err(IssuerError::InvalidRequest("note: at most 4 KiB".into()).into());
+        }
+        if reason == pb::RevocationReason::Other && r.note.trim().is_empty() {
+            return Err(IssuerError::InvalidRequest(
+                "note: required for REVOCATION_REASON_OTHER".into(),
+            )
+            .into());
+        }
+        let (credential_ids, anchors) = status_change(
+            self.issuer
+                .revoke(&session.operator_id, target, reason.as_str_name(), &r.note)
+                .await?,
+        );
+        Ok(Response::new(pb::RevokeCredentialsResponse {
+            credential_ids,
+            anchors,
+        }))
+    }
+
+    async fn create_trace(
+        &self,
+        request: Request<pb::CreateTraceRequest>,
+    ) -> Result<Response<pb::CreateTraceResponse>, Status> {
+        let session = self.session(&request)?;
+        let r = request.into_inner();
+        let trace = self.issuer.create_trace(
+            &session,
+            &r.subject_did,
+            &r.legal_basis,
+            &r.case_reference,
+        )?;
+        Ok(Response::new(pb::CreateTraceResponse {
+            trace: Some(self.trace(&trace)?),
+        }))
+    }
+
+    async fn approve_trace(
+        &self,
+        request: Request<pb::ApproveTraceRequest>,
+    ) -> Result<Response<pb::ApproveTraceResponse>, Status> {
+        let r = request.into_inner();
+        let trace = self.issuer.approve_trace(&r.trace_id, &r.approval_jws)?;
+        Ok(Response::new(pb::ApproveTraceResponse {
+            trace: Some(self.trace(&trace)?),
+        }))
+    }
+
+    async fn get_trace(
+        &self,
+        request: Request<pb::GetTraceRequest>,
+    ) -> Result<Response<pb::GetTraceResponse>, Status> {
+        let session = self.session(&request)?;
+        let trace = self
+            .issuer
+            .get_trace(&session, &request.into_inner().trace_id)?;
+        Ok(Response::new(pb::GetTraceResponse {
+            trace: Some(self.trace(&trace)?),
+        }))
+    }
+
+    async fn list_traces(
+        &self,
+        request: Request<pb::ListTracesRequest>,
+    ) -> Result<Response<pb::ListTracesResponse>, Status> {
+        let session = self.session(&request)?;
+        let r = request.into_inner();
+        let state = match pb::TraceState::try_from(r.state) {
+            Ok(pb::TraceState::Unspecified) => None,
+            Ok(pb::TraceState::Pending) => Some(TraceState::Pending),
+            Ok(pb::TraceState::Approved) => Some(TraceState::Approved),
+            Ok(pb::TraceState::Opened) => Some(TraceState::Opened),
+            Ok(pb::TraceState::Expired) => Some(TraceState::Expired),
+            Err(_) => {
+                return Err(IssuerError::InvalidRequest(format!(
+                    "state: {} is not a trace state",
+                    r.state
+                ))
+                .into());
+            }
+        };
+        let scope = format!("traces:{}", r.state);
+        let (offset, size) = page_offset(&scope, r.page.as_ref())?;
+        let (items, next) = page(self.issuer.list_traces(&session, state)?, offset, size);
+        Ok(Response::new(pb::ListTracesResponse {
+            traces: items
+                .iter()
+                .map(|t| self.trace(t))
+                .collect::<Result<_, _>>()?,
+            page: Some(pb::PageResponse {
+                next_page_token: next.map(|o| page_token(&scope, o)).unwrap_or_default(),
+            }),
+        }))
+    }
+
+    async fn open_trace(
+        &self,
+        request: Request<pb::OpenTraceRequest>,
+    ) -> Result<Response<pb::OpenTraceResponse>, Status> {
+        let session = self.session(&request)?;
+        let (trace, record, receipt) = self
+            .issuer
+            .open_trace(&session, &request.into_inner().trace_id)
+            .await?;
+        tracing::warn!(trace = %trace.id, operator = %session.operator_id, "lawful trace opened");
+        Ok(Response::new(pb::OpenTraceResponse {
+            trace: Some(self.trace(&trace)?),
+            record: Some(pb::IdentityRecord {
+                enrolment_id: record.enrolment_id.clone(),
+                full_name: record.full_name.clone(),
+                resident_id: record.resident_id.clone(),
+                enrolled_at_unix_ms: record.enrolled_at_ms,
+                dids: record.dids.clone(),
+                authority_reference: record.authority_reference.clone(),
+            }),
+            audit_anchor: Some(receipt),
+        }))
+    }
+}
+
+/// Serves `issuer` over gRPC on `grpc` (with reflection v1 and v1alpha, and health) and
+/// its status lists over HTTP on `http` (`GET /status/<n>`), until `shutdown` completes.
+pub async fn serve<A: IdentityAuthority + 'static>(
+    issuer: Arc<Issuer<A>>,
+    grpc: tokio::net::TcpListener,
+    http: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), IssuerError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<IssuerServer<IssuerService<A>>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
+    let grpc_addr: Option<SocketAddr> = grpc.local_addr().ok();
+    let http_addr: Option<SocketAddr> = http.local_addr().ok();
+    tracing::info!(?grpc_addr, ?http_addr, did = %issuer.did(), "issuer serving");
+    // Publish what an earlier run left unpublished, and keep trying while the registry is
+    // unreachable or the issuer not yet accredited.
+    let publisher = tokio::spawn({
+        let issuer = issuer.clone();
+        async move {
+            loop {
+                if !issuer.lists_ready()
+                    && let Err(e) = issuer.ready_lists().await
+                {
+                    tracing::warn!(error = %e, "status lists not published yet; retrying in 30 s");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+        }
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let http_task = tokio::spawn(crate::http::serve(issuer.clone(), http, {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.changed().await;
+        }
+    }));
+    let result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            IssuerServer::new(IssuerService::new(issuer))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .serve_with_incoming_shutdown(
+            // Small answers leave at once (no Nagle delay).
+            tonic::transport::server::TcpIncoming::from(grpc).with_nodelay(Some(true)),
+            shutdown,
+        )
+        .await
+        .map_err(|e| IssuerError::Server(format!("gRPC: {e}")));
+    publisher.abort();
+    let _ = stop_tx.send(true);
+    let _ = http_task.await;
+    result
+}

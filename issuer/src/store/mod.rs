@@ -1,0 +1,261 @@
+//! The issuer's RocksDB: what it issued, to which DIDs, in which status lists, and the
+//! lawful-trace requests. No plaintext name or resident identity number is ever written
+//! here (the test suite scans the files for them): persons appear only as their
+//! [`PersonKey`](crate::privacy::person_index::PersonKey), identities only sealed.
+//!
+//! | column family | key | value |
+//! |---|---|---|
+//! | `credentials` | credential id | [`CredentialRecord`] |
+//! | `enrolments` | enrolment id | [`EnrolmentRecord`] |
+//! | `dids` | DID | the ids of the credentials ever issued to it (JSON array) |
+//! | `persons` | person key (32 bytes) | the person's enrolment ids (JSON array) |
+//! | `lists` | list number (u32 BE) | [`ListRecord`] |
+//! | `slots` | list number (u32 BE) ‖ index (u32 BE) | credential id |
+//! | `traces` | trace id | [`TraceRecord`] |
+//! | `log` | time (i64 BE) ‖ 8 random bytes | [`LogEntry`]: operator actions, revocation notes |
+//! | `meta` | name | counters |
+//!
+//! Values are JSON: small, self-describing, and read by `realdid` tools without this crate.
+
+mod records;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use records::{
+    CredentialRecord, CredentialStatus, EnrolmentRecord, ListRecord, LogEntry, Published,
+    TraceApprovalRecord, TraceOpening, TraceRecord,
+};
+
+use crate::IssuerError;
+use crate::privacy::person_index::PersonKey;
+
+const CFS: [&str; 9] = [
+    "credentials",
+    "enrolments",
+    "dids",
+    "persons",
+    "lists",
+    "slots",
+    "traces",
+    "log",
+    "meta",
+];
+
+/// The issuer's database.
+pub struct Store {
+    db: DB,
+    /// Serialises read-check-write sequences (binding DIDs, counters): the issuer is one
+    /// process, and these are short.
+    pub(crate) write_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.db.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A set of writes applied atomically.
+#[derive(Debug, Default)]
+pub struct Batch {
+    puts: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+}
+
+impl Batch {
+    /// Puts `value` as JSON.
+    pub fn put(
+        &mut self,
+        cf: &'static str,
+        key: impl Into<Vec<u8>>,
+        value: &impl Serialize,
+    ) -> Result<(), IssuerError> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| IssuerError::Internal(format!("encoding a {cf} record: {e}")))?;
+        self.puts.push((cf, key.into(), bytes));
+        Ok(())
+    }
+
+    /// Puts raw bytes.
+    pub fn put_raw(&mut self, cf: &'static str, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        self.puts.push((cf, key.into(), value));
+    }
+}
+
+/// The key of one status-list slot.
+pub fn slot_key(list: u32, index: u32) -> [u8; 8] {
+    let mut key = [0u8; 8];
+    key[..4].copy_from_slice(&list.to_be_bytes());
+    key[4..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, IssuerError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        let cfs = CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, dir, cfs)
+            .map_err(IssuerError::storage("opening the issuer database"))?;
+        Ok(Self {
+            db,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, IssuerError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| IssuerError::Corrupt(format!("column family {name} is missing")))
+    }
+
+    /// Reads one JSON record.
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, IssuerError> {
+        let Some(bytes) = self
+            .db
+            .get_pinned_cf(self.cf(cf)?, key)
+            .map_err(IssuerError::storage("reading the issuer database"))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))
+    }
+
+    /// Reads raw bytes.
+    pub fn get_raw(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, IssuerError> {
+        self.db
+            .get_cf(self.cf(cf)?, key)
+            .map_err(IssuerError::storage("reading the issuer database"))
+    }
+
+    /// Applies `batch` atomically and durably (synced: an issued credential or an opened
+    /// trace must survive a crash once its caller has been told).
+    pub fn write(&self, batch: Batch) -> Result<(), IssuerError> {
+        let mut wb = WriteBatch::default();
+        for (cf, key, value) in batch.puts {
+            wb.put_cf(self.cf(cf)?, key, value);
+        }
+        let mut opts = rocksdb::WriteOptions::default();
+        opts.set_sync(true);
+        self.db
+            .write_opt(wb, &opts)
+            .map_err(IssuerError::storage("writing the issuer database"))
+    }
+
+    /// Every record of a column family whose key starts with `prefix`, in key order.
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, T)>, IssuerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, Direction::Forward))
+        {
+            let (key, value) =
+                item.map_err(IssuerError::storage("scanning the issuer database"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            let record = serde_json::from_slice(&value)
+                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
+            out.push((key.to_vec(), record));
+        }
+        Ok(out)
+    }
+
+    /// The keys of a column family that start with `prefix`.
+    pub fn keys(&self, cf: &'static str, prefix: &[u8]) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, Direction::Forward))
+        {
+            let (key, _) = item.map_err(IssuerError::storage("scanning the issuer database"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            out.push(key.to_vec());
+        }
+        Ok(out)
+    }
+
+    /// A counter in `meta` (0 when never set).
+    pub fn counter(&self, name: &str) -> Result<u64, IssuerError> {
+        match self.get_raw("meta", name.as_bytes())? {
+            None => Ok(0),
+            Some(bytes) => {
+                let bytes: [u8; 8] = bytes.try_into().map_err(|_| {
+                    IssuerError::Corrupt(format!("meta counter {name} is not 8 bytes"))
+                })?;
+                Ok(u64::from_be_bytes(bytes))
+            }
+        }
+    }
+
+    /// Sets a counter in `batch`.
+    pub fn set_counter(batch: &mut Batch, name: &str, value: u64) {
+        batch.put_raw(
+            "meta",
+            name.as_bytes().to_vec(),
+            value.to_be_bytes().to_vec(),
+        );
+    }
+
+    /// The credential ids ever issued to `did`.
+    pub fn did_credentials(&self, did: &str) -> Result<Vec<String>, IssuerError> {
+        Ok(self.get("dids", did.as_bytes())?.unwrap_or_default())
+    }
+
+    /// The enrolment ids of a person.
+    pub fn person_enrolments(&self, person: &PersonKey) -> Result<Vec<String>, IssuerError> {
+        Ok(self.get("persons", &person.0)?.unwrap_or_default())
+    }
+
+    /// One credential.
+    pub fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, IssuerError> {
+        self.get("credentials", id.as_bytes())
+    }
+
+    /// One enrolment.
+    pub fn enrolment(&self, id: &str) -> Result<Option<EnrolmentRecord>, IssuerError> {
+        self.get("enrolments", id.as_bytes())
+    }
+
+    /// One status list.
+    pub fn list(&self, number: u32) -> Result<Option<ListRecord>, IssuerError> {
+        self.get("lists", &number.to_be_bytes())
+    }
+
+    /// One trace request.
+    pub fn trace(&self, id: &str) -> Result<Option<TraceRecord>, IssuerError> {
+        self.get("traces", id.as_bytes())
+    }
+
+    /// Appends an entry to the operator log in `batch`, keyed by its time and 8 random
+    /// bytes: in time order, and two entries of the same millisecond never collide.
+    pub fn log(&self, batch: &mut Batch, entry: &LogEntry) -> Result<(), IssuerError> {
+        let mut key = entry.at_ms.to_be_bytes().to_vec();
+        let mut tail = [0u8; 8];
+        getrandom::fill(&mut tail).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        key.extend_from_slice(&tail);
+        batch.put("log", key, entry)
+    }
+}

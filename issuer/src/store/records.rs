@@ -1,0 +1,188 @@
+//! The records of the issuer's database.
+
+use serde::{Deserialize, Serialize};
+
+use crate::privacy::escrow::SealedRecord;
+
+/// Where a credential stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Valid (until it expires).
+    Valid,
+    /// Suspended by its holder; may be resumed.
+    Suspended {
+        /// When, Unix ms.
+        at_ms: i64,
+    },
+    /// Revoked for good by an operator.
+    Revoked {
+        /// The proto `RevocationReason` name.
+        reason: String,
+        /// When, Unix ms.
+        at_ms: i64,
+    },
+}
+
+/// One issued credential (the credential itself is not kept: the holder has it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// Its id.
+    pub id: String,
+    /// The enrolment that issued it.
+    pub enrolment_id: String,
+    /// The DID it is bound to.
+    pub did: String,
+    /// Its type.
+    pub vct: String,
+    /// Its status list.
+    pub list: u32,
+    /// Its index in that list.
+    pub index: u32,
+    /// `iat`, Unix ms.
+    pub issued_at_ms: i64,
+    /// `exp`, Unix ms.
+    pub expires_at_ms: i64,
+    /// Its status.
+    pub status: CredentialStatus,
+}
+
+impl CredentialRecord {
+    /// Valid or suspended, and not expired: it still binds its DID.
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        !matches!(self.status, CredentialStatus::Revoked { .. }) && self.expires_at_ms > now_ms
+    }
+}
+
+/// One enrolment: a person and the DIDs they bound in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentRecord {
+    /// Its id.
+    pub id: String,
+    /// The person key, hex (see `privacy::person_index`).
+    pub person: String,
+    /// The DIDs bound.
+    pub dids: Vec<String>,
+    /// The credentials issued, in DID order.
+    pub credential_ids: Vec<String>,
+    /// When, Unix ms.
+    pub enrolled_at_ms: i64,
+    /// The escrowed identity record.
+    pub escrow: SealedRecord,
+    /// Set when a credential of it was revoked for fraud: the person is refused later.
+    #[serde(default)]
+    pub fraud: bool,
+}
+
+/// A status list's publication that is final on the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    /// The anchor's sequence.
+    pub sequence: u64,
+    /// The Status List Token (compact JWT).
+    pub token: String,
+    /// The anchoring transaction's receipt: tx hash (hex), height, block hash (hex),
+    /// position and block time.
+    pub tx_hash: String,
+    /// Height.
+    pub height: u64,
+    /// Block hash, hex.
+    pub block_hash: String,
+    /// Position in the block.
+    pub index_in_block: u32,
+    /// Block time, Unix ms.
+    pub block_time_ms: i64,
+}
+
+/// One status list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRecord {
+    /// Its number (the last segment of its URI).
+    pub number: u32,
+    /// Entries.
+    pub size: u32,
+    /// The statuses, 2 bits each, as `realdid_core::status_list::StatusList` lays them out
+    /// (hex).
+    pub statuses: String,
+    /// The statuses changed since the last final publication.
+    pub dirty: bool,
+    /// The sequence the next publication attempt uses (the registry only needs it to go up,
+    /// so an attempt whose fate is unknown simply burns its number).
+    pub next_sequence: u64,
+    /// The last publication final on chain.
+    pub published: Option<Published>,
+}
+
+/// One approval of a trace request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceApprovalRecord {
+    /// The approver key id.
+    pub key_id: String,
+    /// When recorded, Unix ms.
+    pub at_ms: i64,
+    /// The approval JWS, kept as evidence.
+    pub jws: String,
+}
+
+/// A trace's opening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceOpening {
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// By which operator.
+    pub by: String,
+    /// The audit record hash anchored (hex).
+    pub record_hash: String,
+    /// The audit anchor's sequence.
+    pub sequence: u64,
+    /// The anchoring transaction: hash (hex), height, block hash (hex), position, time.
+    pub tx_hash: String,
+    /// Height.
+    pub height: u64,
+    /// Block hash, hex.
+    pub block_hash: String,
+    /// Position in the block.
+    pub index_in_block: u32,
+    /// Block time, Unix ms.
+    pub block_time_ms: i64,
+}
+
+/// A lawful-trace request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// Its id.
+    pub id: String,
+    /// The traced DID.
+    pub subject_did: String,
+    /// The enrolment the DID belongs to.
+    pub enrolment_id: String,
+    /// The legal basis.
+    pub legal_basis: String,
+    /// The requesting authority's case reference.
+    pub case_reference: String,
+    /// The requesting operator.
+    pub requested_by: String,
+    /// Created, Unix ms.
+    pub created_at_ms: i64,
+    /// Expires unless opened, Unix ms.
+    pub expires_at_ms: i64,
+    /// The request digest approvers sign (hex).
+    pub digest: String,
+    /// Approvals, oldest first, distinct keys.
+    pub approvals: Vec<TraceApprovalRecord>,
+    /// Set once opened.
+    pub opened: Option<TraceOpening>,
+}
+
+/// One entry of the operator log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// The operator, or `holder:<did>` for a holder's own action.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// Detail (ids, reason, note).
+    pub detail: String,
+}

@@ -1,0 +1,141 @@
+//! A provisioned issuer directory: its configuration parses and its rules refuse bad
+//! settings by name; its secret files are private; its keys derive its DID and rotate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+use realdid_core::did::{KeyId, Purposes, apply};
+use realdid_issuer::IssuerError;
+use realdid_issuer::config::IssuerConfig;
+use realdid_issuer::keys::IssuerKeys;
+use realdid_issuer::privacy::person_index::Argon2Cost;
+use realdid_issuer::privacy::secrets::DataSecrets;
+use realdid_issuer::provision::{ProvisionOptions, load_approver, provision};
+
+fn options() -> ProvisionOptions {
+    ProvisionOptions {
+        display_name: "Test".into(),
+        genesis: "/nonexistent/genesis.toml".into(),
+        registry: vec!["http://127.0.0.1:1".into()],
+        authority: "http://127.0.0.1:2".into(),
+        grpc_listen: "127.0.0.1:3".parse().unwrap(),
+        http_listen: "127.0.0.1:4".parse().unwrap(),
+        approvers: 3,
+        approvals_required: 2,
+        disclosure_delay_seconds: 60,
+        argon2: Argon2Cost::default(),
+        operator: "officer".into(),
+    }
+}
+
+fn config_error(text: &str, dir: &Path) -> String {
+    match IssuerConfig::parse(text, dir) {
+        Err(IssuerError::Config(message)) => message,
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), IssuerError> {
+    let dir = tempfile::tempdir().map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let made = provision(dir.path(), &options())?;
+    let config = IssuerConfig::load(&made.config_path)?;
+    assert_eq!(config.trace.approvals_required, 2);
+    assert_eq!(config.trace.approvers.len(), 3);
+    assert_eq!(config.operators.len(), 1);
+    assert_eq!(config.data_dir, dir.path().join("data"));
+    assert!(config.credential_type("").is_some());
+    assert!(config.credential_type("urn:other").is_none());
+    // A second provision into the same directory is refused.
+    assert!(matches!(
+        provision(dir.path(), &options()),
+        Err(IssuerError::Config(_))
+    ));
+
+    let text = std::fs::read_to_string(&made.config_path)
+        .map_err(|e| IssuerError::Internal(e.to_string()))?;
+    assert!(
+        config_error(
+            &text.replace("approvals_required = 2", "approvals_required = 1"),
+            dir.path()
+        )
+        .contains("approvals_required")
+    );
+    assert!(
+        config_error(
+            &text.replace("approvals_required = 2", "approvals_required = 4"),
+            dir.path()
+        )
+        .contains("approvals_required")
+    );
+    assert!(config_error(&format!("{text}\nsurprise = 1\n"), dir.path()).contains("surprise"));
+    let first_key = config.trace.approvers[0].key_id.clone();
+    let second_key = config.trace.approvers[1].key_id.clone();
+    assert!(
+        config_error(
+            &text.replacen(&format!("\"{second_key}\""), &format!("\"{first_key}\""), 1),
+            dir.path()
+        )
+        .contains("repeats")
+    );
+    assert!(
+        config_error(&text.replace("$argon2id$", "$nonsense"), dir.path())
+            .contains("password_hash")
+    );
+
+    // Approver keys load and match the configured public keys.
+    for (file, approver) in made.approver_key_files.iter().zip(&config.trace.approvers) {
+        let (key_id, key) = load_approver(file)?;
+        assert_eq!(key_id, approver.key_id);
+        assert_eq!(key.public_key(), approver.key);
+    }
+    Ok(())
+}
+
+#[test]
+fn secret_files_readable_by_others_are_refused() -> Result<(), IssuerError> {
+    let dir = tempfile::tempdir().map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let made = provision(dir.path(), &options())?;
+    let secrets = dir.path().join("issuer-secrets.json");
+    DataSecrets::load(&secrets)?;
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| IssuerError::Internal(e.to_string()))?;
+    match DataSecrets::load(&secrets) {
+        Err(IssuerError::Config(message)) => assert!(message.contains("chmod 600"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let keys = IssuerKeys::load(&dir.path().join("issuer-keys.json"))?;
+    assert_eq!(keys.did(), made.keys.did());
+    Ok(())
+}
+
+#[test]
+fn keys_derive_their_did_and_rotation_keeps_the_old_signer() -> Result<(), IssuerError> {
+    let keys = IssuerKeys::generate()?;
+    let create = keys.create_operation()?;
+    assert_eq!(
+        create,
+        keys.create_operation()?,
+        "the same bytes every time"
+    );
+    let state = apply(None, &create).map_err(|e| IssuerError::Internal(e.to_string()))?;
+    assert_eq!(&state.did, keys.did());
+    keys.check_against(&state)?;
+    let (rotated, update) = keys.rotate(&state)?;
+    let next = apply(Some(&state), &update).map_err(|e| IssuerError::Internal(e.to_string()))?;
+    assert_eq!(rotated.active_key_id().as_str(), "key-2");
+    rotated.check_against(&next)?;
+    // The old signer is still an assertion key: its credentials keep verifying.
+    assert!(
+        next.key_for(&KeyId::first(), Purposes::ASSERTION_METHOD)
+            .is_some()
+    );
+    // Against the old document the new key is not yet valid.
+    assert!(matches!(
+        rotated.check_against(&state),
+        Err(IssuerError::Config(_))
+    ));
+    Ok(())
+}
