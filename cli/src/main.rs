@@ -44,6 +44,8 @@ enum Command {
     /// The reference identity authority: make a synthetic resident register, serve it.
     #[command(subcommand)]
     Authority(commands::authority::AuthorityCommand),
+    /// The issuer: `--config issuer.toml` runs it; subcommands set one up.
+    Issuer(commands::issuer::IssuerArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Bench(cmd) => commands::bench::run(cmd),
         Command::Devnet(args) => commands::chain::devnet(args),
         Command::Authority(cmd) => commands::authority::run(cmd),
+        Command::Issuer(args) => commands::issuer::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

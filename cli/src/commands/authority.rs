@@ -93,7 +93,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             args.listen
         );
         let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
+            realdid_registry::node::run::stop_signal().await;
         };
         grpc::serve(ReferenceAuthority::new(dataset), listener, stop).await?;
         Ok(())

@@ -27,6 +27,10 @@ use crate::error::CliError;
 pub enum BenchCommand {
     /// Write throughput, finality latency and proven-read throughput of a running devnet.
     Registry(RegistryBenchArgs),
+    /// Issuer CPU paths, in process: credentials signed per second (with status-list
+    /// allocation) and person-index evaluations per second (Argon2id, which bounds
+    /// enrolments).
+    Issuer(super::bench_issuer::IssuerBenchArgs),
 }
 
 /// Options of `realdid bench registry`.
@@ -57,6 +61,7 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     match cmd {
         BenchCommand::Registry(args) => runtime.block_on(registry(args)),
+        BenchCommand::Issuer(args) => super::bench_issuer::run(args),
     }
 }
 

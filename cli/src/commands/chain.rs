@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use commonware_codec::Encode as _;
-use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::Transaction;
 use realdid_core::did::{Purposes, RealDid};
 use realdid_core::keys::SigningKey;
 use realdid_proto::v1 as pb;
@@ -46,7 +46,7 @@ pub struct DevnetArgs {
 /// Runs one validator until Ctrl-C.
 pub fn node(args: NodeArgs) -> Result<(), CliError> {
     let config = NodeConfig::load(&args.config)?;
-    init_logging(config.log_level());
+    super::init_logging(config.log_level());
     realdid_registry::node::run(&config)?;
     Ok(())
 }
@@ -75,12 +75,30 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             node.log_path().display()
         );
     }
+    let issuer_side = super::devnet_issuer::start(&layout, &mut supervisor)?;
+    println!(
+        "  {:<10} gRPC {}  register {}",
+        "authority",
+        issuer_side.authority,
+        issuer_side.people.display()
+    );
     let runtime = super::runtime()?;
     let outcome = runtime.block_on(async {
+        wait_first_block(&layout).await?;
+        let issuer =
+            super::devnet_issuer::run_issuer(&layout, &mut supervisor, &issuer_side).await?;
+        println!(
+            "  {:<10} gRPC http://{}  status lists http://{}/status/<n>  config {}",
+            "issuer",
+            issuer_side.config.grpc_listen,
+            issuer_side.config.http_listen,
+            issuer_side.config_path.display()
+        );
         if args.demo {
-            journey(&layout).await?;
+            journey(&layout, &issuer_side.did).await?;
+            super::journey::citizen(&layout, &issuer_side, issuer).await?;
         }
-        println!("\nThe devnet is up. Ctrl-C stops every node.");
+        println!("\nThe devnet is up. Ctrl-C stops every node, the authority and the issuer.");
         let _ = tokio::signal::ctrl_c().await;
         Ok::<(), CliError>(())
     });
@@ -88,15 +106,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     outcome
 }
 
-/// `RUST_LOG` when set, else the config's `log_level`, else `info`.
-fn init_logging(level: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{},commonware=warn", level.unwrap_or("info")))
-    });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
-}
-
-async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
+pub(super) async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match RegistryClient::connect(endpoint.to_string()).await {
@@ -113,7 +123,7 @@ async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
     }
 }
 
-async fn submit(
+pub(super) async fn submit(
     client: &mut RegistryClient<Channel>,
     what: &str,
     tx: &Transaction,
@@ -142,66 +152,41 @@ async fn submit(
     }
 }
 
-fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
+pub(super) fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
     let (key, signed) = super::single_key_did(purposes)?;
     Ok((key, signed.operation.did(), Transaction::Did(signed)))
 }
 
-/// A short walk through the chain's part of the citizen journey.
-async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
-    let nodes = layout.nodes();
-    let mut first = client(&nodes[0].grpc_endpoint()).await?;
-    let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
-    let light = LightClient::new(layout.genesis().validator_keys());
-    println!("\n[1] waiting for the first finalized block");
+/// Waits until node 0 has finalized a block.
+async fn wait_first_block(layout: &DevnetLayout) -> Result<(), CliError> {
+    let mut first = client(&layout.nodes()[0].grpc_endpoint()).await?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await
             && status.get_ref().height >= 1
         {
-            println!("    height {}", status.get_ref().height);
-            break;
+            return Ok(());
         }
         if Instant::now() > deadline {
             return Err(CliError::Refused("no block was finalized in 120 s".into()));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
 
-    println!("[2] an issuer registers its did:realdid");
-    let (_issuer_key, issuer, tx) = new_did(Purposes::ASSERTION_METHOD)?;
-    println!("    {issuer}");
-    submit(&mut first, "issuer DID", &tx).await?;
-
-    println!(
-        "[3] {} of {} governance officers accredit it for identity credentials",
-        layout.governance_threshold(),
-        layout.governance_key_files().len()
-    );
-    let officers = layout.governance_signing_keys()?;
-    let accredit = GovernanceTx::approved(
-        GovernanceAction::AccreditIssuer {
-            issuer: issuer.clone(),
-            name: "Demo Identity Issuer".into(),
-            credential_types: vec!["https://realdid.example/credentials/identity".into()],
-        },
-        unix_ms(),
-        &officers[..layout.governance_threshold()],
-    )?;
-    submit(
-        &mut first,
-        "accreditation",
-        &Transaction::Governance(accredit),
-    )
-    .await?;
-
-    println!("[4] a citizen's wallet registers a pairwise DID");
+/// A short walk through the chain's part of the citizen journey.
+async fn journey(layout: &DevnetLayout, issuer: &RealDid) -> Result<(), CliError> {
+    let nodes = layout.nodes();
+    let mut first = client(&nodes[0].grpc_endpoint()).await?;
+    let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
+    let light = LightClient::new(layout.genesis().validator_keys());
+    println!("\n[1] a citizen's wallet registers a pairwise DID");
     let (_citizen_key, citizen, tx) = new_did(Purposes::AUTHENTICATION)?;
     println!("    {citizen}");
     let receipt = submit(&mut first, "citizen DID", &tx).await?;
 
     println!(
-        "[5] a service provider resolves it from another node and checks the proof with the genesis validator keys only"
+        "[2] a service provider resolves it from another node and checks the proof with the genesis validator keys only"
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let (verified, record) = loop {
@@ -232,7 +217,7 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
         verified.header.state_root
     );
 
-    println!("[6] the provider checks the issuer's accreditation, also proven");
+    println!("[3] the provider checks the devnet issuer's accreditation, also proven");
     let answer = last
         .get_issuer_accreditation(pb::GetIssuerAccreditationRequest {
             issuer_did: issuer.to_string(),
@@ -243,7 +228,7 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
     let proof = answer
         .proof
         .ok_or_else(|| CliError::Refused("accreditation: no proof".into()))?;
-    let (_, record) = light.verify_issuer(&issuer, &proof)?;
+    let (_, record) = light.verify_issuer(issuer, &proof)?;
     match record {
         Some(record) if record.removed.is_none() => {
             println!(
@@ -258,12 +243,4 @@ async fn journey(layout: &DevnetLayout) -> Result<(), CliError> {
         }
     }
     Ok(())
-}
-
-/// Governance nonces must never repeat; the time in ms is unique enough for a demo.
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

@@ -2,10 +2,22 @@
 
 pub mod authority;
 pub mod bench;
+pub mod bench_issuer;
 pub mod chain;
 pub mod demo;
+pub mod devnet_issuer;
 pub mod did;
 pub mod id;
+pub mod issuer;
+pub mod journey;
+
+/// Logging to standard error: `RUST_LOG` when set, else `level`, else `info`.
+pub fn init_logging(level: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{},commonware=warn", level.unwrap_or("info")))
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
 
 /// The async runtime of the commands that talk gRPC or run servers.
 pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::CliError> {
@@ -40,4 +52,13 @@ pub fn single_key_did(
     ))
     .sign(Some(KeyId::first()), &key)?;
     Ok((key, signed))
+}
+
+/// Now in Unix ms; also the devnet's governance nonces, which must never repeat (the time
+/// in ms is unique enough for a local network).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }

@@ -1,0 +1,178 @@
+//! The devnet's issuer side: a reference identity authority over a few thousand synthetic
+//! residents, and an issuer whose DID is registered and accredited on the devnet chain by
+//! its governance officers. Everything lives under the devnet directory and is reused on
+//! the next start.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_issuer::authority::dataset::ResidentDataset;
+use realdid_issuer::config::IssuerConfig;
+use realdid_issuer::privacy::person_index::Argon2Cost;
+use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, provision};
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_client::IssuerClient;
+use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use tonic::transport::Channel;
+
+use crate::error::CliError;
+
+/// Residents in the devnet's register.
+pub const DEVNET_RESIDENTS: usize = 3000;
+/// How long after an opening the devnet tells the traced DID's holder: short, so the
+/// demo can show it.
+pub const DEVNET_DISCLOSURE_DELAY_SECONDS: u32 = 2;
+
+/// Where the devnet's authority and issuer are.
+#[derive(Debug, Clone)]
+pub struct IssuerSide {
+    /// The register's people (names, numbers, evidence), JSON.
+    pub people: PathBuf,
+    /// The authority's endpoint.
+    pub authority: String,
+    /// The issuer's configuration.
+    pub config_path: PathBuf,
+    /// The issuer's configuration, parsed.
+    pub config: IssuerConfig,
+    /// The issuer's DID.
+    pub did: realdid_core::did::RealDid,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn free_port() -> Result<SocketAddr, CliError> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1:0")))?;
+    listener.local_addr().map_err(io(Path::new("127.0.0.1:0")))
+}
+
+/// Makes (once) the register and the issuer directory, and adds both processes to the
+/// supervisor, started.
+pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<IssuerSide, CliError> {
+    let authority_dir = layout.dir().join("authority");
+    let data = authority_dir.join("data");
+    let people = authority_dir.join("people.json");
+    let listen_file = authority_dir.join("listen");
+    if !data.join("CURRENT").exists() {
+        std::fs::create_dir_all(&authority_dir).map_err(io(&authority_dir))?;
+        let generated = ResidentDataset::generate(&data, DEVNET_RESIDENTS, 1)?;
+        std::fs::write(&people, serde_json::to_string_pretty(&generated)?).map_err(io(&people))?;
+        std::fs::write(&listen_file, free_port()?.to_string()).map_err(io(&listen_file))?;
+    }
+    let listen = std::fs::read_to_string(&listen_file).map_err(io(&listen_file))?;
+    let authority = format!("http://{}", listen.trim());
+
+    let issuer_dir = layout.dir().join("issuer");
+    let config_path = issuer_dir.join("issuer.toml");
+    if !config_path.exists() {
+        provision(
+            &issuer_dir,
+            &ProvisionOptions {
+                display_name: "Devnet Identity Issuer".into(),
+                genesis: std::path::absolute(layout.genesis_path())
+                    .map_err(io(layout.genesis_path()))?,
+                registry: layout.nodes().iter().map(|n| n.grpc_endpoint()).collect(),
+                authority: authority.clone(),
+                grpc_listen: free_port()?,
+                http_listen: free_port()?,
+                approvers: 3,
+                approvals_required: 2,
+                disclosure_delay_seconds: DEVNET_DISCLOSURE_DELAY_SECONDS,
+                argon2: Argon2Cost::default(),
+                operator: "officer".into(),
+            },
+        )?;
+    }
+    let config = IssuerConfig::load(&config_path)?;
+    let args: Vec<OsString> = vec![
+        "authority".into(),
+        "serve".into(),
+        "--data".into(),
+        data.into(),
+        "--listen".into(),
+        listen.trim().into(),
+    ];
+    let index = supervisor.add("authority", args, authority_dir.join("authority.log"));
+    supervisor.start(index)?;
+    let did = realdid_issuer::keys::IssuerKeys::load(&config.keys_file)?
+        .did()
+        .clone();
+    Ok(IssuerSide {
+        people,
+        authority,
+        config_path,
+        config,
+        did,
+    })
+}
+
+/// Registers the issuer's DID and has the devnet's governance officers accredit it (both
+/// skipped when already done), then starts the issuer and waits until it answers.
+pub async fn run_issuer(
+    layout: &DevnetLayout,
+    supervisor: &mut Supervisor,
+    side: &IssuerSide,
+) -> Result<IssuerClient<Channel>, CliError> {
+    let keys = super::issuer::ensure_registered(&side.config).await?;
+    let genesis = realdid_registry::genesis::Genesis::load(&side.config.genesis)?;
+    let registry = realdid_issuer::registry::RegistryGateway::new(
+        &side.config.registry,
+        realdid_registry::light_client::LightClient::new(genesis.validator_keys()),
+    )?;
+    let accredited = registry.accreditation(keys.did()).await?.is_some_and(|r| {
+        r.removed.is_none() && r.credential_types.iter().any(|t| t == IDENTITY_VCT)
+    });
+    if !accredited {
+        let officers = layout.governance_signing_keys()?;
+        let tx = GovernanceTx::approved(
+            GovernanceAction::AccreditIssuer {
+                issuer: keys.did().clone(),
+                name: side.config.display_name.clone(),
+                credential_types: vec![IDENTITY_VCT.into()],
+            },
+            super::unix_ms(),
+            &officers[..layout.governance_threshold()],
+        )?;
+        registry
+            .submit_final("the accreditation", &Transaction::Governance(tx))
+            .await?;
+    }
+    let issuer_dir = side.config_path.parent().unwrap_or(Path::new("."));
+    let index = supervisor.add(
+        "issuer",
+        vec![
+            "issuer".into(),
+            "--config".into(),
+            side.config_path.clone().into(),
+        ],
+        issuer_dir.join("issuer.log"),
+    );
+    supervisor.start(index)?;
+    let endpoint = format!("http://{}", side.config.grpc_listen);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(mut client) = IssuerClient::connect(endpoint.clone()).await
+            && client
+                .get_issuer_info(pb::GetIssuerInfoRequest {})
+                .await
+                .is_ok()
+        {
+            return Ok(client);
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Refused(format!(
+                "the issuer did not answer on {endpoint} within 60 s; see {}",
+                issuer_dir.join("issuer.log").display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

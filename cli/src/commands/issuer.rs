@@ -1,0 +1,261 @@
+//! `realdid issuer`: run an issuer, and set one up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use realdid_issuer::IssuerError;
+use realdid_issuer::authority::grpc::GrpcAuthority;
+use realdid_issuer::config::IssuerConfig;
+use realdid_issuer::engine::Issuer;
+use realdid_issuer::keys::IssuerKeys;
+use realdid_issuer::privacy::person_index::Argon2Cost;
+use realdid_issuer::provision::{ProvisionOptions, provision};
+use realdid_issuer::registry::RegistryGateway;
+use realdid_registry::genesis::Genesis;
+use realdid_registry::light_client::LightClient;
+
+use crate::error::CliError;
+
+/// Runs the issuer service (`realdid issuer --config issuer.toml`), or one of the set-up
+/// commands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IssuerArgs {
+    /// The issuer's configuration: serve `realdid.v1.Issuer` and the status lists until
+    /// Ctrl-C or SIGTERM.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<IssuerCommand>,
+}
+
+/// Set-up commands.
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Creates a new issuer directory: DID keys, pepper and escrow key, approver keys, an
+    /// operator with a generated password, and issuer.toml.
+    Init(InitArgs),
+    /// Puts the issuer's DID on the registry (idempotent). Accreditation is the
+    /// governance officers' decision, made separately.
+    Register(ConfigArg),
+    /// Adds a new signing key to the issuer's DID and makes it the signer; credentials
+    /// signed with the old key stay verifiable. Stop the issuer first.
+    RotateKey(ConfigArg),
+    /// Reads a password on standard input and prints its Argon2id hash for `operators`.
+    HashPassword,
+}
+
+/// `--config`.
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// The issuer's configuration.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+/// Options of `realdid issuer init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The new issuer directory.
+    #[arg(long)]
+    dir: PathBuf,
+    /// The registry's genesis file.
+    #[arg(long)]
+    genesis: PathBuf,
+    /// A registry node's gRPC endpoint; repeat for more.
+    #[arg(long = "registry", required = true)]
+    registry: Vec<String>,
+    /// The identity authority's endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:50070")]
+    authority: String,
+    /// gRPC listener.
+    #[arg(long, default_value = "127.0.0.1:50080")]
+    grpc_listen: SocketAddr,
+    /// HTTP listener for status lists.
+    #[arg(long, default_value = "127.0.0.1:50081")]
+    http_listen: SocketAddr,
+    /// Lawful-trace approver keys to make (n).
+    #[arg(long, default_value_t = 3)]
+    approvers: usize,
+    /// Approvals a trace needs (k).
+    #[arg(long, default_value_t = 2)]
+    approvals: usize,
+    /// The operator's login name.
+    #[arg(long, default_value = "officer")]
+    operator: String,
+    /// The issuer's name.
+    #[arg(long, default_value = "Demo Identity Issuer")]
+    name: String,
+}
+
+/// Runs `realdid issuer …`.
+pub fn run(args: IssuerArgs) -> Result<(), CliError> {
+    match (args.config, args.command) {
+        (Some(config), None) => serve(config),
+        (None, Some(IssuerCommand::Init(a))) => init(a),
+        (None, Some(IssuerCommand::Register(a))) => register(a.config),
+        (None, Some(IssuerCommand::RotateKey(a))) => rotate(a.config),
+        (None, Some(IssuerCommand::HashPassword)) => hash_password(),
+        _ => Err(CliError::Usage(
+            "give --config to run the issuer, or a subcommand (init, register, rotate-key, hash-password)".into(),
+        )),
+    }
+}
+
+fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
+    let genesis = Genesis::load(&config.genesis)?;
+    Ok(RegistryGateway::new(
+        &config.registry,
+        LightClient::new(genesis.validator_keys()),
+    )?)
+}
+
+/// Connects to the authority, waiting up to 60 s for it to come up.
+async fn authority(endpoint: &str) -> Result<GrpcAuthority, CliError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match GrpcAuthority::connect(endpoint.to_owned()).await {
+            Ok(a) => return Ok(a),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn serve(path: PathBuf) -> Result<(), CliError> {
+    let config = IssuerConfig::load(&path)?;
+    super::init_logging(config.log_level.as_deref());
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let registry = gateway(&config)?;
+        let authority = authority(&config.authority).await?;
+        let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
+            .await
+            .map_err(|source| CliError::Io {
+                path: config.grpc_listen.to_string(),
+                source,
+            })?;
+        let http = tokio::net::TcpListener::bind(config.http_listen)
+            .await
+            .map_err(|source| CliError::Io {
+                path: config.http_listen.to_string(),
+                source,
+            })?;
+        let issuer = Issuer::start(config, authority, registry).await?;
+        let stop = async {
+            let signal = realdid_registry::node::run::stop_signal().await;
+            tracing::info!(signal, "issuer stopping");
+        };
+        realdid_issuer::service::serve(issuer, grpc, http, stop).await?;
+        Ok(())
+    })
+}
+
+fn init(args: InitArgs) -> Result<(), CliError> {
+    let made = provision(
+        &args.dir,
+        &ProvisionOptions {
+            display_name: args.name,
+            genesis: std::path::absolute(&args.genesis).map_err(|source| CliError::Io {
+                path: args.genesis.display().to_string(),
+                source,
+            })?,
+            registry: args.registry,
+            authority: args.authority,
+            grpc_listen: args.grpc_listen,
+            http_listen: args.http_listen,
+            approvers: args.approvers,
+            approvals_required: args.approvals,
+            disclosure_delay_seconds: 30 * 24 * 3600,
+            argon2: Argon2Cost::default(),
+            operator: args.operator,
+        },
+    )?;
+    println!("issuer DID:  {}", made.keys.did());
+    println!("config:      {}", made.config_path.display());
+    println!("password:    {}", made.operator_password_file.display());
+    for f in &made.approver_key_files {
+        println!("approver:    {}", f.display());
+    }
+    println!(
+        "next: `realdid issuer register --config {}`, then have the governance officers accredit the DID",
+        made.config_path.display()
+    );
+    Ok(())
+}
+
+/// Submits the issuer DID's creation unless the registry already has it (proven).
+pub async fn ensure_registered(config: &IssuerConfig) -> Result<IssuerKeys, CliError> {
+    let keys = IssuerKeys::load(&config.keys_file)?;
+    let registry = gateway(config)?;
+    if registry.resolve_did(keys.did()).await?.is_none() {
+        registry
+            .submit_final(
+                "the issuer DID",
+                &realdid_core::codec::Transaction::Did(keys.create_operation()?),
+            )
+            .await?;
+    }
+    Ok(keys)
+}
+
+fn register(path: PathBuf) -> Result<(), CliError> {
+    let config = IssuerConfig::load(&path)?;
+    let runtime = super::runtime()?;
+    let keys = runtime.block_on(ensure_registered(&config))?;
+    println!("{} is on the registry", keys.did());
+    Ok(())
+}
+
+fn rotate(path: PathBuf) -> Result<(), CliError> {
+    let config = IssuerConfig::load(&path)?;
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let keys = IssuerKeys::load(&config.keys_file)?;
+        let registry = gateway(&config)?;
+        let record = registry
+            .resolve_did(keys.did())
+            .await?
+            .ok_or_else(|| CliError::Refused(format!("{} is not on the registry", keys.did())))?;
+        let (next, update) = keys.rotate(&record.state)?;
+        registry
+            .submit_final(
+                "the key rotation",
+                &realdid_core::codec::Transaction::Did(update),
+            )
+            .await?;
+        next.save(&config.keys_file)?;
+        println!(
+            "{} now signs with {}",
+            next.did(),
+            next.active_key_id().as_str()
+        );
+        Ok::<(), CliError>(())
+    })
+}
+
+fn hash_password() -> Result<(), CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            path: "standard input".into(),
+            source,
+        })?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "give the password on standard input".into(),
+        ));
+    }
+    println!(
+        "{}",
+        realdid_issuer::operators::hash_password(password)
+            .map_err(|e: IssuerError| CliError::Issuer(e))?
+    );
+    Ok(())
+}
