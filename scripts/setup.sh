@@ -17,6 +17,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -39,6 +40,23 @@ fi
 # the dependencies already built: RocksDB alone takes about 14 minutes on two cores.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/realdid/target}"
 mkdir -p "$CARGO_TARGET_DIR"
+
+# The IETF SD-JWT reference implementation (PyPI `sd-jwt`), which the end-to-end tests use to
+# check realdid's credentials with code that is not realdid's. A venv of its own, once per
+# machine, beside the build directory.
+SDJWT_VENV="${REALDID_SDJWT_VENV:-$HOME/.cache/realdid/sdjwt-venv}"
+if ! "$SDJWT_VENV/bin/python" -c "import sd_jwt" >/dev/null 2>&1; then
+  say "installing the SD-JWT reference implementation into $SDJWT_VENV"
+  if ! python3 -m venv "$SDJWT_VENV" >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$SDJWT_VENV"
+  fi
+  "$SDJWT_VENV/bin/pip" install -q --disable-pip-version-check "sd-jwt==0.10.4"
+fi
+export REALDID_SDJWT_PYTHON="$SDJWT_VENV/bin/python"
 
 # Redis: the verifier's replay store in production; the tests use a real one.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod chain;
+pub mod issuer;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,0 +1,272 @@
+//! A real issuer for tests, beside a [`Devnet`]: the reference identity authority over a
+//! generated register and the issuer service, both in this process but on real loopback
+//! sockets, with real RocksDB directories; the issuer's DID registered and accredited on
+//! the devnet chain.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::control_proof::sign_control_proof;
+use realdid_core::did::{KeyId, Purposes};
+use realdid_issuer::authority::dataset::{Person, ResidentDataset};
+use realdid_issuer::authority::grpc::{self as authority_grpc, GrpcAuthority};
+use realdid_issuer::authority::reference::ReferenceAuthority;
+use realdid_issuer::config::IssuerConfig;
+use realdid_issuer::engine::Issuer;
+use realdid_issuer::privacy::person_index::Argon2Cost;
+use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, Provisioned, provision};
+use realdid_issuer::registry::RegistryGateway;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_client::IssuerClient;
+use realdid_registry::light_client::LightClient;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+use crate::chain::{Devnet, Holder, create_did, submit};
+
+/// A second credential type the test issuer offers but is not accredited for.
+pub const UNACCREDITED_VCT: &str = "https://realdid.example/credentials/unaccredited";
+
+/// The issuer side of a test network.
+#[derive(Debug)]
+pub struct IssuerStack {
+    /// Keeps the directories alive.
+    pub dir: tempfile::TempDir,
+    /// The register's people.
+    pub people: Vec<Person>,
+    /// The issuer directory's files.
+    pub provisioned: Provisioned,
+    /// The issuer's configuration.
+    pub config: IssuerConfig,
+    /// The running issuer.
+    pub issuer: Arc<Issuer<GrpcAuthority>>,
+    /// Its gRPC endpoint.
+    pub endpoint: String,
+    /// Its HTTP address.
+    pub http: SocketAddr,
+    /// The light client of the devnet.
+    pub light: LightClient,
+    stops: Vec<oneshot::Sender<()>>,
+}
+
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+impl IssuerStack {
+    /// Starts an authority over `residents` generated people and an issuer accredited for
+    /// [`IDENTITY_VCT`] only (it also offers [`UNACCREDITED_VCT`]).
+    pub async fn start(net: &Devnet, residents: usize, disclosure_delay_seconds: u32) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let people = ResidentDataset::generate(&dir.path().join("authority"), residents, 7)
+            .expect("register generates");
+        let dataset =
+            Arc::new(ResidentDataset::open(&dir.path().join("authority")).expect("register opens"));
+        let mut stops = Vec::new();
+        let authority_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let authority_addr = authority_listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        stops.push(stop);
+        tokio::spawn(authority_grpc::serve(
+            ReferenceAuthority::new(dataset),
+            authority_listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+
+        let issuer_dir = dir.path().join("issuer");
+        let provisioned = provision(
+            &issuer_dir,
+            &ProvisionOptions {
+                display_name: "Test Issuer".into(),
+                genesis: net.layout.genesis_path().to_path_buf(),
+                registry: net
+                    .layout
+                    .nodes()
+                    .iter()
+                    .map(|n| n.grpc_endpoint())
+                    .collect(),
+                authority: format!("http://{authority_addr}"),
+                grpc_listen: free_port(),
+                http_listen: free_port(),
+                approvers: 3,
+                approvals_required: 2,
+                disclosure_delay_seconds,
+                argon2: Argon2Cost {
+                    memory_kib: 4096,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                operator: "officer".into(),
+            },
+        )
+        .expect("provisions");
+        let mut text = std::fs::read_to_string(&provisioned.config_path).expect("config");
+        text.push_str(&format!(
+            "\n[[credential_types]]\nvct = \"{UNACCREDITED_VCT}\"\ndisplay_name = \"Unaccredited\"\nvalidity_days = 30\n"
+        ));
+        std::fs::write(&provisioned.config_path, text).expect("config");
+        let config = IssuerConfig::load(&provisioned.config_path).expect("config loads");
+
+        let light = LightClient::new(net.layout.genesis().validator_keys());
+        let registry = RegistryGateway::new(&config.registry, light.clone()).expect("gateway");
+        let keys = &provisioned.keys;
+        registry
+            .submit_final(
+                "issuer DID",
+                &Transaction::Did(keys.create_operation().expect("create")),
+            )
+            .await
+            .expect("issuer DID final");
+        let officers = net.layout.governance_signing_keys().expect("officers");
+        let accredit = GovernanceTx::approved(
+            GovernanceAction::AccreditIssuer {
+                issuer: keys.did().clone(),
+                name: "Test Issuer".into(),
+                credential_types: vec![IDENTITY_VCT.into()],
+            },
+            7,
+            &officers[..net.layout.governance_threshold()],
+        )
+        .expect("approves");
+        registry
+            .submit_final("accreditation", &Transaction::Governance(accredit))
+            .await
+            .expect("accredited");
+
+        let authority = GrpcAuthority::connect(config.authority.clone())
+            .await
+            .expect("authority answers");
+        let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
+            .await
+            .expect("bind");
+        let http = tokio::net::TcpListener::bind(config.http_listen)
+            .await
+            .expect("bind");
+        let issuer = Issuer::start(config.clone(), authority, registry)
+            .await
+            .expect("issuer starts");
+        let (stop, stopped) = oneshot::channel::<()>();
+        stops.push(stop);
+        tokio::spawn(realdid_issuer::service::serve(
+            issuer.clone(),
+            grpc,
+            http,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            dir,
+            people,
+            endpoint: format!("http://{}", config.grpc_listen),
+            http: config.http_listen,
+            provisioned,
+            config,
+            issuer,
+            light,
+            stops,
+        }
+    }
+
+    /// A client of the issuer.
+    pub async fn client(&self) -> IssuerClient<Channel> {
+        for _ in 0..100 {
+            if let Ok(c) = IssuerClient::connect(self.endpoint.clone()).await {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the issuer does not answer on {}", self.endpoint)
+    }
+
+    /// The issuer's RocksDB directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// Stops the servers.
+    pub fn stop(&mut self) {
+        for stop in self.stops.drain(..) {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A holder DID (an authentication key), put on the chain through `net`'s node 0.
+pub async fn holder_did(net: &Devnet) -> Holder {
+    let (tx, holder) = create_did(Purposes::AUTHENTICATION);
+    let mut node = net.client(0).await;
+    match submit(&mut node, &tx).await {
+        pb::submit_transaction_response::Result::Finalized(_) => holder,
+        pb::submit_transaction_response::Result::Rejected(r) => {
+            panic!("holder DID refused: {}", r.message)
+        }
+    }
+}
+
+/// A fresh nonce for `purpose`.
+pub async fn nonce(client: &mut IssuerClient<Channel>, purpose: pb::NoncePurpose) -> String {
+    client
+        .create_nonce(pb::CreateNonceRequest {
+            purpose: purpose as i32,
+        })
+        .await
+        .expect("nonce")
+        .into_inner()
+        .nonce
+}
+
+/// `holder`'s proof of control answering `nonce` for `issuer_did`.
+pub fn control_proof(holder: &Holder, nonce: &str, issuer_did: &str) -> pb::DidControlProof {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    pb::DidControlProof {
+        did: holder.state.did.to_string(),
+        proof_jws: sign_control_proof(
+            &holder.state.did,
+            &KeyId::first(),
+            &holder.key,
+            nonce,
+            issuer_did,
+            now,
+        )
+        .expect("signs"),
+    }
+}
+
+/// `id` with its birth date replaced by `year` and `month_day` (MMDD) and a fresh check
+/// character: a well-formed number of somebody else.
+pub fn with_birth_date(id: &str, year: &str, month_day: &str) -> String {
+    let body = format!("{}{year}{month_day}{}", &id[..6], &id[14..17]);
+    let first17: [u8; 17] = body.as_bytes().try_into().expect("17 digits");
+    let check = realdid_core::resident_id::check_character(&first17).expect("digits");
+    format!("{body}{check}")
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
