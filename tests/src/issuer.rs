@@ -11,6 +11,7 @@ use std::time::Duration;
 use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
+use realdid_core::keys::{Algorithm, DidKey, SigningKey};
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
 use realdid_issuer::authority::grpc::{self as authority_grpc, GrpcAuthority};
 use realdid_issuer::authority::reference::ReferenceAuthority;
@@ -41,15 +42,19 @@ pub struct IssuerStack {
     pub provisioned: Provisioned,
     /// The issuer's configuration.
     pub config: IssuerConfig,
-    /// The running issuer.
-    pub issuer: Arc<Issuer<GrpcAuthority>>,
+    /// The running issuer (`None` between a stop and a restart).
+    issuer: Option<Arc<Issuer<GrpcAuthority>>>,
     /// Its gRPC endpoint.
     pub endpoint: String,
     /// Its HTTP address.
     pub http: SocketAddr,
     /// The light client of the devnet.
     pub light: LightClient,
+    /// The key of the operator `keyholder`, who logs in with a key instead of a password.
+    pub operator_key: SigningKey,
     stops: Vec<oneshot::Sender<()>>,
+    issuer_stop: Option<oneshot::Sender<()>>,
+    issuer_task: Option<tokio::task::JoinHandle<Result<(), realdid_issuer::IssuerError>>>,
 }
 
 fn free_port() -> SocketAddr {
@@ -110,6 +115,13 @@ impl IssuerStack {
         )
         .expect("provisions");
         let mut text = std::fs::read_to_string(&provisioned.config_path).expect("config");
+        let operator_key = SigningKey::generate(Algorithm::EdDsa).expect("key");
+        text.push_str(&format!(
+            "\n[[operators]]\nid = \"keyholder\"\nroles = [\"auditor\"]\npublic_key = \"{}\"\n",
+            DidKey::from_public_key(&operator_key.public_key())
+                .did()
+                .as_str()
+        ));
         text.push_str(&format!(
             "\n[[credential_types]]\nvct = \"{UNACCREDITED_VCT}\"\ndisplay_name = \"Unaccredited\"\nvalidity_days = 30\n"
         ));
@@ -142,39 +154,92 @@ impl IssuerStack {
             .await
             .expect("accredited");
 
-        let authority = GrpcAuthority::connect(config.authority.clone())
-            .await
-            .expect("authority answers");
-        let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
-            .await
-            .expect("bind");
-        let http = tokio::net::TcpListener::bind(config.http_listen)
-            .await
-            .expect("bind");
-        let issuer = Issuer::start(config.clone(), authority, registry)
-            .await
-            .expect("issuer starts");
-        let (stop, stopped) = oneshot::channel::<()>();
-        stops.push(stop);
-        tokio::spawn(realdid_issuer::service::serve(
-            issuer.clone(),
-            grpc,
-            http,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Self {
+        let mut stack = Self {
             dir,
             people,
             endpoint: format!("http://{}", config.grpc_listen),
             http: config.http_listen,
             provisioned,
             config,
-            issuer,
+            issuer: None,
             light,
+            operator_key,
             stops,
+            issuer_stop: None,
+            issuer_task: None,
+        };
+        stack.start_issuer().await;
+        stack
+    }
+
+    /// Starts the issuer service on its configured ports.
+    async fn start_issuer(&mut self) {
+        let registry =
+            RegistryGateway::new(&self.config.registry, self.light.clone()).expect("gateway");
+        let authority = GrpcAuthority::connect(self.config.authority.clone())
+            .await
+            .expect("authority answers");
+        let grpc = tokio::net::TcpListener::bind(self.config.grpc_listen)
+            .await
+            .expect("bind");
+        let http = tokio::net::TcpListener::bind(self.config.http_listen)
+            .await
+            .expect("bind");
+        let issuer = Issuer::start(self.config.clone(), authority, registry)
+            .await
+            .expect("issuer starts");
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.issuer_stop = Some(stop);
+        self.issuer_task = Some(tokio::spawn(realdid_issuer::service::serve(
+            issuer.clone(),
+            grpc,
+            http,
+            async move {
+                let _ = stopped.await;
+            },
+        )));
+        self.issuer = Some(issuer);
+    }
+
+    /// The running issuer.
+    pub fn issuer(&self) -> &Arc<Issuer<GrpcAuthority>> {
+        self.issuer.as_ref().expect("the issuer runs")
+    }
+
+    /// Stops the issuer (its database closes), as an operator does before maintenance.
+    pub async fn stop_issuer_for_maintenance(&mut self) {
+        self.stop_issuer().await;
+    }
+
+    /// Starts the issuer again from its files.
+    pub async fn start_issuer_again(&mut self) {
+        self.start_issuer().await;
+    }
+
+    async fn stop_issuer(&mut self) {
+        if let Some(stop) = self.issuer_stop.take() {
+            let _ = stop.send(());
         }
+        if let Some(task) = self.issuer_task.take() {
+            task.await
+                .expect("serve task")
+                .expect("served until stopped");
+        }
+        let issuer = self.issuer.take().expect("the issuer runs");
+        // The last handle closes RocksDB; background tasks of the service let go of theirs
+        // once it has stopped.
+        for _ in 0..200 {
+            if Arc::strong_count(&issuer) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(
+            Arc::strong_count(&issuer),
+            1,
+            "something still holds the issuer"
+        );
+        drop(issuer);
     }
 
     /// A client of the issuer.
@@ -193,8 +258,9 @@ impl IssuerStack {
         self.config.data_dir.clone()
     }
 
-    /// Stops the servers.
-    pub fn stop(&mut self) {
+    /// Stops the issuer and the authority.
+    pub async fn stop(&mut self) {
+        self.stop_issuer().await;
         for stop in self.stops.drain(..) {
             let _ = stop.send(());
         }

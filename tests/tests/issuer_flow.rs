@@ -12,10 +12,13 @@ use std::time::Duration;
 
 use realdid_core::did::Purposes;
 use realdid_core::keys::{Jwk, PublicKey};
+use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
 use realdid_core::trace::{AuditApproval, audit_record_hash, sign_approval};
+use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::provision::load_approver;
+use realdid_issuer::registry::RegistryGateway;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_proto::v1::registry_client::RegistryClient;
@@ -78,7 +81,7 @@ async fn issuer_key(
     stack: &IssuerStack,
     kid: &str,
 ) -> PublicKey {
-    let did = stack.issuer.did();
+    let did = stack.issuer().did();
     let read = node
         .resolve(pb::ResolveRequest {
             did: did.to_string(),
@@ -118,7 +121,7 @@ async fn status_on_chain(
     let path = uri.split_once(&stack.http.to_string()).unwrap().1;
     assert_eq!(http_get(stack.http, path).await, served.status_list_token);
 
-    let did = stack.issuer.did();
+    let did = stack.issuer().did();
     let read = node
         .get_status_list_anchor(pb::GetStatusListAnchorRequest {
             list_uri: uri.into(),
@@ -231,6 +234,13 @@ fn verify_with_reference(sd_jwt: &str, issuer_key: &PublicKey) -> serde_json::Va
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The `kid` of an SD-JWT VC's issuer-signed JWT.
+fn old_kid_of(sd_jwt: &str) -> String {
+    let header = sd_jwt.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&base64_url(header)).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
 fn session(token: &str) -> tonic::metadata::MetadataValue<tonic::metadata::Ascii> {
     format!("Bearer {token}").parse().unwrap()
 }
@@ -252,7 +262,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     let mut stack = IssuerStack::start(&net, 40, 1).await;
     let mut client = stack.client().await;
     let mut node = net.client(1).await;
-    let issuer_did = stack.issuer.did().to_string();
+    let issuer_did = stack.issuer().did().to_string();
     let alice = person(&stack, 0);
 
     // Three DIDs, three credentials that verify and share no signature, salt or holder key.
@@ -520,6 +530,50 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         assert_eq!(got, want, "credential {}", credential.credential_id);
     }
 
+    // The holder lifts their suspension; the revocation stays.
+    let n = nonce(&mut client, pb::NoncePurpose::Resume).await;
+    let resumed = client
+        .resume_self(pb::ResumeSelfRequest {
+            proof: Some(control_proof(&holders[1], &n, &issuer_did)),
+            nonce: n,
+            whole_enrolment: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The whole enrolment, valid again (including the one that already was); never the
+    // revoked one.
+    assert_eq!(resumed.credential_ids.len(), 2);
+    assert!(
+        !resumed
+            .credential_ids
+            .contains(&issued.credentials[0].credential_id)
+    );
+    let c1 = &issued.credentials[1];
+    assert_eq!(
+        status_on_chain(
+            &stack,
+            &mut node,
+            &mut client,
+            &c1.status_list_uri,
+            c1.status_index
+        )
+        .await,
+        Status::VALID
+    );
+    let c0 = &issued.credentials[0];
+    assert_eq!(
+        status_on_chain(
+            &stack,
+            &mut node,
+            &mut client,
+            &c0.status_list_uri,
+            c0.status_index
+        )
+        .await,
+        Status::INVALID
+    );
+
     // Tracing DID 2: one approval opens nothing; the second opens it and anchors the opening.
     let trace = client
         .create_trace(with_session(
@@ -606,7 +660,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .into_inner();
     let (_, none) = stack
         .light
-        .verify_audit_anchor(&stack.issuer.did(), 1, &audit_absent.proof.unwrap())
+        .verify_audit_anchor(&stack.issuer().did(), 1, &audit_absent.proof.unwrap())
         .unwrap();
     assert!(none.is_none(), "an incomplete trace left an anchor");
     let approved = client
@@ -645,7 +699,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .into_inner();
     let (_, anchor) = stack
         .light
-        .verify_audit_anchor(&stack.issuer.did(), 1, &audit.proof.unwrap())
+        .verify_audit_anchor(&stack.issuer().did(), 1, &audit.proof.unwrap())
         .unwrap();
     let anchor = anchor.expect("the opening is anchored");
     let approvals: Vec<AuditApproval<'_>> = opened_trace
@@ -693,10 +747,114 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     assert_eq!(own.traces.len(), 1);
     assert_eq!(own.traces[0].trace_id, trace.trace_id);
 
+    // An operator who logs in with a key, as an auditor: reads traces, may not revoke.
+    let n = nonce(&mut client, pb::NoncePurpose::OperatorLogin).await;
+    let auditor = client
+        .operator_login(pb::OperatorLoginRequest {
+            operator_id: "keyholder".into(),
+            credential: Some(pb::operator_login_request::Credential::KeyProofJws(
+                sign_operator_login("keyholder", "k1", &stack.operator_key, &n, &issuer_did, now)
+                    .unwrap(),
+            )),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(auditor.roles, vec![pb::OperatorRole::Auditor as i32]);
+    let listed = client
+        .list_traces(with_session(
+            pb::ListTracesRequest::default(),
+            &auditor.session_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.traces.len(), 1);
+    let denied = client
+        .revoke_credentials(with_session(
+            pb::RevokeCredentialsRequest {
+                target: Some(pb::revoke_credentials_request::Target::SubjectDid(
+                    holders[2].state.did.to_string(),
+                )),
+                reason: pb::RevocationReason::Fraud as i32,
+                note: String::new(),
+            },
+            &auditor.session_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+
+    // Key rotation: with the issuer stopped, a new signing key is added to its DID; after a
+    // restart it signs with key-2, and a credential signed with key-1 still verifies.
+    stack.stop_issuer_for_maintenance().await;
+    let keys = IssuerKeys::load(&stack.config.keys_file).unwrap();
+    let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
+    let state = gateway
+        .resolve_did(keys.did())
+        .await
+        .unwrap()
+        .unwrap()
+        .state;
+    let (rotated, update) = keys.rotate(&state).unwrap();
+    gateway
+        .submit_final("rotation", &realdid_core::codec::Transaction::Did(update))
+        .await
+        .unwrap();
+    rotated.save(&stack.config.keys_file).unwrap();
+    stack.start_issuer_again().await;
+    let mut client = stack.client().await;
+    let old = &issued.credentials[2];
+    let old_kid = old_kid_of(&old.sd_jwt_vc);
+    assert!(old_kid.ends_with("#key-1"));
+    let old_key = issuer_key(&mut node, &stack, &old_kid).await;
+    verify_sd_jwt_vc(
+        &old.sd_jwt_vc,
+        &VcVerifyOptions::default(),
+        &|_: &serde_json::Map<String, serde_json::Value>,
+          _: &serde_json::Map<String, serde_json::Value>|
+         -> Result<PublicKey, SdJwtError> { Ok(old_key.clone()) },
+        now,
+    )
+    .expect("a credential signed before the rotation still verifies");
+    let later = holder_did(&net).await;
+    let new = match enrol(&mut client, &issuer_did, &person(&stack, 2), &[&later], "")
+        .await
+        .unwrap()
+    {
+        pb::enrol_response::Result::Issued(issued) => issued.credentials[0].clone(),
+        pb::enrol_response::Result::Refused(r) => panic!("refused after rotation: {}", r.message),
+    };
+    let new_kid = old_kid_of(&new.sd_jwt_vc);
+    assert!(new_kid.ends_with("#key-2"), "{new_kid}");
+    let new_key = issuer_key(&mut node, &stack, &new_kid).await;
+    assert_ne!(new_key, old_key);
+    verify_sd_jwt_vc(
+        &new.sd_jwt_vc,
+        &VcVerifyOptions::default(),
+        &|_: &serde_json::Map<String, serde_json::Value>,
+          _: &serde_json::Map<String, serde_json::Value>|
+         -> Result<PublicKey, SdJwtError> { Ok(new_key.clone()) },
+        now,
+    )
+    .expect("a credential signed after the rotation verifies");
+    // Everything issued before the restart is still known: the revocation still stands.
+    assert_eq!(
+        status_on_chain(
+            &stack,
+            &mut node,
+            &mut client,
+            &c0.status_list_uri,
+            c0.status_index
+        )
+        .await,
+        Status::INVALID
+    );
+
     // No byte of any enrolled name or number in the issuer's or the chain's files.
-    stack.stop();
+    stack.stop().await;
     let mut needles: Vec<Vec<u8>> = Vec::new();
-    for p in [&alice, &person(&stack, 1)] {
+    for p in [&alice, &person(&stack, 1), &person(&stack, 2)] {
         needles.push(p.name.as_bytes().to_vec());
         needles.push(p.id.as_bytes().to_vec());
     }
