@@ -1,7 +1,7 @@
 //! The issuer's RocksDB: what it issued, to which DIDs, in which status lists, and the
 //! lawful-trace requests. No plaintext name or resident identity number is ever written
 //! here (the test suite scans the files for them): persons appear only as their
-//! [`PersonKey`](crate::privacy::person_index::PersonKey), identities only sealed.
+//! [`PersonKey`], identities only sealed.
 //!
 //! | column family | key | value |
 //! |---|---|---|
