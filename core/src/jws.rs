@@ -300,3 +300,32 @@ impl<'a> CompactJws<'a> {
             .map_err(JwsError::Signature)
     }
 }
+
+/// Hand-built JWSs for the tests of the modules that parse them.
+#[cfg(test)]
+// Test support: a failure to build the token is the test's failure.
+#[allow(clippy::unwrap_used)]
+pub(crate) mod test_support {
+    use serde_json::{Map, Value};
+
+    use crate::keys::SigningKey;
+
+    /// Builds and signs a JWS by hand, with any header (josekit would refuse a non-string
+    /// `kid`), for malformed tokens.
+    pub(crate) fn raw(header: &[(&str, Value)], payload: &Value, key: &SigningKey) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut members: Map<String, Value> = header
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        members.insert("alg".into(), key.algorithm().jose_name().into());
+        let input = format!(
+            "{}.{}",
+            b64.encode(serde_json::to_vec(&members).unwrap()),
+            b64.encode(serde_json::to_vec(payload).unwrap())
+        );
+        let signature = key.sign(input.as_bytes()).unwrap();
+        format!("{input}.{}", b64.encode(signature))
+    }
+}

@@ -156,10 +156,11 @@ mod tests {
 
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use serde_json::{Map, Value, json};
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::control_proof::{CLOCK_LEEWAY_SECONDS, MAX_PROOF_AGE_SECONDS};
+    use crate::jws::test_support::raw;
     use crate::keys::Algorithm;
 
     const NOW: i64 = 1_750_000_000;
@@ -232,25 +233,6 @@ mod tests {
             .verify(&public, OPERATOR, AUD, NOW)
             .unwrap_err();
         assert!(matches!(err, TraceError::BadSignature { .. }), "{err}");
-    }
-
-    /// Builds and signs a JWS by hand, with any header (josekit would refuse a non-string
-    /// `kid`), for malformed tokens.
-    fn raw(header: &[(&str, Value)], payload: &Value, key: &SigningKey) -> String {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut members: Map<String, Value> = header
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        members.insert("alg".into(), key.algorithm().jose_name().into());
-        let input = format!(
-            "{}.{}",
-            b64.encode(serde_json::to_vec(&members).unwrap()),
-            b64.encode(serde_json::to_vec(payload).unwrap())
-        );
-        let signature = key.sign(input.as_bytes()).unwrap();
-        format!("{input}.{}", b64.encode(signature))
     }
 
     #[test]

@@ -303,9 +303,10 @@ impl ApprovalJws {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
-    use serde_json::{Map, Value, json};
+    use serde_json::{Value, json};
 
     use super::*;
+    use crate::jws::test_support::raw;
     use crate::keys::Algorithm;
 
     const NOW: i64 = 1_750_000_000;
@@ -510,25 +511,6 @@ mod tests {
             .verify(&key.public_key(), "trace-0001", &digest)
             .unwrap_err();
         assert!(matches!(err, TraceError::BadSignature { .. }), "{err}");
-    }
-
-    /// Builds and signs a JWS by hand, with any header (josekit would refuse a non-string
-    /// `kid`), for malformed tokens.
-    fn raw(header: &[(&str, Value)], payload: &Value, key: &SigningKey) -> String {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut members: Map<String, Value> = header
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        members.insert("alg".into(), key.algorithm().jose_name().into());
-        let input = format!(
-            "{}.{}",
-            b64.encode(serde_json::to_vec(&members).unwrap()),
-            b64.encode(serde_json::to_vec(payload).unwrap())
-        );
-        let signature = key.sign(input.as_bytes()).unwrap();
-        format!("{input}.{}", b64.encode(signature))
     }
 
     #[test]

@@ -64,21 +64,26 @@ impl RegistryGateway {
         Ok(Self { nodes, light })
     }
 
-    /// The DID's current record, proven; `None` when proven absent.
-    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, IssuerError> {
+    /// Asks each node in turn with `ask` and checks its answer with `check`, until one
+    /// answer checks.
+    async fn proven<T, F, Fut>(
+        &self,
+        what: &str,
+        ask: F,
+        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<T, realdid_registry::RegistryError>,
+    ) -> Result<T, IssuerError>
+    where
+        F: Fn(RegistryClient<Channel>) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
+    {
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
-            let mut client = client.clone();
-            let answer = tokio::time::timeout(
-                READ_TIMEOUT,
-                client.resolve(pb::ResolveRequest {
-                    did: did.to_string(),
-                    at: None,
-                }),
-            )
-            .await;
-            let read = match answer {
-                Ok(Ok(r)) => r.into_inner().proof,
+            let read = match tokio::time::timeout(READ_TIMEOUT, ask(client.clone())).await {
+                Ok(Ok(Some(read))) => read,
+                Ok(Ok(None)) => {
+                    failures.push(format!("{endpoint}: answer without proof"));
+                    continue;
+                }
                 Ok(Err(status)) => {
                     failures.push(format!("{endpoint}: {}", status.message()));
                     continue;
@@ -88,19 +93,33 @@ impl RegistryGateway {
                     continue;
                 }
             };
-            let Some(read) = read else {
-                failures.push(format!("{endpoint}: answer without proof"));
-                continue;
-            };
-            match self.light.verify_did(did, &read) {
-                Ok((_, record)) => return Ok(record),
+            match check(&self.light, &read) {
+                Ok(value) => return Ok(value),
                 Err(e) => failures.push(format!("{endpoint}: proof does not check: {e}")),
             }
         }
         Err(IssuerError::Registry(format!(
-            "resolving {did}: {}",
+            "{what}: {}",
             failures.join("; ")
         )))
+    }
+
+    /// The DID's current record, proven; `None` when proven absent.
+    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, IssuerError> {
+        self.proven(
+            &format!("resolving {did}"),
+            |mut client| async move {
+                client
+                    .resolve(pb::ResolveRequest {
+                        did: did.to_string(),
+                        at: None,
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| light.verify_did(did, read).map(|(_, record)| record),
+        )
+        .await
     }
 
     /// The issuer's accreditation entry, proven; `None` when proven absent.
@@ -108,40 +127,19 @@ impl RegistryGateway {
         &self,
         issuer: &RealDid,
     ) -> Result<Option<IssuerRecord>, IssuerError> {
-        let mut failures = Vec::new();
-        for (endpoint, client) in &self.nodes {
-            let mut client = client.clone();
-            let answer = tokio::time::timeout(
-                READ_TIMEOUT,
-                client.get_issuer_accreditation(pb::GetIssuerAccreditationRequest {
-                    issuer_did: issuer.to_string(),
-                }),
-            )
-            .await;
-            let read = match answer {
-                Ok(Ok(r)) => r.into_inner().proof,
-                Ok(Err(status)) => {
-                    failures.push(format!("{endpoint}: {}", status.message()));
-                    continue;
-                }
-                Err(_) => {
-                    failures.push(format!("{endpoint}: no answer in 5 s"));
-                    continue;
-                }
-            };
-            let Some(read) = read else {
-                failures.push(format!("{endpoint}: answer without proof"));
-                continue;
-            };
-            match self.light.verify_issuer(issuer, &read) {
-                Ok((_, record)) => return Ok(record),
-                Err(e) => failures.push(format!("{endpoint}: proof does not check: {e}")),
-            }
-        }
-        Err(IssuerError::Registry(format!(
-            "reading the accreditation of {issuer}: {}",
-            failures.join("; ")
-        )))
+        self.proven(
+            &format!("reading the accreditation of {issuer}"),
+            |mut client| async move {
+                client
+                    .get_issuer_accreditation(pb::GetIssuerAccreditationRequest {
+                        issuer_did: issuer.to_string(),
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| light.verify_issuer(issuer, read).map(|(_, record)| record),
+        )
+        .await
     }
 
     /// Submits `tx` and waits until it is final or refused. A node that cannot be reached

@@ -127,7 +127,7 @@ impl<A: IdentityAuthority> IssuerService<A> {
                 .map_err(|_| IssuerError::Corrupt(format!("trace {}: digest", t.id)))?,
             opened_at_unix_ms: t.opened.as_ref().map(|o| o.at_ms),
             opened_by: t.opened.as_ref().map(|o| o.by.clone()),
-            audit_anchor_height: t.opened.as_ref().map(|o| o.height),
+            audit_anchor_height: t.opened.as_ref().map(|o| o.receipt.height),
         })
     }
 }
@@ -342,7 +342,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                         subject_did: did.clone(),
                         legal_basis: t.legal_basis,
                         opened_at_unix_ms: opened.at_ms,
-                        audit_anchor_height: opened.height,
+                        audit_anchor_height: opened.receipt.height,
                     })
                 })
                 .collect(),
@@ -534,19 +534,11 @@ pub async fn serve<A: IdentityAuthority + 'static>(
     http: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), IssuerError> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<IssuerServer<IssuerService<A>>>().await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
     let grpc_addr: Option<SocketAddr> = grpc.local_addr().ok();
     let http_addr: Option<SocketAddr> = http.local_addr().ok();
     tracing::info!(?grpc_addr, ?http_addr, did = %issuer.did(), "issuer serving");
+    let router =
+        crate::grpc_server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>().await?;
     // Publish what an earlier run left unpublished, and keep trying while the registry is
     // unreachable or the issuer not yet accredited.
     let publisher = tokio::spawn({
@@ -569,10 +561,7 @@ pub async fn serve<A: IdentityAuthority + 'static>(
             let _ = rx.changed().await;
         }
     }));
-    let result = tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+    let result = router
         .add_service(
             IssuerServer::new(IssuerService::new(issuer))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use realdid_core::did::Purposes;
 use realdid_core::keys::{Jwk, PublicKey};
 use realdid_core::operator_login::sign_operator_login;
-use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
+use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
 use realdid_core::trace::{AuditApproval, audit_record_hash, sign_approval};
 use realdid_issuer::keys::IssuerKeys;
@@ -234,8 +234,16 @@ fn verify_with_reference(sd_jwt: &str, issuer_key: &PublicKey) -> serde_json::Va
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Verifies an SD-JWT VC (issuance form) with realdid's verifier and the issuer key `key`.
+fn verify_with(sd_jwt: &str, key: &PublicKey, now: i64) -> Result<VerifiedSdJwtVc, SdJwtError> {
+    let resolver = |_: &serde_json::Map<String, serde_json::Value>,
+                    _: &serde_json::Map<String, serde_json::Value>|
+     -> Result<PublicKey, SdJwtError> { Ok(key.clone()) };
+    verify_sd_jwt_vc(sd_jwt, &VcVerifyOptions::default(), &resolver, now)
+}
+
 /// The `kid` of an SD-JWT VC's issuer-signed JWT.
-fn old_kid_of(sd_jwt: &str) -> String {
+fn kid_of(sd_jwt: &str) -> String {
     let header = sd_jwt.split('.').next().unwrap();
     let header: serde_json::Value = serde_json::from_slice(&base64_url(header)).unwrap();
     header["kid"].as_str().unwrap().to_owned()
@@ -298,15 +306,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         assert_eq!(header["typ"], "dc+sd-jwt");
         let kid = header["kid"].as_str().unwrap().to_owned();
         let key = issuer_key(&mut node, &stack, &kid).await;
-        let verified = verify_sd_jwt_vc(
-            &credential.sd_jwt_vc,
-            &VcVerifyOptions::default(),
-            &|_: &serde_json::Map<String, serde_json::Value>,
-              _: &serde_json::Map<String, serde_json::Value>|
-             -> Result<PublicKey, SdJwtError> { Ok(key.clone()) },
-            now,
-        )
-        .unwrap();
+        let verified = verify_with(&credential.sd_jwt_vc, &key, now).unwrap();
         assert_eq!(verified.issuer, issuer_did);
         assert_eq!(verified.holder_key.as_ref(), Some(&holder.key.public_key()));
         assert_eq!(verified.claims["real_name_verified"], true);
@@ -805,18 +805,11 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     stack.start_issuer_again().await;
     let mut client = stack.client().await;
     let old = &issued.credentials[2];
-    let old_kid = old_kid_of(&old.sd_jwt_vc);
+    let old_kid = kid_of(&old.sd_jwt_vc);
     assert!(old_kid.ends_with("#key-1"));
     let old_key = issuer_key(&mut node, &stack, &old_kid).await;
-    verify_sd_jwt_vc(
-        &old.sd_jwt_vc,
-        &VcVerifyOptions::default(),
-        &|_: &serde_json::Map<String, serde_json::Value>,
-          _: &serde_json::Map<String, serde_json::Value>|
-         -> Result<PublicKey, SdJwtError> { Ok(old_key.clone()) },
-        now,
-    )
-    .expect("a credential signed before the rotation still verifies");
+    verify_with(&old.sd_jwt_vc, &old_key, now)
+        .expect("a credential signed before the rotation still verifies");
     let later = holder_did(&net).await;
     let new = match enrol(&mut client, &issuer_did, &person(&stack, 2), &[&later], "")
         .await
@@ -825,19 +818,12 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         pb::enrol_response::Result::Issued(issued) => issued.credentials[0].clone(),
         pb::enrol_response::Result::Refused(r) => panic!("refused after rotation: {}", r.message),
     };
-    let new_kid = old_kid_of(&new.sd_jwt_vc);
+    let new_kid = kid_of(&new.sd_jwt_vc);
     assert!(new_kid.ends_with("#key-2"), "{new_kid}");
     let new_key = issuer_key(&mut node, &stack, &new_kid).await;
     assert_ne!(new_key, old_key);
-    verify_sd_jwt_vc(
-        &new.sd_jwt_vc,
-        &VcVerifyOptions::default(),
-        &|_: &serde_json::Map<String, serde_json::Value>,
-          _: &serde_json::Map<String, serde_json::Value>|
-         -> Result<PublicKey, SdJwtError> { Ok(new_key.clone()) },
-        now,
-    )
-    .expect("a credential signed after the rotation verifies");
+    verify_with(&new.sd_jwt_vc, &new_key, now)
+        .expect("a credential signed after the rotation verifies");
     // Everything issued before the restart is still known: the revocation still stands.
     assert_eq!(
         status_on_chain(

@@ -74,24 +74,10 @@ pub async fn serve<A: IdentityAuthority + 'static>(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), IssuerError> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<IdentityAuthorityServer<AuthorityService<A>>>()
-        .await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .map_err(|e| IssuerError::Server(format!("reflection: {e}")))?;
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "identity authority serving");
-    tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+    crate::grpc_server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>()
+        .await?
         .add_service(
             IdentityAuthorityServer::new(AuthorityService::new(authority))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),

@@ -16,9 +16,10 @@ use realdid_proto::v1 as pb;
 use super::{Issuer, lock, now_ms};
 use crate::IssuerError;
 use crate::authority::IdentityAuthority;
+use crate::nonces::Purpose;
 use crate::status::{self, OpenList, list_uri};
 use crate::store::{
-    Batch, CredentialRecord, CredentialStatus, ListRecord, LogEntry, Published, Store,
+    Batch, CredentialRecord, CredentialStatus, ListRecord, LogEntry, Published, Receipt, Store,
 };
 
 /// The `meta` counter naming the open list (0: none yet).
@@ -64,19 +65,6 @@ pub enum RevokeTarget {
     Did(String),
     /// Every credential of an enrolment.
     Enrolment(String),
-}
-
-fn receipt(published: &Published) -> Result<pb::TransactionReceipt, IssuerError> {
-    let hex = |s: &str| {
-        hex::decode(s).map_err(|_| IssuerError::Corrupt("a stored receipt is not hex".into()))
-    };
-    Ok(pb::TransactionReceipt {
-        tx_hash: hex(&published.tx_hash)?,
-        height: published.height,
-        block_hash: hex(&published.block_hash)?,
-        index_in_block: published.index_in_block,
-        block_time_unix_ms: published.block_time_ms,
-    })
 }
 
 impl<A: IdentityAuthority> Issuer<A> {
@@ -148,11 +136,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         record.published = Some(Published {
             sequence,
             token,
-            tx_hash: hex::encode(&final_receipt.tx_hash),
-            height: final_receipt.height,
-            block_hash: hex::encode(&final_receipt.block_hash),
-            index_in_block: final_receipt.index_in_block,
-            block_time_ms: final_receipt.block_time_unix_ms,
+            receipt: Receipt::from(&final_receipt),
         });
         let mut batch = Batch::default();
         batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
@@ -323,7 +307,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                         if let Some(p) = self.store.list(number)?.and_then(|r| r.published)
                             && touched.contains(&number)
                         {
-                            anchors.push(receipt(&p)?);
+                            anchors.push(p.receipt.to_pb()?);
                         }
                     }
                 }
@@ -372,7 +356,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         Ok(out)
     }
 
-    /// SuspendSelf: the holder of `did` (proven) suspends its live credentials.
+    /// SuspendSelf: the holder of `did` (proven) suspends its valid credentials.
     pub async fn suspend_self(
         &self,
         nonce: &str,
@@ -380,35 +364,8 @@ impl<A: IdentityAuthority> Issuer<A> {
         proof_jws: &str,
         whole_enrolment: bool,
     ) -> Result<StatusChange, IssuerError> {
-        let (did, _, _) = self
-            .holder_proof(nonce, did, proof_jws, crate::nonces::Purpose::Suspend)
-            .await?;
-        let now = now_ms();
-        let scope: Vec<_> = self
-            .holder_scope(did.as_str(), whole_enrolment)?
-            .into_iter()
-            .filter(|c| c.is_live(now))
-            .collect();
-        if scope.is_empty() {
-            return Err(IssuerError::NotFound(format!(
-                "no live credential of this issuer is bound to {did}"
-            )));
-        }
-        self.change_status(
-            scope,
-            |s| match s {
-                CredentialStatus::Valid => Some(CredentialStatus::Suspended { at_ms: now }),
-                _ => None,
-            },
-            LogEntry {
-                at_ms: now,
-                actor: format!("holder:{did}"),
-                action: "suspend".into(),
-                detail: format!("whole_enrolment={whole_enrolment}"),
-            },
-            false,
-        )
-        .await
+        self.holder_change(nonce, did, proof_jws, whole_enrolment, Purpose::Suspend)
+            .await
     }
 
     /// ResumeSelf: lifts the holder's own suspensions; revoked credentials stay revoked.
@@ -419,9 +376,20 @@ impl<A: IdentityAuthority> Issuer<A> {
         proof_jws: &str,
         whole_enrolment: bool,
     ) -> Result<StatusChange, IssuerError> {
-        let (did, _, _) = self
-            .holder_proof(nonce, did, proof_jws, crate::nonces::Purpose::Resume)
-            .await?;
+        self.holder_change(nonce, did, proof_jws, whole_enrolment, Purpose::Resume)
+            .await
+    }
+
+    /// A holder's own status change (`Suspend` or `Resume`), after their proof of control.
+    async fn holder_change(
+        &self,
+        nonce: &str,
+        did: &str,
+        proof_jws: &str,
+        whole_enrolment: bool,
+        purpose: Purpose,
+    ) -> Result<StatusChange, IssuerError> {
+        let (did, _, _) = self.holder_proof(nonce, did, proof_jws, purpose).await?;
         let now = now_ms();
         let scope: Vec<_> = self
             .holder_scope(did.as_str(), whole_enrolment)?
@@ -433,16 +401,18 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "no live credential of this issuer is bound to {did}"
             )));
         }
+        let suspend = purpose == Purpose::Suspend;
         self.change_status(
             scope,
-            |s| match s {
-                CredentialStatus::Suspended { .. } => Some(CredentialStatus::Valid),
+            |s| match (suspend, s) {
+                (true, CredentialStatus::Valid) => Some(CredentialStatus::Suspended { at_ms: now }),
+                (false, CredentialStatus::Suspended { .. }) => Some(CredentialStatus::Valid),
                 _ => None,
             },
             LogEntry {
                 at_ms: now,
                 actor: format!("holder:{did}"),
-                action: "resume".into(),
+                action: if suspend { "suspend" } else { "resume" }.into(),
                 detail: format!("whole_enrolment={whole_enrolment}"),
             },
             false,

@@ -16,7 +16,9 @@ use crate::authority::IdentityAuthority;
 use crate::nonces::Purpose;
 use crate::operators::Session;
 use crate::privacy::escrow::{IdentityRecord, open};
-use crate::store::{Batch, LogEntry, Store, TraceApprovalRecord, TraceOpening, TraceRecord};
+use crate::store::{
+    Batch, LogEntry, Receipt, Store, TraceApprovalRecord, TraceOpening, TraceRecord,
+};
 
 /// The `meta` counter of audit-anchor sequences used.
 const AUDIT_SEQUENCE: &str = "audit_sequence";
@@ -297,11 +299,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             by: session.operator_id.clone(),
             record_hash: hex::encode(hash),
             sequence,
-            tx_hash: hex::encode(&receipt.tx_hash),
-            height: receipt.height,
-            block_hash: hex::encode(&receipt.block_hash),
-            index_in_block: receipt.index_in_block,
-            block_time_ms: receipt.block_time_unix_ms,
+            receipt: Receipt::from(&receipt),
         });
         self.save_trace(
             &trace,

@@ -27,7 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use records::{
-    CredentialRecord, CredentialStatus, EnrolmentRecord, ListRecord, LogEntry, Published,
+    CredentialRecord, CredentialStatus, EnrolmentRecord, ListRecord, LogEntry, Published, Receipt,
     TraceApprovalRecord, TraceOpening, TraceRecord,
 };
 

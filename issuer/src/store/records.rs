@@ -1,6 +1,9 @@
 //! The records of the issuer's database.
 
+use realdid_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
+
+use crate::IssuerError;
 
 use crate::privacy::escrow::SealedRecord;
 
@@ -74,6 +77,49 @@ pub struct EnrolmentRecord {
     pub fraud: bool,
 }
 
+/// Where a transaction of the issuer became final on the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The transaction hash, hex.
+    pub tx_hash: String,
+    /// The block's height.
+    pub height: u64,
+    /// The block's hash, hex.
+    pub block_hash: String,
+    /// The transaction's position in the block.
+    pub index_in_block: u32,
+    /// The block's time, Unix ms.
+    pub block_time_ms: i64,
+}
+
+impl From<&pb::TransactionReceipt> for Receipt {
+    fn from(r: &pb::TransactionReceipt) -> Self {
+        Self {
+            tx_hash: hex::encode(&r.tx_hash),
+            height: r.height,
+            block_hash: hex::encode(&r.block_hash),
+            index_in_block: r.index_in_block,
+            block_time_ms: r.block_time_unix_ms,
+        }
+    }
+}
+
+impl Receipt {
+    /// The wire form.
+    pub fn to_pb(&self) -> Result<pb::TransactionReceipt, IssuerError> {
+        let hex = |s: &str| {
+            hex::decode(s).map_err(|_| IssuerError::Corrupt("a stored receipt is not hex".into()))
+        };
+        Ok(pb::TransactionReceipt {
+            tx_hash: hex(&self.tx_hash)?,
+            height: self.height,
+            block_hash: hex(&self.block_hash)?,
+            index_in_block: self.index_in_block,
+            block_time_unix_ms: self.block_time_ms,
+        })
+    }
+}
+
 /// A status list's publication that is final on the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
@@ -81,17 +127,8 @@ pub struct Published {
     pub sequence: u64,
     /// The Status List Token (compact JWT).
     pub token: String,
-    /// The anchoring transaction's receipt: tx hash (hex), height, block hash (hex),
-    /// position and block time.
-    pub tx_hash: String,
-    /// Height.
-    pub height: u64,
-    /// Block hash, hex.
-    pub block_hash: String,
-    /// Position in the block.
-    pub index_in_block: u32,
-    /// Block time, Unix ms.
-    pub block_time_ms: i64,
+    /// Where the anchor became final.
+    pub receipt: Receipt,
 }
 
 /// One status list.
@@ -135,16 +172,8 @@ pub struct TraceOpening {
     pub record_hash: String,
     /// The audit anchor's sequence.
     pub sequence: u64,
-    /// The anchoring transaction: hash (hex), height, block hash (hex), position, time.
-    pub tx_hash: String,
-    /// Height.
-    pub height: u64,
-    /// Block hash, hex.
-    pub block_hash: String,
-    /// Position in the block.
-    pub index_in_block: u32,
-    /// Block time, Unix ms.
-    pub block_time_ms: i64,
+    /// Where the audit anchor became final.
+    pub receipt: Receipt,
 }
 
 /// A lawful-trace request.
