@@ -19,6 +19,8 @@ use crate::IssuerError;
 
 const SECRET_KEY: &[u8] = b"secret";
 const RESIDENT_PREFIX: &[u8] = b"resident/";
+/// Residents per write batch when generating.
+const WRITE_CHUNK: usize = 50_000;
 
 /// One synthetic person, as the generator hands them out (for demos and tests: what a
 /// citizen would type, and the evidence their phone's liveness check would return).
@@ -88,6 +90,11 @@ impl ResidentDataset {
             })
             .map_err(|e| IssuerError::Corrupt(format!("encoding a resident: {e}")))?;
             batch.put(resident_key(&id), record);
+            // Bounded batches: a register of millions is written in pieces, not held twice.
+            if batch.len() >= WRITE_CHUNK {
+                db.write(std::mem::take(&mut batch))
+                    .map_err(IssuerError::storage("writing the residents"))?;
+            }
             people.push(Person {
                 evidence_token: evidence::mint(&secret, &id),
                 resident_id: id.as_str().to_owned(),
