@@ -85,6 +85,22 @@ impl IssuerError {
     }
 }
 
+impl From<realdid_registry::RegistryError> for IssuerError {
+    /// A refusal by the chain is a failed precondition (retrying will not help); anything
+    /// else from the registry client means no usable answer (UNAVAILABLE).
+    fn from(error: realdid_registry::RegistryError) -> Self {
+        match error {
+            realdid_registry::RegistryError::Rejected { .. } => {
+                IssuerError::FailedPrecondition(error.to_string())
+            }
+            realdid_registry::RegistryError::Config { .. } => {
+                IssuerError::Config(error.to_string())
+            }
+            other => IssuerError::Registry(other.to_string()),
+        }
+    }
+}
+
 impl From<IssuerError> for tonic::Status {
     fn from(error: IssuerError) -> Self {
         tonic::Status::new(error.grpc_code(), error.to_string())

@@ -7,7 +7,6 @@
 //! | [`keys`] | the issuer DID's keys, rotation |
 //! | [`privacy`] | the Argon2id person index, the AES-GCM escrow of identity records, their secrets |
 //! | [`store`] | the issuer's RocksDB |
-//! | [`registry`] | proven reads and transactions on the registry chain |
 //! | [`claims`], [`issuance`] | the claims of a credential, from the checked identity; signing them |
 //! | [`status`] | status-list entries and tokens |
 //! | [`nonces`], [`operators`] | single-use nonces; operator accounts and sessions |
@@ -29,7 +28,6 @@ pub mod nonces;
 pub mod operators;
 pub mod privacy;
 pub mod provision;
-pub mod registry;
 pub mod service;
 pub mod status;
 pub mod store;

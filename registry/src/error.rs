@@ -75,6 +75,17 @@ pub enum RegistryError {
         /// Why.
         reason: String,
     },
+    /// The chain refused a transaction (a decision, reported as an error to callers that
+    /// needed it final: retrying it unchanged will not help).
+    #[error("the registry refused {what}: {reason}: {message}")]
+    Rejected {
+        /// What was submitted.
+        what: String,
+        /// The proto rejection reason's name.
+        reason: String,
+        /// The chain's message.
+        message: String,
+    },
     /// A local file could not be read or written.
     #[error("{context}: {source}")]
     Io {
@@ -93,6 +104,7 @@ impl RegistryError {
             Self::Config { .. } | Self::InvalidRequest { .. } => ErrorKind::InvalidInput,
             Self::Proof { .. } => ErrorKind::InvalidSignature,
             Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Rejected { .. } => ErrorKind::Rejected,
             Self::Storage { .. }
             | Self::Corrupt { .. }
             | Self::Diverged { .. }
@@ -109,6 +121,7 @@ impl RegistryError {
             Self::Proof { .. } => tonic::Code::DataLoss,
             Self::NotFound { .. } => tonic::Code::NotFound,
             Self::Unavailable { .. } => tonic::Code::Unavailable,
+            Self::Rejected { .. } => tonic::Code::FailedPrecondition,
             Self::Storage { .. }
             | Self::Corrupt { .. }
             | Self::Diverged { .. }

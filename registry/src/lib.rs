@@ -12,7 +12,8 @@
 //!   p2p), so that an engine upgrade touches one module.
 //! - [`node`]: a running node (pending pool, proven reads, the run loop).
 //! - [`service`]: the `realdid.v1.Registry` gRPC service.
-//! - [`light_client`]: checks a proven read knowing only the genesis validator keys.
+//! - [`light_client`]: checks a proven read knowing only the genesis validator keys;
+//!   [`gateway`]: a client's proven reads and final submissions over several nodes.
 //! - [`recent`]: a bounded memory of recent entries (good signatures, tree nodes).
 
 pub mod config;
@@ -20,6 +21,7 @@ pub mod consensus;
 pub mod devnet;
 pub mod error;
 pub mod execute;
+pub mod gateway;
 pub mod genesis;
 pub mod light_client;
 pub mod node;

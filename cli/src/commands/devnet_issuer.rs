@@ -123,7 +123,7 @@ pub async fn run_issuer(
 ) -> Result<IssuerClient<Channel>, CliError> {
     let keys = super::issuer::ensure_registered(&side.config).await?;
     let genesis = realdid_registry::genesis::Genesis::load(&side.config.genesis)?;
-    let registry = realdid_issuer::registry::RegistryGateway::new(
+    let registry = realdid_registry::gateway::RegistryGateway::new(
         &side.config.registry,
         realdid_registry::light_client::LightClient::new(genesis.validator_keys()),
     )?;

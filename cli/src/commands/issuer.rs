@@ -12,7 +12,7 @@ use realdid_issuer::engine::Issuer;
 use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{ProvisionOptions, provision};
-use realdid_issuer::registry::RegistryGateway;
+use realdid_registry::gateway::RegistryGateway;
 use realdid_registry::genesis::Genesis;
 use realdid_registry::light_client::LightClient;
 

@@ -129,7 +129,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             Ok(receipt) => receipt,
             Err(e) => {
                 self.lists_ready.store(false, Ordering::SeqCst);
-                return Err(e);
+                return Err(e.into());
             }
         };
         record.dirty = false;

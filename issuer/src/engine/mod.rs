@@ -31,9 +31,9 @@ use crate::nonces::{Nonces, Purpose};
 use crate::operators::Operators;
 use crate::privacy::person_index::PersonIndex;
 use crate::privacy::secrets::DataSecrets;
-use crate::registry::RegistryGateway;
 use crate::status::OpenList;
 use crate::store::Store;
+use realdid_registry::gateway::RegistryGateway;
 
 /// How long the issuer trusts its last proven read of its own accreditation.
 const ACCREDITATION_CACHE: Duration = Duration::from_secs(5);

@@ -1,9 +1,10 @@
-//! The issuer's view of the registry chain: proven reads checked with the light client
-//! (the issuer trusts no single node), and transactions submitted until final.
+//! A client's view of the registry chain (the issuer's and the verifier's): proven reads
+//! checked with the light client, so no single node is trusted, and transactions submitted
+//! until final.
 //!
 //! Each call tries the configured nodes in turn: a node that cannot be reached, or whose
 //! answer does not check, is skipped. Only when every node fails does the call fail, with
-//! [`IssuerError::Registry`] (UNAVAILABLE to the issuer's own callers).
+//! [`RegistryError::Unavailable`] naming what each node did.
 
 use std::time::Duration;
 
@@ -12,11 +13,15 @@ use realdid_core::codec::Transaction;
 use realdid_core::did::RealDid;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
-use realdid_registry::light_client::LightClient;
-use realdid_registry::state::records::{DidRecord, IssuerRecord};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::IssuerError;
+use crate::RegistryError;
+use crate::light_client::LightClient;
+use crate::state::records::{DidRecord, IssuerRecord, StatusAnchorRecord};
+
+fn unavailable(reason: String) -> RegistryError {
+    RegistryError::Unavailable { reason }
+}
 
 /// How long a read may take on one node.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,20 +51,26 @@ pub struct RegistryGateway {
 
 impl RegistryGateway {
     /// A gateway over `endpoints`, checking with `light`; connects lazily.
-    pub fn new(endpoints: &[String], light: LightClient) -> Result<Self, IssuerError> {
+    pub fn new(endpoints: &[String], light: LightClient) -> Result<Self, RegistryError> {
         let nodes = endpoints
             .iter()
             .map(|e| {
                 let channel = Endpoint::from_shared(e.clone())
-                    .map_err(|err| IssuerError::Config(format!("registry endpoint {e}: {err}")))?
+                    .map_err(|err| RegistryError::Config {
+                        path: "registry endpoint".into(),
+                        reason: format!("{e}: {err}"),
+                    })?
                     .tcp_nodelay(true)
                     .connect_timeout(Duration::from_secs(3))
                     .connect_lazy();
                 Ok((e.clone(), RegistryClient::new(channel)))
             })
-            .collect::<Result<Vec<_>, IssuerError>>()?;
+            .collect::<Result<Vec<_>, RegistryError>>()?;
         if nodes.is_empty() {
-            return Err(IssuerError::Config("no registry endpoint".into()));
+            return Err(RegistryError::Config {
+                path: "registry endpoints".into(),
+                reason: "none given".into(),
+            });
         }
         Ok(Self { nodes, light })
     }
@@ -70,8 +81,8 @@ impl RegistryGateway {
         &self,
         what: &str,
         ask: F,
-        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<T, realdid_registry::RegistryError>,
-    ) -> Result<T, IssuerError>
+        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<T, RegistryError>,
+    ) -> Result<(u64, T), RegistryError>
     where
         F: Fn(RegistryClient<Channel>) -> Fut,
         Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
@@ -94,18 +105,23 @@ impl RegistryGateway {
                 }
             };
             match check(&self.light, &read) {
-                Ok(value) => return Ok(value),
+                Ok(value) => return Ok((read.height, value)),
                 Err(e) => failures.push(format!("{endpoint}: proof does not check: {e}")),
             }
         }
-        Err(IssuerError::Registry(format!(
-            "{what}: {}",
-            failures.join("; ")
-        )))
+        Err(unavailable(format!("{what}: {}", failures.join("; "))))
     }
 
     /// The DID's current record, proven; `None` when proven absent.
-    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, IssuerError> {
+    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, RegistryError> {
+        Ok(self.resolve_did_at(did).await?.1)
+    }
+
+    /// [`resolve_did`](Self::resolve_did) with the height of the state it was proven at.
+    pub async fn resolve_did_at(
+        &self,
+        did: &RealDid,
+    ) -> Result<(u64, Option<DidRecord>), RegistryError> {
         self.proven(
             &format!("resolving {did}"),
             |mut client| async move {
@@ -126,7 +142,15 @@ impl RegistryGateway {
     pub async fn accreditation(
         &self,
         issuer: &RealDid,
-    ) -> Result<Option<IssuerRecord>, IssuerError> {
+    ) -> Result<Option<IssuerRecord>, RegistryError> {
+        Ok(self.accreditation_at(issuer).await?.1)
+    }
+
+    /// [`accreditation`](Self::accreditation) with the height it was proven at.
+    pub async fn accreditation_at(
+        &self,
+        issuer: &RealDid,
+    ) -> Result<(u64, Option<IssuerRecord>), RegistryError> {
         self.proven(
             &format!("reading the accreditation of {issuer}"),
             |mut client| async move {
@@ -145,7 +169,7 @@ impl RegistryGateway {
     /// Submits `tx` and waits until it is final or refused. A node that cannot be reached
     /// is skipped; resubmitting to the next one is safe, as the chain answers a
     /// transaction it already has with its original receipt.
-    pub async fn submit(&self, tx: &Transaction) -> Result<Submitted, IssuerError> {
+    pub async fn submit(&self, tx: &Transaction) -> Result<Submitted, RegistryError> {
         let bytes = tx.encode().to_vec();
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
@@ -177,25 +201,54 @@ impl RegistryGateway {
                 Err(_) => failures.push(format!("{endpoint}: not final within 30 s")),
             }
         }
-        Err(IssuerError::Registry(format!(
+        Err(unavailable(format!(
             "submitting a {} transaction: {}",
             tx.name(),
             failures.join("; ")
         )))
     }
 
-    /// [`submit`](Self::submit), treating a refusal as an error naming `what`: the chain
-    /// decided, so retrying unchanged will not help (FAILED_PRECONDITION, not UNAVAILABLE).
+    /// [`submit`](Self::submit), treating a refusal as [`RegistryError::Rejected`] naming
+    /// `what`.
     pub async fn submit_final(
         &self,
         what: &str,
         tx: &Transaction,
-    ) -> Result<pb::TransactionReceipt, IssuerError> {
+    ) -> Result<pb::TransactionReceipt, RegistryError> {
         match self.submit(tx).await? {
             Submitted::Final(receipt) => Ok(receipt),
-            Submitted::Rejected { reason, message } => Err(IssuerError::FailedPrecondition(
-                format!("the registry refused {what}: {reason}: {message}"),
-            )),
+            Submitted::Rejected { reason, message } => Err(RegistryError::Rejected {
+                what: what.to_owned(),
+                reason,
+                message,
+            }),
         }
+    }
+
+    /// The latest anchor of status list `list_uri` of `issuer`, proven, with the height it
+    /// was proven at; `None` when proven absent.
+    pub async fn status_anchor_at(
+        &self,
+        issuer: &RealDid,
+        list_uri: &str,
+    ) -> Result<(u64, Option<StatusAnchorRecord>), RegistryError> {
+        self.proven(
+            &format!("reading the anchor of {list_uri}"),
+            |mut client| async move {
+                client
+                    .get_status_list_anchor(pb::GetStatusListAnchorRequest {
+                        list_uri: list_uri.to_owned(),
+                        issuer_did: issuer.to_string(),
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| {
+                light
+                    .verify_status_anchor(issuer, list_uri, read)
+                    .map(|(_, record)| record)
+            },
+        )
+        .await
     }
 }
