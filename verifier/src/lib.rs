@@ -4,5 +4,13 @@
 //! library; complete verification of SD-JWT VC presentations (`realdid_core::sd_jwt`) with
 //! the registry's proofs; single-use nonces in Redis (fail closed); bounded caches; and
 //! per-provider pseudonymous subject ids.
-//!
-//! Nothing is exported yet: no part of the verifier may pretend to work before it does.
+
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod requests;
+pub mod service;
+pub mod store;
+pub mod verify;
+
+pub use error::VerifierError;

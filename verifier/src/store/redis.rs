@@ -1,0 +1,200 @@
+//! The shared request store: Redis, for several verifier replicas.
+//!
+//! Keys, under a deployment's prefix:
+//! - `<prefix>req:<id>`: the request as JSON, expiring (PX) at its expiry plus the grace period;
+//! - `<prefix>used:<id>`: the "used" mark, expiring with the request.
+//!
+//! `take` is one Lua script, so Redis runs "is it used? read it, mark it used" as one step:
+//! of any number of replicas taking the same id at once, exactly one gets the request.
+//!
+//! Every Redis failure (refused connection, timeout, script error) is
+//! [`VerifierError::StoreUnavailable`]: the verifier fails closed. Each operation is bounded
+//! by [`REDIS_OP_TIMEOUT`], so an unreachable Redis costs a caller seconds, not a hung call.
+//! A take whose answer is lost (a timeout after Redis ran the script) leaves the request
+//! used: the holder must ask for a new request, which is the safe side.
+//!
+//! Standalone Redis only: the two keys of a request are not in one cluster hash slot.
+
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, RedisResult, Script};
+
+use super::{DEFAULT_GRACE, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
+use crate::VerifierError;
+
+/// The longest any one Redis operation (connecting included) may take before the store
+/// reports itself unavailable.
+pub const REDIS_OP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Check and spend, atomically. KEYS[1] is the request, KEYS[2] its used mark. Answers
+/// `{'used'}`, `{'unknown'}` or `{'open', <request JSON>}`. The mark takes the request's
+/// remaining lifetime, so both vanish together and an id is never "used" without a request.
+const TAKE_LUA: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {'used'}
+end
+local request = redis.call('GET', KEYS[1])
+if not request then
+  return {'unknown'}
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('SET', KEYS[2], '1', 'PX', ttl)
+else
+  redis.call('SET', KEYS[2], '1')
+end
+return {'open', request}
+";
+
+static TAKE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TAKE_LUA));
+
+/// Request store in Redis, shared by every replica given the same URL and prefix. Clones
+/// share one connection (multiplexed, reconnecting after failures).
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    /// The URL may hold a password, so only the prefix is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to Redis at `url` (`redis://[:password@]host:port[/db]`) with the default
+    /// grace period. Fails with `Config` for a bad URL and `StoreUnavailable` if Redis does not
+    /// answer within [`REDIS_OP_TIMEOUT`].
+    pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, VerifierError> {
+        Self::connect_with_grace(url, key_prefix, DEFAULT_GRACE).await
+    }
+
+    /// As [`RedisStore::connect`], keeping requests `grace` past their expiry.
+    pub async fn connect_with_grace(
+        url: &str,
+        key_prefix: &str,
+        grace: Duration,
+    ) -> Result<Self, VerifierError> {
+        let client = redis::Client::open(url)
+            .map_err(|error| VerifierError::Config(format!("redis url: {error}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_OP_TIMEOUT))
+            .set_response_timeout(Some(REDIS_OP_TIMEOUT))
+            .set_number_of_retries(2);
+        let mut connection = bounded(
+            "connect",
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await?;
+        // Loading the script now checks that this server runs Lua, and lets `take` send only
+        // its hash.
+        bounded(
+            "load script",
+            TAKE_SCRIPT.prepare_invoke().load_async(&mut connection),
+        )
+        .await?;
+        Ok(RedisStore {
+            connection,
+            prefix: key_prefix.to_owned(),
+            grace,
+        })
+    }
+
+    fn request_key(&self, request_id: &str) -> String {
+        format!("{}req:{request_id}", self.prefix)
+    }
+
+    fn used_key(&self, request_id: &str) -> String {
+        format!("{}used:{request_id}", self.prefix)
+    }
+}
+
+/// Runs one Redis operation within [`REDIS_OP_TIMEOUT`], naming it in any failure.
+async fn bounded<T>(
+    operation: &str,
+    call: impl Future<Output = RedisResult<T>>,
+) -> Result<T, VerifierError> {
+    match tokio::time::timeout(REDIS_OP_TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(redis_failed(operation, &error)),
+        Err(_) => Err(VerifierError::StoreUnavailable(format!(
+            "redis {operation}: no answer within {} ms",
+            REDIS_OP_TIMEOUT.as_millis()
+        ))),
+    }
+}
+
+fn redis_failed(operation: &str, error: &RedisError) -> VerifierError {
+    VerifierError::StoreUnavailable(format!("redis {operation}: {error}"))
+}
+
+fn parse(request_id: &str, json: &str) -> Result<StoredRequest, VerifierError> {
+    serde_json::from_str(json).map_err(|error| {
+        VerifierError::Internal(format!(
+            "stored request {request_id} is not a request: {error}"
+        ))
+    })
+}
+
+impl RequestStore for RedisStore {
+    async fn put(&self, request: &StoredRequest) -> Result<(), VerifierError> {
+        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(now_ms());
+        if ttl_ms <= 0 {
+            return Err(VerifierError::InvalidRequest(
+                "expires_at_ms: the request is past its expiry and grace period".to_owned(),
+            ));
+        }
+        let json = serde_json::to_string(request)
+            .map_err(|error| VerifierError::Internal(format!("request to JSON: {error}")))?;
+        let mut connection = self.connection.clone();
+        let mut set = redis::cmd("SET");
+        set.arg(self.request_key(&request.request_id))
+            .arg(json)
+            .arg("PX")
+            .arg(ttl_ms)
+            .arg("NX");
+        match bounded("put", set.query_async::<Option<String>>(&mut connection)).await? {
+            Some(_) => Ok(()),
+            None => Err(VerifierError::InvalidRequest(
+                "request_id: already stored".to_owned(),
+            )),
+        }
+    }
+
+    async fn get(&self, request_id: &str) -> Result<Option<StoredRequest>, VerifierError> {
+        let mut connection = self.connection.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(self.request_key(request_id));
+        match bounded("get", get.query_async::<Option<String>>(&mut connection)).await? {
+            Some(json) => parse(request_id, &json).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn take(&self, request_id: &str) -> Result<Taken, VerifierError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = TAKE_SCRIPT.prepare_invoke();
+        invocation
+            .key(self.request_key(request_id))
+            .key(self.used_key(request_id));
+        let answer: Vec<String> = bounded("take", invocation.invoke_async(&mut connection)).await?;
+        match answer.as_slice() {
+            [kind] if kind == "used" => Ok(Taken::AlreadyUsed),
+            [kind] if kind == "unknown" => Ok(Taken::Unknown),
+            [kind, json] if kind == "open" => parse(request_id, json).map(Taken::Open),
+            _ => Err(VerifierError::StoreUnavailable(format!(
+                "redis take: unexpected script answer of {} items",
+                answer.len()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The request stores against their contract: single use across replicas, expiry, and
+//! failing closed when Redis is gone. The Redis tests use the server on 127.0.0.1:6379
+//! (scripts/setup.sh starts one), each under its own random key prefix.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use realdid_verifier::VerifierError;
+use realdid_verifier::store::{
+    AnyStore, MemoryStore, RedisStore, RequestStore, StoredRequest, Taken,
+};
+
+const REDIS_URL: &str = "redis://127.0.0.1:6379/";
+const SHORT_GRACE: Duration = Duration::from_millis(300);
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn prefix() -> String {
+    format!("realdid-test:{}:", random_hex())
+}
+
+fn request(expires_in_ms: i64) -> StoredRequest {
+    let now = now_ms();
+    StoredRequest {
+        request_id: random_hex(),
+        nonce: random_hex(),
+        audience: "did:realdid:provider".to_owned(),
+        claims: vec!["given_name".to_owned()],
+        predicates: vec!["age>=18".to_owned()],
+        credential_types: vec!["RealNameCredential".to_owned()],
+        purpose: "account opening".to_owned(),
+        created_at_ms: now,
+        expires_at_ms: now + expires_in_ms,
+        request_object_json: r#"{"nonce":"n"}"#.to_owned(),
+    }
+}
+
+async fn redis() -> RedisStore {
+    RedisStore::connect(REDIS_URL, &prefix())
+        .await
+        .expect("Redis on 127.0.0.1:6379 (run scripts/setup.sh)")
+}
+
+// ---- the contract, for any store ----
+
+async fn put_get_take_once<S: RequestStore>(store: &S) {
+    let open = request(60_000);
+    store.put(&open).await.unwrap();
+    assert_eq!(
+        store.get(&open.request_id).await.unwrap(),
+        Some(open.clone())
+    );
+    assert_eq!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::Open(open.clone())
+    );
+    assert_eq!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    );
+    assert_eq!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    );
+    // A used request is still known (for "replayed" rather than "unknown").
+    assert_eq!(
+        store.get(&open.request_id).await.unwrap(),
+        Some(open.clone())
+    );
+    // It can never be stored afresh, so never become open again.
+    assert!(matches!(
+        store.put(&open).await,
+        Err(VerifierError::InvalidRequest(m)) if m.contains("request_id")
+    ));
+    assert_eq!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    );
+}
+
+async fn unknown_is_unknown<S: RequestStore>(store: &S) {
+    assert_eq!(store.take("never-stored").await.unwrap(), Taken::Unknown);
+    assert_eq!(store.get("never-stored").await.unwrap(), None);
+}
+
+async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S) {
+    let short = request(200);
+    store.put(&short).await.unwrap();
+    let used = request(200);
+    store.put(&used).await.unwrap();
+    assert!(matches!(
+        store.take(&used.request_id).await.unwrap(),
+        Taken::Open(_)
+    ));
+    // Past expiry but within grace: still there, still single use.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        store.get(&short.request_id).await.unwrap(),
+        Some(short.clone())
+    );
+    assert_eq!(
+        store.take(&used.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    );
+    // Past expiry and grace: purged, open or used alike.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store.get(&short.request_id).await.unwrap(), None);
+    assert_eq!(store.take(&short.request_id).await.unwrap(), Taken::Unknown);
+    assert_eq!(store.take(&used.request_id).await.unwrap(), Taken::Unknown);
+}
+
+async fn refuses_already_purged<S: RequestStore>(store: &S) {
+    let stale = request(-10_000);
+    assert!(matches!(
+        store.put(&stale).await,
+        Err(VerifierError::InvalidRequest(m)) if m.contains("expires_at_ms")
+    ));
+    assert_eq!(store.take(&stale.request_id).await.unwrap(), Taken::Unknown);
+}
+
+/// 20 tasks take the same request at once, spread over the given replicas: exactly one wins.
+async fn exactly_one_of_many<S: RequestStore + Clone + 'static>(replicas: &[S]) {
+    let open = request(60_000);
+    replicas[0].put(&open).await.unwrap();
+    let mut tasks = Vec::new();
+    for index in 0..20 {
+        let store = replicas[index % replicas.len()].clone();
+        let id = open.request_id.clone();
+        tasks.push(tokio::spawn(async move { store.take(&id).await.unwrap() }));
+    }
+    let mut opened = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Taken::Open(taken) => {
+                assert_eq!(taken, open);
+                opened += 1;
+            }
+            Taken::AlreadyUsed => {}
+            Taken::Unknown => panic!("a stored request was reported unknown"),
+        }
+    }
+    assert_eq!(opened, 1);
+}
+
+// ---- memory ----
+
+#[tokio::test]
+async fn memory_store_put_get_take_once() {
+    put_get_take_once(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn memory_store_unknown() {
+    unknown_is_unknown(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn memory_store_expiry() {
+    let store = MemoryStore::with_limits(SHORT_GRACE, 100);
+    gone_after_expiry_and_grace(&store).await;
+    refuses_already_purged(&store).await;
+    assert!(store.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store_concurrent_takes() {
+    let store = MemoryStore::new();
+    exactly_one_of_many(&[store.clone(), store]).await;
+}
+
+#[tokio::test]
+async fn memory_store_full_is_unavailable() {
+    let store = MemoryStore::with_limits(SHORT_GRACE, 3);
+    for _ in 0..3 {
+        store.put(&request(60_000)).await.unwrap();
+    }
+    assert!(matches!(
+        store.put(&request(60_000)).await,
+        Err(VerifierError::StoreUnavailable(m)) if m == "request store full"
+    ));
+}
+
+#[tokio::test]
+async fn any_store_without_url_is_memory() {
+    let store = AnyStore::from_config(None, "unused:").await.unwrap();
+    assert!(matches!(store, AnyStore::Memory(_)));
+    put_get_take_once(&store).await;
+}
+
+// ---- redis ----
+
+#[tokio::test]
+async fn redis_store_put_get_take_once() {
+    put_get_take_once(&redis().await).await;
+}
+
+#[tokio::test]
+async fn redis_store_unknown() {
+    unknown_is_unknown(&redis().await).await;
+}
+
+#[tokio::test]
+async fn redis_store_expiry() {
+    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix(), SHORT_GRACE)
+        .await
+        .unwrap();
+    gone_after_expiry_and_grace(&store).await;
+    refuses_already_purged(&store).await;
+}
+
+#[tokio::test]
+async fn redis_store_two_replicas_share_single_use() {
+    let shared = prefix();
+    let first = RedisStore::connect(REDIS_URL, &shared).await.unwrap();
+    let second = RedisStore::connect(REDIS_URL, &shared).await.unwrap();
+    let open = request(60_000);
+    first.put(&open).await.unwrap();
+    assert_eq!(
+        second.get(&open.request_id).await.unwrap(),
+        Some(open.clone())
+    );
+    assert_eq!(
+        first.take(&open.request_id).await.unwrap(),
+        Taken::Open(open.clone())
+    );
+    assert_eq!(
+        second.take(&open.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    );
+    // Another deployment (another prefix) does not see it.
+    let other = redis().await;
+    assert_eq!(other.take(&open.request_id).await.unwrap(), Taken::Unknown);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_concurrent_takes_across_replicas() {
+    let shared = prefix();
+    let first = RedisStore::connect(REDIS_URL, &shared).await.unwrap();
+    let second = RedisStore::connect(REDIS_URL, &shared).await.unwrap();
+    exactly_one_of_many(&[first, second]).await;
+}
+
+#[tokio::test]
+async fn any_store_with_url_is_redis() {
+    let store = AnyStore::from_config(Some(REDIS_URL), &prefix())
+        .await
+        .unwrap();
+    assert!(matches!(store, AnyStore::Redis(_)));
+    put_get_take_once(&store).await;
+}
+
+#[tokio::test]
+async fn redis_store_bad_url_is_config() {
+    let error = RedisStore::connect("not a url", &prefix())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, VerifierError::Config(_)), "{error:?}");
+}
+
+// ---- failing closed ----
+
+#[tokio::test]
+async fn unreachable_redis_fails_closed_quickly() {
+    let started = Instant::now();
+    let error = AnyStore::from_config(Some("redis://127.0.0.1:1/"), &prefix())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, VerifierError::StoreUnavailable(m) if m.contains("redis")),
+        "{error:?}"
+    );
+    assert_eq!(error.grpc_code(), tonic::Code::Unavailable);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A Redis server of the test's own, on a free port, killed when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl OwnRedis {
+    async fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        let own = OwnRedis {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        own
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn redis_stopping_midway_fails_closed() {
+    let mut server = OwnRedis::start().await;
+    let store = RedisStore::connect(&server.url, &prefix()).await.unwrap();
+    let open = request(60_000);
+    store.put(&open).await.unwrap();
+    let pending = request(60_000);
+    store.put(&pending).await.unwrap();
+    assert!(matches!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::Open(_)
+    ));
+
+    server.stop();
+
+    for _ in 0..3 {
+        let started = Instant::now();
+        let taken = store.take(&pending.request_id).await;
+        assert!(
+            matches!(&taken, Err(VerifierError::StoreUnavailable(m)) if m.contains("redis take")),
+            "{taken:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(matches!(
+            store.get(&pending.request_id).await,
+            Err(VerifierError::StoreUnavailable(_))
+        ));
+        assert!(matches!(
+            store.put(&request(60_000)).await,
+            Err(VerifierError::StoreUnavailable(_))
+        ));
+    }
+}
