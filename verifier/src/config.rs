@@ -1,0 +1,170 @@
+//! The verifier's configuration (TOML).
+//!
+//! ```toml
+//! grpc_listen = "127.0.0.1:50090"
+//! request_uri_base = "realdid://127.0.0.1:50090/requests"  # what a wallet's QR code holds
+//! genesis = "../genesis.toml"              # the registry's validator keys
+//! registry = ["http://127.0.0.1:31000"]    # registry nodes, tried in turn
+//! redis_url = "redis://127.0.0.1:6379"     # optional: shared replay store; absent = in process
+//! redis_prefix = "realdid:verifier:"
+//! secret_file = "verifier-secret"          # the subject-id secret, 64 hex (mode 0600)
+//! accepted_types = ["https://realdid.example/credentials/identity"]
+//!
+//! [[providers]]                            # who may call, for which audiences
+//! id = "bank"
+//! token_sha256 = "<64 hex>"                # SHA-256 of its bearer token
+//! audiences = ["https://bank.example"]
+//!
+//! [cache]                                  # optional
+//! did_ttl_seconds = 30
+//! accreditation_ttl_seconds = 30
+//! status_ttl_seconds = 60                  # the bound on a revocation reaching this verifier
+//! capacity = 100000
+//! ```
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::VerifierError;
+use crate::verify::subject::SECRET_LEN;
+
+/// One provider allowed to call.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// Its name, for logs.
+    pub id: String,
+    /// SHA-256 of its bearer token, hex.
+    pub token_sha256: String,
+    /// The audiences it may create requests for.
+    pub audiences: Vec<String>,
+}
+
+/// Cache bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// DID states.
+    pub did_ttl_seconds: u64,
+    /// Accreditations.
+    pub accreditation_ttl_seconds: u64,
+    /// Checked status lists (and their anchors).
+    pub status_ttl_seconds: u64,
+    /// Entries per cache.
+    pub capacity: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            did_ttl_seconds: 30,
+            accreditation_ttl_seconds: 30,
+            status_ttl_seconds: 60,
+            capacity: 100_000,
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "realdid:verifier:".into()
+}
+
+/// The configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierConfig {
+    /// gRPC listener.
+    pub grpc_listen: SocketAddr,
+    /// The prefix of request URIs.
+    pub request_uri_base: String,
+    /// The registry's genesis.
+    pub genesis: PathBuf,
+    /// Registry nodes.
+    pub registry: Vec<String>,
+    /// Redis, when requests are shared between replicas.
+    pub redis_url: Option<String>,
+    /// Key prefix in Redis.
+    #[serde(default = "default_prefix")]
+    pub redis_prefix: String,
+    /// The subject-id secret file.
+    pub secret_file: PathBuf,
+    /// Types accepted when a request names none.
+    pub accepted_types: Vec<String>,
+    /// Callers.
+    #[serde(default)]
+    pub providers: Vec<Provider>,
+    /// Caches.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// A tracing filter.
+    pub log_level: Option<String>,
+}
+
+fn bad(what: impl Into<String>) -> VerifierError {
+    VerifierError::Config(what.into())
+}
+
+impl VerifierConfig {
+    /// Reads and checks the file; relative paths are against its directory.
+    pub fn load(path: &Path) -> Result<Self, VerifierError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base).map_err(|e| bad(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses and checks `text`.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, VerifierError> {
+        let mut config: Self = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        for p in [&mut config.genesis, &mut config.secret_file] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        if config.registry.is_empty() {
+            return Err(bad("registry: name at least one node"));
+        }
+        if config.accepted_types.is_empty() {
+            return Err(bad("accepted_types: accept at least one credential type"));
+        }
+        if config.providers.is_empty() {
+            return Err(bad("providers: configure at least one caller"));
+        }
+        for p in &config.providers {
+            if hex::decode(&p.token_sha256).map(|b| b.len()) != Ok(32) {
+                return Err(bad(format!(
+                    "providers {}: token_sha256 must be 64 hex",
+                    p.id
+                )));
+            }
+            if p.audiences.is_empty() {
+                return Err(bad(format!("providers {}: audiences is empty", p.id)));
+            }
+        }
+        if config.cache.status_ttl_seconds == 0 || config.cache.capacity == 0 {
+            return Err(bad("cache: TTLs and capacity must be positive"));
+        }
+        Ok(config)
+    }
+
+    /// Reads the subject-id secret, refusing a file others may read.
+    pub fn load_secret(&self) -> Result<[u8; SECRET_LEN], VerifierError> {
+        let path = &self.secret_file;
+        let meta = std::fs::metadata(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(bad(format!(
+                "{} holds a secret but others may read it; chmod 600 it",
+                path.display()
+            )));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(format!("{}: must hold 64 hex characters", path.display())))
+    }
+}

@@ -1,0 +1,275 @@
+//! `realdid.v1.Verifier` over gRPC: translation, caller authorisation and the replay store;
+//! the checks are [`crate::verify`]'s. Errors become codes in one place,
+//! [`VerifierError::grpc_code`].
+
+use std::sync::Arc;
+
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::verifier_server::{Verifier as VerifierRpc, VerifierServer};
+use sha2::{Digest as _, Sha256};
+use tonic::{Request, Response, Status};
+
+use crate::VerifierError;
+use crate::config::Provider;
+use crate::requests::{RequestSpec, create};
+use crate::store::{AnyStore, RequestStore, Taken};
+use crate::verify::Checks;
+use crate::verify::chain::CachedChain;
+use crate::verify::reason::{Failure, FailureReason, Outcome};
+use crate::verify::status::HttpStatusSource;
+
+/// Largest request read (a 64 KiB presentation and its id).
+pub const MAX_REQUEST_BYTES: usize = 80 * 1024;
+
+/// The running verifier.
+#[derive(Debug)]
+pub struct VerifierService {
+    store: AnyStore,
+    checks: Checks<CachedChain, HttpStatusSource>,
+    providers: Vec<Provider>,
+    request_uri_base: String,
+}
+
+/// Now, Unix ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn reason(r: FailureReason) -> pb::VerificationFailureReason {
+    use pb::VerificationFailureReason as P;
+    match r {
+        FailureReason::RequestUnknown => P::RequestUnknown,
+        FailureReason::RequestExpired => P::RequestExpired,
+        FailureReason::NonceReplayed => P::NonceReplayed,
+        FailureReason::Malformed => P::Malformed,
+        FailureReason::IssuerDidState => P::IssuerDidState,
+        FailureReason::IssuerSignature => P::IssuerSignature,
+        FailureReason::IssuerNotAccredited => P::IssuerNotAccredited,
+        FailureReason::CredentialTypeNotAccepted => P::CredentialTypeNotAccepted,
+        FailureReason::NotYetValid => P::NotYetValid,
+        FailureReason::Expired => P::Expired,
+        FailureReason::HolderDidState => P::HolderDidState,
+        FailureReason::HolderBinding => P::HolderBinding,
+        FailureReason::AudienceMismatch => P::AudienceMismatch,
+        FailureReason::NonceMismatch => P::NonceMismatch,
+        FailureReason::StatusUnavailable => P::StatusUnavailable,
+        FailureReason::Revoked => P::Revoked,
+        FailureReason::Suspended => P::Suspended,
+        FailureReason::PolicyClaimMissing => P::PolicyClaimMissing,
+        FailureReason::PolicyPredicateUnsatisfied => P::PolicyPredicateUnsatisfied,
+        FailureReason::RegistryUnavailable => P::RegistryUnavailable,
+    }
+}
+
+fn failed(failure: Failure) -> pb::VerifyPresentationResponse {
+    pb::VerifyPresentationResponse {
+        result: Some(pb::verify_presentation_response::Result::Failure(
+            pb::VerificationFailure {
+                reason: reason(failure.reason) as i32,
+                message: failure.message,
+                claim: failure.claim,
+            },
+        )),
+    }
+}
+
+impl VerifierService {
+    /// A service over `store` and `checks`, for `providers`.
+    pub fn new(
+        store: AnyStore,
+        checks: Checks<CachedChain, HttpStatusSource>,
+        providers: Vec<Provider>,
+        request_uri_base: String,
+    ) -> Self {
+        Self {
+            store,
+            checks,
+            providers,
+            request_uri_base,
+        }
+    }
+
+    /// The provider whose bearer token the call carries.
+    fn caller<T>(&self, request: &Request<T>) -> Result<&Provider, VerifierError> {
+        let token = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                VerifierError::Unauthenticated("send `authorization: Bearer <token>`".into())
+            })?;
+        let digest = hex::encode(Sha256::digest(token.as_bytes()));
+        self.providers
+            .iter()
+            .find(|p| p.token_sha256.eq_ignore_ascii_case(&digest))
+            .ok_or_else(|| VerifierError::Unauthenticated("unknown token".into()))
+    }
+}
+
+#[tonic::async_trait]
+impl VerifierRpc for VerifierService {
+    async fn create_presentation_request(
+        &self,
+        request: Request<pb::CreatePresentationRequestRequest>,
+    ) -> Result<Response<pb::CreatePresentationRequestResponse>, Status> {
+        let provider = self.caller(&request)?.clone();
+        let r = request.into_inner();
+        if !provider.audiences.contains(&r.audience) {
+            return Err(VerifierError::PermissionDenied(format!(
+                "provider {} may not ask for audience {:?}",
+                provider.id, r.audience
+            ))
+            .into());
+        }
+        let (stored, request_uri) = create(
+            &RequestSpec {
+                audience: r.audience,
+                claims: r.claims,
+                predicates: r.predicates,
+                purpose: r.purpose,
+                expiry_seconds: r.expiry_seconds,
+                credential_types: r.credential_types,
+            },
+            now_ms(),
+            &self.request_uri_base,
+        )?;
+        self.store.put(&stored).await?;
+        Ok(Response::new(pb::CreatePresentationRequestResponse {
+            request_id: stored.request_id,
+            nonce: stored.nonce,
+            request_object_json: stored.request_object_json,
+            request_uri,
+            expires_at_unix_ms: stored.expires_at_ms,
+        }))
+    }
+
+    async fn get_request(
+        &self,
+        request: Request<pb::GetRequestRequest>,
+    ) -> Result<Response<pb::GetRequestResponse>, Status> {
+        let id = request.into_inner().request_id;
+        if id.is_empty() || id.len() > 128 {
+            return Err(VerifierError::InvalidRequest("request_id: 1 to 128 bytes".into()).into());
+        }
+        match self.store.get(&id).await? {
+            Some(r) if r.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
+                request_object_json: r.request_object_json,
+                expires_at_unix_ms: r.expires_at_ms,
+            })),
+            _ => Err(VerifierError::NotFound("no open request with this id".into()).into()),
+        }
+    }
+
+    async fn verify_presentation(
+        &self,
+        request: Request<pb::VerifyPresentationRequest>,
+    ) -> Result<Response<pb::VerifyPresentationResponse>, Status> {
+        let provider = self.caller(&request)?.clone();
+        let r = request.into_inner();
+        if r.request_id.is_empty() || r.request_id.len() > 128 {
+            return Err(VerifierError::InvalidRequest("request_id: 1 to 128 bytes".into()).into());
+        }
+        if r.presentation.is_empty() || r.presentation.len() > 64 * 1024 {
+            return Err(
+                VerifierError::InvalidRequest("presentation: 1 byte to 64 KiB".into()).into(),
+            );
+        }
+        let now = now_ms();
+        // The first call consumes the request, whatever the verdict; a store that cannot
+        // answer fails the call (UNAVAILABLE), never accepts.
+        let stored = match self.store.take(&r.request_id).await? {
+            Taken::Unknown => {
+                return Ok(Response::new(failed(Failure::new(
+                    FailureReason::RequestUnknown,
+                    "no open request has this id",
+                ))));
+            }
+            Taken::AlreadyUsed => {
+                let expired = self
+                    .store
+                    .get(&r.request_id)
+                    .await?
+                    .is_some_and(|s| s.expires_at_ms <= now);
+                let (reason, message) = if expired {
+                    (FailureReason::RequestExpired, "the request has expired")
+                } else {
+                    (
+                        FailureReason::NonceReplayed,
+                        "the request already took a verdict",
+                    )
+                };
+                return Ok(Response::new(failed(Failure::new(reason, message))));
+            }
+            Taken::Open(stored) => stored,
+        };
+        if !provider.audiences.contains(&stored.audience) {
+            return Err(VerifierError::PermissionDenied(format!(
+                "provider {} did not create this request",
+                provider.id
+            ))
+            .into());
+        }
+        if stored.expires_at_ms <= now {
+            return Ok(Response::new(failed(Failure::new(
+                FailureReason::RequestExpired,
+                "the request has expired",
+            ))));
+        }
+        let response = match self.checks.verify(&stored, &r.presentation, now).await {
+            Outcome::Failed(failure) => failed(failure),
+            Outcome::Verified(v) => pb::VerifyPresentationResponse {
+                result: Some(pb::verify_presentation_response::Result::Verified(
+                    pb::VerifiedPresentation {
+                        claims: v.claims.into_iter().collect(),
+                        predicates: v.predicates,
+                        issuer_did: v.issuer_did,
+                        credential_type: v.credential_type,
+                        subject_id: v.subject_id,
+                        issued_at_unix_ms: v.issued_at_ms,
+                        expires_at_unix_ms: v.expires_at_ms,
+                        verified_at_unix_ms: v.verified_at_ms,
+                        registry_height: v.registry_height,
+                    },
+                )),
+            },
+        };
+        Ok(Response::new(response))
+    }
+}
+
+/// Serves `service` on `listener` with health and reflection until `shutdown`.
+pub async fn serve(
+    service: Arc<VerifierService>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), VerifierError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<VerifierServer<VerifierService>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
+    };
+    let v1 = reflection()
+        .build_v1()
+        .map_err(|e| VerifierError::Server(format!("reflection: {e}")))?;
+    let v1alpha = reflection()
+        .build_v1alpha()
+        .map_err(|e| VerifierError::Server(format!("reflection: {e}")))?;
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(v1)
+        .add_service(v1alpha)
+        .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
+        .await
+        .map_err(|e| VerifierError::Server(format!("gRPC: {e}")))
+}

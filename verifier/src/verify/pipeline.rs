@@ -1,0 +1,343 @@
+//! The checks, in the contract's order. The request (already taken, unexpired) is the
+//! caller's: the service takes it from the replay store, an in-process provider keeps it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use realdid_core::did::{KeyId, Purposes, RealDid};
+use realdid_core::jws::CompactJws;
+use realdid_core::keys::Jwk;
+use realdid_core::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
+use realdid_core::status_list::Status;
+use serde_json::{Map, Value};
+
+use super::chain::ChainView;
+use super::reason::{Failure, FailureReason as R, Outcome, Verified};
+use super::status::{StatusChecker, StatusProblem, StatusSource};
+use super::subject::{SECRET_LEN, subject_id};
+use crate::store::StoredRequest;
+
+/// Largest presentation accepted.
+pub const MAX_PRESENTATION_BYTES: usize = 64 * 1024;
+/// The predicates a request may ask for.
+pub const KNOWN_PREDICATES: [&str; 5] = [
+    "real_name_verified",
+    "age_over_14",
+    "age_over_16",
+    "age_over_18",
+    "age_over_60",
+];
+
+/// Settings of the checks.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The types accepted when a request names none.
+    pub accepted_types: Vec<String>,
+    /// The subject-id secret (shared by every replica).
+    pub subject_secret: [u8; SECRET_LEN],
+    /// Clock skew allowed, seconds.
+    pub leeway_seconds: i64,
+    /// Oldest KB-JWT accepted, seconds.
+    pub key_binding_max_age: Duration,
+}
+
+/// Every check, with what it reads.
+#[derive(Debug)]
+pub struct Checks<C, S> {
+    chain: C,
+    status: StatusChecker<S>,
+    options: CheckOptions,
+}
+
+fn fail(reason: R, message: impl Into<String>) -> Outcome {
+    Outcome::Failed(Failure::new(reason, message))
+}
+
+fn policy(reason: R, claim: &str, message: String) -> Outcome {
+    Outcome::Failed(Failure {
+        reason,
+        message,
+        claim: claim.to_owned(),
+    })
+}
+
+/// Where in the order an SD-JWT error belongs.
+fn classify(e: &SdJwtError) -> R {
+    match e {
+        SdJwtError::IssuerSignature(_) | SdJwtError::IssuerKey { .. } => R::IssuerSignature,
+        SdJwtError::Expired { .. } => R::Expired,
+        SdJwtError::NotYetValid { .. } | SdJwtError::IssuedInFuture { .. } => R::NotYetValid,
+        SdJwtError::NonceMismatch { .. } => R::NonceMismatch,
+        SdJwtError::AudienceMismatch { .. } => R::AudienceMismatch,
+        SdJwtError::KeyBindingRequired
+        | SdJwtError::NoHolderKey
+        | SdJwtError::KeyBinding { .. }
+        | SdJwtError::KeyBindingSignature(_)
+        | SdJwtError::KeyBindingStale { .. }
+        | SdJwtError::KeyBindingFromFuture { .. }
+        | SdJwtError::SdHashMismatch => R::HolderBinding,
+        _ => R::Malformed,
+    }
+}
+
+impl<C: ChainView, S: StatusSource> Checks<C, S> {
+    /// Checks reading the registry through `chain` and status lists through `status`.
+    pub fn new(chain: C, status: StatusChecker<S>, options: CheckOptions) -> Self {
+        Self {
+            chain,
+            status,
+            options,
+        }
+    }
+
+    /// Verifies `presentation` against `request` at `now_ms`; `Outcome::Failed` names the
+    /// first check that failed.
+    pub async fn verify(
+        &self,
+        request: &StoredRequest,
+        presentation: &str,
+        now_ms: i64,
+    ) -> Outcome {
+        let now = now_ms / 1000;
+        if presentation.is_empty() || presentation.len() > MAX_PRESENTATION_BYTES {
+            return fail(
+                R::Malformed,
+                "the presentation is empty or larger than 64 KiB",
+            );
+        }
+        // Malformed: the structure, before anything is looked up.
+        let parsed = match SdJwt::parse(presentation) {
+            Ok(p) => p,
+            Err(e) => return fail(R::Malformed, e.to_string()),
+        };
+        if presentation.ends_with('~') {
+            return fail(R::Malformed, "the presentation has no key-binding JWT");
+        }
+        let issuer_jws = match CompactJws::parse(parsed.issuer_jwt()) {
+            Ok(j) => j,
+            Err(e) => return fail(R::Malformed, format!("issuer JWT: {e}")),
+        };
+        let payload: Map<String, Value> = match serde_json::from_slice(issuer_jws.payload()) {
+            Ok(p) => p,
+            Err(e) => return fail(R::Malformed, format!("issuer JWT payload: {e}")),
+        };
+        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
+        let (Some(iss), Some(vct)) = (text("iss"), text("vct")) else {
+            return fail(R::Malformed, "the credential has no iss or vct");
+        };
+        let Ok(issuer) = iss.parse::<RealDid>() else {
+            return fail(
+                R::IssuerDidState,
+                format!("the issuer {iss:?} is not a did:realdid"),
+            );
+        };
+        let kid = issuer_jws
+            .header()
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(key_id) = kid
+            .strip_prefix(issuer.as_str())
+            .and_then(|rest| rest.strip_prefix('#'))
+            .and_then(|f| f.parse::<KeyId>().ok())
+        else {
+            return fail(
+                R::IssuerDidState,
+                format!("kid {kid:?} is not a key of {issuer}"),
+            );
+        };
+
+        // The issuer's DID state, then its signature.
+        let mut height = 0u64;
+        let issuer_state = match self.chain.did(&issuer).await {
+            Err(e) => return fail(R::RegistryUnavailable, format!("issuer DID: {e}")),
+            Ok((h, state)) => {
+                height = height.max(h);
+                match state {
+                    None => {
+                        return fail(
+                            R::IssuerDidState,
+                            format!("{issuer} is not on the registry"),
+                        );
+                    }
+                    Some(s) if s.is_deactivated() => {
+                        return fail(R::IssuerDidState, format!("{issuer} is deactivated"));
+                    }
+                    Some(s) => s,
+                }
+            }
+        };
+        let Some(issuer_key) = issuer_state
+            .key_for(&key_id, Purposes::ASSERTION_METHOD)
+            .cloned()
+        else {
+            return fail(
+                R::IssuerDidState,
+                format!("{issuer} has no assertion key {}", key_id.as_str()),
+            );
+        };
+        if let Err(e) = issuer_jws.verify(&issuer_key) {
+            return fail(R::IssuerSignature, e.to_string());
+        }
+
+        // Accreditation for this type, and the type itself.
+        match self.chain.accreditation(&issuer).await {
+            Err(e) => return fail(R::RegistryUnavailable, format!("accreditation: {e}")),
+            Ok((h, record)) => {
+                height = height.max(h);
+                let accredited = record
+                    .is_some_and(|r| r.removed.is_none() && r.credential_types.contains(&vct));
+                if !accredited {
+                    return fail(
+                        R::IssuerNotAccredited,
+                        format!("{issuer} is not accredited on the registry for {vct}"),
+                    );
+                }
+            }
+        }
+        let accepted = if request.credential_types.is_empty() {
+            &self.options.accepted_types
+        } else {
+            &request.credential_types
+        };
+        if !accepted.contains(&vct) {
+            return fail(
+                R::CredentialTypeNotAccepted,
+                format!("{vct} is not accepted here"),
+            );
+        }
+
+        // The holder's DID still authorises the credential's key.
+        let Some(holder) = text("sub").and_then(|s| s.parse::<RealDid>().ok()) else {
+            return fail(
+                R::HolderDidState,
+                "the credential names no did:realdid holder (sub)",
+            );
+        };
+        let cnf = payload
+            .get("cnf")
+            .and_then(|c| c.get("jwk"))
+            .and_then(|j| Jwk::from_value(j).ok())
+            .and_then(|j| j.to_public_key().ok());
+        match self.chain.did(&holder).await {
+            Err(e) => return fail(R::RegistryUnavailable, format!("holder DID: {e}")),
+            Ok((h, state)) => {
+                height = height.max(h);
+                let authorised = state.is_some_and(|s| {
+                    !s.is_deactivated()
+                        && cnf.as_ref().is_some_and(|k| {
+                            s.document.keys.iter().any(|vk| {
+                                vk.key == *k && vk.purposes.contains(Purposes::AUTHENTICATION)
+                            })
+                        })
+                });
+                if !authorised {
+                    return fail(
+                        R::HolderDidState,
+                        format!("{holder} does not (or no longer) authorise the credential's key"),
+                    );
+                }
+            }
+        }
+
+        // Validity, key binding, audience and nonce: the core verifier, with the issuer key
+        // already established.
+        let options = VcVerifyOptions {
+            key_binding: Some(KeyBindingCheck {
+                nonce: request.nonce.clone(),
+                audience: request.audience.clone(),
+                max_age: i64::try_from(self.options.key_binding_max_age.as_secs())
+                    .unwrap_or(i64::MAX),
+            }),
+            leeway: self.options.leeway_seconds,
+            ..VcVerifyOptions::default()
+        };
+        let resolver = |_: &Map<String, Value>, _: &Map<String, Value>| -> Result<_, SdJwtError> {
+            Ok(issuer_key.clone())
+        };
+        let verified = match verify_sd_jwt_vc(presentation, &options, &resolver, now) {
+            Ok(v) => v,
+            Err(e) => return fail(classify(&e), e.to_string()),
+        };
+
+        // Status, against the anchored list.
+        let Some(reference) = verified.status.as_ref() else {
+            return fail(R::StatusUnavailable, "the credential names no status list");
+        };
+        match self
+            .status
+            .status(
+                &self.chain,
+                &issuer,
+                &issuer_state,
+                &reference.uri,
+                reference.idx,
+            )
+            .await
+        {
+            Err(StatusProblem::Registry(e)) => return fail(R::RegistryUnavailable, e),
+            Err(StatusProblem::Unavailable(e)) => return fail(R::StatusUnavailable, e),
+            Ok((status, h)) => {
+                height = height.max(h);
+                if status == Status::INVALID {
+                    return fail(R::Revoked, "the credential is revoked");
+                }
+                if status == Status::SUSPENDED {
+                    return fail(R::Suspended, "the credential is suspended");
+                }
+                if status != Status::VALID {
+                    return fail(R::StatusUnavailable, format!("unknown status {status}"));
+                }
+            }
+        }
+
+        // Policy: every wanted claim disclosed, every predicate disclosed as true.
+        // (Requests cannot name the profile's registered claims: see REGISTERED_CLAIMS.)
+        let mut claims = BTreeMap::new();
+        for name in &request.claims {
+            match verified.claims.get(name) {
+                Some(value) => {
+                    claims.insert(name.clone(), value.to_string());
+                }
+                None => {
+                    return policy(
+                        R::PolicyClaimMissing,
+                        name,
+                        format!("{name} is not disclosed"),
+                    );
+                }
+            }
+        }
+        for name in &request.predicates {
+            if verified.claims.get(name) != Some(&Value::Bool(true)) {
+                return policy(
+                    R::PolicyPredicateUnsatisfied,
+                    name,
+                    format!("{name} is not disclosed as true"),
+                );
+            }
+        }
+        Outcome::Verified(Verified {
+            claims,
+            predicates: request.predicates.clone(),
+            issuer_did: issuer.to_string(),
+            credential_type: vct,
+            subject_id: subject_id(
+                &self.options.subject_secret,
+                &request.audience,
+                holder.as_str(),
+            ),
+            issued_at_ms: verified.iat.unwrap_or(0).saturating_mul(1000),
+            expires_at_ms: verified.exp.map(|e| e.saturating_mul(1000)),
+            verified_at_ms: now_ms,
+            registry_height: height,
+        })
+    }
+}
+
+/// Claims that describe the credential rather than the person (the SD-JWT VC profile's,
+/// and `sub`, the holder's DID, which the provider gets only as its subject id): a request
+/// may not ask for them.
+pub const REGISTERED_CLAIMS: [&str; 10] = [
+    "iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub", "_sd", "_sd_alg",
+];
