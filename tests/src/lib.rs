@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod issuer;
+pub mod verifier;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -105,15 +105,15 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 "the presentation is empty or larger than 64 KiB",
             );
         }
-        // Malformed: the structure, before anything is looked up.
-        let parsed = match SdJwt::parse(presentation) {
-            Ok(p) => p,
-            Err(e) => return fail(R::Malformed, e.to_string()),
+        // Malformed: the outer structure, before anything is looked up (the disclosures are
+        // checked by the core verifier below, after the issuer is established).
+        let Some((issuer_jwt, _)) = presentation.split_once('~') else {
+            return fail(R::Malformed, "not a compact SD-JWT (no `~`)");
         };
         if presentation.ends_with('~') {
             return fail(R::Malformed, "the presentation has no key-binding JWT");
         }
-        let issuer_jws = match CompactJws::parse(parsed.issuer_jwt()) {
+        let issuer_jws = match CompactJws::parse(issuer_jwt) {
             Ok(j) => j,
             Err(e) => return fail(R::Malformed, format!("issuer JWT: {e}")),
         };

@@ -1,0 +1,146 @@
+//! A real verifier for tests: the Verifier gRPC service on a loopback socket, reading the
+//! devnet's registry with proofs, its requests in a real Redis (or in process), and the
+//! wallet side of a presentation.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use realdid_core::jws::KeySigner;
+use realdid_core::keys::SigningKey;
+use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use realdid_registry::gateway::RegistryGateway;
+use realdid_registry::light_client::LightClient;
+use realdid_verifier::config::Provider;
+use realdid_verifier::service::{VerifierService, serve};
+use realdid_verifier::store::AnyStore;
+use realdid_verifier::verify::chain::{CachedChain, ChainCacheConfig};
+use realdid_verifier::verify::status::{HttpStatusSource, StatusChecker};
+use realdid_verifier::verify::{CheckOptions, Checks};
+use tokio::sync::oneshot;
+
+use crate::chain::Devnet;
+
+/// The bearer token of the test provider.
+pub const PROVIDER_TOKEN: &str = "test-provider-token";
+/// The audiences the test provider may use.
+pub const AUDIENCES: [&str; 2] = ["https://bank.example", "https://hotel.example"];
+
+/// A running verifier replica.
+#[derive(Debug)]
+pub struct VerifierReplica {
+    /// Its gRPC endpoint.
+    pub endpoint: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for VerifierReplica {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a verifier replica over `net`'s registry; requests in Redis at `redis_url` under
+/// `prefix` (replicas with the same URL and prefix share them), or in process when `None`.
+/// Caches live `cache_ttl`.
+pub async fn start_verifier(
+    net: &Devnet,
+    redis_url: Option<&str>,
+    prefix: &str,
+    accepted_type: &str,
+    cache_ttl: Duration,
+) -> VerifierReplica {
+    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let endpoints: Vec<String> = net
+        .layout
+        .nodes()
+        .iter()
+        .map(|n| n.grpc_endpoint())
+        .collect();
+    let gateway = RegistryGateway::new(&endpoints, light).expect("gateway");
+    let chain = CachedChain::new(
+        gateway,
+        ChainCacheConfig {
+            did_ttl: cache_ttl,
+            accreditation_ttl: cache_ttl,
+            anchor_ttl: cache_ttl,
+            capacity: 1000,
+        },
+    );
+    let status = StatusChecker::new(
+        HttpStatusSource::new(Duration::from_secs(3)),
+        cache_ttl,
+        1000,
+    );
+    let checks = Checks::new(
+        chain,
+        status,
+        CheckOptions {
+            accepted_types: vec![accepted_type.to_owned()],
+            subject_secret: [42; 32],
+            leeway_seconds: 60,
+            key_binding_max_age: Duration::from_secs(300),
+        },
+    );
+    let store = AnyStore::from_config(redis_url, prefix)
+        .await
+        .expect("store");
+    let token_sha256 = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(PROVIDER_TOKEN.as_bytes()))
+    };
+    let service = Arc::new(VerifierService::new(
+        store,
+        checks,
+        vec![Provider {
+            id: "test".into(),
+            token_sha256,
+            audiences: AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
+        }],
+        "realdid://verifier.test/requests".into(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(service, listener, async move {
+        let _ = stopped.await;
+    }));
+    VerifierReplica {
+        endpoint: format!("http://{addr}"),
+        stop: Some(stop),
+    }
+}
+
+/// The wallet's presentation of `credential`: the disclosures of `reveal`, bound by
+/// `holder_key` to `nonce` and `audience`.
+pub fn present(
+    credential: &str,
+    reveal: &[&str],
+    holder_key: &SigningKey,
+    nonce: &str,
+    audience: &str,
+) -> String {
+    let sd_jwt = SdJwt::parse(credential).expect("credential parses");
+    let paths: Vec<ClaimPath> = reveal.iter().map(|c| ClaimPath::root().key(*c)).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    sd_jwt
+        .present(&paths)
+        .expect("claims exist")
+        .bind(
+            &KeyBindingParams {
+                nonce: nonce.to_owned(),
+                audience: audience.to_owned(),
+                issued_at: now,
+            },
+            &KeySigner::new(holder_key.clone()),
+        )
+        .expect("binds")
+        .to_compact()
+}

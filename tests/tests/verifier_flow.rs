@@ -1,0 +1,429 @@
+//! The verifier end to end: a 4-validator devnet, the issuer, and two verifier replicas
+//! sharing a real Redis. A valid presentation passes and yields only what was asked; a
+//! replay is refused by either replica; each kind of bad presentation is refused with its
+//! reason; and with its Redis gone a replica fails closed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::keys::{Algorithm, SigningKey};
+use realdid_issuer::provision::IDENTITY_VCT;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::verifier_client::VerifierClient;
+use realdid_registry::gateway::RegistryGateway;
+use realdid_tests::chain::{Devnet, Holder};
+use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
+use realdid_tests::verifier::{AUDIENCES, PROVIDER_TOKEN, present, start_verifier};
+use tonic::transport::Channel;
+
+const SLOW: Duration = Duration::from_secs(90);
+const CACHE: Duration = Duration::from_millis(500);
+
+fn authorized<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {PROVIDER_TOKEN}").parse().unwrap(),
+    );
+    request
+}
+
+async fn client(endpoint: &str) -> VerifierClient<Channel> {
+    for _ in 0..100 {
+        if let Ok(c) = VerifierClient::connect(endpoint.to_owned()).await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no verifier on {endpoint}")
+}
+
+async fn request(
+    verifier: &mut VerifierClient<Channel>,
+    audience: &str,
+    expiry_seconds: u32,
+) -> pb::CreatePresentationRequestResponse {
+    verifier
+        .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
+            audience: audience.into(),
+            claims: vec!["province".into()],
+            predicates: vec!["real_name_verified".into()],
+            purpose: "open an account".into(),
+            expiry_seconds,
+            credential_types: vec![],
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn verify(
+    verifier: &mut VerifierClient<Channel>,
+    request_id: &str,
+    presentation: &str,
+) -> Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)> {
+    let answer = verifier
+        .verify_presentation(authorized(pb::VerifyPresentationRequest {
+            request_id: request_id.into(),
+            presentation: presentation.into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    match answer.result.unwrap() {
+        pb::verify_presentation_response::Result::Verified(v) => Ok(v),
+        pb::verify_presentation_response::Result::Failure(f) => {
+            eprintln!("refused: {:?}: {}", f.reason(), f.message);
+            Err((f.reason(), f.claim))
+        }
+    }
+}
+
+fn reason(
+    result: Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)>,
+) -> pb::VerificationFailureReason {
+    match result {
+        Ok(v) => panic!(
+            "expected a refusal, got a verified presentation from {}",
+            v.issuer_did
+        ),
+        Err((r, _)) => r,
+    }
+}
+
+/// A redis-server of this test's own, on a free port, so that it can be stopped.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/setup.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() {
+    let net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let stack = IssuerStack::start(&net, 20, 1).await;
+    let mut issuer = stack.client().await;
+    let issuer_did = stack.issuer().did().to_string();
+    let holders: Vec<Holder> = vec![
+        holder_did(&net).await,
+        holder_did(&net).await,
+        holder_did(&net).await,
+    ];
+    let person = &stack.people[0];
+    let n = nonce(&mut issuer, pb::NoncePurpose::Enrol).await;
+    let issued = match issuer
+        .enrol(pb::EnrolRequest {
+            nonce: n.clone(),
+            full_name: person.full_name.clone(),
+            resident_id: person.resident_id.clone(),
+            evidence_token: person.evidence_token.clone(),
+            dids: holders
+                .iter()
+                .map(|h| control_proof(h, &n, &issuer_did))
+                .collect(),
+            credential_type: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap()
+    {
+        pb::enrol_response::Result::Issued(issued) => issued,
+        pb::enrol_response::Result::Refused(r) => panic!("refused: {}", r.message),
+    };
+    let credential = |i: usize| issued.credentials[i].sd_jwt_vc.clone();
+
+    let prefix = format!("realdid-test-{}:", std::process::id());
+    let redis = "redis://127.0.0.1:6379";
+    let replica_a = start_verifier(&net, Some(redis), &prefix, IDENTITY_VCT, CACHE).await;
+    let replica_b = start_verifier(&net, Some(redis), &prefix, IDENTITY_VCT, CACHE).await;
+    let mut a = client(&replica_a.endpoint).await;
+    let mut b = client(&replica_b.endpoint).await;
+    let bank = AUDIENCES[0];
+    let hotel = AUDIENCES[1];
+
+    // A valid presentation: only what was asked comes back (not `city`, also disclosed).
+    let r = request(&mut a, bank, 0).await;
+    let p = present(
+        &credential(0),
+        &["real_name_verified", "province", "city"],
+        &holders[0].key,
+        &r.nonce,
+        bank,
+    );
+    let v = verify(&mut a, &r.request_id, &p)
+        .await
+        .expect("a valid presentation passes");
+    assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
+    assert!(
+        v.claims["province"].starts_with('"'),
+        "claim values are JSON text"
+    );
+    assert_eq!(v.predicates, vec!["real_name_verified".to_owned()]);
+    assert_eq!(v.issuer_did, issuer_did);
+    assert!(v.registry_height > 0);
+    // The request on the wallet's side: the same object by id, without authentication.
+    let got = a
+        .get_request(pb::GetRequestRequest {
+            request_id: r.request_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.request_object_json, r.request_object_json);
+
+    // Replays: to the same replica and to the other one.
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::NonceReplayed
+    );
+    assert_eq!(
+        reason(verify(&mut b, &r.request_id, &p).await),
+        pb::VerificationFailureReason::NonceReplayed
+    );
+
+    // The subject id: stable for one provider, different for another.
+    let r2 = request(&mut b, bank, 0).await;
+    let p2 = present(
+        &credential(0),
+        &["real_name_verified", "province"],
+        &holders[0].key,
+        &r2.nonce,
+        bank,
+    );
+    let v2 = verify(&mut b, &r2.request_id, &p2).await.unwrap();
+    assert_eq!(v2.subject_id, v.subject_id);
+    let r3 = request(&mut a, hotel, 0).await;
+    let p3 = present(
+        &credential(0),
+        &["real_name_verified", "province"],
+        &holders[0].key,
+        &r3.nonce,
+        hotel,
+    );
+    let v3 = verify(&mut a, &r3.request_id, &p3).await.unwrap();
+    assert_ne!(v3.subject_id, v.subject_id);
+
+    // A tampered disclosure.
+    let r = request(&mut a, bank, 0).await;
+    let good = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &holders[1].key,
+        &r.nonce,
+        bank,
+    );
+    let mut parts: Vec<String> = good.split('~').map(str::to_owned).collect();
+    let mut bytes = parts[1].clone().into_bytes();
+    bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
+    parts[1] = String::from_utf8(bytes).unwrap();
+    let tampered = parts.join("~");
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &tampered).await),
+        pb::VerificationFailureReason::Malformed
+    );
+
+    // The wrong audience.
+    let r = request(&mut a, bank, 0).await;
+    let p = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &holders[1].key,
+        &r.nonce,
+        hotel,
+    );
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::AudienceMismatch
+    );
+
+    // Holder binding by another key.
+    let r = request(&mut a, bank, 0).await;
+    let stranger = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let p = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &stranger,
+        &r.nonce,
+        bank,
+    );
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::HolderBinding
+    );
+
+    // A required claim hidden.
+    let r = request(&mut a, bank, 0).await;
+    let p = present(
+        &credential(1),
+        &["real_name_verified"],
+        &holders[1].key,
+        &r.nonce,
+        bank,
+    );
+    let refused = verify(&mut a, &r.request_id, &p).await.unwrap_err();
+    assert_eq!(
+        refused,
+        (
+            pb::VerificationFailureReason::PolicyClaimMissing,
+            "province".to_owned()
+        )
+    );
+
+    // An expired request.
+    let r = request(&mut a, bank, 1).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let p = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &holders[1].key,
+        &r.nonce,
+        bank,
+    );
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::RequestExpired
+    );
+
+    // A revoked credential, once the verifier's cache of the list has aged out.
+    let password = std::fs::read_to_string(&stack.provisioned.operator_password_file).unwrap();
+    let token = issuer
+        .operator_login(pb::OperatorLoginRequest {
+            operator_id: "officer".into(),
+            credential: Some(pb::operator_login_request::Credential::Password(
+                password.trim().into(),
+            )),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .session_token;
+    let mut revoke = tonic::Request::new(pb::RevokeCredentialsRequest {
+        target: Some(pb::revoke_credentials_request::Target::CredentialId(
+            issued.credentials[2].credential_id.clone(),
+        )),
+        reason: pb::RevocationReason::KeyCompromise as i32,
+        note: String::new(),
+    });
+    revoke
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    issuer.revoke_credentials(revoke).await.unwrap();
+    tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
+    let r = request(&mut a, bank, 0).await;
+    let p = present(
+        &credential(2),
+        &["real_name_verified", "province"],
+        &holders[2].key,
+        &r.nonce,
+        bank,
+    );
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::Revoked
+    );
+
+    // Redis gone: the replica that depends on it fails closed.
+    let own = OwnRedis::start();
+    let replica_c = start_verifier(
+        &net,
+        Some(&format!("redis://127.0.0.1:{}", own.port)),
+        &prefix,
+        IDENTITY_VCT,
+        CACHE,
+    )
+    .await;
+    let mut c = client(&replica_c.endpoint).await;
+    let r = request(&mut c, bank, 0).await;
+    let p = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &holders[1].key,
+        &r.nonce,
+        bank,
+    );
+    drop(own);
+    let status = c
+        .verify_presentation(authorized(pb::VerifyPresentationRequest {
+            request_id: r.request_id.clone(),
+            presentation: p,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        tonic::Code::Unavailable,
+        "{}",
+        status.message()
+    );
+
+    // The issuer's accreditation withdrawn: its credentials no longer pass.
+    let officers = net.layout.governance_signing_keys().unwrap();
+    let remove = GovernanceTx::approved(
+        GovernanceAction::RemoveIssuer {
+            issuer: stack.issuer().did(),
+            reason: "test: withdrawn".into(),
+        },
+        8,
+        &officers[..net.layout.governance_threshold()],
+    )
+    .unwrap();
+    let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
+    gateway
+        .submit_final("removal", &Transaction::Governance(remove))
+        .await
+        .unwrap();
+    tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
+    let r = request(&mut a, bank, 0).await;
+    let p = present(
+        &credential(1),
+        &["real_name_verified", "province"],
+        &holders[1].key,
+        &r.nonce,
+        bank,
+    );
+    assert_eq!(
+        reason(verify(&mut a, &r.request_id, &p).await),
+        pb::VerificationFailureReason::IssuerNotAccredited
+    );
+}
