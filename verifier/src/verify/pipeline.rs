@@ -7,7 +7,7 @@ use std::time::Duration;
 use realdid_core::did::{KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
 use realdid_core::keys::Jwk;
-use realdid_core::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
+use realdid_core::sd_jwt::{KeyBindingCheck, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
 use realdid_core::status_list::Status;
 use serde_json::{Map, Value};
 
