@@ -28,6 +28,9 @@ pub enum CliError {
     /// The issuer or the identity authority failed.
     #[error(transparent)]
     Issuer(#[from] realdid_issuer::IssuerError),
+    /// The verifier failed.
+    #[error(transparent)]
+    Verifier(#[from] realdid_verifier::VerifierError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -59,7 +62,7 @@ impl CliError {
             Self::Issuer(realdid_issuer::IssuerError::InvalidRequest(_)) => {
                 Some(ErrorKind::InvalidInput)
             }
-            Self::Issuer(_) => None,
+            Self::Issuer(_) | Self::Verifier(_) => None,
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }

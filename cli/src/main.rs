@@ -46,6 +46,8 @@ enum Command {
     Authority(commands::authority::AuthorityCommand),
     /// The issuer: `--config issuer.toml` runs it; subcommands set one up.
     Issuer(commands::issuer::IssuerArgs),
+    /// The verifier for service providers: `--config verifier.toml`.
+    Verifier(commands::verifier::VerifierArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Devnet(args) => commands::chain::devnet(args),
         Command::Authority(cmd) => commands::authority::run(cmd),
         Command::Issuer(args) => commands::issuer::run(args),
+        Command::Verifier(args) => commands::verifier::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

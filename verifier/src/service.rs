@@ -273,3 +273,57 @@ pub async fn serve(
         .await
         .map_err(|e| VerifierError::Server(format!("gRPC: {e}")))
 }
+
+/// The service a configuration describes: its registry view with caches, its status
+/// fetcher, its request store (Redis when configured, else in process) and its callers.
+pub async fn from_config(
+    config: &crate::config::VerifierConfig,
+) -> Result<VerifierService, VerifierError> {
+    use std::time::Duration;
+
+    use realdid_registry::gateway::RegistryGateway;
+    use realdid_registry::genesis::Genesis;
+    use realdid_registry::light_client::LightClient;
+
+    use crate::verify::CheckOptions;
+    use crate::verify::chain::ChainCacheConfig;
+    use crate::verify::status::StatusChecker;
+
+    let genesis =
+        Genesis::load(&config.genesis).map_err(|e| VerifierError::Config(e.to_string()))?;
+    let gateway =
+        RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))
+            .map_err(|e| VerifierError::Config(e.to_string()))?;
+    let cache = config.cache;
+    let chain = CachedChain::new(
+        gateway,
+        ChainCacheConfig {
+            did_ttl: Duration::from_secs(cache.did_ttl_seconds),
+            accreditation_ttl: Duration::from_secs(cache.accreditation_ttl_seconds),
+            anchor_ttl: Duration::from_secs(cache.status_ttl_seconds),
+            capacity: cache.capacity,
+        },
+    );
+    let status = StatusChecker::new(
+        HttpStatusSource::new(Duration::from_secs(3)),
+        Duration::from_secs(cache.status_ttl_seconds),
+        cache.capacity,
+    );
+    let checks = Checks::new(
+        chain,
+        status,
+        CheckOptions {
+            accepted_types: config.accepted_types.clone(),
+            subject_secret: config.load_secret()?,
+            leeway_seconds: 60,
+            key_binding_max_age: Duration::from_secs(300),
+        },
+    );
+    let store = AnyStore::from_config(config.redis_url.as_deref(), &config.redis_prefix).await?;
+    Ok(VerifierService::new(
+        store,
+        checks,
+        config.providers.clone(),
+        config.request_uri_base.clone(),
+    ))
+}

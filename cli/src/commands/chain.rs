@@ -94,11 +94,20 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             issuer_side.config.http_listen,
             issuer_side.config_path.display()
         );
+        let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor)?;
+        let verifier = super::devnet_verifier::client(&verifier_side).await?;
+        println!(
+            "  {:<10} gRPC http://{}  requests in {}  config {}",
+            "verifier",
+            verifier_side.config.grpc_listen,
+            if verifier_side.config.redis_url.is_some() { "Redis" } else { "process memory" },
+            verifier_side.config_path.display()
+        );
         if args.demo {
             journey(&layout, &issuer_side.did).await?;
-            super::journey::citizen(&layout, &issuer_side, issuer).await?;
+            super::journey::citizen(&layout, &issuer_side, issuer, &verifier_side, verifier).await?;
         }
-        println!("\nThe devnet is up. Ctrl-C stops every node, the authority and the issuer.");
+        println!("\nThe devnet is up. Ctrl-C stops every node, the authority, the issuer and the verifier.");
         let _ = tokio::signal::ctrl_c().await;
         Ok::<(), CliError>(())
     });

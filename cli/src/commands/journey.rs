@@ -16,7 +16,11 @@ use tonic::transport::Channel;
 
 use super::chain::{client, new_did, submit};
 use super::devnet_issuer::IssuerSide;
+use super::devnet_verifier::{BANK, VerifierSide};
 use crate::error::CliError;
+use realdid_core::jws::KeySigner;
+use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use realdid_proto::v1::verifier_client::VerifierClient;
 
 fn refused(what: &str) -> impl FnOnce(tonic::Status) -> CliError + '_ {
     move |status| CliError::Refused(format!("{what}: {}", status.message()))
@@ -64,6 +68,8 @@ pub async fn citizen(
     layout: &DevnetLayout,
     side: &IssuerSide,
     mut issuer: IssuerClient<Channel>,
+    verifier_side: &VerifierSide,
+    mut verifier: VerifierClient<Channel>,
 ) -> Result<(), CliError> {
     let people: Vec<Person> =
         serde_json::from_str(&std::fs::read_to_string(&side.people).map_err(|source| {
@@ -132,7 +138,24 @@ pub async fn citizen(
         "    the issuer kept no name or number: an Argon2id index entry and a sealed (AES-256-GCM) record"
     );
 
-    println!("[6] the phone is lost: the citizen suspends every credential of the enrolment");
+    println!("[6] the bank asks for a verified real person and their province, nothing else");
+    let bank_credential = &issued.credentials[0].sd_jwt_vc;
+    match bank_check(&mut verifier, verifier_side, bank_credential, &dids[0].1).await? {
+        pb::verify_presentation_response::Result::Verified(v) => println!(
+            "    verified: real_name_verified, province {} (issuer accredited, status valid, anchored at height {}); the bank knows the citizen as {}",
+            v.claims.get("province").map(String::as_str).unwrap_or("?"),
+            v.registry_height,
+            v.subject_id
+        ),
+        pb::verify_presentation_response::Result::Failure(f) => {
+            return Err(CliError::Refused(format!(
+                "the bank's check failed: {}",
+                f.message
+            )));
+        }
+    }
+
+    println!("[7] the phone is lost: the citizen suspends every credential of the enrolment");
     let (did, key) = &dids[0];
     let n = nonce(&mut issuer, pb::NoncePurpose::Suspend).await?;
     let suspended = issuer
@@ -151,9 +174,23 @@ pub async fn citizen(
             a.height
         );
     }
+    let ttl = verifier_side.config.cache.status_ttl_seconds;
+    tokio::time::sleep(Duration::from_secs(ttl + 1)).await;
+    match bank_check(&mut verifier, verifier_side, bank_credential, &dids[0].1).await? {
+        pb::verify_presentation_response::Result::Failure(f) => println!(
+            "    {ttl} s later (the verifier's status-list cache), the phone's thief is refused: {:?}: {}",
+            f.reason(),
+            f.message
+        ),
+        pb::verify_presentation_response::Result::Verified(_) => {
+            return Err(CliError::Refused(
+                "a suspended credential was accepted".into(),
+            ));
+        }
+    }
 
     println!(
-        "[7] a lawful trace of the bank DID: requested by an officer, approved by 2 of 3 approvers"
+        "[8] a lawful trace of the bank DID: requested by an officer, approved by 2 of 3 approvers"
     );
     let issuer_dir = side
         .config_path
@@ -244,7 +281,7 @@ pub async fn citizen(
         );
     }
 
-    println!("[8] later, the citizen can see that their DID was traced");
+    println!("[9] later, the citizen can see that their DID was traced");
     tokio::time::sleep(Duration::from_secs(
         u64::from(super::devnet_issuer::DEVNET_DISCLOSURE_DELAY_SECONDS) + 1,
     ))
@@ -266,4 +303,58 @@ pub async fn citizen(
         );
     }
     Ok(())
+}
+
+/// The bank's request, the wallet's presentation (real_name_verified and province only),
+/// and the verifier's verdict.
+async fn bank_check(
+    verifier: &mut VerifierClient<Channel>,
+    side: &VerifierSide,
+    credential: &str,
+    holder_key: &SigningKey,
+) -> Result<pb::verify_presentation_response::Result, CliError> {
+    let request = verifier
+        .create_presentation_request(authorized(
+            pb::CreatePresentationRequestRequest {
+                audience: BANK.into(),
+                claims: vec!["province".into()],
+                predicates: vec!["real_name_verified".into()],
+                purpose: "open an account".into(),
+                expiry_seconds: 0,
+                credential_types: vec![],
+            },
+            &side.token,
+        )?)
+        .await
+        .map_err(refused("presentation request"))?
+        .into_inner();
+    let reveal = [
+        ClaimPath::root().key("real_name_verified"),
+        ClaimPath::root().key("province"),
+    ];
+    let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
+    let presentation = SdJwt::parse(credential)?
+        .present(&reveal)?
+        .bind(
+            &KeyBindingParams {
+                nonce: request.nonce.clone(),
+                audience: BANK.into(),
+                issued_at: now,
+            },
+            &KeySigner::new(holder_key.clone()),
+        )?
+        .to_compact();
+    verifier
+        .verify_presentation(authorized(
+            pb::VerifyPresentationRequest {
+                request_id: request.request_id,
+                presentation,
+            },
+            &side.token,
+        )?)
+        .await
+        .map_err(refused("verification"))?
+        .into_inner()
+        .result
+        .ok_or_else(|| CliError::Refused("verification: empty answer".into()))
 }

@@ -6,10 +6,12 @@ pub mod bench_issuer;
 pub mod chain;
 pub mod demo;
 pub mod devnet_issuer;
+pub mod devnet_verifier;
 pub mod did;
 pub mod id;
 pub mod issuer;
 pub mod journey;
+pub mod verifier;
 
 /// Logging to standard error: `RUST_LOG` when set, else `level`, else `info`.
 pub fn init_logging(level: Option<&str>) {

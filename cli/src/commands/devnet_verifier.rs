@@ -1,0 +1,138 @@
+//! The devnet's verifier: one replica for a demo provider ("the bank"), its requests in the
+//! local Redis when one answers on 127.0.0.1:6379 (scripts/setup.sh starts one), else in
+//! process. Made once under the devnet directory and reused.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::verifier_client::VerifierClient;
+use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use realdid_verifier::config::VerifierConfig;
+use sha2::{Digest as _, Sha256};
+use tonic::transport::Channel;
+
+use crate::error::CliError;
+
+/// The demo provider's audience.
+pub const BANK: &str = "https://bank.example";
+
+/// Where the devnet's verifier is.
+#[derive(Debug, Clone)]
+pub struct VerifierSide {
+    /// Its configuration.
+    pub config: VerifierConfig,
+    /// Its configuration file.
+    pub config_path: PathBuf,
+    /// The demo provider's bearer token.
+    pub token: String,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io(path))?;
+    file.write_all(text.as_bytes()).map_err(io(path))
+}
+
+fn random_hex(bytes: usize) -> Result<String, CliError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| CliError::Refused(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+/// Makes (once) the verifier directory and starts the verifier under `supervisor`.
+pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<VerifierSide, CliError> {
+    let dir = layout.dir().join("verifier");
+    let config_path = dir.join("verifier.toml");
+    let token_path = dir.join("bank-token");
+    if !config_path.exists() {
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        write_private(&dir.join("verifier-secret"), &random_hex(32)?)?;
+        let token = random_hex(24)?;
+        write_private(&token_path, &token)?;
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(io(Path::new("127.0.0.1:0")))?;
+        let redis = if std::net::TcpStream::connect_timeout(
+            &"127.0.0.1:6379"
+                .parse()
+                .map_err(|_| CliError::Usage("address".into()))?,
+            Duration::from_millis(300),
+        )
+        .is_ok()
+        {
+            "redis_url = \"redis://127.0.0.1:6379\"\nredis_prefix = \"realdid:devnet:verifier:\"\n"
+        } else {
+            ""
+        };
+        let registry = layout
+            .nodes()
+            .iter()
+            .map(|n| format!("\"{}\"", n.grpc_endpoint()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\naudiences = [\"{BANK}\"]\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
+            std::path::absolute(layout.genesis_path())
+                .map_err(io(layout.genesis_path()))?
+                .display(),
+            realdid_issuer::provision::IDENTITY_VCT,
+            hex::encode(Sha256::digest(token.as_bytes())),
+        );
+        std::fs::write(&config_path, text).map_err(io(&config_path))?;
+    }
+    let config = VerifierConfig::load(&config_path)?;
+    let token = std::fs::read_to_string(&token_path).map_err(io(&token_path))?;
+    let index = supervisor.add(
+        "verifier",
+        vec![
+            "verifier".into(),
+            "--config".into(),
+            config_path.clone().into(),
+        ],
+        dir.join("verifier.log"),
+    );
+    supervisor.start(index)?;
+    Ok(VerifierSide {
+        config,
+        config_path,
+        token: token.trim().to_owned(),
+    })
+}
+
+/// A client of the devnet's verifier, once it answers.
+pub async fn client(side: &VerifierSide) -> Result<VerifierClient<Channel>, CliError> {
+    let endpoint = format!("http://{}", side.config.grpc_listen);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(mut client) = VerifierClient::connect(endpoint.clone()).await
+            && client
+                .get_request(pb::GetRequestRequest {
+                    request_id: "probe".into(),
+                })
+                .await
+                .is_err_and(|s| s.code() == tonic::Code::NotFound)
+        {
+            return Ok(client);
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Refused(format!(
+                "the verifier did not answer on {endpoint} within 60 s"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
