@@ -16,6 +16,9 @@ use realdid_registry::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
 use realdid_tests::verifier::{AUDIENCES, PROVIDER_TOKEN, present, start_verifier};
+use realdid_verifier::client::ProviderClient;
+use realdid_verifier::requests::RequestSpec;
+use realdid_verifier::verify::{FailureReason, Outcome};
 use tonic::transport::Channel;
 
 const SLOW: Duration = Duration::from_secs(90);
@@ -222,8 +225,21 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         pb::VerificationFailureReason::NonceReplayed
     );
 
-    // The subject id: stable for one provider, different for another.
-    let r2 = request(&mut b, bank, 0).await;
+    // The subject id: stable for one provider, different for another. (Through the
+    // provider's typed client this time.)
+    let mut provider = ProviderClient::connect(replica_b.endpoint.clone(), PROVIDER_TOKEN)
+        .await
+        .unwrap();
+    let r2 = provider
+        .create_request(&RequestSpec {
+            audience: bank.into(),
+            claims: vec!["province".into()],
+            predicates: vec!["real_name_verified".into()],
+            purpose: "open an account".into(),
+            ..RequestSpec::default()
+        })
+        .await
+        .unwrap();
     let p2 = present(
         &credential(0),
         &["real_name_verified", "province"],
@@ -231,8 +247,14 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         &r2.nonce,
         bank,
     );
-    let v2 = verify(&mut b, &r2.request_id, &p2).await.unwrap();
+    let Outcome::Verified(v2) = provider.verify(&r2.request_id, &p2).await.unwrap() else {
+        panic!("the typed client's verification failed")
+    };
     assert_eq!(v2.subject_id, v.subject_id);
+    assert!(matches!(
+        provider.verify(&r2.request_id, &p2).await.unwrap(),
+        Outcome::Failed(f) if f.reason == FailureReason::NonceReplayed
+    ));
     let r3 = request(&mut a, hotel, 0).await;
     let p3 = present(
         &credential(0),

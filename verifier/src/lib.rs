@@ -6,6 +6,7 @@
 //! per-provider pseudonymous subject ids.
 
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod requests;
