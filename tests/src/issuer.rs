@@ -57,10 +57,16 @@ pub struct IssuerStack {
     issuer_task: Option<tokio::task::JoinHandle<Result<(), realdid_issuer::IssuerError>>>,
 }
 
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
+/// Binds `addr`, retrying for a while: a port released a moment ago can be held briefly by
+/// an outgoing connection that the system gave it (ports are shared with ephemeral ones).
+async fn bind(addr: &str) -> tokio::net::TcpListener {
+    for _ in 0..100 {
+        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot bind {addr}")
 }
 
 impl IssuerStack {
@@ -87,6 +93,10 @@ impl IssuerStack {
             },
         ));
 
+        // The listeners are bound before their addresses go into the configuration, so no
+        // other socket can take the ports in between.
+        let grpc = bind("127.0.0.1:0").await;
+        let http = bind("127.0.0.1:0").await;
         let issuer_dir = dir.path().join("issuer");
         let provisioned = provision(
             &issuer_dir,
@@ -100,8 +110,8 @@ impl IssuerStack {
                     .map(|n| n.grpc_endpoint())
                     .collect(),
                 authority: format!("http://{authority_addr}"),
-                grpc_listen: free_port(),
-                http_listen: free_port(),
+                grpc_listen: grpc.local_addr().expect("addr"),
+                http_listen: http.local_addr().expect("addr"),
                 approvers: 3,
                 approvals_required: 2,
                 disclosure_delay_seconds,
@@ -168,23 +178,27 @@ impl IssuerStack {
             issuer_stop: None,
             issuer_task: None,
         };
-        stack.start_issuer().await;
+        stack.start_issuer_on(grpc, http).await;
         stack
     }
 
     /// Starts the issuer service on its configured ports.
     async fn start_issuer(&mut self) {
+        let grpc = bind(&self.config.grpc_listen.to_string()).await;
+        let http = bind(&self.config.http_listen.to_string()).await;
+        self.start_issuer_on(grpc, http).await;
+    }
+
+    async fn start_issuer_on(
+        &mut self,
+        grpc: tokio::net::TcpListener,
+        http: tokio::net::TcpListener,
+    ) {
         let registry =
             RegistryGateway::new(&self.config.registry, self.light.clone()).expect("gateway");
         let authority = GrpcAuthority::connect(self.config.authority.clone())
             .await
             .expect("authority answers");
-        let grpc = tokio::net::TcpListener::bind(self.config.grpc_listen)
-            .await
-            .expect("bind");
-        let http = tokio::net::TcpListener::bind(self.config.http_listen)
-            .await
-            .expect("bind");
         let issuer = Issuer::start(self.config.clone(), authority, registry)
             .await
             .expect("issuer starts");

@@ -31,6 +31,9 @@ pub enum BenchCommand {
     /// allocation) and person-index evaluations per second (Argon2id, which bounds
     /// enrolments).
     Issuer(super::bench_issuer::IssuerBenchArgs),
+    /// Verified presentations per second and latency over gRPC against a running devnet's
+    /// verifier (with Redis), the load generator on the same machine.
+    Verifier(super::bench_verifier::VerifierBenchArgs),
 }
 
 /// Options of `realdid bench registry`.
@@ -62,6 +65,7 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
     match cmd {
         BenchCommand::Registry(args) => runtime.block_on(registry(args)),
         BenchCommand::Issuer(args) => super::bench_issuer::run(args),
+        BenchCommand::Verifier(args) => runtime.block_on(super::bench_verifier::run(args)),
     }
 }
 

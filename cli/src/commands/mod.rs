@@ -3,6 +3,7 @@
 pub mod authority;
 pub mod bench;
 pub mod bench_issuer;
+pub mod bench_verifier;
 pub mod chain;
 pub mod demo;
 pub mod devnet_issuer;
