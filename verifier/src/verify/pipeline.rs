@@ -176,8 +176,28 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 format!("{issuer} has no assertion key {}", key_id.as_str()),
             );
         };
-        if let Err(e) = issuer_jws.verify(&issuer_key) {
-            return fail(R::IssuerSignature, e.to_string());
+        // The core verifier checks everything in the token itself, the issuer signature
+        // first, in one pass (each signature verified once). Its verdict is reported at the
+        // place of the first failing check: a bad issuer signature now, the rest after the
+        // registry checks below, which come before them in the contract's order.
+        let options = VcVerifyOptions {
+            key_binding: Some(KeyBindingCheck {
+                nonce: request.nonce.clone(),
+                audience: request.audience.clone(),
+                max_age: i64::try_from(self.options.key_binding_max_age.as_secs())
+                    .unwrap_or(i64::MAX),
+            }),
+            leeway: self.options.leeway_seconds,
+            ..VcVerifyOptions::default()
+        };
+        let resolver = |_: &Map<String, Value>, _: &Map<String, Value>| -> Result<_, SdJwtError> {
+            Ok(issuer_key.clone())
+        };
+        let core = verify_sd_jwt_vc(presentation, &options, &resolver, now);
+        if let Err(e) = &core
+            && matches!(classify(e), R::IssuerSignature | R::Malformed)
+        {
+            return fail(classify(e), e.to_string());
         }
 
         // Accreditation for this type, and the type itself.
@@ -240,22 +260,9 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
             }
         }
 
-        // Validity, key binding, audience and nonce: the core verifier, with the issuer key
-        // already established.
-        let options = VcVerifyOptions {
-            key_binding: Some(KeyBindingCheck {
-                nonce: request.nonce.clone(),
-                audience: request.audience.clone(),
-                max_age: i64::try_from(self.options.key_binding_max_age.as_secs())
-                    .unwrap_or(i64::MAX),
-            }),
-            leeway: self.options.leeway_seconds,
-            ..VcVerifyOptions::default()
-        };
-        let resolver = |_: &Map<String, Value>, _: &Map<String, Value>| -> Result<_, SdJwtError> {
-            Ok(issuer_key.clone())
-        };
-        let verified = match verify_sd_jwt_vc(presentation, &options, &resolver, now) {
+        // Validity, key binding, audience and nonce: the core verifier's result, reported
+        // here, after the registry checks that come before it in the order.
+        let verified = match core {
             Ok(v) => v,
             Err(e) => return fail(classify(&e), e.to_string()),
         };
