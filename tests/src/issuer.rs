@@ -267,6 +267,23 @@ impl IssuerStack {
         panic!("the issuer does not answer on {}", self.endpoint)
     }
 
+    /// A session token of the provisioned operator (`officer`, password login).
+    pub async fn officer_session(&self, client: &mut IssuerClient<Channel>) -> String {
+        let password = std::fs::read_to_string(&self.provisioned.operator_password_file)
+            .expect("password file");
+        client
+            .operator_login(pb::OperatorLoginRequest {
+                operator_id: "officer".into(),
+                credential: Some(pb::operator_login_request::Credential::Password(
+                    password.trim().into(),
+                )),
+            })
+            .await
+            .expect("the officer logs in")
+            .into_inner()
+            .session_token
+    }
+
     /// The issuer's RocksDB directory.
     pub fn data_dir(&self) -> PathBuf {
         self.config.data_dir.clone()

@@ -121,19 +121,30 @@ async fn status_on_chain(
     let path = uri.split_once(&stack.http.to_string()).unwrap().1;
     assert_eq!(http_get(stack.http, path).await, served.status_list_token);
 
+    // The node read may be a block behind the one that made the issuer's anchor final:
+    // wait (briefly) until it has the anchor of the token served.
     let did = stack.issuer().did();
-    let read = node
-        .get_status_list_anchor(pb::GetStatusListAnchorRequest {
-            list_uri: uri.into(),
-            issuer_did: did.to_string(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .proof
-        .unwrap();
-    let (_, anchor) = stack.light.verify_status_anchor(&did, uri, &read).unwrap();
-    let anchor = anchor.expect("the list is anchored");
+    let mut anchor = None;
+    for _ in 0..100 {
+        let read = node
+            .get_status_list_anchor(pb::GetStatusListAnchorRequest {
+                list_uri: uri.into(),
+                issuer_did: did.to_string(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .proof
+            .unwrap();
+        let (_, record) = stack.light.verify_status_anchor(&did, uri, &read).unwrap();
+        let record = record.expect("the list is anchored");
+        if record.anchor.sequence >= served.sequence {
+            anchor = Some(record);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let anchor = anchor.expect("the node catches up with the issuer's anchor");
     assert_eq!(anchor.anchor.sequence, served.sequence);
     let hash: [u8; 32] = Sha256::digest(served.status_list_token.as_bytes()).into();
     assert_eq!(
@@ -440,7 +451,6 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     ));
 
     // An operator revokes credential 0; the holder of DID 1 suspends their own.
-    let password = std::fs::read_to_string(&stack.provisioned.operator_password_file).unwrap();
     let bad_login = client
         .operator_login(pb::OperatorLoginRequest {
             operator_id: "officer".into(),
@@ -451,17 +461,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await
         .unwrap_err();
     assert_eq!(bad_login.code(), tonic::Code::Unauthenticated);
-    let token = client
-        .operator_login(pb::OperatorLoginRequest {
-            operator_id: "officer".into(),
-            credential: Some(pb::operator_login_request::Credential::Password(
-                password.trim().into(),
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .session_token;
+    let token = stack.officer_session(&mut client).await;
     let no_session = client
         .revoke_credentials(pb::RevokeCredentialsRequest {
             target: Some(pb::revoke_credentials_request::Target::CredentialId(

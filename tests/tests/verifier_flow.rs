@@ -84,6 +84,21 @@ async fn verify(
     }
 }
 
+/// A fresh request for `audience` on `verifier`, answered with `credential` disclosing
+/// `reveal`, key-bound by `key` for `kb_audience`, and the verdict.
+async fn attempt(
+    verifier: &mut VerifierClient<Channel>,
+    audience: &str,
+    credential: &str,
+    reveal: &[&str],
+    key: &SigningKey,
+    kb_audience: &str,
+) -> Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)> {
+    let r = request(verifier, audience, 0).await;
+    let p = present(credential, reveal, key, &r.nonce, kb_audience);
+    verify(verifier, &r.request_id, &p).await
+}
+
 fn reason(
     result: Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)>,
 ) -> pb::VerificationFailureReason {
@@ -286,46 +301,50 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     );
 
     // The wrong audience.
-    let r = request(&mut a, bank, 0).await;
-    let p = present(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        hotel,
-    );
     assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
+        reason(
+            attempt(
+                &mut a,
+                bank,
+                &credential(1),
+                &["real_name_verified", "province"],
+                &holders[1].key,
+                hotel
+            )
+            .await
+        ),
         pb::VerificationFailureReason::AudienceMismatch
     );
 
     // Holder binding by another key.
-    let r = request(&mut a, bank, 0).await;
     let stranger = SigningKey::generate(Algorithm::EdDsa).unwrap();
-    let p = present(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &stranger,
-        &r.nonce,
-        bank,
-    );
     assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
+        reason(
+            attempt(
+                &mut a,
+                bank,
+                &credential(1),
+                &["real_name_verified", "province"],
+                &stranger,
+                bank
+            )
+            .await
+        ),
         pb::VerificationFailureReason::HolderBinding
     );
 
     // A required claim hidden.
-    let r = request(&mut a, bank, 0).await;
-    let p = present(
-        &credential(1),
-        &["real_name_verified"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
-    let refused = verify(&mut a, &r.request_id, &p).await.unwrap_err();
     assert_eq!(
-        refused,
+        attempt(
+            &mut a,
+            bank,
+            &credential(1),
+            &["real_name_verified"],
+            &holders[1].key,
+            bank
+        )
+        .await
+        .unwrap_err(),
         (
             pb::VerificationFailureReason::PolicyClaimMissing,
             "province".to_owned()
@@ -348,18 +367,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     );
 
     // A revoked credential, once the verifier's cache of the list has aged out.
-    let password = std::fs::read_to_string(&stack.provisioned.operator_password_file).unwrap();
-    let token = issuer
-        .operator_login(pb::OperatorLoginRequest {
-            operator_id: "officer".into(),
-            credential: Some(pb::operator_login_request::Credential::Password(
-                password.trim().into(),
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .session_token;
+    let token = stack.officer_session(&mut issuer).await;
     let mut revoke = tonic::Request::new(pb::RevokeCredentialsRequest {
         target: Some(pb::revoke_credentials_request::Target::CredentialId(
             issued.credentials[2].credential_id.clone(),
@@ -372,16 +380,18 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     issuer.revoke_credentials(revoke).await.unwrap();
     tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
-    let r = request(&mut a, bank, 0).await;
-    let p = present(
-        &credential(2),
-        &["real_name_verified", "province"],
-        &holders[2].key,
-        &r.nonce,
-        bank,
-    );
     assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
+        reason(
+            attempt(
+                &mut a,
+                bank,
+                &credential(2),
+                &["real_name_verified", "province"],
+                &holders[2].key,
+                bank
+            )
+            .await
+        ),
         pb::VerificationFailureReason::Revoked
     );
 
@@ -436,16 +446,18 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .await
         .unwrap();
     tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
-    let r = request(&mut a, bank, 0).await;
-    let p = present(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
     assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
+        reason(
+            attempt(
+                &mut a,
+                bank,
+                &credential(1),
+                &["real_name_verified", "province"],
+                &holders[1].key,
+                bank
+            )
+            .await
+        ),
         pb::VerificationFailureReason::IssuerNotAccredited
     );
 }
