@@ -2,9 +2,11 @@
 # The README's main-job command: builds the realdid binary and runs its demo.
 # First a narrated walk through the identity core (a DID, a resident-ID check, an SD-JWT VC
 # issued, presented with selective disclosure and key binding, verified, revoked); then the
-# local devnet: four validators on loopback with their data under .realdid/devnet, a short
-# citizen journey against the chain (DIDs registered, an issuer accredited by governance
-# quorum, proven reads checked by the light client), and the endpoints, until Ctrl-C.
+# local devnet: four validators on loopback with their data under .realdid/devnet, the
+# reference identity authority, an issuer accredited by governance quorum and a verifier;
+# then a short citizen journey (pairwise DIDs, proven reads, enrolment, a bank's check, a
+# lost phone's suspension, a 2-of-3 lawful trace the citizen later sees), and the endpoints,
+# until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
