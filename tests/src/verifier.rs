@@ -144,3 +144,45 @@ pub fn present(
         .expect("binds")
         .to_compact()
 }
+
+/// The same presentation as [`present`], made by the IETF SD-JWT reference implementation
+/// (Python, installed by scripts/setup.sh) instead of realdid's wallet code.
+pub fn present_with_reference(
+    credential: &str,
+    reveal: &[&str],
+    holder_key: &SigningKey,
+    nonce: &str,
+    audience: &str,
+) -> String {
+    let python = std::env::var("REALDID_SDJWT_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/realdid/sdjwt-venv/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let credential_file = dir.path().join("credential");
+    let key_file = dir.path().join("holder.jwk");
+    std::fs::write(&credential_file, credential).expect("write");
+    let jwk = realdid_core::keys::Jwk::from_signing_key(holder_key).expect("jwk");
+    std::fs::write(&key_file, serde_json::to_string(&jwk).expect("json")).expect("write");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/present_sd_jwt.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .arg(&credential_file)
+        .arg(&key_file)
+        .arg(nonce)
+        .arg(audience)
+        .args(reveal)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python} (scripts/setup.sh installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "the reference implementation could not present: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("ASCII")
+        .trim()
+        .to_owned()
+}
