@@ -234,11 +234,16 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 "the credential names no did:realdid holder (sub)",
             );
         };
-        let cnf = payload
-            .get("cnf")
-            .and_then(|c| c.get("jwk"))
-            .and_then(|j| Jwk::from_value(j).ok())
-            .and_then(|j| j.to_public_key().ok());
+        // The core verifier already parsed `cnf` (a point decompression, the costliest step
+        // after the signatures); parse it here only when the core verdict was a failure.
+        let cnf = match &core {
+            Ok(verified) => verified.holder_key.clone(),
+            Err(_) => payload
+                .get("cnf")
+                .and_then(|c| c.get("jwk"))
+                .and_then(|j| Jwk::from_value(j).ok())
+                .and_then(|j| j.to_public_key().ok()),
+        };
         match self.chain.did(&holder).await {
             Err(e) => return fail(R::RegistryUnavailable, format!("holder DID: {e}")),
             Ok((h, state)) => {
@@ -327,7 +332,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         Outcome::Verified(Verified {
             claims,
             predicates: request.predicates.clone(),
-            issuer_did: issuer.to_string(),
+            issuer_did: iss,
             credential_type: vct,
             subject_id: subject_id(
                 &self.options.subject_secret,
