@@ -19,14 +19,13 @@
 //! The small JOSE helpers at the end are shared with [`crate::trace`] and
 //! [`crate::operator_login`], whose tokens follow the same pattern.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::ErrorKind;
 use crate::did::{DidState, KeyId, Purposes, RealDid};
-use crate::jws::{CompactJws, KeySigner, sign_compact};
+use crate::jws::CompactJws;
 use crate::keys::SigningKey;
+use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, truncated, typ_is};
 
 /// The `typ` of a control proof.
 pub const CONTROL_PROOF_TYP: &str = "realdid-control+jwt";
@@ -269,77 +268,6 @@ impl ControlProof {
     }
 }
 
-// ---- JOSE helpers shared with `trace` and `operator_login` ----
-
-/// Signs `claims` as a compact JWS with header `typ` and `kid` (and `alg` from the key);
-/// the error is the reason, for the caller's `Signing` variant.
-pub(crate) fn sign_typed(
-    claims: &impl Serialize,
-    typ: &str,
-    kid: &str,
-    key: &SigningKey,
-) -> Result<String, String> {
-    let payload = serde_json::to_vec(claims).map_err(|e| format!("serialising claims: {e}"))?;
-    let mut header = Map::new();
-    header.insert("typ".into(), Value::String(typ.into()));
-    let signer = KeySigner::with_key_id(key.clone(), kid);
-    sign_compact(&header, &payload, &signer).map_err(|e| e.to_string())
-}
-
-/// Parses a compact JWS of at most `max_len` bytes into a value that owns its data, so that
-/// the parsed token can outlive the request text; the error is the reason.
-pub(crate) fn parse_owned(input: &str, max_len: usize) -> Result<CompactJws<'static>, String> {
-    if input.len() > max_len {
-        return Err(format!(
-            "{} bytes, more than the limit of {max_len}",
-            input.len()
-        ));
-    }
-    let structure = || "expected three base64url parts separated by '.'".to_owned();
-    let (header, rest) = input.split_once('.').ok_or_else(structure)?;
-    let (payload, signature) = rest.split_once('.').ok_or_else(structure)?;
-    if signature.contains('.') {
-        return Err(structure());
-    }
-    CompactJws::from_flattened(header, payload, signature).map_err(|e| e.to_string())
-}
-
-/// Whether a header `typ` is `expected` as a media type: RFC 7515 §4.1.9 makes the
-/// `application/` prefix optional and media types are case-insensitive.
-pub(crate) fn typ_is(found: Option<&str>, expected: &str) -> bool {
-    let Some(found) = found else {
-        return false;
-    };
-    let found = match found.get(..12) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &found[12..],
-        _ => found,
-    };
-    found.eq_ignore_ascii_case(expected)
-}
-
-/// Decodes a payload that must be one JSON object into `T`. A derived struct alone would
-/// also accept a JSON array of the values in field order, which no JWT is; deserialising the
-/// struct directly (not through a map) keeps serde's refusal of duplicate claims.
-pub(crate) fn object_claims<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
-    let first = payload
-        .iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(&b'{') {
-        return Err("payload: not a JSON object".into());
-    }
-    serde_json::from_slice(payload).map_err(|e| format!("payload: {e}"))
-}
-
-/// The header's `kid`, which must be a non-empty string; the error is the reason.
-pub(crate) fn string_kid(jws: &CompactJws<'_>) -> Result<String, String> {
-    match jws.header().get("kid") {
-        Some(Value::String(kid)) if !kid.is_empty() => Ok(kid.clone()),
-        Some(Value::String(_)) => Err("kid is empty".into()),
-        Some(_) => Err("kid is not a string".into()),
-        None => Err("kid is missing".into()),
-    }
-}
-
 /// Where `iat` falls against the window `[now - MAX_PROOF_AGE_SECONDS, now +
 /// CLOCK_LEEWAY_SECONDS]` that every nonce-answering proof in realdid shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,14 +287,11 @@ pub(crate) fn freshness(iat: i64, now: i64) -> Freshness {
     }
 }
 
-/// At most 80 characters of untrusted text, for an error message.
-pub(crate) fn truncated(text: &str) -> String {
-    text.chars().take(80).collect()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+    use serde_json::Value;
 
     use super::*;
     use crate::did::{

@@ -30,6 +30,7 @@ pub mod resident_id;
 pub mod sd_jwt;
 pub mod status_list;
 pub mod trace;
+mod typed_jws;
 pub mod vc_jwt;
 
 pub use error::ErrorKind;

@@ -12,12 +12,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::control_proof::{
-    Freshness, freshness, object_claims, parse_owned, sign_typed, string_kid, typ_is,
-};
+use crate::control_proof::{Freshness, freshness};
 use crate::jws::CompactJws;
 use crate::keys::{PublicKey, SigningKey};
 use crate::trace::{MAX_TOKEN_LEN, TraceError};
+use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, typ_is};
 
 /// The `typ` of an operator login proof.
 pub const OPERATOR_LOGIN_TYP: &str = "realdid-operator-login+jwt";

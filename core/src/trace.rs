@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::ErrorKind;
-use crate::control_proof::{object_claims, parse_owned, sign_typed, string_kid, truncated, typ_is};
 use crate::jws::CompactJws;
 use crate::keys::{PublicKey, SigningKey};
+use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, truncated, typ_is};
 
 /// The `typ` of an approval.
 pub const TRACE_APPROVAL_TYP: &str = "realdid-trace-approval+jwt";

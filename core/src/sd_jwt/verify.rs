@@ -15,6 +15,7 @@ use super::process::{DisclosureSet, unpack};
 use super::serialization;
 use super::{SD_ALG_KEY, SdJwtError};
 use crate::keys::{Jwk, PublicKey};
+use crate::typed_jws::typ_is;
 
 /// Default largest serialised SD-JWT accepted (1 MiB), the same bound as a compact JWS.
 pub const DEFAULT_MAX_LEN: usize = 1 << 20;
@@ -158,7 +159,7 @@ where
     let parts = serialization::split(presentation, limits)?;
     let jws = &parts.jws;
 
-    if !accepted_typs.is_empty() && !accepted_typs.iter().any(|t| typ_matches(jws.typ(), t)) {
+    if !accepted_typs.is_empty() && !accepted_typs.iter().any(|t| typ_is(jws.typ(), t)) {
         return Err(SdJwtError::Typ {
             expected: accepted_typs.join(" or "),
             found: jws.typ().map(Into::into),
@@ -224,19 +225,6 @@ where
         disclosed: unpacked.disclosed.into_iter().map(|(p, _)| p).collect(),
         key_binding,
     })
-}
-
-/// Whether a header `typ` is `expected` as a media type: RFC 7515 §4.1.9 makes the
-/// `application/` prefix optional and media types are case-insensitive.
-pub(crate) fn typ_matches(found: Option<&str>, expected: &str) -> bool {
-    let Some(found) = found else {
-        return false;
-    };
-    let found = match found.get(..12) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &found[12..],
-        _ => found,
-    };
-    found.eq_ignore_ascii_case(expected)
 }
 
 /// The holder key of `cnf.jwk`. A `cnf` without `jwk` (a `kid` or `jku` reference) names no
@@ -313,10 +301,10 @@ mod tests {
 
     #[test]
     fn typ_comparison_is_media_type_like() {
-        assert!(typ_matches(Some("dc+sd-jwt"), "dc+sd-jwt"));
-        assert!(typ_matches(Some("application/DC+SD-JWT"), "dc+sd-jwt"));
-        assert!(!typ_matches(Some("vc+sd-jwt"), "dc+sd-jwt"));
-        assert!(!typ_matches(None, "dc+sd-jwt"));
-        assert!(!typ_matches(Some("é"), "dc+sd-jwt"));
+        assert!(typ_is(Some("dc+sd-jwt"), "dc+sd-jwt"));
+        assert!(typ_is(Some("application/DC+SD-JWT"), "dc+sd-jwt"));
+        assert!(!typ_is(Some("vc+sd-jwt"), "dc+sd-jwt"));
+        assert!(!typ_is(None, "dc+sd-jwt"));
+        assert!(!typ_is(Some("é"), "dc+sd-jwt"));
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{KeyResolver, VcJwtError};
 use crate::jws::{CompactJws, KeySigner, sign_compact};
+use crate::typed_jws::typ_is;
 
 /// Signs `payload` with header `typ` (and `alg`, `kid` from the signer).
 pub(crate) fn sign(
@@ -39,7 +40,7 @@ where
     R: KeyResolver + ?Sized,
 {
     let jws = CompactJws::parse(jwt).map_err(VcJwtError::Jws)?;
-    if !media_type_is(jws.typ(), typ) {
+    if !typ_is(jws.typ(), typ) {
         return Err(VcJwtError::Typ {
             expected: typ,
             found: jws.typ().map(Into::into),
@@ -47,7 +48,7 @@ where
     }
     match jws.header().get("cty") {
         None => {}
-        Some(Value::String(found)) if media_type_is(Some(found), cty) => {}
+        Some(Value::String(found)) if typ_is(Some(found), cty) => {}
         Some(found) => {
             return Err(VcJwtError::Cty {
                 expected: cty,
@@ -66,15 +67,4 @@ where
         header: jws.header().clone(),
         payload,
     })
-}
-
-fn media_type_is(found: Option<&str>, expected: &str) -> bool {
-    let Some(found) = found else {
-        return false;
-    };
-    let found = match found.get(..12) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &found[12..],
-        _ => found,
-    };
-    found.eq_ignore_ascii_case(expected)
 }
