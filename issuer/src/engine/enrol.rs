@@ -7,14 +7,13 @@
 //! the person, the issuer's policy. Only then is anything written, in one atomic batch.
 
 use futures::future::join_all;
-use realdid_core::control_proof::ControlProof;
-use realdid_core::did::{Purposes, RealDid};
+use realdid_core::did::RealDid;
 use realdid_core::keys::PublicKey;
 use realdid_core::resident_id::ResidentId;
 use time::OffsetDateTime;
 use unicode_normalization::UnicodeNormalization as _;
 
-use super::{Issuer, limits, new_id, now_ms};
+use super::{ControlFailure, Issuer, limits, new_id, now_ms};
 use crate::IssuerError;
 use crate::authority::{CheckRequest, IdentityAuthority, MAX_EVIDENCE_LEN, MAX_NAME_LEN, Verdict};
 use crate::issuance::{IssuedCredential, Subject};
@@ -198,50 +197,29 @@ impl<A: IdentityAuthority> Issuer<A> {
         }
 
         // 4. Each DID: its proof against its proven current document.
-        let issuer_did = self.did();
         let nonce = request.nonce.as_str();
-        let checks = request.dids.iter().zip(&dids).map(|(entry, did)| {
-            let issuer_did = issuer_did.clone();
-            async move {
-                let proof = match ControlProof::parse(&entry.proof_jws) {
-                    Ok(p) if p.did() == did => p,
-                    Ok(_) => {
-                        return Ok(Err((
-                            RefusalReason::DidProofInvalid,
-                            "the proof names another DID".to_owned(),
-                        )));
-                    }
-                    Err(e) => return Ok(Err((RefusalReason::DidProofInvalid, e.to_string()))),
-                };
-                let Some(record) = self.registry.resolve_did(did).await? else {
-                    return Ok(Err((
-                        RefusalReason::DidNotUsable,
-                        format!("{did} is not on the registry"),
-                    )));
-                };
-                if let Err(e) = proof.verify(&record.state, nonce, issuer_did.as_str(), now / 1000)
-                {
-                    let reason = if e.did_unusable() {
-                        RefusalReason::DidNotUsable
-                    } else {
-                        RefusalReason::DidProofInvalid
-                    };
-                    return Ok(Err((reason, e.to_string())));
-                }
-                let key = record
-                    .state
-                    .key_for(proof.key_id(), Purposes::AUTHENTICATION)
-                    .cloned()
-                    .ok_or_else(|| IssuerError::Internal("verified key vanished".into()))?;
-                Ok::<_, IssuerError>(Ok(key))
-            }
-        });
+        let checks = request
+            .dids
+            .iter()
+            .zip(&dids)
+            .map(|(entry, did)| self.check_control(did, &entry.proof_jws, nonce, now / 1000));
         let mut holder_keys: Vec<PublicKey> = Vec::with_capacity(dids.len());
         for (i, result) in join_all(checks).await.into_iter().enumerate() {
             match result? {
                 Ok(key) => holder_keys.push(key),
-                Err((reason, message)) => {
-                    return decided(refuse(reason, format!("dids[{i}]: {message}"), Some(i)));
+                Err(ControlFailure::Unusable(why)) => {
+                    return decided(refuse(
+                        RefusalReason::DidNotUsable,
+                        format!("dids[{i}]: {why}"),
+                        Some(i),
+                    ));
+                }
+                Err(ControlFailure::Invalid(why)) => {
+                    return decided(refuse(
+                        RefusalReason::DidProofInvalid,
+                        format!("dids[{i}]: {why}"),
+                        Some(i),
+                    ));
                 }
             }
         }

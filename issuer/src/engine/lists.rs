@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
 use realdid_core::codec::{StatusListAnchor, Transaction};
-use realdid_core::status_list::Status;
+use realdid_core::status_list::{Status, StatusList};
 use realdid_proto::v1 as pb;
 
 use super::{Issuer, lock, now_ms};
@@ -242,7 +242,9 @@ impl<A: IdentityAuthority> Issuer<A> {
         mark_fraud: bool,
     ) -> Result<StatusChange, IssuerError> {
         let _publishing = self.publishing.lock().await;
-        let mut lists: std::collections::BTreeMap<u32, ListRecord> = Default::default();
+        // Each list touched is decoded once, changed, and encoded once.
+        let mut lists: std::collections::BTreeMap<u32, (ListRecord, StatusList)> =
+            Default::default();
         let mut batch = Batch::default();
         let mut ids = Vec::new();
         let mut touched = BTreeSet::new();
@@ -258,18 +260,20 @@ impl<A: IdentityAuthority> Issuer<A> {
                     CredentialStatus::Suspended { .. } => Status::SUSPENDED,
                     CredentialStatus::Revoked { .. } => Status::INVALID,
                 };
-                let record = match lists.entry(credential.list) {
+                let (_, list) = match lists.entry(credential.list) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(self.store.list(credential.list)?.ok_or_else(|| {
+                        let record = self.store.list(credential.list)?.ok_or_else(|| {
                             IssuerError::Corrupt(format!(
                                 "status list {} is missing",
                                 credential.list
                             ))
-                        })?)
+                        })?;
+                        let list = status::statuses(&record)?;
+                        e.insert((record, list))
                     }
                 };
-                status::set_status(record, credential.index, wanted)?;
+                status::set_entry(list, credential.list, credential.index, wanted)?;
                 touched.insert(credential.list);
                 credential.status = next;
                 batch.put(
@@ -283,8 +287,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             }
             ids.push(credential.id);
         }
-        for (number, record) in &lists {
-            batch.put("lists", number.to_be_bytes().to_vec(), record)?;
+        for (number, (record, list)) in &mut lists {
+            status::store_statuses(record, list);
+            batch.put("lists", number.to_be_bytes().to_vec(), &*record)?;
         }
         for id in fraud_enrolments {
             if let Some(mut enrolment) = self.store.enrolment(&id)? {
@@ -295,21 +300,20 @@ impl<A: IdentityAuthority> Issuer<A> {
         self.store.log(&mut batch, &log)?;
         self.store.write(batch)?;
         let mut anchors = Vec::new();
-        let total = u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0);
-        for number in 1..=total {
-            let Some(record) = self.store.list(number)? else {
-                continue;
-            };
-            if record.dirty || touched.contains(&number) {
-                match self.publish_locked(record).await? {
-                    Some(r) => anchors.push(r),
-                    None => {
-                        if let Some(p) = self.store.list(number)?.and_then(|r| r.published)
-                            && touched.contains(&number)
-                        {
-                            anchors.push(p.receipt.to_pb()?);
-                        }
-                    }
+        for (_, (record, _)) in lists {
+            if let Some(receipt) = self.publish_locked(record).await? {
+                anchors.push(receipt);
+            }
+        }
+        // Lists left unpublished by an earlier failure go out too; when none is (the
+        // ready flag), no other list needs reading.
+        if !self.lists_ready() {
+            let total = u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0);
+            for number in (1..=total).filter(|n| !touched.contains(n)) {
+                if let Some(record) = self.store.list(number)?
+                    && record.dirty
+                {
+                    self.publish_locked(record).await?;
                 }
             }
         }
@@ -389,7 +393,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         whole_enrolment: bool,
         purpose: Purpose,
     ) -> Result<StatusChange, IssuerError> {
-        let (did, _, _) = self.holder_proof(nonce, did, proof_jws, purpose).await?;
+        let did = self.holder_proof(nonce, did, proof_jws, purpose).await?;
         let now = now_ms();
         let scope: Vec<_> = self
             .holder_scope(did.as_str(), whole_enrolment)?

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use realdid_core::control_proof::{ControlProof, ControlProofError};
-use realdid_core::did::{DidState, RealDid};
+use realdid_core::control_proof::ControlProof;
+use realdid_core::did::{Purposes, RealDid};
 use realdid_core::keys::PublicKey;
 
 use crate::IssuerError;
@@ -34,6 +34,15 @@ use crate::privacy::secrets::DataSecrets;
 use crate::status::OpenList;
 use crate::store::Store;
 use realdid_registry::gateway::RegistryGateway;
+
+/// Why a proof of control proves nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ControlFailure {
+    /// The DID cannot be used: absent, deactivated, or the key is not an authentication key.
+    Unusable(String),
+    /// The proof itself is wrong: malformed, another DID, bad signature, nonce, audience, time.
+    Invalid(String),
+}
 
 /// How long the issuer trusts its last proven read of its own accreditation.
 const ACCREDITATION_CACHE: Duration = Duration::from_secs(5);
@@ -174,49 +183,74 @@ impl<A: IdentityAuthority> Issuer<A> {
         Ok(types)
     }
 
-    /// Checks a holder's proof of control of a DID answering a nonce of `purpose`, against
-    /// the DID's proven current state, and uses the nonce up. Returns the DID, its state and
-    /// the key that signed.
+    /// Whether `proof_jws` proves control of `did` for `nonce`, against the DID's proven
+    /// current state: the key that signed, or why not. `Err` only when the registry gave
+    /// no usable answer (so no decision was reached). Enrolment and the holder RPCs both
+    /// decide through this one check.
+    pub(crate) async fn check_control(
+        &self,
+        did: &RealDid,
+        proof_jws: &str,
+        nonce: &str,
+        now_s: i64,
+    ) -> Result<Result<PublicKey, ControlFailure>, IssuerError> {
+        let proof = match ControlProof::parse(proof_jws) {
+            Ok(p) if p.did() == did => p,
+            Ok(_) => {
+                return Ok(Err(ControlFailure::Invalid(
+                    "the proof names another DID".into(),
+                )));
+            }
+            Err(e) => return Ok(Err(ControlFailure::Invalid(e.to_string()))),
+        };
+        let Some(record) = self.registry.resolve_did(did).await? else {
+            return Ok(Err(ControlFailure::Unusable(format!(
+                "{did} is not on the registry"
+            ))));
+        };
+        if let Err(e) = proof.verify(&record.state, nonce, self.did().as_str(), now_s) {
+            return Ok(Err(if e.did_unusable() {
+                ControlFailure::Unusable(e.to_string())
+            } else {
+                ControlFailure::Invalid(e.to_string())
+            }));
+        }
+        record
+            .state
+            .key_for(proof.key_id(), Purposes::AUTHENTICATION)
+            .cloned()
+            .map(Ok)
+            .ok_or_else(|| IssuerError::Internal("verified key vanished".into()))
+    }
+
+    /// A holder RPC's authentication: a proof of control of `did` answering a nonce of
+    /// `purpose`. The nonce is used up once the registry has answered, whether or not the
+    /// proof checks (a failed proof must not be retried on it). Returns the DID.
     pub(crate) async fn holder_proof(
         &self,
         nonce: &str,
         did: &str,
         proof_jws: &str,
         purpose: Purpose,
-    ) -> Result<(RealDid, DidState, PublicKey), IssuerError> {
+    ) -> Result<RealDid, IssuerError> {
         limits::nonce(nonce)?;
         let did: RealDid = limits::did("proof.did", did)?;
         limits::proof(proof_jws, "proof.proof_jws")?;
         self.nonces
             .check(nonce, purpose, now_ms())
             .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
-        let proof = ControlProof::parse(proof_jws)
-            .map_err(|e| IssuerError::Unauthenticated(format!("proof of control: {e}")))?;
-        if proof.did() != &did {
-            return Err(IssuerError::Unauthenticated(
-                "the proof is for another DID".into(),
-            ));
-        }
-        let record =
-            self.registry.resolve_did(&did).await?.ok_or_else(|| {
-                IssuerError::Unauthenticated(format!("{did} is not on the registry"))
-            })?;
-        // The registry answered, so this call reaches a decision: the nonce is used up
-        // whether or not the proof checks (a failed proof must not be retried on it).
+        let checked = self
+            .check_control(&did, proof_jws, nonce, now_ms() / 1000)
+            .await?;
         self.nonces
             .take(nonce, purpose, now_ms())
             .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
-        proof
-            .verify(&record.state, nonce, self.did().as_str(), now_ms() / 1000)
-            .map_err(|e: ControlProofError| {
-                IssuerError::Unauthenticated(format!("proof of control: {e}"))
-            })?;
-        let key = record
-            .state
-            .key_for(proof.key_id(), realdid_core::did::Purposes::AUTHENTICATION)
-            .cloned()
-            .ok_or_else(|| IssuerError::Internal("verified key vanished".into()))?;
-        Ok((did, record.state, key))
+        match checked {
+            Ok(_) => Ok(did),
+            Err(ControlFailure::Unusable(why) | ControlFailure::Invalid(why)) => Err(
+                IssuerError::Unauthenticated(format!("proof of control: {why}")),
+            ),
+        }
     }
 }
 

@@ -324,7 +324,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         did: &str,
         proof_jws: &str,
     ) -> Result<(String, Vec<TraceRecord>), IssuerError> {
-        let (did, _, _) = self
+        let did = self
             .holder_proof(nonce, did, proof_jws, Purpose::ListOwnTraces)
             .await?;
         let visible_before =
