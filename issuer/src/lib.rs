@@ -20,7 +20,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod files;
-mod grpc_server;
 pub mod http;
 pub mod issuance;
 pub mod keys;

@@ -121,24 +121,28 @@ pub fn statuses(record: &ListRecord) -> Result<StatusList, IssuerError> {
         .map_err(|e| IssuerError::Corrupt(format!("status list {}: {e}", record.number)))
 }
 
-/// Sets one entry of a stored list; returns whether it changed.
-pub fn set_status(
-    record: &mut ListRecord,
+/// Sets entry `index` of list `number` (decoded); returns whether it changed.
+pub fn set_entry(
+    list: &mut StatusList,
+    number: u32,
     index: u32,
     status: Status,
 ) -> Result<bool, IssuerError> {
-    let mut list = statuses(record)?;
     let before = list
         .get(index as usize)
-        .map_err(|e| IssuerError::Corrupt(format!("status list {}: {e}", record.number)))?;
+        .map_err(|e| IssuerError::Corrupt(format!("status list {number}: {e}")))?;
     if before == status {
         return Ok(false);
     }
     list.set(index as usize, status)
-        .map_err(|e| IssuerError::Internal(format!("status list {}: {e}", record.number)))?;
+        .map_err(|e| IssuerError::Internal(format!("status list {number}: {e}")))?;
+    Ok(true)
+}
+
+/// Writes changed statuses back into their record, marking it to be published.
+pub fn store_statuses(record: &mut ListRecord, list: &StatusList) {
     record.statuses = hex::encode(list.as_bytes());
     record.dirty = true;
-    Ok(true)
 }
 
 /// The signed Status List Token of `record` at `uri`, and its SHA-256 (what is anchored).
@@ -199,9 +203,11 @@ mod tests {
     fn statuses_change_and_uris_round_trip() -> Result<(), IssuerError> {
         let mut record = new_list(3, 1024)?;
         record.dirty = false;
-        assert!(set_status(&mut record, 5, Status::SUSPENDED)?);
+        let mut list = statuses(&record)?;
+        assert!(set_entry(&mut list, 3, 5, Status::SUSPENDED)?);
+        assert!(!set_entry(&mut list, 3, 5, Status::SUSPENDED)?);
+        store_statuses(&mut record, &list);
         assert!(record.dirty);
-        assert!(!set_status(&mut record, 5, Status::SUSPENDED)?);
         assert_eq!(statuses(&record)?.get(5).ok(), Some(Status::SUSPENDED));
         assert_eq!(statuses(&record)?.get(4).ok(), Some(Status::VALID));
         let uri = list_uri("http://x:1", 3);

@@ -70,31 +70,14 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RegistryError> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<RegistryServer<RegistryService>>()
-        .await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| RegistryError::Unavailable {
-            reason: format!("reflection: {e}"),
-        })?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .map_err(|e| RegistryError::Unavailable {
-            reason: format!("reflection: {e}"),
-        })?;
     let registry = RegistryServer::new(service)
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "gRPC serving");
-    tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>()
+        .await
+        .map_err(|reason| RegistryError::Unavailable { reason })?
         .add_service(registry)
         .serve_with_incoming_shutdown(
             // Small answers must leave at once: with Nagle's algorithm on, a response waits

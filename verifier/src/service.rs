@@ -247,24 +247,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), VerifierError> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<VerifierServer<VerifierService>>()
-        .await;
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(realdid_proto::FILE_DESCRIPTOR_SET)
-    };
-    let v1 = reflection()
-        .build_v1()
-        .map_err(|e| VerifierError::Server(format!("reflection: {e}")))?;
-    let v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(|e| VerifierError::Server(format!("reflection: {e}")))?;
-    tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(v1)
-        .add_service(v1alpha)
+    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>()
+        .await
+        .map_err(VerifierError::Server)?
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),

@@ -76,8 +76,9 @@ pub async fn serve<A: IdentityAuthority + 'static>(
 ) -> Result<(), IssuerError> {
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "identity authority serving");
-    crate::grpc_server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>()
-        .await?
+    realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>()
+        .await
+        .map_err(IssuerError::Server)?
         .add_service(
             IdentityAuthorityServer::new(AuthorityService::new(authority))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
