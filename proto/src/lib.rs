@@ -25,6 +25,9 @@
 //! ID numbers, credentials, presentations, disclosed claim values) have a hand-written
 //! `Debug` that prints those fields as `<redacted>` (see `build.rs`, `REDACTED_DEBUG`).
 //!
+//! [`server::with_health_and_reflection`] starts every realdid gRPC server with health and
+//! reflection of this contract.
+//!
 //! This crate holds only the wire contract. Conversions between these messages and domain
 //! types live next to the domain types (in realdid-core and the service crates), not here.
 
