@@ -20,7 +20,7 @@ use josekit::jws::{JwsAlgorithm, JwsHeader, JwsSigner};
 use serde_json::{Map, Value};
 
 use crate::ErrorKind;
-use crate::keys::{Algorithm, KeyError, PublicKey, SigningKey};
+use crate::keys::{Algorithm, Direct, KeyError, PublicKey, SignatureCheck, SigningKey};
 
 /// Largest compact JWS accepted (1 MiB): far above any credential realdid issues, small enough
 /// that a hostile input cannot make a verifier allocate without bound.
@@ -290,13 +290,24 @@ impl<'a> CompactJws<'a> {
 
     /// Checks that the header's `alg` is the key's and that the signature verifies.
     pub fn verify(&self, key: &PublicKey) -> Result<(), JwsError> {
+        self.verify_by(key, &Direct)
+    }
+
+    /// [`CompactJws::verify`], the signature checked through `signatures` (a
+    /// [`crate::keys::SignatureMemo`], say).
+    pub fn verify_by(
+        &self,
+        key: &PublicKey,
+        signatures: &(impl SignatureCheck + ?Sized),
+    ) -> Result<(), JwsError> {
         if key.algorithm() != self.algorithm {
             return Err(JwsError::AlgorithmMismatch {
                 header: self.algorithm.jose_name().into(),
                 key: key.algorithm(),
             });
         }
-        key.verify(self.signing_input.as_bytes(), &self.signature)
+        signatures
+            .check(key, self.signing_input.as_bytes(), &self.signature)
             .map_err(JwsError::Signature)
     }
 }

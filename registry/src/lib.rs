@@ -26,7 +26,6 @@ pub mod genesis;
 pub mod light_client;
 pub mod node;
 pub mod proof;
-pub mod recent;
 pub mod service;
 pub mod state;
 

@@ -20,6 +20,7 @@
 //! accreditation_ttl_seconds = 30
 //! status_ttl_seconds = 60                  # the bound on a revocation reaching this verifier
 //! capacity = 100000
+//! signatures = 100000                     # issuer signatures remembered (0: none)
 //! ```
 
 use std::net::SocketAddr;
@@ -55,6 +56,9 @@ pub struct CacheConfig {
     pub status_ttl_seconds: u64,
     /// Entries per cache.
     pub capacity: usize,
+    /// Issuer signatures remembered as verified (0: verify every one). A pure function of
+    /// the token and the key, so no TTL: see `realdid_core::keys::SignatureMemo`.
+    pub signatures: usize,
 }
 
 impl Default for CacheConfig {
@@ -64,6 +68,7 @@ impl Default for CacheConfig {
             accreditation_ttl_seconds: 30,
             status_ttl_seconds: 60,
             capacity: 100_000,
+            signatures: 100_000,
         }
     }
 }

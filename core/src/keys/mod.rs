@@ -12,6 +12,7 @@ mod jwk;
 mod p256;
 mod public_key;
 mod signature_check;
+mod signature_memo;
 mod signing_key;
 
 pub use algorithm::Algorithm;
@@ -22,4 +23,5 @@ pub use jwk::Jwk;
 pub use p256::{P256PublicKey, P256SecretKey};
 pub use public_key::PublicKey;
 pub use signature_check::{Direct, SignatureCheck};
+pub use signature_memo::{REMEMBERED_SIGNATURES, SignatureMemo};
 pub use signing_key::SigningKey;

@@ -14,7 +14,7 @@ use super::path::ClaimPath;
 use super::process::{DisclosureSet, unpack};
 use super::serialization;
 use super::{SD_ALG_KEY, SdJwtError};
-use crate::keys::{Jwk, PublicKey};
+use crate::keys::{Direct, Jwk, PublicKey, SignatureCheck};
 use crate::typed_jws::typ_is;
 
 /// Default largest serialised SD-JWT accepted (1 MiB), the same bound as a compact JWS.
@@ -88,6 +88,13 @@ pub trait IssuerKeyResolver {
         header: &Map<String, Value>,
         payload: &Map<String, Value>,
     ) -> Result<PublicKey, SdJwtError>;
+
+    /// How the issuer signature is checked: afresh by default. A verifier that sees one
+    /// credential presented again and again may answer from a
+    /// [`SignatureMemo`](crate::keys::SignatureMemo) instead.
+    fn signatures(&self) -> &dyn SignatureCheck {
+        &Direct
+    }
 }
 
 impl<F> IssuerKeyResolver for F
@@ -172,7 +179,8 @@ where
             reason: format!("not a JSON object: {e}"),
         })?;
     let key = issuer_key.resolve(jws.header(), &payload)?;
-    jws.verify(&key).map_err(SdJwtError::IssuerSignature)?;
+    jws.verify_by(&key, issuer_key.signatures())
+        .map_err(SdJwtError::IssuerSignature)?;
 
     match payload.shift_remove(SD_ALG_KEY) {
         None => {} // RFC 9901 §4.1.1: absent means sha-256

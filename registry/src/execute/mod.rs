@@ -28,7 +28,6 @@ mod anchor;
 mod did;
 mod governance;
 mod rejection;
-mod signatures;
 
 use std::collections::BTreeMap;
 
@@ -36,8 +35,8 @@ use commonware_codec::{Encode, EncodeSize};
 use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
 use realdid_core::keys::PublicKey;
 
+pub use realdid_core::keys::{REMEMBERED_SIGNATURES, SignatureMemo};
 pub use rejection::{RejectReason, Rejection};
-pub use signatures::{REMEMBERED_SIGNATURES, SignatureMemo};
 
 use crate::RegistryError;
 use crate::state::keys::StateKey;

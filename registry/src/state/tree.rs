@@ -11,7 +11,7 @@ use rocksdb::{DB, Direction, IteratorMode, ReadOptions};
 
 use super::columns::{self, NODES, VALUES};
 use crate::RegistryError;
-use crate::recent::Recent;
+use realdid_core::recent::Recent;
 
 /// The jmt instance of the registry: SHA-256, as [`crate::proof`] verifies.
 pub(super) type Tree<'a, R> = jmt::Sha256Jmt<'a, R>;

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use realdid_core::did::{KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
-use realdid_core::keys::Jwk;
-use realdid_core::sd_jwt::{KeyBindingCheck, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc};
+use realdid_core::keys::{Direct, Jwk, PublicKey, SignatureCheck, SignatureMemo};
+use realdid_core::sd_jwt::{
+    IssuerKeyResolver, KeyBindingCheck, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc,
+};
 use realdid_core::status_list::Status;
 use serde_json::{Map, Value};
 
@@ -19,14 +21,6 @@ use crate::store::StoredRequest;
 
 /// Largest presentation accepted.
 pub const MAX_PRESENTATION_BYTES: usize = 64 * 1024;
-/// The predicates a request may ask for.
-pub const KNOWN_PREDICATES: [&str; 5] = [
-    "real_name_verified",
-    "age_over_14",
-    "age_over_16",
-    "age_over_18",
-    "age_over_60",
-];
 
 /// Settings of the checks.
 #[derive(Debug, Clone)]
@@ -39,6 +33,8 @@ pub struct CheckOptions {
     pub leeway_seconds: i64,
     /// Oldest KB-JWT accepted, seconds.
     pub key_binding_max_age: Duration,
+    /// Issuer signatures remembered as verified (0: verify every one).
+    pub remembered_signatures: usize,
 }
 
 /// Every check, with what it reads.
@@ -47,6 +43,31 @@ pub struct Checks<C, S> {
     chain: C,
     status: StatusChecker<S>,
     options: CheckOptions,
+    signatures: Option<SignatureMemo>,
+}
+
+/// The issuer key the registry names for the token's `kid`, its signature checked through
+/// the memo when there is one.
+struct RegistryKey<'a> {
+    key: &'a PublicKey,
+    signatures: Option<&'a SignatureMemo>,
+}
+
+impl IssuerKeyResolver for RegistryKey<'_> {
+    fn resolve(
+        &self,
+        _header: &Map<String, Value>,
+        _payload: &Map<String, Value>,
+    ) -> Result<PublicKey, SdJwtError> {
+        Ok(self.key.clone())
+    }
+
+    fn signatures(&self) -> &dyn SignatureCheck {
+        match self.signatures {
+            Some(memo) => memo,
+            None => &Direct,
+        }
+    }
 }
 
 fn fail(reason: R, message: impl Into<String>) -> Outcome {
@@ -83,10 +104,13 @@ fn classify(e: &SdJwtError) -> R {
 impl<C: ChainView, S: StatusSource> Checks<C, S> {
     /// Checks reading the registry through `chain` and status lists through `status`.
     pub fn new(chain: C, status: StatusChecker<S>, options: CheckOptions) -> Self {
+        let signatures = (options.remembered_signatures > 0)
+            .then(|| SignatureMemo::with_capacity(options.remembered_signatures));
         Self {
             chain,
             status,
             options,
+            signatures,
         }
     }
 
@@ -167,10 +191,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 }
             }
         };
-        let Some(issuer_key) = issuer_state
-            .key_for(&key_id, Purposes::ASSERTION_METHOD)
-            .cloned()
-        else {
+        let Some(issuer_key) = issuer_state.key_for(&key_id, Purposes::ASSERTION_METHOD) else {
             return fail(
                 R::IssuerDidState,
                 format!("{issuer} has no assertion key {}", key_id.as_str()),
@@ -190,8 +211,9 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
             leeway: self.options.leeway_seconds,
             ..VcVerifyOptions::default()
         };
-        let resolver = |_: &Map<String, Value>, _: &Map<String, Value>| -> Result<_, SdJwtError> {
-            Ok(issuer_key.clone())
+        let resolver = RegistryKey {
+            key: issuer_key,
+            signatures: self.signatures.as_ref(),
         };
         let core = verify_sd_jwt_vc(presentation, &options, &resolver, now);
         if let Err(e) = &core
@@ -304,7 +326,8 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         }
 
         // Policy: every wanted claim disclosed, every predicate disclosed as true.
-        // (Requests cannot name the profile's registered claims: see REGISTERED_CLAIMS.)
+        // (Requests cannot name the profile's registered claims: see
+        // realdid_core::presentation_request::REGISTERED_CLAIMS.)
         let mut claims = BTreeMap::new();
         for name in &request.claims {
             match verified.claims.get(name) {
@@ -346,10 +369,3 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         })
     }
 }
-
-/// Claims that describe the credential rather than the person (the SD-JWT VC profile's,
-/// and `sub`, the holder's DID, which the provider gets only as its subject id): a request
-/// may not ask for them.
-pub const REGISTERED_CLAIMS: [&str; 10] = [
-    "iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub", "_sd", "_sd_alg",
-];

@@ -1,19 +1,21 @@
-//! A node's memory of the signatures it found good.
+//! A memory of the signatures found good, for checkers that see the same signature often.
 //!
 //! A validator checks each transaction's signature when the transaction is submitted (or
 //! gossiped) to it, again when it builds or verifies the block that holds it, and once more
-//! if the block must be executed again after a restart. Each check is an Ed25519 or P-256
-//! verification, the largest single cost of a DID operation. Whether a signature is good is
+//! if the block must be executed again after a restart. A verifier sees one credential
+//! presented again and again, each time with the same issuer signature. Each check is an
+//! Ed25519 or P-256 verification, the largest single cost of a DID operation or of a
+//! presentation. Whether a signature is good is
 //! a fact about (key, message, signature) alone, so remembering it changes no answer: the
 //! rules stay pure, and a node that forgets everything (restart, eviction) only pays again.
 //! Failures are not remembered: a forged signature costs its sender a verification each time.
 
-use realdid_core::keys::{KeyError, PublicKey, SignatureCheck};
 use sha2::{Digest as _, Sha256};
 
+use super::{KeyError, PublicKey, SignatureCheck};
 use crate::recent::Recent;
 
-/// How many good signatures a node remembers at least (at most twice as many).
+/// How many good signatures a memo remembers by default, at least (at most twice as many).
 pub const REMEMBERED_SIGNATURES: usize = 1 << 18;
 
 /// Checks signatures, remembering the good ones.
@@ -42,7 +44,7 @@ impl SignatureMemo {
 fn fingerprint(key: &PublicKey, message: &[u8], signature: &[u8]) -> [u8; 32] {
     let key_bytes = key.to_bytes();
     let mut hash = Sha256::new();
-    hash.update(b"realdid/registry/signature-memo/v1");
+    hash.update(b"realdid/signature-memo/v1");
     hash.update([u8::from(matches!(key, PublicKey::Ed25519(_)))]);
     for part in [key_bytes.as_slice(), signature, message] {
         hash.update((part.len() as u64).to_be_bytes());
@@ -67,7 +69,7 @@ impl SignatureCheck for SignatureMemo {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use realdid_core::keys::{Algorithm, SigningKey};
+    use crate::keys::{Algorithm, SigningKey};
 
     #[test]
     fn answers_as_a_fresh_check_does() {
