@@ -18,6 +18,8 @@
 //! | [`control_proof`] | a DID holder's signed answer to a nonce, checked against the DID's current state |
 //! | [`trace`] | lawful trace: request digests, approver approvals, the anchored audit hash |
 //! | [`operator_login`] | an issuer operator's key-signed answer to a login nonce |
+//! | [`presentation_request`] | the request object a verifier sends and a wallet answers, with its limits |
+//! | [`recent`] | a bounded memory of recent entries, for caches that may forget |
 
 pub mod codec;
 pub mod control_proof;
@@ -26,6 +28,8 @@ pub mod error;
 pub mod jws;
 pub mod keys;
 pub mod operator_login;
+pub mod presentation_request;
+pub mod recent;
 pub mod resident_id;
 pub mod sd_jwt;
 pub mod status_list;

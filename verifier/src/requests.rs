@@ -3,11 +3,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::json;
+use realdid_core::presentation_request::RequestObject;
 
 use crate::VerifierError;
 use crate::store::StoredRequest;
-use crate::verify::pipeline::{KNOWN_PREDICATES, REGISTERED_CLAIMS};
 
 /// Default request lifetime, seconds.
 pub const DEFAULT_EXPIRY_SECONDS: u32 = 300;
@@ -31,106 +30,60 @@ pub struct RequestSpec {
     pub credential_types: Vec<String>,
 }
 
-fn bad(what: String) -> VerifierError {
-    VerifierError::InvalidRequest(what)
-}
-
 fn random_token() -> Result<String, VerifierError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| VerifierError::Randomness(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn distinct(
-    field: &str,
-    items: &[String],
-    max: usize,
-    max_len: usize,
-) -> Result<(), VerifierError> {
-    if items.len() > max {
-        return Err(bad(format!("{field}: at most {max}")));
-    }
-    for (i, item) in items.iter().enumerate() {
-        if item.is_empty() || item.len() > max_len {
-            return Err(bad(format!("{field}[{i}]: 1 to {max_len} bytes")));
-        }
-        if items[..i].contains(item) {
-            return Err(bad(format!("{field}[{i}]: {item:?} appears twice")));
-        }
-    }
-    Ok(())
-}
-
-/// Checks `spec` and makes the request: its id, nonce, deadline and request object.
+/// Checks `spec` and makes the request: its id, nonce, deadline and request object. The
+/// limits are the request object's own ([`RequestObject::check`]), which wallets apply too.
 pub fn create(
     spec: &RequestSpec,
     now_ms: i64,
     request_uri_base: &str,
 ) -> Result<(StoredRequest, String), VerifierError> {
-    if spec.audience.is_empty() || spec.audience.len() > 256 {
-        return Err(bad("audience: 1 to 256 bytes".into()));
-    }
-    distinct("claims", &spec.claims, 32, 64)?;
-    if let Some(name) = spec
-        .claims
-        .iter()
-        .find(|c| REGISTERED_CLAIMS.contains(&c.as_str()))
-    {
-        return Err(bad(format!(
-            "claims: {name:?} describes the credential, not the person; it cannot be asked for"
-        )));
-    }
-    distinct("predicates", &spec.predicates, 16, 64)?;
-    if let Some(unknown) = spec
-        .predicates
-        .iter()
-        .find(|p| !KNOWN_PREDICATES.contains(&p.as_str()))
-    {
-        return Err(bad(format!(
-            "predicates: {unknown:?} is not one of {KNOWN_PREDICATES:?}"
-        )));
-    }
-    if spec.claims.is_empty() && spec.predicates.is_empty() {
-        return Err(bad("claims, predicates: ask for at least one".into()));
-    }
-    if spec.purpose.is_empty() || spec.purpose.len() > 512 {
-        return Err(bad("purpose: 1 to 512 bytes".into()));
-    }
     if spec.expiry_seconds > MAX_EXPIRY_SECONDS {
-        return Err(bad(format!("expiry_seconds: at most {MAX_EXPIRY_SECONDS}")));
+        return Err(VerifierError::InvalidRequest(format!(
+            "expiry_seconds: at most {MAX_EXPIRY_SECONDS}"
+        )));
     }
-    distinct("credential_types", &spec.credential_types, 16, 256)?;
     let expiry = match spec.expiry_seconds {
         0 => DEFAULT_EXPIRY_SECONDS,
         n => n,
     };
-    let request_id = random_token()?;
-    let nonce = random_token()?;
     let expires_at_ms = now_ms + i64::from(expiry) * 1000;
-    let object = json!({
-        "request_id": request_id,
-        "nonce": nonce,
-        "aud": spec.audience,
-        "claims": spec.claims,
-        "predicates": spec.predicates,
-        "credential_types": spec.credential_types,
-        "purpose": spec.purpose,
-        "exp": expires_at_ms / 1000,
-    })
-    .to_string();
-    let uri = format!("{request_uri_base}/{request_id}");
+    let object = RequestObject {
+        request_id: random_token()?,
+        nonce: random_token()?,
+        aud: spec.audience.clone(),
+        claims: spec.claims.clone(),
+        predicates: spec.predicates.clone(),
+        credential_types: spec.credential_types.clone(),
+        purpose: spec.purpose.clone(),
+        exp: expires_at_ms / 1000,
+    };
+    // Named as the provider's request names them: the object's `aud` is its `audience`.
+    object.check().map_err(|mut e| {
+        if e.field == "aud" {
+            e.field = "audience".into();
+        }
+        VerifierError::InvalidRequest(e.to_string())
+    })?;
+    let uri = format!("{request_uri_base}/{}", object.request_id);
+    let request_object_json = object.to_json();
     Ok((
         StoredRequest {
-            request_id,
-            nonce,
-            audience: spec.audience.clone(),
-            claims: spec.claims.clone(),
-            predicates: spec.predicates.clone(),
-            credential_types: spec.credential_types.clone(),
-            purpose: spec.purpose.clone(),
+            request_id: object.request_id,
+            nonce: object.nonce,
+            audience: object.aud,
+            claims: object.claims,
+            predicates: object.predicates,
+            credential_types: object.credential_types,
+            purpose: object.purpose,
             created_at_ms: now_ms,
             expires_at_ms,
-            request_object_json: object,
+            request_object_json,
         },
         uri,
     ))

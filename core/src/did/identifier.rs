@@ -63,6 +63,20 @@ impl fmt::Display for RealDid {
     }
 }
 
+/// Serialised as its text, and parsed (so checked) when read back.
+impl serde::Serialize for RealDid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RealDid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for RealDid {
     type Err = DidError;
 
