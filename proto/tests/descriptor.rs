@@ -54,6 +54,8 @@ const SERVICES: &[(&str, &[&str])] = &[
             "CreatePresentationRequest",
             "GetRequest",
             "VerifyPresentation",
+            "SubmitPresentation",
+            "GetResult",
         ],
     ),
     ("IdentityAuthority", &["Check"]),

@@ -82,6 +82,7 @@ pub async fn start_verifier(
             subject_secret: [42; 32],
             leeway_seconds: 60,
             key_binding_max_age: Duration::from_secs(300),
+            remembered_signatures: 1024,
         },
     );
     let store = AnyStore::from_config(redis_url, prefix)
@@ -145,40 +146,75 @@ pub fn present(
         .to_compact()
 }
 
-/// The same presentation as [`present`], made by the IETF SD-JWT reference implementation
-/// (Python, installed by scripts/setup.sh) instead of realdid's wallet code.
+/// An SD-JWT implementation that is not realdid's, installed by scripts/setup.sh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// The IETF reference implementation (PyPI `sd-jwt`).
+    Python,
+    /// The JavaScript SD-JWT VC library (npm `@sd-jwt/sd-jwt-vc`).
+    JavaScript,
+}
+
+impl Reference {
+    /// Both of them.
+    pub const ALL: [Reference; 2] = [Reference::Python, Reference::JavaScript];
+
+    /// The holder script and the program that runs it, from the variables setup.sh exports
+    /// (or its default places).
+    fn command(self) -> std::process::Command {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/interop");
+        match self {
+            Reference::Python => {
+                let python = std::env::var("REALDID_SDJWT_PYTHON")
+                    .unwrap_or_else(|_| format!("{home}/.cache/realdid/sdjwt-venv/bin/python"));
+                let mut command = std::process::Command::new(python);
+                command.arg(format!("{interop}/present_sd_jwt.py"));
+                command
+            }
+            Reference::JavaScript => {
+                let modules = std::env::var("REALDID_SDJWT_NODE_PATH")
+                    .unwrap_or_else(|_| format!("{home}/.cache/realdid/sdjwt-js/node_modules"));
+                let mut command = std::process::Command::new("node");
+                command
+                    .env("NODE_PATH", modules)
+                    .arg(format!("{interop}/js/present_sd_jwt.cjs"));
+                command
+            }
+        }
+    }
+}
+
+/// The same presentation as [`present`], made by an independent implementation instead of
+/// realdid's wallet code.
 pub fn present_with_reference(
+    implementation: Reference,
     credential: &str,
     reveal: &[&str],
     holder_key: &SigningKey,
     nonce: &str,
     audience: &str,
 ) -> String {
-    let python = std::env::var("REALDID_SDJWT_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/realdid/sdjwt-venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
     let dir = tempfile::tempdir().expect("temp dir");
     let credential_file = dir.path().join("credential");
     let key_file = dir.path().join("holder.jwk");
     std::fs::write(&credential_file, credential).expect("write");
     let jwk = realdid_core::keys::Jwk::from_signing_key(holder_key).expect("jwk");
     std::fs::write(&key_file, serde_json::to_string(&jwk).expect("json")).expect("write");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/present_sd_jwt.py");
-    let out = std::process::Command::new(&python)
-        .arg(script)
+    let out = implementation
+        .command()
         .arg(&credential_file)
         .arg(&key_file)
         .arg(nonce)
         .arg(audience)
         .args(reveal)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {python} (scripts/setup.sh installs it): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {implementation:?} (scripts/setup.sh installs it): {e}")
+        });
     assert!(
         out.status.success(),
-        "the reference implementation could not present: {}",
+        "the {implementation:?} implementation could not present: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout)

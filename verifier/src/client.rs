@@ -138,28 +138,49 @@ impl ProviderClient {
             .await
             .map_err(from_status)?
             .into_inner();
-        match answer.result {
-            Some(pb::verify_presentation_response::Result::Verified(v)) => {
-                Ok(Outcome::Verified(Verified {
-                    claims: v.claims.into_iter().collect::<BTreeMap<_, _>>(),
-                    predicates: v.predicates,
-                    issuer_did: v.issuer_did,
-                    credential_type: v.credential_type,
-                    subject_id: v.subject_id,
-                    issued_at_ms: v.issued_at_unix_ms,
-                    expires_at_ms: v.expires_at_unix_ms,
-                    verified_at_ms: v.verified_at_unix_ms,
-                    registry_height: v.registry_height,
-                }))
-            }
-            Some(pb::verify_presentation_response::Result::Failure(f)) => {
-                Ok(Outcome::Failed(Failure {
-                    reason: reason(f.reason()),
-                    message: f.message,
-                    claim: f.claim,
-                }))
-            }
-            None => Err(VerifierError::Server("an answer with no result".into())),
+        outcome(answer)
+    }
+
+    /// The verdict on the presentation a wallet submitted itself for a request this
+    /// provider created; `NotFound` while none was submitted.
+    pub async fn result(&mut self, request_id: &str) -> Result<Outcome, VerifierError> {
+        let message = pb::GetResultRequest {
+            request_id: request_id.to_owned(),
+        };
+        let answer = self
+            .inner
+            .get_result(self.request(message))
+            .await
+            .map_err(from_status)?
+            .into_inner()
+            .verdict
+            .ok_or_else(|| VerifierError::Server("an answer with no verdict".into()))?;
+        outcome(answer)
+    }
+}
+
+fn outcome(answer: pb::VerifyPresentationResponse) -> Result<Outcome, VerifierError> {
+    match answer.result {
+        Some(pb::verify_presentation_response::Result::Verified(v)) => {
+            Ok(Outcome::Verified(Verified {
+                claims: v.claims.into_iter().collect::<BTreeMap<_, _>>(),
+                predicates: v.predicates,
+                issuer_did: v.issuer_did,
+                credential_type: v.credential_type,
+                subject_id: v.subject_id,
+                issued_at_ms: v.issued_at_unix_ms,
+                expires_at_ms: v.expires_at_unix_ms,
+                verified_at_ms: v.verified_at_unix_ms,
+                registry_height: v.registry_height,
+            }))
         }
+        Some(pb::verify_presentation_response::Result::Failure(f)) => {
+            Ok(Outcome::Failed(Failure {
+                reason: reason(f.reason()),
+                message: f.message,
+                claim: f.claim,
+            }))
+        }
+        None => Err(VerifierError::Server("an answer with no result".into())),
     }
 }

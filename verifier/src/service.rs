@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::VerifierError;
 use crate::config::Provider;
 use crate::requests::{RequestSpec, create};
-use crate::store::{AnyStore, RequestStore, Taken};
+use crate::store::{AnyStore, RequestStore, StoredRequest, Taken};
 use crate::verify::Checks;
 use crate::verify::chain::CachedChain;
 use crate::verify::reason::{Failure, FailureReason, Outcome};
@@ -152,9 +152,7 @@ impl VerifierRpc for VerifierService {
         request: Request<pb::GetRequestRequest>,
     ) -> Result<Response<pb::GetRequestResponse>, Status> {
         let id = request.into_inner().request_id;
-        if id.is_empty() || id.len() > 128 {
-            return Err(VerifierError::InvalidRequest("request_id: 1 to 128 bytes".into()).into());
-        }
+        check_request_id(&id)?;
         match self.store.get(&id).await? {
             Some(r) if r.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
                 request_object_json: r.request_object_json,
@@ -170,28 +168,116 @@ impl VerifierRpc for VerifierService {
     ) -> Result<Response<pb::VerifyPresentationResponse>, Status> {
         let provider = self.caller(&request)?.clone();
         let r = request.into_inner();
-        if r.request_id.is_empty() || r.request_id.len() > 128 {
-            return Err(VerifierError::InvalidRequest("request_id: 1 to 128 bytes".into()).into());
+        let (response, _) = self
+            .judge(&r.request_id, &r.presentation, Some(&provider))
+            .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn submit_presentation(
+        &self,
+        request: Request<pb::SubmitPresentationRequest>,
+    ) -> Result<Response<pb::SubmitPresentationResponse>, Status> {
+        let r = request.into_inner();
+        let (response, taken) = self.judge(&r.request_id, &r.presentation, None).await?;
+        // Only a verdict on a request this call took is kept: a replay must not overwrite
+        // the verdict the first answer earned.
+        if let Some(stored) = taken {
+            self.store
+                .put_verdict(&stored, &prost::Message::encode_to_vec(&response))
+                .await?;
         }
-        if r.presentation.is_empty() || r.presentation.len() > 64 * 1024 {
-            return Err(
-                VerifierError::InvalidRequest("presentation: 1 byte to 64 KiB".into()).into(),
-            );
+        let answer = match response.result {
+            Some(pb::verify_presentation_response::Result::Verified(_)) => {
+                pb::SubmitPresentationResponse {
+                    verified: true,
+                    ..Default::default()
+                }
+            }
+            Some(pb::verify_presentation_response::Result::Failure(f)) => {
+                pb::SubmitPresentationResponse {
+                    verified: false,
+                    reason: f.reason,
+                    message: f.message,
+                }
+            }
+            None => return Err(VerifierError::Internal("an empty verdict".into()).into()),
+        };
+        Ok(Response::new(answer))
+    }
+
+    async fn get_result(
+        &self,
+        request: Request<pb::GetResultRequest>,
+    ) -> Result<Response<pb::GetResultResponse>, Status> {
+        let provider = self.caller(&request)?.clone();
+        let id = request.into_inner().request_id;
+        check_request_id(&id)?;
+        let Some(stored) = self.store.get(&id).await? else {
+            return Err(VerifierError::NotFound("no request has this id".into()).into());
+        };
+        if !provider.audiences.contains(&stored.audience) {
+            return Err(VerifierError::PermissionDenied(format!(
+                "provider {} did not create this request",
+                provider.id
+            ))
+            .into());
+        }
+        let Some(bytes) = self.store.get_verdict(&id).await? else {
+            return Err(VerifierError::NotFound(
+                "no presentation was submitted for this request yet".into(),
+            )
+            .into());
+        };
+        let verdict = <pb::VerifyPresentationResponse as prost::Message>::decode(bytes.as_slice())
+            .map_err(|e| VerifierError::Internal(format!("a kept verdict does not decode: {e}")))?;
+        Ok(Response::new(pb::GetResultResponse {
+            verdict: Some(verdict),
+        }))
+    }
+}
+
+fn check_request_id(id: &str) -> Result<(), VerifierError> {
+    if id.is_empty() || id.len() > 128 {
+        return Err(VerifierError::InvalidRequest(
+            "request_id: 1 to 128 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl VerifierService {
+    /// The verdict on `presentation` for request `request_id`, taking the request (the
+    /// first call consumes it, whatever the verdict; a store that cannot answer fails the
+    /// call, UNAVAILABLE, never accepts). `provider`, when the provider calls, must own the
+    /// request's audience. Returns the request too when this call took it.
+    async fn judge(
+        &self,
+        request_id: &str,
+        presentation: &str,
+        provider: Option<&Provider>,
+    ) -> Result<(pb::VerifyPresentationResponse, Option<StoredRequest>), VerifierError> {
+        check_request_id(request_id)?;
+        if presentation.is_empty() || presentation.len() > 64 * 1024 {
+            return Err(VerifierError::InvalidRequest(
+                "presentation: 1 byte to 64 KiB".into(),
+            ));
         }
         let now = now_ms();
-        // The first call consumes the request, whatever the verdict; a store that cannot
-        // answer fails the call (UNAVAILABLE), never accepts.
-        let stored = match self.store.take(&r.request_id).await? {
+        let stored = match self.store.take(request_id).await? {
             Taken::Unknown => {
-                return Ok(Response::new(failed(Failure::new(
-                    FailureReason::RequestUnknown,
-                    "no open request has this id",
-                ))));
+                return Ok((
+                    failed(Failure::new(
+                        FailureReason::RequestUnknown,
+                        "no open request has this id",
+                    )),
+                    None,
+                ));
             }
             Taken::AlreadyUsed => {
                 let expired = self
                     .store
-                    .get(&r.request_id)
+                    .get(request_id)
                     .await?
                     .is_some_and(|s| s.expires_at_ms <= now);
                 let (reason, message) = if expired {
@@ -202,24 +288,28 @@ impl VerifierRpc for VerifierService {
                         "the request already took a verdict",
                     )
                 };
-                return Ok(Response::new(failed(Failure::new(reason, message))));
+                return Ok((failed(Failure::new(reason, message)), None));
             }
             Taken::Open(stored) => stored,
         };
-        if !provider.audiences.contains(&stored.audience) {
+        if let Some(provider) = provider
+            && !provider.audiences.contains(&stored.audience)
+        {
             return Err(VerifierError::PermissionDenied(format!(
                 "provider {} did not create this request",
                 provider.id
-            ))
-            .into());
+            )));
         }
         if stored.expires_at_ms <= now {
-            return Ok(Response::new(failed(Failure::new(
-                FailureReason::RequestExpired,
-                "the request has expired",
-            ))));
+            return Ok((
+                failed(Failure::new(
+                    FailureReason::RequestExpired,
+                    "the request has expired",
+                )),
+                Some(stored),
+            ));
         }
-        let response = match self.checks.verify(&stored, &r.presentation, now).await {
+        let response = match self.checks.verify(&stored, presentation, now).await {
             Outcome::Failed(failure) => failed(failure),
             Outcome::Verified(v) => pb::VerifyPresentationResponse {
                 result: Some(pb::verify_presentation_response::Result::Verified(
@@ -237,7 +327,7 @@ impl VerifierRpc for VerifierService {
                 )),
             },
         };
-        Ok(Response::new(response))
+        Ok((response, Some(stored)))
     }
 }
 
@@ -302,6 +392,7 @@ pub async fn from_config(
             subject_secret: config.load_secret()?,
             leeway_seconds: 60,
             key_binding_max_age: Duration::from_secs(300),
+            remembered_signatures: cache.signatures,
         },
     );
     let store = AnyStore::from_config(config.redis_url.as_deref(), &config.redis_prefix).await?;

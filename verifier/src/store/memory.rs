@@ -39,6 +39,8 @@ struct Entry {
     request: StoredRequest,
     used: bool,
     purge_at_ms: i64,
+    /// The verdict on a presentation a wallet submitted, kept with the request.
+    verdict: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -120,6 +122,7 @@ impl MemoryStore {
                 request: request.clone(),
                 used: false,
                 purge_at_ms: purge_at,
+                verdict: None,
             },
         );
         Ok(())
@@ -179,6 +182,33 @@ impl RequestStore for MemoryStore {
     async fn take(&self, request_id: &str) -> Result<Taken, VerifierError> {
         Ok(self.take_now(request_id))
     }
+
+    async fn put_verdict(
+        &self,
+        request: &StoredRequest,
+        verdict: &[u8],
+    ) -> Result<(), VerifierError> {
+        let mut inner = self.lock();
+        inner.purge(now_ms());
+        match inner.entries.get_mut(&request.request_id) {
+            Some(entry) => {
+                entry.verdict = Some(verdict.to_vec());
+                Ok(())
+            }
+            None => Err(VerifierError::NotFound(
+                "the request was purged before its verdict was kept".to_owned(),
+            )),
+        }
+    }
+
+    async fn get_verdict(&self, request_id: &str) -> Result<Option<Vec<u8>>, VerifierError> {
+        let mut inner = self.lock();
+        inner.purge(now_ms());
+        Ok(inner
+            .entries
+            .get(request_id)
+            .and_then(|entry| entry.verdict.clone()))
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +243,7 @@ mod tests {
                     request: request(id, purge_at),
                     used: false,
                     purge_at_ms: purge_at,
+                    verdict: None,
                 },
             );
         }

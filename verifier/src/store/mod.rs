@@ -92,6 +92,20 @@ pub trait RequestStore: Send + Sync + std::fmt::Debug {
     /// Atomically marks the request used and returns it the first time; `AlreadyUsed` every
     /// later time, on every replica sharing the store; `Unknown` if never stored or purged.
     fn take(&self, request_id: &str) -> impl Future<Output = Result<Taken, VerifierError>> + Send;
+
+    /// Keeps the verdict on a presentation a wallet submitted for `request` (taken before),
+    /// until the request is purged, for the provider to fetch from any replica.
+    fn put_verdict(
+        &self,
+        request: &StoredRequest,
+        verdict: &[u8],
+    ) -> impl Future<Output = Result<(), VerifierError>> + Send;
+
+    /// The verdict kept for `request_id`, if a wallet submitted one.
+    fn get_verdict(
+        &self,
+        request_id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, VerifierError>> + Send;
 }
 
 /// The store a verifier was configured with, chosen at start-up.
@@ -137,6 +151,24 @@ impl RequestStore for AnyStore {
         match self {
             AnyStore::Memory(store) => store.take(request_id).await,
             AnyStore::Redis(store) => store.take(request_id).await,
+        }
+    }
+
+    async fn put_verdict(
+        &self,
+        request: &StoredRequest,
+        verdict: &[u8],
+    ) -> Result<(), VerifierError> {
+        match self {
+            AnyStore::Memory(store) => store.put_verdict(request, verdict).await,
+            AnyStore::Redis(store) => store.put_verdict(request, verdict).await,
+        }
+    }
+
+    async fn get_verdict(&self, request_id: &str) -> Result<Option<Vec<u8>>, VerifierError> {
+        match self {
+            AnyStore::Memory(store) => store.get_verdict(request_id).await,
+            AnyStore::Redis(store) => store.get_verdict(request_id).await,
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Keys, under a deployment's prefix:
 //! - `<prefix>req:<id>`: the request as JSON, expiring (PX) at its expiry plus the grace period;
-//! - `<prefix>used:<id>`: the "used" mark, expiring with the request.
+//! - `<prefix>used:<id>`: the "used" mark, expiring with the request;
+//! - `<prefix>verdict:<id>`: the verdict on a presentation a wallet submitted (protobuf
+//!   bytes), expiring with the request.
 //!
 //! `take` is one Lua script, so Redis runs "is it used? read it, mark it used" as one step:
 //! of any number of replicas taking the same id at once, exactly one gets the request.
@@ -116,6 +118,10 @@ impl RedisStore {
     fn used_key(&self, request_id: &str) -> String {
         format!("{}used:{request_id}", self.prefix)
     }
+
+    fn verdict_key(&self, request_id: &str) -> String {
+        format!("{}verdict:{request_id}", self.prefix)
+    }
 }
 
 /// Runs one Redis operation within [`REDIS_OP_TIMEOUT`], naming it in any failure.
@@ -196,5 +202,36 @@ impl RequestStore for RedisStore {
                 answer.len()
             ))),
         }
+    }
+
+    async fn put_verdict(
+        &self,
+        request: &StoredRequest,
+        verdict: &[u8],
+    ) -> Result<(), VerifierError> {
+        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(now_ms());
+        if ttl_ms <= 0 {
+            return Err(VerifierError::NotFound(
+                "the request was purged before its verdict was kept".to_owned(),
+            ));
+        }
+        let mut connection = self.connection.clone();
+        let mut set = redis::cmd("SET");
+        set.arg(self.verdict_key(&request.request_id))
+            .arg(verdict)
+            .arg("PX")
+            .arg(ttl_ms);
+        bounded("put verdict", set.query_async::<()>(&mut connection)).await
+    }
+
+    async fn get_verdict(&self, request_id: &str) -> Result<Option<Vec<u8>>, VerifierError> {
+        let mut connection = self.connection.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(self.verdict_key(request_id));
+        bounded(
+            "get verdict",
+            get.query_async::<Option<Vec<u8>>>(&mut connection),
+        )
+        .await
     }
 }
