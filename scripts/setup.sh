@@ -58,6 +58,28 @@ if ! "$SDJWT_VENV/bin/python" -c "import sd_jwt" >/dev/null 2>&1; then
 fi
 export REALDID_SDJWT_PYTHON="$SDJWT_VENV/bin/python"
 
+# The JavaScript SD-JWT VC reference library (npm @sd-jwt/sd-jwt-vc, pinned by
+# tests/interop/js/package-lock.json): a second independent holder in the tests, and the
+# comparison in `realdid bench verifier`. Installed beside the build directory, again when
+# the lock file changes.
+if ! command -v npm >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing nodejs and npm"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
+SDJWT_JS="${REALDID_SDJWT_JS:-$HOME/.cache/realdid/sdjwt-js}"
+interop_js="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/interop/js"
+if ! cmp -s "$interop_js/package-lock.json" "$SDJWT_JS/package-lock.json" \
+  || [ ! -d "$SDJWT_JS/node_modules/@sd-jwt/sd-jwt-vc" ]; then
+  say "installing the JavaScript SD-JWT VC library into $SDJWT_JS"
+  mkdir -p "$SDJWT_JS"
+  cp "$interop_js/package.json" "$interop_js/package-lock.json" "$SDJWT_JS/"
+  (cd "$SDJWT_JS" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+export REALDID_SDJWT_NODE_PATH="$SDJWT_JS/node_modules"
+
 # Redis: the verifier's replay store in production; the tests use a real one.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   say "no Redis on 127.0.0.1:6379: starting one"

@@ -16,7 +16,7 @@ use realdid_registry::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
 use realdid_tests::verifier::{
-    AUDIENCES, PROVIDER_TOKEN, present, present_with_reference, start_verifier,
+    AUDIENCES, PROVIDER_TOKEN, Reference, present, present_with_reference, start_verifier,
 };
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
@@ -283,44 +283,51 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     let v3 = verify(&mut a, &r3.request_id, &p3).await.unwrap();
     assert_ne!(v3.subject_id, v.subject_id);
 
-    // Presentations made by the IETF reference implementation (Python), not by realdid:
-    // accepted when valid, refused with the right reason when not.
-    let r = request(&mut a, bank, 0).await;
-    let p = present_with_reference(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
-    let v = verify(&mut a, &r.request_id, &p)
-        .await
-        .expect("a reference presentation passes");
-    assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
-    let r = request(&mut a, bank, 0).await;
-    let p = present_with_reference(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        hotel,
-    );
-    assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
-        pb::VerificationFailureReason::AudienceMismatch
-    );
-    let r = request(&mut a, bank, 0).await;
-    let p = present_with_reference(
-        &credential(1),
-        &["real_name_verified"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
-    assert_eq!(
-        reason(verify(&mut a, &r.request_id, &p).await),
-        pb::VerificationFailureReason::PolicyClaimMissing
-    );
+    // Presentations made by independent implementations (Python and JavaScript), not by
+    // realdid: accepted when valid, refused with the right reason when not.
+    for implementation in Reference::ALL {
+        let r = request(&mut a, bank, 0).await;
+        let p = present_with_reference(
+            implementation,
+            &credential(1),
+            &["real_name_verified", "province"],
+            &holders[1].key,
+            &r.nonce,
+            bank,
+        );
+        let v = verify(&mut a, &r.request_id, &p)
+            .await
+            .unwrap_or_else(|e| panic!("a {implementation:?} presentation passes: {e:?}"));
+        assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
+        let r = request(&mut a, bank, 0).await;
+        let p = present_with_reference(
+            implementation,
+            &credential(1),
+            &["real_name_verified", "province"],
+            &holders[1].key,
+            &r.nonce,
+            hotel,
+        );
+        assert_eq!(
+            reason(verify(&mut a, &r.request_id, &p).await),
+            pb::VerificationFailureReason::AudienceMismatch,
+            "{implementation:?}"
+        );
+        let r = request(&mut a, bank, 0).await;
+        let p = present_with_reference(
+            implementation,
+            &credential(1),
+            &["real_name_verified"],
+            &holders[1].key,
+            &r.nonce,
+            bank,
+        );
+        assert_eq!(
+            reason(verify(&mut a, &r.request_id, &p).await),
+            pb::VerificationFailureReason::PolicyClaimMissing,
+            "{implementation:?}"
+        );
+    }
 
     // A tampered disclosure.
     let r = request(&mut a, bank, 0).await;

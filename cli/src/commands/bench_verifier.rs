@@ -2,9 +2,9 @@
 //! against a running devnet's verifier (with its Redis), the load generator on the same
 //! machine.
 //!
-//! Set-up (not timed): holder DIDs are registered and enrolled with the devnet's issuer,
-//! then one presentation request per verification is created and its presentation built
-//! (the wallet's KB-JWT). Timed: only `VerifyPresentation` calls, `--concurrency` in flight.
+//! Set-up (not timed): holder wallets (realdid-wallet) register their DIDs and enrol with
+//! the devnet's issuer, then one presentation request per verification is created and the
+//! holder's wallet answers it. Timed: only `VerifyPresentation` calls, `--concurrency` in flight.
 //! The verifier's own CPU time is read from /proc for the timed phase.
 
 use std::path::{Path, PathBuf};
@@ -13,21 +13,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use realdid_core::control_proof::sign_control_proof;
-use realdid_core::did::{KeyId, Purposes, RealDid};
-use realdid_core::jws::KeySigner;
-use realdid_core::keys::SigningKey;
-use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use realdid_core::keys::Jwk;
+use realdid_core::presentation_request::RequestObject;
+use realdid_core::sd_jwt::SdJwt;
 use realdid_issuer::authority::dataset::Person;
 use realdid_issuer::config::IssuerConfig;
 use realdid_issuer::keys::IssuerKeys;
-use realdid_proto::v1 as pb;
-use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::gateway::RegistryGateway;
+use realdid_registry::light_client::LightClient;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::config::VerifierConfig;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::Outcome;
+use realdid_verifier::verify::status::{HttpStatusSource, StatusSource as _};
+use realdid_wallet::issuer_link::{Identity, IssuerLink};
+use realdid_wallet::keystore::KdfParams;
+use realdid_wallet::present;
+use realdid_wallet::{Wallet, dids};
 
 use crate::error::CliError;
 
@@ -46,10 +49,11 @@ pub struct VerifierBenchArgs {
     /// Distinct credentials presented (one DID each).
     #[arg(long, default_value_t = 32)]
     credentials: usize,
-}
-
-fn refused(what: &'static str) -> impl FnOnce(tonic::Status) -> CliError {
-    move |s| CliError::Refused(format!("{what}: {}", s.message()))
+    /// Where the JavaScript SD-JWT VC library is installed (a node_modules directory):
+    /// the comparison verifies the same presentations with it, after the timed gRPC run.
+    /// scripts/setup.sh installs it and exports REALDID_SDJWT_NODE_PATH, the default.
+    #[arg(long)]
+    js_modules: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -79,7 +83,6 @@ fn cpu_seconds_of(needle: &str) -> Option<f64> {
 pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let issuer_config = IssuerConfig::load(&args.dir.join("issuer").join("issuer.toml"))?;
-    let issuer_did = IssuerKeys::load(&issuer_config.keys_file)?.did().clone();
     let verifier_path = args.dir.join("verifier").join("verifier.toml");
     let verifier_config = VerifierConfig::load(&verifier_path)?;
     let token = read(&args.dir.join("verifier").join("bank-token"))?;
@@ -98,21 +101,41 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         }
     );
 
-    // Holders: one DID and credential each, from people not enrolled before (a fresh
-    // slice of the register per run, so the per-person cap is never reached).
+    // Holders: one wallet each (in a temporary directory), with one DID for the bank and
+    // its credential, from people not enrolled before (a fresh slice of the register per
+    // run, so the per-person cap is never reached). The wallet library does what a
+    // citizen's wallet does.
     println!("  enrolling {} holders …", args.credentials);
-    let mut node = super::chain::client(&layout.nodes()[0].grpc_endpoint()).await?;
-    let mut issuer = IssuerClient::connect(format!("http://{}", issuer_config.grpc_listen))
-        .await
-        .map_err(|e| CliError::Refused(format!("issuer: {e}")))?;
+    let registry = RegistryGateway::new(
+        &layout
+            .nodes()
+            .iter()
+            .map(|n| n.grpc_endpoint())
+            .collect::<Vec<_>>(),
+        LightClient::new(layout.genesis().validator_keys()),
+    )?;
+    let mut link = IssuerLink::connect(&format!("http://{}", issuer_config.grpc_listen)).await?;
+    let wallets = tempfile::tempdir().map_err(|source| CliError::Io {
+        path: "a temporary directory".into(),
+        source,
+    })?;
     let start = usize::try_from(super::unix_ms() % 1000).unwrap_or(0) * 2;
-    let mut holders: Vec<(SigningKey, String)> = Vec::new();
+    let mut holders: Vec<Wallet> = Vec::new();
     for i in 0..args.credentials {
         let person = &people[(start + i) % people.len()];
-        let (key, did, tx) = super::chain::new_did(Purposes::AUTHENTICATION)?;
-        super::chain::submit(&mut node, "holder DID", &tx).await?;
-        let credential = enrol(&mut issuer, &issuer_did, person, &did, &key).await?;
-        holders.push((key, credential));
+        let mut wallet = Wallet::create(
+            &wallets.path().join(i.to_string()),
+            "benchmark holder",
+            KdfParams::MINIMUM,
+        )?;
+        let did = dids::for_provider(&mut wallet, &registry, audience).await?;
+        let identity = Identity {
+            full_name: person.full_name.clone(),
+            resident_id: person.resident_id.clone(),
+            evidence_token: person.evidence_token.clone(),
+        };
+        link.enrol(&mut wallet, &identity, &[did]).await?;
+        holders.push(wallet);
     }
 
     println!(
@@ -128,31 +151,14 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         expiry_seconds: 3600,
         credential_types: vec![],
     };
-    let reveal = [
-        ClaimPath::root().key("real_name_verified"),
-        ClaimPath::root().key("province"),
-    ];
-    let parsed: Vec<(SdJwt, KeySigner)> = holders
-        .iter()
-        .map(|(key, c)| Ok((SdJwt::parse(c)?, KeySigner::new(key.clone()))))
-        .collect::<Result<_, CliError>>()?;
-    let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
+    let now = super::unix_s();
     let mut work = Vec::with_capacity(args.verifications);
     for i in 0..args.verifications {
         let request = provider.create_request(&spec).await?;
-        let (sd_jwt, signer) = &parsed[i % parsed.len()];
-        let presentation = sd_jwt
-            .present(&reveal)?
-            .bind(
-                &KeyBindingParams {
-                    nonce: request.nonce.clone(),
-                    audience: audience.into(),
-                    issued_at: now,
-                },
-                signer,
-            )?
-            .to_compact();
-        work.push((request.request_id, presentation));
+        let object = RequestObject::parse(&request.request_object_json)
+            .map_err(|e| CliError::Refused(format!("the verifier's request: {e}")))?;
+        let prepared = present::prepare(&holders[i % holders.len()], &object, now)?;
+        work.push((request.request_id, request.nonce, prepared.presentation));
     }
 
     println!("  verifying …");
@@ -170,7 +176,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
             let mut failed = 0usize;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((id, presentation)) = work.get(i) else {
+                let Some((id, _, presentation)) = work.get(i) else {
                     break;
                 };
                 let t = Instant::now();
@@ -219,52 +225,130 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
             (after - before) / secs
         );
     }
+    let rate = latencies.len() as f64 / secs;
+    let js_modules = args
+        .js_modules
+        .clone()
+        .or_else(|| std::env::var_os("REALDID_SDJWT_NODE_PATH").map(PathBuf::from));
+    match &js_modules {
+        Some(modules) => {
+            let holder_credentials: Vec<&str> = holders
+                .iter()
+                .flat_map(|w| w.contents().credentials.iter().map(|c| c.compact.as_str()))
+                .collect();
+            let js = javascript_comparison(
+                modules,
+                &issuer_config,
+                &holder_credentials,
+                &work,
+                audience,
+            )
+            .await?;
+            println!(
+                "JavaScript @sd-jwt/sd-jwt-vc, same presentations, one process: {} verified in {:.2} s = {:.0}/s; failed {}{}",
+                js.verified,
+                js.seconds,
+                js.per_second,
+                js.failed,
+                js.first_error
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "realdid over gRPC / JavaScript in process: {:.1}×",
+                rate / js.per_second.max(f64::MIN_POSITIVE)
+            );
+        }
+        None => println!(
+            "JavaScript comparison skipped: no --js-modules (scripts/setup.sh installs the library)"
+        ),
+    }
     Ok(())
 }
 
-async fn enrol(
-    issuer: &mut IssuerClient<tonic::transport::Channel>,
-    issuer_did: &RealDid,
-    person: &Person,
-    did: &RealDid,
-    key: &SigningKey,
-) -> Result<String, CliError> {
-    let nonce = issuer
-        .create_nonce(pb::CreateNonceRequest {
-            purpose: pb::NoncePurpose::Enrol as i32,
-        })
-        .await
-        .map_err(refused("nonce"))?
-        .into_inner()
-        .nonce;
-    let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
-    let proof = sign_control_proof(did, &KeyId::first(), key, &nonce, issuer_did.as_str(), now)
-        .map_err(|e| CliError::Refused(format!("proof: {e}")))?;
-    let answer = issuer
-        .enrol(pb::EnrolRequest {
-            nonce,
-            full_name: person.full_name.clone(),
-            resident_id: person.resident_id.clone(),
-            evidence_token: person.evidence_token.clone(),
-            dids: vec![pb::DidControlProof {
-                did: did.to_string(),
-                proof_jws: proof,
-            }],
-            credential_type: String::new(),
-        })
-        .await
-        .map_err(refused("enrolment"))?
-        .into_inner();
-    match answer.result {
-        Some(pb::enrol_response::Result::Issued(mut issued)) => issued
-            .credentials
-            .pop()
-            .map(|c| c.sd_jwt_vc)
-            .ok_or_else(|| CliError::Refused("enrolment issued nothing".into())),
-        Some(pb::enrol_response::Result::Refused(r)) => Err(CliError::Refused(format!(
-            "enrolment refused: {}",
-            r.message
-        ))),
-        None => Err(CliError::Refused("enrolment: empty answer".into())),
-    }
+/// What the JavaScript script reports.
+#[derive(Debug, serde::Deserialize)]
+struct JsResult {
+    verified: usize,
+    failed: usize,
+    seconds: f64,
+    per_second: f64,
+    first_error: Option<String>,
 }
+
+/// Verifies the benchmark's presentations with the JavaScript reference library in one
+/// Node process (tests/interop/js/verify_presentations.cjs): the issuer key and the status
+/// list tokens are handed to it, so that it does no network I/O while timed.
+async fn javascript_comparison(
+    modules: &Path,
+    issuer_config: &IssuerConfig,
+    credentials: &[&str],
+    work: &[(String, String, String)],
+    audience: &str,
+) -> Result<JsResult, CliError> {
+    println!("  verifying the same presentations with the JavaScript library …");
+    let keys = IssuerKeys::load(&issuer_config.keys_file)?;
+    let issuer_jwk = Jwk::from_signing_key(keys.active_key()?)
+        .map_err(|e| CliError::Refused(format!("issuer key: {e}")))?
+        .public_only();
+    let source = HttpStatusSource::new(Duration::from_secs(5));
+    let mut status_lists = serde_json::Map::new();
+    for credential in credentials {
+        let uri = SdJwt::parse(credential)?
+            .payload()?
+            .get("status")
+            .and_then(|s| s.get("status_list"))
+            .and_then(|l| l.get("uri"))
+            .and_then(|u| u.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| CliError::Refused("a credential without a status list".into()))?;
+        if !status_lists.contains_key(&uri) {
+            let token = source.fetch(&uri).await.map_err(CliError::Refused)?;
+            status_lists.insert(uri, token.into());
+        }
+    }
+    let presentations: Vec<serde_json::Value> = work
+        .iter()
+        .map(|(_, nonce, presentation)| {
+            serde_json::json!({"nonce": nonce, "presentation": presentation})
+        })
+        .collect();
+    let input = serde_json::json!({
+        "issuer_jwk": issuer_jwk,
+        "audience": audience,
+        "status_lists": status_lists,
+        "presentations": presentations,
+    });
+    let dir = tempfile::tempdir().map_err(|source| CliError::Io {
+        path: "a temporary directory".into(),
+        source,
+    })?;
+    let write = |name: &str, text: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).map_err(|source| CliError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    write("sd_jwt_node.cjs", JS_CRYPTO.as_bytes())?;
+    write("verify_presentations.cjs", JS_VERIFY.as_bytes())?;
+    write("input.json", &serde_json::to_vec(&input)?)?;
+    let out = tokio::process::Command::new("node")
+        .env("NODE_PATH", modules)
+        .arg(dir.path().join("verify_presentations.cjs"))
+        .arg(dir.path().join("input.json"))
+        .output()
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot run node: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::Refused(format!(
+            "the JavaScript comparison failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The comparison's scripts, carried in the binary so that it runs from any directory.
+const JS_CRYPTO: &str = include_str!("../../../tests/interop/js/sd_jwt_node.cjs");
+const JS_VERIFY: &str = include_str!("../../../tests/interop/js/verify_presentations.cjs");
