@@ -3,7 +3,7 @@
 //! entry. Pure CPU and no I/O, so the benchmark measures exactly what enrolment runs.
 
 use realdid_core::did::RealDid;
-use realdid_core::keys::PublicKey;
+use realdid_core::keys::{Jwk, PublicKey};
 use realdid_core::resident_id::ResidentId;
 use realdid_core::sd_jwt::{ClaimPath, SdJwtVcIssuance, StatusListReference, issue_sd_jwt_vc};
 use time::OffsetDateTime;
@@ -119,10 +119,18 @@ pub fn issue(
                 issued_at_ms: iat * 1000,
                 expires_at_ms: exp * 1000,
                 status: CredentialStatus::Valid,
+                holder_key: Some(holder_thumbprint(key)?),
             },
             sd_jwt: sd_jwt.to_compact(),
             status_list_uri: uri,
         });
     }
     Ok(out)
+}
+
+/// The RFC 7638 thumbprint of a holder key, as credential records keep it.
+pub(crate) fn holder_thumbprint(key: &PublicKey) -> Result<String, IssuerError> {
+    Jwk::from_public_key(key)
+        .map(|jwk| jwk.thumbprint())
+        .map_err(|e| IssuerError::Internal(format!("holder key: {e}")))
 }

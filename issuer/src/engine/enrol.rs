@@ -224,8 +224,13 @@ impl<A: IdentityAuthority> Issuer<A> {
             }
         }
 
-        // 5. DIDs already bound to a live credential.
-        if let Some(i) = self.first_bound(&dids, now)? {
+        // 5. DIDs already bound to a live credential (of the key proving control now: one
+        // bound to an earlier key, before a key recovery, is superseded by this enrolment).
+        let holder_prints = holder_keys
+            .iter()
+            .map(crate::issuance::holder_thumbprint)
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(i) = self.first_bound(&dids, &holder_prints, now)? {
             return decided(refuse(
                 RefusalReason::DidAlreadyEnrolled,
                 format!("dids[{i}] is bound to a live credential already"),
@@ -277,7 +282,11 @@ impl<A: IdentityAuthority> Issuer<A> {
                 ));
             }
             for cid in &enrolment.credential_ids {
-                if self.store.credential(cid)?.is_some_and(|c| c.is_live(now)) {
+                if self
+                    .store
+                    .credential(cid)?
+                    .is_some_and(|c| c.is_live(now) && !dids.iter().any(|d| d.as_str() == c.did))
+                {
                     live_dids += 1;
                 }
             }
@@ -336,54 +345,92 @@ impl<A: IdentityAuthority> Issuer<A> {
         };
 
         // 9. Commit, re-checking what a concurrent enrolment could have changed.
-        let _guard = super::lock(&self.store.write_lock);
-        if let Some(i) = self.first_bound(&dids, now)? {
-            return decided(refuse(
-                RefusalReason::DidAlreadyEnrolled,
-                format!("dids[{i}] was bound to a live credential meanwhile"),
-                Some(i),
-            ));
+        let superseded = {
+            let _guard = super::lock(&self.store.write_lock);
+            if let Some(i) = self.first_bound(&dids, &holder_prints, now)? {
+                return decided(refuse(
+                    RefusalReason::DidAlreadyEnrolled,
+                    format!("dids[{i}] was bound to a live credential meanwhile"),
+                    Some(i),
+                ));
+            }
+            let superseded = self.superseded(&dids, now)?;
+            if let Err(refusal) = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms()) {
+                return Ok(refuse(
+                    RefusalReason::NonceInvalid,
+                    refusal.to_string(),
+                    None,
+                ));
+            }
+            let mut batch = Batch::default();
+            for credential in &issued {
+                let r = &credential.record;
+                batch.put("credentials", r.id.clone().into_bytes(), r)?;
+                let mut bound = self.store.did_credentials(&r.did)?;
+                bound.push(r.id.clone());
+                batch.put("dids", r.did.clone().into_bytes(), &bound)?;
+                batch.put_raw(
+                    "slots",
+                    slot_key(r.list, r.index).to_vec(),
+                    r.id.clone().into_bytes(),
+                );
+            }
+            batch.put("enrolments", enrolment_id.clone().into_bytes(), &enrolment)?;
+            let mut person_enrolments = self.store.person_enrolments(&person)?;
+            person_enrolments.push(enrolment_id.clone());
+            batch.put("persons", person.0.to_vec(), &person_enrolments)?;
+            self.store.write(batch)?;
+            superseded
+        };
+        // 10. Credentials of earlier keys of these DIDs (before a key recovery) now read
+        // as revoked. Written before the answer; their lists publish like any change.
+        if !superseded.is_empty() {
+            self.supersede(superseded, &enrolment_id).await?;
         }
-        if let Err(refusal) = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms()) {
-            return Ok(refuse(
-                RefusalReason::NonceInvalid,
-                refusal.to_string(),
-                None,
-            ));
-        }
-        let mut batch = Batch::default();
-        for credential in &issued {
-            let r = &credential.record;
-            batch.put("credentials", r.id.clone().into_bytes(), r)?;
-            let mut bound = self.store.did_credentials(&r.did)?;
-            bound.push(r.id.clone());
-            batch.put("dids", r.did.clone().into_bytes(), &bound)?;
-            batch.put_raw(
-                "slots",
-                slot_key(r.list, r.index).to_vec(),
-                r.id.clone().into_bytes(),
-            );
-        }
-        batch.put("enrolments", enrolment_id.clone().into_bytes(), &enrolment)?;
-        let mut person_enrolments = self.store.person_enrolments(&person)?;
-        person_enrolments.push(enrolment_id.clone());
-        batch.put("persons", person.0.to_vec(), &person_enrolments)?;
-        self.store.write(batch)?;
         Ok(EnrolOutcome::Issued {
             enrolment_id,
             credentials: issued,
         })
     }
 
-    /// The index of the first DID bound to a live credential.
-    fn first_bound(&self, dids: &[RealDid], now: i64) -> Result<Option<usize>, IssuerError> {
-        for (i, did) in dids.iter().enumerate() {
+    /// The index of the first DID bound to a live credential whose holder key is the one
+    /// proving control now (`holder_prints[i]`, a thumbprint), or unknown.
+    fn first_bound(
+        &self,
+        dids: &[RealDid],
+        holder_prints: &[String],
+        now: i64,
+    ) -> Result<Option<usize>, IssuerError> {
+        for (i, (did, print)) in dids.iter().zip(holder_prints).enumerate() {
             for id in self.store.did_credentials(did.as_str())? {
-                if self.store.credential(&id)?.is_some_and(|c| c.is_live(now)) {
+                if self.store.credential(&id)?.is_some_and(|c| {
+                    c.is_live(now) && c.holder_key.as_ref().is_none_or(|k| k == print)
+                }) {
                     return Ok(Some(i));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// The live credentials of `dids` bound to a key that no longer proves control: after
+    /// a key recovery they can never be presented again, and a new enrolment of the DID
+    /// revokes them (SUPERSEDED) so that they also read as revoked.
+    fn superseded(
+        &self,
+        dids: &[RealDid],
+        now: i64,
+    ) -> Result<Vec<crate::store::CredentialRecord>, IssuerError> {
+        let mut out = Vec::new();
+        for did in dids {
+            for id in self.store.did_credentials(did.as_str())? {
+                if let Some(c) = self.store.credential(&id)?
+                    && c.is_live(now)
+                {
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
     }
 }

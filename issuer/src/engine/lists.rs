@@ -424,6 +424,34 @@ impl<A: IdentityAuthority> Issuer<A> {
         .await
     }
 
+    /// Revokes, as SUPERSEDED, credentials of DIDs that `enrolment_id` enrolled again after
+    /// a key recovery: they are bound to a key that no longer controls their DID.
+    pub(super) async fn supersede(
+        &self,
+        credentials: Vec<CredentialRecord>,
+        enrolment_id: &str,
+    ) -> Result<StatusChange, IssuerError> {
+        let now = now_ms();
+        self.change_status(
+            credentials,
+            |s| match s {
+                CredentialStatus::Revoked { .. } => None,
+                _ => Some(CredentialStatus::Revoked {
+                    reason: "REVOCATION_REASON_SUPERSEDED".into(),
+                    at_ms: now,
+                }),
+            },
+            LogEntry {
+                at_ms: now,
+                actor: "enrolment".into(),
+                action: "supersede".into(),
+                detail: format!("enrolment {enrolment_id} bound the DID to a recovered key"),
+            },
+            false,
+        )
+        .await
+    }
+
     /// RevokeCredentials by an operator, with a reason (the proto enum's name) and a note
     /// kept in the operator log only.
     pub async fn revoke(

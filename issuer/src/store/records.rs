@@ -48,6 +48,11 @@ pub struct CredentialRecord {
     pub expires_at_ms: i64,
     /// Its status.
     pub status: CredentialStatus,
+    /// The JWK thumbprint (RFC 7638) of its holder key (`cnf`). A credential binds its DID
+    /// only while that key is the one proving control of the DID: after a key recovery the
+    /// holder can enrol the DID again. `None` in records written before it was kept.
+    #[serde(default)]
+    pub holder_key: Option<String>,
 }
 
 impl CredentialRecord {
