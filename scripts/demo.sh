@@ -4,9 +4,10 @@
 # issued, presented with selective disclosure and key binding, verified, revoked); then the
 # local devnet: four validators on loopback with their data under .realdid/devnet, the
 # reference identity authority, an issuer accredited by governance quorum and a verifier;
-# then a short citizen journey (pairwise DIDs, proven reads, enrolment, a bank's check, a
-# lost phone's suspension, a 2-of-3 lawful trace the citizen later sees), and the endpoints,
-# until Ctrl-C.
+# then the citizen journey told from each party's side (a wallet with one DID per provider,
+# enrolment, a bank and a shop each learning only what they asked, a lost phone restored and
+# recovered, a suspension reaching the verifier, a 2-of-3 lawful trace the citizen later
+# sees), and the endpoints, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh

@@ -31,6 +31,9 @@ pub enum CliError {
     /// The verifier failed.
     #[error(transparent)]
     Verifier(#[from] realdid_verifier::VerifierError),
+    /// The wallet failed.
+    #[error(transparent)]
+    Wallet(realdid_wallet::WalletError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -62,6 +65,7 @@ impl CliError {
             Self::Issuer(realdid_issuer::IssuerError::InvalidRequest(_)) => {
                 Some(ErrorKind::InvalidInput)
             }
+            Self::Wallet(e) => e.kind(),
             Self::Issuer(_) | Self::Verifier(_) => None,
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }

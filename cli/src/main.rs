@@ -48,6 +48,8 @@ enum Command {
     Issuer(commands::issuer::IssuerArgs),
     /// The verifier for service providers: `--config verifier.toml`.
     Verifier(commands::verifier::VerifierArgs),
+    /// The citizen's wallet: keys, DIDs per provider, enrolment, presentations, backup.
+    Wallet(commands::wallet::WalletArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Authority(cmd) => commands::authority::run(cmd),
         Command::Issuer(args) => commands::issuer::run(args),
         Command::Verifier(args) => commands::verifier::run(args),
+        Command::Wallet(args) => commands::wallet::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,32 @@
-//! realdid-wallet: the citizen's keystore, DIDs, credentials and presentations.
+//! realdid-wallet: the citizen's wallet, as a library a mobile app would embed (the
+//! `realdid wallet` CLI is a thin shell over it).
 //!
-//! To be built in the wallet issue: an Argon2id-sealed keystore with atomic writes, one
-//! did:realdid per service provider with a pre-rotation recovery key, enrolment, selective
-//! disclosure with key binding, an access log, and encrypted backup.
+//! | module | what it holds |
+//! |---|---|
+//! | [`keystore`] | the sealed file: Argon2id-derived key, AES-256-GCM, atomic writes |
+//! | [`contents`] | what a wallet holds: DIDs and their keys, credentials, the access log |
+//! | [`wallet`] | an open wallet: create, open, change, back up, restore, import, export |
+//! | [`dids`] | the citizen's DIDs on the registry: create per provider, rotate, recover, deactivate |
+//! | [`issuer_link`] | enrolment with an issuer and suspending one's own credentials |
+//! | [`present`] | answering a verifier's request with only what it asks for |
 //!
-//! Nothing is exported yet: no part of the wallet may pretend to work before it does.
+//! Private keys never leave the sealed file except as signatures. Every change is saved
+//! whole before the call that made it returns.
+
+pub mod contents;
+pub mod dids;
+pub mod error;
+pub mod issuer_link;
+pub mod keystore;
+pub mod present;
+pub mod wallet;
+
+pub use error::WalletError;
+pub use wallet::Wallet;
+
+/// The time now, Unix milliseconds (0 before 1970).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -95,7 +95,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             issuer_side.config_path.display()
         );
         let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor)?;
-        let verifier = super::devnet_verifier::client(&verifier_side).await?;
+        super::devnet_verifier::wait_ready(&verifier_side).await?;
         println!(
             "  {:<10} gRPC http://{}  requests in {}  config {}",
             "verifier",
@@ -105,7 +105,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         );
         if args.demo {
             journey(&layout, &issuer_side.did).await?;
-            super::journey::citizen(&layout, &issuer_side, issuer, &verifier_side, verifier).await?;
+            super::journey::citizen(&layout, &issuer_side, issuer, &verifier_side).await?;
         }
         println!("\nThe devnet is up. Ctrl-C stops every node, the authority, the issuer and the verifier.");
         let _ = tokio::signal::ctrl_c().await;

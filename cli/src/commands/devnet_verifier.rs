@@ -1,4 +1,5 @@
-//! The devnet's verifier: one replica for a demo provider ("the bank"), its requests in the
+//! The devnet's verifier: one replica for two demo providers ("the bank" and "the shop",
+//! each with its bearer token in `<devnet>/verifier/<id>-token`), its requests in the
 //! local Redis when one answers on 127.0.0.1:6379 (scripts/setup.sh starts one), else in
 //! process. Made once under the devnet directory and reused.
 
@@ -10,12 +11,13 @@ use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry::devnet::{DevnetLayout, Supervisor};
 use realdid_verifier::config::VerifierConfig;
 use sha2::{Digest as _, Sha256};
-use tonic::transport::Channel;
 
 use crate::error::CliError;
 
-/// The demo provider's audience.
+/// The first demo provider's audience.
 pub const BANK: &str = "https://bank.example";
+/// The second demo provider's audience.
+pub const SHOP: &str = "https://shop.example";
 
 /// Where the devnet's verifier is.
 #[derive(Debug, Clone)]
@@ -24,8 +26,10 @@ pub struct VerifierSide {
     pub config: VerifierConfig,
     /// Its configuration file.
     pub config_path: PathBuf,
-    /// The demo provider's bearer token.
+    /// The bank's bearer token.
     pub token: String,
+    /// The shop's bearer token.
+    pub shop_token: String,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
@@ -63,6 +67,8 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
         write_private(&dir.join("verifier-secret"), &random_hex(32)?)?;
         let token = random_hex(24)?;
         write_private(&token_path, &token)?;
+        let shop_token = random_hex(24)?;
+        write_private(&dir.join("shop-token"), &shop_token)?;
         let listen = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(io(Path::new("127.0.0.1:0")))?;
@@ -85,17 +91,20 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\naudiences = [\"{BANK}\"]\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
+            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\naudiences = [\"{BANK}\"]\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\naudiences = [\"{SHOP}\"]\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
             std::path::absolute(layout.genesis_path())
                 .map_err(io(layout.genesis_path()))?
                 .display(),
             realdid_issuer::provision::IDENTITY_VCT,
             hex::encode(Sha256::digest(token.as_bytes())),
+            hex::encode(Sha256::digest(shop_token.as_bytes())),
         );
         std::fs::write(&config_path, text).map_err(io(&config_path))?;
     }
     let config = VerifierConfig::load(&config_path)?;
     let token = std::fs::read_to_string(&token_path).map_err(io(&token_path))?;
+    let shop_path = dir.join("shop-token");
+    let shop_token = std::fs::read_to_string(&shop_path).map_err(io(&shop_path))?;
     let index = supervisor.add(
         "verifier",
         vec![
@@ -110,11 +119,12 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
         config,
         config_path,
         token: token.trim().to_owned(),
+        shop_token: shop_token.trim().to_owned(),
     })
 }
 
-/// A client of the devnet's verifier, once it answers.
-pub async fn client(side: &VerifierSide) -> Result<VerifierClient<Channel>, CliError> {
+/// Waits until the devnet's verifier answers.
+pub async fn wait_ready(side: &VerifierSide) -> Result<(), CliError> {
     let endpoint = format!("http://{}", side.config.grpc_listen);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -126,7 +136,7 @@ pub async fn client(side: &VerifierSide) -> Result<VerifierClient<Channel>, CliE
                 .await
                 .is_err_and(|s| s.code() == tonic::Code::NotFound)
         {
-            return Ok(client);
+            return Ok(());
         }
         if Instant::now() > deadline {
             return Err(CliError::Refused(format!(

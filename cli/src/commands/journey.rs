@@ -1,10 +1,13 @@
-//! The devnet demo's citizen journey through the issuer: enrolment with pairwise DIDs, a
-//! lost phone, and a lawful trace that needs two approvals and leaves a mark on chain.
+//! The devnet demo's citizen journey, told from each party's side: a wallet with pairwise
+//! DIDs enrols with the issuer; two providers each learn only what they asked for; the
+//! phone is lost and the wallet restored and recovered; a suspension reaches the verifier;
+//! a lawful trace needs two approvals and leaves a mark on chain. The citizen's side is
+//! realdid-wallet, the same library as `realdid wallet`.
 
 use std::time::Duration;
 
 use realdid_core::control_proof::sign_control_proof;
-use realdid_core::did::{KeyId, Purposes, RealDid};
+use realdid_core::did::{KeyId, RealDid};
 use realdid_core::keys::SigningKey;
 use realdid_core::trace::sign_approval;
 use realdid_issuer::authority::dataset::Person;
@@ -12,15 +15,23 @@ use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::gateway::RegistryGateway;
+use realdid_registry::light_client::LightClient;
+use realdid_verifier::client::ProviderClient;
+use realdid_verifier::requests::RequestSpec;
+use realdid_verifier::verify::{Outcome, Verified};
+use realdid_wallet::issuer_link::{Identity, IssuerLink};
+use realdid_wallet::keystore::KdfParams;
+use realdid_wallet::present::{self, Verdict};
+use realdid_wallet::{Wallet, dids};
 use tonic::transport::Channel;
 
-use super::chain::{client, new_did, submit};
 use super::devnet_issuer::IssuerSide;
-use super::devnet_verifier::{BANK, VerifierSide};
+use super::devnet_verifier::{BANK, SHOP, VerifierSide};
 use crate::error::CliError;
-use realdid_core::jws::KeySigner;
-use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
-use realdid_proto::v1::verifier_client::VerifierClient;
+
+/// The demo wallet's passphrase: a demo, so it is printed; a real one is asked for.
+const DEMO_PASSPHRASE: &str = "demo passphrase, not a secret";
 
 fn refused(what: &str) -> impl FnOnce(tonic::Status) -> CliError + '_ {
     move |status| CliError::Refused(format!("{what}: {}", status.message()))
@@ -42,6 +53,7 @@ async fn nonce(
 
 fn proof(
     did: &RealDid,
+    key_id: &KeyId,
     key: &SigningKey,
     nonce: &str,
     issuer: &RealDid,
@@ -49,7 +61,7 @@ fn proof(
     let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
     Ok(pb::DidControlProof {
         did: did.to_string(),
-        proof_jws: sign_control_proof(did, &KeyId::first(), key, nonce, issuer.as_str(), now)
+        proof_jws: sign_control_proof(did, key_id, key, nonce, issuer.as_str(), now)
             .map_err(|e| CliError::Refused(format!("signing a proof of control: {e}")))?,
     })
 }
@@ -63,13 +75,71 @@ fn authorized<T>(message: T, token: &str) -> Result<tonic::Request<T>, CliError>
     Ok(request)
 }
 
-/// Runs the citizen's part of the demo against the devnet's issuer.
+/// A provider asks; the wallet reads the request by its URI, shows it, answers only what
+/// is asked and sends it to the verifier; the provider reads the verdict.
+async fn ask(
+    provider: &mut ProviderClient,
+    wallet: &mut Wallet,
+    audience: &str,
+    claims: &[&str],
+    predicates: &[&str],
+    purpose: &str,
+) -> Result<(Verdict, Outcome), CliError> {
+    let request = provider
+        .create_request(&RequestSpec {
+            audience: audience.into(),
+            claims: claims.iter().map(|c| (*c).to_owned()).collect(),
+            predicates: predicates.iter().map(|c| (*c).to_owned()).collect(),
+            purpose: purpose.into(),
+            expiry_seconds: 0,
+            credential_types: vec![],
+        })
+        .await?;
+    let fetched = present::fetch_request(&request.request_uri).await?;
+    println!("    the wallet reads {} and shows:", request.request_uri);
+    for line in present::describe(&fetched.request).lines() {
+        println!("      {line}");
+    }
+    let prepared = present::prepare(wallet, &fetched.request, super::unix_s())?;
+    println!(
+        "    it answers as {}… disclosing only [{}]",
+        &prepared.did.as_str()[..24],
+        prepared.disclosed.join(", ")
+    );
+    let verdict = present::send(wallet, &prepared, &fetched.verifier).await?;
+    let outcome = provider.result(&request.request_id).await?;
+    Ok((verdict, outcome))
+}
+
+fn sees(who: &str, v: &Verified) {
+    println!(
+        "    {who} sees: claims {:?}, predicates {:?}, subject id {}…, issuer accredited, status valid (registry height {})",
+        v.claims,
+        v.predicates,
+        &v.subject_id[..16.min(v.subject_id.len())],
+        v.registry_height
+    );
+}
+
+fn verified(who: &str, outcome: Outcome) -> Result<Verified, CliError> {
+    match outcome {
+        Outcome::Verified(v) => {
+            sees(who, &v);
+            Ok(v)
+        }
+        Outcome::Failed(f) => Err(CliError::Refused(format!(
+            "{who}'s check failed: {:?}: {}",
+            f.reason, f.message
+        ))),
+    }
+}
+
+/// Runs the citizen's part of the demo against the devnet's issuer and verifier.
 pub async fn citizen(
     layout: &DevnetLayout,
     side: &IssuerSide,
     mut issuer: IssuerClient<Channel>,
     verifier_side: &VerifierSide,
-    mut verifier: VerifierClient<Channel>,
 ) -> Result<(), CliError> {
     let people: Vec<Person> =
         serde_json::from_str(&std::fs::read_to_string(&side.people).map_err(|source| {
@@ -78,119 +148,173 @@ pub async fn citizen(
                 source,
             }
         })?)?;
-    let person = people
-        .first()
-        .ok_or_else(|| CliError::Refused("the register is empty".into()))?;
-    let mut node = client(&layout.nodes()[0].grpc_endpoint()).await?;
+    // A person not enrolled by an earlier demo on this devnet.
+    let person = &people[usize::try_from(super::unix_ms() / 1000).unwrap_or(0) % people.len()];
+    let registry = RegistryGateway::new(
+        &layout
+            .nodes()
+            .iter()
+            .map(|n| n.grpc_endpoint())
+            .collect::<Vec<_>>(),
+        LightClient::new(layout.genesis().validator_keys()),
+    )?;
+    let issuer_endpoint = format!("http://{}", side.config.grpc_listen);
+    let verifier_endpoint = format!("http://{}", verifier_side.config.grpc_listen);
+    let wallets = layout.dir().join("wallets");
+    let stamp = super::unix_ms();
+    let phone = wallets.join(format!("phone-{stamp}"));
 
     println!(
-        "\n[4] {} (resident ID {}) sets up a wallet: two pairwise DIDs, one per service",
-        person.full_name, person.resident_id
+        "\n[4] {} (resident ID {}) creates a wallet on their phone: {}",
+        person.full_name,
+        person.resident_id,
+        phone.display()
     );
-    let mut dids = Vec::new();
-    for service in ["a bank", "a ride-hailing app"] {
-        let (key, did, tx) = new_did(Purposes::AUTHENTICATION)?;
-        submit(&mut node, &format!("the DID for {service}"), &tx).await?;
-        println!("    for {service}: {did}");
-        dids.push((did, key));
+    println!(
+        "    sealed with AES-256-GCM under a key Argon2id derives from the passphrase {DEMO_PASSPHRASE:?}"
+    );
+    let mut wallet = Wallet::create(&phone, DEMO_PASSPHRASE, KdfParams::MINIMUM)?;
+
+    println!(
+        "[5] the wallet enrols with the issuer: one new DID per service, each proven by its own key"
+    );
+    let mut link = IssuerLink::connect(&issuer_endpoint).await?;
+    let mut pairwise = Vec::new();
+    for provider in [BANK, SHOP] {
+        let did = dids::for_provider(&mut wallet, &registry, provider).await?;
+        println!("    for {provider}: {did} (final, read back with a proof)");
+        pairwise.push(did);
     }
-
-    println!(
-        "[5] the wallet enrols with the issuer: name, ID, liveness evidence, and a proof of control per DID"
-    );
-    let n = nonce(&mut issuer, pb::NoncePurpose::Enrol).await?;
-    let answer = issuer
-        .enrol(pb::EnrolRequest {
-            nonce: n.clone(),
-            full_name: person.full_name.clone(),
-            resident_id: person.resident_id.clone(),
-            evidence_token: person.evidence_token.clone(),
-            dids: dids
-                .iter()
-                .map(|(did, key)| proof(did, key, &n, &side.did))
-                .collect::<Result<_, _>>()?,
-            credential_type: String::new(),
-        })
-        .await
-        .map_err(refused("enrolment"))?
-        .into_inner();
-    let issued = match answer.result {
-        Some(pb::enrol_response::Result::Issued(issued)) => issued,
-        Some(pb::enrol_response::Result::Refused(r)) => {
-            return Err(CliError::Refused(format!(
-                "enrolment refused: {}",
-                r.message
-            )));
-        }
-        None => return Err(CliError::Refused("enrolment: empty answer".into())),
+    let identity = Identity {
+        full_name: person.full_name.clone(),
+        resident_id: person.resident_id.clone(),
+        evidence_token: person.evidence_token.clone(),
     };
-    for c in &issued.credentials {
+    for (did, id) in link.enrol(&mut wallet, &identity, &pairwise).await? {
         println!(
-            "    SD-JWT VC {} for {}…: {} bytes, status entry {} of {}",
-            c.credential_id,
-            &c.did[..24.min(c.did.len())],
-            c.sd_jwt_vc.len(),
-            c.status_index,
-            c.status_list_uri
+            "    credential {id}: an SD-JWT VC bound to {}…",
+            &did.as_str()[..24]
         );
     }
     println!(
         "    the issuer kept no name or number: an Argon2id index entry and a sealed (AES-256-GCM) record"
     );
 
+    let mut bank = ProviderClient::connect(verifier_endpoint.clone(), &verifier_side.token).await?;
+    let mut shop =
+        ProviderClient::connect(verifier_endpoint.clone(), &verifier_side.shop_token).await?;
     println!("[6] the bank asks for a verified real person and their province, nothing else");
-    let bank_credential = &issued.credentials[0].sd_jwt_vc;
-    match bank_check(&mut verifier, verifier_side, bank_credential, &dids[0].1).await? {
-        pb::verify_presentation_response::Result::Verified(v) => println!(
-            "    verified: real_name_verified, province {} (issuer accredited, status valid, anchored at height {}); the bank knows the citizen as {}",
-            v.claims.get("province").map(String::as_str).unwrap_or("?"),
-            v.registry_height,
-            v.subject_id
-        ),
-        pb::verify_presentation_response::Result::Failure(f) => {
-            return Err(CliError::Refused(format!(
-                "the bank's check failed: {}",
-                f.message
-            )));
-        }
-    }
+    let (_, outcome) = ask(
+        &mut bank,
+        &mut wallet,
+        BANK,
+        &["province"],
+        &["real_name_verified"],
+        "open an account",
+    )
+    .await?;
+    let at_bank = verified("the bank", outcome)?;
+    println!("[7] the shop asks only whether the customer is over 18");
+    let (_, outcome) = ask(
+        &mut shop,
+        &mut wallet,
+        SHOP,
+        &[],
+        &["age_over_18"],
+        "sell wine",
+    )
+    .await?;
+    let at_shop = verified("the shop", outcome)?;
+    println!(
+        "    bank and shop compare notes: different DIDs, different subject ids ({}… vs {}…), nothing in common",
+        &at_bank.subject_id[..8],
+        &at_shop.subject_id[..8]
+    );
 
-    println!("[7] the phone is lost: the citizen suspends every credential of the enrolment");
-    let (did, key) = &dids[0];
-    let n = nonce(&mut issuer, pb::NoncePurpose::Suspend).await?;
-    let suspended = issuer
-        .suspend_self(pb::SuspendSelfRequest {
-            proof: Some(proof(did, key, &n, &side.did)?),
-            nonce: n,
-            whole_enrolment: true,
-        })
-        .await
-        .map_err(refused("suspension"))?
-        .into_inner();
-    for a in &suspended.anchors {
+    println!("[8] the phone is lost: a backup is restored on a new phone and each DID recovered");
+    let backup = wallets.join(format!("backup-{stamp}"));
+    wallet.backup(&backup, DEMO_PASSPHRASE)?;
+    drop(wallet);
+    std::fs::remove_file(&phone).map_err(|source| CliError::Io {
+        path: phone.display().to_string(),
+        source,
+    })?;
+    let new_phone = wallets.join(format!("new-phone-{stamp}"));
+    let mut wallet = Wallet::restore(
+        &backup,
+        DEMO_PASSPHRASE,
+        &new_phone,
+        DEMO_PASSPHRASE,
+        KdfParams::MINIMUM,
+    )?;
+    for did in &pairwise {
+        let state = dids::recover(&mut wallet, &registry, did).await?;
         println!(
-            "    {} credential(s) suspended; the new status list is anchored at height {}",
-            suspended.credential_ids.len(),
-            a.height
+            "    {}…: the recovery key installed a new device key (version {}); the lost phone's key controls nothing",
+            &did.as_str()[..24],
+            state.version
         );
     }
+    link.enrol(&mut wallet, &identity, &pairwise).await?;
+    println!(
+        "    enrolled again: new credentials bound to the new keys; the old ones are revoked as superseded"
+    );
+    let (_, outcome) = ask(
+        &mut bank,
+        &mut wallet,
+        BANK,
+        &["province"],
+        &["real_name_verified"],
+        "log in",
+    )
+    .await?;
+    let again = verified("the bank", outcome)?;
+    println!(
+        "    the same subject id as before ({}): the bank still knows its customer",
+        if again.subject_id == at_bank.subject_id {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+
+    println!("[9] the citizen suspends the bank DID's credential");
+    let bank_did = &pairwise[0];
+    let ids = link.suspend(&wallet, bank_did, false).await?;
+    println!(
+        "    suspended {}; the new status list is anchored on chain",
+        ids.join(", ")
+    );
     let ttl = verifier_side.config.cache.status_ttl_seconds;
     tokio::time::sleep(Duration::from_secs(ttl + 1)).await;
-    match bank_check(&mut verifier, verifier_side, bank_credential, &dids[0].1).await? {
-        pb::verify_presentation_response::Result::Failure(f) => println!(
-            "    {ttl} s later (the verifier's status-list cache), the phone's thief is refused: {:?}: {}",
-            f.reason(),
-            f.message
+    let (verdict, _) = ask(
+        &mut bank,
+        &mut wallet,
+        BANK,
+        &["province"],
+        &["real_name_verified"],
+        "log in",
+    )
+    .await?;
+    match verdict {
+        Verdict::Refused { reason, message } => println!(
+            "    {ttl} s later (the verifier's status-list cache) the presentation is refused: {reason}: {message}"
         ),
-        pb::verify_presentation_response::Result::Verified(_) => {
+        Verdict::Verified => {
             return Err(CliError::Refused(
                 "a suspended credential was accepted".into(),
             ));
         }
     }
+    let entry = wallet.contents().did(bank_did)?.clone();
+    let (did, key_id, key) = (bank_did, &entry.key_id, entry.key.key()?);
+    println!(
+        "    the wallet's log holds {} presentations: to whom, what was disclosed, when",
+        wallet.contents().log.len()
+    );
 
     println!(
-        "[8] a lawful trace of the bank DID: requested by an officer, approved by 2 of 3 approvers"
+        "[10] a lawful trace of the bank DID: requested by an officer, approved by 2 of 3 approvers"
     );
     let issuer_dir = side
         .config_path
@@ -281,7 +405,7 @@ pub async fn citizen(
         );
     }
 
-    println!("[9] later, the citizen can see that their DID was traced");
+    println!("[11] later, the citizen can see that their DID was traced");
     tokio::time::sleep(Duration::from_secs(
         u64::from(super::devnet_issuer::DEVNET_DISCLOSURE_DELAY_SECONDS) + 1,
     ))
@@ -289,7 +413,7 @@ pub async fn citizen(
     let n = nonce(&mut issuer, pb::NoncePurpose::ListOwnTraces).await?;
     let own = issuer
         .list_own_traces(pb::ListOwnTracesRequest {
-            proof: Some(proof(did, key, &n, &side.did)?),
+            proof: Some(proof(did, key_id, &key, &n, &side.did)?),
             nonce: n,
             page: None,
         })
@@ -303,58 +427,4 @@ pub async fn citizen(
         );
     }
     Ok(())
-}
-
-/// The bank's request, the wallet's presentation (real_name_verified and province only),
-/// and the verifier's verdict.
-async fn bank_check(
-    verifier: &mut VerifierClient<Channel>,
-    side: &VerifierSide,
-    credential: &str,
-    holder_key: &SigningKey,
-) -> Result<pb::verify_presentation_response::Result, CliError> {
-    let request = verifier
-        .create_presentation_request(authorized(
-            pb::CreatePresentationRequestRequest {
-                audience: BANK.into(),
-                claims: vec!["province".into()],
-                predicates: vec!["real_name_verified".into()],
-                purpose: "open an account".into(),
-                expiry_seconds: 0,
-                credential_types: vec![],
-            },
-            &side.token,
-        )?)
-        .await
-        .map_err(refused("presentation request"))?
-        .into_inner();
-    let reveal = [
-        ClaimPath::root().key("real_name_verified"),
-        ClaimPath::root().key("province"),
-    ];
-    let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
-    let presentation = SdJwt::parse(credential)?
-        .present(&reveal)?
-        .bind(
-            &KeyBindingParams {
-                nonce: request.nonce.clone(),
-                audience: BANK.into(),
-                issued_at: now,
-            },
-            &KeySigner::new(holder_key.clone()),
-        )?
-        .to_compact();
-    verifier
-        .verify_presentation(authorized(
-            pb::VerifyPresentationRequest {
-                request_id: request.request_id,
-                presentation,
-            },
-            &side.token,
-        )?)
-        .await
-        .map_err(refused("verification"))?
-        .into_inner()
-        .result
-        .ok_or_else(|| CliError::Refused("verification: empty answer".into()))
 }

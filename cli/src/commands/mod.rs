@@ -13,6 +13,7 @@ pub mod id;
 pub mod issuer;
 pub mod journey;
 pub mod verifier;
+pub mod wallet;
 
 /// Logging to standard error: `RUST_LOG` when set, else `level`, else `info`.
 pub fn init_logging(level: Option<&str>) {
@@ -55,6 +56,11 @@ pub fn single_key_did(
     ))
     .sign(Some(KeyId::first()), &key)?;
     Ok((key, signed))
+}
+
+/// Now in Unix seconds.
+pub fn unix_s() -> i64 {
+    i64::try_from(unix_ms() / 1000).unwrap_or(i64::MAX)
 }
 
 /// Now in Unix ms; also the devnet's governance nonces, which must never repeat (the time

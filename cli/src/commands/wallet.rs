@@ -1,0 +1,550 @@
+//! `realdid wallet`: the citizen's wallet on the command line, a thin shell over
+//! realdid-wallet. The passphrase comes from `--passphrase-file`, else
+//! `REALDID_WALLET_PASSPHRASE`, else a prompt on the terminal.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use realdid_core::did::RealDid;
+use realdid_core::presentation_request::RequestObject;
+use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::gateway::RegistryGateway;
+use realdid_registry::genesis::Genesis;
+use realdid_registry::light_client::LightClient;
+use realdid_wallet::contents::{Delivery, Origin};
+use realdid_wallet::issuer_link::{Identity, IssuerLink};
+use realdid_wallet::keystore::KdfParams;
+use realdid_wallet::present::{self, Verdict};
+use realdid_wallet::{Wallet, WalletError, dids, now_ms};
+
+use crate::error::CliError;
+
+/// `realdid wallet …`.
+#[derive(Debug, Args)]
+pub struct WalletArgs {
+    /// The wallet file.
+    #[arg(long, global = true, default_value = ".realdid/wallet")]
+    wallet: PathBuf,
+    /// A file whose first line is the wallet's passphrase.
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+/// Where the registry is: a devnet directory, or a genesis file and node endpoints.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// A devnet's directory (its genesis and node endpoints).
+    #[arg(long, default_value = ".realdid/devnet")]
+    devnet: PathBuf,
+    /// The genesis file (overrides --devnet's).
+    #[arg(long, requires = "registry")]
+    genesis: Option<PathBuf>,
+    /// Registry node gRPC endpoints (overrides --devnet's), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    registry: Vec<String>,
+}
+
+/// The wallet's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Creates an empty wallet.
+    Create {
+        /// Argon2id memory in MiB (19 at least; 64 by default).
+        #[arg(long, default_value_t = 64)]
+        kdf_memory_mib: u32,
+    },
+    /// What the wallet holds.
+    Info,
+    /// Seals the wallet under a new passphrase, with current key-derivation settings.
+    Passphrase {
+        /// A file whose first line is the new passphrase.
+        #[arg(long)]
+        new_passphrase_file: PathBuf,
+    },
+    /// The citizen's DIDs.
+    #[command(subcommand)]
+    Did(DidCommand),
+    /// Enrols with an issuer: proves who you are, gets one credential per provider DID.
+    Enrol {
+        /// The issuer's gRPC endpoint.
+        #[arg(long)]
+        issuer: String,
+        /// Full legal name.
+        #[arg(long)]
+        name: String,
+        /// Resident identity number.
+        #[arg(long)]
+        resident_id: String,
+        /// Evidence token for the identity authority.
+        #[arg(long)]
+        evidence: String,
+        /// A provider to get a credential for (its DID is created when missing); repeat.
+        #[arg(long = "provider", required = true)]
+        providers: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Suspends your own credentials (a lost or stolen device).
+    Suspend {
+        /// The issuer's gRPC endpoint.
+        #[arg(long)]
+        issuer: String,
+        /// The DID whose credentials to suspend.
+        #[arg(long)]
+        did: String,
+        /// Also every other DID enrolled with it.
+        #[arg(long)]
+        whole_enrolment: bool,
+    },
+    /// Answers a verifier's presentation request.
+    Present {
+        /// The request object, from a file (`-`: standard input).
+        #[arg(long, conflicts_with = "request_uri")]
+        request_file: Option<PathBuf>,
+        /// The request URI (as a verifier's QR code holds it).
+        #[arg(long)]
+        request_uri: Option<String>,
+        /// Print the presentation instead of sending it.
+        #[arg(long)]
+        print: bool,
+        /// The verifier to send to (default: the one the request URI names).
+        #[arg(long)]
+        verifier: Option<String>,
+        /// Answer without asking (the request is still shown).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Every presentation the wallet made.
+    Log,
+    /// Writes an encrypted backup of the whole wallet.
+    Backup {
+        /// The backup file.
+        #[arg(long)]
+        to: PathBuf,
+        /// A file whose first line is the backup's passphrase.
+        #[arg(long)]
+        backup_passphrase_file: PathBuf,
+    },
+    /// Restores a backup as a new wallet (at --wallet, under its passphrase).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// A file whose first line is the backup's passphrase.
+        #[arg(long)]
+        backup_passphrase_file: PathBuf,
+    },
+}
+
+/// `realdid wallet did …`.
+#[derive(Debug, Subcommand)]
+pub enum DidCommand {
+    /// Registers a new DID (for one provider).
+    Create {
+        /// The provider (audience) it is for.
+        #[arg(long)]
+        provider: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Lists the DIDs.
+    List,
+    /// Replaces a DID's device key.
+    Rotate {
+        /// The DID.
+        did: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Takes a DID back with its recovery key (new device key, new recovery key).
+    Recover {
+        /// The DID.
+        did: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Ends a DID for good.
+    Deactivate {
+        /// The DID.
+        did: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+}
+
+/// `realdid wallet credentials …`.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Lists the credentials.
+    List,
+    /// Prints a credential in its standard form (compact SD-JWT).
+    Export {
+        /// Its id.
+        id: String,
+    },
+    /// Imports a credential (compact SD-JWT) bound to one of the wallet's DIDs.
+    Import {
+        /// The file holding it (`-`: standard input).
+        file: PathBuf,
+    },
+}
+
+impl From<WalletError> for CliError {
+    fn from(e: WalletError) -> Self {
+        CliError::Wallet(e)
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, CliError> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+            CliError::Io {
+                path: "standard input".into(),
+                source,
+            }
+        })?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn first_line(path: &Path) -> Result<String, CliError> {
+    Ok(read_text(path)?
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
+    if let Some(file) = file {
+        return first_line(file);
+    }
+    if let Ok(p) = std::env::var("REALDID_WALLET_PASSPHRASE") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "the {what} passphrase: give --passphrase-file or REALDID_WALLET_PASSPHRASE"
+        )));
+    }
+    eprint!("{what} passphrase: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            path: "terminal".into(),
+            source,
+        })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+impl RegistryArgs {
+    fn gateway(&self) -> Result<RegistryGateway, CliError> {
+        let (genesis, endpoints) = match &self.genesis {
+            Some(path) => (Genesis::load(path)?, self.registry.clone()),
+            None => {
+                let layout = DevnetLayout::load(&self.devnet)?;
+                let endpoints = if self.registry.is_empty() {
+                    layout.nodes().iter().map(|n| n.grpc_endpoint()).collect()
+                } else {
+                    self.registry.clone()
+                };
+                (layout.genesis().clone(), endpoints)
+            }
+        };
+        Ok(RegistryGateway::new(
+            &endpoints,
+            LightClient::new(genesis.validator_keys()),
+        )?)
+    }
+}
+
+fn parse_did(text: &str) -> Result<RealDid, CliError> {
+    Ok(text.parse()?)
+}
+
+fn confirm(yes: bool) -> Result<bool, CliError> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "not answering without confirmation: run on a terminal, or pass --yes".into(),
+        ));
+    }
+    eprint!("Disclose this? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            path: "terminal".into(),
+            source,
+        })?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Runs `realdid wallet …`.
+pub fn run(args: WalletArgs) -> Result<(), CliError> {
+    let path = args.wallet.clone();
+    let pass = || passphrase(args.passphrase_file.as_deref(), "wallet");
+    match args.command {
+        WalletCommand::Create { kdf_memory_mib } => {
+            let params = KdfParams::with_memory_mib(kdf_memory_mib)?;
+            Wallet::create(&path, &pass()?, params)?;
+            println!("created {}", path.display());
+            Ok(())
+        }
+        WalletCommand::Restore {
+            from,
+            backup_passphrase_file,
+        } => {
+            let backup = first_line(&backup_passphrase_file)?;
+            let wallet = Wallet::restore(&from, &backup, &path, &pass()?, KdfParams::DEFAULT)?;
+            let c = wallet.contents();
+            println!(
+                "restored {} from {}: {} DIDs, {} credentials, {} log entries",
+                path.display(),
+                from.display(),
+                c.dids.len(),
+                c.credentials.len(),
+                c.log.len()
+            );
+            Ok(())
+        }
+        command => {
+            let mut wallet = Wallet::open(&path, &pass()?)?;
+            super::runtime()?.block_on(opened(&mut wallet, command))
+        }
+    }
+}
+
+async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliError> {
+    match command {
+        WalletCommand::Create { .. } | WalletCommand::Restore { .. } => Ok(()),
+        WalletCommand::Info => {
+            let c = wallet.contents();
+            let kdf = wallet.kdf();
+            println!("wallet {}", wallet.path().display());
+            println!(
+                "  sealed with Argon2id {} MiB, {} passes{}",
+                kdf.memory_kib / 1024,
+                kdf.passes,
+                if kdf.is_outdated() {
+                    " (weaker than today's default: `realdid wallet passphrase` upgrades it)"
+                } else {
+                    ""
+                }
+            );
+            println!(
+                "  {} DIDs, {} credentials, {} presentations logged",
+                c.dids.len(),
+                c.credentials.len(),
+                c.log.len()
+            );
+            Ok(())
+        }
+        WalletCommand::Passphrase {
+            new_passphrase_file,
+        } => {
+            let params = wallet.kdf().upgrade();
+            wallet.change_passphrase(&first_line(&new_passphrase_file)?, params)?;
+            println!(
+                "sealed under the new passphrase (Argon2id {} MiB)",
+                params.memory_kib / 1024
+            );
+            Ok(())
+        }
+        WalletCommand::Did(command) => did(wallet, command).await,
+        WalletCommand::Enrol {
+            issuer,
+            name,
+            resident_id,
+            evidence,
+            providers,
+            registry,
+        } => {
+            let registry = registry.gateway()?;
+            let mut link = IssuerLink::connect(&issuer).await?;
+            let mut bound = Vec::with_capacity(providers.len());
+            for provider in &providers {
+                bound.push(dids::for_provider(wallet, &registry, provider).await?);
+            }
+            let person = Identity {
+                full_name: name,
+                resident_id,
+                evidence_token: evidence,
+            };
+            let stored = link.enrol(wallet, &person, &bound).await?;
+            println!("enrolled with {} ({})", issuer, link.did());
+            for ((did, id), provider) in stored.iter().zip(&providers) {
+                println!("  credential {id} for {provider}, bound to {did}");
+            }
+            Ok(())
+        }
+        WalletCommand::Suspend {
+            issuer,
+            did,
+            whole_enrolment,
+        } => {
+            let did = parse_did(&did)?;
+            let mut link = IssuerLink::connect(&issuer).await?;
+            let ids = link.suspend(wallet, &did, whole_enrolment).await?;
+            println!("suspended {} credentials: {}", ids.len(), ids.join(", "));
+            Ok(())
+        }
+        WalletCommand::Present {
+            request_file,
+            request_uri,
+            print,
+            verifier,
+            yes,
+        } => {
+            let (request, from_uri) = match (request_file, request_uri) {
+                (Some(file), None) => (
+                    RequestObject::parse(&read_text(&file)?)
+                        .map_err(|e| WalletError::Request(e.to_string()))?,
+                    None,
+                ),
+                (None, Some(uri)) => {
+                    let fetched = present::fetch_request(&uri).await?;
+                    (fetched.request, Some(fetched.verifier))
+                }
+                _ => {
+                    return Err(CliError::Usage(
+                        "give --request-file or --request-uri".into(),
+                    ));
+                }
+            };
+            eprintln!("{}", present::describe(&request));
+            let prepared = present::prepare(wallet, &request, now_ms() / 1000)?;
+            eprintln!(
+                "  answering as {} with credential {}, disclosing only: {}",
+                prepared.did,
+                prepared.credential_id,
+                prepared.disclosed.join(", ")
+            );
+            if !confirm(yes)? {
+                return Err(CliError::Refused("the holder declined".into()));
+            }
+            if print {
+                present::record_printed(wallet, &prepared)?;
+                println!("{}", prepared.presentation);
+                return Ok(());
+            }
+            let endpoint = verifier.or(from_uri).ok_or_else(|| {
+                CliError::Usage("a request from a file: give --verifier, or --print".into())
+            })?;
+            match present::send(wallet, &prepared, &endpoint).await? {
+                Verdict::Verified => {
+                    println!("the verifier accepted the presentation");
+                    Ok(())
+                }
+                Verdict::Refused { reason, message } => Err(CliError::Refused(format!(
+                    "the verifier refused the presentation: {reason}: {message}"
+                ))),
+            }
+        }
+        WalletCommand::Credentials(command) => credentials(wallet, command),
+        WalletCommand::Log => {
+            for e in &wallet.contents().log {
+                let how = match &e.delivery {
+                    Delivery::Sent { verifier, verdict } => {
+                        format!("sent to {verifier}: {verdict}")
+                    }
+                    Delivery::Printed => "printed".into(),
+                };
+                println!(
+                    "{}  to {}  for {:?}  as {}  disclosed [{}]  {how}",
+                    e.at_ms,
+                    e.audience,
+                    e.purpose,
+                    e.did,
+                    e.disclosed.join(", ")
+                );
+            }
+            Ok(())
+        }
+        WalletCommand::Backup {
+            to,
+            backup_passphrase_file,
+        } => {
+            wallet.backup(&to, &first_line(&backup_passphrase_file)?)?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
+    }
+}
+
+async fn did(wallet: &mut Wallet, command: DidCommand) -> Result<(), CliError> {
+    match command {
+        DidCommand::Create { provider, registry } => {
+            let did = dids::create(wallet, &registry.gateway()?, provider.as_deref()).await?;
+            println!("{did}");
+        }
+        DidCommand::List => {
+            for d in &wallet.contents().dids {
+                println!(
+                    "{}  for {}  version {}{}",
+                    d.did,
+                    d.provider.as_deref().unwrap_or("(no provider)"),
+                    d.version,
+                    if d.deactivated { "  deactivated" } else { "" }
+                );
+            }
+        }
+        DidCommand::Rotate { did, registry } => {
+            let state = dids::rotate(wallet, &registry.gateway()?, &parse_did(&did)?).await?;
+            println!("{did}: new device key, version {}", state.version);
+        }
+        DidCommand::Recover { did, registry } => {
+            let state = dids::recover(wallet, &registry.gateway()?, &parse_did(&did)?).await?;
+            println!(
+                "{did}: recovered with the recovery key, new device and recovery keys, version {}",
+                state.version
+            );
+        }
+        DidCommand::Deactivate { did, registry } => {
+            dids::deactivate(wallet, &registry.gateway()?, &parse_did(&did)?).await?;
+            println!("{did}: deactivated");
+        }
+    }
+    Ok(())
+}
+
+fn credentials(wallet: &mut Wallet, command: CredentialsCommand) -> Result<(), CliError> {
+    match command {
+        CredentialsCommand::List => {
+            for c in &wallet.contents().credentials {
+                println!(
+                    "{}  {}  bound to {}  from {}  expires {}",
+                    c.id,
+                    c.vct,
+                    c.did,
+                    c.issuer,
+                    c.expires_at.map_or("never".into(), |e| e.to_string())
+                );
+            }
+        }
+        CredentialsCommand::Export { id } => println!("{}", wallet.export_credential(&id)?),
+        CredentialsCommand::Import { file } => {
+            let id = wallet.add_credential(&read_text(&file)?, Origin::Import)?;
+            println!("imported credential {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The wallet's one error type. Each variant says what was wrong in words a citizen (or the
+//! app showing it to one) can act on; `kind` groups them for exit codes.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the wallet.
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// The passphrase does not open this wallet (the file itself is intact).
+    #[error("wrong passphrase for {path}")]
+    WrongPassphrase {
+        /// The wallet or backup file.
+        path: PathBuf,
+    },
+    /// The file is not a realdid wallet (or backup) at all.
+    #[error("{path} is not a realdid {expected} file")]
+    NotAWallet {
+        /// The file.
+        path: PathBuf,
+        /// "wallet" or "backup".
+        expected: &'static str,
+    },
+    /// The file is damaged: truncated, a byte changed, or contents that do not decode.
+    /// Nothing was read from it.
+    #[error("{path} is damaged: {reason}; nothing was read from it")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is damaged.
+        reason: String,
+    },
+    /// The file is of a newer format or asks for unsupported key derivation.
+    #[error("{path}: {reason}")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is unsupported.
+        reason: String,
+    },
+    /// A wallet already exists where one would be created.
+    #[error("{0} exists already; refusing to overwrite a wallet")]
+    Exists(PathBuf),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A passphrase or key-derivation setting is not acceptable.
+    #[error("{0}")]
+    Passphrase(String),
+    /// The registry could not be read or refused a DID operation.
+    #[error("registry: {0}")]
+    Registry(#[from] realdid_registry::RegistryError),
+    /// The registry's answer does not show what the wallet submitted.
+    #[error("registry: {0}")]
+    RegistryState(String),
+    /// The issuer refused, or could not be reached.
+    #[error("issuer: {0}")]
+    Issuer(String),
+    /// The verifier refused, or could not be reached.
+    #[error("verifier: {0}")]
+    Verifier(String),
+    /// A presentation request the wallet will not answer, and why.
+    #[error("request refused: {0}")]
+    Request(String),
+    /// Nothing in the wallet matches what was asked for.
+    #[error("{0}")]
+    NotFound(String),
+    /// A credential that does not parse, or that is not this wallet's to hold.
+    #[error("credential: {0}")]
+    Credential(String),
+    /// A key or signature operation failed.
+    #[error("keys: {0}")]
+    Keys(String),
+    /// The system's random source failed.
+    #[error("randomness: {0}")]
+    Randomness(String),
+}
+
+impl WalletError {
+    /// What kind of failure this is, for exit codes: refusals of what the holder brought
+    /// (a bad passphrase, a damaged file, a refused request) are `Rejected` or
+    /// `InvalidInput`; failures to reach a service are none of the core kinds.
+    pub fn kind(&self) -> Option<realdid_core::ErrorKind> {
+        use realdid_core::ErrorKind as K;
+        match self {
+            Self::WrongPassphrase { .. } | Self::Request(_) => Some(K::Rejected),
+            Self::NotAWallet { .. } | Self::Damaged { .. } | Self::Credential(_) => {
+                Some(K::InvalidInput)
+            }
+            Self::Passphrase(_) => Some(K::InvalidInput),
+            Self::Unsupported { .. } => Some(K::Unsupported),
+            Self::NotFound(_) => Some(K::NotFound),
+            Self::Registry(e) => Some(e.kind()),
+            Self::Exists(_)
+            | Self::Io { .. }
+            | Self::RegistryState(_)
+            | Self::Issuer(_)
+            | Self::Verifier(_)
+            | Self::Keys(_)
+            | Self::Randomness(_) => None,
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn keys(e: impl std::fmt::Display) -> Self {
+        Self::Keys(e.to_string())
+    }
+}
+
+/// Fills `bytes` from the system's random source.
+pub(crate) fn random(bytes: &mut [u8]) -> Result<(), WalletError> {
+    getrandom::fill(bytes).map_err(|e| WalletError::Randomness(e.to_string()))
+}
