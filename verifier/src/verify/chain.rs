@@ -58,6 +58,8 @@ pub trait ChainView: Send + Sync {
     ) -> impl Future<Output = Result<AtHeight<StatusAnchorRecord>, RegistryError>> + Send;
     /// Forgets a cached anchor (a fetched list is newer than it).
     fn forget_anchor(&self, issuer: &RealDid, uri: &str);
+    /// Forgets a cached DID state (a presentation uses a key it does not hold).
+    fn forget_did(&self, did: &RealDid);
 }
 
 /// [`ChainView`] over a [`RegistryGateway`], with caches.
@@ -120,5 +122,9 @@ impl ChainView for CachedChain {
 
     fn forget_anchor(&self, issuer: &RealDid, uri: &str) {
         self.anchors.remove(&(issuer.clone(), uri.to_owned()));
+    }
+
+    fn forget_did(&self, did: &RealDid) {
+        self.dids.remove(did);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use realdid_core::did::{KeyId, Purposes, RealDid};
+use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
 use realdid_core::keys::{Direct, Jwk, PublicKey, SignatureCheck, SignatureMemo};
 use realdid_core::sd_jwt::{
@@ -102,6 +102,23 @@ fn classify(e: &SdJwtError) -> R {
 }
 
 impl<C: ChainView, S: StatusSource> Checks<C, S> {
+    /// The DID's state, read once more past the cache when the cached state does not `fit`
+    /// the presentation: a cached state can only be older than the chain, and the newer one
+    /// may hold a key added since (a rotation, a recovery). A refusal is never decided on a
+    /// cached read alone; acceptance may be, within the cache's bound.
+    async fn did_fitting(
+        &self,
+        did: &RealDid,
+        fits: impl Fn(&Option<DidState>) -> bool,
+    ) -> Result<(u64, Option<DidState>), realdid_registry::RegistryError> {
+        let cached = self.chain.did(did).await?;
+        if fits(&cached.1) {
+            return Ok(cached);
+        }
+        self.chain.forget_did(did);
+        self.chain.did(did).await
+    }
+
     /// Checks reading the registry through `chain` and status lists through `status`.
     pub fn new(chain: C, status: StatusChecker<S>, options: CheckOptions) -> Self {
         let signatures = (options.remembered_signatures > 0)
@@ -173,7 +190,11 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
 
         // The issuer's DID state, then its signature.
         let mut height = 0u64;
-        let issuer_state = match self.chain.did(&issuer).await {
+        let issuer_has_key = |s: &Option<DidState>| {
+            s.as_ref()
+                .is_some_and(|s| s.key_for(&key_id, Purposes::ASSERTION_METHOD).is_some())
+        };
+        let issuer_state = match self.did_fitting(&issuer, issuer_has_key).await {
             Err(e) => return fail(R::RegistryUnavailable, format!("issuer DID: {e}")),
             Ok((h, state)) => {
                 height = height.max(h);
@@ -266,19 +287,21 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 .and_then(|j| Jwk::from_value(j).ok())
                 .and_then(|j| j.to_public_key().ok()),
         };
-        match self.chain.did(&holder).await {
+        let authorises = |state: &Option<DidState>| {
+            state.as_ref().is_some_and(|s| {
+                !s.is_deactivated()
+                    && cnf.as_ref().is_some_and(|k| {
+                        s.document.keys.iter().any(|vk| {
+                            vk.key == *k && vk.purposes.contains(Purposes::AUTHENTICATION)
+                        })
+                    })
+            })
+        };
+        match self.did_fitting(&holder, authorises).await {
             Err(e) => return fail(R::RegistryUnavailable, format!("holder DID: {e}")),
             Ok((h, state)) => {
                 height = height.max(h);
-                let authorised = state.is_some_and(|s| {
-                    !s.is_deactivated()
-                        && cnf.as_ref().is_some_and(|k| {
-                            s.document.keys.iter().any(|vk| {
-                                vk.key == *k && vk.purposes.contains(Purposes::AUTHENTICATION)
-                            })
-                        })
-                });
-                if !authorised {
+                if !authorises(&state) {
                     return fail(
                         R::HolderDidState,
                         format!("{holder} does not (or no longer) authorise the credential's key"),
