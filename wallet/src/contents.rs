@@ -53,11 +53,11 @@ impl Contents {
             .ok_or_else(|| WalletError::NotFound(format!("{did} is not in this wallet")))
     }
 
-    /// The live DID kept for `provider`, if any.
+    /// The live DID kept for `provider`, if any (one the registry has shown created).
     pub fn did_for(&self, provider: &str) -> Option<&DidEntry> {
         self.dids
             .iter()
-            .find(|d| !d.deactivated && d.provider.as_deref() == Some(provider))
+            .find(|d| !d.deactivated && d.version > 0 && d.provider.as_deref() == Some(provider))
     }
 
     /// The credential with this id.

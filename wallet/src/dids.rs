@@ -106,9 +106,23 @@ pub async fn create(
         c.dids.push(entry);
         Ok(())
     })?;
-    registry
+    match registry
         .submit_final("creating a DID", &Transaction::Did(signed.clone()))
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        // Refused: the DID will never exist, its keys are of no use.
+        Err(e @ realdid_registry::RegistryError::Rejected { .. }) => {
+            wallet.update(|c| {
+                c.dids.retain(|d| d.did != did);
+                Ok(())
+            })?;
+            return Err(e.into());
+        }
+        // Unreachable or not final in time: it may still land; the keys stay (see
+        // `for_provider`).
+        Err(e) => return Err(e.into()),
+    }
     let hash = signed.hash();
     let state = confirm(registry, &did, "the creation", |s| s.last_operation == hash).await?;
     wallet.update(|c| {
@@ -126,6 +140,20 @@ pub async fn for_provider(
 ) -> Result<RealDid, WalletError> {
     if let Some(entry) = wallet.contents().did_for(provider) {
         return Ok(entry.did.clone());
+    }
+    // A creation left unconfirmed (the registry was unreachable) may have landed since.
+    let pending: Vec<RealDid> = wallet
+        .contents()
+        .dids
+        .iter()
+        .filter(|d| d.version == 0 && d.provider.as_deref() == Some(provider))
+        .map(|d| d.did.clone())
+        .collect();
+    for did in pending {
+        if registry.resolve_did(&did).await?.is_some() {
+            settle(wallet, registry, &did).await?;
+            return Ok(did);
+        }
     }
     create(wallet, registry, Some(provider)).await
 }

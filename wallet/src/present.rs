@@ -148,6 +148,21 @@ pub fn prepare(
     let disclosable = sd_jwt
         .disclosable_paths()
         .map_err(|e| WalletError::Credential(e.to_string()))?;
+    // A predicate the credential holds as false is not disclosed: that would tell the
+    // provider the opposite of what it asked, and it would refuse anyway.
+    let claims = sd_jwt
+        .claims()
+        .map_err(|e| WalletError::Credential(e.to_string()))?;
+    if let Some(unmet) = request
+        .predicates
+        .iter()
+        .find(|p| claims.get(p.as_str()) != Some(&serde_json::Value::Bool(true)))
+    {
+        return Err(WalletError::Request(format!(
+            "credential {} does not show {unmet:?} as true; nothing was disclosed",
+            credential.id
+        )));
+    }
     let mut reveal = Vec::new();
     let mut disclosed = Vec::new();
     for name in request.wanted() {
@@ -299,5 +314,105 @@ mod tests {
         ] {
             assert!(parse_request_uri(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod prepare_tests {
+    use realdid_core::did::KeyId;
+    use realdid_core::keys::{Algorithm, SigningKey};
+    use realdid_core::sd_jwt::{SdJwtVcIssuance, issue_sd_jwt_vc};
+
+    use super::*;
+    use crate::contents::{DidEntry, Origin, StoredKey};
+    use crate::keystore::KdfParams;
+
+    const BANK: &str = "https://bank.example";
+
+    /// A wallet with one DID for the bank and a credential bound to its key.
+    fn wallet(dir: &std::path::Path) -> Wallet {
+        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let did = realdid_core::did::RealDid::from_suffix([7; 32]);
+        let mut w =
+            Wallet::create(&dir.join("w"), "a good passphrase", KdfParams::MINIMUM).unwrap();
+        w.update(|c| {
+            c.dids.push(DidEntry {
+                did: did.clone(),
+                provider: Some(BANK.into()),
+                key_id: KeyId::first(),
+                key: StoredKey::new(&key)?,
+                recovery_key: StoredKey::new(&SigningKey::generate(Algorithm::EdDsa).unwrap())?,
+                version: 1,
+                last_operation: String::new(),
+                deactivated: false,
+                created_ms: 0,
+                next: None,
+            });
+            Ok(())
+        })
+        .unwrap();
+        let issuer = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let mut issuance = SdJwtVcIssuance::new("did:realdid:issuer", "identity");
+        issuance.holder_key = Some(key.public_key());
+        issuance.issued_at = Some(1);
+        for (name, value) in [
+            ("province", serde_json::json!("110000")),
+            ("age_over_18", true.into()),
+            ("age_over_60", false.into()),
+        ] {
+            issuance.claims.insert(name.into(), value);
+            issuance.disclosable.push(ClaimPath::root().key(name));
+        }
+        issuance.claims.insert("sub".into(), did.to_string().into());
+        let credential = issue_sd_jwt_vc(issuance, &KeySigner::new(issuer)).unwrap();
+        w.add_credential(&credential.to_compact(), Origin::Import)
+            .unwrap();
+        w
+    }
+
+    fn request(aud: &str, claims: &[&str], predicates: &[&str]) -> RequestObject {
+        RequestObject {
+            request_id: "r".into(),
+            nonce: "n".into(),
+            aud: aud.into(),
+            claims: claims.iter().map(|c| (*c).to_owned()).collect(),
+            predicates: predicates.iter().map(|c| (*c).to_owned()).collect(),
+            credential_types: vec![],
+            purpose: "p".into(),
+            exp: 100,
+        }
+    }
+
+    #[test]
+    fn discloses_exactly_what_is_asked_under_the_providers_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = wallet(dir.path());
+        let p = prepare(&w, &request(BANK, &[], &["age_over_18"]), 10).unwrap();
+        assert_eq!(p.disclosed, vec!["age_over_18"]);
+        // The issuer JWT, one disclosure, the KB-JWT: the province stays hidden.
+        assert_eq!(p.presentation.split('~').count(), 3);
+        assert_eq!(p.did, w.contents().dids[0].did);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_or_should_not_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = wallet(dir.path());
+        let cases = [
+            (
+                request("https://shop.example", &["province"], &[]),
+                "no DID",
+            ),
+            (request(BANK, &[], &["age_over_60"]), "as true"),
+            (request(BANK, &["name"], &[]), "cannot show"),
+            (request(BANK, &["sub"], &[]), "describes the credential"),
+        ];
+        for (r, why) in cases {
+            let e = prepare(&w, &r, 10).unwrap_err().to_string();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+        let e = prepare(&w, &request(BANK, &["province"], &[]), 100).unwrap_err();
+        assert!(e.to_string().contains("closed"), "{e}");
     }
 }
