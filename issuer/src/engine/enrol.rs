@@ -383,9 +383,14 @@ impl<A: IdentityAuthority> Issuer<A> {
             superseded
         };
         // 10. Credentials of earlier keys of these DIDs (before a key recovery) now read
-        // as revoked. Written before the answer; their lists publish like any change.
-        if !superseded.is_empty() {
-            self.supersede(superseded, &enrolment_id).await?;
+        // as revoked; their lists publish like any change.
+        // The new credentials are issued and stored whatever happens here: a failure to
+        // publish is retried by the background publisher, and the old credentials cannot
+        // be key-bound meanwhile anyway (their key no longer controls the DID).
+        if !superseded.is_empty()
+            && let Err(e) = self.supersede(superseded, &enrolment_id).await
+        {
+            tracing::warn!(enrolment = %enrolment_id, error = %e, "revoking superseded credentials");
         }
         Ok(EnrolOutcome::Issued {
             enrolment_id,
