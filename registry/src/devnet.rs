@@ -138,6 +138,15 @@ impl DevnetLayout {
         &self.nodes
     }
 
+    /// A client's proven view of this devnet: every node, checked against its genesis.
+    pub fn gateway(&self) -> Result<crate::gateway::RegistryGateway, RegistryError> {
+        let endpoints: Vec<String> = self.nodes.iter().map(|n| n.grpc_endpoint()).collect();
+        crate::gateway::RegistryGateway::new(
+            &endpoints,
+            crate::light_client::LightClient::new(self.genesis.validator_keys()),
+        )
+    }
+
     /// The private JWK files of the governance keys, `gov-0.jwk` first.
     pub fn governance_key_files(&self) -> &[PathBuf] {
         &self.governance_key_files

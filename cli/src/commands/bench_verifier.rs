@@ -20,8 +20,6 @@ use realdid_issuer::authority::dataset::Person;
 use realdid_issuer::config::IssuerConfig;
 use realdid_issuer::keys::IssuerKeys;
 use realdid_registry::devnet::DevnetLayout;
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::config::VerifierConfig;
 use realdid_verifier::requests::RequestSpec;
@@ -106,14 +104,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     // run, so the per-person cap is never reached). The wallet library does what a
     // citizen's wallet does.
     println!("  enrolling {} holders …", args.credentials);
-    let registry = RegistryGateway::new(
-        &layout
-            .nodes()
-            .iter()
-            .map(|n| n.grpc_endpoint())
-            .collect::<Vec<_>>(),
-        LightClient::new(layout.genesis().validator_keys()),
-    )?;
+    let registry = layout.gateway()?;
     let mut link = IssuerLink::connect(&format!("http://{}", issuer_config.grpc_listen)).await?;
     let wallets = tempfile::tempdir().map_err(|source| CliError::Io {
         path: "a temporary directory".into(),

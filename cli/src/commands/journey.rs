@@ -15,8 +15,6 @@ use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{Outcome, Verified};
@@ -150,14 +148,7 @@ pub async fn citizen(
         })?)?;
     // A person not enrolled by an earlier demo on this devnet.
     let person = &people[usize::try_from(super::unix_ms() / 1000).unwrap_or(0) % people.len()];
-    let registry = RegistryGateway::new(
-        &layout
-            .nodes()
-            .iter()
-            .map(|n| n.grpc_endpoint())
-            .collect::<Vec<_>>(),
-        LightClient::new(layout.genesis().validator_keys()),
-    )?;
+    let registry = layout.gateway()?;
     let issuer_endpoint = format!("http://{}", side.config.grpc_listen);
     let verifier_endpoint = format!("http://{}", verifier_side.config.grpc_listen);
     let wallets = layout.dir().join("wallets");

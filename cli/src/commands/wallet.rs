@@ -42,7 +42,7 @@ pub struct RegistryArgs {
     /// The genesis file (overrides --devnet's).
     #[arg(long, requires = "registry")]
     genesis: Option<PathBuf>,
-    /// Registry node gRPC endpoints (overrides --devnet's), comma-separated.
+    /// Registry node gRPC endpoints, comma-separated (with --genesis).
     #[arg(long, value_delimiter = ',')]
     registry: Vec<String>,
 }
@@ -238,7 +238,12 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
             "the {what} passphrase: give --passphrase-file or REALDID_WALLET_PASSPHRASE"
         )));
     }
-    eprint!("{what} passphrase: ");
+    prompt(&format!("{what} passphrase: "))
+}
+
+/// Asks on the terminal and returns the answer's line.
+fn prompt(question: &str) -> Result<String, CliError> {
+    eprint!("{question}");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
@@ -253,22 +258,13 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
 
 impl RegistryArgs {
     fn gateway(&self) -> Result<RegistryGateway, CliError> {
-        let (genesis, endpoints) = match &self.genesis {
-            Some(path) => (Genesis::load(path)?, self.registry.clone()),
-            None => {
-                let layout = DevnetLayout::load(&self.devnet)?;
-                let endpoints = if self.registry.is_empty() {
-                    layout.nodes().iter().map(|n| n.grpc_endpoint()).collect()
-                } else {
-                    self.registry.clone()
-                };
-                (layout.genesis().clone(), endpoints)
-            }
-        };
-        Ok(RegistryGateway::new(
-            &endpoints,
-            LightClient::new(genesis.validator_keys()),
-        )?)
+        match &self.genesis {
+            Some(path) => Ok(RegistryGateway::new(
+                &self.registry,
+                LightClient::new(Genesis::load(path)?.validator_keys()),
+            )?),
+            None => Ok(DevnetLayout::load(&self.devnet)?.gateway()?),
+        }
     }
 }
 
@@ -285,17 +281,10 @@ fn confirm(yes: bool) -> Result<bool, CliError> {
             "not answering without confirmation: run on a terminal, or pass --yes".into(),
         ));
     }
-    eprint!("Disclose this? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|source| CliError::Io {
-            path: "terminal".into(),
-            source,
-        })?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+    Ok(matches!(
+        prompt("Disclose this? [y/N] ")?.trim(),
+        "y" | "Y" | "yes"
+    ))
 }
 
 /// Runs `realdid wallet …`.
