@@ -14,7 +14,6 @@
 //! - [`service`]: the `realdid.v1.Registry` gRPC service.
 //! - [`light_client`]: checks a proven read knowing only the genesis validator keys;
 //!   [`gateway`]: a client's proven reads and final submissions over several nodes.
-//! - [`recent`]: a bounded memory of recent entries (good signatures, tree nodes).
 
 pub mod config;
 pub mod consensus;
