@@ -230,7 +230,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             .iter()
             .map(crate::issuance::holder_thumbprint)
             .collect::<Result<Vec<_>, _>>()?;
-        if let Some(i) = self.first_bound(&dids, &holder_prints, now)? {
+        if let Err(i) = self.live_bindings(&dids, &holder_prints, now)? {
             return decided(refuse(
                 RefusalReason::DidAlreadyEnrolled,
                 format!("dids[{i}] is bound to a live credential already"),
@@ -347,14 +347,16 @@ impl<A: IdentityAuthority> Issuer<A> {
         // 9. Commit, re-checking what a concurrent enrolment could have changed.
         let superseded = {
             let _guard = super::lock(&self.store.write_lock);
-            if let Some(i) = self.first_bound(&dids, &holder_prints, now)? {
-                return decided(refuse(
-                    RefusalReason::DidAlreadyEnrolled,
-                    format!("dids[{i}] was bound to a live credential meanwhile"),
-                    Some(i),
-                ));
-            }
-            let superseded = self.superseded(&dids, now)?;
+            let superseded = match self.live_bindings(&dids, &holder_prints, now)? {
+                Ok(superseded) => superseded,
+                Err(i) => {
+                    return decided(refuse(
+                        RefusalReason::DidAlreadyEnrolled,
+                        format!("dids[{i}] was bound to a live credential meanwhile"),
+                        Some(i),
+                    ));
+                }
+            };
             if let Err(refusal) = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms()) {
                 return Ok(refuse(
                     RefusalReason::NonceInvalid,
@@ -398,44 +400,32 @@ impl<A: IdentityAuthority> Issuer<A> {
         })
     }
 
-    /// The index of the first DID bound to a live credential whose holder key is the one
-    /// proving control now (`holder_prints[i]`, a thumbprint), or unknown.
-    fn first_bound(
+    /// The live credentials of `dids`: `Err(i)` when DID `i` is bound to one whose holder
+    /// key is the one proving control now (`holder_prints[i]`, a thumbprint) or unknown;
+    /// else `Ok` with those bound to a key that no longer proves control. After a key
+    /// recovery those can never be presented again, and a new enrolment of the DID revokes
+    /// them (SUPERSEDED) so that they also read as revoked.
+    fn live_bindings(
         &self,
         dids: &[RealDid],
         holder_prints: &[String],
         now: i64,
-    ) -> Result<Option<usize>, IssuerError> {
+    ) -> Result<Result<Vec<crate::store::CredentialRecord>, usize>, IssuerError> {
+        let mut superseded = Vec::new();
         for (i, (did, print)) in dids.iter().zip(holder_prints).enumerate() {
             for id in self.store.did_credentials(did.as_str())? {
-                if self.store.credential(&id)?.is_some_and(|c| {
-                    c.is_live(now) && c.holder_key.as_ref().is_none_or(|k| k == print)
-                }) {
-                    return Ok(Some(i));
+                let Some(c) = self.store.credential(&id)? else {
+                    continue;
+                };
+                if !c.is_live(now) {
+                    continue;
                 }
+                if c.holder_key.as_ref().is_none_or(|k| k == print) {
+                    return Ok(Err(i));
+                }
+                superseded.push(c);
             }
         }
-        Ok(None)
-    }
-
-    /// The live credentials of `dids` bound to a key that no longer proves control: after
-    /// a key recovery they can never be presented again, and a new enrolment of the DID
-    /// revokes them (SUPERSEDED) so that they also read as revoked.
-    fn superseded(
-        &self,
-        dids: &[RealDid],
-        now: i64,
-    ) -> Result<Vec<crate::store::CredentialRecord>, IssuerError> {
-        let mut out = Vec::new();
-        for did in dids {
-            for id in self.store.did_credentials(did.as_str())? {
-                if let Some(c) = self.store.credential(&id)?
-                    && c.is_live(now)
-                {
-                    out.push(c);
-                }
-            }
-        }
-        Ok(out)
+        Ok(Ok(superseded))
     }
 }
