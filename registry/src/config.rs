@@ -26,6 +26,7 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use commonware_codec::{DecodeFixed as _, Encode as _};
 use commonware_cryptography::{Signer as _, ed25519};
@@ -109,6 +110,31 @@ impl Tuning {
     pub fn mempool_capacity(&self) -> usize {
         self.mempool_capacity
     }
+
+    /// The block timing these settings give.
+    pub fn pacing(&self) -> Pacing {
+        let interval = Duration::from_millis(self.block_interval_ms);
+        let leader_timeout = (interval * 10).max(Duration::from_secs(2));
+        Pacing {
+            interval,
+            idle_wait: leader_timeout / 2,
+            leader_timeout,
+        }
+    }
+}
+
+/// When a leader proposes. Derived from `block_interval_ms` so that the three cannot be set
+/// against each other (an idle wait at the leader timeout would skip every idle view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// Least time between a block and its child.
+    pub interval: Duration,
+    /// Longest a leader with nothing to include waits for a transaction before it proposes
+    /// an empty block: an idle chain makes about one block per `idle_wait`, not one per
+    /// `interval`, and a transaction arriving meanwhile is proposed at once.
+    pub idle_wait: Duration,
+    /// How long validators wait for a leader's proposal before they skip its view.
+    pub leader_timeout: Duration,
 }
 
 /// A node's configuration with every path resolved.

@@ -6,10 +6,10 @@
 mod execute_support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use execute_support::{Council, Holder, fresh_key, genesis_header};
 use realdid_core::codec::Transaction;
+use realdid_registry::config::Tuning;
 use realdid_registry::node::mempool::Outcome;
 use realdid_registry::node::shared::Shared;
 use realdid_registry::state::Store;
@@ -27,7 +27,7 @@ fn node() -> (tempfile::TempDir, Shared) {
         4,
         100,
         100,
-        Duration::from_millis(100),
+        Tuning::default().pacing(),
     );
     (dir, shared)
 }

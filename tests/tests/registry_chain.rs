@@ -43,6 +43,17 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     let mut node0 = net.client(0).await;
     let mut node2 = net.client(2).await;
 
+    // Idle, the chain keeps finalizing, but an empty block waits up to half the leader
+    // timeout (1 s here) for a transaction: a few blocks in 3 s, not one per 100 ms interval.
+    let idle_from = net.wait_height(0, 1, SLOW).await.height;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_to = net.wait_height(0, 1, SLOW).await.height;
+    assert!(
+        (1..=6).contains(&(idle_to - idle_from)),
+        "{} blocks in 3 idle seconds",
+        idle_to - idle_from
+    );
+
     // A DID created through node 0 is final and resolvable, with proof, from node 2.
     let (create, holder) = create_did(Purposes::ASSERTION_METHOD);
     let receipt = finalized(&submit(&mut node0, &create).await).clone();

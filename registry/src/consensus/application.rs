@@ -118,6 +118,34 @@ async fn executed_chain(
     }
 }
 
+impl RegistryApp {
+    /// Waits until a block on a parent made at `parent_ms` is due: no sooner than one
+    /// interval after the parent, and, while the pool holds nothing that `staged` has not
+    /// already included, until a transaction arrives or the idle wait has passed.
+    async fn pace(&self, runtime: &impl Clock, parent_ms: u64, staged: &[Arc<Staged>]) {
+        let pacing = self.shared.pacing;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let due = parent_ms.saturating_add(ms(pacing.interval));
+        let idle_due = parent_ms.saturating_add(ms(pacing.idle_wait));
+        loop {
+            let now = unix_ms(runtime.current());
+            if now < due {
+                runtime.sleep(Duration::from_millis(due - now)).await;
+                continue;
+            }
+            // Registered before the pool is looked at, so no arrival falls in between.
+            let arrival = self.shared.mempool.arrival();
+            if now >= idle_due || self.shared.has_candidates(staged) {
+                return;
+            }
+            tokio::select! {
+                _ = arrival => {},
+                _ = runtime.sleep(Duration::from_millis(idle_due - now)) => {},
+            }
+        }
+    }
+}
+
 impl<E> Application<E> for RegistryApp
 where
     E: Clock + Spawner + Metrics,
@@ -146,17 +174,8 @@ where
                 return None;
             }
         };
-        // Pace the chain: a block no sooner than one interval after its parent.
-        let parent_ms = parent.block().header.timestamp_ms;
-        let interval = self.shared.block_interval.as_millis() as u64;
-        loop {
-            let now = unix_ms(runtime.current());
-            let due = parent_ms.saturating_add(interval);
-            if now >= due {
-                break;
-            }
-            runtime.sleep(Duration::from_millis(due - now)).await;
-        }
+        self.pace(&runtime, parent.block().header.timestamp_ms, &staged)
+            .await;
         let now = unix_ms(runtime.current());
         match self
             .shared

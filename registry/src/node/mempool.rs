@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use realdid_core::codec::{BlockHash, Transaction, TxHash};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::execute::Rejection;
 
@@ -86,6 +86,9 @@ impl Inner {
 pub struct Mempool {
     capacity: usize,
     inner: Mutex<Inner>,
+    /// Woken whenever a transaction new to the pool arrives, so that an idle proposer
+    /// proposes at once instead of at the end of its idle wait.
+    arrivals: Notify,
 }
 
 impl std::fmt::Debug for Mempool {
@@ -103,6 +106,7 @@ impl Mempool {
         Self {
             capacity,
             inner: Mutex::new(Inner::default()),
+            arrivals: Notify::new(),
         }
     }
 
@@ -129,7 +133,12 @@ impl Mempool {
         let (sender, receiver) = oneshot::channel();
         let hash = tx.hash();
         let mut inner = self.lock();
+        let known = inner.by_hash.contains_key(&hash);
         inner.add(self.capacity, hash, tx)?.waiters.push(sender);
+        drop(inner);
+        if !known {
+            self.arrivals.notify_waiters();
+        }
         Ok(receiver)
     }
 
@@ -147,7 +156,22 @@ impl Mempool {
             return Ok(false);
         }
         inner.add(self.capacity, hash, tx)?;
+        drop(inner);
+        self.arrivals.notify_waiters();
         Ok(true)
+    }
+
+    /// Resolves when a transaction new to the pool arrives after this call (even before
+    /// the first poll: `notify_waiters` wakes every `Notified` created before it). Create
+    /// it before looking at the pool, so that an arrival in between is not missed.
+    pub fn arrival(&self) -> tokio::sync::futures::Notified<'_> {
+        self.arrivals.notified()
+    }
+
+    /// True when a transaction outside `skip` is pending.
+    pub fn has_candidates_except(&self, skip: &HashSet<TxHash>) -> bool {
+        let inner = self.lock();
+        inner.order.values().any(|hash| !skip.contains(hash))
     }
 
     /// The oldest pending transactions, at most `max`, in arrival order.
@@ -261,5 +285,34 @@ pub(crate) mod tests {
         ]);
         assert!(matches!(waiter.try_recv().unwrap(), Outcome::Final(r) if r == receipt));
         assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn only_a_new_transaction_wakes_an_idle_proposer() {
+        use futures::FutureExt as _;
+        let pool = Mempool::new(4);
+        let (a, b) = (tx(1), tx(2));
+        let skip_a: HashSet<TxHash> = [a.hash()].into();
+        assert!(!pool.has_candidates_except(&HashSet::new()));
+
+        // Registered before the arrival, not yet polled: still woken.
+        let waiting = pool.arrival();
+        pool.insert(a.clone()).unwrap();
+        assert!(waiting.now_or_never().is_some(), "a new transaction wakes");
+        assert!(pool.has_candidates_except(&HashSet::new()));
+        assert!(!pool.has_candidates_except(&skip_a), "a is in an ancestor");
+
+        let waiting = pool.arrival();
+        pool.insert(a.clone()).unwrap();
+        assert!(!pool.offer(a.clone()).unwrap());
+        assert!(
+            waiting.now_or_never().is_none(),
+            "a known transaction does not"
+        );
+
+        let waiting = pool.arrival();
+        assert!(pool.offer(b).unwrap());
+        assert!(waiting.now_or_never().is_some(), "a gossiped one does");
+        assert!(pool.has_candidates_except(&skip_a));
     }
 }

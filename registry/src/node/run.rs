@@ -1,7 +1,6 @@
 //! `run`: one validator, from its configuration file to a serving node.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use commonware_cryptography::Signer as _;
 use commonware_runtime::Runner as _;
@@ -52,7 +51,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
         genesis.validators().len(),
         tuning.mempool_capacity(),
         tuning.max_block_txs(),
-        Duration::from_millis(tuning.block_interval_ms()),
+        tuning.pacing(),
     ));
     let info = NodeInfo {
         chain_id: genesis.chain_id().as_str().to_string(),
@@ -73,8 +72,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
             .collect(),
         p2p_listen: config.p2p_listen(),
         genesis: ChainBlock::new(genesis_block),
-        leader_timeout: Duration::from_millis(tuning.block_interval_ms() * 10)
-            .max(Duration::from_secs(2)),
+        leader_timeout: tuning.pacing().leader_timeout,
     };
     let grpc_listen = config.grpc_listen();
     info!(validator = index, chain = %info.chain_id, "starting");

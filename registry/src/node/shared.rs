@@ -12,6 +12,7 @@ use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, TxHash, tr
 use tokio::sync::broadcast;
 
 use crate::RegistryError;
+use crate::config::Pacing;
 use crate::execute::{BlockContext, Governance, SignatureMemo};
 use crate::node::gossip::Outbox;
 use crate::node::mempool::{Mempool, Outcome, Receipt};
@@ -56,8 +57,8 @@ pub struct Shared {
     pub governance: Governance,
     /// Most transactions a proposer puts in one block.
     pub max_block_txs: usize,
-    /// Least time between a block and its child.
-    pub block_interval: std::time::Duration,
+    /// When to propose.
+    pub pacing: Pacing,
     staged: Mutex<HashMap<BlockHash, Arc<Staged>>>,
     finalized: broadcast::Sender<FinalizedEvent>,
     /// Per validator (genesis order): when this node last saw its signature on a finality
@@ -83,7 +84,7 @@ impl Shared {
         validators: usize,
         mempool_capacity: usize,
         max_block_txs: usize,
-        block_interval: std::time::Duration,
+        pacing: Pacing,
     ) -> Self {
         let (finalized, _) = broadcast::channel(1024);
         Self {
@@ -95,7 +96,7 @@ impl Shared {
             signatures: SignatureMemo::default(),
             governance,
             max_block_txs,
-            block_interval,
+            pacing,
             staged: Mutex::new(HashMap::new()),
             finalized,
         }
@@ -214,6 +215,11 @@ impl Shared {
         Ok(Ok(Arc::new(staged)))
     }
 
+    /// True when the pool holds a transaction that a block on `ancestors` could include.
+    pub fn has_candidates(&self, ancestors: &[Arc<Staged>]) -> bool {
+        self.mempool.has_candidates_except(&in_ancestors(ancestors))
+    }
+
     /// Builds a new block on `parent` (whose executed chain above finality is `ancestors`)
     /// from the pending pool. Transactions no longer valid are dropped from the pool and
     /// their waiters told why.
@@ -232,16 +238,9 @@ impl Shared {
             transaction_count: 0,
         };
         let ctx = self.context(&header_ctx);
-        // Transactions already in an unfinalized ancestor stay pooled (settled when that
-        // block is final, offered again if it is abandoned) but are not candidates: run again
-        // they would fail (a DID created twice) and be wrongly refused.
-        let in_ancestors: HashSet<TxHash> = ancestors
-            .iter()
-            .flat_map(|staged| staged.executed.tx_hashes.iter().copied())
-            .collect();
         let candidates = self
             .mempool
-            .candidates_except(self.max_block_txs, &in_ancestors);
+            .candidates_except(self.max_block_txs, &in_ancestors(ancestors));
         let (included, staged, dropped) =
             self.store
                 .stage_build(ancestors, &ctx, candidates, self.max_block_txs)?;
@@ -377,4 +376,14 @@ impl Shared {
         };
         Ok(self.store.check(&[], &ctx, tx)?.map(drop))
     }
+}
+
+/// The transactions of the unfinalized `ancestors`. They stay pooled (settled when their
+/// block is final, offered again if it is abandoned) but are not candidates: run again they
+/// would fail (a DID created twice) and be wrongly refused.
+fn in_ancestors(ancestors: &[Arc<Staged>]) -> HashSet<TxHash> {
+    ancestors
+        .iter()
+        .flat_map(|staged| staged.executed.tx_hashes.iter().copied())
+        .collect()
 }
