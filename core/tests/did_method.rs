@@ -69,6 +69,11 @@ fn create_derives_a_self_certifying_did() {
         // The DID round-trips through its text form.
         let parsed: RealDid = state.did.as_str().parse().unwrap();
         assert_eq!(parsed, state.did);
+        // One DID whether its text was parsed or not yet rendered: equal, and one map key.
+        let unrendered = RealDid::from_suffix(*state.did.suffix());
+        let keys: std::collections::HashSet<RealDid> = [parsed, unrendered.clone()].into();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(unrendered.to_string(), state.did.as_str());
         assert!(matches!(
             state.did.as_str().parse::<Did>().unwrap(),
             Did::Realdid(_)

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use ssi_dids_core::{DID, DIDBuf};
 
@@ -19,20 +20,55 @@ pub const METHOD: &str = "realdid";
 const PREFIX: &str = "did:realdid:";
 
 /// A `did:realdid` identifier: 32 bytes, written in base58btc.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// The text is rendered on first use: a validator derives the DID of every create operation
+/// it checks, and mostly needs only the bytes. Equality, order and hashing are the suffix's.
+#[derive(Clone)]
 pub struct RealDid {
     suffix: [u8; 32],
-    did: DIDBuf,
+    did: OnceLock<DIDBuf>,
+}
+
+impl PartialEq for RealDid {
+    fn eq(&self, other: &Self) -> bool {
+        self.suffix == other.suffix
+    }
+}
+
+impl Eq for RealDid {}
+
+impl std::hash::Hash for RealDid {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.suffix.hash(state);
+    }
+}
+
+impl PartialOrd for RealDid {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RealDid {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.suffix.cmp(&other.suffix)
+    }
 }
 
 impl RealDid {
     /// The DID of a 32-byte suffix.
     pub fn from_suffix(suffix: [u8; 32]) -> Self {
+        Self {
+            suffix,
+            did: OnceLock::new(),
+        }
+    }
+
+    fn render(suffix: &[u8; 32]) -> DIDBuf {
         let text = format!("{PREFIX}{}", bs58::encode(suffix).into_string());
         // Invariant: the prefix followed by base58 characters is always a valid DID.
         #[allow(clippy::expect_used)]
-        let did = DIDBuf::from_string(text).expect("did:realdid text is a valid DID");
-        Self { suffix, did }
+        DIDBuf::from_string(text).expect("did:realdid text is a valid DID")
     }
 
     /// The 32-byte suffix, as stored on chain.
@@ -42,12 +78,12 @@ impl RealDid {
 
     /// The DID as an ssi DID.
     pub fn as_did(&self) -> &DID {
-        &self.did
+        self.did.get_or_init(|| Self::render(&self.suffix))
     }
 
     /// The DID as text.
     pub fn as_str(&self) -> &str {
-        self.did.as_str()
+        self.as_did().as_str()
     }
 }
 
