@@ -61,7 +61,10 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
 
     fn insert_locked(generations: &mut Generations<K, V>, capacity: usize, key: K, value: V) {
         if generations.newer.len() >= capacity {
-            generations.older = std::mem::take(&mut generations.newer);
+            // The dropped generation's table becomes the new one: it already has room for
+            // `capacity` entries, so a full memory never grows a table by rehashing.
+            std::mem::swap(&mut generations.newer, &mut generations.older);
+            generations.newer.clear();
         }
         generations.newer.insert(key, value);
     }
