@@ -662,6 +662,14 @@ impl Store {
         self.db
             .write_opt(batch, &options)
             .map_err(RegistryError::storage("committing a finalized block"))?;
+        // The next block walks down from these nodes (they are the newest tree): keep the
+        // inner ones decoded, rather than read them back from the memtable. Leaves are
+        // rarely read again (a new key lands next to one only by chance).
+        for (key, node) in staged.tree.node_batch.nodes() {
+            if matches!(node, jmt::storage::Node::Internal(_)) {
+                self.nodes.insert(key.clone(), node.clone());
+            }
+        }
         *self
             .finalized
             .write()
