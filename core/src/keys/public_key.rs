@@ -1,7 +1,23 @@
 //! Public keys: what a DID document, a `cnf` claim or a did:key carries.
 
+use std::sync::LazyLock;
+
 use super::p256::P256PublicKey;
 use super::{Algorithm, KeyError};
+use crate::recent::Recent;
+
+/// How many decompressed Ed25519 keys are remembered (at least; at most twice as many,
+/// ~200 bytes each).
+const DECOMPRESSED_KEYS: usize = 1 << 14;
+
+/// Ed25519 keys already decompressed and found valid, by their 32 bytes. Decompressing is a
+/// field exponentiation (~10 µs), and the same key arrives again and again: a validator
+/// decodes each transaction from gossip and again in its block, a verifier sees a holder's
+/// `cnf` key at every presentation. Decompression is a pure function of the bytes, so a
+/// remembered key is exactly the one decompressing again would give; refused bytes are not
+/// remembered.
+static DECOMPRESSED: LazyLock<Recent<[u8; 32], ed25519_dalek::VerifyingKey>> =
+    LazyLock::new(|| Recent::with_capacity(DECOMPRESSED_KEYS));
 
 /// A public key of one of the supported algorithms.
 ///
@@ -39,6 +55,9 @@ impl PublicKey {
                     algorithm: "Ed25519",
                     reason: format!("must be 32 bytes, got {}", bytes.len()),
                 })?;
+                if let Some(key) = DECOMPRESSED.get(&arr) {
+                    return Ok(Self::Ed25519(key));
+                }
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| {
                     KeyError::InvalidPublicKey {
                         algorithm: "Ed25519",
@@ -51,6 +70,7 @@ impl PublicKey {
                         reason: "weak (small-order) point".into(),
                     });
                 }
+                DECOMPRESSED.insert(arr, key);
                 Ok(Self::Ed25519(key))
             }
             Algorithm::Es256 => Ok(Self::P256(P256PublicKey::from_sec1(bytes)?)),
