@@ -105,3 +105,32 @@ impl PublicKey {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_keys_are_the_decompressed_ones_and_refusals_are_not_remembered() {
+        let signer = crate::keys::SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let bytes = signer.public_key().to_bytes();
+        let first = PublicKey::from_bytes(Algorithm::EdDsa, &bytes).unwrap();
+        let again = PublicKey::from_bytes(Algorithm::EdDsa, &bytes).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(again.to_bytes(), bytes);
+        let message = b"remembered";
+        let signature = signer.sign(message).unwrap();
+        again.verify(message, &signature).unwrap();
+
+        // The identity point is a valid encoding of a small-order point: refused, every time.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for _ in 0..2 {
+            assert!(matches!(
+                PublicKey::from_bytes(Algorithm::EdDsa, &identity),
+                Err(KeyError::InvalidPublicKey { reason, .. }) if reason.contains("weak")
+            ));
+        }
+    }
+}
