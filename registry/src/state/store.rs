@@ -96,9 +96,9 @@ fn column_options(name: &str, cache: &Cache) -> Options {
 }
 
 /// Puts `entries` into `batch` in key order. RocksDB inserts a batch into the memtable's skip
-/// list one entry after another, starting each search from where the previous one ended: in
-/// key order each search is short, in hash order (how a block's keys come) each one starts
-/// again from the top, which was the largest single cost of a commit.
+/// list one entry after another, each search starting from where the previous one ended, so
+/// keys in order search less than keys in hash order (how a block's keys come). Measured:
+/// ~3.5 % more committed writes (docs/PERFORMANCE.md).
 fn put_sorted(batch: &mut WriteBatch, cf: &ColumnFamily, mut entries: Vec<(Vec<u8>, Vec<u8>)>) {
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (key, value) in entries {
