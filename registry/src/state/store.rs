@@ -30,7 +30,7 @@ use super::overlay::{Overlay, Staged};
 use super::records::DidRecord;
 use super::tree::{
     CACHED_NODES, DbTree, EMPTY_ROOT, NodeCache, Tree, encode_node, encode_node_key, encode_value,
-    tree_error,
+    tree_error, update_tree,
 };
 use crate::RegistryError;
 use crate::execute::{self, BlockContext, Dropped, Executed, Rejection, Writes};
@@ -431,10 +431,9 @@ impl Store {
         let writes = executed
             .writes
             .iter()
-            .map(|(key, value)| (key.key_hash(), value.clone()));
-        let (root, tree) = Tree::new(overlay)
-            .put_value_set(writes, height)
-            .map_err(tree_error)?;
+            .map(|(key, value)| (key.key_hash(), value.clone()))
+            .collect();
+        let (root, tree) = update_tree(overlay, writes, height)?;
         Ok(Staged {
             height,
             executed,
