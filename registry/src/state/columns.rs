@@ -1,22 +1,23 @@
 //! The column families of the state database, declared in one place, and their key layouts.
 //!
 //! ```text
-//! column family   key                                   value
-//! jmt_nodes       borsh(jmt NodeKey)                    borsh(jmt Node)
-//! jmt_values      key hash(32) || version u64           0 (removed) | 1 || value
-//! key_preimages   key hash(32)                          StateKey bytes
-//! blocks          height u64                            Block
-//! headers         height u64                            BlockHeader
-//! certificates    height u64                            finality certificate (opaque)
-//! heights         height u64                            BlockInfo
-//! tx_index        tx hash(32)                           height u64 || index u32
-//! time_index      timestamp ms u64 || height u64        (empty)
-//! did_versions    DID suffix(32) || version u64         height u64
-//! meta            "finalized"                           Finalized
+//! column family   key                                         value
+//! jmt_nodes       version u64 || nibble count u8 || nibbles   borsh(jmt Node)
+//! jmt_values      key hash(32) || version u64                 0 (removed) | 1 || value
+//! key_preimages   key hash(32)                                StateKey bytes
+//! blocks          height u64                                  Block
+//! headers         height u64                                  BlockHeader
+//! certificates    height u64                                  finality certificate (opaque)
+//! heights         height u64                                  BlockInfo
+//! tx_index        tx hash(32)                                 height u64 || index u32
+//! time_index      timestamp ms u64 || height u64              (empty)
+//! did_versions    DID suffix(32) || version u64               height u64
+//! meta            "finalized"                                 Finalized
 //! ```
 //! Integers in keys are big-endian, so that byte order is numeric order: the newest version of
 //! a value at or below a height, or the last block at or before a time, is one reverse seek.
-//! jmt node keys are point lookups only, so their borsh form (little-endian) is fine.
+//! Tree node keys lead with their version for the same reason: each block's nodes sort after all
+//! the nodes before them (see `tree::encode_node_key`).
 
 /// Tree nodes.
 pub(super) const NODES: &str = "jmt_nodes";

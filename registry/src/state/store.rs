@@ -584,7 +584,7 @@ impl Store {
 
         let mut nodes = Vec::with_capacity(staged.tree.node_batch.nodes().len());
         for (key, node) in staged.tree.node_batch.nodes() {
-            nodes.push((encode_node_key(key)?, encode_node(node)?));
+            nodes.push((encode_node_key(key), encode_node(node)?));
         }
         put_sorted(&mut batch, self.cf(NODES)?, nodes);
         let values = staged

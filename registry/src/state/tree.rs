@@ -62,10 +62,30 @@ pub(super) fn tree_error(error: anyhow::Error) -> RegistryError {
     }
 }
 
-pub(super) fn encode_node_key(key: &NodeKey) -> Result<Vec<u8>, RegistryError> {
-    borsh::to_vec(key).map_err(|e| RegistryError::Tree {
-        reason: format!("encoding a node key: {e}"),
-    })
+/// A node's key in RocksDB: version (big-endian), nibble count, nibbles two to a byte.
+///
+/// Version first, so that every node a block writes sorts after every node already stored:
+/// a block's nodes go into the memtable's skip list at its end, in order, instead of being
+/// scattered over it (as jmt's own little-endian borsh form would place them), and flushed
+/// files of successive blocks do not overlap. The count fixes the length of the rest, so no
+/// two keys encode alike.
+pub(super) fn encode_node_key(key: &NodeKey) -> Vec<u8> {
+    let path = key.nibble_path();
+    let count = path.num_nibbles();
+    let mut out = Vec::with_capacity(9 + count.div_ceil(2));
+    out.extend_from_slice(&key.version().to_be_bytes());
+    // A path is at most 64 nibbles (a 32-byte key hash).
+    out.push(u8::try_from(count).unwrap_or(u8::MAX));
+    for pair in (0..count).step_by(2) {
+        let high = u8::from(path.get_nibble(pair));
+        let low = if pair + 1 < count {
+            u8::from(path.get_nibble(pair + 1))
+        } else {
+            0
+        };
+        out.push(high << 4 | low);
+    }
+    out
 }
 
 pub(super) fn encode_node(node: &Node) -> Result<Vec<u8>, RegistryError> {
@@ -132,7 +152,7 @@ impl DbTree<'_> {
     fn read_node(&self, key: &NodeKey) -> Result<Option<Node>, RegistryError> {
         let bytes = self
             .db
-            .get_pinned_cf(cf(self.db, NODES)?, encode_node_key(key)?)
+            .get_pinned_cf(cf(self.db, NODES)?, encode_node_key(key))
             .map_err(RegistryError::storage("reading a tree node"))?;
         bytes
             .map(|b| {
@@ -245,6 +265,44 @@ mod tests {
                 one_by_one.write_tree_update_batch(expected).unwrap();
             }
         }
+    }
+
+    /// The stored form of node keys is one-to-one, and every node of a block sorts after every
+    /// node of the blocks before it (what the memtable and the flushed files rely on). The
+    /// versions run past 256, where a little-endian form would sort 256 before 255.
+    #[test]
+    fn node_keys_are_distinct_and_ordered_by_version() {
+        let store = genesis();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut newest_before: Option<Vec<u8>> = None;
+        for version in 1..=260u64 {
+            let writes = (0..8u64)
+                .map(|i| {
+                    let key = KeyHash::with::<sha2::Sha256>((version * 8 + i).to_be_bytes());
+                    (key, Some(version.to_be_bytes().to_vec()))
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect();
+            let (_, batch) = update_tree(&store, writes, version).unwrap();
+            let keys: Vec<Vec<u8>> = batch
+                .node_batch
+                .nodes()
+                .keys()
+                .map(|key| {
+                    let bytes = encode_node_key(key);
+                    assert_eq!(seen.insert(bytes.clone(), key.clone()), None, "{key:?}");
+                    bytes
+                })
+                .collect();
+            let oldest = keys.iter().min().unwrap();
+            if let Some(before) = &newest_before {
+                assert!(before < oldest, "version {version}");
+            }
+            newest_before = keys.into_iter().max();
+            store.write_tree_update_batch(batch).unwrap();
+        }
+        assert!(seen.len() > 2_000, "{} nodes", seen.len());
     }
 
     #[test]
