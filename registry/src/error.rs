@@ -35,6 +35,21 @@ pub enum RegistryError {
         /// What does not agree.
         reason: String,
     },
+    /// The data directory was written by a build that lays the state out differently. Not
+    /// damage: the node refuses it rather than misread it.
+    #[error(
+        "state directory {dir} holds state format {found}, this build reads format {expected}: \
+         move the data directory aside and start the node with an empty one \
+         (a devnet is simply generated again)"
+    )]
+    StateFormat {
+        /// The state directory.
+        dir: String,
+        /// The format it was written in.
+        found: u32,
+        /// The format this build reads.
+        expected: u32,
+    },
     /// A finalized block does not agree with what this node computed from its own state (a
     /// different state root, parent or transaction list). The node must stop: applying the
     /// block would silently diverge from the other validators.
@@ -107,6 +122,7 @@ impl RegistryError {
             Self::Rejected { .. } => ErrorKind::Rejected,
             Self::Storage { .. }
             | Self::Corrupt { .. }
+            | Self::StateFormat { .. }
             | Self::Diverged { .. }
             | Self::Tree { .. }
             | Self::Unavailable { .. }
@@ -124,6 +140,7 @@ impl RegistryError {
             Self::Rejected { .. } => tonic::Code::FailedPrecondition,
             Self::Storage { .. }
             | Self::Corrupt { .. }
+            | Self::StateFormat { .. }
             | Self::Diverged { .. }
             | Self::Tree { .. }
             | Self::Io { .. } => tonic::Code::Internal,

@@ -1,6 +1,7 @@
 //! A damaged data directory refuses to open, with an error, never a panic and never a state
 //! that silently differs: the meta record gone or garbled, a header overwritten, tree nodes
-//! lost, a column family dropped, SST files truncated.
+//! lost, a column family dropped, SST files truncated. A directory in another state format is
+//! refused by name, not as damage.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
 mod execute_support;
@@ -208,4 +209,34 @@ fn a_missing_database_file_is_refused() {
         .unwrap();
     std::fs::remove_file(manifest).unwrap();
     refused(dir.path());
+}
+
+#[test]
+fn a_directory_of_another_state_format_is_refused_by_name() {
+    // Written before the format record existed (format 1), or by a newer build.
+    for (record, found) in [(None, 1), (Some(3u32), 3)] {
+        let dir = populated();
+        edit(dir.path(), |db| match record {
+            None => db.delete_cf(cf(db, "meta"), b"format").unwrap(),
+            Some(format) => db
+                .put_cf(cf(db, "meta"), b"format", format.to_be_bytes())
+                .unwrap(),
+        });
+        match refused(dir.path()) {
+            RegistryError::StateFormat {
+                found: f, expected, ..
+            } => {
+                assert_eq!((f, expected), (found, 2));
+            }
+            other => panic!("expected StateFormat, got {other}"),
+        }
+        let message = refused(dir.path()).to_string();
+        assert!(message.contains("move the data directory aside"), "{message}");
+    }
+    // A garbled record is damage.
+    let dir = populated();
+    edit(dir.path(), |db| {
+        db.put_cf(cf(db, "meta"), b"format", b"x").unwrap()
+    });
+    assert!(corrupt(dir.path()).contains("format"));
 }

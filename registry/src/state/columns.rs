@@ -13,6 +13,7 @@
 //! time_index      timestamp ms u64 || height u64              (empty)
 //! did_versions    DID suffix(32) || version u64               height u64
 //! meta            "finalized"                                 Finalized
+//! meta            "format"                                    state format u32
 //! ```
 //! Integers in keys are big-endian, so that byte order is numeric order: the newest version of
 //! a value at or below a height, or the last block at or before a time, is one reverse seek.
@@ -56,6 +57,13 @@ pub(super) const ALL: [&str; 11] = [
     DID_VERSIONS,
     META,
 ];
+
+/// The key of the state-format record in [`META`], written with genesis.
+pub(super) const FORMAT_KEY: &[u8] = b"format";
+
+/// The layout of the state this build writes and reads. Format 1 (no record) keyed tree
+/// nodes by jmt's little-endian borsh form; format 2 leads with the big-endian version.
+pub(super) const STATE_FORMAT: u32 = 2;
 
 /// The key of the finalized-height record in [`META`].
 pub(super) const FINALIZED_KEY: &[u8] = b"finalized";

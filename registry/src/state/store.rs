@@ -6,7 +6,9 @@
 //!   written in the same batch as everything of height h;
 //! - the header stored at h hashes to that block hash and carries that state root, and the
 //!   tree's root at version h is that state root;
-//! - nothing is stored above h.
+//! - nothing is stored above h;
+//! - the state-format record names this build's layout (otherwise
+//!   [`RegistryError::StateFormat`]: an older directory is not damaged, only unreadable here).
 //!
 //! A database that breaks one of these refuses to open with [`RegistryError::Corrupt`]
 //! rather than serve or extend a state that may differ from the other validators'.
@@ -212,6 +214,19 @@ impl Store {
             }
             return Ok(None);
         };
+        let format = match self.read(META, FORMAT_KEY)? {
+            None => 1,
+            Some(bytes) => <[u8; 4]>::try_from(bytes.as_slice())
+                .map(u32::from_be_bytes)
+                .map_err(|_| RegistryError::corrupt("the state-format record is not 4 bytes"))?,
+        };
+        if format != STATE_FORMAT {
+            return Err(RegistryError::StateFormat {
+                dir: self.db.path().display().to_string(),
+                found: format,
+                expected: STATE_FORMAT,
+            });
+        }
         let finalized: Finalized = decode(&bytes, "the finalized-height record")?;
         let h = finalized.height;
         let header = self
@@ -655,6 +670,9 @@ impl Store {
         );
         let finalized = info.finalized();
         batch.put_cf(self.cf(META)?, FINALIZED_KEY, finalized.encode());
+        if height == 0 {
+            batch.put_cf(self.cf(META)?, FORMAT_KEY, STATE_FORMAT.to_be_bytes());
+        }
 
         let mut options = WriteOptions::default();
         options.set_sync(true);
