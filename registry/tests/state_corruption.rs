@@ -231,7 +231,10 @@ fn a_directory_of_another_state_format_is_refused_by_name() {
             other => panic!("expected StateFormat, got {other}"),
         }
         let message = refused(dir.path()).to_string();
-        assert!(message.contains("move the data directory aside"), "{message}");
+        assert!(
+            message.contains("move the data directory aside"),
+            "{message}"
+        );
     }
     // A garbled record is damage.
     let dir = populated();
