@@ -87,30 +87,10 @@ async fn verify(
 }
 
 /// A fresh request for `audience` on `verifier`, answered with `credential` disclosing
-/// `reveal`, key-bound by `key` for `kb_audience`, and the verdict.
+/// `reveal`, key-bound by `key` for `kb_audience`, and the verdict. The presentation is made
+/// by `reference` (an SD-JWT implementation that is not realdid's) when given, else by
+/// realdid's wallet code.
 async fn attempt(
-    verifier: &mut VerifierClient<Channel>,
-    audience: &str,
-    credential: &str,
-    reveal: &[&str],
-    key: &SigningKey,
-    kb_audience: &str,
-) -> Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)> {
-    attempt_by(
-        None,
-        verifier,
-        audience,
-        credential,
-        reveal,
-        key,
-        kb_audience,
-    )
-    .await
-}
-
-/// As [`attempt`], with the presentation made by `reference` (an SD-JWT implementation that
-/// is not realdid's) when given, else by realdid's wallet code.
-async fn attempt_by(
     reference: Option<Reference>,
     verifier: &mut VerifierClient<Channel>,
     audience: &str,
@@ -322,17 +302,17 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         let by = Some(implementation);
         let both = ["real_name_verified", "province"];
         let key = &holders[1].key;
-        let v = attempt_by(by, &mut a, bank, &credential(1), &both, key, bank)
+        let v = attempt(by, &mut a, bank, &credential(1), &both, key, bank)
             .await
             .unwrap_or_else(|e| panic!("a {implementation:?} presentation passes: {e:?}"));
         assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
         assert_eq!(
-            reason(attempt_by(by, &mut a, bank, &credential(1), &both, key, hotel).await),
+            reason(attempt(by, &mut a, bank, &credential(1), &both, key, hotel).await),
             pb::VerificationFailureReason::AudienceMismatch,
             "{implementation:?}"
         );
         assert_eq!(
-            reason(attempt_by(by, &mut a, bank, &credential(1), &both[..1], key, bank).await),
+            reason(attempt(by, &mut a, bank, &credential(1), &both[..1], key, bank).await),
             pb::VerificationFailureReason::PolicyClaimMissing,
             "{implementation:?}"
         );
@@ -361,6 +341,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     assert_eq!(
         reason(
             attempt(
+                None,
                 &mut a,
                 bank,
                 &credential(1),
@@ -378,6 +359,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     assert_eq!(
         reason(
             attempt(
+                None,
                 &mut a,
                 bank,
                 &credential(1),
@@ -393,6 +375,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     // A required claim hidden.
     assert_eq!(
         attempt(
+            None,
             &mut a,
             bank,
             &credential(1),
@@ -440,6 +423,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     assert_eq!(
         reason(
             attempt(
+                None,
                 &mut a,
                 bank,
                 &credential(2),
@@ -506,6 +490,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     assert_eq!(
         reason(
             attempt(
+                None,
                 &mut a,
                 bank,
                 &credential(1),
