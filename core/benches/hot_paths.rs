@@ -3,6 +3,8 @@
 //! * SD-JWT VC presentation with key binding, verified (Ed25519 and ES256), against the two
 //!   bare verifications inside it (issuer JWS and KB-JWT) with ed25519-dalek and OpenSSL;
 //! * compact JWS sign and verify;
+//! * an Ed25519 transaction signature under the strict and the chain rule, and the chain rule
+//!   over batches of 16, 64 and 256 put off and settled at once;
 //! * status-list lookups.
 //!
 //! `cargo bench -p realdid-core --bench hot_paths`; figures in docs/PERFORMANCE.md.
@@ -12,7 +14,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use realdid_core::jws::{CompactJws, KeySigner, sign_compact};
-use realdid_core::keys::{Algorithm, PublicKey, SigningKey};
+use realdid_core::keys::{
+    Algorithm, PublicKey, SignatureCheck as _, SignatureMemo, SignatureRule, SigningKey,
+};
 use realdid_core::sd_jwt::{
     ClaimPath, KeyBindingCheck, KeyBindingParams, SdJwt, SdJwtVcIssuance, VcVerifyOptions,
     issue_sd_jwt_vc, verify_sd_jwt_vc,
@@ -206,5 +210,43 @@ fn status_lists(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sd_jwt_vc, jws, status_lists);
+/// What a validator pays per transaction signature: alone under each rule, and per signature
+/// in a settled batch (the memo is new at each pass, so every signature is checked).
+fn signature_rules(c: &mut Criterion) {
+    let message = vec![7u8; 180];
+    let signed: Vec<(PublicKey, Vec<u8>)> = (0..256)
+        .map(|_| {
+            let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+            (key.public_key(), key.sign(&message).unwrap())
+        })
+        .collect();
+    let mut group = c.benchmark_group("ed25519 transaction signature");
+    let (key, signature) = &signed[0];
+    for (name, rule) in [
+        ("strict", SignatureRule::Strict),
+        ("chain", SignatureRule::Chain),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| key.verify_under(rule, &message, signature).unwrap())
+        });
+    }
+    for size in [16usize, 64, 256] {
+        group.throughput(criterion::Throughput::Elements(size as u64));
+        group.bench_function(format!("chain, batch of {size}"), |b| {
+            b.iter(|| {
+                let memo = SignatureMemo::with_capacity(size);
+                let deferred = memo.deferred();
+                for (key, signature) in &signed[..size] {
+                    deferred
+                        .check(SignatureRule::Chain, key, &message, signature)
+                        .unwrap();
+                }
+                assert!(deferred.settle());
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sd_jwt_vc, jws, status_lists, signature_rules);
 criterion_main!(benches);

@@ -20,7 +20,9 @@ use josekit::jws::{JwsAlgorithm, JwsHeader, JwsSigner};
 use serde_json::{Map, Value};
 
 use crate::ErrorKind;
-use crate::keys::{Algorithm, Direct, KeyError, PublicKey, SignatureCheck, SigningKey};
+use crate::keys::{
+    Algorithm, Direct, KeyError, PublicKey, SignatureCheck, SignatureRule, SigningKey,
+};
 
 /// Largest compact JWS accepted (1 MiB): far above any credential realdid issues, small enough
 /// that a hostile input cannot make a verifier allocate without bound.
@@ -307,7 +309,12 @@ impl<'a> CompactJws<'a> {
             });
         }
         signatures
-            .check(key, self.signing_input.as_bytes(), &self.signature)
+            .check(
+                SignatureRule::Strict,
+                key,
+                self.signing_input.as_bytes(),
+                &self.signature,
+            )
             .map_err(JwsError::Signature)
     }
 }

@@ -24,7 +24,7 @@ use super::primitives::{
     write_public_key, write_str,
 };
 use crate::did::{KeyId, RealDid, SignedDidOperation};
-use crate::keys::{KeyError, PublicKey, SigningKey};
+use crate::keys::{KeyError, PublicKey, SignatureRule, SigningKey};
 
 /// Largest encoded transaction accepted from outside.
 pub const MAX_TRANSACTION_LEN: usize = 16 * 1024;
@@ -150,7 +150,9 @@ impl GovernanceTx {
         for a in &self.approvals {
             if governance_keys.contains(&a.key)
                 && !seen.contains(&&a.key)
-                && a.key.verify(&message, &a.signature.0).is_ok()
+                && a.key
+                    .verify_under(SignatureRule::Chain, &message, &a.signature.0)
+                    .is_ok()
             {
                 seen.push(&a.key);
             }

@@ -23,7 +23,7 @@ use super::{
     SignedDidOperation,
 };
 use crate::codec::primitives::read_bytes32;
-use crate::keys::{Direct, PublicKey, SignatureCheck};
+use crate::keys::{Direct, PublicKey, SignatureCheck, SignatureRule};
 
 /// What the registry keeps for one DID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,7 +215,12 @@ fn verify(
     operation: &'static str,
 ) -> Result<(), DidError> {
     signatures
-        .check(key, &signed.signing_input(), &signed.signature.0)
+        .check(
+            SignatureRule::Chain,
+            key,
+            &signed.signing_input(),
+            &signed.signature.0,
+        )
         .map_err(|_| DidError::BadSignature {
             did: did.to_string(),
             operation,

@@ -5,6 +5,7 @@
 //! every signed structure in realdid carries the same shape of signature.
 
 mod algorithm;
+mod cofactored;
 mod did_jwk;
 mod did_key;
 mod error;
@@ -13,6 +14,7 @@ mod p256;
 mod public_key;
 mod signature_check;
 mod signature_memo;
+mod signature_rule;
 mod signing_key;
 
 pub use algorithm::Algorithm;
@@ -23,5 +25,6 @@ pub use jwk::Jwk;
 pub use p256::{P256PublicKey, P256SecretKey};
 pub use public_key::PublicKey;
 pub use signature_check::{Direct, SignatureCheck};
-pub use signature_memo::{REMEMBERED_SIGNATURES, SignatureMemo};
+pub use signature_memo::{Deferred, REMEMBERED_SIGNATURES, SignatureMemo};
+pub use signature_rule::SignatureRule;
 pub use signing_key::SigningKey;

@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use super::p256::P256PublicKey;
-use super::{Algorithm, KeyError};
+use super::{Algorithm, KeyError, SignatureRule, cofactored};
 use crate::recent::Recent;
 
 /// How many decompressed Ed25519 keys are remembered (at least; at most twice as many,
@@ -85,21 +85,42 @@ impl PublicKey {
         }
     }
 
-    /// Verifies a raw signature (64 bytes for both algorithms) over `message`.
+    /// Verifies a raw signature (64 bytes for both algorithms) over `message` under
+    /// [`SignatureRule::Strict`].
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        self.verify_under(SignatureRule::Strict, message, signature)
+    }
+
+    /// Verifies a raw signature (64 bytes for both algorithms) over `message` under `rule`.
+    pub fn verify_under(
+        &self,
+        rule: SignatureRule,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), KeyError> {
         match self {
             Self::Ed25519(k) => {
-                let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| {
-                    KeyError::SignatureLength {
-                        algorithm: "EdDSA",
-                        expected: 64,
-                        found: signature.len(),
-                    }
-                })?;
-                // Strict verification refuses non-canonical S and small-order R, so one
-                // message has exactly one accepted signature per key.
-                k.verify_strict(message, &sig)
-                    .map_err(|_| KeyError::BadSignature { algorithm: "EdDSA" })
+                let raw: &[u8; 64] =
+                    signature
+                        .try_into()
+                        .map_err(|_| KeyError::SignatureLength {
+                            algorithm: "EdDSA",
+                            expected: 64,
+                            found: signature.len(),
+                        })?;
+                let good = match rule {
+                    // Refuses non-canonical S and small-order R, so one message has exactly
+                    // one accepted signature per key and nonce.
+                    SignatureRule::Strict => k
+                        .verify_strict(message, &ed25519_dalek::Signature::from_bytes(raw))
+                        .is_ok(),
+                    SignatureRule::Chain => cofactored::verify(k, message, raw),
+                };
+                if good {
+                    Ok(())
+                } else {
+                    Err(KeyError::BadSignature { algorithm: "EdDSA" })
+                }
             }
             Self::P256(k) => k.verify(message, signature),
         }

@@ -5,15 +5,21 @@
 //! verified, and after a restart. A node may remember which signatures it already found
 //! good and answer from memory; the rules stay the same either way.
 
-use super::{KeyError, PublicKey};
+use super::{KeyError, PublicKey, SignatureRule};
 
 /// Checks a raw signature by a key over a message.
 ///
-/// Every implementation must give the answer [`PublicKey::verify`] gives for the same inputs;
-/// it may only be faster.
+/// Every implementation must give the answer [`PublicKey::verify_under`] gives for the same
+/// inputs; it may only be faster.
 pub trait SignatureCheck {
-    /// `Ok` when `signature` is `key`'s signature over `message`.
-    fn check(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), KeyError>;
+    /// `Ok` when `signature` is `key`'s signature over `message` under `rule`.
+    fn check(
+        &self,
+        rule: SignatureRule,
+        key: &PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), KeyError>;
 }
 
 /// Checks every signature afresh.
@@ -21,7 +27,13 @@ pub trait SignatureCheck {
 pub struct Direct;
 
 impl SignatureCheck for Direct {
-    fn check(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-        key.verify(message, signature)
+    fn check(
+        &self,
+        rule: SignatureRule,
+        key: &PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), KeyError> {
+        key.verify_under(rule, message, signature)
     }
 }

@@ -3,13 +3,11 @@
 
 use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor};
 use realdid_core::did::Purposes;
-use realdid_core::keys::SignatureCheck as _;
+use realdid_core::keys::{SignatureCheck, SignatureRule};
 
 use super::did::read_did;
 use super::governance::read_issuer;
-use super::{
-    BlockContext, RejectReason, Rejection, SignatureMemo, StateView, Writes, put, read_record,
-};
+use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
 use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord};
@@ -18,7 +16,7 @@ use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord};
 /// live assertionMethod keys whose signature verifies.
 fn check_signed_by_issuer(
     view: &(impl StateView + ?Sized),
-    signatures: &SignatureMemo,
+    signatures: &dyn SignatureCheck,
     anchor: &impl IssuerSigned,
 ) -> Result<Result<(), Rejection>, RegistryError> {
     let (issuer, signer) = (anchor.issuer(), anchor.signer());
@@ -60,7 +58,12 @@ fn check_signed_by_issuer(
         );
     };
     if signatures
-        .check(key, &anchor.signed_bytes(), &anchor.signature().0)
+        .check(
+            SignatureRule::Chain,
+            key,
+            &anchor.signed_bytes(),
+            &anchor.signature().0,
+        )
         .is_err()
     {
         return reject(

@@ -1,6 +1,7 @@
 //! Governance transactions: accrediting and removing issuers by a quorum of governance keys.
 
 use realdid_core::codec::{GovernanceAction, GovernanceTx};
+use realdid_core::keys::SignatureRule;
 
 use super::did::read_did;
 use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
@@ -29,7 +30,10 @@ pub(super) fn check(
         // Tell a forged approval from a missing one: a governance key whose signature fails.
         let message = GovernanceTx::signing_input(&tx.action, tx.nonce);
         let forged = tx.approvals.iter().any(|a| {
-            ctx.governance.keys.contains(&a.key) && a.key.verify(&message, &a.signature.0).is_err()
+            ctx.governance.keys.contains(&a.key)
+                && a.key
+                    .verify_under(SignatureRule::Chain, &message, &a.signature.0)
+                    .is_err()
         });
         let reason = if forged {
             RejectReason::BadSignature
