@@ -21,6 +21,7 @@ use tonic::{Request, Response, Status};
 
 use crate::RegistryError;
 use crate::execute::{RejectReason, Rejection};
+use crate::node::admissions::Admissions;
 use crate::node::mempool::{Outcome, Receipt};
 use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
@@ -51,16 +52,18 @@ pub struct NodeInfo {
 #[derive(Debug, Clone)]
 pub struct RegistryService {
     shared: Arc<Shared>,
+    admissions: Admissions,
     info: Arc<NodeInfo>,
 }
 
 impl RegistryService {
-    /// A service over `shared`.
-    pub fn new(shared: Arc<Shared>, info: NodeInfo) -> Self {
-        Self {
+    /// A service over `shared`; starts the worker that checks submissions.
+    pub fn new(shared: Arc<Shared>, info: NodeInfo) -> Result<Self, RegistryError> {
+        Ok(Self {
+            admissions: Admissions::start(shared.clone())?,
             shared,
             info: Arc::new(info),
-        }
+        })
     }
 }
 
@@ -256,7 +259,7 @@ impl Registry for RegistryService {
             };
             return Ok(Response::new(self.receipt(&receipt)?));
         }
-        let waiter = match self.shared.admit(tx, now_ms())? {
+        let waiter = match self.admissions.admit(tx, now_ms()).await? {
             Ok(waiter) => waiter,
             Err(refused) => return Ok(Response::new(rejection(tx_hash.0, &refused))),
         };

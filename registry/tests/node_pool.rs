@@ -36,10 +36,11 @@ fn node() -> (tempfile::TempDir, Shared) {
 fn gossip_is_checked_pooled_once_and_never_echoed() {
     let (_dir, node) = node();
     let (_, create) = Holder::create();
-    assert!(node.admit_gossiped(create.clone(), NOW).unwrap());
+    assert_eq!(node.admit_gossiped(vec![create.clone()], NOW).unwrap(), 1);
     assert!(node.mempool.contains(&create.hash()));
-    assert!(
-        !node.admit_gossiped(create.clone(), NOW).unwrap(),
+    assert_eq!(
+        node.admit_gossiped(vec![create.clone()], NOW).unwrap(),
+        0,
         "a second copy is not new"
     );
     // Only what was submitted here goes out again.
@@ -52,7 +53,7 @@ fn gossip_is_checked_pooled_once_and_never_echoed() {
         &fresh_key(),
         holder.state.document.clone(),
     ));
-    assert!(!node.admit_gossiped(forged.clone(), NOW).unwrap());
+    assert_eq!(node.admit_gossiped(vec![forged.clone()], NOW).unwrap(), 0);
     assert!(!node.mempool.contains(&forged.hash()));
 
     // A submission is pooled and queued for the peers.
@@ -73,7 +74,7 @@ fn gossip_is_checked_pooled_once_and_never_echoed() {
         .unwrap()
         .unwrap();
     let (_, later) = Holder::create();
-    assert!(node.admit_gossiped(later.clone(), NOW).unwrap());
+    assert_eq!(node.admit_gossiped(vec![later.clone()], NOW).unwrap(), 1);
     let child = node.build_block(&staged, &block.header, NOW + 100).unwrap();
     assert_eq!(child.transactions, vec![later.clone()]);
     assert!(node.mempool.contains(&create.hash()));
@@ -81,5 +82,69 @@ fn gossip_is_checked_pooled_once_and_never_echoed() {
         .unwrap();
     assert!(matches!(waiter.try_recv().unwrap(), Outcome::Final(r) if r.height == 1));
     assert_eq!(node.mempool.candidates(10), vec![later]);
-    assert!(!node.admit_gossiped(create, NOW + 10).unwrap());
+    assert_eq!(node.admit_gossiped(vec![create], NOW + 10).unwrap(), 0);
+}
+
+/// A DID creation whose signature no longer matches: every rule but the signature passes.
+fn with_bad_signature(tx: Transaction) -> Transaction {
+    let Transaction::Did(mut signed) = tx else {
+        panic!("a DID creation")
+    };
+    signed.signature.0[40] ^= 1;
+    Transaction::Did(signed)
+}
+
+#[test]
+fn a_gossiped_batch_is_checked_together_and_one_bad_signature_spoils_only_itself() {
+    let (_dir, node) = node();
+    let good: Vec<Transaction> = (0..5).map(|_| Holder::create().1).collect();
+    assert_eq!(node.admit_gossiped(good.clone(), NOW).unwrap(), 5);
+    for tx in &good {
+        assert!(node.mempool.contains(&tx.hash()));
+    }
+
+    // The bad one in the middle of good ones: the batch check fails, each is checked alone,
+    // and only the bad one stays out.
+    let mut batch: Vec<Transaction> = (0..4).map(|_| Holder::create().1).collect();
+    let bad = with_bad_signature(Holder::create().1);
+    batch.insert(2, bad.clone());
+    assert_eq!(node.admit_gossiped(batch.clone(), NOW).unwrap(), 4);
+    assert!(!node.mempool.contains(&bad.hash()));
+    for tx in batch.iter().filter(|tx| **tx != bad) {
+        assert!(node.mempool.contains(&tx.hash()));
+    }
+    // Submitted directly, it is refused with the reason.
+    let refused = node.admit(bad, NOW).unwrap().unwrap_err();
+    assert_eq!(
+        refused.reason,
+        realdid_registry::execute::RejectReason::BadSignature
+    );
+}
+
+#[test]
+fn a_block_of_unseen_transactions_is_checked_together_and_a_bad_signature_refuses_it() {
+    let (_leader_dir, leader) = node();
+    let (_dir, follower) = node();
+    let txs: Vec<Transaction> = (0..4).map(|_| Holder::create().1).collect();
+    assert_eq!(leader.admit_gossiped(txs.clone(), NOW).unwrap(), 4);
+    let genesis = leader.store.finalized().unwrap();
+    let parent = leader.store.header(genesis.height).unwrap().unwrap();
+    let block = leader.build_block(&[], &parent, NOW).unwrap();
+    assert_eq!(block.transactions, txs);
+
+    // The follower never saw these transactions; their signatures are checked in the block.
+    let mut forged = block.clone();
+    forged.transactions[1] = with_bad_signature(forged.transactions[1].clone());
+    forged.header.transactions_root = realdid_core::codec::transactions_root(&forged.transactions);
+    let verdict = follower.stage_chain(&[Arc::new(forged)]).unwrap();
+    let Err(realdid_registry::node::shared::ChainVerdict::Invalid(reason)) = verdict else {
+        panic!("a block with a bad signature was accepted")
+    };
+    assert!(
+        reason.starts_with("transaction 1 of block 1 fails"),
+        "{reason}"
+    );
+
+    let staged = follower.stage_chain(&[Arc::new(block.clone())]).unwrap();
+    assert_eq!(staged.unwrap()[0].root, block.header.state_root);
 }

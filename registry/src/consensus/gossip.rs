@@ -52,15 +52,9 @@ pub async fn receive_loop<E: Clock + Spawner>(
         let shared = shared.clone();
         // Checking signatures is CPU work: off the async workers, one batch at a time.
         let admitted = tokio::task::spawn_blocking(move || {
-            let mut admitted = 0usize;
-            for tx in txs {
-                match shared.admit_gossiped(tx, now) {
-                    Ok(true) => admitted += 1,
-                    Ok(false) => {}
-                    Err(error) => warn!(%error, "cannot check a gossiped transaction"),
-                }
-            }
-            admitted
+            shared
+                .admit_gossiped(txs, now)
+                .inspect_err(|error| warn!(%error, "cannot check a gossiped batch"))
         })
         .await;
         debug!(%peer, ?admitted, "gossip batch");

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 
 use commonware_codec::{Encode, EncodeSize};
 use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
-use realdid_core::keys::PublicKey;
+use realdid_core::keys::{PublicKey, SignatureCheck};
 
 pub use realdid_core::keys::{REMEMBERED_SIGNATURES, SignatureMemo};
 pub use rejection::{RejectReason, Rejection};
@@ -83,7 +83,7 @@ pub struct Governance {
 }
 
 /// What a block's transactions may depend on besides the state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct BlockContext<'a> {
     /// The height of the block being executed.
     pub height: u64,
@@ -91,8 +91,19 @@ pub struct BlockContext<'a> {
     pub timestamp_ms: u64,
     /// The governance keys and threshold.
     pub governance: &'a Governance,
-    /// Where signatures are checked (the node's memory of good ones).
-    pub signatures: &'a SignatureMemo,
+    /// Where signatures are checked: the node's memory of good ones, or a
+    /// [`realdid_core::keys::Deferred`] checker that puts them off to check them together.
+    pub signatures: &'a dyn SignatureCheck,
+}
+
+impl std::fmt::Debug for BlockContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockContext")
+            .field("height", &self.height)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("governance", &self.governance)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The state changes of one transaction: each key with its new value (`None`: removed).

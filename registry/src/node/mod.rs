@@ -1,6 +1,7 @@
 //! A running validator node: the shared state, the pending pool, proven reads, and `run`,
 //! which starts consensus and the gRPC service together.
 
+pub mod admissions;
 pub mod gossip;
 pub mod mempool;
 pub mod reads;

@@ -90,7 +90,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
                 source,
             })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let service = RegistryService::new(shared.clone(), info);
+        let service = RegistryService::new(shared.clone(), info)?;
         let grpc = tokio::spawn(serve(service, listener, async move {
             let _ = stopped.await;
         }));

@@ -9,14 +9,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, TxHash, transactions_root};
-use tokio::sync::broadcast;
+use realdid_core::keys::SignatureCheck;
+use tokio::sync::{broadcast, oneshot};
 
 use crate::RegistryError;
 use crate::config::Pacing;
-use crate::execute::{BlockContext, Governance, SignatureMemo};
+use crate::execute::{BlockContext, Governance, Rejection, SignatureMemo};
 use crate::node::gossip::Outbox;
 use crate::node::mempool::{Mempool, Outcome, Receipt};
 use crate::state::{Staged, Store};
+
+/// Whether a transaction passes the rules now; `Err` when the node cannot tell.
+type Verdict = Result<Result<(), Rejection>, RegistryError>;
+
+/// What became of a submission: pooled (the receiver gets its fate), refused with the rule it
+/// breaks, or not checked because the node cannot tell.
+pub type Admission = Result<Result<oneshot::Receiver<Outcome>, Rejection>, RegistryError>;
 
 /// How many finalized heights keep their staged execution in the cache.
 const KEEP_FINAL_STAGED: u64 = 8;
@@ -133,12 +141,16 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn context(&self, header: &BlockHeader) -> BlockContext<'_> {
+    fn context<'a>(
+        &'a self,
+        header: &BlockHeader,
+        signatures: &'a dyn SignatureCheck,
+    ) -> BlockContext<'a> {
         BlockContext {
             height: header.height,
             timestamp_ms: header.timestamp_ms,
             governance: &self.governance,
-            signatures: &self.signatures,
+            signatures,
         }
     }
 
@@ -196,8 +208,23 @@ impl Shared {
         ancestors: &[Arc<Staged>],
         block: &Block,
     ) -> Result<Result<Arc<Staged>, ChainVerdict>, RegistryError> {
-        let ctx = self.context(&block.header);
-        let staged = match self.store.stage(ancestors, &ctx, &block.transactions)? {
+        // The signatures this node has not seen yet (a block after a restart, transactions
+        // the leader had not gossiped yet) are checked together; if one is bad, the block is
+        // run again with single checks, which say which transaction fails.
+        let deferred = self.signatures.deferred();
+        let mut outcome = self.store.stage(
+            ancestors,
+            &self.context(&block.header, &deferred),
+            &block.transactions,
+        )?;
+        if !deferred.settle() {
+            outcome = self.store.stage(
+                ancestors,
+                &self.context(&block.header, &self.signatures),
+                &block.transactions,
+            )?;
+        }
+        let staged = match outcome {
             Ok(staged) => staged,
             Err((index, rejection)) => {
                 return Ok(Err(ChainVerdict::Invalid(format!(
@@ -237,7 +264,7 @@ impl Shared {
             transactions_root: [0; 32],
             transaction_count: 0,
         };
-        let ctx = self.context(&header_ctx);
+        let ctx = self.context(&header_ctx, &self.signatures);
         let candidates = self
             .mempool
             .candidates_except(self.max_block_txs, &in_ancestors(ancestors));
@@ -323,15 +350,23 @@ impl Shared {
 
     /// Checks a submitted transaction against the latest finalized state, queues it, and
     /// marks it for gossip to the other validators.
-    pub fn admit(
-        &self,
-        tx: Transaction,
-        now_ms: u64,
-    ) -> Result<
-        Result<tokio::sync::oneshot::Receiver<Outcome>, crate::execute::Rejection>,
-        RegistryError,
-    > {
-        if let Err(rejection) = self.check_pending(&tx, now_ms)? {
+    pub fn admit(&self, tx: Transaction, now_ms: u64) -> Admission {
+        let verdict = self.check_pending(&tx, now_ms);
+        self.pool_submission(tx, verdict)
+    }
+
+    /// [`Shared::admit`] for several submissions at once, one answer per submission in
+    /// order. Their signatures are checked together (see [`Shared::check_batch`]).
+    pub fn admit_batch(&self, txs: Vec<Transaction>, now_ms: u64) -> Vec<Admission> {
+        let verdicts = self.check_batch(&txs, now_ms);
+        txs.into_iter()
+            .zip(verdicts)
+            .map(|(tx, verdict)| self.pool_submission(tx, verdict))
+            .collect()
+    }
+
+    fn pool_submission(&self, tx: Transaction, verdict: Verdict) -> Admission {
+        if let Err(rejection) = verdict? {
             return Ok(Err(rejection));
         }
         let waiter =
@@ -344,25 +379,68 @@ impl Shared {
         Ok(Ok(waiter))
     }
 
-    /// Pools a transaction a peer gossiped, if it passes the rules here. Returns whether it
-    /// was new and valid; a peer's word counts for nothing.
-    pub fn admit_gossiped(&self, tx: Transaction, now_ms: u64) -> Result<bool, RegistryError> {
-        let hash = tx.hash();
-        if self.mempool.contains(&hash) || self.store.tx_location(&hash)?.is_some() {
-            return Ok(false);
+    /// Pools the transactions of a batch a peer gossiped, those that pass the rules here.
+    /// Returns how many were new and valid; a peer's word counts for nothing.
+    pub fn admit_gossiped(
+        &self,
+        txs: Vec<Transaction>,
+        now_ms: u64,
+    ) -> Result<usize, RegistryError> {
+        let mut fresh = Vec::with_capacity(txs.len());
+        for tx in txs {
+            let hash = tx.hash();
+            if !self.mempool.contains(&hash) && self.store.tx_location(&hash)?.is_none() {
+                fresh.push(tx);
+            }
         }
-        if self.check_pending(&tx, now_ms)?.is_err() {
-            return Ok(false);
+        let verdicts = self.check_batch(&fresh, now_ms);
+        let mut pooled = 0;
+        for (tx, verdict) in fresh.into_iter().zip(verdicts) {
+            // A full pool drops gossip: the submitting node still holds the transaction.
+            if verdict?.is_ok() && self.mempool.offer(tx).unwrap_or(false) {
+                pooled += 1;
+            }
         }
-        // A full pool drops gossip: the submitting node still holds the transaction.
-        Ok(self.mempool.offer(tx).unwrap_or(false))
+        Ok(pooled)
     }
 
-    fn check_pending(
+    /// Checks each transaction against the latest finalized state, their signatures together:
+    /// a batch costs about half as much per signature. If one signature is bad, every
+    /// transaction that passed is checked again on its own (its good signature is then
+    /// remembered), so a forged signature costs its batch the saving and nothing else.
+    fn check_batch(&self, txs: &[Transaction], now_ms: u64) -> Vec<Verdict> {
+        if txs.len() < 2 {
+            return txs
+                .iter()
+                .map(|tx| self.check_pending(tx, now_ms))
+                .collect();
+        }
+        let deferred = self.signatures.deferred();
+        let mut verdicts: Vec<Verdict> = txs
+            .iter()
+            .map(|tx| self.check_pending_with(&deferred, tx, now_ms))
+            .collect();
+        if !deferred.settle() {
+            for (tx, verdict) in txs.iter().zip(&mut verdicts) {
+                if matches!(verdict, Ok(Ok(()))) {
+                    *verdict = self.check_pending(tx, now_ms);
+                }
+            }
+        }
+        verdicts
+    }
+
+    fn check_pending(&self, tx: &Transaction, now_ms: u64) -> Verdict {
+        self.check_pending_with(&self.signatures, tx, now_ms)
+    }
+
+    /// Checks `tx` against the latest finalized state, as the next block would run it.
+    fn check_pending_with(
         &self,
+        signatures: &dyn SignatureCheck,
         tx: &Transaction,
         now_ms: u64,
-    ) -> Result<Result<(), crate::execute::Rejection>, RegistryError> {
+    ) -> Verdict {
         let Some(finalized) = self.store.finalized() else {
             return Err(RegistryError::Unavailable {
                 reason: "the node has no finalized state yet".into(),
@@ -372,7 +450,7 @@ impl Shared {
             height: finalized.height + 1,
             timestamp_ms: now_ms,
             governance: &self.governance,
-            signatures: &self.signatures,
+            signatures,
         };
         Ok(self.store.check(&[], &ctx, tx)?.map(drop))
     }
