@@ -10,6 +10,7 @@ use std::sync::Arc;
 use execute_support::{Council, Holder, fresh_key, genesis_header};
 use realdid_core::codec::Transaction;
 use realdid_registry::config::Tuning;
+use realdid_registry::execute::RejectReason;
 use realdid_registry::node::mempool::Outcome;
 use realdid_registry::node::shared::Shared;
 use realdid_registry::state::Store;
@@ -17,19 +18,37 @@ use realdid_registry::state::Store;
 const NOW: u64 = 1_700_000_005_000;
 
 fn node() -> (tempfile::TempDir, Shared) {
+    let (dir, shared, _) = node_with_council();
+    (dir, shared)
+}
+
+fn node_with_council() -> (tempfile::TempDir, Shared, Council) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store.genesis_init(&genesis_header()).unwrap();
     let council = Council::new();
     let shared = Shared::new(
         store,
-        council.governance,
+        council.governance.clone(),
         4,
         100,
         100,
         Tuning::default().pacing(),
     );
-    (dir, shared)
+    (dir, shared, council)
+}
+
+/// Submits `txs` one by one, then builds and commits the next block; returns its height.
+fn commit_next(node: &Shared, txs: Vec<Transaction>, now: u64) -> u64 {
+    for tx in txs {
+        node.admit(tx, now).unwrap().unwrap();
+    }
+    let finalized = node.store.finalized().unwrap();
+    let parent = node.store.header(finalized.height).unwrap().unwrap();
+    let block = node.build_block(&[], &parent, now).unwrap();
+    node.commit_finalized(Arc::new(block), b"certificate".to_vec(), now)
+        .unwrap();
+    finalized.height + 1
 }
 
 #[test]
@@ -115,10 +134,7 @@ fn a_gossiped_batch_is_checked_together_and_one_bad_signature_spoils_only_itself
     }
     // Submitted directly, it is refused with the reason.
     let refused = node.admit(bad, NOW).unwrap().unwrap_err();
-    assert_eq!(
-        refused.reason,
-        realdid_registry::execute::RejectReason::BadSignature
-    );
+    assert_eq!(refused.reason, RejectReason::BadSignature);
 }
 
 #[test]
@@ -147,4 +163,37 @@ fn a_block_of_unseen_transactions_is_checked_together_and_a_bad_signature_refuse
 
     let staged = follower.stage_chain(&[Arc::new(block.clone())]).unwrap();
     assert_eq!(staged.unwrap()[0].root, block.header.state_root);
+}
+
+#[test]
+fn a_batch_gives_each_submission_the_reason_a_single_check_gives() {
+    // A status anchor with a bad signature that would also conflict with the anchored
+    // sequence: the rules check the signature first, so BAD_SIGNATURE is the reason. A batch
+    // that took the signature for good while it checked the rest would say ANCHOR_CONFLICT.
+    let (_dir, node, council) = node_with_council();
+    let (issuer, create) = Holder::create();
+    commit_next(&node, vec![create], NOW);
+    commit_next(&node, vec![council.accredit(&issuer.did(), 1)], NOW + 500);
+    commit_next(&node, vec![issuer.status_anchor("list", 1)], NOW + 1_000);
+
+    let forged_stale = issuer.status_anchor_signed("issuing", &fresh_key(), "list", 1);
+    let single = node
+        .admit(forged_stale.clone(), NOW + 2_000)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(single.reason, RejectReason::BadSignature);
+
+    let (_, good) = Holder::create();
+    let mut answers = node
+        .admit_batch(vec![good.clone(), forged_stale], NOW + 2_000)
+        .into_iter();
+    assert!(answers.next().unwrap().unwrap().is_ok());
+    let batched = answers.next().unwrap().unwrap().unwrap_err();
+    assert_eq!(
+        batched.reason,
+        RejectReason::BadSignature,
+        "{}",
+        batched.message
+    );
+    assert!(node.mempool.contains(&good.hash()));
 }

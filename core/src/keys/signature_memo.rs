@@ -97,8 +97,10 @@ struct Pending {
 /// Run the rules on a batch of transactions with this checker, then [`Deferred::settle`]:
 /// when it says every put-off signature is good, the rules would have given the same answers
 /// with a real checker, since every check they made was answered as a real one would have.
-/// When it says otherwise, run the rules again with the memo itself (the good signatures of
-/// the batch are then remembered, so only the rules run twice).
+/// When it says otherwise, every answer the rules gave with this checker is in doubt,
+/// rejections included (a later rule may have refused what the signature should have): run
+/// the rules again with the memo itself (the good signatures are then remembered, so only
+/// the rules run twice).
 ///
 /// Only Ed25519 checks under [`SignatureRule::Chain`] are put off; every other check goes to
 /// the memo at once, because only there does a batch agree with single checks.

@@ -381,7 +381,8 @@ impl Shared {
     }
 
     /// Pools the transactions of a batch a peer gossiped, those that pass the rules here.
-    /// Returns how many were new and valid; a peer's word counts for nothing.
+    /// Returns how many were new and valid; a peer's word counts for nothing. A transaction
+    /// the node cannot check (a storage error) is logged and left out; the rest still count.
     pub fn admit_gossiped(
         &self,
         txs: Vec<Transaction>,
@@ -397,9 +398,11 @@ impl Shared {
         let verdicts = self.check_batch(&fresh, now_ms);
         let mut pooled = 0;
         for (tx, verdict) in fresh.into_iter().zip(verdicts) {
-            // A full pool drops gossip: the submitting node still holds the transaction.
-            if verdict?.is_ok() && self.mempool.offer(tx).unwrap_or(false) {
-                pooled += 1;
+            match verdict {
+                // A full pool drops gossip: the submitting node still holds the transaction.
+                Ok(Ok(())) if self.mempool.offer(tx).unwrap_or(false) => pooled += 1,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot check a gossiped transaction"),
             }
         }
         Ok(pooled)
@@ -407,8 +410,10 @@ impl Shared {
 
     /// Checks each transaction against the latest finalized state, their signatures together:
     /// a batch costs about half as much per signature. If one signature is bad, every
-    /// transaction that passed is checked again on its own (its good signature is then
-    /// remembered), so a forged signature costs its batch the saving and nothing else.
+    /// transaction is checked again on its own (good signatures are then remembered), so a
+    /// forged signature costs its batch the saving and nothing else. Rejections are checked
+    /// again too: a rule after the signature (an anchor's sequence, say) may have refused a
+    /// transaction whose signature, checked first alone, is the real reason.
     fn check_batch(&self, txs: &[Transaction], now_ms: u64) -> Vec<Verdict> {
         if txs.len() < 2 {
             return txs
@@ -422,11 +427,10 @@ impl Shared {
             .map(|tx| self.check_pending_with(&deferred, tx, now_ms))
             .collect();
         if !deferred.settle() {
-            for (tx, verdict) in txs.iter().zip(&mut verdicts) {
-                if matches!(verdict, Ok(Ok(()))) {
-                    *verdict = self.check_pending(tx, now_ms);
-                }
-            }
+            verdicts = txs
+                .iter()
+                .map(|tx| self.check_pending(tx, now_ms))
+                .collect();
         }
         verdicts
     }
