@@ -416,6 +416,47 @@ fn blocks_finalized_as_ancestors_have_no_certificate_of_their_own() {
     assert_eq!(store.finalized().unwrap().height, 3);
 }
 
+/// Proven reads take the newest certified block from memory: it follows every commit that
+/// brings a certificate, ignores those that do not, and is found again after a reopen.
+#[test]
+fn the_newest_certified_block_is_remembered_across_a_reopen() {
+    let council = Council::new();
+    let (dir, store) = new_store();
+    assert_eq!(store.latest_certified(), None);
+    let (blocks, _) = three_blocks();
+    let mut headers = Vec::new();
+    for (i, txs) in blocks.into_iter().enumerate() {
+        let finalized = store.finalized().unwrap();
+        let c = ctx(&council, finalized.height + 1);
+        let staged = store.stage(&[], &c, &txs).unwrap().unwrap();
+        let block = block_on(finalized.block_hash, &staged, txs, c.timestamp_ms);
+        let certificate: &[u8] = match i {
+            0 => b"cert-1",
+            1 => b"",
+            _ => b"cert-3",
+        };
+        store.commit(&block, &staged, certificate, 0).unwrap();
+        headers.push(block.header.clone());
+        let newest = store.latest_certified().unwrap();
+        let (height, certificate): (u64, &[u8]) = if i == 1 {
+            (1, b"cert-1")
+        } else {
+            (i as u64 + 1, certificate)
+        };
+        assert_eq!(newest.height, height);
+        assert_eq!(newest.header, headers[height as usize - 1]);
+        assert_eq!(newest.certificate, certificate.to_vec());
+    }
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let newest = store.latest_certified().unwrap();
+    assert_eq!(
+        (newest.height, newest.certificate.as_slice()),
+        (3, &b"cert-3"[..])
+    );
+    assert_eq!(newest.header, headers[2]);
+}
+
 #[test]
 fn the_store_can_be_shared_between_threads() {
     fn shared<T: Send + Sync>() {}

@@ -64,6 +64,11 @@ pub fn height_for(store: &Store, at: ReadAt) -> Result<u64, RegistryError> {
     match at {
         ReadAt::Latest => {
             // The newest height with its own certificate keeps proofs short.
+            if let Some(certified) = store.latest_certified()
+                && finalized.height.saturating_sub(certified.height) < MAX_LINK_HEADERS
+            {
+                return Ok(certified.height);
+            }
             let mut height = finalized.height;
             for _ in 0..MAX_LINK_HEADERS {
                 if height == 0 || store.certificate(height)?.is_some_and(|c| !c.is_empty()) {
@@ -100,6 +105,17 @@ pub fn height_of_version(store: &Store, did: &RealDid, version: u64) -> Result<u
 /// Reads `key` at `height` with its proof, header, certificate and links.
 pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, RegistryError> {
     let (value, proof) = store.prove(&key, height)?;
+    if let Some(certified) = store.latest_certified().filter(|c| c.height == height) {
+        return Ok(ProvenValue {
+            key,
+            value,
+            proof,
+            height,
+            header: certified.header.clone(),
+            certificate: certified.certificate.clone(),
+            links: Vec::new(),
+        });
+    }
     let header = store
         .header(height)?
         .ok_or_else(|| RegistryError::NotFound {

@@ -10,7 +10,7 @@
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, Read, ReadExt as _, Write};
 use realdid_core::codec::primitives::read_bytes32;
-use realdid_core::codec::{BlockHash, StateRoot};
+use realdid_core::codec::{BlockHash, BlockHeader, StateRoot};
 
 const VERSION: u8 = 1;
 
@@ -25,6 +25,18 @@ pub struct Finalized {
     pub state_root: StateRoot,
     /// Its timestamp (from its header), unix milliseconds.
     pub timestamp_ms: u64,
+}
+
+/// The newest block with a finality certificate of its own, which the store keeps in memory:
+/// nearly every proven read is taken there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certified {
+    /// Its height.
+    pub height: u64,
+    /// Its header.
+    pub header: BlockHeader,
+    /// Its certificate.
+    pub certificate: Vec<u8>,
 }
 
 /// What the store records about each finalized height.

@@ -17,12 +17,13 @@ mod columns;
 pub mod keys;
 mod meta;
 mod overlay;
+mod prover;
 pub mod records;
 mod store;
 mod tree;
 
 pub use keys::StateKey;
-pub use meta::{BlockInfo, Finalized, TxLocation};
+pub use meta::{BlockInfo, Certified, Finalized, TxLocation};
 pub use overlay::{Overlay, Staged};
 pub use store::Store;
 pub use tree::EMPTY_ROOT;

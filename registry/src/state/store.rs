@@ -27,8 +27,9 @@ use rocksdb::{
 
 use super::columns::{self, *};
 use super::keys::StateKey;
-use super::meta::{BlockInfo, Finalized, TxLocation};
+use super::meta::{BlockInfo, Certified, Finalized, TxLocation};
 use super::overlay::{Overlay, Staged};
+use super::prover::{self, CACHED_PYRAMIDS, PyramidCache};
 use super::records::DidRecord;
 use super::tree::{
     CACHED_NODES, DbTree, EMPTY_ROOT, NodeCache, Tree, encode_node, encode_node_key, encode_value,
@@ -43,10 +44,14 @@ pub struct Store {
     db: DB,
     /// The latest finalized block; `None` until genesis is written.
     finalized: RwLock<Option<Finalized>>,
+    /// The newest block with its own certificate, once there is one.
+    certified: RwLock<Option<Arc<Certified>>>,
     /// Serialises commits (each checks the finalized height, then writes).
     commit_lock: Mutex<()>,
     /// Committed tree nodes recently read.
     nodes: NodeCache,
+    /// Subtree hashes of the nodes proofs walk through.
+    pyramids: PyramidCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -153,14 +158,30 @@ impl Store {
         let store = Store {
             db,
             finalized: RwLock::new(None),
+            certified: RwLock::new(None),
             commit_lock: Mutex::new(()),
             nodes: NodeCache::with_capacity(CACHED_NODES),
+            pyramids: PyramidCache::with_capacity(CACHED_PYRAMIDS),
         };
         let finalized = store.check_consistency()?;
         *store
             .finalized
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = finalized;
+        if let Some(height) = store
+            .last_key(CERTIFICATES)?
+            .and_then(|key| columns::be_u64(&key, 0))
+        {
+            let header = store.header(height)?;
+            let certificate = store.certificate(height)?;
+            if let (Some(header), Some(certificate)) = (header, certificate) {
+                store.remember_certified(Certified {
+                    height,
+                    header,
+                    certificate,
+                });
+            }
+        }
         Ok(store)
     }
 
@@ -315,6 +336,21 @@ impl Store {
             .finalized
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The newest block with its own finality certificate, if any.
+    pub fn latest_certified(&self) -> Option<Arc<Certified>> {
+        self.certified
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remember_certified(&self, certified: Certified) {
+        *self
+            .certified
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(certified));
     }
 
     fn finalized_or_unavailable(&self) -> Result<Finalized, RegistryError> {
@@ -687,13 +723,21 @@ impl Store {
         // rarely read again (a new key lands next to one only by chance).
         for (key, node) in staged.tree.node_batch.nodes() {
             if matches!(node, jmt::storage::Node::Internal(_)) {
-                self.nodes.insert(key.clone(), node.clone());
+                self.nodes
+                    .insert(encode_node_key(key), Arc::new(node.clone()));
             }
         }
         *self
             .finalized
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(finalized);
+        if let Some(certificate) = certificate {
+            self.remember_certified(Certified {
+                height,
+                header: header.clone(),
+                certificate: certificate.to_vec(),
+            });
+        }
         Ok(finalized)
     }
 
@@ -724,10 +768,7 @@ impl Store {
         height: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof), RegistryError> {
         self.check_height(height)?;
-        let (value, proof) = Tree::new(&self.tree())
-            .get_with_proof(key.key_hash(), height)
-            .map_err(tree_error)?;
-        Ok((value, StateProof::from_jmt(&proof)?))
+        prover::prove(&self.tree(), &self.pyramids, &key.key_hash().0, height)
     }
 
     /// The finalized block at `height`.

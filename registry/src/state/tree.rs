@@ -6,6 +6,8 @@
 //! storage or corruption error instead of becoming an opaque tree error.
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use std::sync::Arc;
+
 use jmt::{KeyHash, OwnedValue, RootHash, Version};
 use rocksdb::{DB, Direction, IteratorMode, ReadOptions};
 
@@ -73,18 +75,24 @@ pub(super) fn tree_error(error: anyhow::Error) -> RegistryError {
 pub(super) fn encode_node_key(key: &NodeKey) -> Vec<u8> {
     let path = key.nibble_path();
     let count = path.num_nibbles();
-    let mut out = Vec::with_capacity(9 + count.div_ceil(2));
-    out.extend_from_slice(&key.version().to_be_bytes());
+    let mut packed = [0u8; 32];
     // A path is at most 64 nibbles (a 32-byte key hash).
-    out.push(u8::try_from(count).unwrap_or(u8::MAX));
-    for pair in (0..count).step_by(2) {
-        let high = u8::from(path.get_nibble(pair));
-        let low = if pair + 1 < count {
-            u8::from(path.get_nibble(pair + 1))
-        } else {
-            0
-        };
-        out.push(high << 4 | low);
+    for i in 0..count.min(64) {
+        packed[i / 2] |= u8::from(path.get_nibble(i)) << if i % 2 == 0 { 4 } else { 0 };
+    }
+    stored_node_key(key.version(), &packed, count.min(64))
+}
+
+/// The stored key of the node at `version` whose path is the first `nibbles` nibbles of
+/// `path` (a key hash, or any 32 bytes whose nibbles past the path are ignored).
+pub(super) fn stored_node_key(version: Version, path: &[u8; 32], nibbles: usize) -> Vec<u8> {
+    let nibbles = nibbles.min(64);
+    let mut out = Vec::with_capacity(9 + nibbles.div_ceil(2));
+    out.extend_from_slice(&version.to_be_bytes());
+    out.push(nibbles as u8);
+    out.extend_from_slice(&path[..nibbles / 2]);
+    if nibbles % 2 == 1 {
+        out.push(path[nibbles / 2] & 0xF0);
     }
     out
 }
@@ -128,9 +136,10 @@ fn cf<'a>(db: &'a DB, name: &'static str) -> Result<&'a rocksdb::ColumnFamily, R
 /// nearly every read: 2¹⁶ nodes hold them many times over.
 pub(super) const CACHED_NODES: usize = 1 << 16;
 
-/// Committed tree nodes by key. A committed node never changes (its key names its version),
-/// so a cached node is exactly what RocksDB holds; absences are not cached.
-pub(super) type NodeCache = Recent<NodeKey, Node>;
+/// Committed tree nodes by stored key ([`stored_node_key`]). A committed node never changes
+/// (its key names its version), so a cached node is exactly what RocksDB holds; absences are
+/// not cached.
+pub(super) type NodeCache = Recent<Vec<u8>, Arc<Node>>;
 
 /// Reads the tree as committed in RocksDB.
 pub(super) struct DbTree<'a> {
@@ -140,27 +149,34 @@ pub(super) struct DbTree<'a> {
 
 impl DbTree<'_> {
     pub(super) fn node(&self, key: &NodeKey) -> Result<Option<Node>, RegistryError> {
-        if let Some(node) = self.nodes.get(key) {
+        Ok(self
+            .stored_node(encode_node_key(key))?
+            .map(|node| Node::clone(&node)))
+    }
+
+    /// The node stored under `key` ([`stored_node_key`]), shared with the cache.
+    pub(super) fn stored_node(&self, key: Vec<u8>) -> Result<Option<Arc<Node>>, RegistryError> {
+        if let Some(node) = self.nodes.get(&key) {
             return Ok(Some(node));
         }
-        let node = self.read_node(key)?;
+        let node = self.read_node(&key)?.map(Arc::new);
         if let Some(node) = &node {
-            self.nodes.insert(key.clone(), node.clone());
+            self.nodes.insert(key, node.clone());
         }
         Ok(node)
     }
 
-    fn read_node(&self, key: &NodeKey) -> Result<Option<Node>, RegistryError> {
+    fn read_node(&self, key: &[u8]) -> Result<Option<Node>, RegistryError> {
         let bytes = self
             .db
-            .get_pinned_cf(cf(self.db, NODES)?, encode_node_key(key))
+            .get_pinned_cf(cf(self.db, NODES)?, key)
             .map_err(RegistryError::storage("reading a tree node"))?;
         bytes
             .map(|b| {
                 borsh::from_slice::<Node>(&b).map_err(|e| {
                     RegistryError::corrupt(format!(
                         "tree node at version {} does not decode: {e}",
-                        key.version()
+                        columns::be_u64(key, 0).unwrap_or_default()
                     ))
                 })
             })
