@@ -69,14 +69,25 @@ impl DidRecord {
     /// last operation, four heights and times) without decoding the document: each key in
     /// a document costs a point decompression to decode, and a commit needs only versions.
     pub fn version_in(bytes: &[u8]) -> Result<u64, RegistryError> {
-        const TAIL: usize = 8 + 32 + 4 * 8;
+        Self::tail_u64(bytes, 8 + 32 + 4 * 8)
+    }
+
+    /// The height that created the DID, from an encoded record's tail (see
+    /// [`DidRecord::version_in`]).
+    pub fn created_height_in(bytes: &[u8]) -> Result<u64, RegistryError> {
+        Self::tail_u64(bytes, 4 * 8)
+    }
+
+    /// The big-endian u64 `from_end` bytes before the end of `bytes`.
+    fn tail_u64(bytes: &[u8], from_end: usize) -> Result<u64, RegistryError> {
         let start = bytes
             .len()
-            .checked_sub(TAIL)
+            .checked_sub(8 + 32 + 4 * 8)
+            .map(|_| bytes.len() - from_end)
             .ok_or_else(|| RegistryError::corrupt("a stored DID record is too short"))?;
-        let mut version = [0u8; 8];
-        version.copy_from_slice(&bytes[start..start + 8]);
-        Ok(u64::from_be_bytes(version))
+        let mut field = [0u8; 8];
+        field.copy_from_slice(&bytes[start..start + 8]);
+        Ok(u64::from_be_bytes(field))
     }
 }
 
@@ -407,6 +418,8 @@ mod tests {
             assert_eq!(DidRecord::version_in(&later.encode()).unwrap(), version);
         }
         assert!(DidRecord::version_in(&[0; 71]).is_err());
+        assert_eq!(DidRecord::created_height_in(&record.encode()).unwrap(), 3);
+        assert!(DidRecord::created_height_in(&[0; 71]).is_err());
     }
 
     #[test]

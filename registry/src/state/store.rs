@@ -660,9 +660,14 @@ impl Store {
             // Every DID version this block wrote (one operation = one version).
             if let (StateKey::Did(did), Some(value), Some(previous)) = (key, value, previous) {
                 let after = DidRecord::version_in(value)?;
-                let before = match self.tree().value(previous, &key_hash.0)? {
-                    Some(bytes) => DidRecord::version_in(&bytes)?,
-                    None => 0,
+                // A DID this block created had no version before it: no need to look.
+                let before = if DidRecord::created_height_in(value)? == height {
+                    0
+                } else {
+                    match self.tree().value(previous, &key_hash.0)? {
+                        Some(bytes) => DidRecord::version_in(&bytes)?,
+                        None => 0,
+                    }
                 };
                 for version in before + 1..=after {
                     did_versions.push((
