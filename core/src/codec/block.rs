@@ -16,7 +16,7 @@ use commonware_codec::{Buf, Decode as _, EncodeSize, Error, Read, ReadExt as _, 
 use sha2::{Digest, Sha256};
 
 use super::primitives::{read_bytes32, read_count};
-use super::transaction::{MAX_TRANSACTION_LEN, Transaction};
+use super::transaction::{MAX_TRANSACTION_LEN, Transaction, TxHash};
 
 /// Most transactions in one block.
 pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
@@ -95,10 +95,16 @@ impl BlockHeader {
 
 /// The root over a block's transaction hashes.
 pub fn transactions_root(transactions: &[Transaction]) -> [u8; 32] {
+    transactions_root_of(transactions.iter().map(Transaction::hash))
+}
+
+/// [`transactions_root`] from the transactions' hashes, in block order, for a caller that
+/// already holds them.
+pub fn transactions_root_of(hashes: impl IntoIterator<Item = TxHash>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(TXS_DOMAIN);
-    for tx in transactions {
-        h.update(tx.hash().0);
+    for hash in hashes {
+        h.update(hash.0);
     }
     h.finalize().into()
 }

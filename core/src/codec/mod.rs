@@ -12,7 +12,7 @@ mod transaction;
 
 pub use block::{
     Block, BlockHash, BlockHeader, HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, StateRoot,
-    transactions_root,
+    transactions_root, transactions_root_of,
 };
 pub use commonware_codec::{Encode, Error as CodecError};
 pub use transaction::{

@@ -328,16 +328,24 @@ impl Shared {
             self.staged_cache()
                 .retain(|_, staged| staged.height > keep_above);
         }
+        // The commit checked that the staged hashes are the block's, in order.
         self.mempool
-            .settle(block.transactions.iter().enumerate().map(|(index, tx)| {
-                let receipt = Receipt {
-                    tx_hash: tx.hash(),
-                    height: block.header.height,
-                    block_hash: hash,
-                    index: index as u32,
-                };
-                (receipt.tx_hash, Outcome::Final(receipt))
-            }));
+            .settle(
+                staged
+                    .executed
+                    .tx_hashes
+                    .iter()
+                    .enumerate()
+                    .map(|(index, tx_hash)| {
+                        let receipt = Receipt {
+                            tx_hash: *tx_hash,
+                            height: block.header.height,
+                            block_hash: hash,
+                            index: index as u32,
+                        };
+                        (receipt.tx_hash, Outcome::Final(receipt))
+                    }),
+            );
         // No subscriber is fine.
         let _ = self.finalized.send(FinalizedEvent {
             block,

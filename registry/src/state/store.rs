@@ -18,7 +18,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use commonware_codec::{Copying, Decode as _, Encode as _, Read};
-use realdid_core::codec::{Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root};
+use realdid_core::codec::{
+    Block, BlockHeader, StateRoot, Transaction, TxHash, transactions_root, transactions_root_of,
+};
 use realdid_core::did::RealDid;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode,
@@ -609,7 +611,7 @@ impl Store {
             ));
         }
         if header.transaction_count as usize != block.transactions.len()
-            || header.transactions_root != transactions_root(&block.transactions)
+            || header.transactions_root != transactions_root_of(hashes)
         {
             return Err(diverged(
                 "the header's transaction count or root does not match the body".into(),
