@@ -78,19 +78,12 @@ struct Child {
 struct Children([Option<Child>; 16]);
 
 impl Children {
-    fn of(node: &Node) -> Option<Self> {
-        let Node::Internal(internal) = node else {
-            return None;
-        };
+    fn from_entries(entries: impl IntoIterator<Item = (u8, Child)>) -> Self {
         let mut children = [None; 16];
-        for (nibble, child) in internal.children_unsorted() {
-            children[usize::from(u8::from(nibble))] = Some(Child {
-                hash: child.hash,
-                version: child.version,
-                leaf: child.is_leaf(),
-            });
+        for (nibble, child) in entries {
+            children[usize::from(nibble & 0x0F)] = Some(child);
         }
-        Some(Self(children))
+        Self(children)
     }
 
     /// The children in `[start, start + width)`: how many, and the first of them.
@@ -197,8 +190,16 @@ pub(super) fn prove(
             Node::Null if depth == 0 => return Ok((None, StateProof::new(None, Vec::new()))),
             Node::Null => return Err(missing(format!("an empty node at depth {depth}"))),
             Node::Leaf(leaf) => return leaf_answer(tree, key_hash, version, leaf, siblings),
-            Node::Internal(_) => Children::of(&node)
-                .ok_or_else(|| missing("an internal node without children".into()))?,
+            Node::Internal(internal) => {
+                Children::from_entries(internal.children_unsorted().map(|(nibble, child)| {
+                    let entry = Child {
+                        hash: child.hash,
+                        version: child.version,
+                        leaf: child.is_leaf(),
+                    };
+                    (u8::from(nibble), entry)
+                }))
+            }
         };
         let pyramid = match pyramids.get(&key) {
             Some(pyramid) => pyramid,

@@ -636,8 +636,16 @@ impl Store {
         let mut batch = WriteBatch::default();
 
         let mut nodes = Vec::with_capacity(staged.tree.node_batch.nodes().len());
+        // The next block walks down from the new inner nodes (they are the newest tree): keep
+        // them decoded once written, rather than read them back from the memtable. Leaves are
+        // rarely read again (a new key lands next to one only by chance).
+        let mut inner = Vec::new();
         for (key, node) in staged.tree.node_batch.nodes() {
-            nodes.push((encode_node_key(key), encode_node(node)?));
+            let key = encode_node_key(key);
+            if matches!(node, jmt::storage::Node::Internal(_)) {
+                inner.push((key.clone(), Arc::new(node.clone())));
+            }
+            nodes.push((key, encode_node(node)?));
         }
         put_sorted(&mut batch, self.cf(NODES)?, nodes);
         let values = staged
@@ -725,14 +733,8 @@ impl Store {
         self.db
             .write_opt(batch, &options)
             .map_err(RegistryError::storage("committing a finalized block"))?;
-        // The next block walks down from these nodes (they are the newest tree): keep the
-        // inner ones decoded, rather than read them back from the memtable. Leaves are
-        // rarely read again (a new key lands next to one only by chance).
-        for (key, node) in staged.tree.node_batch.nodes() {
-            if matches!(node, jmt::storage::Node::Internal(_)) {
-                self.nodes
-                    .insert(encode_node_key(key), Arc::new(node.clone()));
-            }
+        for (key, node) in inner {
+            self.nodes.insert(key, node);
         }
         *self
             .finalized
