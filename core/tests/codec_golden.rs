@@ -8,7 +8,8 @@
 use proptest::prelude::*;
 use realdid_core::codec::{
     AuditAnchor, Block, BlockHash, BlockHeader, Encode, GovernanceAction, GovernanceTx,
-    MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor, Transaction, transactions_root,
+    MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor,
+    Transaction, transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RecoveryCommitment,
@@ -185,6 +186,40 @@ fn oversized_and_trailing_input_is_refused() {
     bomb.push(1); // create
     bomb.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f]);
     assert!(Transaction::decode_bounded(&bomb).is_err());
+}
+
+#[test]
+fn a_block_longer_than_the_limit_does_not_decode() {
+    // A governance transaction with the most approvals, about 6 KB.
+    let signers: Vec<SigningKey> = (0..MAX_APPROVALS as u8).map(fixed_key).collect();
+    let action = GovernanceAction::RemoveIssuer {
+        issuer: fixed_create().operation.did(),
+        reason: "r".repeat(MAX_NAME_LEN),
+    };
+    let tx = Transaction::Governance(GovernanceTx::approved(action, 1, &signers).unwrap());
+    let block_of = |count: usize| {
+        let transactions = vec![tx.clone(); count];
+        let mut block = fixed_block();
+        block.header.transactions_root = transactions_root(&transactions);
+        block.header.transaction_count = count as u32;
+        block.transactions = transactions;
+        block.encode().to_vec()
+    };
+    // Each transaction is framed by a two-byte length; the header and count take ~120 bytes.
+    let fits = (MAX_BLOCK_LEN - 200) / (tx.encode().len() + 2);
+    let at_limit = block_of(fits);
+    assert!(at_limit.len() <= MAX_BLOCK_LEN);
+    assert_eq!(
+        Block::decode_bounded(&at_limit).unwrap().transactions.len(),
+        fits
+    );
+    let over = block_of(fits + 1);
+    assert!(over.len() > MAX_BLOCK_LEN);
+    // Refused by the decoder itself, as a block arriving from a peer is (not only by the
+    // length check of `decode_bounded`).
+    let mut reader = commonware_codec::Copying(over.as_slice());
+    assert!(<Block as commonware_codec::Read>::read_cfg(&mut reader, &()).is_err());
+    assert!(Block::decode_bounded(&over).is_err());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use commonware_codec::Encode as _;
 use futures::Stream;
-use realdid_core::codec::{Block, BlockHeader, Transaction};
+use realdid_core::codec::{Block, BlockHeader, MAX_TRANSACTION_LEN, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::did::document::realdid_document;
 use realdid_proto::v1 as pb;
@@ -228,6 +228,18 @@ impl Registry for RegistryService {
     ) -> Result<Response<pb::SubmitTransactionResponse>, Status> {
         let bytes = request.into_inner().transaction;
         let tx_hash = realdid_core::codec::TxHash::of_bytes(&bytes);
+        if bytes.len() > MAX_TRANSACTION_LEN {
+            return Ok(Response::new(rejection(
+                tx_hash.0,
+                &Rejection {
+                    reason: RejectReason::Malformed,
+                    message: format!(
+                        "the transaction is {} bytes; a transaction is at most {MAX_TRANSACTION_LEN}",
+                        bytes.len()
+                    ),
+                },
+            )));
+        }
         let tx = match Transaction::decode_bounded(&bytes) {
             Ok(tx) => tx,
             Err(e) => {

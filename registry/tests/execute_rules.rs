@@ -5,8 +5,10 @@
 mod execute_support;
 
 use commonware_codec::{Copying, Decode as _};
-use execute_support::{Holder, MemChain, accredit_action, document, fresh_key, key_id};
-use realdid_core::codec::{GovernanceAction, Transaction};
+use execute_support::{
+    Holder, MemChain, accredit_action, document, fresh_key, genesis_header, key_id,
+};
+use realdid_core::codec::{BlockHeader, GovernanceAction, Transaction};
 use realdid_core::did::{
     CreateOp, DidOperation, DocumentState, Purposes, RecoverOp, RecoveryCommitment, VerificationKey,
 };
@@ -468,6 +470,44 @@ fn build_block_drops_failing_candidates_and_respects_the_limit() {
     assert_eq!(included, vec![create_a]);
     assert!(rejections.is_empty());
     assert_eq!(rest.next(), Some(orphan_update));
+}
+
+#[test]
+fn build_block_stays_within_the_block_length_whatever_the_candidates() {
+    use commonware_codec::{Encode as _, EncodeSize as _};
+    use realdid_core::codec::{Block, MAX_BLOCK_LEN, transactions_root};
+
+    let chain = MemChain::new();
+    let candidates: Vec<Transaction> = (0..520).map(|i| Holder::create_padded(i).1).collect();
+    let offered: usize = candidates.iter().map(|tx| tx.encode_size()).sum();
+    assert!(offered > MAX_BLOCK_LEN, "the candidates overfill a block");
+    let ctx = chain.ctx();
+    let (included, _, rejections) =
+        execute::build_block(&chain.state, &ctx, candidates, 10_000).unwrap();
+    assert!(
+        rejections.is_empty(),
+        "a candidate that does not fit is not refused"
+    );
+    assert!(included.len() < 520);
+    let block = Block {
+        header: BlockHeader {
+            transactions_root: transactions_root(&included),
+            transaction_count: included.len() as u32,
+            ..genesis_header()
+        },
+        transactions: included,
+    };
+    let encoded = block.encode();
+    assert!(
+        encoded.len() <= MAX_BLOCK_LEN,
+        "a built block is {} bytes, the limit {MAX_BLOCK_LEN}",
+        encoded.len()
+    );
+    assert!(
+        encoded.len() > MAX_BLOCK_LEN - 11_000,
+        "the block is filled up to the last candidate that fits"
+    );
+    assert_eq!(Block::decode_bounded(&encoded).unwrap(), block);
 }
 
 #[test]

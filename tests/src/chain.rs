@@ -113,13 +113,15 @@ pub struct Holder {
 pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
     let key = SigningKey::generate(Algorithm::EdDsa).expect("key");
     let recovery = SigningKey::generate(Algorithm::EdDsa).expect("key");
-    let signed = DidOperation::Create(CreateOp::single_key(
-        &key.public_key(),
-        purposes,
-        &recovery.public_key(),
-    ))
-    .sign(Some(KeyId::first()), &key)
-    .expect("signs");
+    let create = CreateOp::single_key(&key.public_key(), purposes, &recovery.public_key());
+    signed_create(create, key, recovery)
+}
+
+/// `create` signed by `key` as `key-1`, and its holder.
+fn signed_create(create: CreateOp, key: SigningKey, recovery: SigningKey) -> (Transaction, Holder) {
+    let signed = DidOperation::Create(create)
+        .sign(Some(KeyId::first()), &key)
+        .expect("signs");
     let state = apply(None, &signed).expect("valid create");
     (
         Transaction::Did(signed),
@@ -129,6 +131,52 @@ pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
             state,
         },
     )
+}
+
+/// Builds a signed DID creation as large as the method allows: [`MAX_KEYS`] P-256 keys and
+/// [`MAX_SERVICES`] services, every id, type and endpoint at its longest (about 11 KB).
+/// `seed` makes each one distinct.
+pub fn create_large_did(seed: u64) -> (Transaction, Holder) {
+    use realdid_core::did::{
+        CreateOp, DocumentState, MAX_ENDPOINT_LEN, MAX_KEYS, MAX_SERVICE_TYPE_LEN, MAX_SERVICES,
+        RecoveryCommitment, ServiceEntry,
+    };
+    let key = SigningKey::generate(Algorithm::EdDsa).expect("key");
+    let recovery = SigningKey::generate(Algorithm::EdDsa).expect("key");
+    let id = |prefix: &str, i: usize| -> KeyId {
+        format!("{prefix}-{i:0>width$}", width = 30 - prefix.len())
+            .parse()
+            .expect("key id")
+    };
+    let mut keys = vec![VerificationKey {
+        id: KeyId::first(),
+        key: key.public_key(),
+        purposes: Purposes::CAPABILITY_INVOCATION.with(Purposes::AUTHENTICATION),
+    }];
+    keys.extend((1..MAX_KEYS).map(|i| {
+        VerificationKey {
+            id: id("k", i),
+            key: SigningKey::generate(Algorithm::Es256)
+                .expect("key")
+                .public_key(),
+            purposes: Purposes::AUTHENTICATION,
+        }
+    }));
+    let services = (0..MAX_SERVICES)
+        .map(|i| {
+            let head = format!("https://flood.example/{seed}/{i}/");
+            ServiceEntry {
+                id: id("s", i),
+                service_type: "T".repeat(MAX_SERVICE_TYPE_LEN),
+                endpoint: format!("{head}{}", "e".repeat(MAX_ENDPOINT_LEN - head.len())),
+            }
+        })
+        .collect();
+    let create = CreateOp {
+        document: DocumentState { keys, services },
+        recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
+    };
+    signed_create(create, key, recovery)
 }
 
 /// Builds an update of `holder`'s DID that adds a key, signed by `signer` as `key-1`.

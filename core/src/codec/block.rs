@@ -20,8 +20,14 @@ use super::transaction::{MAX_TRANSACTION_LEN, Transaction, TxHash};
 
 /// Most transactions in one block.
 pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
-/// Largest encoded block accepted.
-pub const MAX_BLOCK_LEN: usize = 64 * 1024 * 1024;
+/// Largest encoded block: what a proposer may build and what a decoder accepts.
+///
+/// Every block travels whole in one p2p message, so the validators' message limit is derived
+/// from this bound (with the consensus engine's framing), never the other way round: a block
+/// a proposer builds can always be sent. 4 MiB holds about 380 of the largest DID creations
+/// (about 11 KB each), or the [`MAX_BLOCK_TRANSACTIONS`] a block may count when they are the
+/// common single-key creations (148 bytes).
+pub const MAX_BLOCK_LEN: usize = 4 * 1024 * 1024;
 /// The header encoding version.
 pub const HEADER_VERSION: u8 = 1;
 /// Encoded size of a header.
@@ -208,12 +214,19 @@ impl EncodeSize for Block {
 impl Read for Block {
     type Cfg = ();
 
+    /// Refuses a block longer than [`MAX_BLOCK_LEN`] as soon as its length prefixes say so,
+    /// before the transactions beyond it are decoded.
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
         let header = BlockHeader::read(buf)?;
         let n = read_count(buf, MAX_BLOCK_TRANSACTIONS)?;
         let mut transactions = Vec::with_capacity(n.min(buf.remaining()));
+        let mut block_len = HEADER_LEN + n.encode_size();
         for _ in 0..n {
             let len = read_count(buf, MAX_TRANSACTION_LEN)?;
+            block_len += len.encode_size() + len;
+            if block_len > MAX_BLOCK_LEN {
+                return Err(Error::InvalidLength(block_len));
+            }
             if buf.remaining() < len {
                 return Err(Error::EndOfBuffer);
             }

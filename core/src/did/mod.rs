@@ -18,8 +18,8 @@ mod state;
 pub use any_did::Did;
 pub use commitment::RecoveryCommitment;
 pub use document_state::{
-    DocumentState, MAX_ENDPOINT_LEN, MAX_KEYS, MAX_SERVICES, Purposes, ServiceEntry,
-    VerificationKey,
+    DocumentState, MAX_ENDPOINT_LEN, MAX_KEYS, MAX_SERVICE_TYPE_LEN, MAX_SERVICES, Purposes,
+    ServiceEntry, VerificationKey,
 };
 pub use error::DidError;
 pub use identifier::{METHOD, RealDid};

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, Read, Write};
 use commonware_consensus::types::Height;
-use commonware_consensus::{Block as EngineBlock, Heightable};
+use commonware_consensus::{Block as EngineBlock, BoundedBlock, Heightable};
 use commonware_cryptography::{Digestible, sha256};
-use realdid_core::codec::{Block, BlockHash, transactions_root};
+use realdid_core::codec::{Block, BlockHash, MAX_BLOCK_LEN, transactions_root};
 
 /// A block of the registry chain, with its hash computed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,5 +110,13 @@ impl Heightable for ChainBlock {
 impl EngineBlock for ChainBlock {
     fn parent(&self) -> sha256::Digest {
         to_digest(self.block.header.parent)
+    }
+}
+
+/// The engine sizes its p2p messages from this bound; the block decoder refuses anything
+/// longer, and a proposer never builds anything longer (`crate::execute::build_block`).
+impl BoundedBlock for ChainBlock {
+    fn max_encode_size(_: &()) -> usize {
+        MAX_BLOCK_LEN
     }
 }

@@ -10,12 +10,13 @@ use commonware_broadcast::buffered;
 use commonware_consensus::marshal::core::Actor as MarshalActor;
 use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
 use commonware_consensus::marshal::standard::Inline;
-use commonware_consensus::marshal::{Config as MarshalConfig, Start};
+use commonware_consensus::marshal::standard::Standard;
+use commonware_consensus::marshal::{self, Config as MarshalConfig, Start};
 use commonware_consensus::simplex::{self, elector::RoundRobin};
 use commonware_consensus::types::{Epoch, FixedEpocher, ViewDelta};
 use commonware_cryptography::certificate::ConstantProvider;
 use commonware_cryptography::ed25519::{PrivateKey, PublicKey};
-use commonware_cryptography::{ChaCha20Poly1305, Digested, Signer as _};
+use commonware_cryptography::{ChaCha20Poly1305, Digested, Signer as _, sha256};
 use commonware_p2p::authenticated::lookup;
 use commonware_p2p::{Address, AddressableManager as _};
 use commonware_parallel::Sequential;
@@ -43,8 +44,6 @@ const BROADCAST_CHANNEL: u64 = 3;
 const MARSHAL_CHANNEL: u64 = 4;
 const GOSSIP_CHANNEL: u64 = 5;
 
-/// Largest p2p message: a full block plus framing.
-const MAX_MESSAGE_SIZE: u32 = 8 * 1024 * 1024;
 /// One epoch for the whole chain: the validator set is fixed by genesis.
 const EPOCH_LENGTH: u64 = u64::MAX / 2;
 
@@ -84,6 +83,7 @@ pub async fn run(
             reason: "validator keys are not distinct".into(),
         })?;
     let peer_count = NZUsize!(cfg.validators.len().max(1));
+    let max_message_size = max_message_size(cfg.validators.len())?;
 
     // Authenticated, encrypted p2p between the validators named in genesis.
     let upgrader = Cups::<_, ChaCha20Poly1305>::new(
@@ -100,7 +100,7 @@ pub async fn run(
         P2P_NAMESPACE,
         cfg.p2p_listen,
         peer_count,
-        MAX_MESSAGE_SIZE,
+        max_message_size,
         NZUsize!(4096),
     );
     let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
@@ -260,6 +260,31 @@ pub async fn run(
     }
 }
 
+/// The largest p2p message for a chain of `validators`: the widest of a whole block with
+/// marshal's framing (broadcast and backfill), a consensus vote or certificate, and a gossip
+/// batch.
+///
+/// The limit is derived from the bounds on what a node builds ([`MAX_BLOCK_LEN`] through
+/// [`ChainBlock`]'s `BoundedBlock`, and [`MAX_BATCH_LEN`]), so every message a node
+/// builds fits it: Commonware's p2p panics on a send above the limit, and a block that cannot be
+/// sent would halt the chain.
+///
+/// [`MAX_BLOCK_LEN`]: realdid_core::codec::MAX_BLOCK_LEN
+/// [`MAX_BATCH_LEN`]: crate::node::gossip::MAX_BATCH_LEN
+pub fn max_message_size(validators: usize) -> Result<u32, RegistryError> {
+    let participants = u32::try_from(validators).map_err(|_| RegistryError::Config {
+        path: "genesis".into(),
+        reason: format!("{validators} validators"),
+    })?;
+    let blocks = marshal::max_payload_size::<Standard<ChainBlock>, Scheme>(participants, &());
+    let votes = simplex::max_payload_size::<Scheme, sha256::Digest>(participants);
+    let largest = blocks.max(votes).max(crate::node::gossip::MAX_BATCH_LEN);
+    u32::try_from(largest).map_err(|_| RegistryError::Config {
+        path: "genesis".into(),
+        reason: format!("a p2p message of {largest} bytes for {validators} validators"),
+    })
+}
+
 fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
     immutable::Config {
         metadata_partition: format!("{name}-metadata"),
@@ -279,5 +304,38 @@ fn archive_config<C>(name: &str, page_cache: &CacheRef, codec_config: C) -> immu
         freezer_key_write_buffer: NZUsize!(1024 * 1024),
         freezer_value_write_buffer: NZUsize!(1024 * 1024),
         ordinal_write_buffer: NZUsize!(1024 * 1024),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use commonware_consensus::simplex::types::Finalization;
+    use realdid_core::codec::MAX_BLOCK_LEN;
+
+    use super::*;
+    use crate::genesis::MAX_VALIDATORS;
+    use crate::node::gossip::MAX_BATCH_LEN;
+
+    /// What the node sends is bounded by what it builds: for every committee size, the p2p
+    /// limit admits a whole block with a finalization and marshal's framing (the widest
+    /// backfill answer), and a gossip batch, and stays within twice a block.
+    #[test]
+    fn the_message_limit_admits_the_largest_block_and_batch() {
+        for validators in [1, 4, 7, 100, MAX_VALIDATORS] {
+            let limit = max_message_size(validators).unwrap() as usize;
+            let participants = validators as u32;
+            let finalization =
+                Finalization::<Scheme, sha256::Digest>::max_encode_size(participants);
+            assert!(
+                limit >= MAX_BLOCK_LEN + finalization,
+                "{validators} validators: {limit}"
+            );
+            assert!(limit >= MAX_BATCH_LEN);
+            assert!(
+                limit < 2 * MAX_BLOCK_LEN,
+                "{validators} validators: {limit}"
+            );
+        }
     }
 }

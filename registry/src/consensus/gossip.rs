@@ -9,7 +9,7 @@ use commonware_runtime::{Clock, Spawner};
 use tracing::{debug, warn};
 
 use super::application::unix_ms;
-use crate::node::gossip::{MAX_BATCH, decode_batch, encode_batch};
+use crate::node::gossip::{decode_batch, encode_batches};
 use crate::node::shared::Shared;
 
 /// How long a submitted transaction may wait before it is sent on: short next to a block
@@ -25,10 +25,10 @@ pub async fn send_loop<E: Clock>(
 ) {
     loop {
         context.sleep(SEND_INTERVAL).await;
-        for batch in shared.outbox.take().chunks(MAX_BATCH) {
+        for batch in encode_batches(&shared.outbox.take()) {
             // A peer that is down misses the batch; the submitting node still includes the
             // transaction when it leads.
-            sender.send(Recipients::All, encode_batch(batch), false);
+            sender.send(Recipients::All, batch, false);
         }
     }
 }

@@ -10,16 +10,44 @@
 
 use std::sync::Mutex;
 
-use commonware_codec::{Decode as _, Encode as _, RangeCfg};
+use commonware_codec::{Decode as _, Encode as _, EncodeSize as _, RangeCfg};
 use realdid_core::codec::{MAX_TRANSACTION_LEN, Transaction};
 
 /// Most transactions in one gossip message.
 pub const MAX_BATCH: usize = 1024;
+/// Largest gossip message, in bytes: a batch is cut when the next transaction would not fit.
+/// The p2p message limit is derived from it (`crate::consensus::engine::max_message_size`).
+pub const MAX_BATCH_LEN: usize = 1024 * 1024;
 
-/// The canonical bytes of a batch of at most [`MAX_BATCH`] transactions.
+/// The canonical bytes of a batch of transactions (at most [`MAX_BATCH`] of them, within
+/// [`MAX_BATCH_LEN`]).
 pub fn encode_batch(txs: &[Transaction]) -> Vec<u8> {
     let raw: Vec<Vec<u8>> = txs.iter().map(|tx| tx.encode().to_vec()).collect();
     raw.encode().to_vec()
+}
+
+/// `txs` as gossip messages, in order: each at most [`MAX_BATCH`] transactions and
+/// [`MAX_BATCH_LEN`] bytes, whatever the transactions' sizes.
+pub fn encode_batches(txs: &[Transaction]) -> Vec<Vec<u8>> {
+    // Every count prefix is sized at its widest, so a batch never outgrows its estimate.
+    let prefix = MAX_BATCH.encode_size();
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut len = prefix;
+    for (i, tx) in txs.iter().enumerate() {
+        let tx_len = tx.encode_size();
+        let framed = MAX_TRANSACTION_LEN.encode_size() + tx_len;
+        if i > start && (i - start == MAX_BATCH || len + framed > MAX_BATCH_LEN) {
+            batches.push(encode_batch(&txs[start..i]));
+            start = i;
+            len = prefix;
+        }
+        len += framed;
+    }
+    if start < txs.len() {
+        batches.push(encode_batch(&txs[start..]));
+    }
+    batches
 }
 
 /// Why a peer's batch was dropped.
@@ -30,6 +58,12 @@ pub struct BadBatch(pub String);
 /// Decodes a peer's batch: bounded in count and in each transaction's length, and every
 /// transaction decodes. One bad transaction drops the whole batch: an honest peer sends none.
 pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Transaction>, BadBatch> {
+    if bytes.len() > MAX_BATCH_LEN {
+        return Err(BadBatch(format!(
+            "{} bytes, at most {MAX_BATCH_LEN}",
+            bytes.len()
+        )));
+    }
     let cfg = (
         RangeCfg::from(..=MAX_BATCH),
         (RangeCfg::from(..=MAX_TRANSACTION_LEN), ()),
@@ -87,6 +121,41 @@ mod tests {
         // Too many transactions.
         let many = vec![txs[0].encode().to_vec(); MAX_BATCH + 1];
         assert!(decode_batch(&many.encode()).is_err());
+    }
+
+    #[test]
+    fn batches_stay_within_their_bounds_whatever_the_transactions() {
+        use realdid_core::codec::{GovernanceAction, GovernanceTx, MAX_APPROVALS};
+        use realdid_core::keys::{Algorithm, SigningKey};
+        // Governance transactions with the most approvals: about 6 KB each.
+        let signers: Vec<_> = (0..MAX_APPROVALS)
+            .map(|_| SigningKey::generate(Algorithm::EdDsa).unwrap())
+            .collect();
+        let large: Vec<Transaction> = (0..400)
+            .map(|nonce| {
+                let action = GovernanceAction::RemoveIssuer {
+                    issuer: realdid_core::did::RealDid::from_suffix([7; 32]),
+                    reason: "r".repeat(realdid_core::codec::MAX_NAME_LEN),
+                };
+                Transaction::Governance(GovernanceTx::approved(action, nonce, &signers).unwrap())
+            })
+            .collect();
+        let small: Vec<Transaction> = (1..=3000).map(tx).collect();
+        for txs in [large, small] {
+            let batches = encode_batches(&txs);
+            assert!(batches.len() > 1, "the transactions need several batches");
+            let mut back = Vec::new();
+            for batch in &batches {
+                assert!(batch.len() <= MAX_BATCH_LEN, "{} bytes", batch.len());
+                let decoded = decode_batch(batch).unwrap();
+                assert!(decoded.len() <= MAX_BATCH);
+                back.extend(decoded);
+            }
+            assert_eq!(back, txs, "every transaction once, in order");
+        }
+        assert!(encode_batches(&[]).is_empty());
+        let too_long = vec![0u8; MAX_BATCH_LEN + 1];
+        assert!(decode_batch(&too_long).unwrap_err().0.contains("at most"));
     }
 
     #[test]

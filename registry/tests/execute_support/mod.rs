@@ -57,9 +57,16 @@ pub fn document(device: &SigningKey, issuing: &SigningKey) -> DocumentState {
 impl Holder {
     /// A new holder and the create operation of its DID.
     pub fn create() -> (Holder, Transaction) {
+        Self::create_with(|_| {})
+    }
+
+    /// A new holder whose create has the usual document changed by `edit` first.
+    fn create_with(edit: impl FnOnce(&mut DocumentState)) -> (Holder, Transaction) {
         let (device, issuing, recovery) = (fresh_key(), fresh_key(), fresh_key());
+        let mut document = document(&device, &issuing);
+        edit(&mut document);
         let op = DidOperation::Create(CreateOp {
-            document: document(&device, &issuing),
+            document,
             recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
         })
         .sign(Some(key_id("device")), &device)
@@ -74,6 +81,26 @@ impl Holder {
             },
             Transaction::Did(op),
         )
+    }
+
+    /// A new holder whose create is padded to about 10 KB: its document also lists the
+    /// most services the method allows, each with the longest endpoint.
+    pub fn create_padded(seed: u64) -> (Holder, Transaction) {
+        Self::create_with(|document| {
+            document.services = (0..realdid_core::did::MAX_SERVICES)
+                .map(|i| {
+                    let endpoint = format!("https://padding.example/{seed}/{i}/");
+                    realdid_core::did::ServiceEntry {
+                        id: key_id(&format!("service-{i}")),
+                        service_type: "Padding".into(),
+                        endpoint: format!(
+                            "{endpoint:x<width$}",
+                            width = realdid_core::did::MAX_ENDPOINT_LEN
+                        ),
+                    }
+                })
+                .collect();
+        })
     }
 
     pub fn did(&self) -> RealDid {

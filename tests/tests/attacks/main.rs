@@ -1,0 +1,20 @@
+//! Attacks on the running system, each performed end to end against real processes and
+//! sockets, each refused. docs/SECURITY.md lists every attack, the test here that performs
+//! it, and the guarantee it backs.
+//!
+//! The tests of this binary run one at a time (each starts its own devnet, and two devnets
+//! at once would starve each other on a small machine): every test holds [`serial`] for its
+//! whole run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod big_blocks;
+
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Held by every test of this binary for its whole run. (An async lock: each test has its own
+/// runtime, and a test that failed releases it like one that passed.)
+async fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::const_new(());
+    SERIAL.lock().await
+}
