@@ -10,6 +10,7 @@
 //! public_base_url = "http://127.0.0.1:50081"  # how verifiers reach http_listen
 //! genesis = "../genesis.toml"             # the registry's genesis (validator keys)
 //! registry = ["http://127.0.0.1:31000"]   # registry nodes, tried in turn
+//! max_state_age_seconds = 30              # optional: the oldest proven registry state used
 //! authority = "http://127.0.0.1:50070"    # the identity authority
 //!
 //! [[credential_types]]                    # the first is the default
@@ -22,6 +23,7 @@
 //! max_dids_per_person = 64                # live DIDs, across every enrolment
 //! nonce_ttl_seconds = 300
 //! status_list_size = 65536                # entries per status list (2 bits each)
+//! status_token_validity_seconds = 86400   # a status list token's exp; republished at half
 //!
 //! [argon2]                                # optional: the person index's cost
 //! memory_kib = 19456
@@ -85,6 +87,9 @@ pub struct Policy {
     pub nonce_ttl_seconds: u32,
     /// Entries per status list.
     pub status_list_size: u32,
+    /// How long a Status List Token is valid (its `exp`); every list is published again
+    /// when half of it has passed.
+    pub status_token_validity_seconds: u32,
 }
 
 impl Default for Policy {
@@ -94,6 +99,7 @@ impl Default for Policy {
             max_dids_per_person: 64,
             nonce_ttl_seconds: 300,
             status_list_size: 65_536,
+            status_token_validity_seconds: 86_400,
         }
     }
 }
@@ -154,6 +160,8 @@ pub struct IssuerConfig {
     pub genesis: PathBuf,
     /// Registry node endpoints.
     pub registry: Vec<String>,
+    /// The oldest proven registry state the issuer decides on.
+    pub max_state_age: std::time::Duration,
     /// The identity authority's endpoint.
     pub authority: String,
     /// Offered credential types, default first.
@@ -188,6 +196,9 @@ struct RawTrace {
     approvers: Vec<RawApprover>,
 }
 
+fn default_max_state_age() -> u32 {
+    30
+}
 fn default_disclosure_delay() -> u32 {
     30 * 24 * 3600
 }
@@ -216,6 +227,8 @@ struct RawConfig {
     public_base_url: String,
     genesis: PathBuf,
     registry: Vec<String>,
+    #[serde(default = "default_max_state_age")]
+    max_state_age_seconds: u32,
     authority: String,
     credential_types: Vec<CredentialType>,
     #[serde(default)]
@@ -298,6 +311,14 @@ impl IssuerConfig {
                 "policy.status_list_size must be a multiple of 4 from 1024 to 16777216",
             ));
         }
+        if !(120..=30 * 24 * 3600).contains(&p.status_token_validity_seconds) {
+            return Err(bad(
+                "policy.status_token_validity_seconds must be 120 to 2592000 (30 days)",
+            ));
+        }
+        if !(1..=3600).contains(&raw.max_state_age_seconds) {
+            return Err(bad("max_state_age_seconds must be 1 to 3600"));
+        }
         let approvers = raw
             .trace
             .approvers
@@ -374,6 +395,7 @@ impl IssuerConfig {
             public_base_url: raw.public_base_url.trim_end_matches('/').to_owned(),
             genesis: resolve(raw.genesis),
             registry: raw.registry,
+            max_state_age: std::time::Duration::from_secs(raw.max_state_age_seconds.into()),
             authority: raw.authority,
             credential_types: raw.credential_types,
             policy: raw.policy,

@@ -542,7 +542,8 @@ pub async fn serve<A: IdentityAuthority + 'static>(
             .await
             .map_err(IssuerError::Server)?;
     // Publish what an earlier run left unpublished, and keep trying while the registry is
-    // unreachable or the issuer not yet accredited.
+    // unreachable or the issuer not yet accredited; publish again every list whose token
+    // nears its expiry.
     let publisher = tokio::spawn({
         let issuer = issuer.clone();
         async move {
@@ -551,6 +552,9 @@ pub async fn serve<A: IdentityAuthority + 'static>(
                     && let Err(e) = issuer.ready_lists().await
                 {
                     tracing::warn!(error = %e, "status lists not published yet; retrying in 30 s");
+                }
+                if let Err(e) = issuer.refresh_expiring_lists().await {
+                    tracing::warn!(error = %e, "status list tokens not refreshed; retrying in 30 s");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(30)).await;
             }

@@ -7,8 +7,10 @@
 //! three quarters of it is used (so a random pick rarely retries) and the next one opens.
 //!
 //! Publication is the issuer's job (engine); this module builds the token: a JWT with
-//! header `typ` = `statuslist+jwt`, payload `sub` (the list URI), `iat`, `ttl` and
-//! `status_list`, whose SHA-256 the issuer anchors on the registry.
+//! header `typ` = `statuslist+jwt`, payload `sub` (the list URI), `iat`, `exp`, `ttl` and
+//! `status_list`, whose SHA-256 the issuer anchors on the registry. `exp` bounds how long a
+//! copy of a token can be used at all (verifiers refuse a token without one), so the issuer
+//! publishes every list again before its token expires, changed or not.
 
 use realdid_core::jws::{KeySigner, sign_compact};
 use realdid_core::status_list::{
@@ -145,12 +147,14 @@ pub fn store_statuses(record: &mut ListRecord, list: &StatusList) {
     record.dirty = true;
 }
 
-/// The signed Status List Token of `record` at `uri`, and its SHA-256 (what is anchored).
+/// The signed Status List Token of `record` at `uri`, issued at `now_s` and valid for
+/// `validity_s` seconds, and its SHA-256 (what is anchored).
 pub fn token(
     record: &ListRecord,
     uri: &str,
     signer: &KeySigner,
     now_s: i64,
+    validity_s: u32,
 ) -> Result<(String, [u8; 32]), IssuerError> {
     let list = statuses(record)?;
     let claims = StatusListTokenClaims {
@@ -158,7 +162,7 @@ pub fn token(
             .parse::<StatusUri>()
             .map_err(|e| IssuerError::Config(format!("status list URI {uri}: {e}")))?,
         iat: now_s,
-        exp: None,
+        exp: Some(now_s.saturating_add(i64::from(validity_s))),
         ttl: Some(LIST_TTL_SECONDS),
         status_list: list
             .encode()

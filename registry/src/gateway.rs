@@ -1,11 +1,16 @@
-//! A client's view of the registry chain (the issuer's and the verifier's): proven reads
-//! checked with the light client, so no single node is trusted, and transactions submitted
-//! until final.
+//! A client's view of the registry chain (the issuer's, the verifier's and the wallet's):
+//! proven reads checked with the light client, so no single node is trusted, and
+//! transactions submitted until final.
 //!
-//! Each call tries the configured nodes in turn: a node that cannot be reached, or whose
-//! answer does not check, is skipped. Only when every node fails does the call fail, with
-//! [`RegistryError::Unavailable`] naming what each node did.
+//! Each call tries the configured nodes in turn: a node that cannot be reached, whose answer
+//! does not check, or whose proven state is older than the freshness bound
+//! ([`DEFAULT_MAX_STATE_AGE`] unless configured) is skipped. A certificate never expires, so
+//! without the bound one node, or anyone on the path, could answer with an old state that
+//! still checks: a revoked credential's earlier status, a key rotated away. Only when every
+//! node fails does the call fail, with [`RegistryError::Unavailable`] naming what each node
+//! did.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use commonware_codec::Encode as _;
@@ -16,7 +21,8 @@ use realdid_proto::v1::registry_client::RegistryClient;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::RegistryError;
-use crate::light_client::LightClient;
+use crate::clock::{Clock, SystemClock};
+use crate::light_client::{LightClient, VerifiedRead};
 use crate::state::records::{DidRecord, IssuerRecord, StatusAnchorRecord};
 
 fn unavailable(reason: String) -> RegistryError {
@@ -27,6 +33,21 @@ fn unavailable(reason: String) -> RegistryError {
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a submission may wait for finality on one node.
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The oldest proven state a reader accepts unless configured otherwise: the block time of
+/// the state read against the reader's clock. An idle chain still makes a block about every
+/// second, so an honest node's state is far younger.
+pub const DEFAULT_MAX_STATE_AGE: Duration = Duration::from_secs(30);
+
+/// A value read with proof, from a state no older than the gateway's bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proven<T> {
+    /// The height of the state read.
+    pub height: u64,
+    /// That block's time, Unix ms.
+    pub block_time_ms: u64,
+    /// The value.
+    pub value: T,
+}
 
 /// A transaction's fate.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,11 +63,14 @@ pub enum Submitted {
     },
 }
 
-/// Registry nodes and the light client that checks their answers.
+/// Registry nodes, the light client that checks their answers, and how fresh a state it
+/// accepts.
 #[derive(Debug, Clone)]
 pub struct RegistryGateway {
     nodes: Vec<(String, RegistryClient<Channel>)>,
     light: LightClient,
+    max_state_age: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl RegistryGateway {
@@ -72,17 +96,51 @@ impl RegistryGateway {
                 reason: "none given".into(),
             });
         }
-        Ok(Self { nodes, light })
+        Ok(Self {
+            nodes,
+            light,
+            max_state_age: DEFAULT_MAX_STATE_AGE,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same gateway, accepting proven state up to `max_age` old.
+    pub fn with_max_state_age(mut self, max_age: Duration) -> Self {
+        self.max_state_age = max_age;
+        self
+    }
+
+    /// The same gateway, judging freshness by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The oldest state this gateway accepts.
+    pub fn max_state_age(&self) -> Duration {
+        self.max_state_age
+    }
+
+    /// How old a state made at `block_time_ms` is now (zero for a block time ahead of the
+    /// clock).
+    pub fn state_age(&self, block_time_ms: u64) -> Duration {
+        Duration::from_millis(self.clock.now_ms().saturating_sub(block_time_ms))
+    }
+
+    /// Whether a state made at `block_time_ms` is still within the bound: what a cache of
+    /// proven reads asks before it serves one.
+    pub fn is_fresh(&self, block_time_ms: u64) -> bool {
+        self.state_age(block_time_ms) <= self.max_state_age
     }
 
     /// Asks each node in turn with `ask` and checks its answer with `check`, until one
-    /// answer checks.
+    /// answer checks and is fresh.
     async fn proven<T, F, Fut>(
         &self,
         what: &str,
         ask: F,
-        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<T, RegistryError>,
-    ) -> Result<(u64, T), RegistryError>
+        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), RegistryError>,
+    ) -> Result<Proven<T>, RegistryError>
     where
         F: Fn(RegistryClient<Channel>) -> Fut,
         Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
@@ -104,24 +162,43 @@ impl RegistryGateway {
                     continue;
                 }
             };
-            match check(&self.light, &read) {
-                Ok(value) => return Ok((read.height, value)),
-                Err(e) => failures.push(format!("{endpoint}: proof does not check: {e}")),
+            let (verified, value) = match check(&self.light, &read) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    failures.push(format!("{endpoint}: proof does not check: {e}"));
+                    continue;
+                }
+            };
+            let block_time_ms = verified.header.timestamp_ms;
+            if !self.is_fresh(block_time_ms) {
+                failures.push(format!(
+                    "{endpoint}: its proven state (height {}) is {} s old, older than the {} s this reader accepts",
+                    verified.height,
+                    self.state_age(block_time_ms).as_secs(),
+                    self.max_state_age.as_secs()
+                ));
+                continue;
             }
+            return Ok(Proven {
+                height: verified.height,
+                block_time_ms,
+                value,
+            });
         }
         Err(unavailable(format!("{what}: {}", failures.join("; "))))
     }
 
     /// The DID's current record, proven; `None` when proven absent.
     pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, RegistryError> {
-        Ok(self.resolve_did_at(did).await?.1)
+        Ok(self.resolve_did_at(did).await?.value)
     }
 
-    /// [`resolve_did`](Self::resolve_did) with the height of the state it was proven at.
+    /// [`resolve_did`](Self::resolve_did) with the height and time of the state it was
+    /// proven at.
     pub async fn resolve_did_at(
         &self,
         did: &RealDid,
-    ) -> Result<(u64, Option<DidRecord>), RegistryError> {
+    ) -> Result<Proven<Option<DidRecord>>, RegistryError> {
         self.proven(
             &format!("resolving {did}"),
             |mut client| async move {
@@ -133,7 +210,7 @@ impl RegistryGateway {
                     .await
                     .map(|r| r.into_inner().proof)
             },
-            |light, read| light.verify_did(did, read).map(|(_, record)| record),
+            |light, read| light.verify_did(did, read),
         )
         .await
     }
@@ -143,14 +220,14 @@ impl RegistryGateway {
         &self,
         issuer: &RealDid,
     ) -> Result<Option<IssuerRecord>, RegistryError> {
-        Ok(self.accreditation_at(issuer).await?.1)
+        Ok(self.accreditation_at(issuer).await?.value)
     }
 
-    /// [`accreditation`](Self::accreditation) with the height it was proven at.
+    /// [`accreditation`](Self::accreditation) with the height and time it was proven at.
     pub async fn accreditation_at(
         &self,
         issuer: &RealDid,
-    ) -> Result<(u64, Option<IssuerRecord>), RegistryError> {
+    ) -> Result<Proven<Option<IssuerRecord>>, RegistryError> {
         self.proven(
             &format!("reading the accreditation of {issuer}"),
             |mut client| async move {
@@ -161,7 +238,7 @@ impl RegistryGateway {
                     .await
                     .map(|r| r.into_inner().proof)
             },
-            |light, read| light.verify_issuer(issuer, read).map(|(_, record)| record),
+            |light, read| light.verify_issuer(issuer, read),
         )
         .await
     }
@@ -225,13 +302,13 @@ impl RegistryGateway {
         }
     }
 
-    /// The latest anchor of status list `list_uri` of `issuer`, proven, with the height it
-    /// was proven at; `None` when proven absent.
+    /// The latest anchor of status list `list_uri` of `issuer`, proven, with the height and
+    /// time it was proven at; `None` when proven absent.
     pub async fn status_anchor_at(
         &self,
         issuer: &RealDid,
         list_uri: &str,
-    ) -> Result<(u64, Option<StatusAnchorRecord>), RegistryError> {
+    ) -> Result<Proven<Option<StatusAnchorRecord>>, RegistryError> {
         self.proven(
             &format!("reading the anchor of {list_uri}"),
             |mut client| async move {
@@ -243,12 +320,37 @@ impl RegistryGateway {
                     .await
                     .map(|r| r.into_inner().proof)
             },
-            |light, read| {
-                light
-                    .verify_status_anchor(issuer, list_uri, read)
-                    .map(|(_, record)| record)
-            },
+            |light, read| light.verify_status_anchor(issuer, list_uri, read),
         )
         .await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn a_state_is_fresh_up_to_the_bound_by_the_given_clock() {
+        let clock = ManualClock::at(1_000_000);
+        let gateway = RegistryGateway::new(&["http://127.0.0.1:1".into()], LightClient::new([]))
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        assert_eq!(gateway.max_state_age(), DEFAULT_MAX_STATE_AGE);
+        let gateway = gateway.with_max_state_age(Duration::from_secs(30));
+        assert!(gateway.is_fresh(1_000_000 - 30_000));
+        assert!(!gateway.is_fresh(1_000_000 - 30_001));
+        assert!(
+            gateway.is_fresh(1_000_000 + 5_000),
+            "a block time ahead of the clock"
+        );
+        clock.advance(Duration::from_secs(10));
+        assert!(
+            !gateway.is_fresh(1_000_000 - 25_000),
+            "ages as the clock moves"
+        );
+        assert_eq!(gateway.state_age(1_000_000), Duration::from_secs(10));
     }
 }

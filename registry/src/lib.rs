@@ -13,8 +13,10 @@
 //! - [`node`]: a running node (pending pool, proven reads, the run loop).
 //! - [`service`]: the `realdid.v1.Registry` gRPC service.
 //! - [`light_client`]: checks a proven read knowing only the genesis validator keys;
-//!   [`gateway`]: a client's proven reads and final submissions over several nodes.
+//!   [`gateway`]: a client's proven reads and final submissions over several nodes, each
+//!   read no older than a bound judged by a [`clock`].
 
+pub mod clock;
 pub mod config;
 pub mod consensus;
 pub mod devnet;

@@ -194,8 +194,9 @@ impl IssuerStack {
         grpc: tokio::net::TcpListener,
         http: tokio::net::TcpListener,
     ) {
-        let registry =
-            RegistryGateway::new(&self.config.registry, self.light.clone()).expect("gateway");
+        let registry = RegistryGateway::new(&self.config.registry, self.light.clone())
+            .expect("gateway")
+            .with_max_state_age(self.config.max_state_age);
         let authority = GrpcAuthority::connect(self.config.authority.clone())
             .await
             .expect("authority answers");
@@ -282,6 +283,62 @@ impl IssuerStack {
             .expect("the officer logs in")
             .into_inner()
             .session_token
+    }
+
+    /// Enrols person `person` (of [`IssuerStack::people`]) with `holders`' DIDs; the
+    /// credentials, or the refusal.
+    pub async fn enrol(
+        &self,
+        person: usize,
+        holders: &[&Holder],
+    ) -> Result<pb::EnrolmentIssued, pb::EnrolmentRefusal> {
+        let mut client = self.client().await;
+        let issuer_did = self.issuer().did().to_string();
+        let who = &self.people[person];
+        let n = nonce(&mut client, pb::NoncePurpose::Enrol).await;
+        let answer = client
+            .enrol(pb::EnrolRequest {
+                nonce: n.clone(),
+                full_name: who.full_name.clone(),
+                resident_id: who.resident_id.clone(),
+                evidence_token: who.evidence_token.clone(),
+                dids: holders
+                    .iter()
+                    .map(|h| control_proof(h, &n, &issuer_did))
+                    .collect(),
+                credential_type: String::new(),
+            })
+            .await
+            .expect("the issuer answers")
+            .into_inner();
+        match answer.result.expect("a result") {
+            pb::enrol_response::Result::Issued(issued) => Ok(issued),
+            pb::enrol_response::Result::Refused(refused) => Err(refused),
+        }
+    }
+
+    /// Revokes `credential_id` as the provisioned officer; the issuer's answer.
+    pub async fn revoke(
+        &self,
+        credential_id: &str,
+    ) -> Result<pb::RevokeCredentialsResponse, tonic::Status> {
+        let mut client = self.client().await;
+        let token = self.officer_session(&mut client).await;
+        let mut request = tonic::Request::new(pb::RevokeCredentialsRequest {
+            target: Some(pb::revoke_credentials_request::Target::CredentialId(
+                credential_id.to_owned(),
+            )),
+            reason: pb::RevocationReason::KeyCompromise as i32,
+            note: String::new(),
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ASCII"),
+        );
+        client
+            .revoke_credentials(request)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     /// The issuer's RocksDB directory.

@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod issuer;
+pub mod stub_registry;
 pub mod verifier;
 
 use std::path::PathBuf;

@@ -16,6 +16,7 @@ use realdid_core::jws::KeySigner;
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_core::sd_jwt::SdJwtBuilder;
 use realdid_registry::RegistryError;
+use realdid_registry::gateway::Proven;
 use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
 use realdid_tests::chain::create_did;
 use realdid_tests::verifier::present;
@@ -40,16 +41,25 @@ struct StaleHolder {
     forgotten: Arc<AtomicUsize>,
 }
 
+/// A read of `value` proven at `height`, fresh.
+fn at<T>(height: u64, value: Option<T>) -> AtHeight<T> {
+    Proven {
+        height,
+        block_time_ms: now_s() as u64 * 1000,
+        value,
+    }
+}
+
 impl ChainView for StaleHolder {
     async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
         if *did == self.issuer.did {
-            return Ok((1, Some(self.issuer.clone())));
+            return Ok(at(1, Some(self.issuer.clone())));
         }
         let newer = self.refreshes && self.forgotten.load(Ordering::SeqCst) > 0;
         Ok(if newer {
-            (2, Some(self.holder_after.clone()))
+            at(2, Some(self.holder_after.clone()))
         } else {
-            (1, Some(self.holder_before.clone()))
+            at(1, Some(self.holder_before.clone()))
         })
     }
 
@@ -57,7 +67,7 @@ impl ChainView for StaleHolder {
         &self,
         issuer: &RealDid,
     ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
-        Ok((
+        Ok(at(
             1,
             Some(IssuerRecord {
                 issuer: issuer.clone(),
@@ -75,10 +85,14 @@ impl ChainView for StaleHolder {
         _issuer: &RealDid,
         _uri: &str,
     ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
-        Ok((1, None))
+        Ok(at(1, None))
     }
 
     fn forget_anchor(&self, _issuer: &RealDid, _uri: &str) {}
+
+    fn is_fresh(&self, _block_time_ms: u64) -> bool {
+        true
+    }
 
     fn forget_did(&self, did: &RealDid) {
         assert_ne!(*did, self.issuer.did, "the issuer's state fitted");

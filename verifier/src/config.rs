@@ -5,6 +5,7 @@
 //! request_uri_base = "realdid://127.0.0.1:50090/requests"  # what a wallet's QR code holds
 //! genesis = "../genesis.toml"              # the registry's validator keys
 //! registry = ["http://127.0.0.1:31000"]    # registry nodes, tried in turn
+//! max_state_age_seconds = 30               # optional: the oldest proven registry state used
 //! redis_url = "redis://127.0.0.1:6379"     # optional: shared replay store; absent = in process
 //! redis_prefix = "realdid:verifier:"
 //! secret_file = "verifier-secret"          # the subject-id secret, 64 hex (mode 0600)
@@ -89,6 +90,9 @@ pub struct VerifierConfig {
     pub genesis: PathBuf,
     /// Registry nodes.
     pub registry: Vec<String>,
+    /// The oldest proven registry state a verdict may rest on, seconds (cached or not).
+    #[serde(default = "default_max_state_age")]
+    pub max_state_age_seconds: u64,
     /// Redis, when requests are shared between replicas.
     pub redis_url: Option<String>,
     /// Key prefix in Redis.
@@ -106,6 +110,10 @@ pub struct VerifierConfig {
     pub cache: CacheConfig,
     /// A tracing filter.
     pub log_level: Option<String>,
+}
+
+fn default_max_state_age() -> u64 {
+    30
 }
 
 fn bad(what: impl Into<String>) -> VerifierError {
@@ -148,6 +156,9 @@ impl VerifierConfig {
             if p.audiences.is_empty() {
                 return Err(bad(format!("providers {}: audiences is empty", p.id)));
             }
+        }
+        if !(1..=3600).contains(&config.max_state_age_seconds) {
+            return Err(bad("max_state_age_seconds must be 1 to 3600"));
         }
         if config.cache.status_ttl_seconds == 0 || config.cache.capacity == 0 {
             return Err(bad("cache: TTLs and capacity must be positive"));

@@ -368,7 +368,8 @@ pub async fn from_config(
         Genesis::load(&config.genesis).map_err(|e| VerifierError::Config(e.to_string()))?;
     let gateway =
         RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))
-            .map_err(|e| VerifierError::Config(e.to_string()))?;
+            .map_err(|e| VerifierError::Config(e.to_string()))?
+            .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
     let cache = config.cache;
     let chain = CachedChain::new(
         gateway,

@@ -126,7 +126,8 @@ pub async fn run_issuer(
     let registry = realdid_registry::gateway::RegistryGateway::new(
         &side.config.registry,
         realdid_registry::light_client::LightClient::new(genesis.validator_keys()),
-    )?;
+    )?
+    .with_max_state_age(side.config.max_state_age);
     let accredited = registry.accreditation(keys.did()).await?.is_some_and(|r| {
         r.removed.is_none() && r.credential_types.iter().any(|t| t == IDENTITY_VCT)
     });

@@ -106,10 +106,10 @@ pub fn run(args: IssuerArgs) -> Result<(), CliError> {
 
 fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
     let genesis = Genesis::load(&config.genesis)?;
-    Ok(RegistryGateway::new(
-        &config.registry,
-        LightClient::new(genesis.validator_keys()),
-    )?)
+    Ok(
+        RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))?
+            .with_max_state_age(config.max_state_age),
+    )
 }
 
 /// Connects to the authority, waiting up to 60 s for it to come up.

@@ -45,6 +45,10 @@ pub struct RegistryArgs {
     /// Registry node gRPC endpoints, comma-separated (with --genesis).
     #[arg(long, value_delimiter = ',')]
     registry: Vec<String>,
+    /// The oldest proven registry state the wallet trusts, seconds: a node answering with an
+    /// older one is skipped.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    max_state_age: u64,
 }
 
 /// The wallet's subcommands.
@@ -258,13 +262,14 @@ fn prompt(question: &str) -> Result<String, CliError> {
 
 impl RegistryArgs {
     fn gateway(&self) -> Result<RegistryGateway, CliError> {
-        match &self.genesis {
-            Some(path) => Ok(RegistryGateway::new(
+        let gateway = match &self.genesis {
+            Some(path) => RegistryGateway::new(
                 &self.registry,
                 LightClient::new(Genesis::load(path)?.validator_keys()),
-            )?),
-            None => Ok(DevnetLayout::load(&self.devnet)?.gateway()?),
-        }
+            )?,
+            None => DevnetLayout::load(&self.devnet)?.gateway()?,
+        };
+        Ok(gateway.with_max_state_age(std::time::Duration::from_secs(self.max_state_age)))
     }
 }
 

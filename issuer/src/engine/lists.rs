@@ -108,7 +108,9 @@ impl<A: IdentityAuthority> Issuer<A> {
         self.store.write(batch)?;
         let keys = self.keys();
         let uri = self.list_uri(record.number);
-        let (token, hash) = status::token(&record, &uri, &keys.signer()?, now_ms() / 1000)?;
+        let validity = self.config.policy.status_token_validity_seconds;
+        let issued_at_s = now_ms() / 1000;
+        let (token, hash) = status::token(&record, &uri, &keys.signer()?, issued_at_s, validity)?;
         let anchor = StatusListAnchor::sign(
             keys.did().clone(),
             uri.clone(),
@@ -137,6 +139,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             sequence,
             token,
             receipt: Receipt::from(&final_receipt),
+            expires_at_s: issued_at_s + i64::from(validity),
         });
         let mut batch = Batch::default();
         batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
@@ -207,6 +210,28 @@ impl<A: IdentityAuthority> Issuer<A> {
             }
         }
         self.lists_ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Publishes again every list whose token has less than half its validity left (or was
+    /// published without `exp`), changed or not: verifiers refuse an expired token, so a
+    /// list that nothing changes must still be re-signed and re-anchored in time.
+    pub async fn refresh_expiring_lists(&self) -> Result<(), IssuerError> {
+        let _publishing = self.publishing.lock().await;
+        let half = i64::from(self.config.policy.status_token_validity_seconds) / 2;
+        let total = u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0);
+        for number in 1..=total {
+            let now_s = now_ms() / 1000;
+            if let Some(mut record) = self.store.list(number)?
+                && record
+                    .published
+                    .as_ref()
+                    .is_some_and(|p| p.expires_at_s - now_s < half)
+            {
+                record.dirty = true;
+                self.publish_locked(record).await?;
+            }
+        }
         Ok(())
     }
 

@@ -134,6 +134,10 @@ pub struct Published {
     pub token: String,
     /// Where the anchor became final.
     pub receipt: Receipt,
+    /// The token's `exp`, Unix seconds (0 for a token published without one): the list is
+    /// published again before then.
+    #[serde(default)]
+    pub expires_at_s: i64,
 }
 
 /// One status list.

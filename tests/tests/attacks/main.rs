@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod big_blocks;
+mod stale_reads;
 
 use tokio::sync::{Mutex, MutexGuard};
 

@@ -1,12 +1,14 @@
 //! What verification reads from the registry: DID states, accreditations and status-list
-//! anchors, each proven (checked by the light client against the genesis validator keys)
-//! and cached for a bounded time.
+//! anchors, each proven (checked by the light client against the genesis validator keys),
+//! no older than the gateway's freshness bound, and cached for a bounded time. A cached
+//! read is served only while its state is still within the freshness bound, so a verdict
+//! never rests on state older than that bound, cache or not.
 
 use std::time::Duration;
 
 use realdid_core::did::{DidState, RealDid};
 use realdid_registry::RegistryError;
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry::gateway::{Proven, RegistryGateway};
 use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
 
 use crate::cache::TtlCache;
@@ -35,8 +37,8 @@ impl Default for ChainCacheConfig {
     }
 }
 
-/// A proven read and the height it was proven at.
-pub type AtHeight<T> = (u64, Option<T>);
+/// A proven read (`None`: proven absent) with the height and block time of its state.
+pub type AtHeight<T> = Proven<Option<T>>;
 
 /// The registry reads verification needs.
 pub trait ChainView: Send + Sync {
@@ -60,6 +62,9 @@ pub trait ChainView: Send + Sync {
     fn forget_anchor(&self, issuer: &RealDid, uri: &str);
     /// Forgets a cached DID state (a presentation uses a key it does not hold).
     fn forget_did(&self, did: &RealDid);
+    /// Whether a state made at `block_time_ms` is still fresh enough to decide on: what a
+    /// cache of things checked against the registry (status lists) asks before serving one.
+    fn is_fresh(&self, block_time_ms: u64) -> bool;
 }
 
 /// [`ChainView`] over a [`RegistryGateway`], with caches.
@@ -83,13 +88,30 @@ impl CachedChain {
     }
 }
 
+impl CachedChain {
+    /// The cached value of `key` in `cache`, if its state is still fresh.
+    fn cached<K: Eq + std::hash::Hash + Clone, T: Clone>(
+        &self,
+        cache: &TtlCache<K, AtHeight<T>>,
+        key: &K,
+    ) -> Option<AtHeight<T>> {
+        cache
+            .get(key)
+            .filter(|hit| self.gateway.is_fresh(hit.block_time_ms))
+    }
+}
+
 impl ChainView for CachedChain {
     async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
-        if let Some(hit) = self.dids.get(did) {
+        if let Some(hit) = self.cached(&self.dids, did) {
             return Ok(hit);
         }
-        let (height, record) = self.gateway.resolve_did_at(did).await?;
-        let value = (height, record.map(|r| r.state));
+        let read = self.gateway.resolve_did_at(did).await?;
+        let value = Proven {
+            height: read.height,
+            block_time_ms: read.block_time_ms,
+            value: read.value.map(|r| r.state),
+        };
         self.dids.insert(did.clone(), value.clone());
         Ok(value)
     }
@@ -98,7 +120,7 @@ impl ChainView for CachedChain {
         &self,
         issuer: &RealDid,
     ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
-        if let Some(hit) = self.accreditations.get(issuer) {
+        if let Some(hit) = self.cached(&self.accreditations, issuer) {
             return Ok(hit);
         }
         let value = self.gateway.accreditation_at(issuer).await?;
@@ -112,7 +134,7 @@ impl ChainView for CachedChain {
         uri: &str,
     ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
         let key = (issuer.clone(), uri.to_owned());
-        if let Some(hit) = self.anchors.get(&key) {
+        if let Some(hit) = self.cached(&self.anchors, &key) {
             return Ok(hit);
         }
         let value = self.gateway.status_anchor_at(issuer, uri).await?;
@@ -126,5 +148,9 @@ impl ChainView for CachedChain {
 
     fn forget_did(&self, did: &RealDid) {
         self.dids.remove(did);
+    }
+
+    fn is_fresh(&self, block_time_ms: u64) -> bool {
+        self.gateway.is_fresh(block_time_ms)
     }
 }

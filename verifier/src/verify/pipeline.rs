@@ -112,11 +112,12 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         fits: impl Fn(&Option<DidState>) -> bool,
     ) -> Result<(u64, Option<DidState>), realdid_registry::RegistryError> {
         let cached = self.chain.did(did).await?;
-        if fits(&cached.1) {
-            return Ok(cached);
+        if fits(&cached.value) {
+            return Ok((cached.height, cached.value));
         }
         self.chain.forget_did(did);
-        self.chain.did(did).await
+        let read = self.chain.did(did).await?;
+        Ok((read.height, read.value))
     }
 
     /// Checks reading the registry through `chain` and status lists through `status`.
@@ -246,9 +247,10 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         // Accreditation for this type, and the type itself.
         match self.chain.accreditation(&issuer).await {
             Err(e) => return fail(R::RegistryUnavailable, format!("accreditation: {e}")),
-            Ok((h, record)) => {
-                height = height.max(h);
-                let accredited = record
+            Ok(read) => {
+                height = height.max(read.height);
+                let accredited = read
+                    .value
                     .is_some_and(|r| r.removed.is_none() && r.credential_types.contains(&vct));
                 if !accredited {
                     return fail(
@@ -329,6 +331,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 &issuer_state,
                 &reference.uri,
                 reference.idx,
+                now_ms,
             )
             .await
         {

@@ -1,10 +1,13 @@
 //! Status lists: fetching a Status List Token and trusting it only when its SHA-256 is the
 //! hash the issuer anchored on the registry (proven) and its signature is the issuer's.
 //!
-//! A checked list is cached for `status_ttl`: that is the bound on how long a revocation
-//! takes to reach this verifier after the issuer's anchor is final (docs/VERIFIER.md). When
-//! a fetched token is newer than the cached anchor (its hash differs), the anchor is read
-//! again once before the status is declared unavailable.
+//! A token must carry `exp` and be unexpired. A checked list is cached for `status_ttl`, or
+//! less when the token's own `ttl` or `exp` says so, and only while the anchor it was checked
+//! against is within the registry freshness bound: `status_ttl` is the bound on how long a
+//! revocation takes to reach this verifier after the issuer's anchor is final
+//! (docs/VERIFIER.md). Lists are cached per issuer and URI: one issuer's list never answers
+//! for another's. When a fetched token is newer than the cached anchor (its hash differs),
+//! the anchor is read again once before the status is declared unavailable.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +27,8 @@ use crate::cache::TtlCache;
 
 /// Largest status list token read.
 pub const MAX_TOKEN_BYTES: usize = 1024 * 1024;
+/// How far in the future a token's `iat` may be, by this verifier's clock.
+const MAX_TOKEN_CLOCK_SKEW_SECONDS: i64 = 60;
 
 /// Where status list tokens come from.
 pub trait StatusSource: Send + Sync {
@@ -89,14 +94,18 @@ pub enum StatusProblem {
 #[derive(Debug, Clone)]
 struct CheckedList {
     list: Arc<StatusList>,
+    /// The height and block time of the anchor the token was checked against.
     height: u64,
+    anchored_state_ms: u64,
+    /// When the token's `exp` or `ttl` ends its use, Unix ms.
+    usable_until_ms: i64,
 }
 
 /// Checks statuses, caching checked lists.
 #[derive(Debug)]
 pub struct StatusChecker<S> {
     source: S,
-    lists: TtlCache<String, CheckedList>,
+    lists: TtlCache<(RealDid, String), CheckedList>,
 }
 
 impl<S: StatusSource> StatusChecker<S> {
@@ -109,7 +118,7 @@ impl<S: StatusSource> StatusChecker<S> {
     }
 
     /// The status of entry `index` of list `uri` of `issuer` (whose proven current state is
-    /// `issuer_state`), and the registry height its anchor was proven at.
+    /// `issuer_state`) at `now_ms`, and the registry height its anchor was proven at.
     pub async fn status(
         &self,
         chain: &impl ChainView,
@@ -117,14 +126,18 @@ impl<S: StatusSource> StatusChecker<S> {
         issuer_state: &DidState,
         uri: &str,
         index: u64,
+        now_ms: i64,
     ) -> Result<(Status, u64), StatusProblem> {
-        let checked = match self.lists.get(&uri.to_owned()) {
+        let key = (issuer.clone(), uri.to_owned());
+        let usable =
+            |c: &CheckedList| now_ms < c.usable_until_ms && chain.is_fresh(c.anchored_state_ms);
+        let checked = match self.lists.get(&key).filter(usable) {
             Some(hit) => hit,
             None => {
                 let checked = self
-                    .fetch_and_check(chain, issuer, issuer_state, uri)
+                    .fetch_and_check(chain, issuer, issuer_state, uri, now_ms)
                     .await?;
-                self.lists.insert(uri.to_owned(), checked.clone());
+                self.lists.insert(key, checked.clone());
                 checked
             }
         };
@@ -143,6 +156,7 @@ impl<S: StatusSource> StatusChecker<S> {
         issuer: &RealDid,
         issuer_state: &DidState,
         uri: &str,
+        now_ms: i64,
     ) -> Result<CheckedList, StatusProblem> {
         let token = self
             .source
@@ -156,7 +170,7 @@ impl<S: StatusSource> StatusChecker<S> {
             chain.forget_anchor(issuer, uri);
             anchor = self.anchor(chain, issuer, uri).await?;
         }
-        let (height, record) = anchor;
+        let ((height, anchored_state_ms), record) = anchor;
         if record.anchor.list_hash != hash {
             return Err(StatusProblem::Unavailable(format!(
                 "the token served at {uri} is not the one anchored on the registry (sequence {})",
@@ -195,11 +209,33 @@ impl<S: StatusSource> StatusChecker<S> {
                 claims.sub
             )));
         }
+        let now_s = now_ms.div_euclid(1000);
+        let Some(exp) = claims.exp else {
+            return Err(StatusProblem::Unavailable(format!(
+                "{uri}: the token has no exp, so nothing bounds how long it may be used"
+            )));
+        };
+        claims
+            .check_not_expired(now_s)
+            .map_err(|e| StatusProblem::Unavailable(format!("{uri}: {e}")))?;
+        if claims.iat > now_s.saturating_add(MAX_TOKEN_CLOCK_SKEW_SECONDS) {
+            return Err(StatusProblem::Unavailable(format!(
+                "{uri}: the token was issued at {}, in the future",
+                claims.iat
+            )));
+        }
+        let mut usable_until_ms = exp.saturating_mul(1000);
+        if let Some(ttl) = claims.ttl {
+            let ttl_ms = i64::try_from(ttl.saturating_mul(1000)).unwrap_or(i64::MAX);
+            usable_until_ms = usable_until_ms.min(now_ms.saturating_add(ttl_ms));
+        }
         let list = StatusList::decode(&claims.status_list)
             .map_err(|e| StatusProblem::Unavailable(format!("{uri}: {e}")))?;
         Ok(CheckedList {
             list: Arc::new(list),
             height,
+            anchored_state_ms,
+            usable_until_ms,
         })
     }
 
@@ -208,13 +244,275 @@ impl<S: StatusSource> StatusChecker<S> {
         chain: &impl ChainView,
         issuer: &RealDid,
         uri: &str,
-    ) -> Result<(u64, realdid_registry::state::records::StatusAnchorRecord), StatusProblem> {
+    ) -> Result<
+        (
+            (u64, u64),
+            realdid_registry::state::records::StatusAnchorRecord,
+        ),
+        StatusProblem,
+    > {
         match chain.status_anchor(issuer, uri).await {
-            Ok((height, Some(record))) => Ok((height, record)),
-            Ok((_, None)) => Err(StatusProblem::Unavailable(format!(
-                "{uri} has no anchor on the registry"
-            ))),
+            Ok(read) => match read.value {
+                Some(record) => Ok(((read.height, read.block_time_ms), record)),
+                None => Err(StatusProblem::Unavailable(format!(
+                    "{uri} has no anchor on the registry"
+                ))),
+            },
             Err(e) => Err(StatusProblem::Registry(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use realdid_core::codec::StatusListAnchor;
+    use realdid_core::did::{CreateOp, DidOperation, apply};
+    use realdid_core::jws::{KeySigner, sign_compact};
+    use realdid_core::keys::{Algorithm, SigningKey};
+    use realdid_core::status_list::{StatusBits, StatusUri};
+    use realdid_registry::RegistryError;
+    use realdid_registry::gateway::Proven;
+    use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
+    use serde_json::{Map, Value};
+
+    use super::*;
+    use crate::verify::chain::AtHeight;
+
+    const URI: &str = "https://issuer.example/status/1";
+    const NOW_MS: i64 = 1_800_000_000_000;
+
+    /// An issuer: its key and its DID's state.
+    fn issuer() -> (SigningKey, DidState) {
+        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let create = DidOperation::Create(CreateOp::single_key(
+            &key.public_key(),
+            Purposes::ASSERTION_METHOD,
+            &key.public_key(),
+        ))
+        .sign(Some(KeyId::first()), &key)
+        .unwrap();
+        (key, apply(None, &create).unwrap())
+    }
+
+    /// A status list token of `issuer` for [`URI`] with entry 0 set to `first`.
+    fn token(key: &SigningKey, issuer: &DidState, first: Status, exp: Option<i64>) -> String {
+        let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
+        list.set(0, first).unwrap();
+        let claims = StatusListTokenClaims {
+            sub: URI.parse::<StatusUri>().unwrap(),
+            iat: NOW_MS / 1000 - 10,
+            exp,
+            ttl: Some(60),
+            status_list: list.encode().unwrap(),
+        };
+        let mut header = Map::new();
+        header.insert("typ".into(), Value::String(STATUS_LIST_JWT_TYP.into()));
+        header.insert(
+            "kid".into(),
+            Value::String(format!("{}#{}", issuer.did, KeyId::first().as_str())),
+        );
+        let payload = serde_json::to_vec(&claims).unwrap();
+        sign_compact(&header, &payload, &KeySigner::new(key.clone())).unwrap()
+    }
+
+    /// The registry: the anchor of each (issuer, URI), and whether reads are still fresh.
+    #[derive(Default)]
+    struct Anchors {
+        anchors: Mutex<HashMap<(RealDid, String), StatusAnchorRecord>>,
+        stale: AtomicBool,
+    }
+
+    impl Anchors {
+        fn anchor(&self, key: &SigningKey, issuer: &DidState, token: &str) {
+            let anchor = StatusListAnchor::sign(
+                issuer.did.clone(),
+                URI.into(),
+                1,
+                Sha256::digest(token.as_bytes()).into(),
+                KeyId::first(),
+                key,
+            )
+            .unwrap();
+            self.anchors.lock().unwrap().insert(
+                (issuer.did.clone(), URI.into()),
+                StatusAnchorRecord {
+                    anchor,
+                    height: 5,
+                    timestamp_ms: NOW_MS as u64,
+                },
+            );
+        }
+    }
+
+    impl ChainView for Anchors {
+        async fn did(&self, _: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
+            Err(RegistryError::Unavailable {
+                reason: "not asked".into(),
+            })
+        }
+
+        async fn accreditation(
+            &self,
+            _: &RealDid,
+        ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
+            Err(RegistryError::Unavailable {
+                reason: "not asked".into(),
+            })
+        }
+
+        async fn status_anchor(
+            &self,
+            issuer: &RealDid,
+            uri: &str,
+        ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
+            let value = self
+                .anchors
+                .lock()
+                .unwrap()
+                .get(&(issuer.clone(), uri.to_owned()))
+                .cloned();
+            Ok(Proven {
+                height: 5,
+                block_time_ms: NOW_MS as u64,
+                value,
+            })
+        }
+
+        fn forget_anchor(&self, _: &RealDid, _: &str) {}
+
+        fn forget_did(&self, _: &RealDid) {}
+
+        fn is_fresh(&self, _: u64) -> bool {
+            !self.stale.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Tokens by URI as each issuer's server serves them, counting fetches.
+    #[derive(Default)]
+    struct Served {
+        token: Mutex<String>,
+        fetches: AtomicUsize,
+    }
+
+    impl StatusSource for Served {
+        async fn fetch(&self, _uri: &str) -> Result<String, String> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            Ok(self.token.lock().unwrap().clone())
+        }
+    }
+
+    fn checker() -> StatusChecker<Served> {
+        StatusChecker::new(Served::default(), Duration::from_secs(300), 16)
+    }
+
+    async fn status_at(
+        checker: &StatusChecker<Served>,
+        chain: &Anchors,
+        issuer: &DidState,
+        now_ms: i64,
+    ) -> Result<Status, StatusProblem> {
+        checker
+            .status(chain, &issuer.did, issuer, URI, 0, now_ms)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    #[tokio::test]
+    async fn a_token_without_exp_or_past_it_is_refused() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        for (exp, why) in [(None, "no exp"), (Some(NOW_MS / 1000 - 1), "expired")] {
+            let checker = checker();
+            let token = token(&key, &issuer, Status::VALID, exp);
+            chain.anchor(&key, &issuer, &token);
+            *checker.source.token.lock().unwrap() = token;
+            match status_at(&checker, &chain, &issuer, NOW_MS).await {
+                Err(StatusProblem::Unavailable(message)) => {
+                    assert!(message.contains(why), "{message}")
+                }
+                other => panic!("{why}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_checked_list_is_used_within_its_ttl_and_exp_and_while_its_anchor_is_fresh() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let checker = checker();
+        let exp = NOW_MS / 1000 + 120;
+        let token = token(&key, &issuer, Status::VALID, Some(exp));
+        chain.anchor(&key, &issuer, &token);
+        *checker.source.token.lock().unwrap() = token;
+        let fetches = || checker.source.fetches.load(Ordering::SeqCst);
+
+        assert_eq!(
+            status_at(&checker, &chain, &issuer, NOW_MS).await.unwrap(),
+            Status::VALID
+        );
+        assert_eq!(
+            status_at(&checker, &chain, &issuer, NOW_MS + 59_000)
+                .await
+                .unwrap(),
+            Status::VALID
+        );
+        assert_eq!(
+            fetches(),
+            1,
+            "within the token's ttl (60 s), the checked list serves"
+        );
+        status_at(&checker, &chain, &issuer, NOW_MS + 61_000)
+            .await
+            .unwrap();
+        assert_eq!(fetches(), 2, "past the token's ttl, it is fetched again");
+
+        chain.stale.store(true, Ordering::SeqCst);
+        let _ = status_at(&checker, &chain, &issuer, NOW_MS + 62_000).await;
+        assert_eq!(
+            fetches(),
+            3,
+            "a list checked against an anchor now too old is not reused"
+        );
+        chain.stale.store(false, Ordering::SeqCst);
+
+        let refused = status_at(&checker, &chain, &issuer, (exp + 1) * 1000).await;
+        assert!(
+            matches!(&refused, Err(StatusProblem::Unavailable(m)) if m.contains("expired")),
+            "past exp the token is refused, cached or not: {refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_issuers_list_never_answers_for_anothers() {
+        let (key_a, issuer_a) = issuer();
+        let (key_b, issuer_b) = issuer();
+        let chain = Anchors::default();
+        let checker = checker();
+        let exp = Some(NOW_MS / 1000 + 3600);
+        // Issuer A's list (entry 0 valid) is checked and cached under the URI…
+        let token_a = token(&key_a, &issuer_a, Status::VALID, exp);
+        chain.anchor(&key_a, &issuer_a, &token_a);
+        *checker.source.token.lock().unwrap() = token_a;
+        assert_eq!(
+            status_at(&checker, &chain, &issuer_a, NOW_MS)
+                .await
+                .unwrap(),
+            Status::VALID
+        );
+        // …and issuer B, whose list at the same URI revoked entry 0, is read on its own.
+        let token_b = token(&key_b, &issuer_b, Status::INVALID, exp);
+        chain.anchor(&key_b, &issuer_b, &token_b);
+        *checker.source.token.lock().unwrap() = token_b;
+        assert_eq!(
+            status_at(&checker, &chain, &issuer_b, NOW_MS)
+                .await
+                .unwrap(),
+            Status::INVALID
+        );
     }
 }
