@@ -73,12 +73,14 @@ impl StubRegistry {
     }
 }
 
+/// First answers, by RPC name and request bytes.
+type Frozen = Arc<Mutex<HashMap<(&'static str, Vec<u8>), Vec<u8>>>>;
+
 #[derive(Debug, Clone)]
 struct Stub {
     upstream: RegistryClient<Channel>,
     lie: Lie,
-    /// First answers, by RPC name and request bytes.
-    frozen: Arc<Mutex<HashMap<(&'static str, Vec<u8>), Vec<u8>>>>,
+    frozen: Frozen,
 }
 
 impl Stub {
