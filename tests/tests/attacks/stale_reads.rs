@@ -176,7 +176,7 @@ async fn old_certified_state_from_a_node_cannot_hide_a_revocation() {
 
     // Asked alone, the stub's answer is refused, and the refusal says why.
     let stub_only = RegistryGateway::new(
-        &[stub.endpoint.clone()],
+        std::slice::from_ref(&stub.endpoint),
         LightClient::new(net.layout.genesis().validator_keys()),
     )
     .unwrap()
