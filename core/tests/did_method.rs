@@ -263,6 +263,49 @@ fn recovery_with_the_committed_key_replaces_the_lost_device() {
 }
 
 #[test]
+fn recovery_supersedes_updates_made_since_its_signer_looked() {
+    // A thief holding the device key updates the DID after the owner read it; the owner's
+    // recovery, built on what the owner saw, still takes the DID back, and so does a
+    // deactivation. An update naming an old operation stays stale.
+    let (holder, _, seen) = create(Algorithm::EdDsa);
+    let thief = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let mut current = seen.clone();
+    for _ in 0..3 {
+        let op = update(&current, "device", &holder.device, doc(&holder.device));
+        current = apply(Some(&current), &op).unwrap();
+    }
+    let stale = update(&seen, "device", &holder.device, doc(&thief));
+    let err = apply(Some(&current), &stale).unwrap_err();
+    assert!(matches!(err, DidError::StaleOperation { .. }), "{err}");
+
+    let new_device = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let next = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let recovered = apply(
+        Some(&current),
+        &recover_op(&seen, &holder.recovery, doc(&new_device), &next),
+    )
+    .unwrap();
+    assert_eq!(recovered.version, current.version + 1);
+    assert_eq!(recovered.document.keys[0].key, new_device.public_key());
+    // The thief's key lost all power: `device` now names the owner's new key.
+    let err = apply(
+        Some(&recovered),
+        &update(&recovered, "device", &holder.device, doc(&thief)),
+    )
+    .unwrap_err();
+    assert!(matches!(err, DidError::BadSignature { .. }), "{err}");
+
+    let deactivate = DidOperation::Deactivate(DeactivateOp {
+        did: seen.did.clone(),
+        previous: seen.last_operation,
+        recovery_key: holder.recovery.public_key(),
+    })
+    .sign(None, &holder.recovery)
+    .unwrap();
+    assert!(apply(Some(&current), &deactivate).unwrap().is_deactivated());
+}
+
+#[test]
 fn recovery_by_another_key_or_reusing_the_commitment_is_refused() {
     let (holder, _, state) = create(Algorithm::EdDsa);
     let thief = SigningKey::generate(Algorithm::EdDsa).unwrap();

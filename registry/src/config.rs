@@ -11,7 +11,11 @@
 //! [tuning]                         # optional, every field has a default
 //! max_block_txs = 10000            # transactions per block, 1..=20000
 //! block_interval_ms = 100          # target time between blocks, 1..=60000
-//! mempool_capacity = 100000        # pending transactions held, max_block_txs..=10000000
+//! mempool_capacity = 100000        # pending DID creations and updates, max_block_txs..=10000000
+//! reserved_capacity = 10000        # pending anchors and governance, and pending recoveries
+//!                                  # and deactivations, each: 100..=1000000
+//! did_ops_per_source = 1000        # DID operations one client address may submit per
+//!                                  # second (bursts of as many): 1..=1000000
 //! ```
 //!
 //! Relative paths are resolved against the directory of the config file, so a node's
@@ -34,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RegistryError;
 use crate::genesis::{Genesis, read_bounded};
+use crate::node::mempool::LaneCapacities;
 
 /// Largest config file read, in bytes.
 pub const MAX_CONFIG_LEN: u64 = 64 * 1024;
@@ -48,12 +53,20 @@ pub const MAX_MEMPOOL_CAPACITY: usize = 10_000_000;
 /// Largest key file read, in bytes (64 hex characters and some whitespace).
 const MAX_KEY_FILE_LEN: u64 = 1024;
 
-/// Throughput settings; see the module docs for meanings and bounds.
+/// Throughput and admission settings; see the module docs for meanings and bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tuning {
-    max_block_txs: usize,
-    block_interval_ms: u64,
-    mempool_capacity: usize,
+    /// Most transactions a proposed block holds.
+    pub max_block_txs: usize,
+    /// Target time between blocks, in milliseconds.
+    pub block_interval_ms: u64,
+    /// Most pending DID creations and updates; submissions beyond it are refused.
+    pub mempool_capacity: usize,
+    /// Most pending anchors and governance transactions, and most pending recoveries and
+    /// deactivations (each lane its own): room a flood of DID creations cannot take.
+    pub reserved_capacity: usize,
+    /// DID operations one client address may submit per second, in bursts of as many.
+    pub did_ops_per_source: u32,
 }
 
 impl Default for Tuning {
@@ -62,17 +75,22 @@ impl Default for Tuning {
             max_block_txs: 10_000,
             block_interval_ms: 100,
             mempool_capacity: 100_000,
+            reserved_capacity: 10_000,
+            did_ops_per_source: 1_000,
         }
     }
 }
 
 impl Tuning {
-    /// Checked settings.
-    pub fn new(
-        max_block_txs: usize,
-        block_interval_ms: u64,
-        mempool_capacity: usize,
-    ) -> Result<Self, String> {
+    /// Checks every setting against its bounds, naming the first one out of them.
+    pub fn check(&self) -> Result<(), String> {
+        let Self {
+            max_block_txs,
+            block_interval_ms,
+            mempool_capacity,
+            reserved_capacity,
+            did_ops_per_source,
+        } = *self;
         if !(1..=MAX_BLOCK_TXS).contains(&max_block_txs) {
             return Err(format!(
                 "tuning.max_block_txs: {max_block_txs} is not in 1..={MAX_BLOCK_TXS}"
@@ -89,11 +107,17 @@ impl Tuning {
                  max_block_txs..={MAX_MEMPOOL_CAPACITY} ({max_block_txs}..={MAX_MEMPOOL_CAPACITY})"
             ));
         }
-        Ok(Self {
-            max_block_txs,
-            block_interval_ms,
-            mempool_capacity,
-        })
+        if !(100..=1_000_000).contains(&reserved_capacity) {
+            return Err(format!(
+                "tuning.reserved_capacity: {reserved_capacity} is not in 100..=1000000"
+            ));
+        }
+        if !(1..=1_000_000).contains(&did_ops_per_source) {
+            return Err(format!(
+                "tuning.did_ops_per_source: {did_ops_per_source} is not in 1..=1000000"
+            ));
+        }
+        Ok(())
     }
 
     /// Most transactions a proposed block holds.
@@ -106,9 +130,18 @@ impl Tuning {
         self.block_interval_ms
     }
 
-    /// Most pending transactions held; submissions beyond it are refused as unavailable.
+    /// Most pending DID creations and updates; submissions beyond it are refused.
     pub fn mempool_capacity(&self) -> usize {
         self.mempool_capacity
+    }
+
+    /// What each lane of the pending pool holds.
+    pub fn lane_capacities(&self) -> LaneCapacities {
+        LaneCapacities {
+            authority: self.reserved_capacity,
+            recovery: self.reserved_capacity,
+            open: self.mempool_capacity,
+        }
     }
 
     /// The block timing these settings give.
@@ -174,6 +207,35 @@ pub(crate) struct TuningFile {
     pub(crate) block_interval_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mempool_capacity: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reserved_capacity: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) did_ops_per_source: Option<u32>,
+}
+
+impl TuningFile {
+    /// The file's settings over the defaults.
+    fn resolve(self) -> Tuning {
+        let d = Tuning::default();
+        Tuning {
+            max_block_txs: self.max_block_txs.unwrap_or(d.max_block_txs),
+            block_interval_ms: self.block_interval_ms.unwrap_or(d.block_interval_ms),
+            mempool_capacity: self.mempool_capacity.unwrap_or(d.mempool_capacity),
+            reserved_capacity: self.reserved_capacity.unwrap_or(d.reserved_capacity),
+            did_ops_per_source: self.did_ops_per_source.unwrap_or(d.did_ops_per_source),
+        }
+    }
+
+    /// Every field of `tuning` (what `realdid devnet` writes when it sets them).
+    pub(crate) fn from_tuning(tuning: &Tuning) -> Self {
+        Self {
+            max_block_txs: Some(tuning.max_block_txs),
+            block_interval_ms: Some(tuning.block_interval_ms),
+            mempool_capacity: Some(tuning.mempool_capacity),
+            reserved_capacity: Some(tuning.reserved_capacity),
+            did_ops_per_source: Some(tuning.did_ops_per_source),
+        }
+    }
 }
 
 impl NodeConfig {
@@ -215,16 +277,8 @@ impl NodeConfig {
         if let Some(level) = &file.log_level {
             check_log_level(level).map_err(|e| config_error(format!("log_level: {e}")))?;
         }
-        let defaults = Tuning::default();
-        let tuning = file.tuning.unwrap_or_default();
-        let tuning = Tuning::new(
-            tuning.max_block_txs.unwrap_or(defaults.max_block_txs),
-            tuning
-                .block_interval_ms
-                .unwrap_or(defaults.block_interval_ms),
-            tuning.mempool_capacity.unwrap_or(defaults.mempool_capacity),
-        )
-        .map_err(config_error)?;
+        let tuning = file.tuning.unwrap_or_default().resolve();
+        tuning.check().map_err(config_error)?;
         Ok(Self {
             path: path.to_path_buf(),
             genesis,
@@ -417,13 +471,31 @@ mod tests {
 
     #[test]
     fn tuning_bounds() {
-        assert!(Tuning::new(1, 1, 1).is_ok());
-        assert!(Tuning::new(0, 100, 100).is_err());
-        assert!(Tuning::new(MAX_BLOCK_TXS + 1, 100, MAX_MEMPOOL_CAPACITY).is_err());
-        assert!(Tuning::new(100, 0, 100).is_err());
-        assert!(Tuning::new(100, 100, 99).is_err());
         let d = Tuning::default();
-        assert!(Tuning::new(d.max_block_txs, d.block_interval_ms, d.mempool_capacity).is_ok());
+        assert!(d.check().is_ok());
+        let with = |edit: fn(&mut Tuning)| {
+            let mut t = d;
+            edit(&mut t);
+            t.check()
+        };
+        assert!(
+            with(|t| {
+                t.max_block_txs = 1;
+                t.block_interval_ms = 1;
+                t.mempool_capacity = 1;
+                t.reserved_capacity = 100;
+                t.did_ops_per_source = 1;
+            })
+            .is_ok()
+        );
+        assert!(with(|t| t.max_block_txs = 0).is_err());
+        assert!(with(|t| t.max_block_txs = MAX_BLOCK_TXS + 1).is_err());
+        assert!(with(|t| t.block_interval_ms = 0).is_err());
+        assert!(with(|t| t.mempool_capacity = t.max_block_txs - 1).is_err());
+        assert!(with(|t| t.reserved_capacity = 99).is_err());
+        assert!(with(|t| t.did_ops_per_source = 0).is_err());
+        assert_eq!(d.lane_capacities().open, d.mempool_capacity);
+        assert_eq!(d.lane_capacities().authority, d.reserved_capacity);
     }
 
     #[test]

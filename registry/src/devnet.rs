@@ -33,8 +33,8 @@ use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
 
 use crate::RegistryError;
 use crate::config::{
-    NodeConfig, NodeConfigFile, check_private_mode, generate_key, write_key_file,
-    write_private_file,
+    NodeConfig, NodeConfigFile, Tuning, TuningFile, check_private_mode, generate_key,
+    write_key_file, write_private_file,
 };
 use crate::genesis::{
     Genesis, GenesisFile, GovernanceEntry, MAX_VALIDATORS, ValidatorEntry, read_bounded,
@@ -279,12 +279,33 @@ impl std::fmt::Display for DevnetLayout {
     }
 }
 
+/// The settings a devnet's nodes run with: the defaults, but for the rate of DID operations
+/// one client address may send, since every client of a devnet (the benchmark's load
+/// included) is on the same machine.
+pub fn devnet_tuning() -> Tuning {
+    Tuning {
+        did_ops_per_source: 100_000,
+        ..Tuning::default()
+    }
+}
+
 /// Generates a devnet of `validators` nodes in `dir` (created if missing; it must hold
-/// nothing yet). See the module docs for the files and ports.
+/// nothing yet), its nodes tuned by [`devnet_tuning`]. See the module docs for the files and
+/// ports.
 pub fn generate(
     dir: &Path,
     validators: usize,
     base_port: Option<u16>,
+) -> Result<DevnetLayout, RegistryError> {
+    generate_tuned(dir, validators, base_port, &devnet_tuning())
+}
+
+/// [`generate`], its nodes tuned by `tuning` (written into each node's config).
+pub fn generate_tuned(
+    dir: &Path,
+    validators: usize,
+    base_port: Option<u16>,
+    tuning: &Tuning,
 ) -> Result<DevnetLayout, RegistryError> {
     let config_error = |reason: String| RegistryError::Config {
         path: dir.display().to_string(),
@@ -362,7 +383,7 @@ pub fn generate(
             p2p_listen: p2p,
             grpc_listen: grpc,
             log_level: Some("info".into()),
-            tuning: None,
+            tuning: Some(TuningFile::from_tuning(tuning)),
         };
         let text = toml::to_string(&config).map_err(|e| config_error(e.to_string()))?;
         write_file(

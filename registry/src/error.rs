@@ -84,10 +84,17 @@ pub enum RegistryError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The node cannot serve this now (still syncing, pool full, shutting down).
+    /// The node cannot serve this now (still syncing, shutting down, no node answered).
     #[error("unavailable: {reason}")]
     Unavailable {
         /// Why.
+        reason: String,
+    },
+    /// The node's limits refuse this now: a full lane of the pending pool, or a client over
+    /// its rate. Retrying later may succeed.
+    #[error("busy: {reason}")]
+    Busy {
+        /// Which limit.
         reason: String,
     },
     /// The chain refused a transaction (a decision, reported as an error to callers that
@@ -126,6 +133,7 @@ impl RegistryError {
             | Self::Diverged { .. }
             | Self::Tree { .. }
             | Self::Unavailable { .. }
+            | Self::Busy { .. }
             | Self::Io { .. } => ErrorKind::Internal,
         }
     }
@@ -137,6 +145,7 @@ impl RegistryError {
             Self::Proof { .. } => tonic::Code::DataLoss,
             Self::NotFound { .. } => tonic::Code::NotFound,
             Self::Unavailable { .. } => tonic::Code::Unavailable,
+            Self::Busy { .. } => tonic::Code::ResourceExhausted,
             Self::Rejected { .. } => tonic::Code::FailedPrecondition,
             Self::Storage { .. }
             | Self::Corrupt { .. }

@@ -25,6 +25,7 @@ use crate::node::admissions::Admissions;
 use crate::node::mempool::{Outcome, Receipt};
 use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
+use crate::node::sources::SourceLimits;
 use crate::state::keys::StateKey;
 use crate::state::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
@@ -53,14 +54,21 @@ pub struct NodeInfo {
 pub struct RegistryService {
     shared: Arc<Shared>,
     admissions: Admissions,
+    sources: Arc<SourceLimits>,
     info: Arc<NodeInfo>,
 }
 
 impl RegistryService {
-    /// A service over `shared`; starts the worker that checks submissions.
-    pub fn new(shared: Arc<Shared>, info: NodeInfo) -> Result<Self, RegistryError> {
+    /// A service over `shared` that takes at most `did_ops_per_source` DID operations a
+    /// second from each client address; starts the worker that checks submissions.
+    pub fn new(
+        shared: Arc<Shared>,
+        info: NodeInfo,
+        did_ops_per_source: u32,
+    ) -> Result<Self, RegistryError> {
         Ok(Self {
             admissions: Admissions::start(shared.clone())?,
+            sources: Arc::new(SourceLimits::new(did_ops_per_source)),
             shared,
             info: Arc::new(info),
         })
@@ -226,6 +234,7 @@ impl Registry for RegistryService {
         &self,
         request: Request<pb::SubmitTransactionRequest>,
     ) -> Result<Response<pb::SubmitTransactionResponse>, Status> {
+        let source = request.remote_addr().map(|addr| addr.ip());
         let bytes = request.into_inner().transaction;
         let tx_hash = realdid_core::codec::TxHash::of_bytes(&bytes);
         if bytes.len() > MAX_TRANSACTION_LEN {
@@ -252,6 +261,13 @@ impl Registry for RegistryService {
                 )));
             }
         };
+        if matches!(tx, Transaction::Did(_)) {
+            self.sources
+                .admit(source)
+                .map_err(|over| RegistryError::Busy {
+                    reason: over.to_string(),
+                })?;
+        }
         // Already final: the original receipt, so resubmission is safe.
         if let Some(location) = self.shared.store.tx_location(&tx_hash)? {
             let (height, index) = (location.height, location.index);

@@ -35,17 +35,35 @@ fn did_record(chain: &MemChain, holder: &Holder) -> DidRecord {
 }
 
 #[test]
-fn create_and_update_of_one_did_in_one_block() {
+fn a_block_applies_one_operation_per_did() {
     let mut chain = MemChain::new();
     let (mut holder, create) = Holder::create();
     let update = holder.rotate();
-    let executed = chain.block(&[create.clone(), update.clone()]).unwrap();
-    assert_eq!(executed.tx_hashes, vec![create.hash(), update.hash()]);
-    assert_eq!(executed.writes.len(), 1, "one DID, one final record");
+    // A block with two operations on one DID is invalid, whatever their order.
+    let (index, rejection) = chain.block(&[create.clone(), update.clone()]).unwrap_err();
+    assert_eq!((index, rejection.reason), (1, RejectReason::Stale));
+    assert!(
+        rejection.message.contains("at most one"),
+        "{}",
+        rejection.message
+    );
+    assert_eq!(chain.height, 0, "an invalid block changes nothing");
+
+    // A builder leaves the second for the next block, without refusing it.
+    let ctx = chain.ctx();
+    let mut candidates = vec![create.clone(), update.clone()].into_iter();
+    let (included, _, rejections) =
+        execute::build_block(&chain.state, &ctx, &mut candidates, 10).unwrap();
+    assert_eq!(included, vec![create.clone()]);
+    assert!(rejections.is_empty());
+
+    let executed = chain.block(&[create]).unwrap();
+    assert_eq!(executed.dids.len(), 1);
+    chain.block(&[update]).unwrap();
     let record = did_record(&chain, &holder);
     assert_eq!(record.state, holder.state);
     assert_eq!(record.state.version, 2);
-    assert_eq!((record.created_height, record.updated_height), (1, 1));
+    assert_eq!((record.created_height, record.updated_height), (1, 2));
 
     // A later update keeps the creation height and time.
     let created_ms = record.created_ms;
@@ -53,9 +71,49 @@ fn create_and_update_of_one_did_in_one_block() {
     chain.block(&[again]).unwrap();
     let record = did_record(&chain, &holder);
     assert_eq!(record.state.version, 3);
-    assert_eq!((record.created_height, record.updated_height), (1, 2));
+    assert_eq!((record.created_height, record.updated_height), (1, 3));
     assert_eq!(record.created_ms, created_ms);
     assert!(record.updated_ms > created_ms);
+}
+
+#[test]
+fn a_recovery_wins_over_a_thiefs_updates() {
+    let mut chain = MemChain::new();
+    let (mut owner, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    // The thief holds the device key and keeps updating; the owner recovers from the state
+    // it saw before the thief's first update.
+    let seen = owner.state.clone();
+    let thief_first = owner.rotate();
+    chain.block(&[thief_first]).unwrap();
+    let thief_next = owner.rotate();
+    let recovery = DidOperation::Recover(RecoverOp {
+        did: seen.did.clone(),
+        previous: seen.last_operation,
+        recovery_key: owner.recovery.public_key(),
+        document: document(&fresh_key(), &owner.issuing),
+        next_recovery_commitment: RecoveryCommitment::to(&fresh_key().public_key()),
+    })
+    .sign(None, &owner.recovery)
+    .unwrap();
+    let recovery = Transaction::Did(recovery);
+    // Candidates as the pool hands them: recoveries before updates.
+    let ctx = chain.ctx();
+    let (included, _, rejections) = execute::build_block(
+        &chain.state,
+        &ctx,
+        vec![recovery.clone(), thief_next.clone()],
+        10,
+    )
+    .unwrap();
+    assert_eq!(included, vec![recovery.clone()]);
+    assert!(rejections.is_empty(), "the update waits for the next block");
+    chain.block(&included).unwrap();
+    // In the next block the thief's update is void: built on a superseded state, by a key
+    // the recovery removed.
+    let void = chain.check(&thief_next).unwrap_err();
+    assert_eq!(void.reason, RejectReason::Stale, "{void}");
+    assert_eq!(did_record(&chain, &owner).state.version, 3);
 }
 
 #[test]
@@ -439,7 +497,7 @@ fn build_block_drops_failing_candidates_and_respects_the_limit() {
         update_a.clone(), // before its create: DidNotFound, dropped
         create_a.clone(),
         orphan_update.clone(),
-        create_a.clone(), // duplicate: DidAlreadyExists
+        create_a.clone(), // a second operation on DID a: left for a later block
         create_b.clone(),
         b.status_anchor("https://l.example/1", 1), // not accredited
     ];
@@ -454,7 +512,6 @@ fn build_block_drops_failing_candidates_and_respects_the_limit() {
         vec![
             (update_a.hash(), RejectReason::DidNotFound),
             (orphan_update.hash(), RejectReason::DidNotFound),
-            (create_a.hash(), RejectReason::DidAlreadyExists),
             (candidates[5].hash(), RejectReason::IssuerNotAccredited),
         ]
     );

@@ -11,7 +11,7 @@ use execute_support::{Council, Holder, fresh_key, genesis_header};
 use realdid_core::codec::Transaction;
 use realdid_registry::config::Tuning;
 use realdid_registry::execute::RejectReason;
-use realdid_registry::node::mempool::Outcome;
+use realdid_registry::node::mempool::{LaneCapacities, Outcome};
 use realdid_registry::node::shared::Shared;
 use realdid_registry::state::Store;
 
@@ -31,7 +31,7 @@ fn node_with_council() -> (tempfile::TempDir, Shared, Council) {
         store,
         council.governance.clone(),
         4,
-        100,
+        LaneCapacities::all(100),
         100,
         Tuning::default().pacing(),
     );
@@ -196,4 +196,38 @@ fn a_batch_gives_each_submission_the_reason_a_single_check_gives() {
         batched.message
     );
     assert!(node.mempool.contains(&good.hash()));
+}
+
+#[test]
+fn a_pool_full_of_did_creations_still_takes_and_first_proposes_a_revocation() {
+    // Capacity 100 in every lane, blocks of 100: 100 pending creations fill the open lane.
+    let (_dir, node, council) = node_with_council();
+    let (issuer, create) = Holder::create();
+    commit_next(&node, vec![create], NOW);
+    commit_next(&node, vec![council.accredit(&issuer.did(), 1)], NOW + 500);
+    let flood: Vec<Transaction> = (0..100).map(|_| Holder::create().1).collect();
+    for tx in &flood {
+        node.admit(tx.clone(), NOW + 1_000).unwrap().unwrap();
+    }
+    let (_, one_more) = Holder::create();
+    let full = node.admit(one_more, NOW + 1_000).unwrap_err();
+    assert_eq!(full.grpc_code(), tonic::Code::ResourceExhausted, "{full}");
+    assert!(
+        full.to_string().contains("DID creations and updates"),
+        "{full}"
+    );
+
+    // The issuer's status anchor (a revocation published) is still taken…
+    let anchor = issuer.status_anchor("https://issuer.example/status/1", 1);
+    node.admit(anchor.clone(), NOW + 1_000).unwrap().unwrap();
+    // …and proposed before every creation that was there first.
+    let finalized = node.store.finalized().unwrap();
+    let parent = node.store.header(finalized.height).unwrap().unwrap();
+    let block = node.build_block(&[], &parent, NOW + 1_100).unwrap();
+    assert_eq!(block.transactions.first(), Some(&anchor));
+    assert_eq!(
+        block.transactions.len(),
+        100,
+        "the block is full all the same"
+    );
 }

@@ -340,13 +340,21 @@ fn did_versions_and_times_map_to_heights() {
     assert_eq!(store.did_version_height(&did, 3).unwrap(), Some(3));
     assert_eq!(store.did_version_height(&did, 4).unwrap(), None);
 
-    // Two operations on one DID in one block: both versions map to that block.
+    // A block applies one operation per DID, so each version is the state at one height:
+    // two operations on one DID do not stage as one block.
     let (mut d, create) = Holder::create();
     let update = d.rotate();
-    let block = commit_next(&store, &council, vec![create, update]);
-    let h = block.header.height;
+    let next = ctx(&council, store.finalized().unwrap().height + 1);
+    let (index, rejection) = store
+        .stage(&[], &next, &[create.clone(), update.clone()])
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((index, rejection.reason), (1, RejectReason::Stale));
+    let h = commit_next(&store, &council, vec![create]).header.height;
+    commit_next(&store, &council, vec![update]);
     assert_eq!(store.did_version_height(&d.did(), 1).unwrap(), Some(h));
-    assert_eq!(store.did_version_height(&d.did(), 2).unwrap(), Some(h));
+    assert_eq!(store.did_version_height(&d.did(), 2).unwrap(), Some(h + 1));
+    let h = h + 1;
 
     // Block h has timestamp T0 + h s.
     assert_eq!(store.height_at_or_before(T0 - 1).unwrap(), None);

@@ -12,7 +12,7 @@ use realdid_core::did::{
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
-use realdid_registry::devnet::{DevnetLayout, Supervisor, generate};
+use realdid_registry::devnet::{DevnetLayout, Supervisor};
 use tonic::transport::Channel;
 
 use crate::realdid_binary;
@@ -31,14 +31,39 @@ pub struct Devnet {
 impl Devnet {
     /// Generates and starts a devnet of `n` validators.
     pub fn start(n: usize) -> Self {
+        Self::start_tuned(n, &realdid_registry::devnet::devnet_tuning())
+    }
+
+    /// [`Devnet::start`] with the nodes tuned by `tuning`.
+    pub fn start_tuned(n: usize, tuning: &realdid_registry::config::Tuning) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let layout = generate(&dir.path().join("devnet"), n, None).expect("devnet generates");
+        let layout =
+            realdid_registry::devnet::generate_tuned(&dir.path().join("devnet"), n, None, tuning)
+                .expect("devnet generates");
         let supervisor = Supervisor::start_all(realdid_binary(), &layout).expect("nodes start");
         Self {
             dir,
             layout,
             supervisor,
         }
+    }
+
+    /// [`Devnet::start_tuned`], then waits until every node has finalized a block.
+    pub async fn running(n: usize, tuning: &realdid_registry::config::Tuning) -> Self {
+        let net = Self::start_tuned(n, tuning);
+        for i in 0..n {
+            net.wait_height(i, 1, Duration::from_secs(90)).await;
+        }
+        net
+    }
+
+    /// Every node's gRPC endpoint, node 0 first.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.layout
+            .nodes()
+            .iter()
+            .map(|n| n.grpc_endpoint())
+            .collect()
     }
 
     /// Where node `i` logs, for failure messages.

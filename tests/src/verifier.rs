@@ -9,6 +9,8 @@ use std::time::Duration;
 use realdid_core::jws::KeySigner;
 use realdid_core::keys::SigningKey;
 use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry::gateway::RegistryGateway;
 use realdid_registry::light_client::LightClient;
 use realdid_verifier::config::Provider;
@@ -53,13 +55,7 @@ pub async fn start_verifier(
     cache_ttl: Duration,
 ) -> VerifierReplica {
     let light = LightClient::new(net.layout.genesis().validator_keys());
-    let endpoints: Vec<String> = net
-        .layout
-        .nodes()
-        .iter()
-        .map(|n| n.grpc_endpoint())
-        .collect();
-    let gateway = RegistryGateway::new(&endpoints, light).expect("gateway");
+    let gateway = RegistryGateway::new(&net.endpoints(), light).expect("gateway");
     let chain = CachedChain::new(
         gateway,
         ChainCacheConfig {
@@ -114,6 +110,58 @@ pub async fn start_verifier(
         endpoint: format!("http://{addr}"),
         stop: Some(stop),
     }
+}
+
+/// `message` with the test provider's bearer token.
+pub fn authorized<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {PROVIDER_TOKEN}").parse().expect("ASCII"),
+    );
+    request
+}
+
+/// One presentation at the verifier at `endpoint`, as the test provider asks for it (the
+/// predicate `real_name_verified`, audience [`AUDIENCES`]`[0]`): `credential` presented by
+/// the holder of `holder_key`; the verifier's verdict.
+pub async fn present_once(
+    endpoint: &str,
+    credential: &str,
+    holder_key: &SigningKey,
+) -> pb::verify_presentation_response::Result {
+    let mut verifier = VerifierClient::connect(endpoint.to_owned())
+        .await
+        .expect("the verifier answers");
+    let asked = verifier
+        .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
+            audience: AUDIENCES[0].into(),
+            claims: vec![],
+            predicates: vec!["real_name_verified".into()],
+            purpose: "open an account".into(),
+            expiry_seconds: 0,
+            credential_types: vec![],
+        }))
+        .await
+        .expect("a request")
+        .into_inner();
+    let presentation = present(
+        credential,
+        &["real_name_verified"],
+        holder_key,
+        &asked.nonce,
+        AUDIENCES[0],
+    );
+    verifier
+        .verify_presentation(authorized(pb::VerifyPresentationRequest {
+            request_id: asked.request_id,
+            presentation,
+        }))
+        .await
+        .expect("a verdict")
+        .into_inner()
+        .result
+        .expect("a result")
 }
 
 /// The wallet's presentation of `credential`: the disclosures of `reveal`, bound by

@@ -11,8 +11,15 @@
 //! |------------|---------------------------------------------|---------------------------------------|
 //! | create     | an initial key with capabilityInvocation    | DID not yet created                   |
 //! | update     | a current key with capabilityInvocation     | `previous` = last operation           |
-//! | recover    | the recovery key (hash = commitment)        | `previous` matches; new commitment    |
-//! | deactivate | the recovery key (hash = commitment)        | `previous` matches                    |
+//! | recover    | the recovery key (hash = commitment)        | new commitment                        |
+//! | deactivate | the recovery key (hash = commitment)        |                                       |
+//!
+//! A recovery or deactivation supersedes whatever happened since its signer last looked:
+//! its `previous` records the operation the signer saw, but need not be the last one. Were
+//! it required, whoever holds a stolen device key could keep the owner from ever recovering,
+//! by sending a fresh update each time the owner's recovery names the last one. Nothing can
+//! be replayed: the recovery key opens the commitment once (a recovery commits to the next
+//! key, a deactivation ends the DID).
 
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, Read, ReadExt as _, Write};
@@ -95,7 +102,7 @@ pub fn apply_checked(
             })
         }
         DidOperation::Update(update) => {
-            let state = live(current, &update.did, &update.previous)?;
+            let state = builds_on_last(live(current, &update.did)?, &update.previous)?;
             update.document.check()?;
             let key = authorised_key(&state.did, &state.document, signed.signer.as_ref(), name)?;
             verify(signatures, &state.did, key, signed, name)?;
@@ -108,7 +115,7 @@ pub fn apply_checked(
             })
         }
         DidOperation::Recover(recover) => {
-            let state = live(current, &recover.did, &recover.previous)?;
+            let state = live(current, &recover.did)?;
             check_recovery_key(state, &recover.recovery_key)?;
             recover.document.check()?;
             if state.recovery_commitment == Some(recover.next_recovery_commitment) {
@@ -126,7 +133,7 @@ pub fn apply_checked(
             })
         }
         DidOperation::Deactivate(deactivate) => {
-            let state = live(current, &deactivate.did, &deactivate.previous)?;
+            let state = live(current, &deactivate.did)?;
             check_recovery_key(state, &deactivate.recovery_key)?;
             verify(
                 signatures,
@@ -146,12 +153,8 @@ pub fn apply_checked(
     }
 }
 
-/// The current state, if it exists, is live and the operation builds on its last operation.
-fn live<'a>(
-    current: Option<&'a DidState>,
-    did: &RealDid,
-    previous: &OperationHash,
-) -> Result<&'a DidState, DidError> {
+/// The current state, if it exists and is live.
+fn live<'a>(current: Option<&'a DidState>, did: &RealDid) -> Result<&'a DidState, DidError> {
     let state = current.ok_or_else(|| DidError::NotFound {
         did: did.to_string(),
     })?;
@@ -166,9 +169,17 @@ fn live<'a>(
             did: did.to_string(),
         });
     }
+    Ok(state)
+}
+
+/// `state`, if the operation builds on its last operation.
+fn builds_on_last<'a>(
+    state: &'a DidState,
+    previous: &OperationHash,
+) -> Result<&'a DidState, DidError> {
     if &state.last_operation != previous {
         return Err(DidError::StaleOperation {
-            did: did.to_string(),
+            did: state.did.to_string(),
             claimed: previous.to_string(),
             current: state.last_operation.to_string(),
         });

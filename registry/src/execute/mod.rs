@@ -17,8 +17,11 @@
 //! is used once, status-list sequences only go up and an audit sequence is anchored once.
 //!
 //! A block is valid only if every transaction in it passes, each against the state left by
-//! the ones before it ([`execute_block`]); a proposer assembles a block by dropping the
-//! candidates that fail ([`build_block`]).
+//! the ones before it ([`execute_block`]), and it applies at most one operation to each DID:
+//! every DID version is then the state at one height, provable by version. A proposer
+//! assembles a block by dropping the candidates that fail and leaving for a later block the
+//! second operation on a DID ([`build_block`]); the pool hands it recoveries before updates,
+//! so a recovery wins over a thief's updates in the block that holds it.
 //!
 //! Failures of the state itself (a read that fails, a stored value that does not decode) are
 //! [`RegistryError`]s, never rejections: a node that cannot read its state must stop, not
@@ -29,7 +32,7 @@ mod did;
 mod governance;
 mod rejection;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use commonware_codec::{Encode, EncodeSize};
 use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
@@ -119,6 +122,16 @@ pub struct Executed {
     pub writes: BTreeMap<StateKey, Option<Vec<u8>>>,
     /// The hashes of the transactions, in block order.
     pub tx_hashes: Vec<TxHash>,
+    /// The DIDs the block operated on (one operation each).
+    pub dids: BTreeSet<realdid_core::did::RealDid>,
+}
+
+/// The DID `tx` operates on, if it is a DID operation.
+fn did_of(tx: &Transaction) -> Option<realdid_core::did::RealDid> {
+    match tx {
+        Transaction::Did(op) => Some(op.operation.did()),
+        _ => None,
+    }
 }
 
 /// A view of `base` with the writes of the block so far on top.
@@ -159,6 +172,15 @@ impl Executed {
         ctx: &BlockContext<'_>,
         tx: &Transaction,
     ) -> Result<Result<(), Rejection>, RegistryError> {
+        let did = did_of(tx);
+        if let Some(did) = did.as_ref().filter(|did| self.dids.contains(*did)) {
+            return Ok(Err(Rejection::new(
+                RejectReason::Stale,
+                format!(
+                    "{did} already has an operation in this block; a block applies at most one to a DID"
+                ),
+            )));
+        }
         let pending = Pending {
             base: view,
             writes: &self.writes,
@@ -169,6 +191,7 @@ impl Executed {
         };
         self.writes.extend(writes);
         self.tx_hashes.push(tx.hash());
+        self.dids.extend(did);
         Ok(Ok(()))
     }
 }
@@ -205,7 +228,8 @@ pub fn execute_block(
 /// passes against the state so far and drops each one that fails, with its rejection.
 ///
 /// Candidates after the block is full are not consumed from the iterator. A candidate too
-/// large for the room left is skipped without a rejection (it may fit a later block).
+/// large for the room left, or a second operation on a DID the block already operates on,
+/// is skipped without a rejection: it may fit, or still be valid in, a later block.
 pub fn build_block(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
@@ -224,6 +248,9 @@ pub fn build_block(
         let tx_len = tx.encode_size();
         let framed = tx_len.encode_size() + tx_len;
         if block_len + framed > MAX_BLOCK_LEN {
+            continue;
+        }
+        if did_of(&tx).is_some_and(|did| executed.dids.contains(&did)) {
             continue;
         }
         match executed.apply(view, ctx, &tx)? {

@@ -4,12 +4,21 @@
 //! finalized state; it leaves when a finalized block includes it (the waiters get a receipt)
 //! or when a proposer finds it no longer valid against a newer state (the waiters get the
 //! rejection). The pool is bounded: a full pool refuses new work rather than grow.
+//!
+//! It waits in one of three [`Lane`]s, each with its own capacity, drained in order: what
+//! only accredited issuers and the governance can sign (status and audit anchors,
+//! accreditations) first, then recoveries and deactivations, then everything anyone may send
+//! (DID creations and updates). So a flood of free DID operations can neither fill the room
+//! a revocation needs in the pool nor crowd it out of a block, and a DID's recovery is
+//! proposed before the updates of a thief who holds its device key.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
+use commonware_codec::EncodeSize as _;
 use realdid_core::codec::{BlockHash, Transaction, TxHash};
+use realdid_core::did::DidOperation;
 use tokio::sync::{Notify, oneshot};
 
 use crate::execute::Rejection;
@@ -36,15 +45,101 @@ pub enum Outcome {
     Rejected(Rejection),
 }
 
+/// The queue a pending transaction waits in; a proposer drains them in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lane {
+    /// Status and audit anchors and governance: only accredited issuers and the governance
+    /// keys can sign them.
+    Authority = 0,
+    /// DID recoveries and deactivations: they must win over a thief's updates.
+    Recovery = 1,
+    /// DID creations and updates: anyone may send them.
+    Open = 2,
+}
+
+impl Lane {
+    /// Every lane, in the order a proposer takes them.
+    pub const ALL: [Lane; 3] = [Lane::Authority, Lane::Recovery, Lane::Open];
+
+    /// The lane `tx` waits in.
+    pub fn of(tx: &Transaction) -> Self {
+        match tx {
+            Transaction::Governance(_)
+            | Transaction::StatusAnchor(_)
+            | Transaction::AuditAnchor(_) => Lane::Authority,
+            Transaction::Did(op) => match op.operation {
+                DidOperation::Recover(_) | DidOperation::Deactivate(_) => Lane::Recovery,
+                DidOperation::Create(_) | DidOperation::Update(_) => Lane::Open,
+            },
+        }
+    }
+
+    /// The lane's name, for errors and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Authority => "anchors and governance",
+            Lane::Recovery => "recoveries and deactivations",
+            Lane::Open => "DID creations and updates",
+        }
+    }
+}
+
+/// How many transactions each lane holds at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneCapacities {
+    /// [`Lane::Authority`].
+    pub authority: usize,
+    /// [`Lane::Recovery`].
+    pub recovery: usize,
+    /// [`Lane::Open`].
+    pub open: usize,
+}
+
+impl LaneCapacities {
+    /// The capacity of `lane`.
+    pub fn of(&self, lane: Lane) -> usize {
+        match lane {
+            Lane::Authority => self.authority,
+            Lane::Recovery => self.recovery,
+            Lane::Open => self.open,
+        }
+    }
+
+    /// Every lane holding `capacity` (tests).
+    pub fn all(capacity: usize) -> Self {
+        Self {
+            authority: capacity,
+            recovery: capacity,
+            open: capacity,
+        }
+    }
+}
+
 /// Why the pool did not take a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolFull {
-    /// The pool's capacity.
+    /// The lane that is full.
+    pub lane: Lane,
+    /// Its capacity.
     pub capacity: usize,
+}
+
+impl std::fmt::Display for PoolFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the pending pool's lane for {} is full ({} transactions)",
+            self.lane.name(),
+            self.capacity
+        )
+    }
 }
 
 struct Pending {
     seq: u64,
+    lane: Lane,
+    /// The transaction's encoded length.
+    len: usize,
     tx: Transaction,
     waiters: Vec<oneshot::Sender<Outcome>>,
 }
@@ -52,39 +147,49 @@ struct Pending {
 #[derive(Default)]
 struct Inner {
     next_seq: u64,
-    order: BTreeMap<u64, TxHash>,
+    /// Per lane, the pending hashes in arrival order.
+    order: [BTreeMap<u64, TxHash>; 3],
     by_hash: HashMap<TxHash, Pending>,
 }
 
 impl Inner {
-    /// The pending entry of `hash`, added at the back of the queue if new.
+    /// The pending entry of `hash`, added at the back of its lane if new.
     fn add(
         &mut self,
-        capacity: usize,
+        capacities: &LaneCapacities,
         hash: TxHash,
         tx: Transaction,
     ) -> Result<&mut Pending, PoolFull> {
-        let full = self.by_hash.len() >= capacity;
+        let lane = Lane::of(&tx);
+        let capacity = capacities.of(lane);
+        let full = self.order[lane as usize].len() >= capacity;
         match self.by_hash.entry(hash) {
             Entry::Occupied(pending) => Ok(pending.into_mut()),
-            Entry::Vacant(_) if full => Err(PoolFull { capacity }),
+            Entry::Vacant(_) if full => Err(PoolFull { lane, capacity }),
             Entry::Vacant(slot) => {
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                self.order.insert(seq, hash);
+                self.order[lane as usize].insert(seq, hash);
                 Ok(slot.insert(Pending {
                     seq,
+                    lane,
+                    len: tx.encode_size(),
                     tx,
                     waiters: Vec::new(),
                 }))
             }
         }
     }
+
+    /// Every pending hash, lane by lane, each lane in arrival order.
+    fn in_lane_order(&self) -> impl Iterator<Item = &TxHash> {
+        self.order.iter().flat_map(BTreeMap::values)
+    }
 }
 
 /// The pending pool of one node.
 pub struct Mempool {
-    capacity: usize,
+    capacities: LaneCapacities,
     inner: Mutex<Inner>,
     /// Woken whenever a transaction new to the pool arrives, so that an idle proposer
     /// proposes at once instead of at the end of its idle wait.
@@ -94,17 +199,17 @@ pub struct Mempool {
 impl std::fmt::Debug for Mempool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mempool")
-            .field("capacity", &self.capacity)
+            .field("capacities", &self.capacities)
             .field("len", &self.len())
             .finish()
     }
 }
 
 impl Mempool {
-    /// An empty pool holding at most `capacity` transactions.
-    pub fn new(capacity: usize) -> Self {
+    /// An empty pool whose lanes hold at most `capacities`.
+    pub fn new(capacities: LaneCapacities) -> Self {
         Self {
-            capacity,
+            capacities,
             inner: Mutex::new(Inner::default()),
             arrivals: Notify::new(),
         }
@@ -122,6 +227,11 @@ impl Mempool {
         self.lock().by_hash.len()
     }
 
+    /// Number of pending transactions in `lane`.
+    pub fn lane_len(&self, lane: Lane) -> usize {
+        self.lock().order[lane as usize].len()
+    }
+
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -134,7 +244,7 @@ impl Mempool {
         let hash = tx.hash();
         let mut inner = self.lock();
         let known = inner.by_hash.contains_key(&hash);
-        inner.add(self.capacity, hash, tx)?.waiters.push(sender);
+        inner.add(&self.capacities, hash, tx)?.waiters.push(sender);
         drop(inner);
         if !known {
             self.arrivals.notify_waiters();
@@ -155,7 +265,7 @@ impl Mempool {
         if inner.by_hash.contains_key(&hash) {
             return Ok(false);
         }
-        inner.add(self.capacity, hash, tx)?;
+        inner.add(&self.capacities, hash, tx)?;
         drop(inner);
         self.arrivals.notify_waiters();
         Ok(true)
@@ -171,24 +281,37 @@ impl Mempool {
     /// True when a transaction outside `skip` is pending.
     pub fn has_candidates_except(&self, skip: &HashSet<TxHash>) -> bool {
         let inner = self.lock();
-        inner.order.values().any(|hash| !skip.contains(hash))
+        inner.in_lane_order().any(|hash| !skip.contains(hash))
     }
 
-    /// The oldest pending transactions, at most `max`, in arrival order.
+    /// The pending transactions a block would take first, at most `max`, lane by lane and
+    /// each lane in arrival order.
     pub fn candidates(&self, max: usize) -> Vec<Transaction> {
-        self.candidates_except(max, &HashSet::new())
+        self.candidates_except(max, usize::MAX, &HashSet::new())
     }
 
-    /// The oldest pending transactions not in `skip`, at most `max`, in arrival order. The
-    /// pool knows each hash already: nothing is hashed again.
-    pub fn candidates_except(&self, max: usize, skip: &HashSet<TxHash>) -> Vec<Transaction> {
+    /// [`Mempool::candidates`] not in `skip`, at most `max` of them and `max_bytes` of
+    /// encoded transactions together (a block cannot hold more, so copying more would only
+    /// cost the proposer). The pool knows each hash and length already: nothing is hashed
+    /// or encoded again.
+    pub fn candidates_except(
+        &self,
+        max: usize,
+        max_bytes: usize,
+        skip: &HashSet<TxHash>,
+    ) -> Vec<Transaction> {
         let inner = self.lock();
+        let mut bytes = 0usize;
         inner
-            .order
-            .values()
+            .in_lane_order()
             .filter(|hash| !skip.contains(*hash))
+            .filter_map(|hash| inner.by_hash.get(hash))
+            .take_while(|pending| {
+                bytes = bytes.saturating_add(pending.len);
+                bytes <= max_bytes
+            })
             .take(max)
-            .filter_map(|hash| inner.by_hash.get(hash).map(|p| p.tx.clone()))
+            .map(|pending| pending.tx.clone())
             .collect()
     }
 
@@ -197,7 +320,7 @@ impl Mempool {
         let mut inner = self.lock();
         for (hash, outcome) in outcomes {
             if let Some(pending) = inner.by_hash.remove(&hash) {
-                inner.order.remove(&pending.seq);
+                inner.order[pending.lane as usize].remove(&pending.seq);
                 for waiter in pending.waiters {
                     // A caller that gave up no longer listens; nothing to do.
                     let _ = waiter.send(outcome.clone());
@@ -234,12 +357,18 @@ pub(crate) mod tests {
 
     #[test]
     fn fifo_bounded_and_settled_once_for_every_waiter() {
-        let pool = Mempool::new(2);
+        let pool = Mempool::new(LaneCapacities::all(2));
         let (a, b, c) = (tx(1), tx(2), tx(3));
         let mut first = pool.insert(a.clone()).unwrap();
         let mut again = pool.insert(a.clone()).unwrap();
         pool.insert(b.clone()).unwrap();
-        assert_eq!(pool.insert(c).unwrap_err(), PoolFull { capacity: 2 });
+        assert_eq!(
+            pool.insert(c).unwrap_err(),
+            PoolFull {
+                lane: Lane::Authority,
+                capacity: 2
+            }
+        );
         assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
         assert_eq!(pool.candidates(1), vec![a.clone()]);
 
@@ -260,19 +389,28 @@ pub(crate) mod tests {
 
     #[test]
     fn offered_transactions_join_the_queue_without_waiters() {
-        let pool = Mempool::new(2);
+        let pool = Mempool::new(LaneCapacities::all(2));
         let (a, b, c) = (tx(1), tx(2), tx(3));
         assert!(pool.offer(a.clone()).unwrap());
         assert!(!pool.offer(a.clone()).unwrap(), "already pending");
         // A local submission of a gossiped transaction waits for it like any other.
         let mut waiter = pool.insert(a.clone()).unwrap();
         assert!(pool.offer(b.clone()).unwrap());
-        assert_eq!(pool.offer(c).unwrap_err(), PoolFull { capacity: 2 });
+        assert_eq!(
+            pool.offer(c).unwrap_err(),
+            PoolFull {
+                lane: Lane::Authority,
+                capacity: 2
+            }
+        );
         assert!(pool.contains(&a.hash()) && pool.contains(&b.hash()));
         assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
         let skip: HashSet<TxHash> = [a.hash()].into();
-        assert_eq!(pool.candidates_except(10, &skip), vec![b.clone()]);
-        assert_eq!(pool.candidates_except(0, &skip), vec![]);
+        assert_eq!(
+            pool.candidates_except(10, usize::MAX, &skip),
+            vec![b.clone()]
+        );
+        assert_eq!(pool.candidates_except(0, usize::MAX, &skip), vec![]);
         let receipt = Receipt {
             tx_hash: a.hash(),
             height: 7,
@@ -287,10 +425,79 @@ pub(crate) mod tests {
         assert!(pool.is_empty());
     }
 
+    /// A signed DID operation of `kind` (the signature need not verify: the pool does not
+    /// check).
+    fn did_op(kind: &str, seed: u8) -> Transaction {
+        use realdid_core::did::{
+            CreateOp, DeactivateOp, DidOperation, KeyId, OperationHash, Purposes,
+        };
+        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let did = RealDid::from_suffix([seed; 32]);
+        let operation = match kind {
+            "create" => DidOperation::Create(CreateOp::single_key(
+                &key.public_key(),
+                Purposes::AUTHENTICATION,
+                &key.public_key(),
+            )),
+            _ => DidOperation::Deactivate(DeactivateOp {
+                did,
+                previous: OperationHash([seed; 32]),
+                recovery_key: key.public_key(),
+            }),
+        };
+        let signer = (kind == "create").then(KeyId::first);
+        Transaction::Did(operation.sign(signer, &key).unwrap())
+    }
+
+    #[test]
+    fn lanes_are_drained_in_order_and_filled_on_their_own() {
+        let pool = Mempool::new(LaneCapacities {
+            authority: 1,
+            recovery: 1,
+            open: 2,
+        });
+        let (create_a, create_b, create_c) = (
+            did_op("create", 1),
+            did_op("create", 2),
+            did_op("create", 3),
+        );
+        let (deactivate, anchor) = (did_op("deactivate", 4), tx(1));
+        assert_eq!(Lane::of(&create_a), Lane::Open);
+        assert_eq!(Lane::of(&deactivate), Lane::Recovery);
+        assert_eq!(Lane::of(&anchor), Lane::Authority);
+        pool.insert(create_a.clone()).unwrap();
+        pool.insert(create_b.clone()).unwrap();
+        // The open lane is full; the others still take what they are for.
+        let full = pool.insert(create_c).unwrap_err();
+        assert_eq!((full.lane, full.capacity), (Lane::Open, 2));
+        assert!(full.to_string().contains("DID creations and updates"));
+        pool.insert(deactivate.clone()).unwrap();
+        pool.insert(anchor.clone()).unwrap();
+        assert_eq!(pool.lane_len(Lane::Open), 2);
+        // Anchors first, then recoveries, then the open lane in arrival order.
+        assert_eq!(
+            pool.candidates(10),
+            vec![
+                anchor.clone(),
+                deactivate.clone(),
+                create_a.clone(),
+                create_b.clone()
+            ]
+        );
+        assert_eq!(pool.candidates(2), vec![anchor.clone(), deactivate.clone()]);
+        // At most max_bytes of transactions.
+        let two = anchor.encode_size() + deactivate.encode_size();
+        assert_eq!(
+            pool.candidates_except(10, two, &HashSet::new()),
+            vec![anchor, deactivate]
+        );
+        assert_eq!(pool.candidates_except(10, 0, &HashSet::new()), vec![]);
+    }
+
     #[test]
     fn only_a_new_transaction_wakes_an_idle_proposer() {
         use futures::FutureExt as _;
-        let pool = Mempool::new(4);
+        let pool = Mempool::new(LaneCapacities::all(4));
         let (a, b) = (tx(1), tx(2));
         let skip_a: HashSet<TxHash> = [a.hash()].into();
         assert!(!pool.has_candidates_except(&HashSet::new()));

@@ -7,5 +7,6 @@ pub mod mempool;
 pub mod reads;
 pub mod run;
 pub mod shared;
+pub mod sources;
 
 pub use run::{genesis_block, run};

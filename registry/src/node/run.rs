@@ -49,7 +49,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
         store,
         genesis.governance(),
         genesis.validators().len(),
-        tuning.mempool_capacity(),
+        tuning.lane_capacities(),
         tuning.max_block_txs(),
         tuning.pacing(),
     ));
@@ -90,7 +90,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
                 source,
             })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let service = RegistryService::new(shared.clone(), info)?;
+        let service = RegistryService::new(shared.clone(), info, tuning.did_ops_per_source)?;
         let grpc = tokio::spawn(serve(service, listener, async move {
             let _ = stopped.await;
         }));

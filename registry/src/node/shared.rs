@@ -16,7 +16,7 @@ use crate::RegistryError;
 use crate::config::Pacing;
 use crate::execute::{BlockContext, Governance, Rejection, SignatureMemo};
 use crate::node::gossip::Outbox;
-use crate::node::mempool::{Mempool, Outcome, Receipt};
+use crate::node::mempool::{LaneCapacities, Mempool, Outcome, Receipt};
 use crate::state::{Staged, Store};
 
 /// Whether a transaction passes the rules now; `Err` when the node cannot tell.
@@ -90,7 +90,7 @@ impl Shared {
         store: Store,
         governance: Governance,
         validators: usize,
-        mempool_capacity: usize,
+        pool: LaneCapacities,
         max_block_txs: usize,
         pacing: Pacing,
     ) -> Self {
@@ -99,7 +99,7 @@ impl Shared {
             seen: Mutex::new(vec![None; validators]),
             last_commit_ms: AtomicU64::new(0),
             store,
-            mempool: Mempool::new(mempool_capacity),
+            mempool: Mempool::new(pool),
             outbox: Outbox::default(),
             signatures: SignatureMemo::default(),
             governance,
@@ -265,9 +265,11 @@ impl Shared {
             transaction_count: 0,
         };
         let ctx = self.context(&header_ctx, &self.signatures);
-        let candidates = self
-            .mempool
-            .candidates_except(self.max_block_txs, &in_ancestors(ancestors));
+        let candidates = self.mempool.candidates_except(
+            self.max_block_txs,
+            realdid_core::codec::MAX_BLOCK_LEN,
+            &in_ancestors(ancestors),
+        );
         let (included, staged, dropped) =
             self.store
                 .stage_build(ancestors, &ctx, candidates, self.max_block_txs)?;
@@ -378,12 +380,12 @@ impl Shared {
         if let Err(rejection) = verdict? {
             return Ok(Err(rejection));
         }
-        let waiter =
-            self.mempool
-                .insert(tx.clone())
-                .map_err(|full| RegistryError::Unavailable {
-                    reason: format!("the pending pool is full ({} transactions)", full.capacity),
-                })?;
+        let waiter = self
+            .mempool
+            .insert(tx.clone())
+            .map_err(|full| RegistryError::Busy {
+                reason: full.to_string(),
+            })?;
         self.outbox.push(tx);
         Ok(Ok(waiter))
     }

@@ -72,12 +72,6 @@ impl DidRecord {
         Self::tail_u64(bytes, 8 + 32 + 4 * 8)
     }
 
-    /// The height that created the DID, from an encoded record's tail (see
-    /// [`DidRecord::version_in`]).
-    pub fn created_height_in(bytes: &[u8]) -> Result<u64, RegistryError> {
-        Self::tail_u64(bytes, 4 * 8)
-    }
-
     /// The big-endian u64 `from_end` bytes before the end of `bytes`.
     fn tail_u64(bytes: &[u8], from_end: usize) -> Result<u64, RegistryError> {
         let start = bytes
@@ -418,8 +412,6 @@ mod tests {
             assert_eq!(DidRecord::version_in(&later.encode()).unwrap(), version);
         }
         assert!(DidRecord::version_in(&[0; 71]).is_err());
-        assert_eq!(DidRecord::created_height_in(&record.encode()).unwrap(), 3);
-        assert!(DidRecord::created_height_in(&[0; 71]).is_err());
     }
 
     #[test]

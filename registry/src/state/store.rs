@@ -661,30 +661,19 @@ impl Store {
             })
             .collect();
         put_sorted(&mut batch, self.cf(VALUES)?, values);
-        let previous = height.checked_sub(1);
         let mut preimages = Vec::with_capacity(staged.executed.writes.len());
         let mut did_versions = Vec::new();
         for (key, value) in &staged.executed.writes {
             let key_hash = key.key_hash();
             preimages.push((key_hash.0.to_vec(), key.encode().to_vec()));
-            // Every DID version this block wrote (one operation = one version).
-            if let (StateKey::Did(did), Some(value), Some(previous)) = (key, value, previous) {
-                let after = DidRecord::version_in(value)?;
-                // A DID this block created had no version before it: no need to look.
-                let before = if DidRecord::created_height_in(value)? == height {
-                    0
-                } else {
-                    match self.tree().value(previous, &key_hash.0)? {
-                        Some(bytes) => DidRecord::version_in(&bytes)?,
-                        None => 0,
-                    }
-                };
-                for version in before + 1..=after {
-                    did_versions.push((
-                        columns::did_version_key(did.suffix(), version).to_vec(),
-                        hk.to_vec(),
-                    ));
-                }
+            // The DID version this block wrote: a block applies one operation per DID
+            // (execution refuses a second), so the version in the record is the only one.
+            if let (StateKey::Did(did), Some(value)) = (key, value) {
+                let version = DidRecord::version_in(value)?;
+                did_versions.push((
+                    columns::did_version_key(did.suffix(), version).to_vec(),
+                    hk.to_vec(),
+                ));
             }
         }
         put_sorted(&mut batch, self.cf(PREIMAGES)?, preimages);

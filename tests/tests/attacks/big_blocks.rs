@@ -11,6 +11,8 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
 use realdid_tests::chain::{Devnet, create_did, create_large_did, submit, submit_bytes};
 
+use realdid_registry::devnet::devnet_tuning;
+
 use crate::serial;
 
 const SLOW: Duration = Duration::from_secs(90);
@@ -28,10 +30,7 @@ struct Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_the_largest_transactions_does_not_halt_the_chain() {
     let _serial = serial().await;
-    let mut net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
+    let mut net = Devnet::running(4, &devnet_tuning()).await;
     let flood: Vec<Vec<u8>> = (0..FLOOD)
         .map(|seed| create_large_did(seed).0.encode().to_vec())
         .collect();

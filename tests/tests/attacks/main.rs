@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod big_blocks;
+mod crowding;
+mod recovery;
 mod stale_reads;
 
 use tokio::sync::{Mutex, MutexGuard};

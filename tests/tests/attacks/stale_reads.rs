@@ -18,9 +18,10 @@ use realdid_verifier::verify::chain::{CachedChain, ChainCacheConfig};
 use realdid_verifier::verify::status::{HttpStatusSource, StatusChecker, StatusSource};
 use realdid_verifier::verify::{CheckOptions, Checks, FailureReason, Outcome};
 
+use realdid_registry::devnet::devnet_tuning;
+
 use crate::serial;
 
-const SLOW: Duration = Duration::from_secs(90);
 /// The oldest state the verifier here accepts. Short, so that the frozen answers age past it
 /// within the test; the chain's block times are real, so they age in real time.
 const MAX_STATE_AGE: Duration = Duration::from_secs(3);
@@ -56,7 +57,7 @@ impl StatusSource for FrozenTokens {
 /// A verifier whose first registry node is `stub`, then the devnet's honest nodes.
 fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenTokens> {
     let mut endpoints = vec![stub.endpoint.clone()];
-    endpoints.extend(net.layout.nodes().iter().map(|n| n.grpc_endpoint()));
+    endpoints.extend(net.endpoints());
     let gateway = RegistryGateway::new(
         &endpoints,
         LightClient::new(net.layout.genesis().validator_keys()),
@@ -131,10 +132,7 @@ async fn verify(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn old_certified_state_from_a_node_cannot_hide_a_revocation() {
     let _serial = serial().await;
-    let net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
+    let net = Devnet::running(4, &devnet_tuning()).await;
     let stack = IssuerStack::start(&net, 5, 1).await;
     let holder = holder_did(&net).await;
     let issued = stack.enrol(0, &[&holder]).await.expect("enrolled");
@@ -201,10 +199,7 @@ fn token_claims(token: &str) -> realdid_core::status_list::StatusListTokenClaims
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_tokens_expire_and_are_published_again_before_they_do() {
     let _serial = serial().await;
-    let net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
+    let net = Devnet::running(4, &devnet_tuning()).await;
     let stack = IssuerStack::start(&net, 5, 1).await;
     let holder = holder_did(&net).await;
     stack.enrol(0, &[&holder]).await.expect("enrolled");
