@@ -1,6 +1,6 @@
 //! DID operations: the did:realdid method rules of core, applied to the stored record.
 
-use realdid_core::did::{SignedDidOperation, apply_checked};
+use realdid_core::did::{RealDid, SignedDidOperation, apply_checked};
 
 use super::{BlockContext, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
@@ -15,12 +15,14 @@ pub(super) fn read_did(
     read_record(view, key, "DID record")
 }
 
+/// Checks `op`, whose DID is `did`, against the record of that DID in `view`.
 pub(super) fn check(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
     op: &SignedDidOperation,
+    did: &RealDid,
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
-    let key = StateKey::Did(op.operation.did());
+    let key = StateKey::Did(did.clone());
     let current = read_did(view, &key)?;
     let state = match apply_checked(current.as_ref().map(|r| &r.state), op, ctx.signatures) {
         Ok(state) => state,

@@ -126,14 +126,6 @@ pub struct Executed {
     pub dids: BTreeSet<realdid_core::did::RealDid>,
 }
 
-/// The DID `tx` operates on, if it is a DID operation.
-fn did_of(tx: &Transaction) -> Option<realdid_core::did::RealDid> {
-    match tx {
-        Transaction::Did(op) => Some(op.operation.did()),
-        _ => None,
-    }
-}
-
 /// A view of `base` with the writes of the block so far on top.
 struct Pending<'a, V: ?Sized> {
     base: &'a V,
@@ -157,37 +149,54 @@ pub fn check_transaction(
     tx: &Transaction,
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
     match tx {
-        Transaction::Did(op) => did::check(view, ctx, op),
+        Transaction::Did(op) => did::check(view, ctx, op, &op.operation.did()),
         Transaction::Governance(g) => governance::check(view, ctx, g),
         Transaction::StatusAnchor(a) => anchor::check_status(view, ctx, a),
         Transaction::AuditAnchor(a) => anchor::check_audit(view, ctx, a),
     }
 }
 
+/// Why a transaction does not go into the block being executed or built.
+enum NotApplied {
+    /// It breaks a rule.
+    Rejected(Rejection),
+    /// It operates on a DID the block already operated on: invalid in this block, perhaps
+    /// valid in the next.
+    DidTaken(Rejection),
+}
+
 impl Executed {
-    /// Applies one transaction on top of the writes so far; on a rejection nothing changes.
+    /// Applies one transaction on top of the writes so far; when it is not applied, nothing
+    /// changes.
     fn apply(
         &mut self,
         view: &(impl StateView + ?Sized),
         ctx: &BlockContext<'_>,
         tx: &Transaction,
-    ) -> Result<Result<(), Rejection>, RegistryError> {
-        let did = did_of(tx);
-        if let Some(did) = did.as_ref().filter(|did| self.dids.contains(*did)) {
-            return Ok(Err(Rejection::new(
-                RejectReason::Stale,
-                format!(
-                    "{did} already has an operation in this block; a block applies at most one to a DID"
-                ),
-            )));
-        }
+    ) -> Result<Result<(), NotApplied>, RegistryError> {
         let pending = Pending {
             base: view,
             writes: &self.writes,
         };
-        let writes = match check_transaction(&pending, ctx, tx)? {
+        // A creation's DID is a hash of its content: worked out once, here.
+        let (checked, did) = match tx {
+            Transaction::Did(op) => {
+                let did = op.operation.did();
+                if self.dids.contains(&did) {
+                    return Ok(Err(NotApplied::DidTaken(Rejection::new(
+                        RejectReason::Stale,
+                        format!(
+                            "{did} already has an operation in this block; a block applies at most one to a DID"
+                        ),
+                    ))));
+                }
+                (did::check(&pending, ctx, op, &did)?, Some(did))
+            }
+            other => (check_transaction(&pending, ctx, other)?, None),
+        };
+        let writes = match checked {
             Ok(writes) => writes,
-            Err(rejection) => return Ok(Err(rejection)),
+            Err(rejection) => return Ok(Err(NotApplied::Rejected(rejection))),
         };
         self.writes.extend(writes);
         self.tx_hashes.push(tx.hash());
@@ -216,8 +225,11 @@ pub fn execute_block(
         return Ok(Err((MAX_BLOCK_TRANSACTIONS, rejection)));
     }
     for (index, tx) in txs.iter().enumerate() {
-        if let Err(rejection) = executed.apply(view, ctx, tx)? {
-            return Ok(Err((index, rejection)));
+        match executed.apply(view, ctx, tx)? {
+            Ok(()) => {}
+            Err(NotApplied::Rejected(rejection) | NotApplied::DidTaken(rejection)) => {
+                return Ok(Err((index, rejection)));
+            }
         }
     }
     Ok(Ok(executed))
@@ -250,15 +262,13 @@ pub fn build_block(
         if block_len + framed > MAX_BLOCK_LEN {
             continue;
         }
-        if did_of(&tx).is_some_and(|did| executed.dids.contains(&did)) {
-            continue;
-        }
         match executed.apply(view, ctx, &tx)? {
             Ok(()) => {
                 block_len += framed;
                 included.push(tx);
             }
-            Err(rejection) => rejected.push((tx.hash(), rejection)),
+            Err(NotApplied::Rejected(rejection)) => rejected.push((tx.hash(), rejection)),
+            Err(NotApplied::DidTaken(_)) => {}
         }
     }
     Ok((included, executed, rejected))
