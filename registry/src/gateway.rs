@@ -23,7 +23,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::RegistryError;
 use crate::clock::{Clock, SystemClock};
 use crate::light_client::{LightClient, VerifiedRead};
-use crate::state::records::{DidRecord, IssuerRecord, StatusAnchorRecord};
+use crate::state::records::{AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord};
 
 fn unavailable(reason: String) -> RegistryError {
     RegistryError::Unavailable { reason }
@@ -33,6 +33,11 @@ fn unavailable(reason: String) -> RegistryError {
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a submission may wait for finality on one node.
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a node's receipt may take to show in a proven read before it counts as
+/// unconfirmed (the proven reads lag the receipt by at most a block or two).
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a receipt is looked for while it is not confirmed yet.
+const CONFIRM_RETRY: Duration = Duration::from_millis(200);
 /// The oldest proven state a reader accepts unless configured otherwise: the block time of
 /// the state read against the reader's clock. An idle chain still makes a block about every
 /// second, so an honest node's state is far younger.
@@ -47,6 +52,17 @@ pub struct Proven<T> {
     pub block_time_ms: u64,
     /// The value.
     pub value: T,
+}
+
+impl<T> Proven<T> {
+    /// The same read with its value changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Proven<U> {
+        Proven {
+            height: self.height,
+            block_time_ms: self.block_time_ms,
+            value: f(self.value),
+        }
+    }
 }
 
 /// A transaction's fate.
@@ -246,36 +262,18 @@ impl RegistryGateway {
     /// Submits `tx` and waits until it is final or refused. A node that cannot be reached
     /// is skipped; resubmitting to the next one is safe, as the chain answers a
     /// transaction it already has with its original receipt.
+    ///
+    /// A node's word that the transaction is final is taken as it is: a caller that acts on
+    /// it (releases an identity, reports a revocation published) confirms it with a proven
+    /// read, as [`RegistryGateway::anchor_status_list`] and
+    /// [`RegistryGateway::anchor_audit`] do.
     pub async fn submit(&self, tx: &Transaction) -> Result<Submitted, RegistryError> {
         let bytes = tx.encode().to_vec();
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
-            let mut client = client.clone();
-            let answer = tokio::time::timeout(
-                SUBMIT_TIMEOUT,
-                client.submit_transaction(pb::SubmitTransactionRequest {
-                    transaction: bytes.clone(),
-                }),
-            )
-            .await;
-            match answer {
-                Ok(Ok(r)) => match r.into_inner().result {
-                    Some(pb::submit_transaction_response::Result::Finalized(receipt)) => {
-                        return Ok(Submitted::Final(receipt));
-                    }
-                    Some(pb::submit_transaction_response::Result::Rejected(r)) => {
-                        let reason = pb::TransactionRejectionReason::try_from(r.reason)
-                            .map(|x| x.as_str_name().to_owned())
-                            .unwrap_or_else(|_| format!("reason {}", r.reason));
-                        return Ok(Submitted::Rejected {
-                            reason,
-                            message: r.message,
-                        });
-                    }
-                    None => failures.push(format!("{endpoint}: empty answer")),
-                },
-                Ok(Err(status)) => failures.push(format!("{endpoint}: {}", status.message())),
-                Err(_) => failures.push(format!("{endpoint}: not final within 30 s")),
+            match Self::submit_to(client, &bytes).await {
+                Ok(submitted) => return Ok(submitted),
+                Err(failure) => failures.push(format!("{endpoint}: {failure}")),
             }
         }
         Err(unavailable(format!(
@@ -283,6 +281,180 @@ impl RegistryGateway {
             tx.name(),
             failures.join("; ")
         )))
+    }
+
+    /// One node's answer to a submission, or why it gave none.
+    async fn submit_to(
+        client: &RegistryClient<Channel>,
+        bytes: &[u8],
+    ) -> Result<Submitted, String> {
+        let answer = tokio::time::timeout(
+            SUBMIT_TIMEOUT,
+            client
+                .clone()
+                .submit_transaction(pb::SubmitTransactionRequest {
+                    transaction: bytes.to_vec(),
+                }),
+        )
+        .await;
+        match answer {
+            Ok(Ok(r)) => match r.into_inner().result {
+                Some(pb::submit_transaction_response::Result::Finalized(receipt)) => {
+                    Ok(Submitted::Final(receipt))
+                }
+                Some(pb::submit_transaction_response::Result::Rejected(r)) => {
+                    let reason = pb::TransactionRejectionReason::try_from(r.reason)
+                        .map(|x| x.as_str_name().to_owned())
+                        .unwrap_or_else(|_| format!("reason {}", r.reason));
+                    Ok(Submitted::Rejected {
+                        reason,
+                        message: r.message,
+                    })
+                }
+                None => Err("empty answer".into()),
+            },
+            Ok(Err(status)) => Err(status.message().to_owned()),
+            Err(_) => Err("not final within 30 s".into()),
+        }
+    }
+
+    /// Submits `tx` until a node says it is final *and* a proven read shows its effect:
+    /// `confirm` reads the chain (proven, fresh) and says whether the effect is there.
+    /// A node whose "final" a proven read at or above its receipt's height refutes is
+    /// lying, and the transaction goes to the next node; so does one whose receipt no proven
+    /// read confirms in time. A refusal by the chain is [`RegistryError::Rejected`].
+    async fn submit_confirmed<T, F, Fut>(
+        &self,
+        what: &str,
+        tx: &Transaction,
+        confirm: F,
+    ) -> Result<(pb::TransactionReceipt, Proven<T>), RegistryError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Proven<Option<T>>, RegistryError>>,
+    {
+        let bytes = tx.encode().to_vec();
+        let mut failures = Vec::new();
+        for (endpoint, client) in &self.nodes {
+            let receipt = match Self::submit_to(client, &bytes).await {
+                Ok(Submitted::Final(receipt)) => receipt,
+                Ok(Submitted::Rejected { reason, message }) => {
+                    return Err(RegistryError::Rejected {
+                        what: what.to_owned(),
+                        reason,
+                        message,
+                    });
+                }
+                Err(failure) => {
+                    failures.push(format!("{endpoint}: {failure}"));
+                    continue;
+                }
+            };
+            let deadline = tokio::time::Instant::now() + CONFIRM_TIMEOUT;
+            let refuted = loop {
+                match confirm().await {
+                    Ok(Proven {
+                        height,
+                        block_time_ms,
+                        value,
+                    }) => match value {
+                        Some(value) => {
+                            let proven = Proven {
+                                height,
+                                block_time_ms,
+                                value,
+                            };
+                            return Ok((receipt, proven));
+                        }
+                        None if height >= receipt.height => {
+                            break format!(
+                                "said {what} was final at height {}, but a proven read at height {height} does not hold it",
+                                receipt.height
+                            );
+                        }
+                        None => {}
+                    },
+                    Err(e) => tracing::debug!(error = %e, "confirming {what}"),
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    break format!(
+                        "said {what} was final at height {}, but no proven read showed it within {} s",
+                        receipt.height,
+                        CONFIRM_TIMEOUT.as_secs()
+                    );
+                }
+                tokio::time::sleep(CONFIRM_RETRY).await;
+            };
+            tracing::warn!(%endpoint, %refuted, "a node's receipt is not confirmed");
+            failures.push(format!("{endpoint}: {refuted}"));
+        }
+        Err(unavailable(format!(
+            "making {what} final: {}",
+            failures.join("; ")
+        )))
+    }
+
+    /// Anchors a status list and returns the anchor's record once a proven read shows it on
+    /// chain (see [`RegistryGateway::submit_confirmed`]): a node's word is not enough for an
+    /// issuer to call a revocation published.
+    pub async fn anchor_status_list(
+        &self,
+        anchor: &realdid_core::codec::StatusListAnchor,
+    ) -> Result<(pb::TransactionReceipt, Proven<StatusAnchorRecord>), RegistryError> {
+        let what = format!(
+            "the anchor of {} at sequence {}",
+            anchor.list_id, anchor.sequence
+        );
+        self.submit_confirmed(
+            &what,
+            &Transaction::StatusAnchor(anchor.clone()),
+            || async {
+                let read = self
+                    .status_anchor_at(&anchor.issuer, &anchor.list_id)
+                    .await?;
+                Ok(read.map(|value| value.filter(|record| record.anchor == *anchor)))
+            },
+        )
+        .await
+    }
+
+    /// Anchors an audit record and returns the anchor's record once a proven read shows it
+    /// on chain: a node's word is not enough for an issuer to release an identity.
+    pub async fn anchor_audit(
+        &self,
+        anchor: &realdid_core::codec::AuditAnchor,
+    ) -> Result<(pb::TransactionReceipt, Proven<AuditAnchorRecord>), RegistryError> {
+        let what = format!("the audit anchor at sequence {}", anchor.sequence);
+        self.submit_confirmed(&what, &Transaction::AuditAnchor(anchor.clone()), || async {
+            let read = self
+                .audit_anchor_at(&anchor.issuer, anchor.sequence)
+                .await?;
+            Ok(read.map(|value| value.filter(|record| record.anchor == *anchor)))
+        })
+        .await
+    }
+
+    /// Audit anchor `sequence` of `issuer`, proven, with the height and time it was proven
+    /// at; `None` when proven absent.
+    pub async fn audit_anchor_at(
+        &self,
+        issuer: &RealDid,
+        sequence: u64,
+    ) -> Result<Proven<Option<AuditAnchorRecord>>, RegistryError> {
+        self.proven(
+            &format!("reading audit anchor {sequence} of {issuer}"),
+            |mut client| async move {
+                client
+                    .get_audit_anchor(pb::GetAuditAnchorRequest {
+                        issuer_did: issuer.to_string(),
+                        sequence,
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| light.verify_audit_anchor(issuer, sequence, read),
+        )
+        .await
     }
 
     /// [`submit`](Self::submit), treating a refusal as [`RegistryError::Rejected`] naming

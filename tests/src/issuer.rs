@@ -285,6 +285,21 @@ impl IssuerStack {
             .session_token
     }
 
+    /// `message` carrying a fresh session of the provisioned officer.
+    pub async fn as_officer<T>(
+        &self,
+        client: &mut IssuerClient<Channel>,
+        message: T,
+    ) -> tonic::Request<T> {
+        let token = self.officer_session(client).await;
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ASCII"),
+        );
+        request
+    }
+
     /// Enrols person `person` (of [`IssuerStack::people`]) with `holders`' DIDs; the
     /// credentials, or the refusal.
     pub async fn enrol(
@@ -323,20 +338,86 @@ impl IssuerStack {
         credential_id: &str,
     ) -> Result<pb::RevokeCredentialsResponse, tonic::Status> {
         let mut client = self.client().await;
-        let token = self.officer_session(&mut client).await;
-        let mut request = tonic::Request::new(pb::RevokeCredentialsRequest {
-            target: Some(pb::revoke_credentials_request::Target::CredentialId(
-                credential_id.to_owned(),
-            )),
-            reason: pb::RevocationReason::KeyCompromise as i32,
-            note: String::new(),
-        });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("ASCII"),
-        );
+        let request = self
+            .as_officer(
+                &mut client,
+                pb::RevokeCredentialsRequest {
+                    target: Some(pb::revoke_credentials_request::Target::CredentialId(
+                        credential_id.to_owned(),
+                    )),
+                    reason: pb::RevocationReason::KeyCompromise as i32,
+                    note: String::new(),
+                },
+            )
+            .await;
         client
             .revoke_credentials(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Restarts the issuer with `endpoints` as its registry nodes.
+    pub async fn use_registry(&mut self, endpoints: Vec<String>) {
+        self.stop_issuer().await;
+        self.config.registry = endpoints;
+        self.start_issuer().await;
+    }
+
+    /// A trace of `subject_did` requested by the officer and approved by the first
+    /// `approvals` provisioned approvers; its id.
+    pub async fn approved_trace(&self, subject_did: &str, approvals: usize) -> String {
+        let mut client = self.client().await;
+        let request = self
+            .as_officer(
+                &mut client,
+                pb::CreateTraceRequest {
+                    subject_did: subject_did.to_owned(),
+                    legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
+                    case_reference: "CASE-77".into(),
+                },
+            )
+            .await;
+        let trace = client
+            .create_trace(request)
+            .await
+            .expect("the officer requests a trace")
+            .into_inner()
+            .trace
+            .expect("a trace");
+        let digest: [u8; 32] = trace.request_digest.clone().try_into().expect("32 bytes");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        for file in self.provisioned.approver_key_files.iter().take(approvals) {
+            let (key_id, key) = realdid_issuer::provision::load_approver(file).expect("approver");
+            let approval_jws =
+                realdid_core::trace::sign_approval(&trace.trace_id, &digest, &key_id, &key, now)
+                    .expect("signs");
+            client
+                .approve_trace(pb::ApproveTraceRequest {
+                    trace_id: trace.trace_id.clone(),
+                    approval_jws,
+                })
+                .await
+                .expect("the approval is taken");
+        }
+        trace.trace_id
+    }
+
+    /// Opens trace `trace_id` as the officer; the issuer's answer.
+    pub async fn open_trace(&self, trace_id: &str) -> Result<pb::OpenTraceResponse, tonic::Status> {
+        let mut client = self.client().await;
+        let request = self
+            .as_officer(
+                &mut client,
+                pb::OpenTraceRequest {
+                    trace_id: trace_id.to_owned(),
+                },
+            )
+            .await;
+        client
+            .open_trace(request)
             .await
             .map(tonic::Response::into_inner)
     }

@@ -2,14 +2,14 @@
 //!
 //! Every change follows one path, under the issuer's `publishing` lock: the new statuses
 //! are written (the list marked dirty), then the list is published: a fresh token is
-//! signed, its hash anchored on the registry, and once the anchor is final the token
-//! becomes the one served. If the registry cannot be reached the change is kept, the
+//! signed, its hash anchored on the registry, and once a proven read shows the anchor on
+//! chain the token becomes the one served. If the registry cannot be reached the change is kept, the
 //! caller gets UNAVAILABLE, and the next change or retry publishes it.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
-use realdid_core::codec::{StatusListAnchor, Transaction};
+use realdid_core::codec::StatusListAnchor;
 use realdid_core::status_list::{Status, StatusList};
 use realdid_proto::v1 as pb;
 
@@ -120,15 +120,10 @@ impl<A: IdentityAuthority> Issuer<A> {
             keys.active_key()?,
         )
         .map_err(|e| IssuerError::Internal(format!("signing the anchor: {e}")))?;
-        let final_receipt = match self
-            .registry
-            .submit_final(
-                &format!("the anchor of {uri} at sequence {sequence}"),
-                &Transaction::StatusAnchor(anchor),
-            )
-            .await
-        {
-            Ok(receipt) => receipt,
+        // Served (and reported published) only once a proven read shows the anchor: a node
+        // that merely says "final" could hide a revocation.
+        let final_receipt = match self.registry.anchor_status_list(&anchor).await {
+            Ok((receipt, _proven)) => receipt,
             Err(e) => {
                 self.lists_ready.store(false, Ordering::SeqCst);
                 return Err(e.into());

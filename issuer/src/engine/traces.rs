@@ -1,10 +1,10 @@
 //! Lawful tracing: a request names a DID and a legal basis; k distinct configured approver
 //! keys approve it; only then may it be opened, and opening anchors a hash of (request,
 //! approvals, opener, time) on the registry *before* the escrowed record is released. If
-//! the anchor cannot be made final nothing is released. The DID's holder can list the
+//! no proven read shows the anchor on chain, nothing is released. The DID's holder can list the
 //! openings on their DID once the disclosure delay has passed.
 
-use realdid_core::codec::{AuditAnchor, Transaction};
+use realdid_core::codec::AuditAnchor;
 use realdid_core::trace::{
     ApprovalJws, AuditApproval, TraceRequestFields, audit_record_hash, request_digest,
 };
@@ -287,13 +287,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             keys.active_key()?,
         )
         .map_err(|e| IssuerError::Internal(format!("signing the audit anchor: {e}")))?;
-        let receipt = self
-            .registry
-            .submit_final(
-                &format!("the audit anchor of trace {trace_id}"),
-                &Transaction::AuditAnchor(anchor),
-            )
-            .await?;
+        // Released only once a proven read shows the anchor on chain: a node that merely
+        // says "final" would otherwise open an identity with no public record of it.
+        let (receipt, _proven) = self.registry.anchor_audit(&anchor).await?;
         trace.opened = Some(TraceOpening {
             at_ms: now,
             by: session.operator_id.clone(),

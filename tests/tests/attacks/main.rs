@@ -12,6 +12,7 @@ mod big_blocks;
 mod crowding;
 mod recovery;
 mod stale_reads;
+mod unproven_receipts;
 
 use tokio::sync::{Mutex, MutexGuard};
 
