@@ -23,8 +23,9 @@ use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, trunc
 
 /// The `typ` of an approval.
 pub const TRACE_APPROVAL_TYP: &str = "realdid-trace-approval+jwt";
-/// The domain tag of [`request_digest`].
-pub const TRACE_REQUEST_DOMAIN: &[u8] = b"realdid/trace-request/v1";
+/// The domain tag of [`request_digest`]. Version 2 commits to the moment whose holder is
+/// sought (a DID can be enrolled by one person, recovered, and enrolled by another).
+pub const TRACE_REQUEST_DOMAIN: &[u8] = b"realdid/trace-request/v2";
 /// The domain tag of [`audit_record_hash`].
 pub const TRACE_OPENING_DOMAIN: &[u8] = b"realdid/trace-opening/v1";
 /// The largest approval (or operator login proof) accepted, in bytes (the API's limit);
@@ -101,6 +102,9 @@ pub struct TraceRequestFields<'a> {
     pub requested_by: &'a str,
     /// When the request was created, Unix ms.
     pub created_at_ms: i64,
+    /// The moment whose holder of the DID is sought, Unix ms: the trace opens the enrolment
+    /// whose credential for the DID was live then.
+    pub subject_at_ms: i64,
 }
 
 /// Appends `bytes` with a u32 big-endian length prefix, so that no two field lists encode
@@ -115,13 +119,14 @@ fn put_prefixed(hasher: &mut Sha256, bytes: &[u8]) {
 /// The digest that names a trace request: what approvers sign and `TraceRequest.request_digest`.
 ///
 /// ```text
-/// SHA-256( "realdid/trace-request/v1"              24 ASCII bytes, no prefix
+/// SHA-256( "realdid/trace-request/v2"              24 ASCII bytes, no prefix
 ///        || len(trace_id)       || trace_id        len = u32 big-endian byte count, UTF-8
 ///        || len(subject_did)    || subject_did
 ///        || len(legal_basis)    || legal_basis
 ///        || len(case_reference) || case_reference
 ///        || len(requested_by)   || requested_by
-///        || created_at_ms                          i64 big-endian (two's complement) )
+///        || created_at_ms                          i64 big-endian (two's complement)
+///        || subject_at_ms                          i64 big-endian (two's complement) )
 /// ```
 pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -136,6 +141,7 @@ pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
         put_prefixed(&mut hasher, field.as_bytes());
     }
     hasher.update(fields.created_at_ms.to_be_bytes());
+    hasher.update(fields.subject_at_ms.to_be_bytes());
     hasher.finalize().into()
 }
 
@@ -319,12 +325,13 @@ mod tests {
             case_reference: "PSB-2025-0042",
             requested_by: "officer-li",
             created_at_ms: 1_750_000_000_123,
+            subject_at_ms: 1_749_000_000_000,
         }
     }
 
     /// The encoding spelled out byte by byte, independently of `request_digest`.
     fn recompute(f: &TraceRequestFields<'_>) -> [u8; 32] {
-        let mut bytes = b"realdid/trace-request/v1".to_vec();
+        let mut bytes = b"realdid/trace-request/v2".to_vec();
         for s in [
             f.trace_id,
             f.subject_did,
@@ -336,6 +343,7 @@ mod tests {
             bytes.extend_from_slice(s.as_bytes());
         }
         bytes.extend_from_slice(&f.created_at_ms.to_be_bytes());
+        bytes.extend_from_slice(&f.subject_at_ms.to_be_bytes());
         Sha256::digest(&bytes).into()
     }
 
@@ -344,11 +352,11 @@ mod tests {
         let f = fields();
         assert_eq!(request_digest(&f), recompute(&f));
         assert_eq!(request_digest(&f), request_digest(&fields()));
-        // Pinned once: the encoding is a wire contract; if this changes, anchored records and
-        // stored approvals no longer check.
+        // Pinned once per version (this is v2's): the encoding is a wire contract; if this
+        // changes, anchored records and stored approvals no longer check.
         assert_eq!(
             hex::encode(request_digest(&f)),
-            "8d001e2217b721ba36524d1df61ef9ad2f31724632dc92f6823acd2d04084019"
+            "0e2200fa90a33cfa4ca552fd37999050405f8725ee31411d295e398a93c94c2c"
         );
     }
 
@@ -378,6 +386,10 @@ mod tests {
             },
             TraceRequestFields {
                 created_at_ms: 1_750_000_000_124,
+                ..fields()
+            },
+            TraceRequestFields {
+                subject_at_ms: 1_749_000_000_001,
                 ..fields()
             },
         ];

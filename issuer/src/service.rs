@@ -17,7 +17,7 @@ use crate::engine::Issuer;
 use crate::engine::enrol::{DidToBind, EnrolOutcome, EnrolRequest, RefusalReason};
 use crate::engine::lists::{RevokeTarget, StatusChange};
 use crate::engine::login::LoginCredential;
-use crate::engine::traces::{TraceState, page};
+use crate::engine::traces::{TraceState, TraceSubject, page};
 use crate::nonces::Purpose;
 use crate::operators::{Role, Session};
 use crate::status::list_number;
@@ -128,6 +128,8 @@ impl<A: IdentityAuthority> IssuerService<A> {
             opened_at_unix_ms: t.opened.as_ref().map(|o| o.at_ms),
             opened_by: t.opened.as_ref().map(|o| o.by.clone()),
             audit_anchor_height: t.opened.as_ref().map(|o| o.receipt.height),
+            subject_at_unix_ms: t.subject_at_ms,
+            credential_id: t.credential_id.clone(),
         })
     }
 }
@@ -432,11 +434,19 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
     ) -> Result<Response<pb::CreateTraceResponse>, Status> {
         let session = self.session(&request)?;
         let r = request.into_inner();
+        let subject = match r.subject {
+            None => TraceSubject::Now,
+            Some(pb::create_trace_request::Subject::AtUnixMs(ms)) => TraceSubject::At(ms),
+            Some(pb::create_trace_request::Subject::CredentialId(id)) => {
+                TraceSubject::Credential(id)
+            }
+        };
         let trace = self.issuer.create_trace(
             &session,
             &r.subject_did,
             &r.legal_basis,
             &r.case_reference,
+            subject,
         )?;
         Ok(Response::new(pb::CreateTraceResponse {
             trace: Some(self.trace(&trace)?),

@@ -363,9 +363,14 @@ impl IssuerStack {
         self.start_issuer().await;
     }
 
-    /// A trace of `subject_did` requested by the officer and approved by the first
-    /// `approvals` provisioned approvers; its id.
-    pub async fn approved_trace(&self, subject_did: &str, approvals: usize) -> String {
+    /// A trace of `subject_did` (its holder as `subject` says) requested by the officer and
+    /// approved by the first `approvals` provisioned approvers; its id.
+    pub async fn approved_trace(
+        &self,
+        subject_did: &str,
+        subject: Option<pb::create_trace_request::Subject>,
+        approvals: usize,
+    ) -> String {
         let mut client = self.client().await;
         let request = self
             .as_officer(
@@ -374,6 +379,7 @@ impl IssuerStack {
                     subject_did: subject_did.to_owned(),
                     legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
                     case_reference: "CASE-77".into(),
+                    subject,
                 },
             )
             .await;

@@ -581,6 +581,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
                 subject_did: holders[2].state.did.to_string(),
                 legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
                 case_reference: "CASE-77".into(),
+                subject: None,
             },
             &token,
         ))

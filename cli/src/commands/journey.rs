@@ -333,6 +333,7 @@ pub async fn citizen(
                 subject_did: did.to_string(),
                 legal_basis: "Demo: court order 2026-001".into(),
                 case_reference: "DEMO-1".into(),
+                subject: None,
             },
             &token,
         )?)

@@ -17,11 +17,24 @@ use crate::nonces::Purpose;
 use crate::operators::Session;
 use crate::privacy::escrow::{IdentityRecord, open};
 use crate::store::{
-    Batch, LogEntry, Receipt, Store, TraceApprovalRecord, TraceOpening, TraceRecord,
+    Batch, CredentialRecord, LogEntry, Receipt, Store, TraceApprovalRecord, TraceOpening,
+    TraceRecord,
 };
 
 /// The `meta` counter of audit-anchor sequences used.
 const AUDIT_SEQUENCE: &str = "audit_sequence";
+
+/// Which holder of a DID a trace request is about: a DID can be enrolled by one person,
+/// recovered with a new key and enrolled again by another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceSubject {
+    /// Whoever holds it now.
+    Now,
+    /// Whoever held it at this moment, Unix ms.
+    At(i64),
+    /// Whoever this credential of the DID was issued to.
+    Credential(String),
+}
 
 /// Where a trace is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,27 +105,74 @@ impl<A: IdentityAuthority> Issuer<A> {
         trace.state(self.config.trace.approvals_required, now_ms())
     }
 
-    /// CreateTrace.
+    /// The credential for `did` that decides which enrolment a trace of `subject` opens: the
+    /// one named, or the one that was live at the moment in question (the latest issued, if
+    /// a re-enrolment overlapped the revocation of the one it superseded).
+    fn subject_credential(
+        &self,
+        did: &realdid_core::did::RealDid,
+        subject: &TraceSubject,
+        now: i64,
+    ) -> Result<(CredentialRecord, i64), IssuerError> {
+        let bound = self.store.did_credentials(did.as_str())?;
+        if bound.is_empty() {
+            return Err(IssuerError::NotFound(format!(
+                "this issuer never enrolled {did}"
+            )));
+        }
+        let at = match subject {
+            TraceSubject::Credential(id) => {
+                limits::text("credential_id", id, 1, 128)?;
+                if !bound.contains(id) {
+                    return Err(IssuerError::NotFound(format!(
+                        "credential {id:?} is not one of {did}"
+                    )));
+                }
+                let credential = self.store.credential(id)?.ok_or_else(|| {
+                    IssuerError::Corrupt(format!("credential {id} of {did} is missing"))
+                })?;
+                let at = credential.issued_at_ms;
+                return Ok((credential, at));
+            }
+            TraceSubject::At(at) => *at,
+            TraceSubject::Now => now,
+        };
+        let mut live = None::<CredentialRecord>;
+        for id in &bound {
+            let Some(credential) = self.store.credential(id)? else {
+                continue;
+            };
+            if credential.was_live_at(at)
+                && live
+                    .as_ref()
+                    .is_none_or(|best| credential.issued_at_ms > best.issued_at_ms)
+            {
+                live = Some(credential);
+            }
+        }
+        live.map(|credential| (credential, at)).ok_or_else(|| {
+            IssuerError::NotFound(format!(
+                "no credential of this issuer was live for {did} at {at} ms"
+            ))
+        })
+    }
+
+    /// CreateTrace: the request names the DID and which of its holders (see
+    /// [`TraceSubject`]); the record keeps the credential that decided the enrolment opened.
     pub fn create_trace(
         &self,
         session: &Session,
         subject_did: &str,
         legal_basis: &str,
         case_reference: &str,
+        subject: TraceSubject,
     ) -> Result<TraceRecord, IssuerError> {
         session.require(&[crate::operators::Role::TraceRequester], "CreateTrace")?;
         let did = limits::did("subject_did", subject_did)?;
         limits::text("legal_basis", legal_basis, 1, 4096)?;
         limits::text("case_reference", case_reference, 1, 128)?;
-        let enrolment_id = self
-            .store
-            .did_credentials(did.as_str())?
-            .first()
-            .and_then(|id| self.store.credential(id).transpose())
-            .transpose()?
-            .map(|c| c.enrolment_id)
-            .ok_or_else(|| IssuerError::NotFound(format!("this issuer never enrolled {did}")))?;
         let now = now_ms();
+        let (credential, subject_at_ms) = self.subject_credential(&did, &subject, now)?;
         let id = new_id()?;
         let digest = request_digest(&TraceRequestFields {
             trace_id: &id,
@@ -121,11 +181,14 @@ impl<A: IdentityAuthority> Issuer<A> {
             case_reference,
             requested_by: &session.operator_id,
             created_at_ms: now,
+            subject_at_ms,
         });
         let trace = TraceRecord {
             id: id.clone(),
             subject_did: did.to_string(),
-            enrolment_id,
+            enrolment_id: credential.enrolment_id,
+            credential_id: credential.id,
+            subject_at_ms,
             legal_basis: legal_basis.to_owned(),
             case_reference: case_reference.to_owned(),
             requested_by: session.operator_id.clone(),

@@ -60,6 +60,16 @@ impl CredentialRecord {
     pub fn is_live(&self, now_ms: i64) -> bool {
         !matches!(self.status, CredentialStatus::Revoked { .. }) && self.expires_at_ms > now_ms
     }
+
+    /// Whether it bound its DID at `at_ms`: issued by then, not yet expired, and not yet
+    /// revoked (a suspension does not unbind it).
+    pub fn was_live_at(&self, at_ms: i64) -> bool {
+        let revoked_by_then = matches!(
+            self.status,
+            CredentialStatus::Revoked { at_ms: revoked, .. } if revoked <= at_ms
+        );
+        self.issued_at_ms <= at_ms && at_ms < self.expires_at_ms && !revoked_by_then
+    }
 }
 
 /// One enrolment: a person and the DIDs they bound in one call.
@@ -192,8 +202,16 @@ pub struct TraceRecord {
     pub id: String,
     /// The traced DID.
     pub subject_did: String,
-    /// The enrolment the DID belongs to.
+    /// The enrolment whose identity record the trace opens.
     pub enrolment_id: String,
+    /// The credential for the DID that was live at `subject_at_ms` (or that the request
+    /// named): it decided `enrolment_id`. Empty in records written before it was kept.
+    #[serde(default)]
+    pub credential_id: String,
+    /// The moment whose holder is sought, Unix ms (0 in records written before it was
+    /// kept, which opened the DID's first enrolment).
+    #[serde(default)]
+    pub subject_at_ms: i64,
     /// The legal basis.
     pub legal_basis: String,
     /// The requesting authority's case reference.
@@ -223,4 +241,41 @@ pub struct LogEntry {
     pub action: String,
     /// Detail (ids, reason, note).
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential(status: CredentialStatus) -> CredentialRecord {
+        CredentialRecord {
+            id: "c".into(),
+            enrolment_id: "e".into(),
+            did: "did:realdid:x".into(),
+            vct: "t".into(),
+            list: 1,
+            index: 0,
+            issued_at_ms: 1_000,
+            expires_at_ms: 9_000,
+            status,
+            holder_key: None,
+        }
+    }
+
+    #[test]
+    fn a_credential_binds_its_did_from_issue_until_revocation_or_expiry() {
+        let valid = credential(CredentialStatus::Valid);
+        assert!(!valid.was_live_at(999));
+        assert!(valid.was_live_at(1_000));
+        assert!(valid.was_live_at(8_999));
+        assert!(!valid.was_live_at(9_000));
+        let revoked = credential(CredentialStatus::Revoked {
+            reason: "REVOCATION_REASON_SUPERSEDED".into(),
+            at_ms: 5_000,
+        });
+        assert!(revoked.was_live_at(4_999), "it bound the DID until revoked");
+        assert!(!revoked.was_live_at(5_000));
+        let suspended = credential(CredentialStatus::Suspended { at_ms: 2_000 });
+        assert!(suspended.was_live_at(3_000), "a suspension does not unbind it");
+    }
 }

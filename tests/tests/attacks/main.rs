@@ -12,6 +12,7 @@ mod big_blocks;
 mod crowding;
 mod recovery;
 mod stale_reads;
+mod trace_subject;
 mod unproven_receipts;
 
 use tokio::sync::{Mutex, MutexGuard};

@@ -20,7 +20,7 @@ async fn a_node_claiming_finality_without_the_anchor_releases_nothing() {
     let issued = stack.enrol(0, &[&holder]).await.expect("enrolled");
     let credential = &issued.credentials[0];
     let subject = holder.state.did.to_string();
-    let trace = stack.approved_trace(&subject, 2).await;
+    let trace = stack.approved_trace(&subject, None, 2).await;
     let honest = RegistryGateway::new(
         &net.endpoints(),
         LightClient::new(net.layout.genesis().validator_keys()),
