@@ -16,11 +16,13 @@
 //! | [`resident_id`] | GB 11643-1999 resident identity numbers and a synthetic generator |
 //! | [`codec`] | the canonical binary encoding of registry transactions and blocks |
 //! | [`control_proof`] | a DID holder's signed answer to a nonce, checked against the DID's current state |
+//! | [`authority_answer`] | the identity authority's signed answer, bound to the issuer's nonce and question |
 //! | [`trace`] | lawful trace: request digests, approver approvals, the anchored audit hash |
 //! | [`operator_login`] | an issuer operator's key-signed answer to a login nonce |
 //! | [`presentation_request`] | the request object a verifier sends and a wallet answers, with its limits |
 //! | [`recent`] | a bounded memory of recent entries, for caches that may forget |
 
+pub mod authority_answer;
 pub mod codec;
 pub mod control_proof;
 pub mod did;

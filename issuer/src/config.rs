@@ -12,6 +12,7 @@
 //! registry = ["http://127.0.0.1:31000"]   # registry nodes, tried in turn
 //! max_state_age_seconds = 30              # optional: the oldest proven registry state used
 //! authority = "http://127.0.0.1:50070"    # the identity authority
+//! authority_key = "did:key:z6Mk…"         # its answers must be signed by this key
 //!
 //! [[credential_types]]                    # the first is the default
 //! vct = "https://realdid.example/credentials/identity"
@@ -164,6 +165,8 @@ pub struct IssuerConfig {
     pub max_state_age: std::time::Duration,
     /// The identity authority's endpoint.
     pub authority: String,
+    /// The key that signs the identity authority's answers.
+    pub authority_key: PublicKey,
     /// Offered credential types, default first.
     pub credential_types: Vec<CredentialType>,
     /// Policy.
@@ -230,6 +233,7 @@ struct RawConfig {
     #[serde(default = "default_max_state_age")]
     max_state_age_seconds: u32,
     authority: String,
+    authority_key: String,
     credential_types: Vec<CredentialType>,
     #[serde(default)]
     policy: Policy,
@@ -397,6 +401,7 @@ impl IssuerConfig {
             registry: raw.registry,
             max_state_age: std::time::Duration::from_secs(raw.max_state_age_seconds.into()),
             authority: raw.authority,
+            authority_key: public_key("authority_key", &raw.authority_key)?,
             credential_types: raw.credential_types,
             policy: raw.policy,
             argon2: raw.argon2,

@@ -30,6 +30,8 @@ pub struct ProvisionOptions {
     pub registry: Vec<String>,
     /// The identity authority's endpoint.
     pub authority: String,
+    /// The key that signs the authority's answers (a did:key).
+    pub authority_key: String,
     /// gRPC listener.
     pub grpc_listen: SocketAddr,
     /// HTTP listener (status lists).
@@ -154,6 +156,7 @@ public_base_url = "http://{http}"
 genesis = {genesis}
 registry = [{registry}]
 authority = {authority}
+authority_key = {authority_key}
 
 [[credential_types]]
 vct = {vct}
@@ -179,6 +182,7 @@ password_hash = {hash}
         http = options.http_listen,
         genesis = toml_string(&options.genesis.display().to_string()),
         authority = toml_string(&options.authority),
+        authority_key = toml_string(&options.authority_key),
         vct = toml_string(IDENTITY_VCT),
         m = options.argon2.memory_kib,
         t = options.argon2.iterations,

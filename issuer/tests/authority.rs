@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_core::resident_id::{ResidentId, ResidentIdGenerator};
 use realdid_issuer::IssuerError;
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
@@ -126,11 +127,15 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(authority, listener, async move {
+    let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let public = key.public_key();
+    let server = tokio::spawn(serve(authority, key, listener, async move {
         let _ = stopped.await;
     }));
 
-    let remote = GrpcAuthority::connect(endpoint.clone()).await.unwrap();
+    let remote = GrpcAuthority::connect(endpoint.clone(), public)
+        .await
+        .unwrap();
     let answer = remote.check(&request(&people[3])).await.unwrap();
     assert!(matches!(answer.verdict, Verdict::Match { .. }));
     assert!(answer.checked_at_ms > 0);
@@ -140,6 +145,20 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
         remote.check(&wrong).await.unwrap().verdict,
         Verdict::NoMatch
     );
+    // A client configured with another authority's key takes none of its answers.
+    let other = SigningKey::generate(Algorithm::EdDsa).unwrap().public_key();
+    let mistrusting = GrpcAuthority::connect(endpoint.clone(), other)
+        .await
+        .unwrap();
+    match mistrusting.check(&request(&people[3])).await {
+        Err(IssuerError::Authority(message)) => {
+            assert!(
+                message.contains("not signed by the configured"),
+                "{message}"
+            )
+        }
+        other => panic!("an answer of another key was taken: {other:?}"),
+    }
 
     // A number with a wrong check digit never reaches the register: INVALID_ARGUMENT, with
     // the reason.
@@ -155,6 +174,7 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
             resident_id: bad,
             evidence_token: people[3].evidence_token.clone(),
             request_id: "req-2".into(),
+            nonce: vec![1; 32],
         })
         .await
         .unwrap_err();
@@ -164,6 +184,19 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
         "{}",
         status.message()
     );
+    // Without a nonce to sign over, nothing is answered.
+    let status = raw
+        .check(pb::CheckRequest {
+            full_name: people[3].full_name.clone(),
+            resident_id: people[3].resident_id.clone(),
+            evidence_token: people[3].evidence_token.clone(),
+            request_id: "req-3".into(),
+            nonce: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("nonce"), "{}", status.message());
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();

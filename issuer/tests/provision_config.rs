@@ -20,6 +20,14 @@ fn options() -> ProvisionOptions {
         genesis: "/nonexistent/genesis.toml".into(),
         registry: vec!["http://127.0.0.1:1".into()],
         authority: "http://127.0.0.1:2".into(),
+        authority_key: realdid_core::keys::DidKey::from_public_key(
+            &realdid_core::keys::SigningKey::generate(realdid_core::keys::Algorithm::EdDsa)
+                .unwrap()
+                .public_key(),
+        )
+        .did()
+        .as_str()
+        .to_owned(),
         grpc_listen: "127.0.0.1:3".parse().unwrap(),
         http_listen: "127.0.0.1:4".parse().unwrap(),
         approvers: 3,

@@ -68,12 +68,14 @@ impl fmt::Debug for CheckRequest {
             resident_id,
             evidence_token,
             request_id,
+            nonce,
         } = self;
         f.debug_struct("CheckRequest")
             .field("full_name", &Hidden(full_name))
             .field("resident_id", &Hidden(resident_id))
             .field("evidence_token", &Hidden(evidence_token))
             .field("request_id", request_id)
+            .field("nonce", nonce)
             .finish()
     }
 }
@@ -246,6 +248,7 @@ mod tests {
             resident_id: RESIDENT_ID.into(),
             evidence_token: EVIDENCE.into(),
             request_id: "req-1".into(),
+            nonce: vec![7; 32],
         };
         let debug = format!("{check:?}");
         assert_hides(&debug, &[NAME, RESIDENT_ID, EVIDENCE]);

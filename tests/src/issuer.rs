@@ -85,8 +85,11 @@ impl IssuerStack {
         let authority_addr = authority_listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         stops.push(stop);
+        let authority_key = SigningKey::generate(Algorithm::EdDsa).expect("key");
+        let authority_public = realdid_issuer::authority::key::public_did_key(&authority_key);
         tokio::spawn(authority_grpc::serve(
             ReferenceAuthority::new(dataset),
+            authority_key,
             authority_listener,
             async move {
                 let _ = stopped.await;
@@ -110,6 +113,7 @@ impl IssuerStack {
                     .map(|n| n.grpc_endpoint())
                     .collect(),
                 authority: format!("http://{authority_addr}"),
+                authority_key: authority_public,
                 grpc_listen: grpc.local_addr().expect("addr"),
                 http_listen: http.local_addr().expect("addr"),
                 approvers: 3,
@@ -197,9 +201,12 @@ impl IssuerStack {
         let registry = RegistryGateway::new(&self.config.registry, self.light.clone())
             .expect("gateway")
             .with_max_state_age(self.config.max_state_age);
-        let authority = GrpcAuthority::connect(self.config.authority.clone())
-            .await
-            .expect("authority answers");
+        let authority = GrpcAuthority::connect(
+            self.config.authority.clone(),
+            self.config.authority_key.clone(),
+        )
+        .await
+        .expect("authority answers");
         let issuer = Issuer::start(self.config.clone(), authority, registry)
             .await
             .expect("issuer starts");
@@ -307,6 +314,22 @@ impl IssuerStack {
         person: usize,
         holders: &[&Holder],
     ) -> Result<pb::EnrolmentIssued, pb::EnrolmentRefusal> {
+        match self
+            .try_enrol(person, holders)
+            .await
+            .expect("the issuer answers")
+        {
+            pb::enrol_response::Result::Issued(issued) => Ok(issued),
+            pb::enrol_response::Result::Refused(refused) => Err(refused),
+        }
+    }
+
+    /// [`IssuerStack::enrol`], with the issuer's status when it reached no decision.
+    pub async fn try_enrol(
+        &self,
+        person: usize,
+        holders: &[&Holder],
+    ) -> Result<pb::enrol_response::Result, tonic::Status> {
         let mut client = self.client().await;
         let issuer_did = self.issuer().did().to_string();
         let who = &self.people[person];
@@ -323,13 +346,8 @@ impl IssuerStack {
                     .collect(),
                 credential_type: String::new(),
             })
-            .await
-            .expect("the issuer answers")
-            .into_inner();
-        match answer.result.expect("a result") {
-            pb::enrol_response::Result::Issued(issued) => Ok(issued),
-            pb::enrol_response::Result::Refused(refused) => Err(refused),
-        }
+            .await?;
+        Ok(answer.into_inner().result.expect("a result"))
     }
 
     /// Revokes `credential_id` as the provisioned officer; the issuer's answer.
@@ -354,6 +372,14 @@ impl IssuerStack {
             .revoke_credentials(request)
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    /// Restarts the issuer asking the identity authority at `endpoint` (its configured
+    /// authority key unchanged).
+    pub async fn use_authority(&mut self, endpoint: String) {
+        self.stop_issuer().await;
+        self.config.authority = endpoint;
+        self.start_issuer().await;
     }
 
     /// Restarts the issuer with `endpoints` as its registry nodes.

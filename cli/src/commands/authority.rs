@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use realdid_issuer::authority::dataset::ResidentDataset;
-use realdid_issuer::authority::grpc;
 use realdid_issuer::authority::reference::ReferenceAuthority;
+use realdid_issuer::authority::{grpc, key};
 
 use crate::error::CliError;
 
@@ -59,6 +59,11 @@ pub fn run(cmd: AuthorityCommand) -> Result<(), CliError> {
 
 fn generate(args: GenerateArgs) -> Result<(), CliError> {
     let people = ResidentDataset::generate(&args.data, args.count, args.seed)?;
+    let signing = key::create(&args.data.join(key::AUTHORITY_KEY_FILE))?;
+    eprintln!(
+        "the authority signs its answers with {}: configure issuers with it (authority_key)",
+        key::public_did_key(&signing)
+    );
     let json = serde_json::to_string_pretty(&people)?;
     if args.people == "-" {
         println!("{json}");
@@ -79,6 +84,7 @@ fn generate(args: GenerateArgs) -> Result<(), CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let dataset = Arc::new(ResidentDataset::open(&args.data)?);
+    let signing = key::load(&args.data.join(key::AUTHORITY_KEY_FILE))?;
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -88,14 +94,15 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
                 source,
             })?;
         eprintln!(
-            "identity authority over {} on http://{}; Ctrl-C stops it",
+            "identity authority over {} on http://{}, answers signed by {}; Ctrl-C stops it",
             args.data.display(),
-            args.listen
+            args.listen,
+            key::public_did_key(&signing)
         );
         let stop = async {
             realdid_registry::node::run::stop_signal().await;
         };
-        grpc::serve(ReferenceAuthority::new(dataset), listener, stop).await?;
+        grpc::serve(ReferenceAuthority::new(dataset), signing, listener, stop).await?;
         Ok(())
     })
 }

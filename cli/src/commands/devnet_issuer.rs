@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
 use realdid_issuer::authority::dataset::ResidentDataset;
+use realdid_issuer::authority::key;
 use realdid_issuer::config::IssuerConfig;
 use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, provision};
@@ -61,9 +62,11 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
     let data = authority_dir.join("data");
     let people = authority_dir.join("people.json");
     let listen_file = authority_dir.join("listen");
+    let key_path = data.join(key::AUTHORITY_KEY_FILE);
     if !data.join("CURRENT").exists() {
         std::fs::create_dir_all(&authority_dir).map_err(io(&authority_dir))?;
         let generated = ResidentDataset::generate(&data, DEVNET_RESIDENTS, 1)?;
+        key::create(&key_path)?;
         std::fs::write(&people, serde_json::to_string_pretty(&generated)?).map_err(io(&people))?;
         std::fs::write(&listen_file, free_port()?.to_string()).map_err(io(&listen_file))?;
     }
@@ -81,6 +84,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
                     .map_err(io(layout.genesis_path()))?,
                 registry: layout.nodes().iter().map(|n| n.grpc_endpoint()).collect(),
                 authority: authority.clone(),
+                authority_key: key::public_did_key(&key::load(&key_path)?),
                 grpc_listen: free_port()?,
                 http_listen: free_port()?,
                 approvers: 3,

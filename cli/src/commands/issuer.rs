@@ -36,7 +36,7 @@ pub struct IssuerArgs {
 pub enum IssuerCommand {
     /// Creates a new issuer directory: DID keys, pepper and escrow key, approver keys, an
     /// operator with a generated password, and issuer.toml.
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Puts the issuer's DID on the registry (idempotent). Accreditation is the
     /// governance officers' decision, made separately.
     Register(ConfigArg),
@@ -70,6 +70,10 @@ pub struct InitArgs {
     /// The identity authority's endpoint.
     #[arg(long, default_value = "http://127.0.0.1:50070")]
     authority: String,
+    /// The key that signs the authority's answers (a did:key; `realdid authority generate`
+    /// prints the reference authority's).
+    #[arg(long)]
+    authority_key: String,
     /// gRPC listener.
     #[arg(long, default_value = "127.0.0.1:50080")]
     grpc_listen: SocketAddr,
@@ -94,7 +98,7 @@ pub struct InitArgs {
 pub fn run(args: IssuerArgs) -> Result<(), CliError> {
     match (args.config, args.command) {
         (Some(config), None) => serve(config),
-        (None, Some(IssuerCommand::Init(a))) => init(a),
+        (None, Some(IssuerCommand::Init(a))) => init(*a),
         (None, Some(IssuerCommand::Register(a))) => register(a.config),
         (None, Some(IssuerCommand::RotateKey(a))) => rotate(a.config),
         (None, Some(IssuerCommand::HashPassword)) => hash_password(),
@@ -113,10 +117,10 @@ fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
 }
 
 /// Connects to the authority, waiting up to 60 s for it to come up.
-async fn authority(endpoint: &str) -> Result<GrpcAuthority, CliError> {
+async fn authority(config: &IssuerConfig) -> Result<GrpcAuthority, CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match GrpcAuthority::connect(endpoint.to_owned()).await {
+        match GrpcAuthority::connect(config.authority.clone(), config.authority_key.clone()).await {
             Ok(a) => return Ok(a),
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await
@@ -132,7 +136,7 @@ fn serve(path: PathBuf) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let registry = gateway(&config)?;
-        let authority = authority(&config.authority).await?;
+        let authority = authority(&config).await?;
         let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
             .await
             .map_err(|source| CliError::Io {
@@ -166,6 +170,7 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             })?,
             registry: args.registry,
             authority: args.authority,
+            authority_key: args.authority_key,
             grpc_listen: args.grpc_listen,
             http_listen: args.http_listen,
             approvers: args.approvers,

@@ -9,11 +9,15 @@
 //! The issuer parses the resident identity number ([`ResidentId`]: format, region, birth
 //! date, check digit) before it asks: a number that does not parse is refused with its
 //! reason and never leaves the issuer. An authority answers only match, no match (with no
-//! detail of which part failed, as the contract requires) or unavailable.
+//! detail of which part failed, as the contract requires) or unavailable, and signs its
+//! answer over the issuer's nonce and the question ([`key`],
+//! `realdid_core::authority_answer`): a remote answer without the configured authority's
+//! signature is no answer.
 
 pub mod dataset;
 pub mod evidence;
 pub mod grpc;
+pub mod key;
 pub mod reference;
 
 use std::future::Future;

@@ -276,6 +276,9 @@ mod tests {
         assert!(revoked.was_live_at(4_999), "it bound the DID until revoked");
         assert!(!revoked.was_live_at(5_000));
         let suspended = credential(CredentialStatus::Suspended { at_ms: 2_000 });
-        assert!(suspended.was_live_at(3_000), "a suspension does not unbind it");
+        assert!(
+            suspended.was_live_at(3_000),
+            "a suspension does not unbind it"
+        );
     }
 }

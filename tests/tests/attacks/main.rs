@@ -10,6 +10,7 @@
 
 mod big_blocks;
 mod crowding;
+mod fake_authority;
 mod recovery;
 mod stale_reads;
 mod trace_subject;
