@@ -27,6 +27,10 @@ use crate::chain::Devnet;
 pub const PROVIDER_TOKEN: &str = "test-provider-token";
 /// The audiences the test provider may use.
 pub const AUDIENCES: [&str; 2] = ["https://bank.example", "https://hotel.example"];
+/// The bearer token of a second provider, a shop, with an audience of its own.
+pub const SHOP_TOKEN: &str = "test-shop-token";
+/// The shop's audience.
+pub const SHOP_AUDIENCE: &str = "https://shop.example";
 
 /// A running verifier replica.
 #[derive(Debug)]
@@ -84,18 +88,25 @@ pub async fn start_verifier(
     let store = AnyStore::from_config(redis_url, prefix)
         .await
         .expect("store");
-    let token_sha256 = {
+    let sha256 = |token: &str| {
         use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(PROVIDER_TOKEN.as_bytes()))
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
     };
     let service = Arc::new(VerifierService::new(
         store,
         checks,
-        vec![Provider {
-            id: "test".into(),
-            token_sha256,
-            audiences: AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
-        }],
+        vec![
+            Provider {
+                id: "test".into(),
+                token_sha256: sha256(PROVIDER_TOKEN),
+                audiences: AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
+            },
+            Provider {
+                id: "shop".into(),
+                token_sha256: sha256(SHOP_TOKEN),
+                audiences: vec![SHOP_AUDIENCE.into()],
+            },
+        ],
         "realdid://verifier.test/requests".into(),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -114,10 +125,15 @@ pub async fn start_verifier(
 
 /// `message` with the test provider's bearer token.
 pub fn authorized<T>(message: T) -> tonic::Request<T> {
+    authorized_as(PROVIDER_TOKEN, message)
+}
+
+/// `message` with the bearer token `token`.
+pub fn authorized_as<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
         "authorization",
-        format!("Bearer {PROVIDER_TOKEN}").parse().expect("ASCII"),
+        format!("Bearer {token}").parse().expect("ASCII"),
     );
     request
 }
@@ -133,18 +149,7 @@ pub async fn present_once(
     let mut verifier = VerifierClient::connect(endpoint.to_owned())
         .await
         .expect("the verifier answers");
-    let asked = verifier
-        .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
-            audience: AUDIENCES[0].into(),
-            claims: vec![],
-            predicates: vec!["real_name_verified".into()],
-            purpose: "open an account".into(),
-            expiry_seconds: 0,
-            credential_types: vec![],
-        }))
-        .await
-        .expect("a request")
-        .into_inner();
+    let asked = ask_as_bank(&mut verifier).await;
     let presentation = present(
         credential,
         &["real_name_verified"],
@@ -162,6 +167,25 @@ pub async fn present_once(
         .into_inner()
         .result
         .expect("a result")
+}
+
+/// A request of the test provider: the predicate `real_name_verified`, audience
+/// [`AUDIENCES`]`[0]`.
+pub async fn ask_as_bank(
+    verifier: &mut VerifierClient<tonic::transport::Channel>,
+) -> pb::CreatePresentationRequestResponse {
+    verifier
+        .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
+            audience: AUDIENCES[0].into(),
+            claims: vec![],
+            predicates: vec!["real_name_verified".into()],
+            purpose: "open an account".into(),
+            expiry_seconds: 0,
+            credential_types: vec![],
+        }))
+        .await
+        .expect("a request")
+        .into_inner()
 }
 
 /// The wallet's presentation of `credential`: the disclosures of `reveal`, bound by

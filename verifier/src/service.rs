@@ -246,11 +246,33 @@ fn check_request_id(id: &str) -> Result<(), VerifierError> {
     Ok(())
 }
 
+/// Whether a verdict spends the request: only one reached after the key-binding JWT over the
+/// request's nonce and audience checked, so that only the holder who answered the request can
+/// use it up. Anyone who sees a request (its id travels in a QR code) could otherwise burn it
+/// with a presentation that fails early. A verdict the registry or the status list could not
+/// reach does not spend it either: the holder may try again.
+fn spends_request(response: &pb::VerifyPresentationResponse) -> bool {
+    use pb::verify_presentation_response::Result as R;
+    match &response.result {
+        Some(R::Verified(_)) => true,
+        Some(R::Failure(f)) => matches!(
+            pb::VerificationFailureReason::try_from(f.reason),
+            Ok(pb::VerificationFailureReason::Revoked
+                | pb::VerificationFailureReason::Suspended
+                | pb::VerificationFailureReason::PolicyClaimMissing
+                | pb::VerificationFailureReason::PolicyPredicateUnsatisfied)
+        ),
+        None => false,
+    }
+}
+
 impl VerifierService {
-    /// The verdict on `presentation` for request `request_id`, taking the request (the
-    /// first call consumes it, whatever the verdict; a store that cannot answer fails the
-    /// call, UNAVAILABLE, never accepts). `provider`, when the provider calls, must own the
-    /// request's audience. Returns the request too when this call took it.
+    /// The verdict on `presentation` for request `request_id`. A provider that did not
+    /// create the request is refused before anything is read or spent. The presentation is
+    /// checked against the request as stored, and the request is spent (atomically, once,
+    /// on every replica) only by a verdict that [`spends_request`]; a later presentation
+    /// gets NONCE_REPLAYED. A store that cannot answer fails the call, UNAVAILABLE, never
+    /// accepts. Returns the request too when this call spent it.
     async fn judge(
         &self,
         request_id: &str,
@@ -264,33 +286,14 @@ impl VerifierService {
             ));
         }
         let now = now_ms();
-        let stored = match self.store.take(request_id).await? {
-            Taken::Unknown => {
-                return Ok((
-                    failed(Failure::new(
-                        FailureReason::RequestUnknown,
-                        "no open request has this id",
-                    )),
-                    None,
-                ));
-            }
-            Taken::AlreadyUsed => {
-                let expired = self
-                    .store
-                    .get(request_id)
-                    .await?
-                    .is_some_and(|s| s.expires_at_ms <= now);
-                let (reason, message) = if expired {
-                    (FailureReason::RequestExpired, "the request has expired")
-                } else {
-                    (
-                        FailureReason::NonceReplayed,
-                        "the request already took a verdict",
-                    )
-                };
-                return Ok((failed(Failure::new(reason, message)), None));
-            }
-            Taken::Open(stored) => stored,
+        let Some(stored) = self.store.get(request_id).await? else {
+            return Ok((
+                failed(Failure::new(
+                    FailureReason::RequestUnknown,
+                    "no open request has this id",
+                )),
+                None,
+            ));
         };
         if let Some(provider) = provider
             && !provider.audiences.contains(&stored.audience)
@@ -306,7 +309,7 @@ impl VerifierService {
                     FailureReason::RequestExpired,
                     "the request has expired",
                 )),
-                Some(stored),
+                None,
             ));
         }
         let response = match self.checks.verify(&stored, presentation, now).await {
@@ -327,7 +330,26 @@ impl VerifierService {
                 )),
             },
         };
-        Ok((response, Some(stored)))
+        if !spends_request(&response) {
+            return Ok((response, None));
+        }
+        match self.store.take(request_id).await? {
+            Taken::Open(stored) => Ok((response, Some(stored))),
+            Taken::AlreadyUsed => Ok((
+                failed(Failure::new(
+                    FailureReason::NonceReplayed,
+                    "the request already took a verdict",
+                )),
+                None,
+            )),
+            Taken::Unknown => Ok((
+                failed(Failure::new(
+                    FailureReason::RequestExpired,
+                    "the request expired while the presentation was checked",
+                )),
+                None,
+            )),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod big_blocks;
+mod burnt_requests;
 mod crowding;
 mod fake_authority;
 mod recovery;
