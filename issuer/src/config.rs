@@ -26,6 +26,11 @@
 //! status_list_size = 65536                # entries per status list (2 bits each)
 //! status_token_validity_seconds = 86400   # a status list token's exp; republished at half
 //!
+//! [limits]                                # optional: what a caller without credentials may cost
+//! calls_per_source = 20                   # CreateNonce, Enrol, holder calls, logins: a second per client address
+//! enrolments_in_flight = 32               # Enrol calls past the nonce check at once
+//! logins_in_flight = 4                    # operator password checks (Argon2id) at once
+//!
 //! [argon2]                                # optional: the person index's cost
 //! memory_kib = 19456
 //! iterations = 2
@@ -105,6 +110,31 @@ impl Default for Policy {
     }
 }
 
+/// Bounds on what callers without credentials may make the issuer do. Past a bound the call
+/// is refused RESOURCE_EXHAUSTED before it costs anything, and nothing is kept of it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Unauthenticated calls (CreateNonce, Enrol, SuspendSelf, ResumeSelf, ListOwnTraces,
+    /// OperatorLogin) a second from one client address, bursts of as many.
+    pub calls_per_source: u32,
+    /// Enrolments being decided at once (each an authority check and an Argon2id
+    /// evaluation).
+    pub enrolments_in_flight: u32,
+    /// Operator password checks (Argon2id) at once.
+    pub logins_in_flight: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            calls_per_source: 20,
+            enrolments_in_flight: 32,
+            logins_in_flight: 4,
+        }
+    }
+}
+
 /// One lawful-trace approver key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approver {
@@ -171,6 +201,8 @@ pub struct IssuerConfig {
     pub credential_types: Vec<CredentialType>,
     /// Policy.
     pub policy: Policy,
+    /// Bounds on unauthenticated callers.
+    pub limits: Limits,
     /// The person index's cost.
     pub argon2: Argon2Cost,
     /// Lawful tracing.
@@ -237,6 +269,8 @@ struct RawConfig {
     credential_types: Vec<CredentialType>,
     #[serde(default)]
     policy: Policy,
+    #[serde(default)]
+    limits: Limits,
     #[serde(default)]
     argon2: Argon2Cost,
     trace: RawTrace,
@@ -319,6 +353,16 @@ impl IssuerConfig {
             return Err(bad(
                 "policy.status_token_validity_seconds must be 120 to 2592000 (30 days)",
             ));
+        }
+        let l = &raw.limits;
+        if !(1..=1_000_000).contains(&l.calls_per_source) {
+            return Err(bad("limits.calls_per_source must be 1 to 1000000"));
+        }
+        if !(1..=10_000).contains(&l.enrolments_in_flight) {
+            return Err(bad("limits.enrolments_in_flight must be 1 to 10000"));
+        }
+        if !(1..=256).contains(&l.logins_in_flight) {
+            return Err(bad("limits.logins_in_flight must be 1 to 256"));
         }
         if !(1..=3600).contains(&raw.max_state_age_seconds) {
             return Err(bad("max_state_age_seconds must be 1 to 3600"));
@@ -404,6 +448,7 @@ impl IssuerConfig {
             authority_key: public_key("authority_key", &raw.authority_key)?,
             credential_types: raw.credential_types,
             policy: raw.policy,
+            limits: raw.limits,
             argon2: raw.argon2,
             trace: TraceConfig {
                 approvals_required: k,

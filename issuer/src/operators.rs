@@ -7,7 +7,7 @@
 //! while.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 use base64::Engine as _;
@@ -104,32 +104,46 @@ impl Operators {
         }
     }
 
-    /// The account named `id`, unless it is locked by recent failures.
-    pub fn account(&self, id: &str, now_ms: i64) -> Result<Option<&Operator>, IssuerError> {
+    /// Starts a login attempt for `id`: its account (`None` for an unknown name), unless the
+    /// name is locked by recent failures. The attempt counts as a failure from now on, and
+    /// [`Operators::open_session`] clears the count when it succeeds: so that guesses sent
+    /// in parallel cannot all run before the first failure is counted, at most
+    /// [`MAX_FAILURES`] attempts per window are ever checked. Only configured names are
+    /// counted, so guessing names cannot grow the table.
+    pub fn attempt(&self, id: &str, now_ms: i64) -> Result<Option<&Operator>, IssuerError> {
+        let Some(account) = self.accounts.get(id) else {
+            return Ok(None);
+        };
         let mut failures = lock(&self.failures);
-        if let Some(times) = failures.get_mut(id) {
-            times.retain(|t| now_ms - *t < FAILURE_WINDOW_MS);
-            if times.len() >= MAX_FAILURES {
-                return Err(IssuerError::Exhausted(format!(
-                    "{MAX_FAILURES} failed logins for {id:?} in 5 minutes; wait and try again"
-                )));
-            }
+        let times = failures.entry(id.to_owned()).or_default();
+        times.retain(|t| now_ms - *t < FAILURE_WINDOW_MS);
+        if times.len() >= MAX_FAILURES {
+            return Err(IssuerError::Exhausted(format!(
+                "{MAX_FAILURES} failed logins for {id:?} in 5 minutes; wait and try again"
+            )));
         }
-        Ok(self.accounts.get(id))
+        times.push(now_ms);
+        Ok(Some(account))
     }
 
-    /// Records a failed login and returns the error to answer with.
-    pub fn failed(&self, id: &str, now_ms: i64) -> IssuerError {
-        lock(&self.failures)
-            .entry(id.to_owned())
-            .or_default()
-            .push(now_ms);
+    /// The answer to a failed login: the same whether the name exists or not.
+    pub fn refused() -> IssuerError {
         refused()
     }
 
     /// Checks a password against the account's hash (slow: run it off the async threads).
-    pub fn password_matches(account: &Operator, password: &str) -> bool {
-        account.password_hash.as_deref().is_some_and(|hash| {
+    /// With no account, or one without a password, the same Argon2id work is done against a
+    /// hash no password matches, so that the time of the answer does not tell which names
+    /// exist.
+    pub fn password_matches(account: Option<&Operator>, password: &str) -> bool {
+        static NO_ACCOUNT: OnceLock<Option<String>> = OnceLock::new();
+        let hash = match account.and_then(|a| a.password_hash.as_deref()) {
+            Some(hash) => Some(hash),
+            None => NO_ACCOUNT
+                .get_or_init(|| hash_password("no operator has this password").ok())
+                .as_deref(),
+        };
+        let matches = hash.is_some_and(|hash| {
             PasswordHash::new(hash)
                 .map(|parsed| {
                     Argon2::default()
@@ -137,7 +151,8 @@ impl Operators {
                         .is_ok()
                 })
                 .unwrap_or(false)
-        })
+        });
+        matches && account.is_some_and(|a| a.password_hash.is_some())
     }
 
     /// Opens a session for `account`: the token to hand out, and the session.
@@ -196,8 +211,12 @@ mod tests {
     #[test]
     fn password_sessions_and_lockout() -> Result<(), IssuerError> {
         let account = alice()?;
-        assert!(Operators::password_matches(&account, "correct horse"));
-        assert!(!Operators::password_matches(&account, "correct horse "));
+        assert!(Operators::password_matches(Some(&account), "correct horse"));
+        assert!(!Operators::password_matches(
+            Some(&account),
+            "correct horse "
+        ));
+        assert!(!Operators::password_matches(None, "correct horse"));
         let ops = Operators::new(std::slice::from_ref(&account));
         let (token, session) = ops.open_session(&account, 0)?;
         assert_eq!(ops.session(&token, 1)?, session);
@@ -212,15 +231,25 @@ mod tests {
         ));
         ops.close_session(&token);
         assert!(ops.session(&token, 1).is_err());
+        // Attempts count before they are checked: the sixth is refused while the first five
+        // are still running.
         for _ in 0..MAX_FAILURES {
-            assert!(ops.account("alice", 10)?.is_some());
-            let _ = ops.failed("alice", 10);
+            assert!(ops.attempt("alice", 10)?.is_some());
         }
         assert!(matches!(
-            ops.account("alice", 11),
+            ops.attempt("alice", 11),
             Err(IssuerError::Exhausted(_))
         ));
-        assert!(ops.account("alice", 10 + FAILURE_WINDOW_MS)?.is_some());
+        assert!(ops.attempt("alice", 10 + FAILURE_WINDOW_MS)?.is_some());
+        // A success clears the count; unknown names are not counted.
+        ops.open_session(&account, 10 + FAILURE_WINDOW_MS)?;
+        for _ in 0..MAX_FAILURES {
+            assert!(ops.attempt("alice", 20 + FAILURE_WINDOW_MS)?.is_some());
+        }
+        for _ in 0..2 * MAX_FAILURES {
+            assert!(ops.attempt("mallory", 10)?.is_none());
+        }
+        assert!(lock(&ops.failures).get("mallory").is_none());
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realdid_proto::source_limits::SourceLimits;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_server::{Issuer as IssuerRpc, IssuerServer};
 use tonic::{Request, Response, Status};
@@ -30,12 +31,26 @@ pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 #[derive(Debug)]
 pub struct IssuerService<A> {
     issuer: Arc<Issuer<A>>,
+    /// Calls anyone may make, per client address (`limits.calls_per_source`).
+    sources: SourceLimits,
 }
 
-impl<A> IssuerService<A> {
+impl<A: IdentityAuthority> IssuerService<A> {
     /// Serves `issuer`.
     pub fn new(issuer: Arc<Issuer<A>>) -> Self {
-        Self { issuer }
+        let sources = SourceLimits::new(
+            "unauthenticated calls",
+            issuer.config().limits.calls_per_source,
+        );
+        Self { issuer, sources }
+    }
+
+    /// Takes one call without credentials from the caller's address, or refuses it
+    /// RESOURCE_EXHAUSTED before it costs anything.
+    fn admit<T>(&self, request: &Request<T>) -> Result<(), IssuerError> {
+        self.sources
+            .admit(request.remote_addr().map(|a| a.ip()))
+            .map_err(|over| IssuerError::Exhausted(over.to_string()))
     }
 }
 
@@ -202,6 +217,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::CreateNonceRequest>,
     ) -> Result<Response<pb::CreateNonceResponse>, Status> {
+        self.admit(&request)?;
         let purpose = purpose(request.into_inner().purpose)?;
         let (nonce, expires_at_unix_ms) = self.issuer.create_nonce(purpose)?;
         Ok(Response::new(pb::CreateNonceResponse {
@@ -214,6 +230,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::EnrolRequest>,
     ) -> Result<Response<pb::EnrolResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let outcome = self
             .issuer
@@ -291,6 +308,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::SuspendSelfRequest>,
     ) -> Result<Response<pb::SuspendSelfResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let proof = proof_parts(r.proof)?;
         let (credential_ids, anchors) = status_change(
@@ -308,6 +326,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::ResumeSelfRequest>,
     ) -> Result<Response<pb::ResumeSelfResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let proof = proof_parts(r.proof)?;
         let (credential_ids, anchors) = status_change(
@@ -325,6 +344,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::ListOwnTracesRequest>,
     ) -> Result<Response<pb::ListOwnTracesResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let proof = proof_parts(r.proof)?;
         let scope = format!("own:{}", proof.did);
@@ -358,6 +378,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         &self,
         request: Request<pb::OperatorLoginRequest>,
     ) -> Result<Response<pb::OperatorLoginResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let credential = match r.credential {
             Some(pb::operator_login_request::Credential::Password(p)) => {

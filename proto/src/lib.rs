@@ -38,6 +38,7 @@ pub mod v1 {
 
 mod redact;
 pub mod server;
+pub mod source_limits;
 
 /// The encoded `google.protobuf.FileDescriptorSet` of every `realdid.v1` file, with source
 /// comments, for registering gRPC server reflection.

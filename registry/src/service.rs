@@ -14,6 +14,7 @@ use futures::Stream;
 use realdid_core::codec::{Block, BlockHeader, MAX_TRANSACTION_LEN, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::did::document::realdid_document;
+use realdid_proto::source_limits::SourceLimits;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_server::{Registry, RegistryServer};
 use tokio::sync::broadcast::error::RecvError;
@@ -25,7 +26,6 @@ use crate::node::admissions::Admissions;
 use crate::node::mempool::{Outcome, Receipt};
 use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
-use crate::node::sources::SourceLimits;
 use crate::state::keys::StateKey;
 use crate::state::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
@@ -68,7 +68,7 @@ impl RegistryService {
     ) -> Result<Self, RegistryError> {
         Ok(Self {
             admissions: Admissions::start(shared.clone())?,
-            sources: Arc::new(SourceLimits::new(did_ops_per_source)),
+            sources: Arc::new(SourceLimits::new("DID operations", did_ops_per_source)),
             shared,
             info: Arc::new(info),
         })

@@ -330,10 +330,26 @@ impl IssuerStack {
         person: usize,
         holders: &[&Holder],
     ) -> Result<pb::enrol_response::Result, tonic::Status> {
-        let mut client = self.client().await;
+        self.try_enrol_with(&mut self.client().await, person, holders)
+            .await
+    }
+
+    /// [`IssuerStack::try_enrol`] through `client`.
+    pub async fn try_enrol_with(
+        &self,
+        client: &mut IssuerClient<Channel>,
+        person: usize,
+        holders: &[&Holder],
+    ) -> Result<pb::enrol_response::Result, tonic::Status> {
         let issuer_did = self.issuer().did().to_string();
         let who = &self.people[person];
-        let n = nonce(&mut client, pb::NoncePurpose::Enrol).await;
+        let n = client
+            .create_nonce(pb::CreateNonceRequest {
+                purpose: pb::NoncePurpose::Enrol as i32,
+            })
+            .await?
+            .into_inner()
+            .nonce;
         let answer = client
             .enrol(pb::EnrolRequest {
                 nonce: n.clone(),
@@ -348,6 +364,18 @@ impl IssuerStack {
             })
             .await?;
         Ok(answer.into_inner().result.expect("a result"))
+    }
+
+    /// A client of the issuer whose connection comes from `source` (any 127.x.y.z address
+    /// works on loopback), as a distinct client machine's would.
+    pub async fn client_from(&self, source: std::net::IpAddr) -> IssuerClient<Channel> {
+        let channel = tonic::transport::Endpoint::from_shared(self.endpoint.clone())
+            .expect("endpoint")
+            .local_address(Some(source))
+            .connect()
+            .await
+            .expect("the issuer answers");
+        IssuerClient::new(channel)
     }
 
     /// Revokes `credential_id` as the provisioned officer; the issuer's answer.
@@ -377,15 +405,18 @@ impl IssuerStack {
     /// Restarts the issuer asking the identity authority at `endpoint` (its configured
     /// authority key unchanged).
     pub async fn use_authority(&mut self, endpoint: String) {
-        self.stop_issuer().await;
-        self.config.authority = endpoint;
-        self.start_issuer().await;
+        self.reconfigure(|c| c.authority = endpoint).await;
     }
 
     /// Restarts the issuer with `endpoints` as its registry nodes.
     pub async fn use_registry(&mut self, endpoints: Vec<String>) {
+        self.reconfigure(|c| c.registry = endpoints).await;
+    }
+
+    /// Restarts the issuer with its configuration changed by `change`.
+    pub async fn reconfigure(&mut self, change: impl FnOnce(&mut IssuerConfig)) {
         self.stop_issuer().await;
-        self.config.registry = endpoints;
+        change(&mut self.config);
         self.start_issuer().await;
     }
 

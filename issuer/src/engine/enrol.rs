@@ -19,6 +19,7 @@ use crate::authority::{CheckRequest, IdentityAuthority, MAX_EVIDENCE_LEN, MAX_NA
 use crate::issuance::{IssuedCredential, Subject};
 use crate::nonces::Purpose;
 use crate::privacy::escrow::{IdentityRecord, seal};
+use crate::privacy::person_index::PersonKey;
 use crate::store::{Batch, EnrolmentRecord, slot_key};
 
 /// One DID to bind and its proof of control.
@@ -164,6 +165,15 @@ impl<A: IdentityAuthority> Issuer<A> {
                 None,
             ));
         }
+        // Past here an enrolment costs registry reads, an authority check and an Argon2id
+        // evaluation: only so many are decided at once, and a call past that is refused
+        // with its nonce still usable.
+        let _permit = self.enrolments.try_acquire().map_err(|_| {
+            IssuerError::Exhausted(format!(
+                "{} enrolments are being decided; try again shortly",
+                self.config.limits.enrolments_in_flight
+            ))
+        })?;
         let decided = |outcome: EnrolOutcome| {
             let _ = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms());
             Ok(outcome)
@@ -268,38 +278,8 @@ impl<A: IdentityAuthority> Issuer<A> {
         let person = tokio::task::spawn_blocking(move || index.key(&id_for_index))
             .await
             .map_err(|e| IssuerError::Internal(format!("person index task: {e}")))??;
-        let earlier = self.store.person_enrolments(&person)?;
-        let mut live_dids = 0usize;
-        for id in &earlier {
-            let Some(enrolment) = self.store.enrolment(id)? else {
-                continue;
-            };
-            if enrolment.fraud {
-                return decided(refuse(
-                    RefusalReason::Policy,
-                    "an earlier enrolment of this person was revoked for fraud",
-                    None,
-                ));
-            }
-            for cid in &enrolment.credential_ids {
-                if self
-                    .store
-                    .credential(cid)?
-                    .is_some_and(|c| c.is_live(now) && !dids.iter().any(|d| d.as_str() == c.did))
-                {
-                    live_dids += 1;
-                }
-            }
-        }
-        let cap = self.config.policy.max_dids_per_person as usize;
-        if live_dids + dids.len() > cap {
-            return decided(refuse(
-                RefusalReason::Policy,
-                format!(
-                    "this person already holds {live_dids} live credentials here; the limit is {cap}"
-                ),
-                None,
-            ));
+        if let Some(refusal) = self.person_policy(&person, &dids, now)? {
+            return decided(refusal);
         }
 
         // 8. Issue.
@@ -347,6 +327,11 @@ impl<A: IdentityAuthority> Issuer<A> {
         // 9. Commit, re-checking what a concurrent enrolment could have changed.
         let superseded = {
             let _guard = super::lock(&self.store.write_lock);
+            // Enrolments of the same person decided in parallel each passed the policy
+            // above on its own; only one at a time may commit against it.
+            if let Some(refusal) = self.person_policy(&person, &dids, now)? {
+                return decided(refusal);
+            }
             let superseded = match self.live_bindings(&dids, &holder_prints, now)? {
                 Ok(superseded) => superseded,
                 Err(i) => {
@@ -398,6 +383,50 @@ impl<A: IdentityAuthority> Issuer<A> {
             enrolment_id,
             credentials: issued,
         })
+    }
+
+    /// The refusal the person's earlier enrolments call for, if any: one revoked for fraud,
+    /// or more live DIDs with `dids` than `max_dids_per_person` (DIDs re-enrolled now are
+    /// counted once).
+    fn person_policy(
+        &self,
+        person: &PersonKey,
+        dids: &[RealDid],
+        now: i64,
+    ) -> Result<Option<EnrolOutcome>, IssuerError> {
+        let mut live_dids = 0usize;
+        for id in &self.store.person_enrolments(person)? {
+            let Some(enrolment) = self.store.enrolment(id)? else {
+                continue;
+            };
+            if enrolment.fraud {
+                return Ok(Some(refuse(
+                    RefusalReason::Policy,
+                    "an earlier enrolment of this person was revoked for fraud",
+                    None,
+                )));
+            }
+            for cid in &enrolment.credential_ids {
+                if self
+                    .store
+                    .credential(cid)?
+                    .is_some_and(|c| c.is_live(now) && !dids.iter().any(|d| d.as_str() == c.did))
+                {
+                    live_dids += 1;
+                }
+            }
+        }
+        let cap = self.config.policy.max_dids_per_person as usize;
+        if live_dids + dids.len() > cap {
+            return Ok(Some(refuse(
+                RefusalReason::Policy,
+                format!(
+                    "this person already holds {live_dids} live credentials here; the limit is {cap}"
+                ),
+                None,
+            )));
+        }
+        Ok(None)
     }
 
     /// The live credentials of `dids`: `Err(i)` when DID `i` is bound to one whose holder

@@ -35,20 +35,35 @@ impl<A: IdentityAuthority> Issuer<A> {
         credential: LoginCredential,
     ) -> Result<(String, Session), IssuerError> {
         limits::text("operator_id", operator_id, 1, 64)?;
+        // A password check is an Argon2id evaluation: only so many run at once, and a call
+        // past that is refused before it is counted or costs anything.
+        let _permit = match &credential {
+            LoginCredential::Password(password) => {
+                limits::text("password", password, 1, 1024)?;
+                Some(self.logins.try_acquire().map_err(|_| {
+                    IssuerError::Exhausted(format!(
+                        "{} operator password checks are running; try again shortly",
+                        self.config.limits.logins_in_flight
+                    ))
+                })?)
+            }
+            LoginCredential::KeyProof(jws) => {
+                limits::text("key_proof_jws", jws, 1, 8 * 1024)?;
+                None
+            }
+        };
         let now = now_ms();
-        let account = self.operators.account(operator_id, now)?.cloned();
+        let account = self.operators.attempt(operator_id, now)?.cloned();
         let ok = match (&account, credential) {
-            (Some(account), LoginCredential::Password(password)) => {
-                limits::text("password", &password, 1, 1024)?;
+            (_, LoginCredential::Password(password)) => {
                 let account = account.clone();
                 tokio::task::spawn_blocking(move || {
-                    Operators::password_matches(&account, &password)
+                    Operators::password_matches(account.as_ref(), &password)
                 })
                 .await
                 .map_err(|e| IssuerError::Internal(format!("password check task: {e}")))?
             }
             (Some(account), LoginCredential::KeyProof(jws)) => {
-                limits::text("key_proof_jws", &jws, 1, 8 * 1024)?;
                 match (&account.public_key, OperatorLoginJws::parse(&jws)) {
                     (Some(key), Ok(proof)) => {
                         let nonce_ok = self
@@ -63,11 +78,11 @@ impl<A: IdentityAuthority> Issuer<A> {
                     _ => false,
                 }
             }
-            (None, _) => false,
+            (None, LoginCredential::KeyProof(_)) => false,
         };
         match account {
             Some(account) if ok => self.operators.open_session(&account, now),
-            _ => Err(self.operators.failed(operator_id, now)),
+            _ => Err(Operators::refused()),
         }
     }
 

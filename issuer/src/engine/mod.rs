@@ -80,6 +80,10 @@ pub struct Issuer<A> {
     /// Set once the open list is published and no list is left dirty; cleared when a
     /// publication fails, so the next enrolment retries it.
     pub(crate) lists_ready: std::sync::atomic::AtomicBool,
+    /// Enrolments being decided (`limits.enrolments_in_flight` permits).
+    pub(crate) enrolments: tokio::sync::Semaphore,
+    /// Operator password checks running (`limits.logins_in_flight` permits).
+    pub(crate) logins: tokio::sync::Semaphore,
     accredited: Mutex<Option<(Instant, Vec<String>)>>,
 }
 
@@ -122,6 +126,8 @@ impl<A: IdentityAuthority> Issuer<A> {
         Ok(Arc::new(Self {
             nonces: Nonces::new(config.policy.nonce_ttl_seconds),
             operators: Operators::new(&config.operators),
+            enrolments: tokio::sync::Semaphore::new(config.limits.enrolments_in_flight as usize),
+            logins: tokio::sync::Semaphore::new(config.limits.logins_in_flight as usize),
             config,
             store,
             keys: RwLock::new(keys),

@@ -7,6 +7,5 @@ pub mod mempool;
 pub mod reads;
 pub mod run;
 pub mod shared;
-pub mod sources;
 
 pub use run::{genesis_block, run};

@@ -12,6 +12,7 @@ mod big_blocks;
 mod burnt_requests;
 mod crowding;
 mod fake_authority;
+mod issuer_flood;
 mod recovery;
 mod stale_reads;
 mod trace_subject;

@@ -1,11 +1,12 @@
-//! How many DID operations each client address may submit.
+//! How many calls of one kind each client address may make: the first bound on what anyone
+//! may ask of a public server without credentials.
 //!
-//! DID operations are free and anyone may send them: without a limit one client could keep
-//! the pool's open lane full and every other client's creations refused. Each client address
-//! gets its own token bucket of `did_ops_per_source` a second (bursts of as many), so a
-//! flood from one address is refused early with RESOURCE_EXHAUSTED while others go on.
-//! Anchors and governance transactions are not limited here: only accredited issuers and
-//! the governance keys can sign them, and they have their own lane of the pool.
+//! Some calls are free to anyone and cost the server something that others share: a DID
+//! operation takes room in the registry's pool, a nonce a slot in the issuer's table, an
+//! enrolment an authority check and an Argon2id evaluation. Without a limit one client could
+//! take it all. Each client address gets its own token bucket of `per_second` calls a second
+//! (bursts of as many), so a flood from one address is refused early, before it costs
+//! anything, while other addresses go on.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
@@ -16,9 +17,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// Checks between two sweeps of addresses whose buckets are full again.
 const SWEEP_EVERY: u64 = 4096;
 
-/// Per-address limits on DID operations.
+/// Per-address limits on one kind of call.
 #[derive(Debug)]
 pub struct SourceLimits {
+    what: &'static str,
     per_second: u32,
     buckets: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
@@ -27,6 +29,8 @@ pub struct SourceLimits {
 /// A client over its rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OverRate {
+    /// What was limited, e.g. "DID operations".
+    pub what: &'static str,
     /// The limit it went over, per second.
     pub per_second: u32,
 }
@@ -35,25 +39,26 @@ impl std::fmt::Display for OverRate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "this client address sent more than {} DID operations a second; slow down and retry",
-            self.per_second
+            "this client address sent more than {} {} a second; slow down and retry",
+            self.per_second, self.what
         )
     }
 }
 
 impl SourceLimits {
-    /// `per_second` DID operations a second for each address (0 is taken as 1).
-    pub fn new(per_second: u32) -> Self {
+    /// `per_second` calls of `what` a second for each address (0 is taken as 1).
+    pub fn new(what: &'static str, per_second: u32) -> Self {
         let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
         Self {
+            what,
             per_second: rate.get(),
             buckets: RateLimiter::keyed(Quota::per_second(rate)),
             checks: AtomicU64::new(0),
         }
     }
 
-    /// Takes one DID operation from `source`'s bucket (`None`: not a network client, which
-    /// share one bucket).
+    /// Takes one call from `source`'s bucket (`None`: not a network client; those share one
+    /// bucket).
     pub fn admit(&self, source: Option<IpAddr>) -> Result<(), OverRate> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             // Addresses whose buckets are full again hold nothing worth keeping: the map stays
@@ -62,6 +67,7 @@ impl SourceLimits {
         }
         let key = source.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         self.buckets.check_key(&key).map_err(|_| OverRate {
+            what: self.what,
             per_second: self.per_second,
         })
     }
@@ -74,7 +80,7 @@ mod tests {
 
     #[test]
     fn each_address_has_its_own_bucket() {
-        let limits = SourceLimits::new(5);
+        let limits = SourceLimits::new("DID operations", 5);
         let a = Some("10.0.0.1".parse().unwrap());
         let b = Some("10.0.0.2".parse().unwrap());
         for _ in 0..5 {
