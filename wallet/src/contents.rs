@@ -107,7 +107,10 @@ pub struct DidEntry {
     pub key: StoredKey,
     /// The recovery key, whose hash the registry holds; used once, to recover or deactivate.
     pub recovery_key: StoredKey,
-    /// The DID's version on the registry as last seen (1 after create).
+    /// The DID's version on the registry as last seen with a proof (1 after create); 0 while
+    /// no proven read has shown it created: its creation is unconfirmed (not final in time,
+    /// or refused by a node, which is no proof that it never lands), and the entry is kept
+    /// with its keys but not used as a live DID.
     pub version: u64,
     /// Hash of its last operation, hex, as last seen.
     pub last_operation: String,

@@ -6,7 +6,9 @@
 //! Keys are never lost to a crash or a refusal: the new keys of a step are saved in the
 //! wallet (as `next`) before the step is submitted, and promoted only once the proven
 //! state shows the step applied. A step interrupted after submission is finished by
-//! [`settle`] the next time the DID is used.
+//! [`settle`] the next time the DID is used. A new DID's keys are saved before its creation
+//! is submitted and never deleted: a node's "rejected" is its word, not a proof, and the
+//! creation may land after all.
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +75,9 @@ fn record(entry: &mut DidEntry, state: &DidState) {
 }
 
 /// Registers a new DID, for `provider` when given. Returns it.
+///
+/// The DID stays in the wallet, unconfirmed (version 0), whatever the registry answers,
+/// until a proven read shows it created ([`for_provider`], [`settle`]).
 pub async fn create(
     wallet: &mut Wallet,
     registry: &RegistryGateway,
@@ -106,23 +111,14 @@ pub async fn create(
         c.dids.push(entry);
         Ok(())
     })?;
-    match registry
+    // Whatever the answer, the keys stay. A refusal is one node's word, not a proof: the
+    // creation may still land (the node sent it on, another node finalizes it), and a DID
+    // on chain without its keys is lost for good. A proven absence holds only at its
+    // height, so nothing shows that it never lands: the entry stays unconfirmed until a
+    // proven read adopts it (`for_provider`, `settle`).
+    registry
         .submit_final("creating a DID", &Transaction::Did(signed.clone()))
-        .await
-    {
-        Ok(_) => {}
-        // Refused: the DID will never exist, its keys are of no use.
-        Err(e @ realdid_registry::RegistryError::Rejected { .. }) => {
-            wallet.update(|c| {
-                c.dids.retain(|d| d.did != did);
-                Ok(())
-            })?;
-            return Err(e.into());
-        }
-        // Unreachable or not final in time: it may still land; the keys stay (see
-        // `for_provider`).
-        Err(e) => return Err(e.into()),
-    }
+        .await?;
     let hash = signed.hash();
     let state = confirm(registry, &did, "the creation", |s| s.last_operation == hash).await?;
     wallet.update(|c| {
@@ -141,7 +137,8 @@ pub async fn for_provider(
     if let Some(entry) = wallet.contents().did_for(provider) {
         return Ok(entry.did.clone());
     }
-    // A creation left unconfirmed (the registry was unreachable) may have landed since.
+    // A creation left unconfirmed (the registry was unreachable, or a node said it was
+    // rejected) may have landed since.
     let pending: Vec<RealDid> = wallet
         .contents()
         .dids

@@ -40,6 +40,18 @@ pub enum WalletError {
     /// A wallet already exists where one would be created.
     #[error("{0} exists already; refusing to overwrite a wallet")]
     Exists(PathBuf),
+    /// Another process (or another open in this one) has the wallet open and holds its
+    /// lock. Each opener saves the whole contents, so two at once would let the later save
+    /// drop what the earlier one saved (a new DID's keys); the second is refused instead.
+    #[error(
+        "{path} is in use: another process holds its lock {lock}; try again once it has finished"
+    )]
+    InUse {
+        /// The wallet file.
+        path: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -97,6 +109,7 @@ impl WalletError {
             Self::NotFound(_) => Some(K::NotFound),
             Self::Registry(e) => Some(e.kind()),
             Self::Exists(_)
+            | Self::InUse { .. }
             | Self::Io { .. }
             | Self::RegistryState(_)
             | Self::Issuer(_)

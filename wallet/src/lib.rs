@@ -18,6 +18,7 @@ pub mod dids;
 pub mod error;
 pub mod issuer_link;
 pub mod keystore;
+mod lock;
 pub mod present;
 pub mod wallet;
 

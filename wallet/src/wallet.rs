@@ -1,5 +1,7 @@
 //! An open wallet: its file, the key that seals it, and its contents. Every change is
 //! saved whole and atomically ([`keystore::write_atomically`]) before the call returns.
+//! An open wallet holds its file's lock ([`WalletLock`]) until it is dropped, so that no
+//! other process saves over what it saves.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::contents::{Contents, CredentialEntry, Origin};
 use crate::keystore::{self, FileKind, KdfParams, SealingKey};
+use crate::lock::WalletLock;
 use crate::{WalletError, now_ms};
 
 /// An open wallet.
@@ -16,6 +19,9 @@ pub struct Wallet {
     path: PathBuf,
     key: SealingKey,
     contents: Contents,
+    /// Held while the wallet is open: it saves its whole contents, which must be the only
+    /// contents being saved to its file.
+    _lock: WalletLock,
 }
 
 fn decode(path: &Path, bytes: &[u8]) -> Result<Contents, WalletError> {
@@ -37,8 +43,10 @@ fn read(path: &Path) -> Result<Vec<u8>, WalletError> {
 }
 
 impl Wallet {
-    /// Creates an empty wallet at `path`, sealed with `passphrase`. Refuses to overwrite.
+    /// Creates an empty wallet at `path`, sealed with `passphrase`. Refuses to overwrite, and
+    /// a wallet in use ([`WalletError::InUse`]).
     pub fn create(path: &Path, passphrase: &str, params: KdfParams) -> Result<Self, WalletError> {
+        let lock = WalletLock::acquire(path)?;
         if path.exists() {
             return Err(WalletError::Exists(path.to_path_buf()));
         }
@@ -46,18 +54,25 @@ impl Wallet {
             path: path.to_path_buf(),
             key: SealingKey::new(passphrase, params)?,
             contents: Contents::new(now_ms()),
+            _lock: lock,
         };
         wallet.save()?;
         Ok(wallet)
     }
 
-    /// Opens the wallet at `path`.
+    /// Opens the wallet at `path`, taking its lock first (so that what is read is what no
+    /// one else will save over); refused with [`WalletError::InUse`] while another process
+    /// has it open.
     pub fn open(path: &Path, passphrase: &str) -> Result<Self, WalletError> {
+        // A missing wallet is named as missing, and gets no lock file beside it.
+        std::fs::metadata(path).map_err(WalletError::io(path))?;
+        let lock = WalletLock::acquire(path)?;
         let (bytes, key) = keystore::open(FileKind::Wallet, path, &read(path)?, passphrase)?;
         Ok(Self {
             path: path.to_path_buf(),
             contents: decode(path, &bytes)?,
             key,
+            _lock: lock,
         })
     }
 
@@ -126,7 +141,7 @@ impl Wallet {
     }
 
     /// Restores the backup `from` (opened with `backup_passphrase`) as a new wallet at
-    /// `path`, sealed with `passphrase`.
+    /// `path`, sealed with `passphrase`. Refuses to overwrite, and a wallet in use.
     pub fn restore(
         from: &Path,
         backup_passphrase: &str,
@@ -134,6 +149,7 @@ impl Wallet {
         passphrase: &str,
         params: KdfParams,
     ) -> Result<Self, WalletError> {
+        let lock = WalletLock::acquire(path)?;
         if path.exists() {
             return Err(WalletError::Exists(path.to_path_buf()));
         }
@@ -142,6 +158,7 @@ impl Wallet {
             path: path.to_path_buf(),
             key: SealingKey::new(passphrase, params)?,
             contents: decode(from, &bytes)?,
+            _lock: lock,
         };
         wallet.save()?;
         Ok(wallet)
@@ -234,6 +251,7 @@ mod tests {
         assert!(e.is_err());
         assert_ne!(wallet.contents().created_ms, 1);
         assert_eq!(std::fs::read(&path).unwrap(), before);
+        drop(wallet);
         assert!(matches!(
             Wallet::create(&path, "a good passphrase", KdfParams::MINIMUM),
             Err(WalletError::Exists(_))

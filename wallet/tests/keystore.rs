@@ -115,6 +115,7 @@ fn a_crash_between_write_and_rename_leaves_the_old_wallet_whole() {
         Ok(())
     })
     .unwrap();
+    drop(w);
     assert_eq!(reopened_log(&path), vec![entry(1), entry(2)]);
 }
 
@@ -125,6 +126,7 @@ fn a_new_passphrase_and_stronger_settings_replace_the_old_ones() {
     assert!(w.kdf().is_outdated());
     w.change_passphrase("another passphrase", w.kdf().upgrade())
         .unwrap();
+    drop(w);
     assert!(matches!(
         Wallet::open(&path, PASS),
         Err(WalletError::WrongPassphrase { .. })
@@ -161,5 +163,6 @@ fn a_backup_restores_everything_on_a_new_device_under_its_own_passphrase() {
     )
     .unwrap();
     assert_eq!(restored.contents(), w.contents());
+    drop(restored);
     assert_eq!(reopened_log(&new_path), vec![entry(1)]);
 }
