@@ -69,6 +69,18 @@ pub struct Batch<'a> {
     pub now_ms: i64,
 }
 
+/// A credential's `iat` (also its `nbf`) and `exp`, Unix seconds: the start of the UTC day
+/// of issuance, and that plus the validity. Every credential the issuer signs on one day
+/// carries the same times, so the times in two presentations say nothing about whether
+/// they come from one enrolment: exact times would link the credentials of one enrolment
+/// (all signed in the same second) across the providers they are shown to. The issuer's
+/// own record keeps the exact time, for tracing.
+pub fn token_times(now_ms: i64, validity_days: u32) -> (i64, i64) {
+    const DAY: i64 = 86_400;
+    let day = (now_ms / 1000).div_euclid(DAY) * DAY;
+    (day, day + i64::from(validity_days) * DAY)
+}
+
 /// Signs `batch` with the issuer's active key; status lists live under `base_url`.
 pub fn issue(
     keys: &IssuerKeys,
@@ -89,8 +101,7 @@ pub fn issue(
         .keys()
         .map(|name| ClaimPath::root().key(name.clone()))
         .collect();
-    let iat = batch.now_ms / 1000;
-    let exp = iat + i64::from(batch.validity_days) * 86_400;
+    let (iat, exp) = token_times(batch.now_ms, batch.validity_days);
     let mut out = Vec::with_capacity(batch.dids.len());
     for ((did, key), (list, index)) in batch.dids.iter().zip(batch.holder_keys).zip(batch.slots) {
         let uri = list_uri(base_url, *list);
@@ -116,7 +127,7 @@ pub fn issue(
                 vct: batch.vct.to_owned(),
                 list: *list,
                 index: *index,
-                issued_at_ms: iat * 1000,
+                issued_at_ms: batch.now_ms,
                 expires_at_ms: exp * 1000,
                 status: CredentialStatus::Valid,
                 holder_key: Some(holder_thumbprint(key)?),
@@ -133,4 +144,21 @@ pub(crate) fn holder_thumbprint(key: &PublicKey) -> Result<String, IssuerError> 
     Jwk::from_public_key(key)
         .map(|jwk| jwk.thumbprint())
         .map_err(|e| IssuerError::Internal(format!("holder key: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_times;
+
+    #[test]
+    fn token_times_are_those_of_the_day_not_of_the_second() {
+        // 2026-12-05T01:39:29.123Z and 23:59:59.999Z the same day: one set of times.
+        let morning = token_times(1_796_434_769_123, 365);
+        let evening = token_times(1_796_515_199_999, 365);
+        assert_eq!(morning, evening);
+        assert_eq!(morning.0, 1_796_428_800);
+        assert_eq!(morning.1 - morning.0, 365 * 86_400);
+        // The next day, the next set.
+        assert_eq!(token_times(1_796_515_200_000, 365).0, 1_796_515_200);
+    }
 }

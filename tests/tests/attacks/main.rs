@@ -13,6 +13,7 @@ mod burnt_requests;
 mod crowding;
 mod fake_authority;
 mod issuer_flood;
+mod linkable_times;
 mod recovery;
 mod stale_reads;
 mod trace_subject;

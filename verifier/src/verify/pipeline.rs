@@ -82,6 +82,13 @@ fn policy(reason: R, claim: &str, message: String) -> Outcome {
     })
 }
 
+/// `seconds` as the start of its UTC day, in ms: what a provider learns of a credential's
+/// times. Exact times, shown to two providers, could tell them that two credentials were
+/// signed in the same second, for one person.
+fn to_the_day(seconds: i64) -> i64 {
+    seconds.div_euclid(86_400).saturating_mul(86_400_000)
+}
+
 /// Where in the order an SD-JWT error belongs.
 fn classify(e: &SdJwtError) -> R {
     match e {
@@ -388,8 +395,8 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 &request.audience,
                 holder.as_str(),
             ),
-            issued_at_ms: verified.iat.unwrap_or(0).saturating_mul(1000),
-            expires_at_ms: verified.exp.map(|e| e.saturating_mul(1000)),
+            issued_at_ms: to_the_day(verified.iat.unwrap_or(0)),
+            expires_at_ms: verified.exp.map(to_the_day),
             verified_at_ms: now_ms,
             registry_height: height,
         })
