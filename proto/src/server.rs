@@ -1,14 +1,43 @@
-//! What every realdid gRPC server carries besides its own service: health, and server
-//! reflection of this contract in both versions (v1 and v1alpha, so that every grpcurl
-//! works). The registry, the issuer, the identity authority and the verifier all start here.
+//! What every realdid gRPC server carries besides its own service: bounds on its callers,
+//! health, and server reflection of this contract in both versions (v1 and v1alpha, so that
+//! every grpcurl works). The registry, the issuer, the identity authority and the verifier
+//! all start here.
+//!
+//! The bounds come before any service sees a call. A server takes at most
+//! [`MAX_CONCURRENT_CALLS`] calls at once, across every connection, and at most
+//! [`MAX_CALLS_PER_CONNECTION`] from one connection; a call beyond either is refused at once
+//! with RESOURCE_EXHAUSTED rather than queued, so a flood costs a refusal, not memory. A call
+//! that has not answered within [`CALL_TIMEOUT`] is ended (a stream once it has started is
+//! not: its own service bounds it). Connections that stop answering HTTP/2 pings are
+//! closed.
+
+use std::time::Duration;
 
 use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tower::layer::util::{Identity, Stack};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 
-/// A server with health (reporting `S` as serving) and reflection; add the service itself.
-/// The error is the reflection builder's, as text.
-pub async fn with_health_and_reflection<S: NamedService>() -> Result<Router, String> {
+/// Calls one server handles at once, across every connection.
+pub const MAX_CONCURRENT_CALLS: usize = 1024;
+/// Calls one connection may have in flight at once.
+pub const MAX_CALLS_PER_CONNECTION: usize = 64;
+/// HTTP/2 streams one connection may open at once.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+/// The longest a call may take to answer.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often an idle connection is pinged, and how long its answer may take.
+pub const KEEPALIVE: Duration = Duration::from_secs(30);
+
+/// The layers every server runs its services behind: calls past the global bound are shed.
+pub type Bounds =
+    Stack<Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>, Identity>;
+
+/// A server with the bounds above, health (reporting `S` as serving) and reflection; add
+/// the service itself. The error is the reflection builder's, as text.
+pub async fn with_health_and_reflection<S: NamedService>() -> Result<Router<Bounds>, String> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<S>().await;
     let reflection = || {
@@ -21,7 +50,19 @@ pub async fn with_health_and_reflection<S: NamedService>() -> Result<Router, Str
     let v1alpha = reflection()
         .build_v1alpha()
         .map_err(|e| format!("reflection: {e}"))?;
+    let bounds = tower::ServiceBuilder::new()
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_CALLS))
+        .into_inner();
     Ok(Server::builder()
+        .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION)
+        .load_shed(true)
+        .timeout(CALL_TIMEOUT)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(KEEPALIVE))
+        .http2_keepalive_timeout(Some(KEEPALIVE))
+        .tcp_keepalive(Some(KEEPALIVE))
+        .layer(bounds)
         .add_service(health_service)
         .add_service(v1)
         .add_service(v1alpha))

@@ -7,11 +7,11 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use commonware_codec::Encode as _;
 use futures::Stream;
-use realdid_core::codec::{Block, BlockHeader, MAX_TRANSACTION_LEN, Transaction};
+use realdid_core::codec::{BlockHeader, MAX_TRANSACTION_LEN, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::did::document::realdid_document;
 use realdid_proto::source_limits::SourceLimits;
@@ -55,6 +55,8 @@ pub struct RegistryService {
     shared: Arc<Shared>,
     admissions: Admissions,
     sources: Arc<SourceLimits>,
+    /// Open block streams ([`MAX_BLOCK_STREAMS`] permits).
+    streams: Arc<tokio::sync::Semaphore>,
     info: Arc<NodeInfo>,
 }
 
@@ -69,6 +71,7 @@ impl RegistryService {
         Ok(Self {
             admissions: Admissions::start(shared.clone())?,
             sources: Arc::new(SourceLimits::new("DID operations", did_ops_per_source)),
+            streams: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCK_STREAMS)),
             shared,
             info: Arc::new(info),
         })
@@ -216,8 +219,7 @@ fn did_resolution(
 
 type BlockStream = Pin<Box<dyn Stream<Item = Result<pb::StreamBlocksResponse, Status>> + Send>>;
 
-fn summary(block: &Block) -> pb::BlockSummary {
-    let h: &BlockHeader = &block.header;
+fn summary(h: &BlockHeader) -> pb::BlockSummary {
     pb::BlockSummary {
         height: h.height,
         block_hash: h.hash().0.to_vec(),
@@ -225,6 +227,29 @@ fn summary(block: &Block) -> pb::BlockSummary {
         state_root: h.state_root.0.to_vec(),
         tx_count: h.transaction_count,
         block_time_unix_ms: ms(h.timestamp_ms),
+    }
+}
+
+/// Most block streams one node serves at once.
+pub const MAX_BLOCK_STREAMS: usize = 64;
+
+/// How long a block stream waits for its client to take the next item before it lets the
+/// client go: 256 items already wait in its buffer by then.
+pub const STREAM_IDLE: Duration = Duration::from_secs(60);
+
+/// The sending end of one block stream.
+struct StreamSender {
+    tx: tokio::sync::mpsc::Sender<Result<pb::StreamBlocksResponse, Status>>,
+}
+
+impl StreamSender {
+    /// Queues `item`; false when the client has gone or has taken nothing for
+    /// [`STREAM_IDLE`], and the stream should end.
+    async fn send(&self, item: Result<pb::StreamBlocksResponse, Status>) -> bool {
+        matches!(
+            tokio::time::timeout(STREAM_IDLE, self.tx.send(item)).await,
+            Ok(Ok(()))
+        )
     }
 }
 
@@ -498,26 +523,35 @@ impl Registry for RegistryService {
         request: Request<pb::StreamBlocksRequest>,
     ) -> Result<Response<Self::StreamBlocksStream>, Status> {
         let from = request.into_inner().from_height;
+        // Each stream holds a task, a subscription and a buffer for as long as it is open:
+        // only so many at once, and a client that stops reading is let go.
+        let slot = self.streams.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "{MAX_BLOCK_STREAMS} block streams are open on this node; try another node or later"
+            ))
+        })?;
         // Subscribe first so nothing finalized between the backlog and the live feed is lost.
         let mut live = self.shared.subscribe();
         let shared = self.shared.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let tx = StreamSender { tx };
         tokio::spawn(async move {
+            let _slot = slot;
             let mut next = from;
             let tip = shared.store.finalized().map(|f| f.height).unwrap_or(0);
             while next <= tip {
                 match shared.store.block(next) {
                     Ok(Some(block)) => {
                         let item = pb::StreamBlocksResponse {
-                            block: Some(summary(&block)),
+                            block: Some(summary(&block.header)),
                         };
-                        if tx.send(Ok(item)).await.is_err() {
+                        if !tx.send(Ok(item)).await {
                             return;
                         }
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        let _ = tx.send(Err(Status::from(e))).await;
+                        tx.send(Err(Status::from(e))).await;
                         return;
                     }
                 }
@@ -525,22 +559,21 @@ impl Registry for RegistryService {
             }
             loop {
                 match live.recv().await {
-                    Ok(event) if event.block.header.height >= next => {
-                        next = event.block.header.height + 1;
+                    Ok(event) if event.header.height >= next => {
+                        next = event.header.height + 1;
                         let item = pb::StreamBlocksResponse {
-                            block: Some(summary(&event.block)),
+                            block: Some(summary(&event.header)),
                         };
-                        if tx.send(Ok(item)).await.is_err() {
+                        if !tx.send(Ok(item)).await {
                             return;
                         }
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
-                        let _ = tx
-                            .send(Err(Status::data_loss(
-                                "the client fell too far behind; reconnect from the last height seen",
-                            )))
-                            .await;
+                        tx.send(Err(Status::data_loss(
+                            "the client fell too far behind; reconnect from the last height seen",
+                        )))
+                        .await;
                         return;
                     }
                     Err(RecvError::Closed) => return,

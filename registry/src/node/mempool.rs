@@ -115,23 +115,39 @@ impl LaneCapacities {
     }
 }
 
+/// Most callers that may wait at once for one pending transaction. Resubmitting the same
+/// bytes is how a client learns a transaction's fate, so every caller gets a place in the
+/// queue of its transaction; without a bound, one transaction resubmitted in a loop by
+/// callers that never hang up would grow that queue for as long as it stays pending.
+pub const MAX_WAITERS: usize = 256;
+
 /// Why the pool did not take a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolFull {
-    /// The lane that is full.
-    pub lane: Lane,
-    /// Its capacity.
-    pub capacity: usize,
+pub enum PoolFull {
+    /// The transaction's lane is full.
+    Lane {
+        /// The lane that is full.
+        lane: Lane,
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// [`MAX_WAITERS`] callers already wait for this very transaction.
+    Waiters,
 }
 
 impl std::fmt::Display for PoolFull {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the pending pool's lane for {} is full ({} transactions)",
-            self.lane.name(),
-            self.capacity
-        )
+        match self {
+            Self::Lane { lane, capacity } => write!(
+                f,
+                "the pending pool's lane for {} is full ({capacity} transactions)",
+                lane.name(),
+            ),
+            Self::Waiters => write!(
+                f,
+                "{MAX_WAITERS} callers already wait for this transaction; wait for one of them to learn its fate"
+            ),
+        }
     }
 }
 
@@ -165,7 +181,7 @@ impl Inner {
         let full = self.order[lane as usize].len() >= capacity;
         match self.by_hash.entry(hash) {
             Entry::Occupied(pending) => Ok(pending.into_mut()),
-            Entry::Vacant(_) if full => Err(PoolFull { lane, capacity }),
+            Entry::Vacant(_) if full => Err(PoolFull::Lane { lane, capacity }),
             Entry::Vacant(slot) => {
                 let seq = self.next_seq;
                 self.next_seq += 1;
@@ -244,7 +260,13 @@ impl Mempool {
         let hash = tx.hash();
         let mut inner = self.lock();
         let known = inner.by_hash.contains_key(&hash);
-        inner.add(&self.capacities, hash, tx)?.waiters.push(sender);
+        let pending = inner.add(&self.capacities, hash, tx)?;
+        // Callers that hung up wait for nothing: their places go first.
+        pending.waiters.retain(|waiter| !waiter.is_closed());
+        if pending.waiters.len() >= MAX_WAITERS {
+            return Err(PoolFull::Waiters);
+        }
+        pending.waiters.push(sender);
         drop(inner);
         if !known {
             self.arrivals.notify_waiters();
@@ -364,7 +386,7 @@ pub(crate) mod tests {
         pool.insert(b.clone()).unwrap();
         assert_eq!(
             pool.insert(c).unwrap_err(),
-            PoolFull {
+            PoolFull::Lane {
                 lane: Lane::Authority,
                 capacity: 2
             }
@@ -388,6 +410,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn callers_waiting_for_one_transaction_are_bounded() {
+        let pool = Mempool::new(LaneCapacities::all(2));
+        let a = tx(1);
+        let mut waiting: Vec<_> = (0..MAX_WAITERS)
+            .map(|_| pool.insert(a.clone()).unwrap())
+            .collect();
+        assert_eq!(pool.insert(a.clone()).unwrap_err(), PoolFull::Waiters);
+        assert!(
+            PoolFull::Waiters
+                .to_string()
+                .contains("callers already wait for this transaction")
+        );
+        // A caller that hung up frees its place.
+        waiting.pop();
+        waiting.push(pool.insert(a.clone()).unwrap());
+        assert_eq!(pool.len(), 1);
+        pool.settle([(
+            a.hash(),
+            Outcome::Rejected(Rejection {
+                reason: RejectReason::Stale,
+                message: "superseded".into(),
+            }),
+        )]);
+        assert!(waiting.iter_mut().all(|w| w.try_recv().is_ok()));
+    }
+
+    #[test]
     fn offered_transactions_join_the_queue_without_waiters() {
         let pool = Mempool::new(LaneCapacities::all(2));
         let (a, b, c) = (tx(1), tx(2), tx(3));
@@ -398,7 +447,7 @@ pub(crate) mod tests {
         assert!(pool.offer(b.clone()).unwrap());
         assert_eq!(
             pool.offer(c).unwrap_err(),
-            PoolFull {
+            PoolFull::Lane {
                 lane: Lane::Authority,
                 capacity: 2
             }
@@ -469,7 +518,13 @@ pub(crate) mod tests {
         pool.insert(create_b.clone()).unwrap();
         // The open lane is full; the others still take what they are for.
         let full = pool.insert(create_c).unwrap_err();
-        assert_eq!((full.lane, full.capacity), (Lane::Open, 2));
+        assert_eq!(
+            full,
+            PoolFull::Lane {
+                lane: Lane::Open,
+                capacity: 2
+            }
+        );
         assert!(full.to_string().contains("DID creations and updates"));
         pool.insert(deactivate.clone()).unwrap();
         pool.insert(anchor.clone()).unwrap();

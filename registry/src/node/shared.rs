@@ -29,18 +29,14 @@ pub type Admission = Result<Result<oneshot::Receiver<Outcome>, Rejection>, Regis
 /// How many finalized heights keep their staged execution in the cache.
 const KEEP_FINAL_STAGED: u64 = 8;
 
-/// A block that became final on this node.
+/// A block that became final on this node: its header, all a block stream tells. The
+/// channel keeps its last events for receivers that have not read them yet, so an event
+/// holds only what is small: a client that never reads its stream cannot make the node
+/// keep whole blocks.
 #[derive(Debug, Clone)]
 pub struct FinalizedEvent {
-    /// The block.
-    pub block: Arc<Block>,
-    /// Its hash.
-    pub hash: BlockHash,
-    /// Its finality certificate (empty when it was finalized as an ancestor of a later
-    /// certified block).
-    pub certificate: Arc<Vec<u8>>,
-    /// When this node committed it, Unix ms.
-    pub committed_at_ms: u64,
+    /// The block's header.
+    pub header: BlockHeader,
 }
 
 /// Why a proposed chain cannot be built on or accepted.
@@ -350,10 +346,7 @@ impl Shared {
             );
         // No subscriber is fine.
         let _ = self.finalized.send(FinalizedEvent {
-            block,
-            hash,
-            certificate: Arc::new(certificate),
-            committed_at_ms: now_ms,
+            header: block.header.clone(),
         });
         Ok(())
     }

@@ -15,6 +15,7 @@ mod fake_authority;
 mod issuer_flood;
 mod linkable_times;
 mod recovery;
+mod server_bounds;
 mod stale_reads;
 mod trace_subject;
 mod unproven_receipts;
