@@ -383,14 +383,33 @@ impl IssuerStack {
         &self,
         credential_id: &str,
     ) -> Result<pb::RevokeCredentialsResponse, tonic::Status> {
+        self.revoke_target(pb::revoke_credentials_request::Target::CredentialId(
+            credential_id.to_owned(),
+        ))
+        .await
+    }
+
+    /// Revokes every credential of `enrolment_id` as the provisioned officer.
+    pub async fn revoke_enrolment(
+        &self,
+        enrolment_id: &str,
+    ) -> Result<pb::RevokeCredentialsResponse, tonic::Status> {
+        self.revoke_target(pb::revoke_credentials_request::Target::EnrolmentId(
+            enrolment_id.to_owned(),
+        ))
+        .await
+    }
+
+    async fn revoke_target(
+        &self,
+        target: pb::revoke_credentials_request::Target,
+    ) -> Result<pb::RevokeCredentialsResponse, tonic::Status> {
         let mut client = self.client().await;
         let request = self
             .as_officer(
                 &mut client,
                 pb::RevokeCredentialsRequest {
-                    target: Some(pb::revoke_credentials_request::Target::CredentialId(
-                        credential_id.to_owned(),
-                    )),
+                    target: Some(target),
                     reason: pb::RevocationReason::KeyCompromise as i32,
                     note: String::new(),
                 },

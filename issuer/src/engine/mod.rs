@@ -32,7 +32,7 @@ use crate::operators::Operators;
 use crate::privacy::person_index::PersonIndex;
 use crate::privacy::secrets::DataSecrets;
 use crate::status::OpenList;
-use crate::store::Store;
+use crate::store::{RowSeal, Store};
 use realdid_registry::gateway::RegistryGateway;
 
 /// Why a proof of control proves nothing.
@@ -112,7 +112,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let keys = IssuerKeys::load(&config.keys_file)?;
         let secrets = DataSecrets::load(&config.secrets_file)?;
         let person_index = Arc::new(PersonIndex::new(secrets.pepper, config.argon2)?);
-        let store = Store::open(&config.data_dir)?;
+        let store = Store::open(&config.data_dir, RowSeal::from_pepper(&secrets.pepper))?;
         match registry.resolve_did(keys.did()).await? {
             Some(record) => keys.check_against(&record.state)?,
             None => {

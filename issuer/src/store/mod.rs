@@ -15,9 +15,12 @@
 //! | `log` | time (i64 BE) ‖ 8 random bytes | [`LogEntry`]: operator actions, revocation notes |
 //! | `meta` | name | counters |
 //!
-//! Values are JSON: small, self-describing, and read by `realdid` tools without this crate.
+//! Values are JSON: small and self-describing. Those of `credentials`, `enrolments`,
+//! `persons`, `traces` and `log` are sealed ([`RowSeal`]): they are what links one person's DIDs, and a
+//! copy of the database alone must not.
 
 mod records;
+mod sealed;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -30,6 +33,7 @@ pub use records::{
     CredentialRecord, CredentialStatus, EnrolmentRecord, ListRecord, LogEntry, Published, Receipt,
     TraceApprovalRecord, TraceOpening, TraceRecord,
 };
+pub use sealed::RowSeal;
 
 use crate::IssuerError;
 use crate::privacy::person_index::PersonKey;
@@ -49,6 +53,7 @@ const CFS: [&str; 9] = [
 /// The issuer's database.
 pub struct Store {
     db: DB,
+    seal: RowSeal,
     /// Serialises read-check-write sequences (binding DIDs, counters): the issuer is one
     /// process, and these are short.
     pub(crate) write_lock: Mutex<()>,
@@ -97,8 +102,8 @@ pub fn slot_key(list: u32, index: u32) -> [u8; 8] {
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, IssuerError> {
+    /// Opens (or creates) the database in `dir`, its linking rows sealed with `seal`.
+    pub fn open(dir: &Path, seal: RowSeal) -> Result<Self, IssuerError> {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
@@ -109,6 +114,7 @@ impl Store {
             .map_err(IssuerError::storage("opening the issuer database"))?;
         Ok(Self {
             db,
+            seal,
             write_lock: Mutex::new(()),
         })
     }
@@ -119,17 +125,22 @@ impl Store {
             .ok_or_else(|| IssuerError::Corrupt(format!("column family {name} is missing")))
     }
 
+    /// The value as written: opened when its column family is sealed.
+    fn plain(&self, cf: &'static str, key: &[u8], stored: Vec<u8>) -> Result<Vec<u8>, IssuerError> {
+        if RowSeal::seals(cf) {
+            self.seal.open(cf, key, &stored)
+        } else {
+            Ok(stored)
+        }
+    }
+
     /// Reads one JSON record.
     pub fn get<T: DeserializeOwned>(
         &self,
         cf: &'static str,
         key: &[u8],
     ) -> Result<Option<T>, IssuerError> {
-        let Some(bytes) = self
-            .db
-            .get_pinned_cf(self.cf(cf)?, key)
-            .map_err(IssuerError::storage("reading the issuer database"))?
-        else {
+        let Some(bytes) = self.get_raw(cf, key)? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes)
@@ -141,7 +152,9 @@ impl Store {
     pub fn get_raw(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, IssuerError> {
         self.db
             .get_cf(self.cf(cf)?, key)
-            .map_err(IssuerError::storage("reading the issuer database"))
+            .map_err(IssuerError::storage("reading the issuer database"))?
+            .map(|stored| self.plain(cf, key, stored))
+            .transpose()
     }
 
     /// Applies `batch` atomically and durably (synced: an issued credential or an opened
@@ -149,6 +162,11 @@ impl Store {
     pub fn write(&self, batch: Batch) -> Result<(), IssuerError> {
         let mut wb = WriteBatch::default();
         for (cf, key, value) in batch.puts {
+            let value = if RowSeal::seals(cf) {
+                self.seal.seal(cf, &key, &value)?
+            } else {
+                value
+            };
             wb.put_cf(self.cf(cf)?, key, value);
         }
         let mut opts = rocksdb::WriteOptions::default();
@@ -174,6 +192,7 @@ impl Store {
             if !key.starts_with(prefix) {
                 break;
             }
+            let value = self.plain(cf, &key, value.to_vec())?;
             let record = serde_json::from_slice(&value)
                 .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
             out.push((key.to_vec(), record));

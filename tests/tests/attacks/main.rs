@@ -11,6 +11,7 @@
 mod big_blocks;
 mod burnt_requests;
 mod crowding;
+mod db_copy;
 mod fake_authority;
 mod issuer_flood;
 mod linkable_times;
