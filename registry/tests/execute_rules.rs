@@ -13,7 +13,7 @@ use realdid_core::did::{
     CreateOp, DidOperation, DocumentState, Purposes, RecoverOp, RecoveryCommitment, VerificationKey,
 };
 use realdid_proto::v1::TransactionRejectionReason;
-use realdid_registry::execute::{self, RejectReason, Rejection};
+use realdid_registry::execute::{self, MAX_SEQUENCE_STEP, RejectReason, Rejection};
 use realdid_registry::state::keys::StateKey;
 use realdid_registry::state::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, NonceRecord, StatusAnchorRecord,
@@ -407,6 +407,26 @@ fn status_anchors_go_forward_and_need_an_accredited_signer() {
         .unwrap_err();
     assert_eq!((index, rejection.reason), (1, RejectReason::AnchorConflict));
     chain.block(&[issuer.status_anchor(list, 4)]).unwrap();
+
+    // A jump to the end of the sequences would leave the list unable to move again: refused,
+    // naming the bound, as is any jump past it; a jump within it is taken.
+    let end = rejected(
+        chain.check(&issuer.status_anchor(list, u64::MAX)),
+        RejectReason::AnchorConflict,
+    );
+    assert!(end.message.contains("jumps more than"), "{}", end.message);
+    rejected(
+        chain.check(&issuer.status_anchor(list, 4 + MAX_SEQUENCE_STEP + 1)),
+        RejectReason::AnchorConflict,
+    );
+    rejected(
+        chain
+            .check(&issuer.status_anchor("https://issuer.example/status/3", MAX_SEQUENCE_STEP + 1)),
+        RejectReason::AnchorConflict,
+    );
+    chain
+        .block(&[issuer.status_anchor(list, 4 + MAX_SEQUENCE_STEP)])
+        .unwrap();
 }
 
 #[test]

@@ -74,6 +74,12 @@ fn check_signed_by_issuer(
     Ok(Ok(()))
 }
 
+/// How far one status anchor may move its list's sequence ahead. Sequences only go up, so
+/// an anchor at `u64::MAX` (a slip, or a stolen issuing key) would leave the list unable to
+/// take another anchor: its revocations could never be published again. An issuer moves by
+/// one, skipping only the sequences of publications that never reached the chain.
+pub const MAX_SEQUENCE_STEP: u64 = 1 << 20;
+
 pub(super) fn check_status(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
@@ -96,14 +102,23 @@ pub(super) fn check_status(
         issuer: anchor.issuer.clone(),
         list_id: anchor.list_id.clone(),
     };
-    if let Some(current) = read_record::<StatusAnchorRecord>(view, &key, "status anchor")?
-        && anchor.sequence <= current.anchor.sequence
-    {
+    let current = read_record::<StatusAnchorRecord>(view, &key, "status anchor")?
+        .map_or(0, |current| current.anchor.sequence);
+    if anchor.sequence <= current {
         return reject(
             RejectReason::AnchorConflict,
             format!(
-                "status list {} is anchored at sequence {}; sequence {} does not go forward",
-                anchor.list_id, current.anchor.sequence, anchor.sequence
+                "status list {} is anchored at sequence {current}; sequence {} does not go forward",
+                anchor.list_id, anchor.sequence
+            ),
+        );
+    }
+    if anchor.sequence - current > MAX_SEQUENCE_STEP {
+        return reject(
+            RejectReason::AnchorConflict,
+            format!(
+                "status list {} is anchored at sequence {current}; sequence {} jumps more than {MAX_SEQUENCE_STEP} ahead",
+                anchor.list_id, anchor.sequence
             ),
         );
     }

@@ -9,7 +9,7 @@
 //! | DID operation  | the DID method rules (`realdid_core::did::apply`) |                                               |
 //! | accredit       | ≥ threshold distinct governance keys            | unused nonce; issuer DID exists and is live     |
 //! | remove issuer  | ≥ threshold distinct governance keys            | unused nonce; issuer currently accredited       |
-//! | status anchor  | an assertionMethod key of the issuer's DID      | issuer accredited; sequence ≥ 1 and above the last anchored one of that list |
+//! | status anchor  | an assertionMethod key of the issuer's DID      | issuer accredited; sequence ≥ 1, above the last anchored one of that list and at most `MAX_SEQUENCE_STEP` ahead of it |
 //! | audit anchor   | an assertionMethod key of the issuer's DID      | issuer accredited; no anchor with that sequence yet |
 //!
 //! Replays are refused by the same rules: a DID operation names the hash of the operation it
@@ -38,6 +38,7 @@ use commonware_codec::{Encode, EncodeSize};
 use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
 use realdid_core::keys::{PublicKey, SignatureCheck};
 
+pub use anchor::MAX_SEQUENCE_STEP;
 pub use realdid_core::keys::{REMEMBERED_SIGNATURES, SignatureMemo};
 pub use rejection::{RejectReason, Rejection};
 
