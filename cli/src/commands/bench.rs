@@ -97,11 +97,16 @@ async fn connect(endpoint: String) -> Result<RegistryClient<tonic::transport::Ch
 async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let endpoints: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
+    // Enough HTTP/2 connections per node that no connection carries more calls than a
+    // server takes from one (the rest would be shed), and at least four.
+    let per_connection = realdid_proto::server::MAX_CALLS_PER_CONNECTION;
+    let per_node = args
+        .concurrency
+        .div_ceil(endpoints.len().max(1) * per_connection)
+        .max(4);
     let mut clients = Vec::new();
     for endpoint in &endpoints {
-        // Several HTTP/2 connections per node so one connection's stream limit is not the
-        // bottleneck.
-        for _ in 0..4 {
+        for _ in 0..per_node {
             clients.push(connect(endpoint.clone()).await?);
         }
     }

@@ -158,10 +158,18 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     let needle = verifier_path.display().to_string();
     let cpu_before = cpu_seconds_of(&needle);
     let started = Instant::now();
+    // No connection carries more calls than the verifier takes from one.
+    let mut connections = vec![provider.clone()];
+    for _ in 1..args
+        .concurrency
+        .div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION)
+    {
+        connections.push(ProviderClient::connect(endpoint.clone(), &token).await?);
+    }
     let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
+    for t in 0..args.concurrency {
         let (work, next) = (work.clone(), next.clone());
-        let mut client = provider.clone();
+        let mut client = connections[t % connections.len()].clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failed = 0usize;
