@@ -276,9 +276,9 @@ impl ApprovalJws {
         &self.digest
     }
 
-    /// When the approver claims to have signed (`iat`), unix seconds. Not checked against a
-    /// window: an approval is bound to one request by its digest, and the request's own expiry
-    /// bounds how long approvals matter.
+    /// When the approver claims to have signed (`iat`), unix seconds. The issuer counts an
+    /// approval only for a while after it (its `trace.approval_ttl_seconds`): an approval is
+    /// bound to one request by its digest, and to a time by this.
     pub fn issued_at(&self) -> i64 {
         self.issued_at
     }

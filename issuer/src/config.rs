@@ -40,6 +40,7 @@
 //! approvals_required = 2                  # k
 //! disclosure_delay_seconds = 2592000      # the holder sees an opening after this
 //! request_ttl_seconds = 604800            # an unopened request expires
+//! approval_ttl_seconds = 259200           # an approval counts this long after it was signed
 //! [[trace.approvers]]                     # n entries
 //! key_id = "judge-1"
 //! public_key = "did:key:z6Mk…"
@@ -155,6 +156,8 @@ pub struct TraceConfig {
     pub disclosure_delay_seconds: u32,
     /// Lifetime of an unopened request.
     pub request_ttl_seconds: u32,
+    /// How long an approval counts after its approver signed it (its `iat`).
+    pub approval_ttl_seconds: u32,
 }
 
 /// One operator account.
@@ -228,11 +231,16 @@ struct RawTrace {
     disclosure_delay_seconds: u32,
     #[serde(default = "default_request_ttl")]
     request_ttl_seconds: u32,
+    #[serde(default = "default_approval_ttl")]
+    approval_ttl_seconds: u32,
     approvers: Vec<RawApprover>,
 }
 
 fn default_max_state_age() -> u32 {
     30
+}
+fn default_approval_ttl() -> u32 {
+    3 * 24 * 3600
 }
 fn default_disclosure_delay() -> u32 {
     30 * 24 * 3600
@@ -399,6 +407,11 @@ impl IssuerConfig {
                 approvers.len()
             )));
         }
+        if !(60..=30 * 24 * 3600).contains(&raw.trace.approval_ttl_seconds) {
+            return Err(bad(
+                "trace.approval_ttl_seconds must be 60 to 2592000 (30 days)",
+            ));
+        }
         let operators = raw
             .operators
             .into_iter()
@@ -455,6 +468,7 @@ impl IssuerConfig {
                 approvers,
                 disclosure_delay_seconds: raw.trace.disclosure_delay_seconds,
                 request_ttl_seconds: raw.trace.request_ttl_seconds,
+                approval_ttl_seconds: raw.trace.approval_ttl_seconds,
             },
             operators,
             log_level: raw.log_level,

@@ -447,6 +447,26 @@ impl IssuerStack {
         subject: Option<pb::create_trace_request::Subject>,
         approvals: usize,
     ) -> String {
+        let trace = self.request_trace(subject_did, subject).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        for approver in 0..approvals {
+            self.approve(&trace, approver, now)
+                .await
+                .expect("the approval is taken");
+        }
+        trace.trace_id
+    }
+
+    /// A trace of `subject_did` (its holder as `subject` says) requested by the officer, not
+    /// yet approved.
+    pub async fn request_trace(
+        &self,
+        subject_did: &str,
+        subject: Option<pb::create_trace_request::Subject>,
+    ) -> pb::TraceRequest {
         let mut client = self.client().await;
         let request = self
             .as_officer(
@@ -459,32 +479,42 @@ impl IssuerStack {
                 },
             )
             .await;
-        let trace = client
+        client
             .create_trace(request)
             .await
             .expect("the officer requests a trace")
             .into_inner()
             .trace
-            .expect("a trace");
+            .expect("a trace")
+    }
+
+    /// `trace` approved by provisioned approver `approver` with an approval signed at
+    /// `signed_at_s`; the issuer's answer.
+    pub async fn approve(
+        &self,
+        trace: &pb::TraceRequest,
+        approver: usize,
+        signed_at_s: i64,
+    ) -> Result<(), tonic::Status> {
         let digest: [u8; 32] = trace.request_digest.clone().try_into().expect("32 bytes");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs() as i64;
-        for file in self.provisioned.approver_key_files.iter().take(approvals) {
-            let (key_id, key) = realdid_issuer::provision::load_approver(file).expect("approver");
-            let approval_jws =
-                realdid_core::trace::sign_approval(&trace.trace_id, &digest, &key_id, &key, now)
-                    .expect("signs");
-            client
-                .approve_trace(pb::ApproveTraceRequest {
-                    trace_id: trace.trace_id.clone(),
-                    approval_jws,
-                })
-                .await
-                .expect("the approval is taken");
-        }
-        trace.trace_id
+        let file = &self.provisioned.approver_key_files[approver];
+        let (key_id, key) = realdid_issuer::provision::load_approver(file).expect("approver");
+        let approval_jws = realdid_core::trace::sign_approval(
+            &trace.trace_id,
+            &digest,
+            &key_id,
+            &key,
+            signed_at_s,
+        )
+        .expect("signs");
+        self.client()
+            .await
+            .approve_trace(pb::ApproveTraceRequest {
+                trace_id: trace.trace_id.clone(),
+                approval_jws,
+            })
+            .await
+            .map(|_| ())
     }
 
     /// Opens trace `trace_id` as the officer; the issuer's answer.

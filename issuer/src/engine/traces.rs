@@ -49,14 +49,26 @@ pub enum TraceState {
     Expired,
 }
 
+/// How far ahead of the issuer's clock an approval's `iat` may be.
+const APPROVAL_CLOCK_LEEWAY_S: i64 = 60;
+
 impl TraceRecord {
-    /// The state at `now_ms` with `k` approvals required.
-    pub fn state(&self, k: u32, now_ms: i64) -> TraceState {
+    /// The approvals that still count at `now_ms`: signed less than `ttl_s` ago.
+    pub fn live_approvals(&self, ttl_s: u32, now_ms: i64) -> usize {
+        self.approvals
+            .iter()
+            .filter(|a| now_ms / 1000 - a.signed_at_s < i64::from(ttl_s))
+            .count()
+    }
+
+    /// The state at `now_ms` with `k` approvals required, each counting for `ttl_s` after
+    /// it was signed: an approval given long ago does not open a trace today.
+    pub fn state(&self, k: u32, ttl_s: u32, now_ms: i64) -> TraceState {
         if self.opened.is_some() {
             TraceState::Opened
         } else if now_ms >= self.expires_at_ms {
             TraceState::Expired
-        } else if self.approvals.len() >= k as usize {
+        } else if self.live_approvals(ttl_s, now_ms) >= k as usize {
             TraceState::Approved
         } else {
             TraceState::Pending
@@ -102,7 +114,11 @@ impl<A: IdentityAuthority> Issuer<A> {
 
     /// The state of `trace` now.
     pub fn trace_state(&self, trace: &TraceRecord) -> TraceState {
-        trace.state(self.config.trace.approvals_required, now_ms())
+        trace.state(
+            self.config.trace.approvals_required,
+            self.config.trace.approval_ttl_seconds,
+            now_ms(),
+        )
     }
 
     /// The credential for `did` that decides which enrolment a trace of `subject` opens: the
@@ -236,7 +252,25 @@ impl<A: IdentityAuthority> Issuer<A> {
         approval
             .verify(&approver.key, &trace.id, &digest(&trace)?)
             .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
-        if trace.approvals.iter().any(|a| a.key_id == approver.key_id) {
+        let now = now_ms();
+        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
+        let signed_at = approval.issued_at();
+        if now / 1000 - signed_at >= ttl {
+            return Err(IssuerError::FailedPrecondition(format!(
+                "the approval was signed at {signed_at}, more than the {ttl} s an approval counts; sign a fresh one"
+            )));
+        }
+        if signed_at - now / 1000 > APPROVAL_CLOCK_LEEWAY_S {
+            return Err(IssuerError::InvalidRequest(format!(
+                "the approval is signed at {signed_at}, after now ({}) beyond the clock leeway",
+                now / 1000
+            )));
+        }
+        if trace
+            .approvals
+            .iter()
+            .any(|a| a.key_id == approver.key_id && now / 1000 - a.signed_at_s < ttl)
+        {
             return Ok(trace);
         }
         if self.trace_state(&trace) != TraceState::Pending {
@@ -245,11 +279,13 @@ impl<A: IdentityAuthority> Issuer<A> {
                 self.trace_state(&trace)
             )));
         }
-        let now = now_ms();
+        // An expired approval of this key gives way to the fresh one.
+        trace.approvals.retain(|a| a.key_id != approver.key_id);
         trace.approvals.push(TraceApprovalRecord {
             key_id: approver.key_id.clone(),
             at_ms: now,
             jws: approval_jws.to_owned(),
+            signed_at_s: signed_at,
         });
         self.save_trace(
             &trace,
@@ -312,10 +348,10 @@ impl<A: IdentityAuthority> Issuer<A> {
         let state = self.trace_state(&trace);
         if state != TraceState::Approved {
             return Err(IssuerError::FailedPrecondition(format!(
-                "trace {trace_id} is {state:?}: it opens only when approved by {} of {} approvers, unexpired and not yet opened (it has {})",
+                "trace {trace_id} is {state:?}: it opens only when approved by {} of {} approvers, unexpired and not yet opened (it has {} that still count)",
                 self.config.trace.approvals_required,
                 self.config.trace.approvers.len(),
-                trace.approvals.len()
+                trace.live_approvals(self.config.trace.approval_ttl_seconds, now_ms())
             )));
         }
         let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
@@ -332,9 +368,11 @@ impl<A: IdentityAuthority> Issuer<A> {
         Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
         self.store.write(batch)?;
         let now = now_ms();
+        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
         let approvals: Vec<AuditApproval<'_>> = trace
             .approvals
             .iter()
+            .filter(|a| now / 1000 - a.signed_at_s < ttl)
             .map(|a| AuditApproval {
                 key_id: &a.key_id,
                 approved_at_ms: a.at_ms,
@@ -401,5 +439,43 @@ impl<A: IdentityAuthority> Issuer<A> {
             at(b).cmp(&at(a))
         });
         Ok((did.to_string(), traces))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approval(key_id: &str, signed_at_s: i64) -> TraceApprovalRecord {
+        TraceApprovalRecord {
+            key_id: key_id.into(),
+            at_ms: signed_at_s * 1000,
+            jws: String::new(),
+            signed_at_s,
+        }
+    }
+
+    #[test]
+    fn approvals_count_only_while_fresh() {
+        let trace = TraceRecord {
+            id: "t".into(),
+            subject_did: String::new(),
+            enrolment_id: String::new(),
+            credential_id: String::new(),
+            subject_at_ms: 0,
+            legal_basis: String::new(),
+            case_reference: String::new(),
+            requested_by: String::new(),
+            created_at_ms: 0,
+            expires_at_ms: 1_000_000_000,
+            digest: String::new(),
+            approvals: vec![approval("judge-1", 1_000), approval("judge-2", 1_500)],
+            opened: None,
+        };
+        let ttl = 600;
+        assert_eq!(trace.state(2, ttl, 1_550_000), TraceState::Approved);
+        // The first approval is 600 s old at 1 600 s: it no longer counts.
+        assert_eq!(trace.live_approvals(ttl, 1_600_000), 1);
+        assert_eq!(trace.state(2, ttl, 1_600_000), TraceState::Pending);
     }
 }

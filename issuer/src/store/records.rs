@@ -178,6 +178,10 @@ pub struct TraceApprovalRecord {
     pub at_ms: i64,
     /// The approval JWS, kept as evidence.
     pub jws: String,
+    /// When the approver signed it (its `iat`), Unix seconds: it counts for
+    /// `trace.approval_ttl_seconds` from then.
+    #[serde(default)]
+    pub signed_at_s: i64,
 }
 
 /// A trace's opening.

@@ -17,6 +17,7 @@ mod issuer_flood;
 mod linkable_times;
 mod recovery;
 mod server_bounds;
+mod stale_approvals;
 mod stale_reads;
 mod trace_subject;
 mod unproven_receipts;
