@@ -448,10 +448,7 @@ impl IssuerStack {
         approvals: usize,
     ) -> String {
         let trace = self.request_trace(subject_did, subject).await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs() as i64;
+        let now = crate::unix_s();
         for approver in 0..approvals {
             self.approve(&trace, approver, now)
                 .await
@@ -467,6 +464,17 @@ impl IssuerStack {
         subject_did: &str,
         subject: Option<pb::create_trace_request::Subject>,
     ) -> pb::TraceRequest {
+        self.try_request_trace(subject_did, subject)
+            .await
+            .expect("the officer requests a trace")
+    }
+
+    /// [`IssuerStack::request_trace`], with the issuer's refusal.
+    pub async fn try_request_trace(
+        &self,
+        subject_did: &str,
+        subject: Option<pb::create_trace_request::Subject>,
+    ) -> Result<pb::TraceRequest, tonic::Status> {
         let mut client = self.client().await;
         let request = self
             .as_officer(
@@ -479,13 +487,12 @@ impl IssuerStack {
                 },
             )
             .await;
-        client
+        Ok(client
             .create_trace(request)
-            .await
-            .expect("the officer requests a trace")
+            .await?
             .into_inner()
             .trace
-            .expect("a trace")
+            .expect("a trace"))
     }
 
     /// `trace` approved by provisioned approver `approver` with an approval signed at
@@ -574,10 +581,7 @@ pub async fn nonce(client: &mut IssuerClient<Channel>, purpose: pb::NoncePurpose
 
 /// `holder`'s proof of control answering `nonce` for `issuer_did`.
 pub fn control_proof(holder: &Holder, nonce: &str, issuer_did: &str) -> pb::DidControlProof {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let now = crate::unix_s();
     pb::DidControlProof {
         did: holder.state.did.to_string(),
         proof_jws: sign_control_proof(

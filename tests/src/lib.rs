@@ -11,6 +11,18 @@ pub mod verifier;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// The system clock, Unix seconds: what the services under test stamp their times with.
+pub fn unix_s() -> i64 {
+    unix_ms() / 1000
+}
+
+/// The system clock, Unix milliseconds.
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The `realdid` binary built in the same target directory as this test.
 ///
 /// `scripts/test.sh` builds it before running the tests; `REALDID_BIN` overrides the path.

@@ -199,10 +199,7 @@ pub fn present(
 ) -> String {
     let sd_jwt = SdJwt::parse(credential).expect("credential parses");
     let paths: Vec<ClaimPath> = reveal.iter().map(|c| ClaimPath::root().key(*c)).collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let now = crate::unix_s();
     sd_jwt
         .present(&paths)
         .expect("claims exist")

@@ -10,6 +10,7 @@ use realdid_proto::v1 as pb;
 use realdid_registry::devnet::devnet_tuning;
 use realdid_tests::chain::Devnet;
 use realdid_tests::issuer::{IssuerStack, holder_did};
+use realdid_tests::unix_s;
 use realdid_tests::verifier::{present_once, start_verifier};
 
 use crate::serial;
@@ -24,11 +25,7 @@ fn times(credential: &str) -> [i64; 3] {
 }
 
 fn today() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        / DAY_S
+    unix_s() / DAY_S
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,15 +5,9 @@
 use realdid_registry::devnet::devnet_tuning;
 use realdid_tests::chain::Devnet;
 use realdid_tests::issuer::{IssuerStack, holder_did};
+use realdid_tests::unix_s;
 
 use crate::serial;
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_signed_long_ago_does_not_open_a_trace() {
@@ -26,11 +20,11 @@ async fn an_approval_signed_long_ago_does_not_open_a_trace() {
         .request_trace(&holder.state.did.to_string(), None)
         .await;
     let ttl = i64::from(stack.config.trace.approval_ttl_seconds);
-    let long_ago = now_s() - ttl - 60;
+    let long_ago = unix_s() - ttl - 60;
 
     // Two approvals, one signed long ago: refused, naming the bound; the trace stays shut.
     stack
-        .approve(&trace, 0, now_s())
+        .approve(&trace, 0, unix_s())
         .await
         .expect("a fresh approval");
     let stale = stack
@@ -47,12 +41,12 @@ async fn an_approval_signed_long_ago_does_not_open_a_trace() {
 
     // An approval from the future is refused too; a fresh one opens the trace.
     let ahead = stack
-        .approve(&trace, 1, now_s() + 3600)
+        .approve(&trace, 1, unix_s() + 3600)
         .await
         .expect_err("an approval from the future");
     assert_eq!(ahead.code(), tonic::Code::InvalidArgument, "{ahead:?}");
     stack
-        .approve(&trace, 1, now_s())
+        .approve(&trace, 1, unix_s())
         .await
         .expect("a fresh approval");
     stack

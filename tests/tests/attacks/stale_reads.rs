@@ -12,6 +12,7 @@ use realdid_registry::light_client::LightClient;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, holder_did};
 use realdid_tests::stub_registry::{Lie, StubRegistry};
+use realdid_tests::unix_ms;
 use realdid_tests::verifier::present;
 use realdid_verifier::store::StoredRequest;
 use realdid_verifier::verify::chain::{CachedChain, ChainCacheConfig};
@@ -91,13 +92,6 @@ fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenToke
     )
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 /// A fresh request answered with `credential` by `holder`.
 async fn verify(
     checks: &Checks<CachedChain, FrozenTokens>,
@@ -106,7 +100,7 @@ async fn verify(
     round: u32,
 ) -> Outcome {
     let nonce = format!("stale-read-{round}");
-    let now = now_ms();
+    let now = unix_ms();
     let request = StoredRequest {
         request_id: format!("request-{round}"),
         nonce: nonce.clone(),
@@ -221,7 +215,7 @@ async fn status_tokens_expire_and_are_published_again_before_they_do() {
     // A list whose token is about to expire (its record says so, as it would a day later)
     // is signed and anchored again, unchanged, with a new exp.
     let mut record = issuer.store().list(1).unwrap().unwrap();
-    record.published.as_mut().unwrap().expires_at_s = now_ms() / 1000 + 60;
+    record.published.as_mut().unwrap().expires_at_s = unix_ms() / 1000 + 60;
     let mut batch = realdid_issuer::store::Batch::default();
     batch
         .put("lists", 1u32.to_be_bytes().to_vec(), &record)
@@ -231,7 +225,7 @@ async fn status_tokens_expire_and_are_published_again_before_they_do() {
     let (token, refreshed) = issuer.status_list_token(1).unwrap().unwrap();
     assert!(refreshed > sequence, "published again");
     let claims = token_claims(&token);
-    assert!(claims.exp.unwrap() >= now_ms() / 1000 + validity - 60);
+    assert!(claims.exp.unwrap() >= unix_ms() / 1000 + validity - 60);
     let anchored = stack.issuer().did();
     let gateway = RegistryGateway::new(
         &stack.config.registry,

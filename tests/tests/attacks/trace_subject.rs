@@ -7,7 +7,6 @@ use realdid_core::did::{
     DidOperation, DocumentState, KeyId, Purposes, UpdateOp, VerificationKey, apply,
 };
 use realdid_core::keys::{Algorithm, SigningKey};
-use realdid_proto::v1 as pb;
 use realdid_proto::v1::create_trace_request::Subject;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
 use realdid_registry::devnet::devnet_tuning;
@@ -95,20 +94,14 @@ async fn a_trace_opens_the_enrolment_of_whoever_held_the_did_at_the_time_in_ques
     assert_eq!(opened(&stack, &by_credential).await.0, person_a.full_name);
 
     // A moment before the DID was enrolled at all names nobody.
-    let mut client = stack.client().await;
-    let before = stack
-        .as_officer(
-            &mut client,
-            pb::CreateTraceRequest {
-                subject_did: did.clone(),
-                legal_basis: "basis".into(),
-                case_reference: "CASE-1".into(),
-                subject: Some(Subject::AtUnixMs(
-                    first_credential.issued_at_unix_ms - 60_000,
-                )),
-            },
+    let refused = stack
+        .try_request_trace(
+            &did,
+            Some(Subject::AtUnixMs(
+                first_credential.issued_at_unix_ms - 60_000,
+            )),
         )
-        .await;
-    let refused = client.create_trace(before).await.expect_err("nobody then");
+        .await
+        .expect_err("nobody then");
     assert_eq!(refused.code(), tonic::Code::NotFound, "{refused:?}");
 }
