@@ -13,6 +13,9 @@ pub enum CliError {
     /// A key was refused.
     #[error(transparent)]
     Key(#[from] realdid_core::keys::KeyError),
+    /// An organisation's DID keys could not be read or made.
+    #[error(transparent)]
+    OrgKeys(#[from] realdid_core::did::OrgKeysError),
     /// A resident identity number was refused.
     #[error("{0}")]
     ResidentId(#[from] realdid_core::resident_id::ResidentIdError),
@@ -66,7 +69,7 @@ impl CliError {
                 Some(ErrorKind::InvalidInput)
             }
             Self::Wallet(e) => e.kind(),
-            Self::Issuer(_) | Self::Verifier(_) => None,
+            Self::Issuer(_) | Self::Verifier(_) | Self::OrgKeys(_) => None,
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }

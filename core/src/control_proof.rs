@@ -25,7 +25,7 @@ use crate::ErrorKind;
 use crate::did::{DidState, KeyId, Purposes, RealDid};
 use crate::jws::CompactJws;
 use crate::keys::SigningKey;
-use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, truncated, typ_is};
+use crate::typed_jws::{Unopened, did_url_kid, object_claims, open, sign_typed, truncated};
 
 /// The `typ` of a control proof.
 pub const CONTROL_PROOF_TYP: &str = "realdid-control+jwt";
@@ -153,22 +153,14 @@ impl ControlProof {
     /// is the `kid`'s DID.
     pub fn parse(jws: &str) -> Result<Self, ControlProofError> {
         let malformed = |reason: String| ControlProofError::Malformed { reason };
-        let jws = parse_owned(jws, MAX_PROOF_LEN).map_err(malformed)?;
-        if !typ_is(jws.typ(), CONTROL_PROOF_TYP) {
-            return Err(ControlProofError::WrongType {
-                found: jws.typ().map(Into::into),
-            });
-        }
-        let kid = string_kid(&jws).map_err(malformed)?;
-        let (did_text, fragment) = kid
-            .split_once('#')
-            .ok_or_else(|| malformed("kid is not a DID URL with a key id fragment".into()))?;
+        let (jws, kid) = open(jws, MAX_PROOF_LEN, CONTROL_PROOF_TYP).map_err(|e| match e {
+            Unopened::Malformed(reason) => malformed(reason),
+            Unopened::WrongType(found) => ControlProofError::WrongType { found },
+        })?;
+        let (did_text, key_id) = did_url_kid(&kid).map_err(malformed)?;
         let did: RealDid = did_text
             .parse()
             .map_err(|e| malformed(format!("kid: {e}")))?;
-        let key_id: KeyId = fragment
-            .parse()
-            .map_err(|e| malformed(format!("kid fragment: {e}")))?;
         let claims: Claims = object_claims(jws.payload()).map_err(malformed)?;
         if claims.did != did.as_str() {
             return Err(ControlProofError::DidMismatch {

@@ -16,7 +16,7 @@ use crate::control_proof::{Freshness, freshness};
 use crate::jws::CompactJws;
 use crate::keys::{PublicKey, SigningKey};
 use crate::trace::{MAX_TOKEN_LEN, TraceError};
-use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, typ_is};
+use crate::typed_jws::{Unopened, object_claims, open, sign_typed};
 
 /// The `typ` of an operator login proof.
 pub const OPERATOR_LOGIN_TYP: &str = "realdid-operator-login+jwt";
@@ -67,13 +67,10 @@ impl OperatorLoginJws {
     /// claims, and a non-empty nonce.
     pub fn parse(jws: &str) -> Result<Self, TraceError> {
         let malformed = |reason: String| TraceError::Malformed { reason };
-        let jws = parse_owned(jws, MAX_TOKEN_LEN).map_err(malformed)?;
-        if !typ_is(jws.typ(), OPERATOR_LOGIN_TYP) {
-            return Err(TraceError::WrongType {
-                found: jws.typ().map(Into::into),
-            });
-        }
-        let key_id = string_kid(&jws).map_err(malformed)?;
+        let (jws, key_id) = open(jws, MAX_TOKEN_LEN, OPERATOR_LOGIN_TYP).map_err(|e| match e {
+            Unopened::Malformed(reason) => malformed(reason),
+            Unopened::WrongType(found) => TraceError::WrongType { found },
+        })?;
         let claims: Claims = object_claims(jws.payload()).map_err(malformed)?;
         if claims.nonce.is_empty() {
             return Err(malformed("nonce is empty".into()));

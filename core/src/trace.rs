@@ -19,7 +19,7 @@ use sha2::{Digest as _, Sha256};
 use crate::ErrorKind;
 use crate::jws::CompactJws;
 use crate::keys::{PublicKey, SigningKey};
-use crate::typed_jws::{object_claims, parse_owned, sign_typed, string_kid, truncated, typ_is};
+use crate::typed_jws::{Unopened, object_claims, open, sign_typed, truncated};
 
 /// The `typ` of an approval.
 pub const TRACE_APPROVAL_TYP: &str = "realdid-trace-approval+jwt";
@@ -234,13 +234,10 @@ impl ApprovalJws {
     /// claims (`digest` must decode to 32 bytes).
     pub fn parse(jws: &str) -> Result<Self, TraceError> {
         let malformed = |reason: String| TraceError::Malformed { reason };
-        let jws = parse_owned(jws, MAX_TOKEN_LEN).map_err(malformed)?;
-        if !typ_is(jws.typ(), TRACE_APPROVAL_TYP) {
-            return Err(TraceError::WrongType {
-                found: jws.typ().map(Into::into),
-            });
-        }
-        let key_id = string_kid(&jws).map_err(malformed)?;
+        let (jws, key_id) = open(jws, MAX_TOKEN_LEN, TRACE_APPROVAL_TYP).map_err(|e| match e {
+            Unopened::Malformed(reason) => malformed(reason),
+            Unopened::WrongType(found) => TraceError::WrongType { found },
+        })?;
         let claims: ApprovalClaims = object_claims(jws.payload()).map_err(malformed)?;
         let digest = B64
             .decode(&claims.digest)

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::did::KeyId;
 use crate::jws::{CompactJws, KeySigner, sign_compact};
 use crate::keys::SigningKey;
 
@@ -41,6 +42,40 @@ pub(crate) fn parse_owned(input: &str, max_len: usize) -> Result<CompactJws<'sta
         return Err(structure());
     }
     CompactJws::from_flattened(header, payload, signature).map_err(|e| e.to_string())
+}
+
+/// Why [`open`] refused a token.
+pub(crate) enum Unopened {
+    /// Not a JWS of at most the limit, or no string `kid`: the reason.
+    Malformed(String),
+    /// The header `typ` is another (or none): what it was.
+    WrongType(Option<String>),
+}
+
+/// Parses a compact JWS of at most `max_len` bytes whose header `typ` is `typ` and whose
+/// `kid` is a non-empty string: the token and its `kid`, not yet verified. Every realdid
+/// token type opens this way before its own claims are read.
+pub(crate) fn open(
+    input: &str,
+    max_len: usize,
+    typ: &str,
+) -> Result<(CompactJws<'static>, String), Unopened> {
+    let jws = parse_owned(input, max_len).map_err(Unopened::Malformed)?;
+    if !typ_is(jws.typ(), typ) {
+        return Err(Unopened::WrongType(jws.typ().map(Into::into)));
+    }
+    let kid = string_kid(&jws).map_err(Unopened::Malformed)?;
+    Ok((jws, kid))
+}
+
+/// Splits a `kid` that names a key of a `did:realdid` (`did:realdid:…#key-1`) into the
+/// DID's text and the key id; the error is the reason.
+pub(crate) fn did_url_kid(kid: &str) -> Result<(&str, KeyId), String> {
+    let (did, fragment) = kid
+        .split_once('#')
+        .ok_or_else(|| "kid is not a DID URL with a key id fragment".to_owned())?;
+    let key_id = fragment.parse().map_err(|e| format!("kid fragment: {e}"))?;
+    Ok((did, key_id))
 }
 
 /// Whether a header `typ` is `expected` as a media type: RFC 7515 §4.1.9 makes the

@@ -108,7 +108,7 @@ pub fn provision(dir: &Path, options: &ProvisionOptions) -> Result<Provisioned, 
     std::fs::create_dir_all(dir.join("approvers"))
         .map_err(|e| IssuerError::Config(format!("{}: {e}", dir.display())))?;
     let keys = IssuerKeys::generate()?;
-    keys.save(&dir.join("issuer-keys.json"))?;
+    crate::keys::save(&keys, &dir.join("issuer-keys.json"))?;
     DataSecrets::generate()?.save(&dir.join("issuer-secrets.json"))?;
 
     let mut approvers = String::new();

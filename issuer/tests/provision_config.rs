@@ -114,7 +114,7 @@ fn secret_files_readable_by_others_are_refused() -> Result<(), IssuerError> {
         Err(IssuerError::Config(message)) => assert!(message.contains("chmod 600"), "{message}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let keys = IssuerKeys::load(&dir.path().join("issuer-keys.json"))?;
+    let keys = realdid_issuer::keys::load(&dir.path().join("issuer-keys.json"))?;
     assert_eq!(keys.did(), made.keys.did());
     Ok(())
 }
@@ -143,7 +143,7 @@ fn keys_derive_their_did_and_rotation_keeps_the_old_signer() -> Result<(), Issue
     // Against the old document the new key is not yet valid.
     assert!(matches!(
         rotated.check_against(&state),
-        Err(IssuerError::Config(_))
+        Err(realdid_core::did::OrgKeysError::NotListed { .. })
     ));
     Ok(())
 }

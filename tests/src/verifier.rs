@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use realdid_core::codec::Transaction;
+use realdid_core::did::{OrgKeys, RealDid};
 use realdid_core::jws::KeySigner;
-use realdid_core::keys::SigningKey;
+use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry::gateway::RegistryGateway;
 use realdid_registry::light_client::LightClient;
-use realdid_verifier::config::Provider;
+use realdid_verifier::provider::Provider;
 use realdid_verifier::service::{VerifierService, serve};
 use realdid_verifier::store::AnyStore;
 use realdid_verifier::verify::chain::{CachedChain, ChainCacheConfig};
@@ -23,14 +25,79 @@ use tokio::sync::oneshot;
 
 use crate::chain::Devnet;
 
-/// The bearer token of the test provider.
+/// The bearer token of the test provider, a bank.
 pub const PROVIDER_TOKEN: &str = "test-provider-token";
-/// The audiences the test provider may use.
-pub const AUDIENCES: [&str; 2] = ["https://bank.example", "https://hotel.example"];
-/// The bearer token of a second provider, a shop, with an audience of its own.
+/// The bearer token of a second provider, a shop.
 pub const SHOP_TOKEN: &str = "test-shop-token";
-/// The shop's audience.
-pub const SHOP_AUDIENCE: &str = "https://shop.example";
+
+/// A provider of the test verifier: its bearer token and its DID's keys, the same in every
+/// run (so that replicas and wallets agree on its DID).
+#[derive(Debug, Clone, Copy)]
+pub struct TestProvider {
+    /// Its name.
+    pub id: &'static str,
+    /// Its bearer token.
+    pub token: &'static str,
+    seed: u8,
+}
+
+/// The bank.
+pub const BANK: TestProvider = TestProvider {
+    id: "bank",
+    token: PROVIDER_TOKEN,
+    seed: 1,
+};
+/// The shop.
+pub const SHOP: TestProvider = TestProvider {
+    id: "shop",
+    token: SHOP_TOKEN,
+    seed: 2,
+};
+
+impl TestProvider {
+    /// Its DID's keys.
+    pub fn keys(&self) -> OrgKeys {
+        let key = |n: u8| {
+            SigningKey::from_secret_bytes(Algorithm::EdDsa, &[self.seed.wrapping_mul(16) + n; 32])
+                .expect("a seed is a key")
+        };
+        OrgKeys::from_keys(key(1), key(2))
+    }
+
+    /// Its DID: the `client_id` of its requests, the `aud` of presentations to it.
+    pub fn did(&self) -> RealDid {
+        self.keys().did().clone()
+    }
+
+    /// Its DID as text.
+    pub fn audience(&self) -> String {
+        self.did().to_string()
+    }
+
+    /// Puts its DID on `net`'s chain (once), so that wallets can check its requests.
+    pub async fn register(&self, net: &Devnet) {
+        let gateway = RegistryGateway::new(
+            &net.endpoints(),
+            LightClient::new(net.layout.genesis().validator_keys()),
+        )
+        .expect("gateway");
+        let keys = self.keys();
+        if gateway
+            .resolve_did(keys.did())
+            .await
+            .expect("a proven read")
+            .is_none()
+        {
+            gateway
+                .submit_final(
+                    "a provider's DID",
+                    &Transaction::Did(keys.create_operation().expect("create")),
+                )
+                .await
+                .expect("the provider's DID is final");
+        }
+    }
+}
 
 /// A running verifier replica.
 #[derive(Debug)]
@@ -92,27 +159,27 @@ pub async fn start_verifier(
         use sha2::Digest as _;
         hex::encode(sha2::Sha256::digest(token.as_bytes()))
     };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
     let service = Arc::new(VerifierService::new(
         store,
         checks,
         vec![
             Provider {
-                id: "test".into(),
-                token_sha256: sha256(PROVIDER_TOKEN),
-                audiences: AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
+                id: BANK.id.into(),
+                token_sha256: sha256(BANK.token),
+                keys: BANK.keys(),
             },
             Provider {
-                id: "shop".into(),
-                token_sha256: sha256(SHOP_TOKEN),
-                audiences: vec![SHOP_AUDIENCE.into()],
+                id: SHOP.id.into(),
+                token_sha256: sha256(SHOP.token),
+                keys: SHOP.keys(),
             },
         ],
-        "realdid://verifier.test/requests".into(),
+        format!("realdid://{addr}/requests"),
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(service, listener, async move {
         let _ = stopped.await;
@@ -138,8 +205,8 @@ pub fn authorized_as<T>(token: &str, message: T) -> tonic::Request<T> {
     request
 }
 
-/// One presentation at the verifier at `endpoint`, as the test provider asks for it (the
-/// predicate `real_name_verified`, audience [`AUDIENCES`]`[0]`): `credential` presented by
+/// One presentation at the verifier at `endpoint`, as the bank asks for it (the predicate
+/// `real_name_verified`): `credential` presented by
 /// the holder of `holder_key`; the verifier's verdict.
 pub async fn present_once(
     endpoint: &str,
@@ -155,7 +222,7 @@ pub async fn present_once(
         &["real_name_verified"],
         holder_key,
         &asked.nonce,
-        AUDIENCES[0],
+        &BANK.audience(),
     );
     verifier
         .verify_presentation(authorized(pb::VerifyPresentationRequest {
@@ -169,14 +236,12 @@ pub async fn present_once(
         .expect("a result")
 }
 
-/// A request of the test provider: the predicate `real_name_verified`, audience
-/// [`AUDIENCES`]`[0]`.
+/// A request of the bank: the predicate `real_name_verified`.
 pub async fn ask_as_bank(
     verifier: &mut VerifierClient<tonic::transport::Channel>,
 ) -> pb::CreatePresentationRequestResponse {
     verifier
         .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
-            audience: AUDIENCES[0].into(),
             claims: vec![],
             predicates: vec!["real_name_verified".into()],
             purpose: "open an account".into(),

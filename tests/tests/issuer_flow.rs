@@ -16,7 +16,6 @@ use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
 use realdid_core::trace::{AuditApproval, audit_record_hash, sign_approval};
-use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
@@ -789,7 +788,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     // Key rotation: with the issuer stopped, a new signing key is added to its DID; after a
     // restart it signs with key-2, and a credential signed with key-1 still verifies.
     stack.stop_issuer_for_maintenance().await;
-    let keys = IssuerKeys::load(&stack.config.keys_file).unwrap();
+    let keys = realdid_issuer::keys::load(&stack.config.keys_file).unwrap();
     let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
     let state = gateway
         .resolve_did(keys.did())
@@ -802,7 +801,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .submit_final("rotation", &realdid_core::codec::Transaction::Did(update))
         .await
         .unwrap();
-    rotated.save(&stack.config.keys_file).unwrap();
+    realdid_issuer::keys::save(&rotated, &stack.config.keys_file).unwrap();
     stack.start_issuer_again().await;
     let mut client = stack.client().await;
     let old = &issued.credentials[2];

@@ -16,7 +16,7 @@ use realdid_registry::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
 use realdid_tests::verifier::{
-    AUDIENCES, PROVIDER_TOKEN, Reference, present, present_with_reference, start_verifier,
+    BANK, PROVIDER_TOKEN, Reference, SHOP, present, present_with_reference, start_verifier,
 };
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
@@ -27,12 +27,17 @@ const SLOW: Duration = Duration::from_secs(90);
 const CACHE: Duration = Duration::from_millis(500);
 
 fn authorized<T>(message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {PROVIDER_TOKEN}").parse().unwrap(),
-    );
-    request
+    authorized_for(&BANK.audience(), message)
+}
+
+/// `message` with the bearer token of the provider whose DID is `audience`.
+fn authorized_for<T>(audience: &str, message: T) -> tonic::Request<T> {
+    let token = if audience == SHOP.audience() {
+        SHOP.token
+    } else {
+        PROVIDER_TOKEN
+    };
+    realdid_tests::verifier::authorized_as(token, message)
 }
 
 async fn client(endpoint: &str) -> VerifierClient<Channel> {
@@ -51,14 +56,16 @@ async fn request(
     expiry_seconds: u32,
 ) -> pb::CreatePresentationRequestResponse {
     verifier
-        .create_presentation_request(authorized(pb::CreatePresentationRequestRequest {
-            audience: audience.into(),
-            claims: vec!["province".into()],
-            predicates: vec!["real_name_verified".into()],
-            purpose: "open an account".into(),
-            expiry_seconds,
-            credential_types: vec![],
-        }))
+        .create_presentation_request(authorized_for(
+            audience,
+            pb::CreatePresentationRequestRequest {
+                claims: vec!["province".into()],
+                predicates: vec!["real_name_verified".into()],
+                purpose: "open an account".into(),
+                expiry_seconds,
+                credential_types: vec![],
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -212,8 +219,10 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     let replica_b = start_verifier(&net, Some(redis), &prefix, IDENTITY_VCT, CACHE).await;
     let mut a = client(&replica_a.endpoint).await;
     let mut b = client(&replica_b.endpoint).await;
-    let bank = AUDIENCES[0];
-    let hotel = AUDIENCES[1];
+    let bank_did = BANK.audience();
+    let bank = bank_did.as_str();
+    let shop_did = SHOP.audience();
+    let shop = shop_did.as_str();
 
     // A valid presentation: only what was asked comes back (not `city`, also disclosed).
     let r = request(&mut a, bank, 0).await;
@@ -243,7 +252,8 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(got.request_object_json, r.request_object_json);
+    assert_eq!(got.request_object, r.request_object);
+    assert_eq!(r.client_id, bank);
 
     // Replays: to the same replica and to the other one.
     assert_eq!(
@@ -262,7 +272,6 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .unwrap();
     let r2 = provider
         .create_request(&RequestSpec {
-            audience: bank.into(),
             claims: vec!["province".into()],
             predicates: vec!["real_name_verified".into()],
             purpose: "open an account".into(),
@@ -285,15 +294,28 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         provider.verify(&r2.request_id, &p2).await.unwrap(),
         Outcome::Failed(f) if f.reason == FailureReason::NonceReplayed
     ));
-    let r3 = request(&mut a, hotel, 0).await;
+    let r3 = request(&mut a, shop, 0).await;
     let p3 = present(
         &credential(0),
         &["real_name_verified", "province"],
         &holders[0].key,
         &r3.nonce,
-        hotel,
+        shop,
     );
-    let v3 = verify(&mut a, &r3.request_id, &p3).await.unwrap();
+    let v3 = a
+        .verify_presentation(authorized_for(
+            shop,
+            pb::VerifyPresentationRequest {
+                request_id: r3.request_id.clone(),
+                presentation: p3,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(pb::verify_presentation_response::Result::Verified(v3)) = v3.result else {
+        panic!("the shop's presentation failed: {v3:?}")
+    };
     assert_ne!(v3.subject_id, v.subject_id);
 
     // Presentations made by independent implementations (Python and JavaScript), not by
@@ -307,7 +329,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
             .unwrap_or_else(|e| panic!("a {implementation:?} presentation passes: {e:?}"));
         assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
         assert_eq!(
-            reason(attempt(by, &mut a, bank, &credential(1), &both, key, hotel).await),
+            reason(attempt(by, &mut a, bank, &credential(1), &both, key, shop).await),
             pb::VerificationFailureReason::AudienceMismatch,
             "{implementation:?}"
         );
@@ -347,7 +369,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
                 &credential(1),
                 &["real_name_verified", "province"],
                 &holders[1].key,
-                hotel
+                shop
             )
             .await
         ),

@@ -189,7 +189,7 @@ async fn verify(refreshes: bool) -> (Outcome, usize) {
         purpose: "test".into(),
         created_at_ms: now * 1000,
         expires_at_ms: (now + 300) * 1000,
-        request_object_json: "{}".into(),
+        request_object: "a.b.c".into(),
     };
     let outcome = checks.verify(&request, &presentation, now * 1000).await;
     (outcome, forgotten.load(Ordering::SeqCst))

@@ -18,9 +18,6 @@ use realdid_verifier::config::VerifierConfig;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{FailureReason, Outcome, Verified};
 
-const BANK: &str = "https://bank.example";
-const SHOP: &str = "https://shop.example";
-
 /// A child process killed (with its own children, by process group) when dropped.
 struct Running(Child);
 
@@ -145,9 +142,16 @@ async fn provider(dir: &Path, name: &str, endpoint: &str) -> ProviderClient {
         .unwrap()
 }
 
-fn spec(audience: &str, claims: &[&str], predicates: &[&str]) -> RequestSpec {
+/// The DID of the devnet's provider `name`, which signs its requests.
+fn provider_did(dir: &Path, name: &str) -> String {
+    realdid_verifier::provider::load_keys(&dir.join("verifier").join(format!("{name}-keys.json")))
+        .unwrap()
+        .did()
+        .to_string()
+}
+
+fn spec(claims: &[&str], predicates: &[&str]) -> RequestSpec {
     RequestSpec {
-        audience: audience.into(),
         claims: claims.iter().map(|c| (*c).to_owned()).collect(),
         predicates: predicates.iter().map(|c| (*c).to_owned()).collect(),
         purpose: "the journey test".into(),
@@ -156,25 +160,24 @@ fn spec(audience: &str, claims: &[&str], predicates: &[&str]) -> RequestSpec {
     }
 }
 
-/// The provider asks on replica `asks`; the wallet reads the request by its URI and sends
-/// the answer to `answer_to`; the provider reads the verdict back on `asks` (`None`: the
+/// The provider asks on the replica `asks` is connected to; the wallet reads the request by
+/// its URI, checks it against the provider's DID, and sends the answer where the provider
+/// signed (that replica); the provider reads the verdict back through `reads` (`None`: the
 /// wallet sent nothing).
 async fn try_present(
     wallet: &WalletCli,
-    asks: &mut ProviderClient,
-    answer_to: &str,
+    asks: &ProviderClient,
+    reads: &ProviderClient,
     spec: &RequestSpec,
 ) -> (Output, Option<Outcome>) {
-    let request = asks.create_request(spec).await.unwrap();
-    let out = wallet.run(&[
+    let request = asks.clone().create_request(spec).await.unwrap();
+    let out = wallet.run(&wallet.with_registry(&[
         "present",
         "--request-uri",
         &request.request_uri,
-        "--verifier",
-        answer_to,
         "--yes",
-    ]);
-    match asks.result(&request.request_id).await {
+    ]));
+    match reads.clone().result(&request.request_id).await {
         Ok(verdict) => (out, Some(verdict)),
         Err(realdid_verifier::VerifierError::NotFound(_)) => (out, None),
         Err(e) => panic!("reading the verdict: {e}"),
@@ -184,11 +187,11 @@ async fn try_present(
 /// [`try_present`], when the wallet must have sent an answer.
 async fn present(
     wallet: &WalletCli,
-    asks: &mut ProviderClient,
-    answer_to: &str,
+    asks: &ProviderClient,
+    reads: &ProviderClient,
     spec: &RequestSpec,
 ) -> (Output, Outcome) {
-    let (out, verdict) = try_present(wallet, asks, answer_to, spec).await;
+    let (out, verdict) = try_present(wallet, asks, reads, spec).await;
     (out, verdict.expect("the wallet sent a presentation"))
 }
 
@@ -220,6 +223,8 @@ async fn the_citizen_journey_across_processes() {
     )
     .unwrap();
     let person = &people[7];
+    let bank_did = provider_did(&dir, "bank");
+    let shop_did = provider_did(&dir, "shop");
 
     // A wallet, sealed under a passphrase.
     std::fs::write(root.path().join("pass"), "a citizen's passphrase\n").unwrap();
@@ -243,9 +248,9 @@ async fn the_citizen_journey_across_processes() {
             "--evidence",
             &person.evidence_token,
             "--provider",
-            BANK,
+            &bank_did,
             "--provider",
-            SHOP,
+            &shop_did,
         ]))
     };
     enrol(&wallet);
@@ -257,16 +262,11 @@ async fn the_citizen_journey_across_processes() {
     assert_eq!(dids.len(), 2, "one DID per provider: {listed}");
     assert_ne!(dids[0], dids[1]);
 
-    // Provider A (the bank) asks for age_over_18 only, on replica 1; the answer goes to
-    // replica 2; the verdict is read back on replica 1 (the shared Redis holds it).
-    let mut bank = provider(&dir, "bank", &first).await;
-    let (out, outcome) = present(
-        &wallet,
-        &mut bank,
-        &second,
-        &spec(BANK, &[], &["age_over_18"]),
-    )
-    .await;
+    // Provider A (the bank) asks for age_over_18 only, on replica 2, which is where the
+    // answer goes; the verdict is read back on replica 1 (the shared Redis holds it).
+    let bank = provider(&dir, "bank", &first).await;
+    let bank_2 = provider(&dir, "bank", &second).await;
+    let (out, outcome) = present(&wallet, &bank_2, &bank, &spec(&[], &["age_over_18"])).await;
     assert!(out.status.success());
     let a = verified(outcome);
     assert!(
@@ -277,8 +277,8 @@ async fn the_citizen_journey_across_processes() {
     assert_eq!(a.predicates, vec!["age_over_18".to_owned()]);
 
     // Provider B (the shop) asks for the province only.
-    let mut shop = provider(&dir, "shop", &first).await;
-    let (out, outcome) = present(&wallet, &mut shop, &first, &spec(SHOP, &["province"], &[])).await;
+    let shop = provider(&dir, "shop", &first).await;
+    let (out, outcome) = present(&wallet, &shop, &shop, &spec(&["province"], &[])).await;
     assert!(out.status.success());
     let b = verified(outcome);
     assert_eq!(b.claims.keys().collect::<Vec<_>>(), vec!["province"]);
@@ -296,18 +296,12 @@ async fn the_citizen_journey_across_processes() {
             .unwrap()
             .to_owned()
     };
-    assert_ne!(as_did(BANK), as_did(SHOP));
+    assert_ne!(as_did(&bank_did), as_did(&shop_did));
     assert!(log.contains("disclosed [age_over_18]") && log.contains("disclosed [province]"));
 
     // The same person presenting to the bank again gets the same subject id. (Replica 2
     // now caches the bank DID's state, with the key about to be lost.)
-    let (_, again) = present(
-        &wallet,
-        &mut bank,
-        &second,
-        &spec(BANK, &[], &["age_over_18"]),
-    )
-    .await;
+    let (_, again) = present(&wallet, &bank_2, &bank, &spec(&[], &["age_over_18"])).await;
     assert_eq!(verified(again).subject_id, a.subject_id);
 
     // The phone is lost. A backup restored on a new device brings back DIDs, credentials
@@ -344,26 +338,14 @@ async fn the_citizen_journey_across_processes() {
     }
     // The old credentials are bound to the lost key: the wallet has nothing it can
     // key-bind, and says so, sending nothing.
-    let (out, outcome) = try_present(
-        &new_phone,
-        &mut bank,
-        &first,
-        &spec(BANK, &[], &["age_over_18"]),
-    )
-    .await;
+    let (out, outcome) = try_present(&new_phone, &bank, &bank, &spec(&[], &["age_over_18"])).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("enrol again"));
     assert!(outcome.is_none());
     enrol(&new_phone);
     // Replica 2 may still cache the DID with its lost key: a cached state that does not
     // authorise the credential's key is read again before anything is refused.
-    let (out, outcome) = present(
-        &new_phone,
-        &mut bank,
-        &second,
-        &spec(BANK, &[], &["age_over_18"]),
-    )
-    .await;
+    let (out, outcome) = present(&new_phone, &bank_2, &bank, &spec(&[], &["age_over_18"])).await;
     assert!(out.status.success());
     assert_eq!(
         verified(outcome).subject_id,
@@ -373,17 +355,11 @@ async fn the_citizen_journey_across_processes() {
 
     // The citizen suspends the bank DID's credential; within the verifier's status cache
     // bound (5 s on the devnet) the next presentation is refused as suspended.
-    let bank_did = as_did(BANK);
-    new_phone.ok(&["suspend", "--issuer", &issuer, "--did", &bank_did]);
+    let bank_holder_did = as_did(&bank_did);
+    new_phone.ok(&["suspend", "--issuer", &issuer, "--did", &bank_holder_did]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (out, outcome) = present(
-            &new_phone,
-            &mut bank,
-            &first,
-            &spec(BANK, &[], &["age_over_18"]),
-        )
-        .await;
+        let (out, outcome) = present(&new_phone, &bank, &bank, &spec(&[], &["age_over_18"])).await;
         match outcome {
             Outcome::Failed(f) if f.reason == FailureReason::Suspended => {
                 assert!(!out.status.success());

@@ -18,8 +18,10 @@ pub struct CreatedRequest {
     pub request_id: String,
     /// Its nonce.
     pub nonce: String,
-    /// The request object a wallet reads.
-    pub request_object_json: String,
+    /// The signed request object a wallet reads.
+    pub request_object: String,
+    /// The provider's DID, which signed it.
+    pub client_id: String,
     /// The URI for a QR code.
     pub request_uri: String,
     /// When it closes, Unix ms.
@@ -100,7 +102,6 @@ impl ProviderClient {
         spec: &RequestSpec,
     ) -> Result<CreatedRequest, VerifierError> {
         let message = pb::CreatePresentationRequestRequest {
-            audience: spec.audience.clone(),
             claims: spec.claims.clone(),
             predicates: spec.predicates.clone(),
             purpose: spec.purpose.clone(),
@@ -116,7 +117,8 @@ impl ProviderClient {
         Ok(CreatedRequest {
             request_id: r.request_id,
             nonce: r.nonce,
-            request_object_json: r.request_object_json,
+            request_object: r.request_object,
+            client_id: r.client_id,
             request_uri: r.request_uri,
             expires_at_ms: r.expires_at_unix_ms,
         })

@@ -11,10 +11,10 @@
 //! secret_file = "verifier-secret"          # the subject-id secret, 64 hex (mode 0600)
 //! accepted_types = ["https://realdid.example/credentials/identity"]
 //!
-//! [[providers]]                            # who may call, for which audiences
+//! [[providers]]                            # who may call, and the DID it asks as
 //! id = "bank"
 //! token_sha256 = "<64 hex>"                # SHA-256 of its bearer token
-//! audiences = ["https://bank.example"]
+//! keys_file = "bank-keys.json"             # its did:realdid and signing keys (mode 0600)
 //!
 //! [cache]                                  # optional
 //! did_ttl_seconds = 30
@@ -33,16 +33,17 @@ use serde::Deserialize;
 use crate::VerifierError;
 use crate::verify::subject::SECRET_LEN;
 
-/// One provider allowed to call.
+/// One provider allowed to call, as configured.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Provider {
+pub struct ProviderConfig {
     /// Its name, for logs.
     pub id: String,
     /// SHA-256 of its bearer token, hex.
     pub token_sha256: String,
-    /// The audiences it may create requests for.
-    pub audiences: Vec<String>,
+    /// Its DID's key file (see [`OrgKeys`](realdid_core::did::OrgKeys)); relative to the
+    /// configuration's directory.
+    pub keys_file: PathBuf,
 }
 
 /// Cache bounds.
@@ -104,7 +105,7 @@ pub struct VerifierConfig {
     pub accepted_types: Vec<String>,
     /// Callers.
     #[serde(default)]
-    pub providers: Vec<Provider>,
+    pub providers: Vec<ProviderConfig>,
     /// Caches.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -132,7 +133,11 @@ impl VerifierConfig {
     /// Parses and checks `text`.
     pub fn parse(text: &str, base: &Path) -> Result<Self, VerifierError> {
         let mut config: Self = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
-        for p in [&mut config.genesis, &mut config.secret_file] {
+        let key_files = config.providers.iter_mut().map(|p| &mut p.keys_file);
+        for p in [&mut config.genesis, &mut config.secret_file]
+            .into_iter()
+            .chain(key_files)
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -153,9 +158,6 @@ impl VerifierConfig {
                     p.id
                 )));
             }
-            if p.audiences.is_empty() {
-                return Err(bad(format!("providers {}: audiences is empty", p.id)));
-            }
         }
         if !(1..=3600).contains(&config.max_state_age_seconds) {
             return Err(bad("max_state_age_seconds must be 1 to 3600"));
@@ -164,6 +166,29 @@ impl VerifierConfig {
             return Err(bad("cache: TTLs and capacity must be positive"));
         }
         Ok(config)
+    }
+
+    /// Reads every provider's keys. Two providers with one DID would see each other's
+    /// requests, so that is refused.
+    pub fn load_providers(&self) -> Result<Vec<crate::provider::Provider>, VerifierError> {
+        let mut providers: Vec<crate::provider::Provider> = Vec::new();
+        for p in &self.providers {
+            let keys = crate::provider::load_keys(&p.keys_file)?;
+            if let Some(other) = providers.iter().find(|o| o.did() == keys.did()) {
+                return Err(bad(format!(
+                    "providers {} and {} share the DID {}",
+                    other.id,
+                    p.id,
+                    keys.did()
+                )));
+            }
+            providers.push(crate::provider::Provider {
+                id: p.id.clone(),
+                token_sha256: p.token_sha256.clone(),
+                keys,
+            });
+        }
+        Ok(providers)
     }
 
     /// Reads the subject-id secret, refusing a file others may read.

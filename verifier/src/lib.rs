@@ -1,14 +1,15 @@
 //! realdid-verifier: presentation requests and verification for service providers.
 //!
-//! To be built in the verifier issue: the `realdid.v1.Verifier` gRPC service and a client
-//! library; complete verification of SD-JWT VC presentations (`realdid_core::sd_jwt`) with
-//! the registry's proofs; single-use nonces in Redis (fail closed); bounded caches; and
-//! per-provider pseudonymous subject ids.
+//! The `realdid.v1.Verifier` gRPC service and a client library for providers: requests
+//! signed by each provider's own DID; complete verification of SD-JWT VC presentations
+//! (`realdid_core::sd_jwt`) against the registry's proofs; single-use requests in Redis
+//! (fail closed); bounded caches; and per-provider pseudonymous subject ids.
 
 pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod provider;
 pub mod requests;
 pub mod service;
 pub mod store;

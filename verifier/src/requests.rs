@@ -1,11 +1,12 @@
 //! Creating presentation requests: the contract's limits, a fresh id and nonce, and the
-//! request object a wallet reads.
+//! request object a wallet reads, signed by the provider's DID.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use realdid_core::presentation_request::RequestObject;
 
 use crate::VerifierError;
+use crate::provider::Provider;
 use crate::store::StoredRequest;
 
 /// Default request lifetime, seconds.
@@ -16,8 +17,6 @@ pub const MAX_EXPIRY_SECONDS: u32 = 3600;
 /// What a provider asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestSpec {
-    /// The provider's id (the KB-JWT's `aud`).
-    pub audience: String,
     /// Claims wanted disclosed.
     pub claims: Vec<String>,
     /// Predicates wanted proven.
@@ -36,10 +35,12 @@ fn random_token() -> Result<String, VerifierError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Checks `spec` and makes the request: its id, nonce, deadline and request object. The
-/// limits are the request object's own ([`RequestObject::check`]), which wallets apply too.
+/// Checks `spec` and makes `provider`'s request: its id, nonce, deadline and request object,
+/// signed with the provider's active key. The limits are the request object's own
+/// ([`RequestObject::check`]), which wallets apply too.
 pub fn create(
     spec: &RequestSpec,
+    provider: &Provider,
     now_ms: i64,
     request_uri_base: &str,
 ) -> Result<(StoredRequest, String), VerifierError> {
@@ -53,37 +54,41 @@ pub fn create(
         n => n,
     };
     let expires_at_ms = now_ms + i64::from(expiry) * 1000;
+    let request_id = random_token()?;
     let object = RequestObject {
-        request_id: random_token()?,
+        response_uri: format!("{request_uri_base}/{request_id}"),
+        request_id,
         nonce: random_token()?,
-        aud: spec.audience.clone(),
+        client_id: provider.did().clone(),
         claims: spec.claims.clone(),
         predicates: spec.predicates.clone(),
         credential_types: spec.credential_types.clone(),
         purpose: spec.purpose.clone(),
         exp: expires_at_ms / 1000,
     };
-    // Named as the provider's request names them: the object's `aud` is its `audience`.
-    object.check().map_err(|mut e| {
-        if e.field == "aud" {
-            e.field = "audience".into();
-        }
-        VerifierError::InvalidRequest(e.to_string())
-    })?;
-    let uri = format!("{request_uri_base}/{}", object.request_id);
-    let request_object_json = object.to_json();
+    object
+        .check()
+        .map_err(|e| VerifierError::InvalidRequest(e.to_string()))?;
+    let key = provider
+        .keys
+        .active_key()
+        .map_err(|e| VerifierError::Config(format!("provider {}: {e}", provider.id)))?;
+    let request_object = object
+        .sign(provider.keys.active_key_id(), key)
+        .map_err(|e| VerifierError::Internal(format!("signing a request: {e}")))?;
+    let uri = object.response_uri;
     Ok((
         StoredRequest {
             request_id: object.request_id,
             nonce: object.nonce,
-            audience: object.aud,
+            audience: object.client_id.to_string(),
             claims: object.claims,
             predicates: object.predicates,
             credential_types: object.credential_types,
             purpose: object.purpose,
             created_at_ms: now_ms,
             expires_at_ms,
-            request_object_json,
+            request_object,
         },
         uri,
     ))
@@ -93,9 +98,19 @@ pub fn create(
 mod tests {
     use super::*;
 
+    use realdid_core::did::OrgKeys;
+    use realdid_core::presentation_request::SignedRequest;
+
+    fn bank() -> Provider {
+        Provider {
+            id: "bank".into(),
+            token_sha256: String::new(),
+            keys: OrgKeys::generate().unwrap_or_else(|e| panic!("keys: {e}")),
+        }
+    }
+
     fn spec() -> RequestSpec {
         RequestSpec {
-            audience: "https://bank.example".into(),
             claims: vec!["name".into()],
             predicates: vec!["age_over_18".into()],
             purpose: "open an account".into(),
@@ -106,16 +121,28 @@ mod tests {
 
     #[test]
     fn a_request_has_fresh_id_and_nonce_and_names_what_is_wanted() -> Result<(), VerifierError> {
-        let (a, uri) = create(&spec(), 1_000, "realdid://verifier.example/requests")?;
-        let (b, _) = create(&spec(), 1_000, "realdid://verifier.example/requests")?;
+        let bank = bank();
+        let base = "realdid://verifier.example/requests";
+        let (a, uri) = create(&spec(), &bank, 1_000, base)?;
+        let (b, _) = create(&spec(), &bank, 1_000, base)?;
         assert_ne!(a.request_id, b.request_id);
         assert_ne!(a.nonce, b.nonce);
         assert_eq!(a.nonce.len(), 43);
         assert_eq!(a.expires_at_ms, 301_000);
-        assert!(uri.ends_with(&a.request_id));
-        let object: serde_json::Value = serde_json::from_str(&a.request_object_json)
+        assert_eq!(uri, format!("{base}/{}", a.request_id));
+        assert_eq!(a.audience, bank.did().as_str());
+        // Signed by the provider: it parses as its request and names what was asked.
+        let signed = SignedRequest::parse(&a.request_object)
             .map_err(|e| VerifierError::Internal(e.to_string()))?;
-        assert_eq!(object["aud"], "https://bank.example");
+        assert_eq!(signed.provider(), bank.did());
+        let object: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(a.request_object.split('.').nth(1).unwrap_or_default())
+                .map_err(|e| VerifierError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| VerifierError::Internal(e.to_string()))?;
+        assert_eq!(object["client_id"], bank.did().as_str());
+        assert_eq!(object["response_uri"], uri.as_str());
         assert_eq!(object["nonce"], a.nonce.as_str());
         assert_eq!(object["predicates"][0], "age_over_18");
         Ok(())
@@ -124,8 +151,8 @@ mod tests {
     #[test]
     fn limits_are_named() {
         type Edit = fn(&mut RequestSpec);
-        let cases: [(Edit, &str); 6] = [
-            (|s| s.audience.clear(), "audience"),
+        let bank = bank();
+        let cases: [(Edit, &str); 5] = [
             (|s| s.predicates = vec!["age_over_21".into()], "predicates"),
             (
                 |s| s.claims = vec!["name".into(), "name".into()],
@@ -138,7 +165,7 @@ mod tests {
         for (edit, field) in cases {
             let mut s = spec();
             edit(&mut s);
-            match create(&s, 0, "x") {
+            match create(&s, &bank, 0, "x") {
                 Err(VerifierError::InvalidRequest(m)) => assert!(m.starts_with(field), "{m}"),
                 other => panic!("{field}: expected a refusal, got {other:?}"),
             }

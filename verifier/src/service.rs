@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::VerifierError;
-use crate::config::Provider;
+use crate::provider::Provider;
 use crate::requests::{RequestSpec, create};
 use crate::store::{AnyStore, RequestStore, StoredRequest, Taken};
 use crate::verify::Checks;
@@ -116,24 +116,17 @@ impl VerifierRpc for VerifierService {
         &self,
         request: Request<pb::CreatePresentationRequestRequest>,
     ) -> Result<Response<pb::CreatePresentationRequestResponse>, Status> {
-        let provider = self.caller(&request)?.clone();
+        let provider = self.caller(&request)?;
         let r = request.into_inner();
-        if !provider.audiences.contains(&r.audience) {
-            return Err(VerifierError::PermissionDenied(format!(
-                "provider {} may not ask for audience {:?}",
-                provider.id, r.audience
-            ))
-            .into());
-        }
         let (stored, request_uri) = create(
             &RequestSpec {
-                audience: r.audience,
                 claims: r.claims,
                 predicates: r.predicates,
                 purpose: r.purpose,
                 expiry_seconds: r.expiry_seconds,
                 credential_types: r.credential_types,
             },
+            provider,
             now_ms(),
             &self.request_uri_base,
         )?;
@@ -141,7 +134,8 @@ impl VerifierRpc for VerifierService {
         Ok(Response::new(pb::CreatePresentationRequestResponse {
             request_id: stored.request_id,
             nonce: stored.nonce,
-            request_object_json: stored.request_object_json,
+            request_object: stored.request_object,
+            client_id: stored.audience,
             request_uri,
             expires_at_unix_ms: stored.expires_at_ms,
         }))
@@ -155,7 +149,7 @@ impl VerifierRpc for VerifierService {
         check_request_id(&id)?;
         match self.store.get(&id).await? {
             Some(r) if r.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
-                request_object_json: r.request_object_json,
+                request_object: r.request_object,
                 expires_at_unix_ms: r.expires_at_ms,
             })),
             _ => Err(VerifierError::NotFound("no open request with this id".into()).into()),
@@ -166,10 +160,10 @@ impl VerifierRpc for VerifierService {
         &self,
         request: Request<pb::VerifyPresentationRequest>,
     ) -> Result<Response<pb::VerifyPresentationResponse>, Status> {
-        let provider = self.caller(&request)?.clone();
+        let provider = self.caller(&request)?;
         let r = request.into_inner();
         let (response, _) = self
-            .judge(&r.request_id, &r.presentation, Some(&provider))
+            .judge(&r.request_id, &r.presentation, Some(provider))
             .await?;
         Ok(Response::new(response))
     }
@@ -210,13 +204,13 @@ impl VerifierRpc for VerifierService {
         &self,
         request: Request<pb::GetResultRequest>,
     ) -> Result<Response<pb::GetResultResponse>, Status> {
-        let provider = self.caller(&request)?.clone();
+        let provider = self.caller(&request)?;
         let id = request.into_inner().request_id;
         check_request_id(&id)?;
         let Some(stored) = self.store.get(&id).await? else {
             return Err(VerifierError::NotFound("no request has this id".into()).into());
         };
-        if !provider.audiences.contains(&stored.audience) {
+        if !provider.owns(&stored.audience) {
             return Err(VerifierError::PermissionDenied(format!(
                 "provider {} did not create this request",
                 provider.id
@@ -296,7 +290,7 @@ impl VerifierService {
             ));
         };
         if let Some(provider) = provider
-            && !provider.audiences.contains(&stored.audience)
+            && !provider.owns(&stored.audience)
         {
             return Err(VerifierError::PermissionDenied(format!(
                 "provider {} did not create this request",
@@ -422,7 +416,7 @@ pub async fn from_config(
     Ok(VerifierService::new(
         store,
         checks,
-        config.providers.clone(),
+        config.load_providers()?,
         config.request_uri_base.clone(),
     ))
 }

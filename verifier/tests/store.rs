@@ -47,7 +47,7 @@ fn request(expires_in_ms: i64) -> StoredRequest {
         purpose: "account opening".to_owned(),
         created_at_ms: now,
         expires_at_ms: now + expires_in_ms,
-        request_object_json: r#"{"nonce":"n"}"#.to_owned(),
+        request_object: "e30.e30.sig".to_owned(),
     }
 }
 

@@ -99,7 +99,7 @@ impl StoredKey {
 pub struct DidEntry {
     /// The DID.
     pub did: RealDid,
-    /// The provider (audience) this DID is for; `None` for a DID not yet given to one.
+    /// The provider this DID is for (its DID); `None` for a DID not yet given to one.
     pub provider: Option<String>,
     /// The id of the device key in the DID document.
     pub key_id: KeyId,
@@ -191,7 +191,7 @@ pub enum Delivery {
 pub struct LogEntry {
     /// When, Unix ms.
     pub at_ms: i64,
-    /// To whom (the request's audience).
+    /// To whom: the DID of the provider that signed the request.
     pub audience: String,
     /// What for, as the request said.
     pub purpose: String,

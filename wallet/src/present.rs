@@ -1,12 +1,18 @@
-//! Answering a verifier's request: read it, show the person who asks what and why, pick the
-//! DID and credential kept for that provider, disclose only what is asked, sign the key
-//! binding, and send it (or print it). Every presentation goes into the access log.
+//! Answering a verifier's request: check that the provider's own DID signed it, show the
+//! person which provider asks what and why, pick the DID and credential kept for that
+//! provider, disclose only what is asked, sign the key binding, and send it to the address
+//! the provider signed (or print it). Every presentation goes into the access log.
+//!
+//! The DID a request is answered under comes from the DID whose key signed it, checked
+//! against the registry's proven state, never from anything the request merely states: a
+//! shop cannot ask as the bank and learn the citizen's bank DID.
 
 use realdid_core::jws::KeySigner;
-use realdid_core::presentation_request::RequestObject;
+use realdid_core::presentation_request::{SignedRequest, VerifiedRequest};
 use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
+use realdid_registry::gateway::RegistryGateway;
 
 use crate::contents::{Delivery, LogEntry};
 use crate::{Wallet, WalletError, now_ms};
@@ -15,15 +21,6 @@ use crate::{Wallet, WalletError, now_ms};
 /// `realdid://<host:port>/requests/<request id>`, read over gRPC (GetRequest) at
 /// `http://<host:port>`. A deployment behind TLS terminates it in front of the verifier.
 pub const REQUEST_URI_SCHEME: &str = "realdid://";
-
-/// A request read from a request URI, with the verifier that holds it.
-#[derive(Debug, Clone)]
-pub struct FetchedRequest {
-    /// The request.
-    pub request: RequestObject,
-    /// The verifier's gRPC endpoint, where the answer can be sent.
-    pub verifier: String,
-}
 
 /// Splits a request URI into the verifier's endpoint and the request id.
 pub fn parse_request_uri(uri: &str) -> Result<(String, String), WalletError> {
@@ -42,32 +39,66 @@ pub fn parse_request_uri(uri: &str) -> Result<(String, String), WalletError> {
     Ok((format!("http://{authority}"), id.to_owned()))
 }
 
-/// Reads the request a request URI names, from its verifier.
-pub async fn fetch_request(uri: &str) -> Result<FetchedRequest, WalletError> {
+/// Checks a signed request against its provider's DID as the registry proves it now: a
+/// key the provider's current document lists for assertion signed it, and the DID is live.
+pub async fn verify_request(
+    jws: &str,
+    registry: &RegistryGateway,
+) -> Result<VerifiedRequest, WalletError> {
+    let refused = |e: realdid_core::presentation_request::SignedRequestError| {
+        WalletError::Request(format!("the request is not answered: {e}"))
+    };
+    let signed = SignedRequest::parse(jws.trim()).map_err(refused)?;
+    let provider = signed.provider().clone();
+    let record = registry.resolve_did(&provider).await?.ok_or_else(|| {
+        WalletError::Request(format!(
+            "the request is not answered: its provider {provider} is not on the registry"
+        ))
+    })?;
+    let verified = signed.verify(&record.state).map_err(refused)?;
+    // Where the answer goes must be a request URI for this very request.
+    let (_, id) = parse_request_uri(&verified.object().response_uri)?;
+    if id != verified.object().request_id {
+        return Err(WalletError::Request(format!(
+            "the request's response_uri names request {id:?}, not {:?}",
+            verified.object().request_id
+        )));
+    }
+    Ok(verified)
+}
+
+/// Reads the request a request URI names, from its verifier, and checks its signature
+/// ([`verify_request`]).
+pub async fn fetch_request(
+    uri: &str,
+    registry: &RegistryGateway,
+) -> Result<VerifiedRequest, WalletError> {
     let (verifier, id) = parse_request_uri(uri)?;
     let mut client = VerifierClient::connect(verifier.clone())
         .await
         .map_err(|e| WalletError::Verifier(format!("{verifier}: {e}")))?;
-    let json = client
+    let jws = client
         .get_request(pb::GetRequestRequest {
             request_id: id.clone(),
         })
         .await
         .map_err(|s| WalletError::Verifier(format!("reading request {id}: {}", s.message())))?
         .into_inner()
-        .request_object_json;
-    let request = RequestObject::parse(&json).map_err(|e| WalletError::Request(e.to_string()))?;
-    if request.request_id != id {
+        .request_object;
+    let request = verify_request(&jws, registry).await?;
+    if request.object().request_id != id {
         return Err(WalletError::Request(format!(
             "the verifier answered with request {:?} for {id:?}",
-            request.request_id
+            request.object().request_id
         )));
     }
-    Ok(FetchedRequest { request, verifier })
+    Ok(request)
 }
 
-/// What the person is shown before anything is disclosed.
-pub fn describe(request: &RequestObject) -> String {
+/// What the person is shown before anything is disclosed: which provider asks (the DID
+/// that signed the request, and whether this wallet already keeps a DID for it), what for,
+/// and where the answer would go.
+pub fn describe(wallet: &Wallet, request: &VerifiedRequest) -> String {
     let list = |items: &[String]| {
         if items.is_empty() {
             "nothing".to_owned()
@@ -75,14 +106,20 @@ pub fn describe(request: &RequestObject) -> String {
             items.join(", ")
         }
     };
+    let provider = request.provider();
+    let known = match wallet.contents().did_for(provider.as_str()) {
+        Some(entry) => format!("you answer it as {}", entry.did),
+        None => "this wallet keeps no DID for it".to_owned(),
+    };
+    let object = request.object();
     format!(
-        "{} asks to see: {}\n  and to be shown as true: {}\n  for: {}\n  (request {}, open until {} Unix time)",
-        request.aud,
-        list(&request.claims),
-        list(&request.predicates),
-        request.purpose,
-        request.request_id,
-        request.exp
+        "provider {provider} ({known}) signed this request\n  asks to see: {}\n  and to be shown as true: {}\n  for: {}\n  (request {}, answer to {}, open until {} Unix time)",
+        list(&object.claims),
+        list(&object.predicates),
+        object.purpose,
+        object.request_id,
+        object.response_uri,
+        object.exp
     )
 }
 
@@ -90,7 +127,7 @@ pub fn describe(request: &RequestObject) -> String {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The request it answers.
-    pub request: RequestObject,
+    pub request: VerifiedRequest,
     /// The DID it is presented under (the one kept for this provider).
     pub did: realdid_core::did::RealDid,
     /// The credential presented.
@@ -101,28 +138,26 @@ pub struct Prepared {
     pub presentation: String,
 }
 
-/// Builds the answer to `request` at `now_s`: the DID kept for its audience, that DID's
-/// newest credential of an accepted type, only the wanted claims disclosed, key-bound to
-/// the request's nonce and audience with the DID's device key.
+/// Builds the answer to `request` at `now_s`: the DID kept for the provider that signed
+/// it, that DID's newest credential of an accepted type, only the wanted claims disclosed,
+/// key-bound to the request's nonce and the provider's DID with the DID's device key.
 pub fn prepare(
     wallet: &Wallet,
-    request: &RequestObject,
+    request: &VerifiedRequest,
     now_s: i64,
 ) -> Result<Prepared, WalletError> {
-    request
-        .check()
-        .map_err(|e| WalletError::Request(e.to_string()))?;
-    if request.exp <= now_s {
+    let provider = request.provider().as_str();
+    let object = request.object();
+    if object.exp <= now_s {
         return Err(WalletError::Request(format!(
             "request {} closed at {}",
-            request.request_id, request.exp
+            object.request_id, object.exp
         )));
     }
     let contents = wallet.contents();
-    let entry = contents.did_for(&request.aud).ok_or_else(|| {
+    let entry = contents.did_for(provider).ok_or_else(|| {
         WalletError::NotFound(format!(
-            "no DID is kept for {}: create one for it and enrol it first",
-            request.aud
+            "no DID is kept for the provider {provider}: create one for it and enrol it first"
         ))
     })?;
     let key = entry.key.key()?;
@@ -133,14 +168,14 @@ pub fn prepare(
         .credentials
         .iter()
         .filter(|c| c.did == entry.did)
-        .filter(|c| request.credential_types.is_empty() || request.credential_types.contains(&c.vct))
+        .filter(|c| object.credential_types.is_empty() || object.credential_types.contains(&c.vct))
         .filter(|c| c.expires_at.is_none_or(|exp| exp > now_s))
         .filter(|c| holder_key(&c.compact).as_ref() == Some(&holder))
         .max_by_key(|c| c.issued_at)
         .ok_or_else(|| {
             WalletError::NotFound(format!(
-                "no usable credential is bound to {} (the DID kept for {}) and its current key; after a key recovery, enrol again",
-                entry.did, request.aud
+                "no usable credential is bound to {} (the DID kept for {provider}) and its current key; after a key recovery, enrol again",
+                entry.did
             ))
         })?;
     let sd_jwt =
@@ -153,7 +188,7 @@ pub fn prepare(
     let claims = sd_jwt
         .claims()
         .map_err(|e| WalletError::Credential(e.to_string()))?;
-    if let Some(unmet) = request
+    if let Some(unmet) = object
         .predicates
         .iter()
         .find(|p| claims.get(p.as_str()) != Some(&serde_json::Value::Bool(true)))
@@ -165,7 +200,7 @@ pub fn prepare(
     }
     let mut reveal = Vec::new();
     let mut disclosed = Vec::new();
-    for name in request.wanted() {
+    for name in object.wanted() {
         let path = ClaimPath::root().key(name);
         if !disclosable.contains(&path) {
             return Err(WalletError::Request(format!(
@@ -181,8 +216,8 @@ pub fn prepare(
         .map_err(|e| WalletError::Credential(e.to_string()))?
         .bind(
             &KeyBindingParams {
-                nonce: request.nonce.clone(),
-                audience: request.aud.clone(),
+                nonce: object.nonce.clone(),
+                audience: provider.to_owned(),
                 issued_at: now_s,
             },
             &KeySigner::new(key),
@@ -209,11 +244,12 @@ pub(crate) fn holder_key(compact: &str) -> Option<realdid_core::keys::PublicKey>
 }
 
 fn log(wallet: &mut Wallet, prepared: &Prepared, delivery: Delivery) -> Result<(), WalletError> {
+    let object = prepared.request.object();
     let entry = LogEntry {
         at_ms: now_ms(),
-        audience: prepared.request.aud.clone(),
-        purpose: prepared.request.purpose.clone(),
-        request_id: prepared.request.request_id.clone(),
+        audience: prepared.request.provider().to_string(),
+        purpose: object.purpose.clone(),
+        request_id: object.request_id.clone(),
         did: prepared.did.clone(),
         credential_id: prepared.credential_id.clone(),
         disclosed: prepared.disclosed.clone(),
@@ -244,20 +280,18 @@ pub enum Verdict {
     },
 }
 
-/// Sends the presentation to the verifier at `endpoint` (SubmitPresentation) and logs it
-/// with the verdict. The log entry is written even when the verifier refuses: the claims
-/// left the wallet either way.
-pub async fn send(
-    wallet: &mut Wallet,
-    prepared: &Prepared,
-    endpoint: &str,
-) -> Result<Verdict, WalletError> {
+/// Sends the presentation to the verifier the provider's signed `response_uri` names
+/// (SubmitPresentation) and logs it with the verdict. The log entry is written even when
+/// the verifier refuses: the claims left the wallet either way.
+pub async fn send(wallet: &mut Wallet, prepared: &Prepared) -> Result<Verdict, WalletError> {
+    let (endpoint, _) = parse_request_uri(&prepared.request.object().response_uri)?;
+    let endpoint = endpoint.as_str();
     let mut client = VerifierClient::connect(endpoint.to_owned())
         .await
         .map_err(|e| WalletError::Verifier(format!("{endpoint}: {e}")))?;
     let answer = client
         .submit_presentation(pb::SubmitPresentationRequest {
-            request_id: prepared.request.request_id.clone(),
+            request_id: prepared.request.object().request_id.clone(),
             presentation: prepared.presentation.clone(),
         })
         .await;
@@ -320,18 +354,24 @@ mod tests {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod prepare_tests {
-    use realdid_core::did::KeyId;
+    use realdid_core::did::{KeyId, OrgKeys, apply};
     use realdid_core::keys::{Algorithm, SigningKey};
+    use realdid_core::presentation_request::RequestObject;
     use realdid_core::sd_jwt::{SdJwtVcIssuance, issue_sd_jwt_vc};
 
     use super::*;
     use crate::contents::{DidEntry, Origin, StoredKey};
     use crate::keystore::KdfParams;
 
-    const BANK: &str = "https://bank.example";
+    /// A provider's DID keys and the state the registry would prove for them.
+    fn provider() -> (OrgKeys, realdid_core::did::DidState) {
+        let keys = OrgKeys::generate().unwrap();
+        let state = apply(None, &keys.create_operation().unwrap()).unwrap();
+        (keys, state)
+    }
 
-    /// A wallet with one DID for the bank and a credential bound to its key.
-    fn wallet(dir: &std::path::Path) -> Wallet {
+    /// A wallet with one DID for the provider `bank` and a credential bound to its key.
+    fn wallet(dir: &std::path::Path, bank: &OrgKeys) -> Wallet {
         let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
         let did = realdid_core::did::RealDid::from_suffix([7; 32]);
         let mut w =
@@ -339,7 +379,7 @@ mod prepare_tests {
         w.update(|c| {
             c.dids.push(DidEntry {
                 did: did.clone(),
-                provider: Some(BANK.into()),
+                provider: Some(bank.did().to_string()),
                 key_id: KeyId::first(),
                 key: StoredKey::new(&key)?,
                 recovery_key: StoredKey::new(&SigningKey::generate(Algorithm::EdDsa).unwrap())?,
@@ -371,48 +411,66 @@ mod prepare_tests {
         w
     }
 
-    fn request(aud: &str, claims: &[&str], predicates: &[&str]) -> RequestObject {
-        RequestObject {
+    /// `provider`'s signed request, verified against its state.
+    fn request(
+        provider: &(OrgKeys, realdid_core::did::DidState),
+        claims: &[&str],
+        predicates: &[&str],
+    ) -> VerifiedRequest {
+        let (keys, state) = provider;
+        let object = RequestObject {
             request_id: "r".into(),
             nonce: "n".into(),
-            aud: aud.into(),
+            client_id: keys.did().clone(),
+            response_uri: "realdid://verifier.example/requests/r".into(),
             claims: claims.iter().map(|c| (*c).to_owned()).collect(),
             predicates: predicates.iter().map(|c| (*c).to_owned()).collect(),
             credential_types: vec![],
             purpose: "p".into(),
             exp: 100,
-        }
+        };
+        let jws = object
+            .sign(keys.active_key_id(), keys.active_key().unwrap())
+            .unwrap();
+        SignedRequest::parse(&jws).unwrap().verify(state).unwrap()
     }
 
     #[test]
     fn discloses_exactly_what_is_asked_under_the_providers_did() {
         let dir = tempfile::tempdir().unwrap();
-        let w = wallet(dir.path());
-        let p = prepare(&w, &request(BANK, &[], &["age_over_18"]), 10).unwrap();
+        let bank = provider();
+        let w = wallet(dir.path(), &bank.0);
+        let p = prepare(&w, &request(&bank, &[], &["age_over_18"]), 10).unwrap();
         assert_eq!(p.disclosed, vec!["age_over_18"]);
         // The issuer JWT, one disclosure, the KB-JWT: the province stays hidden.
         assert_eq!(p.presentation.split('~').count(), 3);
         assert_eq!(p.did, w.contents().dids[0].did);
+        // Bound to the provider's DID, the audience the verifier checks.
+        let kb = p.presentation.rsplit('~').next().unwrap();
+        let kb = realdid_core::jws::CompactJws::parse(kb).unwrap();
+        let payload: serde_json::Value = serde_json::from_slice(kb.payload()).unwrap();
+        assert_eq!(payload["aud"], bank.0.did().as_str());
+        assert!(
+            describe(&w, &request(&bank, &[], &["age_over_18"])).contains(bank.0.did().as_str())
+        );
     }
 
     #[test]
     fn refuses_what_it_cannot_or_should_not_answer() {
         let dir = tempfile::tempdir().unwrap();
-        let w = wallet(dir.path());
+        let bank = provider();
+        let shop = provider();
+        let w = wallet(dir.path(), &bank.0);
         let cases = [
-            (
-                request("https://shop.example", &["province"], &[]),
-                "no DID",
-            ),
-            (request(BANK, &[], &["age_over_60"]), "as true"),
-            (request(BANK, &["name"], &[]), "cannot show"),
-            (request(BANK, &["sub"], &[]), "describes the credential"),
+            (request(&shop, &["province"], &[]), "no DID"),
+            (request(&bank, &[], &["age_over_60"]), "as true"),
+            (request(&bank, &["name"], &[]), "cannot show"),
         ];
         for (r, why) in cases {
             let e = prepare(&w, &r, 10).unwrap_err().to_string();
             assert!(e.contains(why), "{why}: {e}");
         }
-        let e = prepare(&w, &request(BANK, &["province"], &[]), 100).unwrap_err();
+        let e = prepare(&w, &request(&bank, &["province"], &[]), 100).unwrap_err();
         assert!(e.to_string().contains("closed"), "{e}");
     }
 }

@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use realdid_core::keys::Jwk;
-use realdid_core::presentation_request::RequestObject;
 use realdid_core::sd_jwt::SdJwt;
 use realdid_issuer::authority::dataset::Person;
 use realdid_issuer::config::IssuerConfig;
-use realdid_issuer::keys::IssuerKeys;
 use realdid_registry::devnet::DevnetLayout;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::config::VerifierConfig;
@@ -87,7 +85,14 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     let people: Vec<Person> =
         serde_json::from_str(&read(&args.dir.join("authority").join("people.json"))?)?;
     let endpoint = format!("http://{}", verifier_config.grpc_listen);
-    let audience = super::devnet_verifier::BANK;
+    let bank = verifier_config
+        .load_providers()?
+        .into_iter()
+        .find(|p| p.id == "bank")
+        .ok_or_else(|| {
+            CliError::Usage(format!("{}: no provider \"bank\"", verifier_path.display()))
+        })?;
+    let audience = bank.did().as_str();
     println!(
         "realdid bench verifier: {} verifications at {} in flight against {endpoint} (requests in {})",
         args.verifications,
@@ -135,7 +140,6 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     );
     let mut provider = ProviderClient::connect(endpoint.clone(), &token).await?;
     let spec = RequestSpec {
-        audience: audience.into(),
         claims: vec!["province".into()],
         predicates: vec!["real_name_verified".into()],
         purpose: "benchmark".into(),
@@ -146,8 +150,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     let mut work = Vec::with_capacity(args.verifications);
     for i in 0..args.verifications {
         let request = provider.create_request(&spec).await?;
-        let object = RequestObject::parse(&request.request_object_json)
-            .map_err(|e| CliError::Refused(format!("the verifier's request: {e}")))?;
+        let object = present::verify_request(&request.request_object, &registry).await?;
         let prepared = present::prepare(&holders[i % holders.len()], &object, now)?;
         work.push((request.request_id, request.nonce, prepared.presentation));
     }
@@ -304,7 +307,7 @@ async fn javascript_comparison(
     audience: &str,
 ) -> Result<JsResults, CliError> {
     println!("  verifying the same presentations with the JavaScript library …");
-    let keys = IssuerKeys::load(&issuer_config.keys_file)?;
+    let keys = realdid_issuer::keys::load(&issuer_config.keys_file)?;
     let issuer_jwk = Jwk::from_signing_key(keys.active_key()?)
         .map_err(|e| CliError::Refused(format!("issuer key: {e}")))?
         .public_only();

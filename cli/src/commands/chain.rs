@@ -94,7 +94,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             issuer_side.config.http_listen,
             issuer_side.config_path.display()
         );
-        let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor)?;
+        let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor).await?;
         super::devnet_verifier::wait_ready(&verifier_side).await?;
         println!(
             "  {:<10} gRPC http://{}  requests in {}  config {}",

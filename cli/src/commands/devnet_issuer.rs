@@ -106,9 +106,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
     ];
     let index = supervisor.add("authority", args, authority_dir.join("authority.log"));
     supervisor.start(index)?;
-    let did = realdid_issuer::keys::IssuerKeys::load(&config.keys_file)?
-        .did()
-        .clone();
+    let did = realdid_issuer::keys::load(&config.keys_file)?.did().clone();
     Ok(IssuerSide {
         people,
         authority,

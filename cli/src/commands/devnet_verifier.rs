@@ -1,11 +1,14 @@
 //! The devnet's verifier: one replica for two demo providers ("the bank" and "the shop",
-//! each with its bearer token in `<devnet>/verifier/<id>-token`), its requests in the
-//! local Redis when one answers on 127.0.0.1:6379 (scripts/setup.sh starts one), else in
-//! process. Made once under the devnet directory and reused.
+//! each with its bearer token in `<devnet>/verifier/<id>-token` and its own DID on the
+//! devnet chain, keys in `<id>-keys.json`), its requests in the local Redis when one
+//! answers on 127.0.0.1:6379 (scripts/setup.sh starts one), else in process. Made once
+//! under the devnet directory and reused.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use realdid_core::did::RealDid;
+use realdid_issuer::files::write_private;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry::devnet::{DevnetLayout, Supervisor};
@@ -13,11 +16,6 @@ use realdid_verifier::config::VerifierConfig;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::CliError;
-
-/// The first demo provider's audience.
-pub const BANK: &str = "https://bank.example";
-/// The second demo provider's audience.
-pub const SHOP: &str = "https://shop.example";
 
 /// Where the devnet's verifier is.
 #[derive(Debug, Clone)]
@@ -30,6 +28,10 @@ pub struct VerifierSide {
     pub token: String,
     /// The shop's bearer token.
     pub shop_token: String,
+    /// The bank's DID, which signs its requests.
+    pub bank: RealDid,
+    /// The shop's DID.
+    pub shop: RealDid,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
@@ -39,26 +41,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     }
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(path))?;
-    file.write_all(text.as_bytes()).map_err(io(path))
-}
-
 fn random_hex(bytes: usize) -> Result<String, CliError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| CliError::Refused(format!("no randomness: {e}")))?;
     Ok(hex::encode(buf))
 }
 
-/// Makes (once) the verifier directory and starts the verifier under `supervisor`.
-pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<VerifierSide, CliError> {
+/// Makes (once) the verifier directory, registers the providers' DIDs on the devnet chain
+/// (once), and starts the verifier under `supervisor`.
+pub async fn start(
+    layout: &DevnetLayout,
+    supervisor: &mut Supervisor,
+) -> Result<VerifierSide, CliError> {
     let dir = layout.dir().join("verifier");
     let config_path = dir.join("verifier.toml");
     let token_path = dir.join("bank-token");
@@ -91,7 +85,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\naudiences = [\"{BANK}\"]\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\naudiences = [\"{SHOP}\"]\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
+            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\nkeys_file = \"bank-keys.json\"\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\nkeys_file = \"shop-keys.json\"\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
             std::path::absolute(layout.genesis_path())
                 .map_err(io(layout.genesis_path()))?
                 .display(),
@@ -102,6 +96,15 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
         std::fs::write(&config_path, text).map_err(io(&config_path))?;
     }
     let config = VerifierConfig::load(&config_path)?;
+    let [bank, shop]: [RealDid; 2] = super::verifier::ensure_providers(&config)
+        .await?
+        .try_into()
+        .map_err(|_| {
+            CliError::Usage(format!(
+                "{}: configure the bank and the shop only",
+                config_path.display()
+            ))
+        })?;
     let token = std::fs::read_to_string(&token_path).map_err(io(&token_path))?;
     let shop_path = dir.join("shop-token");
     let shop_token = std::fs::read_to_string(&shop_path).map_err(io(&shop_path))?;
@@ -120,6 +123,8 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Verif
         config_path,
         token: token.trim().to_owned(),
         shop_token: shop_token.trim().to_owned(),
+        bank,
+        shop,
     })
 }
 

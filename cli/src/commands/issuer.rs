@@ -195,7 +195,7 @@ fn init(args: InitArgs) -> Result<(), CliError> {
 
 /// Submits the issuer DID's creation unless the registry already has it (proven).
 pub async fn ensure_registered(config: &IssuerConfig) -> Result<IssuerKeys, CliError> {
-    let keys = IssuerKeys::load(&config.keys_file)?;
+    let keys = realdid_issuer::keys::load(&config.keys_file)?;
     let registry = gateway(config)?;
     if registry.resolve_did(keys.did()).await?.is_none() {
         registry
@@ -220,7 +220,7 @@ fn rotate(path: PathBuf) -> Result<(), CliError> {
     let config = IssuerConfig::load(&path)?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let keys = IssuerKeys::load(&config.keys_file)?;
+        let keys = realdid_issuer::keys::load(&config.keys_file)?;
         let registry = gateway(&config)?;
         let record = registry
             .resolve_did(keys.did())
@@ -233,7 +233,7 @@ fn rotate(path: PathBuf) -> Result<(), CliError> {
                 &realdid_core::codec::Transaction::Did(update),
             )
             .await?;
-        next.save(&config.keys_file)?;
+        realdid_issuer::keys::save(&next, &config.keys_file)?;
         println!(
             "{} now signs with {}",
             next.did(),

@@ -15,6 +15,7 @@ use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::gateway::RegistryGateway;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{Outcome, Verified};
@@ -25,7 +26,7 @@ use realdid_wallet::{Wallet, dids};
 use tonic::transport::Channel;
 
 use super::devnet_issuer::IssuerSide;
-use super::devnet_verifier::{BANK, SHOP, VerifierSide};
+use super::devnet_verifier::VerifierSide;
 use crate::error::CliError;
 
 /// The demo wallet's passphrase: a demo, so it is printed; a real one is asked for.
@@ -73,19 +74,19 @@ fn authorized<T>(message: T, token: &str) -> Result<tonic::Request<T>, CliError>
     Ok(request)
 }
 
-/// A provider asks; the wallet reads the request by its URI, shows it, answers only what
-/// is asked and sends it to the verifier; the provider reads the verdict.
+/// A provider asks; the wallet reads the request by its URI, checks the provider's
+/// signature against its DID on the registry, shows it, answers only what is asked and
+/// sends it where the provider signed; the provider reads the verdict.
 async fn ask(
     provider: &mut ProviderClient,
     wallet: &mut Wallet,
-    audience: &str,
+    registry: &RegistryGateway,
     claims: &[&str],
     predicates: &[&str],
     purpose: &str,
 ) -> Result<(Verdict, Outcome), CliError> {
     let request = provider
         .create_request(&RequestSpec {
-            audience: audience.into(),
             claims: claims.iter().map(|c| (*c).to_owned()).collect(),
             predicates: predicates.iter().map(|c| (*c).to_owned()).collect(),
             purpose: purpose.into(),
@@ -93,18 +94,18 @@ async fn ask(
             credential_types: vec![],
         })
         .await?;
-    let fetched = present::fetch_request(&request.request_uri).await?;
+    let fetched = present::fetch_request(&request.request_uri, registry).await?;
     println!("    the wallet reads {} and shows:", request.request_uri);
-    for line in present::describe(&fetched.request).lines() {
+    for line in present::describe(wallet, &fetched).lines() {
         println!("      {line}");
     }
-    let prepared = present::prepare(wallet, &fetched.request, super::unix_s())?;
+    let prepared = present::prepare(wallet, &fetched, super::unix_s())?;
     println!(
         "    it answers as {}… disclosing only [{}]",
         &prepared.did.as_str()[..24],
         prepared.disclosed.join(", ")
     );
-    let verdict = present::send(wallet, &prepared, &fetched.verifier).await?;
+    let verdict = present::send(wallet, &prepared).await?;
     let outcome = provider.result(&request.request_id).await?;
     Ok((verdict, outcome))
 }
@@ -171,9 +172,15 @@ pub async fn citizen(
     );
     let mut link = IssuerLink::connect(&issuer_endpoint).await?;
     let mut pairwise = Vec::new();
-    for provider in [BANK, SHOP] {
-        let did = dids::for_provider(&mut wallet, &registry, provider).await?;
-        println!("    for {provider}: {did} (final, read back with a proof)");
+    for (name, provider) in [
+        ("the bank", &verifier_side.bank),
+        ("the shop", &verifier_side.shop),
+    ] {
+        let did = dids::for_provider(&mut wallet, &registry, provider.as_str()).await?;
+        println!(
+            "    for {name} ({}…): {did} (final, read back with a proof)",
+            &provider.as_str()[..24]
+        );
         pairwise.push(did);
     }
     let identity = Identity {
@@ -198,7 +205,7 @@ pub async fn citizen(
     let (_, outcome) = ask(
         &mut bank,
         &mut wallet,
-        BANK,
+        &registry,
         &["province"],
         &["real_name_verified"],
         "open an account",
@@ -209,7 +216,7 @@ pub async fn citizen(
     let (_, outcome) = ask(
         &mut shop,
         &mut wallet,
-        SHOP,
+        &registry,
         &[],
         &["age_over_18"],
         "sell wine",
@@ -253,7 +260,7 @@ pub async fn citizen(
     let (_, outcome) = ask(
         &mut bank,
         &mut wallet,
-        BANK,
+        &registry,
         &["province"],
         &["real_name_verified"],
         "log in",
@@ -281,7 +288,7 @@ pub async fn citizen(
     let (verdict, _) = ask(
         &mut bank,
         &mut wallet,
-        BANK,
+        &registry,
         &["province"],
         &["real_name_verified"],
         "log in",

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use realdid_core::did::RealDid;
-use realdid_core::presentation_request::RequestObject;
 use realdid_registry::devnet::DevnetLayout;
 use realdid_registry::gateway::RegistryGateway;
 use realdid_registry::genesis::Genesis;
@@ -85,9 +84,10 @@ pub enum WalletCommand {
         /// Evidence token for the identity authority.
         #[arg(long)]
         evidence: String,
-        /// A provider to get a credential for (its DID is created when missing); repeat.
-        #[arg(long = "provider", required = true)]
-        providers: Vec<String>,
+        /// A provider's DID (the did:realdid that signs its requests) to get a credential
+        /// for; the DID this wallet keeps for it is created when missing. Repeat.
+        #[arg(long = "provider", required = true, value_parser = parse_did)]
+        providers: Vec<RealDid>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -103,9 +103,10 @@ pub enum WalletCommand {
         #[arg(long)]
         whole_enrolment: bool,
     },
-    /// Answers a verifier's presentation request.
+    /// Answers a provider's presentation request, once its signature checks against the
+    /// provider's DID on the registry; the answer goes where the provider signed.
     Present {
-        /// The request object, from a file (`-`: standard input).
+        /// The signed request object, from a file (`-`: standard input).
         #[arg(long, conflicts_with = "request_uri")]
         request_file: Option<PathBuf>,
         /// The request URI (as a verifier's QR code holds it).
@@ -114,12 +115,11 @@ pub enum WalletCommand {
         /// Print the presentation instead of sending it.
         #[arg(long)]
         print: bool,
-        /// The verifier to send to (default: the one the request URI names).
-        #[arg(long)]
-        verifier: Option<String>,
         /// Answer without asking (the request is still shown).
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
     /// Credentials.
     #[command(subcommand)]
@@ -151,9 +151,9 @@ pub enum WalletCommand {
 pub enum DidCommand {
     /// Registers a new DID (for one provider).
     Create {
-        /// The provider (audience) it is for.
-        #[arg(long)]
-        provider: Option<String>,
+        /// The provider it is for: the did:realdid that signs its requests.
+        #[arg(long, value_parser = parse_did)]
+        provider: Option<RealDid>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -376,7 +376,7 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             let mut link = IssuerLink::connect(&issuer).await?;
             let mut bound = Vec::with_capacity(providers.len());
             for provider in &providers {
-                bound.push(dids::for_provider(wallet, &registry, provider).await?);
+                bound.push(dids::for_provider(wallet, &registry, provider.as_str()).await?);
             }
             let person = Identity {
                 full_name: name,
@@ -405,26 +405,22 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             request_file,
             request_uri,
             print,
-            verifier,
             yes,
+            registry,
         } => {
-            let (request, from_uri) = match (request_file, request_uri) {
-                (Some(file), None) => (
-                    RequestObject::parse(&read_text(&file)?)
-                        .map_err(|e| WalletError::Request(e.to_string()))?,
-                    None,
-                ),
-                (None, Some(uri)) => {
-                    let fetched = present::fetch_request(&uri).await?;
-                    (fetched.request, Some(fetched.verifier))
+            let registry = registry.gateway()?;
+            let request = match (request_file, request_uri) {
+                (Some(file), None) => {
+                    present::verify_request(&read_text(&file)?, &registry).await?
                 }
+                (None, Some(uri)) => present::fetch_request(&uri, &registry).await?,
                 _ => {
                     return Err(CliError::Usage(
                         "give --request-file or --request-uri".into(),
                     ));
                 }
             };
-            eprintln!("{}", present::describe(&request));
+            eprintln!("{}", present::describe(wallet, &request));
             let prepared = present::prepare(wallet, &request, now_ms() / 1000)?;
             eprintln!(
                 "  answering as {} with credential {}, disclosing only: {}",
@@ -440,10 +436,7 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
                 println!("{}", prepared.presentation);
                 return Ok(());
             }
-            let endpoint = verifier.or(from_uri).ok_or_else(|| {
-                CliError::Usage("a request from a file: give --verifier, or --print".into())
-            })?;
-            match present::send(wallet, &prepared, &endpoint).await? {
+            match present::send(wallet, &prepared).await? {
                 Verdict::Verified => {
                     println!("the verifier accepted the presentation");
                     Ok(())
@@ -487,7 +480,8 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
 async fn did(wallet: &mut Wallet, command: DidCommand) -> Result<(), CliError> {
     match command {
         DidCommand::Create { provider, registry } => {
-            let did = dids::create(wallet, &registry.gateway()?, provider.as_deref()).await?;
+            let provider = provider.as_ref().map(RealDid::as_str);
+            let did = dids::create(wallet, &registry.gateway()?, provider).await?;
             println!("{did}");
         }
         DidCommand::List => {

@@ -13,6 +13,7 @@ mod error;
 mod identifier;
 mod key_id;
 mod operation;
+mod org_keys;
 mod state;
 
 pub use any_did::Did;
@@ -28,4 +29,5 @@ pub use operation::{
     CreateOp, DeactivateOp, DidOperation, OperationHash, RecoverOp, SignedDidOperation, UpdateOp,
     signing_input,
 };
+pub use org_keys::{OrgKeys, OrgKeysError};
 pub use state::{DidState, apply, apply_checked};

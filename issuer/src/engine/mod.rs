@@ -109,7 +109,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         authority: A,
         registry: RegistryGateway,
     ) -> Result<Arc<Self>, IssuerError> {
-        let keys = IssuerKeys::load(&config.keys_file)?;
+        let keys = crate::keys::load(&config.keys_file)?;
         let secrets = DataSecrets::load(&config.secrets_file)?;
         let person_index = Arc::new(PersonIndex::new(secrets.pepper, config.argon2)?);
         let store = Store::open(&config.data_dir, RowSeal::from_pepper(&secrets.pepper))?;

@@ -10,7 +10,7 @@ use realdid_registry::devnet::devnet_tuning;
 use realdid_tests::chain::Devnet;
 use realdid_tests::issuer::{IssuerStack, holder_did};
 use realdid_tests::verifier::{
-    AUDIENCES, SHOP_TOKEN, ask_as_bank, authorized, authorized_as, present, start_verifier,
+    BANK, SHOP_TOKEN, ask_as_bank, authorized, authorized_as, present, start_verifier,
 };
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -63,7 +63,7 @@ async fn only_the_holder_who_answers_a_request_can_spend_it() {
         &["real_name_verified"],
         &holder.key,
         &asked.nonce,
-        AUDIENCES[0],
+        &BANK.audience(),
     );
 
     // Another provider of the same verifier tries the bank's request: refused, and nothing
@@ -101,7 +101,7 @@ async fn only_the_holder_who_answers_a_request_can_spend_it() {
         &["real_name_verified"],
         &stranger.key,
         "another-nonce",
-        AUDIENCES[0],
+        &BANK.audience(),
     );
     assert!(
         !submit(&mut verifier, &asked.request_id, elsewhere)

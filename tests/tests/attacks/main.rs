@@ -10,6 +10,7 @@
 
 mod big_blocks;
 mod burnt_requests;
+mod cross_provider;
 mod crowding;
 mod db_copy;
 mod fake_authority;

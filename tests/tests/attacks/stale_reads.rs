@@ -111,7 +111,7 @@ async fn verify(
         purpose: "open an account".into(),
         created_at_ms: now,
         expires_at_ms: now + 300_000,
-        request_object_json: "{}".into(),
+        request_object: "a.b.c".into(),
     };
     let presentation = present(
         credential,

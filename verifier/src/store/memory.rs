@@ -228,7 +228,7 @@ mod tests {
             purpose: "test".to_owned(),
             created_at_ms: now_ms(),
             expires_at_ms,
-            request_object_json: "{}".to_owned(),
+            request_object: "a.b.c".to_owned(),
         }
     }
 

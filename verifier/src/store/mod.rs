@@ -37,7 +37,7 @@ pub struct StoredRequest {
     pub request_id: String,
     /// The single-use nonce the holder must sign over.
     pub nonce: String,
-    /// The audience the key-binding JWT must name.
+    /// The provider's DID: whose request it is, and the `aud` the key-binding JWT must name.
     pub audience: String,
     /// The claims asked for.
     pub claims: Vec<String>,
@@ -51,8 +51,8 @@ pub struct StoredRequest {
     pub created_at_ms: i64,
     /// When the request stops being answerable, in milliseconds since the Unix epoch.
     pub expires_at_ms: i64,
-    /// The request object exactly as handed to the wallet.
-    pub request_object_json: String,
+    /// The signed request object exactly as handed to the wallet.
+    pub request_object: String,
 }
 
 /// What taking a request found.
