@@ -426,6 +426,8 @@ impl<A: IdentityAuthority> Issuer<A> {
             )));
         }
         let suspend = purpose == Purpose::Suspend;
+        // One holder change at a time waits for the publishing lock (see `holder_lane`).
+        let _lane = self.holder_lane.lock().await;
         self.change_status(
             scope,
             |s| match (suspend, s) {

@@ -77,6 +77,11 @@ pub struct Issuer<A> {
     /// Held while a status list or a trace anchor is changed and published, so that two
     /// changes never publish over each other.
     pub(crate) publishing: tokio::sync::Mutex<()>,
+    /// Held by a holder's own status change (SuspendSelf, ResumeSelf) while it waits for
+    /// and holds `publishing`: one holder change at most is ever ahead of an officer's
+    /// revocation there, so holders changing their status in a loop delay it by one
+    /// publication at most, however many of them there are.
+    pub(crate) holder_lane: tokio::sync::Mutex<()>,
     /// Set once the open list is published and no list is left dirty; cleared when a
     /// publication fails, so the next enrolment retries it.
     pub(crate) lists_ready: std::sync::atomic::AtomicBool,
@@ -137,6 +142,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             secrets,
             open_list: Mutex::new(open_list),
             publishing: tokio::sync::Mutex::new(()),
+            holder_lane: tokio::sync::Mutex::new(()),
             lists_ready: std::sync::atomic::AtomicBool::new(false),
             accredited: Mutex::new(None),
         }))

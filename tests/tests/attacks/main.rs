@@ -14,6 +14,7 @@ mod cross_provider;
 mod crowding;
 mod db_copy;
 mod fake_authority;
+mod holder_loops;
 mod issuer_flood;
 mod linkable_times;
 mod recovery;
