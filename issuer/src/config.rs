@@ -291,6 +291,21 @@ fn bad(what: impl Into<String>) -> IssuerError {
     IssuerError::Config(what.into())
 }
 
+/// The Argon2id cost a PHC password hash was made with.
+fn password_hash_cost(hash: &str) -> Result<Argon2Cost, String> {
+    let parsed =
+        argon2::PasswordHash::new(hash).map_err(|e| format!("is not a PHC string: {e}"))?;
+    if parsed.algorithm != argon2::Algorithm::Argon2id.ident() {
+        return Err(format!("is {}, not argon2id", parsed.algorithm));
+    }
+    let params = argon2::Params::try_from(&parsed).map_err(|e| format!("parameters: {e}"))?;
+    Ok(Argon2Cost {
+        memory_kib: params.m_cost(),
+        iterations: params.t_cost(),
+        parallelism: params.p_cost(),
+    })
+}
+
 fn public_key(field: &str, text: &str) -> Result<PublicKey, IssuerError> {
     DidKey::parse(text)
         .map(|k| k.public_key().clone())
@@ -426,12 +441,9 @@ impl IssuerConfig {
                     )));
                 }
                 if let Some(hash) = &o.password_hash {
-                    argon2::PasswordHash::new(hash).map_err(|e| {
-                        bad(format!(
-                            "operators {}: password_hash is not a PHC string: {e}",
-                            o.id
-                        ))
-                    })?;
+                    password_hash_cost(hash)
+                        .map_err(|e| bad(format!("operators {}: password_hash {e}", o.id)))?
+                        .check_floor(&format!("operators {}: password_hash", o.id))?;
                 }
                 let public_key = o
                     .public_key
@@ -462,7 +474,10 @@ impl IssuerConfig {
             credential_types: raw.credential_types,
             policy: raw.policy,
             limits: raw.limits,
-            argon2: raw.argon2,
+            argon2: {
+                raw.argon2.check_floor("argon2")?;
+                raw.argon2
+            },
             trace: TraceConfig {
                 approvals_required: k,
                 approvers,

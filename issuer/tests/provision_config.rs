@@ -92,6 +92,25 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
         config_error(&text.replace("$argon2id$", "$nonsense"), dir.path())
             .contains("password_hash")
     );
+    // Argon2 costs below the floor, for the person index and for a password hash.
+    let cheap_index = text.replace("memory_kib = 19456", "memory_kib = 4096");
+    assert_ne!(
+        cheap_index, text,
+        "the provisioned file names the index's memory"
+    );
+    assert!(config_error(&cheap_index, dir.path()).contains("below the floor"));
+    let cheap_hash = text.replace("m=19456,t=2", "m=4096,t=1");
+    assert_ne!(
+        cheap_hash, text,
+        "the provisioned file holds a default-cost hash"
+    );
+    let refused = config_error(&cheap_hash, dir.path());
+    assert!(
+        refused.contains("password_hash") && refused.contains("below the floor"),
+        "{refused}"
+    );
+    let argon2i = text.replace("$argon2id$", "$argon2i$");
+    assert!(config_error(&argon2i, dir.path()).contains("not argon2id"));
 
     // Approver keys load and match the configured public keys.
     for (file, approver) in made.approver_key_files.iter().zip(&config.trace.approvers) {

@@ -119,11 +119,7 @@ impl IssuerStack {
                 approvers: 3,
                 approvals_required: 2,
                 disclosure_delay_seconds,
-                argon2: Argon2Cost {
-                    memory_kib: 4096,
-                    iterations: 1,
-                    parallelism: 1,
-                },
+                argon2: Argon2Cost::FLOOR,
                 operator: "officer".into(),
             },
         )

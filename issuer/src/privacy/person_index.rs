@@ -41,6 +41,30 @@ impl Default for Argon2Cost {
     }
 }
 
+impl Argon2Cost {
+    /// The least the issuer accepts, for the person index and for operators' password
+    /// hashes alike: OWASP's 19 MiB and 2 passes, the wallet's floor too. Resident ID
+    /// numbers and passwords have little entropy; below this, whoever holds a copy of the
+    /// database (and, for the index, the pepper) tests guesses too cheaply.
+    pub const FLOOR: Argon2Cost = Argon2Cost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// Refuses a cost below [`Argon2Cost::FLOOR`], naming `what` it is for.
+    pub fn check_floor(&self, what: &str) -> Result<(), IssuerError> {
+        if self.memory_kib < Self::FLOOR.memory_kib || self.iterations < Self::FLOOR.iterations {
+            return Err(IssuerError::Config(format!(
+                "{what}: {self} is below the floor of {} KiB and {} passes",
+                Self::FLOOR.memory_kib,
+                Self::FLOOR.iterations
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for Argon2Cost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
