@@ -242,7 +242,11 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
             "the {what} passphrase: give --passphrase-file or REALDID_WALLET_PASSPHRASE"
         )));
     }
-    prompt(&format!("{what} passphrase: "))
+    // Read without echo, so that the passphrase never shows on the screen.
+    rpassword::prompt_password(format!("{what} passphrase: ")).map_err(|source| CliError::Io {
+        path: "terminal".into(),
+        source,
+    })
 }
 
 /// Asks on the terminal and returns the answer's line.
