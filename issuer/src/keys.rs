@@ -15,7 +15,7 @@ impl From<OrgKeysError> for IssuerError {
 
 /// Reads the key file.
 pub fn load(path: &Path) -> Result<IssuerKeys, IssuerError> {
-    let text = crate::files::read_private(path)?;
+    let text = zeroize::Zeroizing::new(crate::files::read_private(path)?);
     IssuerKeys::from_json(&text)
         .map_err(|e| IssuerError::Config(format!("{}: {e}", path.display())))
 }

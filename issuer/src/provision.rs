@@ -123,7 +123,7 @@ pub fn provision(dir: &Path, options: &ProvisionOptions) -> Result<Provisioned, 
         let path = dir.join("approvers").join(format!("{key_id}.json"));
         let file = ApproverFile {
             key_id: key_id.clone(),
-            seed: hex::encode(seed),
+            seed: hex::encode(*seed),
         };
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| IssuerError::Internal(e.to_string()))?;

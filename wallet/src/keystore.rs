@@ -156,7 +156,7 @@ impl std::fmt::Debug for SealingKey {
 
 impl Drop for SealingKey {
     fn drop(&mut self) {
-        self.key.fill(0);
+        zeroize::Zeroize::zeroize(&mut self.key);
     }
 }
 

@@ -16,6 +16,7 @@ use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
 use realdid_wallet::present::{self, Verdict};
 use realdid_wallet::{Wallet, WalletError, dids, now_ms};
+use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
@@ -222,20 +223,20 @@ fn read_text(path: &Path) -> Result<String, CliError> {
     })
 }
 
-fn first_line(path: &Path) -> Result<String, CliError> {
-    Ok(read_text(path)?
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned())
+/// A passphrase file's first line; the file's text and the line are wiped when dropped.
+fn first_line(path: &Path) -> Result<Zeroizing<String>, CliError> {
+    let text = Zeroizing::new(read_text(path)?);
+    Ok(Zeroizing::new(
+        text.lines().next().unwrap_or_default().to_owned(),
+    ))
 }
 
-fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
+fn passphrase(file: Option<&Path>, what: &str) -> Result<Zeroizing<String>, CliError> {
     if let Some(file) = file {
         return first_line(file);
     }
     if let Ok(p) = std::env::var("REALDID_WALLET_PASSPHRASE") {
-        return Ok(p);
+        return Ok(Zeroizing::new(p));
     }
     if !std::io::stdin().is_terminal() {
         return Err(CliError::Usage(format!(
@@ -243,10 +244,12 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<String, CliError> {
         )));
     }
     // Read without echo, so that the passphrase never shows on the screen.
-    rpassword::prompt_password(format!("{what} passphrase: ")).map_err(|source| CliError::Io {
-        path: "terminal".into(),
-        source,
-    })
+    rpassword::prompt_password(format!("{what} passphrase: "))
+        .map(Zeroizing::new)
+        .map_err(|source| CliError::Io {
+            path: "terminal".into(),
+            source,
+        })
 }
 
 /// Asks on the terminal and returns the answer's line.

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::{
     CreateOp, DidOperation, DidState, KeyId, Purposes, RealDid, SignedDidOperation, UpdateOp,
@@ -66,6 +67,14 @@ struct KeysText {
     recovery: String,
 }
 
+/// The hex seeds are secrets: wiped once the keys are built or the text is written.
+impl Drop for KeysText {
+    fn drop(&mut self) {
+        self.keys.values_mut().for_each(|seed| seed.zeroize());
+        self.recovery.zeroize();
+    }
+}
+
 /// An organisation's DID and its keys.
 #[derive(Clone)]
 pub struct OrgKeys {
@@ -86,11 +95,11 @@ impl std::fmt::Debug for OrgKeys {
 }
 
 fn seed(key: &SigningKey) -> Result<String, OrgKeysError> {
-    Ok(hex::encode(key.secret_bytes().map_err(key_error)?))
+    Ok(hex::encode(*key.secret_bytes().map_err(key_error)?))
 }
 
 fn from_seed(text: &str) -> Result<SigningKey, OrgKeysError> {
-    let bytes = hex::decode(text.trim()).map_err(key_error)?;
+    let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(key_error)?);
     SigningKey::from_secret_bytes(Algorithm::EdDsa, &bytes).map_err(key_error)
 }
 
@@ -186,8 +195,8 @@ impl OrgKeys {
         })
     }
 
-    /// The JSON form, secrets included.
-    pub fn to_json(&self) -> Result<String, OrgKeysError> {
+    /// The JSON form, secrets included (wiped when dropped).
+    pub fn to_json(&self) -> Result<Zeroizing<String>, OrgKeysError> {
         let file = KeysText {
             did: self.did.to_string(),
             controller: self.controller.as_str().to_owned(),
@@ -199,7 +208,9 @@ impl OrgKeys {
                 .collect::<Result<_, OrgKeysError>>()?,
             recovery: seed(&self.recovery)?,
         };
-        serde_json::to_string_pretty(&file).map_err(|e| malformed(format!("encoding: {e}")))
+        serde_json::to_string_pretty(&file)
+            .map(Zeroizing::new)
+            .map_err(|e| malformed(format!("encoding: {e}")))
     }
 
     /// The DID.

@@ -139,7 +139,7 @@ impl Jwk {
     /// The private JWK of a key (public members plus `d`).
     pub fn from_signing_key(key: &SigningKey) -> Result<Self, KeyError> {
         let mut jwk = Self::from_public_key(&key.public_key())?;
-        jwk.d = Some(B64.encode(key.secret_bytes()?));
+        jwk.d = Some(B64.encode(*key.secret_bytes()?));
         Ok(jwk)
     }
 

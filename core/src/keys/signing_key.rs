@@ -1,4 +1,9 @@
 //! Secret keys, held by wallets, issuers and validators' governance operators.
+//!
+//! Both kinds wipe their secret when dropped (ed25519-dalek's and p256's own zeroize), and
+//! every copy of the secret bytes this module hands out or passes through is wiped too.
+
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::p256::P256SecretKey;
 use super::{Algorithm, KeyError, PublicKey};
@@ -25,8 +30,8 @@ impl SigningKey {
     pub fn generate(algorithm: Algorithm) -> Result<Self, KeyError> {
         match algorithm {
             Algorithm::EdDsa => {
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
+                let mut seed = Zeroizing::new([0u8; 32]);
+                getrandom::fill(seed.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
                 Ok(Self::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
             }
             Algorithm::Es256 => Ok(Self::P256(P256SecretKey::generate()?)),
@@ -37,21 +42,25 @@ impl SigningKey {
     pub fn from_secret_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
         match algorithm {
             Algorithm::EdDsa => {
-                let seed: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidSecretKey {
-                    algorithm: "Ed25519",
-                    reason: format!("seed must be 32 bytes, got {}", bytes.len()),
-                })?;
-                Ok(Self::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
+                let mut seed: [u8; 32] =
+                    bytes.try_into().map_err(|_| KeyError::InvalidSecretKey {
+                        algorithm: "Ed25519",
+                        reason: format!("seed must be 32 bytes, got {}", bytes.len()),
+                    })?;
+                let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+                seed.zeroize();
+                Ok(Self::Ed25519(key))
             }
             Algorithm::Es256 => Ok(Self::P256(P256SecretKey::from_scalar(bytes)?)),
         }
     }
 
-    /// The secret bytes (Ed25519 seed or P-256 scalar). Handle with care.
-    pub fn secret_bytes(&self) -> Result<[u8; 32], KeyError> {
+    /// The secret bytes (Ed25519 seed or P-256 scalar), wiped when dropped. Handle with
+    /// care.
+    pub fn secret_bytes(&self) -> Result<Zeroizing<[u8; 32]>, KeyError> {
         match self {
-            Self::Ed25519(k) => Ok(k.to_bytes()),
-            Self::P256(k) => k.scalar(),
+            Self::Ed25519(k) => Ok(Zeroizing::new(k.to_bytes())),
+            Self::P256(k) => k.scalar().map(Zeroizing::new),
         }
     }
 

@@ -35,7 +35,7 @@ pub fn create(path: &Path) -> Result<SigningKey, IssuerError> {
         .secret_bytes()
         .map_err(|e| IssuerError::Internal(format!("authority key: {e}")))?;
     let text = serde_json::to_string(&KeyFile {
-        seed: hex::encode(seed),
+        seed: hex::encode(*seed),
     })
     .map_err(|e| IssuerError::Internal(e.to_string()))?;
     crate::files::write_private(path, &text)?;

@@ -66,7 +66,8 @@ pub fn new_id() -> Result<String, IssuerError> {
 pub struct Issuer<A> {
     pub(crate) config: IssuerConfig,
     pub(crate) store: Store,
-    pub(crate) keys: RwLock<IssuerKeys>,
+    /// Shared, not copied, by every signature: a rotation swaps the `Arc`.
+    pub(crate) keys: RwLock<Arc<IssuerKeys>>,
     pub(crate) registry: RegistryGateway,
     pub(crate) authority: A,
     pub(crate) nonces: Nonces,
@@ -135,7 +136,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             logins: tokio::sync::Semaphore::new(config.limits.logins_in_flight as usize),
             config,
             store,
-            keys: RwLock::new(keys),
+            keys: RwLock::new(Arc::new(keys)),
             registry,
             authority,
             person_index,
@@ -162,7 +163,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             .clone()
     }
 
-    pub(crate) fn keys(&self) -> IssuerKeys {
+    pub(crate) fn keys(&self) -> Arc<IssuerKeys> {
         self.keys
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -85,6 +85,13 @@ pub struct PersonIndex {
     params: Params,
 }
 
+/// The pepper is wiped when the index goes.
+impl Drop for PersonIndex {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.pepper);
+    }
+}
+
 impl std::fmt::Debug for PersonIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PersonIndex").finish_non_exhaustive()

@@ -10,14 +10,15 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::IssuerError;
 
 /// Bytes of the pepper and of the escrow key.
 pub const SECRET_LEN: usize = 32;
 
-/// The pepper of the person index and the escrow key.
-#[derive(Clone)]
+/// The pepper of the person index and the escrow key, wiped from memory when dropped.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct DataSecrets {
     /// The Argon2id secret ("pepper") of the person index.
     pub pepper: [u8; SECRET_LEN],
@@ -35,7 +36,7 @@ impl std::fmt::Debug for DataSecrets {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct SecretsFile {
     pepper: String,
     escrow_key_id: String,
@@ -49,9 +50,10 @@ fn random_secret() -> Result<[u8; SECRET_LEN], IssuerError> {
 }
 
 fn hex32(field: &str, text: &str, path: &Path) -> Result<[u8; SECRET_LEN], IssuerError> {
-    let bytes = hex::decode(text)
-        .map_err(|e| IssuerError::Config(format!("{}: {field} is not hex: {e}", path.display())))?;
-    bytes.try_into().map_err(|_| {
+    let bytes = Zeroizing::new(hex::decode(text).map_err(|e| {
+        IssuerError::Config(format!("{}: {field} is not hex: {e}", path.display()))
+    })?);
+    bytes.as_slice().try_into().map_err(|_| {
         IssuerError::Config(format!(
             "{}: {field} must be {SECRET_LEN} bytes",
             path.display()
@@ -71,7 +73,7 @@ impl DataSecrets {
 
     /// Reads the secrets file.
     pub fn load(path: &Path) -> Result<Self, IssuerError> {
-        let text = crate::files::read_private(path)?;
+        let text = Zeroizing::new(crate::files::read_private(path)?);
         let file: SecretsFile = serde_json::from_str(&text)
             .map_err(|e| IssuerError::Config(format!("{} does not parse: {e}", path.display())))?;
         if file.escrow_key_id.is_empty() || file.escrow_key_id.len() > 64 {
@@ -82,7 +84,7 @@ impl DataSecrets {
         }
         Ok(Self {
             pepper: hex32("pepper", &file.pepper, path)?,
-            escrow_key_id: file.escrow_key_id,
+            escrow_key_id: file.escrow_key_id.clone(),
             escrow_key: hex32("escrow_key", &file.escrow_key, path)?,
         })
     }
@@ -95,7 +97,27 @@ impl DataSecrets {
             escrow_key: hex::encode(self.escrow_key),
         };
         let text = serde_json::to_string_pretty(&file)
+            .map(Zeroizing::new)
             .map_err(|e| IssuerError::Config(format!("encoding secrets: {e}")))?;
         crate::files::write_private(path, &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secrets_are_wiped_when_dropped() -> Result<(), IssuerError> {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<DataSecrets>();
+        wiped_on_drop::<SecretsFile>();
+        // What a drop runs: every secret byte goes.
+        let mut secrets = DataSecrets::generate()?;
+        assert_ne!(secrets.pepper, [0; SECRET_LEN]);
+        secrets.zeroize();
+        assert_eq!(secrets.pepper, [0; SECRET_LEN]);
+        assert_eq!(secrets.escrow_key, [0; SECRET_LEN]);
+        Ok(())
     }
 }

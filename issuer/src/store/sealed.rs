@@ -30,6 +30,7 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
 /// Seals and opens the values of [`SEALED`] column families.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct RowSeal {
     key: [u8; 32],
 }
@@ -115,6 +116,12 @@ impl RowSeal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_row_key_is_wiped_when_dropped() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<RowSeal>();
+    }
 
     #[test]
     fn a_sealed_row_opens_only_in_its_place_and_under_its_pepper() -> Result<(), IssuerError> {
