@@ -143,7 +143,7 @@ impl DevnetLayout {
         let endpoints: Vec<String> = self.nodes.iter().map(|n| n.grpc_endpoint()).collect();
         crate::gateway::RegistryGateway::new(
             &endpoints,
-            crate::light_client::LightClient::new(self.genesis.validator_keys()),
+            crate::light_client::LightClient::for_genesis(&self.genesis),
         )
     }
 

@@ -507,9 +507,15 @@ mod tests {
     #[tokio::test]
     async fn a_state_is_fresh_up_to_the_bound_by_the_given_clock() {
         let clock = ManualClock::at(1_000_000);
-        let gateway = RegistryGateway::new(&["http://127.0.0.1:1".into()], LightClient::new([]))
-            .unwrap()
-            .with_clock(Arc::new(clock.clone()));
+        let gateway = RegistryGateway::new(
+            &["http://127.0.0.1:1".into()],
+            LightClient::new(
+                &crate::genesis::ChainId::parse("test").expect("a chain id"),
+                [],
+            ),
+        )
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
         assert_eq!(gateway.max_state_age(), DEFAULT_MAX_STATE_AGE);
         let gateway = gateway.with_max_state_age(Duration::from_secs(30));
         assert!(gateway.is_fresh(1_000_000 - 30_000));

@@ -57,10 +57,18 @@ pub struct LightClient {
 }
 
 impl LightClient {
-    /// A light client for the validators named in genesis.
-    pub fn new(validators: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
+    /// A light client of the chain `genesis` starts: its chain id and its validators.
+    pub fn for_genesis(genesis: &crate::genesis::Genesis) -> Self {
+        Self::new(genesis.chain_id(), genesis.validator_keys())
+    }
+
+    /// A light client of `chain` for `validators`.
+    pub fn new(
+        chain: &crate::genesis::ChainId,
+        validators: impl IntoIterator<Item = ed25519::PublicKey>,
+    ) -> Self {
         Self {
-            certificates: CertificateVerifier::new(validators),
+            certificates: CertificateVerifier::new(chain, validators),
             checked: Arc::new(Mutex::new(VecDeque::with_capacity(FINALIZED_MEMORY))),
         }
     }

@@ -138,7 +138,7 @@ impl IssuerStack {
         std::fs::write(&provisioned.config_path, text).expect("config");
         let config = IssuerConfig::load(&provisioned.config_path).expect("config loads");
 
-        let light = LightClient::new(net.layout.genesis().validator_keys());
+        let light = LightClient::for_genesis(net.layout.genesis());
         let registry = RegistryGateway::new(&config.registry, light.clone()).expect("gateway");
         let keys = &provisioned.keys;
         registry

@@ -78,7 +78,7 @@ impl TestProvider {
     pub async fn register(&self, net: &Devnet) {
         let gateway = RegistryGateway::new(
             &net.endpoints(),
-            LightClient::new(net.layout.genesis().validator_keys()),
+            LightClient::for_genesis(net.layout.genesis()),
         )
         .expect("gateway");
         let keys = self.keys();
@@ -125,7 +125,7 @@ pub async fn start_verifier(
     accepted_type: &str,
     cache_ttl: Duration,
 ) -> VerifierReplica {
-    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let light = LightClient::for_genesis(net.layout.genesis());
     let gateway = RegistryGateway::new(&net.endpoints(), light).expect("gateway");
     let chain = CachedChain::new(
         gateway,

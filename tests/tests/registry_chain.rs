@@ -39,7 +39,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
     }
-    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let light = LightClient::for_genesis(net.layout.genesis());
     let mut node0 = net.client(0).await;
     let mut node2 = net.client(2).await;
 
@@ -64,6 +64,16 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         .verify_did(&holder.state.did, &proof)
         .expect("proof verifies");
     assert_eq!(record.expect("the DID exists").state, holder.state);
+    // The same validators' certificate proves nothing to a light client of another chain:
+    // consensus signatures name the chain.
+    let other_chain = LightClient::new(
+        &realdid_registry::genesis::ChainId::parse("another-chain").unwrap(),
+        net.layout.genesis().validator_keys(),
+    );
+    let refused = other_chain
+        .verify_did(&holder.state.did, &proof)
+        .expect_err("a certificate of another chain");
+    assert!(refused.to_string().contains("quorum"), "{refused}");
     assert!(
         resolved
             .resolution

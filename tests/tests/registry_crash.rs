@@ -22,7 +22,7 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
     }
-    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let light = LightClient::for_genesis(net.layout.genesis());
 
     // Writes keep flowing through node 0 while node 1 is killed and restarted twice.
     let writing = Arc::new(AtomicBool::new(true));

@@ -382,10 +382,9 @@ pub async fn from_config(
 
     let genesis =
         Genesis::load(&config.genesis).map_err(|e| VerifierError::Config(e.to_string()))?;
-    let gateway =
-        RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))
-            .map_err(|e| VerifierError::Config(e.to_string()))?
-            .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
+    let gateway = RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))
+        .map_err(|e| VerifierError::Config(e.to_string()))?
+        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
     let cache = config.cache;
     let chain = CachedChain::new(
         gateway,

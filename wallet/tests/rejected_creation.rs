@@ -124,7 +124,14 @@ async fn a_node_saying_a_creation_was_rejected_does_not_cost_the_keys() {
     let node = RejectingNode::default();
     let endpoint = serve(node.clone()).await;
     // No validator keys: nothing this test does reaches a proven read.
-    let registry = RegistryGateway::new(&[endpoint], LightClient::new([])).unwrap();
+    let registry = RegistryGateway::new(
+        &[endpoint],
+        LightClient::new(
+            &realdid_registry::genesis::ChainId::parse("test").expect("a chain id"),
+            [],
+        ),
+    )
+    .unwrap();
 
     let mut wallet = Wallet::create(&path, PASS, KdfParams::MINIMUM).unwrap();
     let refused = dids::create(&mut wallet, &registry, Some(BANK))

@@ -248,7 +248,7 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
             "no DID was committed; nothing to read".into(),
         ));
     }
-    let light = Arc::new(LightClient::new(layout.genesis().validator_keys()));
+    let light = Arc::new(LightClient::for_genesis(layout.genesis()));
     let reads = Arc::new(AtomicU64::new(0));
     let bad = Arc::new(AtomicU64::new(0));
     let dids = Arc::new(dids);

@@ -188,7 +188,7 @@ async fn journey(layout: &DevnetLayout, issuer: &RealDid) -> Result<(), CliError
     let nodes = layout.nodes();
     let mut first = client(&nodes[0].grpc_endpoint()).await?;
     let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
-    let light = LightClient::new(layout.genesis().validator_keys());
+    let light = LightClient::for_genesis(layout.genesis());
     println!("\n[1] a citizen's wallet registers a pairwise DID");
     let (_citizen_key, citizen, tx) = new_did(Purposes::AUTHENTICATION)?;
     println!("    {citizen}");

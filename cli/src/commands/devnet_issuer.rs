@@ -127,7 +127,7 @@ pub async fn run_issuer(
     let genesis = realdid_registry::genesis::Genesis::load(&side.config.genesis)?;
     let registry = realdid_registry::gateway::RegistryGateway::new(
         &side.config.registry,
-        realdid_registry::light_client::LightClient::new(genesis.validator_keys()),
+        realdid_registry::light_client::LightClient::for_genesis(&genesis),
     )?
     .with_max_state_age(side.config.max_state_age);
     let accredited = registry.accreditation(keys.did()).await?.is_some_and(|r| {

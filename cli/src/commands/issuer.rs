@@ -111,7 +111,7 @@ pub fn run(args: IssuerArgs) -> Result<(), CliError> {
 fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
     let genesis = Genesis::load(&config.genesis)?;
     Ok(
-        RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))?
+        RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))?
             .with_max_state_age(config.max_state_age),
     )
 }

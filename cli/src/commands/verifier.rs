@@ -32,9 +32,8 @@ pub struct VerifierArgs {
 /// the configuration's order.
 pub async fn ensure_providers(config: &VerifierConfig) -> Result<Vec<RealDid>, CliError> {
     let genesis = Genesis::load(&config.genesis)?;
-    let registry =
-        RegistryGateway::new(&config.registry, LightClient::new(genesis.validator_keys()))?
-            .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
+    let registry = RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))?
+        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
     let mut dids = Vec::with_capacity(config.providers.len());
     for provider in &config.providers {
         if !provider.keys_file.exists() {

@@ -272,7 +272,7 @@ impl RegistryArgs {
         let gateway = match &self.genesis {
             Some(path) => RegistryGateway::new(
                 &self.registry,
-                LightClient::new(Genesis::load(path)?.validator_keys()),
+                LightClient::for_genesis(&Genesis::load(path)?),
             )?,
             None => DevnetLayout::load(&self.devnet)?.gateway()?,
         };

@@ -13,8 +13,9 @@ use commonware_utils::ordered::Set;
 use realdid_core::codec::BlockHash;
 
 use super::block::from_digest;
-use super::{NAMESPACE, Scheme};
+use super::{Scheme, namespace};
 use crate::RegistryError;
+use crate::genesis::ChainId;
 
 /// A finalization of a block hash.
 pub type FinalityCertificate = Finalization<Scheme, sha256::Digest>;
@@ -35,11 +36,12 @@ pub struct Finalized {
 }
 
 impl CertificateVerifier {
-    /// A verifier for the validators named in genesis (their Ed25519 public keys).
-    pub fn new(validators: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
+    /// A verifier for `chain` and the validators its genesis names (their Ed25519 public
+    /// keys).
+    pub fn new(chain: &ChainId, validators: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
         let participants = Set::from_iter_dedup(validators);
         Self {
-            scheme: Scheme::verifier(NAMESPACE, participants),
+            scheme: Scheme::verifier(&namespace(chain), participants),
         }
     }
 

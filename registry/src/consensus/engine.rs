@@ -33,7 +33,7 @@ use super::application::RegistryApp;
 use super::block::{ChainBlock, to_digest};
 use super::finalizer::Finalizer;
 use super::gossip;
-use super::{NAMESPACE, P2P_NAMESPACE, Scheme};
+use super::{Scheme, namespace, p2p_namespace};
 use crate::RegistryError;
 use crate::node::shared::Shared;
 
@@ -50,6 +50,8 @@ const EPOCH_LENGTH: u64 = u64::MAX / 2;
 /// What the engine needs from the node.
 #[derive(Debug)]
 pub struct EngineConfig {
+    /// The chain, from genesis: it separates this chain's signatures and handshakes.
+    pub chain_id: crate::genesis::ChainId,
     /// This validator's key.
     pub signer: PrivateKey,
     /// Every validator and its p2p address, from genesis.
@@ -97,7 +99,7 @@ pub async fn run(
     );
     let p2p_cfg = lookup::Config::local(
         upgrader,
-        P2P_NAMESPACE,
+        &p2p_namespace(&cfg.chain_id),
         cfg.p2p_listen,
         peer_count,
         max_message_size,
@@ -126,13 +128,15 @@ pub async fn run(
             .spawn(move |context| gossip::receive_loop(context, shared, gossip_in))
     };
 
-    let scheme =
-        Scheme::signer(NAMESPACE, participants.clone(), cfg.signer.clone()).ok_or_else(|| {
-            RegistryError::Config {
-                path: "genesis".into(),
-                reason: "this node's key is not a validator".into(),
-            }
-        })?;
+    let scheme = Scheme::signer(
+        &namespace(&cfg.chain_id),
+        participants.clone(),
+        cfg.signer.clone(),
+    )
+    .ok_or_else(|| RegistryError::Config {
+        path: "genesis".into(),
+        reason: "this node's key is not a validator".into(),
+    })?;
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
 
     // Blocks travel by buffered broadcast; marshal backfills what a node missed.

@@ -64,6 +64,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
             .collect(),
     };
     let engine_cfg = EngineConfig {
+        chain_id: genesis.chain_id().clone(),
         signer,
         validators: genesis
             .validators()

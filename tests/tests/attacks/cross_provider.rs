@@ -124,7 +124,7 @@ async fn a_shop_cannot_ask_as_the_bank_and_learn_the_bank_did() {
     SHOP.register(&net).await;
     let registry = RegistryGateway::new(
         &net.endpoints(),
-        LightClient::new(net.layout.genesis().validator_keys()),
+        LightClient::for_genesis(net.layout.genesis()),
     )
     .unwrap();
 

@@ -118,7 +118,7 @@ fn thief(
 async fn a_thief_sending_updates_after_every_block_cannot_stop_a_recovery() {
     let _serial = serial().await;
     let net = Devnet::running(4, &devnet_tuning()).await;
-    let light = LightClient::new(net.layout.genesis().validator_keys());
+    let light = LightClient::for_genesis(net.layout.genesis());
     let mut node0 = net.client(0).await;
     let (create, owner) = create_did(Purposes::AUTHENTICATION);
     assert!(matches!(

@@ -59,12 +59,9 @@ impl StatusSource for FrozenTokens {
 fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenTokens> {
     let mut endpoints = vec![stub.endpoint.clone()];
     endpoints.extend(net.endpoints());
-    let gateway = RegistryGateway::new(
-        &endpoints,
-        LightClient::new(net.layout.genesis().validator_keys()),
-    )
-    .unwrap()
-    .with_max_state_age(MAX_STATE_AGE);
+    let gateway = RegistryGateway::new(&endpoints, LightClient::for_genesis(net.layout.genesis()))
+        .unwrap()
+        .with_max_state_age(MAX_STATE_AGE);
     let cache = Duration::from_millis(500);
     let chain = CachedChain::new(
         gateway,
@@ -169,7 +166,7 @@ async fn old_certified_state_from_a_node_cannot_hide_a_revocation() {
     // Asked alone, the stub's answer is refused, and the refusal says why.
     let stub_only = RegistryGateway::new(
         std::slice::from_ref(&stub.endpoint),
-        LightClient::new(net.layout.genesis().validator_keys()),
+        LightClient::for_genesis(net.layout.genesis()),
     )
     .unwrap()
     .with_max_state_age(MAX_STATE_AGE);
@@ -229,7 +226,7 @@ async fn status_tokens_expire_and_are_published_again_before_they_do() {
     let anchored = stack.issuer().did();
     let gateway = RegistryGateway::new(
         &stack.config.registry,
-        LightClient::new(net.layout.genesis().validator_keys()),
+        LightClient::for_genesis(net.layout.genesis()),
     )
     .unwrap();
     let anchor = gateway

@@ -23,7 +23,7 @@ async fn a_node_claiming_finality_without_the_anchor_releases_nothing() {
     let trace = stack.approved_trace(&subject, None, 2).await;
     let honest = RegistryGateway::new(
         &net.endpoints(),
-        LightClient::new(net.layout.genesis().validator_keys()),
+        LightClient::for_genesis(net.layout.genesis()),
     )
     .unwrap();
     let issuer_did = stack.issuer().did();
