@@ -39,6 +39,44 @@ impl Drop for Running {
     }
 }
 
+impl Running {
+    /// Sends SIGTERM, as a service manager would, and waits up to 30 s for the exit.
+    fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("realdid devnet did not exit within 30 s of SIGTERM");
+    }
+}
+
+/// The processes whose command line names `dir`: a devnet's nodes, authority, issuer and
+/// verifier all run from their directories under it.
+fn processes_under(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|line| line.contains(&needle))
+        .collect()
+}
+
 /// Starts `realdid devnet` and waits until it says it is up.
 fn devnet(dir: &Path) -> Running {
     let mut child = Command::new(realdid_binary())
@@ -206,8 +244,8 @@ fn verified(outcome: Outcome) -> Verified {
 async fn the_citizen_journey_across_processes() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("devnet");
-    let _devnet = devnet(&dir);
-    let (_replica, second) = second_replica(&dir);
+    let devnet = devnet(&dir);
+    let (replica, second) = second_replica(&dir);
     let first = format!(
         "http://{}",
         VerifierConfig::load(&dir.join("verifier").join("verifier.toml"))
@@ -372,4 +410,14 @@ async fn the_citizen_journey_across_processes() {
             other => panic!("expected SUSPENDED within 30 s, got {other:?}"),
         }
     }
+
+    // SIGTERM, as a service manager sends it, stops the devnet and everything it started.
+    drop(replica);
+    assert!(
+        !processes_under(&dir).is_empty(),
+        "the devnet's processes are found"
+    );
+    devnet.terminate();
+    let left = processes_under(&dir);
+    assert!(left.is_empty(), "still running after SIGTERM: {left:?}");
 }

@@ -58,6 +58,21 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         path: "current executable".into(),
         source,
     })?;
+    let runtime = super::runtime()?;
+    // Registered before any child starts: from here on, SIGINT and SIGTERM stop the
+    // children with the devnet instead of leaving them running.
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _entered = runtime.enter();
+        let io = |source| CliError::Io {
+            path: "signal handlers".into(),
+            source,
+        };
+        (
+            signal(SignalKind::interrupt()).map_err(io)?,
+            signal(SignalKind::terminate()).map_err(io)?,
+        )
+    };
     let mut supervisor = Supervisor::start_all(exe, &layout)?;
     println!(
         "realdid devnet: {} validators, chain {}",
@@ -82,8 +97,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         issuer_side.authority,
         issuer_side.people.display()
     );
-    let runtime = super::runtime()?;
-    let outcome = runtime.block_on(async {
+    let up = async {
         wait_first_block(&layout).await?;
         let issuer =
             super::devnet_issuer::run_issuer(&layout, &mut supervisor, &issuer_side).await?;
@@ -100,16 +114,28 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             "  {:<10} gRPC http://{}  requests in {}  config {}",
             "verifier",
             verifier_side.config.grpc_listen,
-            if verifier_side.config.redis_url.is_some() { "Redis" } else { "process memory" },
+            if verifier_side.config.redis_url.is_some() {
+                "Redis"
+            } else {
+                "process memory"
+            },
             verifier_side.config_path.display()
         );
         if args.demo {
             journey(&layout, &issuer_side.did).await?;
             super::journey::citizen(&layout, &issuer_side, issuer, &verifier_side).await?;
         }
-        println!("\nThe devnet is up. Ctrl-C stops every node, the authority, the issuer and the verifier.");
-        let _ = tokio::signal::ctrl_c().await;
-        Ok::<(), CliError>(())
+        println!(
+            "\nThe devnet is up. Ctrl-C (or SIGTERM) stops every node, the authority, the issuer and the verifier."
+        );
+        std::future::pending::<Result<(), CliError>>().await
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = up => result,
+            _ = interrupt.recv() => Ok(()),
+            _ = terminate.recv() => Ok(()),
+        }
     });
     supervisor.stop_all(Duration::from_secs(5))?;
     outcome
