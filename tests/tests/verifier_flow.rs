@@ -226,6 +226,16 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
 
     // A valid presentation: only what was asked comes back (not `city`, also disclosed).
     let r = request(&mut a, bank, 0).await;
+    // The request on the wallet's side: the same object by id, without authentication.
+    let got = a
+        .get_request(pb::GetRequestRequest {
+            request_id: r.request_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.request_object, r.request_object);
+    assert_eq!(r.client_id, bank);
     let p = present(
         &credential(0),
         &["real_name_verified", "province", "city"],
@@ -244,16 +254,18 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     assert_eq!(v.predicates, vec!["real_name_verified".to_owned()]);
     assert_eq!(v.issuer_did, issuer_did);
     assert!(v.registry_height > 0);
-    // The request on the wallet's side: the same object by id, without authentication.
-    let got = a
+    // Once answered, the request is no longer handed to wallets.
+    let answered = a
         .get_request(pb::GetRequestRequest {
             request_id: r.request_id.clone(),
         })
         .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(got.request_object, r.request_object);
-    assert_eq!(r.client_id, bank);
+        .unwrap_err();
+    assert_eq!(answered.code(), tonic::Code::NotFound);
+    assert!(
+        answered.message().contains("already answered"),
+        "{answered:?}"
+    );
 
     // Replays: to the same replica and to the other one.
     assert_eq!(
@@ -262,6 +274,12 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     );
     assert_eq!(
         reason(verify(&mut b, &r.request_id, &p).await),
+        pb::VerificationFailureReason::NonceReplayed
+    );
+    // A request that took its verdict is not checked again: whatever comes later is a
+    // replay, a malformed one too, and costs the verifier no verification.
+    assert_eq!(
+        reason(verify(&mut b, &r.request_id, "not a presentation").await),
         pb::VerificationFailureReason::NonceReplayed
     );
 

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::VerifierError;
 use crate::provider::Provider;
 use crate::requests::{RequestSpec, create};
-use crate::store::{AnyStore, RequestStore, StoredRequest, Taken};
+use crate::store::{AnyStore, Known, RequestStore, StoredRequest, Taken};
 use crate::verify::Checks;
 use crate::verify::chain::CachedChain;
 use crate::verify::reason::{Failure, FailureReason, Outcome};
@@ -148,10 +148,16 @@ impl VerifierRpc for VerifierService {
         let id = request.into_inner().request_id;
         check_request_id(&id)?;
         match self.store.get(&id).await? {
-            Some(r) if r.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
-                request_object: r.request_object,
-                expires_at_unix_ms: r.expires_at_ms,
+            Some(Known {
+                request,
+                used: false,
+            }) if request.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
+                request_object: request.request_object,
+                expires_at_unix_ms: request.expires_at_ms,
             })),
+            Some(Known { used: true, .. }) => {
+                Err(VerifierError::NotFound("the request was already answered".into()).into())
+            }
             _ => Err(VerifierError::NotFound("no open request with this id".into()).into()),
         }
     }
@@ -207,7 +213,10 @@ impl VerifierRpc for VerifierService {
         let provider = self.caller(&request)?;
         let id = request.into_inner().request_id;
         check_request_id(&id)?;
-        let Some(stored) = self.store.get(&id).await? else {
+        let Some(Known {
+            request: stored, ..
+        }) = self.store.get(&id).await?
+        else {
             return Err(VerifierError::NotFound("no request has this id".into()).into());
         };
         if !provider.owns(&stored.audience) {
@@ -265,8 +274,8 @@ impl VerifierService {
     /// create the request is refused before anything is read or spent. The presentation is
     /// checked against the request as stored, and the request is spent (atomically, once,
     /// on every replica) only by a verdict that [`spends_request`]; a later presentation
-    /// gets NONCE_REPLAYED. A store that cannot answer fails the call, UNAVAILABLE, never
-    /// accepts. Returns the request too when this call spent it.
+    /// gets NONCE_REPLAYED without being checked. A store that cannot answer fails the call,
+    /// UNAVAILABLE, never accepts. Returns the request too when this call spent it.
     async fn judge(
         &self,
         request_id: &str,
@@ -280,7 +289,11 @@ impl VerifierService {
             ));
         }
         let now = now_ms();
-        let Some(stored) = self.store.get(request_id).await? else {
+        let Some(Known {
+            request: stored,
+            used,
+        }) = self.store.get(request_id).await?
+        else {
             return Ok((
                 failed(Failure::new(
                     FailureReason::RequestUnknown,
@@ -302,6 +315,17 @@ impl VerifierService {
                 failed(Failure::new(
                     FailureReason::RequestExpired,
                     "the request has expired",
+                )),
+                None,
+            ));
+        }
+        // A request a verdict already took answers every later presentation the same way:
+        // checking it again would only let a replay cost the verifier a verification.
+        if used {
+            return Ok((
+                failed(Failure::new(
+                    FailureReason::NonceReplayed,
+                    "the request already took a verdict",
                 )),
                 None,
             ));

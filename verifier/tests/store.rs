@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use realdid_verifier::VerifierError;
 use realdid_verifier::store::{
-    AnyStore, MemoryStore, RedisStore, RequestStore, StoredRequest, Taken,
+    AnyStore, Known, MemoryStore, RedisStore, RequestStore, StoredRequest, Taken,
 };
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379/";
@@ -64,7 +64,10 @@ async fn put_get_take_once<S: RequestStore>(store: &S) {
     store.put(&open).await.unwrap();
     assert_eq!(
         store.get(&open.request_id).await.unwrap(),
-        Some(open.clone())
+        Some(Known {
+            request: open.clone(),
+            used: false
+        })
     );
     assert_eq!(
         store.take(&open.request_id).await.unwrap(),
@@ -78,10 +81,13 @@ async fn put_get_take_once<S: RequestStore>(store: &S) {
         store.take(&open.request_id).await.unwrap(),
         Taken::AlreadyUsed
     );
-    // A used request is still known (for "replayed" rather than "unknown").
+    // A used request is still known, as used (for "replayed" rather than "unknown").
     assert_eq!(
         store.get(&open.request_id).await.unwrap(),
-        Some(open.clone())
+        Some(Known {
+            request: open.clone(),
+            used: true
+        })
     );
     // It can never be stored afresh, so never become open again.
     assert!(matches!(
@@ -111,7 +117,11 @@ async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S) {
     // Past expiry but within grace: still there, still single use.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        store.get(&short.request_id).await.unwrap(),
+        store
+            .get(&short.request_id)
+            .await
+            .unwrap()
+            .map(|k| k.request),
         Some(short.clone())
     );
     assert_eq!(
@@ -233,7 +243,10 @@ async fn redis_store_two_replicas_share_single_use() {
     first.put(&open).await.unwrap();
     assert_eq!(
         second.get(&open.request_id).await.unwrap(),
-        Some(open.clone())
+        Some(Known {
+            request: open.clone(),
+            used: false
+        })
     );
     assert_eq!(
         first.take(&open.request_id).await.unwrap(),
@@ -243,6 +256,8 @@ async fn redis_store_two_replicas_share_single_use() {
         second.take(&open.request_id).await.unwrap(),
         Taken::AlreadyUsed
     );
+    // The other replica reads it as used.
+    assert!(second.get(&open.request_id).await.unwrap().unwrap().used);
     // Another deployment (another prefix) does not see it.
     let other = redis().await;
     assert_eq!(other.take(&open.request_id).await.unwrap(), Taken::Unknown);

@@ -14,7 +14,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::{DEFAULT_GRACE, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
+use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
 use crate::VerifierError;
 
 /// Most requests a memory store holds at once.
@@ -128,13 +128,13 @@ impl MemoryStore {
         Ok(())
     }
 
-    fn get_now(&self, request_id: &str) -> Option<StoredRequest> {
+    fn get_now(&self, request_id: &str) -> Option<Known> {
         let mut inner = self.lock();
         inner.purge(now_ms());
-        inner
-            .entries
-            .get(request_id)
-            .map(|entry| entry.request.clone())
+        inner.entries.get(request_id).map(|entry| Known {
+            request: entry.request.clone(),
+            used: entry.used,
+        })
     }
 
     fn take_now(&self, request_id: &str) -> Taken {
@@ -175,7 +175,7 @@ impl RequestStore for MemoryStore {
         self.put_now(request)
     }
 
-    async fn get(&self, request_id: &str) -> Result<Option<StoredRequest>, VerifierError> {
+    async fn get(&self, request_id: &str) -> Result<Option<Known>, VerifierError> {
         Ok(self.get_now(request_id))
     }
 

@@ -55,6 +55,15 @@ pub struct StoredRequest {
     pub request_object: String,
 }
 
+/// A known request, and whether a verdict already took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The request.
+    pub request: StoredRequest,
+    /// Taken: every later presentation gets NONCE_REPLAYED, without being checked.
+    pub used: bool,
+}
+
 /// What taking a request found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(
@@ -83,11 +92,11 @@ pub trait RequestStore: Send + Sync + std::fmt::Debug {
         request: &StoredRequest,
     ) -> impl Future<Output = Result<(), VerifierError>> + Send;
 
-    /// The request, if known (used or not).
+    /// The request, if known, and whether it is used (one round trip).
     fn get(
         &self,
         request_id: &str,
-    ) -> impl Future<Output = Result<Option<StoredRequest>, VerifierError>> + Send;
+    ) -> impl Future<Output = Result<Option<Known>, VerifierError>> + Send;
 
     /// Atomically marks the request used and returns it the first time; `AlreadyUsed` every
     /// later time, on every replica sharing the store; `Unknown` if never stored or purged.
@@ -140,7 +149,7 @@ impl RequestStore for AnyStore {
         }
     }
 
-    async fn get(&self, request_id: &str) -> Result<Option<StoredRequest>, VerifierError> {
+    async fn get(&self, request_id: &str) -> Result<Option<Known>, VerifierError> {
         match self {
             AnyStore::Memory(store) => store.get(request_id).await,
             AnyStore::Redis(store) => store.get(request_id).await,

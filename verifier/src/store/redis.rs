@@ -24,7 +24,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult, Script};
 
-use super::{DEFAULT_GRACE, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
+use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
 use crate::VerifierError;
 
 /// The longest any one Redis operation (connecting included) may take before the store
@@ -176,12 +176,21 @@ impl RequestStore for RedisStore {
         }
     }
 
-    async fn get(&self, request_id: &str) -> Result<Option<StoredRequest>, VerifierError> {
+    async fn get(&self, request_id: &str) -> Result<Option<Known>, VerifierError> {
         let mut connection = self.connection.clone();
-        let mut get = redis::cmd("GET");
-        get.arg(self.request_key(request_id));
-        match bounded("get", get.query_async::<Option<String>>(&mut connection)).await? {
-            Some(json) => parse(request_id, &json).map(Some),
+        let mut get = redis::cmd("MGET");
+        get.arg(self.request_key(request_id))
+            .arg(self.used_key(request_id));
+        let (request, used) = bounded(
+            "get",
+            get.query_async::<(Option<String>, Option<String>)>(&mut connection),
+        )
+        .await?;
+        match request {
+            Some(json) => Ok(Some(Known {
+                request: parse(request_id, &json)?,
+                used: used.is_some(),
+            })),
             None => Ok(None),
         }
     }
