@@ -21,38 +21,41 @@ use realdid_verifier::verify::{FailureReason, Outcome, Verified};
 /// A child process killed (with its own children, by process group) when dropped.
 struct Running(Child);
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        // SIGINT first: `realdid devnet` stops its nodes, issuer and verifier on it.
+impl Running {
+    /// Sends `signal` and waits up to `patience` for the exit; whether it exited.
+    fn signal_and_wait(&mut self, signal: &str, patience: Duration) -> bool {
         let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args([signal, &self.0.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + patience;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        false
+    }
+
+    /// Sends SIGTERM, as a service manager would, and waits up to 30 s for the exit.
+    fn terminate(mut self) {
+        assert!(
+            self.signal_and_wait("-TERM", Duration::from_secs(30)),
+            "realdid devnet did not exit within 30 s of SIGTERM"
+        );
     }
 }
 
-impl Running {
-    /// Sends SIGTERM, as a service manager would, and waits up to 30 s for the exit.
-    fn terminate(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
         }
-        panic!("realdid devnet did not exit within 30 s of SIGTERM");
+        // SIGINT first: `realdid devnet` stops its nodes, issuer and verifier on it.
+        if !self.signal_and_wait("-INT", Duration::from_secs(10)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
