@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use realdid_core::codec::{
-    AuditAnchor, Block, BlockHash, BlockHeader, Encode, GovernanceAction, GovernanceTx,
+    AuditAnchor, Block, BlockHash, BlockHeader, ChainId, Encode, GovernanceAction, GovernanceTx,
     MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor,
     Transaction, transactions_root,
 };
@@ -17,6 +17,11 @@ use realdid_core::did::{
 };
 use realdid_core::keys::{Algorithm, SigningKey};
 use sha2::{Digest, Sha256};
+
+/// The chain the fixed transactions are signed for.
+fn chain() -> ChainId {
+    ChainId::parse("realdid-golden").unwrap()
+}
 
 fn fixed_key(byte: u8) -> SigningKey {
     SigningKey::from_secret_bytes(Algorithm::EdDsa, &[byte; 32]).unwrap()
@@ -71,7 +76,7 @@ fn fixed_transactions() -> Vec<Transaction> {
     };
     let approvals = [4, 5, 6]
         .iter()
-        .map(|b| GovernanceTx::approve(&action, 0, &fixed_key(*b)).unwrap())
+        .map(|b| GovernanceTx::approve(&chain(), &action, 0, &fixed_key(*b)).unwrap())
         .collect();
     vec![
         Transaction::Did(create),
@@ -83,6 +88,7 @@ fn fixed_transactions() -> Vec<Transaction> {
         }),
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
+                &chain(),
                 state.did.clone(),
                 "https://issuer.example/status/1".into(),
                 7,
@@ -94,6 +100,7 @@ fn fixed_transactions() -> Vec<Transaction> {
         ),
         Transaction::AuditAnchor(
             AuditAnchor::sign(
+                &chain(),
                 state.did.clone(),
                 [8; 32],
                 1,
@@ -196,7 +203,8 @@ fn a_block_longer_than_the_limit_does_not_decode() {
         issuer: fixed_create().operation.did(),
         reason: "r".repeat(MAX_NAME_LEN),
     };
-    let tx = Transaction::Governance(GovernanceTx::approved(action, 1, &signers).unwrap());
+    let tx =
+        Transaction::Governance(GovernanceTx::approved(&chain(), action, 1, &signers).unwrap());
     let block_of = |count: usize| {
         let transactions = vec![tx.clone(); count];
         let mut block = fixed_block();
@@ -256,7 +264,7 @@ proptest! {
         let mut tampered = bytes.clone();
         tampered[bit / 8] ^= 1 << (bit % 8);
         if let Ok(Transaction::Governance(g)) = Transaction::decode_bounded(&tampered) {
-            prop_assert!(g.valid_approvers(&keys).len() < 3, "bit {} kept all approvals", bit);
+            prop_assert!(g.valid_approvers(&chain(), &keys).len() < 3, "bit {} kept all approvals", bit);
         }
     }
 
@@ -273,9 +281,9 @@ const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1
 const GOLDEN_TX_HASHES: [&str; 5] = [
     "679ddb06180b49ebdc4a14dc432750ec973e65d6de37c70d5240d94c8711673c",
     "41f5b65897853bc6f64653446f1c878542974b63da419a2b8c92f45fe8949e3c",
-    "e68d91100200310a7abeb602d87dbd01d34987e4449d9b453708120291119eec",
-    "e1873eda899ff33f127d0a3a4cbe678d00c218b7e1ef55dd5f694fb42fbee97e",
-    "02f0783aab3c79a6d7fb88a35ee35719f5e450af2ba1339c9768a10d1d9dccfd",
+    "c042e3de5d56e402f9b5150603033b7629b63c6b8ba6fce69c89a336eb43fbdd",
+    "10ea45ffefab072cf5058c7f8c37d04ec2f0ee47d5b2d834dc3cbafe4238cfd8",
+    "a80c9cf8d0000bdcd6134a5c88667f171fd6a2fc6e817766becd109dbdef4966",
 ];
-const GOLDEN_BLOCK_SHA: &str = "6be3b7a9b12b58aed1dde1ea9a03bde62677010fd7c6cfb39fabfe901f327266";
-const GOLDEN_HEADER_HASH: &str = "ba2cbdbd3f54b6323a2e918839b658503effc22d573a8f632cc26661aa209dc1";
+const GOLDEN_BLOCK_SHA: &str = "ff91143eb69bcc3b103fdbb3558baca1bf6936d9a7cf31e3a7f7d0b7ba2030ad";
+const GOLDEN_HEADER_HASH: &str = "5e66c1da9870c66a21557b50787ad86c744706d60a78028c6640681b506f21dd";

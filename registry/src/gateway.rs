@@ -120,6 +120,11 @@ impl RegistryGateway {
         })
     }
 
+    /// The chain these nodes run: what governance approvals and anchors are signed for.
+    pub fn chain_id(&self) -> &crate::genesis::ChainId {
+        self.light.chain_id()
+    }
+
     /// The same gateway, accepting proven state up to `max_age` old.
     pub fn with_max_state_age(mut self, max_age: Duration) -> Self {
         self.max_state_age = max_age;

@@ -71,8 +71,7 @@ use crate::RegistryError;
 
 /// Largest genesis file read, in bytes.
 pub const MAX_GENESIS_LEN: u64 = 1024 * 1024;
-/// Longest chain id.
-pub const MAX_CHAIN_ID_LEN: usize = 64;
+pub use realdid_core::codec::{ChainId, MAX_CHAIN_ID_LEN};
 /// Longest validator name.
 pub const MAX_NAME_LEN: usize = 64;
 /// Most validators a genesis may list.
@@ -82,39 +81,6 @@ pub const MAX_VALIDATORS: usize = 256;
 pub const MAX_GOVERNANCE_KEYS: usize = realdid_core::codec::MAX_APPROVALS;
 
 const GENESIS_DOMAIN: &[u8] = b"realdid/genesis/v1";
-
-/// The name of a chain: 1..=64 characters of `[a-z0-9-]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ChainId(String);
-
-impl ChainId {
-    /// Parses a chain id.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        if text.is_empty() || text.len() > MAX_CHAIN_ID_LEN {
-            return Err(format!("must be 1 to {MAX_CHAIN_ID_LEN} characters"));
-        }
-        if let Some(c) = text
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
-            return Err(format!(
-                "{c:?} is not allowed: use lowercase letters, digits and '-'"
-            ));
-        }
-        Ok(Self(text.to_owned()))
-    }
-
-    /// The chain id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ChainId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// SHA-256 of the canonical encoding of a genesis (see the module docs).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -377,6 +343,7 @@ impl Genesis {
     /// The governance rule block execution applies: these keys, this threshold.
     pub fn governance(&self) -> crate::execute::Governance {
         crate::execute::Governance {
+            chain: self.chain_id.clone(),
             keys: self.governance.keys.clone(),
             threshold: self.governance.threshold,
         }

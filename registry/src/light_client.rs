@@ -52,6 +52,7 @@ type Checked = VecDeque<(BlockHash, Vec<u8>)>;
 /// Checks proven reads against a fixed validator set. Clones share what they remember.
 #[derive(Debug, Clone)]
 pub struct LightClient {
+    chain: crate::genesis::ChainId,
     certificates: CertificateVerifier,
     checked: Arc<Mutex<Checked>>,
 }
@@ -68,9 +69,15 @@ impl LightClient {
         validators: impl IntoIterator<Item = ed25519::PublicKey>,
     ) -> Self {
         Self {
+            chain: chain.clone(),
             certificates: CertificateVerifier::new(chain, validators),
             checked: Arc::new(Mutex::new(VecDeque::with_capacity(FINALIZED_MEMORY))),
         }
+    }
+
+    /// The chain this client follows: what its users sign transactions for.
+    pub fn chain_id(&self) -> &crate::genesis::ChainId {
+        &self.chain
     }
 
     /// Checks that `certificate` proves `block` final, unless this very pair was checked.

@@ -6,7 +6,7 @@ mod execute_support;
 
 use commonware_codec::{Copying, Decode as _};
 use execute_support::{
-    Holder, MemChain, accredit_action, document, fresh_key, genesis_header, key_id,
+    Holder, MemChain, accredit_action, document, fresh_key, genesis_header, key_id, test_chain,
 };
 use realdid_core::codec::{BlockHeader, GovernanceAction, Transaction};
 use realdid_core::did::{
@@ -289,18 +289,29 @@ fn governance_needs_a_quorum_of_distinct_governance_keys() {
     let mut outsiders = council.decide(action.clone(), 1, &[0, 1]);
     if let Transaction::Governance(g) = &mut outsiders {
         let stranger = fresh_key();
-        g.approvals
-            .push(realdid_core::codec::GovernanceTx::approve(&action, 1, &stranger).unwrap());
+        g.approvals.push(
+            realdid_core::codec::GovernanceTx::approve(&test_chain(), &action, 1, &stranger)
+                .unwrap(),
+        );
     }
     rejected(chain.check(&outsiders), RejectReason::Unauthorized);
     // A governance key's approval over another nonce is a forged approval here.
     let mut forged = council.decide(action.clone(), 1, &[0, 1]);
     if let Transaction::Governance(g) = &mut forged {
         g.approvals.push(
-            realdid_core::codec::GovernanceTx::approve(&action, 2, &council.keys[3]).unwrap(),
+            realdid_core::codec::GovernanceTx::approve(&test_chain(), &action, 2, &council.keys[3])
+                .unwrap(),
         );
     }
     rejected(chain.check(&forged), RejectReason::BadSignature);
+    // Approvals by every governance key, made for another chain run by the same keys,
+    // decide nothing here.
+    let elsewhere = realdid_core::codec::ChainId::parse("another-chain").unwrap();
+    let replayed = Transaction::Governance(
+        realdid_core::codec::GovernanceTx::approved(&elsewhere, action.clone(), 1, &council.keys)
+            .unwrap(),
+    );
+    rejected(chain.check(&replayed), RejectReason::BadSignature);
 
     let three = council.decide(action, 1, &[1, 2, 3]);
     let executed = chain.block(std::slice::from_ref(&three)).unwrap();
@@ -381,6 +392,22 @@ fn status_anchors_go_forward_and_need_an_accredited_signer() {
     // The issuing key id, another key's signature.
     let forged = issuer.status_anchor_signed("issuing", &fresh_key(), list, 1);
     rejected(chain.check(&forged), RejectReason::BadSignature);
+    // The issuer's own key, for another chain (a test network's anchor, whose sequence
+    // would make this chain's own anchors of the list look old).
+    let elsewhere = realdid_core::codec::ChainId::parse("another-chain").unwrap();
+    let replayed = Transaction::StatusAnchor(
+        realdid_core::codec::StatusListAnchor::sign(
+            &elsewhere,
+            issuer.did(),
+            list.into(),
+            1_000,
+            [9; 32],
+            key_id("issuing"),
+            &issuer.issuing,
+        )
+        .unwrap(),
+    );
+    rejected(chain.check(&replayed), RejectReason::BadSignature);
 
     let first = issuer.status_anchor(list, 3);
     chain.block(std::slice::from_ref(&first)).unwrap();

@@ -227,14 +227,19 @@ pub fn update_did(holder: &Holder, signer: &SigningKey) -> (Transaction, DidStat
     (Transaction::Did(signed), state)
 }
 
-/// A governance accreditation of `issuer` approved by `approvers`.
+/// A governance accreditation of `issuer` approved by `approvers`, for a devnet's chain.
 pub fn accredit(issuer: &DidState, approvers: &[SigningKey], nonce: u64) -> Transaction {
+    let chain =
+        realdid_registry::genesis::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
+            .expect("the devnet's chain id");
     let action = GovernanceAction::AccreditIssuer {
         issuer: issuer.did.clone(),
         name: "Test Issuer".into(),
         credential_types: vec!["https://realdid.example/credentials/identity".into()],
     };
-    Transaction::Governance(GovernanceTx::approved(action, nonce, approvers).expect("approves"))
+    Transaction::Governance(
+        GovernanceTx::approved(&chain, action, nonce, approvers).expect("approves"),
+    )
 }
 
 /// Submits `tx` to `client`.

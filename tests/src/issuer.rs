@@ -150,6 +150,7 @@ impl IssuerStack {
             .expect("issuer DID final");
         let officers = net.layout.governance_signing_keys().expect("officers");
         let accredit = GovernanceTx::approved(
+            net.layout.genesis().chain_id(),
             GovernanceAction::AccreditIssuer {
                 issuer: keys.did().clone(),
                 name: "Test Issuer".into(),

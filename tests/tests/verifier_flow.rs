@@ -513,6 +513,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     // The issuer's accreditation withdrawn: its credentials no longer pass.
     let officers = net.layout.governance_signing_keys().unwrap();
     let remove = GovernanceTx::approved(
+        net.layout.genesis().chain_id(),
         GovernanceAction::RemoveIssuer {
             issuer: stack.issuer().did(),
             reason: "test: withdrawn".into(),

@@ -136,6 +136,7 @@ pub async fn run_issuer(
     if !accredited {
         let officers = layout.governance_signing_keys()?;
         let tx = GovernanceTx::approved(
+            layout.genesis().chain_id(),
             GovernanceAction::AccreditIssuer {
                 issuer: keys.did().clone(),
                 name: side.config.display_name.clone(),

@@ -7,6 +7,7 @@
 //! structure is drawn in the module that defines it.
 
 mod block;
+mod chain_id;
 pub mod primitives;
 mod transaction;
 
@@ -14,6 +15,7 @@ pub use block::{
     Block, BlockHash, BlockHeader, HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, StateRoot,
     transactions_root, transactions_root_of,
 };
+pub use chain_id::{ChainId, MAX_CHAIN_ID_LEN};
 pub use commonware_codec::{Encode, Error as CodecError};
 pub use transaction::{
     Approval, AuditAnchor, GovernanceAction, GovernanceTx, IssuerSigned, MAX_APPROVALS,

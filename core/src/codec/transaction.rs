@@ -8,9 +8,10 @@
 //!                2 remove    issuer suffix(32) || reason str
 //!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32) || key id || signature
 //!   4 audit anchor      issuer suffix(32) || record hash(32) || sequence u64 || key id || signature
-//! governance approvals sign  "realdid/governance/v1" || action || nonce
+//! governance approvals sign  "realdid/governance/v2" || u8 len || chain id || action || nonce
 //! anchors are signed by an issuer key with assertionMethod over
-//!                            "realdid/anchor/v1" || tag || body without key id and signature
+//!                            "realdid/anchor/v2" || u8 len || chain id || tag
+//!                            || body without key id and signature
 //! ```
 
 use bytes::BufMut;
@@ -19,6 +20,7 @@ use commonware_codec::{
 };
 use sha2::{Digest, Sha256};
 
+use super::ChainId;
 use super::primitives::{
     Signature, public_key_size, read_bytes32, read_count, read_public_key, read_str, str_size,
     write_public_key, write_str,
@@ -35,8 +37,8 @@ pub const MAX_NAME_LEN: usize = 256;
 /// Most approvals on a governance transaction.
 pub const MAX_APPROVALS: usize = 64;
 
-const GOVERNANCE_DOMAIN: &[u8] = b"realdid/governance/v1";
-const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v1";
+const GOVERNANCE_DOMAIN: &[u8] = b"realdid/governance/v2";
+const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v2";
 const TX_HASH_DOMAIN: &[u8] = b"realdid/tx/v1";
 
 /// The hash that names a transaction (receipts, duplicate detection).
@@ -104,23 +106,26 @@ pub struct GovernanceTx {
 }
 
 impl GovernanceTx {
-    /// The bytes every approval signs.
-    pub fn signing_input(action: &GovernanceAction, nonce: u64) -> Vec<u8> {
+    /// The bytes every approval signs: the chain is part of them, so that an approval
+    /// for one chain decides nothing on another governed by the same keys.
+    pub fn signing_input(chain: &ChainId, action: &GovernanceAction, nonce: u64) -> Vec<u8> {
         let mut out = GOVERNANCE_DOMAIN.to_vec();
+        chain.write_into(&mut out);
         action.write(&mut out);
         out.put_u64(nonce);
         out
     }
 
-    /// `action` at `nonce`, approved by each of `keys`.
+    /// `action` at `nonce` on `chain`, approved by each of `keys`.
     pub fn approved(
+        chain: &ChainId,
         action: GovernanceAction,
         nonce: u64,
         keys: &[SigningKey],
     ) -> Result<Self, KeyError> {
         let approvals = keys
             .iter()
-            .map(|key| Self::approve(&action, nonce, key))
+            .map(|key| Self::approve(chain, &action, nonce, key))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             action,
@@ -129,23 +134,28 @@ impl GovernanceTx {
         })
     }
 
-    /// An approval of `action` at `nonce` by `key`.
+    /// An approval of `action` at `nonce` on `chain` by `key`.
     pub fn approve(
+        chain: &ChainId,
         action: &GovernanceAction,
         nonce: u64,
         key: &SigningKey,
     ) -> Result<Approval, KeyError> {
-        let raw = key.sign(&Self::signing_input(action, nonce))?;
+        let raw = key.sign(&Self::signing_input(chain, action, nonce))?;
         Ok(Approval {
             key: key.public_key(),
             signature: signature(&raw)?,
         })
     }
 
-    /// The approvals that verify and come from distinct members of `governance_keys`; the
-    /// registry compares their count with its quorum.
-    pub fn valid_approvers<'a>(&'a self, governance_keys: &[PublicKey]) -> Vec<&'a PublicKey> {
-        let message = Self::signing_input(&self.action, self.nonce);
+    /// The approvals that verify on `chain` and come from distinct members of
+    /// `governance_keys`; the registry compares their count with its quorum.
+    pub fn valid_approvers<'a>(
+        &'a self,
+        chain: &ChainId,
+        governance_keys: &[PublicKey],
+    ) -> Vec<&'a PublicKey> {
+        let message = Self::signing_input(chain, &self.action, self.nonce);
         let mut seen: Vec<&PublicKey> = Vec::new();
         for a in &self.approvals {
             if governance_keys.contains(&a.key)
@@ -201,9 +211,12 @@ pub struct AuditAnchor {
     pub signature: Signature,
 }
 
-/// `"realdid/anchor/v1" || tag || body`: what an issuer signs for either kind of anchor.
-fn anchor_input(tag: u8, body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+/// `"realdid/anchor/v2" || len || chain id || tag || body`: what an issuer signs for either
+/// kind of anchor. The chain is part of it, so that an anchor made for one chain (a test
+/// network's, with a high sequence) cannot be replayed to another and block its list.
+fn anchor_input(chain: &ChainId, tag: u8, body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut out = ANCHOR_DOMAIN.to_vec();
+    chain.write_into(&mut out);
     out.put_u8(tag);
     body(&mut out);
     out
@@ -222,8 +235,8 @@ pub trait IssuerSigned {
     fn signer(&self) -> &KeyId;
     /// The signature over [`IssuerSigned::signed_bytes`].
     fn signature(&self) -> &Signature;
-    /// The bytes the issuer signs.
-    fn signed_bytes(&self) -> Vec<u8>;
+    /// The bytes the issuer signs, on `chain`.
+    fn signed_bytes(&self, chain: &ChainId) -> Vec<u8>;
 }
 
 macro_rules! issuer_signed {
@@ -238,8 +251,8 @@ macro_rules! issuer_signed {
             fn signature(&self) -> &Signature {
                 &self.signature
             }
-            fn signed_bytes(&self) -> Vec<u8> {
-                self.signing_input()
+            fn signed_bytes(&self, chain: &ChainId) -> Vec<u8> {
+                self.signing_input(chain)
             }
         }
     };
@@ -248,8 +261,9 @@ issuer_signed!(StatusListAnchor);
 issuer_signed!(AuditAnchor);
 
 impl StatusListAnchor {
-    /// Builds and signs an anchor.
+    /// Builds and signs an anchor for `chain`.
     pub fn sign(
+        chain: &ChainId,
         issuer: RealDid,
         list_id: String,
         sequence: u64,
@@ -265,13 +279,13 @@ impl StatusListAnchor {
             signer,
             signature: Signature([0; 64]),
         };
-        anchor.signature = sign_anchor(&anchor.signing_input(), key)?;
+        anchor.signature = sign_anchor(&anchor.signing_input(chain), key)?;
         Ok(anchor)
     }
 
-    /// The bytes the issuer signs.
-    pub fn signing_input(&self) -> Vec<u8> {
-        anchor_input(3, |out| self.write_body(out))
+    /// The bytes the issuer signs, on `chain`.
+    pub fn signing_input(&self, chain: &ChainId) -> Vec<u8> {
+        anchor_input(chain, 3, |out| self.write_body(out))
     }
 
     fn write_body(&self, buf: &mut impl BufMut) {
@@ -283,8 +297,9 @@ impl StatusListAnchor {
 }
 
 impl AuditAnchor {
-    /// Builds and signs an anchor.
+    /// Builds and signs an anchor for `chain`.
     pub fn sign(
+        chain: &ChainId,
         issuer: RealDid,
         record_hash: [u8; 32],
         sequence: u64,
@@ -298,13 +313,13 @@ impl AuditAnchor {
             signer,
             signature: Signature([0; 64]),
         };
-        anchor.signature = sign_anchor(&anchor.signing_input(), key)?;
+        anchor.signature = sign_anchor(&anchor.signing_input(chain), key)?;
         Ok(anchor)
     }
 
-    /// The bytes the issuer signs.
-    pub fn signing_input(&self) -> Vec<u8> {
-        anchor_input(4, |out| self.write_body(out))
+    /// The bytes the issuer signs, on `chain`.
+    pub fn signing_input(&self, chain: &ChainId) -> Vec<u8> {
+        anchor_input(chain, 4, |out| self.write_body(out))
     }
 
     fn write_body(&self, buf: &mut impl BufMut) {

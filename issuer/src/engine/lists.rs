@@ -112,6 +112,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let issued_at_s = now_ms() / 1000;
         let (token, hash) = status::token(&record, &uri, &keys.signer()?, issued_at_s, validity)?;
         let anchor = StatusListAnchor::sign(
+            self.registry.chain_id(),
             keys.did().clone(),
             uri.clone(),
             sequence,

@@ -381,6 +381,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let hash = audit_record_hash(&digest(&trace)?, &approvals, &session.operator_id, now);
         let keys = self.keys();
         let anchor = AuditAnchor::sign(
+            self.registry.chain_id(),
             keys.did().clone(),
             hash,
             sequence,

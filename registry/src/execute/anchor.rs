@@ -3,7 +3,7 @@
 
 use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor};
 use realdid_core::did::Purposes;
-use realdid_core::keys::{SignatureCheck, SignatureRule};
+use realdid_core::keys::SignatureRule;
 
 use super::did::read_did;
 use super::governance::read_issuer;
@@ -13,12 +13,13 @@ use crate::state::keys::StateKey;
 use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord};
 
 /// Checks that the anchor's issuer is accredited and that its signer is one of the issuer's
-/// live assertionMethod keys whose signature verifies.
+/// live assertionMethod keys whose signature, made for this chain, verifies.
 fn check_signed_by_issuer(
     view: &(impl StateView + ?Sized),
-    signatures: &dyn SignatureCheck,
+    ctx: &BlockContext<'_>,
     anchor: &impl IssuerSigned,
 ) -> Result<Result<(), Rejection>, RegistryError> {
+    let signatures = ctx.signatures;
     let (issuer, signer) = (anchor.issuer(), anchor.signer());
     let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
     match read_issuer(view, &StateKey::Issuer(issuer.clone()))? {
@@ -61,7 +62,7 @@ fn check_signed_by_issuer(
         .check(
             SignatureRule::Chain,
             key,
-            &anchor.signed_bytes(),
+            &anchor.signed_bytes(&ctx.governance.chain),
             &anchor.signature().0,
         )
         .is_err()
@@ -95,7 +96,7 @@ pub(super) fn check_status(
             "status list sequences start at 1".into(),
         );
     }
-    if let Err(rejection) = check_signed_by_issuer(view, ctx.signatures, anchor)? {
+    if let Err(rejection) = check_signed_by_issuer(view, ctx, anchor)? {
         return Ok(Err(rejection));
     }
     let key = StateKey::StatusList {
@@ -135,7 +136,7 @@ pub(super) fn check_audit(
     ctx: &BlockContext<'_>,
     anchor: &AuditAnchor,
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
-    if let Err(rejection) = check_signed_by_issuer(view, ctx.signatures, anchor)? {
+    if let Err(rejection) = check_signed_by_issuer(view, ctx, anchor)? {
         return Ok(Err(rejection));
     }
     let key = StateKey::Audit {

@@ -25,10 +25,12 @@ pub(super) fn check(
     let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
 
     let threshold = ctx.governance.threshold.max(1);
-    let approvers = tx.valid_approvers(&ctx.governance.keys).len();
+    let approvers = tx
+        .valid_approvers(&ctx.governance.chain, &ctx.governance.keys)
+        .len();
     if approvers < threshold {
         // Tell a forged approval from a missing one: a governance key whose signature fails.
-        let message = GovernanceTx::signing_input(&tx.action, tx.nonce);
+        let message = GovernanceTx::signing_input(&ctx.governance.chain, &tx.action, tx.nonce);
         let forged = tx.approvals.iter().any(|a| {
             ctx.governance.keys.contains(&a.key)
                 && a.key

@@ -76,9 +76,13 @@ impl StateView for BTreeMap<StateKey, Vec<u8>> {
     }
 }
 
-/// The keys that decide governance transactions (from the genesis file).
+/// The keys that decide governance transactions, and the chain they govern (from the
+/// genesis file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Governance {
+    /// The chain: governance approvals and issuers' anchors are signed for it, and count
+    /// on no other.
+    pub chain: realdid_core::codec::ChainId,
     /// The governance keys.
     pub keys: Vec<PublicKey>,
     /// How many distinct keys of `keys` must approve a governance transaction. A threshold of

@@ -137,7 +137,15 @@ mod tests {
                     issuer: realdid_core::did::RealDid::from_suffix([7; 32]),
                     reason: "r".repeat(realdid_core::codec::MAX_NAME_LEN),
                 };
-                Transaction::Governance(GovernanceTx::approved(action, nonce, &signers).unwrap())
+                Transaction::Governance(
+                    GovernanceTx::approved(
+                        &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
+                        action,
+                        nonce,
+                        &signers,
+                    )
+                    .unwrap(),
+                )
             })
             .collect();
         let small: Vec<Transaction> = (1..=3000).map(tx).collect();

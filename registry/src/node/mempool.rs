@@ -366,6 +366,7 @@ pub(crate) mod tests {
         let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
+                &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
                 RealDid::from_suffix([1; 32]),
                 "https://issuer.example/status/1".into(),
                 sequence,

@@ -461,6 +461,7 @@ mod tests {
         let issuer = RealDid::from_suffix([6; 32]);
         let status = StatusAnchorRecord {
             anchor: StatusListAnchor::sign(
+                &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
                 issuer.clone(),
                 "https://issuer.example/status/1".into(),
                 2,
@@ -474,8 +475,15 @@ mod tests {
         };
         round_trip(&status);
         let audit = AuditAnchorRecord {
-            anchor: AuditAnchor::sign(issuer, [8; 32], 4, "issuing".parse().unwrap(), &key(3))
-                .unwrap(),
+            anchor: AuditAnchor::sign(
+                &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
+                issuer,
+                [8; 32],
+                4,
+                "issuing".parse().unwrap(),
+                &key(3),
+            )
+            .unwrap(),
             height: 12,
             timestamp_ms: 1_700_000_002_000,
         };

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use realdid_core::codec::{
-    AuditAnchor, Block, BlockHash, BlockHeader, GovernanceAction, GovernanceTx, StatusListAnchor,
-    Transaction, transactions_root,
+    AuditAnchor, Block, BlockHash, BlockHeader, ChainId, GovernanceAction, GovernanceTx,
+    StatusListAnchor, Transaction, transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DeactivateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RealDid,
@@ -164,6 +164,7 @@ impl Holder {
     ) -> Transaction {
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
+                &test_chain(),
                 self.did(),
                 list.into(),
                 sequence,
@@ -179,6 +180,7 @@ impl Holder {
     pub fn audit_anchor(&self, sequence: u64, record: [u8; 32]) -> Transaction {
         Transaction::AuditAnchor(
             AuditAnchor::sign(
+                &test_chain(),
                 self.did(),
                 record,
                 sequence,
@@ -202,6 +204,7 @@ impl Council {
     pub fn new() -> Council {
         let keys: Vec<SigningKey> = (0..4).map(|_| fresh_key()).collect();
         let governance = Governance {
+            chain: test_chain(),
             keys: keys.iter().map(SigningKey::public_key).collect(),
             threshold: 3,
         };
@@ -216,7 +219,7 @@ impl Council {
     pub fn decide(&self, action: GovernanceAction, nonce: u64, signers: &[usize]) -> Transaction {
         let approvals = signers
             .iter()
-            .map(|i| GovernanceTx::approve(&action, nonce, &self.keys[*i]).unwrap())
+            .map(|i| GovernanceTx::approve(&test_chain(), &action, nonce, &self.keys[*i]).unwrap())
             .collect();
         Transaction::Governance(GovernanceTx {
             action,
@@ -239,6 +242,11 @@ impl Council {
             &[1, 2, 3],
         )
     }
+}
+
+/// The chain the in-memory chains here run.
+pub fn test_chain() -> ChainId {
+    ChainId::parse("realdid-test").unwrap()
 }
 
 pub fn accredit_action(issuer: &RealDid) -> GovernanceAction {

@@ -330,6 +330,7 @@ mod tests {
     impl Anchors {
         fn anchor(&self, key: &SigningKey, issuer: &DidState, token: &str) {
             let anchor = StatusListAnchor::sign(
+                &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
                 issuer.did.clone(),
                 URI.into(),
                 1,
