@@ -121,20 +121,6 @@ fn distinct(field: &str, items: &[String], max: usize, max_len: usize) -> Result
 }
 
 impl RequestObject {
-    /// Parses and checks a request object.
-    pub fn parse(json: &str) -> Result<Self, RequestError> {
-        if json.len() > MAX_REQUEST_OBJECT_BYTES {
-            return Err(RequestError::new(
-                "request object",
-                format!("{} bytes, more than {MAX_REQUEST_OBJECT_BYTES}", json.len()),
-            ));
-        }
-        let object: Self = serde_json::from_str(json)
-            .map_err(|e| RequestError::new("request object", e.to_string()))?;
-        object.check()?;
-        Ok(object)
-    }
-
     /// The limits every request keeps: what the verifier checks before issuing one and the
     /// wallet before answering one.
     pub fn check(&self) -> Result<(), RequestError> {
@@ -377,10 +363,6 @@ mod tests {
         }
     }
 
-    fn object() -> RequestObject {
-        object_of(&RealDid::from_suffix([9; 32]))
-    }
-
     fn object_of(client_id: &RealDid) -> RequestObject {
         RequestObject {
             request_id: "r1".into(),
@@ -397,11 +379,24 @@ mod tests {
 
     #[test]
     fn round_trips_and_ignores_unknown_members() {
-        let o = object();
-        assert_eq!(RequestObject::parse(&o.to_json()).unwrap(), o);
+        let bank = provider();
+        let o = object_of(&bank.state.did);
+        let read = |jws: &str| {
+            SignedRequest::parse(jws)
+                .unwrap()
+                .verify(&bank.state)
+                .unwrap()
+                .object()
+                .clone()
+        };
+        assert_eq!(read(&o.sign(&KeyId::first(), &bank.key).unwrap()), o);
         let mut value: serde_json::Value = serde_json::from_str(&o.to_json()).unwrap();
         value["response_mode"] = "direct".into();
-        assert_eq!(RequestObject::parse(&value.to_string()).unwrap(), o);
+        let kid = format!("{}#key-1", bank.state.did);
+        assert_eq!(
+            read(&sign_typed(&value, REQUEST_OBJECT_TYP, &kid, &bank.key).unwrap()),
+            o
+        );
         assert_eq!(
             o.wanted().collect::<Vec<_>>(),
             vec!["province", "age_over_18"]
@@ -433,16 +428,27 @@ mod tests {
                 "credential_types[0]",
             ),
         ];
+        let bank = provider();
         for (edit, field) in cases {
-            let mut o = object();
+            let mut o = object_of(&bank.state.did);
             edit(&mut o);
-            let e = RequestObject::parse(&o.to_json()).unwrap_err();
-            assert_eq!(e.field, field, "{e}");
+            // The verifier cannot sign such a request, and a wallet refuses it signed.
+            match o.sign(&KeyId::first(), &bank.key) {
+                Err(SignedRequestError::Limits(e)) => assert_eq!(e.field, field, "{e}"),
+                other => panic!("{field}: expected a limit, got {other:?}"),
+            }
+            let kid = format!("{}#key-1", bank.state.did);
+            let signed = sign_typed(&o, REQUEST_OBJECT_TYP, &kid, &bank.key).unwrap();
+            match SignedRequest::parse(&signed) {
+                Err(SignedRequestError::Limits(e)) => assert_eq!(e.field, field, "{e}"),
+                other => panic!("{field}: expected a limit, got {other:?}"),
+            }
         }
-        let e = RequestObject::parse("{").unwrap_err();
-        assert_eq!(e.field, "request object");
-        let e = RequestObject::parse(&" ".repeat(MAX_REQUEST_OBJECT_BYTES + 1)).unwrap_err();
-        assert!(e.reason.contains("more than"), "{e}");
+        let too_large = "a".repeat(MAX_SIGNED_REQUEST_BYTES + 1);
+        assert!(matches!(
+            SignedRequest::parse(&too_large),
+            Err(SignedRequestError::Malformed { reason }) if reason.contains("more than")
+        ));
     }
 
     #[test]

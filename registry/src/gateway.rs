@@ -479,6 +479,22 @@ impl RegistryGateway {
         }
     }
 
+    /// Creates the DID `create` makes unless a proven read shows it already (submitting the
+    /// same create again would be refused as a duplicate), waiting until it is final; `what`
+    /// names it in a refusal. For the DIDs of issuers and providers, made once.
+    pub async fn ensure_created(
+        &self,
+        what: &str,
+        create: &realdid_core::did::SignedDidOperation,
+    ) -> Result<(), RegistryError> {
+        let did = create.operation.did();
+        if self.resolve_did(&did).await?.is_none() {
+            self.submit_final(what, &Transaction::Did(create.clone()))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The latest anchor of status list `list_uri` of `issuer`, proven, with the height and
     /// time it was proven at; `None` when proven absent.
     pub async fn status_anchor_at(

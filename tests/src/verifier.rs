@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use realdid_core::codec::Transaction;
 use realdid_core::did::{OrgKeys, RealDid};
 use realdid_core::jws::KeySigner;
 use realdid_core::keys::{Algorithm, SigningKey};
@@ -81,21 +80,13 @@ impl TestProvider {
             LightClient::for_genesis(net.layout.genesis()),
         )
         .expect("gateway");
-        let keys = self.keys();
-        if gateway
-            .resolve_did(keys.did())
+        gateway
+            .ensure_created(
+                "a provider's DID",
+                &self.keys().create_operation().expect("create"),
+            )
             .await
-            .expect("a proven read")
-            .is_none()
-        {
-            gateway
-                .submit_final(
-                    "a provider's DID",
-                    &Transaction::Did(keys.create_operation().expect("create")),
-                )
-                .await
-                .expect("the provider's DID is final");
-        }
+            .expect("the provider's DID is final");
     }
 }
 

@@ -121,6 +121,21 @@ fn bad(what: impl Into<String>) -> VerifierError {
     VerifierError::Config(what.into())
 }
 
+/// Reads a file that holds secrets (wiped from memory when dropped), refusing one that
+/// group or others may read.
+pub(crate) fn read_private(path: &Path) -> Result<zeroize::Zeroizing<String>, VerifierError> {
+    let meta = std::fs::metadata(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(bad(format!(
+            "{} holds secrets but others may read it; chmod 600 it",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| bad(format!("{}: {e}", path.display())))
+}
+
 impl VerifierConfig {
     /// Reads and checks the file; relative paths are against its directory.
     pub fn load(path: &Path) -> Result<Self, VerifierError> {
@@ -194,15 +209,7 @@ impl VerifierConfig {
     /// Reads the subject-id secret, refusing a file others may read.
     pub fn load_secret(&self) -> Result<[u8; SECRET_LEN], VerifierError> {
         let path = &self.secret_file;
-        let meta = std::fs::metadata(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(bad(format!(
-                "{} holds a secret but others may read it; chmod 600 it",
-                path.display()
-            )));
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        let text = read_private(path)?;
         hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())

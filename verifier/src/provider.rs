@@ -3,7 +3,6 @@
 //! of the provider's on-chain DID signed, under the DID they keep for that provider, so a
 //! provider cannot ask in another's name.
 
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 use realdid_core::did::{OrgKeys, RealDid};
@@ -35,13 +34,6 @@ impl Provider {
 
 /// Reads a provider's key file, refusing one that group or others may read.
 pub fn load_keys(path: &Path) -> Result<OrgKeys, VerifierError> {
-    let bad = |what: String| VerifierError::Config(format!("{}: {what}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        return Err(bad(
-            "holds secrets but others may read it; chmod 600 it".into()
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    OrgKeys::from_json(&text).map_err(|e| bad(e.to_string()))
+    let text = crate::config::read_private(path)?;
+    OrgKeys::from_json(&text).map_err(|e| VerifierError::Config(format!("{}: {e}", path.display())))
 }

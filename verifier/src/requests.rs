@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use realdid_core::presentation_request::RequestObject;
+use realdid_core::presentation_request::{RequestObject, SignedRequestError};
 
 use crate::VerifierError;
 use crate::provider::Provider;
@@ -66,16 +66,17 @@ pub fn create(
         purpose: spec.purpose.clone(),
         exp: expires_at_ms / 1000,
     };
-    object
-        .check()
-        .map_err(|e| VerifierError::InvalidRequest(e.to_string()))?;
     let key = provider
         .keys
         .active_key()
         .map_err(|e| VerifierError::Config(format!("provider {}: {e}", provider.id)))?;
+    // Signing checks the object's limits first: a limit broken is the caller's.
     let request_object = object
         .sign(provider.keys.active_key_id(), key)
-        .map_err(|e| VerifierError::Internal(format!("signing a request: {e}")))?;
+        .map_err(|e| match e {
+            SignedRequestError::Limits(limit) => VerifierError::InvalidRequest(limit.to_string()),
+            other => VerifierError::Internal(format!("signing a request: {other}")),
+        })?;
     let uri = object.response_uri;
     Ok((
         StoredRequest {

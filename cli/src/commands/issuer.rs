@@ -196,15 +196,9 @@ fn init(args: InitArgs) -> Result<(), CliError> {
 /// Submits the issuer DID's creation unless the registry already has it (proven).
 pub async fn ensure_registered(config: &IssuerConfig) -> Result<IssuerKeys, CliError> {
     let keys = realdid_issuer::keys::load(&config.keys_file)?;
-    let registry = gateway(config)?;
-    if registry.resolve_did(keys.did()).await?.is_none() {
-        registry
-            .submit_final(
-                "the issuer DID",
-                &realdid_core::codec::Transaction::Did(keys.create_operation()?),
-            )
-            .await?;
-    }
+    gateway(config)?
+        .ensure_created("the issuer DID", &keys.create_operation()?)
+        .await?;
     Ok(keys)
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use realdid_core::codec::Transaction;
 use realdid_core::did::{OrgKeys, RealDid};
 use realdid_registry::gateway::RegistryGateway;
 use realdid_registry::genesis::Genesis;
@@ -41,14 +40,12 @@ pub async fn ensure_providers(config: &VerifierConfig) -> Result<Vec<RealDid>, C
             realdid_issuer::files::write_private(&provider.keys_file, &keys.to_json()?)?;
         }
         let keys = realdid_verifier::provider::load_keys(&provider.keys_file)?;
-        if registry.resolve_did(keys.did()).await?.is_none() {
-            registry
-                .submit_final(
-                    &format!("the DID of provider {}", provider.id),
-                    &Transaction::Did(keys.create_operation()?),
-                )
-                .await?;
-        }
+        registry
+            .ensure_created(
+                &format!("the DID of provider {}", provider.id),
+                &keys.create_operation()?,
+            )
+            .await?;
         dids.push(keys.did().clone());
     }
     Ok(dids)
