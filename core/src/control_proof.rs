@@ -293,6 +293,10 @@ mod tests {
     use crate::jws::test_support::raw;
     use crate::keys::Algorithm;
 
+    fn chain() -> crate::codec::ChainId {
+        crate::codec::ChainId::parse("realdid-test").expect("a chain id")
+    }
+
     const NOW: i64 = 1_750_000_000;
     const NONCE: &str = "n-0S6_WzA2Mj";
     const AUD: &str = "did:realdid:issuer";
@@ -332,9 +336,9 @@ mod tests {
             document,
             recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
         })
-        .sign(Some(key_id("device")), &device)
+        .sign(&chain(), Some(key_id("device")), &device)
         .unwrap();
-        let state = apply(None, &op).unwrap();
+        let state = apply(&chain(), None, &op).unwrap();
         Holder {
             device,
             assertion,
@@ -541,9 +545,9 @@ mod tests {
             previous: h.state.last_operation,
             recovery_key: h.recovery.public_key(),
         })
-        .sign(None, &h.recovery)
+        .sign(&chain(), None, &h.recovery)
         .unwrap();
-        let deactivated = apply(Some(&h.state), &op).unwrap();
+        let deactivated = apply(&chain(), Some(&h.state), &op).unwrap();
         let err = check(&jws, &deactivated).unwrap_err();
         assert_eq!(err, ControlProofError::Deactivated);
         assert!(err.did_unusable());

@@ -339,6 +339,10 @@ mod tests {
     use crate::did::{CreateOp, DeactivateOp, DidOperation, apply};
     use crate::keys::Algorithm;
 
+    fn chain() -> crate::codec::ChainId {
+        crate::codec::ChainId::parse("realdid-test").expect("a chain id")
+    }
+
     /// A provider: its live DID's state, its assertion key (`key-1`) and its recovery key.
     struct Provider {
         state: DidState,
@@ -354,10 +358,10 @@ mod tests {
             Purposes::ASSERTION_METHOD,
             &recovery.public_key(),
         ))
-        .sign(Some(KeyId::first()), &key)
+        .sign(&chain(), Some(KeyId::first()), &key)
         .unwrap();
         Provider {
-            state: apply(None, &op).unwrap(),
+            state: apply(&chain(), None, &op).unwrap(),
             key,
             recovery,
         }
@@ -516,9 +520,9 @@ mod tests {
             previous: bank.state.last_operation,
             recovery_key: bank.recovery.public_key(),
         })
-        .sign(None, &bank.recovery)
+        .sign(&chain(), None, &bank.recovery)
         .unwrap();
-        let gone = apply(Some(&bank.state), &deactivate).unwrap();
+        let gone = apply(&chain(), Some(&bank.state), &deactivate).unwrap();
         assert!(matches!(
             SignedRequest::parse(&jws).unwrap().verify(&gone),
             Err(SignedRequestError::Deactivated { .. })

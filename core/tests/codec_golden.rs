@@ -48,13 +48,13 @@ fn fixed_create() -> SignedDidOperation {
         },
         recovery_commitment: RecoveryCommitment::to(&fixed_key(2).public_key()),
     })
-    .sign(Some(key_id("device")), &device)
+    .sign(&chain(), Some(key_id("device")), &device)
     .unwrap()
 }
 
 fn fixed_transactions() -> Vec<Transaction> {
     let create = fixed_create();
-    let state = apply(None, &create).unwrap();
+    let state = apply(&chain(), None, &create).unwrap();
     let update = DidOperation::Update(UpdateOp {
         did: state.did.clone(),
         previous: state.last_operation,
@@ -67,7 +67,7 @@ fn fixed_transactions() -> Vec<Transaction> {
             services: vec![],
         },
     })
-    .sign(Some(key_id("device")), &fixed_key(1))
+    .sign(&chain(), Some(key_id("device")), &fixed_key(1))
     .unwrap();
     let action = GovernanceAction::AccreditIssuer {
         issuer: state.did.clone(),
@@ -171,7 +171,7 @@ fn every_transaction_round_trips() {
 #[test]
 fn did_state_round_trips() {
     use commonware_codec::{Decode, Encode as _};
-    let state = apply(None, &fixed_create()).unwrap();
+    let state = apply(&chain(), None, &fixed_create()).unwrap();
     let bytes = state.encode();
     let back = DidState::decode_cfg(commonware_codec::Copying(&bytes), &()).unwrap();
     assert_eq!(back, state);
@@ -249,7 +249,7 @@ proptest! {
         let mut tampered = bytes.clone();
         tampered[bit / 8] ^= 1 << (bit % 8);
         if let Ok(Transaction::Did(op)) = Transaction::decode_bounded(&tampered) {
-            prop_assert!(apply(None, &op).is_err(), "bit {} still applies", bit);
+            prop_assert!(apply(&chain(), None, &op).is_err(), "bit {} still applies", bit);
         }
     }
 
@@ -279,11 +279,11 @@ proptest! {
 
 const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
 const GOLDEN_TX_HASHES: [&str; 5] = [
-    "679ddb06180b49ebdc4a14dc432750ec973e65d6de37c70d5240d94c8711673c",
-    "41f5b65897853bc6f64653446f1c878542974b63da419a2b8c92f45fe8949e3c",
+    "63ed59ad88f2a3e81aa48785e73950b3eabba728c0b8ce0bac2d14405b33282c",
+    "4cb23846ca6bcd729248d1033805cfc4d3a783b665d8902956a95fda75c964db",
     "c042e3de5d56e402f9b5150603033b7629b63c6b8ba6fce69c89a336eb43fbdd",
     "10ea45ffefab072cf5058c7f8c37d04ec2f0ee47d5b2d834dc3cbafe4238cfd8",
     "a80c9cf8d0000bdcd6134a5c88667f171fd6a2fc6e817766becd109dbdef4966",
 ];
-const GOLDEN_BLOCK_SHA: &str = "ff91143eb69bcc3b103fdbb3558baca1bf6936d9a7cf31e3a7f7d0b7ba2030ad";
-const GOLDEN_HEADER_HASH: &str = "5e66c1da9870c66a21557b50787ad86c744706d60a78028c6640681b506f21dd";
+const GOLDEN_BLOCK_SHA: &str = "95c0cfd3fe67188243e9a0266f94e21cde40b8eaa6096a67c5e85d21dd1f1137";
+const GOLDEN_HEADER_HASH: &str = "a614dcce9b9fabc3542d34422ceac93d3ff6f0c03385cdf48a4f9d1e69dca364";

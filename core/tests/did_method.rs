@@ -9,6 +9,11 @@ use realdid_core::did::{
 };
 use realdid_core::keys::{Algorithm, SigningKey};
 
+/// The chain the operations in these tests are signed for.
+fn chain() -> realdid_core::codec::ChainId {
+    realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+}
+
 struct Holder {
     device: SigningKey,
     recovery: SigningKey,
@@ -38,9 +43,9 @@ fn create(alg: Algorithm) -> (Holder, SignedDidOperation, DidState) {
         document: doc(&holder.device),
         recovery_commitment: RecoveryCommitment::to(&holder.recovery.public_key()),
     })
-    .sign(Some(key_id("device")), &holder.device)
+    .sign(&chain(), Some(key_id("device")), &holder.device)
     .unwrap();
-    let state = apply(None, &op).unwrap();
+    let state = apply(&chain(), None, &op).unwrap();
     (holder, op, state)
 }
 
@@ -55,7 +60,7 @@ fn update(
         previous: state.last_operation,
         document: new,
     })
-    .sign(Some(key_id(signer)), key)
+    .sign(&chain(), Some(key_id(signer)), key)
     .unwrap()
 }
 
@@ -84,9 +89,57 @@ fn create_derives_a_self_certifying_did() {
 #[test]
 fn the_same_create_twice_is_refused() {
     let (_, op, state) = create(Algorithm::EdDsa);
-    let err = apply(Some(&state), &op).unwrap_err();
+    let err = apply(&chain(), Some(&state), &op).unwrap_err();
     assert!(matches!(err, DidError::AlreadyExists { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Rejected);
+}
+
+#[test]
+fn an_operation_signed_for_another_chain_is_refused() {
+    // The same keys hold the same DID on a test network and on the main chain: without the
+    // chain in the signature, every operation made on one would replay on the other.
+    let elsewhere = realdid_core::codec::ChainId::parse("another-chain").unwrap();
+    let (holder, create_here, state) = create(Algorithm::EdDsa);
+    let create_there =
+        create_here
+            .operation
+            .clone()
+            .sign(&elsewhere, Some(key_id("device")), &holder.device);
+    let err = apply(&chain(), None, &create_there.unwrap()).unwrap_err();
+    assert!(matches!(err, DidError::BadSignature { .. }), "{err}");
+
+    let next = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let update_there = DidOperation::Update(UpdateOp {
+        did: state.did.clone(),
+        previous: state.last_operation,
+        document: doc(&next),
+    })
+    .sign(&elsewhere, Some(key_id("device")), &holder.device)
+    .unwrap();
+    let err = apply(&chain(), Some(&state), &update_there).unwrap_err();
+    assert!(matches!(err, DidError::BadSignature { .. }), "{err}");
+    // The same update, signed for this chain, applies: only the chain differed.
+    let update_here = DidOperation::Update(UpdateOp {
+        did: state.did.clone(),
+        previous: state.last_operation,
+        document: doc(&next),
+    })
+    .sign(&chain(), Some(key_id("device")), &holder.device)
+    .unwrap();
+    assert_eq!(
+        apply(&chain(), Some(&state), &update_here).unwrap().version,
+        2
+    );
+
+    let deactivate_there = DidOperation::Deactivate(DeactivateOp {
+        did: state.did.clone(),
+        previous: state.last_operation,
+        recovery_key: holder.recovery.public_key(),
+    })
+    .sign(&elsewhere, None, &holder.recovery)
+    .unwrap();
+    let err = apply(&chain(), Some(&state), &deactivate_there).unwrap_err();
+    assert!(matches!(err, DidError::BadSignature { .. }), "{err}");
 }
 
 #[test]
@@ -97,9 +150,9 @@ fn create_signed_by_a_key_outside_the_document_is_refused() {
         document: doc(&holder),
         recovery_commitment: RecoveryCommitment::to(&thief.public_key()),
     })
-    .sign(Some(key_id("device")), &thief)
+    .sign(&chain(), Some(key_id("device")), &thief)
     .unwrap();
-    let err = apply(None, &op).unwrap_err();
+    let err = apply(&chain(), None, &op).unwrap_err();
     assert!(
         matches!(
             err,
@@ -124,12 +177,13 @@ fn update_rotates_keys_and_the_old_key_loses_control() {
         endpoint: "https://example.com".into(),
     });
     let op = update(&state, "device", &holder.device, new_doc.clone());
-    let v2 = apply(Some(&state), &op).unwrap();
+    let v2 = apply(&chain(), Some(&state), &op).unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(v2.document, new_doc);
 
     // The old device key is gone: an update it signs is refused.
     let err = apply(
+        &chain(),
         Some(&v2),
         &update(&v2, "device", &holder.device, doc(&holder.device)),
     )
@@ -145,7 +199,12 @@ fn update_rotates_keys_and_the_old_key_loses_control() {
         "{err}"
     );
     // The new key works.
-    let v3 = apply(Some(&v2), &update(&v2, "device-2", &new_key, doc(&new_key))).unwrap();
+    let v3 = apply(
+        &chain(),
+        Some(&v2),
+        &update(&v2, "device-2", &new_key, doc(&new_key)),
+    )
+    .unwrap();
     assert_eq!(v3.version, 3);
 }
 
@@ -153,8 +212,8 @@ fn update_rotates_keys_and_the_old_key_loses_control() {
 fn replayed_update_is_stale() {
     let (holder, _, state) = create(Algorithm::EdDsa);
     let op = update(&state, "device", &holder.device, doc(&holder.device));
-    let v2 = apply(Some(&state), &op).unwrap();
-    let err = apply(Some(&v2), &op).unwrap_err();
+    let v2 = apply(&chain(), Some(&state), &op).unwrap();
+    let err = apply(&chain(), Some(&v2), &op).unwrap_err();
     assert!(matches!(err, DidError::StaleOperation { .. }), "{err}");
 }
 
@@ -162,7 +221,12 @@ fn replayed_update_is_stale() {
 fn update_signed_by_the_wrong_key_is_refused() {
     let (_, _, state) = create(Algorithm::EdDsa);
     let other = SigningKey::generate(Algorithm::EdDsa).unwrap();
-    let err = apply(Some(&state), &update(&state, "device", &other, doc(&other))).unwrap_err();
+    let err = apply(
+        &chain(),
+        Some(&state),
+        &update(&state, "device", &other, doc(&other)),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -186,8 +250,18 @@ fn update_by_a_key_without_capability_invocation_is_refused() {
         key: auth_only.public_key(),
         purposes: Purposes::AUTHENTICATION,
     });
-    let v2 = apply(Some(&state), &update(&state, "device", &holder.device, two)).unwrap();
-    let err = apply(Some(&v2), &update(&v2, "auth", &auth_only, doc(&auth_only))).unwrap_err();
+    let v2 = apply(
+        &chain(),
+        Some(&state),
+        &update(&state, "device", &holder.device, two),
+    )
+    .unwrap();
+    let err = apply(
+        &chain(),
+        Some(&v2),
+        &update(&v2, "auth", &auth_only, doc(&auth_only)),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -218,7 +292,12 @@ fn documents_that_break_the_rules_are_refused() {
         ("duplicate", duplicate),
         ("bad service", bad_service),
     ] {
-        let err = apply(Some(&state), &update(&state, "device", &holder.device, d)).unwrap_err();
+        let err = apply(
+            &chain(),
+            Some(&state),
+            &update(&state, "device", &holder.device, d),
+        )
+        .unwrap_err();
         assert!(
             matches!(err, DidError::InvalidDocument { .. }),
             "{name}: {err}"
@@ -239,7 +318,7 @@ fn recover_op(
         document: new_doc,
         next_recovery_commitment: RecoveryCommitment::to(&next.public_key()),
     })
-    .sign(None, recovery)
+    .sign(&chain(), None, recovery)
     .unwrap()
 }
 
@@ -249,7 +328,7 @@ fn recovery_with_the_committed_key_replaces_the_lost_device() {
     let new_device = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let next_recovery = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let op = recover_op(&state, &holder.recovery, doc(&new_device), &next_recovery);
-    let v2 = apply(Some(&state), &op).unwrap();
+    let v2 = apply(&chain(), Some(&state), &op).unwrap();
     assert_eq!(v2.document.keys[0].key, new_device.public_key());
     assert_eq!(
         v2.recovery_commitment,
@@ -258,7 +337,7 @@ fn recovery_with_the_committed_key_replaces_the_lost_device() {
 
     // The used recovery key is spent.
     let again = recover_op(&v2, &holder.recovery, doc(&holder.device), &holder.device);
-    let err = apply(Some(&v2), &again).unwrap_err();
+    let err = apply(&chain(), Some(&v2), &again).unwrap_err();
     assert!(matches!(err, DidError::RecoveryKeyMismatch { .. }), "{err}");
 }
 
@@ -272,15 +351,16 @@ fn recovery_supersedes_updates_made_since_its_signer_looked() {
     let mut current = seen.clone();
     for _ in 0..3 {
         let op = update(&current, "device", &holder.device, doc(&holder.device));
-        current = apply(Some(&current), &op).unwrap();
+        current = apply(&chain(), Some(&current), &op).unwrap();
     }
     let stale = update(&seen, "device", &holder.device, doc(&thief));
-    let err = apply(Some(&current), &stale).unwrap_err();
+    let err = apply(&chain(), Some(&current), &stale).unwrap_err();
     assert!(matches!(err, DidError::StaleOperation { .. }), "{err}");
 
     let new_device = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let next = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let recovered = apply(
+        &chain(),
         Some(&current),
         &recover_op(&seen, &holder.recovery, doc(&new_device), &next),
     )
@@ -289,6 +369,7 @@ fn recovery_supersedes_updates_made_since_its_signer_looked() {
     assert_eq!(recovered.document.keys[0].key, new_device.public_key());
     // The thief's key lost all power: `device` now names the owner's new key.
     let err = apply(
+        &chain(),
         Some(&recovered),
         &update(&recovered, "device", &holder.device, doc(&thief)),
     )
@@ -300,9 +381,13 @@ fn recovery_supersedes_updates_made_since_its_signer_looked() {
         previous: seen.last_operation,
         recovery_key: holder.recovery.public_key(),
     })
-    .sign(None, &holder.recovery)
+    .sign(&chain(), None, &holder.recovery)
     .unwrap();
-    assert!(apply(Some(&current), &deactivate).unwrap().is_deactivated());
+    assert!(
+        apply(&chain(), Some(&current), &deactivate)
+            .unwrap()
+            .is_deactivated()
+    );
 }
 
 #[test]
@@ -310,6 +395,7 @@ fn recovery_by_another_key_or_reusing_the_commitment_is_refused() {
     let (holder, _, state) = create(Algorithm::EdDsa);
     let thief = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let err = apply(
+        &chain(),
         Some(&state),
         &recover_op(&state, &thief, doc(&thief), &thief),
     )
@@ -322,7 +408,7 @@ fn recovery_by_another_key_or_reusing_the_commitment_is_refused() {
         doc(&holder.device),
         &holder.recovery,
     );
-    let err = apply(Some(&state), &reuse).unwrap_err();
+    let err = apply(&chain(), Some(&state), &reuse).unwrap_err();
     assert!(
         matches!(err, DidError::RecoveryCommitmentReused { .. }),
         "{err}"
@@ -337,15 +423,16 @@ fn deactivation_is_final() {
         previous: state.last_operation,
         recovery_key: holder.recovery.public_key(),
     })
-    .sign(None, &holder.recovery)
+    .sign(&chain(), None, &holder.recovery)
     .unwrap();
-    let dead = apply(Some(&state), &op).unwrap();
+    let dead = apply(&chain(), Some(&state), &op).unwrap();
     assert!(dead.is_deactivated());
     assert!(dead.document.keys.is_empty());
     let doc_json = serde_json::to_value(realdid_document(&dead).unwrap()).unwrap();
     assert!(doc_json.get("verificationMethod").is_none());
 
     let err = apply(
+        &chain(),
         Some(&dead),
         &update(&dead, "device", &holder.device, doc(&holder.device)),
     )
@@ -361,9 +448,9 @@ fn deactivation_signed_by_the_device_key_is_refused() {
         previous: state.last_operation,
         recovery_key: holder.device.public_key(),
     })
-    .sign(None, &holder.device)
+    .sign(&chain(), None, &holder.device)
     .unwrap();
-    let err = apply(Some(&state), &op).unwrap_err();
+    let err = apply(&chain(), Some(&state), &op).unwrap_err();
     assert!(matches!(err, DidError::RecoveryKeyMismatch { .. }), "{err}");
 }
 
@@ -371,6 +458,7 @@ fn deactivation_signed_by_the_device_key_is_refused() {
 fn operations_on_an_unknown_did_are_not_found() {
     let (holder, _, state) = create(Algorithm::EdDsa);
     let err = apply(
+        &chain(),
         None,
         &update(&state, "device", &holder.device, doc(&holder.device)),
     )

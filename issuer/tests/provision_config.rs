@@ -14,6 +14,11 @@ use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::privacy::secrets::DataSecrets;
 use realdid_issuer::provision::{ProvisionOptions, load_approver, provision};
 
+/// The chain the operations in these tests are signed for.
+fn chain() -> realdid_core::codec::ChainId {
+    realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+}
+
 fn options() -> ProvisionOptions {
     ProvisionOptions {
         display_name: "Test".into(),
@@ -141,17 +146,18 @@ fn secret_files_readable_by_others_are_refused() -> Result<(), IssuerError> {
 #[test]
 fn keys_derive_their_did_and_rotation_keeps_the_old_signer() -> Result<(), IssuerError> {
     let keys = IssuerKeys::generate()?;
-    let create = keys.create_operation()?;
+    let create = keys.create_operation(&chain())?;
     assert_eq!(
         create,
-        keys.create_operation()?,
+        keys.create_operation(&chain())?,
         "the same bytes every time"
     );
-    let state = apply(None, &create).map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let state = apply(&chain(), None, &create).map_err(|e| IssuerError::Internal(e.to_string()))?;
     assert_eq!(&state.did, keys.did());
     keys.check_against(&state)?;
-    let (rotated, update) = keys.rotate(&state)?;
-    let next = apply(Some(&state), &update).map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let (rotated, update) = keys.rotate(&chain(), &state)?;
+    let next =
+        apply(&chain(), Some(&state), &update).map_err(|e| IssuerError::Internal(e.to_string()))?;
     assert_eq!(rotated.active_key_id().as_str(), "key-2");
     rotated.check_against(&next)?;
     // The old signer is still an assertion key: its credentials keep verifying.

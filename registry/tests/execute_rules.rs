@@ -94,7 +94,7 @@ fn a_recovery_wins_over_a_thiefs_updates() {
         document: document(&fresh_key(), &owner.issuing),
         next_recovery_commitment: RecoveryCommitment::to(&fresh_key().public_key()),
     })
-    .sign(None, &owner.recovery)
+    .sign(&test_chain(), None, &owner.recovery)
     .unwrap();
     let recovery = Transaction::Did(recovery);
     // Candidates as the pool hands them: recoveries before updates.
@@ -221,7 +221,7 @@ fn recovery_rules_map_to_their_reasons() {
                 document: document(&holder.device, &holder.issuing),
                 next_recovery_commitment: RecoveryCommitment::to(&next.public_key()),
             })
-            .sign(None, recovery)
+            .sign(&test_chain(), None, recovery)
             .unwrap(),
         )
     };
@@ -263,7 +263,7 @@ fn create_with_an_invalid_document_is_an_invalid_operation() {
         },
         recovery_commitment: RecoveryCommitment::to(&fresh_key().public_key()),
     })
-    .sign(Some(key_id("device")), &device)
+    .sign(&test_chain(), Some(key_id("device")), &device)
     .unwrap();
     rejected(
         chain.check(&Transaction::Did(op)),

@@ -134,6 +134,12 @@ pub struct Holder {
     pub state: DidState,
 }
 
+/// The chain id of a devnet, and of every test network: DID operations are signed for it.
+pub fn devnet_chain() -> realdid_registry::genesis::ChainId {
+    realdid_registry::genesis::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
+        .expect("the devnet's chain id")
+}
+
 /// Builds a signed DID creation; `purposes` are the key's.
 pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
     let key = SigningKey::generate(Algorithm::EdDsa).expect("key");
@@ -145,9 +151,9 @@ pub fn create_did(purposes: Purposes) -> (Transaction, Holder) {
 /// `create` signed by `key` as `key-1`, and its holder.
 fn signed_create(create: CreateOp, key: SigningKey, recovery: SigningKey) -> (Transaction, Holder) {
     let signed = DidOperation::Create(create)
-        .sign(Some(KeyId::first()), &key)
+        .sign(&devnet_chain(), Some(KeyId::first()), &key)
         .expect("signs");
-    let state = apply(None, &signed).expect("valid create");
+    let state = apply(&devnet_chain(), None, &signed).expect("valid create");
     (
         Transaction::Did(signed),
         Holder {
@@ -221,17 +227,16 @@ pub fn update_did(holder: &Holder, signer: &SigningKey) -> (Transaction, DidStat
         previous: holder.state.last_operation,
         document,
     })
-    .sign(Some(KeyId::first()), signer)
+    .sign(&devnet_chain(), Some(KeyId::first()), signer)
     .expect("signs");
-    let state = apply(Some(&holder.state), &signed).unwrap_or_else(|_| holder.state.clone());
+    let state = apply(&devnet_chain(), Some(&holder.state), &signed)
+        .unwrap_or_else(|_| holder.state.clone());
     (Transaction::Did(signed), state)
 }
 
 /// A governance accreditation of `issuer` approved by `approvers`, for a devnet's chain.
 pub fn accredit(issuer: &DidState, approvers: &[SigningKey], nonce: u64) -> Transaction {
-    let chain =
-        realdid_registry::genesis::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
-            .expect("the devnet's chain id");
+    let chain = devnet_chain();
     let action = GovernanceAction::AccreditIssuer {
         issuer: issuer.did.clone(),
         name: "Test Issuer".into(),

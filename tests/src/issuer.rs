@@ -144,7 +144,7 @@ impl IssuerStack {
         registry
             .submit_final(
                 "issuer DID",
-                &Transaction::Did(keys.create_operation().expect("create")),
+                &Transaction::Did(keys.create_operation(registry.chain_id()).expect("create")),
             )
             .await
             .expect("issuer DID final");

@@ -83,7 +83,10 @@ impl TestProvider {
         gateway
             .ensure_created(
                 "a provider's DID",
-                &self.keys().create_operation().expect("create"),
+                &self
+                    .keys()
+                    .create_operation(gateway.chain_id())
+                    .expect("create"),
             )
             .await
             .expect("the provider's DID is final");

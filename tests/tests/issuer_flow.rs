@@ -796,7 +796,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .unwrap()
         .unwrap()
         .state;
-    let (rotated, update) = keys.rotate(&state).unwrap();
+    let (rotated, update) = keys.rotate(gateway.chain_id(), &state).unwrap();
     gateway
         .submit_final("rotation", &realdid_core::codec::Transaction::Did(update))
         .await

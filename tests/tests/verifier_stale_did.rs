@@ -18,7 +18,7 @@ use realdid_core::sd_jwt::SdJwtBuilder;
 use realdid_registry::RegistryError;
 use realdid_registry::gateway::Proven;
 use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
-use realdid_tests::chain::create_did;
+use realdid_tests::chain::{create_did, devnet_chain};
 use realdid_tests::verifier::present;
 use realdid_verifier::store::StoredRequest;
 use realdid_verifier::verify::chain::{AtHeight, ChainView};
@@ -135,9 +135,9 @@ async fn verify(refreshes: bool) -> (Outcome, usize) {
         previous: holder.state.last_operation,
         document,
     })
-    .sign(Some(KeyId::first()), &holder.key)
+    .sign(&devnet_chain(), Some(KeyId::first()), &holder.key)
     .unwrap();
-    let holder_after = apply(Some(&holder.state), &update).unwrap();
+    let holder_after = apply(&devnet_chain(), Some(&holder.state), &update).unwrap();
 
     let now = now_s();
     let claims = json!({

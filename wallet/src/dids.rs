@@ -92,7 +92,7 @@ pub async fn create(
     };
     let did = op.did();
     let signed = DidOperation::Create(op)
-        .sign(Some(key_id.clone()), &key)
+        .sign(registry.chain_id(), Some(key_id.clone()), &key)
         .map_err(WalletError::keys)?;
     // Saved before it is submitted: a crash after submission must not lose the keys.
     let entry = DidEntry {
@@ -256,7 +256,11 @@ pub async fn rotate(
         document: device_document(&next.key_id, &next.key.key()?),
     });
     let signed = op
-        .sign(Some(entry.key_id.clone()), &entry.key.key()?)
+        .sign(
+            registry.chain_id(),
+            Some(entry.key_id.clone()),
+            &entry.key.key()?,
+        )
         .map_err(WalletError::keys)?;
     apply(wallet, registry, did, "rotating the device key", signed).await
 }
@@ -284,7 +288,9 @@ pub async fn recover(
         document: device_document(&next.key_id, &next.key.key()?),
         next_recovery_commitment: RecoveryCommitment::to(&next_recovery.public_key()),
     });
-    let signed = op.sign(None, &recovery).map_err(WalletError::keys)?;
+    let signed = op
+        .sign(registry.chain_id(), None, &recovery)
+        .map_err(WalletError::keys)?;
     apply(wallet, registry, did, "recovering the DID", signed).await
 }
 
@@ -301,6 +307,8 @@ pub async fn deactivate(
         previous: state.last_operation,
         recovery_key: recovery.public_key(),
     });
-    let signed = op.sign(None, &recovery).map_err(WalletError::keys)?;
+    let signed = op
+        .sign(registry.chain_id(), None, &recovery)
+        .map_err(WalletError::keys)?;
     apply(wallet, registry, did, "deactivating the DID", signed).await
 }

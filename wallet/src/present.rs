@@ -363,10 +363,14 @@ mod prepare_tests {
     use crate::contents::{DidEntry, Origin, StoredKey};
     use crate::keystore::KdfParams;
 
+    fn chain() -> realdid_core::codec::ChainId {
+        realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+    }
+
     /// A provider's DID keys and the state the registry would prove for them.
     fn provider() -> (OrgKeys, realdid_core::did::DidState) {
         let keys = OrgKeys::generate().unwrap();
-        let state = apply(None, &keys.create_operation().unwrap()).unwrap();
+        let state = apply(&chain(), None, &keys.create_operation(&chain()).unwrap()).unwrap();
         (keys, state)
     }
 

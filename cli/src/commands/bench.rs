@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use commonware_codec::Encode as _;
-use realdid_core::codec::Transaction;
+use realdid_core::codec::{ChainId, Transaction};
 use realdid_core::did::{Purposes, RealDid};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
@@ -69,8 +69,8 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
     }
 }
 
-fn signed_create() -> Result<(Vec<u8>, RealDid), CliError> {
-    let (_, signed) = super::single_key_did(Purposes::AUTHENTICATION)?;
+fn signed_create(chain: &ChainId) -> Result<(Vec<u8>, RealDid), CliError> {
+    let (_, signed) = super::single_key_did(chain, Purposes::AUTHENTICATION)?;
     let did = signed.operation.did();
     Ok((Transaction::Did(signed).encode().to_vec(), did))
 }
@@ -128,9 +128,10 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let mut makers = Vec::new();
     for t in 0..threads {
         let share = budget / threads + usize::from(t < budget % threads);
+        let chain = layout.genesis().chain_id().clone();
         makers.push(std::thread::spawn(move || {
             (0..share)
-                .map(|_| signed_create())
+                .map(|_| signed_create(&chain))
                 .collect::<Result<Vec<_>, CliError>>()
         }));
     }

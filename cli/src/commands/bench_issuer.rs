@@ -37,9 +37,10 @@ pub struct IssuerBenchArgs {
 pub fn run(args: IssuerBenchArgs) -> Result<(), CliError> {
     let keys = IssuerKeys::generate()?;
     let mut ids = ResidentIdGenerator::new(11);
+    let chain = super::offline_chain()?;
     let holders: Vec<(realdid_core::did::RealDid, PublicKey)> = (0..args.dids)
         .map(|_| {
-            let (key, signed) = super::single_key_did(Purposes::AUTHENTICATION)?;
+            let (key, signed) = super::single_key_did(&chain, Purposes::AUTHENTICATION)?;
             Ok((signed.operation.did(), key.public_key()))
         })
         .collect::<Result<_, CliError>>()?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use commonware_codec::Encode as _;
-use realdid_core::codec::Transaction;
+use realdid_core::codec::{ChainId, Transaction};
 use realdid_core::did::{Purposes, RealDid};
 use realdid_core::keys::SigningKey;
 use realdid_proto::v1 as pb;
@@ -187,8 +187,11 @@ pub(super) async fn submit(
     }
 }
 
-pub(super) fn new_did(purposes: Purposes) -> Result<(SigningKey, RealDid, Transaction), CliError> {
-    let (key, signed) = super::single_key_did(purposes)?;
+pub(super) fn new_did(
+    chain: &ChainId,
+    purposes: Purposes,
+) -> Result<(SigningKey, RealDid, Transaction), CliError> {
+    let (key, signed) = super::single_key_did(chain, purposes)?;
     Ok((key, signed.operation.did(), Transaction::Did(signed)))
 }
 
@@ -216,7 +219,8 @@ async fn journey(layout: &DevnetLayout, issuer: &RealDid) -> Result<(), CliError
     let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
     let light = LightClient::for_genesis(layout.genesis());
     println!("\n[1] a citizen's wallet registers a pairwise DID");
-    let (_citizen_key, citizen, tx) = new_did(Purposes::AUTHENTICATION)?;
+    let (_citizen_key, citizen, tx) =
+        new_did(layout.genesis().chain_id(), Purposes::AUTHENTICATION)?;
     println!("    {citizen}");
     let receipt = submit(&mut first, "citizen DID", &tx).await?;
 

@@ -31,8 +31,9 @@ fn step(n: u32, who: &str, text: &str) {
 }
 
 fn new_did(purposes: Purposes) -> Result<(SigningKey, DidState), CliError> {
-    let (key, signed) = super::single_key_did(purposes)?;
-    Ok((key, apply(None, &signed)?))
+    let chain = super::offline_chain()?;
+    let (key, signed) = super::single_key_did(&chain, purposes)?;
+    Ok((key, apply(&chain, None, &signed)?))
 }
 
 pub fn run(args: DemoArgs) -> Result<(), CliError> {

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use realdid_core::codec::{Encode as _, Transaction};
+use realdid_core::codec::{ChainId, Encode as _, Transaction};
 use realdid_core::did::{
     CreateOp, Did, DidOperation, DocumentState, KeyId, Purposes, RecoveryCommitment,
     VerificationKey, apply, document,
@@ -42,6 +42,10 @@ pub enum DidCommand {
         /// Writes the private keys (JWK) to this file, readable only by you.
         #[arg(long)]
         keys_out: Option<PathBuf>,
+        /// The chain the operation is signed for: the `chain_id` of its genesis. An
+        /// operation signed for one chain is refused on every other.
+        #[arg(long, default_value = realdid_registry::devnet::DEVNET_CHAIN_ID, value_parser = ChainId::parse)]
+        chain: ChainId,
     },
     /// Resolves a did:key or did:jwk to its DID document.
     Resolve {
@@ -57,7 +61,11 @@ pub enum DidCommand {
 
 pub fn run(cmd: DidCommand) -> Result<(), CliError> {
     match cmd {
-        DidCommand::New { alg, keys_out } => new(alg.into(), keys_out),
+        DidCommand::New {
+            alg,
+            keys_out,
+            chain,
+        } => new(alg.into(), keys_out, &chain),
         DidCommand::Resolve { did } => resolve(&did),
         DidCommand::FromJwk { jwk } => {
             let key = Jwk::from_json(&jwk)?.to_public_key()?;
@@ -68,7 +76,7 @@ pub fn run(cmd: DidCommand) -> Result<(), CliError> {
     }
 }
 
-fn new(alg: Algorithm, keys_out: Option<PathBuf>) -> Result<(), CliError> {
+fn new(alg: Algorithm, keys_out: Option<PathBuf>, chain: &ChainId) -> Result<(), CliError> {
     let device = SigningKey::generate(alg)?;
     let recovery = SigningKey::generate(alg)?;
     let device_id: KeyId = "device".parse()?;
@@ -83,9 +91,9 @@ fn new(alg: Algorithm, keys_out: Option<PathBuf>) -> Result<(), CliError> {
         },
         recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
     })
-    .sign(Some(device_id), &device)?;
+    .sign(chain, Some(device_id), &device)?;
     // Applying the create to an empty state checks it exactly as the registry will.
-    let state = apply(None, &create)?;
+    let state = apply(chain, None, &create)?;
     let doc = document::realdid_document(&state)?;
     let tx = Transaction::Did(create).encode();
 

@@ -196,8 +196,12 @@ fn init(args: InitArgs) -> Result<(), CliError> {
 /// Submits the issuer DID's creation unless the registry already has it (proven).
 pub async fn ensure_registered(config: &IssuerConfig) -> Result<IssuerKeys, CliError> {
     let keys = realdid_issuer::keys::load(&config.keys_file)?;
-    gateway(config)?
-        .ensure_created("the issuer DID", &keys.create_operation()?)
+    let registry = gateway(config)?;
+    registry
+        .ensure_created(
+            "the issuer DID",
+            &keys.create_operation(registry.chain_id())?,
+        )
         .await?;
     Ok(keys)
 }
@@ -220,7 +224,7 @@ fn rotate(path: PathBuf) -> Result<(), CliError> {
             .resolve_did(keys.did())
             .await?
             .ok_or_else(|| CliError::Refused(format!("{} is not on the registry", keys.did())))?;
-        let (next, update) = keys.rotate(&record.state)?;
+        let (next, update) = keys.rotate(registry.chain_id(), &record.state)?;
         registry
             .submit_final(
                 "the key rotation",

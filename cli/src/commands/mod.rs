@@ -34,9 +34,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::CliError> {
         })
 }
 
+/// The chain that offline commands (`demo`, `bench issuer`) sign DID operations for: the
+/// devnet's. Their DIDs never reach a registry, and the chain does not change a DID.
+pub fn offline_chain() -> Result<realdid_core::codec::ChainId, crate::error::CliError> {
+    realdid_core::codec::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
+        .map_err(|e| crate::error::CliError::Usage(format!("chain id: {e}")))
+}
+
 /// A new single-key `did:realdid` (Ed25519, with a fresh recovery key whose commitment the
-/// create operation carries): the key and the signed create operation.
+/// create operation carries), signed for `chain`: the key and the signed create operation.
 pub fn single_key_did(
+    chain: &realdid_core::codec::ChainId,
     purposes: realdid_core::did::Purposes,
 ) -> Result<
     (
@@ -54,7 +62,7 @@ pub fn single_key_did(
         purposes,
         &recovery.public_key(),
     ))
-    .sign(Some(KeyId::first()), &key)?;
+    .sign(chain, Some(KeyId::first()), &key)?;
     Ok((key, signed))
 }
 

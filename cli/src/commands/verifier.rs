@@ -43,7 +43,7 @@ pub async fn ensure_providers(config: &VerifierConfig) -> Result<Vec<RealDid>, C
         registry
             .ensure_created(
                 &format!("the DID of provider {}", provider.id),
-                &keys.create_operation()?,
+                &keys.create_operation(registry.chain_id())?,
             )
             .await?;
         dids.push(keys.did().clone());

@@ -7,22 +7,25 @@
 //!   3 recover     did suffix(32) || previous(32) || recovery key || DocumentState || next commitment(32)
 //!   4 deactivate  did suffix(32) || previous(32) || recovery key
 //! signed      operation || signer key id (create, update) | nothing (recover, deactivate) || signature(64)
-//! signed over "realdid/did-op/v1" || operation || signer key id
+//! signed over "realdid/did-op/v2" || len(chain id) || chain id || operation || signer key id
 //! ```
 //! `previous` is the hash of the last operation applied to the DID, so an operation applies
-//! to exactly one version: a replay or a lost race is refused as stale.
+//! to exactly one version: a replay or a lost race is refused as stale. The chain id in the
+//! signed bytes keeps an operation signed for one chain (a test network, say) from counting
+//! on another where the same keys hold a DID of the same content.
 
 use bytes::BufMut;
 use commonware_codec::{Buf, Encode as _, EncodeSize, Error, Read, ReadExt as _, Write};
 use sha2::{Digest, Sha256};
 
 use super::{DocumentState, KeyId, Purposes, RealDid, RecoveryCommitment, VerificationKey};
+use crate::codec::ChainId;
 use crate::codec::primitives::{
     Signature, public_key_size, read_bytes32, read_public_key, write_public_key,
 };
 use crate::keys::{KeyError, PublicKey, SigningKey};
 
-const SIGNING_DOMAIN: &[u8] = b"realdid/did-op/v1";
+const SIGNING_DOMAIN: &[u8] = b"realdid/did-op/v2";
 const DID_DOMAIN: &[u8] = b"realdid/did/v1";
 const OP_HASH_DOMAIN: &[u8] = b"realdid/did-op-hash/v1";
 
@@ -137,14 +140,15 @@ impl DidOperation {
         }
     }
 
-    /// Signs the operation. `signer` names the document key for create and update and must be
-    /// `None` for recover and deactivate, which the recovery key signs.
+    /// Signs the operation for `chain`. `signer` names the document key for create and update
+    /// and must be `None` for recover and deactivate, which the recovery key signs.
     pub fn sign(
         self,
+        chain: &ChainId,
         signer: Option<KeyId>,
         key: &SigningKey,
     ) -> Result<SignedDidOperation, KeyError> {
-        let message = signing_input(&self, signer.as_ref());
+        let message = signing_input(chain, &self, signer.as_ref());
         let raw = key.sign(&message)?;
         let signature = Signature::from_slice(&raw).ok_or(KeyError::SignatureLength {
             algorithm: "signature",
@@ -186,10 +190,11 @@ impl CreateOp {
     }
 }
 
-/// The bytes a DID operation's signature covers.
-pub fn signing_input(operation: &DidOperation, signer: Option<&KeyId>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(SIGNING_DOMAIN.len() + operation.encode_size() + 34);
+/// The bytes a DID operation's signature covers on `chain`.
+pub fn signing_input(chain: &ChainId, operation: &DidOperation, signer: Option<&KeyId>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SIGNING_DOMAIN.len() + 65 + operation.encode_size() + 34);
     out.extend_from_slice(SIGNING_DOMAIN);
+    chain.write_into(&mut out);
     operation.write(&mut out);
     if let Some(id) = signer {
         id.write(&mut out);
@@ -217,9 +222,9 @@ impl SignedDidOperation {
         OperationHash(h.finalize().into())
     }
 
-    /// The bytes the signature covers.
-    pub fn signing_input(&self) -> Vec<u8> {
-        signing_input(&self.operation, self.signer.as_ref())
+    /// The bytes the signature covers on `chain`.
+    pub fn signing_input(&self, chain: &ChainId) -> Vec<u8> {
+        signing_input(chain, &self.operation, self.signer.as_ref())
     }
 }
 

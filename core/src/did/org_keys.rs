@@ -23,6 +23,7 @@ use super::{
     CreateOp, DidOperation, DidState, KeyId, Purposes, RealDid, SignedDidOperation, UpdateOp,
     VerificationKey,
 };
+use crate::codec::ChainId;
 use crate::jws::KeySigner;
 use crate::keys::{Algorithm, SigningKey};
 
@@ -135,9 +136,9 @@ impl OrgKeys {
         ))
     }
 
-    /// The signed operation that creates the DID (the same bytes every time, so submitting
-    /// it again is harmless).
-    pub fn create_operation(&self) -> Result<SignedDidOperation, OrgKeysError> {
+    /// The signed operation that creates the DID on `chain` (the same bytes every time, so
+    /// submitting it again is harmless).
+    pub fn create_operation(&self, chain: &ChainId) -> Result<SignedDidOperation, OrgKeysError> {
         let first = self
             .keys
             .get(&KeyId::first())
@@ -149,7 +150,9 @@ impl OrgKeys {
                 self.did
             )));
         }
-        create.sign(Some(KeyId::first()), first).map_err(key_error)
+        create
+            .sign(chain, Some(KeyId::first()), first)
+            .map_err(key_error)
     }
 
     /// Reads the JSON form.
@@ -255,7 +258,11 @@ impl OrgKeys {
     /// A rotation: a new assertion key added to the document by an update signed with the
     /// controller key, and the keys with it active. The caller submits the update and saves
     /// the keys once it is final.
-    pub fn rotate(&self, state: &DidState) -> Result<(Self, SignedDidOperation), OrgKeysError> {
+    pub fn rotate(
+        &self,
+        chain: &ChainId,
+        state: &DidState,
+    ) -> Result<(Self, SignedDidOperation), OrgKeysError> {
         let next_number = (1..)
             .find(|n| {
                 let id = format!("key-{n}");
@@ -280,7 +287,7 @@ impl OrgKeys {
             previous: state.last_operation,
             document,
         })
-        .sign(Some(self.controller.clone()), controller)
+        .sign(chain, Some(self.controller.clone()), controller)
         .map_err(key_error)?;
         let mut next = self.clone();
         next.keys.insert(id.clone(), key);

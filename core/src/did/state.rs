@@ -29,6 +29,7 @@ use super::{
     DidError, DidOperation, DocumentState, KeyId, Purposes, RealDid, RecoveryCommitment,
     SignedDidOperation,
 };
+use crate::codec::ChainId;
 use crate::codec::primitives::read_bytes32;
 use crate::keys::{Direct, PublicKey, SignatureCheck, SignatureRule};
 
@@ -63,19 +64,21 @@ impl DidState {
 }
 
 /// Applies a signed operation to the DID's current state (`None` if it has never been
-/// created) and returns the new state, or the first rule the operation breaks.
+/// created) on `chain` and returns the new state, or the first rule the operation breaks.
 ///
 /// Pure and deterministic: every validator computes the same result from the same inputs.
 pub fn apply(
+    chain: &ChainId,
     current: Option<&DidState>,
     signed: &SignedDidOperation,
 ) -> Result<DidState, DidError> {
-    apply_checked(current, signed, &Direct)
+    apply_checked(chain, current, signed, &Direct)
 }
 
 /// [`apply`], checking the operation's signature through `signatures` (a node's memory of
 /// signatures it already checked, say). The result is the same as [`apply`]'s.
 pub fn apply_checked(
+    chain: &ChainId,
     current: Option<&DidState>,
     signed: &SignedDidOperation,
     signatures: &(impl SignatureCheck + ?Sized),
@@ -92,7 +95,7 @@ pub fn apply_checked(
             }
             create.document.check()?;
             let key = authorised_key(&did, &create.document, signed.signer.as_ref(), name)?;
-            verify(signatures, &did, key, signed, name)?;
+            verify(signatures, chain, &did, key, signed, name)?;
             Ok(DidState {
                 did,
                 document: create.document.clone(),
@@ -105,7 +108,7 @@ pub fn apply_checked(
             let state = builds_on_last(live(current, &update.did)?, &update.previous)?;
             update.document.check()?;
             let key = authorised_key(&state.did, &state.document, signed.signer.as_ref(), name)?;
-            verify(signatures, &state.did, key, signed, name)?;
+            verify(signatures, chain, &state.did, key, signed, name)?;
             Ok(DidState {
                 did: state.did.clone(),
                 document: update.document.clone(),
@@ -123,7 +126,14 @@ pub fn apply_checked(
                     did: state.did.to_string(),
                 });
             }
-            verify(signatures, &state.did, &recover.recovery_key, signed, name)?;
+            verify(
+                signatures,
+                chain,
+                &state.did,
+                &recover.recovery_key,
+                signed,
+                name,
+            )?;
             Ok(DidState {
                 did: state.did.clone(),
                 document: recover.document.clone(),
@@ -137,6 +147,7 @@ pub fn apply_checked(
             check_recovery_key(state, &deactivate.recovery_key)?;
             verify(
                 signatures,
+                chain,
                 &state.did,
                 &deactivate.recovery_key,
                 signed,
@@ -220,6 +231,7 @@ fn check_recovery_key(state: &DidState, key: &PublicKey) -> Result<(), DidError>
 
 fn verify(
     signatures: &(impl SignatureCheck + ?Sized),
+    chain: &ChainId,
     did: &RealDid,
     key: &PublicKey,
     signed: &SignedDidOperation,
@@ -229,7 +241,7 @@ fn verify(
         .check(
             SignatureRule::Chain,
             key,
-            &signed.signing_input(),
+            &signed.signing_input(chain),
             &signed.signature.0,
         )
         .map_err(|_| DidError::BadSignature {

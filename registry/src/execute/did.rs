@@ -24,7 +24,12 @@ pub(super) fn check(
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
     let key = StateKey::Did(did.clone());
     let current = read_did(view, &key)?;
-    let state = match apply_checked(current.as_ref().map(|r| &r.state), op, ctx.signatures) {
+    let state = match apply_checked(
+        &ctx.governance.chain,
+        current.as_ref().map(|r| &r.state),
+        op,
+        ctx.signatures,
+    ) {
         Ok(state) => state,
         Err(error) => return Ok(Err(error.into())),
     };

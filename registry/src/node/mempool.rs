@@ -496,7 +496,15 @@ pub(crate) mod tests {
             }),
         };
         let signer = (kind == "create").then(KeyId::first);
-        Transaction::Did(operation.sign(signer, &key).unwrap())
+        Transaction::Did(
+            operation
+                .sign(
+                    &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
+                    signer,
+                    &key,
+                )
+                .unwrap(),
+        )
     }
 
     #[test]

@@ -352,6 +352,10 @@ mod tests {
     };
     use realdid_core::keys::{Algorithm, SigningKey};
 
+    fn chain() -> realdid_core::codec::ChainId {
+        realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+    }
+
     fn key(byte: u8) -> SigningKey {
         SigningKey::from_secret_bytes(Algorithm::EdDsa, &[byte; 32]).unwrap()
     }
@@ -369,9 +373,9 @@ mod tests {
             },
             recovery_commitment: RecoveryCommitment::to(&key(2).public_key()),
         })
-        .sign(Some("device".parse().unwrap()), &device)
+        .sign(&chain(), Some("device".parse().unwrap()), &device)
         .unwrap();
-        apply(None, &op).unwrap()
+        apply(&chain(), None, &op).unwrap()
     }
 
     fn round_trip<T: Write + EncodeSize + Read<Cfg = ()> + PartialEq + std::fmt::Debug>(value: &T) {

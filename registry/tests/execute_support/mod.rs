@@ -69,9 +69,9 @@ impl Holder {
             document,
             recovery_commitment: RecoveryCommitment::to(&recovery.public_key()),
         })
-        .sign(Some(key_id("device")), &device)
+        .sign(&test_chain(), Some(key_id("device")), &device)
         .unwrap();
-        let state = apply(None, &op).unwrap();
+        let state = apply(&test_chain(), None, &op).unwrap();
         (
             Holder {
                 device,
@@ -116,7 +116,7 @@ impl Holder {
             &self.device.clone(),
             document(&new_device, &self.issuing),
         );
-        self.state = apply(Some(&self.state), &op).unwrap();
+        self.state = apply(&test_chain(), Some(&self.state), &op).unwrap();
         self.device = new_device;
         Transaction::Did(op)
     }
@@ -133,7 +133,7 @@ impl Holder {
             previous: self.state.last_operation,
             document,
         })
-        .sign(Some(key_id(signer)), key)
+        .sign(&test_chain(), Some(key_id(signer)), key)
         .unwrap()
     }
 
@@ -144,9 +144,9 @@ impl Holder {
             previous: self.state.last_operation,
             recovery_key: self.recovery.public_key(),
         })
-        .sign(None, &self.recovery)
+        .sign(&test_chain(), None, &self.recovery)
         .unwrap();
-        self.state = apply(Some(&self.state), &op).unwrap();
+        self.state = apply(&test_chain(), Some(&self.state), &op).unwrap();
         Transaction::Did(op)
     }
 

@@ -17,7 +17,7 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
 use realdid_registry::light_client::LightClient;
-use realdid_tests::chain::{Devnet, create_did, resolve, submit};
+use realdid_tests::chain::{Devnet, create_did, devnet_chain, resolve, submit};
 use tonic::transport::Channel;
 
 use realdid_registry::devnet::devnet_tuning;
@@ -73,7 +73,7 @@ fn thief_update(state: &DidState, stolen: &SigningKey) -> Transaction {
         previous: state.last_operation,
         document,
     })
-    .sign(Some(KeyId::first()), stolen)
+    .sign(&devnet_chain(), Some(KeyId::first()), stolen)
     .unwrap();
     Transaction::Did(op)
 }
@@ -166,7 +166,7 @@ async fn a_thief_sending_updates_after_every_block_cannot_stop_a_recovery() {
             &SigningKey::generate(Algorithm::EdDsa).unwrap().public_key(),
         ),
     })
-    .sign(None, &owner.recovery)
+    .sign(&devnet_chain(), None, &owner.recovery)
     .unwrap();
     let height_at_submission = net.wait_height(0, 0, SLOW).await.height;
     let receipt = match submit(&mut node0, &Transaction::Did(recovery)).await {

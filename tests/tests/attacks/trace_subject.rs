@@ -10,7 +10,7 @@ use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_proto::v1::create_trace_request::Subject;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
 use realdid_registry::devnet::devnet_tuning;
-use realdid_tests::chain::{Devnet, Holder, submit};
+use realdid_tests::chain::{Devnet, Holder, devnet_chain, submit};
 use realdid_tests::issuer::{IssuerStack, holder_did};
 
 use crate::serial;
@@ -31,9 +31,9 @@ async fn rotated(net: &Devnet, holder: &Holder) -> Holder {
             services: vec![],
         },
     })
-    .sign(Some(KeyId::first()), &holder.key)
+    .sign(&devnet_chain(), Some(KeyId::first()), &holder.key)
     .unwrap();
-    let state = apply(Some(&holder.state), &update).unwrap();
+    let state = apply(&devnet_chain(), Some(&holder.state), &update).unwrap();
     let mut node = net.client(0).await;
     assert!(matches!(
         submit(&mut node, &Transaction::Did(update)).await,

@@ -283,6 +283,10 @@ mod tests {
     use super::*;
     use crate::verify::chain::AtHeight;
 
+    fn chain() -> realdid_core::codec::ChainId {
+        realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+    }
+
     const URI: &str = "https://issuer.example/status/1";
     const NOW_MS: i64 = 1_800_000_000_000;
 
@@ -294,9 +298,9 @@ mod tests {
             Purposes::ASSERTION_METHOD,
             &key.public_key(),
         ))
-        .sign(Some(KeyId::first()), &key)
+        .sign(&chain(), Some(KeyId::first()), &key)
         .unwrap();
-        (key, apply(None, &create).unwrap())
+        (key, apply(&chain(), None, &create).unwrap())
     }
 
     /// A status list token of `issuer` for [`URI`] with entry 0 set to `first`.
