@@ -40,6 +40,9 @@ fi
 # the dependencies already built: RocksDB alone takes about 14 minutes on two cores.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/realdid/target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# No incremental artifacts: a full run builds each crate once, and they would only fill the
+# disk (several GB per run) for rebuilds the scripts never make.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # The IETF SD-JWT reference implementation (PyPI `sd-jwt`), which the end-to-end tests use to
 # check realdid's credentials with code that is not realdid's. A venv of its own, once per
