@@ -28,6 +28,9 @@ pub enum CliError {
     /// The registry node or devnet failed.
     #[error(transparent)]
     Registry(#[from] realdid_registry::RegistryError),
+    /// A read or submission to the registry chain failed.
+    #[error(transparent)]
+    RegistryClient(#[from] realdid_registry_client::ClientError),
     /// The issuer or the identity authority failed.
     #[error(transparent)]
     Issuer(#[from] realdid_issuer::IssuerError),
@@ -65,6 +68,7 @@ impl CliError {
             Self::StatusList(e) => Some(e.kind()),
             Self::Refused(_) => Some(ErrorKind::Rejected),
             Self::Registry(e) => Some(e.kind()),
+            Self::RegistryClient(e) => Some(e.kind()),
             Self::Issuer(realdid_issuer::IssuerError::InvalidRequest(_)) => {
                 Some(ErrorKind::InvalidInput)
             }

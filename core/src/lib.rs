@@ -1,9 +1,10 @@
 //! realdid-core: the pure identity library that the registry, issuer, verifier and wallet
 //! share.
 //!
-//! Everything here is a plain function or type: no async, no I/O, no clock. Functions that
-//! depend on time take the current time as an argument, so that every rule is testable and
-//! every node that applies it agrees.
+//! Everything here is a plain function or type: no async, no I/O, no reading of the machine's
+//! time. Functions that depend on time take the current time as an argument, so that every
+//! rule is testable and every node that applies it agrees; [`clock`] is the seam through which
+//! the services are handed the time.
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -21,8 +22,10 @@
 //! | [`operator_login`] | an issuer operator's key-signed answer to a login nonce |
 //! | [`presentation_request`] | the request object a verifier sends and a wallet answers, with its limits |
 //! | [`recent`] | a bounded memory of recent entries, for caches that may forget |
+//! | [`clock`] | the `Clock` services are given: the system's, or a manual one tests move |
 
 pub mod authority_answer;
+pub mod clock;
 pub mod codec;
 pub mod control_proof;
 pub mod did;

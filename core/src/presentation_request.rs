@@ -340,7 +340,7 @@ mod tests {
     use crate::keys::Algorithm;
 
     fn chain() -> crate::codec::ChainId {
-        crate::codec::ChainId::parse("realdid-test").expect("a chain id")
+        crate::codec::ChainId::parse("realdid-test").unwrap()
     }
 
     /// A provider: its live DID's state, its assertion key (`key-1`) and its recovery key.

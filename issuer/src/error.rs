@@ -85,15 +85,15 @@ impl IssuerError {
     }
 }
 
-impl From<realdid_registry::RegistryError> for IssuerError {
+impl From<realdid_registry_client::ClientError> for IssuerError {
     /// A refusal by the chain is a failed precondition (retrying will not help); anything
     /// else from the registry client means no usable answer (UNAVAILABLE).
-    fn from(error: realdid_registry::RegistryError) -> Self {
+    fn from(error: realdid_registry_client::ClientError) -> Self {
         match error {
-            realdid_registry::RegistryError::Rejected { .. } => {
+            realdid_registry_client::ClientError::Rejected { .. } => {
                 IssuerError::FailedPrecondition(error.to_string())
             }
-            realdid_registry::RegistryError::Config { .. } => {
+            realdid_registry_client::ClientError::Config { .. } => {
                 IssuerError::Config(error.to_string())
             }
             other => IssuerError::Registry(other.to_string()),

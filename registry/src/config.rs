@@ -303,7 +303,7 @@ impl NodeConfig {
 
     /// Loads the genesis file this configuration names.
     pub fn load_genesis(&self) -> Result<Genesis, RegistryError> {
-        Genesis::load(&self.genesis)
+        Ok(Genesis::load(&self.genesis)?)
     }
 
     /// The node's data directory.

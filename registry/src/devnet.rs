@@ -139,11 +139,14 @@ impl DevnetLayout {
     }
 
     /// A client's proven view of this devnet: every node, checked against its genesis.
-    pub fn gateway(&self) -> Result<crate::gateway::RegistryGateway, RegistryError> {
+    pub fn gateway(
+        &self,
+    ) -> Result<realdid_registry_client::RegistryGateway, realdid_registry_client::ClientError>
+    {
         let endpoints: Vec<String> = self.nodes.iter().map(|n| n.grpc_endpoint()).collect();
-        crate::gateway::RegistryGateway::new(
+        realdid_registry_client::RegistryGateway::new(
             &endpoints,
-            crate::light_client::LightClient::for_genesis(&self.genesis),
+            realdid_registry_client::LightClient::for_genesis(&self.genesis),
         )
     }
 

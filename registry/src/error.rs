@@ -176,6 +176,38 @@ impl RegistryError {
     }
 }
 
+/// A client-side failure met by the node (reading its genesis file, say).
+impl From<realdid_registry_client::ClientError> for RegistryError {
+    fn from(error: realdid_registry_client::ClientError) -> Self {
+        use realdid_registry_client::ClientError as C;
+        match error {
+            C::Config { path, reason } => Self::Config { path, reason },
+            C::Proof { reason } => Self::Proof { reason },
+            C::Unavailable { reason } => Self::Unavailable { reason },
+            C::Rejected {
+                what,
+                reason,
+                message,
+            } => Self::Rejected {
+                what,
+                reason,
+                message,
+            },
+            C::Io { context, source } => Self::Io { context, source },
+            C::Signing(e) => Self::InvalidRequest {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// A value in the node's own database that does not decode: the data directory is damaged.
+impl From<realdid_registry_client::records::MalformedValue> for RegistryError {
+    fn from(error: realdid_registry_client::records::MalformedValue) -> Self {
+        Self::corrupt(format!("stored {error}"))
+    }
+}
+
 impl From<RegistryError> for tonic::Status {
     fn from(error: RegistryError) -> Self {
         tonic::Status::new(error.grpc_code(), error.to_string())

@@ -16,18 +16,16 @@
 //!   [`gateway`]: a client's proven reads and final submissions over several nodes, each
 //!   read no older than a bound judged by a [`clock`].
 
-pub mod clock;
 pub mod config;
 pub mod consensus;
 pub mod devnet;
 pub mod error;
 pub mod execute;
-pub mod gateway;
-pub mod genesis;
-pub mod light_client;
 pub mod node;
-pub mod proof;
 pub mod service;
 pub mod state;
 
 pub use error::RegistryError;
+/// The genesis file and the proof format are the client's: a validator and its light clients
+/// read them with one code.
+pub use realdid_registry_client::{genesis, proof};

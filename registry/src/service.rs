@@ -346,7 +346,8 @@ impl Registry for RegistryService {
             .value
             .as_deref()
             .map(|bytes| decode_value::<DidRecord>(bytes, "DID record"))
-            .transpose()?;
+            .transpose()
+            .map_err(RegistryError::from)?;
         let resolution = match &record {
             Some(record) => {
                 let next_version = record.state.version + 1;
@@ -378,7 +379,8 @@ impl Registry for RegistryService {
             .value
             .as_deref()
             .map(|bytes| decode_value::<IssuerRecord>(bytes, "issuer record"))
-            .transpose()?
+            .transpose()
+            .map_err(RegistryError::from)?
             .map(|record| pb::IssuerAccreditation {
                 issuer_did: issuer.to_string(),
                 state: if record.removed.is_some() {
@@ -418,7 +420,8 @@ impl Registry for RegistryService {
             .value
             .as_deref()
             .map(|bytes| decode_value::<StatusAnchorRecord>(bytes, "status list anchor"))
-            .transpose()?
+            .transpose()
+            .map_err(RegistryError::from)?
             .map(|record| pb::StatusListAnchor {
                 list_uri: request.list_uri.clone(),
                 issuer_did: issuer.to_string(),
@@ -448,7 +451,8 @@ impl Registry for RegistryService {
             .value
             .as_deref()
             .map(|bytes| decode_value::<AuditAnchorRecord>(bytes, "audit anchor"))
-            .transpose()?
+            .transpose()
+            .map_err(RegistryError::from)?
             .map(|record| pb::AuditAnchor {
                 issuer_did: issuer.to_string(),
                 sequence: request.sequence,

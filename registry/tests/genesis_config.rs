@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use commonware_codec::DecodeFixed as _;
 use commonware_cryptography::{Signer as _, ed25519};
 use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
-use realdid_registry::RegistryError;
 use realdid_registry::config::{NodeConfig, Tuning, read_key_file, write_key_file};
 use realdid_registry::devnet::{DevnetLayout, Supervisor, generate};
 use realdid_registry::genesis::{Genesis, parse_validator_key};
+use realdid_registry_client::ClientError;
 
 fn validator_key(i: u8) -> ed25519::PrivateKey {
     ed25519::PrivateKey::decode_fixed([i + 1; 32]).unwrap()
@@ -119,7 +119,7 @@ fn a_good_genesis_parses() {
         assert!(governance.keys().contains(key));
     }
     assert_eq!(governance.keys().len(), 3);
-    let execution = genesis.governance();
+    let execution = realdid_registry::execute::Governance::of(&genesis);
     assert_eq!(execution.threshold, 2);
     expected.sort_by_key(|k| governance.keys().iter().position(|g| g == k));
     assert_eq!(execution.keys, expected);
@@ -341,13 +341,13 @@ fn load_names_the_file() {
     )
     .unwrap();
     let error = Genesis::load(&path).unwrap_err();
-    assert!(matches!(error, RegistryError::Config { .. }));
+    assert!(matches!(error, ClientError::Config { .. }));
     let text = error.to_string();
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(text.contains("governance.threshold"), "{text}");
 
     let missing = Genesis::load(&dir.path().join("absent.toml")).unwrap_err();
-    assert!(matches!(missing, RegistryError::Io { .. }));
+    assert!(matches!(missing, ClientError::Io { .. }));
     assert!(missing.to_string().contains("absent.toml"));
 }
 

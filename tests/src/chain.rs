@@ -135,8 +135,8 @@ pub struct Holder {
 }
 
 /// The chain id of a devnet, and of every test network: DID operations are signed for it.
-pub fn devnet_chain() -> realdid_registry::genesis::ChainId {
-    realdid_registry::genesis::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
+pub fn devnet_chain() -> realdid_registry_client::genesis::ChainId {
+    realdid_registry_client::genesis::ChainId::parse(realdid_registry::devnet::DEVNET_CHAIN_ID)
         .expect("the devnet's chain id")
 }
 

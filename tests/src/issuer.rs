@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::{GovernanceAction, Transaction};
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
 use realdid_core::keys::{Algorithm, DidKey, SigningKey};
@@ -21,8 +21,8 @@ use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, Provisioned, provision};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::light_client::LightClient;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
@@ -149,19 +149,17 @@ impl IssuerStack {
             .await
             .expect("issuer DID final");
         let officers = net.layout.governance_signing_keys().expect("officers");
-        let accredit = GovernanceTx::approved(
-            net.layout.genesis().chain_id(),
-            GovernanceAction::AccreditIssuer {
-                issuer: keys.did().clone(),
-                name: "Test Issuer".into(),
-                credential_types: vec![IDENTITY_VCT.into()],
-            },
-            7,
-            &officers[..net.layout.governance_threshold()],
-        )
-        .expect("approves");
         registry
-            .submit_final("accreditation", &Transaction::Governance(accredit))
+            .decide(
+                "accreditation",
+                GovernanceAction::AccreditIssuer {
+                    issuer: keys.did().clone(),
+                    name: "Test Issuer".into(),
+                    credential_types: vec![IDENTITY_VCT.into()],
+                },
+                7,
+                &officers[..net.layout.governance_threshold()],
+            )
             .await
             .expect("accredited");
 

@@ -20,7 +20,7 @@ use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_proto::v1::registry_client::RegistryClient;
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder, create_did};
 use realdid_tests::issuer::{IssuerStack, UNACCREDITED_VCT, control_proof, holder_did, nonce};
 use sha2::{Digest as _, Sha256};

@@ -10,7 +10,7 @@ use commonware_codec::Encode as _;
 use realdid_core::did::Purposes;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::light_client::LightClient;
 use realdid_tests::chain::{
     Devnet, accredit, create_did, resolve, submit, submit_bytes, update_did,
 };
@@ -67,7 +67,7 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     // The same validators' certificate proves nothing to a light client of another chain:
     // consensus signatures name the chain.
     let other_chain = LightClient::new(
-        &realdid_registry::genesis::ChainId::parse("another-chain").unwrap(),
+        &realdid_registry_client::genesis::ChainId::parse("another-chain").unwrap(),
         net.layout.genesis().validator_keys(),
     );
     let refused = other_chain

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use realdid_core::did::Purposes;
 use realdid_proto::v1 as pb;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::light_client::LightClient;
 use realdid_tests::chain::{Devnet, create_did, resolve, submit};
 use realdid_tests::realdid_binary;
 

@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::GovernanceAction;
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_issuer::provision::IDENTITY_VCT;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
 use realdid_tests::verifier::{
@@ -512,19 +512,17 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
 
     // The issuer's accreditation withdrawn: its credentials no longer pass.
     let officers = net.layout.governance_signing_keys().unwrap();
-    let remove = GovernanceTx::approved(
-        net.layout.genesis().chain_id(),
-        GovernanceAction::RemoveIssuer {
-            issuer: stack.issuer().did(),
-            reason: "test: withdrawn".into(),
-        },
-        8,
-        &officers[..net.layout.governance_threshold()],
-    )
-    .unwrap();
     let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
     gateway
-        .submit_final("removal", &Transaction::Governance(remove))
+        .decide(
+            "removal",
+            GovernanceAction::RemoveIssuer {
+                issuer: stack.issuer().did(),
+                reason: "test: withdrawn".into(),
+            },
+            8,
+            &officers[..net.layout.governance_threshold()],
+        )
         .await
         .unwrap();
     tokio::time::sleep(CACHE + Duration::from_millis(200)).await;

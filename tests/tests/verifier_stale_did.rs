@@ -15,9 +15,9 @@ use realdid_core::did::{
 use realdid_core::jws::KeySigner;
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_core::sd_jwt::SdJwtBuilder;
-use realdid_registry::RegistryError;
-use realdid_registry::gateway::Proven;
-use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
+use realdid_registry_client::ClientError;
+use realdid_registry_client::gateway::Proven;
+use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
 use realdid_tests::chain::{create_did, devnet_chain};
 use realdid_tests::verifier::present;
 use realdid_verifier::store::StoredRequest;
@@ -51,7 +51,7 @@ fn at<T>(height: u64, value: Option<T>) -> AtHeight<T> {
 }
 
 impl ChainView for StaleHolder {
-    async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
+    async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, ClientError> {
         if *did == self.issuer.did {
             return Ok(at(1, Some(self.issuer.clone())));
         }
@@ -63,10 +63,7 @@ impl ChainView for StaleHolder {
         })
     }
 
-    async fn accreditation(
-        &self,
-        issuer: &RealDid,
-    ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
+    async fn accreditation(&self, issuer: &RealDid) -> Result<AtHeight<IssuerRecord>, ClientError> {
         Ok(at(
             1,
             Some(IssuerRecord {
@@ -84,7 +81,7 @@ impl ChainView for StaleHolder {
         &self,
         _issuer: &RealDid,
         _uri: &str,
-    ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
+    ) -> Result<AtHeight<StatusAnchorRecord>, ClientError> {
         Ok(at(1, None))
     }
 

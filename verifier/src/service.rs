@@ -396,9 +396,9 @@ pub async fn from_config(
 ) -> Result<VerifierService, VerifierError> {
     use std::time::Duration;
 
-    use realdid_registry::gateway::RegistryGateway;
-    use realdid_registry::genesis::Genesis;
-    use realdid_registry::light_client::LightClient;
+    use realdid_registry_client::gateway::RegistryGateway;
+    use realdid_registry_client::genesis::Genesis;
+    use realdid_registry_client::light_client::LightClient;
 
     use crate::verify::CheckOptions;
     use crate::verify::chain::ChainCacheConfig;

@@ -18,7 +18,7 @@ use realdid_core::did::{
     RecoverOp, RecoveryCommitment, UpdateOp, VerificationKey,
 };
 use realdid_core::keys::{Algorithm, SigningKey};
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 
 use crate::contents::{DidEntry, NextKeys, StoredKey};
 use crate::{Wallet, WalletError, now_ms};

@@ -66,7 +66,7 @@ pub enum WalletError {
     Passphrase(String),
     /// The registry could not be read or refused a DID operation.
     #[error("registry: {0}")]
-    Registry(#[from] realdid_registry::RegistryError),
+    Registry(#[from] realdid_registry_client::ClientError),
     /// The registry's answer does not show what the wallet submitted.
     #[error("registry: {0}")]
     RegistryState(String),

@@ -12,7 +12,7 @@ use realdid_core::presentation_request::{SignedRequest, VerifiedRequest};
 use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 
 use crate::contents::{Delivery, LogEntry};
 use crate::{Wallet, WalletError, now_ms};
@@ -364,7 +364,7 @@ mod prepare_tests {
     use crate::keystore::KdfParams;
 
     fn chain() -> realdid_core::codec::ChainId {
-        realdid_core::codec::ChainId::parse("realdid-test").expect("a chain id")
+        realdid_core::codec::ChainId::parse("realdid-test").unwrap()
     }
 
     /// A provider's DID keys and the state the registry would prove for them.

@@ -11,9 +11,9 @@ use realdid_core::codec::Transaction;
 use realdid_core::did::{DidOperation, RecoveryCommitment};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_server::{Registry, RegistryServer};
-use realdid_registry::RegistryError;
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::ClientError;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::light_client::LightClient;
 use realdid_wallet::keystore::KdfParams;
 use realdid_wallet::{Wallet, WalletError, dids};
 use tonic::{Request, Response, Status};
@@ -127,7 +127,7 @@ async fn a_node_saying_a_creation_was_rejected_does_not_cost_the_keys() {
     let registry = RegistryGateway::new(
         &[endpoint],
         LightClient::new(
-            &realdid_registry::genesis::ChainId::parse("test").expect("a chain id"),
+            &realdid_registry_client::genesis::ChainId::parse("test").expect("a chain id"),
             [],
         ),
     )
@@ -138,10 +138,7 @@ async fn a_node_saying_a_creation_was_rejected_does_not_cost_the_keys() {
         .await
         .expect_err("the node said rejected");
     assert!(
-        matches!(
-            refused,
-            WalletError::Registry(RegistryError::Rejected { .. })
-        ),
+        matches!(refused, WalletError::Registry(ClientError::Rejected { .. })),
         "{refused:?}"
     );
     drop(wallet);

@@ -17,7 +17,7 @@ use realdid_core::did::{Purposes, RealDid};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry::devnet::DevnetLayout;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::light_client::LightClient;
 use tokio::sync::Mutex;
 
 use crate::error::CliError;

@@ -9,7 +9,7 @@ use realdid_core::did::{Purposes, RealDid};
 use realdid_core::keys::SigningKey;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::light_client::LightClient;
 use tonic::transport::Channel;
 
 use clap::Args;

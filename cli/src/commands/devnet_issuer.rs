@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::GovernanceAction;
 use realdid_issuer::authority::dataset::ResidentDataset;
 use realdid_issuer::authority::key;
 use realdid_issuer::config::IssuerConfig;
@@ -124,10 +124,10 @@ pub async fn run_issuer(
     side: &IssuerSide,
 ) -> Result<IssuerClient<Channel>, CliError> {
     let keys = super::issuer::ensure_registered(&side.config).await?;
-    let genesis = realdid_registry::genesis::Genesis::load(&side.config.genesis)?;
-    let registry = realdid_registry::gateway::RegistryGateway::new(
+    let genesis = realdid_registry_client::genesis::Genesis::load(&side.config.genesis)?;
+    let registry = realdid_registry_client::gateway::RegistryGateway::new(
         &side.config.registry,
-        realdid_registry::light_client::LightClient::for_genesis(&genesis),
+        realdid_registry_client::light_client::LightClient::for_genesis(&genesis),
     )?
     .with_max_state_age(side.config.max_state_age);
     let accredited = registry.accreditation(keys.did()).await?.is_some_and(|r| {
@@ -135,18 +135,17 @@ pub async fn run_issuer(
     });
     if !accredited {
         let officers = layout.governance_signing_keys()?;
-        let tx = GovernanceTx::approved(
-            layout.genesis().chain_id(),
-            GovernanceAction::AccreditIssuer {
-                issuer: keys.did().clone(),
-                name: side.config.display_name.clone(),
-                credential_types: vec![IDENTITY_VCT.into()],
-            },
-            super::unix_ms(),
-            &officers[..layout.governance_threshold()],
-        )?;
         registry
-            .submit_final("the accreditation", &Transaction::Governance(tx))
+            .decide(
+                "the accreditation",
+                GovernanceAction::AccreditIssuer {
+                    issuer: keys.did().clone(),
+                    name: side.config.display_name.clone(),
+                    credential_types: vec![IDENTITY_VCT.into()],
+                },
+                super::unix_ms(),
+                &officers[..layout.governance_threshold()],
+            )
             .await?;
     }
     let issuer_dir = side.config_path.parent().unwrap_or(Path::new("."));

@@ -12,9 +12,9 @@ use realdid_issuer::engine::Issuer;
 use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{ProvisionOptions, provision};
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::genesis::Genesis;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::genesis::Genesis;
+use realdid_registry_client::light_client::LightClient;
 
 use crate::error::CliError;
 

@@ -15,7 +15,7 @@ use realdid_issuer::provision::load_approver;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{Outcome, Verified};

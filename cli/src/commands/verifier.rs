@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 use realdid_core::did::{OrgKeys, RealDid};
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::genesis::Genesis;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::genesis::Genesis;
+use realdid_registry_client::light_client::LightClient;
 use realdid_verifier::config::VerifierConfig;
 
 use crate::error::CliError;

@@ -33,7 +33,7 @@ use crate::privacy::person_index::PersonIndex;
 use crate::privacy::secrets::DataSecrets;
 use crate::status::OpenList;
 use crate::store::{RowSeal, Store};
-use realdid_registry::gateway::RegistryGateway;
+use realdid_registry_client::gateway::RegistryGateway;
 
 /// Why a proof of control proves nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,16 +20,11 @@ pub mod gossip;
 /// certificate names which validators signed and anyone holding their keys can check it.
 pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
 
-/// Domain separation of consensus signatures, followed by the chain id.
-const CONSENSUS_DOMAIN: &[u8] = b"realdid/registry/consensus/v1/";
 /// Domain separation of p2p handshakes, followed by the chain id.
 const P2P_DOMAIN: &[u8] = b"realdid/registry/p2p/v1/";
 
-/// The namespace of `chain`'s consensus signatures: a vote or a finality certificate of one
-/// chain proves nothing on another, even one with the same validator keys.
-pub fn namespace(chain: &crate::genesis::ChainId) -> Vec<u8> {
-    [CONSENSUS_DOMAIN, chain.as_str().as_bytes()].concat()
-}
+/// The namespace of consensus signatures: light clients check certificates under it.
+pub use realdid_registry_client::certificate::namespace;
 
 /// The namespace of `chain`'s p2p handshakes: validators of two chains never connect.
 pub fn p2p_namespace(chain: &crate::genesis::ChainId) -> Vec<u8> {

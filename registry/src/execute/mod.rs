@@ -61,6 +61,7 @@ fn read_record<T: commonware_codec::Read<Cfg = ()>>(
     view.get(key)?
         .map(|bytes| crate::state::records::decode_value::<T>(&bytes, what))
         .transpose()
+        .map_err(RegistryError::from)
 }
 
 impl<T: StateView + ?Sized> StateView for &T {
@@ -88,6 +89,18 @@ pub struct Governance {
     /// How many distinct keys of `keys` must approve a governance transaction. A threshold of
     /// zero is treated as one: a governance decision always needs an approval.
     pub threshold: usize,
+}
+
+impl Governance {
+    /// The governance rule of the chain `genesis` starts: its keys, its threshold.
+    pub fn of(genesis: &crate::genesis::Genesis) -> Self {
+        let config = genesis.governance_config();
+        Self {
+            chain: genesis.chain_id().clone(),
+            keys: config.keys().to_vec(),
+            threshold: config.threshold(),
+        }
+    }
 }
 
 /// What a block's transactions may depend on besides the state.

@@ -14,8 +14,9 @@ use crate::proof::StateProof;
 use crate::state::Store;
 use crate::state::keys::StateKey;
 
-/// How many descendants a read may link through to reach a certificate.
-pub const MAX_LINK_HEADERS: u64 = 64;
+/// How many descendants a read may link through to reach a certificate: the light client's
+/// bound.
+pub use realdid_registry_client::light_client::MAX_LINK_HEADERS;
 
 /// Which state to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,7 +47,7 @@ pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
     store.genesis_init(&genesis_block.header)?;
     let shared = Arc::new(Shared::new(
         store,
-        genesis.governance(),
+        crate::execute::Governance::of(&genesis),
         genesis.validators().len(),
         tuning.lane_capacities(),
         tuning.max_block_txs(),

@@ -14,11 +14,13 @@
 //!   memory until they are final.
 
 mod columns;
-pub mod keys;
+#[cfg(test)]
+pub(crate) mod jmt_proof;
+pub use realdid_registry_client::state_key as keys;
 mod meta;
 mod overlay;
 mod prover;
-pub mod records;
+pub use realdid_registry_client::records;
 mod store;
 mod tree;
 

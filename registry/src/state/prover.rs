@@ -296,7 +296,7 @@ mod tests {
     use sha2::Sha256;
 
     use super::*;
-    use crate::proof::proof_of_jmt;
+    use crate::state::jmt_proof::proof_of_jmt;
     use crate::state::tree::encode_node_key;
 
     /// The committed tree in memory, under the store's node keys.

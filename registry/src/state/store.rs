@@ -484,7 +484,7 @@ impl Store {
         let writes = executed
             .writes
             .iter()
-            .map(|(key, value)| (key.key_hash(), value.clone()))
+            .map(|(key, value)| (jmt::KeyHash(key.key_hash().0), value.clone()))
             .collect();
         let (root, tree) = update_tree(overlay, writes, height)?;
         Ok(Staged {

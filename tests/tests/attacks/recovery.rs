@@ -16,7 +16,7 @@ use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_proto::v1::submit_transaction_response::Result as Submitted;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::light_client::LightClient;
 use realdid_tests::chain::{Devnet, create_did, devnet_chain, resolve, submit};
 use tonic::transport::Channel;
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::light_client::LightClient;
 use realdid_tests::chain::{Devnet, Holder};
 use realdid_tests::issuer::{IssuerStack, holder_did};
 use realdid_tests::stub_registry::{Lie, StubRegistry};

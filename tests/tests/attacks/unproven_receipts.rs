@@ -3,8 +3,8 @@
 //! reported a revocation published whose anchor no verifier could find.
 
 use realdid_registry::devnet::devnet_tuning;
-use realdid_registry::gateway::RegistryGateway;
-use realdid_registry::light_client::LightClient;
+use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::light_client::LightClient;
 use realdid_tests::chain::Devnet;
 use realdid_tests::issuer::{IssuerStack, holder_did};
 use realdid_tests::stub_registry::{Lie, StubRegistry};

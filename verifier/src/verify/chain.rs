@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use realdid_core::did::{DidState, RealDid};
-use realdid_registry::RegistryError;
-use realdid_registry::gateway::{Proven, RegistryGateway};
-use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
+use realdid_registry_client::ClientError;
+use realdid_registry_client::gateway::{Proven, RegistryGateway};
+use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
 
 use crate::cache::TtlCache;
 
@@ -46,18 +46,18 @@ pub trait ChainView: Send + Sync {
     fn did(
         &self,
         did: &RealDid,
-    ) -> impl Future<Output = Result<AtHeight<DidState>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<AtHeight<DidState>, ClientError>> + Send;
     /// An issuer's accreditation.
     fn accreditation(
         &self,
         issuer: &RealDid,
-    ) -> impl Future<Output = Result<AtHeight<IssuerRecord>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<AtHeight<IssuerRecord>, ClientError>> + Send;
     /// The latest anchor of a status list.
     fn status_anchor(
         &self,
         issuer: &RealDid,
         uri: &str,
-    ) -> impl Future<Output = Result<AtHeight<StatusAnchorRecord>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<AtHeight<StatusAnchorRecord>, ClientError>> + Send;
     /// Forgets a cached anchor (a fetched list is newer than it).
     fn forget_anchor(&self, issuer: &RealDid, uri: &str);
     /// Forgets a cached DID state (a presentation uses a key it does not hold).
@@ -102,7 +102,7 @@ impl CachedChain {
 }
 
 impl ChainView for CachedChain {
-    async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
+    async fn did(&self, did: &RealDid) -> Result<AtHeight<DidState>, ClientError> {
         if let Some(hit) = self.cached(&self.dids, did) {
             return Ok(hit);
         }
@@ -116,10 +116,7 @@ impl ChainView for CachedChain {
         Ok(value)
     }
 
-    async fn accreditation(
-        &self,
-        issuer: &RealDid,
-    ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
+    async fn accreditation(&self, issuer: &RealDid) -> Result<AtHeight<IssuerRecord>, ClientError> {
         if let Some(hit) = self.cached(&self.accreditations, issuer) {
             return Ok(hit);
         }
@@ -132,7 +129,7 @@ impl ChainView for CachedChain {
         &self,
         issuer: &RealDid,
         uri: &str,
-    ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
+    ) -> Result<AtHeight<StatusAnchorRecord>, ClientError> {
         let key = (issuer.clone(), uri.to_owned());
         if let Some(hit) = self.cached(&self.anchors, &key) {
             return Ok(hit);

@@ -117,7 +117,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         &self,
         did: &RealDid,
         fits: impl Fn(&Option<DidState>) -> bool,
-    ) -> Result<(u64, Option<DidState>), realdid_registry::RegistryError> {
+    ) -> Result<(u64, Option<DidState>), realdid_registry_client::ClientError> {
         let cached = self.chain.did(did).await?;
         if fits(&cached.value) {
             return Ok((cached.height, cached.value));

@@ -247,7 +247,7 @@ impl<S: StatusSource> StatusChecker<S> {
     ) -> Result<
         (
             (u64, u64),
-            realdid_registry::state::records::StatusAnchorRecord,
+            realdid_registry_client::records::StatusAnchorRecord,
         ),
         StatusProblem,
     > {
@@ -275,9 +275,9 @@ mod tests {
     use realdid_core::jws::{KeySigner, sign_compact};
     use realdid_core::keys::{Algorithm, SigningKey};
     use realdid_core::status_list::{StatusBits, StatusUri};
-    use realdid_registry::RegistryError;
-    use realdid_registry::gateway::Proven;
-    use realdid_registry::state::records::{IssuerRecord, StatusAnchorRecord};
+    use realdid_registry_client::ClientError;
+    use realdid_registry_client::gateway::Proven;
+    use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
     use serde_json::{Map, Value};
 
     use super::*;
@@ -355,17 +355,14 @@ mod tests {
     }
 
     impl ChainView for Anchors {
-        async fn did(&self, _: &RealDid) -> Result<AtHeight<DidState>, RegistryError> {
-            Err(RegistryError::Unavailable {
+        async fn did(&self, _: &RealDid) -> Result<AtHeight<DidState>, ClientError> {
+            Err(ClientError::Unavailable {
                 reason: "not asked".into(),
             })
         }
 
-        async fn accreditation(
-            &self,
-            _: &RealDid,
-        ) -> Result<AtHeight<IssuerRecord>, RegistryError> {
-            Err(RegistryError::Unavailable {
+        async fn accreditation(&self, _: &RealDid) -> Result<AtHeight<IssuerRecord>, ClientError> {
+            Err(ClientError::Unavailable {
                 reason: "not asked".into(),
             })
         }
@@ -374,7 +371,7 @@ mod tests {
             &self,
             issuer: &RealDid,
             uri: &str,
-        ) -> Result<AtHeight<StatusAnchorRecord>, RegistryError> {
+        ) -> Result<AtHeight<StatusAnchorRecord>, ClientError> {
             let value = self
                 .anchors
                 .lock()

@@ -23,14 +23,13 @@ use realdid_core::codec::{BlockHash, BlockHeader};
 use realdid_core::did::RealDid;
 use realdid_proto::v1::ProvenRead;
 
-use crate::RegistryError;
-use crate::consensus::certificate::CertificateVerifier;
-use crate::node::reads::MAX_LINK_HEADERS;
+use crate::ClientError;
+use crate::certificate::CertificateVerifier;
 use crate::proof::{StateProof, verify_state};
-use crate::state::keys::StateKey;
-use crate::state::records::{
+use crate::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
 };
+use crate::state_key::StateKey;
 
 /// A read whose evidence checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +42,10 @@ pub struct VerifiedRead {
     pub value: Option<Vec<u8>>,
 }
 
+/// The most headers a proven read may carry between its own header and the certified one:
+/// a node answers from a recent certified height or not at all.
+pub const MAX_LINK_HEADERS: u64 = 64;
+
 /// How many checked certificates a light client remembers.
 pub const FINALIZED_MEMORY: usize = 256;
 
@@ -52,20 +55,20 @@ type Checked = VecDeque<(BlockHash, Vec<u8>)>;
 /// Checks proven reads against a fixed validator set. Clones share what they remember.
 #[derive(Debug, Clone)]
 pub struct LightClient {
-    chain: crate::genesis::ChainId,
+    chain: crate::ChainId,
     certificates: CertificateVerifier,
     checked: Arc<Mutex<Checked>>,
 }
 
 impl LightClient {
     /// A light client of the chain `genesis` starts: its chain id and its validators.
-    pub fn for_genesis(genesis: &crate::genesis::Genesis) -> Self {
+    pub fn for_genesis(genesis: &crate::Genesis) -> Self {
         Self::new(genesis.chain_id(), genesis.validator_keys())
     }
 
     /// A light client of `chain` for `validators`.
     pub fn new(
-        chain: &crate::genesis::ChainId,
+        chain: &crate::ChainId,
         validators: impl IntoIterator<Item = ed25519::PublicKey>,
     ) -> Self {
         Self {
@@ -76,12 +79,12 @@ impl LightClient {
     }
 
     /// The chain this client follows: what its users sign transactions for.
-    pub fn chain_id(&self) -> &crate::genesis::ChainId {
+    pub fn chain_id(&self) -> &crate::ChainId {
         &self.chain
     }
 
     /// Checks that `certificate` proves `block` final, unless this very pair was checked.
-    fn check_final(&self, block: BlockHash, certificate: &[u8]) -> Result<(), RegistryError> {
+    fn check_final(&self, block: BlockHash, certificate: &[u8]) -> Result<(), ClientError> {
         let known = |checked: &Checked| {
             checked
                 .iter()
@@ -92,7 +95,7 @@ impl LightClient {
         }
         let finalized = self.certificates.verify(certificate)?;
         if finalized.block_hash != block {
-            return Err(RegistryError::proof(
+            return Err(ClientError::proof(
                 "the finality certificate is for another block",
             ));
         }
@@ -118,28 +121,27 @@ impl LightClient {
         &self,
         expected: &StateKey,
         read: &ProvenRead,
-    ) -> Result<VerifiedRead, RegistryError> {
+    ) -> Result<VerifiedRead, ClientError> {
         if read.key != expected.encode().as_ref() {
-            return Err(RegistryError::proof("the read is for another key"));
+            return Err(ClientError::proof("the read is for another key"));
         }
         let header = BlockHeader::decode_bounded(&read.header)
-            .map_err(|e| RegistryError::proof(format!("header does not decode: {e}")))?;
+            .map_err(|e| ClientError::proof(format!("header does not decode: {e}")))?;
         if header.height != read.height {
-            return Err(RegistryError::proof(format!(
+            return Err(ClientError::proof(format!(
                 "header is for height {} but the read claims {}",
                 header.height, read.height
             )));
         }
         if read.link_headers.len() as u64 > MAX_LINK_HEADERS {
-            return Err(RegistryError::proof("too many link headers"));
+            return Err(ClientError::proof("too many link headers"));
         }
         let mut tip = header.clone();
         for (i, bytes) in read.link_headers.iter().enumerate() {
-            let link = BlockHeader::decode_bounded(bytes).map_err(|e| {
-                RegistryError::proof(format!("link header {i} does not decode: {e}"))
-            })?;
+            let link = BlockHeader::decode_bounded(bytes)
+                .map_err(|e| ClientError::proof(format!("link header {i} does not decode: {e}")))?;
             if link.parent != tip.hash() || link.height != tip.height + 1 {
-                return Err(RegistryError::proof(format!(
+                return Err(ClientError::proof(format!(
                     "link header {i} does not extend height {}",
                     tip.height
                 )));
@@ -161,7 +163,7 @@ impl LightClient {
         &self,
         did: &RealDid,
         read: &ProvenRead,
-    ) -> Result<(VerifiedRead, Option<DidRecord>), RegistryError> {
+    ) -> Result<(VerifiedRead, Option<DidRecord>), ClientError> {
         let verified = self.verify(&StateKey::Did(did.clone()), read)?;
         let record = verified
             .value
@@ -176,7 +178,7 @@ impl LightClient {
         &self,
         issuer: &RealDid,
         read: &ProvenRead,
-    ) -> Result<(VerifiedRead, Option<IssuerRecord>), RegistryError> {
+    ) -> Result<(VerifiedRead, Option<IssuerRecord>), ClientError> {
         let verified = self.verify(&StateKey::Issuer(issuer.clone()), read)?;
         let record = verified
             .value
@@ -193,7 +195,7 @@ impl LightClient {
         issuer: &RealDid,
         list_id: &str,
         read: &ProvenRead,
-    ) -> Result<(VerifiedRead, Option<StatusAnchorRecord>), RegistryError> {
+    ) -> Result<(VerifiedRead, Option<StatusAnchorRecord>), ClientError> {
         let key = StateKey::StatusList {
             issuer: issuer.clone(),
             list_id: list_id.to_owned(),
@@ -213,7 +215,7 @@ impl LightClient {
         issuer: &RealDid,
         sequence: u64,
         read: &ProvenRead,
-    ) -> Result<(VerifiedRead, Option<AuditAnchorRecord>), RegistryError> {
+    ) -> Result<(VerifiedRead, Option<AuditAnchorRecord>), ClientError> {
         let key = StateKey::Audit {
             issuer: issuer.clone(),
             sequence,

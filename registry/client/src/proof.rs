@@ -18,18 +18,18 @@
 //! The hashes are jmt 0.12's, so a root computed here is the root the tree stored. Siblings
 //! travel as hashes, as in Diem's and Aptos's Jellyfish proofs: folding a path needs nothing
 //! else, and the prover then never reads a sibling leaf or rehashes a sibling subtree (jmt's
-//! own proofs carry each sibling's preimage). `proof_of_jmt` (tests) checks that the store's
-//! proofs are jmt's own, sibling by sibling. This module does not touch RocksDB.
+//! own proofs carry each sibling's preimage). The validator crate's tests check that its
+//! store's proofs are jmt's own, sibling by sibling, and that [`check_path`] agrees with jmt's
+//! own verification.
 
 use bytes::BufMut;
 use commonware_codec::{Buf, Copying, Decode as _, EncodeSize, Error, Read, ReadExt as _, Write};
-use jmt::proof::{INTERNAL_DOMAIN_SEPARATOR, LEAF_DOMAIN_SEPARATOR};
 use realdid_core::codec::StateRoot;
 use realdid_core::codec::primitives::{read_bytes32, read_count};
 use sha2::{Digest as _, Sha256};
 
-use crate::RegistryError;
-use crate::state::keys::StateKey;
+use crate::ClientError;
+use crate::state_key::StateKey;
 
 /// Most siblings a proof may carry: one per bit of the key hash.
 pub const MAX_SIBLINGS: usize = 256;
@@ -38,6 +38,10 @@ pub const MAX_PROOF_LEN: usize = 1 + 64 + 3 + MAX_SIBLINGS * 32;
 
 /// The hash of an empty subtree.
 pub const PLACEHOLDER_HASH: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+/// jmt 0.12's domain of leaf hashes.
+pub const LEAF_DOMAIN_SEPARATOR: &[u8] = b"JMT::LeafNode";
+/// jmt 0.12's domain of internal-node hashes (its spelling).
+pub const INTERNAL_DOMAIN_SEPARATOR: &[u8] = b"JMT::IntrnalNode";
 
 /// A leaf named by a proof: the hash of its key and of its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,15 +127,15 @@ impl StateProof {
 
     /// Decodes a proof received from outside (at most [`MAX_PROOF_LEN`] bytes, nothing left
     /// over).
-    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, RegistryError> {
+    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, ClientError> {
         if bytes.len() > MAX_PROOF_LEN {
-            return Err(RegistryError::proof(format!(
+            return Err(ClientError::proof(format!(
                 "proof is {} bytes, at most {MAX_PROOF_LEN}",
                 bytes.len()
             )));
         }
         Self::decode_cfg(Copying(bytes), &())
-            .map_err(|e| RegistryError::proof(format!("proof does not decode: {e}")))
+            .map_err(|e| ClientError::proof(format!("proof does not decode: {e}")))
     }
 }
 
@@ -192,19 +196,20 @@ fn common_prefix_bits(a: &[u8; 32], b: &[u8; 32]) -> usize {
 /// Checks that under `root`, `key` holds exactly `value` (`None`: holds no value).
 ///
 /// The checks are jmt 0.12's `SparseMerkleProof::verify`, on sibling hashes. Fails with
-/// [`RegistryError::Proof`] naming the first check that failed: the key's leaf is not the one
+/// [`ClientError::Proof`] naming the first check that failed: the key's leaf is not the one
 /// proven, the value's hash differs, or the path does not hash to the root.
 pub fn verify_state(
     root: &StateRoot,
     key: &StateKey,
     value: Option<&[u8]>,
     proof: &StateProof,
-) -> Result<(), RegistryError> {
-    check(&root.0, &key.key_hash().0, value, proof)
-        .map_err(|what| RegistryError::proof(format!("state proof for {key:?}: {what}")))
+) -> Result<(), ClientError> {
+    check_path(&root.0, &key.key_hash().0, value, proof)
+        .map_err(|what| ClientError::proof(format!("state proof for {key:?}: {what}")))
 }
 
-fn check(
+/// The check behind [`verify_state`], on a raw key hash: `Err` names the first rule broken.
+pub fn check_path(
     root: &[u8; 32],
     key_hash: &[u8; 32],
     value: Option<&[u8]>,
@@ -241,61 +246,11 @@ fn check(
     Ok(())
 }
 
-/// jmt's own proof of a read, as this module's hashes (tests compare the store's proofs with
-/// it). jmt keeps the proof's fields private; its borsh encoding is the one way in.
-/// jmt's own proof of a read, as this module's hashes (tests compare the store's proofs with
-/// it). jmt keeps the proof's fields private; its borsh encoding is the one way in.
-#[cfg(test)]
-#[allow(clippy::expect_used)] // tests only: jmt's own proof always has this layout
-pub(crate) fn proof_of_jmt(proof: &jmt::proof::SparseMerkleProof<Sha256>) -> StateProof {
-    let bytes = borsh::to_vec(proof).expect("a proof encodes");
-    let mut at = 0;
-    let mut take = |n: usize| {
-        let slice = &bytes[at..at + n];
-        at += n;
-        slice
-    };
-    let bytes32 = |slice: &[u8]| <[u8; 32]>::try_from(slice).expect("32 bytes");
-    let leaf = match take(1)[0] {
-        0 => None,
-        _ => {
-            let body = take(64);
-            Some(ProofLeaf {
-                key_hash: bytes32(&body[..32]),
-                value_hash: bytes32(&body[32..]),
-            })
-        }
-    };
-    let count = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
-    let siblings = (0..count)
-        .map(|_| match take(1)[0] {
-            // borsh variants of jmt's SparseMerkleNode: Null, Internal(left, right), Leaf.
-            0 => PLACEHOLDER_HASH,
-            1 => {
-                let body = take(64);
-                internal_hash(&bytes32(&body[..32]), &bytes32(&body[32..]))
-            }
-            _ => {
-                let body = take(64);
-                ProofLeaf {
-                    key_hash: bytes32(&body[..32]),
-                    value_hash: bytes32(&body[32..]),
-                }
-                .hash()
-            }
-        })
-        .collect();
-    StateProof { leaf, siblings }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 mod tests {
     use super::*;
     use commonware_codec::Encode as _;
-    use jmt::mock::MockTreeStore;
-    use jmt::{KeyHash, Sha256Jmt};
-    use proptest::prelude::*;
 
     #[test]
     fn empty_tree_proves_absence_of_anything() {
@@ -312,47 +267,5 @@ mod tests {
     fn more_than_256_siblings_do_not_decode() {
         let proof = StateProof::new(None, vec![PLACEHOLDER_HASH; MAX_SIBLINGS + 1]);
         assert!(StateProof::decode_bounded(&proof.encode()).is_err());
-    }
-
-    fn key(i: u16) -> KeyHash {
-        KeyHash::with::<Sha256>(i.to_be_bytes())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
-        /// On jmt's own proofs from trees of every shape (one key, a few, hundreds), this
-        /// module's check agrees with jmt's `verify`: for the true value, a wrong value, a
-        /// claimed absence and another key.
-        #[test]
-        fn agrees_with_jmt_verify(
-            present in proptest::collection::btree_set(0u16..2000, 1..300),
-            probes in proptest::collection::vec(0u16..2000, 1..16),
-        ) {
-            let store = MockTreeStore::default();
-            let tree = Sha256Jmt::new(&store);
-            let writes: Vec<_> = present.iter().map(|i| (key(*i), Some(i.to_be_bytes().to_vec()))).collect();
-            let (root, batch) = tree.put_value_set(writes, 0).unwrap();
-            store.write_tree_update_batch(batch).unwrap();
-            for probe in probes {
-                let (value, jmt_proof) = tree.get_with_proof(key(probe), 0).unwrap();
-                prop_assert_eq!(value.is_some(), present.contains(&probe));
-                let ours = proof_of_jmt(&jmt_proof);
-                let wrong = vec![0xEE];
-                for (claimed_key, claimed) in [
-                    (key(probe), value.as_deref()),
-                    (key(probe), Some(wrong.as_slice())),
-                    (key(probe), None),
-                    (key(probe.wrapping_add(1)), value.as_deref()),
-                    (key(probe.wrapping_add(1)), None),
-                ] {
-                    let theirs = jmt_proof.verify(root, claimed_key, claimed).is_ok();
-                    let mine = check(&root.0, &claimed_key.0, claimed, &ours).is_ok();
-                    prop_assert_eq!(mine, theirs, "probe {} claimed {:?}", probe, claimed);
-                }
-                prop_assert!(check(&root.0, &key(probe).0, value.as_deref(), &ours).is_ok());
-                let back = StateProof::decode_bounded(&ours.encode()).unwrap();
-                prop_assert_eq!(back, ours);
-            }
-        }
     }
 }

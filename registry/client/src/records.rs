@@ -1,4 +1,4 @@
-//! The values stored under each [`StateKey`](super::keys::StateKey).
+//! The values stored under each [`StateKey`](crate::StateKey): what a proven read carries.
 //!
 //! Every value is a leaf of the state tree, so its encoding is part of the state root: it is
 //! canonical (one encoding per value), fixed-width big-endian for integers, and every length
@@ -27,16 +27,25 @@ use realdid_core::codec::primitives::{
 use realdid_core::codec::{AuditAnchor, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, StatusListAnchor};
 use realdid_core::did::{DidState, KeyId, RealDid};
 
-use crate::RegistryError;
+/// A state value whose bytes are not what they should be. Who is at fault depends on where
+/// they came from: a node reading its own database has a damaged data directory, a client
+/// reading a node's answer was lied to.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} does not decode: {source}")]
+pub struct MalformedValue {
+    /// What the value should have been.
+    pub what: &'static str,
+    /// The codec's reason.
+    #[source]
+    pub source: Error,
+}
 
-/// Decodes a value read from the state (the node's own database): a value that does not
-/// decode means the data directory is damaged.
+/// Decodes a state value: exactly one `T`, nothing left over.
 pub fn decode_value<T: Read<Cfg = ()>>(
     bytes: &[u8],
     what: &'static str,
-) -> Result<T, RegistryError> {
-    T::decode_cfg(Copying(bytes), &())
-        .map_err(|e| RegistryError::corrupt(format!("stored {what} does not decode: {e}")))
+) -> Result<T, MalformedValue> {
+    T::decode_cfg(Copying(bytes), &()).map_err(|source| MalformedValue { what, source })
 }
 
 /// What the registry keeps for one DID: its state and when it was created and last changed.
@@ -68,17 +77,20 @@ impl DidRecord {
     /// The DID version in an encoded record, read from its fixed-size tail (version,
     /// last operation, four heights and times) without decoding the document: each key in
     /// a document costs a point decompression to decode, and a commit needs only versions.
-    pub fn version_in(bytes: &[u8]) -> Result<u64, RegistryError> {
+    pub fn version_in(bytes: &[u8]) -> Result<u64, MalformedValue> {
         Self::tail_u64(bytes, 8 + 32 + 4 * 8)
     }
 
     /// The big-endian u64 `from_end` bytes before the end of `bytes`.
-    fn tail_u64(bytes: &[u8], from_end: usize) -> Result<u64, RegistryError> {
+    fn tail_u64(bytes: &[u8], from_end: usize) -> Result<u64, MalformedValue> {
         let start = bytes
             .len()
             .checked_sub(8 + 32 + 4 * 8)
             .map(|_| bytes.len() - from_end)
-            .ok_or_else(|| RegistryError::corrupt("a stored DID record is too short"))?;
+            .ok_or(MalformedValue {
+                what: "DID record",
+                source: Error::EndOfBuffer,
+            })?;
         let mut field = [0u8; 8];
         field.copy_from_slice(&bytes[start..start + 8]);
         Ok(u64::from_be_bytes(field))

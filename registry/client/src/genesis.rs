@@ -67,7 +67,7 @@ use realdid_core::keys::{DidKey, Jwk, PublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::RegistryError;
+use crate::ClientError;
 
 /// Largest genesis file read, in bytes.
 pub const MAX_GENESIS_LEN: u64 = 1024 * 1024;
@@ -159,49 +159,61 @@ pub struct Genesis {
     governance: GovernanceConfig,
 }
 
-// The file as written. Strings stay strings here; `Genesis::from_file` turns them into types.
+/// The file as written, for the tool that writes one (a devnet generator). Strings stay
+/// strings here; [`Genesis::from_file`] turns them into types.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct GenesisFile {
-    pub(crate) chain_id: String,
-    pub(crate) genesis_time_unix_ms: u64,
-    pub(crate) validators: Vec<ValidatorEntry>,
-    pub(crate) governance: GovernanceEntry,
+pub struct GenesisFile {
+    /// See [`Genesis::chain_id`].
+    pub chain_id: String,
+    /// See [`Genesis::genesis_time_unix_ms`].
+    pub genesis_time_unix_ms: u64,
+    /// The validators, in any order.
+    pub validators: Vec<ValidatorEntry>,
+    /// The accreditation authority.
+    pub governance: GovernanceEntry,
 }
 
+/// One validator as written.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ValidatorEntry {
-    pub(crate) name: String,
-    pub(crate) public_key: String,
-    pub(crate) p2p_address: SocketAddr,
-    pub(crate) grpc_address: SocketAddr,
+pub struct ValidatorEntry {
+    /// Its name.
+    pub name: String,
+    /// Its Ed25519 public key, hex.
+    pub public_key: String,
+    /// Where it takes p2p connections.
+    pub p2p_address: SocketAddr,
+    /// Where it serves gRPC.
+    pub grpc_address: SocketAddr,
 }
 
+/// The accreditation authority as written.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct GovernanceEntry {
-    pub(crate) threshold: usize,
+pub struct GovernanceEntry {
+    /// How many of `keys` must approve.
+    pub threshold: usize,
     /// did:key strings, multibase strings or JWK tables; parsed one by one so that an error
     /// can name the entry.
-    pub(crate) keys: Vec<toml::Value>,
+    pub keys: Vec<toml::Value>,
 }
 
 impl Genesis {
     /// Reads and parses a genesis file.
-    pub fn load(path: &Path) -> Result<Self, RegistryError> {
+    pub fn load(path: &Path) -> Result<Self, ClientError> {
         let origin = path.display().to_string();
         let text = read_bounded(path, MAX_GENESIS_LEN, "genesis file")?;
         Self::parse_from(&text, &origin)
     }
 
     /// Parses genesis TOML; errors name the source as `genesis`.
-    pub fn parse(text: &str) -> Result<Self, RegistryError> {
+    pub fn parse(text: &str) -> Result<Self, ClientError> {
         Self::parse_from(text, "genesis")
     }
 
-    fn parse_from(text: &str, origin: &str) -> Result<Self, RegistryError> {
-        let config_error = |reason: String| RegistryError::Config {
+    fn parse_from(text: &str, origin: &str) -> Result<Self, ClientError> {
+        let config_error = |reason: String| ClientError::Config {
             path: origin.to_owned(),
             reason,
         };
@@ -212,7 +224,7 @@ impl Genesis {
         Self::from_file(file).map_err(config_error)
     }
 
-    pub(crate) fn from_file(file: GenesisFile) -> Result<Self, String> {
+    pub fn from_file(file: GenesisFile) -> Result<Self, String> {
         let chain_id = ChainId::parse(&file.chain_id).map_err(|e| format!("chain_id: {e}"))?;
 
         if file.validators.is_empty() {
@@ -338,15 +350,6 @@ impl Genesis {
     /// The accreditation authority's keys and threshold.
     pub fn governance_config(&self) -> &GovernanceConfig {
         &self.governance
-    }
-
-    /// The governance rule block execution applies: these keys, this threshold.
-    pub fn governance(&self) -> crate::execute::Governance {
-        crate::execute::Governance {
-            chain: self.chain_id.clone(),
-            keys: self.governance.keys.clone(),
-            threshold: self.governance.threshold,
-        }
     }
 
     /// f: how many validators may fail (crash or lie) with the chain staying safe and live,
@@ -477,20 +480,20 @@ fn parse_governance_key(value: &toml::Value) -> Result<PublicKey, String> {
 }
 
 /// Reads a text file of at most `max` bytes.
-pub(crate) fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, RegistryError> {
-    let io = |source| RegistryError::Io {
+pub fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, ClientError> {
+    let io = |source| ClientError::Io {
         context: format!("reading {what} {}", path.display()),
         source,
     };
     let metadata = std::fs::metadata(path).map_err(io)?;
     if metadata.len() > max {
-        return Err(RegistryError::Config {
+        return Err(ClientError::Config {
             path: path.display().to_string(),
             reason: format!("{what} is {} bytes, more than {max}", metadata.len()),
         });
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    String::from_utf8(bytes).map_err(|_| RegistryError::Config {
+    String::from_utf8(bytes).map_err(|_| ClientError::Config {
         path: path.display().to_string(),
         reason: format!("{what} is not UTF-8 text"),
     })

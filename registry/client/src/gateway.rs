@@ -7,26 +7,28 @@
 //! ([`DEFAULT_MAX_STATE_AGE`] unless configured) is skipped. A certificate never expires, so
 //! without the bound one node, or anyone on the path, could answer with an old state that
 //! still checks: a revoked credential's earlier status, a key rotated away. Only when every
-//! node fails does the call fail, with [`RegistryError::Unavailable`] naming what each node
+//! node fails does the call fail, with [`ClientError::Unavailable`] naming what each node
 //! did.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use commonware_codec::Encode as _;
-use realdid_core::codec::Transaction;
+use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::did::RealDid;
+use realdid_core::keys::SigningKey;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::RegistryError;
-use crate::clock::{Clock, SystemClock};
-use crate::light_client::{LightClient, VerifiedRead};
-use crate::state::records::{AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord};
+use realdid_core::clock::{Clock, SystemClock};
 
-fn unavailable(reason: String) -> RegistryError {
-    RegistryError::Unavailable { reason }
+use crate::ClientError;
+use crate::light_client::{LightClient, VerifiedRead};
+use crate::records::{AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord};
+
+fn unavailable(reason: String) -> ClientError {
+    ClientError::Unavailable { reason }
 }
 
 /// How long a read may take on one node.
@@ -91,12 +93,12 @@ pub struct RegistryGateway {
 
 impl RegistryGateway {
     /// A gateway over `endpoints`, checking with `light`; connects lazily.
-    pub fn new(endpoints: &[String], light: LightClient) -> Result<Self, RegistryError> {
+    pub fn new(endpoints: &[String], light: LightClient) -> Result<Self, ClientError> {
         let nodes = endpoints
             .iter()
             .map(|e| {
                 let channel = Endpoint::from_shared(e.clone())
-                    .map_err(|err| RegistryError::Config {
+                    .map_err(|err| ClientError::Config {
                         path: "registry endpoint".into(),
                         reason: format!("{e}: {err}"),
                     })?
@@ -105,9 +107,9 @@ impl RegistryGateway {
                     .connect_lazy();
                 Ok((e.clone(), RegistryClient::new(channel)))
             })
-            .collect::<Result<Vec<_>, RegistryError>>()?;
+            .collect::<Result<Vec<_>, ClientError>>()?;
         if nodes.is_empty() {
-            return Err(RegistryError::Config {
+            return Err(ClientError::Config {
                 path: "registry endpoints".into(),
                 reason: "none given".into(),
             });
@@ -121,7 +123,7 @@ impl RegistryGateway {
     }
 
     /// The chain these nodes run: what governance approvals and anchors are signed for.
-    pub fn chain_id(&self) -> &crate::genesis::ChainId {
+    pub fn chain_id(&self) -> &crate::ChainId {
         self.light.chain_id()
     }
 
@@ -160,8 +162,8 @@ impl RegistryGateway {
         &self,
         what: &str,
         ask: F,
-        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), RegistryError>,
-    ) -> Result<Proven<T>, RegistryError>
+        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), ClientError>,
+    ) -> Result<Proven<T>, ClientError>
     where
         F: Fn(RegistryClient<Channel>) -> Fut,
         Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
@@ -210,7 +212,7 @@ impl RegistryGateway {
     }
 
     /// The DID's current record, proven; `None` when proven absent.
-    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, RegistryError> {
+    pub async fn resolve_did(&self, did: &RealDid) -> Result<Option<DidRecord>, ClientError> {
         Ok(self.resolve_did_at(did).await?.value)
     }
 
@@ -219,7 +221,7 @@ impl RegistryGateway {
     pub async fn resolve_did_at(
         &self,
         did: &RealDid,
-    ) -> Result<Proven<Option<DidRecord>>, RegistryError> {
+    ) -> Result<Proven<Option<DidRecord>>, ClientError> {
         self.proven(
             &format!("resolving {did}"),
             |mut client| async move {
@@ -240,7 +242,7 @@ impl RegistryGateway {
     pub async fn accreditation(
         &self,
         issuer: &RealDid,
-    ) -> Result<Option<IssuerRecord>, RegistryError> {
+    ) -> Result<Option<IssuerRecord>, ClientError> {
         Ok(self.accreditation_at(issuer).await?.value)
     }
 
@@ -248,7 +250,7 @@ impl RegistryGateway {
     pub async fn accreditation_at(
         &self,
         issuer: &RealDid,
-    ) -> Result<Proven<Option<IssuerRecord>>, RegistryError> {
+    ) -> Result<Proven<Option<IssuerRecord>>, ClientError> {
         self.proven(
             &format!("reading the accreditation of {issuer}"),
             |mut client| async move {
@@ -272,7 +274,7 @@ impl RegistryGateway {
     /// it (releases an identity, reports a revocation published) confirms it with a proven
     /// read, as [`RegistryGateway::anchor_status_list`] and
     /// [`RegistryGateway::anchor_audit`] do.
-    pub async fn submit(&self, tx: &Transaction) -> Result<Submitted, RegistryError> {
+    pub async fn submit(&self, tx: &Transaction) -> Result<Submitted, ClientError> {
         let bytes = tx.encode().to_vec();
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
@@ -327,16 +329,16 @@ impl RegistryGateway {
     /// `confirm` reads the chain (proven, fresh) and says whether the effect is there.
     /// A node whose "final" a proven read at or above its receipt's height refutes is
     /// lying, and the transaction goes to the next node; so does one whose receipt no proven
-    /// read confirms in time. A refusal by the chain is [`RegistryError::Rejected`].
+    /// read confirms in time. A refusal by the chain is [`ClientError::Rejected`].
     async fn submit_confirmed<T, F, Fut>(
         &self,
         what: &str,
         tx: &Transaction,
         confirm: F,
-    ) -> Result<(pb::TransactionReceipt, Proven<T>), RegistryError>
+    ) -> Result<(pb::TransactionReceipt, Proven<T>), ClientError>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Proven<Option<T>>, RegistryError>>,
+        Fut: std::future::Future<Output = Result<Proven<Option<T>>, ClientError>>,
     {
         let bytes = tx.encode().to_vec();
         let mut failures = Vec::new();
@@ -344,7 +346,7 @@ impl RegistryGateway {
             let receipt = match Self::submit_to(client, &bytes).await {
                 Ok(Submitted::Final(receipt)) => receipt,
                 Ok(Submitted::Rejected { reason, message }) => {
-                    return Err(RegistryError::Rejected {
+                    return Err(ClientError::Rejected {
                         what: what.to_owned(),
                         reason,
                         message,
@@ -405,7 +407,7 @@ impl RegistryGateway {
     pub async fn anchor_status_list(
         &self,
         anchor: &realdid_core::codec::StatusListAnchor,
-    ) -> Result<(pb::TransactionReceipt, Proven<StatusAnchorRecord>), RegistryError> {
+    ) -> Result<(pb::TransactionReceipt, Proven<StatusAnchorRecord>), ClientError> {
         let what = format!(
             "the anchor of {} at sequence {}",
             anchor.list_id, anchor.sequence
@@ -428,7 +430,7 @@ impl RegistryGateway {
     pub async fn anchor_audit(
         &self,
         anchor: &realdid_core::codec::AuditAnchor,
-    ) -> Result<(pb::TransactionReceipt, Proven<AuditAnchorRecord>), RegistryError> {
+    ) -> Result<(pb::TransactionReceipt, Proven<AuditAnchorRecord>), ClientError> {
         let what = format!("the audit anchor at sequence {}", anchor.sequence);
         self.submit_confirmed(&what, &Transaction::AuditAnchor(anchor.clone()), || async {
             let read = self
@@ -445,7 +447,7 @@ impl RegistryGateway {
         &self,
         issuer: &RealDid,
         sequence: u64,
-    ) -> Result<Proven<Option<AuditAnchorRecord>>, RegistryError> {
+    ) -> Result<Proven<Option<AuditAnchorRecord>>, ClientError> {
         self.proven(
             &format!("reading audit anchor {sequence} of {issuer}"),
             |mut client| async move {
@@ -462,16 +464,16 @@ impl RegistryGateway {
         .await
     }
 
-    /// [`submit`](Self::submit), treating a refusal as [`RegistryError::Rejected`] naming
+    /// [`submit`](Self::submit), treating a refusal as [`ClientError::Rejected`] naming
     /// `what`.
     pub async fn submit_final(
         &self,
         what: &str,
         tx: &Transaction,
-    ) -> Result<pb::TransactionReceipt, RegistryError> {
+    ) -> Result<pb::TransactionReceipt, ClientError> {
         match self.submit(tx).await? {
             Submitted::Final(receipt) => Ok(receipt),
-            Submitted::Rejected { reason, message } => Err(RegistryError::Rejected {
+            Submitted::Rejected { reason, message } => Err(ClientError::Rejected {
                 what: what.to_owned(),
                 reason,
                 message,
@@ -486,7 +488,7 @@ impl RegistryGateway {
         &self,
         what: &str,
         create: &realdid_core::did::SignedDidOperation,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<(), ClientError> {
         let did = create.operation.did();
         if self.resolve_did(&did).await?.is_none() {
             self.submit_final(what, &Transaction::Did(create.clone()))
@@ -495,13 +497,28 @@ impl RegistryGateway {
         Ok(())
     }
 
+    /// Decides `action` on this chain: approved by each of `officers` (governance keys of the
+    /// genesis, at least its threshold of them) under `nonce`, submitted and waited for until
+    /// final; `what` names it in a refusal. For those who hold the officers' keys together (a
+    /// devnet, tests); officers of a real chain each approve on their own machine.
+    pub async fn decide(
+        &self,
+        what: &str,
+        action: GovernanceAction,
+        nonce: u64,
+        officers: &[SigningKey],
+    ) -> Result<pb::TransactionReceipt, ClientError> {
+        let tx = GovernanceTx::approved(self.chain_id(), action, nonce, officers)?;
+        self.submit_final(what, &Transaction::Governance(tx)).await
+    }
+
     /// The latest anchor of status list `list_uri` of `issuer`, proven, with the height and
     /// time it was proven at; `None` when proven absent.
     pub async fn status_anchor_at(
         &self,
         issuer: &RealDid,
         list_uri: &str,
-    ) -> Result<Proven<Option<StatusAnchorRecord>>, RegistryError> {
+    ) -> Result<Proven<Option<StatusAnchorRecord>>, ClientError> {
         self.proven(
             &format!("reading the anchor of {list_uri}"),
             |mut client| async move {
@@ -523,17 +540,14 @@ impl RegistryGateway {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use realdid_core::clock::ManualClock;
 
     #[tokio::test]
     async fn a_state_is_fresh_up_to_the_bound_by_the_given_clock() {
         let clock = ManualClock::at(1_000_000);
         let gateway = RegistryGateway::new(
             &["http://127.0.0.1:1".into()],
-            LightClient::new(
-                &crate::genesis::ChainId::parse("test").expect("a chain id"),
-                [],
-            ),
+            LightClient::new(&crate::ChainId::parse("test").expect("a chain id"), []),
         )
         .unwrap()
         .with_clock(Arc::new(clock.clone()));

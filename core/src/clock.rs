@@ -1,9 +1,8 @@
-//! The clock a reader of the chain judges freshness by.
+//! The time, from a clock the caller is given.
 //!
-//! A proven read is only as good as it is recent: a validly certified but old state still
-//! shows a revoked credential's earlier status or a rotated-away key. Readers compare the
-//! block time of the state they are given with the time of a [`Clock`] they are given, so
-//! tests move a [`ManualClock`] instead of waiting.
+//! Code that judges time (how old a proven state is, whether a token expired) reads it from a
+//! [`Clock`] it was handed, never from the machine directly: the binary hands out the
+//! [`SystemClock`], tests a [`ManualClock`] they move instead of waiting.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

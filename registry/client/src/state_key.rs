@@ -49,13 +49,17 @@ pub enum StateKey {
     GovernanceNonce(u64),
 }
 
+/// A key's position in the state tree: SHA-256 of its domain and encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyHash(pub [u8; 32]);
+
 impl StateKey {
-    /// The position of this key in the state tree.
-    pub fn key_hash(&self) -> jmt::KeyHash {
+    /// The position of this key in the state tree (jmt's key hash).
+    pub fn key_hash(&self) -> KeyHash {
         let mut hasher = Sha256::new();
         hasher.update(KEY_DOMAIN);
         hasher.update(commonware_codec::Encode::encode(self));
-        jmt::KeyHash(hasher.finalize().into())
+        KeyHash(hasher.finalize().into())
     }
 }
 
