@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use realdid_core::clock::{Clock, ShiftedClock};
 use realdid_core::did::{OrgKeys, RealDid};
 use realdid_core::jws::KeySigner;
 use realdid_core::keys::{Algorithm, SigningKey};
@@ -98,6 +99,9 @@ impl TestProvider {
 pub struct VerifierReplica {
     /// Its gRPC endpoint.
     pub endpoint: String,
+    /// Its clock (the machine's, until a test moves it): moving it ages the replica's caches
+    /// and requests without waiting.
+    pub clock: ShiftedClock,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -119,8 +123,12 @@ pub async fn start_verifier(
     accepted_type: &str,
     cache_ttl: Duration,
 ) -> VerifierReplica {
+    let clock = ShiftedClock::new();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let light = LightClient::for_genesis(net.layout.genesis());
-    let gateway = RegistryGateway::new(&net.endpoints(), light).expect("gateway");
+    let gateway = RegistryGateway::new(&net.endpoints(), light)
+        .expect("gateway")
+        .with_clock(shared.clone());
     let chain = CachedChain::new(
         gateway,
         ChainCacheConfig {
@@ -134,6 +142,7 @@ pub async fn start_verifier(
         HttpStatusSource::new(Duration::from_secs(3)),
         cache_ttl,
         1000,
+        shared.clone(),
     );
     let checks = Checks::new(
         chain,
@@ -146,7 +155,7 @@ pub async fn start_verifier(
             remembered_signatures: 1024,
         },
     );
-    let store = AnyStore::from_config(redis_url, prefix)
+    let store = AnyStore::from_config(redis_url, prefix, shared.clone())
         .await
         .expect("store");
     let sha256 = |token: &str| {
@@ -173,6 +182,7 @@ pub async fn start_verifier(
             },
         ],
         format!("realdid://{addr}/requests"),
+        shared,
     ));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(service, listener, async move {
@@ -180,6 +190,7 @@ pub async fn start_verifier(
     }));
     VerifierReplica {
         endpoint: format!("http://{addr}"),
+        clock,
         stop: Some(stop),
     }
 }

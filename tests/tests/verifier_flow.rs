@@ -431,9 +431,9 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         )
     );
 
-    // An expired request.
+    // An expired request: replica a's clock moves past its expiry.
     let r = request(&mut a, bank, 1).await;
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    replica_a.clock.advance(Duration::from_millis(1_100));
     let p = present(
         &credential(1),
         &["real_name_verified", "province"],
@@ -459,7 +459,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     issuer.revoke_credentials(revoke).await.unwrap();
-    tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
+    replica_a.clock.advance(CACHE + Duration::from_millis(200));
     assert_eq!(
         reason(
             attempt(
@@ -525,7 +525,7 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         )
         .await
         .unwrap();
-    tokio::time::sleep(CACHE + Duration::from_millis(200)).await;
+    replica_a.clock.advance(CACHE + Duration::from_millis(200));
     assert_eq!(
         reason(
             attempt(

@@ -167,7 +167,12 @@ async fn verify(refreshes: bool) -> (Outcome, usize) {
     };
     let checks = Checks::new(
         chain,
-        StatusChecker::new(NoStatus, Duration::from_secs(5), 16),
+        StatusChecker::new(
+            NoStatus,
+            Duration::from_secs(5),
+            16,
+            realdid_core::clock::SystemClock::shared(),
+        ),
         CheckOptions {
             accepted_types: vec![VCT.into()],
             subject_secret: [7; 32],

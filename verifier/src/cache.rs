@@ -5,8 +5,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use realdid_core::clock::{Clock, UnixMs};
 
 /// A bounded, time-limited cache. When full, the entry stored longest ago goes first
 /// (expired or not), found in constant time from the order of insertion, so that a cache of
@@ -15,26 +17,34 @@ use std::time::{Duration, Instant};
 pub struct TtlCache<K, V> {
     ttl: Duration,
     capacity: usize,
+    clock: Arc<dyn Clock>,
     entries: Mutex<Entries<K, V>>,
 }
 
 #[derive(Debug)]
 struct Entries<K, V> {
-    map: HashMap<K, (Instant, V)>,
-    /// Keys in the order they were stored, with the time of that storing: a key stored
-    /// again appears twice, and only the entry whose time matches the map's is live.
-    order: VecDeque<(Instant, K)>,
+    /// Each key's value, when it was stored, and the number of that storing.
+    map: HashMap<K, (UnixMs, u64, V)>,
+    /// Keys in the order they were stored, with the number of that storing: a key stored
+    /// again appears twice, and only the entry whose number matches the map's is live. A
+    /// number, not the time: two storings in one millisecond (or under a clock a test holds
+    /// still) must not look alike.
+    order: VecDeque<(u64, K)>,
+    /// The number the next storing gets.
+    next: u64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
-    /// A cache of at most `capacity` entries, each kept at most `ttl`.
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    /// A cache of at most `capacity` entries, each kept at most `ttl` by `clock`.
+    pub fn new(ttl: Duration, capacity: usize, clock: Arc<dyn Clock>) -> Self {
         Self {
             ttl,
             capacity: capacity.max(1),
+            clock,
             entries: Mutex::new(Entries {
                 map: HashMap::new(),
                 order: VecDeque::new(),
+                next: 0,
             }),
         }
     }
@@ -47,12 +57,13 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
 
     /// The value of `key` if it was stored less than the TTL ago.
     pub fn get(&self, key: &K) -> Option<V> {
+        let now = self.clock.now();
         let entries = self.lock();
         entries
             .map
             .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+            .filter(|(at, _, _)| now.since(*at) < self.ttl)
+            .map(|(_, _, v)| v.clone())
     }
 
     /// Stores `value`; when full, drops the entry stored longest ago.
@@ -60,13 +71,13 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         let mut guard = self.lock();
         let entries = &mut *guard;
         while entries.map.len() >= self.capacity && !entries.map.contains_key(&key) {
-            let Some((at, oldest)) = entries.order.pop_front() else {
+            let Some((number, oldest)) = entries.order.pop_front() else {
                 break;
             };
             if entries
                 .map
                 .get(&oldest)
-                .is_some_and(|(stored, _)| *stored == at)
+                .is_some_and(|(_, stored, _)| *stored == number)
             {
                 entries.map.remove(&oldest);
             }
@@ -77,11 +88,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             let map = &entries.map;
             entries
                 .order
-                .retain(|(at, k)| map.get(k).is_some_and(|(stored, _)| stored == at));
+                .retain(|(number, k)| map.get(k).is_some_and(|(_, stored, _)| stored == number));
         }
-        let now = Instant::now();
-        entries.order.push_back((now, key.clone()));
-        entries.map.insert(key, (now, value));
+        let number = entries.next;
+        entries.next += 1;
+        entries.order.push_back((number, key.clone()));
+        entries.map.insert(key, (self.clock.now(), number, value));
     }
 
     /// Forgets `key`.
@@ -104,22 +116,31 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
 mod tests {
     use super::*;
 
+    use realdid_core::clock::ManualClock;
+
     #[test]
     fn entries_expire_and_the_size_is_bounded() {
-        let cache = TtlCache::new(Duration::from_millis(50), 3);
+        let clock = ManualClock::at(1_000_000);
+        let cache = TtlCache::new(Duration::from_millis(50), 3, Arc::new(clock.clone()));
         for i in 0..10 {
             cache.insert(i, i * 10);
             assert!(cache.len() <= 3);
         }
         assert_eq!(cache.get(&9), Some(90));
         assert_eq!(cache.get(&0), None, "the oldest went first");
-        std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(cache.get(&9), None, "expired");
+        clock.advance(Duration::from_millis(49));
+        assert_eq!(cache.get(&9), Some(90), "still young");
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(cache.get(&9), None, "expired at the TTL");
     }
 
     #[test]
     fn a_key_stored_again_is_young_again_and_the_queue_stays_bounded() {
-        let cache = TtlCache::new(Duration::from_secs(60), 3);
+        let cache = TtlCache::new(
+            Duration::from_secs(60),
+            3,
+            Arc::new(ManualClock::at(1_000_000)),
+        );
         cache.insert("a", 1);
         cache.insert("b", 2);
         cache.insert("c", 3);

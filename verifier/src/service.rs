@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use realdid_core::clock::Clock;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_server::{Verifier as VerifierRpc, VerifierServer};
 use sha2::{Digest as _, Sha256};
@@ -28,14 +29,7 @@ pub struct VerifierService {
     checks: Checks<CachedChain, HttpStatusSource>,
     providers: Vec<Provider>,
     request_uri_base: String,
-}
-
-/// Now, Unix ms.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    clock: Arc<dyn Clock>,
 }
 
 fn reason(r: FailureReason) -> pb::VerificationFailureReason {
@@ -77,19 +71,26 @@ fn failed(failure: Failure) -> pb::VerifyPresentationResponse {
 }
 
 impl VerifierService {
-    /// A service over `store` and `checks`, for `providers`.
+    /// A service over `store` and `checks`, for `providers`, dating requests and verdicts by
+    /// `clock` (the clock `store` and `checks` were given).
     pub fn new(
         store: AnyStore,
         checks: Checks<CachedChain, HttpStatusSource>,
         providers: Vec<Provider>,
         request_uri_base: String,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
             checks,
             providers,
             request_uri_base,
+            clock,
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_i64()
     }
 
     /// The provider whose bearer token the call carries.
@@ -127,7 +128,7 @@ impl VerifierRpc for VerifierService {
                 credential_types: r.credential_types,
             },
             provider,
-            now_ms(),
+            self.now_ms(),
             &self.request_uri_base,
         )?;
         self.store.put(&stored).await?;
@@ -151,10 +152,12 @@ impl VerifierRpc for VerifierService {
             Some(Known {
                 request,
                 used: false,
-            }) if request.expires_at_ms > now_ms() => Ok(Response::new(pb::GetRequestResponse {
-                request_object: request.request_object,
-                expires_at_unix_ms: request.expires_at_ms,
-            })),
+            }) if request.expires_at_ms > self.now_ms() => {
+                Ok(Response::new(pb::GetRequestResponse {
+                    request_object: request.request_object,
+                    expires_at_unix_ms: request.expires_at_ms,
+                }))
+            }
             Some(Known { used: true, .. }) => {
                 Err(VerifierError::NotFound("the request was already answered".into()).into())
             }
@@ -288,7 +291,7 @@ impl VerifierService {
                 "presentation: 1 byte to 64 KiB".into(),
             ));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let Some(Known {
             request: stored,
             used,
@@ -390,9 +393,11 @@ pub async fn serve(
 }
 
 /// The service a configuration describes: its registry view with caches, its status
-/// fetcher, its request store (Redis when configured, else in process) and its callers.
+/// fetcher, its request store (Redis when configured, else in process) and its callers, all
+/// reading the time from `clock`.
 pub async fn from_config(
     config: &crate::config::VerifierConfig,
+    clock: Arc<dyn Clock>,
 ) -> Result<VerifierService, VerifierError> {
     use std::time::Duration;
 
@@ -408,7 +413,8 @@ pub async fn from_config(
         Genesis::load(&config.genesis).map_err(|e| VerifierError::Config(e.to_string()))?;
     let gateway = RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))
         .map_err(|e| VerifierError::Config(e.to_string()))?
-        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
+        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds))
+        .with_clock(clock.clone());
     let cache = config.cache;
     let chain = CachedChain::new(
         gateway,
@@ -423,6 +429,7 @@ pub async fn from_config(
         HttpStatusSource::new(Duration::from_secs(3)),
         Duration::from_secs(cache.status_ttl_seconds),
         cache.capacity,
+        clock.clone(),
     );
     let checks = Checks::new(
         chain,
@@ -435,11 +442,17 @@ pub async fn from_config(
             remembered_signatures: cache.signatures,
         },
     );
-    let store = AnyStore::from_config(config.redis_url.as_deref(), &config.redis_prefix).await?;
+    let store = AnyStore::from_config(
+        config.redis_url.as_deref(),
+        &config.redis_prefix,
+        clock.clone(),
+    )
+    .await?;
     Ok(VerifierService::new(
         store,
         checks,
         config.load_providers()?,
         config.request_uri_base.clone(),
+        clock,
     ))
 }

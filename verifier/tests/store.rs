@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use realdid_core::clock::{ShiftedClock, SystemClock};
 
 use realdid_verifier::VerifierError;
 use realdid_verifier::store::{
@@ -105,7 +108,16 @@ async fn unknown_is_unknown<S: RequestStore>(store: &S) {
     assert_eq!(store.get("never-stored").await.unwrap(), None);
 }
 
-async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S) {
+/// Lets `by` pass for the store: a Redis store's expiries are the server's, in real time; an
+/// in-process store reads the `clock` it was given, which the test moves instead.
+async fn pass(clock: Option<&ShiftedClock>, by: Duration) {
+    match clock {
+        Some(clock) => clock.advance(by),
+        None => tokio::time::sleep(by).await,
+    }
+}
+
+async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S, clock: Option<&ShiftedClock>) {
     let short = request(200);
     store.put(&short).await.unwrap();
     let used = request(200);
@@ -115,7 +127,7 @@ async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S) {
         Taken::Open(_)
     ));
     // Past expiry but within grace: still there, still single use.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    pass(clock, Duration::from_millis(300)).await;
     assert_eq!(
         store
             .get(&short.request_id)
@@ -129,7 +141,7 @@ async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S) {
         Taken::AlreadyUsed
     );
     // Past expiry and grace: purged, open or used alike.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    pass(clock, Duration::from_millis(400)).await;
     assert_eq!(store.get(&short.request_id).await.unwrap(), None);
     assert_eq!(store.take(&short.request_id).await.unwrap(), Taken::Unknown);
     assert_eq!(store.take(&used.request_id).await.unwrap(), Taken::Unknown);
@@ -182,8 +194,9 @@ async fn memory_store_unknown() {
 
 #[tokio::test]
 async fn memory_store_expiry() {
-    let store = MemoryStore::with_limits(SHORT_GRACE, 100);
-    gone_after_expiry_and_grace(&store).await;
+    let clock = ShiftedClock::new();
+    let store = MemoryStore::with_limits(SHORT_GRACE, 100).with_clock(Arc::new(clock.clone()));
+    gone_after_expiry_and_grace(&store, Some(&clock)).await;
     refuses_already_purged(&store).await;
     assert!(store.is_empty());
 }
@@ -208,7 +221,9 @@ async fn memory_store_full_is_unavailable() {
 
 #[tokio::test]
 async fn any_store_without_url_is_memory() {
-    let store = AnyStore::from_config(None, "unused:").await.unwrap();
+    let store = AnyStore::from_config(None, "unused:", SystemClock::shared())
+        .await
+        .unwrap();
     assert!(matches!(store, AnyStore::Memory(_)));
     put_get_take_once(&store).await;
 }
@@ -230,7 +245,7 @@ async fn redis_store_expiry() {
     let store = RedisStore::connect_with_grace(REDIS_URL, &prefix(), SHORT_GRACE)
         .await
         .unwrap();
-    gone_after_expiry_and_grace(&store).await;
+    gone_after_expiry_and_grace(&store, None).await;
     refuses_already_purged(&store).await;
 }
 
@@ -273,7 +288,7 @@ async fn redis_store_concurrent_takes_across_replicas() {
 
 #[tokio::test]
 async fn any_store_with_url_is_redis() {
-    let store = AnyStore::from_config(Some(REDIS_URL), &prefix())
+    let store = AnyStore::from_config(Some(REDIS_URL), &prefix(), SystemClock::shared())
         .await
         .unwrap();
     assert!(matches!(store, AnyStore::Redis(_)));
@@ -293,9 +308,13 @@ async fn redis_store_bad_url_is_config() {
 #[tokio::test]
 async fn unreachable_redis_fails_closed_quickly() {
     let started = Instant::now();
-    let error = AnyStore::from_config(Some("redis://127.0.0.1:1/"), &prefix())
-        .await
-        .unwrap_err();
+    let error = AnyStore::from_config(
+        Some("redis://127.0.0.1:1/"),
+        &prefix(),
+        SystemClock::shared(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&error, VerifierError::StoreUnavailable(m) if m.contains("redis")),
         "{error:?}"

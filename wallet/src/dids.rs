@@ -21,7 +21,7 @@ use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_registry_client::gateway::RegistryGateway;
 
 use crate::contents::{DidEntry, NextKeys, StoredKey};
-use crate::{Wallet, WalletError, now_ms};
+use crate::{Wallet, WalletError};
 
 /// How long a submitted step may take to show in a proven read.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,7 +104,7 @@ pub async fn create(
         version: 0,
         last_operation: String::new(),
         deactivated: false,
-        created_ms: now_ms(),
+        created_ms: wallet.now().as_i64(),
         next: None,
     };
     wallet.update(|c| {

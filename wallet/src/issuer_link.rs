@@ -8,7 +8,7 @@ use realdid_proto::v1::issuer_client::IssuerClient;
 use tonic::transport::Channel;
 
 use crate::contents::Origin;
-use crate::{Wallet, WalletError, now_ms};
+use crate::{Wallet, WalletError};
 
 /// What a person gives the issuer.
 #[derive(Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl IssuerLink {
             &entry.key.key()?,
             nonce,
             self.did.as_str(),
-            now_ms() / 1000,
+            wallet.now().as_secs(),
         )
         .map_err(WalletError::keys)?;
         Ok(pb::DidControlProof {

@@ -24,10 +24,3 @@ pub mod wallet;
 
 pub use error::WalletError;
 pub use wallet::Wallet;
-
-/// The time now, Unix milliseconds (0 before 1970).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}

@@ -15,7 +15,7 @@ use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
 
 use crate::contents::{Delivery, LogEntry};
-use crate::{Wallet, WalletError, now_ms};
+use crate::{Wallet, WalletError};
 
 /// The scheme of a request URI, as a verifier's QR code holds it:
 /// `realdid://<host:port>/requests/<request id>`, read over gRPC (GetRequest) at
@@ -246,7 +246,7 @@ pub(crate) fn holder_key(compact: &str) -> Option<realdid_core::keys::PublicKey>
 fn log(wallet: &mut Wallet, prepared: &Prepared, delivery: Delivery) -> Result<(), WalletError> {
     let object = prepared.request.object();
     let entry = LogEntry {
-        at_ms: now_ms(),
+        at_ms: wallet.now().as_i64(),
         audience: prepared.request.provider().to_string(),
         purpose: object.purpose.clone(),
         request_id: object.request_id.clone(),

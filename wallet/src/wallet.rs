@@ -4,14 +4,16 @@
 //! other process saves over what it saves.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use realdid_core::clock::{Clock, SystemClock, UnixMs};
 use realdid_core::sd_jwt::SdJwt;
 use sha2::{Digest as _, Sha256};
 
+use crate::WalletError;
 use crate::contents::{Contents, CredentialEntry, Origin};
 use crate::keystore::{self, FileKind, KdfParams, SealingKey};
 use crate::lock::WalletLock;
-use crate::{WalletError, now_ms};
 
 /// An open wallet.
 #[derive(Debug)]
@@ -19,6 +21,8 @@ pub struct Wallet {
     path: PathBuf,
     key: SealingKey,
     contents: Contents,
+    /// What it dates its records, proofs and presentations by.
+    clock: Arc<dyn Clock>,
     /// Held while the wallet is open: it saves its whole contents, which must be the only
     /// contents being saved to its file.
     _lock: WalletLock,
@@ -50,10 +54,12 @@ impl Wallet {
         if path.exists() {
             return Err(WalletError::Exists(path.to_path_buf()));
         }
+        let clock = SystemClock::shared();
         let wallet = Self {
             path: path.to_path_buf(),
             key: SealingKey::new(passphrase, params)?,
-            contents: Contents::new(now_ms()),
+            contents: Contents::new(clock.now().as_i64()),
+            clock,
             _lock: lock,
         };
         wallet.save()?;
@@ -72,8 +78,20 @@ impl Wallet {
             path: path.to_path_buf(),
             contents: decode(path, &bytes)?,
             key,
+            clock: SystemClock::shared(),
             _lock: lock,
         })
+    }
+
+    /// The same wallet, reading the time from `clock` (the machine's unless given).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the wallet's clock.
+    pub fn now(&self) -> UnixMs {
+        self.clock.now()
     }
 
     /// Where it is stored.
@@ -158,6 +176,7 @@ impl Wallet {
             path: path.to_path_buf(),
             key: SealingKey::new(passphrase, params)?,
             contents: decode(from, &bytes)?,
+            clock: SystemClock::shared(),
             _lock: lock,
         };
         wallet.save()?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use realdid_core::clock::SystemClock;
 use realdid_core::did::{OrgKeys, RealDid};
 use realdid_registry_client::gateway::RegistryGateway;
 use realdid_registry_client::genesis::Genesis;
@@ -69,7 +70,9 @@ pub fn run(args: VerifierArgs) -> Result<(), CliError> {
         });
     }
     runtime.block_on(async move {
-        let service = Arc::new(realdid_verifier::service::from_config(&config).await?);
+        let service = Arc::new(
+            realdid_verifier::service::from_config(&config, SystemClock::shared()).await?,
+        );
         let listener = tokio::net::TcpListener::bind(config.grpc_listen)
             .await
             .map_err(|source| CliError::Io {

@@ -15,7 +15,7 @@ use realdid_wallet::contents::{Delivery, Origin};
 use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
 use realdid_wallet::present::{self, Verdict};
-use realdid_wallet::{Wallet, WalletError, dids, now_ms};
+use realdid_wallet::{Wallet, WalletError, dids};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -428,7 +428,7 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
                 }
             };
             eprintln!("{}", present::describe(wallet, &request));
-            let prepared = present::prepare(wallet, &request, now_ms() / 1000)?;
+            let prepared = present::prepare(wallet, &request, wallet.now().as_secs())?;
             eprintln!(
                 "  answering as {} with credential {}, disclosing only: {}",
                 prepared.did,

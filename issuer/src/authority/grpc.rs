@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
-use super::{Answer, CheckRequest, IdentityAuthority, Verdict, now_ms};
+use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
 use crate::IssuerError;
 
 /// Largest request the server reads: the evidence token's 16 KiB and the other fields.
@@ -202,7 +202,8 @@ impl IdentityAuthority for GrpcAuthority {
                  whoever answered is not that authority, or not answering this request"
             ))
         })?;
-        let checked_at_ms = u64::try_from(response.checked_at_unix_ms).unwrap_or(now_ms());
+        // The authority signed this time; one before the epoch counts as the epoch.
+        let checked_at_ms = u64::try_from(response.checked_at_unix_ms).unwrap_or(0);
         Ok(Answer {
             verdict,
             checked_at_ms,

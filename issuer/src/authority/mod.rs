@@ -96,14 +96,6 @@ pub struct Answer {
     pub checked_at_ms: u64,
 }
 
-/// Now, Unix ms by this machine's clock (0 before 1970).
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 /// An identity authority.
 pub trait IdentityAuthority: Send + Sync {
     /// Checks one person. An `Err` means no answer at all (the request broke a limit, or the

@@ -3,19 +3,31 @@
 use std::sync::Arc;
 
 use super::dataset::ResidentDataset;
-use super::{Answer, CheckRequest, IdentityAuthority, Verdict, now_ms};
+use realdid_core::clock::{Clock, SystemClock};
+
+use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
 use crate::IssuerError;
 
 /// An identity authority over a synthetic resident register.
 #[derive(Debug, Clone)]
 pub struct ReferenceAuthority {
     dataset: Arc<ResidentDataset>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ReferenceAuthority {
-    /// An authority answering from `dataset`.
+    /// An authority answering from `dataset`, dating its answers by the machine's clock.
     pub fn new(dataset: Arc<ResidentDataset>) -> Self {
-        Self { dataset }
+        Self {
+            dataset,
+            clock: SystemClock::shared(),
+        }
+    }
+
+    /// The same authority, dating its answers by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn decide(&self, request: &CheckRequest) -> Result<Verdict, IssuerError> {
@@ -52,7 +64,7 @@ impl IdentityAuthority for ReferenceAuthority {
         };
         Ok(Answer {
             verdict,
-            checked_at_ms: now_ms(),
+            checked_at_ms: self.clock.now().as_millis(),
         })
     }
 }

@@ -13,7 +13,7 @@ use realdid_core::resident_id::ResidentId;
 use time::OffsetDateTime;
 use unicode_normalization::UnicodeNormalization as _;
 
-use super::{ControlFailure, Issuer, limits, new_id, now_ms};
+use super::{ControlFailure, Issuer, limits, new_id};
 use crate::IssuerError;
 use crate::authority::{CheckRequest, IdentityAuthority, MAX_EVIDENCE_LEN, MAX_NAME_LEN, Verdict};
 use crate::issuance::{IssuedCredential, Subject};
@@ -157,7 +157,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         }
 
         // 2. The nonce (used up only once a decision is reached).
-        let now = now_ms();
+        let now = self.now_ms();
         if let Err(refusal) = self.nonces.check(&request.nonce, Purpose::Enrol, now) {
             return Ok(refuse(
                 RefusalReason::NonceInvalid,
@@ -175,7 +175,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             ))
         })?;
         let decided = |outcome: EnrolOutcome| {
-            let _ = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms());
+            let _ = self
+                .nonces
+                .take(&request.nonce, Purpose::Enrol, self.now_ms());
             Ok(outcome)
         };
 
@@ -342,7 +344,10 @@ impl<A: IdentityAuthority> Issuer<A> {
                     ));
                 }
             };
-            if let Err(refusal) = self.nonces.take(&request.nonce, Purpose::Enrol, now_ms()) {
+            if let Err(refusal) = self
+                .nonces
+                .take(&request.nonce, Purpose::Enrol, self.now_ms())
+            {
                 return Ok(refuse(
                     RefusalReason::NonceInvalid,
                     refusal.to_string(),

@@ -13,7 +13,7 @@ use realdid_core::codec::StatusListAnchor;
 use realdid_core::status_list::{Status, StatusList};
 use realdid_proto::v1 as pb;
 
-use super::{Issuer, lock, now_ms};
+use super::{Issuer, lock};
 use crate::IssuerError;
 use crate::authority::IdentityAuthority;
 use crate::nonces::Purpose;
@@ -109,7 +109,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let keys = self.keys();
         let uri = self.list_uri(record.number);
         let validity = self.config.policy.status_token_validity_seconds;
-        let issued_at_s = now_ms() / 1000;
+        let issued_at_s = self.now_ms() / 1000;
         let (token, hash) = status::token(&record, &uri, &keys.signer()?, issued_at_s, validity)?;
         let anchor = StatusListAnchor::sign(
             self.registry.chain_id(),
@@ -217,7 +217,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let half = i64::from(self.config.policy.status_token_validity_seconds) / 2;
         let total = u32::try_from(self.store.counter(OPEN_LIST)?).unwrap_or(0);
         for number in 1..=total {
-            let now_s = now_ms() / 1000;
+            let now_s = self.now_ms() / 1000;
             if let Some(mut record) = self.store.list(number)?
                 && record
                     .published
@@ -415,7 +415,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         purpose: Purpose,
     ) -> Result<StatusChange, IssuerError> {
         let did = self.holder_proof(nonce, did, proof_jws, purpose).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let scope: Vec<_> = self
             .holder_scope(did.as_str(), whole_enrolment)?
             .into_iter()
@@ -454,7 +454,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         credentials: Vec<CredentialRecord>,
         enrolment_id: &str,
     ) -> Result<StatusChange, IssuerError> {
-        let now = now_ms();
+        let now = self.now_ms();
         self.change_status(
             credentials,
             |s| match s {
@@ -494,7 +494,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "{target:?} names no credential of this issuer"
             )));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let reason_text = reason.to_owned();
         self.change_status(
             credentials,

@@ -3,7 +3,7 @@
 
 use realdid_core::operator_login::OperatorLoginJws;
 
-use super::{Issuer, limits, now_ms};
+use super::{Issuer, limits};
 use crate::IssuerError;
 use crate::authority::IdentityAuthority;
 use crate::nonces::Purpose;
@@ -52,7 +52,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                 None
             }
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let account = self.operators.attempt(operator_id, now)?.cloned();
         let ok = match (&account, credential) {
             (_, LoginCredential::Password(password)) => {
@@ -88,7 +88,7 @@ impl<A: IdentityAuthority> Issuer<A> {
 
     /// The live session of a bearer token.
     pub fn session(&self, token: &str) -> Result<Session, IssuerError> {
-        self.operators.session(token, now_ms())
+        self.operators.session(token, self.now_ms())
     }
 
     /// OperatorLogout.

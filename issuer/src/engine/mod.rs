@@ -15,7 +15,9 @@ pub mod login;
 pub mod traces;
 
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use realdid_core::clock::{Clock, UnixMs};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,14 +48,6 @@ pub(crate) enum ControlFailure {
 
 /// How long the issuer trusts its last proven read of its own accreditation.
 const ACCREDITATION_CACHE: Duration = Duration::from_secs(5);
-
-/// Now, Unix ms.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// A fresh opaque id: 16 random bytes, base64url.
 pub fn new_id() -> Result<String, IssuerError> {
@@ -90,7 +84,10 @@ pub struct Issuer<A> {
     pub(crate) enrolments: tokio::sync::Semaphore,
     /// Operator password checks running (`limits.logins_in_flight` permits).
     pub(crate) logins: tokio::sync::Semaphore,
-    accredited: Mutex<Option<(Instant, Vec<String>)>>,
+    accredited: Mutex<Option<(UnixMs, Vec<String>)>>,
+    /// What every time the issuer decides by comes from: the registry gateway's clock, the
+    /// one it judges proven state by.
+    clock: Arc<dyn Clock>,
 }
 
 impl<A> std::fmt::Debug for Issuer<A> {
@@ -129,7 +126,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             }
         }
         let open_list = lists::load_open_list(&store)?;
+        let clock = registry.clock();
         Ok(Arc::new(Self {
+            clock,
             nonces: Nonces::new(config.policy.nonce_ttl_seconds),
             operators: Operators::new(&config.operators),
             enrolments: tokio::sync::Semaphore::new(config.limits.enrolments_in_flight as usize),
@@ -147,6 +146,11 @@ impl<A: IdentityAuthority> Issuer<A> {
             lists_ready: std::sync::atomic::AtomicBool::new(false),
             accredited: Mutex::new(None),
         }))
+    }
+
+    /// Now, Unix ms, by the issuer's clock.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now().as_i64()
     }
 
     /// The configuration.
@@ -177,14 +181,15 @@ impl<A: IdentityAuthority> Issuer<A> {
 
     /// A nonce for `purpose`.
     pub fn create_nonce(&self, purpose: Purpose) -> Result<(String, i64), IssuerError> {
-        self.nonces.create(purpose, now_ms())
+        self.nonces.create(purpose, self.now_ms())
     }
 
     /// The credential types the registry accredits this issuer for (proven; cached for a
     /// few seconds). Empty when it is not, or no longer, accredited.
     pub async fn accredited_types(&self) -> Result<Vec<String>, IssuerError> {
+        let now = self.clock.now();
         if let Some((at, types)) = lock(&self.accredited).as_ref()
-            && at.elapsed() < ACCREDITATION_CACHE
+            && now.since(*at) < ACCREDITATION_CACHE
         {
             return Ok(types.clone());
         }
@@ -192,7 +197,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             Some(record) if record.removed.is_none() => record.credential_types,
             _ => Vec::new(),
         };
-        *lock(&self.accredited) = Some((Instant::now(), types.clone()));
+        *lock(&self.accredited) = Some((now, types.clone()));
         Ok(types)
     }
 
@@ -250,13 +255,13 @@ impl<A: IdentityAuthority> Issuer<A> {
         let did: RealDid = limits::did("proof.did", did)?;
         limits::proof(proof_jws, "proof.proof_jws")?;
         self.nonces
-            .check(nonce, purpose, now_ms())
+            .check(nonce, purpose, self.now_ms())
             .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
         let checked = self
-            .check_control(&did, proof_jws, nonce, now_ms() / 1000)
+            .check_control(&did, proof_jws, nonce, self.now_ms() / 1000)
             .await?;
         self.nonces
-            .take(nonce, purpose, now_ms())
+            .take(nonce, purpose, self.now_ms())
             .map_err(|r| IssuerError::Unauthenticated(r.to_string()))?;
         match checked {
             Ok(_) => Ok(did),

@@ -10,7 +10,7 @@ use realdid_core::trace::{
 };
 use realdid_proto::v1 as pb;
 
-use super::{Issuer, limits, new_id, now_ms};
+use super::{Issuer, limits, new_id};
 use crate::IssuerError;
 use crate::authority::IdentityAuthority;
 use crate::nonces::Purpose;
@@ -117,7 +117,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         trace.state(
             self.config.trace.approvals_required,
             self.config.trace.approval_ttl_seconds,
-            now_ms(),
+            self.now_ms(),
         )
     }
 
@@ -187,7 +187,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let did = limits::did("subject_did", subject_did)?;
         limits::text("legal_basis", legal_basis, 1, 4096)?;
         limits::text("case_reference", case_reference, 1, 128)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let (credential, subject_at_ms) = self.subject_credential(&did, &subject, now)?;
         let id = new_id()?;
         let digest = request_digest(&TraceRequestFields {
@@ -252,7 +252,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         approval
             .verify(&approver.key, &trace.id, &digest(&trace)?)
             .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
-        let now = now_ms();
+        let now = self.now_ms();
         let ttl = i64::from(self.config.trace.approval_ttl_seconds);
         let signed_at = approval.issued_at();
         if now / 1000 - signed_at >= ttl {
@@ -351,7 +351,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "trace {trace_id} is {state:?}: it opens only when approved by {} of {} approvers, unexpired and not yet opened (it has {} that still count)",
                 self.config.trace.approvals_required,
                 self.config.trace.approvers.len(),
-                trace.live_approvals(self.config.trace.approval_ttl_seconds, now_ms())
+                trace.live_approvals(self.config.trace.approval_ttl_seconds, self.now_ms())
             )));
         }
         let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
@@ -367,7 +367,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let mut batch = Batch::default();
         Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
         self.store.write(batch)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let ttl = i64::from(self.config.trace.approval_ttl_seconds);
         let approvals: Vec<AuditApproval<'_>> = trace
             .approvals
@@ -426,7 +426,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             .holder_proof(nonce, did, proof_jws, Purpose::ListOwnTraces)
             .await?;
         let visible_before =
-            now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
+            self.now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
         let mut traces: Vec<TraceRecord> = self
             .store
             .scan::<TraceRecord>("traces", b"")?

@@ -21,7 +21,7 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use tonic::transport::{Channel, Endpoint};
 
-use realdid_core::clock::{Clock, SystemClock};
+use realdid_core::clock::{Clock, SystemClock, UnixMs};
 
 use crate::ClientError;
 use crate::light_client::{LightClient, VerifiedRead};
@@ -139,6 +139,12 @@ impl RegistryGateway {
         self
     }
 
+    /// The clock freshness is judged by: what the gateway's users judge their own times
+    /// (cache ages, expiries) by, so that one clock rules them all.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// The oldest state this gateway accepts.
     pub fn max_state_age(&self) -> Duration {
         self.max_state_age
@@ -147,7 +153,7 @@ impl RegistryGateway {
     /// How old a state made at `block_time_ms` is now (zero for a block time ahead of the
     /// clock).
     pub fn state_age(&self, block_time_ms: u64) -> Duration {
-        Duration::from_millis(self.clock.now_ms().saturating_sub(block_time_ms))
+        self.clock.now().since(UnixMs(block_time_ms))
     }
 
     /// Whether a state made at `block_time_ms` is still within the bound: what a cache of

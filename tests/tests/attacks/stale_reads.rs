@@ -63,6 +63,7 @@ fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenToke
         .unwrap()
         .with_max_state_age(MAX_STATE_AGE);
     let cache = Duration::from_millis(500);
+    let clock = gateway.clock();
     let chain = CachedChain::new(
         gateway,
         ChainCacheConfig {
@@ -78,7 +79,7 @@ fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenToke
     };
     Checks::new(
         chain,
-        StatusChecker::new(tokens, cache, 100),
+        StatusChecker::new(tokens, cache, 100, clock),
         CheckOptions {
             accepted_types: vec![realdid_issuer::provision::IDENTITY_VCT.into()],
             subject_secret: [9; 32],

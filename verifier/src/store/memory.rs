@@ -14,7 +14,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
+use realdid_core::clock::{Clock, SystemClock};
+
+use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, purge_at_ms};
 use crate::VerifierError;
 
 /// Most requests a memory store holds at once.
@@ -26,6 +28,7 @@ pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
     grace: Duration,
     max_entries: usize,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Default)]
@@ -72,13 +75,24 @@ impl MemoryStore {
             inner: Arc::new(Mutex::new(Inner::default())),
             grace,
             max_entries,
+            clock: SystemClock::shared(),
         }
+    }
+
+    /// The same store, purging and expiring by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_i64()
     }
 
     /// How many requests are held now (purged ones not counted).
     pub fn len(&self) -> usize {
         let mut inner = self.lock();
-        inner.purge(now_ms());
+        inner.purge(self.now_ms());
         inner.entries.len()
     }
 
@@ -94,7 +108,7 @@ impl MemoryStore {
     }
 
     fn put_now(&self, request: &StoredRequest) -> Result<(), VerifierError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let purge_at = purge_at_ms(request, self.grace);
         if purge_at <= now {
             return Err(VerifierError::InvalidRequest(
@@ -130,7 +144,7 @@ impl MemoryStore {
 
     fn get_now(&self, request_id: &str) -> Option<Known> {
         let mut inner = self.lock();
-        inner.purge(now_ms());
+        inner.purge(self.now_ms());
         inner.entries.get(request_id).map(|entry| Known {
             request: entry.request.clone(),
             used: entry.used,
@@ -139,7 +153,7 @@ impl MemoryStore {
 
     fn take_now(&self, request_id: &str) -> Taken {
         let mut inner = self.lock();
-        inner.purge(now_ms());
+        inner.purge(self.now_ms());
         match inner.entries.get_mut(request_id) {
             None => Taken::Unknown,
             Some(entry) if entry.used => Taken::AlreadyUsed,
@@ -189,7 +203,7 @@ impl RequestStore for MemoryStore {
         verdict: &[u8],
     ) -> Result<(), VerifierError> {
         let mut inner = self.lock();
-        inner.purge(now_ms());
+        inner.purge(self.now_ms());
         match inner.entries.get_mut(&request.request_id) {
             Some(entry) => {
                 entry.verdict = Some(verdict.to_vec());
@@ -203,7 +217,7 @@ impl RequestStore for MemoryStore {
 
     async fn get_verdict(&self, request_id: &str) -> Result<Option<Vec<u8>>, VerifierError> {
         let mut inner = self.lock();
-        inner.purge(now_ms());
+        inner.purge(self.now_ms());
         Ok(inner
             .entries
             .get(request_id)
@@ -216,6 +230,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use realdid_core::clock::ManualClock;
+
+    /// When the tests' requests are made, Unix ms.
+    const NOW: i64 = 1_750_000_000_000;
 
     fn request(id: &str, expires_at_ms: i64) -> StoredRequest {
         StoredRequest {
@@ -226,7 +244,7 @@ mod tests {
             predicates: Vec::new(),
             credential_types: vec!["RealNameCredential".to_owned()],
             purpose: "test".to_owned(),
-            created_at_ms: now_ms(),
+            created_at_ms: NOW,
             expires_at_ms,
             request_object: "a.b.c".to_owned(),
         }
@@ -257,8 +275,10 @@ mod tests {
 
     #[test]
     fn store_full_is_unavailable_and_expired_entries_make_room() {
-        let store = MemoryStore::with_limits(Duration::from_millis(0), 2);
-        let now = now_ms();
+        let clock = ManualClock::at(NOW as u64);
+        let store = MemoryStore::with_limits(Duration::from_millis(0), 2)
+            .with_clock(Arc::new(clock.clone()));
+        let now = NOW;
         store.put_now(&request("a", now + 60_000)).unwrap();
         store.put_now(&request("b", now + 50)).unwrap();
         let full = store.put_now(&request("c", now + 60_000)).unwrap_err();
@@ -266,7 +286,7 @@ mod tests {
             matches!(&full, VerifierError::StoreUnavailable(m) if m == "request store full"),
             "{full:?}"
         );
-        std::thread::sleep(Duration::from_millis(80));
+        clock.advance(Duration::from_millis(80));
         store.put_now(&request("c", now + 60_000)).unwrap();
         assert_eq!(store.len(), 2);
         assert_eq!(store.take_now("b"), Taken::Unknown);
@@ -274,8 +294,8 @@ mod tests {
 
     #[test]
     fn store_refuses_to_overwrite_a_used_request() {
-        let store = MemoryStore::new();
-        let open = request("x", now_ms() + 60_000);
+        let store = MemoryStore::new().with_clock(Arc::new(ManualClock::at(NOW as u64)));
+        let open = request("x", NOW + 60_000);
         store.put_now(&open).unwrap();
         assert_eq!(store.take_now("x"), Taken::Open(open.clone()));
         assert!(matches!(

@@ -19,12 +19,15 @@ pub mod memory;
 pub mod redis;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
+use realdid_core::clock::Clock;
+
 use crate::VerifierError;
 
 /// How long past its expiry a request is still kept (and reported as expired or used).
@@ -133,10 +136,15 @@ impl AnyStore {
     pub async fn from_config(
         redis_url: Option<&str>,
         key_prefix: &str,
+        clock: Arc<dyn Clock>,
     ) -> Result<AnyStore, VerifierError> {
         match redis_url {
-            Some(url) => Ok(AnyStore::Redis(RedisStore::connect(url, key_prefix).await?)),
-            None => Ok(AnyStore::Memory(MemoryStore::new())),
+            Some(url) => Ok(AnyStore::Redis(
+                RedisStore::connect(url, key_prefix)
+                    .await?
+                    .with_clock(clock),
+            )),
+            None => Ok(AnyStore::Memory(MemoryStore::new().with_clock(clock))),
         }
     }
 }
@@ -180,15 +188,6 @@ impl RequestStore for AnyStore {
             AnyStore::Redis(store) => store.get_verdict(request_id).await,
         }
     }
-}
-
-/// The time now, in milliseconds since the Unix epoch (0 if the clock is before 1970).
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 /// A duration in whole milliseconds, saturating.

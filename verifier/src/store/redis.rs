@@ -18,13 +18,15 @@
 //! Standalone Redis only: the two keys of a request are not in one cluster hash slot.
 
 use std::future::Future;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult, Script};
 
-use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, now_ms, purge_at_ms};
+use realdid_core::clock::{Clock, SystemClock};
+
+use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, purge_at_ms};
 use crate::VerifierError;
 
 /// The longest any one Redis operation (connecting included) may take before the store
@@ -60,6 +62,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     grace: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -108,7 +111,14 @@ impl RedisStore {
             connection,
             prefix: key_prefix.to_owned(),
             grace,
+            clock: SystemClock::shared(),
         })
+    }
+
+    /// The same store, setting expiries by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn request_key(&self, request_id: &str) -> String {
@@ -153,7 +163,7 @@ fn parse(request_id: &str, json: &str) -> Result<StoredRequest, VerifierError> {
 
 impl RequestStore for RedisStore {
     async fn put(&self, request: &StoredRequest) -> Result<(), VerifierError> {
-        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(now_ms());
+        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
         if ttl_ms <= 0 {
             return Err(VerifierError::InvalidRequest(
                 "expires_at_ms: the request is past its expiry and grace period".to_owned(),
@@ -218,7 +228,7 @@ impl RequestStore for RedisStore {
         request: &StoredRequest,
         verdict: &[u8],
     ) -> Result<(), VerifierError> {
-        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(now_ms());
+        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
         if ttl_ms <= 0 {
             return Err(VerifierError::NotFound(
                 "the request was purged before its verdict was kept".to_owned(),

@@ -77,13 +77,15 @@ pub struct CachedChain {
 }
 
 impl CachedChain {
-    /// Reads through `gateway`, caching as `config` says.
+    /// Reads through `gateway`, caching as `config` says; entries age by the gateway's clock,
+    /// the one that judges how fresh a proven state is.
     pub fn new(gateway: RegistryGateway, config: ChainCacheConfig) -> Self {
+        let clock = gateway.clock();
         Self {
+            dids: TtlCache::new(config.did_ttl, config.capacity, clock.clone()),
+            accreditations: TtlCache::new(config.accreditation_ttl, config.capacity, clock.clone()),
+            anchors: TtlCache::new(config.anchor_ttl, config.capacity, clock),
             gateway,
-            dids: TtlCache::new(config.did_ttl, config.capacity),
-            accreditations: TtlCache::new(config.accreditation_ttl, config.capacity),
-            anchors: TtlCache::new(config.anchor_ttl, config.capacity),
         }
     }
 }

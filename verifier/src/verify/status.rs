@@ -17,6 +17,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use realdid_core::clock::Clock;
 use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
 use realdid_core::status_list::{STATUS_LIST_JWT_TYP, Status, StatusList, StatusListTokenClaims};
@@ -109,11 +110,11 @@ pub struct StatusChecker<S> {
 }
 
 impl<S: StatusSource> StatusChecker<S> {
-    /// A checker fetching from `source`, trusting a checked list for `ttl`.
-    pub fn new(source: S, ttl: Duration, capacity: usize) -> Self {
+    /// A checker fetching from `source`, trusting a checked list for `ttl` by `clock`.
+    pub fn new(source: S, ttl: Duration, capacity: usize, clock: Arc<dyn Clock>) -> Self {
         Self {
             source,
-            lists: TtlCache::new(ttl, capacity),
+            lists: TtlCache::new(ttl, capacity, clock),
         }
     }
 
@@ -409,7 +410,12 @@ mod tests {
     }
 
     fn checker() -> StatusChecker<Served> {
-        StatusChecker::new(Served::default(), Duration::from_secs(300), 16)
+        StatusChecker::new(
+            Served::default(),
+            Duration::from_secs(300),
+            16,
+            realdid_core::clock::SystemClock::shared(),
+        )
     }
 
     async fn status_at(
