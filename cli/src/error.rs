@@ -69,23 +69,22 @@ impl CliError {
             Self::Refused(_) => Some(ErrorKind::Rejected),
             Self::Registry(e) => Some(e.kind()),
             Self::RegistryClient(e) => Some(e.kind()),
-            Self::Issuer(realdid_issuer::IssuerError::InvalidRequest(_)) => {
-                Some(ErrorKind::InvalidInput)
-            }
-            Self::Wallet(e) => e.kind(),
-            Self::Issuer(_) | Self::Verifier(_) | Self::OrgKeys(_) => None,
+            Self::Issuer(e) => Some(e.kind()),
+            Self::Verifier(e) => Some(e.kind()),
+            Self::Wallet(e) => Some(e.kind()),
+            Self::OrgKeys(_) => None,
             Self::Io { .. } | Self::Json(_) | Self::Usage(_) => None,
         }
     }
 
-    /// 2: the input was refused (invalid, forged, expired, unsupported); 1: anything else.
+    /// 2: the input was refused (invalid, forged, expired, unsupported, not allowed);
+    /// 64: the arguments make no sense; 1: anything else (a service unavailable, a bug).
+    /// The one place errors become exit statuses, by their kind.
     pub fn exit_code(&self) -> ExitCode {
-        match self.kind() {
-            Some(ErrorKind::Internal) | None => match self {
-                Self::Usage(_) => ExitCode::from(64),
-                _ => ExitCode::from(1),
-            },
-            Some(_) => ExitCode::from(2),
+        match (self, self.kind()) {
+            (_, Some(kind)) if kind.is_refusal() => ExitCode::from(2),
+            (Self::Usage(_), _) => ExitCode::from(64),
+            _ => ExitCode::from(1),
         }
     }
 }

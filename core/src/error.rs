@@ -20,6 +20,59 @@ pub enum ErrorKind {
     Unsupported,
     /// Something the input refers to does not exist.
     NotFound,
-    /// An invariant of this library broke; a bug, not the caller's fault.
+    /// The caller did not prove who it is.
+    Unauthenticated,
+    /// The caller is known but may not do this.
+    PermissionDenied,
+    /// The caller asked too often, or a capacity is used up: later may work.
+    Exhausted,
+    /// Something the service depends on (the registry, a store, the identity authority)
+    /// gave no usable answer: later may work, the input was not at fault.
+    Unavailable,
+    /// An invariant broke, or the service's own setup is unusable; not the caller's fault.
     Internal,
+}
+
+impl ErrorKind {
+    /// The gRPC status code of this kind of failure, by its number in the gRPC
+    /// specification (`grpc/doc/statuscodes.md`): the one mapping every service uses, kept
+    /// here as a number so that core needs no transport crate.
+    pub fn grpc_code(self) -> i32 {
+        const INVALID_ARGUMENT: i32 = 3;
+        const NOT_FOUND: i32 = 5;
+        const PERMISSION_DENIED: i32 = 7;
+        const RESOURCE_EXHAUSTED: i32 = 8;
+        const FAILED_PRECONDITION: i32 = 9;
+        const UNIMPLEMENTED: i32 = 12;
+        const INTERNAL: i32 = 13;
+        const UNAVAILABLE: i32 = 14;
+        const UNAUTHENTICATED: i32 = 16;
+        match self {
+            Self::InvalidInput | Self::InvalidSignature => INVALID_ARGUMENT,
+            Self::Rejected | Self::Expired => FAILED_PRECONDITION,
+            Self::Unsupported => UNIMPLEMENTED,
+            Self::NotFound => NOT_FOUND,
+            Self::Unauthenticated => UNAUTHENTICATED,
+            Self::PermissionDenied => PERMISSION_DENIED,
+            Self::Exhausted => RESOURCE_EXHAUSTED,
+            Self::Unavailable => UNAVAILABLE,
+            Self::Internal => INTERNAL,
+        }
+    }
+
+    /// Whether the failure is the input's (refused as it is) rather than the service's or a
+    /// dependency's: what a command's exit status tells apart.
+    pub fn is_refusal(self) -> bool {
+        match self {
+            Self::InvalidInput
+            | Self::InvalidSignature
+            | Self::Rejected
+            | Self::Expired
+            | Self::Unsupported
+            | Self::NotFound
+            | Self::Unauthenticated
+            | Self::PermissionDenied => true,
+            Self::Exhausted | Self::Unavailable | Self::Internal => false,
+        }
+    }
 }

@@ -42,13 +42,10 @@ pub enum IssuerError {
     /// The identity authority gave no answer (unreachable, refused the caller, rate limit).
     #[error("identity authority: {0}")]
     Authority(String),
-    /// The registry could not be reached, or did not make a transaction final.
+    /// The registry could not be reached, answered with something that does not check (the
+    /// issuer acts as if it had no answer), or refused a transaction.
     #[error("registry: {0}")]
-    Registry(String),
-    /// The registry answered with something that does not check (a bad proof): it is not
-    /// to be trusted, and the issuer acts as if it had no answer.
-    #[error("registry answer does not check: {0}")]
-    RegistryProof(String),
+    Registry(#[source] realdid_registry_client::ClientError),
     /// A server could not start or stopped.
     #[error("server: {0}")]
     Server(String),
@@ -63,46 +60,81 @@ impl IssuerError {
         move |source| IssuerError::Storage { context, source }
     }
 
-    /// The gRPC status code of this error: the one place the issuer maps errors to codes.
-    pub fn grpc_code(&self) -> tonic::Code {
+    /// What kind of failure this is: the one place the issuer decides it, for gRPC codes
+    /// ([`IssuerError::grpc_code`]) and exit statuses alike.
+    pub fn kind(&self) -> realdid_core::ErrorKind {
+        use realdid_core::ErrorKind as K;
+        use realdid_registry_client::ClientError as C;
         match self {
-            Self::InvalidRequest(_) => tonic::Code::InvalidArgument,
-            Self::Unauthenticated(_) => tonic::Code::Unauthenticated,
-            Self::PermissionDenied(_) => tonic::Code::PermissionDenied,
-            Self::NotFound(_) => tonic::Code::NotFound,
-            Self::FailedPrecondition(_) => tonic::Code::FailedPrecondition,
-            Self::Exhausted(_) => tonic::Code::ResourceExhausted,
-            Self::Authority(_) | Self::Registry(_) | Self::RegistryProof(_) => {
-                tonic::Code::Unavailable
-            }
+            Self::InvalidRequest(_) => K::InvalidInput,
+            Self::Unauthenticated(_) => K::Unauthenticated,
+            Self::PermissionDenied(_) => K::PermissionDenied,
+            Self::NotFound(_) => K::NotFound,
+            Self::FailedPrecondition(_) => K::Rejected,
+            Self::Exhausted(_) => K::Exhausted,
+            // A refusal by the chain: retrying it unchanged will not help. The issuer's own
+            // registry settings being unusable is its setup's fault. Anything else from the
+            // registry is no usable answer.
+            Self::Registry(C::Rejected { .. }) => K::Rejected,
+            Self::Registry(C::Config { .. } | C::Signing(_) | C::Io { .. }) => K::Internal,
+            Self::Authority(_) | Self::Registry(_) => K::Unavailable,
             Self::Storage { .. }
             | Self::Corrupt(_)
             | Self::Config(_)
             | Self::Randomness(_)
             | Self::Server(_)
-            | Self::Internal(_) => tonic::Code::Internal,
+            | Self::Internal(_) => K::Internal,
         }
+    }
+
+    /// The gRPC status code of this error, by its kind.
+    pub fn grpc_code(&self) -> tonic::Code {
+        tonic::Code::from(self.kind().grpc_code())
     }
 }
 
 impl From<realdid_registry_client::ClientError> for IssuerError {
-    /// A refusal by the chain is a failed precondition (retrying will not help); anything
-    /// else from the registry client means no usable answer (UNAVAILABLE).
     fn from(error: realdid_registry_client::ClientError) -> Self {
-        match error {
-            realdid_registry_client::ClientError::Rejected { .. } => {
-                IssuerError::FailedPrecondition(error.to_string())
-            }
-            realdid_registry_client::ClientError::Config { .. } => {
-                IssuerError::Config(error.to_string())
-            }
-            other => IssuerError::Registry(other.to_string()),
-        }
+        IssuerError::Registry(error)
     }
 }
 
 impl From<IssuerError> for tonic::Status {
     fn from(error: IssuerError) -> Self {
         tonic::Status::new(error.grpc_code(), error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use realdid_registry_client::ClientError;
+
+    use super::IssuerError;
+
+    #[test]
+    fn registry_failures_keep_their_source_and_their_kind() {
+        let refused = IssuerError::from(ClientError::Rejected {
+            what: "an anchor".into(),
+            reason: "STALE".into(),
+            message: "sequence 3 is not after 4".into(),
+        });
+        assert_eq!(refused.grpc_code(), tonic::Code::FailedPrecondition);
+        assert!(
+            refused
+                .source()
+                .is_some_and(|s| s.to_string().contains("sequence 3"))
+        );
+        let silent = IssuerError::from(ClientError::Unavailable {
+            reason: "no node answered".into(),
+        });
+        assert_eq!(silent.grpc_code(), tonic::Code::Unavailable);
+        let forged = IssuerError::from(ClientError::proof("the path does not hash to the root"));
+        assert_eq!(forged.grpc_code(), tonic::Code::Unavailable);
+        assert_eq!(
+            IssuerError::InvalidRequest("resident_id".into()).grpc_code(),
+            tonic::Code::InvalidArgument
+        );
     }
 }

@@ -127,15 +127,29 @@ impl RegistryError {
             Self::Proof { .. } => ErrorKind::InvalidSignature,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Rejected { .. } => ErrorKind::Rejected,
+            Self::Unavailable { .. } => ErrorKind::Unavailable,
+            Self::Busy { .. } => ErrorKind::Exhausted,
             Self::Storage { .. }
             | Self::Corrupt { .. }
             | Self::StateFormat { .. }
             | Self::Diverged { .. }
             | Self::Tree { .. }
-            | Self::Unavailable { .. }
-            | Self::Busy { .. }
             | Self::Io { .. } => ErrorKind::Internal,
         }
+    }
+
+    /// Whether the node must stop rather than answer the next request: its database failed
+    /// or disagrees with itself, or a finalized block disagrees with its own execution.
+    /// Everything else concerns one request or one moment.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Self::Storage { .. }
+                | Self::Corrupt { .. }
+                | Self::StateFormat { .. }
+                | Self::Diverged { .. }
+                | Self::Tree { .. }
+        )
     }
 
     /// The gRPC status code for this error: the only place the mapping is made.

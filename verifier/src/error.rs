@@ -22,9 +22,6 @@ pub enum VerifierError {
     /// the store it cannot prove a nonce unused, so it accepts no presentation.
     #[error("request store unavailable: {0}")]
     StoreUnavailable(String),
-    /// The registry could not be reached, or gave an answer that does not check.
-    #[error("registry: {0}")]
-    Registry(String),
     /// A server could not start or stopped.
     #[error("server: {0}")]
     Server(String),
@@ -37,18 +34,25 @@ pub enum VerifierError {
 }
 
 impl VerifierError {
-    /// The gRPC status code of this error: the one place the verifier maps errors to codes.
-    pub fn grpc_code(&self) -> tonic::Code {
+    /// What kind of failure this is: the one place the verifier decides it, for gRPC codes
+    /// ([`VerifierError::grpc_code`]) and exit statuses alike.
+    pub fn kind(&self) -> realdid_core::ErrorKind {
+        use realdid_core::ErrorKind as K;
         match self {
-            Self::InvalidRequest(_) => tonic::Code::InvalidArgument,
-            Self::NotFound(_) => tonic::Code::NotFound,
-            Self::PermissionDenied(_) => tonic::Code::PermissionDenied,
-            Self::Unauthenticated(_) => tonic::Code::Unauthenticated,
-            Self::StoreUnavailable(_) | Self::Registry(_) => tonic::Code::Unavailable,
+            Self::InvalidRequest(_) => K::InvalidInput,
+            Self::NotFound(_) => K::NotFound,
+            Self::PermissionDenied(_) => K::PermissionDenied,
+            Self::Unauthenticated(_) => K::Unauthenticated,
+            Self::StoreUnavailable(_) => K::Unavailable,
             Self::Config(_) | Self::Server(_) | Self::Internal(_) | Self::Randomness(_) => {
-                tonic::Code::Internal
+                K::Internal
             }
         }
+    }
+
+    /// The gRPC status code of this error, by its kind.
+    pub fn grpc_code(&self) -> tonic::Code {
+        tonic::Code::from(self.kind().grpc_code())
     }
 }
 
@@ -75,5 +79,31 @@ mod tests {
             VerifierError::Randomness("x".into()).grpc_code(),
             tonic::Code::Internal
         );
+    }
+
+    #[test]
+    fn every_kind_has_the_grpc_code_its_name_says() {
+        use realdid_core::ErrorKind as K;
+        use tonic::Code as C;
+        for (kind, code) in [
+            (K::InvalidInput, C::InvalidArgument),
+            (K::InvalidSignature, C::InvalidArgument),
+            (K::Rejected, C::FailedPrecondition),
+            (K::Expired, C::FailedPrecondition),
+            (K::Unsupported, C::Unimplemented),
+            (K::NotFound, C::NotFound),
+            (K::Unauthenticated, C::Unauthenticated),
+            (K::PermissionDenied, C::PermissionDenied),
+            (K::Exhausted, C::ResourceExhausted),
+            (K::Unavailable, C::Unavailable),
+            (K::Internal, C::Internal),
+        ] {
+            assert_eq!(C::from(kind.grpc_code()), code, "{kind:?}");
+            assert_eq!(
+                kind.is_refusal(),
+                !matches!(kind, K::Exhausted | K::Unavailable | K::Internal),
+                "{kind:?}"
+            );
+        }
     }
 }

@@ -95,27 +95,21 @@ pub enum WalletError {
 
 impl WalletError {
     /// What kind of failure this is, for exit codes: refusals of what the holder brought
-    /// (a bad passphrase, a damaged file, a refused request) are `Rejected` or
-    /// `InvalidInput`; failures to reach a service are none of the core kinds.
-    pub fn kind(&self) -> Option<realdid_core::ErrorKind> {
+    /// (a bad passphrase, a damaged file, a refused request) are refusals; a service that
+    /// cannot be reached, or a wallet in use, is unavailable; the rest is internal.
+    pub fn kind(&self) -> realdid_core::ErrorKind {
         use realdid_core::ErrorKind as K;
         match self {
-            Self::WrongPassphrase { .. } | Self::Request(_) => Some(K::Rejected),
-            Self::NotAWallet { .. } | Self::Damaged { .. } | Self::Credential(_) => {
-                Some(K::InvalidInput)
+            Self::WrongPassphrase { .. } | Self::Request(_) => K::Rejected,
+            Self::NotAWallet { .. } | Self::Damaged { .. } | Self::Credential(_) => K::InvalidInput,
+            Self::Passphrase(_) => K::InvalidInput,
+            Self::Unsupported { .. } => K::Unsupported,
+            Self::NotFound(_) => K::NotFound,
+            Self::Registry(e) => e.kind(),
+            Self::InUse { .. } | Self::RegistryState(_) | Self::Issuer(_) | Self::Verifier(_) => {
+                K::Unavailable
             }
-            Self::Passphrase(_) => Some(K::InvalidInput),
-            Self::Unsupported { .. } => Some(K::Unsupported),
-            Self::NotFound(_) => Some(K::NotFound),
-            Self::Registry(e) => Some(e.kind()),
-            Self::Exists(_)
-            | Self::InUse { .. }
-            | Self::Io { .. }
-            | Self::RegistryState(_)
-            | Self::Issuer(_)
-            | Self::Verifier(_)
-            | Self::Keys(_)
-            | Self::Randomness(_) => None,
+            Self::Exists(_) | Self::Io { .. } | Self::Keys(_) | Self::Randomness(_) => K::Internal,
         }
     }
 

@@ -62,7 +62,8 @@ impl ClientError {
             Self::Config { .. } => ErrorKind::InvalidInput,
             Self::Proof { .. } => ErrorKind::InvalidSignature,
             Self::Rejected { .. } => ErrorKind::Rejected,
-            Self::Unavailable { .. } | Self::Signing(_) | Self::Io { .. } => ErrorKind::Internal,
+            Self::Unavailable { .. } => ErrorKind::Unavailable,
+            Self::Signing(_) | Self::Io { .. } => ErrorKind::Internal,
         }
     }
 
