@@ -8,7 +8,8 @@ use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
 use realdid_core::keys::{Direct, Jwk, PublicKey, SignatureCheck, SignatureMemo};
 use realdid_core::sd_jwt::{
-    IssuerKeyResolver, KeyBindingCheck, SdJwtError, VcVerifyOptions, verify_sd_jwt_vc,
+    IssuerKeyResolver, KeyBindingCheck, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc,
+    verify_sd_jwt_vc,
 };
 use realdid_core::status_list::Status;
 use serde_json::{Map, Value};
@@ -70,16 +71,16 @@ impl IssuerKeyResolver for RegistryKey<'_> {
     }
 }
 
-fn fail(reason: R, message: impl Into<String>) -> Outcome {
-    Outcome::Failed(Failure::new(reason, message))
+fn fail(reason: R, message: impl Into<String>) -> Failure {
+    Failure::new(reason, message)
 }
 
-fn policy(reason: R, claim: &str, message: String) -> Outcome {
-    Outcome::Failed(Failure {
+fn policy(reason: R, claim: &str, message: String) -> Failure {
+    Failure {
         reason,
         message,
         claim: claim.to_owned(),
-    })
+    }
 }
 
 /// `seconds` as the start of its UTC day, in ms: what a provider learns of a credential's
@@ -147,89 +148,112 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         presentation: &str,
         now_ms: i64,
     ) -> Outcome {
-        let now = now_ms / 1000;
-        if presentation.is_empty() || presentation.len() > MAX_PRESENTATION_BYTES {
-            return fail(
-                R::Malformed,
-                "the presentation is empty or larger than 64 KiB",
-            );
+        match self.checked(request, presentation, now_ms).await {
+            Ok(verified) => Outcome::Verified(verified),
+            Err(failure) => Outcome::Failed(failure),
         }
-        // Malformed: the outer structure, before anything is looked up (the disclosures are
-        // checked by the core verifier below, after the issuer is established).
-        let Some((issuer_jwt, _)) = presentation.split_once('~') else {
-            return fail(R::Malformed, "not a compact SD-JWT (no `~`)");
-        };
-        if presentation.ends_with('~') {
-            return fail(R::Malformed, "the presentation has no key-binding JWT");
-        }
-        let issuer_jws = match CompactJws::parse(issuer_jwt) {
-            Ok(j) => j,
-            Err(e) => return fail(R::Malformed, format!("issuer JWT: {e}")),
-        };
-        let payload: Map<String, Value> = match serde_json::from_slice(issuer_jws.payload()) {
-            Ok(p) => p,
-            Err(e) => return fail(R::Malformed, format!("issuer JWT payload: {e}")),
-        };
-        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
-        let (Some(iss), Some(vct)) = (text("iss"), text("vct")) else {
-            return fail(R::Malformed, "the credential has no iss or vct");
-        };
-        let Ok(issuer) = iss.parse::<RealDid>() else {
-            return fail(
-                R::IssuerDidState,
-                format!("the issuer {iss:?} is not a did:realdid"),
-            );
-        };
-        let kid = issuer_jws
-            .header()
-            .get("kid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let Some(key_id) = kid
-            .strip_prefix(issuer.as_str())
-            .and_then(|rest| rest.strip_prefix('#'))
-            .and_then(|f| f.parse::<KeyId>().ok())
-        else {
-            return fail(
-                R::IssuerDidState,
-                format!("kid {kid:?} is not a key of {issuer}"),
-            );
-        };
+    }
 
-        // The issuer's DID state, then its signature.
+    /// Every check, in the contract's order; each step returns the first failure it finds.
+    async fn checked(
+        &self,
+        request: &StoredRequest,
+        presentation: &str,
+        now_ms: i64,
+    ) -> Result<Verified, Failure> {
+        let presented = Presented::parse(presentation)?;
         let mut height = 0u64;
-        let issuer_has_key = |s: &Option<DidState>| {
-            s.as_ref()
-                .is_some_and(|s| s.key_for(&key_id, Purposes::ASSERTION_METHOD).is_some())
-        };
-        let issuer_state = match self.did_fitting(&issuer, issuer_has_key).await {
-            Err(e) => return fail(R::RegistryUnavailable, format!("issuer DID: {e}")),
-            Ok((h, state)) => {
-                height = height.max(h);
-                match state {
-                    None => {
-                        return fail(
-                            R::IssuerDidState,
-                            format!("{issuer} is not on the registry"),
-                        );
-                    }
-                    Some(s) if s.is_deactivated() => {
-                        return fail(R::IssuerDidState, format!("{issuer} is deactivated"));
-                    }
-                    Some(s) => s,
-                }
-            }
-        };
-        let Some(issuer_key) = issuer_state.key_for(&key_id, Purposes::ASSERTION_METHOD) else {
-            return fail(
-                R::IssuerDidState,
-                format!("{issuer} has no assertion key {}", key_id.as_str()),
-            );
-        };
+        let issuer_state = self.issuer_state(&presented, &mut height).await?;
+        let issuer_key = issuer_state
+            .key_for(&presented.key_id, Purposes::ASSERTION_METHOD)
+            .ok_or_else(|| {
+                fail(
+                    R::IssuerDidState,
+                    format!(
+                        "{} has no assertion key {}",
+                        presented.issuer,
+                        presented.key_id.as_str()
+                    ),
+                )
+            })?;
         // The core verifier checks everything in the token itself, the issuer signature
         // first, in one pass (each signature verified once). Its verdict is reported at the
         // place of the first failing check: a bad issuer signature now, the rest after the
         // registry checks below, which come before them in the contract's order.
+        let core = self.token_checked(request, presentation, issuer_key, now_ms / 1000);
+        if let Err(e) = &core
+            && matches!(classify(e), R::IssuerSignature | R::Malformed)
+        {
+            return Err(fail(classify(e), e.to_string()));
+        }
+        self.accredited(&presented, &mut height).await?;
+        self.type_accepted(request, &presented.vct)?;
+        let holder = self
+            .holder_authorises(&presented, &core, &mut height)
+            .await?;
+        // Validity, key binding, audience and nonce: the core verifier's result, reported
+        // here, after the registry checks that come before it in the order.
+        let verified = core.map_err(|e| fail(classify(&e), e.to_string()))?;
+        self.status_valid(&verified, &presented, &issuer_state, now_ms, &mut height)
+            .await?;
+        let claims = disclosed_as_asked(request, &verified)?;
+        Ok(Verified {
+            claims,
+            predicates: request.predicates.clone(),
+            subject_id: subject_id(
+                &self.options.subject_secret,
+                &request.audience,
+                holder.as_str(),
+            ),
+            issuer_did: presented.iss,
+            credential_type: presented.vct,
+            issued_at_ms: to_the_day(verified.iat.unwrap_or(0)),
+            expires_at_ms: verified.exp.map(to_the_day),
+            verified_at_ms: now_ms,
+            registry_height: height,
+        })
+    }
+
+    /// The issuer's DID state: on the registry, live, holding the `kid`'s key (read past the
+    /// cache once when the cached state lacks it).
+    async fn issuer_state(
+        &self,
+        presented: &Presented,
+        height: &mut u64,
+    ) -> Result<DidState, Failure> {
+        let issuer = &presented.issuer;
+        let has_key = |s: &Option<DidState>| {
+            s.as_ref().is_some_and(|s| {
+                s.key_for(&presented.key_id, Purposes::ASSERTION_METHOD)
+                    .is_some()
+            })
+        };
+        let (h, state) = self
+            .did_fitting(issuer, has_key)
+            .await
+            .map_err(|e| fail(R::RegistryUnavailable, format!("issuer DID: {e}")))?;
+        *height = (*height).max(h);
+        match state {
+            None => Err(fail(
+                R::IssuerDidState,
+                format!("{issuer} is not on the registry"),
+            )),
+            Some(s) if s.is_deactivated() => {
+                Err(fail(R::IssuerDidState, format!("{issuer} is deactivated")))
+            }
+            Some(s) => Ok(s),
+        }
+    }
+
+    /// What the token itself shows, checked by the core SD-JWT VC verifier against the
+    /// issuer's key: signatures, disclosures, validity, key binding to this request.
+    fn token_checked(
+        &self,
+        request: &StoredRequest,
+        presentation: &str,
+        issuer_key: &PublicKey,
+        now: i64,
+    ) -> Result<VerifiedSdJwtVc, SdJwtError> {
         let options = VcVerifyOptions {
             key_binding: Some(KeyBindingCheck {
                 nonce: request.nonce.clone(),
@@ -244,53 +268,70 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
             key: issuer_key,
             signatures: self.signatures.as_ref(),
         };
-        let core = verify_sd_jwt_vc(presentation, &options, &resolver, now);
-        if let Err(e) = &core
-            && matches!(classify(e), R::IssuerSignature | R::Malformed)
-        {
-            return fail(classify(e), e.to_string());
-        }
+        verify_sd_jwt_vc(presentation, &options, &resolver, now)
+    }
 
-        // Accreditation for this type, and the type itself.
-        match self.chain.accreditation(&issuer).await {
-            Err(e) => return fail(R::RegistryUnavailable, format!("accreditation: {e}")),
-            Ok(read) => {
-                height = height.max(read.height);
-                let accredited = read
-                    .value
-                    .is_some_and(|r| r.removed.is_none() && r.credential_types.contains(&vct));
-                if !accredited {
-                    return fail(
-                        R::IssuerNotAccredited,
-                        format!("{issuer} is not accredited on the registry for {vct}"),
-                    );
-                }
-            }
+    /// The issuer is accredited on the registry for the credential's type.
+    async fn accredited(&self, presented: &Presented, height: &mut u64) -> Result<(), Failure> {
+        let read = self
+            .chain
+            .accreditation(&presented.issuer)
+            .await
+            .map_err(|e| fail(R::RegistryUnavailable, format!("accreditation: {e}")))?;
+        *height = (*height).max(read.height);
+        let accredited = read
+            .value
+            .is_some_and(|r| r.removed.is_none() && r.credential_types.contains(&presented.vct));
+        if !accredited {
+            return Err(fail(
+                R::IssuerNotAccredited,
+                format!(
+                    "{} is not accredited on the registry for {}",
+                    presented.issuer, presented.vct
+                ),
+            ));
         }
+        Ok(())
+    }
+
+    /// The type is one the request (or, when it names none, this verifier) accepts.
+    fn type_accepted(&self, request: &StoredRequest, vct: &str) -> Result<(), Failure> {
         let accepted = if request.credential_types.is_empty() {
             &self.options.accepted_types
         } else {
             &request.credential_types
         };
-        if !accepted.contains(&vct) {
-            return fail(
+        if !accepted.iter().any(|t| t == vct) {
+            return Err(fail(
                 R::CredentialTypeNotAccepted,
                 format!("{vct} is not accepted here"),
-            );
+            ));
         }
+        Ok(())
+    }
 
-        // The holder's DID still authorises the credential's key.
-        let Some(holder) = text("sub").and_then(|s| s.parse::<RealDid>().ok()) else {
-            return fail(
+    /// The holder's DID still authorises the credential's key; the holder's DID.
+    async fn holder_authorises(
+        &self,
+        presented: &Presented,
+        core: &Result<VerifiedSdJwtVc, SdJwtError>,
+        height: &mut u64,
+    ) -> Result<RealDid, Failure> {
+        let Some(holder) = presented
+            .text("sub")
+            .and_then(|s| s.parse::<RealDid>().ok())
+        else {
+            return Err(fail(
                 R::HolderDidState,
                 "the credential names no did:realdid holder (sub)",
-            );
+            ));
         };
         // The core verifier already parsed `cnf` (a point decompression, the costliest step
         // after the signatures); parse it here only when the core verdict was a failure.
-        let cnf = match &core {
+        let cnf = match core {
             Ok(verified) => verified.holder_key.clone(),
-            Err(_) => payload
+            Err(_) => presented
+                .payload
                 .get("cnf")
                 .and_then(|c| c.get("jwk"))
                 .and_then(|j| Jwk::from_value(j).ok())
@@ -306,99 +347,168 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                     })
             })
         };
-        match self.did_fitting(&holder, authorises).await {
-            Err(e) => return fail(R::RegistryUnavailable, format!("holder DID: {e}")),
-            Ok((h, state)) => {
-                height = height.max(h);
-                if !authorises(&state) {
-                    return fail(
-                        R::HolderDidState,
-                        format!("{holder} does not (or no longer) authorise the credential's key"),
-                    );
-                }
-            }
+        let (h, state) = self
+            .did_fitting(&holder, authorises)
+            .await
+            .map_err(|e| fail(R::RegistryUnavailable, format!("holder DID: {e}")))?;
+        *height = (*height).max(h);
+        if !authorises(&state) {
+            return Err(fail(
+                R::HolderDidState,
+                format!("{holder} does not (or no longer) authorise the credential's key"),
+            ));
         }
+        Ok(holder)
+    }
 
-        // Validity, key binding, audience and nonce: the core verifier's result, reported
-        // here, after the registry checks that come before it in the order.
-        let verified = match core {
-            Ok(v) => v,
-            Err(e) => return fail(classify(&e), e.to_string()),
-        };
-
-        // Status, against the anchored list.
+    /// The credential's entry in its status list, checked against the list's anchor, is
+    /// valid.
+    async fn status_valid(
+        &self,
+        verified: &VerifiedSdJwtVc,
+        presented: &Presented,
+        issuer_state: &DidState,
+        now_ms: i64,
+        height: &mut u64,
+    ) -> Result<(), Failure> {
         let Some(reference) = verified.status.as_ref() else {
-            return fail(R::StatusUnavailable, "the credential names no status list");
+            return Err(fail(
+                R::StatusUnavailable,
+                "the credential names no status list",
+            ));
         };
-        match self
+        let (status, h) = self
             .status
             .status(
                 &self.chain,
-                &issuer,
-                &issuer_state,
+                &presented.issuer,
+                issuer_state,
                 &reference.uri,
                 reference.idx,
                 now_ms,
             )
             .await
-        {
-            Err(StatusProblem::Registry(e)) => return fail(R::RegistryUnavailable, e),
-            Err(StatusProblem::Unavailable(e)) => return fail(R::StatusUnavailable, e),
-            Ok((status, h)) => {
-                height = height.max(h);
-                if status == Status::INVALID {
-                    return fail(R::Revoked, "the credential is revoked");
-                }
-                if status == Status::SUSPENDED {
-                    return fail(R::Suspended, "the credential is suspended");
-                }
-                if status != Status::VALID {
-                    return fail(R::StatusUnavailable, format!("unknown status {status}"));
-                }
-            }
+            .map_err(|problem| match problem {
+                StatusProblem::Registry(e) => fail(R::RegistryUnavailable, e),
+                StatusProblem::Unavailable(e) => fail(R::StatusUnavailable, e),
+            })?;
+        *height = (*height).max(h);
+        if status == Status::INVALID {
+            return Err(fail(R::Revoked, "the credential is revoked"));
         }
+        if status == Status::SUSPENDED {
+            return Err(fail(R::Suspended, "the credential is suspended"));
+        }
+        if status != Status::VALID {
+            return Err(fail(
+                R::StatusUnavailable,
+                format!("unknown status {status}"),
+            ));
+        }
+        Ok(())
+    }
+}
 
-        // Policy: every wanted claim disclosed, every predicate disclosed as true.
-        // (Requests cannot name the profile's registered claims: see
-        // realdid_core::presentation_request::REGISTERED_CLAIMS.)
-        let mut claims = BTreeMap::new();
-        for name in &request.claims {
-            match verified.claims.get(name) {
-                Some(value) => {
-                    claims.insert(name.clone(), value.to_string());
-                }
-                None => {
-                    return policy(
-                        R::PolicyClaimMissing,
-                        name,
-                        format!("{name} is not disclosed"),
-                    );
-                }
-            }
+/// What the outer structure of a presentation names, read before anything is looked up
+/// (the disclosures are checked by the core verifier, once the issuer is established).
+struct Presented {
+    payload: Map<String, Value>,
+    iss: String,
+    vct: String,
+    issuer: RealDid,
+    key_id: KeyId,
+}
+
+impl Presented {
+    fn parse(presentation: &str) -> Result<Self, Failure> {
+        if presentation.is_empty() || presentation.len() > MAX_PRESENTATION_BYTES {
+            return Err(fail(
+                R::Malformed,
+                "the presentation is empty or larger than 64 KiB",
+            ));
         }
-        for name in &request.predicates {
-            if verified.claims.get(name) != Some(&Value::Bool(true)) {
-                return policy(
-                    R::PolicyPredicateUnsatisfied,
-                    name,
-                    format!("{name} is not disclosed as true"),
-                );
-            }
+        let Some((issuer_jwt, _)) = presentation.split_once('~') else {
+            return Err(fail(R::Malformed, "not a compact SD-JWT (no `~`)"));
+        };
+        if presentation.ends_with('~') {
+            return Err(fail(
+                R::Malformed,
+                "the presentation has no key-binding JWT",
+            ));
         }
-        Outcome::Verified(Verified {
-            claims,
-            predicates: request.predicates.clone(),
-            issuer_did: iss,
-            credential_type: vct,
-            subject_id: subject_id(
-                &self.options.subject_secret,
-                &request.audience,
-                holder.as_str(),
-            ),
-            issued_at_ms: to_the_day(verified.iat.unwrap_or(0)),
-            expires_at_ms: verified.exp.map(to_the_day),
-            verified_at_ms: now_ms,
-            registry_height: height,
+        let issuer_jws = CompactJws::parse(issuer_jwt)
+            .map_err(|e| fail(R::Malformed, format!("issuer JWT: {e}")))?;
+        let payload: Map<String, Value> = serde_json::from_slice(issuer_jws.payload())
+            .map_err(|e| fail(R::Malformed, format!("issuer JWT payload: {e}")))?;
+        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
+        let (Some(iss), Some(vct)) = (text("iss"), text("vct")) else {
+            return Err(fail(R::Malformed, "the credential has no iss or vct"));
+        };
+        let Ok(issuer) = iss.parse::<RealDid>() else {
+            return Err(fail(
+                R::IssuerDidState,
+                format!("the issuer {iss:?} is not a did:realdid"),
+            ));
+        };
+        let kid = issuer_jws
+            .header()
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(key_id) = kid
+            .strip_prefix(issuer.as_str())
+            .and_then(|rest| rest.strip_prefix('#'))
+            .and_then(|f| f.parse::<KeyId>().ok())
+        else {
+            return Err(fail(
+                R::IssuerDidState,
+                format!("kid {kid:?} is not a key of {issuer}"),
+            ));
+        };
+        Ok(Self {
+            payload,
+            iss,
+            vct,
+            issuer,
+            key_id,
         })
     }
+
+    /// A string claim of the issuer JWT.
+    fn text(&self, name: &str) -> Option<String> {
+        self.payload
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+}
+
+/// Policy: every wanted claim disclosed, every predicate disclosed as true; the wanted
+/// claims. (Requests cannot name the profile's registered claims: see
+/// realdid_core::presentation_request::REGISTERED_CLAIMS.)
+fn disclosed_as_asked(
+    request: &StoredRequest,
+    verified: &VerifiedSdJwtVc,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let mut claims = BTreeMap::new();
+    for name in &request.claims {
+        let value = verified.claims.get(name).ok_or_else(|| {
+            policy(
+                R::PolicyClaimMissing,
+                name,
+                format!("{name} is not disclosed"),
+            )
+        })?;
+        claims.insert(name.clone(), value.to_string());
+    }
+    for name in &request.predicates {
+        if verified.claims.get(name) != Some(&Value::Bool(true)) {
+            return Err(policy(
+                R::PolicyPredicateUnsatisfied,
+                name,
+                format!("{name} is not disclosed as true"),
+            ));
+        }
+    }
+    Ok(claims)
 }
