@@ -20,7 +20,7 @@ use crate::issuance::{IssuedCredential, Subject};
 use crate::nonces::Purpose;
 use crate::privacy::escrow::{IdentityRecord, seal};
 use crate::privacy::person_index::PersonKey;
-use crate::store::{Batch, EnrolmentRecord, slot_key};
+use crate::store::EnrolmentRecord;
 
 /// One DID to bind and its proof of control.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,9 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "full_name: 1 to 256 bytes of UTF-8, no leading or trailing space".into(),
             ));
         }
-        let today = OffsetDateTime::now_utc().date();
+        let today = OffsetDateTime::from_unix_timestamp(self.clock_now_s())
+            .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))?
+            .date();
         let resident_id = ResidentId::parse(&request.resident_id, today)
             .map_err(|e| IssuerError::InvalidRequest(format!("resident_id: {e}")))?;
         if request.evidence_token.is_empty() || request.evidence_token.len() > MAX_EVIDENCE_LEN {
@@ -354,24 +356,9 @@ impl<A: IdentityAuthority> Issuer<A> {
                     None,
                 ));
             }
-            let mut batch = Batch::default();
-            for credential in &issued {
-                let r = &credential.record;
-                batch.put("credentials", r.id.clone().into_bytes(), r)?;
-                let mut bound = self.store.did_credentials(&r.did)?;
-                bound.push(r.id.clone());
-                batch.put("dids", r.did.clone().into_bytes(), &bound)?;
-                batch.put_raw(
-                    "slots",
-                    slot_key(r.list, r.index).to_vec(),
-                    r.id.clone().into_bytes(),
-                );
-            }
-            batch.put("enrolments", enrolment_id.clone().into_bytes(), &enrolment)?;
-            let mut person_enrolments = self.store.person_enrolments(&person)?;
-            person_enrolments.push(enrolment_id.clone());
-            batch.put("persons", person.0.to_vec(), &person_enrolments)?;
-            self.store.write(batch)?;
+            let credentials: Vec<_> = issued.iter().map(|c| &c.record).collect();
+            self.store
+                .commit_enrolment(&enrolment, &person, &credentials)?;
             superseded
         };
         // 10. Credentials of earlier keys of these DIDs (before a key recovery) now read

@@ -20,6 +20,7 @@ use crate::nonces::Purpose;
 use crate::status::{self, OpenList, list_uri};
 use crate::store::{
     Batch, CredentialRecord, CredentialStatus, ListRecord, LogEntry, Published, Receipt, Store,
+    columns,
 };
 
 /// The `meta` counter naming the open list (0: none yet).
@@ -36,7 +37,7 @@ pub(crate) fn load_open_list(store: &Store) -> Result<Option<OpenList>, IssuerEr
         .list(number)?
         .ok_or_else(|| IssuerError::Corrupt(format!("open status list {number} is missing")))?;
     let taken = store
-        .keys("slots", &number.to_be_bytes())?
+        .keys(columns::SLOTS, &number.to_be_bytes())?
         .into_iter()
         .filter_map(|k| {
             k.get(4..8)
@@ -104,7 +105,11 @@ impl<A: IdentityAuthority> Issuer<A> {
         let sequence = record.next_sequence;
         record.next_sequence += 1;
         let mut batch = Batch::default();
-        batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
+        batch.put(
+            columns::LISTS,
+            record.number.to_be_bytes().to_vec(),
+            &record,
+        )?;
         self.store.write(batch)?;
         let keys = self.keys();
         let uri = self.list_uri(record.number);
@@ -138,7 +143,11 @@ impl<A: IdentityAuthority> Issuer<A> {
             expires_at_s: issued_at_s + i64::from(validity),
         });
         let mut batch = Batch::default();
-        batch.put("lists", record.number.to_be_bytes().to_vec(), &record)?;
+        batch.put(
+            columns::LISTS,
+            record.number.to_be_bytes().to_vec(),
+            &record,
+        )?;
         self.store.write(batch)?;
         tracing::info!(
             list = record.number,
@@ -156,7 +165,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             None => {
                 let record = status::new_list(number, self.config.policy.status_list_size)?;
                 let mut batch = Batch::default();
-                batch.put("lists", number.to_be_bytes().to_vec(), &record)?;
+                batch.put(columns::LISTS, number.to_be_bytes().to_vec(), &record)?;
                 self.store.write(batch)?;
                 record
             }
@@ -298,7 +307,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                 touched.insert(credential.list);
                 credential.status = next;
                 batch.put(
-                    "credentials",
+                    columns::CREDENTIALS,
                     credential.id.clone().into_bytes(),
                     &credential,
                 )?;
@@ -310,12 +319,12 @@ impl<A: IdentityAuthority> Issuer<A> {
         }
         for (number, (record, list)) in &mut lists {
             status::store_statuses(record, list);
-            batch.put("lists", number.to_be_bytes().to_vec(), &*record)?;
+            batch.put(columns::LISTS, number.to_be_bytes().to_vec(), &*record)?;
         }
         for id in fraud_enrolments {
             if let Some(mut enrolment) = self.store.enrolment(&id)? {
                 enrolment.fraud = true;
-                batch.put("enrolments", id.into_bytes(), &enrolment)?;
+                batch.put(columns::ENROLMENTS, id.into_bytes(), &enrolment)?;
             }
         }
         self.store.log(&mut batch, &log)?;

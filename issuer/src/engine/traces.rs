@@ -18,7 +18,7 @@ use crate::operators::Session;
 use crate::privacy::escrow::{IdentityRecord, open};
 use crate::store::{
     Batch, CredentialRecord, LogEntry, Receipt, Store, TraceApprovalRecord, TraceOpening,
-    TraceRecord,
+    TraceRecord, columns,
 };
 
 /// The `meta` counter of audit-anchor sequences used.
@@ -100,7 +100,7 @@ pub(crate) fn page<T>(items: Vec<T>, offset: usize, size: u32) -> (Vec<T>, Optio
 impl<A: IdentityAuthority> Issuer<A> {
     fn save_trace(&self, trace: &TraceRecord, log: &LogEntry) -> Result<(), IssuerError> {
         let mut batch = Batch::default();
-        batch.put("traces", trace.id.clone().into_bytes(), trace)?;
+        batch.put(columns::TRACES, trace.id.clone().into_bytes(), trace)?;
         self.store.log(&mut batch, log)?;
         self.store.write(batch)
     }
@@ -326,7 +326,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         )?;
         let mut all: Vec<TraceRecord> = self
             .store
-            .scan::<TraceRecord>("traces", b"")?
+            .scan::<TraceRecord>(columns::TRACES, b"")?
             .into_iter()
             .map(|(_, t)| t)
             .filter(|t| state.is_none_or(|s| self.trace_state(t) == s))
@@ -429,7 +429,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             self.now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
         let mut traces: Vec<TraceRecord> = self
             .store
-            .scan::<TraceRecord>("traces", b"")?
+            .scan::<TraceRecord>(columns::TRACES, b"")?
             .into_iter()
             .map(|(_, t)| t)
             .filter(|t| t.subject_did == did.as_str())

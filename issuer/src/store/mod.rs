@@ -19,6 +19,7 @@
 //! `persons`, `traces` and `log` are sealed ([`RowSeal`]): they are what links one person's DIDs, and a
 //! copy of the database alone must not.
 
+pub mod columns;
 mod records;
 mod sealed;
 
@@ -37,18 +38,6 @@ pub use sealed::RowSeal;
 
 use crate::IssuerError;
 use crate::privacy::person_index::PersonKey;
-
-const CFS: [&str; 9] = [
-    "credentials",
-    "enrolments",
-    "dids",
-    "persons",
-    "lists",
-    "slots",
-    "traces",
-    "log",
-    "meta",
-];
 
 /// The issuer's database.
 pub struct Store {
@@ -107,7 +96,7 @@ impl Store {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
-        let cfs = CFS
+        let cfs = columns::ALL
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)
@@ -218,7 +207,7 @@ impl Store {
 
     /// A counter in `meta` (0 when never set).
     pub fn counter(&self, name: &str) -> Result<u64, IssuerError> {
-        match self.get_raw("meta", name.as_bytes())? {
+        match self.get_raw(columns::META, name.as_bytes())? {
             None => Ok(0),
             Some(bytes) => {
                 let bytes: [u8; 8] = bytes.try_into().map_err(|_| {
@@ -232,7 +221,7 @@ impl Store {
     /// Sets a counter in `batch`.
     pub fn set_counter(batch: &mut Batch, name: &str, value: u64) {
         batch.put_raw(
-            "meta",
+            columns::META,
             name.as_bytes().to_vec(),
             value.to_be_bytes().to_vec(),
         );
@@ -240,32 +229,65 @@ impl Store {
 
     /// The credential ids ever issued to `did`.
     pub fn did_credentials(&self, did: &str) -> Result<Vec<String>, IssuerError> {
-        Ok(self.get("dids", did.as_bytes())?.unwrap_or_default())
+        Ok(self.get(columns::DIDS, did.as_bytes())?.unwrap_or_default())
+    }
+
+    /// Writes an enrolment and what it issued in one atomic batch: each credential, each
+    /// DID's list of bound credentials and its status-list slot, the enrolment, and the
+    /// person's list of enrolments. The caller holds `write_lock` across the checks it made
+    /// before (the DIDs are free, the person may enrol), so that they still hold here.
+    pub fn commit_enrolment(
+        &self,
+        enrolment: &EnrolmentRecord,
+        person: &PersonKey,
+        credentials: &[&CredentialRecord],
+    ) -> Result<(), IssuerError> {
+        let mut batch = Batch::default();
+        for r in credentials {
+            batch.put(columns::CREDENTIALS, r.id.clone().into_bytes(), *r)?;
+            let mut bound = self.did_credentials(&r.did)?;
+            bound.push(r.id.clone());
+            batch.put(columns::DIDS, r.did.clone().into_bytes(), &bound)?;
+            batch.put_raw(
+                columns::SLOTS,
+                slot_key(r.list, r.index).to_vec(),
+                r.id.clone().into_bytes(),
+            );
+        }
+        batch.put(
+            columns::ENROLMENTS,
+            enrolment.id.clone().into_bytes(),
+            enrolment,
+        )?;
+        let mut person_enrolments = self.person_enrolments(person)?;
+        person_enrolments.push(enrolment.id.clone());
+        batch.put(columns::PERSONS, person.0.to_vec(), &person_enrolments)?;
+        self.write(batch)
     }
 
     /// The enrolment ids of a person.
     pub fn person_enrolments(&self, person: &PersonKey) -> Result<Vec<String>, IssuerError> {
-        Ok(self.get("persons", &person.0)?.unwrap_or_default())
+        Ok(self.get(columns::PERSONS, &person.0)?.unwrap_or_default())
     }
 
     /// One credential.
     pub fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, IssuerError> {
-        self.get("credentials", id.as_bytes())
+        self.get(columns::CREDENTIALS, id.as_bytes())
     }
 
     /// One enrolment.
     pub fn enrolment(&self, id: &str) -> Result<Option<EnrolmentRecord>, IssuerError> {
-        self.get("enrolments", id.as_bytes())
+        self.get(columns::ENROLMENTS, id.as_bytes())
     }
 
     /// One status list.
     pub fn list(&self, number: u32) -> Result<Option<ListRecord>, IssuerError> {
-        self.get("lists", &number.to_be_bytes())
+        self.get(columns::LISTS, &number.to_be_bytes())
     }
 
     /// One trace request.
     pub fn trace(&self, id: &str) -> Result<Option<TraceRecord>, IssuerError> {
-        self.get("traces", id.as_bytes())
+        self.get(columns::TRACES, id.as_bytes())
     }
 
     /// Appends an entry to the operator log in `batch`, keyed by its time and 8 random
@@ -275,6 +297,6 @@ impl Store {
         let mut tail = [0u8; 8];
         getrandom::fill(&mut tail).map_err(|e| IssuerError::Randomness(e.to_string()))?;
         key.extend_from_slice(&tail);
-        batch.put("log", key, entry)
+        batch.put(columns::LOG, key, entry)
     }
 }

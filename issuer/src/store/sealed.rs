@@ -22,8 +22,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::IssuerError;
 
-/// The column families whose values are sealed.
-pub const SEALED: [&str; 5] = ["credentials", "enrolments", "persons", "traces", "log"];
+pub use super::columns::SEALED;
 
 const DOMAIN: &[u8] = b"realdid/issuer-rows/v1";
 const NONCE_LEN: usize = 12;
