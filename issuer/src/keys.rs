@@ -1,4 +1,4 @@
-//! The issuer DID's keys ([`OrgKeys`]), in a file of their own (mode 0600).
+//! The issuer DID's keys ([`OrgKeys`](realdid_core::did::OrgKeys)), in a file of their own (mode 0600).
 
 use std::path::Path;
 
