@@ -1,5 +1,7 @@
 //! A local network of validators on loopback: generated keys, a genesis and one directory per
-//! node, and a supervisor that runs each node as a child process.
+//! node. Running them is left to the binary, which owns processes and signals: the `realdid`
+//! crate's supervisor runs `realdid node --config node-<i>/config.toml`, one process per
+//! validator, so that one crashing or being killed is a validator's failure, not the network's.
 //!
 //! ```text
 //! <dir>/
@@ -21,12 +23,11 @@
 //! between, which a restart of the devnet with a base port avoids). With a base port `b`,
 //! node `i` listens for p2p on `b + 2i` and for gRPC on `b + 2i + 1`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use commonware_cryptography::Signer as _;
 use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
@@ -46,8 +47,6 @@ pub const DEVNET_CHAIN_ID: &str = "realdid-devnet";
 pub const GOVERNANCE_KEYS: usize = 3;
 /// Approvals a devnet governance transaction needs.
 pub const GOVERNANCE_THRESHOLD: usize = 2;
-/// How long [`Supervisor`]'s `Drop` waits for nodes to stop after SIGTERM before SIGKILL.
-pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 const GENESIS_FILE: &str = "genesis.toml";
 const GOVERNANCE_DIR: &str = "governance";
@@ -419,257 +418,6 @@ pub fn generate_tuned(
         ),
     )?;
     DevnetLayout::load(&dir)
-}
-
-/// Runs each node of a devnet as a child process `<exe> node --config <config.toml>`, with
-/// its stdout and stderr appended to `node-<i>/node.log`; [`Supervisor::add`] adds other
-/// processes of the same binary (the devnet's identity authority and issuer).
-///
-/// Dropping the supervisor stops every node (SIGTERM, then SIGKILL after [`STOP_GRACE`]).
-#[derive(Debug)]
-pub struct Supervisor {
-    exe: PathBuf,
-    nodes: Vec<Supervised>,
-}
-
-#[derive(Debug)]
-struct Supervised {
-    name: String,
-    args: Vec<std::ffi::OsString>,
-    log_path: PathBuf,
-    child: Option<Child>,
-}
-
-impl Supervisor {
-    /// A supervisor of `layout`'s nodes running `exe`; nothing is started yet.
-    pub fn new(exe: impl Into<PathBuf>, layout: &DevnetLayout) -> Self {
-        Self {
-            exe: exe.into(),
-            nodes: layout
-                .nodes
-                .iter()
-                .map(|n| Supervised {
-                    name: n.name.clone(),
-                    args: vec![
-                        "node".into(),
-                        "--config".into(),
-                        n.config_path.clone().into(),
-                    ],
-                    log_path: n.log_path.clone(),
-                    child: None,
-                })
-                .collect(),
-        }
-    }
-
-    /// [`Supervisor::new`], then starts every node.
-    pub fn start_all(
-        exe: impl Into<PathBuf>,
-        layout: &DevnetLayout,
-    ) -> Result<Self, RegistryError> {
-        let mut supervisor = Self::new(exe, layout);
-        for i in 0..supervisor.nodes.len() {
-            supervisor.start(i)?;
-        }
-        Ok(supervisor)
-    }
-
-    /// Adds a process `<exe> <args…>` logging to `log_path`, not started yet; returns its
-    /// index for [`Supervisor::start`] and the others.
-    pub fn add(
-        &mut self,
-        name: impl Into<String>,
-        args: Vec<std::ffi::OsString>,
-        log_path: impl Into<PathBuf>,
-    ) -> usize {
-        self.nodes.push(Supervised {
-            name: name.into(),
-            args,
-            log_path: log_path.into(),
-            child: None,
-        });
-        self.nodes.len() - 1
-    }
-
-    /// How many nodes it supervises.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Whether it supervises no node.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    /// Starts node `i` unless it is running.
-    pub fn start(&mut self, i: usize) -> Result<(), RegistryError> {
-        if self.is_running(i)? {
-            return Ok(());
-        }
-        let exe = self.exe.clone();
-        let node = self.node(i)?;
-        let mut log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&node.log_path)
-            .map_err(io(format!("opening {}", node.log_path.display())))?;
-        writeln!(
-            log,
-            "=== supervisor: starting {} {} at unix ms {}",
-            exe.display(),
-            node.args
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" "),
-            now_unix_ms()
-        )
-        .map_err(io(format!("writing {}", node.log_path.display())))?;
-        let stderr = log
-            .try_clone()
-            .map_err(io(format!("opening {}", node.log_path.display())))?;
-        let child = Command::new(&exe)
-            .args(&node.args)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(stderr)
-            .spawn()
-            .map_err(io(format!("starting {} for {}", exe.display(), node.name)))?;
-        node.child = Some(child);
-        Ok(())
-    }
-
-    /// Kills node `i` with SIGKILL (a crash, as `kill -9`) and reaps it.
-    pub fn kill(&mut self, i: usize) -> Result<(), RegistryError> {
-        let node = self.node(i)?;
-        if let Some(mut child) = node.child.take() {
-            let name = node.name.clone();
-            // An error here means the process has already exited, which is what was wanted.
-            let _ = child.kill();
-            child.wait().map_err(io(format!("waiting for {name}")))?;
-        }
-        Ok(())
-    }
-
-    /// Stops node `i`: SIGTERM, then SIGKILL if it has not exited within `grace`.
-    pub fn stop(&mut self, i: usize, grace: Duration) -> Result<(), RegistryError> {
-        let node = self.node(i)?;
-        if let Some(child) = node.child.as_mut() {
-            terminate(child);
-        }
-        self.wait_or_kill(&[i], grace)
-    }
-
-    /// Kills node `i` (SIGKILL) and starts it again on the same data directory.
-    pub fn restart(&mut self, i: usize) -> Result<(), RegistryError> {
-        self.kill(i)?;
-        self.start(i)
-    }
-
-    /// Stops every node: SIGTERM to all, then SIGKILL to those still running after `grace`.
-    pub fn stop_all(&mut self, grace: Duration) -> Result<(), RegistryError> {
-        for node in &mut self.nodes {
-            if let Some(child) = node.child.as_mut() {
-                terminate(child);
-            }
-        }
-        let all: Vec<usize> = (0..self.nodes.len()).collect();
-        self.wait_or_kill(&all, grace)
-    }
-
-    /// Whether node `i` is running; a node found to have exited is forgotten (see
-    /// [`Supervisor::exited`] to learn how it ended).
-    pub fn is_running(&mut self, i: usize) -> Result<bool, RegistryError> {
-        let node = self.node(i)?;
-        match node.child.as_mut() {
-            None => Ok(false),
-            Some(child) => match child.try_wait() {
-                Ok(None) => Ok(true),
-                Ok(Some(_)) | Err(_) => {
-                    node.child = None;
-                    Ok(false)
-                }
-            },
-        }
-    }
-
-    /// The process id of node `i`, if it is running.
-    pub fn pid(&self, i: usize) -> Option<u32> {
-        self.nodes.get(i)?.child.as_ref().map(Child::id)
-    }
-
-    /// The nodes that exited on their own since the last call, with how they ended; they
-    /// are no longer counted as running. `realdid devnet` polls this to report a crashed
-    /// node.
-    pub fn exited(&mut self) -> Vec<(usize, ExitStatus)> {
-        let mut out = Vec::new();
-        for (i, node) in self.nodes.iter_mut().enumerate() {
-            if let Some(child) = node.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                node.child = None;
-                out.push((i, status));
-            }
-        }
-        out
-    }
-
-    fn node(&mut self, i: usize) -> Result<&mut Supervised, RegistryError> {
-        let count = self.nodes.len();
-        self.nodes
-            .get_mut(i)
-            .ok_or_else(|| RegistryError::InvalidRequest {
-                reason: format!("no node {i} in a devnet of {count}"),
-            })
-    }
-
-    fn wait_or_kill(&mut self, which: &[usize], grace: Duration) -> Result<(), RegistryError> {
-        let deadline = Instant::now() + grace;
-        loop {
-            let mut running = false;
-            for &i in which {
-                running |= self.is_running(i)?;
-            }
-            if !running {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for &i in which {
-            self.kill(i)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Supervisor {
-    fn drop(&mut self) {
-        if self.stop_all(STOP_GRACE).is_err() {
-            for node in &mut self.nodes {
-                if let Some(mut child) = node.child.take() {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-            }
-        }
-    }
-}
-
-/// Asks a child to stop (SIGTERM on Unix; elsewhere it is killed).
-fn terminate(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Pid, Signal, kill_process};
-        // An error means the process has already exited.
-        let _ = kill_process(Pid::from_child(child), Signal::TERM);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = child.kill();
-    }
 }
 
 fn read_jwk_file(path: &Path) -> Result<SigningKey, RegistryError> {

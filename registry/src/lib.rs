@@ -7,14 +7,16 @@
 //!   receipts) built on `realdid_core::did::apply` and the governance and anchor rules.
 //! - [`proof`]: Merkle proofs of state reads against a state root.
 //! - [`genesis`] and [`config`]: the genesis file every validator shares and one node's
-//!   configuration; [`devnet`] generates and supervises a local network.
+//!   configuration; [`devnet`] generates the files of a local network.
 //! - [`consensus`]: every line that touches Commonware (simplex, marshal, authenticated
 //!   p2p), so that an engine upgrade touches one module.
-//! - [`node`]: a running node (pending pool, proven reads, the run loop).
+//! - [`node`]: a running node (pending pool, proven reads, the run loop). It is handed its
+//!   runtime, its bound gRPC listener and the future that stops it, so that the binary alone
+//!   decides how a process starts and ends.
 //! - [`service`]: the `realdid.v1.Registry` gRPC service.
-//! - [`light_client`]: checks a proven read knowing only the genesis validator keys;
-//!   [`gateway`]: a client's proven reads and final submissions over several nodes, each
-//!   read no older than a bound judged by a [`clock`].
+//!
+//! Readers of the chain (the light client, the gateway) are `realdid_registry_client`'s: a
+//! wallet or a verifier links them without this crate's database and engine.
 
 pub mod config;
 pub mod consensus;

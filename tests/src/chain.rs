@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use commonware_codec::Encode as _;
+use realdid::supervisor::Supervisor;
 use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::did::{
     CreateOp, DidOperation, DidState, KeyId, Purposes, UpdateOp, VerificationKey, apply,
@@ -12,7 +13,7 @@ use realdid_core::did::{
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
-use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use realdid_registry::devnet::DevnetLayout;
 use tonic::transport::Channel;
 
 use crate::realdid_binary;
@@ -164,8 +165,8 @@ fn signed_create(create: CreateOp, key: SigningKey, recovery: SigningKey) -> (Tr
     )
 }
 
-/// Builds a signed DID creation as large as the method allows: [`MAX_KEYS`] P-256 keys and
-/// [`MAX_SERVICES`] services, every id, type and endpoint at its longest (about 11 KB).
+/// Builds a signed DID creation as large as the method allows: `MAX_KEYS` P-256 keys and
+/// `MAX_SERVICES` services, every id, type and endpoint at its longest (about 11 KB).
 /// `seed` makes each one distinct.
 pub fn create_large_did(seed: u64) -> (Transaction, Holder) {
     use realdid_core::did::{

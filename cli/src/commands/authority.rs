@@ -100,7 +100,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             key::public_did_key(&signing)
         );
         let stop = async {
-            realdid_registry::node::run::stop_signal().await;
+            super::stop_signal().await;
         };
         grpc::serve(ReferenceAuthority::new(dataset), signing, listener, stop).await?;
         Ok(())

@@ -14,9 +14,11 @@ use tonic::transport::Channel;
 
 use clap::Args;
 use realdid_registry::config::NodeConfig;
-use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::node::Node;
 
 use crate::error::CliError;
+use crate::supervisor::{STOP_GRACE, Supervisor};
 
 /// Runs one validator.
 #[derive(Debug, Args)]
@@ -43,12 +45,29 @@ pub struct DevnetArgs {
     demo: bool,
 }
 
-/// Runs one validator until Ctrl-C.
+/// Runs one validator until Ctrl-C or SIGTERM.
 pub fn node(args: NodeArgs) -> Result<(), CliError> {
+    use commonware_runtime::Runner as _;
     let config = NodeConfig::load(&args.config)?;
     super::init_logging(config.log_level());
-    realdid_registry::node::run(&config)?;
-    Ok(())
+    let node = Node::open(&config)?;
+    let grpc_listen = config.grpc_listen();
+    let runner = commonware_runtime::tokio::Runner::new(node.runtime_config());
+    runner.start(|context| async move {
+        // Bound inside the node's runtime, whose reactor then drives it.
+        let grpc = tokio::net::TcpListener::bind(grpc_listen)
+            .await
+            .map_err(|source| CliError::Io {
+                path: format!("binding gRPC to {grpc_listen}"),
+                source,
+            })?;
+        let stop = async {
+            let signal = super::stop_signal().await;
+            tracing::info!(signal, "stopping");
+        };
+        node.run(context, grpc, stop).await?;
+        Ok(())
+    })
 }
 
 /// Starts the devnet, prints its endpoints and waits for Ctrl-C.
@@ -137,7 +156,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             _ = terminate.recv() => Ok(()),
         }
     });
-    supervisor.stop_all(Duration::from_secs(5))?;
+    supervisor.stop_all(STOP_GRACE)?;
     outcome
 }
 

@@ -16,10 +16,11 @@ use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, provision};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
-use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use realdid_registry::devnet::DevnetLayout;
 use tonic::transport::Channel;
 
 use crate::error::CliError;
+use crate::supervisor::Supervisor;
 
 /// Residents in the devnet's register.
 pub const DEVNET_RESIDENTS: usize = 3000;

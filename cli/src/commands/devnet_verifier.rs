@@ -11,11 +11,12 @@ use realdid_core::did::RealDid;
 use realdid_issuer::files::write_private;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
-use realdid_registry::devnet::{DevnetLayout, Supervisor};
+use realdid_registry::devnet::DevnetLayout;
 use realdid_verifier::config::VerifierConfig;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::CliError;
+use crate::supervisor::Supervisor;
 
 /// Where the devnet's verifier is.
 #[derive(Debug, Clone)]

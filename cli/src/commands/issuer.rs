@@ -151,7 +151,7 @@ fn serve(path: PathBuf) -> Result<(), CliError> {
             })?;
         let issuer = Issuer::start(config, authority, registry).await?;
         let stop = async {
-            let signal = realdid_registry::node::run::stop_signal().await;
+            let signal = super::stop_signal().await;
             tracing::info!(signal, "issuer stopping");
         };
         realdid_issuer::service::serve(issuer, grpc, http, stop).await?;

@@ -23,6 +23,21 @@ pub fn init_logging(level: Option<&str>) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what supervisors send), naming which.
+pub async fn stop_signal() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
 /// The async runtime of the commands that talk gRPC or run servers.
 pub fn runtime() -> Result<tokio::runtime::Runtime, crate::error::CliError> {
     tokio::runtime::Builder::new_multi_thread()

@@ -81,7 +81,7 @@ pub fn run(args: VerifierArgs) -> Result<(), CliError> {
             })?;
         tracing::info!(addr = %config.grpc_listen, redis = config.redis_url.is_some(), "verifier serving");
         let stop = async {
-            let signal = realdid_registry::node::run::stop_signal().await;
+            let signal = super::stop_signal().await;
             tracing::info!(signal, "verifier stopping");
         };
         realdid_verifier::service::serve(service, listener, stop).await?;

@@ -1,5 +1,5 @@
-//! A running validator node: the shared state, the pending pool, proven reads, and `run`,
-//! which starts consensus and the gRPC service together.
+//! A running validator node: the shared state, the pending pool, proven reads, and [`Node`],
+//! which runs consensus and the gRPC service together.
 
 pub mod admissions;
 pub mod gossip;
@@ -8,4 +8,4 @@ pub mod reads;
 pub mod run;
 pub mod shared;
 
-pub use run::{genesis_block, run};
+pub use run::{Node, genesis_block};

@@ -1,9 +1,15 @@
-//! `run`: one validator, from its configuration file to a serving node.
+//! [`Node`]: one validator, from its configuration file to a serving node.
+//!
+//! The node is handed what a process owns: the Commonware runtime it runs in, its bound gRPC
+//! listener and the future that tells it to stop. Whoever runs it (the `realdid node` command,
+//! a test) decides how those come about; the p2p port alone is bound by the engine, from the
+//! configured address that the other validators know it by.
 
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use commonware_cryptography::Signer as _;
-use commonware_runtime::Runner as _;
 use realdid_core::codec::{Block, BlockHash, BlockHeader, transactions_root};
 use tracing::{error, info};
 
@@ -32,99 +38,120 @@ pub fn genesis_block(genesis: &Genesis, empty_root: realdid_core::codec::StateRo
     }
 }
 
-/// Runs one validator until Ctrl-C or a fatal error.
-pub fn run(config: &NodeConfig) -> Result<(), RegistryError> {
-    let genesis = config.load_genesis()?;
-    let (signer, index) = config.identity(&genesis)?;
-    let tuning = config.tuning();
-    let data_dir = config.data_dir().to_path_buf();
-    std::fs::create_dir_all(&data_dir).map_err(|source| RegistryError::Io {
-        context: format!("creating data dir {}", data_dir.display()),
-        source,
-    })?;
-    let store = Store::open(&data_dir.join("state"))?;
-    let genesis_block = genesis_block(&genesis, crate::state::EMPTY_ROOT);
-    store.genesis_init(&genesis_block.header)?;
-    let shared = Arc::new(Shared::new(
-        store,
-        crate::execute::Governance::of(&genesis),
-        genesis.validators().len(),
-        tuning.lane_capacities(),
-        tuning.max_block_txs(),
-        tuning.pacing(),
-    ));
-    let info = NodeInfo {
-        chain_id: genesis.chain_id().as_str().to_string(),
-        genesis_hash: genesis.genesis_hash().0,
-        node_key: signer.public_key().as_ref().to_vec(),
-        validators: genesis
-            .validators()
-            .iter()
-            .map(|v| v.public_key().as_ref().to_vec())
-            .collect(),
-    };
-    let engine_cfg = EngineConfig {
-        chain_id: genesis.chain_id().clone(),
-        signer,
-        validators: genesis
-            .validators()
-            .iter()
-            .map(|v| (v.public_key().clone(), v.p2p_address()))
-            .collect(),
-        p2p_listen: config.p2p_listen(),
-        genesis: ChainBlock::new(genesis_block),
-        leader_timeout: tuning.pacing().leader_timeout,
-    };
-    let grpc_listen = config.grpc_listen();
-    info!(validator = index, chain = %info.chain_id, "starting");
+/// A validator whose configuration, key and state have been checked and opened, not yet
+/// running. Opening is separate from running so that a bad configuration or a damaged data
+/// directory is reported before any runtime or socket exists.
+#[derive(Debug)]
+pub struct Node {
+    index: usize,
+    shared: Arc<Shared>,
+    info: NodeInfo,
+    engine: EngineConfig,
+    did_ops_per_source: u32,
+    engine_dir: PathBuf,
+}
 
-    let runtime = commonware_runtime::tokio::Config::new()
-        .with_storage_directory(data_dir.join("engine"))
-        .with_worker_threads(2)
-        .with_catch_panics(false);
-    let runner = commonware_runtime::tokio::Runner::new(runtime);
-    runner.start(|context| async move {
-        let listener = tokio::net::TcpListener::bind(grpc_listen)
-            .await
-            .map_err(|source| RegistryError::Io {
-                context: format!("binding gRPC to {grpc_listen}"),
-                source,
-            })?;
+impl Node {
+    /// Reads the genesis and the key named by `config`, and opens (creating on first start)
+    /// the node's state under its data directory.
+    pub fn open(config: &NodeConfig) -> Result<Self, RegistryError> {
+        let genesis = config.load_genesis()?;
+        let (signer, index) = config.identity(&genesis)?;
+        let tuning = config.tuning();
+        let data_dir = config.data_dir().to_path_buf();
+        std::fs::create_dir_all(&data_dir).map_err(|source| RegistryError::Io {
+            context: format!("creating data dir {}", data_dir.display()),
+            source,
+        })?;
+        let store = Store::open(&data_dir.join("state"))?;
+        let genesis_block = genesis_block(&genesis, crate::state::EMPTY_ROOT);
+        store.genesis_init(&genesis_block.header)?;
+        let shared = Arc::new(Shared::new(
+            store,
+            crate::execute::Governance::of(&genesis),
+            genesis.validators().len(),
+            tuning.lane_capacities(),
+            tuning.max_block_txs(),
+            tuning.pacing(),
+        ));
+        let info = NodeInfo {
+            chain_id: genesis.chain_id().as_str().to_string(),
+            genesis_hash: genesis.genesis_hash().0,
+            node_key: signer.public_key().as_ref().to_vec(),
+            validators: genesis
+                .validators()
+                .iter()
+                .map(|v| v.public_key().as_ref().to_vec())
+                .collect(),
+        };
+        let engine = EngineConfig {
+            chain_id: genesis.chain_id().clone(),
+            signer,
+            validators: genesis
+                .validators()
+                .iter()
+                .map(|v| (v.public_key().clone(), v.p2p_address()))
+                .collect(),
+            p2p_listen: config.p2p_listen(),
+            genesis: ChainBlock::new(genesis_block),
+            leader_timeout: tuning.pacing().leader_timeout,
+        };
+        Ok(Self {
+            index,
+            shared,
+            info,
+            engine,
+            did_ops_per_source: tuning.did_ops_per_source,
+            engine_dir: data_dir.join("engine"),
+        })
+    }
+
+    /// The Commonware tokio runtime to run this node in. The engine keeps its journals in the
+    /// runtime's storage directory, which must be this node's (inside its data directory) for
+    /// a restart to find them; a panic stops the process rather than leaving a validator
+    /// running with a dead actor.
+    pub fn runtime_config(&self) -> commonware_runtime::tokio::Config {
+        commonware_runtime::tokio::Config::new()
+            .with_storage_directory(self.engine_dir.clone())
+            .with_worker_threads(2)
+            .with_catch_panics(false)
+    }
+
+    /// Runs consensus and serves gRPC on `grpc` until `shutdown` resolves (`Ok`) or either
+    /// of them fails. `context` must come from a runner built with [`Node::runtime_config`];
+    /// `grpc` must have been bound inside that runtime.
+    pub async fn run(
+        self,
+        context: commonware_runtime::tokio::Context,
+        grpc: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), RegistryError> {
+        let Self {
+            index,
+            shared,
+            info,
+            engine,
+            did_ops_per_source,
+            engine_dir: _,
+        } = self;
+        info!(validator = index, chain = %info.chain_id, "starting");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let service = RegistryService::new(shared.clone(), info, tuning.did_ops_per_source)?;
-        let grpc = tokio::spawn(serve(service, listener, async move {
+        let service = RegistryService::new(shared.clone(), info, did_ops_per_source)?;
+        let grpc = tokio::spawn(serve(service, grpc, async move {
             let _ = stopped.await;
         }));
         let result = tokio::select! {
-            result = engine::run(context, shared, engine_cfg) => result,
+            result = engine::run(context, shared, engine) => result,
             result = grpc => match result {
                 Ok(result) => result,
                 Err(join) => Err(RegistryError::Unavailable { reason: format!("gRPC task: {join}") }),
             },
-            signal = stop_signal() => {
-                info!(signal, "stopping");
-                Ok(())
-            }
+            () = shutdown => Ok(()),
         };
         let _ = stop.send(());
         if let Err(error) = &result {
             error!(%error, "node stopped");
         }
         result
-    })
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what supervisors send), naming which.
-pub async fn stop_signal() -> &'static str {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "SIGINT";
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
     }
 }
