@@ -36,6 +36,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   fi
 fi
 
+# rustfmt and clippy, which scripts/verify.sh runs (rustup's minimal profile has neither).
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null 2>&1; then
+    say "installing rustfmt and clippy"
+    rustup component add rustfmt clippy >/dev/null
+  fi
+fi
+
 # One build directory per machine, outside the clone, so that a fresh clone (as in CI) reuses
 # the dependencies already built: RocksDB alone takes about 14 minutes on two cores.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/realdid/target}"

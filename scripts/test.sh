@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit, property, vector, golden and end-to-end tests.
-# This is the README's test command and exactly what CI runs (.ci/run).
+# Runs every test of the workspace: unit, property, vector, golden and end-to-end tests, and
+# checks the crate graph. scripts/verify.sh (the README's test command, what CI runs) runs it
+# after formatting and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh

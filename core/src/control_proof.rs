@@ -16,8 +16,9 @@
 //! which state to fetch: [`ControlProof::parse`] reads the unauthenticated proof, and
 //! [`ControlProof::verify`] checks it against that state.
 //!
-//! The small JOSE helpers at the end are shared with [`crate::trace`] and
-//! [`crate::operator_login`], whose tokens follow the same pattern.
+//! The JOSE pieces (signing with a `typ` and `kid`, strict payloads) are
+//! `typed_jws`'s, shared with [`crate::trace`] and [`crate::operator_login`], whose
+//! tokens follow the same pattern; the `iat` window (`freshness`) is shared with them too.
 
 use serde::{Deserialize, Serialize};
 

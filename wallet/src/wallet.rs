@@ -1,6 +1,6 @@
 //! An open wallet: its file, the key that seals it, and its contents. Every change is
 //! saved whole and atomically ([`keystore::write_atomically`]) before the call returns.
-//! An open wallet holds its file's lock ([`WalletLock`]) until it is dropped, so that no
+//! An open wallet holds its file's lock (`WalletLock`) until it is dropped, so that no
 //! other process saves over what it saves.
 
 use std::path::{Path, PathBuf};

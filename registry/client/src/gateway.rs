@@ -408,7 +408,7 @@ impl RegistryGateway {
     }
 
     /// Anchors a status list and returns the anchor's record once a proven read shows it on
-    /// chain (see [`RegistryGateway::submit_confirmed`]): a node's word is not enough for an
+    /// chain (see `submit_confirmed`): a node's word is not enough for an
     /// issuer to call a revocation published.
     pub async fn anchor_status_list(
         &self,
