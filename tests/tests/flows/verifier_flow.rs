@@ -3,8 +3,6 @@
 //! replay is refused by either replica; each kind of bad presentation is refused with its
 //! reason; and with its Redis gone a replica fails closed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use realdid_core::codec::GovernanceAction;
@@ -176,6 +174,7 @@ impl Drop for OwnRedis {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() {
+    let _serial = crate::serial().await;
     let net = Devnet::start(4);
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;

@@ -3,8 +3,6 @@
 //! registry view that keeps answering the old state, the same presentation is refused with
 //! HOLDER_DID_STATE. No devnet: the registry view is a stub that counts what is forgotten.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -2,8 +2,6 @@
 //! back and agree with the others; a validator whose state directory is damaged refuses to
 //! start with a message instead of serving a diverging state.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -18,6 +16,7 @@ const SLOW: Duration = Duration::from_secs(90);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
+    let _serial = crate::serial().await;
     let mut net = Devnet::start(4);
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;

@@ -5,8 +5,6 @@
 //! with k approvals and leaves a proven audit anchor; and no byte of a name or resident ID
 //! number lands in the issuer's or the chain's files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -273,6 +271,7 @@ fn with_session<T>(message: T, token: &str) -> tonic::Request<T> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
+    let _serial = crate::serial().await;
     let net = Devnet::start(4);
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;

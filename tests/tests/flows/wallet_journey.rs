@@ -245,6 +245,7 @@ fn verified(outcome: Outcome) -> Verified {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_citizen_journey_across_processes() {
+    let _serial = crate::serial().await;
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("devnet");
     let devnet = devnet(&dir);

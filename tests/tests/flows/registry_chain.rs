@@ -2,8 +2,6 @@
 //! RocksDB dirs; writes, rejections with their reasons, proven reads checked by the light
 //! client, and a validator stopped and restarted.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use commonware_codec::Encode as _;
@@ -35,6 +33,7 @@ fn finalized(result: &Submitted) -> &pb::TransactionReceipt {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
+    let _serial = crate::serial().await;
     let mut net = Devnet::start(4);
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
