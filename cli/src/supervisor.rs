@@ -10,7 +10,9 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use realdid_core::clock::{Clock as _, SystemClock};
 
 use realdid_registry::devnet::DevnetLayout;
 
@@ -268,10 +270,7 @@ fn terminate(child: &mut Child) {
 }
 
 fn now_unix_ms() -> u64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    SystemClock.now().as_millis()
 }
 
 fn io(path: String) -> impl FnOnce(std::io::Error) -> CliError {

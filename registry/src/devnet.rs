@@ -27,9 +27,9 @@ use std::fs::File;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use commonware_cryptography::Signer as _;
+use realdid_core::clock::{Clock as _, SystemClock};
 use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
 
 use crate::RegistryError;
@@ -474,10 +474,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), RegistryError> {
 }
 
 fn now_unix_ms() -> u64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    SystemClock.now().as_millis()
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> RegistryError {

@@ -7,10 +7,11 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use commonware_codec::Encode as _;
 use futures::Stream;
+use realdid_core::clock::{Clock as _, SystemClock};
 use realdid_core::codec::{BlockHeader, MAX_TRANSACTION_LEN, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::did::document::realdid_document;
@@ -106,10 +107,7 @@ pub async fn serve(
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemClock.now().as_millis()
 }
 
 fn ms(value: u64) -> i64 {

@@ -15,6 +15,8 @@ pub mod journey;
 pub mod verifier;
 pub mod wallet;
 
+use realdid_core::clock::{Clock as _, SystemClock};
+
 /// Logging to standard error: `RUST_LOG` when set, else `level`, else `info`.
 pub fn init_logging(level: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -81,16 +83,13 @@ pub fn single_key_did(
     Ok((key, signed))
 }
 
-/// Now in Unix seconds.
+/// Now in Unix seconds, by the machine's clock (the binary's to read).
 pub fn unix_s() -> i64 {
-    i64::try_from(unix_ms() / 1000).unwrap_or(i64::MAX)
+    SystemClock.now().as_secs()
 }
 
-/// Now in Unix ms; also the devnet's governance nonces, which must never repeat (the time
-/// in ms is unique enough for a local network).
+/// Now in Unix ms, by the machine's clock; also the devnet's governance nonces, which must
+/// never repeat (the time in ms is unique enough for a local network).
 pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    SystemClock.now().as_millis()
 }
