@@ -209,6 +209,9 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     // It comes back, catches up and agrees on the state root.
     net.supervisor.start(3).unwrap();
     let status3 = net.wait_height(3, after_stop.height + 1, SLOW).await;
+    // Node 3 may have caught up from a later certificate than node 0 has finalized yet: the
+    // two are compared at a height both have.
+    net.wait_height(0, status3.height, SLOW).await;
     let mut node0 = net.client(0).await;
     let block0 = node0
         .get_block(pb::GetBlockRequest {
