@@ -10,7 +10,7 @@ use futures::future::join_all;
 use realdid_core::did::RealDid;
 use realdid_core::keys::PublicKey;
 use realdid_core::resident_id::ResidentId;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::{ControlFailure, Issuer, limits, new_id};
@@ -113,11 +113,18 @@ fn refuse(
     })
 }
 
-impl<A: IdentityAuthority> Issuer<A> {
-    /// Enrols a person. `Err` means no decision (bad request, a dependency unavailable);
-    /// a decision is `Ok`, issued or refused.
-    pub async fn enrol(&self, request: EnrolRequest) -> Result<EnrolOutcome, IssuerError> {
-        // 1. The contract's limits: INVALID_ARGUMENT, naming the field.
+/// An Enrol request within the contract's limits: the name in NFC, the resident id parsed,
+/// the DIDs parsed and distinct. Anything else is INVALID_ARGUMENT naming the field, before
+/// the request costs a lookup.
+#[derive(Debug)]
+struct Validated {
+    full_name: String,
+    resident_id: ResidentId,
+    dids: Vec<RealDid>,
+}
+
+impl Validated {
+    fn parse(request: &EnrolRequest, max_dids: usize, today: Date) -> Result<Self, IssuerError> {
         limits::nonce(&request.nonce)?;
         let full_name: String = request.full_name.nfc().collect();
         if full_name.is_empty() || full_name.len() > MAX_NAME_LEN || full_name.trim() != full_name {
@@ -125,9 +132,6 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "full_name: 1 to 256 bytes of UTF-8, no leading or trailing space".into(),
             ));
         }
-        let today = OffsetDateTime::from_unix_timestamp(self.clock_now_s())
-            .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))?
-            .date();
         let resident_id = ResidentId::parse(&request.resident_id, today)
             .map_err(|e| IssuerError::InvalidRequest(format!("resident_id: {e}")))?;
         if request.evidence_token.is_empty() || request.evidence_token.len() > MAX_EVIDENCE_LEN {
@@ -135,10 +139,9 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "evidence_token: 1 byte to 16 KiB".into(),
             ));
         }
-        let max = self.config.policy.max_dids_per_enrolment as usize;
-        if request.dids.is_empty() || request.dids.len() > max {
+        if request.dids.is_empty() || request.dids.len() > max_dids {
             return Err(IssuerError::InvalidRequest(format!(
-                "dids: 1 to {max} entries"
+                "dids: 1 to {max_dids} entries"
             )));
         }
         let mut dids: Vec<RealDid> = Vec::with_capacity(request.dids.len());
@@ -157,6 +160,31 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "credential_type: at most 256 bytes".into(),
             ));
         }
+        Ok(Self {
+            full_name,
+            resident_id,
+            dids,
+        })
+    }
+}
+
+impl<A: IdentityAuthority> Issuer<A> {
+    /// Enrols a person. `Err` means no decision (bad request, a dependency unavailable);
+    /// a decision is `Ok`, issued or refused.
+    pub async fn enrol(&self, request: EnrolRequest) -> Result<EnrolOutcome, IssuerError> {
+        // 1. The contract's limits: INVALID_ARGUMENT, naming the field.
+        let today = OffsetDateTime::from_unix_timestamp(self.clock_now_s())
+            .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))?
+            .date();
+        let Validated {
+            full_name,
+            resident_id,
+            dids,
+        } = Validated::parse(
+            &request,
+            self.config.policy.max_dids_per_enrolment as usize,
+            today,
+        )?;
 
         // 2. The nonce (used up only once a decision is reached).
         let now = self.now_ms();
@@ -448,5 +476,72 @@ impl<A: IdentityAuthority> Issuer<A> {
             }
         }
         Ok(Ok(superseded))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn today() -> Date {
+        OffsetDateTime::from_unix_timestamp(1_750_000_000)
+            .unwrap()
+            .date()
+    }
+
+    fn did(byte: u8) -> String {
+        RealDid::from_suffix([byte; 32]).to_string()
+    }
+
+    fn request(dids: &[String]) -> EnrolRequest {
+        EnrolRequest {
+            nonce: "n-1".into(),
+            full_name: "Zhang San".into(),
+            resident_id: "11010519491231002X".into(),
+            evidence_token: "liveness".into(),
+            dids: dids
+                .iter()
+                .map(|d| DidToBind {
+                    did: d.clone(),
+                    proof_jws: "a.b.c".into(),
+                })
+                .collect(),
+            credential_type: String::new(),
+        }
+    }
+
+    fn refused_field(request: &EnrolRequest, max_dids: usize) -> String {
+        match Validated::parse(request, max_dids, today()) {
+            Err(IssuerError::InvalidRequest(why)) => why,
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_within_the_limits_is_parsed_once() {
+        let valid = Validated::parse(&request(&[did(1), did(2)]), 4, today()).unwrap();
+        assert_eq!(valid.full_name, "Zhang San");
+        assert_eq!(valid.resident_id.as_str(), "11010519491231002X");
+        assert_eq!(valid.dids.len(), 2);
+    }
+
+    #[test]
+    fn each_broken_limit_names_its_field() {
+        assert!(refused_field(&request(&[did(1), did(1)]), 4).starts_with("dids[1]"));
+        assert!(refused_field(&request(&[did(1), did(2), did(3)]), 2).starts_with("dids:"));
+        assert!(
+            refused_field(&request(&["did:web:example.com".into()]), 4).starts_with("dids[0].did")
+        );
+        let mut spaced = request(&[did(1)]);
+        spaced.full_name = " Zhang San".into();
+        assert!(refused_field(&spaced, 4).starts_with("full_name"));
+        let mut wrong_check = request(&[did(1)]);
+        wrong_check.resident_id = "110105194912310021".into();
+        assert!(refused_field(&wrong_check, 4).starts_with("resident_id"));
+        let mut no_nonce = request(&[did(1)]);
+        no_nonce.nonce.clear();
+        assert!(refused_field(&no_nonce, 4).starts_with("nonce"));
     }
 }
