@@ -18,11 +18,6 @@ use std::time::Duration;
 pub struct UnixMs(pub u64);
 
 impl UnixMs {
-    /// The moment `ms` milliseconds after the epoch.
-    pub const fn from_millis(ms: u64) -> Self {
-        Self(ms)
-    }
-
     /// Milliseconds since the epoch.
     pub const fn as_millis(self) -> u64 {
         self.0

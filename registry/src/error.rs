@@ -138,20 +138,6 @@ impl RegistryError {
         }
     }
 
-    /// Whether the node must stop rather than answer the next request: its database failed
-    /// or disagrees with itself, or a finalized block disagrees with its own execution.
-    /// Everything else concerns one request or one moment.
-    pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            Self::Storage { .. }
-                | Self::Corrupt { .. }
-                | Self::StateFormat { .. }
-                | Self::Diverged { .. }
-                | Self::Tree { .. }
-        )
-    }
-
     /// The gRPC status code for this error: the only place the mapping is made.
     pub fn grpc_code(&self) -> tonic::Code {
         match self {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::dataset::ResidentDataset;
-use realdid_core::clock::{Clock, SystemClock};
+use realdid_core::clock::{Clock as _, SystemClock};
 
 use super::{Answer, CheckRequest, IdentityAuthority, Verdict};
 use crate::IssuerError;
@@ -12,22 +12,13 @@ use crate::IssuerError;
 #[derive(Debug, Clone)]
 pub struct ReferenceAuthority {
     dataset: Arc<ResidentDataset>,
-    clock: Arc<dyn Clock>,
 }
 
 impl ReferenceAuthority {
-    /// An authority answering from `dataset`, dating its answers by the machine's clock.
+    /// An authority answering from `dataset`, dating its answers by the machine's clock (it
+    /// is a service of its own, not the issuer).
     pub fn new(dataset: Arc<ResidentDataset>) -> Self {
-        Self {
-            dataset,
-            clock: SystemClock::shared(),
-        }
-    }
-
-    /// The same authority, dating its answers by `clock`.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+        Self { dataset }
     }
 
     fn decide(&self, request: &CheckRequest) -> Result<Verdict, IssuerError> {
@@ -64,7 +55,7 @@ impl IdentityAuthority for ReferenceAuthority {
         };
         Ok(Answer {
             verdict,
-            checked_at_ms: self.clock.now().as_millis(),
+            checked_at_ms: SystemClock.now().as_millis(),
         })
     }
 }

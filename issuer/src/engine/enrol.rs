@@ -173,7 +173,7 @@ impl<A: IdentityAuthority> Issuer<A> {
     /// a decision is `Ok`, issued or refused.
     pub async fn enrol(&self, request: EnrolRequest) -> Result<EnrolOutcome, IssuerError> {
         // 1. The contract's limits: INVALID_ARGUMENT, naming the field.
-        let today = OffsetDateTime::from_unix_timestamp(self.clock_now_s())
+        let today = OffsetDateTime::from_unix_timestamp(self.clock.now().as_secs())
             .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))?
             .date();
         let Validated {

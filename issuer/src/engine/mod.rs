@@ -153,11 +153,6 @@ impl<A: IdentityAuthority> Issuer<A> {
         self.clock.now().as_i64()
     }
 
-    /// Now, Unix seconds, by the issuer's clock.
-    pub(crate) fn clock_now_s(&self) -> i64 {
-        self.clock.now().as_secs()
-    }
-
     /// The configuration.
     pub fn config(&self) -> &IssuerConfig {
         &self.config

@@ -440,8 +440,7 @@ impl Presented {
             .map_err(|e| fail(R::Malformed, format!("issuer JWT: {e}")))?;
         let payload: Map<String, Value> = serde_json::from_slice(issuer_jws.payload())
             .map_err(|e| fail(R::Malformed, format!("issuer JWT payload: {e}")))?;
-        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
-        let (Some(iss), Some(vct)) = (text("iss"), text("vct")) else {
+        let (Some(iss), Some(vct)) = (text(&payload, "iss"), text(&payload, "vct")) else {
             return Err(fail(R::Malformed, "the credential has no iss or vct"));
         };
         let Ok(issuer) = iss.parse::<RealDid>() else {
@@ -476,11 +475,13 @@ impl Presented {
 
     /// A string claim of the issuer JWT.
     fn text(&self, name: &str) -> Option<String> {
-        self.payload
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        text(&self.payload, name)
     }
+}
+
+/// The string claim `name` of a JWT payload.
+fn text(payload: &Map<String, Value>, name: &str) -> Option<String> {
+    payload.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Policy: every wanted claim disclosed, every predicate disclosed as true; the wanted
