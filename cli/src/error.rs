@@ -78,11 +78,15 @@ impl CliError {
     }
 
     /// 2: the input was refused (invalid, forged, expired, unsupported, not allowed);
+    /// 3: a registry node stopped because its own data or execution cannot be trusted (a
+    /// damaged data directory, a diverging block): restarting it as it is cannot help, so a
+    /// service manager should not (systemd: `RestartPreventExitStatus=3`);
     /// 64: the arguments make no sense; 1: anything else (a service unavailable, a bug).
     /// The one place errors become exit statuses, by their kind.
     pub fn exit_code(&self) -> ExitCode {
         match (self, self.kind()) {
             (_, Some(kind)) if kind.is_refusal() => ExitCode::from(2),
+            (Self::Registry(e), _) if e.fault().is_some() => ExitCode::from(3),
             (Self::Usage(_), _) => ExitCode::from(64),
             _ => ExitCode::from(1),
         }

@@ -1,24 +1,20 @@
 //! The one error type of the registry node.
 //!
 //! Rejections of transactions are decisions, not errors: they are
-//! [`crate::execute::Rejection`] values. This enum is for everything that stops the node
-//! from answering: bad configuration, a damaged data directory, a proof that does not
-//! verify, an engine that went away. gRPC codes are chosen from it in one place,
-//! [`RegistryError::grpc_code`].
+//! [`crate::execute::Rejection`] values. [`RegistryError`] is for everything that keeps the
+//! node from answering: bad configuration, a proof that does not verify, an engine that
+//! went away. Among those, a [`Fault`] is apart: the node's own data or execution can no
+//! longer be trusted (a damaged database, a block that diverges), and the node stops
+//! rather than answer from it. Everything else fails one request or one start, and the
+//! node goes on. gRPC codes are chosen in one place, [`RegistryError::grpc_code`].
 
 use realdid_core::ErrorKind;
 
-/// Why the node (or a light client) could not do what was asked.
+/// What stops a node for good: its data directory or its execution disagrees with itself
+/// or with the chain. Retrying cannot help and answering would spread the damage; the
+/// operator restores the data directory (or moves it aside and resyncs).
 #[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    /// A configuration or genesis file is unreadable or breaks a rule.
-    #[error("configuration {path}: {reason}")]
-    Config {
-        /// The file (or setting) at fault.
-        path: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+pub enum Fault {
     /// RocksDB failed.
     #[error("storage: {context}: {source}")]
     Storage {
@@ -66,6 +62,22 @@ pub enum RegistryError {
         /// The library's message.
         reason: String,
     },
+}
+
+/// Why the node could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A configuration or genesis file is unreadable or breaks a rule.
+    #[error("configuration {path}: {reason}")]
+    Config {
+        /// The file (or setting) at fault.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The node's own data or execution cannot be trusted: it must stop.
+    #[error(transparent)]
+    Fault(#[from] Fault),
     /// A proof, header or certificate does not check out.
     #[error("proof does not verify: {reason}")]
     Proof {
@@ -129,12 +141,7 @@ impl RegistryError {
             Self::Rejected { .. } => ErrorKind::Rejected,
             Self::Unavailable { .. } => ErrorKind::Unavailable,
             Self::Busy { .. } => ErrorKind::Exhausted,
-            Self::Storage { .. }
-            | Self::Corrupt { .. }
-            | Self::StateFormat { .. }
-            | Self::Diverged { .. }
-            | Self::Tree { .. }
-            | Self::Io { .. } => ErrorKind::Internal,
+            Self::Fault(_) | Self::Io { .. } => ErrorKind::Internal,
         }
     }
 
@@ -147,25 +154,37 @@ impl RegistryError {
             Self::Unavailable { .. } => tonic::Code::Unavailable,
             Self::Busy { .. } => tonic::Code::ResourceExhausted,
             Self::Rejected { .. } => tonic::Code::FailedPrecondition,
-            Self::Storage { .. }
-            | Self::Corrupt { .. }
-            | Self::StateFormat { .. }
-            | Self::Diverged { .. }
-            | Self::Tree { .. }
-            | Self::Io { .. } => tonic::Code::Internal,
+            Self::Fault(_) | Self::Io { .. } => tonic::Code::Internal,
+        }
+    }
+
+    /// The fault behind this error, when the node must stop rather than go on.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self {
+            Self::Fault(fault) => Some(fault),
+            _ => None,
         }
     }
 
     /// Shorthand for a storage error.
     pub fn storage(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
-        move |source| Self::Storage { context, source }
+        move |source| Fault::Storage { context, source }.into()
     }
 
     /// Shorthand for a damaged data directory.
     pub fn corrupt(reason: impl Into<String>) -> Self {
-        Self::Corrupt {
+        Fault::Corrupt {
             reason: reason.into(),
         }
+        .into()
+    }
+
+    /// Shorthand for a failure of the state tree library.
+    pub fn tree(reason: impl Into<String>) -> Self {
+        Fault::Tree {
+            reason: reason.into(),
+        }
+        .into()
     }
 
     /// Shorthand for a failed proof check.

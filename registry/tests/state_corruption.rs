@@ -11,6 +11,7 @@ use std::path::Path;
 use commonware_codec::Encode as _;
 use execute_support::{Council, Holder, block_on, genesis_header};
 use realdid_registry::RegistryError;
+use realdid_registry::error::Fault;
 use realdid_registry::execute::BlockContext;
 use realdid_registry::state::Store;
 
@@ -74,7 +75,7 @@ fn refused(dir: &Path) -> RegistryError {
 
 fn corrupt(dir: &Path) -> String {
     match refused(dir) {
-        RegistryError::Corrupt { reason } => reason,
+        RegistryError::Fault(Fault::Corrupt { reason }) => reason,
         other => panic!("expected Corrupt, got {other}"),
     }
 }
@@ -191,7 +192,7 @@ fn truncated_sst_files_are_refused() {
     }
     assert!(truncated > 0, "the populated database has SST files");
     match refused(dir.path()) {
-        RegistryError::Corrupt { .. } | RegistryError::Storage { .. } => {}
+        RegistryError::Fault(Fault::Corrupt { .. } | Fault::Storage { .. }) => {}
         other => panic!("expected Corrupt or Storage, got {other}"),
     }
 }
@@ -223,9 +224,9 @@ fn a_directory_of_another_state_format_is_refused_by_name() {
                 .unwrap(),
         });
         match refused(dir.path()) {
-            RegistryError::StateFormat {
+            RegistryError::Fault(Fault::StateFormat {
                 found: f, expected, ..
-            } => {
+            }) => {
                 assert_eq!((f, expected), (found, 2));
             }
             other => panic!("expected StateFormat, got {other}"),

@@ -10,6 +10,7 @@ use commonware_codec::{Copying, Decode as _};
 use execute_support::{Council, Holder, block_on, genesis_header};
 use realdid_core::codec::{Block, BlockHash, Transaction};
 use realdid_registry::RegistryError;
+use realdid_registry::error::Fault;
 use realdid_registry::execute::{BlockContext, RejectReason};
 use realdid_registry::proof::{StateProof, verify_state};
 use realdid_registry::state::keys::StateKey;
@@ -84,7 +85,7 @@ fn genesis_is_the_empty_tree_and_is_idempotent() {
     other.timestamp_ms += 1;
     assert!(matches!(
         store.genesis_init(&other),
-        Err(RegistryError::Corrupt { .. })
+        Err(RegistryError::Fault(Fault::Corrupt { .. }))
     ));
     drop(store);
     let store = Store::open(dir.path()).unwrap();
@@ -158,7 +159,7 @@ fn commit_is_idempotent_and_refuses_what_does_not_follow() {
     other.header.timestamp_ms += 1;
     assert!(matches!(
         store.commit(&other, &staged, b"cert", 3),
-        Err(RegistryError::Corrupt { .. })
+        Err(RegistryError::Fault(Fault::Corrupt { .. }))
     ));
 
     // A gap, or a block on another parent, is refused.
@@ -181,14 +182,14 @@ fn commit_is_idempotent_and_refuses_what_does_not_follow() {
     wrong_root.header.state_root = after.state_root;
     assert!(matches!(
         store.commit(&wrong_root, &staged2, b"cert", 3),
-        Err(RegistryError::Diverged { height: 2, .. })
+        Err(RegistryError::Fault(Fault::Diverged { height: 2, .. }))
     ));
     // Staged execution of other transactions.
     let mut other_txs = block_on(after.block_hash, &staged2, txs.clone(), c2.timestamp_ms);
     other_txs.header.state_root = staged2.root;
     assert!(matches!(
         store.commit(&other_txs, &staged2, b"cert", 3),
-        Err(RegistryError::Diverged { .. })
+        Err(RegistryError::Fault(Fault::Diverged { .. }))
     ));
     assert_eq!(store.finalized(), Some(after));
 

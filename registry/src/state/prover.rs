@@ -259,13 +259,13 @@ fn leaf_answer(
     siblings: Vec<[u8; 32]>,
 ) -> Result<(Option<Vec<u8>>, StateProof), RegistryError> {
     // jmt keeps a leaf's value hash private; its borsh form is key hash ‖ value hash.
-    let bytes = borsh::to_vec(leaf).map_err(|e| RegistryError::Tree {
-        reason: format!("encoding a leaf: {e}"),
-    })?;
+    let bytes =
+        borsh::to_vec(leaf).map_err(|e| RegistryError::tree(format!("encoding a leaf: {e}")))?;
     if bytes.len() != 64 {
-        return Err(RegistryError::Tree {
-            reason: format!("a leaf encodes in {} bytes, not 64", bytes.len()),
-        });
+        return Err(RegistryError::tree(format!(
+            "a leaf encodes in {} bytes, not 64",
+            bytes.len()
+        )));
     }
     let mut proof_leaf = ProofLeaf {
         key_hash: [0; 32],

@@ -8,9 +8,9 @@
 //!   tree's root at version h is that state root;
 //! - nothing is stored above h;
 //! - the state-format record names this build's layout (otherwise
-//!   [`RegistryError::StateFormat`]: an older directory is not damaged, only unreadable here).
+//!   [`Fault::StateFormat`]: an older directory is not damaged, only unreadable here).
 //!
-//! A database that breaks one of these refuses to open with [`RegistryError::Corrupt`]
+//! A database that breaks one of these refuses to open with [`Fault::Corrupt`]
 //! rather than serve or extend a state that may differ from the other validators'.
 
 use std::collections::BTreeSet;
@@ -38,6 +38,7 @@ use super::tree::{
     tree_error, update_tree,
 };
 use crate::RegistryError;
+use crate::error::Fault;
 use crate::execute::{self, BlockContext, Dropped, Executed, Rejection, Writes};
 use crate::proof::StateProof;
 
@@ -211,10 +212,7 @@ impl Store {
         {
             None => Ok(None),
             Some(Ok((key, _))) => Ok(Some(key)),
-            Some(Err(source)) => Err(RegistryError::Storage {
-                context: "reading the state database",
-                source,
-            }),
+            Some(Err(source)) => Err(RegistryError::storage("reading the state database")(source)),
         }
     }
 
@@ -244,11 +242,12 @@ impl Store {
                 .map_err(|_| RegistryError::corrupt("the state-format record is not 4 bytes"))?,
         };
         if format != STATE_FORMAT {
-            return Err(RegistryError::StateFormat {
+            return Err(Fault::StateFormat {
                 dir: self.db.path().display().to_string(),
                 found: format,
                 expected: STATE_FORMAT,
-            });
+            }
+            .into());
         }
         let finalized: Finalized = decode(&bytes, "the finalized-height record")?;
         let h = finalized.height;
@@ -399,9 +398,9 @@ impl Store {
             .put_value_set(Vec::new(), 0)
             .map_err(tree_error)?;
         if root.0 != EMPTY_ROOT.0 {
-            return Err(RegistryError::Tree {
-                reason: "the empty tree does not have the empty root".into(),
-            });
+            return Err(RegistryError::tree(
+                "the empty tree does not have the empty root",
+            ));
         }
         let block = Block {
             header: header.clone(),
@@ -544,10 +543,10 @@ impl Store {
     /// finalized as the ancestor of a certified descendant); nothing is stored for it.
     ///
     /// Idempotent: a block already committed at its height is a no-op; another block at a
-    /// committed height is [`RegistryError::Corrupt`]. A block that is not the next height,
+    /// committed height is [`Fault::Corrupt`]. A block that is not the next height,
     /// does not build on the finalized block, or whose header disagrees with `staged` (state
     /// root, transactions) is refused: the first two with [`RegistryError::InvalidRequest`],
-    /// the last with [`RegistryError::Diverged`].
+    /// the last with [`Fault::Diverged`].
     pub fn commit(
         &self,
         block: &Block,
@@ -591,7 +590,7 @@ impl Store {
                 ),
             });
         }
-        let diverged = |reason: String| RegistryError::Diverged { height, reason };
+        let diverged = |reason: String| RegistryError::from(Fault::Diverged { height, reason });
         if staged.height != height {
             return Err(diverged(format!(
                 "staged execution is for height {}",
@@ -814,10 +813,7 @@ impl Store {
                     .ok_or_else(|| RegistryError::corrupt("a certificate key is malformed"))?;
                 Ok(Some((at, value.into_vec())))
             }
-            Some(Err(source)) => Err(RegistryError::Storage {
-                context: "reading certificates",
-                source,
-            }),
+            Some(Err(source)) => Err(RegistryError::storage("reading certificates")(source)),
         }
     }
 
@@ -850,10 +846,7 @@ impl Store {
             Some(Ok((key, _))) => columns::be_u64(&key, 8)
                 .map(Some)
                 .ok_or_else(|| RegistryError::corrupt("a time index key is malformed")),
-            Some(Err(source)) => Err(RegistryError::Storage {
-                context: "reading the time index",
-                source,
-            }),
+            Some(Err(source)) => Err(RegistryError::storage("reading the time index")(source)),
         }
     }
 

@@ -45,9 +45,10 @@ pub(super) fn update_tree<R: TreeReader>(
         .map_err(tree_error)?;
     match roots.as_slice() {
         [root] => Ok((*root, batch)),
-        _ => Err(RegistryError::Tree {
-            reason: format!("one set of writes gave {} roots", roots.len()),
-        }),
+        _ => Err(RegistryError::tree(format!(
+            "one set of writes gave {} roots",
+            roots.len()
+        ))),
     }
 }
 
@@ -59,9 +60,7 @@ pub const EMPTY_ROOT: realdid_core::codec::StateRoot =
 pub(super) fn tree_error(error: anyhow::Error) -> RegistryError {
     match error.downcast::<RegistryError>() {
         Ok(error) => error,
-        Err(other) => RegistryError::Tree {
-            reason: format!("{other:#}"),
-        },
+        Err(other) => RegistryError::tree(format!("{other:#}")),
     }
 }
 
@@ -98,9 +97,7 @@ pub(super) fn stored_node_key(version: Version, path: &[u8; 32], nibbles: usize)
 }
 
 pub(super) fn encode_node(node: &Node) -> Result<Vec<u8>, RegistryError> {
-    borsh::to_vec(node).map_err(|e| RegistryError::Tree {
-        reason: format!("encoding a tree node: {e}"),
-    })
+    borsh::to_vec(node).map_err(|e| RegistryError::tree(format!("encoding a tree node: {e}")))
 }
 
 /// A tree value as stored: a removal marker or the value.
@@ -200,10 +197,7 @@ impl DbTree<'_> {
         );
         match iter.next() {
             None => Ok(None),
-            Some(Err(e)) => Err(RegistryError::Storage {
-                context: "reading a tree value",
-                source: e,
-            }),
+            Some(Err(e)) => Err(RegistryError::storage("reading a tree value")(e)),
             Some(Ok((key, value))) if key.len() == 40 && key[..32] == key_hash[..] => {
                 decode_value(&value)
             }

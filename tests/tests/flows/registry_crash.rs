@@ -104,7 +104,11 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     .await
     .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "a damaged node started: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "a damaged node must stop with the status that says restarting cannot help: {stderr}"
+    );
     assert!(
         stderr.contains("storage") || stderr.contains("damaged"),
         "the refusal does not say what is wrong: {stderr}"
