@@ -208,7 +208,11 @@ pub async fn run(
     )
     .await;
 
-    let (finalizer, finalizer_task) = Finalizer::start(shared.clone(), marshal_mailbox.clone());
+    let (finalizer, finalizer_task) = Finalizer::start(
+        shared.clone(),
+        marshal_mailbox.clone(),
+        context.child("finalizer"),
+    );
     let marshal_handle = marshal.start(finalizer, buffer, resolver_handle);
 
     let app = Inline::new(

@@ -14,6 +14,7 @@ use commonware_consensus::marshal::Update;
 use commonware_consensus::marshal::core::Mailbox;
 use commonware_consensus::marshal::standard::Standard;
 use commonware_consensus::types::Height;
+use commonware_runtime::Clock;
 use commonware_utils::Acknowledgement as _;
 use commonware_utils::acknowledgement::Exact;
 use tokio::sync::mpsc;
@@ -32,10 +33,13 @@ pub struct Finalizer {
 
 impl Finalizer {
     /// Starts the task that commits delivered blocks; it stops the node (by returning)
-    /// when a block cannot be committed, since going on would diverge.
+    /// when a block cannot be committed, since going on would diverge. The times it records
+    /// (when a block was committed here, when a validator last signed) are read from
+    /// `clock`, the runtime's.
     pub fn start(
         shared: Arc<Shared>,
         marshal: Mailbox<Scheme, Standard<ChainBlock>>,
+        clock: impl Clock + 'static,
     ) -> (
         Self,
         tokio::task::JoinHandle<Result<(), crate::RegistryError>>,
@@ -58,12 +62,13 @@ impl Finalizer {
                              move the data directory aside and restart to resync",
                             next - 1
                         )))?;
-                    commit(&shared, &marshal, missing).await?;
+                    commit(&shared, &marshal, missing, unix_ms(clock.current())).await?;
                     next += 1;
                 }
                 let txs = block.block().transactions.len();
                 let hash = block.hash();
-                if let Err(error) = commit(&shared, &marshal, block).await {
+                if let Err(error) = commit(&shared, &marshal, block, unix_ms(clock.current())).await
+                {
                     error!(height, %error, "cannot commit a finalized block; stopping");
                     return Err(error);
                 }
@@ -77,14 +82,14 @@ impl Finalizer {
 }
 
 /// Commits one finalized block with its certificate (when it has its own) and notes which
-/// validators signed it.
+/// validators signed it, `now` (Unix ms).
 async fn commit(
     shared: &Arc<Shared>,
     marshal: &Mailbox<Scheme, Standard<ChainBlock>>,
     block: ChainBlock,
+    now: u64,
 ) -> Result<(), crate::RegistryError> {
     let height = block.block().header.height;
-    let now = || unix_ms(std::time::SystemTime::now());
     let certificate = match marshal.get_finalization(Height::new(height)).await {
         Some(f) => {
             let signers: Vec<usize> = f
@@ -93,14 +98,14 @@ async fn commit(
                 .iter()
                 .map(|p| p.get() as usize)
                 .collect();
-            shared.record_signers(&signers, height, now());
+            shared.record_signers(&signers, height, now);
             super::certificate::encode(&f)
         }
         None => Vec::new(),
     };
     let shared = shared.clone();
     let inner = block.shared();
-    tokio::task::spawn_blocking(move || shared.commit_finalized(inner, certificate, now()))
+    tokio::task::spawn_blocking(move || shared.commit_finalized(inner, certificate, now))
         .await
         .map_err(|join| crate::RegistryError::Unavailable {
             reason: format!("commit task failed: {join}"),
