@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization as _;
 use super::{ControlFailure, Issuer, limits, new_id};
 use crate::IssuerError;
 use crate::authority::{CheckRequest, IdentityAuthority, MAX_EVIDENCE_LEN, MAX_NAME_LEN, Verdict};
+use crate::config::CredentialType;
 use crate::issuance::{IssuedCredential, Subject};
 use crate::nonces::Purpose;
 use crate::privacy::escrow::{IdentityRecord, seal};
@@ -101,16 +102,12 @@ pub enum EnrolOutcome {
     Refused(Refusal),
 }
 
-fn refuse(
-    reason: RefusalReason,
-    message: impl Into<String>,
-    did_index: Option<usize>,
-) -> EnrolOutcome {
-    EnrolOutcome::Refused(Refusal {
+fn refuse(reason: RefusalReason, message: impl Into<String>, did_index: Option<usize>) -> Refusal {
+    Refusal {
         reason,
         message: message.into(),
         did_index: did_index.and_then(|i| u32::try_from(i).ok()),
-    })
+    }
 }
 
 /// An Enrol request within the contract's limits: the name in NFC, the resident id parsed,
@@ -168,32 +165,61 @@ impl Validated {
     }
 }
 
+/// Why an enrolment stopped before issuing: a decision (a refusal, which uses up the
+/// nonce) or no decision at all (a dependency failed; the nonce stays usable).
+enum Stop {
+    Refused(Refusal),
+    Failed(IssuerError),
+}
+
+impl From<IssuerError> for Stop {
+    fn from(error: IssuerError) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+fn refusal(reason: RefusalReason, message: impl Into<String>, did_index: Option<usize>) -> Stop {
+    Stop::Refused(refuse(reason, message, did_index))
+}
+
+/// An enrolment every check accepted: what issuing needs, nothing written yet.
+struct Accepted {
+    request: Validated,
+    credential_type: CredentialType,
+    holder_keys: Vec<PublicKey>,
+    /// Each holder key's thumbprint, as credentials record it.
+    holder_prints: Vec<String>,
+    person: PersonKey,
+    authority_reference: String,
+}
+
+/// An accepted enrolment's credentials and records, signed and sealed but not stored.
+struct Prepared {
+    enrolment: EnrolmentRecord,
+    credentials: Vec<IssuedCredential>,
+    dids: Vec<RealDid>,
+    holder_prints: Vec<String>,
+    person: PersonKey,
+}
+
 impl<A: IdentityAuthority> Issuer<A> {
     /// Enrols a person. `Err` means no decision (bad request, a dependency unavailable);
     /// a decision is `Ok`, issued or refused.
     pub async fn enrol(&self, request: EnrolRequest) -> Result<EnrolOutcome, IssuerError> {
-        // 1. The contract's limits: INVALID_ARGUMENT, naming the field.
-        let today = OffsetDateTime::from_unix_timestamp(self.clock.now().as_secs())
-            .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))?
-            .date();
-        let Validated {
-            full_name,
-            resident_id,
-            dids,
-        } = Validated::parse(
+        // The contract's limits: INVALID_ARGUMENT, naming the field.
+        let valid = Validated::parse(
             &request,
             self.config.policy.max_dids_per_enrolment as usize,
-            today,
+            self.today()?,
         )?;
-
-        // 2. The nonce (used up only once a decision is reached).
         let now = self.now_ms();
+        // The nonce is checked first and used up only once a decision is reached.
         if let Err(refusal) = self.nonces.check(&request.nonce, Purpose::Enrol, now) {
-            return Ok(refuse(
+            return Ok(EnrolOutcome::Refused(refuse(
                 RefusalReason::NonceInvalid,
                 refusal.to_string(),
                 None,
-            ));
+            )));
         }
         // Past here an enrolment costs registry reads, an authority check and an Argon2id
         // evaluation: only so many are decided at once, and a call past that is refused
@@ -204,22 +230,66 @@ impl<A: IdentityAuthority> Issuer<A> {
                 self.config.limits.enrolments_in_flight
             ))
         })?;
-        let decided = |outcome: EnrolOutcome| {
-            let _ = self
-                .nonces
-                .take(&request.nonce, Purpose::Enrol, self.now_ms());
-            Ok(outcome)
+        let decided = async {
+            let accepted = self.decide(&request, valid, now).await?;
+            let prepared = self.prepare(accepted, now).await?;
+            self.commit(&request.nonce, prepared, now).await
         };
+        match decided.await {
+            Ok(issued) => Ok(issued),
+            Err(Stop::Refused(refusal)) => {
+                let _ = self
+                    .nonces
+                    .take(&request.nonce, Purpose::Enrol, self.now_ms());
+                Ok(EnrolOutcome::Refused(refusal))
+            }
+            Err(Stop::Failed(error)) => Err(error),
+        }
+    }
 
-        // 3. The credential type: offered here, and accredited on chain.
-        let Some(credential_type) = self
-            .config
-            .credential_type(&request.credential_type)
-            .cloned()
-        else {
-            return decided(refuse(
+    /// Today's date (UTC) by the issuer's clock, for the resident id's birth date.
+    fn today(&self) -> Result<Date, IssuerError> {
+        OffsetDateTime::from_unix_timestamp(self.clock.now().as_secs())
+            .map(OffsetDateTime::date)
+            .map_err(|e| IssuerError::Internal(format!("the clock is out of range: {e}")))
+    }
+
+    /// The decision, in the order the contract lists the refusal reasons: the credential
+    /// type, each DID's control, DIDs already bound, the person, the policy.
+    async fn decide(
+        &self,
+        request: &EnrolRequest,
+        valid: Validated,
+        now: i64,
+    ) -> Result<Accepted, Stop> {
+        let credential_type = self.offered_type(&request.credential_type).await?;
+        let holder_keys = self.controls(request, &valid.dids, now).await?;
+        let holder_prints = holder_keys
+            .iter()
+            .map(crate::issuance::holder_thumbprint)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.unbound(&valid.dids, &holder_prints, now, "already")?;
+        let authority_reference = self
+            .confirmed_person(&valid, &request.evidence_token)
+            .await?;
+        let person = self.person_key(&valid.resident_id).await?;
+        self.person_policy(&person, &valid.dids, now)?;
+        Ok(Accepted {
+            request: valid,
+            credential_type,
+            holder_keys,
+            holder_prints,
+            person,
+            authority_reference,
+        })
+    }
+
+    /// The credential type asked for: offered here, and accredited on chain.
+    async fn offered_type(&self, wanted: &str) -> Result<CredentialType, Stop> {
+        let Some(credential_type) = self.config.credential_type(wanted).cloned() else {
+            return Err(refusal(
                 RefusalReason::CredentialTypeNotOffered,
-                format!("this issuer does not issue {:?}", request.credential_type),
+                format!("this issuer does not issue {wanted:?}"),
                 None,
             ));
         };
@@ -228,7 +298,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             .await?
             .contains(&credential_type.vct)
         {
-            return decided(refuse(
+            return Err(refusal(
                 RefusalReason::CredentialTypeNotOffered,
                 format!(
                     "this issuer is not accredited on the registry for {}",
@@ -237,27 +307,33 @@ impl<A: IdentityAuthority> Issuer<A> {
                 None,
             ));
         }
+        Ok(credential_type)
+    }
 
-        // 4. Each DID: its proof against its proven current document.
-        let nonce = request.nonce.as_str();
-        let checks = request
-            .dids
-            .iter()
-            .zip(&dids)
-            .map(|(entry, did)| self.check_control(did, &entry.proof_jws, nonce, now / 1000));
-        let mut holder_keys: Vec<PublicKey> = Vec::with_capacity(dids.len());
+    /// Each DID's proof of control against its proven current document, all read at once:
+    /// the authentication key that signed each.
+    async fn controls(
+        &self,
+        request: &EnrolRequest,
+        dids: &[RealDid],
+        now: i64,
+    ) -> Result<Vec<PublicKey>, Stop> {
+        let checks = request.dids.iter().zip(dids).map(|(entry, did)| {
+            self.check_control(did, &entry.proof_jws, &request.nonce, now / 1000)
+        });
+        let mut holder_keys = Vec::with_capacity(dids.len());
         for (i, result) in join_all(checks).await.into_iter().enumerate() {
             match result? {
                 Ok(key) => holder_keys.push(key),
                 Err(ControlFailure::Unusable(why)) => {
-                    return decided(refuse(
+                    return Err(refusal(
                         RefusalReason::DidNotUsable,
                         format!("dids[{i}]: {why}"),
                         Some(i),
                     ));
                 }
                 Err(ControlFailure::Invalid(why)) => {
-                    return decided(refuse(
+                    return Err(refusal(
                         RefusalReason::DidProofInvalid,
                         format!("dids[{i}]: {why}"),
                         Some(i),
@@ -265,69 +341,80 @@ impl<A: IdentityAuthority> Issuer<A> {
                 }
             }
         }
+        Ok(holder_keys)
+    }
 
-        // 5. DIDs already bound to a live credential (of the key proving control now: one
-        // bound to an earlier key, before a key recovery, is superseded by this enrolment).
-        let holder_prints = holder_keys
-            .iter()
-            .map(crate::issuance::holder_thumbprint)
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Err(i) = self.live_bindings(&dids, &holder_prints, now)? {
-            return decided(refuse(
+    /// No DID is bound to a live credential of the key proving control now (one bound to
+    /// an earlier key, before a key recovery, is superseded by this enrolment): those
+    /// superseded credentials.
+    fn unbound(
+        &self,
+        dids: &[RealDid],
+        holder_prints: &[String],
+        now: i64,
+        when: &str,
+    ) -> Result<Vec<crate::store::CredentialRecord>, Stop> {
+        self.live_bindings(dids, holder_prints, now)?.map_err(|i| {
+            refusal(
                 RefusalReason::DidAlreadyEnrolled,
-                format!("dids[{i}] is bound to a live credential already"),
+                format!("dids[{i}] is bound to a live credential {when}"),
                 Some(i),
-            ));
-        }
+            )
+        })
+    }
 
-        // 6. The person, by the identity authority.
+    /// The identity authority's confirmation of the person: its reference for the check.
+    async fn confirmed_person(&self, valid: &Validated, evidence: &str) -> Result<String, Stop> {
         let check = CheckRequest {
-            full_name: full_name.clone(),
-            resident_id: resident_id.clone(),
-            evidence_token: request.evidence_token.clone(),
+            full_name: valid.full_name.clone(),
+            resident_id: valid.resident_id.clone(),
+            evidence_token: evidence.to_owned(),
             request_id: new_id()?,
         };
-        let answer = self.authority.check(&check).await?;
-        let authority_reference = match answer.verdict {
-            Verdict::Match { reference } => reference,
-            Verdict::NoMatch => {
-                return decided(refuse(
-                    RefusalReason::IdentityNoMatch,
-                    "the identity authority does not confirm this name, number and evidence as one living person",
-                    None,
-                ));
-            }
-            Verdict::Unavailable => {
-                return Err(IssuerError::Authority(
-                    "the identity authority cannot decide now; retry later".into(),
-                ));
-            }
-        };
-
-        // 7. Policy: the person's earlier enrolments.
-        let index = self.person_index.clone();
-        let id_for_index = resident_id.clone();
-        let person = tokio::task::spawn_blocking(move || index.key(&id_for_index))
-            .await
-            .map_err(|e| IssuerError::Internal(format!("person index task: {e}")))??;
-        if let Some(refusal) = self.person_policy(&person, &dids, now)? {
-            return decided(refusal);
+        match self.authority.check(&check).await?.verdict {
+            Verdict::Match { reference } => Ok(reference),
+            Verdict::NoMatch => Err(refusal(
+                RefusalReason::IdentityNoMatch,
+                "the identity authority does not confirm this name, number and evidence as one living person",
+                None,
+            )),
+            Verdict::Unavailable => Err(Stop::Failed(IssuerError::authority(
+                "the identity authority cannot decide now; retry later",
+            ))),
         }
+    }
 
-        // 8. Issue.
-        let slots = self.allocate(dids.len()).await?;
+    /// The person's key in the index (an Argon2id evaluation, off the async threads).
+    async fn person_key(&self, resident_id: &ResidentId) -> Result<PersonKey, IssuerError> {
+        let index = self.person_index.clone();
+        let resident_id = resident_id.clone();
+        tokio::task::spawn_blocking(move || index.key(&resident_id))
+            .await
+            .map_err(|e| IssuerError::Internal(format!("person index task: {e}")))?
+    }
+
+    /// The accepted enrolment's credentials, signed, and its identity record, sealed.
+    async fn prepare(&self, accepted: Accepted, now: i64) -> Result<Prepared, IssuerError> {
+        let Accepted {
+            request,
+            credential_type,
+            holder_keys,
+            holder_prints,
+            person,
+            authority_reference,
+        } = accepted;
+        let slots = self.allocate(request.dids.len()).await?;
         let enrolment_id = new_id()?;
-        let subject = Subject {
-            full_name: &full_name,
-            resident_id: &resident_id,
-        };
-        let issued = crate::issuance::issue(
+        let credentials = crate::issuance::issue(
             &self.keys(),
             &self.config.public_base_url,
             &crate::issuance::Batch {
                 enrolment_id: &enrolment_id,
-                subject: &subject,
-                dids: &dids,
+                subject: &Subject {
+                    full_name: &request.full_name,
+                    resident_id: &request.resident_id,
+                },
+                dids: &request.dids,
                 holder_keys: &holder_keys,
                 slots: &slots,
                 vct: &credential_type.vct,
@@ -335,96 +422,96 @@ impl<A: IdentityAuthority> Issuer<A> {
                 now_ms: now,
             },
         )?;
-        let sealed = seal(
+        let dids: Vec<String> = request.dids.iter().map(ToString::to_string).collect();
+        let escrow = seal(
             &self.secrets,
             &IdentityRecord {
                 enrolment_id: enrolment_id.clone(),
-                full_name,
-                resident_id: resident_id.as_str().to_owned(),
+                full_name: request.full_name,
+                resident_id: request.resident_id.as_str().to_owned(),
                 enrolled_at_ms: now,
-                dids: dids.iter().map(|d| d.to_string()).collect(),
+                dids: dids.clone(),
                 authority_reference,
             },
         )?;
         let enrolment = EnrolmentRecord {
-            id: enrolment_id.clone(),
+            id: enrolment_id,
             person: hex::encode(person.0),
-            dids: dids.iter().map(|d| d.to_string()).collect(),
-            credential_ids: issued.iter().map(|c| c.record.id.clone()).collect(),
+            dids,
+            credential_ids: credentials.iter().map(|c| c.record.id.clone()).collect(),
             enrolled_at_ms: now,
-            escrow: sealed,
+            escrow,
             fraud: false,
         };
+        Ok(Prepared {
+            enrolment,
+            credentials,
+            dids: request.dids,
+            holder_prints,
+            person,
+        })
+    }
 
-        // 9. Commit, re-checking what a concurrent enrolment could have changed.
+    /// Stores the enrolment in one batch, re-checking under the write lock what a
+    /// concurrent enrolment could have changed, and uses up the nonce; then revokes the
+    /// credentials it supersedes.
+    async fn commit(
+        &self,
+        nonce: &str,
+        prepared: Prepared,
+        now: i64,
+    ) -> Result<EnrolOutcome, Stop> {
+        let Prepared {
+            enrolment,
+            credentials,
+            dids,
+            holder_prints,
+            person,
+        } = prepared;
         let superseded = {
             let _guard = super::lock(&self.store.write_lock);
-            // Enrolments of the same person decided in parallel each passed the policy
-            // above on its own; only one at a time may commit against it.
-            if let Some(refusal) = self.person_policy(&person, &dids, now)? {
-                return decided(refusal);
-            }
-            let superseded = match self.live_bindings(&dids, &holder_prints, now)? {
-                Ok(superseded) => superseded,
-                Err(i) => {
-                    return decided(refuse(
-                        RefusalReason::DidAlreadyEnrolled,
-                        format!("dids[{i}] was bound to a live credential meanwhile"),
-                        Some(i),
-                    ));
-                }
-            };
-            if let Err(refusal) = self
-                .nonces
-                .take(&request.nonce, Purpose::Enrol, self.now_ms())
-            {
-                return Ok(refuse(
-                    RefusalReason::NonceInvalid,
-                    refusal.to_string(),
-                    None,
-                ));
-            }
-            let credentials: Vec<_> = issued.iter().map(|c| &c.record).collect();
-            self.store
-                .commit_enrolment(&enrolment, &person, &credentials)?;
+            // Enrolments of the same person decided in parallel each passed the policy on
+            // its own; only one at a time may commit against it.
+            self.person_policy(&person, &dids, now)?;
+            let superseded = self.unbound(&dids, &holder_prints, now, "meanwhile")?;
+            self.nonces
+                .take(nonce, Purpose::Enrol, self.now_ms())
+                .map_err(|r| refusal(RefusalReason::NonceInvalid, r.to_string(), None))?;
+            let records: Vec<_> = credentials.iter().map(|c| &c.record).collect();
+            self.store.commit_enrolment(&enrolment, &person, &records)?;
             superseded
         };
-        // 10. Credentials of earlier keys of these DIDs (before a key recovery) now read
-        // as revoked; their lists publish like any change.
-        // The new credentials are issued and stored whatever happens here: a failure to
-        // publish is retried by the background publisher, and the old credentials cannot
-        // be key-bound meanwhile anyway (their key no longer controls the DID).
+        // Credentials of earlier keys of these DIDs (before a key recovery) now read as
+        // revoked; their lists publish like any change. The new credentials are issued and
+        // stored whatever happens here: a failure to publish is retried by the background
+        // publisher, and the old credentials cannot be key-bound meanwhile anyway (their
+        // key no longer controls the DID).
         if !superseded.is_empty()
-            && let Err(e) = self.supersede(superseded, &enrolment_id).await
+            && let Err(e) = self.supersede(superseded, &enrolment.id).await
         {
-            tracing::warn!(enrolment = %enrolment_id, error = %e, "revoking superseded credentials");
+            tracing::warn!(enrolment = %enrolment.id, error = %e, "revoking superseded credentials");
         }
         Ok(EnrolOutcome::Issued {
-            enrolment_id,
-            credentials: issued,
+            enrolment_id: enrolment.id,
+            credentials,
         })
     }
 
     /// The refusal the person's earlier enrolments call for, if any: one revoked for fraud,
     /// or more live DIDs with `dids` than `max_dids_per_person` (DIDs re-enrolled now are
     /// counted once).
-    fn person_policy(
-        &self,
-        person: &PersonKey,
-        dids: &[RealDid],
-        now: i64,
-    ) -> Result<Option<EnrolOutcome>, IssuerError> {
+    fn person_policy(&self, person: &PersonKey, dids: &[RealDid], now: i64) -> Result<(), Stop> {
         let mut live_dids = 0usize;
         for id in &self.store.person_enrolments(person)? {
             let Some(enrolment) = self.store.enrolment(id)? else {
                 continue;
             };
             if enrolment.fraud {
-                return Ok(Some(refuse(
+                return Err(refusal(
                     RefusalReason::Policy,
                     "an earlier enrolment of this person was revoked for fraud",
                     None,
-                )));
+                ));
             }
             for cid in &enrolment.credential_ids {
                 if self
@@ -438,15 +525,15 @@ impl<A: IdentityAuthority> Issuer<A> {
         }
         let cap = self.config.policy.max_dids_per_person as usize;
         if live_dids + dids.len() > cap {
-            return Ok(Some(refuse(
+            return Err(refusal(
                 RefusalReason::Policy,
                 format!(
                     "this person already holds {live_dids} live credentials here; the limit is {cap}"
                 ),
                 None,
-            )));
+            ));
         }
-        Ok(None)
+        Ok(())
     }
 
     /// The live credentials of `dids`: `Err(i)` when DID `i` is bound to one whose holder
