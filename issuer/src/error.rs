@@ -38,10 +38,17 @@ pub enum IssuerError {
     Exhausted(String),
     /// The operating system's random source failed.
     #[error("no randomness: {0}")]
-    Randomness(String),
-    /// The identity authority gave no answer (unreachable, refused the caller, rate limit).
-    #[error("identity authority: {0}")]
-    Authority(String),
+    Randomness(#[source] getrandom::Error),
+    /// The identity authority gave no usable answer (unreachable, refused the caller, rate
+    /// limit, an answer it did not sign).
+    #[error("identity authority: {reason}")]
+    Authority {
+        /// What went wrong, for the operator.
+        reason: String,
+        /// The transport's, the server's or the signature check's error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The registry could not be reached, answered with something that does not check (the
     /// issuer acts as if it had no answer), or refused a transaction.
     #[error("registry: {0}")]
@@ -58,6 +65,25 @@ impl IssuerError {
     /// A RocksDB error mapper for `map_err`, naming what was being done.
     pub fn storage(context: &'static str) -> impl FnOnce(rocksdb::Error) -> IssuerError {
         move |source| IssuerError::Storage { context, source }
+    }
+
+    /// The identity authority gave no usable answer, for `reason`.
+    pub fn authority(reason: impl Into<String>) -> Self {
+        Self::Authority {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// The identity authority gave no usable answer, for `reason`, because of `source`.
+    pub fn authority_because(
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Authority {
+            reason: reason.into(),
+            source: Some(Box::new(source)),
+        }
     }
 
     /// What kind of failure this is: the one place the issuer decides it, for gRPC codes
@@ -77,7 +103,7 @@ impl IssuerError {
             // registry is no usable answer.
             Self::Registry(C::Rejected { .. }) => K::Rejected,
             Self::Registry(C::Config { .. } | C::Signing(_) | C::Io { .. }) => K::Internal,
-            Self::Authority(_) | Self::Registry(_) => K::Unavailable,
+            Self::Authority { .. } | Self::Registry(_) => K::Unavailable,
             Self::Storage { .. }
             | Self::Corrupt(_)
             | Self::Config(_)

@@ -25,7 +25,7 @@ pub fn write_private(path: &Path, text: &str) -> Result<(), IssuerError> {
     };
     std::fs::create_dir_all(parent).map_err(io(parent))?;
     let mut tail = [0u8; 8];
-    getrandom::fill(&mut tail).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut tail).map_err(IssuerError::Randomness)?;
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{}.tmp", hex::encode(tail)));
     let tmp = path.with_file_name(name);

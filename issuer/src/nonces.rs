@@ -80,7 +80,7 @@ impl Nonces {
     /// A fresh nonce for `purpose` and its deadline (Unix ms).
     pub fn create(&self, purpose: Purpose, now_ms: i64) -> Result<(String, i64), IssuerError> {
         let mut bytes = [0u8; NONCE_BYTES];
-        getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut bytes).map_err(IssuerError::Randomness)?;
         let nonce = URL_SAFE_NO_PAD.encode(bytes);
         let expires = now_ms + self.ttl_ms;
         let mut live = self.lock();

@@ -65,7 +65,7 @@ impl Session {
 /// Hashes a password for the config file (PHC string, Argon2id, random salt).
 pub fn hash_password(password: &str) -> Result<String, IssuerError> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut salt).map_err(IssuerError::Randomness)?;
     let salt = argon2::password_hash::SaltString::encode_b64(&salt)
         .map_err(|e| IssuerError::Internal(format!("salt: {e}")))?;
     Argon2::default()
@@ -162,7 +162,7 @@ impl Operators {
         now_ms: i64,
     ) -> Result<(String, Session), IssuerError> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut bytes).map_err(IssuerError::Randomness)?;
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let session = Session {
             operator_id: account.id.clone(),

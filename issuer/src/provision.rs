@@ -82,7 +82,7 @@ pub fn load_approver(path: &Path) -> Result<(String, SigningKey), IssuerError> {
 
 fn random_password() -> Result<String, IssuerError> {
     let mut bytes = [0u8; 18];
-    getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(IssuerError::Randomness)?;
     Ok(hex::encode(bytes))
 }
 

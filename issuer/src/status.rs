@@ -90,7 +90,7 @@ impl OpenList {
         // row happen with probability < 1e-8, and then a scan finds a free entry.
         for _ in 0..64 {
             let mut bytes = [0u8; 4];
-            getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+            getrandom::fill(&mut bytes).map_err(IssuerError::Randomness)?;
             let index = u32::from_le_bytes(bytes) % self.size;
             if self.mark(index) {
                 return Ok(Some(index));

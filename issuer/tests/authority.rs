@@ -151,11 +151,12 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
         .await
         .unwrap();
     match mistrusting.check(&request(&people[3])).await {
-        Err(IssuerError::Authority(message)) => {
+        Err(IssuerError::Authority { reason, source }) => {
+            assert!(reason.contains("not signed by the configured"), "{reason}");
             assert!(
-                message.contains("not signed by the configured"),
-                "{message}"
-            )
+                source.is_some(),
+                "the signature check's own error is kept as the source"
+            );
         }
         other => panic!("an answer of another key was taken: {other:?}"),
     }
@@ -201,8 +202,14 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     // With the authority gone, the client says so instead of answering.
-    assert!(matches!(
-        remote.check(&request(&people[3])).await,
-        Err(IssuerError::Authority(_))
-    ));
+    match remote.check(&request(&people[3])).await {
+        Err(IssuerError::Authority {
+            source: Some(source),
+            ..
+        }) => assert!(
+            source.downcast_ref::<tonic::Status>().is_some(),
+            "the transport's status is kept: {source}"
+        ),
+        other => panic!("a gone authority must be reported with its cause: {other:?}"),
+    }
 }

@@ -42,7 +42,7 @@ fn from_status(status: tonic::Status) -> VerifierError {
         tonic::Code::Unauthenticated => VerifierError::Unauthenticated(message),
         tonic::Code::PermissionDenied => VerifierError::PermissionDenied(message),
         tonic::Code::NotFound => VerifierError::NotFound(message),
-        tonic::Code::Unavailable => VerifierError::StoreUnavailable(message),
+        tonic::Code::Unavailable => VerifierError::Unavailable(message),
         _ => VerifierError::Server(format!("{:?}: {message}", status.code())),
     }
 }

@@ -20,8 +20,17 @@ pub enum VerifierError {
     PermissionDenied(String),
     /// The request store (Redis) is unreachable or failing. The verifier fails closed: without
     /// the store it cannot prove a nonce unused, so it accepts no presentation.
-    #[error("request store unavailable: {0}")]
-    StoreUnavailable(String),
+    #[error("request store unavailable: {reason}")]
+    StoreUnavailable {
+        /// Which operation failed, and how.
+        reason: String,
+        /// Redis's own error, when it gave one (not for a timeout or a full memory store).
+        #[source]
+        source: Option<redis::RedisError>,
+    },
+    /// A remote verifier (for a provider's client) cannot answer now.
+    #[error("verifier unavailable: {0}")]
+    Unavailable(String),
     /// A server could not start or stopped.
     #[error("server: {0}")]
     Server(String),
@@ -30,7 +39,7 @@ pub enum VerifierError {
     Internal(String),
     /// The operating system's random source failed.
     #[error("no randomness: {0}")]
-    Randomness(String),
+    Randomness(#[source] getrandom::Error),
 }
 
 impl VerifierError {
@@ -43,10 +52,18 @@ impl VerifierError {
             Self::NotFound(_) => K::NotFound,
             Self::PermissionDenied(_) => K::PermissionDenied,
             Self::Unauthenticated(_) => K::Unauthenticated,
-            Self::StoreUnavailable(_) => K::Unavailable,
+            Self::StoreUnavailable { .. } | Self::Unavailable(_) => K::Unavailable,
             Self::Config(_) | Self::Server(_) | Self::Internal(_) | Self::Randomness(_) => {
                 K::Internal
             }
+        }
+    }
+
+    /// The request store cannot answer, for `reason`.
+    pub fn store_unavailable(reason: impl Into<String>) -> Self {
+        Self::StoreUnavailable {
+            reason: reason.into(),
+            source: None,
         }
     }
 
@@ -68,7 +85,7 @@ mod tests {
 
     #[test]
     fn store_failures_are_unavailable_not_internal() {
-        let status: tonic::Status = VerifierError::StoreUnavailable("redis down".into()).into();
+        let status: tonic::Status = VerifierError::store_unavailable("redis down").into();
         assert_eq!(status.code(), tonic::Code::Unavailable);
         assert!(status.message().contains("redis down"));
         assert_eq!(
@@ -76,7 +93,7 @@ mod tests {
             tonic::Code::InvalidArgument
         );
         assert_eq!(
-            VerifierError::Randomness("x".into()).grpc_code(),
+            VerifierError::Randomness(getrandom::Error::UNSUPPORTED).grpc_code(),
             tonic::Code::Internal
         );
     }

@@ -31,7 +31,7 @@ pub struct RequestSpec {
 
 fn random_token() -> Result<String, VerifierError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| VerifierError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(VerifierError::Randomness)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

@@ -215,7 +215,7 @@ async fn memory_store_full_is_unavailable() {
     }
     assert!(matches!(
         store.put(&request(60_000)).await,
-        Err(VerifierError::StoreUnavailable(m)) if m == "request store full"
+        Err(VerifierError::StoreUnavailable { reason, .. }) if reason == "request store full"
     ));
 }
 
@@ -316,8 +316,12 @@ async fn unreachable_redis_fails_closed_quickly() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&error, VerifierError::StoreUnavailable(m) if m.contains("redis")),
+        matches!(&error, VerifierError::StoreUnavailable { reason, .. } if reason.contains("redis")),
         "{error:?}"
+    );
+    assert!(
+        std::error::Error::source(&error).is_some_and(|s| s.is::<redis::RedisError>()),
+        "Redis's own error is kept as the source: {error:?}"
     );
     assert_eq!(error.grpc_code(), tonic::Code::Unavailable);
     assert!(
@@ -390,7 +394,7 @@ async fn redis_stopping_midway_fails_closed() {
         let started = Instant::now();
         let taken = store.take(&pending.request_id).await;
         assert!(
-            matches!(&taken, Err(VerifierError::StoreUnavailable(m)) if m.contains("redis take")),
+            matches!(&taken, Err(VerifierError::StoreUnavailable { reason, .. }) if reason.contains("redis take")),
             "{taken:?}"
         );
         assert!(
@@ -400,11 +404,11 @@ async fn redis_stopping_midway_fails_closed() {
         );
         assert!(matches!(
             store.get(&pending.request_id).await,
-            Err(VerifierError::StoreUnavailable(_))
+            Err(VerifierError::StoreUnavailable { .. })
         ));
         assert!(matches!(
             store.put(&request(60_000)).await,
-            Err(VerifierError::StoreUnavailable(_))
+            Err(VerifierError::StoreUnavailable { .. })
         ));
     }
 }

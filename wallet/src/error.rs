@@ -70,10 +70,40 @@ pub enum WalletError {
     /// The registry's answer does not show what the wallet submitted.
     #[error("registry: {0}")]
     RegistryState(String),
-    /// The issuer refused, or could not be reached.
+    /// An issuer or a verifier could not be reached.
+    #[error("{service} {endpoint}: cannot connect: {source}")]
+    Unreachable {
+        /// Which service.
+        service: Service,
+        /// Its address.
+        endpoint: String,
+        /// The transport's error.
+        #[source]
+        source: tonic::transport::Error,
+    },
+    /// An issuer or a verifier answered a call with an error status.
+    #[error("{service}: {what}: {} ({:?})", .status.message(), .status.code())]
+    Call {
+        /// Which service.
+        service: Service,
+        /// What the wallet asked for.
+        what: String,
+        /// Its answer.
+        #[source]
+        status: Box<tonic::Status>,
+    },
+    /// The issuer decided not to issue.
+    #[error("enrolment refused ({reason}): {message}")]
+    EnrolmentRefused {
+        /// The contract's refusal reason.
+        reason: String,
+        /// The issuer's detail.
+        message: String,
+    },
+    /// An issuer's answer breaks the contract (a DID that does not parse, no result).
     #[error("issuer: {0}")]
     Issuer(String),
-    /// The verifier refused, or could not be reached.
+    /// A verifier's answer breaks the contract.
     #[error("verifier: {0}")]
     Verifier(String),
     /// A presentation request the wallet will not answer, and why.
@@ -90,7 +120,25 @@ pub enum WalletError {
     Keys(String),
     /// The system's random source failed.
     #[error("randomness: {0}")]
-    Randomness(String),
+    Randomness(#[source] getrandom::Error),
+}
+
+/// The services a wallet calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// An issuer.
+    Issuer,
+    /// A verifier.
+    Verifier,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Issuer => "issuer",
+            Self::Verifier => "verifier",
+        })
+    }
 }
 
 impl WalletError {
@@ -106,10 +154,39 @@ impl WalletError {
             Self::Unsupported { .. } => K::Unsupported,
             Self::NotFound(_) => K::NotFound,
             Self::Registry(e) => e.kind(),
-            Self::InUse { .. } | Self::RegistryState(_) | Self::Issuer(_) | Self::Verifier(_) => {
-                K::Unavailable
-            }
+            Self::EnrolmentRefused { .. } => K::Rejected,
+            Self::Call { status, .. } => K::of_grpc_code(status.code() as i32),
+            Self::InUse { .. }
+            | Self::RegistryState(_)
+            | Self::Unreachable { .. }
+            | Self::Issuer(_)
+            | Self::Verifier(_) => K::Unavailable,
             Self::Exists(_) | Self::Io { .. } | Self::Keys(_) | Self::Randomness(_) => K::Internal,
+        }
+    }
+
+    /// A map_err for a failed call to `service`, naming what was asked.
+    pub(crate) fn call(
+        service: Service,
+        what: impl Into<String>,
+    ) -> impl FnOnce(tonic::Status) -> Self {
+        let what = what.into();
+        move |status| Self::Call {
+            service,
+            what,
+            status: Box::new(status),
+        }
+    }
+
+    /// A map_err for a failed connection to `service` at `endpoint`.
+    pub(crate) fn unreachable(
+        service: Service,
+        endpoint: &str,
+    ) -> impl FnOnce(tonic::transport::Error) -> Self + '_ {
+        move |source| Self::Unreachable {
+            service,
+            endpoint: endpoint.to_owned(),
+            source,
         }
     }
 
@@ -127,5 +204,5 @@ impl WalletError {
 
 /// Fills `bytes` from the system's random source.
 pub(crate) fn random(bytes: &mut [u8]) -> Result<(), WalletError> {
-    getrandom::fill(bytes).map_err(|e| WalletError::Randomness(e.to_string()))
+    getrandom::fill(bytes).map_err(WalletError::Randomness)
 }

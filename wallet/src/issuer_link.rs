@@ -8,6 +8,7 @@ use realdid_proto::v1::issuer_client::IssuerClient;
 use tonic::transport::Channel;
 
 use crate::contents::Origin;
+use crate::error::Service;
 use crate::{Wallet, WalletError};
 
 /// What a person gives the issuer.
@@ -34,10 +35,6 @@ pub struct IssuerLink {
     did: RealDid,
 }
 
-fn refused(what: &'static str) -> impl FnOnce(tonic::Status) -> WalletError {
-    move |s| WalletError::Issuer(format!("{what}: {} ({:?})", s.message(), s.code()))
-}
-
 /// The credentials an enrolment stored: (DID, credential id) in the order of the DIDs.
 pub type Enrolled = Vec<(RealDid, String)>;
 
@@ -46,11 +43,14 @@ impl IssuerLink {
     pub async fn connect(endpoint: &str) -> Result<Self, WalletError> {
         let mut client = IssuerClient::connect(endpoint.to_owned())
             .await
-            .map_err(|e| WalletError::Issuer(format!("{endpoint}: {e}")))?;
+            .map_err(WalletError::unreachable(Service::Issuer, endpoint))?;
         let info = client
             .get_issuer_info(pb::GetIssuerInfoRequest {})
             .await
-            .map_err(refused("reading the issuer's information"))?
+            .map_err(WalletError::call(
+                Service::Issuer,
+                "reading the issuer's information",
+            ))?
             .into_inner();
         let did = info
             .issuer_did
@@ -71,7 +71,7 @@ impl IssuerLink {
                 purpose: purpose as i32,
             })
             .await
-            .map_err(refused("getting a nonce"))?
+            .map_err(WalletError::call(Service::Issuer, "getting a nonce"))?
             .into_inner()
             .nonce)
     }
@@ -122,16 +122,15 @@ impl IssuerLink {
                 credential_type: String::new(),
             })
             .await
-            .map_err(refused("enrolment"))?
+            .map_err(WalletError::call(Service::Issuer, "enrolment"))?
             .into_inner();
         let issued = match answer.result {
             Some(pb::enrol_response::Result::Issued(issued)) => issued,
             Some(pb::enrol_response::Result::Refused(r)) => {
-                return Err(WalletError::Issuer(format!(
-                    "enrolment refused ({}): {}",
-                    r.reason().as_str_name(),
-                    r.message
-                )));
+                return Err(WalletError::EnrolmentRefused {
+                    reason: r.reason().as_str_name().to_owned(),
+                    message: r.message,
+                });
             }
             None => return Err(WalletError::Issuer("enrolment: an empty answer".into())),
         };
@@ -170,7 +169,7 @@ impl IssuerLink {
                 whole_enrolment,
             })
             .await
-            .map_err(refused("suspension"))?
+            .map_err(WalletError::call(Service::Issuer, "suspension"))?
             .into_inner()
             .credential_ids)
     }

@@ -22,5 +22,5 @@ mod lock;
 pub mod present;
 pub mod wallet;
 
-pub use error::WalletError;
+pub use error::{Service, WalletError};
 pub use wallet::Wallet;

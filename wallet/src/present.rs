@@ -15,6 +15,7 @@ use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
 
 use crate::contents::{Delivery, LogEntry};
+use crate::error::Service;
 use crate::{Wallet, WalletError};
 
 /// The scheme of a request URI, as a verifier's QR code holds it:
@@ -76,13 +77,16 @@ pub async fn fetch_request(
     let (verifier, id) = parse_request_uri(uri)?;
     let mut client = VerifierClient::connect(verifier.clone())
         .await
-        .map_err(|e| WalletError::Verifier(format!("{verifier}: {e}")))?;
+        .map_err(WalletError::unreachable(Service::Verifier, &verifier))?;
     let jws = client
         .get_request(pb::GetRequestRequest {
             request_id: id.clone(),
         })
         .await
-        .map_err(|s| WalletError::Verifier(format!("reading request {id}: {}", s.message())))?
+        .map_err(WalletError::call(
+            Service::Verifier,
+            format!("reading request {id}"),
+        ))?
         .into_inner()
         .request_object;
     let request = verify_request(&jws, registry).await?;
@@ -288,7 +292,7 @@ pub async fn send(wallet: &mut Wallet, prepared: &Prepared) -> Result<Verdict, W
     let endpoint = endpoint.as_str();
     let mut client = VerifierClient::connect(endpoint.to_owned())
         .await
-        .map_err(|e| WalletError::Verifier(format!("{endpoint}: {e}")))?;
+        .map_err(WalletError::unreachable(Service::Verifier, endpoint))?;
     let answer = client
         .submit_presentation(pb::SubmitPresentationRequest {
             request_id: prepared.request.object().request_id.clone(),
@@ -318,11 +322,10 @@ pub async fn send(wallet: &mut Wallet, prepared: &Prepared) -> Result<Verdict, W
         },
     )?;
     if let Err(status) = answer {
-        return Err(WalletError::Verifier(format!(
-            "{endpoint}: {} ({:?})",
-            status.message(),
-            status.code()
-        )));
+        return Err(WalletError::call(
+            Service::Verifier,
+            format!("submitting the presentation to {endpoint}"),
+        )(status));
     }
     Ok(verdict)
 }

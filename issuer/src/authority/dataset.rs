@@ -72,7 +72,7 @@ impl ResidentDataset {
         opts.create_if_missing(true);
         let db = DB::open(&opts, dir).map_err(IssuerError::storage("creating the dataset"))?;
         let mut secret = [0u8; SECRET_LEN];
-        getrandom::fill(&mut secret).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut secret).map_err(IssuerError::Randomness)?;
         db.put(SECRET_KEY, secret)
             .map_err(IssuerError::storage("writing the dataset secret"))?;
         let mut generator = ResidentIdGenerator::new(seed);

@@ -148,7 +148,7 @@ impl GrpcAuthority {
     pub async fn connect(endpoint: String, key: PublicKey) -> Result<Self, IssuerError> {
         let client = IdentityAuthorityClient::connect(endpoint.clone())
             .await
-            .map_err(|e| IssuerError::Authority(format!("cannot reach {endpoint}: {e}")))?;
+            .map_err(|e| IssuerError::authority_because(format!("cannot reach {endpoint}"), e))?;
         Ok(Self { client, key })
     }
 }
@@ -157,7 +157,7 @@ impl IdentityAuthority for GrpcAuthority {
     async fn check(&self, request: &CheckRequest) -> Result<Answer, IssuerError> {
         request.check_limits()?;
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut nonce).map_err(IssuerError::Randomness)?;
         let response = self
             .client
             .clone()
@@ -170,7 +170,10 @@ impl IdentityAuthority for GrpcAuthority {
             })
             .await
             .map_err(|status| {
-                IssuerError::Authority(format!("{:?}: {}", status.code(), status.message()))
+                IssuerError::authority_because(
+                    format!("{:?}: {}", status.code(), status.message()),
+                    status,
+                )
             })?
             .into_inner();
         let (verdict, decision) = match pb::CheckResult::try_from(response.result) {
@@ -183,7 +186,7 @@ impl IdentityAuthority for GrpcAuthority {
             Ok(pb::CheckResult::NoMatch) => (Verdict::NoMatch, Decision::NoMatch),
             Ok(pb::CheckResult::Unavailable) => (Verdict::Unavailable, Decision::Unavailable),
             _ => {
-                return Err(IssuerError::Authority(format!(
+                return Err(IssuerError::authority(format!(
                     "answer {} is not a decision the contract allows",
                     response.result
                 )));
@@ -197,10 +200,13 @@ impl IdentityAuthority for GrpcAuthority {
             checked_at_ms: response.checked_at_unix_ms,
         };
         authority_answer::verify(&self.key, &signed, &response.signature).map_err(|e| {
-            IssuerError::Authority(format!(
-                "the answer is not signed by the configured identity authority's key ({e}); \
-                 whoever answered is not that authority, or not answering this request"
-            ))
+            IssuerError::authority_because(
+                format!(
+                    "the answer is not signed by the configured identity authority's key ({e}); \
+                     whoever answered is not that authority, or not answering this request"
+                ),
+                e,
+            )
         })?;
         // The authority signed this time; one before the epoch counts as the epoch.
         let checked_at_ms = u64::try_from(response.checked_at_unix_ms).unwrap_or(0);

@@ -33,7 +33,7 @@ impl ReferenceAuthority {
             return Ok(Verdict::NoMatch);
         }
         let mut reference = [0u8; 16];
-        getrandom::fill(&mut reference).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut reference).map_err(IssuerError::Randomness)?;
         Ok(Verdict::Match {
             reference: format!("ref-{}", hex::encode(reference)),
         })

@@ -52,7 +52,7 @@ const ACCREDITATION_CACHE: Duration = Duration::from_secs(5);
 /// A fresh opaque id: 16 random bytes, base64url.
 pub fn new_id() -> Result<String, IssuerError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(IssuerError::Randomness)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

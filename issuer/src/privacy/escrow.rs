@@ -65,7 +65,7 @@ pub fn seal(secrets: &DataSecrets, record: &IdentityRecord) -> Result<SealedReco
     let plain = serde_json::to_vec(record)
         .map_err(|e| IssuerError::Internal(format!("encoding the identity record: {e}")))?;
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut nonce).map_err(IssuerError::Randomness)?;
     let mut tag = [0u8; TAG_LEN];
     let mut sealed = encrypt_aead(
         Cipher::aes_256_gcm(),

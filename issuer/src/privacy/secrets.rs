@@ -45,7 +45,7 @@ struct SecretsFile {
 
 fn random_secret() -> Result<[u8; SECRET_LEN], IssuerError> {
     let mut out = [0u8; SECRET_LEN];
-    getrandom::fill(&mut out).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+    getrandom::fill(&mut out).map_err(IssuerError::Randomness)?;
     Ok(out)
 }
 

@@ -295,7 +295,7 @@ impl Store {
     pub fn log(&self, batch: &mut Batch, entry: &LogEntry) -> Result<(), IssuerError> {
         let mut key = entry.at_ms.to_be_bytes().to_vec();
         let mut tail = [0u8; 8];
-        getrandom::fill(&mut tail).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut tail).map_err(IssuerError::Randomness)?;
         key.extend_from_slice(&tail);
         batch.put(columns::LOG, key, entry)
     }

@@ -67,7 +67,7 @@ impl RowSeal {
     /// `value` of row `key` in `cf`, sealed.
     pub fn seal(&self, cf: &str, key: &[u8], value: &[u8]) -> Result<Vec<u8>, IssuerError> {
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| IssuerError::Randomness(e.to_string()))?;
+        getrandom::fill(&mut nonce).map_err(IssuerError::Randomness)?;
         let mut tag = [0u8; TAG_LEN];
         let sealed = encrypt_aead(
             Cipher::aes_256_gcm(),

@@ -123,9 +123,7 @@ impl MemoryStore {
             ));
         }
         if inner.entries.len() >= self.max_entries {
-            return Err(VerifierError::StoreUnavailable(
-                "request store full".to_owned(),
-            ));
+            return Err(VerifierError::store_unavailable("request store full"));
         }
         inner
             .purge_queue
@@ -283,7 +281,7 @@ mod tests {
         store.put_now(&request("b", now + 50)).unwrap();
         let full = store.put_now(&request("c", now + 60_000)).unwrap_err();
         assert!(
-            matches!(&full, VerifierError::StoreUnavailable(m) if m == "request store full"),
+            matches!(&full, VerifierError::StoreUnavailable { reason, .. } if reason == "request store full"),
             "{full:?}"
         );
         clock.advance(Duration::from_millis(80));

@@ -141,16 +141,19 @@ async fn bounded<T>(
 ) -> Result<T, VerifierError> {
     match tokio::time::timeout(REDIS_OP_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(redis_failed(operation, &error)),
-        Err(_) => Err(VerifierError::StoreUnavailable(format!(
+        Ok(Err(error)) => Err(redis_failed(operation, error)),
+        Err(_) => Err(VerifierError::store_unavailable(format!(
             "redis {operation}: no answer within {} ms",
             REDIS_OP_TIMEOUT.as_millis()
         ))),
     }
 }
 
-fn redis_failed(operation: &str, error: &RedisError) -> VerifierError {
-    VerifierError::StoreUnavailable(format!("redis {operation}: {error}"))
+fn redis_failed(operation: &str, error: RedisError) -> VerifierError {
+    VerifierError::StoreUnavailable {
+        reason: format!("redis {operation}: {error}"),
+        source: Some(error),
+    }
 }
 
 fn parse(request_id: &str, json: &str) -> Result<StoredRequest, VerifierError> {
@@ -216,7 +219,7 @@ impl RequestStore for RedisStore {
             [kind] if kind == "used" => Ok(Taken::AlreadyUsed),
             [kind] if kind == "unknown" => Ok(Taken::Unknown),
             [kind, json] if kind == "open" => parse(request_id, json).map(Taken::Open),
-            _ => Err(VerifierError::StoreUnavailable(format!(
+            _ => Err(VerifierError::store_unavailable(format!(
                 "redis take: unexpected script answer of {} items",
                 answer.len()
             ))),
