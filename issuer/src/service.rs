@@ -569,7 +569,7 @@ pub async fn serve<A: IdentityAuthority + 'static>(
     let http_addr: Option<SocketAddr> = http.local_addr().ok();
     tracing::info!(?grpc_addr, ?http_addr, did = %issuer.did(), "issuer serving");
     let router =
-        realdid_proto::server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>()
+        realdid_proto::server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>(None)
             .await
             .map_err(IssuerError::Server)?;
     // Publish what an earlier run left unpublished, and keep trying while the registry is

@@ -26,9 +26,10 @@
 //! `Debug` that prints those fields as `<redacted>` (see `build.rs`, `REDACTED_DEBUG`).
 //!
 //! [`server::with_health_and_reflection`] starts every realdid gRPC server with health and
-//! reflection of this contract.
+//! reflection of this contract, over TLS when configured; [`tls`] holds the TLS settings of
+//! servers and clients and the one place they become tonic's.
 //!
-//! This crate holds only the wire contract. Conversions between these messages and domain
+//! Besides that, this crate holds only the wire contract. Conversions between these messages and domain
 //! types live next to the domain types (in realdid-core and the service crates), not here.
 
 /// The `realdid.v1` package: messages, enums, and tonic clients and servers.
@@ -36,9 +37,12 @@ pub mod v1 {
     tonic::include_proto!("realdid.v1");
 }
 
+#[cfg(feature = "dev-ca")]
+pub mod dev_ca;
 mod redact;
 pub mod server;
 pub mod source_limits;
+pub mod tls;
 
 /// The encoded `google.protobuf.FileDescriptorSet` of every `realdid.v1` file, with source
 /// comments, for registering gRPC server reflection.

@@ -20,6 +20,8 @@ use tower::layer::util::{Identity, Stack};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 
+use crate::tls::ServerTls;
+
 /// Calls one server handles at once, across every connection.
 pub const MAX_CONCURRENT_CALLS: usize = 1024;
 /// Calls one connection may have in flight at once.
@@ -35,9 +37,12 @@ pub const KEEPALIVE: Duration = Duration::from_secs(30);
 pub type Bounds =
     Stack<Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>, Identity>;
 
-/// A server with the bounds above, health (reporting `S` as serving) and reflection; add
-/// the service itself. The error is the reflection builder's, as text.
-pub async fn with_health_and_reflection<S: NamedService>() -> Result<Router<Bounds>, String> {
+/// A server with the bounds above, health (reporting `S` as serving) and reflection, over
+/// TLS when `tls` is given (then it serves nothing in plaintext); add the service itself.
+/// The error says which part could not be built.
+pub async fn with_health_and_reflection<S: NamedService>(
+    tls: Option<&ServerTls>,
+) -> Result<Router<Bounds>, String> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<S>().await;
     let reflection = || {
@@ -54,7 +59,14 @@ pub async fn with_health_and_reflection<S: NamedService>() -> Result<Router<Boun
         .layer(LoadShedLayer::new())
         .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_CALLS))
         .into_inner();
-    Ok(Server::builder()
+    let mut server = Server::builder();
+    if let Some(tls) = tls {
+        let config = tls.config().map_err(|e| e.to_string())?;
+        server = server
+            .tls_config(config)
+            .map_err(|e| format!("TLS: {e}: {}", tls.cert.display()))?;
+    }
+    Ok(server
         .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION)
         .load_shed(true)
         .timeout(CALL_TIMEOUT)

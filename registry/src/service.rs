@@ -90,7 +90,7 @@ pub async fn serve(
         .max_encoding_message_size(16 * 1024 * 1024);
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "gRPC serving");
-    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>()
+    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(None)
         .await
         .map_err(|reason| RegistryError::Unavailable { reason })?
         .add_service(registry)

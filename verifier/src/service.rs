@@ -380,7 +380,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), VerifierError> {
-    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>()
+    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(None)
         .await
         .map_err(VerifierError::Server)?
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))

@@ -118,7 +118,7 @@ pub async fn serve<A: IdentityAuthority + 'static>(
 ) -> Result<(), IssuerError> {
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "identity authority serving");
-    realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>()
+    realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>(None)
         .await
         .map_err(IssuerError::Server)?
         .add_service(

@@ -1,0 +1,173 @@
+//! TLS for every realdid connection: the settings a server or a client reads from its
+//! configuration, and the one place they become tonic's TLS configuration.
+//!
+//! Everything that crosses a network between organisations — names and resident numbers at
+//! enrolment, operator passwords, provider tokens, the identity a trace releases, proofs
+//! read from the registry — travels over TLS 1.2 or 1.3 (rustls). An endpoint's scheme says
+//! which: `https://` is TLS, checked against the configured CA (or the system's roots when
+//! none is configured); `http://` is plaintext, for development only. A server with
+//! [`ServerTls`] accepts only TLS; with a `client_ca` it also requires each client to show a
+//! certificate that CA issued (mutual TLS, for peers that are known organisations).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
+
+/// Why TLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A certificate or key file could not be read or written.
+    #[error("TLS file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A setting makes no sense (a certificate without its key, an endpoint that is not a
+    /// URL, an unknown scheme).
+    #[error("TLS: {0}")]
+    Settings(String),
+    /// tonic refused the configuration (a PEM file that holds no certificate or key).
+    #[error("TLS: {what}: {source}")]
+    Refused {
+        /// What was being configured.
+        what: String,
+        /// tonic's error.
+        #[source]
+        source: tonic::transport::Error,
+    },
+}
+
+/// A server's TLS: its certificate chain and private key (PEM files), and for mutual TLS
+/// the CA whose client certificates it accepts. Relative paths are resolved by the
+/// configuration that holds them ([`ServerTls::resolved`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTls {
+    /// The server's certificate chain, leaf first (PEM).
+    pub cert: PathBuf,
+    /// The server's private key (PEM, PKCS#8 or SEC1).
+    pub key: PathBuf,
+    /// When set, only clients with a certificate issued by this CA (PEM) are served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<PathBuf>,
+}
+
+impl ServerTls {
+    /// The same settings with relative paths taken from `base` (the configuration file's
+    /// directory).
+    pub fn resolved(&self, base: &Path) -> Self {
+        Self {
+            cert: base.join(&self.cert),
+            key: base.join(&self.key),
+            client_ca: self.client_ca.as_ref().map(|p| base.join(p)),
+        }
+    }
+
+    /// Reads the files into tonic's server configuration.
+    pub fn config(&self) -> Result<ServerTlsConfig, TlsError> {
+        let identity = Identity::from_pem(read(&self.cert)?, read(&self.key)?);
+        let mut config = ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.client_ca {
+            config = config
+                .client_ca_root(Certificate::from_pem(read(ca)?))
+                .client_auth_optional(false);
+        }
+        Ok(config)
+    }
+}
+
+/// A client's TLS: the CA it trusts for `https://` endpoints (the system's roots when
+/// absent) and, for mutual TLS, its own certificate and key. The default trusts the
+/// system's roots and shows no certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTls {
+    /// The CA certificate (PEM) that server certificates must chain to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+    /// This client's certificate chain (PEM), for servers that require one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// This client's private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+}
+
+impl ClientTls {
+    /// Trusting `ca` alone, showing no certificate.
+    pub fn with_ca(ca: impl Into<PathBuf>) -> Self {
+        Self {
+            ca: Some(ca.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The same settings with relative paths taken from `base`.
+    pub fn resolved(&self, base: &Path) -> Self {
+        Self {
+            ca: self.ca.as_ref().map(|p| base.join(p)),
+            cert: self.cert.as_ref().map(|p| base.join(p)),
+            key: self.key.as_ref().map(|p| base.join(p)),
+        }
+    }
+
+    /// An endpoint for `url`: TLS by these settings for `https://`, plaintext for
+    /// `http://`. Nothing is connected yet.
+    pub fn endpoint(&self, url: &str) -> Result<Endpoint, TlsError> {
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(|e| TlsError::Settings(format!("endpoint {url:?}: {e}")))?;
+        match endpoint.uri().scheme_str() {
+            Some("https") => {
+                endpoint
+                    .tls_config(self.config()?)
+                    .map_err(|source| TlsError::Refused {
+                        what: format!("endpoint {url}"),
+                        source,
+                    })
+            }
+            Some("http") => Ok(endpoint),
+            _ => Err(TlsError::Settings(format!(
+                "endpoint {url:?}: the scheme must be https:// (or http:// for development)"
+            ))),
+        }
+    }
+
+    /// Connects to `url` ([`ClientTls::endpoint`]).
+    pub async fn connect(&self, url: &str) -> Result<tonic::transport::Channel, TlsError> {
+        self.endpoint(url)?
+            .connect()
+            .await
+            .map_err(|source| TlsError::Refused {
+                what: format!("connecting to {url}"),
+                source,
+            })
+    }
+
+    fn config(&self) -> Result<ClientTlsConfig, TlsError> {
+        let mut config = ClientTlsConfig::new();
+        config = match &self.ca {
+            Some(ca) => config.ca_certificate(Certificate::from_pem(read(ca)?)),
+            None => config.with_native_roots(),
+        };
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                Ok(config.identity(Identity::from_pem(read(cert)?, read(key)?)))
+            }
+            (None, None) => Ok(config),
+            _ => Err(TlsError::Settings(
+                "a client certificate needs its key, and a key its certificate".into(),
+            )),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
