@@ -52,6 +52,10 @@ enum Command {
 
 /// Runs the command `cli` names, prints its error if it fails, and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Err(e) = supervisor::follow_supervisor() {
+        eprintln!("error: {e}");
+        return e.exit_code();
+    }
     let result: Result<(), CliError> = match cli.command {
         Command::Did(cmd) => commands::did::run(cmd),
         Command::Id(cmd) => commands::id::run(cmd),

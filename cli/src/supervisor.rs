@@ -4,6 +4,12 @@
 //! Each runs in its own process, as in production, so that a crash or a `kill -9` of one is
 //! what it would be on a real network, and so that the libraries never start processes or
 //! send signals themselves.
+//!
+//! A supervised process does not outlive its supervisor, however the supervisor ends: on
+//! Linux each one asks the kernel, first thing, to SIGKILL it when its supervisor goes
+//! ([`follow_supervisor`]). `realdid devnet` stopped by `kill -9` takes its nodes, authority,
+//! issuer and verifier with it instead of leaving them holding their ports and data
+//! directories; so does a test process that ends with a devnet still running.
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
@@ -20,6 +26,63 @@ use crate::error::CliError;
 
 /// How long [`Supervisor`]'s `Drop` waits for processes to stop after SIGTERM before SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The environment variable through which a process of the `realdid` binary learns that a
+/// supervisor started it, and the supervisor's process id: see [`supervised`] and
+/// [`follow_supervisor`].
+pub const SUPERVISOR_PID_VAR: &str = "REALDID_SUPERVISOR_PID";
+
+/// Marks `command`, a process of the `realdid` binary, as supervised by this process: it will
+/// not outlive the thread that spawns it (see [`follow_supervisor`]). [`Supervisor`] marks
+/// every process it starts; others that start `realdid` processes they mean to keep no longer
+/// than themselves (the end-to-end tests) mark theirs.
+///
+/// On Linux the kernel watches the spawning *thread*, not its process: spawn from a thread
+/// that lives as long as the processes should. `realdid devnet` spawns from its main thread; a
+/// test whose devnet outlives the test spawns from a thread that lives as long as the test
+/// process.
+pub fn supervised(command: &mut Command) -> &mut Command {
+    command.env(SUPERVISOR_PID_VAR, std::process::id().to_string())
+}
+
+/// Run first by every process of the `realdid` binary: when a supervisor started it
+/// ([`SUPERVISOR_PID_VAR`] set), asks the kernel (Linux `PR_SET_PDEATHSIG`) to SIGKILL this
+/// process when the supervisor's thread that spawned it exits, and refuses to go on if the
+/// supervisor is already gone (it died between spawning this process and this call; the
+/// kernel would never send the signal then). Nothing happens without the variable, nor on
+/// other systems.
+pub fn follow_supervisor() -> Result<(), CliError> {
+    let Some(supervisor) = std::env::var_os(SUPERVISOR_PID_VAR) else {
+        return Ok(());
+    };
+    let supervisor = supervisor
+        .to_str()
+        .and_then(|pid| pid.parse::<i32>().ok())
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{SUPERVISOR_PID_VAR} is {}, not a process id",
+                supervisor.to_string_lossy()
+            ))
+        })?;
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Pid, Signal, getppid, set_parent_process_death_signal};
+        set_parent_process_death_signal(Some(Signal::KILL)).map_err(|errno| CliError::Io {
+            path: "prctl(PR_SET_PDEATHSIG)".into(),
+            source: errno.into(),
+        })?;
+        // Asked after the fork: a supervisor gone in between left this process to another
+        // parent, and no signal will come.
+        if Pid::as_raw(getppid()) != supervisor {
+            return Err(CliError::Refused(format!(
+                "the supervisor that started this process (pid {supervisor}) is gone"
+            )));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = supervisor;
+    Ok(())
+}
 
 /// Runs each node of a devnet as a child process `<exe> node --config <config.toml>`, with
 /// its stdout and stderr appended to `node-<i>/node.log`; [`Supervisor::add`] adds other
@@ -126,7 +189,7 @@ impl Supervisor {
         let stderr = log
             .try_clone()
             .map_err(io(format!("opening {}", node.log_path.display())))?;
-        let child = Command::new(&exe)
+        let child = supervised(&mut Command::new(&exe))
             .args(&node.args)
             .stdin(Stdio::null())
             .stdout(log)

@@ -59,6 +59,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use realdid_core::keys::{DidKey, PublicKey};
+use realdid_proto::tls::ServiceTls;
 use serde::Deserialize;
 
 use crate::IssuerError;
@@ -214,6 +215,9 @@ pub struct IssuerConfig {
     pub operators: Vec<Operator>,
     /// A tracing filter.
     pub log_level: Option<String>,
+    /// TLS: the gRPC server's certificate (and the client CA, for mutual TLS), and the CA
+    /// trusted on the way to the registry and the identity authority. Paths resolved.
+    pub tls: ServiceTls,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +289,8 @@ struct RawConfig {
     #[serde(default)]
     operators: Vec<RawOperator>,
     log_level: Option<String>,
+    #[serde(default)]
+    tls: ServiceTls,
 }
 
 fn bad(what: impl Into<String>) -> IssuerError {
@@ -487,6 +493,11 @@ impl IssuerConfig {
             },
             operators,
             log_level: raw.log_level,
+            tls: {
+                let tls = raw.tls.resolved(base);
+                tls.server().map_err(|e| bad(e.to_string()))?;
+                tls
+            },
         })
     }
 

@@ -557,8 +557,9 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
     }
 }
 
-/// Serves `issuer` over gRPC on `grpc` (with reflection v1 and v1alpha, and health) and
-/// its status lists over HTTP on `http` (`GET /status/<n>`), until `shutdown` completes.
+/// Serves `issuer` over gRPC on `grpc` (with reflection v1 and v1alpha, and health; over TLS
+/// when its configuration has a certificate) and its status lists over HTTP on `http`
+/// (`GET /status/<n>`), until `shutdown` completes.
 pub async fn serve<A: IdentityAuthority + 'static>(
     issuer: Arc<Issuer<A>>,
     grpc: tokio::net::TcpListener,
@@ -568,10 +569,17 @@ pub async fn serve<A: IdentityAuthority + 'static>(
     let grpc_addr: Option<SocketAddr> = grpc.local_addr().ok();
     let http_addr: Option<SocketAddr> = http.local_addr().ok();
     tracing::info!(?grpc_addr, ?http_addr, did = %issuer.did(), "issuer serving");
+    let tls = issuer
+        .config()
+        .tls
+        .server()
+        .map_err(|e| IssuerError::Config(e.to_string()))?;
     let router =
-        realdid_proto::server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>(None)
-            .await
-            .map_err(IssuerError::Server)?;
+        realdid_proto::server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>(
+            tls.as_ref(),
+        )
+        .await
+        .map_err(IssuerError::Server)?;
     // Publish what an earlier run left unpublished, and keep trying while the registry is
     // unreachable or the issuer not yet accredited; publish again every list whose token
     // nears its expiry.

@@ -10,6 +10,7 @@ use realdid_issuer::IssuerError;
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
 use realdid_issuer::authority::reference::ReferenceAuthority;
 use realdid_issuer::authority::{CheckRequest, IdentityAuthority, Verdict};
+use realdid_proto::dev_ca::DevCa;
 use time::macros::date;
 
 const TODAY: time::Date = date!(2026 - 11 - 21);
@@ -125,15 +126,48 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
     let people = ResidentDataset::generate(dir.path(), 10, 11).unwrap();
     let authority = ReferenceAuthority::new(Arc::new(ResidentDataset::open(dir.path()).unwrap()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let public = key.public_key();
-    let server = tokio::spawn(serve(authority, key, listener, async move {
-        let _ = stopped.await;
-    }));
+    // The authority answers known issuers only: mutual TLS, with the issuer's certificate
+    // from the same CA.
+    let tls_dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::new("identity network CA").unwrap();
+    ca.write_cert(tls_dir.path()).unwrap();
+    let server_tls = ca
+        .write_server(tls_dir.path(), "authority", &["127.0.0.1"], true)
+        .unwrap();
+    ca.write_server(tls_dir.path(), "issuer", &["127.0.0.1"], false)
+        .unwrap();
+    let issuer_tls = DevCa::client_of(tls_dir.path(), Some("issuer"));
+    let server = tokio::spawn(async move {
+        serve(authority, key, listener, Some(&server_tls), async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
 
-    let remote = GrpcAuthority::connect(endpoint.clone(), public)
+    // A caller without a certificate of the CA reaches nothing.
+    let anonymous = GrpcAuthority::connect(
+        endpoint.clone(),
+        public.clone(),
+        &DevCa::client_of(tls_dir.path(), None),
+    )
+    .await;
+    let refused = match anonymous {
+        Err(e) => e,
+        Ok(client) => client
+            .check(&request(&people[3]))
+            .await
+            .expect_err("mutual TLS answered a caller without a certificate"),
+    };
+    assert!(
+        matches!(refused, IssuerError::Authority { .. }),
+        "{refused}"
+    );
+
+    let remote = GrpcAuthority::connect(endpoint.clone(), public, &issuer_tls)
         .await
         .unwrap();
     let answer = remote.check(&request(&people[3])).await.unwrap();
@@ -147,7 +181,7 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
     );
     // A client configured with another authority's key takes none of its answers.
     let other = SigningKey::generate(Algorithm::EdDsa).unwrap().public_key();
-    let mistrusting = GrpcAuthority::connect(endpoint.clone(), other)
+    let mistrusting = GrpcAuthority::connect(endpoint.clone(), other, &issuer_tls)
         .await
         .unwrap();
     match mistrusting.check(&request(&people[3])).await {
@@ -163,9 +197,9 @@ async fn the_authority_answers_over_grpc_and_refuses_malformed_numbers() {
 
     // A number with a wrong check digit never reaches the register: INVALID_ARGUMENT, with
     // the reason.
-    let mut raw = pb::identity_authority_client::IdentityAuthorityClient::connect(endpoint)
-        .await
-        .unwrap();
+    let mut raw = pb::identity_authority_client::IdentityAuthorityClient::new(
+        issuer_tls.connect(&endpoint).await.unwrap(),
+    );
     let mut bad = people[3].resident_id.clone();
     let last = if bad.ends_with('0') { "1" } else { "0" };
     bad.replace_range(17.., last);

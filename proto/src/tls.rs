@@ -165,9 +165,113 @@ impl ClientTls {
     }
 }
 
+/// A service's TLS as its configuration file's `[tls]` table holds it: its own certificate
+/// and key (served, and shown to peers that require mutual TLS), the CA whose client
+/// certificates its server requires (mutual TLS), and the CA it trusts for its own
+/// outgoing connections (the system's roots when absent). Without a certificate the service
+/// serves plaintext but still connects out over TLS to `https://` endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTls {
+    /// The service's certificate chain (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// The service's private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// When set, the service's server requires client certificates of this CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<PathBuf>,
+    /// The CA trusted for outgoing `https://` connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+}
+
+impl ServiceTls {
+    /// The same settings with relative paths taken from `base`.
+    pub fn resolved(&self, base: &Path) -> Self {
+        let at = |p: &Option<PathBuf>| p.as_ref().map(|p| base.join(p));
+        Self {
+            cert: at(&self.cert),
+            key: at(&self.key),
+            client_ca: at(&self.client_ca),
+            ca: at(&self.ca),
+        }
+    }
+
+    /// The server side: `None` to serve plaintext (no certificate configured).
+    pub fn server(&self) -> Result<Option<ServerTls>, TlsError> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some(ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.client_ca.clone(),
+            })),
+            (None, None) if self.client_ca.is_none() => Ok(None),
+            (None, None) => Err(TlsError::Settings(
+                "tls.client_ca needs tls.cert and tls.key: a server without a certificate cannot \
+                 ask for its clients'"
+                    .into(),
+            )),
+            _ => Err(TlsError::Settings(
+                "tls.cert and tls.key go together".into(),
+            )),
+        }
+    }
+
+    /// The client side: the CA to trust, and this service's certificate to show.
+    pub fn client(&self) -> ClientTls {
+        ClientTls {
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_service_serves_tls_only_with_both_its_certificate_and_its_key() {
+        let none = ServiceTls::default();
+        assert_eq!(none.server().unwrap(), None);
+        let full = ServiceTls {
+            cert: Some("s.pem".into()),
+            key: Some("s.key".into()),
+            client_ca: Some("ca.pem".into()),
+            ca: Some("ca.pem".into()),
+        }
+        .resolved(Path::new("/etc/realdid"));
+        let server = full.server().unwrap().unwrap();
+        assert_eq!(server.cert, Path::new("/etc/realdid/s.pem"));
+        assert_eq!(
+            server.client_ca.as_deref(),
+            Some(Path::new("/etc/realdid/ca.pem"))
+        );
+        // As a client it shows the same certificate, to peers that require one.
+        assert_eq!(full.client().cert, full.cert);
+        for half in [
+            ServiceTls {
+                cert: Some("s.pem".into()),
+                ..ServiceTls::default()
+            },
+            ServiceTls {
+                client_ca: Some("ca.pem".into()),
+                ..ServiceTls::default()
+            },
+        ] {
+            assert!(half.server().is_err(), "{half:?}");
+        }
+    }
 }

@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use commonware_codec::{DecodeFixed as _, Encode as _};
 use commonware_cryptography::{Signer as _, ed25519};
+use realdid_proto::tls::ServerTls;
 use serde::{Deserialize, Serialize};
 
 use crate::RegistryError;
@@ -181,6 +182,7 @@ pub struct NodeConfig {
     grpc_listen: SocketAddr,
     log_level: Option<String>,
     tuning: Tuning,
+    tls: Option<ServerTls>,
 }
 
 // The file as written.
@@ -196,6 +198,9 @@ pub(crate) struct NodeConfigFile {
     pub(crate) log_level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) tuning: Option<TuningFile>,
+    /// The gRPC server's TLS; absent, it serves plaintext (development only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls: Option<ServerTls>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -288,7 +293,13 @@ impl NodeConfig {
             grpc_listen: file.grpc_listen,
             log_level: file.log_level,
             tuning,
+            tls: file.tls.map(|tls| tls.resolved(base)),
         })
+    }
+
+    /// The gRPC server's TLS, if configured (paths resolved).
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_ref()
     }
 
     /// The file this configuration was read from.

@@ -386,6 +386,7 @@ pub fn generate_tuned(
             grpc_listen: grpc,
             log_level: Some("info".into()),
             tuning: Some(TuningFile::from_tuning(tuning)),
+            tls: None,
         };
         let text = toml::to_string(&config).map_err(|e| config_error(e.to_string()))?;
         write_file(

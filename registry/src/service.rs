@@ -79,10 +79,12 @@ impl RegistryService {
     }
 }
 
-/// Serves the registry, reflection and health on `listener` until `shutdown` resolves.
+/// Serves the registry, reflection and health on `listener` (over `tls` when given) until
+/// `shutdown` resolves.
 pub async fn serve(
     service: RegistryService,
     listener: tokio::net::TcpListener,
+    tls: Option<&realdid_proto::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RegistryError> {
     let registry = RegistryServer::new(service)
@@ -90,7 +92,7 @@ pub async fn serve(
         .max_encoding_message_size(16 * 1024 * 1024);
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "gRPC serving");
-    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(None)
+    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(tls)
         .await
         .map_err(|reason| RegistryError::Unavailable { reason })?
         .add_service(registry)

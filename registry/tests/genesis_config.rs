@@ -401,6 +401,25 @@ fn config_paths_are_relative_to_the_config_file() {
         config.tuning().block_interval_ms(),
         Tuning::default().block_interval_ms()
     );
+    assert_eq!(
+        config.tls(),
+        None,
+        "without [tls] the node serves plaintext"
+    );
+
+    // TLS: the certificate and key beside the config, the client CA where it is written.
+    let text = "genesis = \"g.toml\"\ndata_dir = \"data\"\nkey_file = \"key\"\n\
+                p2p_listen = \"0.0.0.0:1\"\ngrpc_listen = \"0.0.0.0:2\"\n\
+                [tls]\ncert = \"tls/node.pem\"\nkey = \"tls/node.key\"\n\
+                client_ca = \"/etc/realdid/operators-ca.pem\"\n";
+    let config = NodeConfig::parse(text, Path::new("/srv/node/config.toml")).unwrap();
+    let tls = config.tls().expect("[tls] read");
+    assert_eq!(tls.cert, Path::new("/srv/node/tls/node.pem"));
+    assert_eq!(tls.key, Path::new("/srv/node/tls/node.key"));
+    assert_eq!(
+        tls.client_ca.as_deref(),
+        Some(Path::new("/etc/realdid/operators-ca.pem"))
+    );
 }
 
 #[test]
@@ -414,6 +433,10 @@ fn bad_configs_are_refused_with_the_field() {
     };
     let cases = [
         (format!("{base}extra = 1\n"), "unknown field `extra`"),
+        (
+            format!("{base}[tls]\ncert = \"node.pem\"\n"),
+            "missing field `key`",
+        ),
         (
             base.replace("0.0.0.0:2", "0.0.0.0:1"),
             "grpc_listen: 0.0.0.0:1 is also p2p_listen",

@@ -91,6 +91,7 @@ impl IssuerStack {
             ReferenceAuthority::new(dataset),
             authority_key,
             authority_listener,
+            None,
             async move {
                 let _ = stopped.await;
             },
@@ -199,6 +200,7 @@ impl IssuerStack {
         let authority = GrpcAuthority::connect(
             self.config.authority.clone(),
             self.config.authority_key.clone(),
+            &self.config.tls.client(),
         )
         .await
         .expect("authority answers");

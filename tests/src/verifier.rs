@@ -185,7 +185,7 @@ pub async fn start_verifier(
         shared,
     ));
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(service, listener, async move {
+    tokio::spawn(serve(service, listener, None, async move {
         let _ = stopped.await;
     }));
     VerifierReplica {

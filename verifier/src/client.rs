@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use tonic::transport::Channel;
@@ -74,11 +75,24 @@ fn reason(r: pb::VerificationFailureReason) -> FailureReason {
 }
 
 impl ProviderClient {
-    /// Connects to `endpoint` with the provider's bearer `token`.
+    /// Connects to `endpoint` with the provider's bearer `token`; an `https://` endpoint is
+    /// trusted by the system's roots ([`ProviderClient::connect_with`] names a CA).
     pub async fn connect(endpoint: String, token: &str) -> Result<Self, VerifierError> {
-        let inner = VerifierClient::connect(endpoint.clone())
+        Self::connect_with(endpoint, token, &ClientTls::default()).await
+    }
+
+    /// Connects to `endpoint` by `tls` (the bearer token travels only over TLS to an
+    /// `https://` endpoint) with the provider's bearer `token`.
+    pub async fn connect_with(
+        endpoint: String,
+        token: &str,
+        tls: &ClientTls,
+    ) -> Result<Self, VerifierError> {
+        let channel = tls
+            .connect(&endpoint)
             .await
-            .map_err(|e| VerifierError::Server(format!("cannot reach {endpoint}: {e}")))?;
+            .map_err(|e| VerifierError::Unavailable(format!("cannot reach {endpoint}: {e}")))?;
+        let inner = VerifierClient::new(channel);
         let authorization = format!("Bearer {token}")
             .parse()
             .map_err(|_| VerifierError::Config("the token is not ASCII".into()))?;

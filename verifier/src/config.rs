@@ -28,6 +28,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
+use realdid_proto::tls::ServiceTls;
 use serde::Deserialize;
 
 use crate::VerifierError;
@@ -111,6 +112,10 @@ pub struct VerifierConfig {
     pub cache: CacheConfig,
     /// A tracing filter.
     pub log_level: Option<String>,
+    /// TLS: the gRPC server's certificate (and the client CA, for mutual TLS), and the CA
+    /// trusted on the way to the registry and to issuers' status lists.
+    #[serde(default)]
+    pub tls: ServiceTls,
 }
 
 fn default_max_state_age() -> u64 {
@@ -157,6 +162,8 @@ impl VerifierConfig {
                 *p = base.join(&*p);
             }
         }
+        config.tls = config.tls.resolved(base);
+        config.tls.server().map_err(|e| bad(e.to_string()))?;
         if config.registry.is_empty() {
             return Err(bad("registry: name at least one node"));
         }

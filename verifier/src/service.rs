@@ -374,13 +374,15 @@ impl VerifierService {
     }
 }
 
-/// Serves `service` on `listener` with health and reflection until `shutdown`.
+/// Serves `service` on `listener` with health and reflection (over `tls` when given) until
+/// `shutdown`.
 pub async fn serve(
     service: Arc<VerifierService>,
     listener: tokio::net::TcpListener,
+    tls: Option<&realdid_proto::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), VerifierError> {
-    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(None)
+    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(tls)
         .await
         .map_err(VerifierError::Server)?
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))
@@ -411,10 +413,14 @@ pub async fn from_config(
 
     let genesis =
         Genesis::load(&config.genesis).map_err(|e| VerifierError::Config(e.to_string()))?;
-    let gateway = RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))
-        .map_err(|e| VerifierError::Config(e.to_string()))?
-        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds))
-        .with_clock(clock.clone());
+    let gateway = RegistryGateway::with_tls(
+        &config.registry,
+        LightClient::for_genesis(&genesis),
+        &config.tls.client(),
+    )
+    .map_err(|e| VerifierError::Config(e.to_string()))?
+    .with_max_state_age(Duration::from_secs(config.max_state_age_seconds))
+    .with_clock(clock.clone());
     let cache = config.cache;
     let chain = CachedChain::new(
         gateway,

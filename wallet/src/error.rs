@@ -77,9 +77,9 @@ pub enum WalletError {
         service: Service,
         /// Its address.
         endpoint: String,
-        /// The transport's error.
+        /// The TLS settings' or the transport's error.
         #[source]
-        source: tonic::transport::Error,
+        source: realdid_proto::tls::TlsError,
     },
     /// An issuer or a verifier answered a call with an error status.
     #[error("{service}: {what}: {} ({:?})", .status.message(), .status.code())]
@@ -182,7 +182,7 @@ impl WalletError {
     pub(crate) fn unreachable(
         service: Service,
         endpoint: &str,
-    ) -> impl FnOnce(tonic::transport::Error) -> Self + '_ {
+    ) -> impl FnOnce(realdid_proto::tls::TlsError) -> Self + '_ {
         move |source| Self::Unreachable {
             service,
             endpoint: endpoint.to_owned(),

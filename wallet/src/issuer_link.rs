@@ -3,6 +3,7 @@
 
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::RealDid;
+use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use tonic::transport::Channel;
@@ -41,9 +42,17 @@ pub type Enrolled = Vec<(RealDid, String)>;
 impl IssuerLink {
     /// Connects to the issuer at `endpoint` and reads its DID.
     pub async fn connect(endpoint: &str) -> Result<Self, WalletError> {
-        let mut client = IssuerClient::connect(endpoint.to_owned())
+        Self::connect_with(endpoint, &ClientTls::default()).await
+    }
+
+    /// Connects to the issuer at `endpoint` by `tls` (an `https://` endpoint over TLS,
+    /// checked against its CA) and reads its DID.
+    pub async fn connect_with(endpoint: &str, tls: &ClientTls) -> Result<Self, WalletError> {
+        let channel = tls
+            .connect(endpoint)
             .await
             .map_err(WalletError::unreachable(Service::Issuer, endpoint))?;
+        let mut client = IssuerClient::new(channel);
         let info = client
             .get_issuer_info(pb::GetIssuerInfoRequest {})
             .await

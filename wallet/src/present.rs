@@ -10,6 +10,7 @@
 use realdid_core::jws::KeySigner;
 use realdid_core::presentation_request::{SignedRequest, VerifiedRequest};
 use realdid_core::sd_jwt::{ClaimPath, KeyBindingParams, SdJwt};
+use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
@@ -75,9 +76,12 @@ pub async fn fetch_request(
     registry: &RegistryGateway,
 ) -> Result<VerifiedRequest, WalletError> {
     let (verifier, id) = parse_request_uri(uri)?;
-    let mut client = VerifierClient::connect(verifier.clone())
-        .await
-        .map_err(WalletError::unreachable(Service::Verifier, &verifier))?;
+    let mut client = VerifierClient::new(
+        ClientTls::default()
+            .connect(&verifier)
+            .await
+            .map_err(WalletError::unreachable(Service::Verifier, &verifier))?,
+    );
     let jws = client
         .get_request(pb::GetRequestRequest {
             request_id: id.clone(),
@@ -290,9 +294,12 @@ pub enum Verdict {
 pub async fn send(wallet: &mut Wallet, prepared: &Prepared) -> Result<Verdict, WalletError> {
     let (endpoint, _) = parse_request_uri(&prepared.request.object().response_uri)?;
     let endpoint = endpoint.as_str();
-    let mut client = VerifierClient::connect(endpoint.to_owned())
-        .await
-        .map_err(WalletError::unreachable(Service::Verifier, endpoint))?;
+    let mut client = VerifierClient::new(
+        ClientTls::default()
+            .connect(endpoint)
+            .await
+            .map_err(WalletError::unreachable(Service::Verifier, endpoint))?,
+    );
     let answer = client
         .submit_presentation(pb::SubmitPresentationRequest {
             request_id: prepared.request.object().request_id.clone(),

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use realdid_issuer::authority::dataset::ResidentDataset;
 use realdid_issuer::authority::reference::ReferenceAuthority;
 use realdid_issuer::authority::{grpc, key};
+use realdid_proto::tls::ServerTls;
 
 use crate::error::CliError;
 
@@ -47,6 +48,16 @@ pub struct ServeArgs {
     /// Address to serve gRPC on.
     #[arg(long, default_value = "127.0.0.1:50070")]
     listen: SocketAddr,
+    /// The server's certificate chain (PEM): serve over TLS. Without it, plaintext
+    /// (development only).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Answer only issuers showing a certificate of this CA (mutual TLS).
+    #[arg(long, requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 /// Runs an authority command.
@@ -84,6 +95,15 @@ fn generate(args: GenerateArgs) -> Result<(), CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let dataset = Arc::new(ResidentDataset::open(&args.data)?);
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(ServerTls {
+            cert,
+            key,
+            client_ca: args.tls_client_ca,
+        }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let signing = key::load(&args.data.join(key::AUTHORITY_KEY_FILE))?;
     let runtime = super::runtime()?;
     runtime.block_on(async move {
@@ -94,7 +114,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
                 source,
             })?;
         eprintln!(
-            "identity authority over {} on http://{}, answers signed by {}; Ctrl-C stops it",
+            "identity authority over {} on {scheme}://{}, answers signed by {}; Ctrl-C stops it",
             args.data.display(),
             args.listen,
             key::public_did_key(&signing)
@@ -102,7 +122,14 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         let stop = async {
             super::stop_signal().await;
         };
-        grpc::serve(ReferenceAuthority::new(dataset), signing, listener, stop).await?;
+        grpc::serve(
+            ReferenceAuthority::new(dataset),
+            signing,
+            listener,
+            tls.as_ref(),
+            stop,
+        )
+        .await?;
         Ok(())
     })
 }

@@ -110,17 +110,25 @@ pub fn run(args: IssuerArgs) -> Result<(), CliError> {
 
 fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
     let genesis = Genesis::load(&config.genesis)?;
-    Ok(
-        RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))?
-            .with_max_state_age(config.max_state_age),
-    )
+    Ok(RegistryGateway::with_tls(
+        &config.registry,
+        LightClient::for_genesis(&genesis),
+        &config.tls.client(),
+    )?
+    .with_max_state_age(config.max_state_age))
 }
 
 /// Connects to the authority, waiting up to 60 s for it to come up.
 async fn authority(config: &IssuerConfig) -> Result<GrpcAuthority, CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match GrpcAuthority::connect(config.authority.clone(), config.authority_key.clone()).await {
+        match GrpcAuthority::connect(
+            config.authority.clone(),
+            config.authority_key.clone(),
+            &config.tls.client(),
+        )
+        .await
+        {
             Ok(a) => return Ok(a),
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await

@@ -32,8 +32,12 @@ pub struct VerifierArgs {
 /// the configuration's order.
 pub async fn ensure_providers(config: &VerifierConfig) -> Result<Vec<RealDid>, CliError> {
     let genesis = Genesis::load(&config.genesis)?;
-    let registry = RegistryGateway::new(&config.registry, LightClient::for_genesis(&genesis))?
-        .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
+    let registry = RegistryGateway::with_tls(
+        &config.registry,
+        LightClient::for_genesis(&genesis),
+        &config.tls.client(),
+    )?
+    .with_max_state_age(Duration::from_secs(config.max_state_age_seconds));
     let mut dids = Vec::with_capacity(config.providers.len());
     for provider in &config.providers {
         if !provider.keys_file.exists() {
@@ -84,7 +88,11 @@ pub fn run(args: VerifierArgs) -> Result<(), CliError> {
             let signal = super::stop_signal().await;
             tracing::info!(signal, "verifier stopping");
         };
-        realdid_verifier::service::serve(service, listener, stop).await?;
+        let tls = config
+            .tls
+            .server()
+            .map_err(|e| CliError::Usage(format!("verifier configuration: {e}")))?;
+        realdid_verifier::service::serve(service, listener, tls.as_ref(), stop).await?;
         Ok(())
     })
 }

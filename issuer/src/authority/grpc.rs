@@ -11,6 +11,7 @@ use realdid_core::authority_answer::{
 };
 use realdid_core::keys::{PublicKey, SigningKey};
 use realdid_core::resident_id::ResidentId;
+use realdid_proto::tls::{ClientTls, ServerTls};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::identity_authority_client::IdentityAuthorityClient;
 use realdid_proto::v1::identity_authority_server::{
@@ -109,16 +110,18 @@ impl<A: IdentityAuthority + 'static> AuthorityRpc for AuthorityService<A> {
 }
 
 /// Serves `authority` on `listener`, signing every answer with `key`, with reflection (v1,
-/// v1alpha) and health, until `shutdown` completes.
+/// v1alpha) and health, over `tls` when given (an authority answers known issuers only:
+/// give it a client CA for mutual TLS), until `shutdown` completes.
 pub async fn serve<A: IdentityAuthority + 'static>(
     authority: A,
     key: SigningKey,
     listener: tokio::net::TcpListener,
+    tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), IssuerError> {
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "identity authority serving");
-    realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>(None)
+    realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>(tls)
         .await
         .map_err(IssuerError::Server)?
         .add_service(
@@ -143,13 +146,21 @@ pub struct GrpcAuthority {
 }
 
 impl GrpcAuthority {
-    /// Connects to the authority at `endpoint` (`http://host:port`), whose answers must be
-    /// signed by `key`.
-    pub async fn connect(endpoint: String, key: PublicKey) -> Result<Self, IssuerError> {
-        let client = IdentityAuthorityClient::connect(endpoint.clone())
+    /// Connects to the authority at `endpoint` (`https://host:port`, or `http://` in
+    /// development) by `tls`, whose answers must be signed by `key`.
+    pub async fn connect(
+        endpoint: String,
+        key: PublicKey,
+        tls: &ClientTls,
+    ) -> Result<Self, IssuerError> {
+        let channel = tls
+            .connect(&endpoint)
             .await
             .map_err(|e| IssuerError::authority_because(format!("cannot reach {endpoint}"), e))?;
-        Ok(Self { client, key })
+        Ok(Self {
+            client: IdentityAuthorityClient::new(channel),
+            key,
+        })
     }
 }
 

@@ -17,9 +17,10 @@ use commonware_codec::Encode as _;
 use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::keys::SigningKey;
+use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use realdid_core::clock::{Clock, SystemClock, UnixMs};
 
@@ -92,12 +93,25 @@ pub struct RegistryGateway {
 }
 
 impl RegistryGateway {
-    /// A gateway over `endpoints`, checking with `light`; connects lazily.
+    /// A gateway over `endpoints`, checking with `light`; connects lazily. `https://`
+    /// endpoints are trusted by the system's roots ([`RegistryGateway::with_tls`] names a
+    /// CA).
     pub fn new(endpoints: &[String], light: LightClient) -> Result<Self, ClientError> {
+        Self::with_tls(endpoints, light, &ClientTls::default())
+    }
+
+    /// A gateway over `endpoints` connecting by `tls` (`https://` endpoints over TLS,
+    /// `http://` in plaintext), checking with `light`; connects lazily.
+    pub fn with_tls(
+        endpoints: &[String],
+        light: LightClient,
+        tls: &ClientTls,
+    ) -> Result<Self, ClientError> {
         let nodes = endpoints
             .iter()
             .map(|e| {
-                let channel = Endpoint::from_shared(e.clone())
+                let channel = tls
+                    .endpoint(e)
                     .map_err(|err| ClientError::Config {
                         path: "registry endpoint".into(),
                         reason: format!("{e}: {err}"),

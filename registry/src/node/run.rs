@@ -49,6 +49,7 @@ pub struct Node {
     engine: EngineConfig,
     did_ops_per_source: u32,
     engine_dir: PathBuf,
+    tls: Option<realdid_proto::tls::ServerTls>,
 }
 
 impl Node {
@@ -103,6 +104,7 @@ impl Node {
             engine,
             did_ops_per_source: tuning.did_ops_per_source,
             engine_dir: data_dir.join("engine"),
+            tls: config.tls().cloned(),
         })
     }
 
@@ -133,13 +135,17 @@ impl Node {
             engine,
             did_ops_per_source,
             engine_dir: _,
+            tls,
         } = self;
         info!(validator = index, chain = %info.chain_id, "starting");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let service = RegistryService::new(shared.clone(), info, did_ops_per_source)?;
-        let grpc = tokio::spawn(serve(service, grpc, async move {
-            let _ = stopped.await;
-        }));
+        let grpc = tokio::spawn(async move {
+            serve(service, grpc, tls.as_ref(), async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
         let result = tokio::select! {
             result = engine::run(context, shared, engine) => result,
             result = grpc => match result {

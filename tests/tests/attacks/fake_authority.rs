@@ -71,6 +71,7 @@ async fn answers_not_signed_by_the_configured_authority_issue_nothing() {
         AlwaysMatch,
         SigningKey::generate(Algorithm::EdDsa).unwrap(),
         socket,
+        None,
         async move {
             let _ = stopped.await;
         },
