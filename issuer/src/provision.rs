@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use realdid_core::keys::{Algorithm, DidKey, SigningKey};
+use realdid_proto::tls::ServiceTls;
 use serde::{Deserialize, Serialize};
 
 use crate::IssuerError;
@@ -46,6 +47,8 @@ pub struct ProvisionOptions {
     pub argon2: Argon2Cost,
     /// The operator's login name; the password is generated.
     pub operator: String,
+    /// TLS (absolute paths): written as the `[tls]` table unless empty (plaintext).
+    pub tls: ServiceTls,
 }
 
 /// What was made.
@@ -59,6 +62,15 @@ pub struct Provisioned {
     pub approver_key_files: Vec<PathBuf>,
     /// The file holding the operator's password.
     pub operator_password_file: PathBuf,
+}
+
+/// The `[tls]` table of `tls`, empty when it sets nothing.
+fn tls_table(tls: &ServiceTls) -> Result<String, IssuerError> {
+    if *tls == ServiceTls::default() {
+        return Ok(String::new());
+    }
+    let body = toml::to_string(tls).map_err(|e| IssuerError::Config(format!("tls: {e}")))?;
+    Ok(format!("\n[tls]\n{body}"))
 }
 
 /// An approver's key file (mode 0600).
@@ -176,7 +188,7 @@ disclosure_delay_seconds = {delay}
 id = {operator}
 roles = ["revoker", "trace_requester", "auditor"]
 password_hash = {hash}
-"#,
+{tls}"#,
         display_name = toml_string(&options.display_name),
         grpc = options.grpc_listen,
         http = options.http_listen,
@@ -191,6 +203,7 @@ password_hash = {hash}
         delay = options.disclosure_delay_seconds,
         operator = toml_string(&options.operator),
         hash = toml_string(&hash_password(&password)?),
+        tls = tls_table(&options.tls)?,
     );
     // Check what was written parses, before anyone relies on it.
     IssuerConfig::parse(&text, dir)?;

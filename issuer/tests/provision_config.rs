@@ -40,6 +40,7 @@ fn options() -> ProvisionOptions {
         disclosure_delay_seconds: 60,
         argon2: Argon2Cost::default(),
         operator: "officer".into(),
+        tls: Default::default(),
     }
 }
 
@@ -123,6 +124,37 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
         assert_eq!(key_id, approver.key_id);
         assert_eq!(key.public_key(), approver.key);
     }
+    Ok(())
+}
+
+#[test]
+fn a_provisioned_issuer_with_tls_serves_it_and_trusts_its_ca() -> Result<(), IssuerError> {
+    let dir = tempfile::tempdir().map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let tls = realdid_proto::tls::ServiceTls {
+        cert: Some("/etc/realdid/issuer.pem".into()),
+        key: Some("/etc/realdid/issuer.key".into()),
+        client_ca: None,
+        ca: Some("/etc/realdid/network-ca.pem".into()),
+    };
+    let made = provision(
+        dir.path(),
+        &ProvisionOptions {
+            tls: tls.clone(),
+            ..options()
+        },
+    )?;
+    let config = IssuerConfig::load(&made.config_path)?;
+    assert_eq!(config.tls, tls);
+    let served = config
+        .tls
+        .server()
+        .map_err(|e| IssuerError::Config(e.to_string()))?;
+    assert!(served.is_some(), "the issuer serves TLS");
+    // Half a server certificate is refused, naming the table.
+    let text = std::fs::read_to_string(&made.config_path)
+        .map_err(|e| IssuerError::Internal(e.to_string()))?;
+    let broken = text.replace("key = \"/etc/realdid/issuer.key\"\n", "");
+    assert!(config_error(&broken, dir.path()).contains("tls.cert and tls.key"));
     Ok(())
 }
 

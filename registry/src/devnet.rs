@@ -11,7 +11,15 @@
 //!   node-<i>/key             validator i's Ed25519 seed, hex, mode 0600
 //!   node-<i>/data/           the node's RocksDB and consensus storage
 //!   node-<i>/node.log        the node's stdout and stderr, appended across restarts
+//!   tls/ca.pem               the devnet's own CA (its key is never written)
+//!   tls/<name>.pem, .key     certificates for 127.0.0.1 and localhost, for node-<i> and for
+//!                            the devnet's authority, issuer and verifier (keys mode 0600)
 //! ```
+//!
+//! A devnet runs TLS unless generated with [`Transport::Plaintext`]: every node serves gRPC
+//! over TLS with its certificate, clients trust `tls/ca.pem` ([`DevnetLayout::client_tls`]),
+//! and the same CA issues the certificates of the services the `realdid devnet` command
+//! starts beside the nodes, so that the demo travels the path a real network does.
 //!
 //! `node-<i>` is validator `i` of [`Genesis::validators`] (keys are sorted before the
 //! directories are named). `genesis.toml` is written last, so its presence marks a complete
@@ -32,6 +40,9 @@ use commonware_cryptography::Signer as _;
 use realdid_core::clock::{Clock as _, SystemClock};
 use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
 
+use realdid_proto::dev_ca::DevCa;
+use realdid_proto::tls::{ClientTls, ServerTls, ServiceTls};
+
 use crate::RegistryError;
 use crate::config::{
     NodeConfig, NodeConfigFile, Tuning, TuningFile, check_private_mode, generate_key,
@@ -43,6 +54,22 @@ use crate::genesis::{
 
 /// The chain id of every generated devnet.
 pub const DEVNET_CHAIN_ID: &str = "realdid-devnet";
+/// The directory of a devnet's CA and certificates.
+const TLS_DIR: &str = "tls";
+/// The services beside the nodes that get a certificate of the devnet's CA.
+pub const TLS_SERVICES: [&str; 3] = ["authority", "issuer", "verifier"];
+/// The names a devnet certificate is good for.
+const LOOPBACK_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
+
+/// How a devnet's services speak to their clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// TLS, with certificates of the devnet's own CA.
+    Tls,
+    /// Plaintext (`http://`): what a developer may ask for, never the default.
+    Plaintext,
+}
+
 /// Governance keys of a generated devnet.
 pub const GOVERNANCE_KEYS: usize = 3;
 /// Approvals a devnet governance transaction needs.
@@ -62,6 +89,7 @@ pub struct DevnetNode {
     log_path: PathBuf,
     p2p: SocketAddr,
     grpc: SocketAddr,
+    tls: bool,
 }
 
 impl DevnetNode {
@@ -100,9 +128,11 @@ impl DevnetNode {
         self.grpc
     }
 
-    /// Its gRPC endpoint as a URI for clients: `http://127.0.0.1:<port>`.
+    /// Its gRPC endpoint as a URI for clients: `https://127.0.0.1:<port>` (`http://` on a
+    /// plaintext devnet).
     pub fn grpc_endpoint(&self) -> String {
-        format!("http://{}", self.grpc)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.grpc)
     }
 }
 
@@ -143,10 +173,59 @@ impl DevnetLayout {
     ) -> Result<realdid_registry_client::RegistryGateway, realdid_registry_client::ClientError>
     {
         let endpoints: Vec<String> = self.nodes.iter().map(|n| n.grpc_endpoint()).collect();
-        realdid_registry_client::RegistryGateway::new(
+        realdid_registry_client::RegistryGateway::with_tls(
             &endpoints,
             realdid_registry_client::LightClient::for_genesis(&self.genesis),
+            &self.client_tls(),
         )
+    }
+
+    /// How this devnet's services speak: TLS when it has its CA.
+    pub fn transport(&self) -> Transport {
+        if self.ca_path().exists() {
+            Transport::Tls
+        } else {
+            Transport::Plaintext
+        }
+    }
+
+    /// `<dir>/tls/ca.pem`, the devnet's CA certificate (absent on a plaintext devnet).
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.join(TLS_DIR).join("ca.pem")
+    }
+
+    /// What a client of this devnet trusts: its CA (the system's roots on a plaintext
+    /// devnet, which then has no `https://` endpoint anyway).
+    pub fn client_tls(&self) -> ClientTls {
+        match self.transport() {
+            Transport::Tls => ClientTls::with_ca(self.ca_path()),
+            Transport::Plaintext => ClientTls::default(),
+        }
+    }
+
+    /// The TLS settings of `service` (one of [`TLS_SERVICES`]): its certificate, served and
+    /// shown to peers that require one, and the devnet's CA, trusted for its connections and
+    /// required of its clients when `mutual`. Default (plaintext) on a plaintext devnet.
+    pub fn service_tls(&self, service: &str, mutual: bool) -> ServiceTls {
+        if self.transport() == Transport::Plaintext {
+            return ServiceTls::default();
+        }
+        let dir = self.dir.join(TLS_DIR);
+        ServiceTls {
+            cert: Some(dir.join(format!("{service}.pem"))),
+            key: Some(dir.join(format!("{service}.key"))),
+            client_ca: mutual.then(|| self.ca_path()),
+            ca: Some(self.ca_path()),
+        }
+    }
+
+    /// `https` on a TLS devnet, `http` on a plaintext one: the scheme of its services'
+    /// endpoints.
+    pub fn scheme(&self) -> &'static str {
+        match self.transport() {
+            Transport::Tls => "https",
+            Transport::Plaintext => "http",
+        }
     }
 
     /// The private JWK files of the governance keys, `gov-0.jwk` first.
@@ -194,6 +273,7 @@ impl DevnetLayout {
                 config_path,
                 p2p: config.p2p_listen(),
                 grpc: config.grpc_listen(),
+                tls: config.tls().is_some(),
             });
         }
         let mut governance_key_files = Vec::new();
@@ -224,17 +304,29 @@ impl DevnetLayout {
         })
     }
 
-    /// [`DevnetLayout::load`] if `dir` holds a devnet (its number of validators must then be
-    /// `validators`; `base_port` is ignored), [`generate`] otherwise.
+    /// [`DevnetLayout::load`] if `dir` holds a devnet (its number of validators and its
+    /// transport must then be `validators` and `transport`; `base_port` is ignored),
+    /// [`generate_with`] otherwise.
     pub fn open_or_generate(
         dir: &Path,
         validators: usize,
         base_port: Option<u16>,
+        transport: Transport,
     ) -> Result<Self, RegistryError> {
         if !dir.join(GENESIS_FILE).exists() {
-            return generate(dir, validators, base_port);
+            return generate_with(dir, validators, base_port, &devnet_tuning(), transport);
         }
         let layout = Self::load(dir)?;
+        if layout.transport() != transport {
+            return Err(RegistryError::Config {
+                path: layout.genesis_path.display().to_string(),
+                reason: format!(
+                    "this devnet was generated {}; use another directory for a devnet {}",
+                    describe(layout.transport()),
+                    describe(transport)
+                ),
+            });
+        }
         if layout.nodes.len() != validators {
             return Err(RegistryError::Config {
                 path: layout.genesis_path.display().to_string(),
@@ -309,6 +401,25 @@ pub fn generate_tuned(
     base_port: Option<u16>,
     tuning: &Tuning,
 ) -> Result<DevnetLayout, RegistryError> {
+    generate_with(dir, validators, base_port, tuning, Transport::Plaintext)
+}
+
+fn describe(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Tls => "with TLS",
+        Transport::Plaintext => "in plaintext (--plaintext)",
+    }
+}
+
+/// [`generate_tuned`], its services speaking by `transport`: with [`Transport::Tls`] a CA
+/// is made in `<dir>/tls`, with certificates for every node and for [`TLS_SERVICES`].
+pub fn generate_with(
+    dir: &Path,
+    validators: usize,
+    base_port: Option<u16>,
+    tuning: &Tuning,
+    transport: Transport,
+) -> Result<DevnetLayout, RegistryError> {
     let config_error = |reason: String| RegistryError::Config {
         path: dir.display().to_string(),
         reason,
@@ -369,6 +480,10 @@ pub fn generate_tuned(
         ));
     }
 
+    let ca = match transport {
+        Transport::Tls => Some(make_ca(&dir)?),
+        Transport::Plaintext => None,
+    };
     let mut entries = Vec::with_capacity(validators);
     for (i, key) in keys.iter().enumerate() {
         let name = format!("node-{i}");
@@ -386,7 +501,18 @@ pub fn generate_tuned(
             grpc_listen: grpc,
             log_level: Some("info".into()),
             tuning: Some(TuningFile::from_tuning(tuning)),
-            tls: None,
+            tls: match &ca {
+                Some(ca) => {
+                    let written = issue(ca, &dir, &name)?;
+                    // Relative to the node's directory, so that the devnet can be moved.
+                    Some(ServerTls {
+                        cert: relative_to_node(&dir, &written.cert),
+                        key: relative_to_node(&dir, &written.key),
+                        client_ca: None,
+                    })
+                }
+                None => None,
+            },
         };
         let text = toml::to_string(&config).map_err(|e| config_error(e.to_string()))?;
         write_file(
@@ -419,6 +545,38 @@ pub fn generate_tuned(
         ),
     )?;
     DevnetLayout::load(&dir)
+}
+
+/// Makes the devnet's CA in `<dir>/tls`, writes its certificate, and issues the
+/// certificates of the services beside the nodes. The CA's key stays in memory only.
+fn make_ca(dir: &Path) -> Result<DevCa, RegistryError> {
+    let tls_dir = dir.join(TLS_DIR);
+    create_dir(&tls_dir)?;
+    let ca = DevCa::new("realdid devnet CA").map_err(tls_error)?;
+    ca.write_cert(&tls_dir).map_err(tls_error)?;
+    for service in TLS_SERVICES {
+        issue(&ca, dir, service)?;
+    }
+    Ok(ca)
+}
+
+fn issue(ca: &DevCa, dir: &Path, name: &str) -> Result<ServerTls, RegistryError> {
+    ca.write_server(&dir.join(TLS_DIR), name, &LOOPBACK_NAMES, false)
+        .map_err(tls_error)
+}
+
+fn relative_to_node(dir: &Path, path: &Path) -> PathBuf {
+    match path.strip_prefix(dir) {
+        Ok(inside) => PathBuf::from("..").join(inside),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+fn tls_error(e: realdid_proto::tls::TlsError) -> RegistryError {
+    RegistryError::Config {
+        path: TLS_DIR.into(),
+        reason: e.to_string(),
+    }
 }
 
 fn read_jwk_file(path: &Path) -> Result<SigningKey, RegistryError> {

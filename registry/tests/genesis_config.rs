@@ -8,7 +8,7 @@ use commonware_codec::DecodeFixed as _;
 use commonware_cryptography::{Signer as _, ed25519};
 use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
 use realdid_registry::config::{NodeConfig, Tuning, read_key_file, write_key_file};
-use realdid_registry::devnet::{DevnetLayout, generate};
+use realdid_registry::devnet::{DevnetLayout, Transport, generate};
 use realdid_registry::genesis::{Genesis, parse_validator_key};
 use realdid_registry_client::ClientError;
 
@@ -597,12 +597,12 @@ fn generated_devnet_loads_back_and_agrees_with_its_keys() {
     // Reopening gives the same layout; generating again is refused.
     assert_eq!(DevnetLayout::load(&dir).unwrap(), layout);
     assert_eq!(
-        DevnetLayout::open_or_generate(&dir, 4, None).unwrap(),
+        DevnetLayout::open_or_generate(&dir, 4, None, Transport::Plaintext).unwrap(),
         layout
     );
     let again = generate(&dir, 4, None).unwrap_err().to_string();
     assert!(again.contains("already holds a devnet"), "{again}");
-    let other = DevnetLayout::open_or_generate(&dir, 7, None)
+    let other = DevnetLayout::open_or_generate(&dir, 7, None, Transport::Plaintext)
         .unwrap_err()
         .to_string();
     assert!(other.contains("has 4 validators, not 7"), "{other}");
@@ -612,7 +612,13 @@ fn generated_devnet_loads_back_and_agrees_with_its_keys() {
 #[test]
 fn devnet_with_a_base_port_and_guards() {
     let root = tempfile::tempdir().unwrap();
-    let layout = DevnetLayout::open_or_generate(&root.path().join("d"), 3, Some(42000)).unwrap();
+    let layout = DevnetLayout::open_or_generate(
+        &root.path().join("d"),
+        3,
+        Some(42000),
+        Transport::Plaintext,
+    )
+    .unwrap();
     let ports: Vec<(u16, u16)> = layout
         .nodes()
         .iter()
@@ -634,4 +640,40 @@ fn devnet_with_a_base_port_and_guards() {
     std::fs::set_permissions(gov, std::fs::Permissions::from_mode(0o644)).unwrap();
     let error = DevnetLayout::load(layout.dir()).unwrap_err().to_string();
     assert!(error.contains("chmod 600"), "{error}");
+}
+
+#[test]
+fn a_tls_devnet_has_its_ca_and_a_certificate_for_every_service() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("d");
+    let layout = DevnetLayout::open_or_generate(&dir, 4, None, Transport::Tls).unwrap();
+    assert_eq!(layout.transport(), Transport::Tls);
+    assert!(layout.ca_path().exists());
+    for node in layout.nodes() {
+        assert!(node.grpc_endpoint().starts_with("https://127.0.0.1:"));
+        let config = NodeConfig::load(node.config_path()).unwrap();
+        let tls = config.tls().expect("each node serves TLS");
+        assert!(tls.cert.exists() && tls.key.exists(), "{tls:?}");
+        let mode = std::fs::metadata(&tls.key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a private key readable by others");
+    }
+    for service in realdid_registry::devnet::TLS_SERVICES {
+        let tls = layout.service_tls(service, true);
+        assert!(tls.cert.as_ref().is_some_and(|p| p.exists()), "{service}");
+        assert_eq!(tls.ca.as_deref(), Some(layout.ca_path().as_path()));
+        assert_eq!(tls.client_ca.as_deref(), Some(layout.ca_path().as_path()));
+    }
+    assert_eq!(
+        layout.client_tls().ca.as_deref(),
+        Some(layout.ca_path().as_path())
+    );
+    // Reopened as it was generated; not as the other kind.
+    assert_eq!(
+        DevnetLayout::open_or_generate(&dir, 4, None, Transport::Tls).unwrap(),
+        layout
+    );
+    let error = DevnetLayout::open_or_generate(&dir, 4, None, Transport::Plaintext)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("generated with TLS"), "{error}");
 }

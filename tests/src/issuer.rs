@@ -122,6 +122,7 @@ impl IssuerStack {
                 disclosure_delay_seconds,
                 argon2: Argon2Cost::FLOOR,
                 operator: "officer".into(),
+                tls: Default::default(),
             },
         )
         .expect("provisions");

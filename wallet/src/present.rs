@@ -14,6 +14,7 @@ use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
+use tonic::transport::Channel;
 
 use crate::contents::{Delivery, LogEntry};
 use crate::error::Service;
@@ -21,10 +22,55 @@ use crate::{Wallet, WalletError};
 
 /// The scheme of a request URI, as a verifier's QR code holds it:
 /// `realdid://<host:port>/requests/<request id>`, read over gRPC (GetRequest) at
-/// `http://<host:port>`. A deployment behind TLS terminates it in front of the verifier.
+/// `https://<host:port>` ([`Transport`]).
 pub const REQUEST_URI_SCHEME: &str = "realdid://";
 
-/// Splits a request URI into the verifier's endpoint and the request id.
+/// How the wallet reaches the verifiers that request URIs name: over TLS, trusting the
+/// system's roots unless a CA is given; in plaintext only when asked (a development
+/// network). A verifier's address comes from a QR code anyone can print, so TLS is what
+/// keeps the claims from being read on the way, and the registry-proven request signature
+/// what keeps them from going to a provider that did not ask.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    tls: ClientTls,
+    plaintext: bool,
+}
+
+impl Transport {
+    /// TLS by `tls`.
+    pub fn tls(tls: ClientTls) -> Self {
+        Self {
+            tls,
+            plaintext: false,
+        }
+    }
+
+    /// Plaintext: for a development network only.
+    pub fn plaintext() -> Self {
+        Self {
+            tls: ClientTls::default(),
+            plaintext: true,
+        }
+    }
+
+    /// The gRPC endpoint of the verifier at `authority` (`host:port`).
+    pub fn endpoint(&self, authority: &str) -> String {
+        let scheme = if self.plaintext { "http" } else { "https" };
+        format!("{scheme}://{authority}")
+    }
+
+    async fn verifier(&self, authority: &str) -> Result<VerifierClient<Channel>, WalletError> {
+        let endpoint = self.endpoint(authority);
+        let channel = self
+            .tls
+            .connect(&endpoint)
+            .await
+            .map_err(WalletError::unreachable(Service::Verifier, &endpoint))?;
+        Ok(VerifierClient::new(channel))
+    }
+}
+
+/// Splits a request URI into the verifier's address (`host:port`) and the request id.
 pub fn parse_request_uri(uri: &str) -> Result<(String, String), WalletError> {
     let bad = |why: &str| WalletError::Request(format!("the request URI {uri:?} {why}"));
     let rest = uri
@@ -38,7 +84,7 @@ pub fn parse_request_uri(uri: &str) -> Result<(String, String), WalletError> {
     if authority.is_empty() {
         return Err(bad("names no host"));
     }
-    Ok((format!("http://{authority}"), id.to_owned()))
+    Ok((authority.to_owned(), id.to_owned()))
 }
 
 /// Checks a signed request against its provider's DID as the registry proves it now: a
@@ -69,19 +115,15 @@ pub async fn verify_request(
     Ok(verified)
 }
 
-/// Reads the request a request URI names, from its verifier, and checks its signature
-/// ([`verify_request`]).
+/// Reads the request a request URI names, from its verifier (reached by `transport`), and
+/// checks its signature ([`verify_request`]).
 pub async fn fetch_request(
     uri: &str,
     registry: &RegistryGateway,
+    transport: &Transport,
 ) -> Result<VerifiedRequest, WalletError> {
     let (verifier, id) = parse_request_uri(uri)?;
-    let mut client = VerifierClient::new(
-        ClientTls::default()
-            .connect(&verifier)
-            .await
-            .map_err(WalletError::unreachable(Service::Verifier, &verifier))?,
-    );
+    let mut client = transport.verifier(&verifier).await?;
     let jws = client
         .get_request(pb::GetRequestRequest {
             request_id: id.clone(),
@@ -291,15 +333,15 @@ pub enum Verdict {
 /// Sends the presentation to the verifier the provider's signed `response_uri` names
 /// (SubmitPresentation) and logs it with the verdict. The log entry is written even when
 /// the verifier refuses: the claims left the wallet either way.
-pub async fn send(wallet: &mut Wallet, prepared: &Prepared) -> Result<Verdict, WalletError> {
-    let (endpoint, _) = parse_request_uri(&prepared.request.object().response_uri)?;
+pub async fn send(
+    wallet: &mut Wallet,
+    prepared: &Prepared,
+    transport: &Transport,
+) -> Result<Verdict, WalletError> {
+    let (authority, _) = parse_request_uri(&prepared.request.object().response_uri)?;
+    let endpoint = transport.endpoint(&authority);
     let endpoint = endpoint.as_str();
-    let mut client = VerifierClient::new(
-        ClientTls::default()
-            .connect(endpoint)
-            .await
-            .map_err(WalletError::unreachable(Service::Verifier, endpoint))?,
-    );
+    let mut client = transport.verifier(&authority).await?;
     let answer = client
         .submit_presentation(pb::SubmitPresentationRequest {
             request_id: prepared.request.object().request_id.clone(),
@@ -346,7 +388,16 @@ mod tests {
     fn request_uris_name_the_verifier_and_the_request() {
         assert_eq!(
             parse_request_uri("realdid://127.0.0.1:5009/requests/abc").unwrap(),
-            ("http://127.0.0.1:5009".to_owned(), "abc".to_owned())
+            ("127.0.0.1:5009".to_owned(), "abc".to_owned())
+        );
+        assert_eq!(
+            Transport::default().endpoint("127.0.0.1:5009"),
+            "https://127.0.0.1:5009",
+            "a request URI is answered over TLS unless plaintext is asked for"
+        );
+        assert_eq!(
+            Transport::plaintext().endpoint("127.0.0.1:5009"),
+            "http://127.0.0.1:5009"
         );
         for bad in [
             "https://x/requests/abc",

@@ -83,10 +83,15 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-async fn connect(endpoint: String) -> Result<RegistryClient<tonic::transport::Channel>, CliError> {
-    RegistryClient::connect(endpoint.clone())
+async fn connect(
+    layout: &DevnetLayout,
+    endpoint: String,
+) -> Result<RegistryClient<tonic::transport::Channel>, CliError> {
+    layout
+        .client_tls()
+        .connect(&endpoint)
         .await
-        .map(|c| c.max_decoding_message_size(16 * 1024 * 1024))
+        .map(|c| RegistryClient::new(c).max_decoding_message_size(16 * 1024 * 1024))
         .map_err(|e| {
             CliError::Usage(format!(
                 "cannot reach {endpoint}: {e} (is `realdid devnet` running?)"
@@ -107,7 +112,7 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let mut clients = Vec::new();
     for endpoint in &endpoints {
         for _ in 0..per_node {
-            clients.push(connect(endpoint.clone()).await?);
+            clients.push(connect(&layout, endpoint.clone()).await?);
         }
     }
     println!(
@@ -256,7 +261,7 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let node0 = endpoints[0].clone();
     let mut read_clients = Vec::new();
     for _ in 0..8 {
-        read_clients.push(connect(node0.clone()).await?);
+        read_clients.push(connect(&layout, node0.clone()).await?);
     }
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.read_secs);

@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 
 use clap::Args;
 use realdid_registry::config::NodeConfig;
-use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::devnet::{DevnetLayout, Transport};
 use realdid_registry::node::Node;
 
 use crate::error::CliError;
@@ -43,6 +43,11 @@ pub struct DevnetArgs {
     /// Once the chain runs, walk through a short citizen journey against it.
     #[arg(long)]
     demo: bool,
+    /// Run every service in plaintext (http://) instead of TLS with the devnet's own CA
+    /// (`<dir>/tls/ca.pem`). For debugging with tools that cannot speak TLS; a devnet keeps
+    /// the transport it was generated with.
+    #[arg(long)]
+    plaintext: bool,
 }
 
 /// Runs one validator until Ctrl-C or SIGTERM.
@@ -72,7 +77,13 @@ pub fn node(args: NodeArgs) -> Result<(), CliError> {
 
 /// Starts the devnet, prints its endpoints and waits for Ctrl-C.
 pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
-    let layout = DevnetLayout::open_or_generate(&args.dir, args.validators, args.base_port)?;
+    let transport = if args.plaintext {
+        Transport::Plaintext
+    } else {
+        Transport::Tls
+    };
+    let layout =
+        DevnetLayout::open_or_generate(&args.dir, args.validators, args.base_port, transport)?;
     let exe = std::env::current_exe().map_err(|source| CliError::Io {
         path: "current executable".into(),
         source,
@@ -121,18 +132,19 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         let issuer =
             super::devnet_issuer::run_issuer(&layout, &mut supervisor, &issuer_side).await?;
         println!(
-            "  {:<10} gRPC http://{}  status lists http://{}/status/<n>  config {}",
+            "  {:<10} gRPC {}://{}  status lists http://{}/status/<n>  config {}",
             "issuer",
+            layout.scheme(),
             issuer_side.config.grpc_listen,
             issuer_side.config.http_listen,
             issuer_side.config_path.display()
         );
         let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor).await?;
-        super::devnet_verifier::wait_ready(&verifier_side).await?;
+        super::devnet_verifier::wait_ready(&layout, &verifier_side).await?;
         println!(
-            "  {:<10} gRPC http://{}  requests in {}  config {}",
+            "  {:<10} gRPC {}  requests in {}  config {}",
             "verifier",
-            verifier_side.config.grpc_listen,
+            super::devnet_verifier::endpoint(&layout, &verifier_side),
             if verifier_side.config.redis_url.is_some() {
                 "Redis"
             } else {
@@ -160,11 +172,14 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     outcome
 }
 
-pub(super) async fn client(endpoint: &str) -> Result<RegistryClient<Channel>, CliError> {
+pub(super) async fn client(
+    layout: &DevnetLayout,
+    endpoint: &str,
+) -> Result<RegistryClient<Channel>, CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match RegistryClient::connect(endpoint.to_string()).await {
-            Ok(client) => return Ok(client),
+        match layout.client_tls().connect(endpoint).await {
+            Ok(channel) => return Ok(RegistryClient::new(channel)),
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await
             }
@@ -216,7 +231,7 @@ pub(super) fn new_did(
 
 /// Waits until node 0 has finalized a block.
 async fn wait_first_block(layout: &DevnetLayout) -> Result<(), CliError> {
-    let mut first = client(&layout.nodes()[0].grpc_endpoint()).await?;
+    let mut first = client(layout, &layout.nodes()[0].grpc_endpoint()).await?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await
@@ -234,8 +249,8 @@ async fn wait_first_block(layout: &DevnetLayout) -> Result<(), CliError> {
 /// A short walk through the chain's part of the citizen journey.
 async fn journey(layout: &DevnetLayout, issuer: &RealDid) -> Result<(), CliError> {
     let nodes = layout.nodes();
-    let mut first = client(&nodes[0].grpc_endpoint()).await?;
-    let mut last = client(&nodes[nodes.len() - 1].grpc_endpoint()).await?;
+    let mut first = client(layout, &nodes[0].grpc_endpoint()).await?;
+    let mut last = client(layout, &nodes[nodes.len() - 1].grpc_endpoint()).await?;
     let light = LightClient::for_genesis(layout.genesis());
     println!("\n[1] a citizen's wallet registers a pairwise DID");
     let (_citizen_key, citizen, tx) =

@@ -72,7 +72,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
         std::fs::write(&listen_file, free_port()?.to_string()).map_err(io(&listen_file))?;
     }
     let listen = std::fs::read_to_string(&listen_file).map_err(io(&listen_file))?;
-    let authority = format!("http://{}", listen.trim());
+    let authority = format!("{}://{}", layout.scheme(), listen.trim());
 
     let issuer_dir = layout.dir().join("issuer");
     let config_path = issuer_dir.join("issuer.toml");
@@ -93,11 +93,13 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
                 disclosure_delay_seconds: DEVNET_DISCLOSURE_DELAY_SECONDS,
                 argon2: Argon2Cost::default(),
                 operator: "officer".into(),
+                // The issuer's callers are citizens: TLS, no client certificate.
+                tls: layout.service_tls("issuer", false),
             },
         )?;
     }
     let config = IssuerConfig::load(&config_path)?;
-    let args: Vec<OsString> = vec![
+    let mut args: Vec<OsString> = vec![
         "authority".into(),
         "serve".into(),
         "--data".into(),
@@ -105,6 +107,18 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
         "--listen".into(),
         listen.trim().into(),
     ];
+    // The authority answers known issuers only: mutual TLS, the devnet's CA on both sides.
+    let tls = layout.service_tls("authority", true);
+    if let (Some(cert), Some(key), Some(client_ca)) = (tls.cert, tls.key, tls.client_ca) {
+        args.extend([
+            "--tls-cert".into(),
+            cert.into(),
+            "--tls-key".into(),
+            key.into(),
+            "--tls-client-ca".into(),
+            client_ca.into(),
+        ]);
+    }
     let index = supervisor.add("authority", args, authority_dir.join("authority.log"));
     supervisor.start(index)?;
     let did = realdid_issuer::keys::load(&config.keys_file)?.did().clone();
@@ -126,9 +140,10 @@ pub async fn run_issuer(
 ) -> Result<IssuerClient<Channel>, CliError> {
     let keys = super::issuer::ensure_registered(&side.config).await?;
     let genesis = realdid_registry_client::genesis::Genesis::load(&side.config.genesis)?;
-    let registry = realdid_registry_client::gateway::RegistryGateway::new(
+    let registry = realdid_registry_client::gateway::RegistryGateway::with_tls(
         &side.config.registry,
         realdid_registry_client::light_client::LightClient::for_genesis(&genesis),
+        &side.config.tls.client(),
     )?
     .with_max_state_age(side.config.max_state_age);
     let accredited = registry.accreditation(keys.did()).await?.is_some_and(|r| {
@@ -160,16 +175,18 @@ pub async fn run_issuer(
         issuer_dir.join("issuer.log"),
     );
     supervisor.start(index)?;
-    let endpoint = format!("http://{}", side.config.grpc_listen);
+    let endpoint = format!("{}://{}", layout.scheme(), side.config.grpc_listen);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(mut client) = IssuerClient::connect(endpoint.clone()).await
-            && client
+        if let Ok(channel) = layout.client_tls().connect(&endpoint).await {
+            let mut client = IssuerClient::new(channel);
+            if client
                 .get_issuer_info(pb::GetIssuerInfoRequest {})
                 .await
                 .is_ok()
-        {
-            return Ok(client);
+            {
+                return Ok(client);
+            }
         }
         if Instant::now() > deadline {
             return Err(CliError::Refused(format!(

@@ -94,6 +94,15 @@ pub async fn start(
             hex::encode(Sha256::digest(token.as_bytes())),
             hex::encode(Sha256::digest(shop_token.as_bytes())),
         );
+        // Citizens' wallets and providers call it: TLS, no client certificate.
+        let tls = layout.service_tls("verifier", false);
+        let text = if tls == Default::default() {
+            text
+        } else {
+            let table = toml::to_string(&tls)
+                .map_err(|e| CliError::Usage(format!("the verifier's TLS settings: {e}")))?;
+            format!("{text}\n[tls]\n{table}")
+        };
         std::fs::write(&config_path, text).map_err(io(&config_path))?;
     }
     let config = VerifierConfig::load(&config_path)?;
@@ -130,12 +139,12 @@ pub async fn start(
 }
 
 /// Waits until the devnet's verifier answers.
-pub async fn wait_ready(side: &VerifierSide) -> Result<(), CliError> {
-    let endpoint = format!("http://{}", side.config.grpc_listen);
+pub async fn wait_ready(layout: &DevnetLayout, side: &VerifierSide) -> Result<(), CliError> {
+    let endpoint = endpoint(layout, side);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(mut client) = VerifierClient::connect(endpoint.clone()).await
-            && client
+        if let Ok(channel) = layout.client_tls().connect(&endpoint).await
+            && VerifierClient::new(channel)
                 .get_request(pb::GetRequestRequest {
                     request_id: "probe".into(),
                 })
@@ -151,4 +160,9 @@ pub async fn wait_ready(side: &VerifierSide) -> Result<(), CliError> {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The devnet verifier's gRPC endpoint.
+pub fn endpoint(layout: &DevnetLayout, side: &VerifierSide) -> String {
+    format!("{}://{}", layout.scheme(), side.config.grpc_listen)
 }

@@ -186,6 +186,7 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             disclosure_delay_seconds: 30 * 24 * 3600,
             argon2: Argon2Cost::default(),
             operator: args.operator,
+            tls: Default::default(),
         },
     )?;
     println!("issuer DID:  {}", made.keys.did());

@@ -21,7 +21,7 @@ use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{Outcome, Verified};
 use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
-use realdid_wallet::present::{self, Verdict};
+use realdid_wallet::present::{self, Transport, Verdict};
 use realdid_wallet::{Wallet, dids};
 use tonic::transport::Channel;
 
@@ -80,7 +80,7 @@ fn authorized<T>(message: T, token: &str) -> Result<tonic::Request<T>, CliError>
 async fn ask(
     provider: &mut ProviderClient,
     wallet: &mut Wallet,
-    registry: &RegistryGateway,
+    (registry, transport): (&RegistryGateway, &Transport),
     claims: &[&str],
     predicates: &[&str],
     purpose: &str,
@@ -94,7 +94,7 @@ async fn ask(
             credential_types: vec![],
         })
         .await?;
-    let fetched = present::fetch_request(&request.request_uri, registry).await?;
+    let fetched = present::fetch_request(&request.request_uri, registry, transport).await?;
     println!("    the wallet reads {} and shows:", request.request_uri);
     for line in present::describe(wallet, &fetched).lines() {
         println!("      {line}");
@@ -105,7 +105,7 @@ async fn ask(
         &prepared.did.as_str()[..24],
         prepared.disclosed.join(", ")
     );
-    let verdict = present::send(wallet, &prepared).await?;
+    let verdict = present::send(wallet, &prepared, transport).await?;
     let outcome = provider.result(&request.request_id).await?;
     Ok((verdict, outcome))
 }
@@ -150,8 +150,12 @@ pub async fn citizen(
     // A person not enrolled by an earlier demo on this devnet.
     let person = &people[usize::try_from(super::unix_ms() / 1000).unwrap_or(0) % people.len()];
     let registry = layout.gateway()?;
-    let issuer_endpoint = format!("http://{}", side.config.grpc_listen);
-    let verifier_endpoint = format!("http://{}", verifier_side.config.grpc_listen);
+    let issuer_endpoint = format!("{}://{}", layout.scheme(), side.config.grpc_listen);
+    let verifier_endpoint = super::devnet_verifier::endpoint(layout, verifier_side);
+    let transport = match layout.transport() {
+        realdid_registry::devnet::Transport::Tls => Transport::tls(layout.client_tls()),
+        realdid_registry::devnet::Transport::Plaintext => Transport::plaintext(),
+    };
     let wallets = layout.dir().join("wallets");
     let stamp = super::unix_ms();
     let phone = wallets.join(format!("phone-{stamp}"));
@@ -170,7 +174,7 @@ pub async fn citizen(
     println!(
         "[5] the wallet enrols with the issuer: one new DID per service, each proven by its own key"
     );
-    let mut link = IssuerLink::connect(&issuer_endpoint).await?;
+    let mut link = IssuerLink::connect_with(&issuer_endpoint, &layout.client_tls()).await?;
     let mut pairwise = Vec::new();
     for (name, provider) in [
         ("the bank", &verifier_side.bank),
@@ -198,14 +202,17 @@ pub async fn citizen(
         "    the issuer kept no name or number: an Argon2id index entry and a sealed (AES-256-GCM) record"
     );
 
-    let mut bank = ProviderClient::connect(verifier_endpoint.clone(), &verifier_side.token).await?;
+    let tls = layout.client_tls();
+    let mut bank =
+        ProviderClient::connect_with(verifier_endpoint.clone(), &verifier_side.token, &tls).await?;
     let mut shop =
-        ProviderClient::connect(verifier_endpoint.clone(), &verifier_side.shop_token).await?;
+        ProviderClient::connect_with(verifier_endpoint.clone(), &verifier_side.shop_token, &tls)
+            .await?;
     println!("[6] the bank asks for a verified real person and their province, nothing else");
     let (_, outcome) = ask(
         &mut bank,
         &mut wallet,
-        &registry,
+        (&registry, &transport),
         &["province"],
         &["real_name_verified"],
         "open an account",
@@ -216,7 +223,7 @@ pub async fn citizen(
     let (_, outcome) = ask(
         &mut shop,
         &mut wallet,
-        &registry,
+        (&registry, &transport),
         &[],
         &["age_over_18"],
         "sell wine",
@@ -260,7 +267,7 @@ pub async fn citizen(
     let (_, outcome) = ask(
         &mut bank,
         &mut wallet,
-        &registry,
+        (&registry, &transport),
         &["province"],
         &["real_name_verified"],
         "log in",
@@ -288,7 +295,7 @@ pub async fn citizen(
     let (verdict, _) = ask(
         &mut bank,
         &mut wallet,
-        &registry,
+        (&registry, &transport),
         &["province"],
         &["real_name_verified"],
         "log in",

@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use realdid_core::did::RealDid;
-use realdid_registry::devnet::DevnetLayout;
+use realdid_proto::tls::ClientTls;
+use realdid_registry::devnet::{DevnetLayout, Transport as DevnetTransport};
 use realdid_registry_client::gateway::RegistryGateway;
 use realdid_registry_client::genesis::Genesis;
 use realdid_registry_client::light_client::LightClient;
 use realdid_wallet::contents::{Delivery, Origin};
 use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
-use realdid_wallet::present::{self, Verdict};
+use realdid_wallet::present::{self, Transport, Verdict};
 use realdid_wallet::{Wallet, WalletError, dids};
 use zeroize::Zeroizing;
 
@@ -49,6 +50,14 @@ pub struct RegistryArgs {
     /// older one is skipped.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     max_state_age: u64,
+    /// The CA certificate (PEM) that registry nodes, issuers and verifiers must chain to;
+    /// the system's roots when absent (a devnet's own CA with --devnet).
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+    /// Reach verifiers named by request URIs in plaintext (a development network only; a
+    /// devnet started with --plaintext implies it).
+    #[arg(long)]
+    plaintext: bool,
 }
 
 /// The wallet's subcommands.
@@ -103,6 +112,8 @@ pub enum WalletCommand {
         /// Also every other DID enrolled with it.
         #[arg(long)]
         whole_enrolment: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
     /// Answers a provider's presentation request, once its signature checks against the
     /// provider's DID on the registry; the answer goes where the provider signed.
@@ -270,13 +281,35 @@ fn prompt(question: &str) -> Result<String, CliError> {
 impl RegistryArgs {
     fn gateway(&self) -> Result<RegistryGateway, CliError> {
         let gateway = match &self.genesis {
-            Some(path) => RegistryGateway::new(
+            Some(path) => RegistryGateway::with_tls(
                 &self.registry,
                 LightClient::for_genesis(&Genesis::load(path)?),
+                &self.tls()?,
             )?,
             None => DevnetLayout::load(&self.devnet)?.gateway()?,
         };
         Ok(gateway.with_max_state_age(std::time::Duration::from_secs(self.max_state_age)))
+    }
+
+    /// What the wallet trusts: `--tls-ca`, else the devnet's CA (without `--genesis`),
+    /// else the system's roots.
+    fn tls(&self) -> Result<ClientTls, CliError> {
+        Ok(match (&self.tls_ca, &self.genesis) {
+            (Some(ca), _) => ClientTls::with_ca(ca),
+            (None, None) => DevnetLayout::load(&self.devnet)?.client_tls(),
+            (None, Some(_)) => ClientTls::default(),
+        })
+    }
+
+    /// How verifiers named by request URIs are reached.
+    fn transport(&self) -> Result<Transport, CliError> {
+        let plaintext_devnet = self.genesis.is_none()
+            && DevnetLayout::load(&self.devnet)?.transport() == DevnetTransport::Plaintext;
+        Ok(if self.plaintext || plaintext_devnet {
+            Transport::plaintext()
+        } else {
+            Transport::tls(self.tls()?)
+        })
     }
 }
 
@@ -379,8 +412,8 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             providers,
             registry,
         } => {
+            let mut link = IssuerLink::connect_with(&issuer, &registry.tls()?).await?;
             let registry = registry.gateway()?;
-            let mut link = IssuerLink::connect(&issuer).await?;
             let mut bound = Vec::with_capacity(providers.len());
             for provider in &providers {
                 bound.push(dids::for_provider(wallet, &registry, provider.as_str()).await?);
@@ -401,9 +434,10 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             issuer,
             did,
             whole_enrolment,
+            registry,
         } => {
             let did = parse_did(&did)?;
-            let mut link = IssuerLink::connect(&issuer).await?;
+            let mut link = IssuerLink::connect_with(&issuer, &registry.tls()?).await?;
             let ids = link.suspend(wallet, &did, whole_enrolment).await?;
             println!("suspended {} credentials: {}", ids.len(), ids.join(", "));
             Ok(())
@@ -415,12 +449,13 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             yes,
             registry,
         } => {
+            let transport = registry.transport()?;
             let registry = registry.gateway()?;
             let request = match (request_file, request_uri) {
                 (Some(file), None) => {
                     present::verify_request(&read_text(&file)?, &registry).await?
                 }
-                (None, Some(uri)) => present::fetch_request(&uri, &registry).await?,
+                (None, Some(uri)) => present::fetch_request(&uri, &registry, &transport).await?,
                 _ => {
                     return Err(CliError::Usage(
                         "give --request-file or --request-uri".into(),
@@ -443,7 +478,7 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
                 println!("{}", prepared.presentation);
                 return Ok(());
             }
-            match present::send(wallet, &prepared).await? {
+            match present::send(wallet, &prepared, &transport).await? {
                 Verdict::Verified => {
                     println!("the verifier accepted the presentation");
                     Ok(())

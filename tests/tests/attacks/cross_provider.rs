@@ -24,7 +24,7 @@ use realdid_tests::issuer::IssuerStack;
 use realdid_tests::verifier::{BANK, SHOP, authorized_as, start_verifier};
 use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
-use realdid_wallet::present::{self, Verdict};
+use realdid_wallet::present::{self, Transport, Verdict};
 use realdid_wallet::{Wallet, WalletError, dids};
 use tokio::sync::Mutex;
 use tonic::{Request, Response, Status};
@@ -171,7 +171,7 @@ async fn a_shop_cannot_ask_as_the_bank_and_learn_the_bank_did() {
         .sign(&KeyId::first(), SHOP.keys().active_key().unwrap())
         .unwrap();
     serve(forged).await;
-    let refused = present::fetch_request(&shop_uri("forged"), &registry)
+    let refused = present::fetch_request(&shop_uri("forged"), &registry, &Transport::plaintext())
         .await
         .unwrap_err();
     assert!(
@@ -181,7 +181,7 @@ async fn a_shop_cannot_ask_as_the_bank_and_learn_the_bank_did() {
 
     // 2. The shop serves a plain request object naming the bank, as wallets used to read it.
     serve(request_naming(BANK.did(), "plain", &shop_host).to_json()).await;
-    let refused = present::fetch_request(&shop_uri("plain"), &registry)
+    let refused = present::fetch_request(&shop_uri("plain"), &registry, &Transport::plaintext())
         .await
         .unwrap_err();
     assert!(
@@ -211,15 +211,21 @@ async fn a_shop_cannot_ask_as_the_bank_and_learn_the_bank_did() {
         .into_inner();
     assert_eq!(asked.client_id, BANK.audience());
     serve(asked.request_object.clone()).await;
-    let relayed = present::fetch_request(&shop_uri(&asked.request_id), &registry)
-        .await
-        .unwrap();
+    let relayed = present::fetch_request(
+        &shop_uri(&asked.request_id),
+        &registry,
+        &Transport::plaintext(),
+    )
+    .await
+    .unwrap();
     assert_eq!(relayed.provider(), &BANK.did());
     assert!(present::describe(&wallet, &relayed).contains(BANK.audience().as_str()));
     let prepared = present::prepare(&wallet, &relayed, realdid_tests::unix_s()).unwrap();
     assert_eq!(prepared.did, at_bank);
     assert_eq!(
-        present::send(&mut wallet, &prepared).await.unwrap(),
+        present::send(&mut wallet, &prepared, &Transport::plaintext())
+            .await
+            .unwrap(),
         Verdict::Verified
     );
     assert_eq!(shop_server_state.answers.load(Ordering::SeqCst), 0);
@@ -237,7 +243,7 @@ async fn a_shop_cannot_ask_as_the_bank_and_learn_the_bank_did() {
         .await
         .unwrap()
         .into_inner();
-    let own = present::fetch_request(&asked.request_uri, &registry)
+    let own = present::fetch_request(&asked.request_uri, &registry, &Transport::plaintext())
         .await
         .unwrap();
     let prepared = present::prepare(&wallet, &own, realdid_tests::unix_s()).unwrap();
