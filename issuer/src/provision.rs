@@ -164,7 +164,7 @@ keys_file = "issuer-keys.json"
 secrets_file = "issuer-secrets.json"
 grpc_listen = "{grpc}"
 http_listen = "{http}"
-public_base_url = "http://{http}"
+public_base_url = "{scheme}://{http}"
 genesis = {genesis}
 registry = [{registry}]
 authority = {authority}
@@ -192,6 +192,12 @@ password_hash = {hash}
         display_name = toml_string(&options.display_name),
         grpc = options.grpc_listen,
         http = options.http_listen,
+        // Status lists are served over TLS by the same certificate as gRPC.
+        scheme = if options.tls.cert.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         genesis = toml_string(&options.genesis.display().to_string()),
         authority = toml_string(&options.authority),
         authority_key = toml_string(&options.authority_key),

@@ -557,9 +557,9 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
     }
 }
 
-/// Serves `issuer` over gRPC on `grpc` (with reflection v1 and v1alpha, and health; over TLS
-/// when its configuration has a certificate) and its status lists over HTTP on `http`
-/// (`GET /status/<n>`), until `shutdown` completes.
+/// Serves `issuer` over gRPC on `grpc` (with reflection v1 and v1alpha, and health) and its
+/// status lists over HTTP on `http` (`GET /status/<n>`), both over TLS when its
+/// configuration has a certificate, until `shutdown` completes.
 pub async fn serve<A: IdentityAuthority + 'static>(
     issuer: Arc<Issuer<A>>,
     grpc: tokio::net::TcpListener,
@@ -600,12 +600,17 @@ pub async fn serve<A: IdentityAuthority + 'static>(
         }
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let http_task = tokio::spawn(crate::http::serve(issuer.clone(), http, {
+    let http_task = tokio::spawn({
+        let issuer = issuer.clone();
+        let tls = tls.clone();
         let mut rx = stop_rx.clone();
         async move {
-            let _ = rx.changed().await;
+            crate::http::serve(issuer, http, tls.as_ref(), async move {
+                let _ = rx.changed().await;
+            })
+            .await
         }
-    }));
+    });
     let result = router
         .add_service(
             IssuerServer::new(IssuerService::new(issuer))

@@ -150,6 +150,11 @@ fn a_provisioned_issuer_with_tls_serves_it_and_trusts_its_ca() -> Result<(), Iss
         .server()
         .map_err(|e| IssuerError::Config(e.to_string()))?;
     assert!(served.is_some(), "the issuer serves TLS");
+    assert!(
+        config.public_base_url.starts_with("https://"),
+        "status lists are published at https:// URIs: {}",
+        config.public_base_url
+    );
     // Half a server certificate is refused, naming the table.
     let text = std::fs::read_to_string(&made.config_path)
         .map_err(|e| IssuerError::Internal(e.to_string()))?;

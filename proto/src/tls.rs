@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
 
@@ -227,6 +229,92 @@ impl ServiceTls {
             key: self.key.clone(),
         }
     }
+}
+
+impl ServerTls {
+    /// The same settings as a rustls server configuration, for a server that is not tonic's
+    /// (the issuer's status-list HTTPS listener): HTTP/1.1 only.
+    pub fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, TlsError> {
+        let certs = certificates(&self.cert)?;
+        let key = PrivateKeyDer::from_pem_slice(&read(&self.key)?).map_err(|e| {
+            TlsError::Settings(format!("{}: no private key: {e}", self.key.display()))
+        })?;
+        let builder = rustls::ServerConfig::builder();
+        let builder = match &self.client_ca {
+            Some(ca) => {
+                let verifier =
+                    rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots(ca)?))
+                        .build()
+                        .map_err(|e| TlsError::Settings(format!("{}: {e}", ca.display())))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
+            .with_single_cert(certs, key)
+            .map_err(|e| TlsError::Settings(format!("{}: {e}", self.cert.display())))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(std::sync::Arc::new(config))
+    }
+}
+
+impl ClientTls {
+    /// The same settings as a rustls client configuration, for a client that is not tonic's
+    /// (the verifier's status-list fetcher).
+    pub fn rustls_config(&self) -> Result<rustls::ClientConfig, TlsError> {
+        let roots = match &self.ca {
+            Some(ca) => roots(ca)?,
+            None => {
+                let mut store = rustls::RootCertStore::empty();
+                let found = rustls_native_certs::load_native_certs();
+                for cert in found.certs {
+                    // A system certificate rustls cannot use is skipped, as the system's own
+                    // clients would.
+                    let _ = store.add(cert);
+                }
+                store
+            }
+        };
+        let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                let key = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| {
+                    TlsError::Settings(format!("{}: no private key: {e}", key.display()))
+                })?;
+                builder
+                    .with_client_auth_cert(certificates(cert)?, key)
+                    .map_err(|e| TlsError::Settings(format!("{}: {e}", cert.display())))
+            }
+            (None, None) => Ok(builder.with_no_client_auth()),
+            _ => Err(TlsError::Settings(
+                "a client certificate needs its key, and a key its certificate".into(),
+            )),
+        }
+    }
+}
+
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Settings(format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(TlsError::Settings(format!(
+            "{}: no certificate in it",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn roots(ca: &Path) -> Result<rustls::RootCertStore, TlsError> {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in certificates(ca)? {
+        store
+            .add(cert)
+            .map_err(|e| TlsError::Settings(format!("{}: {e}", ca.display())))?;
+    }
+    Ok(store)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {

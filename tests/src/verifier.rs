@@ -139,7 +139,7 @@ pub async fn start_verifier(
         },
     );
     let status = StatusChecker::new(
-        HttpStatusSource::new(Duration::from_secs(3)),
+        HttpStatusSource::new(Duration::from_secs(3), &Default::default()).expect("status source"),
         cache_ttl,
         1000,
         shared.clone(),

@@ -432,7 +432,7 @@ pub async fn from_config(
         },
     );
     let status = StatusChecker::new(
-        HttpStatusSource::new(Duration::from_secs(3)),
+        HttpStatusSource::new(Duration::from_secs(3), &config.tls.client())?,
         Duration::from_secs(cache.status_ttl_seconds),
         cache.capacity,
         clock.clone(),

@@ -311,7 +311,7 @@ async fn javascript_comparison(
     let issuer_jwk = Jwk::from_signing_key(keys.active_key()?)
         .map_err(|e| CliError::Refused(format!("issuer key: {e}")))?
         .public_only();
-    let source = HttpStatusSource::new(Duration::from_secs(5));
+    let source = HttpStatusSource::new(Duration::from_secs(5), &Default::default())?;
     let mut status_lists = serde_json::Map::new();
     for credential in credentials {
         let uri = SdJwt::parse(credential)?

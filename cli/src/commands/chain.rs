@@ -132,11 +132,11 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
         let issuer =
             super::devnet_issuer::run_issuer(&layout, &mut supervisor, &issuer_side).await?;
         println!(
-            "  {:<10} gRPC {}://{}  status lists http://{}/status/<n>  config {}",
+            "  {:<10} gRPC {}://{}  status lists {}/status/<n>  config {}",
             "issuer",
             layout.scheme(),
             issuer_side.config.grpc_listen,
-            issuer_side.config.http_listen,
+            issuer_side.config.public_base_url,
             issuer_side.config_path.display()
         );
         let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor).await?;

@@ -74,7 +74,7 @@ fn verifier(net: &Devnet, stub: &StubRegistry) -> Checks<CachedChain, FrozenToke
         },
     );
     let tokens = FrozenTokens {
-        honest: Some(HttpStatusSource::new(Duration::from_secs(3))),
+        honest: Some(HttpStatusSource::new(Duration::from_secs(3), &Default::default()).unwrap()),
         ..FrozenTokens::default()
     };
     Checks::new(

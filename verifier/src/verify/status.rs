@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -21,6 +22,7 @@ use realdid_core::clock::Clock;
 use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
 use realdid_core::jws::CompactJws;
 use realdid_core::status_list::{STATUS_LIST_JWT_TYP, Status, StatusList, StatusListTokenClaims};
+use realdid_proto::tls::ClientTls;
 use sha2::{Digest as _, Sha256};
 
 use super::chain::ChainView;
@@ -37,23 +39,34 @@ pub trait StatusSource: Send + Sync {
     fn fetch(&self, uri: &str) -> impl Future<Output = Result<String, String>> + Send;
 }
 
-/// Fetches tokens over HTTP (`http://` URIs; TLS terminates in front of the issuer).
+/// Fetches tokens over HTTPS (`https://` URIs, the issuer's certificate checked by the
+/// configured CA or the system's roots) or HTTP (`http://`, a development issuer).
 #[derive(Debug, Clone)]
 pub struct HttpStatusSource {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
 }
 
 impl HttpStatusSource {
-    /// A source that gives up on a fetch after `timeout`.
-    pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
-        Self {
+    /// A source that trusts `tls` for `https://` lists and gives up on a fetch after
+    /// `timeout`.
+    pub fn new(timeout: Duration, tls: &ClientTls) -> Result<Self, crate::VerifierError> {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let config = tls
+            .rustls_config()
+            .map_err(|e| crate::VerifierError::Config(format!("status lists: {e}")))?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
-        }
+        })
     }
 }
 

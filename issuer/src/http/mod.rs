@@ -1,7 +1,10 @@
-//! The status lists over plain HTTP, as the Token Status List draft expects verifiers to
-//! fetch them: `GET /status/<n>` answers the current token with media type
+//! The status lists over HTTP, as the Token Status List draft expects verifiers to fetch
+//! them: `GET /status/<n>` answers the current token with media type
 //! `application/statuslist+jwt`. Anyone may fetch; the token is signed and its hash is on
-//! chain, so the transport needs no trust.
+//! chain, so a rewritten token is caught. Served over TLS when the issuer has a certificate
+//! (then what a verifier fetches, and so which lists it checks, cannot be seen on the path).
+
+mod tls;
 
 use std::sync::Arc;
 
@@ -10,6 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use realdid_proto::tls::ServerTls;
 
 use crate::IssuerError;
 use crate::authority::IdentityAuthority;
@@ -47,17 +52,33 @@ async fn status_list<A: IdentityAuthority + 'static>(
     }
 }
 
-/// Serves the status lists on `listener` until `shutdown` completes.
+/// Serves the status lists on `listener` (over TLS by `tls` when given) until `shutdown`
+/// completes.
 pub async fn serve<A: IdentityAuthority + 'static>(
     issuer: Arc<Issuer<A>>,
     listener: tokio::net::TcpListener,
+    tls: Option<&ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), IssuerError> {
     let app = Router::new()
         .route("/status/{number}", get(status_list::<A>))
         .with_state(issuer);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| IssuerError::Server(format!("HTTP: {e}")))
+    let served = match tls {
+        Some(tls) => {
+            let config = tls
+                .rustls_config()
+                .map_err(|e| IssuerError::Config(format!("status-list HTTPS: {e}")))?;
+            let listener = tls::TlsListener::new(listener, config)
+                .map_err(|e| IssuerError::Server(format!("HTTPS: {e}")))?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    served.map_err(|e| IssuerError::Server(format!("HTTP: {e}")))
 }
