@@ -155,7 +155,7 @@ pub async fn start_verifier(
             remembered_signatures: 1024,
         },
     );
-    let store = AnyStore::from_config(redis_url, prefix, shared.clone())
+    let store = AnyStore::from_config(redis_url, prefix, shared.clone(), &Default::default())
         .await
         .expect("store");
     let sha256 = |token: &str| {

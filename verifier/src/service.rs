@@ -452,6 +452,7 @@ pub async fn from_config(
         config.redis_url.as_deref(),
         &config.redis_prefix,
         clock.clone(),
+        &config.tls.client(),
     )
     .await?;
     Ok(VerifierService::new(

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use realdid_core::clock::{ShiftedClock, SystemClock};
 
+use realdid_proto::dev_ca::DevCa;
+use realdid_proto::tls::ServerTls;
 use realdid_verifier::VerifierError;
 use realdid_verifier::store::{
     AnyStore, Known, MemoryStore, RedisStore, RequestStore, StoredRequest, Taken,
@@ -221,7 +223,7 @@ async fn memory_store_full_is_unavailable() {
 
 #[tokio::test]
 async fn any_store_without_url_is_memory() {
-    let store = AnyStore::from_config(None, "unused:", SystemClock::shared())
+    let store = AnyStore::from_config(None, "unused:", SystemClock::shared(), &Default::default())
         .await
         .unwrap();
     assert!(matches!(store, AnyStore::Memory(_)));
@@ -288,9 +290,14 @@ async fn redis_store_concurrent_takes_across_replicas() {
 
 #[tokio::test]
 async fn any_store_with_url_is_redis() {
-    let store = AnyStore::from_config(Some(REDIS_URL), &prefix(), SystemClock::shared())
-        .await
-        .unwrap();
+    let store = AnyStore::from_config(
+        Some(REDIS_URL),
+        &prefix(),
+        SystemClock::shared(),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(store, AnyStore::Redis(_)));
     put_get_take_once(&store).await;
 }
@@ -312,6 +319,7 @@ async fn unreachable_redis_fails_closed_quickly() {
         Some("redis://127.0.0.1:1/"),
         &prefix(),
         SystemClock::shared(),
+        &Default::default(),
     )
     .await
     .unwrap_err();
@@ -339,21 +347,59 @@ struct OwnRedis {
 
 impl OwnRedis {
     async fn start() -> OwnRedis {
+        Self::start_with(&[], "redis").await
+    }
+
+    /// A Redis that speaks TLS only, with `tls`'s certificate, requiring client certificates
+    /// of `tls`'s client CA when it has one.
+    async fn start_tls(tls: &ServerTls) -> OwnRedis {
+        let path = |p: &std::path::Path| p.display().to_string();
+        let mut args = vec![
+            "--tls-cert-file".to_owned(),
+            path(&tls.cert),
+            "--tls-key-file".into(),
+            path(&tls.key),
+        ];
+        match &tls.client_ca {
+            Some(ca) => args.extend([
+                "--tls-ca-cert-file".into(),
+                path(ca),
+                "--tls-auth-clients".into(),
+                "yes".into(),
+            ]),
+            None => args.extend(["--tls-auth-clients".into(), "no".into()]),
+        }
+        Self::start_with(&args, "rediss").await
+    }
+
+    async fn start_with(tls_args: &[String], scheme: &str) -> OwnRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        let port_flag = if tls_args.is_empty() {
+            ["--port".to_owned(), port.to_string()]
+        } else {
+            // TLS only: the plain port is off.
+            ["--port".to_owned(), "0".to_owned()]
+        };
+        let mut command = std::process::Command::new("redis-server");
+        command
+            .args(port_flag)
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH");
+            .stderr(Stdio::null());
+        if !tls_args.is_empty() {
+            command
+                .args(["--tls-port", &port.to_string()])
+                .args(tls_args);
+        }
+        let child = command.spawn().expect("redis-server on PATH");
         let own = OwnRedis {
             child,
-            url: format!("redis://127.0.0.1:{port}/"),
+            url: format!("{scheme}://127.0.0.1:{port}/"),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -373,6 +419,63 @@ impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+#[tokio::test]
+async fn rediss_serves_only_a_verifier_with_a_certificate_of_its_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::new("redis CA").unwrap();
+    ca.write_cert(dir.path()).unwrap();
+    let server_tls = ca
+        .write_server(dir.path(), "redis", &["127.0.0.1"], true)
+        .unwrap();
+    ca.write_server(dir.path(), "verifier", &["127.0.0.1"], false)
+        .unwrap();
+    let server = OwnRedis::start_tls(&server_tls).await;
+    let verifier = DevCa::client_of(dir.path(), Some("verifier"));
+
+    // The verifier, with its certificate: requests stored and taken once, over TLS.
+    let store = AnyStore::from_config(
+        Some(&server.url),
+        &prefix(),
+        SystemClock::shared(),
+        &verifier,
+    )
+    .await
+    .unwrap();
+    let open = request(60_000);
+    store.put(&open).await.unwrap();
+    assert!(matches!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::Open(_)
+    ));
+    assert!(matches!(
+        store.take(&open.request_id).await.unwrap(),
+        Taken::AlreadyUsed
+    ));
+
+    // Without a client certificate: no store.
+    let anonymous = DevCa::client_of(dir.path(), None);
+    let refused = AnyStore::from_config(
+        Some(&server.url),
+        &prefix(),
+        SystemClock::shared(),
+        &anonymous,
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(VerifierError::StoreUnavailable { .. })),
+        "{:?}",
+        refused.err()
+    );
+
+    // Plaintext to the TLS port: no store either.
+    let plain = server.url.replace("rediss://", "redis://");
+    assert!(
+        AnyStore::from_config(Some(&plain), &prefix(), SystemClock::shared(), &verifier)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

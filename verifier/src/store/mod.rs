@@ -131,16 +131,18 @@ pub enum AnyStore {
 
 impl AnyStore {
     /// A Redis store if `redis_url` is given (connecting now, so that a bad URL or an
-    /// unreachable Redis stops start-up), else a memory store; both with [`DEFAULT_GRACE`].
-    /// `key_prefix` namespaces the Redis keys (e.g. `"realdid:verifier:"`).
+    /// unreachable Redis stops start-up; `rediss://` over TLS by `tls`), else a memory
+    /// store; both with [`DEFAULT_GRACE`]. `key_prefix` namespaces the Redis keys (e.g.
+    /// `"realdid:verifier:"`).
     pub async fn from_config(
         redis_url: Option<&str>,
         key_prefix: &str,
         clock: Arc<dyn Clock>,
+        tls: &realdid_proto::tls::ClientTls,
     ) -> Result<AnyStore, VerifierError> {
         match redis_url {
             Some(url) => Ok(AnyStore::Redis(
-                RedisStore::connect(url, key_prefix)
+                RedisStore::connect_with(url, key_prefix, DEFAULT_GRACE, tls)
                     .await?
                     .with_clock(clock),
             )),

@@ -25,6 +25,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult, Script};
 
 use realdid_core::clock::{Clock, SystemClock};
+use realdid_proto::tls::ClientTls;
 
 use super::{DEFAULT_GRACE, Known, RequestStore, StoredRequest, Taken, purge_at_ms};
 use crate::VerifierError;
@@ -89,8 +90,24 @@ impl RedisStore {
         key_prefix: &str,
         grace: Duration,
     ) -> Result<Self, VerifierError> {
-        let client = redis::Client::open(url)
-            .map_err(|error| VerifierError::Config(format!("redis url: {error}")))?;
+        Self::connect_with(url, key_prefix, grace, &ClientTls::default()).await
+    }
+
+    /// As [`RedisStore::connect_with_grace`]; a `rediss://` URL is reached over TLS,
+    /// trusting `tls`'s CA (the system's roots when it names none) and showing its
+    /// certificate, for a Redis that requires clients to (`tls-auth-clients yes`).
+    pub async fn connect_with(
+        url: &str,
+        key_prefix: &str,
+        grace: Duration,
+        tls: &ClientTls,
+    ) -> Result<Self, VerifierError> {
+        let client = if url.starts_with("rediss://") {
+            redis::Client::build_with_tls(url, certificates(tls)?)
+        } else {
+            redis::Client::open(url)
+        }
+        .map_err(|error| VerifierError::Config(format!("redis url: {error}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_OP_TIMEOUT))
             .set_response_timeout(Some(REDIS_OP_TIMEOUT))
@@ -132,6 +149,30 @@ impl RedisStore {
     fn verdict_key(&self, request_id: &str) -> String {
         format!("{}verdict:{request_id}", self.prefix)
     }
+}
+
+/// The certificates of `tls`, as the Redis client takes them.
+fn certificates(tls: &ClientTls) -> Result<redis::TlsCertificates, VerifierError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| VerifierError::Config(format!("redis TLS: {}: {e}", path.display())))
+    };
+    let client_tls = match (&tls.cert, &tls.key) {
+        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+            client_cert: read(cert)?,
+            client_key: read(key)?,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(VerifierError::Config(
+                "redis TLS: a client certificate needs its key".into(),
+            ));
+        }
+    };
+    Ok(redis::TlsCertificates {
+        client_tls,
+        root_cert: tls.ca.as_deref().map(read).transpose()?,
+    })
 }
 
 /// Runs one Redis operation within [`REDIS_OP_TIMEOUT`], naming it in any failure.
