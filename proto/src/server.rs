@@ -33,11 +33,19 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often an idle connection is pinged, and how long its answer may take.
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
 
+/// The health service's name.
+pub const HEALTH: &str = "grpc.health.v1.Health";
+/// The reflection services' names.
+pub const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
+/// The reflection services' names (the older version grpcurl still asks for).
+pub const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
+
 /// The layers every server runs its services behind: calls past the global bound are shed.
 pub type Bounds =
     Stack<Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>, Identity>;
 
-/// A server with the bounds above, health (reporting `S` as serving) and reflection, over
+/// A server with the bounds above, health (reporting `S` as serving) and reflection (listing
+/// `S`, health and reflection), over
 /// TLS when `tls` is given (then it serves nothing in plaintext); add the service itself.
 /// The error says which part could not be built.
 pub async fn with_health_and_reflection<S: NamedService>(
@@ -45,9 +53,18 @@ pub async fn with_health_and_reflection<S: NamedService>(
 ) -> Result<Router<Bounds>, String> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<S>().await;
+    // Reflection lists what this server serves, no more: its own service, health and
+    // reflection itself (the contract's other services are in the same descriptor set, and a
+    // client must not be told a registry node serves Issuer). Health's descriptor is
+    // registered so that `grpcurl … grpc.health.v1.Health/Check` can build its request.
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(S::NAME)
+            .with_service_name(HEALTH)
+            .with_service_name(REFLECTION_V1)
+            .with_service_name(REFLECTION_V1ALPHA)
     };
     let v1 = reflection()
         .build_v1()
