@@ -574,12 +574,11 @@ pub async fn serve<A: IdentityAuthority + 'static>(
         .tls
         .server()
         .map_err(|e| IssuerError::Config(e.to_string()))?;
-    let router =
-        realdid_proto::server::with_health_and_reflection::<IssuerServer<IssuerService<A>>>(
-            tls.as_ref(),
-        )
-        .await
-        .map_err(IssuerError::Server)?;
+    let (router, _health) = realdid_proto::server::with_health_and_reflection::<
+        IssuerServer<IssuerService<A>>,
+    >(tls.as_ref())
+    .await
+    .map_err(IssuerError::Server)?;
     // Publish what an earlier run left unpublished, and keep trying while the registry is
     // unreachable or the issuer not yet accredited; publish again every list whose token
     // nears its expiry.

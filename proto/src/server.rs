@@ -16,6 +16,7 @@ use std::time::Duration;
 use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tonic_health::server::HealthReporter;
 use tower::layer::util::{Identity, Stack};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
@@ -44,13 +45,13 @@ pub const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
 pub type Bounds =
     Stack<Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>, Identity>;
 
-/// A server with the bounds above, health (reporting `S` as serving) and reflection (listing
-/// `S`, health and reflection), over
+/// A server with the bounds above, health (reporting `S` as serving until the returned
+/// reporter says otherwise) and reflection (listing `S`, health and reflection), over
 /// TLS when `tls` is given (then it serves nothing in plaintext); add the service itself.
 /// The error says which part could not be built.
 pub async fn with_health_and_reflection<S: NamedService>(
     tls: Option<&ServerTls>,
-) -> Result<Router<Bounds>, String> {
+) -> Result<(Router<Bounds>, HealthReporter), String> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<S>().await;
     // Reflection lists what this server serves, no more: its own service, health and
@@ -83,7 +84,7 @@ pub async fn with_health_and_reflection<S: NamedService>(
             .tls_config(config)
             .map_err(|e| format!("TLS: {e}: {}", tls.cert.display()))?;
     }
-    Ok(server
+    let router = server
         .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION)
         .load_shed(true)
         .timeout(CALL_TIMEOUT)
@@ -94,5 +95,6 @@ pub async fn with_health_and_reflection<S: NamedService>(
         .layer(bounds)
         .add_service(health_service)
         .add_service(v1)
-        .add_service(v1alpha))
+        .add_service(v1alpha);
+    Ok((router, health))
 }

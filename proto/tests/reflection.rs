@@ -33,7 +33,7 @@ async fn ask(
 async fn a_registry_node_lists_the_registry_health_and_reflection_only() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = with_health_and_reflection::<RegistryServer<()>>(None)
+    let (router, _health) = with_health_and_reflection::<RegistryServer<()>>(None)
         .await
         .unwrap();
     tokio::spawn(

@@ -21,7 +21,7 @@ type Named = RegistryServer<()>;
 async fn serve(tls: &ServerTls) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = with_health_and_reflection::<Named>(Some(tls))
+    let (router, _health) = with_health_and_reflection::<Named>(Some(tls))
         .await
         .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -95,6 +95,7 @@ pub async fn serve(
     realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(tls)
         .await
         .map_err(|reason| RegistryError::Unavailable { reason })?
+        .0
         .add_service(registry)
         .serve_with_incoming_shutdown(
             // Small answers must leave at once: with Nagle's algorithm on, a response waits

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod provider;
 pub mod requests;
 pub mod service;

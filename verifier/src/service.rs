@@ -375,23 +375,34 @@ impl VerifierService {
 }
 
 /// Serves `service` on `listener` with health and reflection (over `tls` when given) until
-/// `shutdown`.
+/// `shutdown`. Health follows the request store ([`crate::health`]).
 pub async fn serve(
     service: Arc<VerifierService>,
     listener: tokio::net::TcpListener,
     tls: Option<&realdid_proto::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), VerifierError> {
-    realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(tls)
-        .await
-        .map_err(VerifierError::Server)?
+    let (router, health) =
+        realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(tls)
+            .await
+            .map_err(VerifierError::Server)?;
+    let follower = tokio::spawn(
+        crate::health::follow_store::<VerifierServer<VerifierService>>(
+            service.store.clone(),
+            health,
+            crate::health::HEALTH_PERIOD,
+        ),
+    );
+    let served = router
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await
-        .map_err(|e| VerifierError::Server(format!("gRPC: {e}")))
+        .map_err(|e| VerifierError::Server(format!("gRPC: {e}")));
+    follower.abort();
+    served
 }
 
 /// The service a configuration describes: its registry view with caches, its status

@@ -378,6 +378,10 @@ impl OwnRedis {
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(port, tls_args, scheme).await
+    }
+
+    async fn start_on(port: u16, tls_args: &[String], scheme: &str) -> OwnRedis {
         let port_flag = if tls_args.is_empty() {
             ["--port".to_owned(), port.to_string()]
         } else {
@@ -514,4 +518,65 @@ async fn redis_stopping_midway_fails_closed() {
             Err(VerifierError::StoreUnavailable { .. })
         ));
     }
+}
+
+/// The health a client reads from `addr`, for the whole server.
+async fn health_of(addr: std::net::SocketAddr) -> i32 {
+    let channel = realdid_proto::tls::ClientTls::default()
+        .connect(&format!("http://{addr}"))
+        .await
+        .unwrap();
+    tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+async fn wait_for_health(addr: std::net::SocketAddr, status: tonic_health::ServingStatus) {
+    let wanted = status as i32;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while health_of(addr).await != wanted {
+        assert!(Instant::now() < deadline, "health never became {status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn health_turns_not_serving_while_redis_is_down_and_back() {
+    use realdid_proto::v1::verifier_server::VerifierServer;
+    use realdid_verifier::service::VerifierService;
+    use tonic_health::ServingStatus;
+
+    let mut server = OwnRedis::start().await;
+    let port: u16 = server
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let store = RedisStore::connect(&server.url, &prefix()).await.unwrap();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health_service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    tokio::spawn(realdid_verifier::health::follow_store::<
+        VerifierServer<VerifierService>,
+    >(store, health, Duration::from_millis(100)));
+    wait_for_health(addr, ServingStatus::Serving).await;
+
+    server.stop();
+    wait_for_health(addr, ServingStatus::NotServing).await;
+
+    let _again = OwnRedis::start_on(port, &[], "redis").await;
+    wait_for_health(addr, ServingStatus::Serving).await;
 }

@@ -124,6 +124,7 @@ pub async fn serve<A: IdentityAuthority + 'static>(
     realdid_proto::server::with_health_and_reflection::<IdentityAuthorityServer<AuthorityService<A>>>(tls)
         .await
         .map_err(IssuerError::Server)?
+        .0
         .add_service(
             IdentityAuthorityServer::new(AuthorityService::new(authority, key))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),

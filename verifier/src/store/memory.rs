@@ -221,6 +221,11 @@ impl RequestStore for MemoryStore {
             .get(request_id)
             .and_then(|entry| entry.verdict.clone()))
     }
+
+    /// The process's own memory always answers; a full store still serves verdicts.
+    async fn ready(&self) -> Result<(), VerifierError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

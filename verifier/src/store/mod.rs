@@ -118,6 +118,9 @@ pub trait RequestStore: Send + Sync + std::fmt::Debug {
         &self,
         request_id: &str,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, VerifierError>> + Send;
+
+    /// Whether the store answers now (one round trip): what the verifier's health reports.
+    fn ready(&self) -> impl Future<Output = Result<(), VerifierError>> + Send;
 }
 
 /// The store a verifier was configured with, chosen at start-up.
@@ -188,6 +191,13 @@ impl RequestStore for AnyStore {
         match self {
             AnyStore::Memory(store) => store.get_verdict(request_id).await,
             AnyStore::Redis(store) => store.get_verdict(request_id).await,
+        }
+    }
+
+    async fn ready(&self) -> Result<(), VerifierError> {
+        match self {
+            AnyStore::Memory(store) => store.ready().await,
+            AnyStore::Redis(store) => store.ready().await,
         }
     }
 }

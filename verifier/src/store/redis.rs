@@ -297,4 +297,14 @@ impl RequestStore for RedisStore {
         )
         .await
     }
+
+    async fn ready(&self) -> Result<(), VerifierError> {
+        let mut connection = self.connection.clone();
+        bounded(
+            "ping",
+            redis::cmd("PING").query_async::<String>(&mut connection),
+        )
+        .await
+        .map(|_| ())
+    }
 }

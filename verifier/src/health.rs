@@ -1,0 +1,47 @@
+//! The verifier's health follows its request store: without the store it accepts no
+//! presentation (it cannot prove a nonce unused), so while the store does not answer the
+//! verifier reports NOT_SERVING, for load balancers to send wallets and providers to a
+//! replica that can answer, and SERVING again once it does.
+
+use std::time::Duration;
+
+use tonic::server::NamedService;
+use tonic_health::server::HealthReporter;
+
+use crate::store::RequestStore;
+
+/// How often the store is asked.
+pub const HEALTH_PERIOD: Duration = Duration::from_secs(2);
+
+/// Reports `S` (and the server as a whole) serving while `store` answers, asking it every
+/// `period`; runs until dropped.
+pub async fn follow_store<S: NamedService>(
+    store: impl RequestStore,
+    reporter: HealthReporter,
+    period: Duration,
+) {
+    let mut serving = None;
+    loop {
+        let ready = store.ready().await;
+        let now = ready.is_ok();
+        if serving != Some(now) {
+            if now {
+                reporter.set_serving::<S>().await;
+                reporter
+                    .set_service_status("", tonic_health::ServingStatus::Serving)
+                    .await;
+                tracing::info!("request store answers: serving");
+            } else {
+                reporter.set_not_serving::<S>().await;
+                reporter
+                    .set_service_status("", tonic_health::ServingStatus::NotServing)
+                    .await;
+                if let Err(e) = &ready {
+                    tracing::warn!(error = %e, "request store does not answer: not serving");
+                }
+            }
+            serving = Some(now);
+        }
+        tokio::time::sleep(period).await;
+    }
+}
