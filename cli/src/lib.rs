@@ -10,16 +10,83 @@ pub mod supervisor;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
 
 /// realdid: real-name decentralized identity — anonymous at the front, real-name at the back.
+///
+/// Every option can also be set by an environment variable named after it: `--tls-ca` by
+/// `REALDID_TLS_CA`, `--dir` by `REALDID_DIR`; the command line wins.
 #[derive(Debug, Parser)]
 #[command(name = "realdid", version, about)]
 pub struct Cli {
+    /// How log lines are written: `text` for people, `json` (one object per line) for log
+    /// collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Exit status of a command line that makes no sense (BSD's EX_USAGE).
+pub const EXIT_USAGE: u8 = 64;
+
+impl Cli {
+    /// The command line as clap sees it, with an environment variable for every option.
+    pub fn command_with_env() -> clap::Command {
+        with_env(Self::command())
+    }
+
+    /// Parses the process's arguments (and `REALDID_*` variables). Help and version are
+    /// printed and exit 0; anything else that does not parse is printed and exits
+    /// [`EXIT_USAGE`].
+    pub fn parse_or_exit() -> Self {
+        let parsed = Self::command_with_env()
+            .try_get_matches()
+            .and_then(|matches| Self::from_arg_matches(&matches));
+        match parsed {
+            Ok(cli) => cli,
+            Err(e) => {
+                let code = if e.use_stderr() {
+                    i32::from(EXIT_USAGE)
+                } else {
+                    0
+                };
+                let _ = e.print();
+                std::process::exit(code)
+            }
+        }
+    }
+}
+
+/// Gives every named option of `command` and of its subcommands an environment variable,
+/// `REALDID_` and the option's name in capitals with `_` for `-`.
+fn with_env(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let named =
+                arg.get_long().is_some() && !matches!(arg.get_id().as_str(), "help" | "version");
+            if named {
+                let name = format!(
+                    "REALDID_{}",
+                    arg.get_id().as_str().to_uppercase().replace('-', "_")
+                );
+                arg.env(name)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(with_env)
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +115,11 @@ enum Command {
     Verifier(commands::verifier::VerifierArgs),
     /// The citizen's wallet: keys, DIDs per provider, enrolment, presentations, backup.
     Wallet(commands::wallet::WalletArgs),
+    /// Prints a shell completion script: `realdid completions bash > ~/.local/share/bash-completion/completions/realdid`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command `cli` names, prints its error if it fails, and returns the exit code.
@@ -56,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
         eprintln!("error: {e}");
         return e.exit_code();
     }
+    commands::set_log_format(cli.log_format);
     let result: Result<(), CliError> = match cli.command {
         Command::Did(cmd) => commands::did::run(cmd),
         Command::Id(cmd) => commands::id::run(cmd),
@@ -67,6 +140,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Issuer(args) => commands::issuer::run(args),
         Command::Verifier(args) => commands::verifier::run(args),
         Command::Wallet(args) => commands::wallet::run(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command_with_env(), "realdid", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script).map_err(|source| {
+                CliError::Io {
+                    path: "standard output".into(),
+                    source,
+                }
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

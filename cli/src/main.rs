@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 /// mimalloc instead of the system allocator: a node allocates and frees small buffers for
 /// every transaction, proof and gRPC frame, and glibc's malloc spent ~10 % of the CPU of a
 /// loaded devnet in its own bookkeeping (docs/PERFORMANCE.md).
@@ -11,5 +9,5 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    realdid::run(realdid::Cli::parse())
+    realdid::run(realdid::Cli::parse_or_exit())
 }

@@ -22,7 +22,19 @@ pub fn init_logging(level: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{},commonware=warn", level.unwrap_or("info")))
     });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match LOG_FORMAT.get() {
+        Some(crate::LogFormat::Json) => builder.json().try_init(),
+        _ => builder.try_init(),
+    };
+}
+
+/// The log format the command line asked for, set once before any command runs.
+static LOG_FORMAT: std::sync::OnceLock<crate::LogFormat> = std::sync::OnceLock::new();
+
+/// Sets how [`init_logging`] writes lines.
+pub fn set_log_format(format: crate::LogFormat) {
+    let _ = LOG_FORMAT.set(format);
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what supervisors send), naming which.

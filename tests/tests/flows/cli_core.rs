@@ -138,3 +138,58 @@ fn authority_generate_writes_valid_people_and_refuses_an_existing_register() {
         stderr(&again)
     );
 }
+
+#[test]
+fn a_command_line_that_makes_no_sense_exits_64_and_help_exits_0() {
+    let out = realdid(&["devnet", "--validators", "many"]);
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--validators"), "{}", stderr(&out));
+    let out = realdid(&["no-such-command"]);
+    assert_eq!(out.status.code(), Some(64));
+    let out = realdid(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("REALDID_"),
+        "the help names the variables"
+    );
+}
+
+#[test]
+fn every_option_can_come_from_a_realdid_variable_and_the_command_line_wins() {
+    let bin = realdid_tests::realdid_binary();
+    let run = |vars: &[(&str, &str)], args: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(args)
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let from_env = stdout(&run(
+        &[("REALDID_COUNT", "3"), ("REALDID_SEED", "9")],
+        &["id", "generate"],
+    ));
+    let from_args = stdout(&realdid(&["id", "generate", "--count", "3", "--seed", "9"]));
+    assert_eq!(from_env, from_args);
+    assert_eq!(from_env.lines().count(), 3, "{from_env}");
+    let overridden = stdout(&run(
+        &[("REALDID_COUNT", "3")],
+        &["id", "generate", "--count", "1"],
+    ));
+    assert_eq!(overridden.lines().count(), 1, "{overridden}");
+    // A variable that does not parse is a usage error, named.
+    let bad = run(&[("REALDID_COUNT", "lots")], &["id", "generate"]);
+    assert_eq!(bad.status.code(), Some(64));
+}
+
+#[test]
+fn completions_are_printed_for_the_common_shells() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = realdid(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        assert!(
+            script.contains("devnet") && script.contains("wallet"),
+            "{shell}"
+        );
+    }
+}
