@@ -10,7 +10,9 @@
 # sees), and the endpoints, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REALDID_SETUP_FOR=demo
 . scripts/setup.sh
 cargo build --locked -p realdid
 "$CARGO_TARGET_DIR/debug/realdid" demo
-exec "$CARGO_TARGET_DIR/debug/realdid" devnet --demo "$@"
+# Not exec: a Redis that setup.sh started is stopped when this script ends.
+"$CARGO_TARGET_DIR/debug/realdid" devnet --demo "$@"
