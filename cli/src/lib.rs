@@ -102,8 +102,14 @@ enum Command {
     /// Benchmarks against running services.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
-    /// Runs one validator of the registry chain.
+    /// Runs one validator of the registry chain (`--config`, or `serve`), or makes its key.
     Node(commands::chain::NodeArgs),
+    /// A real network's genesis, drafted and sealed from files the organisations exchange.
+    #[command(subcommand)]
+    Genesis(commands::genesis::GenesisCommand),
+    /// Governance: a governor's key.
+    #[command(subcommand)]
+    Governance(commands::genesis::GovernanceCommand),
     /// Starts a local registry network (4 validators by default) and waits for Ctrl-C.
     Devnet(commands::chain::DevnetArgs),
     /// The reference identity authority: make a synthetic resident register, serve it.
@@ -136,6 +142,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Node(args) => commands::chain::node(args),
         Command::Bench(cmd) => commands::bench::run(cmd),
         Command::Devnet(args) => commands::chain::devnet(args),
+        Command::Genesis(cmd) => commands::genesis::run(cmd),
+        Command::Governance(cmd) => commands::genesis::governance(cmd),
         Command::Authority(cmd) => commands::authority::run(cmd),
         Command::Issuer(args) => commands::issuer::run(args),
         Command::Verifier(args) => commands::verifier::run(args),

@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use commonware_codec::{DecodeFixed as _, Encode as _};
 use commonware_cryptography::{Signer as _, ed25519};
+use realdid_core::keys::{Algorithm, Jwk, SigningKey};
 use realdid_proto::tls::ServerTls;
 use serde::{Deserialize, Serialize};
 
@@ -424,6 +425,44 @@ pub fn read_key_file(path: &Path) -> Result<ed25519::PrivateKey, RegistryError> 
         path: path.display().to_string(),
         reason,
     })
+}
+
+/// A validator key's public half, hex, as the genesis lists it.
+pub fn validator_public_key_hex(key: &ed25519::PrivateKey) -> String {
+    hex::encode(key.public_key().as_ref())
+}
+
+/// Largest governance key file read.
+const MAX_JWK_FILE_LEN: u64 = 4096;
+
+/// Makes a governance key (Ed25519) and writes it as a private JWK to `path` (mode 0600,
+/// refusing an existing file). Its `did:key` is what the genesis lists.
+pub fn create_governance_key_file(path: &Path) -> Result<SigningKey, RegistryError> {
+    let config_error = |reason: String| RegistryError::Config {
+        path: path.display().to_string(),
+        reason,
+    };
+    let key = SigningKey::generate(Algorithm::EdDsa).map_err(|e| RegistryError::Io {
+        context: "generating a governance key".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let jwk = Jwk::from_signing_key(&key).map_err(|e| config_error(e.to_string()))?;
+    let mut json = serde_json::to_string_pretty(&jwk).map_err(|e| config_error(e.to_string()))?;
+    json.push('\n');
+    write_private_file(path, json.as_bytes(), "governance key file")?;
+    Ok(key)
+}
+
+/// Reads a governance key file, refusing one that group or others may read or write.
+pub fn read_governance_key_file(path: &Path) -> Result<SigningKey, RegistryError> {
+    check_private_mode(path, "governance key file")?;
+    let text = read_bounded(path, MAX_JWK_FILE_LEN, "governance key file")?;
+    Jwk::from_json(&text)
+        .and_then(|jwk| jwk.to_signing_key())
+        .map_err(|e| RegistryError::Config {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// Creates a file only its owner may read and write (mode 0600), failing if it exists, and

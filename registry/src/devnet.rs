@@ -38,19 +38,17 @@ use std::path::{Path, PathBuf};
 
 use commonware_cryptography::Signer as _;
 use realdid_core::clock::{Clock as _, SystemClock};
-use realdid_core::keys::{Algorithm, DidKey, Jwk, SigningKey};
+use realdid_core::keys::{DidKey, SigningKey};
 
 use realdid_proto::dev_ca::DevCa;
 use realdid_proto::tls::{ClientTls, ServerTls, ServiceTls};
 
 use crate::RegistryError;
 use crate::config::{
-    NodeConfig, NodeConfigFile, Tuning, TuningFile, check_private_mode, generate_key,
-    write_key_file, write_private_file,
+    NodeConfig, NodeConfigFile, Tuning, TuningFile, create_governance_key_file, generate_key,
+    read_governance_key_file, validator_public_key_hex, write_key_file,
 };
-use crate::genesis::{
-    Genesis, GenesisFile, GovernanceEntry, MAX_VALIDATORS, ValidatorEntry, read_bounded,
-};
+use crate::genesis::{Genesis, GenesisFile, GovernanceEntry, MAX_VALIDATORS, ValidatorEntry};
 
 /// The chain id of every generated devnet.
 pub const DEVNET_CHAIN_ID: &str = "realdid-devnet";
@@ -77,7 +75,6 @@ pub const GOVERNANCE_THRESHOLD: usize = 2;
 
 const GENESIS_FILE: &str = "genesis.toml";
 const GOVERNANCE_DIR: &str = "governance";
-const MAX_JWK_FILE_LEN: u64 = 4096;
 
 /// One node of a devnet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,7 +239,7 @@ impl DevnetLayout {
     pub fn governance_signing_keys(&self) -> Result<Vec<SigningKey>, RegistryError> {
         self.governance_key_files
             .iter()
-            .map(|path| read_jwk_file(path))
+            .map(|path| read_governance_key_file(path))
             .collect()
     }
 
@@ -282,7 +279,7 @@ impl DevnetLayout {
             if !path.exists() {
                 break;
             }
-            let key = read_jwk_file(&path)?;
+            let key = read_governance_key_file(&path)?;
             if !genesis
                 .governance_config()
                 .keys()
@@ -462,19 +459,7 @@ pub fn generate_with(
     create_dir(&governance_dir)?;
     let mut governance_keys = Vec::with_capacity(GOVERNANCE_KEYS);
     for j in 0..GOVERNANCE_KEYS {
-        let key = SigningKey::generate(Algorithm::EdDsa).map_err(|e| RegistryError::Io {
-            context: "generating a governance key".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let jwk = Jwk::from_signing_key(&key).map_err(|e| config_error(e.to_string()))?;
-        let mut json =
-            serde_json::to_string_pretty(&jwk).map_err(|e| config_error(e.to_string()))?;
-        json.push('\n');
-        write_private_file(
-            &governance_dir.join(format!("gov-{j}.jwk")),
-            json.as_bytes(),
-            "governance key file",
-        )?;
+        let key = create_governance_key_file(&governance_dir.join(format!("gov-{j}.jwk")))?;
         governance_keys.push(toml::Value::String(
             DidKey::from_public_key(&key.public_key()).did().to_string(),
         ));
@@ -521,7 +506,7 @@ pub fn generate_with(
         )?;
         entries.push(ValidatorEntry {
             name,
-            public_key: hex::encode(key.public_key().as_ref()),
+            public_key: validator_public_key_hex(key),
             p2p_address: p2p,
             grpc_address: grpc,
         });
@@ -577,17 +562,6 @@ fn tls_error(e: realdid_proto::tls::TlsError) -> RegistryError {
         path: TLS_DIR.into(),
         reason: e.to_string(),
     }
-}
-
-fn read_jwk_file(path: &Path) -> Result<SigningKey, RegistryError> {
-    check_private_mode(path, "governance key file")?;
-    let text = read_bounded(path, MAX_JWK_FILE_LEN, "governance key file")?;
-    Jwk::from_json(&text)
-        .and_then(|jwk| jwk.to_signing_key())
-        .map_err(|e| RegistryError::Config {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
 }
 
 fn free_loopback_ports(count: usize) -> Result<Vec<u16>, RegistryError> {

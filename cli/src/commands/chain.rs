@@ -20,12 +20,32 @@ use realdid_registry::node::Node;
 use crate::error::CliError;
 use crate::supervisor::{STOP_GRACE, Supervisor};
 
-/// Runs one validator.
+/// Runs one validator, or makes its key.
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// The node's configuration file (TOML).
+    /// The node's configuration file (TOML): run it (the same as `realdid node serve`).
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<NodeCommand>,
+}
+
+/// What `realdid node` does besides running.
+#[derive(Debug, clap::Subcommand)]
+pub enum NodeCommand {
+    /// Runs the validator its configuration describes until Ctrl-C or SIGTERM.
+    Serve {
+        /// The node's configuration file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Makes a validator key: a file only its owner may read (the seed, hex), and the
+    /// public key (printed) for the genesis.
+    Keygen {
+        /// Where to write the key (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Starts a local network of validators on loopback.
@@ -50,10 +70,34 @@ pub struct DevnetArgs {
     plaintext: bool,
 }
 
-/// Runs one validator until Ctrl-C or SIGTERM.
+/// Runs a node command.
 pub fn node(args: NodeArgs) -> Result<(), CliError> {
+    match (args.config, args.command) {
+        (Some(config), None) | (None, Some(NodeCommand::Serve { config })) => serve_node(&config),
+        (None, Some(NodeCommand::Keygen { out })) => {
+            let key = realdid_registry::config::generate_key()?;
+            realdid_registry::config::write_key_file(&out, &key)?;
+            println!(
+                "{}",
+                realdid_registry::config::validator_public_key_hex(&key)
+            );
+            eprintln!(
+                "validator key in {} (keep it private); give the public key above to whoever \
+                 drafts the genesis (`realdid genesis add-validator --public-key …`)",
+                out.display()
+            );
+            Ok(())
+        }
+        _ => Err(CliError::Usage(
+            "give --config to run a node, or a subcommand (serve, keygen)".into(),
+        )),
+    }
+}
+
+/// Runs one validator until Ctrl-C or SIGTERM.
+fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
     use commonware_runtime::Runner as _;
-    let config = NodeConfig::load(&args.config)?;
+    let config = NodeConfig::load(config)?;
     super::init_logging(config.log_level());
     let node = Node::open(&config)?;
     let grpc_listen = config.grpc_listen();

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod devnet_issuer;
 pub mod devnet_verifier;
 pub mod did;
+pub mod genesis;
 pub mod id;
 pub mod issuer;
 pub mod journey;

@@ -193,3 +193,136 @@ fn completions_are_printed_for_the_common_shells() {
         );
     }
 }
+
+/// Runs `realdid <args>` and returns its standard output, failing the test on a non-zero
+/// exit.
+fn ok(args: &[&str]) -> String {
+    let out = realdid(args);
+    assert!(out.status.success(), "realdid {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn organisations_build_a_genesis_from_the_files_they_exchange() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let draft = at("draft.toml");
+    ok(&[
+        "genesis",
+        "new",
+        "--chain-id",
+        "realdid-test-net",
+        "--out",
+        &draft,
+    ]);
+
+    // Four validator operators, each with a key of its own.
+    let mut keys = Vec::new();
+    for i in 0..4 {
+        let key_file = at(&format!("node-{i}.key"));
+        let public = ok(&["node", "keygen", "--out", &key_file])
+            .trim()
+            .to_owned();
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&key_file).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "a validator key readable by others");
+        ok(&[
+            "genesis",
+            "add-validator",
+            "--draft",
+            &draft,
+            "--name",
+            &format!("org-{i}"),
+            "--public-key",
+            &public,
+            "--p2p",
+            &format!("127.0.0.1:{}", 30000 + i),
+            "--grpc",
+            &format!("127.0.0.1:{}", 31000 + i),
+        ]);
+        keys.push((key_file, public));
+    }
+    // The same key twice is refused, as a refusal (2), naming why.
+    let again = realdid(&[
+        "genesis",
+        "add-validator",
+        "--draft",
+        &draft,
+        "--name",
+        "org-x",
+        "--public-key",
+        &keys[0].1,
+        "--p2p",
+        "127.0.0.1:1",
+        "--grpc",
+        "127.0.0.1:2",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("this key"), "{}", stderr(&again));
+
+    // Three governors.
+    for j in 0..3 {
+        let did = ok(&[
+            "governance",
+            "keygen",
+            "--out",
+            &at(&format!("gov-{j}.jwk")),
+        ]);
+        ok(&[
+            "genesis",
+            "add-governor",
+            "--draft",
+            &draft,
+            "--key",
+            did.trim(),
+        ]);
+    }
+    // A threshold above the governors is refused; 2 of 3 seals.
+    let genesis_path = at("genesis.toml");
+    let too_many = realdid(&[
+        "genesis",
+        "seal",
+        "--draft",
+        &draft,
+        "--threshold",
+        "4",
+        "--out",
+        &genesis_path,
+    ]);
+    assert_eq!(too_many.status.code(), Some(2), "{}", stderr(&too_many));
+    let sealed = ok(&[
+        "genesis",
+        "seal",
+        "--draft",
+        &draft,
+        "--threshold",
+        "2",
+        "--out",
+        &genesis_path,
+    ]);
+
+    let genesis =
+        realdid_registry::genesis::Genesis::load(std::path::Path::new(&genesis_path)).unwrap();
+    assert_eq!(genesis.chain_id().as_str(), "realdid-test-net");
+    assert_eq!(genesis.validators().len(), 4);
+    assert_eq!(genesis.governance_config().threshold(), 2);
+    assert!(
+        sealed.contains(&genesis.genesis_hash().to_string()),
+        "the printed hash is the genesis's: {sealed}"
+    );
+    // Each operator's node finds itself in the genesis by its key.
+    for (i, (key_file, _)) in keys.iter().enumerate() {
+        let config = format!(
+            "genesis = {genesis_path:?}\ndata_dir = \"data-{i}\"\nkey_file = {key_file:?}\n\
+             p2p_listen = \"127.0.0.1:{}\"\ngrpc_listen = \"127.0.0.1:{}\"\n",
+            30000 + i,
+            31000 + i
+        );
+        let config =
+            realdid_registry::config::NodeConfig::parse(&config, &dir.path().join("node.toml"))
+                .unwrap();
+        let (_, index) = config.identity(&genesis).unwrap();
+        assert_eq!(genesis.validators()[index].name(), format!("org-{i}"));
+    }
+}
