@@ -107,9 +107,9 @@ enum Command {
     /// A real network's genesis, drafted and sealed from files the organisations exchange.
     #[command(subcommand)]
     Genesis(commands::genesis::GenesisCommand),
-    /// Governance: a governor's key.
+    /// Governance: a governor's key, and decisions signed by governors in turn.
     #[command(subcommand)]
-    Governance(commands::genesis::GovernanceCommand),
+    Governance(commands::governance::GovernanceCommand),
     /// Starts a local registry network (4 validators by default) and waits for Ctrl-C.
     Devnet(commands::chain::DevnetArgs),
     /// The reference identity authority: make a synthetic resident register, serve it.
@@ -143,7 +143,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(cmd) => commands::bench::run(cmd),
         Command::Devnet(args) => commands::chain::devnet(args),
         Command::Genesis(cmd) => commands::genesis::run(cmd),
-        Command::Governance(cmd) => commands::genesis::governance(cmd),
+        Command::Governance(cmd) => commands::governance::run(cmd),
         Command::Authority(cmd) => commands::authority::run(cmd),
         Command::Issuer(args) => commands::issuer::run(args),
         Command::Verifier(args) => commands::verifier::run(args),

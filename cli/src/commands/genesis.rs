@@ -182,7 +182,7 @@ pub fn run(command: GenesisCommand) -> Result<(), CliError> {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     move |source| CliError::Io {
         path: path.display().to_string(),
         source,
@@ -206,7 +206,7 @@ fn to_toml(file: &GenesisFile) -> Result<String, CliError> {
     toml::to_string(file).map_err(|e| CliError::Refused(format!("encoding the draft: {e}")))
 }
 
-fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+pub(super) fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
     use std::io::Write as _;
     std::fs::File::create_new(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
@@ -215,39 +215,8 @@ fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
 
 /// Replaces `path` whole: written beside it, then renamed over it, so that a crash leaves
 /// the old draft or the new one, never half of one.
-fn replace(path: &Path, text: &str) -> Result<(), CliError> {
+pub(super) fn replace(path: &Path, text: &str) -> Result<(), CliError> {
     let partial = path.with_extension("partial");
     std::fs::write(&partial, text).map_err(io(&partial))?;
     std::fs::rename(&partial, path).map_err(io(path))
-}
-
-/// The governance subcommands a governor runs on their own machine.
-#[derive(Debug, Subcommand)]
-pub enum GovernanceCommand {
-    /// Makes a governance key: a private JWK file (mode 0600) that never leaves this
-    /// machine, and its `did:key` (printed) for the genesis.
-    Keygen {
-        /// Where to write the key (refused if it exists).
-        #[arg(long)]
-        out: PathBuf,
-    },
-}
-
-/// Runs a governance subcommand.
-pub fn governance(command: GovernanceCommand) -> Result<(), CliError> {
-    match command {
-        GovernanceCommand::Keygen { out } => {
-            let key = realdid_registry::config::create_governance_key_file(&out)?;
-            println!(
-                "{}",
-                realdid_core::keys::DidKey::from_public_key(&key.public_key()).did()
-            );
-            eprintln!(
-                "governance key in {} (keep it private); give the did:key above to whoever \
-                 drafts the genesis (`realdid genesis add-governor --key …`)",
-                out.display()
-            );
-            Ok(())
-        }
-    }
 }

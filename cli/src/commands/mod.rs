@@ -10,6 +10,7 @@ pub mod devnet_issuer;
 pub mod devnet_verifier;
 pub mod did;
 pub mod genesis;
+pub mod governance;
 pub mod id;
 pub mod issuer;
 pub mod journey;
@@ -105,4 +106,35 @@ pub fn unix_s() -> i64 {
 /// never repeat (the time in ms is unique enough for a local network).
 pub fn unix_ms() -> u64 {
     SystemClock.now().as_millis()
+}
+
+/// Asks on the terminal and returns the answer's line.
+pub fn prompt(question: &str) -> Result<String, crate::error::CliError> {
+    use std::io::{BufRead as _, Write as _};
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| crate::error::CliError::Io {
+            path: "terminal".into(),
+            source,
+        })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Whether the person at the terminal says yes to `question`; `yes` answers for them (and
+/// is required when there is no terminal to ask on).
+pub fn confirm(yes: bool, question: &str) -> Result<bool, crate::error::CliError> {
+    use std::io::IsTerminal as _;
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::error::CliError::Usage(
+            "not going on without confirmation: run on a terminal, or pass --yes".into(),
+        ));
+    }
+    Ok(matches!(prompt(question)?.trim(), "y" | "Y" | "yes"))
 }

@@ -2,7 +2,7 @@
 //! realdid-wallet. The passphrase comes from `--passphrase-file`, else
 //! `REALDID_WALLET_PASSPHRASE`, else a prompt on the terminal.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -263,21 +263,6 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<Zeroizing<String>, CliE
         })
 }
 
-/// Asks on the terminal and returns the answer's line.
-fn prompt(question: &str) -> Result<String, CliError> {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|source| CliError::Io {
-            path: "terminal".into(),
-            source,
-        })?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
 impl RegistryArgs {
     fn gateway(&self) -> Result<RegistryGateway, CliError> {
         let gateway = match &self.genesis {
@@ -318,18 +303,7 @@ fn parse_did(text: &str) -> Result<RealDid, CliError> {
 }
 
 fn confirm(yes: bool) -> Result<bool, CliError> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(CliError::Usage(
-            "not answering without confirmation: run on a terminal, or pass --yes".into(),
-        ));
-    }
-    Ok(matches!(
-        prompt("Disclose this? [y/N] ")?.trim(),
-        "y" | "Y" | "yes"
-    ))
+    super::confirm(yes, "Disclose this? [y/N] ")
 }
 
 /// Runs `realdid wallet …`.

@@ -23,6 +23,7 @@ pub mod gateway;
 pub mod genesis;
 pub mod light_client;
 pub mod proof;
+pub mod proposal;
 pub mod records;
 pub mod state_key;
 

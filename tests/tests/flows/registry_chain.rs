@@ -243,3 +243,127 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     );
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
+
+/// Runs `realdid <args>` off the async threads.
+async fn cli(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        realdid_tests::realdid(&args)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
+    let _serial = crate::serial().await;
+    let net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let mut node0 = net.client(0).await;
+    let (create, issuer) = create_did(Purposes::ASSERTION_METHOD);
+    finalized(&submit(&mut node0, &create).await);
+    let issuer_did = issuer.state.did.to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let proposal = dir.path().join("accredit.json").display().to_string();
+    let genesis = net.layout.genesis_path().display().to_string();
+    let endpoints = net.endpoints().join(",");
+    let govs: Vec<String> = net
+        .layout
+        .governance_key_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let text = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let vct = "https://realdid.example/credentials/identity";
+
+    let out = cli(args(&[
+        "governance",
+        "propose",
+        "--genesis",
+        &genesis,
+        "--out",
+        &proposal,
+        "accredit",
+        "--issuer",
+        &issuer_did,
+        "--name",
+        "Org B Identity",
+        "--credential-type",
+        vct,
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The first governor signs; signing again with the same key is refused.
+    let sign = |key: &str| {
+        args(&[
+            "governance",
+            "sign",
+            "--proposal",
+            &proposal,
+            "--key",
+            key,
+            "--yes",
+        ])
+    };
+    let out = cli(sign(&govs[0])).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Org B Identity"),
+        "the governor sees what they sign"
+    );
+    let out = cli(sign(&govs[0])).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already"), "{}", text(&out));
+
+    // One approval of two needed: not submitted.
+    let submit_args = |file: &str| {
+        args(&[
+            "governance",
+            "submit",
+            "--proposal",
+            file,
+            "--genesis",
+            &genesis,
+            "--registry",
+            &endpoints,
+        ])
+    };
+    let out = cli(submit_args(&proposal)).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("needs 2"), "{}", text(&out));
+
+    // The second governor signs on their own machine; a copy whose action was changed
+    // after the signatures is refused, the original is final.
+    let out = cli(sign(&govs[1])).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let tampered = dir.path().join("tampered.json").display().to_string();
+    let json = std::fs::read_to_string(&proposal).unwrap();
+    std::fs::write(&tampered, json.replace("Org B Identity", "Org M Identity")).unwrap();
+    let out = cli(submit_args(&tampered)).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = cli(submit_args(&proposal)).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("final at height"), "{}", text(&out));
+
+    let accreditation = net
+        .layout
+        .gateway()
+        .unwrap()
+        .accreditation(&issuer.state.did)
+        .await
+        .unwrap()
+        .expect("accredited");
+    assert_eq!(accreditation.name, "Org B Identity");
+    assert_eq!(accreditation.credential_types, vec![vct.to_owned()]);
+}

@@ -1,0 +1,222 @@
+//! `realdid governance`: decisions of the accreditation authority as files that travel
+//! between governors. One writes a proposal; each reads it, signs it on their own machine
+//! with their own key and passes it on; whoever holds a quorum submits it. No governor ever
+//! holds another's key.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use realdid_core::codec::Transaction;
+use realdid_proto::tls::ClientTls;
+use realdid_registry::genesis::Genesis;
+use realdid_registry_client::RegistryGateway;
+use realdid_registry_client::proposal::{MAX_PROPOSAL_LEN, Proposal, ProposedAction};
+
+use super::genesis::{io, replace, write_new};
+use crate::error::CliError;
+
+/// The governance subcommands, each run by a governor on their own machine.
+#[derive(Debug, Subcommand)]
+pub enum GovernanceCommand {
+    /// Makes a governance key: a private JWK file (mode 0600) that never leaves this
+    /// machine, and its `did:key` (printed) for the genesis.
+    Keygen {
+        /// Where to write the key (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes a proposal file for the governors to sign in turn.
+    Propose(ProposeArgs),
+    /// Shows a proposal and adds this governor's approval to it.
+    Sign {
+        /// The proposal file (replaced, with the approval added).
+        #[arg(long)]
+        proposal: PathBuf,
+        /// This governor's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Approve without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Submits a proposal with a quorum of approvals and waits until it is final.
+    Submit {
+        /// The proposal file.
+        #[arg(long)]
+        proposal: PathBuf,
+        /// The network's genesis.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// Registry node endpoints, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        registry: Vec<String>,
+        /// The CA that registry nodes' certificates chain to (the system's roots when
+        /// absent).
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+    },
+}
+
+/// `realdid governance propose`.
+#[derive(Debug, clap::Args)]
+pub struct ProposeArgs {
+    /// The network's genesis (the proposal names its chain).
+    #[arg(long)]
+    genesis: PathBuf,
+    /// Where to write the proposal (refused if it exists).
+    #[arg(long)]
+    out: PathBuf,
+    /// The decision's nonce (random when absent): a number not used before on this chain.
+    #[arg(long)]
+    nonce: Option<u64>,
+    #[command(subcommand)]
+    action: ProposeAction,
+}
+
+/// What a proposal decides.
+#[derive(Debug, Subcommand)]
+pub enum ProposeAction {
+    /// Accredits an issuer, or changes its credential types (the list replaces the old one).
+    Accredit {
+        /// The issuer's did:realdid.
+        #[arg(long)]
+        issuer: String,
+        /// The issuing organisation's name.
+        #[arg(long)]
+        name: String,
+        /// A credential type (`vct`) it may issue; repeat for several.
+        #[arg(long = "credential-type", required = true)]
+        credential_types: Vec<String>,
+    },
+    /// Withdraws an issuer's accreditation.
+    Remove {
+        /// The issuer's did:realdid.
+        #[arg(long)]
+        issuer: String,
+        /// Why, for the public record.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Runs a governance subcommand.
+pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
+    match command {
+        GovernanceCommand::Keygen { out } => {
+            let key = realdid_registry::config::create_governance_key_file(&out)?;
+            println!(
+                "{}",
+                realdid_core::keys::DidKey::from_public_key(&key.public_key()).did()
+            );
+            eprintln!(
+                "governance key in {} (keep it private); give the did:key above to whoever \
+                 drafts the genesis (`realdid genesis add-governor --key …`)",
+                out.display()
+            );
+            Ok(())
+        }
+        GovernanceCommand::Propose(args) => propose(args),
+        GovernanceCommand::Sign { proposal, key, yes } => {
+            let mut file = read_proposal(&proposal)?;
+            let key = realdid_registry::config::read_governance_key_file(&key)?;
+            eprintln!("{}", file.describe());
+            if !super::confirm(yes, "Approve this decision? [y/N] ")? {
+                return Err(CliError::Refused("the governor declined".into()));
+            }
+            file.sign(&key)?;
+            replace(&proposal, &file.to_json())?;
+            println!(
+                "approved: {} approvals in {}",
+                file.approvals.len(),
+                proposal.display()
+            );
+            Ok(())
+        }
+        GovernanceCommand::Submit {
+            proposal,
+            genesis,
+            registry,
+            tls_ca,
+        } => {
+            let file = read_proposal(&proposal)?;
+            let genesis = Genesis::load(&genesis)?;
+            if file.chain_id != genesis.chain_id().as_str() {
+                return Err(CliError::Refused(format!(
+                    "the proposal is for chain {}, the genesis for {}",
+                    file.chain_id,
+                    genesis.chain_id()
+                )));
+            }
+            let tx = file.transaction()?;
+            let governance = genesis.governance_config();
+            let valid = tx
+                .valid_approvers(genesis.chain_id(), governance.keys())
+                .len();
+            if valid < governance.threshold() {
+                return Err(CliError::Refused(format!(
+                    "{valid} approvals by governors of this genesis; the decision needs {}",
+                    governance.threshold()
+                )));
+            }
+            let tls = tls_ca.map(ClientTls::with_ca).unwrap_or_default();
+            // The gateway's channels belong to the runtime that drives them.
+            let receipt = super::runtime()?.block_on(async {
+                let gateway = RegistryGateway::with_tls(
+                    &registry,
+                    realdid_registry_client::LightClient::for_genesis(&genesis),
+                    &tls,
+                )?;
+                gateway
+                    .submit_final("the governance decision", &Transaction::Governance(tx))
+                    .await
+            })?;
+            println!("final at height {}: {}", receipt.height, file.describe());
+            Ok(())
+        }
+    }
+}
+
+fn propose(args: ProposeArgs) -> Result<(), CliError> {
+    let genesis = Genesis::load(&args.genesis)?;
+    let nonce = match args.nonce {
+        Some(nonce) => nonce,
+        None => {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| CliError::Refused(format!("no randomness: {e}")))?;
+            u64::from_be_bytes(bytes)
+        }
+    };
+    let action = match args.action {
+        ProposeAction::Accredit {
+            issuer,
+            name,
+            credential_types,
+        } => ProposedAction::AccreditIssuer {
+            issuer,
+            name,
+            credential_types,
+        },
+        ProposeAction::Remove { issuer, reason } => ProposedAction::RemoveIssuer { issuer, reason },
+    };
+    let proposal = Proposal::new(genesis.chain_id(), nonce, action)?;
+    write_new(&args.out, &proposal.to_json())?;
+    println!("{}", proposal.describe());
+    println!(
+        "written to {}: each governor signs it with `realdid governance sign`",
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn read_proposal(path: &Path) -> Result<Proposal, CliError> {
+    let size = std::fs::metadata(path).map_err(io(path))?.len();
+    if size > MAX_PROPOSAL_LEN as u64 {
+        return Err(CliError::Refused(format!(
+            "{} is larger than a proposal can be",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    Ok(Proposal::parse(&text)?)
+}

@@ -1,0 +1,203 @@
+//! A governance decision as a file that travels between governors: the action in words a
+//! person can read before signing, the chain and nonce it is for, and the approvals so far.
+//! Each governor signs on their own machine with their own key
+//! ([`Proposal::sign`]); whoever holds a quorum of approvals submits it
+//! ([`Proposal::transaction`] then [`crate::RegistryGateway::submit_final`]). No governor
+//! ever holds another's key.
+
+use realdid_core::codec::primitives::Signature;
+use realdid_core::codec::{Approval, ChainId, GovernanceAction, GovernanceTx};
+use realdid_core::did::RealDid;
+use realdid_core::keys::{DidKey, PublicKey, SignatureRule, SigningKey};
+use serde::{Deserialize, Serialize};
+
+use crate::ClientError;
+
+/// Largest proposal file read.
+pub const MAX_PROPOSAL_LEN: usize = 64 * 1024;
+
+/// The decision proposed, as written in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProposedAction {
+    /// Accredits an issuer for these credential types (replacing any earlier list: the same
+    /// action changes an accreditation).
+    AccreditIssuer {
+        /// The issuer's DID.
+        issuer: String,
+        /// The issuing organisation's name.
+        name: String,
+        /// The credential types (`vct`) it may issue.
+        credential_types: Vec<String>,
+    },
+    /// Withdraws an issuer's accreditation.
+    RemoveIssuer {
+        /// The issuer's DID.
+        issuer: String,
+        /// Why, for the public record.
+        reason: String,
+    },
+}
+
+/// One governor's approval, as written in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalApproval {
+    /// The governor's `did:key`.
+    pub key: String,
+    /// The signature over the governance signing input, hex.
+    pub signature: String,
+}
+
+/// A governance proposal file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proposal {
+    /// The chain it decides on.
+    pub chain_id: String,
+    /// A number the governors have not used on this chain.
+    pub nonce: u64,
+    /// What is decided.
+    pub action: ProposedAction,
+    /// The approvals so far.
+    #[serde(default)]
+    pub approvals: Vec<ProposalApproval>,
+}
+
+fn bad(reason: impl Into<String>) -> ClientError {
+    ClientError::Config {
+        path: "proposal".into(),
+        reason: reason.into(),
+    }
+}
+
+impl Proposal {
+    /// A proposal of `action` on `chain` at `nonce`, approved by no one yet.
+    pub fn new(chain: &ChainId, nonce: u64, action: ProposedAction) -> Result<Self, ClientError> {
+        let proposal = Self {
+            chain_id: chain.as_str().to_owned(),
+            nonce,
+            action,
+            approvals: Vec::new(),
+        };
+        proposal.action()?;
+        Ok(proposal)
+    }
+
+    /// Parses a proposal file's JSON, bounded.
+    pub fn parse(json: &str) -> Result<Self, ClientError> {
+        if json.len() > MAX_PROPOSAL_LEN {
+            return Err(bad(format!("larger than {MAX_PROPOSAL_LEN} bytes")));
+        }
+        let proposal: Self = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        proposal.action()?;
+        Ok(proposal)
+    }
+
+    /// The file's JSON.
+    pub fn to_json(&self) -> String {
+        let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
+        json.push('\n');
+        json
+    }
+
+    fn chain(&self) -> Result<ChainId, ClientError> {
+        ChainId::parse(&self.chain_id).map_err(|e| bad(format!("chain_id: {e}")))
+    }
+
+    /// The action, typed.
+    pub fn action(&self) -> Result<GovernanceAction, ClientError> {
+        let did = |text: &str| -> Result<RealDid, ClientError> {
+            text.parse()
+                .map_err(|e| bad(format!("issuer {text:?}: {e}")))
+        };
+        Ok(match &self.action {
+            ProposedAction::AccreditIssuer {
+                issuer,
+                name,
+                credential_types,
+            } => GovernanceAction::AccreditIssuer {
+                issuer: did(issuer)?,
+                name: name.clone(),
+                credential_types: credential_types.clone(),
+            },
+            ProposedAction::RemoveIssuer { issuer, reason } => GovernanceAction::RemoveIssuer {
+                issuer: did(issuer)?,
+                reason: reason.clone(),
+            },
+        })
+    }
+
+    /// What a governor is asked to approve, in words.
+    pub fn describe(&self) -> String {
+        let what = match &self.action {
+            ProposedAction::AccreditIssuer {
+                issuer,
+                name,
+                credential_types,
+            } => format!(
+                "accredit {issuer} ({name}) to issue {}",
+                credential_types.join(", ")
+            ),
+            ProposedAction::RemoveIssuer { issuer, reason } => {
+                format!("withdraw the accreditation of {issuer}, because: {reason}")
+            }
+        };
+        format!(
+            "on chain {}, decision {}: {what}; approved by {} so far",
+            self.chain_id,
+            self.nonce,
+            self.approvals.len()
+        )
+    }
+
+    /// Adds `key`'s approval. Refused when `key` approved already, or when an approval
+    /// already in the file does not verify (a tampered file is not signed further).
+    pub fn sign(&mut self, key: &SigningKey) -> Result<(), ClientError> {
+        let approvals = self.approvals()?;
+        let public = key.public_key();
+        if approvals.iter().any(|a| a.key == public) {
+            return Err(bad("this key approved the proposal already"));
+        }
+        let approval = GovernanceTx::approve(&self.chain()?, &self.action()?, self.nonce, key)
+            .map_err(ClientError::Signing)?;
+        self.approvals.push(ProposalApproval {
+            key: DidKey::from_public_key(&public).did().to_string(),
+            signature: hex::encode(approval.signature.0),
+        });
+        Ok(())
+    }
+
+    /// The approvals, each checked against the proposal.
+    fn approvals(&self) -> Result<Vec<Approval>, ClientError> {
+        let chain = self.chain()?;
+        let action = self.action()?;
+        let message = GovernanceTx::signing_input(&chain, &action, self.nonce);
+        self.approvals
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let key: PublicKey = DidKey::parse(&a.key)
+                    .map_err(|e| bad(format!("approval {i}: key: {e}")))?
+                    .public_key()
+                    .clone();
+                let bytes = hex::decode(&a.signature)
+                    .map_err(|e| bad(format!("approval {i}: signature: {e}")))?;
+                let signature = Signature::from_slice(&bytes)
+                    .ok_or_else(|| bad(format!("approval {i}: signature: not 64 bytes")))?;
+                key.verify_under(SignatureRule::Chain, &message, &signature.0)
+                    .map_err(|e| bad(format!("approval {i} by {}: {e}", a.key)))?;
+                Ok(Approval { key, signature })
+            })
+            .collect()
+    }
+
+    /// The governance transaction, every approval checked.
+    pub fn transaction(&self) -> Result<GovernanceTx, ClientError> {
+        Ok(GovernanceTx {
+            action: self.action()?,
+            nonce: self.nonce,
+            approvals: self.approvals()?,
+        })
+    }
+}
