@@ -51,6 +51,9 @@ pub fn supervised(command: &mut Command) -> &mut Command {
 /// supervisor is already gone (it died between spawning this process and this call; the
 /// kernel would never send the signal then). Nothing happens without the variable, nor on
 /// other systems.
+///
+/// The child asks, rather than the supervisor between fork and exec (a `pre_exec` hook):
+/// that hook is unsafe code, which this workspace forbids.
 pub fn follow_supervisor() -> Result<(), CliError> {
     let Some(supervisor) = std::env::var_os(SUPERVISOR_PID_VAR) else {
         return Ok(());
@@ -89,7 +92,9 @@ pub fn follow_supervisor() -> Result<(), CliError> {
 /// processes of the same binary (the devnet's identity authority and issuer).
 ///
 /// Dropping the supervisor stops every process (SIGTERM, then SIGKILL after
-/// [`STOP_GRACE`]): a test that panics leaves no node running.
+/// [`STOP_GRACE`]): a test that panics leaves no node running. A process is also killed when
+/// the thread that started it exits, whether or not the supervisor was dropped (see
+/// [`supervised`]): start processes from a thread that lives as long as they should.
 #[derive(Debug)]
 pub struct Supervisor {
     exe: PathBuf,

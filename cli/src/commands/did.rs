@@ -47,10 +47,14 @@ pub enum DidCommand {
         #[arg(long, default_value = realdid_registry::devnet::DEVNET_CHAIN_ID, value_parser = ChainId::parse)]
         chain: ChainId,
     },
-    /// Resolves a did:key or did:jwk to its DID document.
+    /// Resolves a DID to its document: did:key and did:jwk from the identifier alone,
+    /// did:realdid from the registry, checked with the validators' keys (a proof of the
+    /// state at a finalized height).
     Resolve {
         /// The DID.
         did: String,
+        #[command(flatten)]
+        registry: super::registry_args::RegistryArgs,
     },
     /// Prints the did:key and did:jwk of a public JWK.
     FromJwk {
@@ -66,7 +70,7 @@ pub fn run(cmd: DidCommand) -> Result<(), CliError> {
             keys_out,
             chain,
         } => new(alg.into(), keys_out, &chain),
-        DidCommand::Resolve { did } => resolve(&did),
+        DidCommand::Resolve { did, registry } => resolve(&did, &registry),
         DidCommand::FromJwk { jwk } => {
             let key = Jwk::from_json(&jwk)?.to_public_key()?;
             println!("{}", DidKey::from_public_key(&key).did());
@@ -135,14 +139,38 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
     file.sync_all().map_err(io)
 }
 
-fn resolve(did: &str) -> Result<(), CliError> {
+fn resolve(did: &str, registry: &super::registry_args::RegistryArgs) -> Result<(), CliError> {
     let doc = match did.parse::<Did>()? {
         Did::Key(d) => document::did_key_document(&d)?,
         Did::Jwk(d) => document::did_jwk_document(&d)?,
         Did::Realdid(d) => {
-            return Err(CliError::Usage(format!(
-                "{d} lives on the registry chain: resolve it through a registry node"
-            )));
+            let proven = super::runtime()?.block_on(async {
+                registry
+                    .gateway()?
+                    .resolve_did_at(&d)
+                    .await
+                    .map_err(CliError::from)
+            })?;
+            let Some(record) = proven.value else {
+                return Err(CliError::Refused(format!(
+                    "{d} is not on the registry (proven absent at height {})",
+                    proven.height
+                )));
+            };
+            let doc = document::realdid_document(&record.state)?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            eprintln!(
+                "proven at height {} (version {}, last changed at height {}{})",
+                proven.height,
+                record.state.version,
+                record.updated_height,
+                if record.state.is_deactivated() {
+                    ", deactivated"
+                } else {
+                    ""
+                }
+            );
+            return Ok(());
         }
     };
     println!("{}", serde_json::to_string_pretty(&doc)?);

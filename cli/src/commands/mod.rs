@@ -14,6 +14,7 @@ pub mod governance;
 pub mod id;
 pub mod issuer;
 pub mod journey;
+pub mod registry_args;
 pub mod verifier;
 pub mod wallet;
 

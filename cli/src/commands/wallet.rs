@@ -7,18 +7,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use realdid_core::did::RealDid;
-use realdid_proto::tls::ClientTls;
-use realdid_registry::devnet::{DevnetLayout, Transport as DevnetTransport};
-use realdid_registry_client::gateway::RegistryGateway;
-use realdid_registry_client::genesis::Genesis;
-use realdid_registry_client::light_client::LightClient;
 use realdid_wallet::contents::{Delivery, Origin};
 use realdid_wallet::issuer_link::{Identity, IssuerLink};
 use realdid_wallet::keystore::KdfParams;
-use realdid_wallet::present::{self, Transport, Verdict};
+use realdid_wallet::present::{self, Verdict};
 use realdid_wallet::{Wallet, WalletError, dids};
 use zeroize::Zeroizing;
 
+use super::registry_args::RegistryArgs;
 use crate::error::CliError;
 
 /// `realdid wallet …`.
@@ -32,32 +28,6 @@ pub struct WalletArgs {
     passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: WalletCommand,
-}
-
-/// Where the registry is: a devnet directory, or a genesis file and node endpoints.
-#[derive(Debug, Args)]
-pub struct RegistryArgs {
-    /// A devnet's directory (its genesis and node endpoints).
-    #[arg(long, default_value = ".realdid/devnet")]
-    devnet: PathBuf,
-    /// The genesis file (overrides --devnet's).
-    #[arg(long, requires = "registry")]
-    genesis: Option<PathBuf>,
-    /// Registry node gRPC endpoints, comma-separated (with --genesis).
-    #[arg(long, value_delimiter = ',')]
-    registry: Vec<String>,
-    /// The oldest proven registry state the wallet trusts, seconds: a node answering with an
-    /// older one is skipped.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    max_state_age: u64,
-    /// The CA certificate (PEM) that registry nodes, issuers and verifiers must chain to;
-    /// the system's roots when absent (a devnet's own CA with --devnet).
-    #[arg(long)]
-    tls_ca: Option<PathBuf>,
-    /// Reach verifiers named by request URIs in plaintext (a development network only; a
-    /// devnet started with --plaintext implies it).
-    #[arg(long)]
-    plaintext: bool,
 }
 
 /// The wallet's subcommands.
@@ -261,41 +231,6 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<Zeroizing<String>, CliE
             path: "terminal".into(),
             source,
         })
-}
-
-impl RegistryArgs {
-    fn gateway(&self) -> Result<RegistryGateway, CliError> {
-        let gateway = match &self.genesis {
-            Some(path) => RegistryGateway::with_tls(
-                &self.registry,
-                LightClient::for_genesis(&Genesis::load(path)?),
-                &self.tls()?,
-            )?,
-            None => DevnetLayout::load(&self.devnet)?.gateway()?,
-        };
-        Ok(gateway.with_max_state_age(std::time::Duration::from_secs(self.max_state_age)))
-    }
-
-    /// What the wallet trusts: `--tls-ca`, else the devnet's CA (without `--genesis`),
-    /// else the system's roots.
-    fn tls(&self) -> Result<ClientTls, CliError> {
-        Ok(match (&self.tls_ca, &self.genesis) {
-            (Some(ca), _) => ClientTls::with_ca(ca),
-            (None, None) => DevnetLayout::load(&self.devnet)?.client_tls(),
-            (None, Some(_)) => ClientTls::default(),
-        })
-    }
-
-    /// How verifiers named by request URIs are reached.
-    fn transport(&self) -> Result<Transport, CliError> {
-        let plaintext_devnet = self.genesis.is_none()
-            && DevnetLayout::load(&self.devnet)?.transport() == DevnetTransport::Plaintext;
-        Ok(if self.plaintext || plaintext_devnet {
-            Transport::plaintext()
-        } else {
-            Transport::tls(self.tls()?)
-        })
-    }
 }
 
 fn parse_did(text: &str) -> Result<RealDid, CliError> {

@@ -366,4 +366,27 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
         .expect("accredited");
     assert_eq!(accreditation.name, "Org B Identity");
     assert_eq!(accreditation.credential_types, vec![vct.to_owned()]);
+
+    // Anyone resolves the issuer's DID through the light client, with the height it is
+    // proven at; a DID that is not there is proven absent, a refusal.
+    let resolve = |did: &str| {
+        args(&[
+            "did",
+            "resolve",
+            did,
+            "--genesis",
+            &genesis,
+            "--registry",
+            &endpoints,
+        ])
+    };
+    let out = cli(resolve(&issuer_did)).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["id"], issuer_did.as_str());
+    assert!(text(&out).contains("proven at height"), "{}", text(&out));
+    let (_, stranger) = create_did(Purposes::AUTHENTICATION);
+    let out = cli(resolve(&stranger.state.did.to_string())).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("proven absent"), "{}", text(&out));
 }
