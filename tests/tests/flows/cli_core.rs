@@ -326,3 +326,58 @@ fn organisations_build_a_genesis_from_the_files_they_exchange() {
         assert_eq!(genesis.validators()[index].name(), format!("org-{i}"));
     }
 }
+
+#[test]
+fn a_provider_is_added_with_a_token_shown_once_and_kept_only_as_a_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("verifier.toml");
+    std::fs::write(
+        &config,
+        "# a verifier\ngrpc_listen = \"127.0.0.1:50090\"\n\
+         request_uri_base = \"realdid://127.0.0.1:50090/requests\"\n\
+         genesis = \"genesis.toml\"\nregistry = [\"https://127.0.0.1:31000\"]\n\
+         secret_file = \"secret\"\naccepted_types = [\"https://realdid.example/credentials/identity\"]\n\n\
+         [[providers]]\nid = \"bank\"\n\
+         token_sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n\
+         keys_file = \"bank-keys.json\"\n\n[cache]\ndid_ttl_seconds = 5\n",
+    )
+    .unwrap();
+    let path = config.display().to_string();
+    let token = ok(&[
+        "verifier",
+        "add-provider",
+        "--config",
+        &path,
+        "--id",
+        "library",
+    ]);
+    let token = token.trim();
+    assert_eq!(token.len(), 48, "{token}");
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# a verifier"), "the file's comments stay");
+    assert!(!text.contains(token), "the token itself is not kept");
+    let parsed = realdid_verifier::config::VerifierConfig::load(&config).unwrap();
+    let library = parsed.providers.iter().find(|p| p.id == "library").unwrap();
+    use sha2::Digest as _;
+    assert_eq!(
+        library.token_sha256,
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    );
+    assert_eq!(
+        parsed.cache.did_ttl_seconds, 5,
+        "the other settings are unchanged"
+    );
+
+    // The same name twice is refused and leaves the file as it was.
+    let again = realdid(&[
+        "verifier",
+        "add-provider",
+        "--config",
+        &path,
+        "--id",
+        "library",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+}
