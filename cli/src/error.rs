@@ -50,6 +50,15 @@ pub enum CliError {
     /// JSON output failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A service answered a call with an error status.
+    #[error("{what}: {} ({:?})", .status.message(), .status.code())]
+    Remote {
+        /// What was asked.
+        what: String,
+        /// The answer.
+        #[source]
+        status: Box<tonic::Status>,
+    },
     /// The arguments make no sense together.
     #[error("{0}")]
     Usage(String),
@@ -67,6 +76,7 @@ impl CliError {
             Self::SdJwt(e) => Some(e.kind()),
             Self::StatusList(e) => Some(e.kind()),
             Self::Refused(_) => Some(ErrorKind::Rejected),
+            Self::Remote { status, .. } => Some(ErrorKind::of_grpc_code(status.code() as i32)),
             Self::Registry(e) => Some(e.kind()),
             Self::RegistryClient(e) => Some(e.kind()),
             Self::Issuer(e) => Some(e.kind()),

@@ -45,6 +45,8 @@ pub enum IssuerCommand {
     RotateKey(ConfigArg),
     /// Reads a password on standard input and prints its Argon2id hash for `operators`.
     HashPassword,
+    #[command(flatten)]
+    Staff(super::issuer_staff::StaffCommand),
 }
 
 /// `--config`.
@@ -102,8 +104,11 @@ pub fn run(args: IssuerArgs) -> Result<(), CliError> {
         (None, Some(IssuerCommand::Register(a))) => register(a.config),
         (None, Some(IssuerCommand::RotateKey(a))) => rotate(a.config),
         (None, Some(IssuerCommand::HashPassword)) => hash_password(),
+        (None, Some(IssuerCommand::Staff(command))) => super::issuer_staff::run(command),
         _ => Err(CliError::Usage(
-            "give --config to run the issuer, or a subcommand (init, register, rotate-key, hash-password)".into(),
+            "give --config to run the issuer, or a subcommand (init, register, rotate-key, \
+             hash-password, login, revoke, trace)"
+                .into(),
         )),
     }
 }

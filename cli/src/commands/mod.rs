@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod governance;
 pub mod id;
 pub mod issuer;
+pub mod issuer_staff;
 pub mod journey;
 pub mod registry_args;
 pub mod verifier;

@@ -1,0 +1,448 @@
+//! What an issuer's staff do from their own terminals, over the Issuer service: operators
+//! log in (the session token goes to a file only they may read), revoke credentials,
+//! request a lawful trace and open it once approved; each trace approver reads the request
+//! file they are handed, checks that its digest is what the fields say, and signs it on
+//! their own machine with their own key.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+use realdid_core::trace::{TraceRequestFields, request_digest, sign_approval};
+use realdid_proto::tls::ClientTls;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_client::IssuerClient;
+use serde::{Deserialize, Serialize};
+use tonic::transport::Channel;
+
+use crate::error::CliError;
+
+/// How a staff member reaches the issuer.
+#[derive(Debug, Args)]
+pub struct Endpoint {
+    /// The issuer's gRPC endpoint (`https://host:port`).
+    #[arg(long)]
+    endpoint: String,
+    /// The CA the issuer's certificate chains to (the system's roots when absent).
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+}
+
+impl Endpoint {
+    async fn client(&self) -> Result<IssuerClient<Channel>, CliError> {
+        let tls = self
+            .tls_ca
+            .clone()
+            .map(ClientTls::with_ca)
+            .unwrap_or_default();
+        let channel = tls
+            .connect(&self.endpoint)
+            .await
+            .map_err(|e| CliError::Refused(format!("cannot reach {}: {e}", self.endpoint)))?;
+        Ok(IssuerClient::new(channel))
+    }
+}
+
+/// An operator's session, from `realdid issuer login`.
+#[derive(Debug, Args)]
+pub struct Session {
+    #[command(flatten)]
+    endpoint: Endpoint,
+    /// The session file `login` wrote.
+    #[arg(long)]
+    session_file: PathBuf,
+}
+
+impl Session {
+    fn request<T>(&self, message: T) -> Result<tonic::Request<T>, CliError> {
+        let token = read(&self.session_file)?;
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {}", token.trim())
+            .parse()
+            .map_err(|_| CliError::Refused("the session file does not hold a token".into()))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+/// Why a credential is revoked.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Reason {
+    /// The holder's key is compromised.
+    KeyCompromise,
+    /// The enrolment was a fraud.
+    Fraud,
+    /// The person died.
+    Deceased,
+    /// A lawful order requires it.
+    LegalOrder,
+    /// The holder asked (outside the API).
+    HolderRequest,
+    /// Issued in error.
+    IssuerError,
+}
+
+impl From<Reason> for pb::RevocationReason {
+    fn from(reason: Reason) -> Self {
+        match reason {
+            Reason::KeyCompromise => Self::KeyCompromise,
+            Reason::Fraud => Self::Fraud,
+            Reason::Deceased => Self::Deceased,
+            Reason::LegalOrder => Self::LegalOrder,
+            Reason::HolderRequest => Self::HolderRequest,
+            Reason::IssuerError => Self::IssuerError,
+        }
+    }
+}
+
+/// The staff subcommands of `realdid issuer`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Logs an operator in with their password; writes the session token to a file only
+    /// they may read.
+    Login {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// The operator's login name.
+        #[arg(long)]
+        operator: String,
+        /// A file whose first line is the password.
+        #[arg(long)]
+        password_file: PathBuf,
+        /// Where to write the session token (mode 0600, replaced if it exists).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// Revokes credentials: one, every one bound to a DID, or every one of an enrolment.
+    Revoke {
+        #[command(flatten)]
+        session: Session,
+        /// One credential, by id.
+        #[arg(long, group = "target")]
+        credential_id: Option<String>,
+        /// Every credential bound to this DID.
+        #[arg(long, group = "target")]
+        did: Option<String>,
+        /// Every credential of this enrolment.
+        #[arg(long, group = "target")]
+        enrolment_id: Option<String>,
+        /// Why.
+        #[arg(long, value_enum)]
+        reason: Reason,
+        /// A note for the issuer's audit log (never published).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Lawful tracing.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+/// `realdid issuer trace …`.
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Requests a trace and writes the request file to hand to each approver.
+    Create {
+        #[command(flatten)]
+        session: Session,
+        /// The DID whose holder is to be identified.
+        #[arg(long)]
+        did: String,
+        /// The legal basis (statute, warrant or order, and its date).
+        #[arg(long)]
+        legal_basis: String,
+        /// The requesting authority's case reference.
+        #[arg(long)]
+        case_reference: String,
+        /// Where to write the request file (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// As an approver: shows the request, checks its digest, and signs it with the
+    /// approver's own key.
+    Approve {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// The request file `trace create` wrote.
+        #[arg(long)]
+        request: PathBuf,
+        /// The approver's key file.
+        #[arg(long)]
+        approver_key: PathBuf,
+        /// Approve without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Opens an approved trace: prints the identity record, and the chain height that
+    /// anchors the opening.
+    Open {
+        #[command(flatten)]
+        session: Session,
+        /// The trace's id.
+        #[arg(long)]
+        trace_id: String,
+    },
+}
+
+/// A trace request as handed to approvers: every field its digest commits to.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestFile {
+    trace_id: String,
+    subject_did: String,
+    legal_basis: String,
+    case_reference: String,
+    requested_by: String,
+    created_at_unix_ms: i64,
+    subject_at_unix_ms: i64,
+    approvals_required: u32,
+    /// The issuer's digest, hex.
+    request_digest: String,
+}
+
+impl RequestFile {
+    fn digest(&self) -> [u8; 32] {
+        request_digest(&TraceRequestFields {
+            trace_id: &self.trace_id,
+            subject_did: &self.subject_did,
+            legal_basis: &self.legal_basis,
+            case_reference: &self.case_reference,
+            requested_by: &self.requested_by,
+            created_at_ms: self.created_at_unix_ms,
+            subject_at_ms: self.subject_at_unix_ms,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn status(what: &str) -> impl FnOnce(tonic::Status) -> CliError + '_ {
+    move |status| CliError::Remote {
+        what: what.to_owned(),
+        status: Box::new(status),
+    }
+}
+
+/// Runs a staff command.
+pub fn run(command: StaffCommand) -> Result<(), CliError> {
+    super::runtime()?.block_on(async move {
+        match command {
+            StaffCommand::Login {
+                endpoint,
+                operator,
+                password_file,
+                session_file,
+            } => {
+                let password = read(&password_file)?;
+                let answer = endpoint
+                    .client()
+                    .await?
+                    .operator_login(pb::OperatorLoginRequest {
+                        operator_id: operator.clone(),
+                        credential: Some(pb::operator_login_request::Credential::Password(
+                            password.lines().next().unwrap_or_default().to_owned(),
+                        )),
+                    })
+                    .await
+                    .map_err(status("login"))?
+                    .into_inner();
+                let _ = std::fs::remove_file(&session_file);
+                realdid_issuer::files::write_private(
+                    &session_file,
+                    &format!("{}\n", answer.session_token),
+                )?;
+                println!(
+                    "{operator} logged in until {} (Unix ms); session in {}",
+                    answer.expires_at_unix_ms,
+                    session_file.display()
+                );
+                Ok(())
+            }
+            StaffCommand::Revoke {
+                session,
+                credential_id,
+                did,
+                enrolment_id,
+                reason,
+                note,
+            } => {
+                use pb::revoke_credentials_request::Target;
+                let target = match (credential_id, did, enrolment_id) {
+                    (Some(id), None, None) => Target::CredentialId(id),
+                    (None, Some(did), None) => Target::SubjectDid(did),
+                    (None, None, Some(id)) => Target::EnrolmentId(id),
+                    _ => {
+                        return Err(CliError::Usage(
+                            "name what to revoke: --credential-id, --did or --enrolment-id".into(),
+                        ));
+                    }
+                };
+                let message = pb::RevokeCredentialsRequest {
+                    target: Some(target),
+                    reason: pb::RevocationReason::from(reason).into(),
+                    note,
+                };
+                let answer = session
+                    .endpoint
+                    .client()
+                    .await?
+                    .revoke_credentials(session.request(message)?)
+                    .await
+                    .map_err(status("revocation"))?
+                    .into_inner();
+                println!(
+                    "revoked {} credentials: {}",
+                    answer.credential_ids.len(),
+                    answer.credential_ids.join(", ")
+                );
+                Ok(())
+            }
+            StaffCommand::Trace(command) => trace(command).await,
+        }
+    })
+}
+
+async fn trace(command: TraceCommand) -> Result<(), CliError> {
+    match command {
+        TraceCommand::Create {
+            session,
+            did,
+            legal_basis,
+            case_reference,
+            out,
+        } => {
+            let message = pb::CreateTraceRequest {
+                subject_did: did,
+                legal_basis,
+                case_reference,
+                subject: None,
+            };
+            let trace = session
+                .endpoint
+                .client()
+                .await?
+                .create_trace(session.request(message)?)
+                .await
+                .map_err(status("trace request"))?
+                .into_inner()
+                .trace
+                .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
+            let file = RequestFile {
+                trace_id: trace.trace_id.clone(),
+                subject_did: trace.subject_did,
+                legal_basis: trace.legal_basis,
+                case_reference: trace.case_reference,
+                requested_by: trace.requested_by,
+                created_at_unix_ms: trace.created_at_unix_ms,
+                subject_at_unix_ms: trace.subject_at_unix_ms,
+                approvals_required: trace.approvals_required,
+                request_digest: hex::encode(&trace.request_digest),
+            };
+            if hex::encode(file.digest()) != file.request_digest {
+                return Err(CliError::Refused(
+                    "the issuer's digest is not the digest of the request it returned".into(),
+                ));
+            }
+            let json = serde_json::to_string_pretty(&file)? + "\n";
+            super::genesis::write_new(&out, &json)?;
+            println!(
+                "trace {} requested; it opens with {} approvals. Hand {} to the approvers.",
+                file.trace_id,
+                file.approvals_required,
+                out.display()
+            );
+            Ok(())
+        }
+        TraceCommand::Approve {
+            endpoint,
+            request,
+            approver_key,
+            yes,
+        } => {
+            let file: RequestFile = serde_json::from_str(&read(&request)?)
+                .map_err(|e| CliError::Refused(format!("{}: {e}", request.display())))?;
+            let digest = file.digest();
+            if hex::encode(digest) != file.request_digest {
+                return Err(CliError::Refused(format!(
+                    "{}: its fields do not hash to the digest it carries; it was changed \
+                     after the issuer made it",
+                    request.display()
+                )));
+            }
+            eprintln!(
+                "trace {}: identify the holder of {}\n  legal basis: {}\n  case: {}\n  \
+                 requested by {} at {} (Unix ms)",
+                file.trace_id,
+                file.subject_did,
+                file.legal_basis,
+                file.case_reference,
+                file.requested_by,
+                file.created_at_unix_ms
+            );
+            if !super::confirm(yes, "Approve this trace? [y/N] ")? {
+                return Err(CliError::Refused("the approver declined".into()));
+            }
+            let (key_id, key) = realdid_issuer::provision::load_approver(&approver_key)?;
+            let approval_jws = sign_approval(
+                &file.trace_id,
+                &digest,
+                &key_id,
+                &key,
+                i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX),
+            )
+            .map_err(|e| CliError::Refused(format!("signing the approval: {e}")))?;
+            let trace = endpoint
+                .client()
+                .await?
+                .approve_trace(pb::ApproveTraceRequest {
+                    trace_id: file.trace_id.clone(),
+                    approval_jws,
+                })
+                .await
+                .map_err(status("approval"))?
+                .into_inner()
+                .trace
+                .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
+            println!(
+                "approved by {key_id}: {} of {} approvals",
+                trace.approvals.len(),
+                trace.approvals_required
+            );
+            Ok(())
+        }
+        TraceCommand::Open { session, trace_id } => {
+            let answer = session
+                .endpoint
+                .client()
+                .await?
+                .open_trace(session.request(pb::OpenTraceRequest {
+                    trace_id: trace_id.clone(),
+                })?)
+                .await
+                .map_err(status("opening the trace"))?
+                .into_inner();
+            let record = answer
+                .record
+                .ok_or_else(|| CliError::Refused("the issuer answered no record".into()))?;
+            println!(
+                "{}\n  resident id {}\n  enrolment {} at {} (Unix ms), DIDs {}",
+                record.full_name,
+                record.resident_id,
+                record.enrolment_id,
+                record.enrolled_at_unix_ms,
+                record.dids.join(", ")
+            );
+            if let Some(anchor) = answer.audit_anchor {
+                println!(
+                    "  the opening is anchored on chain at height {}",
+                    anchor.height
+                );
+            }
+            Ok(())
+        }
+    }
+}
