@@ -39,6 +39,7 @@ pub mod v1 {
 
 #[cfg(feature = "dev-ca")]
 pub mod dev_ca;
+pub mod metrics;
 mod redact;
 pub mod server;
 pub mod source_limits;

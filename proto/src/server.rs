@@ -42,8 +42,10 @@ pub const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
 pub const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
 
 /// The layers every server runs its services behind: calls past the global bound are shed.
-pub type Bounds =
-    Stack<Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>, Identity>;
+pub type Bounds = Stack<
+    Stack<GlobalConcurrencyLimitLayer, Stack<LoadShedLayer, Identity>>,
+    Stack<crate::metrics::RpcMetricsLayer, Identity>,
+>;
 
 /// A server with the bounds above, health (reporting `S` as serving until the returned
 /// reporter says otherwise) and reflection (listing `S`, health and reflection), over
@@ -92,6 +94,9 @@ pub async fn with_health_and_reflection<S: NamedService>(
         .http2_keepalive_interval(Some(KEEPALIVE))
         .http2_keepalive_timeout(Some(KEEPALIVE))
         .tcp_keepalive(Some(KEEPALIVE))
+        // The first layer is the outermost: metrics see every call, a call the bounds
+        // refuse included.
+        .layer(crate::metrics::RpcMetricsLayer)
         .layer(bounds)
         .add_service(health_service)
         .add_service(v1)

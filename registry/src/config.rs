@@ -184,6 +184,7 @@ pub struct NodeConfig {
     log_level: Option<String>,
     tuning: Tuning,
     tls: Option<ServerTls>,
+    metrics_listen: Option<SocketAddr>,
 }
 
 // The file as written.
@@ -202,6 +203,9 @@ pub(crate) struct NodeConfigFile {
     /// The gRPC server's TLS; absent, it serves plaintext (development only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) tls: Option<ServerTls>,
+    /// Where to answer `GET /metrics` (Prometheus); absent, nowhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -295,7 +299,13 @@ impl NodeConfig {
             log_level: file.log_level,
             tuning,
             tls: file.tls.map(|tls| tls.resolved(base)),
+            metrics_listen: file.metrics_listen,
         })
+    }
+
+    /// Where to serve metrics, if anywhere.
+    pub fn metrics_listen(&self) -> Option<SocketAddr> {
+        self.metrics_listen
     }
 
     /// The gRPC server's TLS, if configured (paths resolved).

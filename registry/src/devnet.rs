@@ -29,7 +29,8 @@
 //! Ports: with no base port, each node gets two free loopback ports (bound on
 //! `127.0.0.1:0` and released just before the nodes start: another program could take one in
 //! between, which a restart of the devnet with a base port avoids). With a base port `b`,
-//! node `i` listens for p2p on `b + 2i` and for gRPC on `b + 2i + 1`.
+//! node `i` listens for p2p on `b + 2i` and for gRPC on `b + 2i + 1`, and serves its metrics
+//! on `b + 2n + i` (n validators).
 
 use std::fs::File;
 use std::io::Write as _;
@@ -86,6 +87,7 @@ pub struct DevnetNode {
     log_path: PathBuf,
     p2p: SocketAddr,
     grpc: SocketAddr,
+    metrics: Option<SocketAddr>,
     tls: bool,
 }
 
@@ -123,6 +125,12 @@ impl DevnetNode {
     /// Its gRPC listen address.
     pub fn grpc(&self) -> SocketAddr {
         self.grpc
+    }
+
+    /// Where it answers `GET /metrics`, as a URL (none for a devnet generated before
+    /// nodes had metrics).
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics.map(|addr| format!("http://{addr}/metrics"))
     }
 
     /// Its gRPC endpoint as a URI for clients: `https://127.0.0.1:<port>` (`http://` on a
@@ -270,6 +278,7 @@ impl DevnetLayout {
                 config_path,
                 p2p: config.p2p_listen(),
                 grpc: config.grpc_listen(),
+                metrics: config.metrics_listen(),
                 tls: config.tls().is_some(),
             });
         }
@@ -353,11 +362,14 @@ impl std::fmt::Display for DevnetLayout {
         for node in &self.nodes {
             writeln!(
                 f,
-                "  {:<8} gRPC {:<24} p2p {:<21} log {}",
+                "  {:<8} gRPC {:<24} p2p {:<21} log {}{}",
                 node.name,
                 node.grpc_endpoint(),
                 node.p2p.to_string(),
-                node.log_path.display()
+                node.log_path.display(),
+                node.metrics_url()
+                    .map(|url| format!("  metrics {url}"))
+                    .unwrap_or_default()
             )?;
         }
         write!(
@@ -431,9 +443,10 @@ pub fn generate_with(
             "already holds a devnet (genesis.toml): reopen it with DevnetLayout::load".into(),
         ));
     }
+    // p2p and gRPC of each node, then each node's metrics port.
     let ports = match base_port {
-        None => free_loopback_ports(2 * validators)?,
-        Some(base) => fixed_ports(base, 2 * validators).map_err(config_error)?,
+        None => free_loopback_ports(3 * validators)?,
+        Some(base) => fixed_ports(base, 3 * validators).map_err(config_error)?,
     };
     create_dir(dir)?;
     let dir = absolute(dir)?;
@@ -474,6 +487,7 @@ pub fn generate_with(
         let name = format!("node-{i}");
         let p2p = SocketAddr::from(([127, 0, 0, 1], ports[2 * i]));
         let grpc = SocketAddr::from(([127, 0, 0, 1], ports[2 * i + 1]));
+        let metrics = SocketAddr::from(([127, 0, 0, 1], ports[2 * validators + i]));
         let node_dir = dir.join(&name);
         create_dir(&node_dir)?;
         create_dir(&node_dir.join("data"))?;
@@ -486,6 +500,7 @@ pub fn generate_with(
             grpc_listen: grpc,
             log_level: Some("info".into()),
             tuning: Some(TuningFile::from_tuning(tuning)),
+            metrics_listen: Some(metrics),
             tls: match &ca {
                 Some(ca) => {
                     let written = issue(ca, &dir, &name)?;

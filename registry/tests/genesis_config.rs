@@ -625,6 +625,13 @@ fn devnet_with_a_base_port_and_guards() {
         .map(|n| (n.p2p().port(), n.grpc().port()))
         .collect();
     assert_eq!(ports, vec![(42000, 42001), (42002, 42003), (42004, 42005)]);
+    let metrics: Vec<Option<String>> = layout.nodes().iter().map(|n| n.metrics_url()).collect();
+    assert_eq!(
+        metrics,
+        (42006..42009)
+            .map(|p| Some(format!("http://127.0.0.1:{p}/metrics")))
+            .collect::<Vec<_>>()
+    );
 
     // A non-empty directory that holds no devnet is left alone.
     let busy = root.path().join("busy");

@@ -101,6 +101,7 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
     super::init_logging(config.log_level());
     let node = Node::open(&config)?;
     let grpc_listen = config.grpc_listen();
+    let metrics_listen = config.metrics_listen();
     let runner = commonware_runtime::tokio::Runner::new(node.runtime_config());
     runner.start(|context| async move {
         // Bound inside the node's runtime, whose reactor then drives it.
@@ -114,7 +115,17 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
             let signal = super::stop_signal().await;
             tracing::info!(signal, "stopping");
         };
-        node.run(context, grpc, stop).await?;
+        let metrics =
+            match metrics_listen {
+                Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(
+                    |source| CliError::Io {
+                        path: format!("binding metrics to {addr}"),
+                        source,
+                    },
+                )?),
+                None => None,
+            };
+        node.run(context, grpc, metrics, stop).await?;
         Ok(())
     })
 }
@@ -157,11 +168,14 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     println!("  genesis:  {}", layout.genesis_path().display());
     for node in layout.nodes() {
         println!(
-            "  {:<10} gRPC {}  p2p {}  log {}",
+            "  {:<10} gRPC {}  p2p {}  log {}{}",
             node.name(),
             node.grpc_endpoint(),
             node.p2p(),
-            node.log_path().display()
+            node.log_path().display(),
+            node.metrics_url()
+                .map(|url| format!("  metrics {url}"))
+                .unwrap_or_default()
         );
     }
     let issuer_side = super::devnet_issuer::start(&layout, &mut supervisor)?;

@@ -4,6 +4,7 @@
 pub mod admissions;
 pub mod gossip;
 pub mod mempool;
+pub mod metrics;
 pub mod reads;
 pub mod run;
 pub mod shared;

@@ -119,13 +119,15 @@ impl Node {
             .with_catch_panics(false)
     }
 
-    /// Runs consensus and serves gRPC on `grpc` until `shutdown` resolves (`Ok`) or either
-    /// of them fails. `context` must come from a runner built with [`Node::runtime_config`];
-    /// `grpc` must have been bound inside that runtime.
+    /// Runs consensus and serves gRPC on `grpc` (and Prometheus metrics on `metrics`, the
+    /// engine's included, when given) until `shutdown` resolves (`Ok`) or either of them
+    /// fails. `context` must come from a runner built with [`Node::runtime_config`]; the
+    /// listeners must have been bound inside that runtime.
     pub async fn run(
         self,
         context: commonware_runtime::tokio::Context,
         grpc: tokio::net::TcpListener,
+        metrics: Option<tokio::net::TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), RegistryError> {
         let Self {
@@ -139,6 +141,18 @@ impl Node {
         } = self;
         info!(validator = index, chain = %info.chain_id, "starting");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Registered now, so that a scrape before the first commit finds them.
+        std::sync::LazyLock::force(&super::metrics::NODE);
+        let metrics = metrics.map(|listener| {
+            use commonware_runtime::{Metrics as _, Supervisor as _};
+            let engine_metrics = context.child("metrics");
+            // Ended with the node (aborted below): nothing is pending on a scrape.
+            tokio::spawn(realdid_proto::metrics::serve(
+                listener,
+                std::sync::Arc::new(move || engine_metrics.encode()),
+                std::future::pending(),
+            ))
+        });
         let service = RegistryService::new(shared.clone(), info, did_ops_per_source)?;
         let grpc = tokio::spawn(async move {
             serve(service, grpc, tls.as_ref(), async move {
@@ -155,6 +169,9 @@ impl Node {
             () = shutdown => Ok(()),
         };
         let _ = stop.send(());
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if let Err(error) = &result {
             error!(%error, "node stopped");
         }

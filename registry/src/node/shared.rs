@@ -319,6 +319,11 @@ impl Shared {
         };
         self.store.commit(&block, &staged, &certificate, now_ms)?;
         self.last_commit_ms.store(now_ms, Ordering::Relaxed);
+        let metrics = &super::metrics::NODE;
+        metrics.height.set(block.header.height);
+        metrics
+            .finality_seconds
+            .observe(now_ms.saturating_sub(block.header.timestamp_ms) as f64 / 1000.0);
         {
             // Keep a few final blocks' executions: a proposer or verifier that walked its
             // chain just before this commit still finds them (the store's view skips them).
@@ -344,6 +349,9 @@ impl Shared {
                         (receipt.tx_hash, Outcome::Final(receipt))
                     }),
             );
+        super::metrics::NODE
+            .pending
+            .set(i64::try_from(self.mempool.len()).unwrap_or(i64::MAX));
         // No subscriber is fine.
         let _ = self.finalized.send(FinalizedEvent {
             header: block.header.clone(),

@@ -244,6 +244,37 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
 
+/// `GET /metrics` of node `i`, the body.
+async fn scrape(net: &Devnet, i: usize) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let url = net.layout.nodes()[i].metrics_url().expect("a metrics port");
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    answer
+}
+
+/// The value of the sample `line_start` (a metric name with its labels) in `text`.
+fn sample(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// Runs `realdid <args>` off the async threads.
 async fn cli(args: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
@@ -262,9 +293,36 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
         net.wait_height(i, 1, SLOW).await;
     }
     let mut node0 = net.client(0).await;
+    let submissions =
+        r#"realdid_rpc_total{method="/realdid.v1.Registry/SubmitTransaction",code="Ok"}"#;
+    let before = scrape(&net, 0).await;
     let (create, issuer) = create_did(Purposes::ASSERTION_METHOD);
     finalized(&submit(&mut node0, &create).await);
     let issuer_did = issuer.state.did.to_string();
+    // The node's metrics move with the chain: its RPCs counted by method and code, its
+    // height, and the consensus engine's own.
+    let after = scrape(&net, 0).await;
+    assert_eq!(
+        sample(&after, submissions),
+        sample(&before, submissions) + 1.0,
+        "{after}"
+    );
+    assert!(sample(&after, "realdid_registry_height ") >= 1.0, "{after}");
+    assert!(
+        after.contains("realdid_registry_finality_seconds_bucket"),
+        "{after}"
+    );
+    assert!(
+        after.contains("realdid_rpc_latency_seconds_bucket"),
+        "{after}"
+    );
+    assert!(
+        after.lines().any(|l| !l.starts_with('#')
+            && !l.starts_with("realdid_")
+            && !l.starts_with("HTTP")
+            && l.contains('_')),
+        "the engine's metrics are there too: {after}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let proposal = dir.path().join("accredit.json").display().to_string();
