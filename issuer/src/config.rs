@@ -218,6 +218,8 @@ pub struct IssuerConfig {
     /// TLS: the gRPC server's certificate (and the client CA, for mutual TLS), and the CA
     /// trusted on the way to the registry and the identity authority. Paths resolved.
     pub tls: ServiceTls,
+    /// Where to answer `GET /metrics` (Prometheus); absent, nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +293,8 @@ struct RawConfig {
     log_level: Option<String>,
     #[serde(default)]
     tls: ServiceTls,
+    #[serde(default)]
+    metrics_listen: Option<SocketAddr>,
 }
 
 fn bad(what: impl Into<String>) -> IssuerError {
@@ -493,6 +497,7 @@ impl IssuerConfig {
             },
             operators,
             log_level: raw.log_level,
+            metrics_listen: raw.metrics_listen,
             tls: {
                 let tls = raw.tls.resolved(base);
                 tls.server().map_err(|e| bad(e.to_string()))?;

@@ -23,6 +23,7 @@ pub mod files;
 pub mod http;
 pub mod issuance;
 pub mod keys;
+pub mod metrics;
 pub mod nonces;
 pub mod operators;
 pub mod privacy;

@@ -49,6 +49,8 @@ pub struct ProvisionOptions {
     pub operator: String,
     /// TLS (absolute paths): written as the `[tls]` table unless empty (plaintext).
     pub tls: ServiceTls,
+    /// Where to serve metrics, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// What was made.
@@ -165,6 +167,7 @@ secrets_file = "issuer-secrets.json"
 grpc_listen = "{grpc}"
 http_listen = "{http}"
 public_base_url = "{scheme}://{http}"
+{metrics}
 genesis = {genesis}
 registry = [{registry}]
 authority = {authority}
@@ -210,6 +213,10 @@ password_hash = {hash}
         operator = toml_string(&options.operator),
         hash = toml_string(&hash_password(&password)?),
         tls = tls_table(&options.tls)?,
+        metrics = options
+            .metrics_listen
+            .map(|addr| format!("metrics_listen = \"{addr}\""))
+            .unwrap_or_default(),
     );
     // Check what was written parses, before anyone relies on it.
     IssuerConfig::parse(&text, dir)?;

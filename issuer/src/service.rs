@@ -254,23 +254,27 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
             EnrolOutcome::Issued {
                 enrolment_id,
                 credentials,
-            } => pb::enrol_response::Result::Issued(pb::EnrolmentIssued {
-                enrolment_id,
-                credentials: credentials
-                    .into_iter()
-                    .map(|c| pb::IssuedCredential {
-                        did: c.record.did,
-                        credential_id: c.record.id,
-                        sd_jwt_vc: c.sd_jwt,
-                        credential_type: c.record.vct,
-                        status_list_uri: c.status_list_uri,
-                        status_index: u64::from(c.record.index),
-                        issued_at_unix_ms: c.record.issued_at_ms,
-                        expires_at_unix_ms: c.record.expires_at_ms,
-                    })
-                    .collect(),
-            }),
+            } => {
+                crate::metrics::enrolment("ISSUED");
+                pb::enrol_response::Result::Issued(pb::EnrolmentIssued {
+                    enrolment_id,
+                    credentials: credentials
+                        .into_iter()
+                        .map(|c| pb::IssuedCredential {
+                            did: c.record.did,
+                            credential_id: c.record.id,
+                            sd_jwt_vc: c.sd_jwt,
+                            credential_type: c.record.vct,
+                            status_list_uri: c.status_list_uri,
+                            status_index: u64::from(c.record.index),
+                            issued_at_unix_ms: c.record.issued_at_ms,
+                            expires_at_unix_ms: c.record.expires_at_ms,
+                        })
+                        .collect(),
+                })
+            }
             EnrolOutcome::Refused(refusal) => {
+                crate::metrics::enrolment(refusal_reason(refusal.reason).as_str_name());
                 pb::enrol_response::Result::Refused(pb::EnrolmentRefusal {
                     reason: refusal_reason(refusal.reason) as i32,
                     message: refusal.message,

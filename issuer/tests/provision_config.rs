@@ -41,6 +41,7 @@ fn options() -> ProvisionOptions {
         argon2: Argon2Cost::default(),
         operator: "officer".into(),
         tls: Default::default(),
+        metrics_listen: None,
     }
 }
 

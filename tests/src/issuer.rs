@@ -123,6 +123,7 @@ impl IssuerStack {
                 argon2: Argon2Cost::FLOOR,
                 operator: "officer".into(),
                 tls: Default::default(),
+                metrics_listen: None,
             },
         )
         .expect("provisions");

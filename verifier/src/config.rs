@@ -116,6 +116,9 @@ pub struct VerifierConfig {
     /// trusted on the way to the registry and to issuers' status lists.
     #[serde(default)]
     pub tls: ServiceTls,
+    /// Where to answer `GET /metrics` (Prometheus); absent, nowhere.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn default_max_state_age() -> u64 {

@@ -24,6 +24,7 @@ pub async fn follow_store<S: NamedService>(
     loop {
         let ready = store.ready().await;
         let now = ready.is_ok();
+        crate::metrics::STORE_UP.set(i64::from(now));
         if serving != Some(now) {
             if now {
                 reporter.set_serving::<S>().await;

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod provider;
 pub mod requests;
 pub mod service;

@@ -59,6 +59,7 @@ fn reason(r: FailureReason) -> pb::VerificationFailureReason {
 }
 
 fn failed(failure: Failure) -> pb::VerifyPresentationResponse {
+    crate::metrics::verdict(reason(failure.reason).as_str_name());
     pb::VerifyPresentationResponse {
         result: Some(pb::verify_presentation_response::Result::Failure(
             pb::VerificationFailure {
@@ -335,21 +336,24 @@ impl VerifierService {
         }
         let response = match self.checks.verify(&stored, presentation, now).await {
             Outcome::Failed(failure) => failed(failure),
-            Outcome::Verified(v) => pb::VerifyPresentationResponse {
-                result: Some(pb::verify_presentation_response::Result::Verified(
-                    pb::VerifiedPresentation {
-                        claims: v.claims.into_iter().collect(),
-                        predicates: v.predicates,
-                        issuer_did: v.issuer_did,
-                        credential_type: v.credential_type,
-                        subject_id: v.subject_id,
-                        issued_at_unix_ms: v.issued_at_ms,
-                        expires_at_unix_ms: v.expires_at_ms,
-                        verified_at_unix_ms: v.verified_at_ms,
-                        registry_height: v.registry_height,
-                    },
-                )),
-            },
+            Outcome::Verified(v) => {
+                crate::metrics::verdict("VERIFIED");
+                pb::VerifyPresentationResponse {
+                    result: Some(pb::verify_presentation_response::Result::Verified(
+                        pb::VerifiedPresentation {
+                            claims: v.claims.into_iter().collect(),
+                            predicates: v.predicates,
+                            issuer_did: v.issuer_did,
+                            credential_type: v.credential_type,
+                            subject_id: v.subject_id,
+                            issued_at_unix_ms: v.issued_at_ms,
+                            expires_at_unix_ms: v.expires_at_ms,
+                            verified_at_unix_ms: v.verified_at_ms,
+                            registry_height: v.registry_height,
+                        },
+                    )),
+                }
+            }
         };
         if !spends_request(&response) {
             return Ok((response, None));

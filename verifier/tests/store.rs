@@ -574,9 +574,23 @@ async fn health_turns_not_serving_while_redis_is_down_and_back() {
     >(store, health, Duration::from_millis(100)));
     wait_for_health(addr, ServingStatus::Serving).await;
 
+    let up = || {
+        realdid_proto::metrics::encode("")
+            .lines()
+            .find(|l| l.starts_with("realdid_verifier_store_up "))
+            .map(str::to_owned)
+    };
+    assert_eq!(up().as_deref(), Some("realdid_verifier_store_up 1"));
+
     server.stop();
     wait_for_health(addr, ServingStatus::NotServing).await;
+    assert_eq!(
+        up().as_deref(),
+        Some("realdid_verifier_store_up 0"),
+        "the metric follows the health"
+    );
 
     let _again = OwnRedis::start_on(port, &[], "redis").await;
     wait_for_health(addr, ServingStatus::Serving).await;
+    assert_eq!(up().as_deref(), Some("realdid_verifier_store_up 1"));
 }

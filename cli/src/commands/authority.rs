@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// Answer only issuers showing a certificate of this CA (mutual TLS).
     #[arg(long, requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
+    /// Where to answer `GET /metrics` (Prometheus).
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// Runs an authority command.
@@ -107,6 +110,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     let signing = key::load(&args.data.join(key::AUTHORITY_KEY_FILE))?;
     let runtime = super::runtime()?;
     runtime.block_on(async move {
+        super::serve_metrics(args.metrics_listen).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| CliError::Io {

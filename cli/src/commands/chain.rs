@@ -173,34 +173,39 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             node.grpc_endpoint(),
             node.p2p(),
             node.log_path().display(),
-            node.metrics_url()
-                .map(|url| format!("  metrics {url}"))
-                .unwrap_or_default()
+            metrics_suffix(node.metrics_url())
         );
     }
     let issuer_side = super::devnet_issuer::start(&layout, &mut supervisor)?;
     println!(
-        "  {:<10} gRPC {}  register {}",
+        "  {:<10} gRPC {}  register {}{}",
         "authority",
         issuer_side.authority,
-        issuer_side.people.display()
+        issuer_side.people.display(),
+        metrics_suffix(issuer_side.authority_metrics.clone())
     );
     let up = async {
         wait_first_block(&layout).await?;
         let issuer =
             super::devnet_issuer::run_issuer(&layout, &mut supervisor, &issuer_side).await?;
         println!(
-            "  {:<10} gRPC {}://{}  status lists {}/status/<n>  config {}",
+            "  {:<10} gRPC {}://{}  status lists {}/status/<n>  config {}{}",
             "issuer",
             layout.scheme(),
             issuer_side.config.grpc_listen,
             issuer_side.config.public_base_url,
-            issuer_side.config_path.display()
+            issuer_side.config_path.display(),
+            metrics_suffix(
+                issuer_side
+                    .config
+                    .metrics_listen
+                    .map(|a| format!("http://{a}/metrics"))
+            )
         );
         let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor).await?;
         super::devnet_verifier::wait_ready(&layout, &verifier_side).await?;
         println!(
-            "  {:<10} gRPC {}  requests in {}  config {}",
+            "  {:<10} gRPC {}  requests in {}  config {}{}",
             "verifier",
             super::devnet_verifier::endpoint(&layout, &verifier_side),
             if verifier_side.config.redis_url.is_some() {
@@ -208,7 +213,13 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             } else {
                 "process memory"
             },
-            verifier_side.config_path.display()
+            verifier_side.config_path.display(),
+            metrics_suffix(
+                verifier_side
+                    .config
+                    .metrics_listen
+                    .map(|a| format!("http://{a}/metrics"))
+            )
         );
         if args.demo {
             journey(&layout, &issuer_side.did).await?;
@@ -228,6 +239,12 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     });
     supervisor.stop_all(STOP_GRACE)?;
     outcome
+}
+
+/// `  metrics <url>` for the devnet's listing, or nothing.
+fn metrics_suffix(url: Option<String>) -> String {
+    url.map(|url| format!("  metrics {url}"))
+        .unwrap_or_default()
 }
 
 pub(super) async fn client(

@@ -35,6 +35,8 @@ pub struct IssuerSide {
     pub people: PathBuf,
     /// The authority's endpoint.
     pub authority: String,
+    /// The authority's metrics URL.
+    pub authority_metrics: Option<String>,
     /// The issuer's configuration.
     pub config_path: PathBuf,
     /// The issuer's configuration, parsed.
@@ -70,7 +72,13 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
         key::create(&key_path)?;
         std::fs::write(&people, serde_json::to_string_pretty(&generated)?).map_err(io(&people))?;
         std::fs::write(&listen_file, free_port()?.to_string()).map_err(io(&listen_file))?;
+        let metrics_file = authority_dir.join("metrics-listen");
+        std::fs::write(&metrics_file, free_port()?.to_string()).map_err(io(&metrics_file))?;
     }
+    // Absent in a devnet made before services had metrics.
+    let authority_metrics = std::fs::read_to_string(authority_dir.join("metrics-listen"))
+        .ok()
+        .map(|addr| addr.trim().to_owned());
     let listen = std::fs::read_to_string(&listen_file).map_err(io(&listen_file))?;
     let authority = format!("{}://{}", layout.scheme(), listen.trim());
 
@@ -95,6 +103,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
                 operator: "officer".into(),
                 // The issuer's callers are citizens: TLS, no client certificate.
                 tls: layout.service_tls("issuer", false),
+                metrics_listen: Some(free_port()?),
             },
         )?;
     }
@@ -119,12 +128,16 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
             client_ca.into(),
         ]);
     }
+    if let Some(addr) = &authority_metrics {
+        args.extend(["--metrics-listen".into(), addr.into()]);
+    }
     let index = supervisor.add("authority", args, authority_dir.join("authority.log"));
     supervisor.start(index)?;
     let did = realdid_issuer::keys::load(&config.keys_file)?.did().clone();
     Ok(IssuerSide {
         people,
         authority,
+        authority_metrics: authority_metrics.map(|addr| format!("http://{addr}/metrics")),
         config_path,
         config,
         did,

@@ -67,6 +67,9 @@ pub async fn start(
         let listen = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(io(Path::new("127.0.0.1:0")))?;
+        let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(io(Path::new("127.0.0.1:0")))?;
         let redis = if std::net::TcpStream::connect_timeout(
             &"127.0.0.1:6379"
                 .parse()
@@ -86,7 +89,7 @@ pub async fn start(
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "grpc_listen = \"{listen}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\nkeys_file = \"bank-keys.json\"\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\nkeys_file = \"shop-keys.json\"\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
+            "grpc_listen = \"{listen}\"\nmetrics_listen = \"{metrics}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\nkeys_file = \"bank-keys.json\"\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\nkeys_file = \"shop-keys.json\"\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
             std::path::absolute(layout.genesis_path())
                 .map_err(io(layout.genesis_path()))?
                 .display(),

@@ -148,6 +148,8 @@ fn serve(path: PathBuf) -> Result<(), CliError> {
     super::init_logging(config.log_level.as_deref());
     let runtime = super::runtime()?;
     runtime.block_on(async move {
+        super::serve_metrics(config.metrics_listen).await?;
+        std::sync::LazyLock::force(&realdid_issuer::metrics::ENROLMENTS);
         let registry = gateway(&config)?;
         let authority = authority(&config).await?;
         let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
@@ -192,6 +194,7 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             argon2: Argon2Cost::default(),
             operator: args.operator,
             tls: Default::default(),
+            metrics_listen: None,
         },
     )?;
     println!("issuer DID:  {}", made.keys.did());

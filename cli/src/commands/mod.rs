@@ -140,3 +140,24 @@ pub fn confirm(yes: bool, question: &str) -> Result<bool, crate::error::CliError
     }
     Ok(matches!(prompt(question)?.trim(), "y" | "Y" | "yes"))
 }
+
+/// Serves this process's metrics on `addr`, if given, for as long as the runtime runs.
+pub async fn serve_metrics(
+    addr: Option<std::net::SocketAddr>,
+) -> Result<(), crate::error::CliError> {
+    let Some(addr) = addr else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::error::CliError::Io {
+            path: format!("binding metrics to {addr}"),
+            source,
+        })?;
+    tokio::spawn(realdid_proto::metrics::serve(
+        listener,
+        std::sync::Arc::new(String::new),
+        std::future::pending(),
+    ));
+    Ok(())
+}

@@ -309,6 +309,8 @@ fn serve(path: &std::path::Path, register: bool) -> Result<(), CliError> {
         });
     }
     runtime.block_on(async move {
+        super::serve_metrics(config.metrics_listen).await?;
+        std::sync::LazyLock::force(&realdid_verifier::metrics::VERDICTS);
         let service = Arc::new(
             realdid_verifier::service::from_config(&config, SystemClock::shared()).await?,
         );
