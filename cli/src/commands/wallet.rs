@@ -20,9 +20,10 @@ use crate::error::CliError;
 /// `realdid wallet …`.
 #[derive(Debug, Args)]
 pub struct WalletArgs {
-    /// The wallet file.
-    #[arg(long, global = true, default_value = ".realdid/wallet")]
-    wallet: PathBuf,
+    /// The wallet file (default: `realdid/wallet` in the user's data directory,
+    /// `$XDG_DATA_HOME` or `~/.local/share`).
+    #[arg(long, global = true)]
+    wallet: Option<PathBuf>,
     /// A file whose first line is the wallet's passphrase.
     #[arg(long, global = true)]
     passphrase_file: Option<PathBuf>,
@@ -233,6 +234,40 @@ fn passphrase(file: Option<&Path>, what: &str) -> Result<Zeroizing<String>, CliE
         })
 }
 
+/// A new passphrase: from the file or the variable as given, or asked twice on the
+/// terminal (a typo in a passphrase no one can read back would lock the wallet for good).
+fn new_passphrase(file: Option<&Path>, what: &str) -> Result<Zeroizing<String>, CliError> {
+    let first = passphrase(file, &format!("new {what}"))?;
+    if file.is_some() || std::env::var_os("REALDID_WALLET_PASSPHRASE").is_some() {
+        return Ok(first);
+    }
+    let again = rpassword::prompt_password(format!("new {what} passphrase, again: "))
+        .map(Zeroizing::new)
+        .map_err(|source| CliError::Io {
+            path: "terminal".into(),
+            source,
+        })?;
+    if *again != *first {
+        return Err(CliError::Usage(
+            "the two passphrases differ; nothing was made".into(),
+        ));
+    }
+    Ok(first)
+}
+
+/// `realdid/wallet` in the user's data directory (`$XDG_DATA_HOME`, else
+/// `~/.local/share`), not wherever the command happens to run.
+fn default_wallet() -> Result<PathBuf, CliError> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .ok_or_else(|| {
+            CliError::Usage("no HOME or XDG_DATA_HOME: name the wallet with --wallet".into())
+        })?;
+    Ok(data.join("realdid").join("wallet"))
+}
+
 fn parse_did(text: &str) -> Result<RealDid, CliError> {
     Ok(text.parse()?)
 }
@@ -243,12 +278,22 @@ fn confirm(yes: bool) -> Result<bool, CliError> {
 
 /// Runs `realdid wallet …`.
 pub fn run(args: WalletArgs) -> Result<(), CliError> {
-    let path = args.wallet.clone();
+    let path = match args.wallet.clone() {
+        Some(path) => path,
+        None => default_wallet()?,
+    };
     let pass = || passphrase(args.passphrase_file.as_deref(), "wallet");
+    let new_pass = || new_passphrase(args.passphrase_file.as_deref(), "wallet");
     match args.command {
         WalletCommand::Create { kdf_memory_mib } => {
             let params = KdfParams::with_memory_mib(kdf_memory_mib)?;
-            Wallet::create(&path, &pass()?, params)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| CliError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            Wallet::create(&path, &new_pass()?, params)?;
             println!("created {}", path.display());
             Ok(())
         }
@@ -257,7 +302,7 @@ pub fn run(args: WalletArgs) -> Result<(), CliError> {
             backup_passphrase_file,
         } => {
             let backup = first_line(&backup_passphrase_file)?;
-            let wallet = Wallet::restore(&from, &backup, &path, &pass()?, KdfParams::DEFAULT)?;
+            let wallet = Wallet::restore(&from, &backup, &path, &new_pass()?, KdfParams::DEFAULT)?;
             let c = wallet.contents();
             println!(
                 "restored {} from {}: {} DIDs, {} credentials, {} log entries",

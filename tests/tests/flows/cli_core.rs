@@ -381,3 +381,22 @@ fn a_provider_is_added_with_a_token_shown_once_and_kept_only_as_a_hash() {
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
 }
+
+#[test]
+fn a_wallet_lives_in_the_users_data_directory_unless_named() {
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(realdid_tests::realdid_binary())
+        .args(["wallet", "create", "--kdf-memory-mib", "19"])
+        .env("XDG_DATA_HOME", data.path())
+        .env("REALDID_WALLET_PASSPHRASE", "a passphrase for the test")
+        .current_dir(data.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wallet = data.path().join("realdid").join("wallet");
+    assert!(wallet.exists(), "no wallet at {}", wallet.display());
+    assert!(
+        !data.path().join(".realdid").exists(),
+        "nothing in the current directory"
+    );
+}
