@@ -185,6 +185,7 @@ pub struct NodeConfig {
     tuning: Tuning,
     tls: Option<ServerTls>,
     metrics_listen: Option<SocketAddr>,
+    resolver_listen: Option<SocketAddr>,
 }
 
 // The file as written.
@@ -206,6 +207,10 @@ pub(crate) struct NodeConfigFile {
     /// Where to answer `GET /metrics` (Prometheus); absent, nowhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) metrics_listen: Option<SocketAddr>,
+    /// Where to answer `GET /1.0/identifiers/{did}` (a Universal Resolver driver's
+    /// interface); absent, nowhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) resolver_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -300,7 +305,13 @@ impl NodeConfig {
             tuning,
             tls: file.tls.map(|tls| tls.resolved(base)),
             metrics_listen: file.metrics_listen,
+            resolver_listen: file.resolver_listen,
         })
+    }
+
+    /// Where to answer DID resolution over HTTP, if anywhere.
+    pub fn resolver_listen(&self) -> Option<SocketAddr> {
+        self.resolver_listen
     }
 
     /// Where to serve metrics, if anywhere.

@@ -30,7 +30,7 @@
 //! `127.0.0.1:0` and released just before the nodes start: another program could take one in
 //! between, which a restart of the devnet with a base port avoids). With a base port `b`,
 //! node `i` listens for p2p on `b + 2i` and for gRPC on `b + 2i + 1`, and serves its metrics
-//! on `b + 2n + i` (n validators).
+//! on `b + 2n + i` and resolves DIDs over HTTP on `b + 3n + i` (n validators).
 
 use std::fs::File;
 use std::io::Write as _;
@@ -88,6 +88,7 @@ pub struct DevnetNode {
     p2p: SocketAddr,
     grpc: SocketAddr,
     metrics: Option<SocketAddr>,
+    resolver: Option<SocketAddr>,
     tls: bool,
 }
 
@@ -125,6 +126,13 @@ impl DevnetNode {
     /// Its gRPC listen address.
     pub fn grpc(&self) -> SocketAddr {
         self.grpc
+    }
+
+    /// Where it resolves DIDs over HTTP, the URL prefix to append a DID to (none for a
+    /// devnet generated before nodes resolved over HTTP).
+    pub fn resolver_url(&self) -> Option<String> {
+        self.resolver
+            .map(|addr| format!("http://{addr}/1.0/identifiers/"))
     }
 
     /// Where it answers `GET /metrics`, as a URL (none for a devnet generated before
@@ -279,6 +287,7 @@ impl DevnetLayout {
                 p2p: config.p2p_listen(),
                 grpc: config.grpc_listen(),
                 metrics: config.metrics_listen(),
+                resolver: config.resolver_listen(),
                 tls: config.tls().is_some(),
             });
         }
@@ -443,10 +452,10 @@ pub fn generate_with(
             "already holds a devnet (genesis.toml): reopen it with DevnetLayout::load".into(),
         ));
     }
-    // p2p and gRPC of each node, then each node's metrics port.
+    // p2p and gRPC of each node, then each node's metrics port, then its resolver's.
     let ports = match base_port {
-        None => free_loopback_ports(3 * validators)?,
-        Some(base) => fixed_ports(base, 3 * validators).map_err(config_error)?,
+        None => free_loopback_ports(4 * validators)?,
+        Some(base) => fixed_ports(base, 4 * validators).map_err(config_error)?,
     };
     create_dir(dir)?;
     let dir = absolute(dir)?;
@@ -488,6 +497,7 @@ pub fn generate_with(
         let p2p = SocketAddr::from(([127, 0, 0, 1], ports[2 * i]));
         let grpc = SocketAddr::from(([127, 0, 0, 1], ports[2 * i + 1]));
         let metrics = SocketAddr::from(([127, 0, 0, 1], ports[2 * validators + i]));
+        let resolver = SocketAddr::from(([127, 0, 0, 1], ports[3 * validators + i]));
         let node_dir = dir.join(&name);
         create_dir(&node_dir)?;
         create_dir(&node_dir.join("data"))?;
@@ -501,6 +511,7 @@ pub fn generate_with(
             log_level: Some("info".into()),
             tuning: Some(TuningFile::from_tuning(tuning)),
             metrics_listen: Some(metrics),
+            resolver_listen: Some(resolver),
             tls: match &ca {
                 Some(ca) => {
                     let written = issue(ca, &dir, &name)?;

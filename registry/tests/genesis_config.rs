@@ -625,6 +625,13 @@ fn devnet_with_a_base_port_and_guards() {
         .map(|n| (n.p2p().port(), n.grpc().port()))
         .collect();
     assert_eq!(ports, vec![(42000, 42001), (42002, 42003), (42004, 42005)]);
+    let resolvers: Vec<Option<String>> = layout.nodes().iter().map(|n| n.resolver_url()).collect();
+    assert_eq!(
+        resolvers,
+        (42009..42012)
+            .map(|p| Some(format!("http://127.0.0.1:{p}/1.0/identifiers/")))
+            .collect::<Vec<_>>()
+    );
     let metrics: Vec<Option<String>> = layout.nodes().iter().map(|n| n.metrics_url()).collect();
     assert_eq!(
         metrics,

@@ -102,6 +102,7 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
     let node = Node::open(&config)?;
     let grpc_listen = config.grpc_listen();
     let metrics_listen = config.metrics_listen();
+    let resolver_listen = config.resolver_listen();
     let runner = commonware_runtime::tokio::Runner::new(node.runtime_config());
     runner.start(|context| async move {
         // Bound inside the node's runtime, whose reactor then drives it.
@@ -115,17 +116,12 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
             let signal = super::stop_signal().await;
             tracing::info!(signal, "stopping");
         };
-        let metrics =
-            match metrics_listen {
-                Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(
-                    |source| CliError::Io {
-                        path: format!("binding metrics to {addr}"),
-                        source,
-                    },
-                )?),
-                None => None,
-            };
-        node.run(context, grpc, metrics, stop).await?;
+        let listeners = realdid_registry::node::run::NodeListeners {
+            grpc,
+            metrics: bind_optional(metrics_listen, "metrics").await?,
+            resolver: bind_optional(resolver_listen, "the resolver").await?,
+        };
+        node.run(context, listeners, stop).await?;
         Ok(())
     })
 }
@@ -173,7 +169,10 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             node.grpc_endpoint(),
             node.p2p(),
             node.log_path().display(),
-            metrics_suffix(node.metrics_url())
+            node.resolver_url()
+                .map(|url| format!("  resolver {url}<did>"))
+                .unwrap_or_default()
+                + &metrics_suffix(node.metrics_url())
         );
     }
     let issuer_side = super::devnet_issuer::start(&layout, &mut supervisor)?;
@@ -239,6 +238,23 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
     });
     supervisor.stop_all(STOP_GRACE)?;
     outcome
+}
+
+/// Binds `addr` if given (inside the runtime that will drive the listener).
+async fn bind_optional(
+    addr: Option<std::net::SocketAddr>,
+    what: &str,
+) -> Result<Option<tokio::net::TcpListener>, CliError> {
+    match addr {
+        Some(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .map(Some)
+            .map_err(|source| CliError::Io {
+                path: format!("binding {what} to {addr}"),
+                source,
+            }),
+        None => Ok(None),
+    }
 }
 
 /// `  metrics <url>` for the devnet's listing, or nothing.

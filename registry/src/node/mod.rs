@@ -6,6 +6,7 @@ pub mod gossip;
 pub mod mempool;
 pub mod metrics;
 pub mod reads;
+pub mod resolver;
 pub mod run;
 pub mod shared;
 

@@ -38,6 +38,17 @@ pub fn genesis_block(genesis: &Genesis, empty_root: realdid_core::codec::StateRo
     }
 }
 
+/// The sockets a node serves on, bound by whoever runs it.
+#[derive(Debug)]
+pub struct NodeListeners {
+    /// The Registry gRPC service.
+    pub grpc: tokio::net::TcpListener,
+    /// `GET /metrics`, if served.
+    pub metrics: Option<tokio::net::TcpListener>,
+    /// `GET /1.0/identifiers/{did}`, if served.
+    pub resolver: Option<tokio::net::TcpListener>,
+}
+
 /// A validator whose configuration, key and state have been checked and opened, not yet
 /// running. Opening is separate from running so that a bad configuration or a damaged data
 /// directory is reported before any runtime or socket exists.
@@ -119,17 +130,22 @@ impl Node {
             .with_catch_panics(false)
     }
 
-    /// Runs consensus and serves gRPC on `grpc` (and Prometheus metrics on `metrics`, the
-    /// engine's included, when given) until `shutdown` resolves (`Ok`) or either of them
-    /// fails. `context` must come from a runner built with [`Node::runtime_config`]; the
-    /// listeners must have been bound inside that runtime.
+    /// Runs consensus and serves gRPC on `listeners.grpc` (with Prometheus metrics, the
+    /// engine's included, and DID resolution over HTTP on the others, when given) until
+    /// `shutdown` resolves (`Ok`) or consensus or gRPC fails. `context` must come from a
+    /// runner built with [`Node::runtime_config`]; the listeners must have been bound inside
+    /// that runtime.
     pub async fn run(
         self,
         context: commonware_runtime::tokio::Context,
-        grpc: tokio::net::TcpListener,
-        metrics: Option<tokio::net::TcpListener>,
+        listeners: NodeListeners,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), RegistryError> {
+        let NodeListeners {
+            grpc,
+            metrics,
+            resolver,
+        } = listeners;
         let Self {
             index,
             shared,
@@ -153,6 +169,14 @@ impl Node {
                 std::future::pending(),
             ))
         });
+        let resolver = resolver.map(|listener| {
+            // Ended with the node (aborted below).
+            tokio::spawn(super::resolver::serve(
+                shared.clone(),
+                listener,
+                std::future::pending(),
+            ))
+        });
         let service = RegistryService::new(shared.clone(), info, did_ops_per_source)?;
         let grpc = tokio::spawn(async move {
             serve(service, grpc, tls.as_ref(), async move {
@@ -169,8 +193,8 @@ impl Node {
             () = shutdown => Ok(()),
         };
         let _ = stop.send(());
-        if let Some(metrics) = metrics {
-            metrics.abort();
+        for task in [metrics, resolver].into_iter().flatten() {
+            task.abort();
         }
         if let Err(error) = &result {
             error!(%error, "node stopped");
