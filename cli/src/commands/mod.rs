@@ -17,6 +17,7 @@ pub mod issuer_staff;
 pub mod journey;
 pub mod registry_args;
 pub mod verifier;
+pub mod verifier_setup;
 pub mod wallet;
 
 use realdid_core::clock::{Clock as _, SystemClock};

@@ -41,6 +41,9 @@ pub enum VerifierCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Creates a verifier directory: verifier.toml, the subject-id secret, and a first
+    /// provider, whose bearer token is printed once.
+    Init(Box<super::verifier_setup::InitArgs>),
     /// Adds a provider to a verifier's configuration and prints its bearer token, once
     /// (only its SHA-256 is kept). Restart the verifier, with --register, to serve it.
     AddProvider {
@@ -150,7 +153,10 @@ pub fn run(args: VerifierArgs) -> Result<(), CliError> {
     match (args.config, args.command) {
         (Some(config), None) => serve(&config, args.register),
         (None, Some(VerifierCommand::Serve { config })) => serve(&config, false),
-        (None, Some(VerifierCommand::AddProvider { config, id })) => add_provider(&config, &id),
+        (None, Some(VerifierCommand::AddProvider { config, id })) => {
+            super::verifier_setup::add_provider(&config, &id)
+        }
+        (None, Some(VerifierCommand::Init(args))) => super::verifier_setup::init(*args),
         (None, Some(VerifierCommand::Request {
             provider,
             claims,
@@ -242,53 +248,6 @@ fn print_outcome(outcome: &realdid_verifier::verify::Outcome, json: bool) -> Res
             )))
         }
     }
-}
-
-/// Adds provider `id` to the configuration at `path` (appended, so the file's comments
-/// stay), its key file beside it, and prints its token once.
-fn add_provider(path: &std::path::Path, id: &str) -> Result<(), CliError> {
-    use sha2::Digest as _;
-    let config = VerifierConfig::load(path)?;
-    if config.providers.iter().any(|p| p.id == id) {
-        return Err(CliError::Refused(format!(
-            "{} already has a provider {id:?}",
-            path.display()
-        )));
-    }
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(CliError::Usage(
-            "--id: 1 to 64 letters, digits, '-' or '_'".into(),
-        ));
-    }
-    let mut raw = [0u8; 24];
-    getrandom::fill(&mut raw).map_err(|e| CliError::Refused(format!("no randomness: {e}")))?;
-    let token = hex::encode(raw);
-    let entry = format!(
-        "\n[[providers]]\nid = \"{id}\"\ntoken_sha256 = \"{}\"\nkeys_file = \"{id}-keys.json\"\n",
-        hex::encode(sha2::Sha256::digest(token.as_bytes()))
-    );
-    let before = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let after = format!("{before}{entry}");
-    // Checked before it replaces the file.
-    VerifierConfig::parse(&after, path.parent().unwrap_or(std::path::Path::new(".")))?;
-    super::genesis::replace(path, &after)?;
-    println!("{token}");
-    eprintln!(
-        "provider {id} added to {}; the token above is shown once: hand it to the provider \
-         (it presents it as `authorization: Bearer …`). Run `realdid verifier --config {} \
-         --register` to put its DID on the registry, then restart the verifier.",
-        path.display(),
-        path.display()
-    );
-    Ok(())
 }
 
 /// Runs the verifier (after registering the providers' DIDs, with `register`, and exiting).

@@ -400,3 +400,76 @@ fn a_wallet_lives_in_the_users_data_directory_unless_named() {
         "nothing in the current directory"
     );
 }
+
+#[test]
+fn a_verifier_is_set_up_with_its_first_provider_and_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let verifier = at("verifier");
+    let token = ok(&[
+        "verifier",
+        "init",
+        "--dir",
+        &verifier,
+        "--genesis",
+        &at("genesis.toml"),
+        "--registry",
+        "https://203.0.113.1:31000,https://203.0.113.2:31000",
+        "--public-address",
+        "verify.shop.example:443",
+        "--accept",
+        "https://realdid.example/credentials/identity",
+        "--redis",
+        "rediss://redis.shop.example:6380",
+        "--provider",
+        "shop",
+        "--tls-cert",
+        &at("verifier.pem"),
+        "--tls-key",
+        &at("verifier.key"),
+        "--tls-ca",
+        &at("ca.pem"),
+    ]);
+    let config_path = dir.path().join("verifier").join("verifier.toml");
+    let config = realdid_verifier::config::VerifierConfig::load(&config_path).unwrap();
+    use sha2::Digest as _;
+    assert_eq!(config.providers.len(), 1);
+    assert_eq!(
+        config.providers[0].token_sha256,
+        hex::encode(sha2::Sha256::digest(token.trim().as_bytes()))
+    );
+    assert_eq!(
+        config.request_uri_base,
+        "realdid://verify.shop.example:443/requests"
+    );
+    assert_eq!(
+        config.redis_url.as_deref(),
+        Some("rediss://redis.shop.example:6380")
+    );
+    assert_eq!(config.registry.len(), 2);
+    assert!(config.tls.server().unwrap().is_some(), "it serves TLS");
+    assert_eq!(
+        config.tls.ca.as_deref(),
+        Some(dir.path().join("ca.pem").as_path())
+    );
+    let secret = dir.path().join("verifier").join("verifier-secret");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // A second init into the same directory is refused.
+    let again = realdid(&[
+        "verifier",
+        "init",
+        "--dir",
+        &verifier,
+        "--genesis",
+        "g",
+        "--registry",
+        "https://x:1",
+        "--accept",
+        "urn:x:y",
+        "--provider",
+        "shop",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+}
