@@ -31,9 +31,11 @@ pub struct IssuerArgs {
     command: Option<IssuerCommand>,
 }
 
-/// Set-up commands.
+/// The issuer's subcommands: running it, setting it up, and its staff's work.
 #[derive(Debug, Subcommand)]
 pub enum IssuerCommand {
+    /// Runs the issuer (the same as `realdid issuer --config`).
+    Serve(ConfigArg),
     /// Creates a new issuer directory: DID keys, pepper and escrow key, approver keys, an
     /// operator with a generated password, and issuer.toml.
     Init(Box<InitArgs>),
@@ -114,14 +116,15 @@ pub struct InitArgs {
 pub fn run(args: IssuerArgs) -> Result<(), CliError> {
     match (args.config, args.command) {
         (Some(config), None) => serve(config),
+        (None, Some(IssuerCommand::Serve(a))) => serve(a.config),
         (None, Some(IssuerCommand::Init(a))) => init(*a),
         (None, Some(IssuerCommand::Register(a))) => register(a.config),
         (None, Some(IssuerCommand::RotateKey(a))) => rotate(a.config),
         (None, Some(IssuerCommand::HashPassword)) => hash_password(),
         (None, Some(IssuerCommand::Staff(command))) => super::issuer_staff::run(command),
         _ => Err(CliError::Usage(
-            "give --config to run the issuer, or a subcommand (init, register, rotate-key, \
-             hash-password, login, revoke, trace)"
+            "give --config to run the issuer, or a subcommand (serve, init, register, \
+             rotate-key, hash-password, login, revoke, trace)"
                 .into(),
         )),
     }

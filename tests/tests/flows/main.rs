@@ -10,6 +10,7 @@
 
 mod cli_core;
 mod issuer_flow;
+mod organisations;
 mod registry_chain;
 mod registry_crash;
 mod verifier_flow;
