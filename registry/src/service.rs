@@ -19,6 +19,7 @@ use realdid_proto::source_limits::SourceLimits;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_server::{Registry, RegistryServer};
 use tokio::sync::broadcast::error::RecvError;
+use tonic::server::NamedService as _;
 use tonic::{Request, Response, Status};
 
 use crate::RegistryError;
@@ -87,15 +88,18 @@ pub async fn serve(
     tls: Option<&realdid_proto::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RegistryError> {
+    let service_shared = service.shared.clone();
     let registry = RegistryServer::new(service)
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(16 * 1024 * 1024);
     let local: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?local, "gRPC serving");
-    realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(tls)
-        .await
-        .map_err(|reason| RegistryError::Unavailable { reason })?
-        .0
+    let (router, health) =
+        realdid_proto::server::with_health_and_reflection::<RegistryServer<RegistryService>>(tls)
+            .await
+            .map_err(|reason| RegistryError::Unavailable { reason })?;
+    let follower = tokio::spawn(follow_freshness(service_shared, health));
+    let served = router
         .add_service(registry)
         .serve_with_incoming_shutdown(
             // Small answers must leave at once: with Nagle's algorithm on, a response waits
@@ -106,7 +110,49 @@ pub async fn serve(
         .await
         .map_err(|e| RegistryError::Unavailable {
             reason: format!("gRPC server: {e}"),
-        })
+        });
+    follower.abort();
+    served
+}
+
+/// How old the newest finalized block may be while the node says it is serving. Blocks come
+/// about once a second even on an idle chain: a node whose newest block is older is catching
+/// up (after a restart or a partition), or the chain is stalled; either way what it would
+/// answer is stale, and light clients would refuse it.
+pub const FRESH_BLOCK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether a node whose newest finalized block has `block_time_ms` (none yet: `None`)
+/// serves at `now_ms`.
+pub fn is_fresh(block_time_ms: Option<u64>, now_ms: u64) -> bool {
+    block_time_ms.is_some_and(|t| now_ms.saturating_sub(t) <= FRESH_BLOCK.as_millis() as u64)
+}
+
+/// Reports the registry serving while its newest finalized block is fresh
+/// ([`is_fresh`]), NOT_SERVING while it catches up; asks every second.
+async fn follow_freshness(shared: Arc<Shared>, health: tonic_health::server::HealthReporter) {
+    let mut serving = None;
+    loop {
+        let block_time = shared.store.finalized().map(|f| f.timestamp_ms);
+        let now = is_fresh(block_time, now_ms());
+        if serving != Some(now) {
+            let status = if now {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tonic_health::ServingStatus::NotServing
+            };
+            health
+                .set_service_status(RegistryServer::<RegistryService>::NAME, status)
+                .await;
+            health.set_service_status("", status).await;
+            if now {
+                tracing::info!("serving: the newest finalized block is fresh");
+            } else {
+                tracing::warn!(?block_time, "not serving: catching up with the chain");
+            }
+            serving = Some(now);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 fn now_ms() -> u64 {
@@ -588,5 +634,24 @@ impl Registry for RegistryService {
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
+    }
+}
+
+#[cfg(test)]
+mod freshness_tests {
+    use super::{FRESH_BLOCK, is_fresh};
+
+    #[test]
+    fn a_node_serves_only_while_its_newest_block_is_fresh() {
+        let now = 1_000_000_000;
+        let bound = FRESH_BLOCK.as_millis() as u64;
+        assert!(!is_fresh(None, now), "no block yet: not serving");
+        assert!(is_fresh(Some(now - 1_000), now));
+        assert!(is_fresh(Some(now - bound), now));
+        assert!(!is_fresh(Some(now - bound - 1), now), "catching up");
+        assert!(
+            is_fresh(Some(now + 500), now),
+            "a block a little ahead of this clock"
+        );
     }
 }

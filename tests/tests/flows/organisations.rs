@@ -240,6 +240,23 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
+    // A node that has a fresh block says it is serving, over TLS.
+    let channel = realdid_proto::tls::ClientTls::with_ca(&ca_pem)
+        .connect(&format!("https://127.0.0.1:{}", grpc_ports[0]))
+        .await
+        .unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "realdid.v1.Registry".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        health.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+
     // The identity authority: its register and key; it answers its issuer only.
     let authority = at("authority");
     let made = run(
