@@ -27,6 +27,9 @@ pub struct WalletArgs {
     /// A file whose first line is the wallet's passphrase.
     #[arg(long, global = true)]
     passphrase_file: Option<PathBuf>,
+    /// Print what is read or listed as JSON (info, did list, credentials list, log).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -316,17 +319,30 @@ pub fn run(args: WalletArgs) -> Result<(), CliError> {
         }
         command => {
             let mut wallet = Wallet::open(&path, &pass()?)?;
-            super::runtime()?.block_on(opened(&mut wallet, command))
+            super::runtime()?.block_on(opened(&mut wallet, command, args.json))
         }
     }
 }
 
-async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliError> {
+async fn opened(wallet: &mut Wallet, command: WalletCommand, json: bool) -> Result<(), CliError> {
     match command {
         WalletCommand::Create { .. } | WalletCommand::Restore { .. } => Ok(()),
         WalletCommand::Info => {
             let c = wallet.contents();
             let kdf = wallet.kdf();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "wallet": wallet.path(),
+                        "kdf": { "memory_mib": kdf.memory_kib / 1024, "passes": kdf.passes, "outdated": kdf.is_outdated() },
+                        "dids": c.dids.len(),
+                        "credentials": c.credentials.len(),
+                        "presentations": c.log.len(),
+                    })
+                );
+                return Ok(());
+            }
             println!("wallet {}", wallet.path().display());
             println!(
                 "  sealed with Argon2id {} MiB, {} passes{}",
@@ -357,7 +373,7 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
             );
             Ok(())
         }
-        WalletCommand::Did(command) => did(wallet, command).await,
+        WalletCommand::Did(command) => did(wallet, command, json).await,
         WalletCommand::Enrol {
             issuer,
             name,
@@ -442,7 +458,29 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
                 ))),
             }
         }
-        WalletCommand::Credentials(command) => credentials(wallet, command),
+        WalletCommand::Credentials(command) => credentials(wallet, command, json),
+        WalletCommand::Log if json => {
+            let entries: Vec<_> = wallet
+                .contents()
+                .log
+                .iter()
+                .map(|e| {
+                    let (verifier, verdict) = match &e.delivery {
+                        Delivery::Sent { verifier, verdict } => {
+                            (Some(verifier.clone()), Some(verdict.clone()))
+                        }
+                        Delivery::Printed => (None, None),
+                    };
+                    serde_json::json!({
+                        "at_ms": e.at_ms, "audience": e.audience, "purpose": e.purpose,
+                        "did": e.did.to_string(), "credential_id": e.credential_id,
+                        "disclosed": e.disclosed, "verifier": verifier, "verdict": verdict,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(entries));
+            Ok(())
+        }
         WalletCommand::Log => {
             for e in &wallet.contents().log {
                 let how = match &e.delivery {
@@ -473,8 +511,22 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand) -> Result<(), CliEr
     }
 }
 
-async fn did(wallet: &mut Wallet, command: DidCommand) -> Result<(), CliError> {
+async fn did(wallet: &mut Wallet, command: DidCommand, json: bool) -> Result<(), CliError> {
     match command {
+        DidCommand::List if json => {
+            let entries: Vec<_> = wallet
+                .contents()
+                .dids
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "did": d.did.to_string(), "provider": d.provider,
+                        "version": d.version, "deactivated": d.deactivated,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(entries));
+        }
         DidCommand::Create { provider, registry } => {
             let provider = provider.as_ref().map(RealDid::as_str);
             let did = dids::create(wallet, &registry.gateway()?, provider).await?;
@@ -510,8 +562,27 @@ async fn did(wallet: &mut Wallet, command: DidCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-fn credentials(wallet: &mut Wallet, command: CredentialsCommand) -> Result<(), CliError> {
+fn credentials(
+    wallet: &mut Wallet,
+    command: CredentialsCommand,
+    json: bool,
+) -> Result<(), CliError> {
     match command {
+        CredentialsCommand::List if json => {
+            // Never the credential itself: `credentials export` prints that, on purpose.
+            let entries: Vec<_> = wallet
+                .contents()
+                .credentials
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id, "vct": c.vct, "did": c.did.to_string(),
+                        "issuer": c.issuer, "expires_at": c.expires_at,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(entries));
+        }
         CredentialsCommand::List => {
             for c in &wallet.contents().credentials {
                 println!(

@@ -399,6 +399,29 @@ fn a_wallet_lives_in_the_users_data_directory_unless_named() {
         !data.path().join(".realdid").exists(),
         "nothing in the current directory"
     );
+
+    // What it holds, for machines.
+    let wallet = wallet.display().to_string();
+    for (args, check) in [
+        (vec!["--json", "info"], "dids"),
+        (vec!["--json", "did", "list"], ""),
+        (vec!["--json", "credentials", "list"], ""),
+        (vec!["--json", "log"], ""),
+    ] {
+        let out = std::process::Command::new(realdid_tests::realdid_binary())
+            .args(["wallet", "--wallet", &wallet])
+            .args(&args)
+            .env("REALDID_WALLET_PASSPHRASE", "a passphrase for the test")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if check.is_empty() {
+            assert_eq!(value, serde_json::json!([]), "{args:?}");
+        } else {
+            assert_eq!(value[check], 0, "{args:?}: {value}");
+        }
+    }
 }
 
 #[test]
