@@ -37,7 +37,18 @@ impl Devnet {
 
     /// [`Devnet::start`] with the nodes tuned by `tuning`.
     pub fn start_tuned(n: usize, tuning: &realdid_registry::config::Tuning) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), n, tuning)
+    }
+
+    /// [`Devnet::start_tuned`] in `dir`. The nodes are killed when the thread that calls this
+    /// exits (see [`realdid::supervisor::supervised`]), if they have not been stopped before:
+    /// a devnet that outlives the test starting it is started from
+    /// [`crate::lasting::on_keeper`].
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        n: usize,
+        tuning: &realdid_registry::config::Tuning,
+    ) -> Self {
         let layout =
             realdid_registry::devnet::generate_tuned(&dir.path().join("devnet"), n, None, tuning)
                 .expect("devnet generates");
@@ -246,6 +257,15 @@ pub fn accredit(issuer: &DidState, approvers: &[SigningKey], nonce: u64) -> Tran
     Transaction::Governance(
         GovernanceTx::approved(&chain, action, nonce, approvers).expect("approves"),
     )
+}
+
+/// A nonce for a governance decision of kind `kind` (`"accredit"`, `"remove"`) about `did`:
+/// a chain takes each governance nonce once, and tests that share a devnet each make their own
+/// decisions about their own issuers.
+pub fn governance_nonce(kind: &str, did: &realdid_core::did::RealDid) -> u64 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{kind} {did}").as_bytes());
+    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
 /// Submits `tx` to `client`.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use realdid_core::clock::ShiftedClock;
 use realdid_core::codec::{GovernanceAction, Transaction};
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
@@ -52,6 +53,10 @@ pub struct IssuerStack {
     pub light: LightClient,
     /// The key of the operator `keyholder`, who logs in with a key instead of a password.
     pub operator_key: SigningKey,
+    /// The issuer's clock (the machine's, until a test moves it): moving it ages what the
+    /// issuer judges by time (disclosure delays, nonces, operator logins, the proven state
+    /// it reads) without waiting.
+    pub clock: ShiftedClock,
     stops: Vec<oneshot::Sender<()>>,
     issuer_stop: Option<oneshot::Sender<()>>,
     issuer_task: Option<tokio::task::JoinHandle<Result<(), realdid_issuer::IssuerError>>>,
@@ -73,7 +78,22 @@ impl IssuerStack {
     /// Starts an authority over `residents` generated people and an issuer accredited for
     /// [`IDENTITY_VCT`] only (it also offers [`UNACCREDITED_VCT`]).
     pub async fn start(net: &Devnet, residents: usize, disclosure_delay_seconds: u32) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(
+            tempfile::tempdir().expect("temp dir"),
+            net,
+            residents,
+            disclosure_delay_seconds,
+        )
+        .await
+    }
+
+    /// [`IssuerStack::start`] with its files in `dir`.
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        net: &Devnet,
+        residents: usize,
+        disclosure_delay_seconds: u32,
+    ) -> Self {
         let people = ResidentDataset::generate(&dir.path().join("authority"), residents, 7)
             .expect("register generates");
         let dataset =
@@ -160,7 +180,7 @@ impl IssuerStack {
                     name: "Test Issuer".into(),
                     credential_types: vec![IDENTITY_VCT.into()],
                 },
-                7,
+                crate::chain::governance_nonce("accredit", keys.did()),
                 &officers[..net.layout.governance_threshold()],
             )
             .await
@@ -176,6 +196,7 @@ impl IssuerStack {
             issuer: None,
             light,
             operator_key,
+            clock: ShiftedClock::new(),
             stops,
             issuer_stop: None,
             issuer_task: None,
@@ -198,7 +219,8 @@ impl IssuerStack {
     ) {
         let registry = RegistryGateway::new(&self.config.registry, self.light.clone())
             .expect("gateway")
-            .with_max_state_age(self.config.max_state_age);
+            .with_max_state_age(self.config.max_state_age)
+            .with_clock(Arc::new(self.clock.clone()));
         let authority = GrpcAuthority::connect(
             self.config.authority.clone(),
             self.config.authority_key.clone(),

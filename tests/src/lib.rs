@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod issuer;
+pub mod lasting;
 pub mod stub_registry;
 pub mod verifier;
 

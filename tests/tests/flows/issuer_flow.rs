@@ -1,9 +1,14 @@
-//! The issuer end to end: a 4-validator devnet (real processes, real RocksDB), the
-//! reference identity authority and the issuer on real sockets. A person enrols three DIDs;
-//! every refusal the issue names is refused with its reason; a revoked and a suspended
-//! credential show so in status lists whose hashes are proven on chain; a trace opens only
-//! with k approvals and leaves a proven audit anchor; and no byte of a name or resident ID
-//! number lands in the issuer's or the chain's files.
+//! The issuer end to end, over the shared devnet (4 validators, real processes, real
+//! RocksDB; the reference identity authority and the issuer on real sockets): a person
+//! enrols several DIDs; each kind of bad enrolment is refused with its reason; a revoked
+//! and a suspended credential show so in status lists whose hashes are proven on chain; a
+//! trace opens only with k approvals, leaves a proven audit anchor and is disclosed to its
+//! subject after the delay; a rotated key leaves earlier credentials valid; and no byte of a
+//! name or resident ID number lands in the issuer's or the chain's files.
+//!
+//! Tests that only enrol and read use the shared issuer; those that change what the whole
+//! issuer shows (its status lists, traces, clock, key) or stop it run an issuer of their own
+//! on the shared devnet (see [`crate::shared_devnet`]).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -19,10 +24,14 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry_client::gateway::RegistryGateway;
-use realdid_tests::chain::{Devnet, Holder, create_did};
-use realdid_tests::issuer::{IssuerStack, UNACCREDITED_VCT, control_proof, holder_did, nonce};
+use realdid_tests::chain::{Holder, create_did};
+use realdid_tests::issuer::{
+    IssuerStack, UNACCREDITED_VCT, control_proof, files_under, holder_did, nonce, with_birth_date,
+};
 use sha2::{Digest as _, Sha256};
 use tonic::transport::Channel;
+
+use crate::shared_devnet::{holders, own_issuer, shared_devnet};
 
 const SLOW: Duration = Duration::from_secs(90);
 
@@ -63,6 +72,13 @@ async fn enrol(
         })
         .await?;
     Ok(answer.into_inner().result.expect("a result"))
+}
+
+fn issued(result: pb::enrol_response::Result) -> pb::EnrolmentIssued {
+    match result {
+        pb::enrol_response::Result::Issued(issued) => issued,
+        pb::enrol_response::Result::Refused(r) => panic!("refused: {}", r.message),
+    }
 }
 
 fn refused(result: pb::enrol_response::Result) -> (pb::EnrolmentRefusalReason, String) {
@@ -269,43 +285,79 @@ fn with_session<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
-    let _serial = crate::serial().await;
-    let net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
-    let mut stack = IssuerStack::start(&net, 40, 1).await;
+/// Enrols person `who` of `stack` with `holders`' DIDs; the credentials.
+async fn enrolled(stack: &IssuerStack, who: usize, holders: &[&Holder]) -> pb::EnrolmentIssued {
     let mut client = stack.client().await;
+    let issuer_did = stack.issuer().did().to_string();
+    issued(
+        enrol(&mut client, &issuer_did, &person(stack, who), holders, "")
+            .await
+            .unwrap(),
+    )
+}
+
+/// The login token of the operator `keyholder`, an auditor who logs in with a key.
+async fn auditor_session(stack: &IssuerStack, client: &mut IssuerClient<Channel>) -> String {
+    let issuer_did = stack.issuer().did().to_string();
+    let n = nonce(client, pb::NoncePurpose::OperatorLogin).await;
+    let auditor = client
+        .operator_login(pb::OperatorLoginRequest {
+            operator_id: "keyholder".into(),
+            credential: Some(pb::operator_login_request::Credential::KeyProofJws(
+                sign_operator_login(
+                    "keyholder",
+                    "k1",
+                    &stack.operator_key,
+                    &n,
+                    &issuer_did,
+                    realdid_tests::unix_s(),
+                )
+                .unwrap(),
+            )),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(auditor.roles, vec![pb::OperatorRole::Auditor as i32]);
+    auditor.session_token
+}
+
+/// The traces on `holder`'s DID that the issuer discloses to them now.
+async fn own_traces(
+    stack: &IssuerStack,
+    client: &mut IssuerClient<Channel>,
+    holder: &Holder,
+) -> Vec<pb::TraceNotice> {
+    let issuer_did = stack.issuer().did().to_string();
+    let n = nonce(client, pb::NoncePurpose::ListOwnTraces).await;
+    client
+        .list_own_traces(pb::ListOwnTracesRequest {
+            proof: Some(control_proof(holder, &n, &issuer_did)),
+            nonce: n,
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .traces
+}
+
+/// One person, one credential per DID, and nothing that lets two providers link them: if
+/// two credentials shared a signature, a salt or a holder key, two verifiers comparing notes
+/// would know they saw the same person. The IETF reference implementation reads them as
+/// realdid does, so any SD-JWT VC verifier can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolment_issues_one_unlinkable_credential_per_did() {
+    let shared = shared_devnet().await;
+    let (net, stack) = (&shared.net, &shared.issuer);
     let mut node = net.client(1).await;
     let issuer_did = stack.issuer().did().to_string();
-    let alice = person(&stack, 0);
+    let alice = person(stack, 0);
 
-    // Three DIDs, three credentials that verify and share no signature, salt or holder key.
-    let holders = [
-        holder_did(&net).await,
-        holder_did(&net).await,
-        holder_did(&net).await,
-    ];
-    let issued = match enrol(
-        &mut client,
-        &issuer_did,
-        &alice,
-        &holders.iter().collect::<Vec<_>>(),
-        "",
-    )
-    .await
-    .unwrap()
-    {
-        pb::enrol_response::Result::Issued(issued) => issued,
-        pb::enrol_response::Result::Refused(r) => panic!("refused: {}", r.message),
-    };
+    let holders = holders(net, 3).await;
+    let issued = enrolled(stack, 0, &holders.iter().collect::<Vec<_>>()).await;
     assert_eq!(issued.credentials.len(), 3);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = realdid_tests::unix_s();
     let (mut signatures, mut salts, mut cnfs) = (HashSet::new(), HashSet::new(), HashSet::new());
     for (credential, holder) in issued.credentials.iter().zip(&holders) {
         assert_eq!(credential.did, holder.state.did.to_string());
@@ -314,7 +366,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         let header: serde_json::Value = serde_json::from_slice(&base64_url(header)).unwrap();
         assert_eq!(header["typ"], "dc+sd-jwt");
         let kid = header["kid"].as_str().unwrap().to_owned();
-        let key = issuer_key(&mut node, &stack, &kid).await;
+        let key = issuer_key(&mut node, stack, &kid).await;
         let verified = verify_with(&credential.sd_jwt_vc, &key, now).unwrap();
         assert_eq!(verified.issuer, issuer_did);
         assert_eq!(verified.holder_key.as_ref(), Some(&holder.key.public_key()));
@@ -333,10 +385,21 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         assert_eq!(reference["name"], alice.name.as_str());
         assert_eq!(reference["age_over_18"], verified.claims["age_over_18"]);
     }
+}
 
-    // Each refusal, with its reason.
-    let fresh = holder_did(&net).await;
-    let mut wrong_name = person(&stack, 1);
+/// A refused citizen must learn what to fix (the name, the number, the DID, the type), and
+/// a refusal must not bind anything: the right person can still enrol the same DID after
+/// someone else's failed attempts with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refusal_names_its_reason() {
+    let shared = shared_devnet().await;
+    let (net, stack) = (&shared.net, &shared.issuer);
+    let mut client = stack.client().await;
+    let issuer_did = stack.issuer().did().to_string();
+    let bob = || person(stack, 1);
+
+    let [fresh, mut impostor, bound]: [Holder; 3] = holders(net, 3).await.try_into().unwrap();
+    let mut wrong_name = bob();
     wrong_name.name.push('X');
     assert_eq!(
         refused(
@@ -347,7 +410,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .0,
         pb::EnrolmentRefusalReason::IdentityNoMatch
     );
-    let mut bad_check = person(&stack, 1);
+    let mut bad_check = bob();
     let last = bad_check.id.pop().unwrap();
     bad_check.id.push(if last == '0' { '1' } else { '0' });
     let status = enrol(&mut client, &issuer_did, &bad_check, &[&fresh], "")
@@ -355,8 +418,8 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().contains("check"), "{}", status.message());
-    let mut future = person(&stack, 1);
-    future.id = realdid_tests::issuer::with_birth_date(&future.id, "2099", "0101");
+    let mut future = bob();
+    future.id = with_birth_date(&future.id, "2099", "0101");
     let status = enrol(&mut client, &issuer_did, &future, &[&fresh], "")
         .await
         .unwrap_err();
@@ -366,8 +429,8 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         "{}",
         status.message()
     );
-    let mut unknown = person(&stack, 1);
-    unknown.id = realdid_tests::issuer::with_birth_date(&unknown.id, "1950", "0505");
+    let mut unknown = bob();
+    unknown.id = with_birth_date(&unknown.id, "1950", "0505");
     assert_eq!(
         refused(
             enrol(&mut client, &issuer_did, &unknown, &[&fresh], "")
@@ -379,49 +442,31 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     );
     // A DID the person does not control: the proof is signed with another key.
     let (_, stranger) = create_did(Purposes::AUTHENTICATION);
-    let mut impostor = holder_did(&net).await;
     impostor.key = stranger.key;
     let (reason, _) = refused(
-        enrol(
-            &mut client,
-            &issuer_did,
-            &person(&stack, 1),
-            &[&fresh, &impostor],
-            "",
-        )
-        .await
-        .unwrap(),
+        enrol(&mut client, &issuer_did, &bob(), &[&fresh, &impostor], "")
+            .await
+            .unwrap(),
     );
     assert_eq!(reason, pb::EnrolmentRefusalReason::DidProofInvalid);
     // A DID that is not on the chain.
     let (_, off_chain) = create_did(Purposes::AUTHENTICATION);
     assert_eq!(
         refused(
-            enrol(
-                &mut client,
-                &issuer_did,
-                &person(&stack, 1),
-                &[&off_chain],
-                ""
-            )
-            .await
-            .unwrap()
+            enrol(&mut client, &issuer_did, &bob(), &[&off_chain], "")
+                .await
+                .unwrap()
         )
         .0,
         pb::EnrolmentRefusalReason::DidNotUsable
     );
-    // A DID already bound.
+    // A DID already bound, to somebody else.
+    enrolled(stack, 2, &[&bound]).await;
     assert_eq!(
         refused(
-            enrol(
-                &mut client,
-                &issuer_did,
-                &person(&stack, 1),
-                &[&holders[0]],
-                ""
-            )
-            .await
-            .unwrap()
+            enrol(&mut client, &issuer_did, &bob(), &[&bound], "")
+                .await
+                .unwrap()
         )
         .0,
         pb::EnrolmentRefusalReason::DidAlreadyEnrolled
@@ -431,7 +476,7 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         enrol(
             &mut client,
             &issuer_did,
-            &person(&stack, 1),
+            &bob(),
             &[&fresh],
             UNACCREDITED_VCT,
         )
@@ -442,13 +487,22 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     assert!(message.contains("not accredited"), "{message}");
     // None of those refusals bound `fresh`: the right person can still use it.
     assert!(matches!(
-        enrol(&mut client, &issuer_did, &person(&stack, 1), &[&fresh], "")
+        enrol(&mut client, &issuer_did, &bob(), &[&fresh], "")
             .await
             .unwrap(),
         pb::enrol_response::Result::Issued(_)
     ));
+}
 
-    // An operator revokes credential 0; the holder of DID 1 suspends their own.
+/// Revoking someone's credential is an operator's act, and only a logged-in operator's: a
+/// wrong password lets nobody in, and a revocation that carries no login is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_must_log_in_to_revoke() {
+    let shared = shared_devnet().await;
+    let (net, stack) = (&shared.net, &shared.issuer);
+    let mut client = stack.client().await;
+    let issued = enrolled(stack, 3, &[&holder_did(net).await]).await;
+
     let bad_login = client
         .operator_login(pb::OperatorLoginRequest {
             operator_id: "officer".into(),
@@ -459,7 +513,6 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await
         .unwrap_err();
     assert_eq!(bad_login.code(), tonic::Code::Unauthenticated);
-    let token = stack.officer_session(&mut client).await;
     let no_session = client
         .revoke_credentials(pb::RevokeCredentialsRequest {
             target: Some(pb::revoke_credentials_request::Target::CredentialId(
@@ -471,6 +524,25 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await
         .unwrap_err();
     assert_eq!(no_session.code(), tonic::Code::Unauthenticated);
+}
+
+/// A verifier trusts a status only if the list it reads is the one whose hash is on chain:
+/// an operator's revocation and a holder's own suspension (and its lifting) must show there,
+/// each on its own credential, and nobody may suspend with somebody else's DID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test reads list sequences and anchors that nobody else may move.
+    let (stack, mut holders) = tokio::join!(own_issuer(net, 1), holders(net, 4));
+    let mut impostor = holders.pop().unwrap();
+    let mut client = stack.client().await;
+    let mut node = net.client(1).await;
+    let issuer_did = stack.issuer().did().to_string();
+    let issued = enrolled(&stack, 0, &holders.iter().collect::<Vec<_>>()).await;
+
+    // An operator revokes credential 0; the holder of DID 1 suspends their own.
+    let token = stack.officer_session(&mut client).await;
     let revoked = client
         .revoke_credentials(with_session(
             pb::RevokeCredentialsRequest {
@@ -505,6 +577,8 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         vec![issued.credentials[1].credential_id.clone()]
     );
     // A proof by someone else's key suspends nothing.
+    let (_, stranger) = create_did(Purposes::AUTHENTICATION);
+    impostor.key = stranger.key;
     let n = nonce(&mut client, pb::NoncePurpose::Suspend).await;
     let forged = client
         .suspend_self(pb::SuspendSelfRequest {
@@ -571,12 +645,30 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await,
         Status::INVALID
     );
+}
 
-    // Tracing DID 2: one approval opens nothing; the second opens it and anchors the opening.
+/// De-anonymising a citizen is the one power that must never rest with one person: an
+/// approval of another request, a repeated approver or an early open must not count, and
+/// the opening must leave an anchor on chain whose hash an auditor can recompute from the
+/// trace record, so that no opening can be hidden afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test reads the issuer's first audit anchor.
+    let (stack, subject) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    let mut client = stack.client().await;
+    let mut node = net.client(1).await;
+    let issuer_did = stack.issuer().did().to_string();
+    let alice = person(&stack, 0);
+    let issued = enrolled(&stack, 0, &[&subject]).await;
+    let token = stack.officer_session(&mut client).await;
+    let now = realdid_tests::unix_s();
+
     let trace = client
         .create_trace(with_session(
             pb::CreateTraceRequest {
-                subject_did: holders[2].state.did.to_string(),
+                subject_did: subject.state.did.to_string(),
                 legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
                 case_reference: "CASE-77".into(),
                 subject: None,
@@ -730,62 +822,95 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+}
 
-    // After the disclosure delay the holder sees the opening.
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    let n = nonce(&mut client, pb::NoncePurpose::ListOwnTraces).await;
-    let own = client
-        .list_own_traces(pb::ListOwnTracesRequest {
-            proof: Some(control_proof(&holders[2], &n, &issuer_did)),
-            nonce: n,
-            page: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(own.traces.len(), 1);
-    assert_eq!(own.traces[0].trace_id, trace.trace_id);
+/// A citizen who was traced must be able to find out, but not while an investigation may
+/// still need secrecy: the opening is disclosed to the DID's holder once the disclosure delay
+/// has passed, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_holder_learns_of_an_opening_only_after_the_disclosure_delay() {
+    const DELAY: u32 = 10;
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test moves the issuer's clock.
+    let (stack, subject) = tokio::join!(own_issuer(net, DELAY), holder_did(net));
+    let mut client = stack.client().await;
+    enrolled(&stack, 0, &[&subject]).await;
+    let trace_id = stack
+        .approved_trace(&subject.state.did.to_string(), None, 2)
+        .await;
+    stack.open_trace(&trace_id).await.expect("the trace opens");
 
-    // An operator who logs in with a key, as an auditor: reads traces, may not revoke.
-    let n = nonce(&mut client, pb::NoncePurpose::OperatorLogin).await;
-    let auditor = client
-        .operator_login(pb::OperatorLoginRequest {
-            operator_id: "keyholder".into(),
-            credential: Some(pb::operator_login_request::Credential::KeyProofJws(
-                sign_operator_login("keyholder", "k1", &stack.operator_key, &n, &issuer_did, now)
-                    .unwrap(),
-            )),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(auditor.roles, vec![pb::OperatorRole::Auditor as i32]);
+    assert!(
+        own_traces(&stack, &mut client, &subject).await.is_empty(),
+        "an opening is disclosed before the delay"
+    );
+    // The issuer's clock moves past the delay instead of the test waiting for it.
+    stack.clock.advance(Duration::from_secs(DELAY.into()));
+    let own = own_traces(&stack, &mut client, &subject).await;
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].trace_id, trace_id);
+}
+
+/// Auditors oversee the tracing power without holding any of the issuer's others: an
+/// operator who logs in with a key as an auditor reads the traces, and may not revoke.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_reads_traces_but_may_not_revoke() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test counts every trace the issuer has.
+    let (stack, subject) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    let mut client = stack.client().await;
+    enrolled(&stack, 0, &[&subject]).await;
+    let trace = stack
+        .request_trace(&subject.state.did.to_string(), None)
+        .await;
+
+    let auditor = auditor_session(&stack, &mut client).await;
     let listed = client
-        .list_traces(with_session(
-            pb::ListTracesRequest::default(),
-            &auditor.session_token,
-        ))
+        .list_traces(with_session(pb::ListTracesRequest::default(), &auditor))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(listed.traces.len(), 1);
+    assert_eq!(listed.traces[0].trace_id, trace.trace_id);
     let denied = client
         .revoke_credentials(with_session(
             pb::RevokeCredentialsRequest {
                 target: Some(pb::revoke_credentials_request::Target::SubjectDid(
-                    holders[2].state.did.to_string(),
+                    subject.state.did.to_string(),
                 )),
                 reason: pb::RevocationReason::Fraud as i32,
                 note: String::new(),
             },
-            &auditor.session_token,
+            &auditor,
         ))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+}
 
-    // Key rotation: with the issuer stopped, a new signing key is added to its DID; after a
-    // restart it signs with key-2, and a credential signed with key-1 still verifies.
+/// An issuer must be able to replace its signing key without reissuing everything: with the
+/// issuer stopped, a new key is added to its DID on chain; after a restart it signs with
+/// key-2, a credential signed with key-1 still verifies, and everything decided before the
+/// restart (a revocation) still stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_keeps_earlier_credentials_valid_and_signs_with_the_new_key() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test stops it, changes its key and starts it again.
+    let (mut stack, holders) = tokio::join!(own_issuer(net, 1), holders(net, 3));
+    let mut node = net.client(1).await;
+    let issuer_did = stack.issuer().did().to_string();
+    let (holders, later) = holders.split_at(2);
+    let issued = enrolled(&stack, 0, &holders.iter().collect::<Vec<_>>()).await;
+    let c0 = &issued.credentials[0];
+    stack
+        .revoke(&c0.credential_id)
+        .await
+        .expect("the officer revokes");
+    let now = realdid_tests::unix_s();
+
     stack.stop_issuer_for_maintenance().await;
     let keys = realdid_issuer::keys::load(&stack.config.keys_file).unwrap();
     let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
@@ -803,16 +928,21 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
     realdid_issuer::keys::save(&rotated, &stack.config.keys_file).unwrap();
     stack.start_issuer_again().await;
     let mut client = stack.client().await;
-    let old = &issued.credentials[2];
+    let old = &issued.credentials[1];
     let old_kid = kid_of(&old.sd_jwt_vc);
     assert!(old_kid.ends_with("#key-1"));
     let old_key = issuer_key(&mut node, &stack, &old_kid).await;
     verify_with(&old.sd_jwt_vc, &old_key, now)
         .expect("a credential signed before the rotation still verifies");
-    let later = holder_did(&net).await;
-    let new = match enrol(&mut client, &issuer_did, &person(&stack, 2), &[&later], "")
-        .await
-        .unwrap()
+    let new = match enrol(
+        &mut client,
+        &issuer_did,
+        &person(&stack, 1),
+        &[&later[0]],
+        "",
+    )
+    .await
+    .unwrap()
     {
         pb::enrol_response::Result::Issued(issued) => issued.credentials[0].clone(),
         pb::enrol_response::Result::Refused(r) => panic!("refused after rotation: {}", r.message),
@@ -835,19 +965,62 @@ async fn enrol_refuse_revoke_suspend_trace_and_keep_no_personal_data() {
         .await,
         Status::INVALID
     );
+}
 
-    // No byte of any enrolled name or number in the issuer's or the chain's files.
-    stack.stop().await;
-    let mut needles: Vec<Vec<u8>> = Vec::new();
-    for p in [&alice, &person(&stack, 1), &person(&stack, 2)] {
-        needles.push(p.name.as_bytes().to_vec());
-        needles.push(p.id.as_bytes().to_vec());
+/// The issuer keeps the link between a real person and their DIDs only sealed, and the chain
+/// never sees it: after enrolments, a refusal, a revocation and a trace opened (which reads
+/// the person back), no byte of an enrolled name or resident ID number is in the issuer's
+/// files (its own, and the shared issuer's, which enrols the same register) or the chain's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_personal_data_in_any_file() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test stops it, so that everything it wrote is in its files.
+    let (mut stack, mut holders) = tokio::join!(own_issuer(net, 1), holders(net, 4));
+    let mut client = stack.client().await;
+    let issuer_did = stack.issuer().did().to_string();
+    let fresh = holders.pop().unwrap();
+    let enrolled_people = [0, 1, 2];
+    let mut enrolments = Vec::new();
+    for (who, holder) in enrolled_people.into_iter().zip(holders) {
+        let issued = enrolled(&stack, who, &[&holder]).await;
+        enrolments.push((holder, issued));
     }
-    let mut dirs = vec![stack.data_dir()];
+    let mut wrong_name = person(&stack, 1);
+    wrong_name.name.push('X');
+    refused(
+        enrol(&mut client, &issuer_did, &wrong_name, &[&fresh], "")
+            .await
+            .unwrap(),
+    );
+    stack
+        .revoke(&enrolments[1].1.credentials[0].credential_id)
+        .await
+        .expect("the officer revokes");
+    let trace_id = stack
+        .approved_trace(&enrolments[0].0.state.did.to_string(), None, 2)
+        .await;
+    let opened = stack.open_trace(&trace_id).await.expect("the trace opens");
+    assert_eq!(
+        opened.record.unwrap().full_name,
+        person(&stack, 0).name,
+        "the opening read the person back"
+    );
+    stack.stop().await;
+
+    let mut needles: Vec<Vec<u8>> = Vec::new();
+    for who in enrolled_people {
+        let p = person(&stack, who);
+        needles.push(p.name.into_bytes());
+        needles.push(p.id.into_bytes());
+    }
+    let mut dirs = vec![stack.data_dir(), shared.issuer.data_dir()];
     dirs.extend(net.layout.nodes().iter().map(|n| n.dir().to_path_buf()));
     let mut scanned = 0;
     for dir in dirs {
-        for file in realdid_tests::issuer::files_under(&dir) {
+        for file in files_under(&dir) {
+            // The shared issuer and the nodes keep running: a file may go between listing and
+            // reading.
             let bytes = std::fs::read(&file).unwrap_or_default();
             scanned += bytes.len();
             for needle in &needles {

@@ -1,7 +1,14 @@
-//! The verifier end to end: a 4-validator devnet, the issuer, and two verifier replicas
-//! sharing a real Redis. A valid presentation passes and yields only what was asked; a
-//! replay is refused by either replica; each kind of bad presentation is refused with its
-//! reason; and with its Redis gone a replica fails closed.
+//! The verifier end to end, over the shared devnet and its issuer, with two verifier replicas
+//! sharing a real Redis: a valid presentation passes and yields only what was asked; a replay
+//! is refused by either replica; the subject id links a person for one provider only;
+//! presentations made by other SD-JWT implementations are judged alike; each kind of bad
+//! presentation is refused with its reason; a revoked credential and an issuer no longer
+//! accredited are refused once the caches age; and with its Redis gone a replica fails
+//! closed.
+//!
+//! Tests that move a replica's clock or take its Redis away run a replica of their own;
+//! the one that withdraws an issuer's accreditation runs an issuer of its own (see
+//! [`crate::shared_devnet`]).
 
 use std::time::Duration;
 
@@ -11,18 +18,18 @@ use realdid_issuer::provision::IDENTITY_VCT;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
-use realdid_tests::chain::{Devnet, Holder};
-use realdid_tests::issuer::{IssuerStack, control_proof, holder_did, nonce};
+use realdid_tests::chain::{Devnet, Holder, governance_nonce};
+use realdid_tests::issuer::{IssuerStack, holder_did};
 use realdid_tests::verifier::{
-    BANK, PROVIDER_TOKEN, Reference, SHOP, present, present_with_reference, start_verifier,
+    BANK, PROVIDER_TOKEN, Reference, SHOP, VerifierReplica, present, present_with_reference,
+    start_verifier,
 };
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::{FailureReason, Outcome};
 use tonic::transport::Channel;
 
-const SLOW: Duration = Duration::from_secs(90);
-const CACHE: Duration = Duration::from_millis(500);
+use crate::shared_devnet::{CACHE, REDIS, Shared, own_issuer, shared_devnet};
 
 fn authorized<T>(message: T) -> tonic::Request<T> {
     authorized_for(&BANK.audience(), message)
@@ -165,6 +172,40 @@ impl OwnRedis {
     }
 }
 
+/// A credential of `stack`'s person `who` on a new DID of theirs, and its holder.
+async fn credential(net: &Devnet, stack: &IssuerStack, who: usize) -> (String, Holder) {
+    let holder = holder_did(net).await;
+    let issued = match stack.enrol(who, &[&holder]).await {
+        Ok(issued) => issued,
+        Err(r) => panic!("refused: {}", r.message),
+    };
+    (issued.credentials[0].sd_jwt_vc.clone(), holder)
+}
+
+/// A replica of the shared devnet's verifier of the calling test's own (the same Redis and
+/// prefix), whose clock the test may move; it stops with the test.
+async fn own_replica(shared: &Shared) -> VerifierReplica {
+    start_verifier(
+        &shared.net,
+        Some(REDIS),
+        &shared.redis_prefix,
+        IDENTITY_VCT,
+        CACHE,
+    )
+    .await
+}
+
+/// A presentation of `credential` to the bank, disclosing what the bank asks.
+async fn bank_attempt(
+    verifier: &mut VerifierClient<Channel>,
+    credential: &str,
+    key: &SigningKey,
+) -> Result<pb::VerifiedPresentation, (pb::VerificationFailureReason, String)> {
+    let bank = BANK.audience();
+    let both = ["real_name_verified", "province"];
+    attempt(None, verifier, &bank, credential, &both, key, &bank).await
+}
+
 impl Drop for OwnRedis {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -172,58 +213,18 @@ impl Drop for OwnRedis {
     }
 }
 
+/// A provider learns only what it asked for, even when the wallet discloses more; and a
+/// wallet can fetch the request it answers by its id without credentials, but only until it
+/// is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() {
-    let _serial = crate::serial().await;
-    let net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
-    let stack = IssuerStack::start(&net, 20, 1).await;
-    let mut issuer = stack.client().await;
-    let issuer_did = stack.issuer().did().to_string();
-    let holders: Vec<Holder> = vec![
-        holder_did(&net).await,
-        holder_did(&net).await,
-        holder_did(&net).await,
-    ];
-    let person = &stack.people[0];
-    let n = nonce(&mut issuer, pb::NoncePurpose::Enrol).await;
-    let issued = match issuer
-        .enrol(pb::EnrolRequest {
-            nonce: n.clone(),
-            full_name: person.full_name.clone(),
-            resident_id: person.resident_id.clone(),
-            evidence_token: person.evidence_token.clone(),
-            dids: holders
-                .iter()
-                .map(|h| control_proof(h, &n, &issuer_did))
-                .collect(),
-            credential_type: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap()
-    {
-        pb::enrol_response::Result::Issued(issued) => issued,
-        pb::enrol_response::Result::Refused(r) => panic!("refused: {}", r.message),
-    };
-    let credential = |i: usize| issued.credentials[i].sd_jwt_vc.clone();
-
-    let prefix = format!("realdid-test-{}:", std::process::id());
-    let redis = "redis://127.0.0.1:6379";
-    let replica_a = start_verifier(&net, Some(redis), &prefix, IDENTITY_VCT, CACHE).await;
-    let replica_b = start_verifier(&net, Some(redis), &prefix, IDENTITY_VCT, CACHE).await;
-    let mut a = client(&replica_a.endpoint).await;
-    let mut b = client(&replica_b.endpoint).await;
+async fn a_valid_presentation_yields_only_what_was_asked() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 10).await;
+    let issuer_did = shared.issuer.issuer().did().to_string();
+    let mut a = client(&shared.replicas[0].endpoint).await;
     let bank_did = BANK.audience();
     let bank = bank_did.as_str();
-    let shop_did = SHOP.audience();
-    let shop = shop_did.as_str();
 
-    // A valid presentation: only what was asked comes back (not `city`, also disclosed).
     let r = request(&mut a, bank, 0).await;
     // The request on the wallet's side: the same object by id, without authentication.
     let got = a
@@ -235,10 +236,11 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .into_inner();
     assert_eq!(got.request_object, r.request_object);
     assert_eq!(r.client_id, bank);
+    // `city` is disclosed too, and was not asked for.
     let p = present(
-        &credential(0),
+        &credential,
         &["real_name_verified", "province", "city"],
-        &holders[0].key,
+        &holder.key,
         &r.nonce,
         bank,
     );
@@ -265,8 +267,30 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         answered.message().contains("already answered"),
         "{answered:?}"
     );
+}
 
-    // Replays: to the same replica and to the other one.
+/// A presentation overheard or replayed must not pass a second time, whichever replica of
+/// the verifier it is sent to (they share the requests through Redis); and once a request
+/// has its verdict, whatever comes for it later is a replay that costs no verification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presentation_passes_once_on_either_replica() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 11).await;
+    let mut a = client(&shared.replicas[0].endpoint).await;
+    let mut b = client(&shared.replicas[1].endpoint).await;
+    let bank = BANK.audience();
+
+    let r = request(&mut a, &bank, 0).await;
+    let p = present(
+        &credential,
+        &["real_name_verified", "province"],
+        &holder.key,
+        &r.nonce,
+        &bank,
+    );
+    verify(&mut a, &r.request_id, &p)
+        .await
+        .expect("a valid presentation passes");
     assert_eq!(
         reason(verify(&mut a, &r.request_id, &p).await),
         pb::VerificationFailureReason::NonceReplayed
@@ -275,16 +299,29 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         reason(verify(&mut b, &r.request_id, &p).await),
         pb::VerificationFailureReason::NonceReplayed
     );
-    // A request that took its verdict is not checked again: whatever comes later is a
-    // replay, a malformed one too, and costs the verifier no verification.
     assert_eq!(
         reason(verify(&mut b, &r.request_id, "not a presentation").await),
         pb::VerificationFailureReason::NonceReplayed
     );
+}
 
-    // The subject id: stable for one provider, different for another. (Through the
-    // provider's typed client this time.)
-    let mut provider = ProviderClient::connect(replica_b.endpoint.clone(), PROVIDER_TOKEN)
+/// A provider may recognise a returning customer, but two providers must not be able to
+/// link their customers: the subject id is the same for one provider on any replica (and
+/// through the provider's typed client), and differs for another provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subject_id_is_stable_for_a_provider_and_differs_between_providers() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 12).await;
+    let mut a = client(&shared.replicas[0].endpoint).await;
+    let bank_did = BANK.audience();
+    let bank = bank_did.as_str();
+    let shop_did = SHOP.audience();
+    let shop = shop_did.as_str();
+    let v = bank_attempt(&mut a, &credential, &holder.key)
+        .await
+        .expect("a valid presentation passes");
+
+    let mut provider = ProviderClient::connect(shared.replicas[1].endpoint.clone(), PROVIDER_TOKEN)
         .await
         .unwrap();
     let r2 = provider
@@ -297,9 +334,9 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         .await
         .unwrap();
     let p2 = present(
-        &credential(0),
+        &credential,
         &["real_name_verified", "province"],
-        &holders[0].key,
+        &holder.key,
         &r2.nonce,
         bank,
     );
@@ -313,9 +350,9 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
     ));
     let r3 = request(&mut a, shop, 0).await;
     let p3 = present(
-        &credential(0),
+        &credential,
         &["real_name_verified", "province"],
-        &holders[0].key,
+        &holder.key,
         &r3.nonce,
         shop,
     );
@@ -334,38 +371,61 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         panic!("the shop's presentation failed: {v3:?}")
     };
     assert_ne!(v3.subject_id, v.subject_id);
+}
 
-    // Presentations made by independent implementations (Python and JavaScript), not by
-    // realdid: accepted when valid, refused with the right reason when not.
+/// Wallets are not all realdid's: presentations made by independent SD-JWT implementations
+/// (Python and JavaScript) are accepted when valid and refused with the right reason when
+/// not, exactly as realdid's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presentations_by_other_implementations_are_judged_alike() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 13).await;
+    let mut a = client(&shared.replicas[0].endpoint).await;
+    let bank_did = BANK.audience();
+    let bank = bank_did.as_str();
+    let shop_did = SHOP.audience();
+    let shop = shop_did.as_str();
+
     for implementation in Reference::ALL {
         let by = Some(implementation);
         let both = ["real_name_verified", "province"];
-        let key = &holders[1].key;
-        let v = attempt(by, &mut a, bank, &credential(1), &both, key, bank)
+        let key = &holder.key;
+        let v = attempt(by, &mut a, bank, &credential, &both, key, bank)
             .await
             .unwrap_or_else(|e| panic!("a {implementation:?} presentation passes: {e:?}"));
         assert_eq!(v.claims.keys().collect::<Vec<_>>(), vec!["province"]);
         assert_eq!(
-            reason(attempt(by, &mut a, bank, &credential(1), &both, key, shop).await),
+            reason(attempt(by, &mut a, bank, &credential, &both, key, shop).await),
             pb::VerificationFailureReason::AudienceMismatch,
             "{implementation:?}"
         );
         assert_eq!(
-            reason(attempt(by, &mut a, bank, &credential(1), &both[..1], key, bank).await),
+            reason(attempt(by, &mut a, bank, &credential, &both[..1], key, bank).await),
             pb::VerificationFailureReason::PolicyClaimMissing,
             "{implementation:?}"
         );
     }
+}
+
+/// A provider (and the citizen who calls its support line) must be told why a presentation
+/// failed: a tampered disclosure, the wrong audience, a key that is not the holder's, a
+/// claim withheld and a request answered too late are each refused with their own reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_bad_presentation_is_refused_with_its_reason() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 14).await;
+    // A replica of its own: this test moves its clock.
+    let replica = own_replica(&shared).await;
+    let mut a = client(&replica.endpoint).await;
+    let bank_did = BANK.audience();
+    let bank = bank_did.as_str();
+    let shop_did = SHOP.audience();
+    let shop = shop_did.as_str();
+    let both = ["real_name_verified", "province"];
 
     // A tampered disclosure.
     let r = request(&mut a, bank, 0).await;
-    let good = present(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
+    let good = present(&credential, &both, &holder.key, &r.nonce, bank);
     let mut parts: Vec<String> = good.split('~').map(str::to_owned).collect();
     let mut bytes = parts[1].clone().into_bytes();
     bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
@@ -378,36 +438,14 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
 
     // The wrong audience.
     assert_eq!(
-        reason(
-            attempt(
-                None,
-                &mut a,
-                bank,
-                &credential(1),
-                &["real_name_verified", "province"],
-                &holders[1].key,
-                shop
-            )
-            .await
-        ),
+        reason(attempt(None, &mut a, bank, &credential, &both, &holder.key, shop).await),
         pb::VerificationFailureReason::AudienceMismatch
     );
 
     // Holder binding by another key.
     let stranger = SigningKey::generate(Algorithm::EdDsa).unwrap();
     assert_eq!(
-        reason(
-            attempt(
-                None,
-                &mut a,
-                bank,
-                &credential(1),
-                &["real_name_verified", "province"],
-                &stranger,
-                bank
-            )
-            .await
-        ),
+        reason(attempt(None, &mut a, bank, &credential, &both, &stranger, bank).await),
         pb::VerificationFailureReason::HolderBinding
     );
 
@@ -417,9 +455,9 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
             None,
             &mut a,
             bank,
-            &credential(1),
+            &credential,
             &["real_name_verified"],
-            &holders[1].key,
+            &holder.key,
             bank
         )
         .await
@@ -430,69 +468,74 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         )
     );
 
-    // An expired request: replica a's clock moves past its expiry.
+    // An expired request: the replica's clock moves past its expiry.
     let r = request(&mut a, bank, 1).await;
-    replica_a.clock.advance(Duration::from_millis(1_100));
-    let p = present(
-        &credential(1),
-        &["real_name_verified", "province"],
-        &holders[1].key,
-        &r.nonce,
-        bank,
-    );
+    replica.clock.advance(Duration::from_millis(1_100));
+    let p = present(&credential, &both, &holder.key, &r.nonce, bank);
     assert_eq!(
         reason(verify(&mut a, &r.request_id, &p).await),
         pb::VerificationFailureReason::RequestExpired
     );
+}
 
-    // A revoked credential, once the verifier's cache of the list has aged out.
-    let token = stack.officer_session(&mut issuer).await;
-    let mut revoke = tonic::Request::new(pb::RevokeCredentialsRequest {
-        target: Some(pb::revoke_credentials_request::Target::CredentialId(
-            issued.credentials[2].credential_id.clone(),
-        )),
-        reason: pb::RevocationReason::KeyCompromise as i32,
-        note: String::new(),
-    });
-    revoke
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    issuer.revoke_credentials(revoke).await.unwrap();
-    replica_a.clock.advance(CACHE + Duration::from_millis(200));
+/// A revocation must reach verifiers within their cache bound: a replica that saw the
+/// credential valid refuses it as revoked once its cache of the status list has aged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_credential_is_refused_once_the_status_cache_ages_out() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // An issuer and a replica of its own: this test changes the issuer's status list (a
+    // verifier that reads a list and its anchor while they change refuses as unavailable)
+    // and moves the replica's clock.
+    let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    let issued = match stack.enrol(0, &[&holder]).await {
+        Ok(issued) => issued,
+        Err(r) => panic!("refused: {}", r.message),
+    };
+    let credential = &issued.credentials[0];
+    let replica = own_replica(&shared).await;
+    let mut a = client(&replica.endpoint).await;
+    bank_attempt(&mut a, &credential.sd_jwt_vc, &holder.key)
+        .await
+        .expect("valid before the revocation");
+
+    stack
+        .revoke(&credential.credential_id)
+        .await
+        .expect("the officer revokes");
+    replica.clock.advance(CACHE + Duration::from_millis(200));
     assert_eq!(
-        reason(
-            attempt(
-                None,
-                &mut a,
-                bank,
-                &credential(2),
-                &["real_name_verified", "province"],
-                &holders[2].key,
-                bank
-            )
-            .await
-        ),
+        reason(bank_attempt(&mut a, &credential.sd_jwt_vc, &holder.key).await),
         pb::VerificationFailureReason::Revoked
     );
+}
 
-    // Redis gone: the replica that depends on it fails closed.
+/// A verifier that cannot record that a nonce was used must not accept anything, or a
+/// replay would pass: with its Redis gone, a replica answers Unavailable instead of a
+/// verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_whose_redis_is_gone_fails_closed() {
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 16).await;
+    // A Redis and a replica of its own: this test stops the Redis.
     let own = OwnRedis::start();
-    let replica_c = start_verifier(
-        &net,
+    let replica = start_verifier(
+        &shared.net,
         Some(&format!("redis://127.0.0.1:{}", own.port)),
-        &prefix,
+        &shared.redis_prefix,
         IDENTITY_VCT,
         CACHE,
     )
     .await;
-    let mut c = client(&replica_c.endpoint).await;
-    let r = request(&mut c, bank, 0).await;
+    let mut c = client(&replica.endpoint).await;
+    let bank = BANK.audience();
+    let r = request(&mut c, &bank, 0).await;
     let p = present(
-        &credential(1),
+        &credential,
         &["real_name_verified", "province"],
-        &holders[1].key,
+        &holder.key,
         &r.nonce,
-        bank,
+        &bank,
     );
     drop(own);
     let status = c
@@ -508,36 +551,42 @@ async fn presentations_pass_once_and_every_bad_one_is_refused_with_its_reason() 
         "{}",
         status.message()
     );
+}
 
-    // The issuer's accreditation withdrawn: its credentials no longer pass.
+/// Governance can take an issuer out of the trust list, and its credentials must stop
+/// passing everywhere within the verifiers' cache bound, without any action by the issuer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_of_an_issuer_no_longer_accredited_are_refused() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // An issuer and a replica of its own: this test withdraws the issuer's accreditation and
+    // moves the replica's clock.
+    let stack = own_issuer(net, 1).await;
+    let (credential, holder) = credential(net, &stack, 0).await;
+    let replica = own_replica(&shared).await;
+    let mut a = client(&replica.endpoint).await;
+    bank_attempt(&mut a, &credential, &holder.key)
+        .await
+        .expect("valid while the issuer is accredited");
+
     let officers = net.layout.governance_signing_keys().unwrap();
     let gateway = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
+    let issuer = stack.issuer().did();
     gateway
         .decide(
             "removal",
             GovernanceAction::RemoveIssuer {
-                issuer: stack.issuer().did(),
+                issuer: issuer.clone(),
                 reason: "test: withdrawn".into(),
             },
-            8,
+            governance_nonce("remove", &issuer),
             &officers[..net.layout.governance_threshold()],
         )
         .await
         .unwrap();
-    replica_a.clock.advance(CACHE + Duration::from_millis(200));
+    replica.clock.advance(CACHE + Duration::from_millis(200));
     assert_eq!(
-        reason(
-            attempt(
-                None,
-                &mut a,
-                bank,
-                &credential(1),
-                &["real_name_verified", "province"],
-                &holders[1].key,
-                bank
-            )
-            .await
-        ),
+        reason(bank_attempt(&mut a, &credential, &holder.key).await),
         pb::VerificationFailureReason::IssuerNotAccredited
     );
 }
