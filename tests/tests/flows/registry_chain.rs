@@ -244,26 +244,11 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
 
-/// `GET url` (plain HTTP): the whole answer, status line first.
-async fn http_get(url: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let rest = url.trim_start_matches("http://");
-    let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer
-}
-
 /// `GET /metrics` of node `i`, the whole answer.
 async fn scrape(net: &Devnet, i: usize) -> String {
-    let answer = http_get(&net.layout.nodes()[i].metrics_url().expect("a metrics port")).await;
+    let answer =
+        realdid_tests::http_get(&net.layout.nodes()[i].metrics_url().expect("a metrics port"))
+            .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     answer
 }
@@ -454,7 +439,7 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
     let resolver = net.layout.nodes()[1]
         .resolver_url()
         .expect("a resolver port");
-    let answer = http_get(&format!("{resolver}{issuer_did}")).await;
+    let answer = realdid_tests::http_get(&format!("{resolver}{issuer_did}")).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let body: serde_json::Value =
         serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
@@ -464,10 +449,10 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
         answer.to_lowercase().contains("x-realdid-height"),
         "{answer}"
     );
-    let absent = http_get(&format!("{resolver}{}", stranger.state.did)).await;
+    let absent = realdid_tests::http_get(&format!("{resolver}{}", stranger.state.did)).await;
     assert!(absent.starts_with("HTTP/1.1 404"), "{absent}");
     assert!(absent.contains("notFound"), "{absent}");
-    let garbage = http_get(&format!("{resolver}did:realdid:nope")).await;
+    let garbage = realdid_tests::http_get(&format!("{resolver}did:realdid:nope")).await;
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
     assert!(garbage.contains("invalidDid"), "{garbage}");
 }
