@@ -25,6 +25,7 @@ pub mod light_client;
 pub mod proof;
 pub mod proposal;
 pub mod records;
+pub mod ssi_resolver;
 pub mod state_key;
 
 pub use error::ClientError;

@@ -435,6 +435,21 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("proven absent"), "{}", text(&out));
 
+    // Tools built on ssi resolve it through the light client, as any DID method.
+    {
+        use ssi_dids_core::DIDResolver as _;
+        let gateway = net.layout.gateway().unwrap();
+        let did = ssi_dids_core::DIDBuf::from_string(issuer_did.clone()).unwrap();
+        let output = gateway.resolve(&did).await.unwrap();
+        assert_eq!(output.document.id.as_str(), issuer_did.as_str());
+        assert_eq!(output.document_metadata.deactivated, Some(false));
+        let absent = ssi_dids_core::DIDBuf::from_string(stranger.state.did.to_string()).unwrap();
+        assert!(matches!(
+            gateway.resolve(&absent).await,
+            Err(ssi_dids_core::resolution::Error::NotFound)
+        ));
+    }
+
     // Any node resolves it the way a Universal Resolver driver does.
     let resolver = net.layout.nodes()[1]
         .resolver_url()
