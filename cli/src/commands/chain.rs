@@ -320,14 +320,15 @@ pub(super) fn new_did(
     Ok((key, signed.operation.did(), Transaction::Did(signed)))
 }
 
-/// Waits until node 0 has finalized a block.
 /// Waits until the chain has finalized a block in the last few seconds: on a devnet started
 /// again after a pause, the last block before the pause is old, and every proven read would
 /// be refused as stale until the chain moves on.
 async fn wait_first_block(layout: &DevnetLayout) -> Result<(), CliError> {
     let mut first = client(layout, &layout.nodes()[0].grpc_endpoint()).await?;
     let deadline = Instant::now() + Duration::from_secs(120);
+    let mut waiting = super::Waiting::new("the first fresh block");
     loop {
+        waiting.tick();
         if let Ok(status) = first.get_chain_status(pb::GetChainStatusRequest {}).await
             && status.get_ref().height >= 1
             && super::unix_ms()

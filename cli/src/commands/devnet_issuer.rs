@@ -190,7 +190,9 @@ pub async fn run_issuer(
     supervisor.start(index)?;
     let endpoint = format!("{}://{}", layout.scheme(), side.config.grpc_listen);
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut waiting = super::Waiting::new("the issuer");
     loop {
+        waiting.tick();
         if let Ok(channel) = layout.client_tls().connect(&endpoint).await {
             let mut client = IssuerClient::new(channel);
             if client

@@ -145,7 +145,9 @@ pub async fn start(
 pub async fn wait_ready(layout: &DevnetLayout, side: &VerifierSide) -> Result<(), CliError> {
     let endpoint = endpoint(layout, side);
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut waiting = super::Waiting::new("the verifier");
     loop {
+        waiting.tick();
         if let Ok(channel) = layout.client_tls().connect(&endpoint).await
             && VerifierClient::new(channel)
                 .get_request(pb::GetRequestRequest {

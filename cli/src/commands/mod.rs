@@ -162,3 +162,52 @@ pub async fn serve_metrics(
     ));
     Ok(())
 }
+
+/// A wait that the person at the terminal sees: after a second, a line on standard error
+/// that counts the seconds (rewritten in place, erased when the wait ends); when standard
+/// error is not a terminal, one plain line saying what is awaited, for logs.
+#[derive(Debug)]
+pub struct Waiting {
+    what: String,
+    started: std::time::Instant,
+    terminal: bool,
+    shown: u64,
+}
+
+impl Waiting {
+    /// Starts waiting for `what`.
+    pub fn new(what: impl Into<String>) -> Self {
+        use std::io::IsTerminal as _;
+        let what = what.into();
+        let terminal = std::io::stderr().is_terminal();
+        if !terminal {
+            eprintln!("waiting for {what}");
+        }
+        Self {
+            what,
+            started: std::time::Instant::now(),
+            terminal,
+            shown: 0,
+        }
+    }
+
+    /// Shows the seconds waited so far, once a second at most.
+    pub fn tick(&mut self) {
+        use std::io::Write as _;
+        let seconds = self.started.elapsed().as_secs();
+        if self.terminal && seconds > self.shown {
+            eprint!("\r  waiting for {}… {seconds} s", self.what);
+            let _ = std::io::stderr().flush();
+            self.shown = seconds;
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.terminal && self.shown > 0 {
+            // Erase the counting line.
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
