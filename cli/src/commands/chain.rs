@@ -194,12 +194,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
             issuer_side.config.grpc_listen,
             issuer_side.config.public_base_url,
             issuer_side.config_path.display(),
-            metrics_suffix(
-                issuer_side
-                    .config
-                    .metrics_listen
-                    .map(|a| format!("http://{a}/metrics"))
-            )
+            metrics_suffix(issuer_side.config.metrics_listen.map(metrics_url))
         );
         let verifier_side = super::devnet_verifier::start(&layout, &mut supervisor).await?;
         super::devnet_verifier::wait_ready(&layout, &verifier_side).await?;
@@ -213,12 +208,7 @@ pub fn devnet(args: DevnetArgs) -> Result<(), CliError> {
                 "process memory"
             },
             verifier_side.config_path.display(),
-            metrics_suffix(
-                verifier_side
-                    .config
-                    .metrics_listen
-                    .map(|a| format!("http://{a}/metrics"))
-            )
+            metrics_suffix(verifier_side.config.metrics_listen.map(metrics_url))
         );
         if args.demo {
             journey(&layout, &issuer_side.did).await?;
@@ -255,6 +245,11 @@ async fn bind_optional(
             }),
         None => Ok(None),
     }
+}
+
+/// The metrics URL of a service listening on `addr`.
+fn metrics_url(addr: std::net::SocketAddr) -> String {
+    format!("http://{addr}/metrics")
 }
 
 /// `  metrics <url>` for the devnet's listing, or nothing.

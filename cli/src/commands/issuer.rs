@@ -96,17 +96,8 @@ pub struct InitArgs {
     /// The issuer's name.
     #[arg(long, default_value = "Demo Identity Issuer")]
     name: String,
-    /// The issuer's TLS certificate chain (PEM): serve gRPC and the status lists over TLS,
-    /// and show it to an authority that requires client certificates.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The issuer's TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// The CA that the registry nodes' and the authority's certificates chain to (the
-    /// system's roots when absent).
-    #[arg(long)]
-    tls_ca: Option<PathBuf>,
+    #[command(flatten)]
+    tls: super::tls_args::TlsArgs,
     /// Where to answer `GET /metrics`.
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
@@ -191,17 +182,6 @@ fn serve(path: PathBuf) -> Result<(), CliError> {
     })
 }
 
-/// `path` made absolute (the configuration is written elsewhere than where it was named).
-fn absolute(path: Option<PathBuf>) -> Result<Option<PathBuf>, CliError> {
-    path.map(|p| {
-        std::path::absolute(&p).map_err(|source| CliError::Io {
-            path: p.display().to_string(),
-            source,
-        })
-    })
-    .transpose()
-}
-
 fn init(args: InitArgs) -> Result<(), CliError> {
     let made = provision(
         &args.dir,
@@ -221,12 +201,7 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             disclosure_delay_seconds: 30 * 24 * 3600,
             argon2: Argon2Cost::default(),
             operator: args.operator,
-            tls: realdid_proto::tls::ServiceTls {
-                cert: absolute(args.tls_cert)?,
-                key: absolute(args.tls_key)?,
-                client_ca: None,
-                ca: absolute(args.tls_ca)?,
-            },
+            tls: args.tls.settings()?,
             metrics_listen: args.metrics_listen,
         },
     )?;

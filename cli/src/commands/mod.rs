@@ -16,6 +16,7 @@ pub mod issuer;
 pub mod issuer_staff;
 pub mod journey;
 pub mod registry_args;
+pub mod tls_args;
 pub mod verifier;
 pub mod verifier_setup;
 pub mod wallet;

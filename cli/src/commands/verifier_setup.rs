@@ -40,17 +40,8 @@ pub struct InitArgs {
     /// The first provider's name.
     #[arg(long)]
     provider: String,
-    /// The verifier's TLS certificate chain (PEM): serve over TLS, and show it to a Redis
-    /// that requires client certificates.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The verifier's TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// The CA that registry nodes', issuers' and Redis's certificates chain to (the system's
-    /// roots when absent).
-    #[arg(long)]
-    tls_ca: Option<PathBuf>,
+    #[command(flatten)]
+    tls: super::tls_args::TlsArgs,
     /// Where to answer `GET /metrics`.
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
@@ -141,12 +132,7 @@ pub fn init(args: InitArgs) -> Result<(), CliError> {
     }
     let (token, entry) = new_provider(&args.provider)?;
     text.push_str(&entry);
-    let tls = realdid_proto::tls::ServiceTls {
-        cert: args.tls_cert.as_deref().map(absolute).transpose()?,
-        key: args.tls_key.as_deref().map(absolute).transpose()?,
-        client_ca: None,
-        ca: args.tls_ca.as_deref().map(absolute).transpose()?,
-    };
+    let tls = args.tls.settings()?;
     if tls != realdid_proto::tls::ServiceTls::default() {
         let table =
             toml::to_string(&tls).map_err(|e| CliError::Usage(format!("the TLS settings: {e}")))?;
