@@ -120,9 +120,9 @@ async fn status_on_chain(
     stack: &IssuerStack,
     node: &mut RegistryClient<Channel>,
     client: &mut IssuerClient<Channel>,
-    uri: &str,
-    index: u64,
+    credential: &pb::IssuedCredential,
 ) -> Status {
+    let (uri, index) = (credential.status_list_uri.as_str(), credential.status_index);
     let served = client
         .get_status_list(pb::GetStatusListRequest {
             list_uri: uri.into(),
@@ -582,14 +582,7 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
     assert_eq!(forged.code(), tonic::Code::Unauthenticated);
     let expected = [Status::INVALID, Status::SUSPENDED, Status::VALID];
     for (credential, want) in issued.credentials.iter().zip(expected) {
-        let got = status_on_chain(
-            &stack,
-            &mut node,
-            &mut client,
-            &credential.status_list_uri,
-            credential.status_index,
-        )
-        .await;
+        let got = status_on_chain(&stack, &mut node, &mut client, credential).await;
         assert_eq!(got, want, "credential {}", credential.credential_id);
     }
 
@@ -614,26 +607,12 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
     );
     let c1 = &issued.credentials[1];
     assert_eq!(
-        status_on_chain(
-            &stack,
-            &mut node,
-            &mut client,
-            &c1.status_list_uri,
-            c1.status_index
-        )
-        .await,
+        status_on_chain(&stack, &mut node, &mut client, c1).await,
         Status::VALID
     );
     let c0 = &issued.credentials[0];
     assert_eq!(
-        status_on_chain(
-            &stack,
-            &mut node,
-            &mut client,
-            &c0.status_list_uri,
-            c0.status_index
-        )
-        .await,
+        status_on_chain(&stack, &mut node, &mut client, c0).await,
         Status::INVALID
     );
 }
@@ -946,14 +925,7 @@ async fn key_rotation_keeps_earlier_credentials_valid_and_signs_with_the_new_key
         .expect("a credential signed after the rotation verifies");
     // Everything issued before the restart is still known: the revocation still stands.
     assert_eq!(
-        status_on_chain(
-            &stack,
-            &mut node,
-            &mut client,
-            &c0.status_list_uri,
-            c0.status_index
-        )
-        .await,
+        status_on_chain(&stack, &mut node, &mut client, c0).await,
         Status::INVALID
     );
 }
