@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use realdid_core::keys::{Algorithm, DidKey, SigningKey};
+use realdid_core::keys::{Algorithm, DidKey, PublicKey, SigningKey};
 use realdid_proto::tls::ServiceTls;
 use serde::{Deserialize, Serialize};
 
@@ -75,17 +75,42 @@ fn tls_table(tls: &ServiceTls) -> Result<String, IssuerError> {
     Ok(format!("\n[tls]\n{body}"))
 }
 
-/// An approver's key file (mode 0600).
+/// A staff member's key file (mode 0600): a trace approver's or an operator's Ed25519
+/// key, kept on their own machine.
 #[derive(Serialize, Deserialize)]
-struct ApproverFile {
+struct StaffKeyFile {
     key_id: String,
     seed: String,
 }
 
-/// Reads an approver key file: the key id and the key.
-pub fn load_approver(path: &Path) -> Result<(String, SigningKey), IssuerError> {
+/// Makes a new Ed25519 staff key named `key_id`, writes it to `path` (refused if the file
+/// exists) and returns its public key, the part the issuer's configuration lists.
+pub fn write_staff_key(path: &Path, key_id: &str) -> Result<PublicKey, IssuerError> {
+    if path.exists() {
+        return Err(IssuerError::Config(format!(
+            "{} exists; a key file is never overwritten",
+            path.display()
+        )));
+    }
+    let key = SigningKey::generate(Algorithm::EdDsa)
+        .map_err(|e| IssuerError::Config(format!("staff key: {e}")))?;
+    let seed = key
+        .secret_bytes()
+        .map_err(|e| IssuerError::Config(format!("staff key: {e}")))?;
+    let file = StaffKeyFile {
+        key_id: key_id.to_owned(),
+        seed: hex::encode(*seed),
+    };
+    let text =
+        serde_json::to_string_pretty(&file).map_err(|e| IssuerError::Internal(e.to_string()))?;
+    crate::files::write_private(path, &text)?;
+    Ok(key.public_key())
+}
+
+/// Reads a staff key file: the key id and the key.
+pub fn load_staff_key(path: &Path) -> Result<(String, SigningKey), IssuerError> {
     let text = crate::files::read_private(path)?;
-    let file: ApproverFile = serde_json::from_str(&text)
+    let file: StaffKeyFile = serde_json::from_str(&text)
         .map_err(|e| IssuerError::Config(format!("{}: {e}", path.display())))?;
     let seed = hex::decode(&file.seed)
         .map_err(|e| IssuerError::Config(format!("{}: seed: {e}", path.display())))?;
@@ -129,24 +154,13 @@ pub fn provision(dir: &Path, options: &ProvisionOptions) -> Result<Provisioned, 
     let mut approver_key_files = Vec::new();
     for i in 1..=options.approvers {
         let key_id = format!("approver-{i}");
-        let key = SigningKey::generate(Algorithm::EdDsa)
-            .map_err(|e| IssuerError::Config(format!("approver key: {e}")))?;
-        let seed = key
-            .secret_bytes()
-            .map_err(|e| IssuerError::Config(format!("approver key: {e}")))?;
         let path = dir.join("approvers").join(format!("{key_id}.json"));
-        let file = ApproverFile {
-            key_id: key_id.clone(),
-            seed: hex::encode(*seed),
-        };
-        let text = serde_json::to_string_pretty(&file)
-            .map_err(|e| IssuerError::Internal(e.to_string()))?;
-        crate::files::write_private(&path, &text)?;
+        let public = write_staff_key(&path, &key_id)?;
         approver_key_files.push(path);
         approvers.push_str(&format!(
             "\n[[trace.approvers]]\nkey_id = {}\npublic_key = {}\n",
             toml_string(&key_id),
-            toml_string(DidKey::from_public_key(&key.public_key()).did().as_str())
+            toml_string(DidKey::from_public_key(&public).did().as_str())
         ));
     }
     let password = random_password()?;

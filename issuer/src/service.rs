@@ -179,6 +179,39 @@ fn status_change(change: StatusChange) -> (Vec<String>, Vec<pb::TransactionRecei
     (change.credential_ids, change.anchors)
 }
 
+/// The credentials an operator names, each form bounded before it is looked up.
+fn credential_target(
+    target: Option<pb::credential_target::Target>,
+) -> Result<RevokeTarget, IssuerError> {
+    use pb::credential_target::Target;
+    match target {
+        Some(Target::CredentialId(id)) if !id.is_empty() && id.len() <= 128 => {
+            Ok(RevokeTarget::Credential(id))
+        }
+        Some(Target::SubjectDid(did)) if !did.is_empty() && did.len() <= 256 => {
+            Ok(RevokeTarget::Did(did))
+        }
+        Some(Target::EnrolmentId(id)) if !id.is_empty() && id.len() <= 128 => {
+            Ok(RevokeTarget::Enrolment(id))
+        }
+        _ => Err(IssuerError::InvalidRequest(
+            "target: set exactly one of credential_id (≤128 B), subject_did (≤256 B), \
+             enrolment_id (≤128 B)"
+                .into(),
+        )),
+    }
+}
+
+/// The note an operator's suspension or reinstatement must carry for the audit log.
+fn audit_note(note: &str) -> Result<(), IssuerError> {
+    if note.trim().is_empty() || note.len() > 4096 {
+        return Err(IssuerError::InvalidRequest(
+            "note: required, at most 4 KiB (it says why, in the audit log)".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn proof_parts(proof: Option<pb::DidControlProof>) -> Result<pb::DidControlProof, IssuerError> {
     proof.ok_or_else(|| IssuerError::InvalidRequest("proof: required".into()))
 }
@@ -421,12 +454,13 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         let session = self.session(&request)?;
         session.require(&[Role::Revoker], "RevokeCredentials")?;
         let r = request.into_inner();
-        let target = match r.target {
-            Some(pb::revoke_credentials_request::Target::CredentialId(id)) if !id.is_empty() && id.len() <= 128 => RevokeTarget::Credential(id),
-            Some(pb::revoke_credentials_request::Target::SubjectDid(did)) if !did.is_empty() && did.len() <= 256 => RevokeTarget::Did(did),
-            Some(pb::revoke_credentials_request::Target::EnrolmentId(id)) if !id.is_empty() && id.len() <= 128 => RevokeTarget::Enrolment(id),
-            _ => return Err(IssuerError::InvalidRequest("target: set exactly one of credential_id (≤128 B), subject_did (≤256 B), enrolment_id (≤128 B)".into()).into()),
-        };
+        use pb::credential_target::Target;
+        use pb::revoke_credentials_request::Target as T;
+        let target = credential_target(r.target.map(|t| match t {
+            T::CredentialId(id) => Target::CredentialId(id),
+            T::SubjectDid(did) => Target::SubjectDid(did),
+            T::EnrolmentId(id) => Target::EnrolmentId(id),
+        }))?;
         let reason = match pb::RevocationReason::try_from(r.reason) {
             Ok(pb::RevocationReason::Unspecified) | Err(_) => {
                 return Err(IssuerError::InvalidRequest("reason: required".into()).into());
@@ -448,6 +482,46 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 .await?,
         );
         Ok(Response::new(pb::RevokeCredentialsResponse {
+            credential_ids,
+            anchors,
+        }))
+    }
+
+    async fn suspend_credentials(
+        &self,
+        request: Request<pb::SuspendCredentialsRequest>,
+    ) -> Result<Response<pb::SuspendCredentialsResponse>, Status> {
+        let session = self.session(&request)?;
+        session.require(&[Role::Revoker], "SuspendCredentials")?;
+        let r = request.into_inner();
+        let target = credential_target(r.target.and_then(|t| t.target))?;
+        audit_note(&r.note)?;
+        let (credential_ids, anchors) = status_change(
+            self.issuer
+                .operator_suspension(&session.operator_id, target, true, &r.note)
+                .await?,
+        );
+        Ok(Response::new(pb::SuspendCredentialsResponse {
+            credential_ids,
+            anchors,
+        }))
+    }
+
+    async fn reinstate_credentials(
+        &self,
+        request: Request<pb::ReinstateCredentialsRequest>,
+    ) -> Result<Response<pb::ReinstateCredentialsResponse>, Status> {
+        let session = self.session(&request)?;
+        session.require(&[Role::Revoker], "ReinstateCredentials")?;
+        let r = request.into_inner();
+        let target = credential_target(r.target.and_then(|t| t.target))?;
+        audit_note(&r.note)?;
+        let (credential_ids, anchors) = status_change(
+            self.issuer
+                .operator_suspension(&session.operator_id, target, false, &r.note)
+                .await?,
+        );
+        Ok(Response::new(pb::ReinstateCredentialsResponse {
             credential_ids,
             anchors,
         }))

@@ -12,7 +12,7 @@ use realdid_issuer::config::IssuerConfig;
 use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::privacy::secrets::DataSecrets;
-use realdid_issuer::provision::{ProvisionOptions, load_approver, provision};
+use realdid_issuer::provision::{ProvisionOptions, load_staff_key, provision};
 
 /// The chain the operations in these tests are signed for.
 fn chain() -> realdid_core::codec::ChainId {
@@ -121,7 +121,7 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
 
     // Approver keys load and match the configured public keys.
     for (file, approver) in made.approver_key_files.iter().zip(&config.trace.approvers) {
-        let (key_id, key) = load_approver(file)?;
+        let (key_id, key) = load_staff_key(file)?;
         assert_eq!(key_id, approver.key_id);
         assert_eq!(key.public_key(), approver.key);
     }

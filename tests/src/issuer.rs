@@ -526,7 +526,7 @@ impl IssuerStack {
     ) -> Result<(), tonic::Status> {
         let digest: [u8; 32] = trace.request_digest.clone().try_into().expect("32 bytes");
         let file = &self.provisioned.approver_key_files[approver];
-        let (key_id, key) = realdid_issuer::provision::load_approver(file).expect("approver");
+        let (key_id, key) = realdid_issuer::provision::load_staff_key(file).expect("approver");
         let approval_jws = realdid_core::trace::sign_approval(
             &trace.trace_id,
             &digest,

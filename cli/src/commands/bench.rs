@@ -140,6 +140,12 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
                 .collect::<Result<Vec<_>, CliError>>()
         }));
     }
+    let mut waiting = super::Waiting::new("the signed transactions");
+    while !makers.iter().all(|m| m.is_finished()) {
+        waiting.tick();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(waiting);
     let mut prepared = Vec::with_capacity(budget);
     for maker in makers {
         let batch = maker

@@ -84,7 +84,8 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     let token = read(&args.dir.join("verifier").join("bank-token"))?;
     let people: Vec<Person> =
         serde_json::from_str(&read(&args.dir.join("authority").join("people.json"))?)?;
-    let endpoint = format!("http://{}", verifier_config.grpc_listen);
+    let endpoint = format!("{}://{}", layout.scheme(), verifier_config.grpc_listen);
+    let tls = layout.client_tls();
     let bank = verifier_config
         .load_providers()?
         .into_iter()
@@ -110,14 +111,20 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     // citizen's wallet does.
     println!("  enrolling {} holders …", args.credentials);
     let registry = layout.gateway()?;
-    let mut link = IssuerLink::connect(&format!("http://{}", issuer_config.grpc_listen)).await?;
+    let mut link = IssuerLink::connect_with(
+        &format!("{}://{}", layout.scheme(), issuer_config.grpc_listen),
+        &tls,
+    )
+    .await?;
     let wallets = tempfile::tempdir().map_err(|source| CliError::Io {
         path: "a temporary directory".into(),
         source,
     })?;
     let start = usize::try_from(super::unix_ms() % 1000).unwrap_or(0) * 2;
     let mut holders: Vec<Wallet> = Vec::new();
+    let mut waiting = super::Waiting::new("the holders' enrolments");
     for i in 0..args.credentials {
+        waiting.tick_count(i, args.credentials);
         let person = &people[(start + i) % people.len()];
         let mut wallet = Wallet::create(
             &wallets.path().join(i.to_string()),
@@ -133,12 +140,13 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         link.enrol(&mut wallet, &identity, &[did]).await?;
         holders.push(wallet);
     }
+    drop(waiting);
 
     println!(
         "  creating {} requests and their presentations …",
         args.verifications
     );
-    let mut provider = ProviderClient::connect(endpoint.clone(), &token).await?;
+    let mut provider = ProviderClient::connect_with(endpoint.clone(), &token, &tls).await?;
     let spec = RequestSpec {
         claims: vec!["province".into()],
         predicates: vec!["real_name_verified".into()],
@@ -148,12 +156,15 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     };
     let now = super::unix_s();
     let mut work = Vec::with_capacity(args.verifications);
+    let mut waiting = super::Waiting::new("the requests and presentations");
     for i in 0..args.verifications {
+        waiting.tick_count(i, args.verifications);
         let request = provider.create_request(&spec).await?;
         let object = present::verify_request(&request.request_object, &registry).await?;
         let prepared = present::prepare(&holders[i % holders.len()], &object, now)?;
         work.push((request.request_id, request.nonce, prepared.presentation));
     }
+    drop(waiting);
 
     println!("  verifying …");
     let work = Arc::new(work);
@@ -167,7 +178,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         .concurrency
         .div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION)
     {
-        connections.push(ProviderClient::connect(endpoint.clone(), &token).await?);
+        connections.push(ProviderClient::connect_with(endpoint.clone(), &token, &tls).await?);
     }
     let mut tasks = Vec::new();
     for t in 0..args.concurrency {

@@ -1,7 +1,7 @@
 //! `realdid did`: create did:realdid identifiers and resolve holder DIDs.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 use realdid_core::codec::{ChainId, Encode as _, Transaction};
@@ -55,11 +55,17 @@ pub enum DidCommand {
         did: String,
         #[command(flatten)]
         registry: super::registry_args::RegistryArgs,
+        /// Print one JSON object: the document and, for did:realdid, the proof's height.
+        #[arg(long)]
+        json: bool,
     },
     /// Prints the did:key and did:jwk of a public JWK.
     FromJwk {
         /// The JWK as JSON text.
         jwk: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -70,11 +76,21 @@ pub fn run(cmd: DidCommand) -> Result<(), CliError> {
             keys_out,
             chain,
         } => new(alg.into(), keys_out, &chain),
-        DidCommand::Resolve { did, registry } => resolve(&did, &registry),
-        DidCommand::FromJwk { jwk } => {
+        DidCommand::Resolve {
+            did,
+            registry,
+            json,
+        } => resolve(&did, &registry, json),
+        DidCommand::FromJwk { jwk, json } => {
             let key = Jwk::from_json(&jwk)?.to_public_key()?;
-            println!("{}", DidKey::from_public_key(&key).did());
-            println!("{}", DidJwk::from_public_key(&key)?.did());
+            let did_key = DidKey::from_public_key(&key).did().to_string();
+            let did_jwk = DidJwk::from_public_key(&key)?.did().to_string();
+            if json {
+                println!("{}", json!({"did_key": did_key, "did_jwk": did_jwk}));
+            } else {
+                println!("{did_key}");
+                println!("{did_jwk}");
+            }
             Ok(())
         }
     }
@@ -122,7 +138,7 @@ fn new(alg: Algorithm, keys_out: Option<PathBuf>, chain: &ChainId) -> Result<(),
     Ok(())
 }
 
-fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let io = |source| CliError::Io {
         path: path.display().to_string(),
         source,
@@ -139,7 +155,11 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
     file.sync_all().map_err(io)
 }
 
-fn resolve(did: &str, registry: &super::registry_args::RegistryArgs) -> Result<(), CliError> {
+fn resolve(
+    did: &str,
+    registry: &super::registry_args::RegistryArgs,
+    json: bool,
+) -> Result<(), CliError> {
     let doc = match did.parse::<Did>()? {
         Did::Key(d) => document::did_key_document(&d)?,
         Did::Jwk(d) => document::did_jwk_document(&d)?,
@@ -158,21 +178,35 @@ fn resolve(did: &str, registry: &super::registry_args::RegistryArgs) -> Result<(
                 )));
             };
             let doc = document::realdid_document(&record.state)?;
+            let deactivated = record.state.is_deactivated();
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "document": doc,
+                        "proven_at_height": proven.height,
+                        "version": record.state.version,
+                        "updated_height": record.updated_height,
+                        "deactivated": deactivated,
+                    })
+                );
+                return Ok(());
+            }
             println!("{}", serde_json::to_string_pretty(&doc)?);
             eprintln!(
                 "proven at height {} (version {}, last changed at height {}{})",
                 proven.height,
                 record.state.version,
                 record.updated_height,
-                if record.state.is_deactivated() {
-                    ", deactivated"
-                } else {
-                    ""
-                }
+                if deactivated { ", deactivated" } else { "" }
             );
             return Ok(());
         }
     };
-    println!("{}", serde_json::to_string_pretty(&doc)?);
+    if json {
+        println!("{}", json!({ "document": doc }));
+    } else {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! What an issuer's staff do from their own terminals, over the Issuer service: operators
-//! log in (the session token goes to a file only they may read), revoke credentials,
-//! request a lawful trace and open it once approved; each trace approver reads the request
+//! log in with a password or their own key (the session token goes to a file only they may
+//! read), suspend, reinstate and revoke credentials, request a lawful trace and open it once approved; each trace approver reads the request
 //! file they are handed, checks that its digest is what the fields say, and signs it on
 //! their own machine with their own key.
 
@@ -64,6 +64,65 @@ impl Session {
     }
 }
 
+/// The credentials an operator acts on: exactly one of the three.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// One credential, by id.
+    #[arg(long)]
+    credential_id: Option<String>,
+    /// Every credential bound to this DID.
+    #[arg(long)]
+    did: Option<String>,
+    /// Every credential of this enrolment.
+    #[arg(long)]
+    enrolment_id: Option<String>,
+}
+
+impl Target {
+    fn proto(self) -> Result<pb::credential_target::Target, CliError> {
+        use pb::credential_target::Target as T;
+        match (self.credential_id, self.did, self.enrolment_id) {
+            (Some(id), None, None) => Ok(T::CredentialId(id)),
+            (None, Some(did), None) => Ok(T::SubjectDid(did)),
+            (None, None, Some(id)) => Ok(T::EnrolmentId(id)),
+            _ => Err(CliError::Usage(
+                "name the credentials: one of --credential-id, --did or --enrolment-id".into(),
+            )),
+        }
+    }
+}
+
+/// Prints what a status change did: the credentials and the anchors that made it public.
+fn print_change(
+    verb: &str,
+    credential_ids: &[String],
+    anchors: &[pb::TransactionReceipt],
+    json: bool,
+) -> Result<(), CliError> {
+    let heights: Vec<u64> = anchors.iter().map(|a| a.height).collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "credential_ids": credential_ids,
+                "anchor_heights": heights,
+            })
+        );
+    } else {
+        println!(
+            "{verb} {} credentials: {}",
+            credential_ids.len(),
+            credential_ids.join(", ")
+        );
+        if !heights.is_empty() {
+            let heights: Vec<String> = heights.iter().map(u64::to_string).collect();
+            println!("  status lists anchored at height {}", heights.join(", "));
+        }
+    }
+    Ok(())
+}
+
 /// Why a credential is revoked.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Reason {
@@ -97,8 +156,18 @@ impl From<Reason> for pb::RevocationReason {
 /// The staff subcommands of `realdid issuer`.
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
-    /// Logs an operator in with their password; writes the session token to a file only
-    /// they may read.
+    /// Makes an operator's login key on the operator's own machine and prints the
+    /// `public_key` line to add to their `[[operators]]` entry in the issuer's configuration.
+    OperatorKey {
+        /// The operator's login name.
+        #[arg(long)]
+        operator: String,
+        /// Where to write the key file (mode 0600; refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Logs an operator in with their password or their key; writes the session token to a
+    /// file only they may read.
     Login {
         #[command(flatten)]
         endpoint: Endpoint,
@@ -106,31 +175,62 @@ pub enum StaffCommand {
         #[arg(long)]
         operator: String,
         /// A file whose first line is the password.
-        #[arg(long)]
-        password_file: PathBuf,
+        #[arg(long, group = "credential", required_unless_present = "key_file")]
+        password_file: Option<PathBuf>,
+        /// The operator's key file from `realdid issuer operator-key`: signs the issuer's
+        /// login nonce instead of sending a password.
+        #[arg(long, group = "credential")]
+        key_file: Option<PathBuf>,
         /// Where to write the session token (mode 0600, replaced if it exists).
         #[arg(long)]
         session_file: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
-    /// Revokes credentials: one, every one bound to a DID, or every one of an enrolment.
+    /// Revokes credentials for good: one, every one bound to a DID, or every one of an
+    /// enrolment.
     Revoke {
         #[command(flatten)]
         session: Session,
-        /// One credential, by id.
-        #[arg(long, group = "target")]
-        credential_id: Option<String>,
-        /// Every credential bound to this DID.
-        #[arg(long, group = "target")]
-        did: Option<String>,
-        /// Every credential of this enrolment.
-        #[arg(long, group = "target")]
-        enrolment_id: Option<String>,
+        #[command(flatten)]
+        target: Target,
         /// Why.
         #[arg(long, value_enum)]
         reason: Reason,
         /// A note for the issuer's audit log (never published).
         #[arg(long, default_value = "")]
         note: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspends credentials while a case is examined; the holder cannot lift it, `reinstate`
+    /// does.
+    Suspend {
+        #[command(flatten)]
+        session: Session,
+        #[command(flatten)]
+        target: Target,
+        /// Why, for the issuer's audit log (never published).
+        #[arg(long)]
+        note: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lifts an operator's suspension; a holder's own suspension and revocations stay.
+    Reinstate {
+        #[command(flatten)]
+        session: Session,
+        #[command(flatten)]
+        target: Target,
+        /// Why, for the issuer's audit log (never published).
+        #[arg(long)]
+        note: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Lawful tracing.
     #[command(subcommand)]
@@ -231,21 +331,48 @@ fn status(what: &str) -> impl FnOnce(tonic::Status) -> CliError + '_ {
 pub fn run(command: StaffCommand) -> Result<(), CliError> {
     super::runtime()?.block_on(async move {
         match command {
+            StaffCommand::OperatorKey { operator, out } => {
+                let public = realdid_issuer::provision::write_staff_key(&out, &operator)?;
+                let did = realdid_core::keys::DidKey::from_public_key(&public)
+                    .did()
+                    .to_string();
+                println!("public_key = \"{did}\"");
+                eprintln!(
+                    "key written to {}; add the line above to the [[operators]] entry of {operator} \
+                     in the issuer's configuration",
+                    out.display()
+                );
+                Ok(())
+            }
             StaffCommand::Login {
                 endpoint,
                 operator,
                 password_file,
+                key_file,
                 session_file,
+                json,
             } => {
-                let password = read(&password_file)?;
-                let answer = endpoint
-                    .client()
-                    .await?
+                let mut client = endpoint.client().await?;
+                let credential = match (password_file, key_file) {
+                    (Some(path), None) => {
+                        let password = read(&path)?;
+                        pb::operator_login_request::Credential::Password(
+                            password.lines().next().unwrap_or_default().to_owned(),
+                        )
+                    }
+                    (None, Some(path)) => pb::operator_login_request::Credential::KeyProofJws(
+                        key_proof(&mut client, &operator, &path).await?,
+                    ),
+                    _ => {
+                        return Err(CliError::Usage(
+                            "give one of --password-file or --key-file".into(),
+                        ));
+                    }
+                };
+                let answer = client
                     .operator_login(pb::OperatorLoginRequest {
                         operator_id: operator.clone(),
-                        credential: Some(pb::operator_login_request::Credential::Password(
-                            password.lines().next().unwrap_or_default().to_owned(),
-                        )),
+                        credential: Some(credential),
                     })
                     .await
                     .map_err(status("login"))?
@@ -255,31 +382,37 @@ pub fn run(command: StaffCommand) -> Result<(), CliError> {
                     &session_file,
                     &format!("{}\n", answer.session_token),
                 )?;
-                println!(
-                    "{operator} logged in until {} (Unix ms); session in {}",
-                    answer.expires_at_unix_ms,
-                    session_file.display()
-                );
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "operator": operator,
+                            "expires_at_unix_ms": answer.expires_at_unix_ms,
+                            "session_file": session_file.display().to_string(),
+                        })
+                    );
+                } else {
+                    println!(
+                        "{operator} logged in until {} (Unix ms); session in {}",
+                        answer.expires_at_unix_ms,
+                        session_file.display()
+                    );
+                }
                 Ok(())
             }
             StaffCommand::Revoke {
                 session,
-                credential_id,
-                did,
-                enrolment_id,
+                target,
                 reason,
                 note,
+                json,
             } => {
-                use pb::revoke_credentials_request::Target;
-                let target = match (credential_id, did, enrolment_id) {
-                    (Some(id), None, None) => Target::CredentialId(id),
-                    (None, Some(did), None) => Target::SubjectDid(did),
-                    (None, None, Some(id)) => Target::EnrolmentId(id),
-                    _ => {
-                        return Err(CliError::Usage(
-                            "name what to revoke: --credential-id, --did or --enrolment-id".into(),
-                        ));
-                    }
+                use pb::credential_target::Target as T;
+                use pb::revoke_credentials_request::Target as R;
+                let target = match target.proto()? {
+                    T::CredentialId(id) => R::CredentialId(id),
+                    T::SubjectDid(did) => R::SubjectDid(did),
+                    T::EnrolmentId(id) => R::EnrolmentId(id),
                 };
                 let message = pb::RevokeCredentialsRequest {
                     target: Some(target),
@@ -294,16 +427,86 @@ pub fn run(command: StaffCommand) -> Result<(), CliError> {
                     .await
                     .map_err(status("revocation"))?
                     .into_inner();
-                println!(
-                    "revoked {} credentials: {}",
-                    answer.credential_ids.len(),
-                    answer.credential_ids.join(", ")
-                );
-                Ok(())
+                print_change("revoked", &answer.credential_ids, &answer.anchors, json)
+            }
+            StaffCommand::Suspend {
+                session,
+                target,
+                note,
+                json,
+            } => {
+                let message = pb::SuspendCredentialsRequest {
+                    target: Some(pb::CredentialTarget {
+                        target: Some(target.proto()?),
+                    }),
+                    note,
+                };
+                let answer = session
+                    .endpoint
+                    .client()
+                    .await?
+                    .suspend_credentials(session.request(message)?)
+                    .await
+                    .map_err(status("suspension"))?
+                    .into_inner();
+                print_change("suspended", &answer.credential_ids, &answer.anchors, json)
+            }
+            StaffCommand::Reinstate {
+                session,
+                target,
+                note,
+                json,
+            } => {
+                let message = pb::ReinstateCredentialsRequest {
+                    target: Some(pb::CredentialTarget {
+                        target: Some(target.proto()?),
+                    }),
+                    note,
+                };
+                let answer = session
+                    .endpoint
+                    .client()
+                    .await?
+                    .reinstate_credentials(session.request(message)?)
+                    .await
+                    .map_err(status("reinstatement"))?
+                    .into_inner();
+                print_change("reinstated", &answer.credential_ids, &answer.anchors, json)
             }
             StaffCommand::Trace(command) => trace(command).await,
         }
     })
+}
+
+/// Signs the issuer's login nonce with the operator's key file.
+async fn key_proof(
+    client: &mut IssuerClient<Channel>,
+    operator: &str,
+    key_file: &Path,
+) -> Result<String, CliError> {
+    let (key_id, key) = realdid_issuer::provision::load_staff_key(key_file)?;
+    let info = client
+        .get_issuer_info(pb::GetIssuerInfoRequest {})
+        .await
+        .map_err(status("reading the issuer's DID"))?
+        .into_inner();
+    let nonce = client
+        .create_nonce(pb::CreateNonceRequest {
+            purpose: pb::NoncePurpose::OperatorLogin.into(),
+        })
+        .await
+        .map_err(status("asking for a login nonce"))?
+        .into_inner()
+        .nonce;
+    realdid_core::operator_login::sign_operator_login(
+        operator,
+        &key_id,
+        &key,
+        &nonce,
+        &info.issuer_did,
+        i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX),
+    )
+    .map_err(|e| CliError::Refused(format!("signing the login proof: {e}")))
 }
 
 async fn trace(command: TraceCommand) -> Result<(), CliError> {
@@ -386,7 +589,7 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
             if !super::confirm(yes, "Approve this trace? [y/N] ")? {
                 return Err(CliError::Refused("the approver declined".into()));
             }
-            let (key_id, key) = realdid_issuer::provision::load_approver(&approver_key)?;
+            let (key_id, key) = realdid_issuer::provision::load_staff_key(&approver_key)?;
             let approval_jws = sign_approval(
                 &file.trace_id,
                 &digest,

@@ -11,7 +11,7 @@ use realdid_core::did::{KeyId, RealDid};
 use realdid_core::keys::SigningKey;
 use realdid_core::trace::sign_approval;
 use realdid_issuer::authority::dataset::Person;
-use realdid_issuer::provision::load_approver;
+use realdid_issuer::provision::load_staff_key;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
@@ -363,7 +363,7 @@ pub async fn citizen(
         .map_err(|_| CliError::Refused("trace digest is not 32 bytes".into()))?;
     let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
     for (i, file) in ["approver-1.json", "approver-2.json"].iter().enumerate() {
-        let (key_id, key) = load_approver(&issuer_dir.join("approvers").join(file))?;
+        let (key_id, key) = load_staff_key(&issuer_dir.join("approvers").join(file))?;
         let approval_jws = sign_approval(&trace.trace_id, &digest, &key_id, &key, now)
             .map_err(|e| CliError::Refused(format!("approval: {e}")))?;
         issuer

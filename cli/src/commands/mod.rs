@@ -194,10 +194,23 @@ impl Waiting {
 
     /// Shows the seconds waited so far, once a second at most.
     pub fn tick(&mut self) {
+        self.show("");
+    }
+
+    /// Shows how far a counted piece of work is (`done` of `total`) and the seconds so far,
+    /// once a second at most.
+    pub fn tick_count(&mut self, done: usize, total: usize) {
+        self.show(&format!("{done} of {total}, "));
+    }
+
+    fn show(&mut self, progress: &str) {
         use std::io::Write as _;
         let seconds = self.started.elapsed().as_secs();
         if self.terminal && seconds > self.shown {
-            eprint!("\r  waiting for {}… {seconds} s", self.what);
+            eprint!(
+                "\r\x1b[2K  waiting for {}… {progress}{seconds} s",
+                self.what
+            );
             let _ = std::io::stderr().flush();
             self.shown = seconds;
         }

@@ -57,7 +57,7 @@ pub struct StatusChange {
     pub anchors: Vec<pb::TransactionReceipt>,
 }
 
-/// What to revoke.
+/// The credentials an operator's status change applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevokeTarget {
     /// One credential.
@@ -440,10 +440,12 @@ impl<A: IdentityAuthority> Issuer<A> {
         let _lane = self.holder_lane.lock().await;
         self.change_status(
             scope,
-            |s| match (suspend, s) {
-                (true, CredentialStatus::Valid) => Some(CredentialStatus::Suspended { at_ms: now }),
-                (false, CredentialStatus::Suspended { .. }) => Some(CredentialStatus::Valid),
-                _ => None,
+            |s| {
+                if suspend {
+                    s.suspend(true, now)
+                } else {
+                    s.lift(true)
+                }
             },
             LogEntry {
                 at_ms: now,
@@ -484,16 +486,9 @@ impl<A: IdentityAuthority> Issuer<A> {
         .await
     }
 
-    /// RevokeCredentials by an operator, with a reason (the proto enum's name) and a note
-    /// kept in the operator log only.
-    pub async fn revoke(
-        &self,
-        operator: &str,
-        target: RevokeTarget,
-        reason: &str,
-        note: &str,
-    ) -> Result<StatusChange, IssuerError> {
-        let credentials = match &target {
+    /// The credentials `target` names; NotFound when it names none.
+    fn targeted(&self, target: &RevokeTarget) -> Result<Vec<CredentialRecord>, IssuerError> {
+        let credentials = match target {
             RevokeTarget::Credential(id) => self.store.credential(id)?.into_iter().collect(),
             RevokeTarget::Did(did) => self.credentials_of_did(did)?,
             RevokeTarget::Enrolment(id) => self.credentials_of_enrolment(id)?,
@@ -503,6 +498,51 @@ impl<A: IdentityAuthority> Issuer<A> {
                 "{target:?} names no credential of this issuer"
             )));
         }
+        Ok(credentials)
+    }
+
+    /// SuspendCredentials (`suspend`) or ReinstateCredentials by an operator, with a note
+    /// kept in the operator log only. Touches only the operators' suspension: a holder's
+    /// own stays as it is.
+    pub async fn operator_suspension(
+        &self,
+        operator: &str,
+        target: RevokeTarget,
+        suspend: bool,
+        note: &str,
+    ) -> Result<StatusChange, IssuerError> {
+        let credentials = self.targeted(&target)?;
+        let now = self.now_ms();
+        self.change_status(
+            credentials,
+            |s| {
+                if suspend {
+                    s.suspend(false, now)
+                } else {
+                    s.lift(false)
+                }
+            },
+            LogEntry {
+                at_ms: now,
+                actor: operator.to_owned(),
+                action: if suspend { "suspend" } else { "reinstate" }.into(),
+                detail: format!("{target:?} note={note}"),
+            },
+            false,
+        )
+        .await
+    }
+
+    /// RevokeCredentials by an operator, with a reason (the proto enum's name) and a note
+    /// kept in the operator log only.
+    pub async fn revoke(
+        &self,
+        operator: &str,
+        target: RevokeTarget,
+        reason: &str,
+        note: &str,
+    ) -> Result<StatusChange, IssuerError> {
+        let credentials = self.targeted(&target)?;
         let now = self.now_ms();
         let reason_text = reason.to_owned();
         self.change_status(

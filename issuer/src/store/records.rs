@@ -13,10 +13,20 @@ use crate::privacy::escrow::SealedRecord;
 pub enum CredentialStatus {
     /// Valid (until it expires).
     Valid,
-    /// Suspended by its holder; may be resumed.
+    /// Suspended by its holder, by an operator, or by both. Each lifts only their own:
+    /// a holder's ResumeSelf cannot undo an operator's suspension while a case is
+    /// examined, and an operator's reinstatement does not override a holder who reported
+    /// a lost device.
     Suspended {
-        /// When, Unix ms.
+        /// When it was first suspended, Unix ms.
         at_ms: i64,
+        /// The holder suspended it (records written before operators could suspend were
+        /// all suspended by their holders).
+        #[serde(default = "suspended_by_holder")]
+        by_holder: bool,
+        /// An operator suspended it.
+        #[serde(default)]
+        by_operator: bool,
     },
     /// Revoked for good by an operator.
     Revoked {
@@ -25,6 +35,62 @@ pub enum CredentialStatus {
         /// When, Unix ms.
         at_ms: i64,
     },
+}
+
+fn suspended_by_holder() -> bool {
+    true
+}
+
+impl CredentialStatus {
+    /// This status with a suspension by the holder (`holder`) or an operator added, or
+    /// `None` when that suspension is already there or the credential is revoked.
+    pub fn suspend(&self, holder: bool, now_ms: i64) -> Option<Self> {
+        match self {
+            Self::Valid => Some(Self::Suspended {
+                at_ms: now_ms,
+                by_holder: holder,
+                by_operator: !holder,
+            }),
+            Self::Suspended {
+                at_ms,
+                by_holder,
+                by_operator,
+            } if (holder && !by_holder) || (!holder && !by_operator) => Some(Self::Suspended {
+                at_ms: *at_ms,
+                by_holder: *by_holder || holder,
+                by_operator: *by_operator || !holder,
+            }),
+            _ => None,
+        }
+    }
+
+    /// This status with the holder's (`holder`) or the operators' suspension lifted, or
+    /// `None` when there is none to lift. Valid again only when nobody else suspended it.
+    pub fn lift(&self, holder: bool) -> Option<Self> {
+        match self {
+            Self::Suspended {
+                at_ms,
+                by_holder,
+                by_operator,
+            } if (holder && *by_holder) || (!holder && *by_operator) => {
+                let (by_holder, by_operator) = if holder {
+                    (false, *by_operator)
+                } else {
+                    (*by_holder, false)
+                };
+                Some(if by_holder || by_operator {
+                    Self::Suspended {
+                        at_ms: *at_ms,
+                        by_holder,
+                        by_operator,
+                    }
+                } else {
+                    Self::Valid
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One issued credential (the credential itself is not kept: the holder has it).
@@ -279,10 +345,75 @@ mod tests {
         });
         assert!(revoked.was_live_at(4_999), "it bound the DID until revoked");
         assert!(!revoked.was_live_at(5_000));
-        let suspended = credential(CredentialStatus::Suspended { at_ms: 2_000 });
+        let suspended = credential(CredentialStatus::Suspended {
+            at_ms: 2_000,
+            by_holder: true,
+            by_operator: false,
+        });
         assert!(
             suspended.was_live_at(3_000),
             "a suspension does not unbind it"
+        );
+    }
+
+    #[test]
+    fn holder_and_operator_suspensions_are_lifted_each_by_their_own() {
+        let valid = CredentialStatus::Valid;
+        let by_holder = valid
+            .suspend(true, 10)
+            .expect("a valid credential can be suspended");
+        assert_eq!(
+            by_holder.suspend(true, 20),
+            None,
+            "already suspended by the holder"
+        );
+        let both = by_holder
+            .suspend(false, 20)
+            .expect("an operator adds their own suspension");
+        assert_eq!(
+            both,
+            CredentialStatus::Suspended {
+                at_ms: 10,
+                by_holder: true,
+                by_operator: true
+            }
+        );
+        // The holder resuming leaves the operator's suspension in place.
+        let operator_only = both.lift(true).expect("the holder lifts their own");
+        assert!(matches!(
+            operator_only,
+            CredentialStatus::Suspended {
+                by_holder: false,
+                by_operator: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            operator_only.lift(true),
+            None,
+            "nothing of the holder's is left"
+        );
+        assert_eq!(operator_only.lift(false), Some(CredentialStatus::Valid));
+        let revoked = CredentialStatus::Revoked {
+            reason: "REVOCATION_REASON_FRAUD".into(),
+            at_ms: 5,
+        };
+        assert_eq!(revoked.suspend(false, 30), None);
+        assert_eq!(revoked.lift(false), None);
+        assert_eq!(valid.lift(false), None);
+    }
+
+    #[test]
+    fn a_suspension_stored_before_operators_could_suspend_is_the_holders() {
+        let old: CredentialStatus =
+            serde_json::from_str(r#"{"state":"suspended","at_ms":7}"#).expect("decodes");
+        assert_eq!(
+            old,
+            CredentialStatus::Suspended {
+                at_ms: 7,
+                by_holder: true,
+                by_operator: false
+            }
         );
     }
 }

@@ -222,12 +222,14 @@ impl RegistryGateway {
                 ));
                 continue;
             }
+            crate::metrics::record(Some((verified.height, block_time_ms)));
             return Ok(Proven {
                 height: verified.height,
                 block_time_ms,
                 value,
             });
         }
+        crate::metrics::record(None);
         Err(unavailable(format!("{what}: {}", failures.join("; "))))
     }
 

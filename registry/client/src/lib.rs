@@ -16,12 +16,14 @@
 //! - [`light_client`]: a proven read checked end to end (certificate, headers, proof).
 //! - [`gateway`]: reads and submissions over several nodes, each read no older than a bound
 //!   judged by the clock the gateway is given.
+//! - [`metrics`]: whether those reads succeed, and the height they prove.
 
 pub mod certificate;
 pub mod error;
 pub mod gateway;
 pub mod genesis;
 pub mod light_client;
+pub mod metrics;
 pub mod proof;
 pub mod proposal;
 pub mod records;

@@ -19,7 +19,7 @@ use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
 use realdid_core::trace::{AuditApproval, audit_record_hash, sign_approval};
-use realdid_issuer::provision::load_approver;
+use realdid_issuer::provision::load_staff_key;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_proto::v1::registry_client::RegistryClient;
@@ -517,6 +517,103 @@ async fn an_operator_must_log_in_to_revoke() {
     assert_eq!(no_session.code(), tonic::Code::Unauthenticated);
 }
 
+/// An operator whose key is on file logs in from their own terminal by signing the
+/// issuer's login nonce with their key file, so no password crosses the network; a key the
+/// issuer does not know lets nobody in, and a session without the revoker role cannot
+/// suspend anybody's credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_logs_in_with_a_key_file_from_the_command_line() {
+    let shared = shared_devnet().await;
+    let stack = &shared.issuer;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let cli = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            realdid_tests::realdid(&args)
+        })
+    };
+    let login = |key_file: String| {
+        vec![
+            "issuer".to_owned(),
+            "login".into(),
+            "--endpoint".into(),
+            stack.endpoint.clone(),
+            "--operator".into(),
+            "keyholder".into(),
+            "--key-file".into(),
+            key_file,
+            "--session-file".into(),
+            path("session"),
+            "--json".into(),
+        ]
+    };
+
+    // A new key: its public half is printed as the configuration line, and it is not on
+    // file yet, so it logs nobody in.
+    let made = cli(vec![
+        "issuer".into(),
+        "operator-key".into(),
+        "--operator".into(),
+        "keyholder".into(),
+        "--out".into(),
+        path("new-key.json"),
+    ])
+    .await
+    .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let (_, new_key) = load_staff_key(&dir.path().join("new-key.json")).unwrap();
+    let line = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    assert_eq!(
+        line,
+        format!(
+            "public_key = \"{}\"",
+            realdid_core::keys::DidKey::from_public_key(&new_key.public_key()).did()
+        )
+    );
+    let unknown = cli(login(path("new-key.json"))).await.unwrap();
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+    assert!(!dir.path().join("session").exists());
+
+    // The key on file logs the operator in.
+    let seed = stack.operator_key.secret_bytes().unwrap();
+    realdid_issuer::files::write_private(
+        &dir.path().join("key.json"),
+        &serde_json::json!({"key_id": "keyholder-laptop", "seed": hex::encode(*seed)}).to_string(),
+    )
+    .unwrap();
+    let logged_in = cli(login(path("key.json"))).await.unwrap();
+    assert!(logged_in.status.success(), "{logged_in:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&logged_in.stdout).unwrap();
+    assert_eq!(answer["operator"], "keyholder", "{answer}");
+    assert!(answer["expires_at_unix_ms"].as_i64().unwrap() > realdid_tests::unix_ms());
+    let token = std::fs::read_to_string(dir.path().join("session")).unwrap();
+    let mut client = stack.client().await;
+    client
+        .list_traces(with_session(pb::ListTracesRequest::default(), token.trim()))
+        .await
+        .expect("the session is an auditor's");
+
+    // An auditor may not suspend.
+    let suspend = cli(vec![
+        "issuer".into(),
+        "suspend".into(),
+        "--endpoint".into(),
+        stack.endpoint.clone(),
+        "--session-file".into(),
+        path("session"),
+        "--did".into(),
+        "did:realdid:zQ3shnobodyatall".into(),
+        "--note".into(),
+        "checking".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(suspend.status.code(), Some(2), "{suspend:?}");
+    let said = String::from_utf8_lossy(&suspend.stderr);
+    assert!(said.contains("suspension"), "{said}");
+}
+
 /// A verifier trusts a status only if the list it reads is the one whose hash is on chain:
 /// an operator's revocation and a holder's own suspension (and its lifting) must show there,
 /// each on its own credential, and nobody may suspend with somebody else's DID.
@@ -615,6 +712,125 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
         status_on_chain(&stack, &mut node, &mut client, c0).await,
         Status::INVALID
     );
+
+    // An operator suspends credential 1 while a case is examined; the holder suspends it
+    // too. The holder lifting their own suspension must not lift the operator's, and the
+    // operator's reinstatement makes it valid only once neither suspension is left.
+    let target = || {
+        Some(pb::CredentialTarget {
+            target: Some(pb::credential_target::Target::CredentialId(
+                c1.credential_id.clone(),
+            )),
+        })
+    };
+    let unexplained = client
+        .suspend_credentials(with_session(
+            pb::SuspendCredentialsRequest {
+                target: target(),
+                note: " ".into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unexplained.code(),
+        tonic::Code::InvalidArgument,
+        "a note says why"
+    );
+    let suspended = client
+        .suspend_credentials(with_session(
+            pb::SuspendCredentialsRequest {
+                target: target(),
+                note: "suspected fraud, case 7".into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(suspended.credential_ids, vec![c1.credential_id.clone()]);
+    assert_eq!(suspended.anchors.len(), 1, "the change is anchored");
+    let holder_client = client.clone();
+    let holder_change = |purpose| {
+        let holder = &holders[1];
+        let issuer_did = issuer_did.clone();
+        let mut client = holder_client.clone();
+        async move {
+            let n = nonce(&mut client, purpose).await;
+            let proof = Some(control_proof(holder, &n, &issuer_did));
+            match purpose {
+                pb::NoncePurpose::Suspend => client
+                    .suspend_self(pb::SuspendSelfRequest {
+                        proof,
+                        nonce: n,
+                        whole_enrolment: false,
+                    })
+                    .await
+                    .map(|_| ()),
+                _ => client
+                    .resume_self(pb::ResumeSelfRequest {
+                        proof,
+                        nonce: n,
+                        whole_enrolment: false,
+                    })
+                    .await
+                    .map(|_| ()),
+            }
+        }
+    };
+    holder_change(pb::NoncePurpose::Suspend).await.unwrap();
+    holder_change(pb::NoncePurpose::Resume).await.unwrap();
+    assert_eq!(
+        status_on_chain(&stack, &mut node, &mut client, c1).await,
+        Status::SUSPENDED,
+        "the holder cannot lift an operator's suspension"
+    );
+    holder_change(pb::NoncePurpose::Suspend).await.unwrap();
+    let reinstate = pb::ReinstateCredentialsRequest {
+        target: target(),
+        note: "case 7 closed".into(),
+    };
+    let without_session = client
+        .reinstate_credentials(reinstate.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(without_session.code(), tonic::Code::Unauthenticated);
+    client
+        .reinstate_credentials(with_session(reinstate, &token))
+        .await
+        .unwrap();
+    assert_eq!(
+        status_on_chain(&stack, &mut node, &mut client, c1).await,
+        Status::SUSPENDED,
+        "the operator cannot lift the holder's own suspension"
+    );
+    holder_change(pb::NoncePurpose::Resume).await.unwrap();
+    assert_eq!(
+        status_on_chain(&stack, &mut node, &mut client, c1).await,
+        Status::VALID
+    );
+    // A revoked credential is not brought back by a reinstatement.
+    let still_revoked = client
+        .suspend_credentials(with_session(
+            pb::SuspendCredentialsRequest {
+                target: Some(pb::CredentialTarget {
+                    target: Some(pb::credential_target::Target::CredentialId(
+                        c0.credential_id.clone(),
+                    )),
+                }),
+                note: "checking".into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(still_revoked.anchors.is_empty(), "nothing changed");
+    assert_eq!(
+        status_on_chain(&stack, &mut node, &mut client, c0).await,
+        Status::INVALID
+    );
 }
 
 /// De-anonymising a citizen is the one power that must never rest with one person: an
@@ -655,7 +871,7 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .provisioned
         .approver_key_files
         .iter()
-        .map(|f| load_approver(f).unwrap())
+        .map(|f| load_staff_key(f).unwrap())
         .collect();
     let approve = |i: usize| pb::ApproveTraceRequest {
         trace_id: trace.trace_id.clone(),
