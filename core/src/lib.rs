@@ -19,6 +19,7 @@
 //! | [`control_proof`] | a DID holder's signed answer to a nonce, checked against the DID's current state |
 //! | [`authority_answer`] | the identity authority's signed answer, bound to the issuer's nonce and question |
 //! | [`trace`] | lawful trace: request digests, approver approvals, the anchored audit hash |
+//! | [`escrow`] | threshold escrow of identity records: k of n approvers together open one, no one alone |
 //! | [`operator_login`] | an issuer operator's key-signed answer to a login nonce |
 //! | [`presentation_request`] | the request object a verifier sends and a wallet answers, with its limits |
 //! | [`recent`] | a bounded memory of recent entries, for caches that may forget |
@@ -30,6 +31,7 @@ pub mod codec;
 pub mod control_proof;
 pub mod did;
 pub mod error;
+pub mod escrow;
 pub mod jws;
 pub mod keys;
 pub mod operator_login;
