@@ -121,6 +121,9 @@ enum Command {
     Verifier(commands::verifier::VerifierArgs),
     /// The citizen's wallet: keys, DIDs per provider, enrolment, presentations, backup.
     Wallet(commands::wallet::WalletArgs),
+    /// A lawful-trace approver's keys, made on the approver's own machine.
+    #[command(subcommand)]
+    Approver(commands::approver::ApproverCommand),
     /// Prints a shell completion script: `realdid completions bash > ~/.local/share/bash-completion/completions/realdid`.
     Completions {
         /// The shell.
@@ -148,6 +151,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Issuer(args) => commands::issuer::run(args),
         Command::Verifier(args) => commands::verifier::run(args),
         Command::Wallet(args) => commands::wallet::run(args),
+        Command::Approver(cmd) => commands::approver::run(cmd),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command_with_env(), "realdid", &mut script);

@@ -26,6 +26,8 @@ pub const TRACE_APPROVAL_TYP: &str = "realdid-trace-approval+jwt";
 /// The domain tag of [`request_digest`]. Version 2 commits to the moment whose holder is
 /// sought (a DID can be enrolled by one person, recovered, and enrolled by another).
 pub const TRACE_REQUEST_DOMAIN: &[u8] = b"realdid/trace-request/v2";
+/// The domain tag of [`request_hash`].
+pub const TRACE_REQUEST_HASH_DOMAIN: &[u8] = b"realdid/trace-request-hash/v1";
 /// The domain tag of [`audit_record_hash`].
 pub const TRACE_OPENING_DOMAIN: &[u8] = b"realdid/trace-opening/v1";
 /// The largest approval (or operator login proof) accepted, in bytes (the API's limit);
@@ -142,6 +144,22 @@ pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
     }
     hasher.update(fields.created_at_ms.to_be_bytes());
     hasher.update(fields.subject_at_ms.to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// The salted hash of a request that approvers sign and the audit anchor carries
+/// (`AuditAnchor.request_hash`). The salt is random per request and known to the issuer and
+/// the approvers: without it, anyone reading the chain could test guesses of whom a trace
+/// was about against the anchor.
+///
+/// ```text
+/// SHA-256( "realdid/trace-request-hash/v1" || request_digest (32) || salt (32) )
+/// ```
+pub fn request_hash(request_digest: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(TRACE_REQUEST_HASH_DOMAIN);
+    hasher.update(request_digest);
+    hasher.update(salt);
     hasher.finalize().into()
 }
 

@@ -7,9 +7,9 @@
 
 use proptest::prelude::*;
 use realdid_core::codec::{
-    AuditAnchor, Block, BlockHash, BlockHeader, ChainId, Encode, GovernanceAction, GovernanceTx,
-    MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor,
-    Transaction, transactions_root,
+    ApproverSet, AuditAnchor, Block, BlockHash, BlockHeader, ChainId, Encode, GovernanceAction,
+    GovernanceTx, MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StateRoot,
+    StatusListAnchor, TraceApproval, TraceApprover, Transaction, transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RecoveryCommitment,
@@ -78,6 +78,20 @@ fn fixed_transactions() -> Vec<Transaction> {
         .iter()
         .map(|b| GovernanceTx::approve(&chain(), &action, 0, &fixed_key(*b)).unwrap())
         .collect();
+    let approvers_action = GovernanceAction::SetTraceApprovers {
+        issuer: state.did.clone(),
+        set: ApproverSet {
+            threshold: 2,
+            approvers: [10, 11, 12]
+                .iter()
+                .map(|b| TraceApprover {
+                    id: format!("judge-{b}"),
+                    signing_key: fixed_key(*b).public_key(),
+                    hpke_key: [*b; 32],
+                })
+                .collect(),
+        },
+    };
     vec![
         Transaction::Did(create),
         Transaction::Did(update),
@@ -104,11 +118,34 @@ fn fixed_transactions() -> Vec<Transaction> {
                 state.did.clone(),
                 [8; 32],
                 1,
+                [10, 11]
+                    .iter()
+                    .map(|b| {
+                        TraceApproval::sign(
+                            &chain(),
+                            &state.did,
+                            &[8; 32],
+                            1_795_000_000,
+                            &fixed_key(*b),
+                        )
+                        .unwrap()
+                    })
+                    .collect(),
                 key_id("issuing"),
                 &fixed_key(3),
             )
             .unwrap(),
         ),
+        Transaction::Governance(GovernanceTx {
+            action: approvers_action.clone(),
+            nonce: 1,
+            approvals: [4, 5, 6]
+                .iter()
+                .map(|b| {
+                    GovernanceTx::approve(&chain(), &approvers_action, 1, &fixed_key(*b)).unwrap()
+                })
+                .collect(),
+        }),
     ]
 }
 
@@ -278,12 +315,15 @@ proptest! {
 }
 
 const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
-const GOLDEN_TX_HASHES: [&str; 5] = [
+// Anchors are signed under "realdid/anchor/v3" (the audit anchor carries its approvals);
+// the last is a governance decision naming trace approvers.
+const GOLDEN_TX_HASHES: [&str; 6] = [
     "63ed59ad88f2a3e81aa48785e73950b3eabba728c0b8ce0bac2d14405b33282c",
     "4cb23846ca6bcd729248d1033805cfc4d3a783b665d8902956a95fda75c964db",
     "c042e3de5d56e402f9b5150603033b7629b63c6b8ba6fce69c89a336eb43fbdd",
-    "10ea45ffefab072cf5058c7f8c37d04ec2f0ee47d5b2d834dc3cbafe4238cfd8",
-    "a80c9cf8d0000bdcd6134a5c88667f171fd6a2fc6e817766becd109dbdef4966",
+    "1b78b43cea0c8827e3b9f9324cb003e61f0b1a2a19a5280cc18c5bea1d7760a3",
+    "043d9a31430f2238611724da4d9697792c887f582092006d3456dcd3deae3f3d",
+    "197517301d13375b41c78bb4680e9c53017c8e1f6a6db9f3842172ac0d00243b",
 ];
-const GOLDEN_BLOCK_SHA: &str = "95c0cfd3fe67188243e9a0266f94e21cde40b8eaa6096a67c5e85d21dd1f1137";
-const GOLDEN_HEADER_HASH: &str = "a614dcce9b9fabc3542d34422ceac93d3ff6f0c03385cdf48a4f9d1e69dca364";
+const GOLDEN_BLOCK_SHA: &str = "1446d103771981b111b04cc24ec526334b2cd2c91c9ee89b7c9ce31b2becca76";
+const GOLDEN_HEADER_HASH: &str = "498975651b1eaf8f83203f2dfaacb76712f90b38da7b6eb2c714ab6bd2795471";

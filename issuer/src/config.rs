@@ -36,14 +36,10 @@
 //! iterations = 2
 //! parallelism = 1
 //!
-//! [trace]
-//! approvals_required = 2                  # k
+//! [trace]                                 # optional; the approvers and k are on chain
 //! disclosure_delay_seconds = 2592000      # the holder sees an opening after this
 //! request_ttl_seconds = 604800            # an unopened request expires
 //! approval_ttl_seconds = 259200           # an approval counts this long after it was signed
-//! [[trace.approvers]]                     # n entries
-//! key_id = "judge-1"
-//! public_key = "did:key:z6Mk…"
 //!
 //! [[operators]]
 //! id = "alice"
@@ -137,22 +133,10 @@ impl Default for Limits {
     }
 }
 
-/// One lawful-trace approver key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approver {
-    /// Its id, the `kid` of its approvals.
-    pub key_id: String,
-    /// Its public key.
-    pub key: PublicKey,
-}
-
-/// Lawful-trace settings.
+/// Lawful-trace settings. The approvers and k are not among them: governance sets them on
+/// chain, where the chain checks every opening against them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceConfig {
-    /// k.
-    pub approvals_required: u32,
-    /// The n approver keys.
-    pub approvers: Vec<Approver>,
     /// Delay before a holder sees an opening.
     pub disclosure_delay_seconds: u32,
     /// Lifetime of an unopened request.
@@ -224,22 +208,23 @@ pub struct IssuerConfig {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawApprover {
-    key_id: String,
-    public_key: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTrace {
-    approvals_required: u32,
     #[serde(default = "default_disclosure_delay")]
     disclosure_delay_seconds: u32,
     #[serde(default = "default_request_ttl")]
     request_ttl_seconds: u32,
     #[serde(default = "default_approval_ttl")]
     approval_ttl_seconds: u32,
-    approvers: Vec<RawApprover>,
+}
+
+impl Default for RawTrace {
+    fn default() -> Self {
+        Self {
+            disclosure_delay_seconds: default_disclosure_delay(),
+            request_ttl_seconds: default_request_ttl(),
+            approval_ttl_seconds: default_approval_ttl(),
+        }
+    }
 }
 
 fn default_max_state_age() -> u32 {
@@ -287,6 +272,7 @@ struct RawConfig {
     limits: Limits,
     #[serde(default)]
     argon2: Argon2Cost,
+    #[serde(default)]
     trace: RawTrace,
     #[serde(default)]
     operators: Vec<RawOperator>,
@@ -400,38 +386,6 @@ impl IssuerConfig {
         if !(1..=3600).contains(&raw.max_state_age_seconds) {
             return Err(bad("max_state_age_seconds must be 1 to 3600"));
         }
-        let approvers = raw
-            .trace
-            .approvers
-            .iter()
-            .map(|a| {
-                if a.key_id.is_empty() || a.key_id.len() > 64 {
-                    return Err(bad("trace.approvers: key_id must be 1 to 64 bytes"));
-                }
-                Ok(Approver {
-                    key_id: a.key_id.clone(),
-                    key: public_key(&format!("trace.approvers {}", a.key_id), &a.public_key)?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for (i, a) in approvers.iter().enumerate() {
-            if approvers[..i]
-                .iter()
-                .any(|b| b.key_id == a.key_id || b.key == a.key)
-            {
-                return Err(bad(format!(
-                    "trace.approvers: {} repeats an approver id or key; k-of-n needs n distinct keys",
-                    a.key_id
-                )));
-            }
-        }
-        let k = raw.trace.approvals_required;
-        if k < 2 || k as usize > approvers.len() {
-            return Err(bad(format!(
-                "trace.approvals_required is {k}: it must be at least 2 and at most the {} approvers configured",
-                approvers.len()
-            )));
-        }
         if !(60..=30 * 24 * 3600).contains(&raw.trace.approval_ttl_seconds) {
             return Err(bad(
                 "trace.approval_ttl_seconds must be 60 to 2592000 (30 days)",
@@ -489,8 +443,6 @@ impl IssuerConfig {
                 raw.argon2
             },
             trace: TraceConfig {
-                approvals_required: k,
-                approvers,
                 disclosure_delay_seconds: raw.trace.disclosure_delay_seconds,
                 request_ttl_seconds: raw.trace.request_ttl_seconds,
                 approval_ttl_seconds: raw.trace.approval_ttl_seconds,

@@ -1,12 +1,12 @@
-//! Setting up a new issuer directory: keys, secrets, approver keys, an operator and the
-//! configuration that ties them together. `realdid issuer init` and the devnet use it; a
-//! deployment would create the approver keys on the approvers' own devices instead and
-//! configure only their public halves.
+//! Setting up a new issuer directory: keys, secrets, an operator and the configuration that
+//! ties them together. `realdid issuer init` and the devnet use it. The trace approvers are
+//! not made here: each makes their keys on their own device (`realdid approver keygen`)
+//! and governance names them on chain.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use realdid_core::keys::{Algorithm, DidKey, PublicKey, SigningKey};
+use realdid_core::keys::{Algorithm, PublicKey, SigningKey};
 use realdid_proto::tls::ServiceTls;
 use serde::{Deserialize, Serialize};
 
@@ -37,10 +37,6 @@ pub struct ProvisionOptions {
     pub grpc_listen: SocketAddr,
     /// HTTP listener (status lists).
     pub http_listen: SocketAddr,
-    /// Approver keys to make (n).
-    pub approvers: usize,
-    /// Approvals a trace needs (k).
-    pub approvals_required: usize,
     /// The disclosure delay of openings to the holder, seconds.
     pub disclosure_delay_seconds: u32,
     /// The person index's cost.
@@ -60,8 +56,6 @@ pub struct Provisioned {
     pub config_path: PathBuf,
     /// The issuer's keys (its DID is not on the registry yet).
     pub keys: IssuerKeys,
-    /// The approver key files.
-    pub approver_key_files: Vec<PathBuf>,
     /// The file holding the operator's password.
     pub operator_password_file: PathBuf,
 }
@@ -138,31 +132,12 @@ pub fn provision(dir: &Path, options: &ProvisionOptions) -> Result<Provisioned, 
             config_path.display()
         )));
     }
-    if options.approvals_required < 2 || options.approvals_required > options.approvers {
-        return Err(IssuerError::Config(format!(
-            "k = {} of n = {} approvers: k must be at least 2 and at most n",
-            options.approvals_required, options.approvers
-        )));
-    }
-    std::fs::create_dir_all(dir.join("approvers"))
+    std::fs::create_dir_all(dir)
         .map_err(|e| IssuerError::Config(format!("{}: {e}", dir.display())))?;
     let keys = IssuerKeys::generate()?;
     crate::keys::save(&keys, &dir.join("issuer-keys.json"))?;
     DataSecrets::generate()?.save(&dir.join("issuer-secrets.json"))?;
 
-    let mut approvers = String::new();
-    let mut approver_key_files = Vec::new();
-    for i in 1..=options.approvers {
-        let key_id = format!("approver-{i}");
-        let path = dir.join("approvers").join(format!("{key_id}.json"));
-        let public = write_staff_key(&path, &key_id)?;
-        approver_key_files.push(path);
-        approvers.push_str(&format!(
-            "\n[[trace.approvers]]\nkey_id = {}\npublic_key = {}\n",
-            toml_string(&key_id),
-            toml_string(DidKey::from_public_key(&public).did().as_str())
-        ));
-    }
     let password = random_password()?;
     let operator_password_file = dir.join("operator-password");
     crate::files::write_private(&operator_password_file, &format!("{password}\n"))?;
@@ -198,9 +173,8 @@ iterations = {t}
 parallelism = {p}
 
 [trace]
-approvals_required = {k}
 disclosure_delay_seconds = {delay}
-{approvers}
+
 [[operators]]
 id = {operator}
 roles = ["revoker", "trace_requester", "auditor"]
@@ -222,7 +196,6 @@ password_hash = {hash}
         m = options.argon2.memory_kib,
         t = options.argon2.iterations,
         p = options.argon2.parallelism,
-        k = options.approvals_required,
         delay = options.disclosure_delay_seconds,
         operator = toml_string(&options.operator),
         hash = toml_string(&hash_password(&password)?),
@@ -239,7 +212,6 @@ password_hash = {hash}
     Ok(Provisioned {
         config_path,
         keys,
-        approver_key_files,
         operator_password_file,
     })
 }

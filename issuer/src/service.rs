@@ -129,17 +129,24 @@ impl<A: IdentityAuthority> IssuerService<A> {
             created_at_unix_ms: t.created_at_ms,
             expires_at_unix_ms: t.expires_at_ms,
             state: trace_state(self.issuer.trace_state(t)) as i32,
-            approvals_required: self.issuer.config().trace.approvals_required,
+            approvals_required: t.approvals_required,
             approvals: t
                 .approvals
                 .iter()
                 .map(|a| pb::TraceApproval {
-                    approver_key_id: a.key_id.clone(),
+                    approver_id: a.approver_id.clone(),
                     approved_at_unix_ms: a.at_ms,
+                    approval_key: a.key.clone(),
+                    signed_at_unix_s: a.signed_at_s,
                 })
                 .collect(),
             request_digest: hex::decode(&t.digest)
                 .map_err(|_| IssuerError::Corrupt(format!("trace {}: digest", t.id)))?,
+            salt: hex::decode(&t.salt)
+                .map_err(|_| IssuerError::Corrupt(format!("trace {}: salt", t.id)))?,
+            request_hash: crate::engine::traces::trace_request_hash(t)?.to_vec(),
+            chain_id: self.issuer.chain_id().as_str().to_owned(),
+            issuer_did: self.issuer.did().to_string(),
             opened_at_unix_ms: t.opened.as_ref().map(|o| o.at_ms),
             opened_by: t.opened.as_ref().map(|o| o.by.clone()),
             audit_anchor_height: t.opened.as_ref().map(|o| o.receipt.height),
@@ -223,6 +230,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         _: Request<pb::GetIssuerInfoRequest>,
     ) -> Result<Response<pb::GetIssuerInfoResponse>, Status> {
         let config = self.issuer.config();
+        let approvers = self.issuer.approver_set().await?;
         Ok(Response::new(pb::GetIssuerInfoResponse {
             issuer_did: self.issuer.did().to_string(),
             display_name: config.display_name.clone(),
@@ -240,9 +248,10 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
             max_dids_per_enrolment: config.policy.max_dids_per_enrolment,
             nonce_ttl_seconds: config.policy.nonce_ttl_seconds,
             trace_disclosure_delay_seconds: config.trace.disclosure_delay_seconds,
-            trace_approvals_required: config.trace.approvals_required,
-            trace_approvers_configured: u32::try_from(config.trace.approvers.len())
-                .unwrap_or(u32::MAX),
+            trace_approvals_required: approvers.as_ref().map_or(0, |s| u32::from(s.threshold)),
+            trace_approvers_configured: approvers
+                .as_ref()
+                .map_or(0, |s| u32::try_from(s.approvers.len()).unwrap_or(u32::MAX)),
         }))
     }
 
@@ -540,13 +549,16 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 TraceSubject::Credential(id)
             }
         };
-        let trace = self.issuer.create_trace(
-            &session,
-            &r.subject_did,
-            &r.legal_basis,
-            &r.case_reference,
-            subject,
-        )?;
+        let trace = self
+            .issuer
+            .create_trace(
+                &session,
+                &r.subject_did,
+                &r.legal_basis,
+                &r.case_reference,
+                subject,
+            )
+            .await?;
         Ok(Response::new(pb::CreateTraceResponse {
             trace: Some(self.trace(&trace)?),
         }))
@@ -557,7 +569,15 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         request: Request<pb::ApproveTraceRequest>,
     ) -> Result<Response<pb::ApproveTraceResponse>, Status> {
         let r = request.into_inner();
-        let trace = self.issuer.approve_trace(&r.trace_id, &r.approval_jws)?;
+        let trace = self
+            .issuer
+            .approve_trace(
+                &r.trace_id,
+                &r.approval_key,
+                r.signed_at_unix_s,
+                &r.signature,
+            )
+            .await?;
         Ok(Response::new(pb::ApproveTraceResponse {
             trace: Some(self.trace(&trace)?),
         }))
@@ -631,6 +651,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 authority_reference: record.authority_reference.clone(),
             }),
             audit_anchor: Some(receipt),
+            audit_sequence: trace.opened.as_ref().map_or(0, |o| o.sequence),
         }))
     }
 }

@@ -12,7 +12,7 @@ use realdid_issuer::config::IssuerConfig;
 use realdid_issuer::keys::IssuerKeys;
 use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::privacy::secrets::DataSecrets;
-use realdid_issuer::provision::{ProvisionOptions, load_staff_key, provision};
+use realdid_issuer::provision::{ProvisionOptions, provision};
 
 /// The chain the operations in these tests are signed for.
 fn chain() -> realdid_core::codec::ChainId {
@@ -35,8 +35,6 @@ fn options() -> ProvisionOptions {
         .to_owned(),
         grpc_listen: "127.0.0.1:3".parse().unwrap(),
         http_listen: "127.0.0.1:4".parse().unwrap(),
-        approvers: 3,
-        approvals_required: 2,
         disclosure_delay_seconds: 60,
         argon2: Argon2Cost::default(),
         operator: "officer".into(),
@@ -57,8 +55,7 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
     let dir = tempfile::tempdir().map_err(|e| IssuerError::Internal(e.to_string()))?;
     let made = provision(dir.path(), &options())?;
     let config = IssuerConfig::load(&made.config_path)?;
-    assert_eq!(config.trace.approvals_required, 2);
-    assert_eq!(config.trace.approvers.len(), 3);
+    assert_eq!(config.trace.disclosure_delay_seconds, 60);
     assert_eq!(config.operators.len(), 1);
     assert_eq!(config.data_dir, dir.path().join("data"));
     assert!(config.credential_type("").is_some());
@@ -71,30 +68,12 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
 
     let text = std::fs::read_to_string(&made.config_path)
         .map_err(|e| IssuerError::Internal(e.to_string()))?;
-    assert!(
-        config_error(
-            &text.replace("approvals_required = 2", "approvals_required = 1"),
-            dir.path()
-        )
-        .contains("approvals_required")
-    );
-    assert!(
-        config_error(
-            &text.replace("approvals_required = 2", "approvals_required = 4"),
-            dir.path()
-        )
-        .contains("approvals_required")
-    );
+    // The approvers and k are governance's, on chain: a configuration that still lists
+    // them is refused rather than silently believed.
+    let listed = text.replace("[trace]\n", "[trace]\napprovals_required = 2\n");
+    assert_ne!(listed, text, "the provisioned file has a [trace] table");
+    assert!(config_error(&listed, dir.path()).contains("approvals_required"));
     assert!(config_error(&format!("{text}\nsurprise = 1\n"), dir.path()).contains("surprise"));
-    let first_key = config.trace.approvers[0].key_id.clone();
-    let second_key = config.trace.approvers[1].key_id.clone();
-    assert!(
-        config_error(
-            &text.replacen(&format!("\"{second_key}\""), &format!("\"{first_key}\""), 1),
-            dir.path()
-        )
-        .contains("repeats")
-    );
     assert!(
         config_error(&text.replace("$argon2id$", "$nonsense"), dir.path())
             .contains("password_hash")
@@ -119,12 +98,8 @@ fn provisioned_directory_parses_and_bad_settings_are_named() -> Result<(), Issue
     let argon2i = text.replace("$argon2id$", "$argon2i$");
     assert!(config_error(&argon2i, dir.path()).contains("not argon2id"));
 
-    // Approver keys load and match the configured public keys.
-    for (file, approver) in made.approver_key_files.iter().zip(&config.trace.approvers) {
-        let (key_id, key) = load_staff_key(file)?;
-        assert_eq!(key_id, approver.key_id);
-        assert_eq!(key.public_key(), approver.key);
-    }
+    // No approver key is made at the issuer: approvers make their own.
+    assert!(!dir.path().join("approvers").exists());
     Ok(())
 }
 

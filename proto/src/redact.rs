@@ -284,6 +284,7 @@ mod tests {
                 authority_reference: "auth-1".into(),
             }),
             audit_anchor: None,
+            audit_sequence: 1,
         };
         let debug = format!("{response:?}");
         assert_hides(&debug, &[NAME, RESIDENT_ID]);

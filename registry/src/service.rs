@@ -503,7 +503,18 @@ impl Registry for RegistryService {
             .map(|record| pb::AuditAnchor {
                 issuer_did: issuer.to_string(),
                 sequence: request.sequence,
-                opening_hash: record.anchor.record_hash.to_vec(),
+                request_hash: record.anchor.request_hash.to_vec(),
+                approvals: record
+                    .anchor
+                    .approvals
+                    .iter()
+                    .map(|a| pb::AuditApproval {
+                        approval_key: realdid_core::keys::DidKey::from_public_key(&a.key)
+                            .did()
+                            .to_string(),
+                        signed_at_unix_s: i64::try_from(a.signed_at_s).unwrap_or(i64::MAX),
+                    })
+                    .collect(),
                 anchored_height: record.height,
                 anchored_at_unix_ms: ms(record.timestamp_ms),
             });

@@ -8,12 +8,16 @@ use commonware_codec::{Copying, Decode as _};
 use execute_support::{
     Holder, MemChain, accredit_action, document, fresh_key, genesis_header, key_id, test_chain,
 };
-use realdid_core::codec::{BlockHeader, GovernanceAction, Transaction};
+use realdid_core::codec::{
+    ApproverSet, BlockHeader, GovernanceAction, TraceApproval, TraceApprover, Transaction,
+};
 use realdid_core::did::{
     CreateOp, DidOperation, DocumentState, Purposes, RecoverOp, RecoveryCommitment, VerificationKey,
 };
 use realdid_proto::v1::TransactionRejectionReason;
-use realdid_registry::execute::{self, MAX_SEQUENCE_STEP, RejectReason, Rejection};
+use realdid_registry::execute::{
+    self, MAX_APPROVAL_AGE_S, MAX_SEQUENCE_STEP, RejectReason, Rejection,
+};
 use realdid_registry::state::keys::StateKey;
 use realdid_registry::state::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, NonceRecord, StatusAnchorRecord,
@@ -376,6 +380,74 @@ fn accreditation_and_removal_check_the_issuer() {
     );
 }
 
+fn approvers(n: u8) -> Vec<TraceApprover> {
+    (1..=n)
+        .map(|i| TraceApprover {
+            id: format!("judge-{i}"),
+            signing_key: fresh_key().public_key(),
+            hpke_key: [i; 32],
+        })
+        .collect()
+}
+
+/// The approver set is what lets the chain refuse an opening too few approved, so only a
+/// governance quorum may name it, only for an accredited issuer, and never a set in which
+/// one party alone, or one party twice, could make up the threshold.
+#[test]
+fn trace_approvers_are_named_by_governance_for_an_accredited_issuer() {
+    let mut chain = MemChain::new();
+    let (holder, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    let set = |threshold, approvers| GovernanceAction::SetTraceApprovers {
+        issuer: holder.did(),
+        set: ApproverSet {
+            threshold,
+            approvers,
+        },
+    };
+    // Not accredited yet.
+    let early = chain.council.decide(set(2, approvers(3)), 1, &[0, 1, 2]);
+    rejected(chain.check(&early), RejectReason::IssuerNotAccredited);
+    chain
+        .block(&[chain.council.accredit(&holder.did(), 2)])
+        .unwrap();
+    // Without a quorum of governors.
+    let short = chain.council.decide(set(2, approvers(3)), 3, &[0, 1]);
+    rejected(chain.check(&short), RejectReason::Unauthorized);
+    // One approver alone, more than there are, one key twice.
+    let alone = chain.council.decide(set(1, approvers(3)), 4, &[0, 1, 2]);
+    rejected(chain.check(&alone), RejectReason::Malformed);
+    let beyond = chain.council.decide(set(4, approvers(3)), 5, &[0, 1, 2]);
+    rejected(chain.check(&beyond), RejectReason::Malformed);
+    let mut doubled = approvers(3);
+    doubled[2].signing_key = doubled[0].signing_key.clone();
+    let twice = chain.council.decide(set(2, doubled), 6, &[0, 1, 2]);
+    rejected(chain.check(&twice), RejectReason::Malformed);
+
+    // Named: the record carries them and the height.
+    let named = approvers(3);
+    chain
+        .block(&[chain.council.decide(set(2, named.clone()), 7, &[0, 1, 2])])
+        .unwrap();
+    let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(holder.did())]);
+    let on_chain = record.trace_approvers.clone().unwrap();
+    assert_eq!(on_chain.set.threshold, 2);
+    assert_eq!(on_chain.set.approvers, named);
+    assert_eq!(on_chain.height, chain.height);
+    // A re-accreditation keeps them; a new decision replaces them (an approver removed).
+    chain
+        .block(&[chain.council.accredit(&holder.did(), 8)])
+        .unwrap();
+    let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(holder.did())]);
+    assert_eq!(record.trace_approvers.unwrap().set.approvers, named);
+    let fewer = named[..2].to_vec();
+    chain
+        .block(&[chain.council.decide(set(2, fewer.clone()), 9, &[1, 2, 3])])
+        .unwrap();
+    let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(holder.did())]);
+    assert_eq!(record.trace_approvers.unwrap().set.approvers, fewer);
+}
+
 #[test]
 fn status_anchors_go_forward_and_need_an_accredited_signer() {
     let mut chain = MemChain::new();
@@ -466,16 +538,18 @@ fn anchors_by_issuers_off_the_register_are_refused() {
         RejectReason::IssuerNotAccredited,
     );
     rejected(
-        chain.check(&stranger.audit_anchor(1, [1; 32])),
+        chain.check(&chain.audit_anchor(&stranger, 1, [1; 32])),
         RejectReason::IssuerNotAccredited,
     );
 
     let mut issuer = chain.issuer();
-    chain.check(&issuer.audit_anchor(1, [1; 32])).unwrap();
+    chain
+        .check(&chain.audit_anchor(&issuer, 1, [1; 32]))
+        .unwrap();
     let remove = chain.council.remove(&issuer.did(), 99);
     chain.block(&[remove]).unwrap();
     rejected(
-        chain.check(&issuer.audit_anchor(1, [1; 32])),
+        chain.check(&chain.audit_anchor(&issuer, 1, [1; 32])),
         RejectReason::IssuerNotAccredited,
     );
 
@@ -485,7 +559,7 @@ fn anchors_by_issuers_off_the_register_are_refused() {
     let deactivate = issuer.deactivate();
     chain.block(&[deactivate]).unwrap();
     rejected(
-        chain.check(&issuer.audit_anchor(1, [1; 32])),
+        chain.check(&chain.audit_anchor(&issuer, 1, [1; 32])),
         RejectReason::DidDeactivated,
     );
 }
@@ -494,7 +568,7 @@ fn anchors_by_issuers_off_the_register_are_refused() {
 fn audit_anchors_are_anchored_once() {
     let mut chain = MemChain::new();
     let issuer = chain.issuer();
-    let anchor = issuer.audit_anchor(1, [5; 32]);
+    let anchor = chain.audit_anchor(&issuer, 1, [5; 32]);
     chain.block(std::slice::from_ref(&anchor)).unwrap();
     let record: AuditAnchorRecord = decode(
         &chain.state[&StateKey::Audit {
@@ -502,14 +576,91 @@ fn audit_anchors_are_anchored_once() {
             sequence: 1,
         }],
     );
-    assert_eq!(record.anchor.record_hash, [5; 32]);
+    assert_eq!(record.anchor.request_hash, [5; 32]);
+    assert_eq!(record.anchor.approvals.len(), 2);
     rejected(chain.check(&anchor), RejectReason::AnchorConflict);
     // Another record under the same sequence conflicts too; a new sequence does not.
     rejected(
-        chain.check(&issuer.audit_anchor(1, [6; 32])),
+        chain.check(&chain.audit_anchor(&issuer, 1, [6; 32])),
         RejectReason::AnchorConflict,
     );
-    chain.check(&issuer.audit_anchor(2, [6; 32])).unwrap();
+    chain
+        .check(&chain.audit_anchor(&issuer, 2, [6; 32]))
+        .unwrap();
+}
+
+/// The chain, not the issuer's software, decides what k-of-n means: an opening anchored
+/// with fewer than k approvals, with one approver counted twice, with a key governance did
+/// not name, with a signature over another request, or with an approval too old, is
+/// refused, so an issuer cannot open an identity record without the approvers.
+#[test]
+fn an_opening_needs_k_distinct_approvers_of_the_issuer_on_chain() {
+    let mut chain = MemChain::new();
+    let issuer = chain.issuer();
+    let request = [7; 32];
+    let anchor = |approvals| issuer.audit_anchor_approved(1, request, approvals);
+    let a0 = chain.approval(&issuer, request, 0);
+    let a1 = chain.approval(&issuer, request, 1);
+
+    let short = rejected(
+        chain.check(&anchor(vec![a0.clone()])),
+        RejectReason::Unauthorized,
+    );
+    assert!(short.message.contains("needs 2"), "{}", short.message);
+    rejected(
+        chain.check(&anchor(vec![a0.clone(), a0.clone()])),
+        RejectReason::Malformed,
+    );
+    let stranger = fresh_key();
+    let outsider = TraceApproval::sign(
+        &test_chain(),
+        &issuer.did(),
+        &request,
+        a0.signed_at_s,
+        &stranger,
+    )
+    .unwrap();
+    rejected(
+        chain.check(&anchor(vec![a0.clone(), outsider])),
+        RejectReason::Unauthorized,
+    );
+    // Approver 1's approval of another request, moved onto this one.
+    let mut moved = chain.approval(&issuer, [8; 32], 1);
+    moved.signed_at_s = a1.signed_at_s;
+    rejected(
+        chain.check(&anchor(vec![a0.clone(), moved])),
+        RejectReason::BadSignature,
+    );
+    let old_at = a1.signed_at_s - MAX_APPROVAL_AGE_S - 1;
+    let old = TraceApproval::sign(
+        &test_chain(),
+        &issuer.did(),
+        &request,
+        old_at,
+        &chain.approvers[1],
+    )
+    .unwrap();
+    rejected(
+        chain.check(&anchor(vec![a0.clone(), old])),
+        RejectReason::Stale,
+    );
+
+    // An issuer without approvers on chain cannot open anything.
+    let (bare, create) = Holder::create();
+    let accredit = chain.council.accredit(&bare.did(), 77);
+    chain.block(&[create, accredit]).unwrap();
+    let unnamed = bare.audit_anchor_approved(
+        1,
+        request,
+        vec![
+            chain.approval(&bare, request, 0),
+            chain.approval(&bare, request, 1),
+        ],
+    );
+    rejected(chain.check(&unnamed), RejectReason::Unauthorized);
+
+    // k distinct approvers: taken, in either order.
+    chain.block(&[anchor(vec![a1, a0])]).unwrap();
 }
 
 #[test]
@@ -517,17 +668,25 @@ fn an_issuer_created_and_accredited_in_one_block_may_anchor_in_it() {
     let mut chain = MemChain::new();
     let (issuer, create) = Holder::create();
     let accredit = chain.council.accredit(&issuer.did(), 1);
-    let anchor = issuer.audit_anchor(1, [1; 32]);
+    let approvers = chain
+        .council
+        .set_approvers(&issuer.did(), 2, 2, &chain.approvers);
+    let anchor = chain.audit_anchor(&issuer, 1, [1; 32]);
     // In the wrong order the anchor fails at its index; in the right order all pass.
     let (index, rejection) = chain
-        .block(&[anchor.clone(), create.clone(), accredit.clone()])
+        .block(&[
+            anchor.clone(),
+            create.clone(),
+            accredit.clone(),
+            approvers.clone(),
+        ])
         .unwrap_err();
     assert_eq!(
         (index, rejection.reason),
         (0, RejectReason::IssuerNotAccredited)
     );
     assert_eq!(chain.height, 0, "an invalid block changes nothing");
-    chain.block(&[create, accredit, anchor]).unwrap();
+    chain.block(&[create, accredit, approvers, anchor]).unwrap();
 }
 
 #[test]

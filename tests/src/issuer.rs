@@ -9,9 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use realdid_core::clock::ShiftedClock;
-use realdid_core::codec::{GovernanceAction, Transaction};
+use realdid_core::codec::{
+    ApproverSet, GovernanceAction, TraceApproval, TraceApprover, Transaction,
+};
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
+use realdid_core::escrow::{ApproverPublic, ApproverSecret};
 use realdid_core::keys::{Algorithm, DidKey, SigningKey};
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
 use realdid_issuer::authority::grpc::{self as authority_grpc, GrpcAuthority};
@@ -53,6 +56,8 @@ pub struct IssuerStack {
     pub light: LightClient,
     /// The key of the operator `keyholder`, who logs in with a key instead of a password.
     pub operator_key: SigningKey,
+    /// The trace approvers governance named for the issuer (2 of 3).
+    pub approvers: Vec<ApproverSecret>,
     /// The issuer's clock (the machine's, until a test moves it): moving it ages what the
     /// issuer judges by time (disclosure delays, nonces, operator logins, the proven state
     /// it reads) without waiting.
@@ -137,8 +142,6 @@ impl IssuerStack {
                 authority_key: authority_public,
                 grpc_listen: grpc.local_addr().expect("addr"),
                 http_listen: http.local_addr().expect("addr"),
-                approvers: 3,
-                approvals_required: 2,
                 disclosure_delay_seconds,
                 argon2: Argon2Cost::FLOOR,
                 operator: "officer".into(),
@@ -185,6 +188,28 @@ impl IssuerStack {
             )
             .await
             .expect("accredited");
+        // Three approvers, each with keys of their own; governance names them, 2 of 3.
+        let approvers: Vec<ApproverSecret> = (1..=3)
+            .map(|i| ApproverSecret::generate(&format!("judge-{i}")).expect("approver keys"))
+            .collect();
+        registry
+            .decide(
+                "trace approvers",
+                GovernanceAction::SetTraceApprovers {
+                    issuer: keys.did().clone(),
+                    set: ApproverSet {
+                        threshold: 2,
+                        approvers: approvers
+                            .iter()
+                            .map(|a| trace_approver(&a.public()))
+                            .collect(),
+                    },
+                },
+                crate::chain::governance_nonce("approvers", keys.did()),
+                &officers[..net.layout.governance_threshold()],
+            )
+            .await
+            .expect("approvers named");
 
         let mut stack = Self {
             dir,
@@ -196,6 +221,7 @@ impl IssuerStack {
             issuer: None,
             light,
             operator_key,
+            approvers,
             clock: ShiftedClock::new(),
             stops,
             issuer_stop: None,
@@ -516,31 +542,17 @@ impl IssuerStack {
             .expect("a trace"))
     }
 
-    /// `trace` approved by provisioned approver `approver` with an approval signed at
-    /// `signed_at_s`; the issuer's answer.
+    /// `trace` approved by approver `approver` with an approval signed at `signed_at_s`;
+    /// the issuer's answer.
     pub async fn approve(
         &self,
         trace: &pb::TraceRequest,
         approver: usize,
         signed_at_s: i64,
     ) -> Result<(), tonic::Status> {
-        let digest: [u8; 32] = trace.request_digest.clone().try_into().expect("32 bytes");
-        let file = &self.provisioned.approver_key_files[approver];
-        let (key_id, key) = realdid_issuer::provision::load_staff_key(file).expect("approver");
-        let approval_jws = realdid_core::trace::sign_approval(
-            &trace.trace_id,
-            &digest,
-            &key_id,
-            &key,
-            signed_at_s,
-        )
-        .expect("signs");
         self.client()
             .await
-            .approve_trace(pb::ApproveTraceRequest {
-                trace_id: trace.trace_id.clone(),
-                approval_jws,
-            })
+            .approve_trace(approval(trace, &self.approvers[approver], signed_at_s))
             .await
             .map(|_| ())
     }
@@ -641,4 +653,40 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The on-chain entry of an approver.
+pub fn trace_approver(public: &ApproverPublic) -> TraceApprover {
+    TraceApprover {
+        id: public.id().to_owned(),
+        signing_key: public.approval_public_key(),
+        hpke_key: *public.hpke_public_key().as_bytes(),
+    }
+}
+
+/// `approver`'s approval of `trace`, signed at `signed_at_s`, over what the trace says its
+/// request hash, chain and issuer are (as an approver's device signs it).
+pub fn approval(
+    trace: &pb::TraceRequest,
+    approver: &ApproverSecret,
+    signed_at_s: i64,
+) -> pb::ApproveTraceRequest {
+    let hash: [u8; 32] = trace.request_hash.clone().try_into().expect("32 bytes");
+    let chain = realdid_core::codec::ChainId::parse(&trace.chain_id).expect("chain id");
+    let issuer: realdid_core::did::RealDid = trace.issuer_did.parse().expect("issuer DID");
+    let key = approver.approval_key();
+    let signed = TraceApproval::sign(
+        &chain,
+        &issuer,
+        &hash,
+        u64::try_from(signed_at_s).expect("after 1970"),
+        &key,
+    )
+    .expect("signs");
+    pb::ApproveTraceRequest {
+        trace_id: trace.trace_id.clone(),
+        approval_key: DidKey::from_public_key(&key.public_key()).did().to_string(),
+        signed_at_unix_s: signed_at_s,
+        signature: signed.signature.0.to_vec(),
+    }
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use realdid_core::codec::GovernanceAction;
+use realdid_core::codec::{ApproverSet, GovernanceAction, TraceApprover};
+use realdid_core::escrow::ApproverSecret;
 use realdid_issuer::authority::dataset::ResidentDataset;
 use realdid_issuer::authority::key;
 use realdid_issuer::config::IssuerConfig;
@@ -96,8 +97,6 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
                 authority_key: key::public_did_key(&key::load(&key_path)?),
                 grpc_listen: free_port()?,
                 http_listen: free_port()?,
-                approvers: 3,
-                approvals_required: 2,
                 disclosure_delay_seconds: DEVNET_DISCLOSURE_DELAY_SECONDS,
                 argon2: Argon2Cost::default(),
                 operator: "officer".into(),
@@ -144,8 +143,38 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
     })
 }
 
-/// Registers the issuer's DID and has the devnet's governance officers accredit it (both
-/// skipped when already done), then starts the issuer and waits until it answers.
+/// How many approvers the devnet's issuer has, and how many an opening needs.
+pub const DEVNET_APPROVERS: usize = 3;
+/// k of the devnet's approvers.
+pub const DEVNET_APPROVALS_REQUIRED: u8 = 2;
+
+/// The devnet's trace approvers, `<devnet>/approvers/approver-<i>.key.json`: made on first
+/// start, as each approver of a real network makes theirs on their own machine.
+pub fn devnet_approvers(layout: &DevnetLayout) -> Result<Vec<ApproverSecret>, CliError> {
+    let dir = layout.dir().join("approvers");
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    (1..=DEVNET_APPROVERS)
+        .map(|i| {
+            let id = format!("approver-{i}");
+            let path = dir.join(format!("{id}.key.json"));
+            let refused = |e: realdid_core::escrow::EscrowError| {
+                CliError::Refused(format!("{}: {e}", path.display()))
+            };
+            if path.exists() {
+                let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+                ApproverSecret::from_json(&text).map_err(refused)
+            } else {
+                let secret = ApproverSecret::generate(&id).map_err(refused)?;
+                super::did::write_private(&path, secret.to_json().map_err(refused)?.as_bytes())?;
+                Ok(secret)
+            }
+        })
+        .collect()
+}
+
+/// Registers the issuer's DID, has the devnet's governance officers accredit it and name
+/// its trace approvers (each skipped when already done), then starts the issuer and waits
+/// until it answers.
 pub async fn run_issuer(
     layout: &DevnetLayout,
     supervisor: &mut Supervisor,
@@ -173,6 +202,38 @@ pub async fn run_issuer(
                     credential_types: vec![IDENTITY_VCT.into()],
                 },
                 super::unix_ms(),
+                &officers[..layout.governance_threshold()],
+            )
+            .await?;
+    }
+    let named = registry
+        .accreditation(keys.did())
+        .await?
+        .is_some_and(|r| r.trace_approvers.is_some());
+    if !named {
+        let approvers = devnet_approvers(layout)?;
+        let officers = layout.governance_signing_keys()?;
+        registry
+            .decide(
+                "naming the trace approvers",
+                GovernanceAction::SetTraceApprovers {
+                    issuer: keys.did().clone(),
+                    set: ApproverSet {
+                        threshold: DEVNET_APPROVALS_REQUIRED,
+                        approvers: approvers
+                            .iter()
+                            .map(|a| {
+                                let public = a.public();
+                                TraceApprover {
+                                    id: public.id().to_owned(),
+                                    signing_key: public.approval_public_key(),
+                                    hpke_key: *public.hpke_public_key().as_bytes(),
+                                }
+                            })
+                            .collect(),
+                    },
+                },
+                super::unix_ms() + 1,
                 &officers[..layout.governance_threshold()],
             )
             .await?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use realdid_core::codec::Transaction;
+use realdid_core::escrow::ApproverPublic;
 use realdid_proto::tls::ClientTls;
 use realdid_registry::genesis::Genesis;
 use realdid_registry_client::RegistryGateway;
@@ -38,6 +39,18 @@ pub enum GovernanceCommand {
         /// Approve without asking.
         #[arg(long)]
         yes: bool,
+    },
+    /// Shows an issuer's entry in the register, proven: its accreditation and its
+    /// lawful-trace approvers.
+    Show {
+        /// The issuer's did:realdid.
+        #[arg(long)]
+        issuer: String,
+        #[command(flatten)]
+        registry: super::registry_args::RegistryArgs,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Submits a proposal with a quorum of approvals and waits until it is final.
     Submit {
@@ -97,6 +110,19 @@ pub enum ProposeAction {
         #[arg(long)]
         reason: String,
     },
+    /// Names an accredited issuer's lawful-trace approvers and how many of them must approve
+    /// an opening (the set replaces the old one: the same decision adds or removes one).
+    SetApprovers {
+        /// The issuer's did:realdid.
+        #[arg(long)]
+        issuer: String,
+        /// Approvals an opening needs (k, at least 2).
+        #[arg(long)]
+        threshold: u8,
+        /// An approver's public key file from `realdid approver keygen`; repeat for each.
+        #[arg(long = "approver", required = true)]
+        approvers: Vec<PathBuf>,
+    },
 }
 
 /// Runs a governance subcommand.
@@ -132,6 +158,11 @@ pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
+        GovernanceCommand::Show {
+            issuer,
+            registry,
+            json,
+        } => show(&issuer, &registry, json),
         GovernanceCommand::Submit {
             proposal,
             genesis,
@@ -176,6 +207,91 @@ pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
     }
 }
 
+/// `realdid governance show`: the register entry of `issuer`, proven.
+fn show(
+    issuer: &str,
+    registry: &super::registry_args::RegistryArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    let did: realdid_core::did::RealDid = issuer
+        .parse()
+        .map_err(|e| CliError::Usage(format!("--issuer {issuer:?}: {e}")))?;
+    let proven = super::runtime()?.block_on(async {
+        registry
+            .gateway()?
+            .accreditation_at(&did)
+            .await
+            .map_err(CliError::from)
+    })?;
+    let Some(record) = proven.value else {
+        return Err(CliError::Refused(format!(
+            "{did} is not on the register (proven absent at height {})",
+            proven.height
+        )));
+    };
+    let approvers = record.trace_approvers.as_ref().map(|a| {
+        serde_json::json!({
+            "threshold": a.set.threshold,
+            "set_at_height": a.height,
+            "approvers": a.set.approvers.iter().map(|x| serde_json::json!({
+                "id": x.id,
+                "approval_key": realdid_core::keys::DidKey::from_public_key(&x.signing_key)
+                    .did()
+                    .to_string(),
+                "sealing_key": hex::encode(x.hpke_key),
+            })).collect::<Vec<_>>(),
+        })
+    });
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "issuer": did.to_string(),
+                "name": record.name,
+                "credential_types": record.credential_types,
+                "accredited": record.is_accredited(),
+                "accredited_height": record.accredited_height,
+                "removed": record.removed.as_ref().map(|r| serde_json::json!({
+                    "height": r.height,
+                    "reason": r.reason,
+                })),
+                "trace_approvers": approvers,
+                "proven_at_height": proven.height,
+            })
+        );
+        return Ok(());
+    }
+    println!("{did} ({})", record.name);
+    match &record.removed {
+        None => println!(
+            "  accredited since height {} for {}",
+            record.accredited_height,
+            record.credential_types.join(", ")
+        ),
+        Some(removal) => println!("  removed at height {}: {}", removal.height, removal.reason),
+    }
+    match &record.trace_approvers {
+        None => println!("  no trace approvers named"),
+        Some(a) => {
+            println!(
+                "  traces open with {} of {} approvals (set at height {}):",
+                a.set.threshold,
+                a.set.approvers.len(),
+                a.height
+            );
+            for x in &a.set.approvers {
+                println!(
+                    "    {}  {}",
+                    x.id,
+                    realdid_core::keys::DidKey::from_public_key(&x.signing_key).did()
+                );
+            }
+        }
+    }
+    eprintln!("proven at height {}", proven.height);
+    Ok(())
+}
+
 fn propose(args: ProposeArgs) -> Result<(), CliError> {
     let genesis = Genesis::load(&args.genesis)?;
     let nonce = match args.nonce {
@@ -198,6 +314,22 @@ fn propose(args: ProposeArgs) -> Result<(), CliError> {
             credential_types,
         },
         ProposeAction::Remove { issuer, reason } => ProposedAction::RemoveIssuer { issuer, reason },
+        ProposeAction::SetApprovers {
+            issuer,
+            threshold,
+            approvers,
+        } => ProposedAction::SetTraceApprovers {
+            issuer,
+            threshold,
+            approvers: approvers
+                .iter()
+                .map(|path| {
+                    let text = std::fs::read_to_string(path).map_err(io(path))?;
+                    ApproverPublic::from_json(&text)
+                        .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
+                })
+                .collect::<Result<_, _>>()?,
+        },
     };
     let proposal = Proposal::new(genesis.chain_id(), nonce, action)?;
     write_new(&args.out, &proposal.to_json())?;

@@ -84,12 +84,6 @@ pub struct InitArgs {
     /// HTTP listener for status lists.
     #[arg(long, default_value = "127.0.0.1:50081")]
     http_listen: SocketAddr,
-    /// Lawful-trace approver keys to make (n).
-    #[arg(long, default_value_t = 3)]
-    approvers: usize,
-    /// Approvals a trace needs (k).
-    #[arg(long, default_value_t = 2)]
-    approvals: usize,
     /// The operator's login name.
     #[arg(long, default_value = "officer")]
     operator: String,
@@ -196,8 +190,6 @@ fn init(args: InitArgs) -> Result<(), CliError> {
             authority_key: args.authority_key,
             grpc_listen: args.grpc_listen,
             http_listen: args.http_listen,
-            approvers: args.approvers,
-            approvals_required: args.approvals,
             disclosure_delay_seconds: 30 * 24 * 3600,
             argon2: Argon2Cost::default(),
             operator: args.operator,
@@ -208,11 +200,8 @@ fn init(args: InitArgs) -> Result<(), CliError> {
     println!("issuer DID:  {}", made.keys.did());
     println!("config:      {}", made.config_path.display());
     println!("password:    {}", made.operator_password_file.display());
-    for f in &made.approver_key_files {
-        println!("approver:    {}", f.display());
-    }
     println!(
-        "next: `realdid issuer register --config {}`, then have the governance officers accredit the DID",
+        "next: `realdid issuer register --config {}`, then have the governance officers accredit the DID and name its trace approvers",
         made.config_path.display()
     );
     Ok(())

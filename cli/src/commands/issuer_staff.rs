@@ -1,19 +1,18 @@
 //! What an issuer's staff do from their own terminals, over the Issuer service: operators
 //! log in with a password or their own key (the session token goes to a file only they may
-//! read), suspend, reinstate and revoke credentials, request a lawful trace and open it once approved; each trace approver reads the request
-//! file they are handed, checks that its digest is what the fields say, and signs it on
-//! their own machine with their own key.
+//! read), suspend, reinstate and revoke credentials, request a lawful trace and open it
+//! once approved. The trace approvers sign the request file on their own machines
+//! (`realdid approver approve`).
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use realdid_core::trace::{TraceRequestFields, request_digest, sign_approval};
 use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
-use serde::{Deserialize, Serialize};
 use tonic::transport::Channel;
 
+use super::approver::RequestFile;
 use crate::error::CliError;
 
 /// How a staff member reaches the issuer.
@@ -28,7 +27,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    async fn client(&self) -> Result<IssuerClient<Channel>, CliError> {
+    pub(super) async fn client(&self) -> Result<IssuerClient<Channel>, CliError> {
         let tls = self
             .tls_ca
             .clone()
@@ -257,21 +256,6 @@ pub enum TraceCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// As an approver: shows the request, checks its digest, and signs it with the
-    /// approver's own key.
-    Approve {
-        #[command(flatten)]
-        endpoint: Endpoint,
-        /// The request file `trace create` wrote.
-        #[arg(long)]
-        request: PathBuf,
-        /// The approver's key file.
-        #[arg(long)]
-        approver_key: PathBuf,
-        /// Approve without asking.
-        #[arg(long)]
-        yes: bool,
-    },
     /// Opens an approved trace: prints the identity record, and the chain height that
     /// anchors the opening.
     Open {
@@ -281,36 +265,6 @@ pub enum TraceCommand {
         #[arg(long)]
         trace_id: String,
     },
-}
-
-/// A trace request as handed to approvers: every field its digest commits to.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestFile {
-    trace_id: String,
-    subject_did: String,
-    legal_basis: String,
-    case_reference: String,
-    requested_by: String,
-    created_at_unix_ms: i64,
-    subject_at_unix_ms: i64,
-    approvals_required: u32,
-    /// The issuer's digest, hex.
-    request_digest: String,
-}
-
-impl RequestFile {
-    fn digest(&self) -> [u8; 32] {
-        request_digest(&TraceRequestFields {
-            trace_id: &self.trace_id,
-            subject_did: &self.subject_did,
-            legal_basis: &self.legal_basis,
-            case_reference: &self.case_reference,
-            requested_by: &self.requested_by,
-            created_at_ms: self.created_at_unix_ms,
-            subject_at_ms: self.subject_at_unix_ms,
-        })
-    }
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
@@ -534,86 +488,15 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
                 .into_inner()
                 .trace
                 .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
-            let file = RequestFile {
-                trace_id: trace.trace_id.clone(),
-                subject_did: trace.subject_did,
-                legal_basis: trace.legal_basis,
-                case_reference: trace.case_reference,
-                requested_by: trace.requested_by,
-                created_at_unix_ms: trace.created_at_unix_ms,
-                subject_at_unix_ms: trace.subject_at_unix_ms,
-                approvals_required: trace.approvals_required,
-                request_digest: hex::encode(&trace.request_digest),
-            };
-            if hex::encode(file.digest()) != file.request_digest {
-                return Err(CliError::Refused(
-                    "the issuer's digest is not the digest of the request it returned".into(),
-                ));
-            }
+            let file = RequestFile::from_trace(&trace)?;
             let json = serde_json::to_string_pretty(&file)? + "\n";
             super::genesis::write_new(&out, &json)?;
             println!(
-                "trace {} requested; it opens with {} approvals. Hand {} to the approvers.",
+                "trace {} requested; it opens with {} approvals. Hand {} to the approvers \
+                 (`realdid approver approve`).",
                 file.trace_id,
                 file.approvals_required,
                 out.display()
-            );
-            Ok(())
-        }
-        TraceCommand::Approve {
-            endpoint,
-            request,
-            approver_key,
-            yes,
-        } => {
-            let file: RequestFile = serde_json::from_str(&read(&request)?)
-                .map_err(|e| CliError::Refused(format!("{}: {e}", request.display())))?;
-            let digest = file.digest();
-            if hex::encode(digest) != file.request_digest {
-                return Err(CliError::Refused(format!(
-                    "{}: its fields do not hash to the digest it carries; it was changed \
-                     after the issuer made it",
-                    request.display()
-                )));
-            }
-            eprintln!(
-                "trace {}: identify the holder of {}\n  legal basis: {}\n  case: {}\n  \
-                 requested by {} at {} (Unix ms)",
-                file.trace_id,
-                file.subject_did,
-                file.legal_basis,
-                file.case_reference,
-                file.requested_by,
-                file.created_at_unix_ms
-            );
-            if !super::confirm(yes, "Approve this trace? [y/N] ")? {
-                return Err(CliError::Refused("the approver declined".into()));
-            }
-            let (key_id, key) = realdid_issuer::provision::load_staff_key(&approver_key)?;
-            let approval_jws = sign_approval(
-                &file.trace_id,
-                &digest,
-                &key_id,
-                &key,
-                i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX),
-            )
-            .map_err(|e| CliError::Refused(format!("signing the approval: {e}")))?;
-            let trace = endpoint
-                .client()
-                .await?
-                .approve_trace(pb::ApproveTraceRequest {
-                    trace_id: file.trace_id.clone(),
-                    approval_jws,
-                })
-                .await
-                .map_err(status("approval"))?
-                .into_inner()
-                .trace
-                .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
-            println!(
-                "approved by {key_id}: {} of {} approvals",
-                trace.approvals.len(),
-                trace.approvals_required
             );
             Ok(())
         }

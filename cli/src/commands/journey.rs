@@ -9,9 +9,7 @@ use std::time::Duration;
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, RealDid};
 use realdid_core::keys::SigningKey;
-use realdid_core::trace::sign_approval;
 use realdid_issuer::authority::dataset::Person;
-use realdid_issuer::provision::load_staff_key;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry::devnet::DevnetLayout;
@@ -356,21 +354,14 @@ pub async fn citizen(
         .into_inner()
         .trace
         .ok_or_else(|| CliError::Refused("trace request: empty answer".into()))?;
-    let digest: [u8; 32] = trace
-        .request_digest
-        .clone()
-        .try_into()
-        .map_err(|_| CliError::Refused("trace digest is not 32 bytes".into()))?;
-    let now = i64::try_from(super::unix_ms() / 1000).unwrap_or(i64::MAX);
-    for (i, file) in ["approver-1.json", "approver-2.json"].iter().enumerate() {
-        let (key_id, key) = load_staff_key(&issuer_dir.join("approvers").join(file))?;
-        let approval_jws = sign_approval(&trace.trace_id, &digest, &key_id, &key, now)
-            .map_err(|e| CliError::Refused(format!("approval: {e}")))?;
+    // Each approver checks the request file and signs on their own machine; the devnet
+    // holds their keys in <devnet>/approvers/ for the demo.
+    let request = super::approver::RequestFile::from_trace(&trace)?;
+    let approvers = super::devnet_issuer::devnet_approvers(layout)?;
+    let k = usize::try_from(trace.approvals_required).unwrap_or(usize::MAX);
+    for (i, approver) in approvers.iter().take(k).enumerate() {
         issuer
-            .approve_trace(pb::ApproveTraceRequest {
-                trace_id: trace.trace_id.clone(),
-                approval_jws,
-            })
+            .approve_trace(request.approve(approver, super::unix_ms() / 1000)?)
             .await
             .map_err(refused("approval"))?;
         if i == 0 {
@@ -401,13 +392,35 @@ pub async fn citizen(
         .await
         .map_err(refused("opening"))?
         .into_inner();
-    if let (Some(record), Some(anchor)) = (opened.record, opened.audit_anchor) {
+    // The opening as anyone can check it: the anchor and its approvals, proven against the
+    // validators' keys, and the approver set it was checked against.
+    let proven = registry
+        .audit_anchor_at(&side.did, opened.audit_sequence)
+        .await?;
+    let anchor = proven.value.ok_or_else(|| {
+        CliError::Refused(format!(
+            "audit anchor {} is not on chain (proven absent at height {})",
+            opened.audit_sequence, proven.height
+        ))
+    })?;
+    let n = registry
+        .accreditation(&side.did)
+        .await?
+        .and_then(|r| r.trace_approvers)
+        .map_or(0, |a| a.set.approvers.len());
+    println!(
+        "    trace opened: audit anchor {} at height {}, {} of {} approvals, proven",
+        anchor.anchor.sequence,
+        anchor.height,
+        anchor.anchor.approvals.len(),
+        n
+    );
+    if let Some(record) = opened.record {
         println!(
-            "    with 2 approvals: {} ({}), enrolled with {} DIDs; the opening is anchored at height {}",
+            "    the officer reads {} ({}), enrolled with {} DIDs",
             record.full_name,
             record.resident_id,
-            record.dids.len(),
-            anchor.height
+            record.dids.len()
         );
     }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod approver;
 pub mod authority;
 pub mod bench;
 pub mod bench_issuer;

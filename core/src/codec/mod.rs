@@ -6,11 +6,15 @@
 //! core/tests/codec_golden.rs; changing one is a deliberate, versioned act. The layout of each
 //! structure is drawn in the module that defines it.
 
+mod approvers;
 mod block;
 mod chain_id;
 pub mod primitives;
 mod transaction;
 
+pub use approvers::{
+    ApproverSet, MAX_APPROVER_ID_LEN, MAX_TRACE_APPROVERS, MIN_TRACE_THRESHOLD, TraceApprover,
+};
 pub use block::{
     Block, BlockHash, BlockHeader, HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, StateRoot,
     transactions_root, transactions_root_of,
@@ -19,5 +23,6 @@ pub use chain_id::{ChainId, MAX_CHAIN_ID_LEN};
 pub use commonware_codec::{Encode, Error as CodecError};
 pub use transaction::{
     Approval, AuditAnchor, GovernanceAction, GovernanceTx, IssuerSigned, MAX_APPROVALS,
-    MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor, Transaction, TxHash,
+    MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor, TraceApproval,
+    Transaction, TxHash,
 };

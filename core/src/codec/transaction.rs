@@ -6,11 +6,16 @@
 //!   2 governance        action || nonce u64 || varint(n) || n × (public key || signature)
 //!        action  1 accredit  issuer suffix(32) || name str || varint(m) || m × credential type str
 //!                2 remove    issuer suffix(32) || reason str
+//!                3 approvers issuer suffix(32) || approver set (approvers.rs)
 //!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32) || key id || signature
-//!   4 audit anchor      issuer suffix(32) || record hash(32) || sequence u64 || key id || signature
+//!   4 audit anchor      issuer suffix(32) || request hash(32) || sequence u64
+//!                       || varint(m) || m × (approver key(32) || signed at u64 || signature(64))
+//!                       || key id || signature
 //! governance approvals sign  "realdid/governance/v2" || u8 len || chain id || action || nonce
+//! trace approvals sign       "realdid/trace-approval/v1" || u8 len || chain id
+//!                            || issuer suffix(32) || request hash(32) || signed at u64 (Unix s)
 //! anchors are signed by an issuer key with assertionMethod over
-//!                            "realdid/anchor/v2" || u8 len || chain id || tag
+//!                            "realdid/anchor/v3" || u8 len || chain id || tag
 //!                            || body without key id and signature
 //! ```
 
@@ -21,6 +26,7 @@ use commonware_codec::{
 use sha2::{Digest, Sha256};
 
 use super::ChainId;
+use super::approvers::ApproverSet;
 use super::primitives::{
     Signature, public_key_size, read_bytes32, read_count, read_public_key, read_str, str_size,
     write_public_key, write_str,
@@ -38,7 +44,8 @@ pub const MAX_NAME_LEN: usize = 256;
 pub const MAX_APPROVALS: usize = 64;
 
 const GOVERNANCE_DOMAIN: &[u8] = b"realdid/governance/v2";
-const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v2";
+const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v3";
+const TRACE_APPROVAL_DOMAIN: &[u8] = b"realdid/trace-approval/v1";
 const TX_HASH_DOMAIN: &[u8] = b"realdid/tx/v1";
 
 /// The hash that names a transaction (receipts, duplicate detection).
@@ -80,6 +87,14 @@ pub enum GovernanceAction {
         issuer: RealDid,
         /// Why, for the public record.
         reason: String,
+    },
+    /// Sets (or replaces) an accredited issuer's lawful-trace approvers and the number of
+    /// approvals an opening needs.
+    SetTraceApprovers {
+        /// The issuer's did:realdid.
+        issuer: RealDid,
+        /// The approvers and k.
+        set: ApproverSet,
     },
 }
 
@@ -196,15 +211,81 @@ pub struct StatusListAnchor {
     pub signature: Signature,
 }
 
-/// The hash of an audit record (a lawful-trace opening), anchored on chain by its issuer.
+/// One trace approver's approval of a request, as the chain checks it: the approver's
+/// Ed25519 key (one of the issuer's approvers on chain), when it was signed, and the
+/// signature over [`TraceApproval::signing_input`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceApproval {
+    /// The approver's Ed25519 approval key.
+    pub key: PublicKey,
+    /// When the approver signed, Unix seconds.
+    pub signed_at_s: u64,
+    /// The signature.
+    pub signature: Signature,
+}
+
+impl TraceApproval {
+    /// What an approver signs: the chain, the issuer and the request hash, so that an
+    /// approval counts for one request of one issuer on one chain only.
+    pub fn signing_input(
+        chain: &ChainId,
+        issuer: &RealDid,
+        request_hash: &[u8; 32],
+        signed_at_s: u64,
+    ) -> Vec<u8> {
+        let mut out = TRACE_APPROVAL_DOMAIN.to_vec();
+        chain.write_into(&mut out);
+        out.put_slice(issuer.suffix());
+        out.put_slice(request_hash);
+        out.put_u64(signed_at_s);
+        out
+    }
+
+    /// `key`'s approval of `request_hash` of `issuer` on `chain`, signed at `signed_at_s`.
+    pub fn sign(
+        chain: &ChainId,
+        issuer: &RealDid,
+        request_hash: &[u8; 32],
+        signed_at_s: u64,
+        key: &SigningKey,
+    ) -> Result<Self, KeyError> {
+        if key.algorithm() != crate::keys::Algorithm::EdDsa {
+            return Err(KeyError::UnsupportedKeyType {
+                what: "a trace approval key must be Ed25519".into(),
+            });
+        }
+        let input = Self::signing_input(chain, issuer, request_hash, signed_at_s);
+        Ok(Self {
+            key: key.public_key(),
+            signed_at_s,
+            signature: signature(&key.sign(&input)?)?,
+        })
+    }
+
+    /// Whether the signature is the key's over this approval of `request_hash`.
+    pub fn verifies(&self, chain: &ChainId, issuer: &RealDid, request_hash: &[u8; 32]) -> bool {
+        let input = Self::signing_input(chain, issuer, request_hash, self.signed_at_s);
+        self.key
+            .verify_under(SignatureRule::Chain, &input, &self.signature.0)
+            .is_ok()
+    }
+}
+
+/// A lawful-trace opening, anchored on chain by its issuer with the approvals that allowed
+/// it. The chain accepts it only when the approvals come from k distinct approvers of the
+/// issuer's set on chain, so an issuer cannot open a record its approvers did not approve
+/// without the chain refusing the anchor it needs. It names the request by a salted hash
+/// only: the chain never learns whom a trace was about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditAnchor {
     /// The issuer.
     pub issuer: RealDid,
-    /// SHA-256 of the audit record (request, approvals, time).
-    pub record_hash: [u8; 32],
+    /// SHA-256 of the request and a salt ([`crate::trace::request_hash`]).
+    pub request_hash: [u8; 32],
     /// Increases by one with each audit record of this issuer.
     pub sequence: u64,
+    /// The approvals, at most [`crate::codec::MAX_TRACE_APPROVERS`].
+    pub approvals: Vec<TraceApproval>,
     /// The issuer key (assertionMethod) that signed.
     pub signer: KeyId,
     /// Signature over [`AuditAnchor::signing_input`].
@@ -301,15 +382,17 @@ impl AuditAnchor {
     pub fn sign(
         chain: &ChainId,
         issuer: RealDid,
-        record_hash: [u8; 32],
+        request_hash: [u8; 32],
         sequence: u64,
+        approvals: Vec<TraceApproval>,
         signer: KeyId,
         key: &SigningKey,
     ) -> Result<Self, KeyError> {
         let mut anchor = Self {
             issuer,
-            record_hash,
+            request_hash,
             sequence,
+            approvals,
             signer,
             signature: Signature([0; 64]),
         };
@@ -322,10 +405,48 @@ impl AuditAnchor {
         anchor_input(chain, 4, |out| self.write_body(out))
     }
 
-    fn write_body(&self, buf: &mut impl BufMut) {
+    /// The encoding of everything but the signer and signature (also the state record's).
+    pub fn write_body(&self, buf: &mut impl BufMut) {
         buf.put_slice(self.issuer.suffix());
-        buf.put_slice(&self.record_hash);
+        buf.put_slice(&self.request_hash);
         buf.put_u64(self.sequence);
+        self.approvals.len().write(buf);
+        for a in &self.approvals {
+            buf.put_slice(&a.key.to_bytes());
+            buf.put_u64(a.signed_at_s);
+            a.signature.write(buf);
+        }
+    }
+
+    /// The size of [`AuditAnchor::write_body`]'s output.
+    pub fn body_size(&self) -> usize {
+        32 + 32 + 8 + self.approvals.len().encode_size() + self.approvals.len() * (32 + 8 + 64)
+    }
+
+    /// Reads what [`AuditAnchor::write_body`] wrote, then the signer and signature.
+    pub fn read_signed(buf: &mut impl Buf) -> Result<Self, Error> {
+        let issuer = RealDid::from_suffix(read_bytes32(buf)?);
+        let request_hash = read_bytes32(buf)?;
+        let sequence = u64::read(buf)?;
+        let n = read_count(buf, super::approvers::MAX_TRACE_APPROVERS)?;
+        let mut approvals = Vec::with_capacity(n);
+        for _ in 0..n {
+            let key = PublicKey::from_bytes(crate::keys::Algorithm::EdDsa, &read_bytes32(buf)?)
+                .map_err(|_| Error::Invalid("trace approval", "not an Ed25519 key"))?;
+            approvals.push(TraceApproval {
+                key,
+                signed_at_s: u64::read(buf)?,
+                signature: Signature::read(buf)?,
+            });
+        }
+        Ok(Self {
+            issuer,
+            request_hash,
+            sequence,
+            approvals,
+            signer: KeyId::read(buf)?,
+            signature: Signature::read(buf)?,
+        })
     }
 }
 
@@ -401,6 +522,11 @@ impl Write for GovernanceAction {
                 buf.put_slice(issuer.suffix());
                 write_str(reason, buf);
             }
+            Self::SetTraceApprovers { issuer, set } => {
+                buf.put_u8(3);
+                buf.put_slice(issuer.suffix());
+                set.write(buf);
+            }
         }
     }
 }
@@ -419,6 +545,7 @@ impl EncodeSize for GovernanceAction {
                         + credential_types.iter().map(|t| str_size(t)).sum::<usize>()
                 }
                 Self::RemoveIssuer { reason, .. } => str_size(reason),
+                Self::SetTraceApprovers { set, .. } => set.encode_size(),
             }
     }
 }
@@ -445,6 +572,10 @@ impl Read for GovernanceAction {
             2 => Ok(Self::RemoveIssuer {
                 issuer: RealDid::from_suffix(read_bytes32(buf)?),
                 reason: read_str(buf, MAX_NAME_LEN, "removal reason")?,
+            }),
+            3 => Ok(Self::SetTraceApprovers {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                set: ApproverSet::read(buf)?,
             }),
             other => Err(Error::InvalidEnum(other)),
         }
@@ -495,7 +626,7 @@ impl EncodeSize for Transaction {
             Self::StatusAnchor(a) => {
                 32 + str_size(&a.list_id) + 8 + 32 + a.signer.encode_size() + 64
             }
-            Self::AuditAnchor(a) => 32 + 32 + 8 + a.signer.encode_size() + 64,
+            Self::AuditAnchor(a) => a.body_size() + a.signer.encode_size() + 64,
         }
     }
 }
@@ -531,13 +662,7 @@ impl Read for Transaction {
                 signer: KeyId::read(buf)?,
                 signature: Signature::read(buf)?,
             }),
-            4 => Self::AuditAnchor(AuditAnchor {
-                issuer: RealDid::from_suffix(read_bytes32(buf)?),
-                record_hash: read_bytes32(buf)?,
-                sequence: u64::read(buf)?,
-                signer: KeyId::read(buf)?,
-                signature: Signature::read(buf)?,
-            }),
+            4 => Self::AuditAnchor(AuditAnchor::read_signed(buf)?),
             other => return Err(Error::InvalidEnum(other)),
         })
     }

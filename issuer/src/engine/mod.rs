@@ -21,6 +21,7 @@ use realdid_core::clock::{Clock, UnixMs};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realdid_core::codec::ApproverSet;
 use realdid_core::control_proof::ControlProof;
 use realdid_core::did::{Purposes, RealDid};
 use realdid_core::keys::PublicKey;
@@ -36,6 +37,7 @@ use crate::privacy::secrets::DataSecrets;
 use crate::status::OpenList;
 use crate::store::{RowSeal, Store};
 use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::records::IssuerRecord;
 
 /// Why a proof of control proves nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +86,7 @@ pub struct Issuer<A> {
     pub(crate) enrolments: tokio::sync::Semaphore,
     /// Operator password checks running (`limits.logins_in_flight` permits).
     pub(crate) logins: tokio::sync::Semaphore,
-    accredited: Mutex<Option<(UnixMs, Vec<String>)>>,
+    accredited: Mutex<Option<(UnixMs, Option<IssuerRecord>)>>,
     /// What every time the issuer decides by comes from: the registry gateway's clock, the
     /// one it judges proven state by.
     clock: Arc<dyn Clock>,
@@ -158,7 +160,12 @@ impl<A: IdentityAuthority> Issuer<A> {
         &self.config
     }
 
-    /// The issuer's DID.
+    /// The chain this issuer anchors on (its genesis `chain_id`).
+    pub fn chain_id(&self) -> &realdid_core::codec::ChainId {
+        self.registry.chain_id()
+    }
+
+    /// This issuer's DID.
     pub fn did(&self) -> RealDid {
         self.keys
             .read()
@@ -184,21 +191,36 @@ impl<A: IdentityAuthority> Issuer<A> {
         self.nonces.create(purpose, self.now_ms())
     }
 
+    /// This issuer's entry in the register (proven; cached for a few seconds).
+    async fn register_entry(&self) -> Result<Option<IssuerRecord>, IssuerError> {
+        let now = self.clock.now();
+        if let Some((at, entry)) = lock(&self.accredited).as_ref()
+            && now.since(*at) < ACCREDITATION_CACHE
+        {
+            return Ok(entry.clone());
+        }
+        let entry = self.registry.accreditation(&self.did()).await?;
+        *lock(&self.accredited) = Some((now, entry.clone()));
+        Ok(entry)
+    }
+
     /// The credential types the registry accredits this issuer for (proven; cached for a
     /// few seconds). Empty when it is not, or no longer, accredited.
     pub async fn accredited_types(&self) -> Result<Vec<String>, IssuerError> {
-        let now = self.clock.now();
-        if let Some((at, types)) = lock(&self.accredited).as_ref()
-            && now.since(*at) < ACCREDITATION_CACHE
-        {
-            return Ok(types.clone());
-        }
-        let types = match self.registry.accreditation(&self.did()).await? {
+        Ok(match self.register_entry().await? {
             Some(record) if record.removed.is_none() => record.credential_types,
             _ => Vec::new(),
-        };
-        *lock(&self.accredited) = Some((now, types.clone()));
-        Ok(types)
+        })
+    }
+
+    /// This issuer's lawful-trace approvers and k, as governance set them on chain (proven;
+    /// cached for a few seconds); `None` while none are named.
+    pub async fn approver_set(&self) -> Result<Option<ApproverSet>, IssuerError> {
+        Ok(self
+            .register_entry()
+            .await?
+            .and_then(|record| record.trace_approvers)
+            .map(|approvers| approvers.set))
     }
 
     /// Whether `proof_jws` proves control of `did` for `nonce`, against the DID's proven

@@ -1,13 +1,15 @@
-//! Lawful tracing: a request names a DID and a legal basis; k distinct configured approver
-//! keys approve it; only then may it be opened, and opening anchors a hash of (request,
-//! approvals, opener, time) on the registry *before* the escrowed record is released. If
-//! no proven read shows the anchor on chain, nothing is released. The DID's holder can list the
-//! openings on their DID once the disclosure delay has passed.
+//! Lawful tracing: a request names a DID and a legal basis; k distinct approvers of the
+//! issuer's set on chain approve its salted hash, each signing on their own device; only
+//! then may it be opened, and opening anchors the request hash with those approvals on the
+//! registry *before* the escrowed record is released. The chain refuses the anchor unless
+//! the approvals come from k of the approvers governance named, and if no proven read shows
+//! the anchor on chain, nothing is released. The DID's holder can list the openings on
+//! their DID once the disclosure delay has passed.
 
-use realdid_core::codec::AuditAnchor;
-use realdid_core::trace::{
-    ApprovalJws, AuditApproval, TraceRequestFields, audit_record_hash, request_digest,
-};
+use realdid_core::codec::primitives::Signature;
+use realdid_core::codec::{ApproverSet, AuditAnchor, TraceApproval};
+use realdid_core::keys::DidKey;
+use realdid_core::trace::{TraceRequestFields, request_digest, request_hash};
 use realdid_proto::v1 as pb;
 
 use super::{Issuer, limits, new_id};
@@ -49,7 +51,7 @@ pub enum TraceState {
     Expired,
 }
 
-/// How far ahead of the issuer's clock an approval's `iat` may be.
+/// How far ahead of the issuer's clock an approval's signing time may be.
 const APPROVAL_CLOCK_LEEWAY_S: i64 = 60;
 
 impl TraceRecord {
@@ -76,13 +78,55 @@ impl TraceRecord {
     }
 }
 
-fn digest(trace: &TraceRecord) -> Result<[u8; 32], IssuerError> {
-    hex::decode(&trace.digest)
+fn hash32(trace: &TraceRecord, what: &str, hex_text: &str) -> Result<[u8; 32], IssuerError> {
+    hex::decode(hex_text)
         .ok()
         .and_then(|d| d.try_into().ok())
         .ok_or_else(|| {
-            IssuerError::Corrupt(format!("trace {}: digest is not 32 hex bytes", trace.id))
+            IssuerError::Corrupt(format!("trace {}: {what} is not 32 hex bytes", trace.id))
         })
+}
+
+/// The request hash approvers sign.
+pub(crate) fn trace_request_hash(trace: &TraceRecord) -> Result<[u8; 32], IssuerError> {
+    hash32(trace, "request hash", &trace.request_hash)
+}
+
+/// The approval as the chain will check it.
+fn chain_approval(
+    trace: &TraceRecord,
+    a: &TraceApprovalRecord,
+) -> Result<TraceApproval, IssuerError> {
+    let corrupt = |what: &str| {
+        IssuerError::Corrupt(format!(
+            "trace {}: approval by {}: {what}",
+            trace.id, a.approver_id
+        ))
+    };
+    let key = DidKey::parse(&a.key)
+        .map_err(|_| corrupt("key"))?
+        .public_key()
+        .clone();
+    let signature = hex::decode(&a.signature)
+        .ok()
+        .and_then(|bytes| Signature::from_slice(&bytes))
+        .ok_or_else(|| corrupt("signature"))?;
+    Ok(TraceApproval {
+        key,
+        signed_at_s: u64::try_from(a.signed_at_s).map_err(|_| corrupt("signing time"))?,
+        signature,
+    })
+}
+
+/// The approvers on chain, or why a trace cannot go ahead without them.
+fn named(set: Option<ApproverSet>) -> Result<ApproverSet, IssuerError> {
+    set.ok_or_else(|| {
+        IssuerError::FailedPrecondition(
+            "this issuer has no trace approvers on chain; governance names them \
+             (realdid governance propose … set-approvers)"
+                .into(),
+        )
+    })
 }
 
 /// A page of a list: items from `offset`, and the offset of the next page.
@@ -115,7 +159,7 @@ impl<A: IdentityAuthority> Issuer<A> {
     /// The state of `trace` now.
     pub fn trace_state(&self, trace: &TraceRecord) -> TraceState {
         trace.state(
-            self.config.trace.approvals_required,
+            trace.approvals_required,
             self.config.trace.approval_ttl_seconds,
             self.now_ms(),
         )
@@ -175,7 +219,7 @@ impl<A: IdentityAuthority> Issuer<A> {
 
     /// CreateTrace: the request names the DID and which of its holders (see
     /// [`TraceSubject`]); the record keeps the credential that decided the enrolment opened.
-    pub fn create_trace(
+    pub async fn create_trace(
         &self,
         session: &Session,
         subject_did: &str,
@@ -187,9 +231,12 @@ impl<A: IdentityAuthority> Issuer<A> {
         let did = limits::did("subject_did", subject_did)?;
         limits::text("legal_basis", legal_basis, 1, 4096)?;
         limits::text("case_reference", case_reference, 1, 128)?;
+        let set = named(self.approver_set().await?)?;
         let now = self.now_ms();
         let (credential, subject_at_ms) = self.subject_credential(&did, &subject, now)?;
         let id = new_id()?;
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(IssuerError::Randomness)?;
         let digest = request_digest(&TraceRequestFields {
             trace_id: &id,
             subject_did: did.as_str(),
@@ -211,6 +258,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             created_at_ms: now,
             expires_at_ms: now + i64::from(self.config.trace.request_ttl_seconds) * 1000,
             digest: hex::encode(digest),
+            salt: hex::encode(salt),
+            request_hash: hex::encode(request_hash(&digest, &salt)),
+            approvals_required: u32::from(set.threshold),
             approvals: Vec::new(),
             opened: None,
         };
@@ -226,50 +276,70 @@ impl<A: IdentityAuthority> Issuer<A> {
         Ok(trace)
     }
 
-    /// ApproveTrace: authenticated by the approver's signature alone.
-    pub fn approve_trace(
+    /// ApproveTrace: authenticated by the approver's signature alone, made on their own
+    /// device over the chain's approval input, so the same signature goes into the audit
+    /// anchor and the chain checks it there.
+    pub async fn approve_trace(
         &self,
         trace_id: &str,
-        approval_jws: &str,
+        approval_key: &str,
+        signed_at_s: i64,
+        signature: &[u8],
     ) -> Result<TraceRecord, IssuerError> {
-        limits::text("approval_jws", approval_jws, 1, 8 * 1024)?;
+        limits::text("approval_key", approval_key, 1, 128)?;
+        let key = DidKey::parse(approval_key)
+            .map_err(|e| IssuerError::InvalidRequest(format!("approval_key: {e}")))?
+            .public_key()
+            .clone();
+        let signature = Signature::from_slice(signature).ok_or_else(|| {
+            IssuerError::InvalidRequest(format!(
+                "signature: {} bytes, an Ed25519 signature is 64",
+                signature.len()
+            ))
+        })?;
+        let signed_at = u64::try_from(signed_at_s)
+            .map_err(|_| IssuerError::InvalidRequest("signed_at_unix_s: negative".into()))?;
+        let set = named(self.approver_set().await?)?;
+        let approver = set.by_signing_key(&key).ok_or_else(|| {
+            IssuerError::Unauthenticated(format!(
+                "{approval_key} is not one of this issuer's trace approvers on chain"
+            ))
+        })?;
         let _guard = super::lock(&self.store.write_lock);
         let mut trace = self.existing_trace(trace_id)?;
-        let approval = ApprovalJws::parse(approval_jws)
-            .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
-        let approver = self
-            .config
-            .trace
-            .approvers
-            .iter()
-            .find(|a| a.key_id == approval.key_id())
-            .ok_or_else(|| {
-                IssuerError::Unauthenticated(format!(
-                    "{:?} is not a configured approver key",
-                    approval.key_id()
-                ))
-            })?;
-        approval
-            .verify(&approver.key, &trace.id, &digest(&trace)?)
-            .map_err(|e| IssuerError::Unauthenticated(format!("approval: {e}")))?;
-        let now = self.now_ms();
-        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
-        let signed_at = approval.issued_at();
-        if now / 1000 - signed_at >= ttl {
-            return Err(IssuerError::FailedPrecondition(format!(
-                "the approval was signed at {signed_at}, more than the {ttl} s an approval counts; sign a fresh one"
+        let approval = TraceApproval {
+            key,
+            signed_at_s: signed_at,
+            signature,
+        };
+        if !approval.verifies(
+            self.registry.chain_id(),
+            &self.did(),
+            &trace_request_hash(&trace)?,
+        ) {
+            return Err(IssuerError::Unauthenticated(format!(
+                "the approval by {} does not verify for trace {trace_id} (another request, \
+                 issuer or chain, or a forged signature)",
+                approver.id
             )));
         }
-        if signed_at - now / 1000 > APPROVAL_CLOCK_LEEWAY_S {
+        let now = self.now_ms();
+        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
+        if now / 1000 - signed_at_s >= ttl {
+            return Err(IssuerError::FailedPrecondition(format!(
+                "the approval was signed at {signed_at_s}, more than the {ttl} s an approval counts; sign a fresh one"
+            )));
+        }
+        if signed_at_s - now / 1000 > APPROVAL_CLOCK_LEEWAY_S {
             return Err(IssuerError::InvalidRequest(format!(
-                "the approval is signed at {signed_at}, after now ({}) beyond the clock leeway",
+                "the approval is signed at {signed_at_s}, after now ({}) beyond the clock leeway",
                 now / 1000
             )));
         }
         if trace
             .approvals
             .iter()
-            .any(|a| a.key_id == approver.key_id && now / 1000 - a.signed_at_s < ttl)
+            .any(|a| a.approver_id == approver.id && now / 1000 - a.signed_at_s < ttl)
         {
             return Ok(trace);
         }
@@ -279,19 +349,20 @@ impl<A: IdentityAuthority> Issuer<A> {
                 self.trace_state(&trace)
             )));
         }
-        // An expired approval of this key gives way to the fresh one.
-        trace.approvals.retain(|a| a.key_id != approver.key_id);
+        // An expired approval of this approver gives way to the fresh one.
+        trace.approvals.retain(|a| a.approver_id != approver.id);
         trace.approvals.push(TraceApprovalRecord {
-            key_id: approver.key_id.clone(),
+            approver_id: approver.id.clone(),
+            key: approval_key.to_owned(),
             at_ms: now,
-            jws: approval_jws.to_owned(),
-            signed_at_s: signed_at,
+            signed_at_s,
+            signature: hex::encode(approval.signature.0),
         });
         self.save_trace(
             &trace,
             &LogEntry {
                 at_ms: now,
-                actor: format!("approver:{}", approver.key_id),
+                actor: format!("approver:{}", approver.id),
                 action: "trace.approve".into(),
                 detail: format!("trace={trace_id}"),
             },
@@ -345,13 +416,27 @@ impl<A: IdentityAuthority> Issuer<A> {
         // One opening at a time: the audit sequence and the trace state move together.
         let _publishing = self.publishing.lock().await;
         let mut trace = self.existing_trace(trace_id)?;
+        let set = named(self.approver_set().await?)?;
+        let now = self.now_ms();
+        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
+        // Only approvals that still count and whose approver is still on chain go into the
+        // anchor: the chain would refuse any other.
+        let approvals: Vec<TraceApproval> = trace
+            .approvals
+            .iter()
+            .filter(|a| now / 1000 - a.signed_at_s < ttl)
+            .map(|a| chain_approval(&trace, a))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|a| set.by_signing_key(&a.key).is_some())
+            .collect();
         let state = self.trace_state(&trace);
-        if state != TraceState::Approved {
+        if state != TraceState::Approved || approvals.len() < usize::from(set.threshold) {
             return Err(IssuerError::FailedPrecondition(format!(
-                "trace {trace_id} is {state:?}: it opens only when approved by {} of {} approvers, unexpired and not yet opened (it has {} that still count)",
-                self.config.trace.approvals_required,
-                self.config.trace.approvers.len(),
-                trace.live_approvals(self.config.trace.approval_ttl_seconds, self.now_ms())
+                "trace {trace_id} is {state:?}: it opens only when approved by {} of the {} approvers on chain, unexpired and not yet opened (it has {} that still count)",
+                set.threshold,
+                set.approvers.len(),
+                approvals.len()
             )));
         }
         let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
@@ -367,24 +452,15 @@ impl<A: IdentityAuthority> Issuer<A> {
         let mut batch = Batch::default();
         Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
         self.store.write(batch)?;
-        let now = self.now_ms();
-        let ttl = i64::from(self.config.trace.approval_ttl_seconds);
-        let approvals: Vec<AuditApproval<'_>> = trace
-            .approvals
-            .iter()
-            .filter(|a| now / 1000 - a.signed_at_s < ttl)
-            .map(|a| AuditApproval {
-                key_id: &a.key_id,
-                approved_at_ms: a.at_ms,
-            })
-            .collect();
-        let hash = audit_record_hash(&digest(&trace)?, &approvals, &session.operator_id, now);
+        let hash = trace_request_hash(&trace)?;
+        let approvals_count = approvals.len();
         let keys = self.keys();
         let anchor = AuditAnchor::sign(
             self.registry.chain_id(),
             keys.did().clone(),
             hash,
             sequence,
+            approvals,
             keys.active_key_id().clone(),
             keys.active_key()?,
         )
@@ -395,7 +471,9 @@ impl<A: IdentityAuthority> Issuer<A> {
         trace.opened = Some(TraceOpening {
             at_ms: now,
             by: session.operator_id.clone(),
-            record_hash: hex::encode(hash),
+            request_hash: hex::encode(hash),
+            approvals: approvals_count,
+            approvers: set.approvers.len(),
             sequence,
             receipt: Receipt::from(&receipt),
         });
@@ -449,10 +527,11 @@ mod tests {
 
     fn approval(key_id: &str, signed_at_s: i64) -> TraceApprovalRecord {
         TraceApprovalRecord {
-            key_id: key_id.into(),
+            approver_id: key_id.into(),
+            key: String::new(),
             at_ms: signed_at_s * 1000,
-            jws: String::new(),
             signed_at_s,
+            signature: String::new(),
         }
     }
 
@@ -470,13 +549,22 @@ mod tests {
             created_at_ms: 0,
             expires_at_ms: 1_000_000_000,
             digest: String::new(),
+            salt: String::new(),
+            request_hash: String::new(),
+            approvals_required: 2,
             approvals: vec![approval("judge-1", 1_000), approval("judge-2", 1_500)],
             opened: None,
         };
         let ttl = 600;
-        assert_eq!(trace.state(2, ttl, 1_550_000), TraceState::Approved);
+        assert_eq!(
+            trace.state(trace.approvals_required, ttl, 1_550_000),
+            TraceState::Approved
+        );
         // The first approval is 600 s old at 1 600 s: it no longer counts.
         assert_eq!(trace.live_approvals(ttl, 1_600_000), 1);
-        assert_eq!(trace.state(2, ttl, 1_600_000), TraceState::Pending);
+        assert_eq!(
+            trace.state(trace.approvals_required, ttl, 1_600_000),
+            TraceState::Pending
+        );
     }
 }

@@ -235,19 +235,20 @@ pub struct ListRecord {
     pub published: Option<Published>,
 }
 
-/// One approval of a trace request.
+/// One approval of a trace request: what the chain will check in the audit anchor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceApprovalRecord {
-    /// The approver key id.
-    pub key_id: String,
+    /// The approver's id in the issuer's approver set on chain.
+    pub approver_id: String,
+    /// The approver's Ed25519 approval key (did:key).
+    pub key: String,
     /// When recorded, Unix ms.
     pub at_ms: i64,
-    /// The approval JWS, kept as evidence.
-    pub jws: String,
-    /// When the approver signed it (its `iat`), Unix seconds: it counts for
+    /// When the approver signed it, Unix seconds: it counts for
     /// `trace.approval_ttl_seconds` from then.
-    #[serde(default)]
     pub signed_at_s: i64,
+    /// The signature over the chain's approval input (hex, 64 bytes).
+    pub signature: String,
 }
 
 /// A trace's opening.
@@ -257,8 +258,12 @@ pub struct TraceOpening {
     pub at_ms: i64,
     /// By which operator.
     pub by: String,
-    /// The audit record hash anchored (hex).
-    pub record_hash: String,
+    /// The request hash anchored (hex).
+    pub request_hash: String,
+    /// The approvals the anchor carried: of k, and of n approvers on chain.
+    pub approvals: usize,
+    /// The number of approvers on chain when it was opened.
+    pub approvers: usize,
     /// The audit anchor's sequence.
     pub sequence: u64,
     /// Where the audit anchor became final.
@@ -292,8 +297,14 @@ pub struct TraceRecord {
     pub created_at_ms: i64,
     /// Expires unless opened, Unix ms.
     pub expires_at_ms: i64,
-    /// The request digest approvers sign (hex).
+    /// The request digest (hex).
     pub digest: String,
+    /// The random salt of the request hash (hex, 32 bytes).
+    pub salt: String,
+    /// The request hash approvers sign and the audit anchor carries (hex).
+    pub request_hash: String,
+    /// k of the approver set on chain when the request was made.
+    pub approvals_required: u32,
     /// Approvals, oldest first, distinct keys.
     pub approvals: Vec<TraceApprovalRecord>,
     /// Set once opened.
@@ -315,6 +326,8 @@ pub struct LogEntry {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
     use super::*;
 
     fn credential(status: CredentialStatus) -> CredentialRecord {

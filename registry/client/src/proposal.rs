@@ -6,8 +6,11 @@
 //! ever holds another's key.
 
 use realdid_core::codec::primitives::Signature;
-use realdid_core::codec::{Approval, ChainId, GovernanceAction, GovernanceTx};
+use realdid_core::codec::{
+    Approval, ApproverSet, ChainId, GovernanceAction, GovernanceTx, TraceApprover,
+};
 use realdid_core::did::RealDid;
+use realdid_core::escrow::ApproverPublic;
 use realdid_core::keys::{DidKey, PublicKey, SignatureRule, SigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +39,17 @@ pub enum ProposedAction {
         issuer: String,
         /// Why, for the public record.
         reason: String,
+    },
+    /// Names an accredited issuer's lawful-trace approvers (replacing any earlier set: the
+    /// same action adds or removes an approver) and how many must approve an opening.
+    SetTraceApprovers {
+        /// The issuer's DID.
+        issuer: String,
+        /// Approvals an opening needs (k).
+        threshold: u8,
+        /// The approvers' public key files, as each approver made them with
+        /// `realdid approver keygen` on their own machine.
+        approvers: Vec<ApproverPublic>,
     },
 }
 
@@ -125,6 +139,31 @@ impl Proposal {
                 issuer: did(issuer)?,
                 reason: reason.clone(),
             },
+            ProposedAction::SetTraceApprovers {
+                issuer,
+                threshold,
+                approvers,
+            } => {
+                let set = ApproverSet {
+                    threshold: *threshold,
+                    approvers: approvers
+                        .iter()
+                        .map(|a| TraceApprover {
+                            id: a.id().to_owned(),
+                            signing_key: a.approval_public_key(),
+                            hpke_key: *a.hpke_public_key().as_bytes(),
+                        })
+                        .collect(),
+                };
+                // Refused here already, so that no governor signs what the chain refuses.
+                if let Some(problem) = set.problem() {
+                    return Err(bad(problem));
+                }
+                GovernanceAction::SetTraceApprovers {
+                    issuer: did(issuer)?,
+                    set,
+                }
+            }
         })
     }
 
@@ -142,6 +181,24 @@ impl Proposal {
             ProposedAction::RemoveIssuer { issuer, reason } => {
                 format!("withdraw the accreditation of {issuer}, because: {reason}")
             }
+            ProposedAction::SetTraceApprovers {
+                issuer,
+                threshold,
+                approvers,
+            } => format!(
+                "let {threshold} of these {} approvers open an identity record of {issuer}: {}",
+                approvers.len(),
+                approvers
+                    .iter()
+                    .map(|a| format!(
+                        "{} (signing {}, sealing {})",
+                        a.id(),
+                        DidKey::from_public_key(&a.approval_public_key()).did(),
+                        a.hpke_public_key().to_hex()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         format!(
             "on chain {}, decision {}: {what}; approved by {} so far",

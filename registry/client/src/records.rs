@@ -10,10 +10,12 @@
 //! issuer record         issuer suffix(32) || name str || varint(n) || n × credential type str
 //!                       || accredited height u64 || updated height u64
 //!                       || removed u8 (0 | 1 || removal height u64 || reason str)
+//!                       || approvers u8 (0 | 1 || approver set || set height u64)
 //! status anchor record  issuer suffix(32) || list id str || sequence u64 || list hash(32)
 //!                       || signer key id || signature(64) || height u64 || timestamp ms u64
-//! audit anchor record   issuer suffix(32) || record hash(32) || sequence u64
-//!                       || signer key id || signature(64) || height u64 || timestamp ms u64
+//! audit anchor record   the audit anchor transaction's body (request hash, sequence,
+//!                       approvals) || signer key id || signature(64) || height u64
+//!                       || timestamp ms u64
 //! governance nonce      height u64          (the height of the block that used the nonce)
 //! ```
 //! Anchor records keep the issuer's signature, so that anyone holding a proven read can check
@@ -24,7 +26,9 @@ use commonware_codec::{Buf, Copying, Decode as _, EncodeSize, Error, Read, ReadE
 use realdid_core::codec::primitives::{
     Signature, read_bytes32, read_count, read_str, str_size, write_str,
 };
-use realdid_core::codec::{AuditAnchor, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, StatusListAnchor};
+use realdid_core::codec::{
+    ApproverSet, AuditAnchor, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, StatusListAnchor,
+};
 use realdid_core::did::{DidState, KeyId, RealDid};
 
 /// A state value whose bytes are not what they should be. Who is at fault depends on where
@@ -141,6 +145,17 @@ pub struct IssuerRecord {
     pub updated_height: u64,
     /// Set once the accreditation is withdrawn.
     pub removed: Option<Removal>,
+    /// The issuer's lawful-trace approvers, once governance has named them.
+    pub trace_approvers: Option<TraceApproversRecord>,
+}
+
+/// An issuer's lawful-trace approvers, with the block that set them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceApproversRecord {
+    /// The approvers and k.
+    pub set: ApproverSet,
+    /// Height of the block that set them.
+    pub height: u64,
 }
 
 impl IssuerRecord {
@@ -168,6 +183,14 @@ impl Write for IssuerRecord {
                 write_str(&removal.reason, buf);
             }
         }
+        match &self.trace_approvers {
+            None => buf.put_u8(0),
+            Some(approvers) => {
+                buf.put_u8(1);
+                approvers.set.write(buf);
+                buf.put_u64(approvers.height);
+            }
+        }
     }
 }
 
@@ -184,6 +207,11 @@ impl EncodeSize for IssuerRecord {
             + 8
             + 1
             + self.removed.as_ref().map_or(0, |r| 8 + str_size(&r.reason))
+            + 1
+            + self
+                .trace_approvers
+                .as_ref()
+                .map_or(0, |a| a.set.encode_size() + 8)
     }
 }
 
@@ -208,6 +236,14 @@ impl Read for IssuerRecord {
             }),
             other => return Err(Error::InvalidEnum(other)),
         };
+        let trace_approvers = match u8::read(buf)? {
+            0 => None,
+            1 => Some(TraceApproversRecord {
+                set: ApproverSet::read(buf)?,
+                height: u64::read(buf)?,
+            }),
+            other => return Err(Error::InvalidEnum(other)),
+        };
         Ok(Self {
             issuer,
             name,
@@ -215,6 +251,7 @@ impl Read for IssuerRecord {
             accredited_height,
             updated_height,
             removed,
+            trace_approvers,
         })
     }
 }
@@ -290,9 +327,7 @@ pub struct AuditAnchorRecord {
 impl Write for AuditAnchorRecord {
     fn write(&self, buf: &mut impl BufMut) {
         let a = &self.anchor;
-        buf.put_slice(a.issuer.suffix());
-        buf.put_slice(&a.record_hash);
-        buf.put_u64(a.sequence);
+        a.write_body(buf);
         a.signer.write(buf);
         a.signature.write(buf);
         buf.put_u64(self.height);
@@ -303,7 +338,7 @@ impl Write for AuditAnchorRecord {
 impl EncodeSize for AuditAnchorRecord {
     fn encode_size(&self) -> usize {
         let a = &self.anchor;
-        32 + 32 + 8 + a.signer.encode_size() + a.signature.encode_size() + 8 + 8
+        a.body_size() + a.signer.encode_size() + a.signature.encode_size() + 8 + 8
     }
 }
 
@@ -312,13 +347,7 @@ impl Read for AuditAnchorRecord {
 
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
         Ok(Self {
-            anchor: AuditAnchor {
-                issuer: RealDid::from_suffix(read_bytes32(buf)?),
-                record_hash: read_bytes32(buf)?,
-                sequence: u64::read(buf)?,
-                signer: KeyId::read(buf)?,
-                signature: Signature::read(buf)?,
-            },
+            anchor: AuditAnchor::read_signed(buf)?,
             height: u64::read(buf)?,
             timestamp_ms: u64::read(buf)?,
         })
@@ -442,6 +471,7 @@ mod tests {
             accredited_height: 5,
             updated_height: 5,
             removed: None,
+            trace_approvers: None,
         };
         round_trip(&record);
         assert!(record.is_accredited());
@@ -454,7 +484,30 @@ mod tests {
         assert!(!record.is_accredited());
         // An unknown removal flag is refused.
         let mut bytes = record.encode().to_vec();
-        let flag = bytes.len() - 1 - 8 - str_size("licence withdrawn");
+        let flag = bytes.len() - 2 - 8 - str_size("licence withdrawn");
+        bytes[flag] = 2;
+        assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
+        // With approvers; an unknown approvers flag is refused.
+        record.trace_approvers = Some(TraceApproversRecord {
+            set: ApproverSet {
+                threshold: 2,
+                approvers: (1..=3u8)
+                    .map(|i| realdid_core::codec::TraceApprover {
+                        id: format!("judge-{i}"),
+                        signing_key: realdid_core::keys::SigningKey::generate(
+                            realdid_core::keys::Algorithm::EdDsa,
+                        )
+                        .unwrap()
+                        .public_key(),
+                        hpke_key: [i; 32],
+                    })
+                    .collect(),
+            },
+            height: 9,
+        });
+        round_trip(&record);
+        let mut bytes = record.encode().to_vec();
+        let flag = bytes.len() - 8 - record.trace_approvers.as_ref().unwrap().set.encode_size() - 1;
         bytes[flag] = 2;
         assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
     }
@@ -468,6 +521,7 @@ mod tests {
             accredited_height: 1,
             updated_height: 1,
             removed: None,
+            trace_approvers: None,
         };
         assert!(decode_value::<IssuerRecord>(&record.encode(), "issuer").is_err());
     }
@@ -493,9 +547,19 @@ mod tests {
         let audit = AuditAnchorRecord {
             anchor: AuditAnchor::sign(
                 &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
-                issuer,
+                issuer.clone(),
                 [8; 32],
                 4,
+                vec![
+                    realdid_core::codec::TraceApproval::sign(
+                        &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
+                        &issuer,
+                        &[8; 32],
+                        1_700_000_000,
+                        &key(5),
+                    )
+                    .unwrap(),
+                ],
                 "issuing".parse().unwrap(),
                 &key(3),
             )

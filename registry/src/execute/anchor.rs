@@ -1,7 +1,7 @@
 //! Status-list and audit anchors: hashes an accredited issuer signs with an assertionMethod
 //! key of its DID.
 
-use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor};
+use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor, TraceApproval};
 use realdid_core::did::Purposes;
 use realdid_core::keys::SignatureRule;
 
@@ -131,12 +131,109 @@ pub(super) fn check_status(
     Ok(Ok(vec![put(key, &record)]))
 }
 
+/// How far before the block an approval may have been signed: an issuer's own policy is
+/// shorter (`approval_ttl_seconds`); this bound keeps an approval from counting forever.
+pub const MAX_APPROVAL_AGE_S: u64 = 30 * 24 * 3600;
+/// How far after the block's time an approval may say it was signed (clock skew).
+pub const APPROVAL_CLOCK_LEEWAY_S: u64 = 300;
+
+/// Checks that the anchor carries approvals of its request from at least k distinct
+/// approvers of the issuer's set on chain, each signature made for this chain and issuer,
+/// and each signed recently. Without it an issuer's software alone would decide what k-of-n
+/// means.
+fn check_approvals(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    anchor: &AuditAnchor,
+) -> Result<Result<(), Rejection>, RegistryError> {
+    let issuer = &anchor.issuer;
+    let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
+    let Some(set) = read_issuer(view, &StateKey::Issuer(issuer.clone()))?
+        .and_then(|record| record.trace_approvers)
+        .map(|approvers| approvers.set)
+    else {
+        return reject(
+            RejectReason::Unauthorized,
+            format!("issuer {issuer} has no trace approvers on chain; governance names them"),
+        );
+    };
+    let block_s = ctx.timestamp_ms / 1000;
+    let mut counted: Vec<&str> = Vec::new();
+    for approval in &anchor.approvals {
+        let Some(approver) = set.by_signing_key(&approval.key) else {
+            return reject(
+                RejectReason::Unauthorized,
+                format!(
+                    "an approval is signed by {}, not one of the trace approvers of {issuer}",
+                    realdid_core::keys::DidKey::from_public_key(&approval.key).did()
+                ),
+            );
+        };
+        if counted.contains(&approver.id.as_str()) {
+            return reject(
+                RejectReason::Malformed,
+                format!("approver {} approves twice", approver.id),
+            );
+        }
+        if approval.signed_at_s > block_s + APPROVAL_CLOCK_LEEWAY_S
+            || approval.signed_at_s + MAX_APPROVAL_AGE_S < block_s
+        {
+            return reject(
+                RejectReason::Stale,
+                format!(
+                    "approver {} signed at {} (Unix s), not within {MAX_APPROVAL_AGE_S} s before this block's time {block_s}",
+                    approver.id, approval.signed_at_s
+                ),
+            );
+        }
+        let input = TraceApproval::signing_input(
+            &ctx.governance.chain,
+            issuer,
+            &anchor.request_hash,
+            approval.signed_at_s,
+        );
+        if ctx
+            .signatures
+            .check(
+                SignatureRule::Chain,
+                &approval.key,
+                &input,
+                &approval.signature.0,
+            )
+            .is_err()
+        {
+            return reject(
+                RejectReason::BadSignature,
+                format!(
+                    "the approval by {} does not verify for this request",
+                    approver.id
+                ),
+            );
+        }
+        counted.push(&approver.id);
+    }
+    if counted.len() < usize::from(set.threshold) {
+        return reject(
+            RejectReason::Unauthorized,
+            format!(
+                "{} approvals from distinct approvers of {issuer}; an opening needs {}",
+                counted.len(),
+                set.threshold
+            ),
+        );
+    }
+    Ok(Ok(()))
+}
+
 pub(super) fn check_audit(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
     anchor: &AuditAnchor,
 ) -> Result<Result<Writes, Rejection>, RegistryError> {
     if let Err(rejection) = check_signed_by_issuer(view, ctx, anchor)? {
+        return Ok(Err(rejection));
+    }
+    if let Err(rejection) = check_approvals(view, ctx, anchor)? {
         return Ok(Err(rejection));
     }
     let key = StateKey::Audit {

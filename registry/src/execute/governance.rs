@@ -1,4 +1,5 @@
-//! Governance transactions: accrediting and removing issuers by a quorum of governance keys.
+//! Governance transactions: accrediting and removing issuers, and naming their lawful-trace
+//! approvers, by a quorum of governance keys.
 
 use realdid_core::codec::{GovernanceAction, GovernanceTx};
 use realdid_core::keys::SignatureRule;
@@ -7,7 +8,7 @@ use super::did::read_did;
 use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{IssuerRecord, NonceRecord, Removal};
+use crate::state::records::{IssuerRecord, NonceRecord, Removal, TraceApproversRecord};
 
 /// Reads an issuer's register entry, if it was ever accredited.
 pub(super) fn read_issuer(
@@ -111,7 +112,9 @@ pub(super) fn check(
             let key = StateKey::Issuer(issuer.clone());
             // Re-accrediting an accredited issuer replaces its entry but keeps the height it
             // has been accredited since; after a removal the accreditation starts afresh.
-            let accredited_height = match read_issuer(view, &key)? {
+            // Its approvers stay: they are changed only by their own decision.
+            let current = read_issuer(view, &key)?;
+            let accredited_height = match &current {
                 Some(current) if current.is_accredited() => current.accredited_height,
                 _ => ctx.height,
             };
@@ -122,6 +125,7 @@ pub(super) fn check(
                 accredited_height,
                 updated_height: ctx.height,
                 removed: None,
+                trace_approvers: current.and_then(|c| c.trace_approvers),
             };
             vec![put(key, &record)]
         }
@@ -147,6 +151,36 @@ pub(super) fn check(
                 removed: Some(Removal {
                     height: ctx.height,
                     reason: reason.clone(),
+                }),
+                ..current
+            };
+            vec![put(key, &record)]
+        }
+        GovernanceAction::SetTraceApprovers { issuer, set } => {
+            if let Some(problem) = set.problem() {
+                return reject(
+                    RejectReason::Malformed,
+                    format!("trace approvers of {issuer}: {problem}"),
+                );
+            }
+            let key = StateKey::Issuer(issuer.clone());
+            let current = match read_issuer(view, &key)? {
+                Some(current) if current.is_accredited() => current,
+                _ => {
+                    return reject(
+                        RejectReason::IssuerNotAccredited,
+                        format!(
+                            "issuer {issuer} is not accredited; approvers are named for an \
+                             accredited issuer"
+                        ),
+                    );
+                }
+            };
+            let record = IssuerRecord {
+                updated_height: ctx.height,
+                trace_approvers: Some(TraceApproversRecord {
+                    set: set.clone(),
+                    height: ctx.height,
                 }),
                 ..current
             };

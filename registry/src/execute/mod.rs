@@ -9,8 +9,9 @@
 //! | DID operation  | the DID method rules (`realdid_core::did::apply`) |                                               |
 //! | accredit       | ≥ threshold distinct governance keys            | unused nonce; issuer DID exists and is live     |
 //! | remove issuer  | ≥ threshold distinct governance keys            | unused nonce; issuer currently accredited       |
+//! | trace approvers| ≥ threshold distinct governance keys            | unused nonce; issuer accredited; 2 ≤ k ≤ n ≤ 32, no id or key twice |
 //! | status anchor  | an assertionMethod key of the issuer's DID      | issuer accredited; sequence ≥ 1, above the last anchored one of that list and at most `MAX_SEQUENCE_STEP` ahead of it |
-//! | audit anchor   | an assertionMethod key of the issuer's DID      | issuer accredited; no anchor with that sequence yet |
+//! | audit anchor   | an assertionMethod key of the issuer's DID, and k distinct trace approvers of the issuer on chain | issuer accredited; no anchor with that sequence yet; each approval signed for this chain, issuer and request hash, at most `MAX_APPROVAL_AGE_S` before the block |
 //!
 //! Replays are refused by the same rules: a DID operation names the hash of the operation it
 //! builds on (a replay is stale, a replayed create finds its DID existing), a governance nonce
@@ -38,7 +39,7 @@ use commonware_codec::{Encode, EncodeSize};
 use realdid_core::codec::{HEADER_LEN, MAX_BLOCK_LEN, MAX_BLOCK_TRANSACTIONS, Transaction, TxHash};
 use realdid_core::keys::{PublicKey, SignatureCheck};
 
-pub use anchor::MAX_SEQUENCE_STEP;
+pub use anchor::{APPROVAL_CLOCK_LEEWAY_S, MAX_APPROVAL_AGE_S, MAX_SEQUENCE_STEP};
 pub use realdid_core::keys::{REMEMBERED_SIGNATURES, SignatureMemo};
 pub use rejection::{RejectReason, Rejection};
 

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use realdid_core::codec::{
-    AuditAnchor, Block, BlockHash, BlockHeader, ChainId, GovernanceAction, GovernanceTx,
-    StatusListAnchor, Transaction, transactions_root,
+    ApproverSet, AuditAnchor, Block, BlockHash, BlockHeader, ChainId, GovernanceAction,
+    GovernanceTx, StatusListAnchor, TraceApproval, TraceApprover, Transaction, transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DeactivateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RealDid,
@@ -176,14 +176,20 @@ impl Holder {
         )
     }
 
-    /// An audit anchor signed by the `issuing` key.
-    pub fn audit_anchor(&self, sequence: u64, record: [u8; 32]) -> Transaction {
+    /// An audit anchor of `request` signed by the `issuing` key, carrying `approvals`.
+    pub fn audit_anchor_approved(
+        &self,
+        sequence: u64,
+        request: [u8; 32],
+        approvals: Vec<TraceApproval>,
+    ) -> Transaction {
         Transaction::AuditAnchor(
             AuditAnchor::sign(
                 &test_chain(),
                 self.did(),
-                record,
+                request,
                 sequence,
+                approvals,
                 key_id("issuing"),
                 &self.issuing,
             )
@@ -232,6 +238,36 @@ impl Council {
         self.decide(accredit_action(issuer), nonce, &[0, 1, 2])
     }
 
+    /// Names `keys` as `issuer`'s trace approvers, `threshold` of them needed.
+    pub fn set_approvers(
+        &self,
+        issuer: &RealDid,
+        nonce: u64,
+        threshold: u8,
+        keys: &[SigningKey],
+    ) -> Transaction {
+        let approvers = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| TraceApprover {
+                id: format!("judge-{}", i + 1),
+                signing_key: key.public_key(),
+                hpke_key: [u8::try_from(i + 1).unwrap(); 32],
+            })
+            .collect();
+        self.decide(
+            GovernanceAction::SetTraceApprovers {
+                issuer: issuer.clone(),
+                set: ApproverSet {
+                    threshold,
+                    approvers,
+                },
+            },
+            nonce,
+            &[0, 1, 2],
+        )
+    }
+
     pub fn remove(&self, issuer: &RealDid, nonce: u64) -> Transaction {
         self.decide(
             GovernanceAction::RemoveIssuer {
@@ -262,6 +298,8 @@ pub struct MemChain {
     pub state: BTreeMap<StateKey, Vec<u8>>,
     pub height: u64,
     pub council: Council,
+    /// The trace approvers `issuer()` names for every issuer, 2 of 3.
+    pub approvers: Vec<SigningKey>,
 }
 
 impl MemChain {
@@ -270,6 +308,7 @@ impl MemChain {
             state: BTreeMap::new(),
             height: 0,
             council: Council::new(),
+            approvers: (0..3).map(|_| fresh_key()).collect(),
         }
     }
 
@@ -302,13 +341,39 @@ impl MemChain {
             .map(|_| ())
     }
 
-    /// A live, accredited issuer.
+    /// A live, accredited issuer whose trace approvers are `self.approvers`, 2 of 3.
     pub fn issuer(&mut self) -> Holder {
         let (holder, create) = Holder::create();
         let nonce = self.height + 1_000;
         let accredit = self.council.accredit(&holder.did(), nonce);
-        self.block(&[create, accredit]).unwrap();
+        let approvers = self
+            .council
+            .set_approvers(&holder.did(), nonce + 500, 2, &self.approvers);
+        self.block(&[create, accredit, approvers]).unwrap();
         holder
+    }
+
+    /// The approval of `request` of `issuer` by approver `i`, signed at the next block's
+    /// time.
+    pub fn approval(&self, issuer: &Holder, request: [u8; 32], i: usize) -> TraceApproval {
+        let at = self.ctx().timestamp_ms / 1000;
+        TraceApproval::sign(
+            &test_chain(),
+            &issuer.did(),
+            &request,
+            at,
+            &self.approvers[i],
+        )
+        .unwrap()
+    }
+
+    /// An audit anchor of `request` by `issuer`, approved by approvers 0 and 1.
+    pub fn audit_anchor(&self, issuer: &Holder, sequence: u64, request: [u8; 32]) -> Transaction {
+        let approvals = vec![
+            self.approval(issuer, request, 0),
+            self.approval(issuer, request, 1),
+        ];
+        issuer.audit_anchor_approved(sequence, request, approvals)
     }
 }
 

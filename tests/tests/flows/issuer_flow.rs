@@ -14,11 +14,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use realdid_core::did::Purposes;
+use realdid_core::escrow::ApproverSecret;
 use realdid_core::keys::{Jwk, PublicKey};
 use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
-use realdid_core::trace::{AuditApproval, audit_record_hash, sign_approval};
+use realdid_core::trace::request_hash;
 use realdid_issuer::provision::load_staff_key;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
@@ -26,7 +27,8 @@ use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry_client::gateway::RegistryGateway;
 use realdid_tests::chain::{Holder, create_did};
 use realdid_tests::issuer::{
-    IssuerStack, UNACCREDITED_VCT, control_proof, files_under, holder_did, nonce, with_birth_date,
+    IssuerStack, UNACCREDITED_VCT, approval, control_proof, files_under, holder_did, nonce,
+    with_birth_date,
 };
 use sha2::{Digest as _, Sha256};
 use tonic::transport::Channel;
@@ -866,40 +868,27 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .into_inner()
         .trace
         .unwrap();
+    // The chain never sees whom the trace is about: only the salted request hash.
     let digest: [u8; 32] = trace.request_digest.clone().try_into().unwrap();
-    let approvers: Vec<_> = stack
-        .provisioned
-        .approver_key_files
-        .iter()
-        .map(|f| load_staff_key(f).unwrap())
-        .collect();
-    let approve = |i: usize| pb::ApproveTraceRequest {
-        trace_id: trace.trace_id.clone(),
-        approval_jws: sign_approval(
-            &trace.trace_id,
-            &digest,
-            &approvers[i].0,
-            &approvers[i].1,
-            now,
-        )
-        .unwrap(),
-    };
-    // An approval of another digest is refused.
+    let salt: [u8; 32] = trace.salt.clone().try_into().unwrap();
+    assert_eq!(trace.request_hash, request_hash(&digest, &salt).to_vec());
+    assert_eq!(trace.approvals_required, 2);
+    let approve = |i: usize| approval(&trace, &stack.approvers[i], now);
+    // An approval of another request is refused.
+    let mut other = trace.clone();
+    other.request_hash = vec![0; 32];
     let wrong = client
-        .approve_trace(pb::ApproveTraceRequest {
-            trace_id: trace.trace_id.clone(),
-            approval_jws: sign_approval(
-                &trace.trace_id,
-                &[0; 32],
-                &approvers[0].0,
-                &approvers[0].1,
-                now,
-            )
-            .unwrap(),
-        })
+        .approve_trace(approval(&other, &stack.approvers[0], now))
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), tonic::Code::Unauthenticated);
+    // A key governance did not name is refused.
+    let stranger = ApproverSecret::generate("judge-9").unwrap();
+    let unknown = client
+        .approve_trace(approval(&trace, &stranger, now))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
     let once = client
         .approve_trace(approve(0))
         .await
@@ -979,23 +968,25 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .verify_audit_anchor(&stack.issuer().did(), 1, &audit.proof.unwrap())
         .unwrap();
     let anchor = anchor.expect("the opening is anchored");
-    let approvals: Vec<AuditApproval<'_>> = opened_trace
+    assert_eq!(opened.audit_sequence, 1);
+    assert_eq!(
+        anchor.anchor.request_hash,
+        request_hash(&digest, &salt),
+        "an auditor holding the request recomputes the anchored hash"
+    );
+    // The proven anchor shows who approved: the two approvers' keys, as the chain checked.
+    let approved_by: Vec<_> = anchor
+        .anchor
         .approvals
         .iter()
-        .map(|a| AuditApproval {
-            key_id: &a.approver_key_id,
-            approved_at_ms: a.approved_at_unix_ms,
-        })
+        .map(|a| a.key.clone())
         .collect();
     assert_eq!(
-        anchor.anchor.record_hash,
-        audit_record_hash(
-            &digest,
-            &approvals,
-            "officer",
-            opened_trace.opened_at_unix_ms.unwrap()
-        ),
-        "an auditor can recompute the anchored hash from the trace record"
+        approved_by,
+        vec![
+            stack.approvers[0].approval_key().public_key(),
+            stack.approvers[1].approval_key().public_key()
+        ]
     );
     // A trace opens once.
     let again = client

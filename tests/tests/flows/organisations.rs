@@ -385,6 +385,110 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         &ca_pem,
     ])
     .await;
+
+    // Three trace approvers make their keys on their own machines; the governors name them
+    // (2 of 3) for the issuer, and anyone reads the set back, proven.
+    let mut approver_files = Vec::new();
+    for i in 1..=3 {
+        let dir = s(&at(&format!("approver-{i}")));
+        let public = ok(&[
+            "approver",
+            "keygen",
+            "--id",
+            &format!("judge-{i}"),
+            "--dir",
+            &dir,
+        ])
+        .await;
+        approver_files.push(public.trim().to_owned());
+    }
+    let approvers = s(&at("approvers.json"));
+    let mut set = vec![
+        "governance",
+        "propose",
+        "--genesis",
+        &genesis,
+        "--out",
+        &approvers,
+        "set-approvers",
+        "--issuer",
+        &issuer_did,
+        "--threshold",
+        "2",
+    ];
+    for file in &approver_files {
+        set.extend(["--approver", file.as_str()]);
+    }
+    ok(&set).await;
+    for file in &governors[1..] {
+        ok(&[
+            "governance",
+            "sign",
+            "--proposal",
+            &approvers,
+            "--key",
+            file,
+            "--yes",
+        ])
+        .await;
+    }
+    ok(&[
+        "governance",
+        "submit",
+        "--proposal",
+        &approvers,
+        "--genesis",
+        &genesis,
+        "--registry",
+        &registry,
+        "--tls-ca",
+        &ca_pem,
+    ])
+    .await;
+    let entry: serde_json::Value = serde_json::from_str(
+        &ok(&[
+            "governance",
+            "show",
+            "--issuer",
+            &issuer_did,
+            "--genesis",
+            &genesis,
+            "--registry",
+            &registry,
+            "--tls-ca",
+            &ca_pem,
+            "--json",
+        ])
+        .await,
+    )
+    .unwrap();
+    assert_eq!(entry["accredited"], true, "{entry}");
+    assert_eq!(entry["trace_approvers"]["threshold"], 2, "{entry}");
+    let ids: Vec<&str> = entry["trace_approvers"]["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["judge-1", "judge-2", "judge-3"], "{entry}");
+    // The secret keys stayed with their approvers, readable by them alone.
+    let secret = at("approver-1").join("judge-1.key.json");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let key_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&secret).unwrap()).unwrap();
+    let decision = std::fs::read_to_string(&approvers).unwrap();
+    for field in ["ed25519_seed", "x25519_secret"] {
+        let value = key_file[field].as_str().unwrap();
+        assert!(
+            !decision.contains(value),
+            "{field} left the approver's machine"
+        );
+    }
+
     processes.start(
         &["issuer", "serve", "--config", &issuer_config],
         &at("issuer.log"),

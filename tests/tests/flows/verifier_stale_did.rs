@@ -71,6 +71,7 @@ impl ChainView for StaleHolder {
                 accredited_height: 1,
                 updated_height: 1,
                 removed: None,
+                trace_approvers: None,
             }),
         ))
     }

@@ -625,6 +625,80 @@ async fn sigterm_stops_the_devnet_and_everything_it_started() {
     assert!(left.is_empty(), "still running after SIGTERM: {left:?}");
 }
 
+/// The README's first command ends in the devnet's demo, the citizen journey told from each
+/// party's side. Its lawful-trace step prints one line that operators and scripts rely on,
+/// its numbers read back from the chain by a proven read; the journey must reach it (and
+/// the steps after it) and the devnet must then say it is up.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_devnet_demo_reaches_its_proven_trace_line() {
+    let _alone = crate::serial().await;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("devnet");
+    let mut child = devnet_command(&dir, &["--demo"])
+        .spawn()
+        .expect("realdid devnet --demo starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut devnet = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let up = line.contains("The devnet is up");
+            lines.push(line);
+            if up {
+                let _ = tx.send(lines);
+                return;
+            }
+        }
+        let _ = tx.send(lines);
+    });
+    let lines = rx
+        .recv_timeout(Duration::from_secs(400))
+        .expect("the demo finishes within 400 s");
+    devnet.signal_and_wait("-TERM", Duration::from_secs(30));
+    let log = std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+    assert!(
+        lines.last().is_some_and(|l| l.contains("The devnet is up")),
+        "the demo stopped early:\n{}\n{log}",
+        lines.join("\n")
+    );
+    let trace: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with("trace opened:"))
+        .collect();
+    assert_eq!(trace.len(), 1, "{}", lines.join("\n"));
+    let words: Vec<&str> = trace[0].split_whitespace().collect();
+    // trace opened: audit anchor <seq> at height <h>, <k> of <n> approvals, proven
+    assert_eq!(words.len(), 13, "{}", trace[0]);
+    assert_eq!(
+        (
+            words[..4].join(" "),
+            words[5],
+            words[6],
+            words[9],
+            words[11],
+            words[12]
+        ),
+        (
+            "trace opened: audit anchor".to_owned(),
+            "at",
+            "height",
+            "of",
+            "approvals,",
+            "proven"
+        ),
+        "{}",
+        trace[0]
+    );
+    assert!(words[4].parse::<u64>().unwrap() >= 1, "{}", trace[0]);
+    assert!(words[7].trim_end_matches(',').parse::<u64>().unwrap() > 0);
+    assert_eq!(
+        (words[8], words[10]),
+        ("2", "3"),
+        "2 of the devnet's 3 approvers"
+    );
+}
+
 /// A devnet killed outright (SIGKILL, the OOM killer, a crashed terminal) has no chance to
 /// stop what it started: the processes it supervises must go with it on their own, or they
 /// keep its ports and data directories. (A 1-validator devnet of its own: this test kills
