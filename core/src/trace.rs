@@ -150,16 +150,23 @@ pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
 /// The salted hash of a request that approvers sign and the audit anchor carries
 /// (`AuditAnchor.request_hash`). The salt is random per request and known to the issuer and
 /// the approvers: without it, anyone reading the chain could test guesses of whom a trace
-/// was about against the anchor.
+/// was about against the anchor. It commits to the requesting officer's HPKE key too, the
+/// key the approvers release their shares to: an approval is for that officer only.
 ///
 /// ```text
-/// SHA-256( "realdid/trace-request-hash/v1" || request_digest (32) || salt (32) )
+/// SHA-256( "realdid/trace-request-hash/v1" || request_digest (32) || salt (32)
+///        || officer_key (32, X25519) )
 /// ```
-pub fn request_hash(request_digest: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
+pub fn request_hash(
+    request_digest: &[u8; 32],
+    salt: &[u8; 32],
+    officer_key: &[u8; 32],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(TRACE_REQUEST_HASH_DOMAIN);
     hasher.update(request_digest);
     hasher.update(salt);
+    hasher.update(officer_key);
     hasher.finalize().into()
 }
 

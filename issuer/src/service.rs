@@ -147,6 +147,8 @@ impl<A: IdentityAuthority> IssuerService<A> {
             request_hash: crate::engine::traces::trace_request_hash(t)?.to_vec(),
             chain_id: self.issuer.chain_id().as_str().to_owned(),
             issuer_did: self.issuer.did().to_string(),
+            officer_key: hex::decode(&t.officer_key)
+                .map_err(|_| IssuerError::Corrupt(format!("trace {}: officer key", t.id)))?,
             opened_at_unix_ms: t.opened.as_ref().map(|o| o.at_ms),
             opened_by: t.opened.as_ref().map(|o| o.by.clone()),
             audit_anchor_height: t.opened.as_ref().map(|o| o.receipt.height),
@@ -217,6 +219,12 @@ fn audit_note(note: &str) -> Result<(), IssuerError> {
         ));
     }
     Ok(())
+}
+
+fn sealed_json(sealed: &realdid_core::escrow::ThresholdSealed) -> Result<String, IssuerError> {
+    sealed
+        .to_json()
+        .map_err(|e| IssuerError::Corrupt(format!("a sealed record: {e}")))
 }
 
 fn proof_parts(proof: Option<pb::DidControlProof>) -> Result<pb::DidControlProof, IssuerError> {
@@ -557,6 +565,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 &r.legal_basis,
                 &r.case_reference,
                 subject,
+                &r.officer_key,
             )
             .await?;
         Ok(Response::new(pb::CreateTraceResponse {
@@ -635,23 +644,53 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         request: Request<pb::OpenTraceRequest>,
     ) -> Result<Response<pb::OpenTraceResponse>, Status> {
         let session = self.session(&request)?;
-        let (trace, record, receipt) = self
+        let (trace, receipt) = self
             .issuer
             .open_trace(&session, &request.into_inner().trace_id)
             .await?;
         tracing::warn!(trace = %trace.id, operator = %session.operator_id, "lawful trace opened");
         Ok(Response::new(pb::OpenTraceResponse {
             trace: Some(self.trace(&trace)?),
-            record: Some(pb::IdentityRecord {
-                enrolment_id: record.enrolment_id.clone(),
-                full_name: record.full_name.clone(),
-                resident_id: record.resident_id.clone(),
-                enrolled_at_unix_ms: record.enrolled_at_ms,
-                dids: record.dids.clone(),
-                authority_reference: record.authority_reference.clone(),
-            }),
             audit_anchor: Some(receipt),
             audit_sequence: trace.opened.as_ref().map_or(0, |o| o.sequence),
+        }))
+    }
+
+    async fn get_sealed_record(
+        &self,
+        request: Request<pb::GetSealedRecordRequest>,
+    ) -> Result<Response<pb::GetSealedRecordResponse>, Status> {
+        let (sealed, audit_sequence) = self.issuer.sealed_record(&request.into_inner().trace_id)?;
+        Ok(Response::new(pb::GetSealedRecordResponse {
+            sealed_record: sealed_json(&sealed)?,
+            audit_sequence,
+        }))
+    }
+
+    async fn release_share(
+        &self,
+        request: Request<pb::ReleaseShareRequest>,
+    ) -> Result<Response<pb::ReleaseShareResponse>, Status> {
+        let r = request.into_inner();
+        let (released, required) = self.issuer.release_share(&r.trace_id, &r.released_share)?;
+        Ok(Response::new(pb::ReleaseShareResponse {
+            released: u32::try_from(released).unwrap_or(u32::MAX),
+            required: u32::from(required),
+        }))
+    }
+
+    async fn collect_shares(
+        &self,
+        request: Request<pb::CollectSharesRequest>,
+    ) -> Result<Response<pb::CollectSharesResponse>, Status> {
+        let session = self.session(&request)?;
+        let (sealed, released_shares, audit_sequence) = self
+            .issuer
+            .collect_shares(&session, &request.into_inner().trace_id)?;
+        Ok(Response::new(pb::CollectSharesResponse {
+            sealed_record: sealed_json(&sealed)?,
+            released_shares,
+            audit_sequence,
         }))
     }
 }

@@ -227,7 +227,7 @@ impl fmt::Debug for VerifiedPresentation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::v1::{DidControlProof, OpenTraceResponse};
+    use crate::v1::DidControlProof;
 
     const NAME: &str = "Zhang Sanfeng";
     const RESIDENT_ID: &str = "11010519491231002X";
@@ -273,19 +273,14 @@ mod tests {
 
     #[test]
     fn identity_record_hides_the_person_even_nested() {
-        let response = OpenTraceResponse {
-            trace: None,
-            record: Some(IdentityRecord {
-                enrolment_id: "enr-1".into(),
-                full_name: NAME.into(),
-                resident_id: RESIDENT_ID.into(),
-                enrolled_at_unix_ms: 1,
-                dids: vec!["did:realdid:abc".into()],
-                authority_reference: "auth-1".into(),
-            }),
-            audit_anchor: None,
-            audit_sequence: 1,
-        };
+        let response = Some(IdentityRecord {
+            enrolment_id: "enr-1".into(),
+            full_name: NAME.into(),
+            resident_id: RESIDENT_ID.into(),
+            enrolled_at_unix_ms: 1,
+            dids: vec!["did:realdid:abc".into()],
+            authority_reference: "auth-1".into(),
+        });
         let debug = format!("{response:?}");
         assert_hides(&debug, &[NAME, RESIDENT_ID]);
         assert!(debug.contains("enr-1"), "{debug}");

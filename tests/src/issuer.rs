@@ -14,7 +14,10 @@ use realdid_core::codec::{
 };
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
-use realdid_core::escrow::{ApproverPublic, ApproverSecret};
+use realdid_core::escrow::{
+    ApproverPublic, ApproverSecret, OfficerSecret, ReleasedShare, ThresholdSealed, open,
+    release_share,
+};
 use realdid_core::keys::{Algorithm, DidKey, SigningKey};
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
 use realdid_issuer::authority::grpc::{self as authority_grpc, GrpcAuthority};
@@ -58,6 +61,8 @@ pub struct IssuerStack {
     pub operator_key: SigningKey,
     /// The trace approvers governance named for the issuer (2 of 3).
     pub approvers: Vec<ApproverSecret>,
+    /// The officer's key, to which the approvers release their shares.
+    pub officer: OfficerSecret,
     /// The issuer's clock (the machine's, until a test moves it): moving it ages what the
     /// issuer judges by time (disclosure delays, nonces, operator logins, the proven state
     /// it reads) without waiting.
@@ -222,6 +227,7 @@ impl IssuerStack {
             light,
             operator_key,
             approvers,
+            officer: OfficerSecret::generate().expect("officer key"),
             clock: ShiftedClock::new(),
             stops,
             issuer_stop: None,
@@ -527,6 +533,7 @@ impl IssuerStack {
             .as_officer(
                 &mut client,
                 pb::CreateTraceRequest {
+                    officer_key: self.officer.public().as_bytes().to_vec(),
                     subject_did: subject_did.to_owned(),
                     legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
                     case_reference: "CASE-77".into(),
@@ -572,6 +579,82 @@ impl IssuerStack {
             .open_trace(request)
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    /// After an opening: approvers `approvers` each check the audit anchor on chain and
+    /// release their share to the officer, who collects them and opens the record with the
+    /// officer's key, as their devices do. The record, or the first refusal.
+    pub async fn release_and_read(
+        &self,
+        trace_id: &str,
+        approvers: &[usize],
+    ) -> Result<pb::IdentityRecord, String> {
+        use prost::Message as _;
+        let mut client = self.client().await;
+        let registry = RegistryGateway::new(&self.config.registry, self.light.clone())
+            .map_err(|e| e.to_string())?;
+        let issuer = self.issuer().did();
+        for &i in approvers {
+            let answer = client
+                .get_sealed_record(pb::GetSealedRecordRequest {
+                    trace_id: trace_id.to_owned(),
+                })
+                .await
+                .map_err(|s| s.message().to_owned())?
+                .into_inner();
+            let sealed =
+                ThresholdSealed::from_json(&answer.sealed_record).map_err(|e| e.to_string())?;
+            let proven = registry
+                .audit_anchor_at(&issuer, answer.audit_sequence)
+                .await
+                .map_err(|e| e.to_string())?;
+            let anchor = proven.value.ok_or("the audit anchor is not on chain")?;
+            let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+            let share = release_share(
+                &sealed,
+                &self.approvers[i],
+                &anchor_hash,
+                &self.officer.public(),
+            )
+            .map_err(|e| e.to_string())?;
+            client
+                .release_share(pb::ReleaseShareRequest {
+                    trace_id: trace_id.to_owned(),
+                    released_share: share.to_json().map_err(|e| e.to_string())?,
+                })
+                .await
+                .map_err(|s| s.message().to_owned())?;
+        }
+        let request = self
+            .as_officer(
+                &mut client,
+                pb::CollectSharesRequest {
+                    trace_id: trace_id.to_owned(),
+                },
+            )
+            .await;
+        let collected = client
+            .collect_shares(request)
+            .await
+            .map_err(|s| s.message().to_owned())?
+            .into_inner();
+        let sealed =
+            ThresholdSealed::from_json(&collected.sealed_record).map_err(|e| e.to_string())?;
+        let shares = collected
+            .released_shares
+            .iter()
+            .map(|j| ReleasedShare::from_json(j))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let proven = registry
+            .audit_anchor_at(&issuer, collected.audit_sequence)
+            .await
+            .map_err(|e| e.to_string())?;
+        let anchor = proven.value.ok_or("the audit anchor is not on chain")?;
+        let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+        let plain =
+            open(&sealed, &shares, &self.officer, &anchor_hash).map_err(|e| e.to_string())?;
+        pb::IdentityRecord::decode(plain.as_slice()).map_err(|e| e.to_string())
     }
 
     /// The issuer's RocksDB directory.

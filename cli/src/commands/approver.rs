@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use realdid_core::codec::Transaction;
 use realdid_core::codec::{ChainId, TraceApproval};
 use realdid_core::did::RealDid;
-use realdid_core::escrow::ApproverSecret;
+use realdid_core::escrow::{ApproverSecret, HpkePublicKey, ThresholdSealed, release_share};
 use realdid_core::keys::DidKey;
 use realdid_core::trace::{TraceRequestFields, request_digest, request_hash};
 use realdid_proto::v1 as pb;
@@ -38,6 +39,8 @@ pub struct RequestFile {
     request_hash: String,
     chain_id: String,
     issuer_did: String,
+    /// The requesting officer's X25519 key, hex: shares are released to it.
+    officer_key: String,
 }
 
 fn bad(what: &str) -> CliError {
@@ -62,6 +65,7 @@ impl RequestFile {
             request_hash: hex::encode(&trace.request_hash),
             chain_id: trace.chain_id.clone(),
             issuer_did: trace.issuer_did.clone(),
+            officer_key: hex::encode(&trace.officer_key),
         };
         file.checked_hash()?;
         Ok(file)
@@ -89,13 +93,24 @@ impl RequestFile {
             .ok()
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| bad("the salt is not 32 hex bytes"))?;
-        let hash = request_hash(&digest, &salt);
+        let hash = request_hash(&digest, &salt, self.officer_key()?.as_bytes());
         if hex::encode(hash) != self.request_hash {
             return Err(bad(
                 "its request hash is not the hash of its digest and salt",
             ));
         }
         Ok(hash)
+    }
+
+    /// The officer the shares go to.
+    fn officer_key(&self) -> Result<HpkePublicKey, CliError> {
+        HpkePublicKey::from_hex(&self.officer_key).map_err(|e| bad(&format!("officer_key: {e}")))
+    }
+
+    fn issuer(&self) -> Result<RealDid, CliError> {
+        self.issuer_did
+            .parse()
+            .map_err(|e| bad(&format!("issuer_did: {e}")))
     }
 
     /// What the approver is asked, in words.
@@ -123,10 +138,7 @@ impl RequestFile {
     ) -> Result<pb::ApproveTraceRequest, CliError> {
         let hash = self.checked_hash()?;
         let chain = ChainId::parse(&self.chain_id).map_err(|e| bad(&format!("chain_id: {e}")))?;
-        let issuer: RealDid = self
-            .issuer_did
-            .parse()
-            .map_err(|e| bad(&format!("issuer_did: {e}")))?;
+        let issuer = self.issuer()?;
         let key = approver.approval_key();
         let approval = TraceApproval::sign(&chain, &issuer, &hash, now_s, &key)
             .map_err(|e| CliError::Refused(format!("signing the approval: {e}")))?;
@@ -136,6 +148,44 @@ impl RequestFile {
             signed_at_unix_s: i64::try_from(now_s).unwrap_or(i64::MAX),
             signature: approval.signature.0.to_vec(),
         })
+    }
+
+    /// Checks, before a share is released, that `sealed` is the record of the DID this
+    /// request traces, and that a proven read shows audit anchor `sequence` of the issuer on
+    /// chain for this very request; returns the anchor's hash, which the share is bound to.
+    pub async fn anchored(
+        &self,
+        registry: &realdid_registry_client::gateway::RegistryGateway,
+        sealed: &ThresholdSealed,
+        sequence: u64,
+        hash: &[u8; 32],
+    ) -> Result<[u8; 32], CliError> {
+        let names_the_did = sealed
+            .record_id()
+            .split_once(' ')
+            .is_some_and(|(did, _)| did == self.subject_did);
+        if !names_the_did {
+            return Err(CliError::Refused(format!(
+                "the sealed record {:?} is not a record of {}, the DID this request traces",
+                sealed.record_id(),
+                self.subject_did
+            )));
+        }
+        let issuer = self.issuer()?;
+        let proven = registry.audit_anchor_at(&issuer, sequence).await?;
+        let record = proven.value.ok_or_else(|| {
+            CliError::Refused(format!(
+                "audit anchor {sequence} of {issuer} is not on chain (proven absent at height {}); \
+                 nothing is released before the opening is anchored",
+                proven.height
+            ))
+        })?;
+        if &record.anchor.request_hash != hash {
+            return Err(CliError::Refused(format!(
+                "audit anchor {sequence} is for another request; nothing is released"
+            )));
+        }
+        Ok(Transaction::AuditAnchor(record.anchor).hash().0)
     }
 
     /// Reads a request file, bounded.
@@ -183,6 +233,22 @@ pub enum ApproverCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Once the trace is opened, releases this approver's share of the traced DID's record
+    /// to the requesting officer: only after a proven read shows the audit anchor of this
+    /// very request on chain, and only for the record that names the traced DID. The share
+    /// is sealed to the officer, bound to that record and that anchor.
+    Release {
+        #[command(flatten)]
+        endpoint: super::issuer_staff::Endpoint,
+        /// The request file this approver approved.
+        #[arg(long)]
+        request: PathBuf,
+        /// This approver's key file.
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        chain: super::registry_args::ChainArgs,
+    },
     /// Shows a trace request file, checks that its hash is its fields', signs the approval
     /// with this approver's key and hands it to the issuer. The chain checks the same
     /// signature when the opening is anchored.
@@ -229,6 +295,58 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
                 key_path.display()
             );
             Ok(())
+        }
+        ApproverCommand::Release {
+            endpoint,
+            request,
+            key,
+            chain,
+        } => {
+            let file = RequestFile::load(&request)?;
+            let hash = file.checked_hash()?;
+            let secret = load_secret(&key)?;
+            super::runtime()?.block_on(async {
+                // Built inside the runtime: its channels need the reactor.
+                let gateway = chain.gateway(&endpoint.tls())?;
+                let mut client = endpoint.client().await?;
+                let answer = client
+                    .get_sealed_record(pb::GetSealedRecordRequest {
+                        trace_id: file.trace_id.clone(),
+                    })
+                    .await
+                    .map_err(|status| CliError::Remote {
+                        what: "reading the sealed record".into(),
+                        status: Box::new(status),
+                    })?
+                    .into_inner();
+                let sealed = ThresholdSealed::from_json(&answer.sealed_record)
+                    .map_err(|e| bad(&format!("the sealed record: {e}")))?;
+                let anchor_hash = file
+                    .anchored(&gateway, &sealed, answer.audit_sequence, &hash)
+                    .await?;
+                let share = release_share(&sealed, &secret, &anchor_hash, &file.officer_key()?)
+                    .map_err(|e| CliError::Refused(format!("releasing the share: {e}")))?;
+                let released = client
+                    .release_share(pb::ReleaseShareRequest {
+                        trace_id: file.trace_id.clone(),
+                        released_share: share
+                            .to_json()
+                            .map_err(|e| CliError::Refused(e.to_string()))?,
+                    })
+                    .await
+                    .map_err(|status| CliError::Remote {
+                        what: "handing over the share".into(),
+                        status: Box::new(status),
+                    })?
+                    .into_inner();
+                println!(
+                    "{} released its share to the officer: {} of {} shares",
+                    secret.id(),
+                    released.released,
+                    released.required
+                );
+                Ok(())
+            })
         }
         ApproverCommand::Approve {
             endpoint,

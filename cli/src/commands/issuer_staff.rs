@@ -14,6 +14,7 @@ use tonic::transport::Channel;
 
 use super::approver::RequestFile;
 use crate::error::CliError;
+use realdid_core::escrow::OfficerSecret;
 
 /// How a staff member reaches the issuer.
 #[derive(Debug, Args)]
@@ -27,12 +28,16 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub(super) async fn client(&self) -> Result<IssuerClient<Channel>, CliError> {
-        let tls = self
-            .tls_ca
+    /// What the command trusts: `--tls-ca`, else the system's roots.
+    pub(super) fn tls(&self) -> ClientTls {
+        self.tls_ca
             .clone()
             .map(ClientTls::with_ca)
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    pub(super) async fn client(&self) -> Result<IssuerClient<Channel>, CliError> {
+        let tls = self.tls();
         let channel = tls
             .connect(&self.endpoint)
             .await
@@ -165,6 +170,13 @@ pub enum StaffCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Makes a trace officer's HPKE key on the officer's own machine: the approvers release
+    /// their shares to its public half, and only this file opens what they release.
+    OfficerKey {
+        /// Where to write the key file (mode 0600; refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Logs an operator in with their password or their key; writes the session token to a
     /// file only they may read.
     Login {
@@ -255,12 +267,25 @@ pub enum TraceCommand {
         /// Where to write the request file (refused if it exists).
         #[arg(long)]
         out: PathBuf,
+        /// The requesting officer's key file (`realdid issuer officer-key`): the approvers
+        /// release their shares to its public key.
+        #[arg(long)]
+        officer_key: PathBuf,
     },
-    /// Opens an approved trace: prints the identity record, and the chain height that
-    /// anchors the opening.
+    /// Opens an approved trace: has the issuer anchor the opening (once), then collects the
+    /// shares the approvers released and, with k of them, opens the identity record here,
+    /// with the officer's own key. Run it again while approvers are still releasing.
     Open {
         #[command(flatten)]
         session: Session,
+        /// The requesting officer's key file.
+        #[arg(long)]
+        officer_key: PathBuf,
+        #[command(flatten)]
+        chain: super::registry_args::ChainArgs,
+        /// Print the identity record as JSON.
+        #[arg(long)]
+        json: bool,
         /// The trace's id.
         #[arg(long)]
         trace_id: String,
@@ -285,6 +310,21 @@ fn status(what: &str) -> impl FnOnce(tonic::Status) -> CliError + '_ {
 pub fn run(command: StaffCommand) -> Result<(), CliError> {
     super::runtime()?.block_on(async move {
         match command {
+            StaffCommand::OfficerKey { out } => {
+                let officer = OfficerSecret::generate()
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                let text = officer
+                    .to_json()
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                super::did::write_private(&out, text.as_bytes())?;
+                println!("{}", officer.public().to_hex());
+                eprintln!(
+                    "officer key written to {}; keep it on this machine: it alone opens what \
+                     the approvers release to you",
+                    out.display()
+                );
+                Ok(())
+            }
             StaffCommand::OperatorKey { operator, out } => {
                 let public = realdid_issuer::provision::write_staff_key(&out, &operator)?;
                 let did = realdid_core::keys::DidKey::from_public_key(&public)
@@ -471,12 +511,15 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
             legal_basis,
             case_reference,
             out,
+            officer_key,
         } => {
+            let officer = load_officer(&officer_key)?;
             let message = pb::CreateTraceRequest {
                 subject_did: did,
                 legal_basis,
                 case_reference,
                 subject: None,
+                officer_key: officer.public().as_bytes().to_vec(),
             };
             let trace = session
                 .endpoint
@@ -500,35 +543,133 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
-        TraceCommand::Open { session, trace_id } => {
-            let answer = session
-                .endpoint
-                .client()
-                .await?
-                .open_trace(session.request(pb::OpenTraceRequest {
+        TraceCommand::Open {
+            session,
+            officer_key,
+            chain,
+            json,
+            trace_id,
+        } => {
+            let officer = load_officer(&officer_key)?;
+            let mut client = session.endpoint.client().await?;
+            let trace = client
+                .get_trace(session.request(pb::GetTraceRequest {
                     trace_id: trace_id.clone(),
                 })?)
                 .await
-                .map_err(status("opening the trace"))?
+                .map_err(status("reading the trace"))?
+                .into_inner()
+                .trace
+                .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
+            if trace.state() != pb::TraceState::Opened {
+                let opened = client
+                    .open_trace(session.request(pb::OpenTraceRequest {
+                        trace_id: trace_id.clone(),
+                    })?)
+                    .await
+                    .map_err(status("opening the trace"))?
+                    .into_inner();
+                if let Some(anchor) = opened.audit_anchor {
+                    eprintln!(
+                        "the opening is anchored on chain: audit anchor {} at height {}",
+                        opened.audit_sequence, anchor.height
+                    );
+                }
+            }
+            let collected = client
+                .collect_shares(session.request(pb::CollectSharesRequest {
+                    trace_id: trace_id.clone(),
+                })?)
+                .await
+                .map_err(status("collecting the shares"))?
                 .into_inner();
-            let record = answer
-                .record
-                .ok_or_else(|| CliError::Refused("the issuer answered no record".into()))?;
-            println!(
-                "{}\n  resident id {}\n  enrolment {} at {} (Unix ms), DIDs {}",
-                record.full_name,
-                record.resident_id,
-                record.enrolment_id,
-                record.enrolled_at_unix_ms,
-                record.dids.join(", ")
-            );
-            if let Some(anchor) = answer.audit_anchor {
+            let issuer: realdid_core::did::RealDid = trace
+                .issuer_did
+                .parse()
+                .map_err(|e| CliError::Refused(format!("the issuer's DID: {e}")))?;
+            let record = open_record(
+                &chain.gateway(&session.endpoint.tls())?,
+                &issuer,
+                &collected,
+                &officer,
+            )
+            .await?;
+            if json {
                 println!(
-                    "  the opening is anchored on chain at height {}",
-                    anchor.height
+                    "{}",
+                    serde_json::json!({
+                        "full_name": record.full_name,
+                        "resident_id": record.resident_id,
+                        "enrolment_id": record.enrolment_id,
+                        "enrolled_at_unix_ms": record.enrolled_at_unix_ms,
+                        "dids": record.dids,
+                        "audit_sequence": collected.audit_sequence,
+                    })
+                );
+            } else {
+                println!(
+                    "{}\n  resident id {}\n  enrolment {} at {} (Unix ms), DIDs {}\n  opened with \
+                     {} released shares, under audit anchor {}",
+                    record.full_name,
+                    record.resident_id,
+                    record.enrolment_id,
+                    record.enrolled_at_unix_ms,
+                    record.dids.join(", "),
+                    collected.released_shares.len(),
+                    collected.audit_sequence
                 );
             }
             Ok(())
         }
     }
+}
+
+/// Loads an officer's key file.
+fn load_officer(path: &Path) -> Result<OfficerSecret, CliError> {
+    let text = read(path)?;
+    OfficerSecret::from_json(&text)
+        .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
+}
+
+/// Opens the identity record with the released shares, on the officer's machine: the shares
+/// are bound to the audit anchor, whose hash a proven read gives.
+pub async fn open_record(
+    registry: &realdid_registry_client::gateway::RegistryGateway,
+    issuer: &realdid_core::did::RealDid,
+    collected: &pb::CollectSharesResponse,
+    officer: &OfficerSecret,
+) -> Result<pb::IdentityRecord, CliError> {
+    use prost::Message as _;
+    use realdid_core::codec::Transaction;
+    use realdid_core::escrow::{ReleasedShare, ThresholdSealed, open};
+    let sealed = ThresholdSealed::from_json(&collected.sealed_record)
+        .map_err(|e| CliError::Refused(format!("the sealed record: {e}")))?;
+    let shares = collected
+        .released_shares
+        .iter()
+        .map(|json| ReleasedShare::from_json(json))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Refused(format!("a released share: {e}")))?;
+    if shares.len() < usize::from(sealed.threshold()) {
+        return Err(CliError::Refused(format!(
+            "{} of the {} shares needed are released so far; run this again once more \
+             approvers have released theirs (realdid approver release)",
+            shares.len(),
+            sealed.threshold()
+        )));
+    }
+    let proven = registry
+        .audit_anchor_at(issuer, collected.audit_sequence)
+        .await?;
+    let anchor = proven.value.ok_or_else(|| {
+        CliError::Refused(format!(
+            "audit anchor {} is not on chain (proven absent at height {})",
+            collected.audit_sequence, proven.height
+        ))
+    })?;
+    let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+    let plain = open(&sealed, &shares, officer, &anchor_hash)
+        .map_err(|e| CliError::Refused(format!("opening the record: {e}")))?;
+    pb::IdentityRecord::decode(plain.as_slice())
+        .map_err(|e| CliError::Refused(format!("the opened record does not decode: {e}")))
 }

@@ -197,7 +197,7 @@ pub async fn citizen(
         );
     }
     println!(
-        "    the issuer kept no name or number: an Argon2id index entry and a sealed (AES-256-GCM) record"
+        "    the issuer kept no name or number: an Argon2id index entry and a record sealed 2-of-3 to the trace approvers"
     );
 
     let tls = layout.client_tls();
@@ -339,9 +339,13 @@ pub async fn citizen(
         .map_err(refused("login"))?
         .into_inner()
         .session_token;
+    // The officer's own key: what the approvers release goes to it alone.
+    let officer = realdid_core::escrow::OfficerSecret::generate()
+        .map_err(|e| CliError::Refused(format!("the officer's key: {e}")))?;
     let trace = issuer
         .create_trace(authorized(
             pb::CreateTraceRequest {
+                officer_key: officer.public().as_bytes().to_vec(),
                 subject_did: did.to_string(),
                 legal_basis: "Demo: court order 2026-001".into(),
                 case_reference: "DEMO-1".into(),
@@ -415,14 +419,60 @@ pub async fn citizen(
         anchor.anchor.approvals.len(),
         n
     );
-    if let Some(record) = opened.record {
-        println!(
-            "    the officer reads {} ({}), enrolled with {} DIDs",
-            record.full_name,
-            record.resident_id,
-            record.dids.len()
-        );
+    // Each approver, on their own machine, checks the anchor on chain and releases its
+    // share to the officer, bound to this record and this anchor; the issuer passes them on
+    // but cannot open them.
+    let hash: [u8; 32] = trace
+        .request_hash
+        .clone()
+        .try_into()
+        .map_err(|_| CliError::Refused("the request hash is not 32 bytes".into()))?;
+    for approver in approvers.iter().take(k) {
+        let answer = issuer
+            .get_sealed_record(pb::GetSealedRecordRequest {
+                trace_id: trace.trace_id.clone(),
+            })
+            .await
+            .map_err(refused("reading the sealed record"))?
+            .into_inner();
+        let sealed = realdid_core::escrow::ThresholdSealed::from_json(&answer.sealed_record)
+            .map_err(|e| CliError::Refused(format!("the sealed record: {e}")))?;
+        let anchor_hash = request
+            .anchored(&registry, &sealed, answer.audit_sequence, &hash)
+            .await?;
+        let share =
+            realdid_core::escrow::release_share(&sealed, approver, &anchor_hash, &officer.public())
+                .map_err(|e| CliError::Refused(format!("releasing a share: {e}")))?;
+        issuer
+            .release_share(pb::ReleaseShareRequest {
+                trace_id: trace.trace_id.clone(),
+                released_share: share
+                    .to_json()
+                    .map_err(|e| CliError::Refused(e.to_string()))?,
+            })
+            .await
+            .map_err(refused("handing over a share"))?;
     }
+    let collected = issuer
+        .collect_shares(authorized(
+            pb::CollectSharesRequest {
+                trace_id: trace.trace_id.clone(),
+            },
+            &token,
+        )?)
+        .await
+        .map_err(refused("collecting the shares"))?
+        .into_inner();
+    let record =
+        super::issuer_staff::open_record(&registry, &side.did, &collected, &officer).await?;
+    println!(
+        "    {} approvers released their shares to the officer, who alone reads {} ({}), \
+         enrolled with {} DIDs",
+        collected.released_shares.len(),
+        record.full_name,
+        record.resident_id,
+        record.dids.len()
+    );
 
     println!("[11] later, the citizen can see that their DID was traced");
     tokio::time::sleep(Duration::from_secs(

@@ -74,3 +74,26 @@ impl RegistryArgs {
         })
     }
 }
+
+/// The registry of a real network, reached with the CA a command already names for its
+/// other endpoint (`--tls-ca`): for the commands that talk to an issuer and read the chain.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// The network's genesis file.
+    #[arg(long)]
+    genesis: PathBuf,
+    /// Registry node gRPC endpoints, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    registry: Vec<String>,
+}
+
+impl ChainArgs {
+    /// A proven view of the registry, trusting `tls`.
+    pub fn gateway(&self, tls: &ClientTls) -> Result<RegistryGateway, CliError> {
+        Ok(RegistryGateway::with_tls(
+            &self.registry,
+            LightClient::for_genesis(&Genesis::load(&self.genesis)?),
+            tls,
+        )?)
+    }
+}

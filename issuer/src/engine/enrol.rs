@@ -423,8 +423,16 @@ impl<A: IdentityAuthority> Issuer<A> {
             },
         )?;
         let dids: Vec<String> = request.dids.iter().map(ToString::to_string).collect();
+        // Sealed to the approvers on chain: nobody at the issuer can open it afterwards.
+        let approvers = self.approver_set().await?.ok_or_else(|| {
+            IssuerError::FailedPrecondition(
+                "this issuer has no trace approvers on chain, so it cannot escrow an identity \
+                 record; governance names them (realdid governance propose … set-approvers)"
+                    .into(),
+            )
+        })?;
         let escrow = seal(
-            &self.secrets,
+            &approvers,
             &IdentityRecord {
                 enrolment_id: enrolment_id.clone(),
                 full_name: request.full_name,

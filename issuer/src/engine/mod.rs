@@ -69,7 +69,6 @@ pub struct Issuer<A> {
     pub(crate) nonces: Nonces,
     pub(crate) operators: Operators,
     pub(crate) person_index: Arc<PersonIndex>,
-    pub(crate) secrets: DataSecrets,
     pub(crate) open_list: Mutex<Option<OpenList>>,
     /// Held while a status list or a trace anchor is changed and published, so that two
     /// changes never publish over each other.
@@ -141,7 +140,6 @@ impl<A: IdentityAuthority> Issuer<A> {
             registry,
             authority,
             person_index,
-            secrets,
             open_list: Mutex::new(open_list),
             publishing: tokio::sync::Mutex::new(()),
             holder_lane: tokio::sync::Mutex::new(()),

@@ -17,11 +17,12 @@ use crate::IssuerError;
 use crate::authority::IdentityAuthority;
 use crate::nonces::Purpose;
 use crate::operators::Session;
-use crate::privacy::escrow::{IdentityRecord, open};
+use crate::privacy::escrow::record_id;
 use crate::store::{
     Batch, CredentialRecord, LogEntry, Receipt, Store, TraceApprovalRecord, TraceOpening,
     TraceRecord, columns,
 };
+use realdid_core::escrow::{HpkePublicKey, ReleasedShare, ThresholdSealed};
 
 /// The `meta` counter of audit-anchor sequences used.
 const AUDIT_SEQUENCE: &str = "audit_sequence";
@@ -226,11 +227,17 @@ impl<A: IdentityAuthority> Issuer<A> {
         legal_basis: &str,
         case_reference: &str,
         subject: TraceSubject,
+        officer_key: &[u8],
     ) -> Result<TraceRecord, IssuerError> {
         session.require(&[crate::operators::Role::TraceRequester], "CreateTrace")?;
         let did = limits::did("subject_did", subject_did)?;
         limits::text("legal_basis", legal_basis, 1, 4096)?;
         limits::text("case_reference", case_reference, 1, 128)?;
+        let officer_key = HpkePublicKey::from_bytes(officer_key).map_err(|e| {
+            IssuerError::InvalidRequest(format!(
+                "officer_key: the officer's X25519 public key, 32 bytes: {e}"
+            ))
+        })?;
         let set = named(self.approver_set().await?)?;
         let now = self.now_ms();
         let (credential, subject_at_ms) = self.subject_credential(&did, &subject, now)?;
@@ -259,8 +266,10 @@ impl<A: IdentityAuthority> Issuer<A> {
             expires_at_ms: now + i64::from(self.config.trace.request_ttl_seconds) * 1000,
             digest: hex::encode(digest),
             salt: hex::encode(salt),
-            request_hash: hex::encode(request_hash(&digest, &salt)),
+            request_hash: hex::encode(request_hash(&digest, &salt, officer_key.as_bytes())),
             approvals_required: u32::from(set.threshold),
+            officer_key: officer_key.to_hex(),
+            released_shares: Vec::new(),
             approvals: Vec::new(),
             opened: None,
         };
@@ -406,12 +415,129 @@ impl<A: IdentityAuthority> Issuer<A> {
         Ok(all)
     }
 
-    /// OpenTrace: anchors the opening, then releases the escrowed record.
+    /// The sealing of the record `trace` opens: the enrolment's, for the traced DID.
+    fn sealed_of(&self, trace: &TraceRecord) -> Result<ThresholdSealed, IssuerError> {
+        let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
+            IssuerError::Corrupt(format!(
+                "trace {}: enrolment {} is missing",
+                trace.id, trace.enrolment_id
+            ))
+        })?;
+        let wanted = record_id(&trace.subject_did, &enrolment.id);
+        enrolment
+            .escrow
+            .into_iter()
+            .find(|s| s.record_id() == wanted)
+            .ok_or_else(|| {
+                IssuerError::Corrupt(format!(
+                    "trace {}: enrolment {} holds no sealed record for {}",
+                    trace.id, trace.enrolment_id, trace.subject_did
+                ))
+            })
+    }
+
+    /// The opened trace `trace_id`, or why it is not opened yet.
+    fn opened_trace(&self, trace_id: &str) -> Result<(TraceRecord, u64), IssuerError> {
+        let trace = self.existing_trace(trace_id)?;
+        let sequence = trace.opened.as_ref().map(|o| o.sequence).ok_or_else(|| {
+            IssuerError::FailedPrecondition(format!(
+                "trace {trace_id} is not opened: its audit anchor is not on chain yet"
+            ))
+        })?;
+        Ok((trace, sequence))
+    }
+
+    /// GetSealedRecord: the sealed record of an opened trace, for its approvers.
+    pub fn sealed_record(&self, trace_id: &str) -> Result<(ThresholdSealed, u64), IssuerError> {
+        let (trace, sequence) = self.opened_trace(trace_id)?;
+        Ok((self.sealed_of(&trace)?, sequence))
+    }
+
+    /// ReleaseShare: keeps an approver's share for the officer. The issuer cannot open it;
+    /// it checks only that the share names this trace's record and one of its approvers,
+    /// so that the officer is not handed someone else's.
+    pub fn release_share(
+        &self,
+        trace_id: &str,
+        share_json: &str,
+    ) -> Result<(usize, u8), IssuerError> {
+        limits::text("released_share", share_json, 1, 2048)?;
+        let share = ReleasedShare::from_json(share_json)
+            .map_err(|e| IssuerError::InvalidRequest(format!("released_share: {e}")))?;
+        let _guard = super::lock(&self.store.write_lock);
+        let (mut trace, _) = self.opened_trace(trace_id)?;
+        let sealed = self.sealed_of(&trace)?;
+        if share.record_id() != sealed.record_id() {
+            return Err(IssuerError::InvalidRequest(format!(
+                "the share is for record {:?}, not this trace's",
+                share.record_id()
+            )));
+        }
+        if !sealed
+            .approvers()
+            .iter()
+            .any(|a| a.id() == share.approver_id())
+        {
+            return Err(IssuerError::InvalidRequest(format!(
+                "{:?} is not an approver of this record",
+                share.approver_id()
+            )));
+        }
+        let mut kept = Vec::new();
+        for json in &trace.released_shares {
+            let other = ReleasedShare::from_json(json).map_err(|e| {
+                IssuerError::Corrupt(format!("trace {trace_id}: a kept share: {e}"))
+            })?;
+            if other.approver_id() != share.approver_id() {
+                kept.push(json.clone());
+            }
+        }
+        kept.push(share_json.to_owned());
+        trace.released_shares = kept;
+        let now = self.now_ms();
+        self.save_trace(
+            &trace,
+            &LogEntry {
+                at_ms: now,
+                actor: format!("approver:{}", share.approver_id()),
+                action: "trace.release".into(),
+                detail: format!("trace={trace_id}"),
+            },
+        )?;
+        Ok((trace.released_shares.len(), sealed.threshold()))
+    }
+
+    /// CollectShares: the sealed record and the released shares, for the officer to open on
+    /// their own machine.
+    pub fn collect_shares(
+        &self,
+        session: &Session,
+        trace_id: &str,
+    ) -> Result<(ThresholdSealed, Vec<String>, u64), IssuerError> {
+        session.require(&[crate::operators::Role::TraceRequester], "CollectShares")?;
+        let (trace, sequence) = self.opened_trace(trace_id)?;
+        let sealed = self.sealed_of(&trace)?;
+        let now = self.now_ms();
+        self.save_trace(
+            &trace,
+            &LogEntry {
+                at_ms: now,
+                actor: session.operator_id.clone(),
+                action: "trace.collect".into(),
+                detail: format!("trace={trace_id} shares={}", trace.released_shares.len()),
+            },
+        )?;
+        Ok((sealed, trace.released_shares, sequence))
+    }
+
+    /// OpenTrace: anchors the opening with its approvals. Nothing is released here: the
+    /// issuer cannot open the record; the approvers release their shares once they see the
+    /// anchor on chain.
     pub async fn open_trace(
         &self,
         session: &Session,
         trace_id: &str,
-    ) -> Result<(TraceRecord, IdentityRecord, pb::TransactionReceipt), IssuerError> {
+    ) -> Result<(TraceRecord, pb::TransactionReceipt), IssuerError> {
         session.require(&[crate::operators::Role::TraceRequester], "OpenTrace")?;
         // One opening at a time: the audit sequence and the trace state move together.
         let _publishing = self.publishing.lock().await;
@@ -439,15 +565,8 @@ impl<A: IdentityAuthority> Issuer<A> {
                 approvals.len()
             )));
         }
-        let enrolment = self.store.enrolment(&trace.enrolment_id)?.ok_or_else(|| {
-            IssuerError::Corrupt(format!(
-                "trace {trace_id}: enrolment {} is missing",
-                trace.enrolment_id
-            ))
-        })?;
-        // Decrypt first, so a damaged record is found before anything is anchored, but
-        // release nothing until the anchor is final.
-        let record = open(&self.secrets, &enrolment.id, &enrolment.escrow)?;
+        // The sealed record must be there before anything is anchored.
+        self.sealed_of(&trace)?;
         let sequence = self.store.counter(AUDIT_SEQUENCE)? + 1;
         let mut batch = Batch::default();
         Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
@@ -489,7 +608,7 @@ impl<A: IdentityAuthority> Issuer<A> {
                 ),
             },
         )?;
-        Ok((trace, record, receipt))
+        Ok((trace, receipt))
     }
 
     /// ListOwnTraces: the openings on the holder's DID older than the disclosure delay,
@@ -552,6 +671,8 @@ mod tests {
             salt: String::new(),
             request_hash: String::new(),
             approvals_required: 2,
+            officer_key: String::new(),
+            released_shares: Vec::new(),
             approvals: vec![approval("judge-1", 1_000), approval("judge-2", 1_500)],
             opened: None,
         };

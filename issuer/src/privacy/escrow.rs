@@ -1,21 +1,24 @@
-//! The escrowed identity record: AES-256-GCM under the escrow key, per record.
+//! The escrowed identity record: sealed k-of-n to the issuer's trace approvers on chain.
 //!
-//! Each record gets a fresh 96-bit nonce, and the associated data binds it to its
-//! enrolment and to the key's name: a ciphertext copied onto another enrolment, or opened
-//! with another key, fails authentication instead of decrypting.
+//! The issuer keeps no key that opens a record. Each record is sealed with
+//! `realdid_core::escrow` to the approvers governance named: k of them must each release a
+//! share, to the requesting officer, for this record and the audit anchor that opened its
+//! trace, before anyone reads it. So the issuer's host, database and secrets together open
+//! nothing; the person index alone still tells the issuer that a person enrolled before.
+//!
+//! One sealing per DID of the enrolment, named `<DID> <enrolment id>`: an approver asked to
+//! release a share for a trace of one DID checks that the record names that DID, so the
+//! issuer cannot have another person's record opened under the trace.
 
-use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
-use serde::{Deserialize, Serialize};
+use prost::Message as _;
+use realdid_core::codec::ApproverSet;
+use realdid_core::escrow::{ApproverPublic, ThresholdSealed};
+use realdid_proto::v1 as pb;
 
-use super::secrets::DataSecrets;
 use crate::IssuerError;
 
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
-const AAD_DOMAIN: &[u8] = b"realdid/escrow/v1";
-
 /// What the escrow holds for one enrolment: everything lawful tracing may release.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IdentityRecord {
     /// The enrolment.
     pub enrolment_id: String,
@@ -40,129 +43,113 @@ impl std::fmt::Debug for IdentityRecord {
     }
 }
 
-/// An encrypted identity record, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedRecord {
-    /// The escrow key's name.
-    pub key_id: String,
-    /// The nonce, hex.
-    pub nonce: String,
-    /// Ciphertext and tag, hex.
-    pub sealed: String,
+/// The name of the sealing of `enrolment_id`'s record for `did`.
+pub fn record_id(did: &str, enrolment_id: &str) -> String {
+    format!("{did} {enrolment_id}")
 }
 
-fn aad(key_id: &str, enrolment_id: &str) -> Vec<u8> {
-    let mut out = AAD_DOMAIN.to_vec();
-    for part in [key_id, enrolment_id] {
-        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        out.extend_from_slice(part.as_bytes());
-    }
-    out
+/// The approvers of `set` as the sealing names them.
+fn approvers(set: &ApproverSet) -> Result<Vec<ApproverPublic>, IssuerError> {
+    set.approvers
+        .iter()
+        .map(|a| {
+            let ed25519: [u8; 32] = a.signing_key.to_bytes().try_into().map_err(|_| {
+                IssuerError::Internal(format!("approver {}: not an Ed25519 key", a.id))
+            })?;
+            ApproverPublic::from_parts(&a.id, &ed25519, &a.hpke_key)
+                .map_err(|e| IssuerError::Internal(format!("approver {}: {e}", a.id)))
+        })
+        .collect()
 }
 
-/// Encrypts `record` under the escrow key.
-pub fn seal(secrets: &DataSecrets, record: &IdentityRecord) -> Result<SealedRecord, IssuerError> {
-    let plain = serde_json::to_vec(record)
-        .map_err(|e| IssuerError::Internal(format!("encoding the identity record: {e}")))?;
-    let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(IssuerError::Randomness)?;
-    let mut tag = [0u8; TAG_LEN];
-    let mut sealed = encrypt_aead(
-        Cipher::aes_256_gcm(),
-        &secrets.escrow_key,
-        Some(&nonce),
-        &aad(&secrets.escrow_key_id, &record.enrolment_id),
-        &plain,
-        &mut tag,
-    )
-    .map_err(|e| IssuerError::Internal(format!("escrow encryption: {e}")))?;
-    sealed.extend_from_slice(&tag);
-    Ok(SealedRecord {
-        key_id: secrets.escrow_key_id.clone(),
-        nonce: hex::encode(nonce),
-        sealed: hex::encode(sealed),
-    })
-}
-
-/// Decrypts the record of `enrolment_id`; fails if it was altered, moved or sealed under
-/// another key.
-pub fn open(
-    secrets: &DataSecrets,
-    enrolment_id: &str,
-    sealed: &SealedRecord,
-) -> Result<IdentityRecord, IssuerError> {
-    if sealed.key_id != secrets.escrow_key_id {
-        return Err(IssuerError::Corrupt(format!(
-            "the record of enrolment {enrolment_id} is sealed under escrow key {:?}, not the configured {:?}",
-            sealed.key_id, secrets.escrow_key_id
-        )));
+/// Seals `record` to the approvers of `set`, once per DID of the enrolment (in the order
+/// of `record.dids`).
+pub fn seal(
+    set: &ApproverSet,
+    record: &IdentityRecord,
+) -> Result<Vec<ThresholdSealed>, IssuerError> {
+    let approvers = approvers(set)?;
+    let plain = pb::IdentityRecord {
+        enrolment_id: record.enrolment_id.clone(),
+        full_name: record.full_name.clone(),
+        resident_id: record.resident_id.clone(),
+        enrolled_at_unix_ms: record.enrolled_at_ms,
+        dids: record.dids.clone(),
+        authority_reference: record.authority_reference.clone(),
     }
-    let corrupt = |what: &str| {
-        IssuerError::Corrupt(format!(
-            "the escrowed record of enrolment {enrolment_id}: {what}"
-        ))
-    };
-    let nonce = hex::decode(&sealed.nonce).map_err(|_| corrupt("nonce is not hex"))?;
-    let bytes = hex::decode(&sealed.sealed).map_err(|_| corrupt("ciphertext is not hex"))?;
-    if nonce.len() != NONCE_LEN || bytes.len() < TAG_LEN {
-        return Err(corrupt("wrong lengths"));
-    }
-    let (cipher, tag) = bytes.split_at(bytes.len() - TAG_LEN);
-    let plain = decrypt_aead(
-        Cipher::aes_256_gcm(),
-        &secrets.escrow_key,
-        Some(&nonce),
-        &aad(&sealed.key_id, enrolment_id),
-        cipher,
-        tag,
-    )
-    .map_err(|_| corrupt("does not authenticate (altered, moved, or another key)"))?;
-    let record: IdentityRecord =
-        serde_json::from_slice(&plain).map_err(|_| corrupt("does not decode"))?;
-    if record.enrolment_id != enrolment_id {
-        return Err(corrupt("names another enrolment"));
-    }
-    Ok(record)
+    .encode_to_vec();
+    record
+        .dids
+        .iter()
+        .map(|did| {
+            realdid_core::escrow::seal(
+                &record_id(did, &record.enrolment_id),
+                &plain,
+                &approvers,
+                set.threshold,
+            )
+            .map_err(|e| IssuerError::Internal(format!("sealing the identity record: {e}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+    use realdid_core::codec::TraceApprover;
+    use realdid_core::escrow::{ApproverSecret, OfficerSecret, open, release_share};
+
     use super::*;
 
-    fn record(id: &str) -> IdentityRecord {
+    fn record() -> IdentityRecord {
         IdentityRecord {
-            enrolment_id: id.into(),
+            enrolment_id: "e1".into(),
             full_name: "张三".into(),
             resident_id: "11010519491231002X".into(),
             enrolled_at_ms: 1,
-            dids: vec!["did:realdid:x".into()],
+            dids: vec!["did:realdid:a".into(), "did:realdid:b".into()],
             authority_reference: "ref".into(),
         }
     }
 
     #[test]
-    fn seals_and_opens_and_refuses_tampering() -> Result<(), IssuerError> {
-        let secrets = DataSecrets::generate()?;
-        let sealed = seal(&secrets, &record("e1"))?;
-        assert!(!sealed.sealed.contains(&hex::encode("11010519491231002X")));
-        assert_eq!(open(&secrets, "e1", &sealed)?, record("e1"));
-        // Two seals of one record differ (fresh nonce).
-        assert_ne!(seal(&secrets, &record("e1"))?.sealed, sealed.sealed);
-        // Moved to another enrolment.
-        assert!(matches!(
-            open(&secrets, "e2", &sealed),
-            Err(IssuerError::Corrupt(_))
-        ));
-        // Another key.
-        let other = DataSecrets::generate()?;
-        assert!(open(&other, "e1", &sealed).is_err());
-        // A flipped ciphertext byte.
-        let mut flipped = sealed.clone();
-        let mut bytes =
-            hex::decode(&flipped.sealed).map_err(|e| IssuerError::Internal(e.to_string()))?;
-        bytes[0] ^= 1;
-        flipped.sealed = hex::encode(bytes);
-        assert!(open(&secrets, "e1", &flipped).is_err());
-        Ok(())
+    fn each_did_gets_its_own_sealing_that_only_k_approvers_open() {
+        let secrets: Vec<ApproverSecret> = (1..=3)
+            .map(|i| ApproverSecret::generate(&format!("judge-{i}")).unwrap())
+            .collect();
+        let set = ApproverSet {
+            threshold: 2,
+            approvers: secrets
+                .iter()
+                .map(|s| {
+                    let p = s.public();
+                    TraceApprover {
+                        id: p.id().to_owned(),
+                        signing_key: p.approval_public_key(),
+                        hpke_key: *p.hpke_public_key().as_bytes(),
+                    }
+                })
+                .collect(),
+        };
+        let sealed = seal(&set, &record()).unwrap();
+        assert_eq!(sealed.len(), 2);
+        assert_eq!(sealed[0].record_id(), "did:realdid:a e1");
+        assert_eq!(sealed[1].record_id(), "did:realdid:b e1");
+        let json = sealed[0].to_json().unwrap();
+        assert!(!json.contains("11010519491231002X"));
+        let officer = OfficerSecret::generate().unwrap();
+        let anchor = [3; 32];
+        let shares: Vec<_> = secrets[..2]
+            .iter()
+            .map(|s| release_share(&sealed[0], s, &anchor, &officer.public()).unwrap())
+            .collect();
+        let plain = open(&sealed[0], &shares, &officer, &anchor).unwrap();
+        let opened = pb::IdentityRecord::decode(plain.as_slice()).unwrap();
+        assert_eq!(opened.resident_id, "11010519491231002X");
+        assert_eq!(opened.dids, record().dids);
+        assert!(open(&sealed[0], &shares[..1], &officer, &anchor).is_err());
+        // The shares of one DID's sealing open no other.
+        assert!(open(&sealed[1], &shares, &officer, &anchor).is_err());
     }
 }

@@ -1,11 +1,12 @@
-//! The issuer's two data secrets, kept in a file of their own (mode 0600), never in the
-//! database: a copy of the database alone reveals nothing.
+//! The issuer's data secret, kept in a file of its own (mode 0600), never in the database:
+//! a copy of the database alone cannot be tested against guessed resident IDs.
 //!
 //! ```json
-//! {"pepper": "<64 hex>", "escrow_key_id": "escrow-1", "escrow_key": "<64 hex>"}
+//! {"pepper": "<64 hex>"}
 //! ```
-//! In a deployment the escrow key belongs in an HSM and the pepper in a secret store; the
-//! file is the embedded default.
+//! There is no escrow key: identity records are sealed to the trace approvers, and the
+//! issuer holds nothing that opens one. In a deployment the pepper belongs in a secret
+//! store; the file is the embedded default.
 
 use std::path::Path;
 
@@ -14,33 +15,28 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::IssuerError;
 
-/// Bytes of the pepper and of the escrow key.
+/// Bytes of the pepper.
 pub const SECRET_LEN: usize = 32;
 
-/// The pepper of the person index and the escrow key, wiped from memory when dropped.
+/// The pepper of the person index, wiped from memory when dropped.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct DataSecrets {
     /// The Argon2id secret ("pepper") of the person index.
     pub pepper: [u8; SECRET_LEN],
-    /// The name of the escrow key, stored with every record it encrypts.
-    pub escrow_key_id: String,
-    /// The AES-256-GCM key of the escrowed identity records.
-    pub escrow_key: [u8; SECRET_LEN],
 }
 
 impl std::fmt::Debug for DataSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataSecrets")
-            .field("escrow_key_id", &self.escrow_key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("DataSecrets").finish_non_exhaustive()
     }
 }
 
+/// The file: an escrow key left by an earlier layout is refused (deny_unknown_fields) rather
+/// than kept, so no key that opens records lingers beside the database.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
 struct SecretsFile {
     pepper: String,
-    escrow_key_id: String,
-    escrow_key: String,
 }
 
 fn random_secret() -> Result<[u8; SECRET_LEN], IssuerError> {
@@ -66,8 +62,6 @@ impl DataSecrets {
     pub fn generate() -> Result<Self, IssuerError> {
         Ok(Self {
             pepper: random_secret()?,
-            escrow_key_id: "escrow-1".into(),
-            escrow_key: random_secret()?,
         })
     }
 
@@ -76,16 +70,8 @@ impl DataSecrets {
         let text = Zeroizing::new(crate::files::read_private(path)?);
         let file: SecretsFile = serde_json::from_str(&text)
             .map_err(|e| IssuerError::Config(format!("{} does not parse: {e}", path.display())))?;
-        if file.escrow_key_id.is_empty() || file.escrow_key_id.len() > 64 {
-            return Err(IssuerError::Config(format!(
-                "{}: escrow_key_id must be 1 to 64 bytes",
-                path.display()
-            )));
-        }
         Ok(Self {
             pepper: hex32("pepper", &file.pepper, path)?,
-            escrow_key_id: file.escrow_key_id.clone(),
-            escrow_key: hex32("escrow_key", &file.escrow_key, path)?,
         })
     }
 
@@ -93,8 +79,6 @@ impl DataSecrets {
     pub fn save(&self, path: &Path) -> Result<(), IssuerError> {
         let file = SecretsFile {
             pepper: hex::encode(self.pepper),
-            escrow_key_id: self.escrow_key_id.clone(),
-            escrow_key: hex::encode(self.escrow_key),
         };
         let text = serde_json::to_string_pretty(&file)
             .map(Zeroizing::new)
@@ -117,7 +101,6 @@ mod tests {
         assert_ne!(secrets.pepper, [0; SECRET_LEN]);
         secrets.zeroize();
         assert_eq!(secrets.pepper, [0; SECRET_LEN]);
-        assert_eq!(secrets.escrow_key, [0; SECRET_LEN]);
         Ok(())
     }
 }

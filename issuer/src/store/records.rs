@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IssuerError;
 
-use crate::privacy::escrow::SealedRecord;
+use realdid_core::escrow::ThresholdSealed;
 
 /// Where a credential stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,8 +151,8 @@ pub struct EnrolmentRecord {
     pub credential_ids: Vec<String>,
     /// When, Unix ms.
     pub enrolled_at_ms: i64,
-    /// The escrowed identity record.
-    pub escrow: SealedRecord,
+    /// The identity record, sealed to the trace approvers once per DID (in `dids` order).
+    pub escrow: Vec<ThresholdSealed>,
     /// Set when a credential of it was revoked for fraud: the person is refused later.
     #[serde(default)]
     pub fraud: bool,
@@ -251,7 +251,7 @@ pub struct TraceApprovalRecord {
     pub signature: String,
 }
 
-/// A trace's opening.
+/// A trace's opening: the anchor that lets approvers release their shares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceOpening {
     /// When, Unix ms.
@@ -305,6 +305,12 @@ pub struct TraceRecord {
     pub request_hash: String,
     /// k of the approver set on chain when the request was made.
     pub approvals_required: u32,
+    /// The requesting officer's X25519 public key (hex): shares are released to it.
+    pub officer_key: String,
+    /// The shares approvers released to the officer so far (`escrow::ReleasedShare`, JSON),
+    /// one per approver.
+    #[serde(default)]
+    pub released_shares: Vec<String>,
     /// Approvals, oldest first, distinct keys.
     pub approvals: Vec<TraceApprovalRecord>,
     /// Set once opened.

@@ -49,7 +49,10 @@ async fn rotated(net: &Devnet, holder: &Holder) -> Holder {
 /// Opens trace `trace` and returns who it names and the credential that decided it.
 async fn opened(stack: &IssuerStack, trace: &str) -> (String, String) {
     let opened = stack.open_trace(trace).await.expect("opened");
-    let record = opened.record.expect("an identity record");
+    let record = stack
+        .release_and_read(trace, &[0, 1])
+        .await
+        .expect("the approvers release, the officer reads");
     let trace = opened.trace.expect("the trace");
     (record.full_name, trace.credential_id)
 }

@@ -856,6 +856,7 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
     let trace = client
         .create_trace(with_session(
             pb::CreateTraceRequest {
+                officer_key: stack.officer.public().as_bytes().to_vec(),
                 subject_did: subject.state.did.to_string(),
                 legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
                 case_reference: "CASE-77".into(),
@@ -871,7 +872,12 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
     // The chain never sees whom the trace is about: only the salted request hash.
     let digest: [u8; 32] = trace.request_digest.clone().try_into().unwrap();
     let salt: [u8; 32] = trace.salt.clone().try_into().unwrap();
-    assert_eq!(trace.request_hash, request_hash(&digest, &salt).to_vec());
+    let officer_key = *stack.officer.public().as_bytes();
+    assert_eq!(trace.officer_key, officer_key.to_vec());
+    assert_eq!(
+        trace.request_hash,
+        request_hash(&digest, &salt, &officer_key).to_vec()
+    );
     assert_eq!(trace.approvals_required, 2);
     let approve = |i: usize| approval(&trace, &stack.approvers[i], now);
     // An approval of another request is refused.
@@ -937,6 +943,14 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .trace
         .unwrap();
     assert_eq!(approved.state(), pb::TraceState::Approved);
+    // No approver can be handed the record before the opening is anchored.
+    let too_soon = client
+        .get_sealed_record(pb::GetSealedRecordRequest {
+            trace_id: trace.trace_id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(too_soon.code(), tonic::Code::FailedPrecondition);
     let opened = client
         .open_trace(with_session(
             pb::OpenTraceRequest {
@@ -947,7 +961,17 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .await
         .unwrap()
         .into_inner();
-    let record = opened.record.unwrap();
+    // The issuer released nothing and holds nothing that opens the record: one approver's
+    // share is not enough for the officer, k of them are.
+    let one = stack
+        .release_and_read(&trace.trace_id, &[0])
+        .await
+        .unwrap_err();
+    assert!(one.contains("1") && one.contains("2"), "{one}");
+    let record = stack
+        .release_and_read(&trace.trace_id, &[1])
+        .await
+        .expect("two shares open the record");
     assert_eq!(record.full_name, alice.name);
     assert_eq!(record.resident_id, alice.id);
     assert_eq!(record.enrolment_id, issued.enrolment_id);
@@ -971,7 +995,7 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
     assert_eq!(opened.audit_sequence, 1);
     assert_eq!(
         anchor.anchor.request_hash,
-        request_hash(&digest, &salt),
+        request_hash(&digest, &salt, &officer_key),
         "an auditor holding the request recomputes the anchored hash"
     );
     // The proven anchor shows who approved: the two approvers' keys, as the chain checked.
@@ -1170,12 +1194,40 @@ async fn no_personal_data_in_any_file() {
     let trace_id = stack
         .approved_trace(&enrolments[0].0.state.did.to_string(), None, 2)
         .await;
-    let opened = stack.open_trace(&trace_id).await.expect("the trace opens");
+    stack.open_trace(&trace_id).await.expect("the trace opens");
+    let record = stack
+        .release_and_read(&trace_id, &[0, 1])
+        .await
+        .expect("the approvers release, the officer reads");
     assert_eq!(
-        opened.record.unwrap().full_name,
+        record.full_name,
         person(&stack, 0).name,
         "the opening read the person back"
     );
+    // Nothing the issuer keeps opens a record: its secrets file holds the person index's
+    // pepper alone (the records are sealed to the approvers, whose keys it never had).
+    let secrets: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&stack.config.secrets_file).expect("secrets file"),
+    )
+    .expect("JSON");
+    let fields: Vec<&String> = secrets.as_object().expect("an object").keys().collect();
+    assert_eq!(fields, ["pepper"], "the issuer's secrets");
+    for approver in &stack.approvers {
+        let key = approver.to_json().expect("key file");
+        let key: serde_json::Value = serde_json::from_str(&key).expect("JSON");
+        let x25519 = key["x25519_secret"].as_str().expect("a secret").to_owned();
+        let raw = hex::decode(&x25519).expect("hex");
+        for file in files_under(&stack.dir.path().join("issuer")) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            for needle in [x25519.as_bytes(), raw.as_slice()] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "an approver's key in {}",
+                    file.display()
+                );
+            }
+        }
+    }
     stack.stop().await;
 
     let mut needles: Vec<Vec<u8>> = Vec::new();

@@ -79,12 +79,23 @@ async fn ok_with(args: &[&str], vars: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A port free now and not handed out before by this process: the system may give a port
+/// just released to the next bind, and two of the organisations' services on one port would
+/// fail the test for a reason of its own making.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The first `did:realdid:…` in `text`.
@@ -639,4 +650,134 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         verdict["claims"].get("full_name").is_none(),
         "only what was asked: {verdict}"
     );
+
+    // A lawful trace of the citizen's shop DID, each party with their own key and command:
+    // an officer asks, two of the three approvers approve; the issuer anchors the opening,
+    // and only after each approver has seen the anchor on chain and released its share can
+    // the officer read the person, on the officer's own machine.
+    let dids: serde_json::Value = serde_json::from_str(
+        &ok_with(
+            &["wallet", "--wallet", &wallet, "--json", "did", "list"],
+            &passphrase,
+        )
+        .await,
+    )
+    .unwrap();
+    let traced = dids[0]["did"].as_str().unwrap().to_owned();
+    let session = s(&at("officer-session"));
+    let password = s(&at("issuer").join("operator-password"));
+    ok(&[
+        "issuer",
+        "login",
+        "--endpoint",
+        &issuer_url,
+        "--tls-ca",
+        &ca_pem,
+        "--operator",
+        "officer",
+        "--password-file",
+        &password,
+        "--session-file",
+        &session,
+    ])
+    .await;
+    let officer_key = s(&at("officer.key.json"));
+    ok(&["issuer", "officer-key", "--out", &officer_key]).await;
+    let request = s(&at("request.json"));
+    ok(&[
+        "issuer",
+        "trace",
+        "create",
+        "--endpoint",
+        &issuer_url,
+        "--tls-ca",
+        &ca_pem,
+        "--session-file",
+        &session,
+        "--did",
+        &traced,
+        "--legal-basis",
+        "Court order 2026-7",
+        "--case-reference",
+        "CASE-7",
+        "--officer-key",
+        &officer_key,
+        "--out",
+        &request,
+    ])
+    .await;
+    let trace_id =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&request).unwrap())
+            .unwrap()["trace_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let approver_key =
+        |i: usize| s(&at(&format!("approver-{i}")).join(format!("judge-{i}.key.json")));
+    for i in [1, 3] {
+        ok(&[
+            "approver",
+            "approve",
+            "--endpoint",
+            &issuer_url,
+            "--tls-ca",
+            &ca_pem,
+            "--request",
+            &request,
+            "--key",
+            &approver_key(i),
+            "--yes",
+        ])
+        .await;
+    }
+    let open = [
+        "issuer",
+        "trace",
+        "open",
+        "--endpoint",
+        &issuer_url,
+        "--tls-ca",
+        &ca_pem,
+        "--session-file",
+        &session,
+        "--officer-key",
+        &officer_key,
+        "--trace-id",
+        &trace_id,
+        "--genesis",
+        &genesis,
+        "--registry",
+        &registry,
+        "--json",
+    ];
+    // Anchored, but no approver has released yet: nothing opens.
+    let early = run(open.iter().map(|a| (*a).to_owned()).collect(), vec![]).await;
+    assert_eq!(early.status.code(), Some(2), "{}", text(&early));
+    assert!(
+        text(&early).contains("0 of the 2 shares"),
+        "{}",
+        text(&early)
+    );
+    for i in [1, 3] {
+        ok(&[
+            "approver",
+            "release",
+            "--endpoint",
+            &issuer_url,
+            "--tls-ca",
+            &ca_pem,
+            "--request",
+            &request,
+            "--key",
+            &approver_key(i),
+            "--genesis",
+            &genesis,
+            "--registry",
+            &registry,
+        ])
+        .await;
+    }
+    let identity: serde_json::Value = serde_json::from_str(&ok(&open).await).unwrap();
+    assert_eq!(identity["full_name"], person["full_name"], "{identity}");
+    assert_eq!(identity["resident_id"], person["resident_id"], "{identity}");
 }
