@@ -248,5 +248,44 @@ fn signature_rules(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sd_jwt_vc, jws, status_lists, signature_rules);
+/// Threshold escrow: what an enrolment pays to seal one identity record for 2-of-3 and
+/// 3-of-5 approvers, what one approver pays to release its share, and what the officer
+/// pays to open the record with k shares.
+fn escrow(c: &mut Criterion) {
+    use realdid_core::escrow::{ApproverSecret, OfficerSecret, open, release_share, seal};
+    let mut group = c.benchmark_group("escrow");
+    let record = vec![7u8; 200];
+    let officer = OfficerSecret::generate().unwrap();
+    let anchor = [3u8; 32];
+    for (k, n) in [(2u8, 3usize), (3, 5)] {
+        let secrets: Vec<ApproverSecret> = (0..n)
+            .map(|i| ApproverSecret::generate(&format!("judge-{i}")).unwrap())
+            .collect();
+        let publics: Vec<_> = secrets.iter().map(ApproverSecret::public).collect();
+        group.bench_function(format!("seal {k} of {n}"), |b| {
+            b.iter(|| seal("did:realdid:x e1", &record, &publics, k).unwrap())
+        });
+        let sealed = seal("did:realdid:x e1", &record, &publics, k).unwrap();
+        group.bench_function(format!("release one share, {k} of {n}"), |b| {
+            b.iter(|| release_share(&sealed, &secrets[0], &anchor, &officer.public()).unwrap())
+        });
+        let shares: Vec<_> = secrets[..usize::from(k)]
+            .iter()
+            .map(|s| release_share(&sealed, s, &anchor, &officer.public()).unwrap())
+            .collect();
+        group.bench_function(format!("open with {k} shares"), |b| {
+            b.iter(|| open(&sealed, &shares, &officer, &anchor).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sd_jwt_vc,
+    jws,
+    status_lists,
+    signature_rules,
+    escrow
+);
 criterion_main!(benches);

@@ -170,6 +170,49 @@ pub fn request_hash(
     hasher.finalize().into()
 }
 
+/// The domain tag of [`holder_tag`].
+pub const HOLDER_TAG_DOMAIN: &[u8] = b"realdid/trace-holder-tag/v1";
+/// The domain tag of [`holder_commitment`].
+pub const HOLDER_COMMITMENT_DOMAIN: &[u8] = b"realdid/trace-holder-commitment/v1";
+
+/// The tag by which a holder's wallet recognises a trace of one of its DIDs on chain, and
+/// nobody else can: HMAC-SHA256 keyed by the secret the wallet gave the issuer at enrolment.
+/// A provider that knows the DID cannot compute it, and tags of two traces of one DID differ
+/// (the request hash is in it), so the chain does not tell which traces concern one person.
+///
+/// ```text
+/// HMAC-SHA256( key = holder tag key (32),
+///              "realdid/trace-holder-tag/v1" || len(did) || did || request_hash (32) )
+/// ```
+pub fn holder_tag(key: &[u8; 32], did: &str, request_hash: &[u8; 32]) -> [u8; 32] {
+    use hmac::{Hmac, Mac as _};
+    // HMAC accepts a key of any length: this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(HOLDER_TAG_DOMAIN);
+    let len = u32::try_from(did.len()).unwrap_or(u32::MAX);
+    mac.update(&len.to_be_bytes());
+    mac.update(did.as_bytes());
+    mac.update(request_hash);
+    mac.finalize().into_bytes().into()
+}
+
+/// What the audit anchor carries in place of the holder tag until the disclosure delay ends:
+/// a commitment to it, opened later by the disclosure, so the holder learns of the opening
+/// when the law allows and not before.
+///
+/// ```text
+/// SHA-256( "realdid/trace-holder-commitment/v1" || holder_tag (32) || opening (32) )
+/// ```
+pub fn holder_commitment(holder_tag: &[u8; 32], opening: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(HOLDER_COMMITMENT_DOMAIN);
+    hasher.update(holder_tag);
+    hasher.update(opening);
+    hasher.finalize().into()
+}
+
 /// One recorded approval, as it enters the audit record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditApproval<'a> {

@@ -7,9 +7,10 @@
 
 use proptest::prelude::*;
 use realdid_core::codec::{
-    ApproverSet, AuditAnchor, Block, BlockHash, BlockHeader, ChainId, Encode, GovernanceAction,
-    GovernanceTx, MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StateRoot,
-    StatusListAnchor, TraceApproval, TraceApprover, Transaction, transactions_root,
+    ApproverSet, AuditAnchor, AuditOpening, Block, BlockHash, BlockHeader, ChainId, Encode,
+    GovernanceAction, GovernanceTx, MAX_APPROVALS, MAX_BLOCK_LEN, MAX_NAME_LEN,
+    MAX_TRANSACTION_LEN, StateRoot, StatusListAnchor, TraceApproval, TraceApprover,
+    TraceDisclosure, Transaction, transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RecoveryCommitment,
@@ -115,22 +116,37 @@ fn fixed_transactions() -> Vec<Transaction> {
         Transaction::AuditAnchor(
             AuditAnchor::sign(
                 &chain(),
+                AuditOpening {
+                    issuer: state.did.clone(),
+                    request_hash: [8; 32],
+                    sequence: 1,
+                    holder_commitment: [12; 32],
+                    approvals: [10, 11]
+                        .iter()
+                        .map(|b| {
+                            TraceApproval::sign(
+                                &chain(),
+                                &state.did,
+                                &[8; 32],
+                                1_795_000_000,
+                                &fixed_key(*b),
+                            )
+                            .unwrap()
+                        })
+                        .collect(),
+                },
+                key_id("issuing"),
+                &fixed_key(3),
+            )
+            .unwrap(),
+        ),
+        Transaction::Disclosure(
+            TraceDisclosure::sign(
+                &chain(),
                 state.did.clone(),
-                [8; 32],
                 1,
-                [10, 11]
-                    .iter()
-                    .map(|b| {
-                        TraceApproval::sign(
-                            &chain(),
-                            &state.did,
-                            &[8; 32],
-                            1_795_000_000,
-                            &fixed_key(*b),
-                        )
-                        .unwrap()
-                    })
-                    .collect(),
+                [13; 32],
+                [14; 32],
                 key_id("issuing"),
                 &fixed_key(3),
             )
@@ -315,15 +331,17 @@ proptest! {
 }
 
 const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
-// Anchors are signed under "realdid/anchor/v3" (the audit anchor carries its approvals);
-// the last is a governance decision naming trace approvers.
-const GOLDEN_TX_HASHES: [&str; 6] = [
+// Anchors are signed under "realdid/anchor/v3" (the audit anchor carries its holder
+// commitment and approvals); then a disclosure, and a governance decision naming trace
+// approvers.
+const GOLDEN_TX_HASHES: [&str; 7] = [
     "63ed59ad88f2a3e81aa48785e73950b3eabba728c0b8ce0bac2d14405b33282c",
     "4cb23846ca6bcd729248d1033805cfc4d3a783b665d8902956a95fda75c964db",
     "c042e3de5d56e402f9b5150603033b7629b63c6b8ba6fce69c89a336eb43fbdd",
     "1b78b43cea0c8827e3b9f9324cb003e61f0b1a2a19a5280cc18c5bea1d7760a3",
-    "043d9a31430f2238611724da4d9697792c887f582092006d3456dcd3deae3f3d",
+    "df214f96b85e7b39c783b9cfdb1bcb46a3be73234bc0353cac3cbffb4b4df25e",
+    "b9c70958a22cdb3d3ca998f7bec49dfb4793363ee5dce1ee1a5fa2ddbc2b7d91",
     "197517301d13375b41c78bb4680e9c53017c8e1f6a6db9f3842172ac0d00243b",
 ];
-const GOLDEN_BLOCK_SHA: &str = "1446d103771981b111b04cc24ec526334b2cd2c91c9ee89b7c9ce31b2becca76";
-const GOLDEN_HEADER_HASH: &str = "498975651b1eaf8f83203f2dfaacb76712f90b38da7b6eb2c714ab6bd2795471";
+const GOLDEN_BLOCK_SHA: &str = "18de769053db78a5febb4f6e70e8914343e508588db56183455aa87bb2c142e1";
+const GOLDEN_HEADER_HASH: &str = "5d7409b54cbf666a92386b3ca46a426b2e16e8da87552c5f68a7342e00e0d63b";

@@ -297,6 +297,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                         proof_jws: d.proof_jws,
                     })
                     .collect(),
+                holder_tag_key: r.holder_tag_key,
                 credential_type: r.credential_type,
             })
             .await?;
@@ -736,6 +737,22 @@ pub async fn serve<A: IdentityAuthority + 'static>(
             }
         }
     });
+    // Disclose each opening to its holder once its delay has ended (checked every 2 s).
+    let discloser = tokio::spawn({
+        let issuer = issuer.clone();
+        async move {
+            loop {
+                match issuer.publish_disclosures().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(disclosed = n, "trace openings disclosed on chain"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "trace disclosures not published; retrying")
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
+    });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let http_task = tokio::spawn({
         let issuer = issuer.clone();
@@ -761,6 +778,7 @@ pub async fn serve<A: IdentityAuthority + 'static>(
         .await
         .map_err(|e| IssuerError::Server(format!("gRPC: {e}")));
     publisher.abort();
+    discloser.abort();
     let _ = stop_tx.send(true);
     let _ = http_task.await;
     result

@@ -89,6 +89,7 @@ impl fmt::Debug for EnrolRequest {
             evidence_token,
             dids,
             credential_type,
+            holder_tag_key,
         } = self;
         f.debug_struct("EnrolRequest")
             .field("nonce", nonce)
@@ -97,6 +98,10 @@ impl fmt::Debug for EnrolRequest {
             .field("evidence_token", &Hidden(evidence_token))
             .field("dids", dids)
             .field("credential_type", credential_type)
+            .field(
+                "holder_tag_key",
+                &format_args!("<{} bytes redacted>", holder_tag_key.len()),
+            )
             .finish()
     }
 }
@@ -264,9 +269,14 @@ mod tests {
                 proof_jws: "a.b.c".into(),
             }],
             credential_type: String::new(),
+            holder_tag_key: vec![0xAB; 32],
         };
         let debug = format!("{enrol:?}");
         assert_hides(&debug, &[NAME, RESIDENT_ID]);
+        assert!(
+            !debug.contains("171"),
+            "the holder tag key stays out: {debug}"
+        );
         assert!(debug.contains("did:realdid:abc"), "{debug}");
         assert!(debug.contains("evidence_token: \"\""), "{debug}");
     }

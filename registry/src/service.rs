@@ -440,6 +440,16 @@ impl Registry for RegistryService {
                 updated_height: record.updated_height,
                 removed_at_height: record.removed.as_ref().map(|r| r.height),
                 display_name: record.name.clone(),
+                trace_openings: record.openings,
+                last_audit_sequence: record.last_audit_sequence,
+                trace_disclosures: record.disclosures,
+                trace_approvals_required: record
+                    .trace_approvers
+                    .as_ref()
+                    .map_or(0, |a| u32::from(a.set.threshold)),
+                trace_approvers: record.trace_approvers.as_ref().map_or(0, |a| {
+                    u32::try_from(a.set.approvers.len()).unwrap_or(u32::MAX)
+                }),
             });
         Ok(Response::new(pb::GetIssuerAccreditationResponse {
             accreditation,
@@ -515,6 +525,13 @@ impl Registry for RegistryService {
                         signed_at_unix_s: i64::try_from(a.signed_at_s).unwrap_or(i64::MAX),
                     })
                     .collect(),
+                holder_commitment: record.anchor.holder_commitment.to_vec(),
+                holder_tag: record
+                    .disclosure
+                    .as_ref()
+                    .map(|d| d.holder_tag.to_vec())
+                    .unwrap_or_default(),
+                disclosed_height: record.disclosure.as_ref().map(|d| d.height),
                 anchored_height: record.height,
                 anchored_at_unix_ms: ms(record.timestamp_ms),
             });

@@ -6,7 +6,8 @@ mod execute_support;
 
 use commonware_codec::{Copying, Decode as _};
 use execute_support::{
-    Holder, MemChain, accredit_action, document, fresh_key, genesis_header, key_id, test_chain,
+    HOLDER_TAG, Holder, MemChain, OPENING, accredit_action, document, fresh_key, genesis_header,
+    key_id, test_chain,
 };
 use realdid_core::codec::{
     ApproverSet, BlockHeader, GovernanceAction, TraceApproval, TraceApprover, Transaction,
@@ -661,6 +662,81 @@ fn an_opening_needs_k_distinct_approvers_of_the_issuer_on_chain() {
 
     // k distinct approvers: taken, in either order.
     chain.block(&[anchor(vec![a1, a0])]).unwrap();
+}
+
+/// Every opening moves the issuer's public count in the same block, and its disclosure is
+/// accepted once, by the issuer, only when it opens the commitment the anchor carries: the
+/// tag a wallet recognises is the one fixed when the trace was opened.
+#[test]
+fn openings_are_counted_and_disclosed_once_with_the_committed_tag() {
+    let mut chain = MemChain::new();
+    let issuer = chain.issuer();
+    let count = |chain: &MemChain| {
+        let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(issuer.did())]);
+        (
+            record.openings,
+            record.last_audit_sequence,
+            record.disclosures,
+        )
+    };
+    assert_eq!(count(&chain), (0, 0, 0));
+    rejected(
+        chain.check(&issuer.disclosure(1, HOLDER_TAG, OPENING)),
+        RejectReason::AnchorConflict,
+    );
+    let first = chain.audit_anchor(&issuer, 1, [1; 32]);
+    chain.block(&[first]).unwrap();
+    let third = chain.audit_anchor(&issuer, 3, [3; 32]);
+    chain.block(&[third]).unwrap();
+    assert_eq!(
+        count(&chain),
+        (2, 3, 0),
+        "two openings, the last at sequence 3"
+    );
+
+    // Another tag, or the right tag with another opening, does not open the commitment.
+    rejected(
+        chain.check(&issuer.disclosure(1, [8; 32], OPENING)),
+        RejectReason::Malformed,
+    );
+    rejected(
+        chain.check(&issuer.disclosure(1, HOLDER_TAG, [11; 32])),
+        RejectReason::Malformed,
+    );
+    // Only the issuer discloses its own openings.
+    let (stranger, create) = Holder::create();
+    chain.block(&[create]).unwrap();
+    let forged = Transaction::Disclosure(
+        realdid_core::codec::TraceDisclosure::sign(
+            &test_chain(),
+            issuer.did(),
+            1,
+            HOLDER_TAG,
+            OPENING,
+            key_id("issuing"),
+            &stranger.issuing,
+        )
+        .unwrap(),
+    );
+    rejected(chain.check(&forged), RejectReason::BadSignature);
+
+    chain
+        .block(&[issuer.disclosure(1, HOLDER_TAG, OPENING)])
+        .unwrap();
+    let record: AuditAnchorRecord = decode(
+        &chain.state[&StateKey::Audit {
+            issuer: issuer.did(),
+            sequence: 1,
+        }],
+    );
+    let disclosed = record.disclosure.expect("disclosed");
+    assert_eq!(disclosed.holder_tag, HOLDER_TAG);
+    assert_eq!(disclosed.height, chain.height);
+    assert_eq!(count(&chain), (2, 3, 1));
+    rejected(
+        chain.check(&issuer.disclosure(1, HOLDER_TAG, OPENING)),
+        RejectReason::AnchorConflict,
+    );
 }
 
 #[test]

@@ -35,6 +35,9 @@ use tonic::transport::Channel;
 
 use crate::chain::{Devnet, Holder, create_did, submit};
 
+/// The holder-tag key the tests' wallets give the issuer at enrolment.
+pub const HOLDER_TAG_KEY: [u8; 32] = [0x42; 32];
+
 /// A second credential type the test issuer offers but is not accredited for.
 pub const UNACCREDITED_VCT: &str = "https://realdid.example/credentials/unaccredited";
 
@@ -414,6 +417,7 @@ impl IssuerStack {
                     .map(|h| control_proof(h, &n, &issuer_did))
                     .collect(),
                 credential_type: String::new(),
+                holder_tag_key: HOLDER_TAG_KEY.to_vec(),
             })
             .await?;
         Ok(answer.into_inner().result.expect("a result"))

@@ -23,6 +23,32 @@ pub struct Contents {
     pub credentials: Vec<CredentialEntry>,
     /// Every presentation made, oldest first.
     pub log: Vec<LogEntry>,
+    /// The holder-tag keys given to issuers at enrolment: with them, and only with them, the
+    /// wallet recognises on chain the disclosed traces of its DIDs.
+    #[serde(default)]
+    pub trace_keys: Vec<TraceKeyEntry>,
+}
+
+/// One enrolment's holder-tag key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceKeyEntry {
+    /// The issuer's DID.
+    pub issuer: RealDid,
+    /// The enrolment.
+    pub enrolment_id: String,
+    /// The DIDs it enrolled.
+    pub dids: Vec<RealDid>,
+    /// The key, hex (32 bytes).
+    pub key: String,
+}
+
+impl std::fmt::Debug for TraceKeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceKeyEntry")
+            .field("issuer", &self.issuer)
+            .field("enrolment_id", &self.enrolment_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Contents {
@@ -34,6 +60,7 @@ impl Contents {
             dids: Vec::new(),
             credentials: Vec::new(),
             log: Vec::new(),
+            trace_keys: Vec::new(),
         }
     }
 

@@ -120,6 +120,10 @@ impl IssuerLink {
             .iter()
             .map(|did| self.proof(wallet, did, &nonce))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut tag_key = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(tag_key.as_mut()).map_err(|e| {
+            WalletError::Issuer(format!("no randomness for the holder tag key: {e}"))
+        })?;
         let answer = self
             .client
             .enrol(pb::EnrolRequest {
@@ -129,6 +133,7 @@ impl IssuerLink {
                 evidence_token: person.evidence_token.clone(),
                 dids: proofs,
                 credential_type: String::new(),
+                holder_tag_key: tag_key.to_vec(),
             })
             .await
             .map_err(WalletError::call(Service::Issuer, "enrolment"))?
@@ -143,6 +148,16 @@ impl IssuerLink {
             }
             None => return Err(WalletError::Issuer("enrolment: an empty answer".into())),
         };
+        let entry = crate::contents::TraceKeyEntry {
+            issuer: self.did.clone(),
+            enrolment_id: issued.enrolment_id.clone(),
+            dids: dids.to_vec(),
+            key: hex::encode(*tag_key),
+        };
+        wallet.update(|c| {
+            c.trace_keys.push(entry);
+            Ok(())
+        })?;
         let mut stored = Vec::with_capacity(issued.credentials.len());
         for credential in issued.credentials {
             let id = wallet.add_credential(

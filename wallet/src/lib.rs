@@ -20,6 +20,7 @@ pub mod issuer_link;
 pub mod keystore;
 mod lock;
 pub mod present;
+pub mod traces;
 pub mod wallet;
 
 pub use error::{Service, WalletError};

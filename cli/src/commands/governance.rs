@@ -256,6 +256,9 @@ fn show(
                     "reason": r.reason,
                 })),
                 "trace_approvers": approvers,
+                "openings": record.openings,
+                "last_audit_sequence": record.last_audit_sequence,
+                "disclosures": record.disclosures,
                 "proven_at_height": proven.height,
             })
         );
@@ -288,6 +291,10 @@ fn show(
             }
         }
     }
+    println!(
+        "  lawful traces opened: {} (the last at audit sequence {}), {} disclosed to their holders",
+        record.openings, record.last_audit_sequence, record.disclosures
+    );
     eprintln!("proven at height {}", proven.height);
     Ok(())
 }

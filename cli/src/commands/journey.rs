@@ -495,5 +495,35 @@ pub async fn citizen(
             t.trace_id, t.legal_basis, t.audit_anchor_height
         );
     }
+    // And without asking the issuer: the wallet finds the disclosure on chain by a tag only
+    // it can compute, once the issuer has published it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let seen = loop {
+        let seen = realdid_wallet::traces::disclosed_traces(&wallet, &registry).await?;
+        if !seen.is_empty() || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for t in &seen {
+        println!(
+            "    the wallet finds it on chain by its own tag: audit anchor {} at height {}, \
+             disclosed at height {}, proven",
+            t.sequence, t.anchored_height, t.disclosed_height
+        );
+    }
+    if seen.is_empty() {
+        return Err(CliError::Refused(
+            "the opening was not disclosed on chain within 30 s".into(),
+        ));
+    }
+    let register = registry
+        .accreditation(&side.did)
+        .await?
+        .ok_or_else(|| CliError::Refused("the devnet issuer is not on the register".into()))?;
+    println!(
+        "    anyone can count, proven: the issuer opened {} record(s), {} disclosed",
+        register.openings, register.disclosures
+    );
     Ok(())
 }

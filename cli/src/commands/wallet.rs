@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use super::registry_args::RegistryArgs;
 use crate::error::CliError;
+use realdid_wallet::traces::disclosed_traces;
 
 /// `realdid wallet …`.
 #[derive(Debug, Args)]
@@ -110,8 +111,12 @@ pub enum WalletCommand {
     /// Credentials.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
-    /// Every presentation the wallet made.
-    Log,
+    /// Every presentation the wallet made, and the disclosed lawful traces of its DIDs,
+    /// found on the registry by tags only this wallet can compute, each read proven.
+    Log {
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
     /// Writes an encrypted backup of the whole wallet.
     Backup {
         /// The backup file.
@@ -459,29 +464,56 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand, json: bool) -> Resu
             }
         }
         WalletCommand::Credentials(command) => credentials(wallet, command, json),
-        WalletCommand::Log if json => {
-            let entries: Vec<_> = wallet
-                .contents()
-                .log
-                .iter()
-                .map(|e| {
-                    let (verifier, verdict) = match &e.delivery {
-                        Delivery::Sent { verifier, verdict } => {
-                            (Some(verifier.clone()), Some(verdict.clone()))
-                        }
-                        Delivery::Printed => (None, None),
-                    };
-                    serde_json::json!({
-                        "at_ms": e.at_ms, "audience": e.audience, "purpose": e.purpose,
-                        "did": e.did.to_string(), "credential_id": e.credential_id,
-                        "disclosed": e.disclosed, "verifier": verifier, "verdict": verdict,
+        WalletCommand::Log { registry } => {
+            // The presentations are the wallet's own; the traces need the registry, and an
+            // unreachable one costs only the traces, said on stderr.
+            let traces = if wallet.contents().trace_keys.is_empty() {
+                Ok(Vec::new())
+            } else {
+                match registry.gateway() {
+                    Ok(gateway) => disclosed_traces(wallet, &gateway)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            if let Err(e) = &traces {
+                eprintln!("traces: the registry could not be read ({e}); presentations only");
+            }
+            let traces = traces.unwrap_or_default();
+            if json {
+                let mut entries: Vec<_> = wallet
+                    .contents()
+                    .log
+                    .iter()
+                    .map(|e| {
+                        let (verifier, verdict) = match &e.delivery {
+                            Delivery::Sent { verifier, verdict } => {
+                                (Some(verifier.clone()), Some(verdict.clone()))
+                            }
+                            Delivery::Printed => (None, None),
+                        };
+                        serde_json::json!({
+                            "kind": "presentation",
+                            "at_ms": e.at_ms, "audience": e.audience, "purpose": e.purpose,
+                            "did": e.did.to_string(), "credential_id": e.credential_id,
+                            "disclosed": e.disclosed, "verifier": verifier, "verdict": verdict,
+                        })
                     })
-                })
-                .collect();
-            println!("{}", serde_json::Value::Array(entries));
-            Ok(())
-        }
-        WalletCommand::Log => {
+                    .collect();
+                entries.extend(traces.iter().map(|t| {
+                    serde_json::json!({
+                        "kind": "trace",
+                        "did": t.did.to_string(), "issuer": t.issuer.to_string(),
+                        "audit_sequence": t.sequence, "anchored_height": t.anchored_height,
+                        "anchored_at_ms": t.anchored_at_ms, "approvals": t.approvals,
+                        "disclosed_height": t.disclosed_height,
+                        "proven_at_height": t.proven_at_height,
+                    })
+                }));
+                println!("{}", serde_json::Value::Array(entries));
+                return Ok(());
+            }
             for e in &wallet.contents().log {
                 let how = match &e.delivery {
                     Delivery::Sent { verifier, verdict } => {
@@ -496,6 +528,20 @@ async fn opened(wallet: &mut Wallet, command: WalletCommand, json: bool) -> Resu
                     e.purpose,
                     e.did,
                     e.disclosed.join(", ")
+                );
+            }
+            for t in &traces {
+                println!(
+                    "{}  traced: {} opened by {} (audit anchor {} at height {}, {} approvals), \
+                     disclosed at height {}, proven at height {}",
+                    t.anchored_at_ms,
+                    t.did,
+                    t.issuer,
+                    t.sequence,
+                    t.anchored_height,
+                    t.approvals,
+                    t.disclosed_height,
+                    t.proven_at_height
                 );
             }
             Ok(())

@@ -22,7 +22,7 @@ pub use block::{
 pub use chain_id::{ChainId, MAX_CHAIN_ID_LEN};
 pub use commonware_codec::{Encode, Error as CodecError};
 pub use transaction::{
-    Approval, AuditAnchor, GovernanceAction, GovernanceTx, IssuerSigned, MAX_APPROVALS,
-    MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor, TraceApproval,
-    Transaction, TxHash,
+    Approval, AuditAnchor, AuditOpening, GovernanceAction, GovernanceTx, IssuerSigned,
+    MAX_APPROVALS, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, MAX_TRANSACTION_LEN, StatusListAnchor,
+    TraceApproval, TraceDisclosure, Transaction, TxHash,
 };

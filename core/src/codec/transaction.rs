@@ -9,8 +9,11 @@
 //!                3 approvers issuer suffix(32) || approver set (approvers.rs)
 //!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32) || key id || signature
 //!   4 audit anchor      issuer suffix(32) || request hash(32) || sequence u64
+//!                       || holder commitment(32)
 //!                       || varint(m) || m × (approver key(32) || signed at u64 || signature(64))
 //!                       || key id || signature
+//!   5 disclosure        issuer suffix(32) || audit sequence u64 || holder tag(32)
+//!                       || opening(32) || key id || signature
 //! governance approvals sign  "realdid/governance/v2" || u8 len || chain id || action || nonce
 //! trace approvals sign       "realdid/trace-approval/v1" || u8 len || chain id
 //!                            || issuer suffix(32) || request hash(32) || signed at u64 (Unix s)
@@ -284,6 +287,9 @@ pub struct AuditAnchor {
     pub request_hash: [u8; 32],
     /// Increases by one with each audit record of this issuer.
     pub sequence: u64,
+    /// A commitment to the holder tag ([`crate::trace::holder_commitment`]), opened by the
+    /// disclosure when the legal delay ends.
+    pub holder_commitment: [u8; 32],
     /// The approvals, at most [`crate::codec::MAX_TRACE_APPROVERS`].
     pub approvals: Vec<TraceApproval>,
     /// The issuer key (assertionMethod) that signed.
@@ -377,21 +383,41 @@ impl StatusListAnchor {
     }
 }
 
+/// What an audit anchor says, before the issuer signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOpening {
+    /// The issuer.
+    pub issuer: RealDid,
+    /// The request hash ([`crate::trace::request_hash`]).
+    pub request_hash: [u8; 32],
+    /// The issuer's audit sequence.
+    pub sequence: u64,
+    /// The commitment to the holder tag.
+    pub holder_commitment: [u8; 32],
+    /// The approvals.
+    pub approvals: Vec<TraceApproval>,
+}
+
 impl AuditAnchor {
-    /// Builds and signs an anchor for `chain`.
+    /// `opening`, signed for `chain` by the issuer key `signer`.
     pub fn sign(
         chain: &ChainId,
-        issuer: RealDid,
-        request_hash: [u8; 32],
-        sequence: u64,
-        approvals: Vec<TraceApproval>,
+        opening: AuditOpening,
         signer: KeyId,
         key: &SigningKey,
     ) -> Result<Self, KeyError> {
+        let AuditOpening {
+            issuer,
+            request_hash,
+            sequence,
+            holder_commitment,
+            approvals,
+        } = opening;
         let mut anchor = Self {
             issuer,
             request_hash,
             sequence,
+            holder_commitment,
             approvals,
             signer,
             signature: Signature([0; 64]),
@@ -410,6 +436,7 @@ impl AuditAnchor {
         buf.put_slice(self.issuer.suffix());
         buf.put_slice(&self.request_hash);
         buf.put_u64(self.sequence);
+        buf.put_slice(&self.holder_commitment);
         self.approvals.len().write(buf);
         for a in &self.approvals {
             buf.put_slice(&a.key.to_bytes());
@@ -420,7 +447,7 @@ impl AuditAnchor {
 
     /// The size of [`AuditAnchor::write_body`]'s output.
     pub fn body_size(&self) -> usize {
-        32 + 32 + 8 + self.approvals.len().encode_size() + self.approvals.len() * (32 + 8 + 64)
+        32 + 32 + 8 + 32 + self.approvals.len().encode_size() + self.approvals.len() * (32 + 8 + 64)
     }
 
     /// Reads what [`AuditAnchor::write_body`] wrote, then the signer and signature.
@@ -428,6 +455,7 @@ impl AuditAnchor {
         let issuer = RealDid::from_suffix(read_bytes32(buf)?);
         let request_hash = read_bytes32(buf)?;
         let sequence = u64::read(buf)?;
+        let holder_commitment = read_bytes32(buf)?;
         let n = read_count(buf, super::approvers::MAX_TRACE_APPROVERS)?;
         let mut approvals = Vec::with_capacity(n);
         for _ in 0..n {
@@ -443,10 +471,69 @@ impl AuditAnchor {
             issuer,
             request_hash,
             sequence,
+            holder_commitment,
             approvals,
             signer: KeyId::read(buf)?,
             signature: Signature::read(buf)?,
         })
+    }
+}
+
+/// The end of a trace's disclosure delay, published by its issuer: the holder tag of audit
+/// anchor `sequence` and the opening of its commitment. The chain accepts it only when they
+/// open the commitment the anchor carries, so the tag a wallet recognises is the one
+/// committed to when the trace was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceDisclosure {
+    /// The issuer.
+    pub issuer: RealDid,
+    /// The audit anchor disclosed.
+    pub sequence: u64,
+    /// The holder tag ([`crate::trace::holder_tag`]).
+    pub holder_tag: [u8; 32],
+    /// The opening of the anchor's holder commitment.
+    pub opening: [u8; 32],
+    /// The issuer key (assertionMethod) that signed.
+    pub signer: KeyId,
+    /// Signature over [`TraceDisclosure::signing_input`].
+    pub signature: Signature,
+}
+
+issuer_signed!(TraceDisclosure);
+
+impl TraceDisclosure {
+    /// Builds and signs a disclosure for `chain`.
+    pub fn sign(
+        chain: &ChainId,
+        issuer: RealDid,
+        sequence: u64,
+        holder_tag: [u8; 32],
+        opening: [u8; 32],
+        signer: KeyId,
+        key: &SigningKey,
+    ) -> Result<Self, KeyError> {
+        let mut disclosure = Self {
+            issuer,
+            sequence,
+            holder_tag,
+            opening,
+            signer,
+            signature: Signature([0; 64]),
+        };
+        disclosure.signature = sign_anchor(&disclosure.signing_input(chain), key)?;
+        Ok(disclosure)
+    }
+
+    /// The bytes the issuer signs, on `chain`.
+    pub fn signing_input(&self, chain: &ChainId) -> Vec<u8> {
+        anchor_input(chain, 5, |out| self.write_body(out))
+    }
+
+    fn write_body(&self, buf: &mut impl BufMut) {
+        buf.put_slice(self.issuer.suffix());
+        buf.put_u64(self.sequence);
+        buf.put_slice(&self.holder_tag);
+        buf.put_slice(&self.opening);
     }
 }
 
@@ -464,6 +551,8 @@ pub enum Transaction {
     StatusAnchor(StatusListAnchor),
     /// An audit record hash.
     AuditAnchor(AuditAnchor),
+    /// A trace's disclosure to its holder.
+    Disclosure(TraceDisclosure),
 }
 
 impl Transaction {
@@ -474,6 +563,7 @@ impl Transaction {
             Self::Governance(_) => "governance",
             Self::StatusAnchor(_) => "status anchor",
             Self::AuditAnchor(_) => "audit anchor",
+            Self::Disclosure(_) => "trace disclosure",
         }
     }
 
@@ -497,6 +587,7 @@ impl Transaction {
             Self::Governance(_) => 2,
             Self::StatusAnchor(_) => 3,
             Self::AuditAnchor(_) => 4,
+            Self::Disclosure(_) => 5,
         }
     }
 }
@@ -606,6 +697,11 @@ impl Write for Transaction {
                 a.signer.write(buf);
                 a.signature.write(buf);
             }
+            Self::Disclosure(d) => {
+                d.write_body(buf);
+                d.signer.write(buf);
+                d.signature.write(buf);
+            }
         }
     }
 }
@@ -627,6 +723,7 @@ impl EncodeSize for Transaction {
                 32 + str_size(&a.list_id) + 8 + 32 + a.signer.encode_size() + 64
             }
             Self::AuditAnchor(a) => a.body_size() + a.signer.encode_size() + 64,
+            Self::Disclosure(d) => 32 + 8 + 32 + 32 + d.signer.encode_size() + 64,
         }
     }
 }
@@ -663,6 +760,14 @@ impl Read for Transaction {
                 signature: Signature::read(buf)?,
             }),
             4 => Self::AuditAnchor(AuditAnchor::read_signed(buf)?),
+            5 => Self::Disclosure(TraceDisclosure {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                sequence: u64::read(buf)?,
+                holder_tag: read_bytes32(buf)?,
+                opening: read_bytes32(buf)?,
+                signer: KeyId::read(buf)?,
+                signature: Signature::read(buf)?,
+            }),
             other => return Err(Error::InvalidEnum(other)),
         })
     }

@@ -47,6 +47,8 @@ pub struct EnrolRequest {
     pub dids: Vec<DidToBind>,
     /// The wanted `vct`, empty for the default.
     pub credential_type: String,
+    /// The wallet's holder-tag key (32 bytes).
+    pub holder_tag_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for EnrolRequest {
@@ -118,6 +120,7 @@ struct Validated {
     full_name: String,
     resident_id: ResidentId,
     dids: Vec<RealDid>,
+    holder_tag_key: [u8; 32],
 }
 
 impl Validated {
@@ -152,6 +155,13 @@ impl Validated {
             }
             dids.push(did);
         }
+        let holder_tag_key: [u8; 32] =
+            request.holder_tag_key.as_slice().try_into().map_err(|_| {
+                IssuerError::InvalidRequest(format!(
+                    "holder_tag_key: 32 random bytes the wallet keeps, not {}",
+                    request.holder_tag_key.len()
+                ))
+            })?;
         if request.credential_type.len() > 256 {
             return Err(IssuerError::InvalidRequest(
                 "credential_type: at most 256 bytes".into(),
@@ -161,6 +171,7 @@ impl Validated {
             full_name,
             resident_id,
             dids,
+            holder_tag_key,
         })
     }
 }
@@ -449,6 +460,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             credential_ids: credentials.iter().map(|c| c.record.id.clone()).collect(),
             enrolled_at_ms: now,
             escrow,
+            holder_tag_key: hex::encode(request.holder_tag_key),
             fraud: false,
         };
         Ok(Prepared {
@@ -604,6 +616,7 @@ mod tests {
                 })
                 .collect(),
             credential_type: String::new(),
+            holder_tag_key: vec![7; 32],
         }
     }
 

@@ -7,9 +7,13 @@
 //! their DID once the disclosure delay has passed.
 
 use realdid_core::codec::primitives::Signature;
-use realdid_core::codec::{ApproverSet, AuditAnchor, TraceApproval};
+use realdid_core::codec::{
+    ApproverSet, AuditAnchor, AuditOpening, TraceApproval, TraceDisclosure, Transaction,
+};
 use realdid_core::keys::DidKey;
-use realdid_core::trace::{TraceRequestFields, request_digest, request_hash};
+use realdid_core::trace::{
+    TraceRequestFields, holder_commitment, holder_tag, request_digest, request_hash,
+};
 use realdid_proto::v1 as pb;
 
 use super::{Issuer, limits, new_id};
@@ -567,19 +571,39 @@ impl<A: IdentityAuthority> Issuer<A> {
         }
         // The sealed record must be there before anything is anchored.
         self.sealed_of(&trace)?;
+        let hash = trace_request_hash(&trace)?;
+        // The holder's tag, committed to now and disclosed when the delay ends.
+        let enrolment = self
+            .store
+            .enrolment(&trace.enrolment_id)?
+            .ok_or_else(|| IssuerError::Corrupt(format!("trace {trace_id}: enrolment missing")))?;
+        let tag_key: [u8; 32] = hex::decode(&enrolment.holder_tag_key)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .ok_or_else(|| {
+                IssuerError::Corrupt(format!(
+                    "enrolment {}: holder tag key is not 32 hex bytes",
+                    enrolment.id
+                ))
+            })?;
+        let tag = holder_tag(&tag_key, &trace.subject_did, &hash);
+        let mut opening = [0u8; 32];
+        getrandom::fill(&mut opening).map_err(IssuerError::Randomness)?;
         let sequence = self.store.counter(AUDIT_SEQUENCE)? + 1;
         let mut batch = Batch::default();
         Store::set_counter(&mut batch, AUDIT_SEQUENCE, sequence);
         self.store.write(batch)?;
-        let hash = trace_request_hash(&trace)?;
         let approvals_count = approvals.len();
         let keys = self.keys();
         let anchor = AuditAnchor::sign(
             self.registry.chain_id(),
-            keys.did().clone(),
-            hash,
-            sequence,
-            approvals,
+            AuditOpening {
+                issuer: keys.did().clone(),
+                request_hash: hash,
+                sequence,
+                holder_commitment: holder_commitment(&tag, &opening),
+                approvals,
+            },
             keys.active_key_id().clone(),
             keys.active_key()?,
         )
@@ -595,6 +619,9 @@ impl<A: IdentityAuthority> Issuer<A> {
             approvers: set.approvers.len(),
             sequence,
             receipt: Receipt::from(&receipt),
+            holder_tag: hex::encode(tag),
+            opening: hex::encode(opening),
+            disclosed: None,
         });
         self.save_trace(
             &trace,
@@ -609,6 +636,73 @@ impl<A: IdentityAuthority> Issuer<A> {
             },
         )?;
         Ok((trace, receipt))
+    }
+
+    /// Publishes, for every opening whose disclosure delay has ended, its holder tag and the
+    /// opening of the anchor's commitment, so the holder's wallet recognises it on chain.
+    /// Returns how many were published; a failure leaves the rest for the next call.
+    pub async fn publish_disclosures(&self) -> Result<usize, IssuerError> {
+        let due_before =
+            self.now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
+        let due: Vec<TraceRecord> = self
+            .store
+            .scan::<TraceRecord>(columns::TRACES, b"")?
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| {
+                t.opened
+                    .as_ref()
+                    .is_some_and(|o| o.disclosed.is_none() && o.at_ms <= due_before)
+            })
+            .collect();
+        let mut published = 0;
+        for trace in due {
+            let Some(opened) = trace.opened.as_ref() else {
+                continue;
+            };
+            let bytes = |what: &str, text: &str| -> Result<[u8; 32], IssuerError> {
+                hex::decode(text)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| IssuerError::Corrupt(format!("trace {}: {what}", trace.id)))
+            };
+            let keys = self.keys();
+            let disclosure = TraceDisclosure::sign(
+                self.registry.chain_id(),
+                keys.did().clone(),
+                opened.sequence,
+                bytes("holder tag", &opened.holder_tag)?,
+                bytes("opening", &opened.opening)?,
+                keys.active_key_id().clone(),
+                keys.active_key()?,
+            )
+            .map_err(|e| IssuerError::Internal(format!("signing a disclosure: {e}")))?;
+            let receipt = self
+                .registry
+                .submit_final(
+                    &format!("the disclosure of audit anchor {}", opened.sequence),
+                    &Transaction::Disclosure(disclosure),
+                )
+                .await?;
+            let detail = format!("trace={} audit_sequence={}", trace.id, opened.sequence);
+            // Re-read under the lock: shares may have been released meanwhile.
+            let _guard = super::lock(&self.store.write_lock);
+            let mut current = self.existing_trace(&trace.id)?;
+            if let Some(opened) = current.opened.as_mut() {
+                opened.disclosed = Some(Receipt::from(&receipt));
+            }
+            self.save_trace(
+                &current,
+                &LogEntry {
+                    at_ms: self.now_ms(),
+                    actor: "issuer".into(),
+                    action: "trace.disclose".into(),
+                    detail,
+                },
+            )?;
+            published += 1;
+        }
+        Ok(published)
     }
 
     /// ListOwnTraces: the openings on the holder's DID older than the disclosure delay,

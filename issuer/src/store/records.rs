@@ -153,6 +153,8 @@ pub struct EnrolmentRecord {
     pub enrolled_at_ms: i64,
     /// The identity record, sealed to the trace approvers once per DID (in `dids` order).
     pub escrow: Vec<ThresholdSealed>,
+    /// The wallet's key of the holder tags of this enrolment's traces (hex).
+    pub holder_tag_key: String,
     /// Set when a credential of it was revoked for fraud: the person is refused later.
     #[serde(default)]
     pub fraud: bool,
@@ -268,6 +270,13 @@ pub struct TraceOpening {
     pub sequence: u64,
     /// Where the audit anchor became final.
     pub receipt: Receipt,
+    /// The holder tag the anchor committed to (hex).
+    pub holder_tag: String,
+    /// The opening of that commitment (hex), published with the tag by the disclosure.
+    pub opening: String,
+    /// Where the disclosure became final, once the delay ended and it was published.
+    #[serde(default)]
+    pub disclosed: Option<Receipt>,
 }
 
 /// A lawful-trace request.

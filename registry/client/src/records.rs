@@ -11,11 +11,13 @@
 //!                       || accredited height u64 || updated height u64
 //!                       || removed u8 (0 | 1 || removal height u64 || reason str)
 //!                       || approvers u8 (0 | 1 || approver set || set height u64)
+//!                       || openings u64 || last audit sequence u64 || disclosures u64
 //! status anchor record  issuer suffix(32) || list id str || sequence u64 || list hash(32)
 //!                       || signer key id || signature(64) || height u64 || timestamp ms u64
 //! audit anchor record   the audit anchor transaction's body (request hash, sequence,
 //!                       approvals) || signer key id || signature(64) || height u64
-//!                       || timestamp ms u64
+//!                       || timestamp ms u64 || disclosed u8 (0 | 1 || holder tag(32)
+//!                       || opening(32) || height u64 || timestamp ms u64)
 //! governance nonce      height u64          (the height of the block that used the nonce)
 //! ```
 //! Anchor records keep the issuer's signature, so that anyone holding a proven read can check
@@ -147,6 +149,12 @@ pub struct IssuerRecord {
     pub removed: Option<Removal>,
     /// The issuer's lawful-trace approvers, once governance has named them.
     pub trace_approvers: Option<TraceApproversRecord>,
+    /// The public transparency count: audit anchors (trace openings) the chain accepted.
+    pub openings: u64,
+    /// The highest audit sequence anchored (sequences may have gaps).
+    pub last_audit_sequence: u64,
+    /// Openings disclosed to their holders.
+    pub disclosures: u64,
 }
 
 /// An issuer's lawful-trace approvers, with the block that set them.
@@ -191,6 +199,9 @@ impl Write for IssuerRecord {
                 buf.put_u64(approvers.height);
             }
         }
+        buf.put_u64(self.openings);
+        buf.put_u64(self.last_audit_sequence);
+        buf.put_u64(self.disclosures);
     }
 }
 
@@ -212,6 +223,9 @@ impl EncodeSize for IssuerRecord {
                 .trace_approvers
                 .as_ref()
                 .map_or(0, |a| a.set.encode_size() + 8)
+            + 8
+            + 8
+            + 8
     }
 }
 
@@ -252,6 +266,9 @@ impl Read for IssuerRecord {
             updated_height,
             removed,
             trace_approvers,
+            openings: u64::read(buf)?,
+            last_audit_sequence: u64::read(buf)?,
+            disclosures: u64::read(buf)?,
         })
     }
 }
@@ -313,12 +330,29 @@ impl Read for StatusAnchorRecord {
     }
 }
 
-/// One audit anchor of an issuer, with the block that anchored it.
+/// One audit anchor of an issuer, with the block that anchored it and, once the disclosure
+/// delay ended, its disclosure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditAnchorRecord {
     /// The anchor as the issuer signed it.
     pub anchor: AuditAnchor,
     /// Height of the block that anchored it.
+    pub height: u64,
+    /// Timestamp of that block, unix milliseconds.
+    pub timestamp_ms: u64,
+    /// The disclosure to the holder, once published.
+    pub disclosure: Option<DisclosureRecord>,
+}
+
+/// A trace's disclosure as the chain keeps it: the holder tag, the opening of the anchor's
+/// commitment, and the block that published them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosureRecord {
+    /// The holder tag.
+    pub holder_tag: [u8; 32],
+    /// The opening of the commitment.
+    pub opening: [u8; 32],
+    /// Height of the block that published it.
     pub height: u64,
     /// Timestamp of that block, unix milliseconds.
     pub timestamp_ms: u64,
@@ -332,13 +366,29 @@ impl Write for AuditAnchorRecord {
         a.signature.write(buf);
         buf.put_u64(self.height);
         buf.put_u64(self.timestamp_ms);
+        match &self.disclosure {
+            None => buf.put_u8(0),
+            Some(d) => {
+                buf.put_u8(1);
+                buf.put_slice(&d.holder_tag);
+                buf.put_slice(&d.opening);
+                buf.put_u64(d.height);
+                buf.put_u64(d.timestamp_ms);
+            }
+        }
     }
 }
 
 impl EncodeSize for AuditAnchorRecord {
     fn encode_size(&self) -> usize {
         let a = &self.anchor;
-        a.body_size() + a.signer.encode_size() + a.signature.encode_size() + 8 + 8
+        a.body_size()
+            + a.signer.encode_size()
+            + a.signature.encode_size()
+            + 8
+            + 8
+            + 1
+            + self.disclosure.as_ref().map_or(0, |_| 32 + 32 + 8 + 8)
     }
 }
 
@@ -350,6 +400,16 @@ impl Read for AuditAnchorRecord {
             anchor: AuditAnchor::read_signed(buf)?,
             height: u64::read(buf)?,
             timestamp_ms: u64::read(buf)?,
+            disclosure: match u8::read(buf)? {
+                0 => None,
+                1 => Some(DisclosureRecord {
+                    holder_tag: read_bytes32(buf)?,
+                    opening: read_bytes32(buf)?,
+                    height: u64::read(buf)?,
+                    timestamp_ms: u64::read(buf)?,
+                }),
+                other => return Err(Error::InvalidEnum(other)),
+            },
         })
     }
 }
@@ -472,6 +532,9 @@ mod tests {
             updated_height: 5,
             removed: None,
             trace_approvers: None,
+            openings: 0,
+            last_audit_sequence: 0,
+            disclosures: 0,
         };
         round_trip(&record);
         assert!(record.is_accredited());
@@ -484,7 +547,8 @@ mod tests {
         assert!(!record.is_accredited());
         // An unknown removal flag is refused.
         let mut bytes = record.encode().to_vec();
-        let flag = bytes.len() - 2 - 8 - str_size("licence withdrawn");
+        // After the flag: the removal, the approvers flag and the three counts.
+        let flag = bytes.len() - 24 - 2 - 8 - str_size("licence withdrawn");
         bytes[flag] = 2;
         assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
         // With approvers; an unknown approvers flag is refused.
@@ -507,7 +571,8 @@ mod tests {
         });
         round_trip(&record);
         let mut bytes = record.encode().to_vec();
-        let flag = bytes.len() - 8 - record.trace_approvers.as_ref().unwrap().set.encode_size() - 1;
+        let flag =
+            bytes.len() - 24 - 8 - record.trace_approvers.as_ref().unwrap().set.encode_size() - 1;
         bytes[flag] = 2;
         assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
     }
@@ -522,6 +587,9 @@ mod tests {
             updated_height: 1,
             removed: None,
             trace_approvers: None,
+            openings: 0,
+            last_audit_sequence: 0,
+            disclosures: 0,
         };
         assert!(decode_value::<IssuerRecord>(&record.encode(), "issuer").is_err());
     }
@@ -547,27 +615,41 @@ mod tests {
         let audit = AuditAnchorRecord {
             anchor: AuditAnchor::sign(
                 &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
-                issuer.clone(),
-                [8; 32],
-                4,
-                vec![
-                    realdid_core::codec::TraceApproval::sign(
-                        &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
-                        &issuer,
-                        &[8; 32],
-                        1_700_000_000,
-                        &key(5),
-                    )
-                    .unwrap(),
-                ],
+                realdid_core::codec::AuditOpening {
+                    issuer: issuer.clone(),
+                    request_hash: [8; 32],
+                    sequence: 4,
+                    holder_commitment: [3; 32],
+                    approvals: vec![
+                        realdid_core::codec::TraceApproval::sign(
+                            &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
+                            &issuer,
+                            &[8; 32],
+                            1_700_000_000,
+                            &key(5),
+                        )
+                        .unwrap(),
+                    ],
+                },
                 "issuing".parse().unwrap(),
                 &key(3),
             )
             .unwrap(),
             height: 12,
             timestamp_ms: 1_700_000_002_000,
+            disclosure: None,
         };
         round_trip(&audit);
+        let disclosed = AuditAnchorRecord {
+            disclosure: Some(DisclosureRecord {
+                holder_tag: [4; 32],
+                opening: [5; 32],
+                height: 20,
+                timestamp_ms: 1_700_000_009_000,
+            }),
+            ..audit
+        };
+        round_trip(&disclosed);
         round_trip(&NonceRecord { height: 42 });
         assert_eq!(
             NonceRecord { height: 42 }.encode().to_vec(),

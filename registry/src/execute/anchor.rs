@@ -1,16 +1,19 @@
 //! Status-list and audit anchors: hashes an accredited issuer signs with an assertionMethod
 //! key of its DID.
 
-use realdid_core::codec::{AuditAnchor, IssuerSigned, StatusListAnchor, TraceApproval};
+use realdid_core::codec::{
+    AuditAnchor, IssuerSigned, StatusListAnchor, TraceApproval, TraceDisclosure,
+};
 use realdid_core::did::Purposes;
 use realdid_core::keys::SignatureRule;
+use realdid_core::trace::holder_commitment;
 
 use super::did::read_did;
 use super::governance::read_issuer;
 use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{AuditAnchorRecord, StatusAnchorRecord};
+use crate::state::records::{AuditAnchorRecord, DisclosureRecord, StatusAnchorRecord};
 
 /// Checks that the anchor's issuer is accredited and that its signer is one of the issuer's
 /// live assertionMethod keys whose signature, made for this chain, verifies.
@@ -253,6 +256,80 @@ pub(super) fn check_audit(
         anchor: anchor.clone(),
         height: ctx.height,
         timestamp_ms: ctx.timestamp_ms,
+        disclosure: None,
     };
-    Ok(Ok(vec![put(key, &record)]))
+    // The public count moves with every opening, in the same block, so nobody can open a
+    // record without the count showing it.
+    let issuer_key = StateKey::Issuer(anchor.issuer.clone());
+    let Some(mut issuer) = read_issuer(view, &issuer_key)? else {
+        return Err(RegistryError::Fault(crate::error::Fault::Corrupt {
+            reason: format!("issuer {} anchored without a register entry", anchor.issuer),
+        }));
+    };
+    issuer.openings += 1;
+    issuer.last_audit_sequence = issuer.last_audit_sequence.max(anchor.sequence);
+    Ok(Ok(vec![put(key, &record), put(issuer_key, &issuer)]))
+}
+
+/// A disclosure: signed by the issuer, for an audit anchor of its own not yet disclosed, and
+/// opening exactly the commitment that anchor carries.
+pub(super) fn check_disclosure(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    disclosure: &TraceDisclosure,
+) -> Result<Result<Writes, Rejection>, RegistryError> {
+    let reject = |reason, message: String| Ok(Err(Rejection::new(reason, message)));
+    if let Err(rejection) = check_signed_by_issuer(view, ctx, disclosure)? {
+        return Ok(Err(rejection));
+    }
+    let key = StateKey::Audit {
+        issuer: disclosure.issuer.clone(),
+        sequence: disclosure.sequence,
+    };
+    let Some(mut record) = read_record::<AuditAnchorRecord>(view, &key, "audit anchor")? else {
+        return reject(
+            RejectReason::AnchorConflict,
+            format!(
+                "audit anchor {} of {} does not exist",
+                disclosure.sequence, disclosure.issuer
+            ),
+        );
+    };
+    if let Some(done) = &record.disclosure {
+        return reject(
+            RejectReason::AnchorConflict,
+            format!(
+                "audit anchor {} of {} was disclosed at height {}",
+                disclosure.sequence, disclosure.issuer, done.height
+            ),
+        );
+    }
+    if holder_commitment(&disclosure.holder_tag, &disclosure.opening)
+        != record.anchor.holder_commitment
+    {
+        return reject(
+            RejectReason::Malformed,
+            format!(
+                "the disclosure does not open the holder commitment of audit anchor {}",
+                disclosure.sequence
+            ),
+        );
+    }
+    record.disclosure = Some(DisclosureRecord {
+        holder_tag: disclosure.holder_tag,
+        opening: disclosure.opening,
+        height: ctx.height,
+        timestamp_ms: ctx.timestamp_ms,
+    });
+    let issuer_key = StateKey::Issuer(disclosure.issuer.clone());
+    let Some(mut issuer) = read_issuer(view, &issuer_key)? else {
+        return Err(RegistryError::Fault(crate::error::Fault::Corrupt {
+            reason: format!(
+                "issuer {} disclosed without a register entry",
+                disclosure.issuer
+            ),
+        }));
+    };
+    issuer.disclosures += 1;
+    Ok(Ok(vec![put(key, &record), put(issuer_key, &issuer)]))
 }

@@ -113,11 +113,16 @@ pub(super) fn check(
             // Re-accrediting an accredited issuer replaces its entry but keeps the height it
             // has been accredited since; after a removal the accreditation starts afresh.
             // Its approvers stay: they are changed only by their own decision.
+            // The transparency count carries on across accreditations.
             let current = read_issuer(view, &key)?;
             let accredited_height = match &current {
                 Some(current) if current.is_accredited() => current.accredited_height,
                 _ => ctx.height,
             };
+            let (openings, last_audit_sequence, disclosures) =
+                current.as_ref().map_or((0, 0, 0), |c| {
+                    (c.openings, c.last_audit_sequence, c.disclosures)
+                });
             let record = IssuerRecord {
                 issuer: issuer.clone(),
                 name: name.clone(),
@@ -126,6 +131,9 @@ pub(super) fn check(
                 updated_height: ctx.height,
                 removed: None,
                 trace_approvers: current.and_then(|c| c.trace_approvers),
+                openings,
+                last_audit_sequence,
+                disclosures,
             };
             vec![put(key, &record)]
         }

@@ -172,6 +172,7 @@ pub fn check_transaction(
         Transaction::Governance(g) => governance::check(view, ctx, g),
         Transaction::StatusAnchor(a) => anchor::check_status(view, ctx, a),
         Transaction::AuditAnchor(a) => anchor::check_audit(view, ctx, a),
+        Transaction::Disclosure(d) => anchor::check_disclosure(view, ctx, d),
     }
 }
 

@@ -66,7 +66,8 @@ impl Lane {
         match tx {
             Transaction::Governance(_)
             | Transaction::StatusAnchor(_)
-            | Transaction::AuditAnchor(_) => Lane::Authority,
+            | Transaction::AuditAnchor(_)
+            | Transaction::Disclosure(_) => Lane::Authority,
             Transaction::Did(op) => match op.operation {
                 DidOperation::Recover(_) | DidOperation::Deactivate(_) => Lane::Recovery,
                 DidOperation::Create(_) | DidOperation::Update(_) => Lane::Open,

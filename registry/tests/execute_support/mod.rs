@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use realdid_core::codec::{
-    ApproverSet, AuditAnchor, Block, BlockHash, BlockHeader, ChainId, GovernanceAction,
-    GovernanceTx, StatusListAnchor, TraceApproval, TraceApprover, Transaction, transactions_root,
+    ApproverSet, AuditAnchor, AuditOpening, Block, BlockHash, BlockHeader, ChainId,
+    GovernanceAction, GovernanceTx, StatusListAnchor, TraceApproval, TraceApprover, Transaction,
+    transactions_root,
 };
 use realdid_core::did::{
     CreateOp, DeactivateOp, DidOperation, DidState, DocumentState, KeyId, Purposes, RealDid,
@@ -186,10 +187,39 @@ impl Holder {
         Transaction::AuditAnchor(
             AuditAnchor::sign(
                 &test_chain(),
+                AuditOpening {
+                    issuer: self.did(),
+                    request_hash: request,
+                    sequence,
+                    holder_commitment: realdid_core::trace::holder_commitment(
+                        &HOLDER_TAG,
+                        &OPENING,
+                    ),
+                    approvals,
+                },
+                key_id("issuing"),
+                &self.issuing,
+            )
+            .unwrap(),
+        )
+    }
+}
+
+/// The holder tag and opening the test anchors commit to.
+pub const HOLDER_TAG: [u8; 32] = [9; 32];
+pub const OPENING: [u8; 32] = [10; 32];
+
+impl Holder {
+    /// The disclosure of audit anchor `sequence` with `tag` and `opening`, signed by the
+    /// `issuing` key.
+    pub fn disclosure(&self, sequence: u64, tag: [u8; 32], opening: [u8; 32]) -> Transaction {
+        Transaction::Disclosure(
+            realdid_core::codec::TraceDisclosure::sign(
+                &test_chain(),
                 self.did(),
-                request,
                 sequence,
-                approvals,
+                tag,
+                opening,
                 key_id("issuing"),
                 &self.issuing,
             )

@@ -19,7 +19,7 @@ use realdid_core::keys::{Jwk, PublicKey};
 use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
 use realdid_core::status_list::{Status, StatusList, StatusListTokenClaims};
-use realdid_core::trace::request_hash;
+use realdid_core::trace::{holder_tag, request_hash};
 use realdid_issuer::provision::load_staff_key;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
@@ -71,6 +71,7 @@ async fn enrol(
                 .map(|h| control_proof(h, &n, issuer_did))
                 .collect(),
             credential_type: credential_type.into(),
+            holder_tag_key: realdid_tests::issuer::HOLDER_TAG_KEY.to_vec(),
         })
         .await?;
     Ok(answer.into_inner().result.expect("a result"))
@@ -935,6 +936,62 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .verify_audit_anchor(&stack.issuer().did(), 1, &audit_absent.proof.unwrap())
         .unwrap();
     assert!(none.is_none(), "an incomplete trace left an anchor");
+    // An issuer whose software skipped the count gets nowhere: the chain itself refuses an
+    // anchor with one approval, or with one approver's approval twice.
+    let one: realdid_core::codec::TraceApproval = {
+        let a = approval(&trace, &stack.approvers[0], now);
+        realdid_core::codec::TraceApproval {
+            key: realdid_core::keys::DidKey::parse(&a.approval_key)
+                .unwrap()
+                .public_key()
+                .clone(),
+            signed_at_s: u64::try_from(a.signed_at_unix_s).unwrap(),
+            signature: realdid_core::codec::primitives::Signature::from_slice(&a.signature)
+                .unwrap(),
+        }
+    };
+    let keys = &stack.provisioned.keys;
+    let hash: [u8; 32] = trace.request_hash.clone().try_into().unwrap();
+    for (approvals, reason) in [
+        (
+            vec![one.clone()],
+            pb::TransactionRejectionReason::Unauthorized,
+        ),
+        (
+            vec![one.clone(), one.clone()],
+            pb::TransactionRejectionReason::Malformed,
+        ),
+    ] {
+        let anchor = realdid_core::codec::AuditAnchor::sign(
+            &realdid_core::codec::ChainId::parse(&trace.chain_id).unwrap(),
+            realdid_core::codec::AuditOpening {
+                issuer: keys.did().clone(),
+                request_hash: hash,
+                sequence: 99,
+                holder_commitment: [0; 32],
+                approvals,
+            },
+            keys.active_key_id().clone(),
+            keys.active_key().unwrap(),
+        )
+        .unwrap();
+        match realdid_tests::chain::submit(
+            &mut node,
+            &realdid_core::codec::Transaction::AuditAnchor(anchor),
+        )
+        .await
+        {
+            pb::submit_transaction_response::Result::Rejected(r) => {
+                assert_eq!(r.reason(), reason, "{}", r.message);
+            }
+            pb::submit_transaction_response::Result::Finalized(receipt) => {
+                panic!(
+                    "an anchor with too few approvals is final at {}",
+                    receipt.height
+                )
+            }
+        }
+    }
     let approved = client
         .approve_trace(approve(1))
         .await
@@ -1040,17 +1097,71 @@ async fn the_holder_learns_of_an_opening_only_after_the_disclosure_delay() {
     let trace_id = stack
         .approved_trace(&subject.state.did.to_string(), None, 2)
         .await;
-    stack.open_trace(&trace_id).await.expect("the trace opens");
+    let opened = stack.open_trace(&trace_id).await.expect("the trace opens");
+    let sequence = opened.audit_sequence;
+    let request_hash: [u8; 32] = opened.trace.unwrap().request_hash.try_into().unwrap();
+    let registry = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
+    let issuer = stack.issuer().did();
+    let anchored = registry
+        .audit_anchor_at(&issuer, sequence)
+        .await
+        .unwrap()
+        .value
+        .expect("anchored");
 
     assert!(
         own_traces(&stack, &mut client, &subject).await.is_empty(),
         "an opening is disclosed before the delay"
+    );
+    assert!(
+        anchored.disclosure.is_none(),
+        "disclosed on chain before the delay"
     );
     // The issuer's clock moves past the delay instead of the test waiting for it.
     stack.clock.advance(Duration::from_secs(DELAY.into()));
     let own = own_traces(&stack, &mut client, &subject).await;
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].trace_id, trace_id);
+
+    // The issuer publishes the holder tag on chain; the holder's wallet, which gave the key,
+    // recognises it, and someone who knows the DID but not the key does not.
+    let deadline = std::time::Instant::now() + SLOW;
+    let disclosure = loop {
+        let record = registry
+            .audit_anchor_at(&issuer, sequence)
+            .await
+            .unwrap()
+            .value
+            .expect("anchored");
+        if let Some(d) = record.disclosure {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never disclosed on chain"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let did = subject.state.did.to_string();
+    assert_eq!(
+        disclosure.holder_tag,
+        holder_tag(&realdid_tests::issuer::HOLDER_TAG_KEY, &did, &request_hash)
+    );
+    assert_ne!(
+        disclosure.holder_tag,
+        holder_tag(&[0; 32], &did, &request_hash),
+        "a tag anyone could compute from the DID"
+    );
+    // The public count, proven: one opening, disclosed.
+    let register = registry.accreditation(&issuer).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            register.openings,
+            register.last_audit_sequence,
+            register.disclosures
+        ),
+        (1, sequence, 1)
+    );
 }
 
 /// Auditors oversee the tracing power without holding any of the issuer's others: an

@@ -72,6 +72,9 @@ impl ChainView for StaleHolder {
                 updated_height: 1,
                 removed: None,
                 trace_approvers: None,
+                openings: 0,
+                last_audit_sequence: 0,
+                disclosures: 0,
             }),
         ))
     }

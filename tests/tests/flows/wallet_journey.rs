@@ -697,6 +697,16 @@ async fn the_devnet_demo_reaches_its_proven_trace_line() {
         ("2", "3"),
         "2 of the devnet's 3 approvers"
     );
+    // The citizen's wallet then finds that very opening on chain by its own tag, and anyone
+    // can count the issuer's openings.
+    let found = format!(
+        "the wallet finds it on chain by its own tag: audit anchor {} ",
+        words[4]
+    );
+    let all = lines.join("\n");
+    assert!(lines.iter().any(|l| l.contains(&found)), "{all}");
+    let counted = "anyone can count, proven: the issuer opened 1 record(s), 1 disclosed";
+    assert!(lines.iter().any(|l| l.contains(counted)), "{all}");
 }
 
 /// A devnet killed outright (SIGKILL, the OOM killer, a crashed terminal) has no chance to
