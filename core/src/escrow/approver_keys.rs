@@ -78,28 +78,12 @@ impl ApproverSecret {
 
     /// The key file, as JSON. Wiped when dropped.
     pub fn to_json(&self) -> Result<Zeroizing<String>, EscrowError> {
-        serde_json::to_string_pretty(&self.to_file())
-            .map(Zeroizing::new)
-            .map_err(|e| EscrowError::Malformed {
-                what: "approver key file",
-                reason: e.to_string(),
-            })
+        super::key_file::write(&self.to_file(), "approver key file")
     }
 
     /// Reads a key file written by [`ApproverSecret::to_json`].
     pub fn from_json(text: &str) -> Result<Self, EscrowError> {
-        if text.len() > MAX_KEY_FILE_LEN {
-            return Err(EscrowError::TooLarge {
-                what: "approver key file",
-                len: text.len(),
-                max: MAX_KEY_FILE_LEN,
-            });
-        }
-        let file: ApproverSecretFile =
-            serde_json::from_str(text).map_err(|e| EscrowError::Malformed {
-                what: "approver key file",
-                reason: e.to_string(),
-            })?;
+        let file: ApproverSecretFile = super::key_file::read(text, "approver key file")?;
         Self::from_file(&file)
     }
 

@@ -34,6 +34,7 @@ mod approver_keys;
 mod binding;
 mod error;
 mod feldman;
+mod key_file;
 mod officer_keys;
 mod sealed;
 mod share;

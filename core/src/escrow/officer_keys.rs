@@ -7,8 +7,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::EscrowError;
 use super::suite::{HpkePublicKey, HpkeSecretKey, hex_secret};
-use super::{EscrowError, MAX_KEY_FILE_LEN};
 
 /// The `type` of an officer's secret key file.
 const OFFICER_SECRET_TYPE: &str = "realdid-escrow-officer-secret-v1";
@@ -50,28 +50,12 @@ impl OfficerSecret {
 
     /// The key file, as JSON. Wiped when dropped.
     pub fn to_json(&self) -> Result<Zeroizing<String>, EscrowError> {
-        serde_json::to_string_pretty(&self.to_file())
-            .map(Zeroizing::new)
-            .map_err(|e| EscrowError::Malformed {
-                what: "officer key file",
-                reason: e.to_string(),
-            })
+        super::key_file::write(&self.to_file(), "officer key file")
     }
 
     /// Reads a key file written by [`OfficerSecret::to_json`].
     pub fn from_json(text: &str) -> Result<Self, EscrowError> {
-        if text.len() > MAX_KEY_FILE_LEN {
-            return Err(EscrowError::TooLarge {
-                what: "officer key file",
-                len: text.len(),
-                max: MAX_KEY_FILE_LEN,
-            });
-        }
-        let file: OfficerSecretFile =
-            serde_json::from_str(text).map_err(|e| EscrowError::Malformed {
-                what: "officer key file",
-                reason: e.to_string(),
-            })?;
+        let file: OfficerSecretFile = super::key_file::read(text, "officer key file")?;
         Self::from_file(&file)
     }
 
