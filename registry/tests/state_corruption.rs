@@ -214,8 +214,9 @@ fn a_missing_database_file_is_refused() {
 
 #[test]
 fn a_directory_of_another_state_format_is_refused_by_name() {
-    // Written before the format record existed (format 1), or by a newer build.
-    for (record, found) in [(None, 1), (Some(3u32), 3)] {
+    // Written before the format record existed (format 1), by an older build (format 2,
+    // before issuer and audit records grew), or by a newer build.
+    for (record, found) in [(None, 1), (Some(2u32), 2), (Some(4u32), 4)] {
         let dir = populated();
         edit(dir.path(), |db| match record {
             None => db.delete_cf(cf(db, "meta"), b"format").unwrap(),
@@ -227,7 +228,7 @@ fn a_directory_of_another_state_format_is_refused_by_name() {
             RegistryError::Fault(Fault::StateFormat {
                 found: f, expected, ..
             }) => {
-                assert_eq!((f, expected), (found, 2));
+                assert_eq!((f, expected), (found, 3));
             }
             other => panic!("expected StateFormat, got {other}"),
         }

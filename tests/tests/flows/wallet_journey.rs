@@ -604,6 +604,188 @@ async fn a_suspension_stops_the_next_presentation() {
     }
 }
 
+/// A citizen who was traced finds it in their own wallet's log, from the chain, once the
+/// disclosure delay has ended: every party of the trace works with its own key and command
+/// (the officer, two approvers), and the wallet recognises the disclosure by the tag only it
+/// can compute, for its traced DID and no other.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_traced_citizen_finds_the_trace_in_the_wallet_log() {
+    let (_turn, devnet) = wallet_devnet().await;
+    let root = tempfile::tempdir().unwrap();
+    let wallet = new_wallet(root.path(), &devnet);
+    enrol(&wallet, &devnet, &devnet.people[12]);
+    let traces = |wallet: &WalletCli| -> Vec<serde_json::Value> {
+        let log: serde_json::Value =
+            serde_json::from_str(&wallet.ok(&wallet.with_registry(&["--json", "log"]))).unwrap();
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "trace")
+            .cloned()
+            .collect()
+    };
+    assert!(traces(&wallet).is_empty(), "nothing traced yet");
+
+    let dir = &devnet.dir;
+    let at = |name: &str| root.path().join(name).display().to_string();
+    let ca = dir.join("tls").join("ca.pem").display().to_string();
+    let layout = DevnetLayout::load(dir).unwrap();
+    let registry: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
+    let registry = registry.join(",");
+    let genesis = layout.genesis_path().display().to_string();
+    let cli = |args: &[&str]| {
+        let out = Command::new(realdid_binary()).args(args).output().unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let ok = |args: &[&str]| {
+        let (code, text) = cli(args);
+        assert_eq!(code, Some(0), "realdid {args:?}: {text}");
+        text
+    };
+    let bank_did = answered_as_provider(&wallet, &devnet.bank_did);
+    let password = dir
+        .join("issuer")
+        .join("operator-password")
+        .display()
+        .to_string();
+    ok(&[
+        "issuer",
+        "login",
+        "--endpoint",
+        &devnet.issuer,
+        "--tls-ca",
+        &ca,
+        "--operator",
+        "officer",
+        "--password-file",
+        &password,
+        "--session-file",
+        &at("session"),
+    ]);
+    ok(&["issuer", "officer-key", "--out", &at("officer.key.json")]);
+    ok(&[
+        "issuer",
+        "trace",
+        "create",
+        "--endpoint",
+        &devnet.issuer,
+        "--tls-ca",
+        &ca,
+        "--session-file",
+        &at("session"),
+        "--did",
+        &bank_did,
+        "--legal-basis",
+        "Court order 2026-9",
+        "--case-reference",
+        "CASE-9",
+        "--officer-key",
+        &at("officer.key.json"),
+        "--out",
+        &at("request.json"),
+    ]);
+    let trace_id = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(at("request.json")).unwrap(),
+    )
+    .unwrap()["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let approver = |i: usize| {
+        dir.join("approvers")
+            .join(format!("approver-{i}.key.json"))
+            .display()
+            .to_string()
+    };
+    for i in [1, 2] {
+        ok(&[
+            "approver",
+            "approve",
+            "--endpoint",
+            &devnet.issuer,
+            "--tls-ca",
+            &ca,
+            "--request",
+            &at("request.json"),
+            "--key",
+            &approver(i),
+            "--yes",
+        ]);
+    }
+    let open = [
+        "issuer",
+        "trace",
+        "open",
+        "--endpoint",
+        &devnet.issuer,
+        "--tls-ca",
+        &ca,
+        "--session-file",
+        &at("session"),
+        "--officer-key",
+        &at("officer.key.json"),
+        "--trace-id",
+        &trace_id,
+        "--genesis",
+        &genesis,
+        "--registry",
+        &registry,
+    ];
+    let (code, _) = cli(&open);
+    assert_eq!(code, Some(2), "anchored, nothing released yet");
+    for i in [1, 2] {
+        ok(&[
+            "approver",
+            "release",
+            "--endpoint",
+            &devnet.issuer,
+            "--tls-ca",
+            &ca,
+            "--request",
+            &at("request.json"),
+            "--key",
+            &approver(i),
+            "--genesis",
+            &genesis,
+            "--registry",
+            &registry,
+        ]);
+    }
+    ok(&open);
+
+    // The issuer discloses the opening once its delay (2 s on the devnet) has ended.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let found = loop {
+        let found = traces(&wallet);
+        if !found.is_empty() || Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["did"], bank_did.as_str(), "{found:?}");
+    assert_eq!(found[0]["approvals"], 2, "{found:?}");
+    assert!(
+        found[0]["disclosed_height"].as_u64().unwrap()
+            >= found[0]["anchored_height"].as_u64().unwrap()
+    );
+    // Another citizen's wallet, enrolled by the same issuer, sees nothing of it.
+    let other_root = tempfile::tempdir().unwrap();
+    let other = new_wallet(other_root.path(), &devnet);
+    enrol(&other, &devnet, &devnet.people[13]);
+    assert!(
+        traces(&other).is_empty(),
+        "another wallet recognises the trace"
+    );
+}
+
 /// A service manager stops the devnet with SIGTERM: it must stop everything it started
 /// (nodes, authority, issuer, verifier), or their ports and data directories stay taken.
 #[tokio::test(flavor = "multi_thread")]
@@ -741,4 +923,18 @@ async fn a_devnet_killed_with_sigkill_takes_every_process_it_started_with_it() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The wallet's DID for provider `provider`.
+fn answered_as_provider(wallet: &WalletCli, provider: &str) -> String {
+    let listed: serde_json::Value =
+        serde_json::from_str(&wallet.ok(&["--json", "did", "list"])).unwrap();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["provider"] == provider)
+        .and_then(|d| d["did"].as_str())
+        .unwrap()
+        .to_owned()
 }
