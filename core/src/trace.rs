@@ -170,6 +170,25 @@ pub fn request_hash(
     hasher.finalize().into()
 }
 
+/// The domain tag of [`share_release_input`].
+pub const SHARE_RELEASE_DOMAIN: &[u8] = b"realdid/trace-share-release/v1";
+
+/// What an approver signs, with their approval key, when handing the issuer the share they
+/// released for trace `trace_id`: without it, anyone who learnt the trace id could replace
+/// an approver's share with garbage and keep the officer from opening the record.
+///
+/// ```text
+/// "realdid/trace-share-release/v1" || len(trace_id) || trace_id || SHA-256(share JSON)
+/// ```
+pub fn share_release_input(trace_id: &str, share_json: &str) -> Vec<u8> {
+    let mut out = SHARE_RELEASE_DOMAIN.to_vec();
+    let len = u32::try_from(trace_id.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(trace_id.as_bytes());
+    out.extend_from_slice(&Sha256::digest(share_json.as_bytes()));
+    out
+}
+
 /// The domain tag of [`holder_tag`].
 pub const HOLDER_TAG_DOMAIN: &[u8] = b"realdid/trace-holder-tag/v1";
 /// The domain tag of [`holder_commitment`].

@@ -673,7 +673,9 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         request: Request<pb::ReleaseShareRequest>,
     ) -> Result<Response<pb::ReleaseShareResponse>, Status> {
         let r = request.into_inner();
-        let (released, required) = self.issuer.release_share(&r.trace_id, &r.released_share)?;
+        let (released, required) =
+            self.issuer
+                .release_share(&r.trace_id, &r.released_share, &r.signature)?;
         Ok(Response::new(pb::ReleaseShareResponse {
             released: u32::try_from(released).unwrap_or(u32::MAX),
             required: u32::from(required),

@@ -622,10 +622,7 @@ impl IssuerStack {
             )
             .map_err(|e| e.to_string())?;
             client
-                .release_share(pb::ReleaseShareRequest {
-                    trace_id: trace_id.to_owned(),
-                    released_share: share.to_json().map_err(|e| e.to_string())?,
-                })
+                .release_share(signed_release(trace_id, &share, &self.approvers[i]))
                 .await
                 .map_err(|s| s.message().to_owned())?;
         }
@@ -775,5 +772,23 @@ pub fn approval(
         approval_key: DidKey::from_public_key(&key.public_key()).did().to_string(),
         signed_at_unix_s: signed_at_s,
         signature: signed.signature.0.to_vec(),
+    }
+}
+
+/// `share` handed in for `trace_id`, signed by `approver`, as an approver's device does.
+pub fn signed_release(
+    trace_id: &str,
+    share: &ReleasedShare,
+    approver: &ApproverSecret,
+) -> pb::ReleaseShareRequest {
+    let json = share.to_json().expect("share JSON");
+    let signature = approver
+        .approval_key()
+        .sign(&realdid_core::trace::share_release_input(trace_id, &json))
+        .expect("signs");
+    pb::ReleaseShareRequest {
+        trace_id: trace_id.to_owned(),
+        released_share: json,
+        signature,
     }
 }

@@ -327,12 +327,7 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
                 let share = release_share(&sealed, &secret, &anchor_hash, &file.officer_key()?)
                     .map_err(|e| CliError::Refused(format!("releasing the share: {e}")))?;
                 let released = client
-                    .release_share(pb::ReleaseShareRequest {
-                        trace_id: file.trace_id.clone(),
-                        released_share: share
-                            .to_json()
-                            .map_err(|e| CliError::Refused(e.to_string()))?,
-                    })
+                    .release_share(signed_release(&file.trace_id, &share, &secret)?)
                     .await
                     .map_err(|status| CliError::Remote {
                         what: "handing over the share".into(),
@@ -385,4 +380,25 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
             })
         }
     }
+}
+
+/// The share `share` handed in for trace `trace_id`, signed by `approver`'s approval key so
+/// that nobody else can hand in or replace it.
+pub fn signed_release(
+    trace_id: &str,
+    share: &realdid_core::escrow::ReleasedShare,
+    approver: &ApproverSecret,
+) -> Result<pb::ReleaseShareRequest, CliError> {
+    let json = share
+        .to_json()
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    let signature = approver
+        .approval_key()
+        .sign(&realdid_core::trace::share_release_input(trace_id, &json))
+        .map_err(|e| CliError::Refused(format!("signing the release: {e}")))?;
+    Ok(pb::ReleaseShareRequest {
+        trace_id: trace_id.to_owned(),
+        released_share: json,
+        signature,
+    })
 }

@@ -444,12 +444,11 @@ pub async fn citizen(
             realdid_core::escrow::release_share(&sealed, approver, &anchor_hash, &officer.public())
                 .map_err(|e| CliError::Refused(format!("releasing a share: {e}")))?;
         issuer
-            .release_share(pb::ReleaseShareRequest {
-                trace_id: trace.trace_id.clone(),
-                released_share: share
-                    .to_json()
-                    .map_err(|e| CliError::Refused(e.to_string()))?,
-            })
+            .release_share(super::approver::signed_release(
+                &trace.trace_id,
+                &share,
+                approver,
+            )?)
             .await
             .map_err(refused("handing over a share"))?;
     }

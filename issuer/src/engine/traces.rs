@@ -464,6 +464,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         &self,
         trace_id: &str,
         share_json: &str,
+        signature: &[u8],
     ) -> Result<(usize, u8), IssuerError> {
         limits::text("released_share", share_json, 1, 2048)?;
         let share = ReleasedShare::from_json(share_json)
@@ -477,16 +478,29 @@ impl<A: IdentityAuthority> Issuer<A> {
                 share.record_id()
             )));
         }
-        if !sealed
+        let Some(approver) = sealed
             .approvers()
             .iter()
-            .any(|a| a.id() == share.approver_id())
-        {
+            .find(|a| a.id() == share.approver_id())
+        else {
             return Err(IssuerError::InvalidRequest(format!(
                 "{:?} is not an approver of this record",
                 share.approver_id()
             )));
-        }
+        };
+        approver
+            .approval_public_key()
+            .verify_under(
+                realdid_core::keys::SignatureRule::Chain,
+                &realdid_core::trace::share_release_input(trace_id, share_json),
+                signature,
+            )
+            .map_err(|_| {
+                IssuerError::Unauthenticated(format!(
+                    "the release is not signed by approver {}",
+                    share.approver_id()
+                ))
+            })?;
         let mut kept = Vec::new();
         for json in &trace.released_shares {
             let other = ReleasedShare::from_json(json).map_err(|e| {

@@ -1025,6 +1025,35 @@ async fn a_trace_opens_only_with_k_approvals_and_is_anchored() {
         .await
         .unwrap_err();
     assert!(one.contains("1") && one.contains("2"), "{one}");
+    // Nobody but the approver hands in, or replaces, the approver's share: approver 1's
+    // share signed by approver 0 is refused.
+    let sealed = realdid_core::escrow::ThresholdSealed::from_json(
+        &client
+            .get_sealed_record(pb::GetSealedRecordRequest {
+                trace_id: trace.trace_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .sealed_record,
+    )
+    .unwrap();
+    let share = realdid_core::escrow::release_share(
+        &sealed,
+        &stack.approvers[1],
+        &[0; 32],
+        &stack.officer.public(),
+    )
+    .unwrap();
+    let forged = client
+        .release_share(realdid_tests::issuer::signed_release(
+            &trace.trace_id,
+            &share,
+            &stack.approvers[0],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), tonic::Code::Unauthenticated, "{forged:?}");
     let record = stack
         .release_and_read(&trace.trace_id, &[1])
         .await
