@@ -73,13 +73,13 @@ impl Session {
 #[group(required = true, multiple = false)]
 pub struct Target {
     /// One credential, by id.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     credential_id: Option<String>,
     /// Every credential bound to this DID.
     #[arg(long)]
     did: Option<String>,
     /// Every credential of this enrolment.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     enrolment_id: Option<String>,
 }
 
@@ -287,7 +287,7 @@ pub enum TraceCommand {
         #[arg(long)]
         json: bool,
         /// The trace's id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         trace_id: String,
     },
 }

@@ -76,7 +76,7 @@ pub enum VerifierCommand {
         #[command(flatten)]
         provider: ProviderArgs,
         /// The request's id, as `request` printed it.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         request_id: String,
         /// Print the verdict as JSON.
         #[arg(long)]

@@ -13,6 +13,52 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8(out.stderr.clone()).unwrap()
 }
 
+/// Trace, credential and request ids are random base64url and may begin with '-': the
+/// commands that take them must read such an id as a value, not refuse it as an unknown
+/// option (a usage error, 64), or one id in 64 could not be named at all.
+#[test]
+fn ids_that_begin_with_a_hyphen_are_values() {
+    for args in [
+        vec![
+            "issuer",
+            "trace",
+            "open",
+            "--endpoint",
+            "https://127.0.0.1:1",
+            "--session-file",
+            "/nonexistent/session",
+            "--officer-key",
+            "/nonexistent/officer.key.json",
+            "--genesis",
+            "/nonexistent/genesis.toml",
+            "--registry",
+            "https://127.0.0.1:1",
+            "--trace-id",
+            "-dX7",
+        ],
+        vec![
+            "issuer",
+            "suspend",
+            "--endpoint",
+            "https://127.0.0.1:1",
+            "--session-file",
+            "/nonexistent/session",
+            "--credential-id",
+            "-k2",
+            "--note",
+            "checking",
+        ],
+    ] {
+        let out = realdid(&args);
+        assert_ne!(out.status.code(), Some(64), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("unexpected argument"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
 #[test]
 fn id_check_accepts_the_standard_sample_and_names_its_parts() {
     let out = realdid(&["id", "check", "11010519491231002X"]);
