@@ -535,16 +535,19 @@ impl<A: IdentityAuthority> Issuer<A> {
         session.require(&[crate::operators::Role::TraceRequester], "CollectShares")?;
         let (trace, sequence) = self.opened_trace(trace_id)?;
         let sealed = self.sealed_of(&trace)?;
-        let now = self.now_ms();
-        self.save_trace(
-            &trace,
+        // Only the log entry is written: rewriting the trace could drop a share released
+        // meanwhile.
+        let mut batch = Batch::default();
+        self.store.log(
+            &mut batch,
             &LogEntry {
-                at_ms: now,
+                at_ms: self.now_ms(),
                 actor: session.operator_id.clone(),
                 action: "trace.collect".into(),
                 detail: format!("trace={trace_id} shares={}", trace.released_shares.len()),
             },
         )?;
+        self.store.write(batch)?;
         Ok((sealed, trace.released_shares, sequence))
     }
 
