@@ -613,7 +613,7 @@ impl IssuerStack {
                 .await
                 .map_err(|e| e.to_string())?;
             let anchor = proven.value.ok_or("the audit anchor is not on chain")?;
-            let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+            let anchor_hash = anchor.anchor_hash();
             let share = release_share(
                 &sealed,
                 &self.approvers[i],
@@ -652,7 +652,7 @@ impl IssuerStack {
             .await
             .map_err(|e| e.to_string())?;
         let anchor = proven.value.ok_or("the audit anchor is not on chain")?;
-        let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+        let anchor_hash = anchor.anchor_hash();
         let plain =
             open(&sealed, &shares, &self.officer, &anchor_hash).map_err(|e| e.to_string())?;
         pb::IdentityRecord::decode(plain.as_slice()).map_err(|e| e.to_string())

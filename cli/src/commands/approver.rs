@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use realdid_core::codec::Transaction;
 use realdid_core::codec::{ChainId, TraceApproval};
 use realdid_core::did::RealDid;
 use realdid_core::escrow::{ApproverSecret, HpkePublicKey, ThresholdSealed, release_share};
@@ -185,36 +184,20 @@ impl RequestFile {
                 "audit anchor {sequence} is for another request; nothing is released"
             )));
         }
-        Ok(Transaction::AuditAnchor(record.anchor).hash().0)
+        Ok(record.anchor_hash())
     }
 
     /// Reads a request file, bounded.
     pub fn load(path: &Path) -> Result<Self, CliError> {
-        let text = read_bounded(path, 64 * 1024)?;
+        let text = super::read_bounded(path, 64 * 1024)?;
         serde_json::from_str(&text)
             .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
     }
 }
 
-/// Reads a small file, refusing one larger than `max` bytes before reading it.
-fn read_bounded(path: &Path, max: u64) -> Result<String, CliError> {
-    let io = |source| CliError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > max {
-        return Err(CliError::Refused(format!(
-            "{} is {size} bytes; at most {max} expected",
-            path.display()
-        )));
-    }
-    std::fs::read_to_string(path).map_err(io)
-}
-
 /// Loads an approver's key file.
 pub fn load_secret(path: &Path) -> Result<ApproverSecret, CliError> {
-    let text = read_bounded(path, 4096)?;
+    let text = super::read_bounded(path, 4096)?;
     ApproverSecret::from_json(&text)
         .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
 }

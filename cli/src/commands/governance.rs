@@ -13,7 +13,7 @@ use realdid_registry::genesis::Genesis;
 use realdid_registry_client::RegistryGateway;
 use realdid_registry_client::proposal::{MAX_PROPOSAL_LEN, Proposal, ProposedAction};
 
-use super::genesis::{io, replace, write_new};
+use super::genesis::{replace, write_new};
 use crate::error::CliError;
 
 /// The governance subcommands, each run by a governor on their own machine.
@@ -331,7 +331,7 @@ fn propose(args: ProposeArgs) -> Result<(), CliError> {
             approvers: approvers
                 .iter()
                 .map(|path| {
-                    let text = std::fs::read_to_string(path).map_err(io(path))?;
+                    let text = super::read_bounded(path, 4096)?;
                     ApproverPublic::from_json(&text)
                         .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
                 })
@@ -349,13 +349,6 @@ fn propose(args: ProposeArgs) -> Result<(), CliError> {
 }
 
 fn read_proposal(path: &Path) -> Result<Proposal, CliError> {
-    let size = std::fs::metadata(path).map_err(io(path))?.len();
-    if size > MAX_PROPOSAL_LEN as u64 {
-        return Err(CliError::Refused(format!(
-            "{} is larger than a proposal can be",
-            path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let text = super::read_bounded(path, MAX_PROPOSAL_LEN as u64)?;
     Ok(Proposal::parse(&text)?)
 }

@@ -428,48 +428,48 @@ pub fn run(command: StaffCommand) -> Result<(), CliError> {
                 target,
                 note,
                 json,
-            } => {
-                let message = pb::SuspendCredentialsRequest {
-                    target: Some(pb::CredentialTarget {
-                        target: Some(target.proto()?),
-                    }),
-                    note,
-                };
-                let answer = session
-                    .endpoint
-                    .client()
-                    .await?
-                    .suspend_credentials(session.request(message)?)
-                    .await
-                    .map_err(status("suspension"))?
-                    .into_inner();
-                print_change("suspended", &answer.credential_ids, &answer.anchors, json)
-            }
+            } => suspension(&session, target, note, json, true).await,
             StaffCommand::Reinstate {
                 session,
                 target,
                 note,
                 json,
-            } => {
-                let message = pb::ReinstateCredentialsRequest {
-                    target: Some(pb::CredentialTarget {
-                        target: Some(target.proto()?),
-                    }),
-                    note,
-                };
-                let answer = session
-                    .endpoint
-                    .client()
-                    .await?
-                    .reinstate_credentials(session.request(message)?)
-                    .await
-                    .map_err(status("reinstatement"))?
-                    .into_inner();
-                print_change("reinstated", &answer.credential_ids, &answer.anchors, json)
-            }
+            } => suspension(&session, target, note, json, false).await,
             StaffCommand::Trace(command) => trace(command).await,
         }
     })
+}
+
+/// SuspendCredentials (`suspend`) or ReinstateCredentials, and what it did.
+async fn suspension(
+    session: &Session,
+    target: Target,
+    note: String,
+    json: bool,
+    suspend: bool,
+) -> Result<(), CliError> {
+    let target = Some(pb::CredentialTarget {
+        target: Some(target.proto()?),
+    });
+    let mut client = session.endpoint.client().await?;
+    let (verb, ids, anchors) = if suspend {
+        let answer = client
+            .suspend_credentials(session.request(pb::SuspendCredentialsRequest { target, note })?)
+            .await
+            .map_err(status("suspension"))?
+            .into_inner();
+        ("suspended", answer.credential_ids, answer.anchors)
+    } else {
+        let answer = client
+            .reinstate_credentials(
+                session.request(pb::ReinstateCredentialsRequest { target, note })?,
+            )
+            .await
+            .map_err(status("reinstatement"))?
+            .into_inner();
+        ("reinstated", answer.credential_ids, answer.anchors)
+    };
+    print_change(verb, &ids, &anchors, json)
 }
 
 /// Signs the issuer's login nonce with the operator's key file.
@@ -626,7 +626,7 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
 
 /// Loads an officer's key file.
 fn load_officer(path: &Path) -> Result<OfficerSecret, CliError> {
-    let text = read(path)?;
+    let text = super::read_bounded(path, 4096)?;
     OfficerSecret::from_json(&text)
         .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
 }
@@ -640,7 +640,6 @@ pub async fn open_record(
     officer: &OfficerSecret,
 ) -> Result<pb::IdentityRecord, CliError> {
     use prost::Message as _;
-    use realdid_core::codec::Transaction;
     use realdid_core::escrow::{ReleasedShare, ThresholdSealed, open};
     let sealed = ThresholdSealed::from_json(&collected.sealed_record)
         .map_err(|e| CliError::Refused(format!("the sealed record: {e}")))?;
@@ -667,7 +666,7 @@ pub async fn open_record(
             collected.audit_sequence, proven.height
         ))
     })?;
-    let anchor_hash = Transaction::AuditAnchor(anchor.anchor).hash().0;
+    let anchor_hash = anchor.anchor_hash();
     let plain = open(&sealed, &shares, officer, &anchor_hash)
         .map_err(|e| CliError::Refused(format!("opening the record: {e}")))?;
     pb::IdentityRecord::decode(plain.as_slice())

@@ -226,3 +226,19 @@ impl Drop for Waiting {
         }
     }
 }
+
+/// Reads a small file, refusing one larger than `max` bytes before reading it.
+pub fn read_bounded(path: &std::path::Path, max: u64) -> Result<String, crate::error::CliError> {
+    let io = |source| crate::error::CliError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > max {
+        return Err(crate::error::CliError::Refused(format!(
+            "{} is {size} bytes; at most {max} expected",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(io)
+}

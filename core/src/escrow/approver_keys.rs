@@ -67,7 +67,7 @@ impl ApproverSecret {
         }
     }
 
-    /// The key that signs this approver's approvals (for [`crate::trace::sign_approval`]).
+    /// The key that signs this approver's approvals (`crate::codec::TraceApproval`) and releases.
     pub fn approval_key(&self) -> SigningKey {
         SigningKey::Ed25519(self.approval.clone())
     }

@@ -81,6 +81,10 @@ pub struct Issuer<A> {
     /// Set once the open list is published and no list is left dirty; cleared when a
     /// publication fails, so the next enrolment retries it.
     pub(crate) lists_ready: std::sync::atomic::AtomicBool,
+    /// Set while an opening may still await its disclosure (from start-up, and by every
+    /// opening); cleared by a scan that finds none, so the discloser does not read every
+    /// trace every few seconds for nothing.
+    pub(crate) disclosures_pending: std::sync::atomic::AtomicBool,
     /// Enrolments being decided (`limits.enrolments_in_flight` permits).
     pub(crate) enrolments: tokio::sync::Semaphore,
     /// Operator password checks running (`limits.logins_in_flight` permits).
@@ -144,6 +148,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             publishing: tokio::sync::Mutex::new(()),
             holder_lane: tokio::sync::Mutex::new(()),
             lists_ready: std::sync::atomic::AtomicBool::new(false),
+            disclosures_pending: std::sync::atomic::AtomicBool::new(true),
             accredited: Mutex::new(None),
         }))
     }

@@ -652,6 +652,8 @@ impl<A: IdentityAuthority> Issuer<A> {
                 ),
             },
         )?;
+        self.disclosures_pending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok((trace, receipt))
     }
 
@@ -659,19 +661,27 @@ impl<A: IdentityAuthority> Issuer<A> {
     /// opening of the anchor's commitment, so the holder's wallet recognises it on chain.
     /// Returns how many were published; a failure leaves the rest for the next call.
     pub async fn publish_disclosures(&self) -> Result<usize, IssuerError> {
+        use std::sync::atomic::Ordering;
+        // Cleared before the scan, so an opening during it sets it again.
+        if !self.disclosures_pending.swap(false, Ordering::SeqCst) {
+            return Ok(0);
+        }
         let due_before =
             self.now_ms() - i64::from(self.config.trace.disclosure_delay_seconds) * 1000;
-        let due: Vec<TraceRecord> = self
+        let undisclosed: Vec<TraceRecord> = self
             .store
             .scan::<TraceRecord>(columns::TRACES, b"")?
             .into_iter()
             .map(|(_, t)| t)
-            .filter(|t| {
-                t.opened
-                    .as_ref()
-                    .is_some_and(|o| o.disclosed.is_none() && o.at_ms <= due_before)
-            })
+            .filter(|t| t.opened.as_ref().is_some_and(|o| o.disclosed.is_none()))
             .collect();
+        let (due, waiting): (Vec<_>, Vec<_>) = undisclosed
+            .into_iter()
+            .partition(|t| t.opened.as_ref().is_some_and(|o| o.at_ms <= due_before));
+        // Openings still in their delay, and any that fail below, keep the scan going.
+        if !waiting.is_empty() || !due.is_empty() {
+            self.disclosures_pending.store(true, Ordering::SeqCst);
+        }
         let mut published = 0;
         for trace in due {
             let Some(opened) = trace.opened.as_ref() else {

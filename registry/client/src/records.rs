@@ -344,6 +344,16 @@ pub struct AuditAnchorRecord {
     pub disclosure: Option<DisclosureRecord>,
 }
 
+impl AuditAnchorRecord {
+    /// The hash of the anchor's transaction: what an approver binds a released share to,
+    /// and what the officer opens it under, both from a proven read of this record.
+    pub fn anchor_hash(&self) -> [u8; 32] {
+        realdid_core::codec::Transaction::AuditAnchor(self.anchor.clone())
+            .hash()
+            .0
+    }
+}
+
 /// A trace's disclosure as the chain keeps it: the holder tag, the opening of the anchor's
 /// commitment, and the block that published them.
 #[derive(Debug, Clone, PartialEq, Eq)]
