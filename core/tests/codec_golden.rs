@@ -108,6 +108,10 @@ fn fixed_transactions() -> Vec<Transaction> {
                 "https://issuer.example/status/1".into(),
                 7,
                 [9; 32],
+                realdid_core::status_list::StatusTally {
+                    revoked: 2,
+                    suspended: 1,
+                },
                 key_id("issuing"),
                 &fixed_key(3),
             )
@@ -331,17 +335,17 @@ proptest! {
 }
 
 const GOLDEN_DID: &str = "did:realdid:4ZDzYJkMRZZRJpKpNLcrPHEJU9L2sF1sj9hdSeszB1Cx";
-// Anchors are signed under "realdid/anchor/v3" (the audit anchor carries its holder
-// commitment and approvals); then a disclosure, and a governance decision naming trace
-// approvers.
+// Anchors are signed under "realdid/anchor/v4" (a status anchor carries the revoked and
+// suspended entries of its list, the audit anchor its holder commitment and approvals);
+// then a disclosure, and a governance decision naming trace approvers.
 const GOLDEN_TX_HASHES: [&str; 7] = [
     "63ed59ad88f2a3e81aa48785e73950b3eabba728c0b8ce0bac2d14405b33282c",
     "4cb23846ca6bcd729248d1033805cfc4d3a783b665d8902956a95fda75c964db",
     "c042e3de5d56e402f9b5150603033b7629b63c6b8ba6fce69c89a336eb43fbdd",
-    "1b78b43cea0c8827e3b9f9324cb003e61f0b1a2a19a5280cc18c5bea1d7760a3",
-    "df214f96b85e7b39c783b9cfdb1bcb46a3be73234bc0353cac3cbffb4b4df25e",
-    "b9c70958a22cdb3d3ca998f7bec49dfb4793363ee5dce1ee1a5fa2ddbc2b7d91",
+    "c97b299dfe49e81db9c007417740a1fcf535bbebeb81bacfb2d7744e6d78304c",
+    "69a1f5d09f07ce89fc26157e0f9c44ef338dc21ee1207414f216be9d9629b304",
+    "44741cfa414cf1140e48036f1283943e86259d19b24dd91409771f90c8d4ebc7",
     "197517301d13375b41c78bb4680e9c53017c8e1f6a6db9f3842172ac0d00243b",
 ];
-const GOLDEN_BLOCK_SHA: &str = "18de769053db78a5febb4f6e70e8914343e508588db56183455aa87bb2c142e1";
-const GOLDEN_HEADER_HASH: &str = "5d7409b54cbf666a92386b3ca46a426b2e16e8da87552c5f68a7342e00e0d63b";
+const GOLDEN_BLOCK_SHA: &str = "93904936d66fc63574a52986eb4505c801a8df4cc1c3b1ec90567b9e9b858c22";
+const GOLDEN_HEADER_HASH: &str = "93e2411f0611ec7d7abf569e3c0c0f3e517bf2140c32d9d804b7ccf283babec6";

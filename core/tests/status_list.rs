@@ -12,7 +12,7 @@ use realdid_core::ErrorKind;
 use realdid_core::status_list::{
     BitstringStatusList, BitstringStatusListEntry, BitstringStatusListSubject, MIN_BITSTRING_BITS,
     Status, StatusBits, StatusClaim, StatusList, StatusListError, StatusListIndex,
-    StatusListObject, StatusListTokenClaims, StatusPurpose, StatusSize, StatusUri,
+    StatusListObject, StatusListTokenClaims, StatusPurpose, StatusSize, StatusTally, StatusUri,
 };
 use serde_json::json;
 
@@ -64,6 +64,27 @@ fn draft_two_bit_example_decodes() {
     let list = StatusList::decode(&object(StatusBits::Two, "eNo76fITAAPfAgc")).unwrap();
     assert_eq!(list.as_bytes(), [0xc9, 0x44, 0xf9]);
     assert_eq!(statuses(&list), TWO_BIT);
+}
+
+#[test]
+fn the_tally_counts_revoked_and_suspended_entries_of_the_draft_examples() {
+    let one = StatusList::decode(&object(StatusBits::One, "eNrbuRgAAhcBXQ")).unwrap();
+    assert_eq!(
+        one.tally(),
+        StatusTally {
+            revoked: 9,
+            suspended: 0
+        }
+    );
+    let two = StatusList::decode(&object(StatusBits::Two, "eNo76fITAAPfAgc")).unwrap();
+    // 1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3: four INVALID, two SUSPENDED, 3 is neither.
+    assert_eq!(
+        two.tally(),
+        StatusTally {
+            revoked: 4,
+            suspended: 2
+        }
+    );
 }
 
 #[test]
@@ -543,6 +564,18 @@ fn any_bits() -> impl Strategy<Value = StatusBits> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The tally agrees with counting the statuses one by one, for every width.
+    #[test]
+    fn the_tally_matches_counting_each_status(
+        width in prop::sample::select(vec![StatusBits::One, StatusBits::Two, StatusBits::Four, StatusBits::Eight]),
+        raw in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let values: Vec<u8> = raw.iter().map(|v| v & width.max_value()).collect();
+        let list = list_of(width, &values);
+        let count = |status: u8| values.iter().filter(|&&v| v == status).count() as u64;
+        prop_assert_eq!(list.tally(), StatusTally { revoked: count(1), suspended: count(2) });
+    }
 
     #[test]
     fn token_list_set_get_and_round_trip(

@@ -14,7 +14,8 @@
 
 use realdid_core::jws::{KeySigner, sign_compact};
 use realdid_core::status_list::{
-    STATUS_LIST_JWT_TYP, Status, StatusBits, StatusList, StatusListTokenClaims, StatusUri,
+    STATUS_LIST_JWT_TYP, Status, StatusBits, StatusList, StatusListTokenClaims, StatusTally,
+    StatusUri,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
@@ -155,7 +156,7 @@ pub fn token(
     signer: &KeySigner,
     now_s: i64,
     validity_s: u32,
-) -> Result<(String, [u8; 32]), IssuerError> {
+) -> Result<(String, [u8; 32], StatusTally), IssuerError> {
     let list = statuses(record)?;
     let claims = StatusListTokenClaims {
         sub: uri
@@ -175,7 +176,7 @@ pub fn token(
     let token = sign_compact(&header, &payload, signer)
         .map_err(|e| IssuerError::Internal(format!("signing status list token: {e}")))?;
     let hash = Sha256::digest(token.as_bytes()).into();
-    Ok((token, hash))
+    Ok((token, hash, list.tally()))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetIssuerAccreditation",
             "GetStatusListAnchor",
             "GetAuditAnchor",
+            "GetTransparencyDay",
             "GetBlock",
             "GetChainStatus",
             "StreamBlocks",

@@ -30,7 +30,8 @@ use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
 use crate::state::keys::StateKey;
 use crate::state::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
+    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
+    decode_value,
 };
 
 /// Largest request the service decodes.
@@ -440,9 +441,11 @@ impl Registry for RegistryService {
                 updated_height: record.updated_height,
                 removed_at_height: record.removed.as_ref().map(|r| r.height),
                 display_name: record.name.clone(),
-                trace_openings: record.openings,
+                trace_openings: record.counts.openings,
                 last_audit_sequence: record.last_audit_sequence,
-                trace_disclosures: record.disclosures,
+                trace_disclosures: record.counts.disclosures,
+                revocations: record.counts.revocations,
+                suspended: record.counts.suspended,
                 trace_approvals_required: record
                     .trace_approvers
                     .as_ref()
@@ -486,6 +489,8 @@ impl Registry for RegistryService {
                 sequence: record.anchor.sequence,
                 anchored_height: record.height,
                 anchored_at_unix_ms: ms(record.timestamp_ms),
+                revoked: record.anchor.tally.revoked,
+                suspended: record.anchor.tally.suspended,
             });
         Ok(Response::new(pb::GetStatusListAnchorResponse {
             anchor,
@@ -537,6 +542,35 @@ impl Registry for RegistryService {
             });
         Ok(Response::new(pb::GetAuditAnchorResponse {
             anchor,
+            proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_transparency_day(
+        &self,
+        request: Request<pb::GetTransparencyDayRequest>,
+    ) -> Result<Response<pb::GetTransparencyDayResponse>, Status> {
+        let request = request.into_inner();
+        let issuer = parse_did("issuer_did", &request.issuer_did)?;
+        let key = StateKey::TransparencyDay {
+            issuer,
+            day: request.day,
+        };
+        let read = self.read(key, ReadAt::Latest)?;
+        let counts = read
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<TransparencyCounts>(bytes, "transparency day"))
+            .transpose()
+            .map_err(RegistryError::from)?
+            .map(|counts| pb::TransparencyDay {
+                openings: counts.openings,
+                disclosures: counts.disclosures,
+                revocations: counts.revocations,
+                suspended: counts.suspended,
+            });
+        Ok(Response::new(pb::GetTransparencyDayResponse {
+            counts,
             proof: Some(proven(&read)),
         }))
     }

@@ -19,9 +19,9 @@ use realdid_proto::v1::TransactionRejectionReason;
 use realdid_registry::execute::{
     self, MAX_APPROVAL_AGE_S, MAX_SEQUENCE_STEP, RejectReason, Rejection,
 };
-use realdid_registry::state::keys::StateKey;
+use realdid_registry::state::keys::{StateKey, utc_day};
 use realdid_registry::state::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, NonceRecord, StatusAnchorRecord,
+    AuditAnchorRecord, DidRecord, IssuerRecord, NonceRecord, StatusAnchorRecord, TransparencyCounts,
 };
 
 fn decode<T: commonware_codec::Read<Cfg = ()>>(bytes: &[u8]) -> T {
@@ -475,6 +475,7 @@ fn status_anchors_go_forward_and_need_an_accredited_signer() {
             list.into(),
             1_000,
             [9; 32],
+            realdid_core::status_list::StatusTally::default(),
             key_id("issuing"),
             &issuer.issuing,
         )
@@ -664,6 +665,75 @@ fn an_opening_needs_k_distinct_approvers_of_the_issuer_on_chain() {
     chain.block(&[anchor(vec![a1, a0])]).unwrap();
 }
 
+/// Revocations are counted from the tallies the issuer declares with each status-list
+/// anchor: summed over its lists, never falling (a revocation is final), suspensions as a
+/// level; and day by day, under the block's UTC day, so anyone can read them over time.
+#[test]
+fn revocations_are_counted_per_issuer_and_day_and_never_fall() {
+    let mut chain = MemChain::new();
+    let issuer = chain.issuer();
+    let totals = |chain: &MemChain| {
+        let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(issuer.did())]);
+        (record.counts.revocations, record.counts.suspended)
+    };
+    let day = |chain: &MemChain| {
+        let key = StateKey::TransparencyDay {
+            issuer: issuer.did(),
+            day: utc_day(chain.ctx().timestamp_ms),
+        };
+        chain
+            .state
+            .get(&key)
+            .map(|bytes| decode::<TransparencyCounts>(bytes))
+    };
+    let (one, two) = (
+        "https://issuer.example/status/1",
+        "https://issuer.example/status/2",
+    );
+    assert_eq!(day(&chain), None, "nothing counted yet");
+    chain
+        .block(&[issuer.status_anchor_counting(one, 1, 2, 1)])
+        .unwrap();
+    chain
+        .block(&[issuer.status_anchor_counting(two, 1, 3, 0)])
+        .unwrap();
+    assert_eq!(totals(&chain), (5, 1), "summed over both lists");
+    // List one: one more revoked, its suspension lifted.
+    chain
+        .block(&[issuer.status_anchor_counting(one, 2, 3, 0)])
+        .unwrap();
+    assert_eq!(totals(&chain), (6, 0));
+    let today = day(&chain).expect("the day's count");
+    assert_eq!((today.revocations, today.suspended), (6, 0));
+
+    // A falling revoked count would undo a revocation: refused, and nothing counted.
+    let undo = rejected(
+        chain.check(&issuer.status_anchor_counting(one, 3, 2, 0)),
+        RejectReason::AnchorConflict,
+    );
+    assert!(
+        undo.message.contains("undo a revocation"),
+        "{}",
+        undo.message
+    );
+    assert_eq!(totals(&chain), (6, 0));
+
+    // The next UTC day starts its own count; the totals carry on.
+    chain.later_ms += 86_400_000;
+    assert_eq!(day(&chain), None, "a new day starts empty");
+    chain
+        .block(&[issuer.status_anchor_counting(two, 2, 4, 2)])
+        .unwrap();
+    let next = day(&chain).expect("the next day's count");
+    assert_eq!((next.revocations, next.suspended, next.openings), (1, 2, 0));
+    assert_eq!(totals(&chain), (7, 2));
+    // An opening the same day lands in that day's count too.
+    let opening = chain.audit_anchor(&issuer, 1, [1; 32]);
+    chain.block(&[opening]).unwrap();
+    let next = day(&chain).expect("the next day's count");
+    assert_eq!((next.openings, next.revocations, next.suspended), (1, 1, 2));
+}
+
 /// Every opening moves the issuer's public count in the same block, and its disclosure is
 /// accepted once, by the issuer, only when it opens the commitment the anchor carries: the
 /// tag a wallet recognises is the one fixed when the trace was opened.
@@ -674,9 +744,9 @@ fn openings_are_counted_and_disclosed_once_with_the_committed_tag() {
     let count = |chain: &MemChain| {
         let record: IssuerRecord = decode(&chain.state[&StateKey::Issuer(issuer.did())]);
         (
-            record.openings,
+            record.counts.openings,
             record.last_audit_sequence,
-            record.disclosures,
+            record.counts.disclosures,
         )
     };
     assert_eq!(count(&chain), (0, 0, 0));

@@ -192,6 +192,19 @@ impl Registry for Stub {
         .map(Response::new)
     }
 
+    async fn get_transparency_day(
+        &self,
+        request: Request<pb::GetTransparencyDayRequest>,
+    ) -> Result<Response<pb::GetTransparencyDayResponse>, Status> {
+        self.read(
+            "transparency day",
+            request.into_inner(),
+            |mut c, q| async move { c.get_transparency_day(q).await },
+        )
+        .await
+        .map(Response::new)
+    }
+
     async fn get_block(
         &self,
         request: Request<pb::GetBlockRequest>,

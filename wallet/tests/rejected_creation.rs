@@ -81,6 +81,13 @@ impl Registry for RejectingNode {
         no_reads()
     }
 
+    async fn get_transparency_day(
+        &self,
+        _: Request<pb::GetTransparencyDayRequest>,
+    ) -> Result<Response<pb::GetTransparencyDayResponse>, Status> {
+        no_reads()
+    }
+
     async fn get_block(
         &self,
         _: Request<pb::GetBlockRequest>,

@@ -12,6 +12,8 @@ use realdid_proto::tls::ClientTls;
 use realdid_registry::genesis::Genesis;
 use realdid_registry_client::RegistryGateway;
 use realdid_registry_client::proposal::{MAX_PROPOSAL_LEN, Proposal, ProposedAction};
+use realdid_registry_client::records::TransparencyCounts;
+use realdid_registry_client::state_key::utc_day;
 
 use super::genesis::{replace, write_new};
 use crate::error::CliError;
@@ -40,12 +42,16 @@ pub enum GovernanceCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Shows an issuer's entry in the register, proven: its accreditation and its
-    /// lawful-trace approvers.
+    /// Shows an issuer's entry in the register, proven: its accreditation, its
+    /// lawful-trace approvers and its public transparency count.
     Show {
         /// The issuer's did:realdid.
         #[arg(long)]
         issuer: String,
+        /// Also show the count day by day for this many UTC days up to the proven state's
+        /// day (at most 366), each day proven.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=366))]
+        days: u32,
         #[command(flatten)]
         registry: super::registry_args::RegistryArgs,
         /// Print one JSON object.
@@ -160,9 +166,10 @@ pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
         }
         GovernanceCommand::Show {
             issuer,
+            days,
             registry,
             json,
-        } => show(&issuer, &registry, json),
+        } => show(&issuer, days, &registry, json),
         GovernanceCommand::Submit {
             proposal,
             genesis,
@@ -207,21 +214,51 @@ pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
     }
 }
 
+/// The transparency counts of `issuer` for the `days` UTC days up to the day of
+/// `block_time_ms`, each read proven; days with nothing counted (proven absent) are left
+/// out. Each entry is the day, its counts and the height it was proven at.
+async fn day_counts(
+    gateway: &RegistryGateway,
+    issuer: &realdid_core::did::RealDid,
+    block_time_ms: u64,
+    days: u32,
+) -> Result<Vec<(u32, TransparencyCounts, u64)>, CliError> {
+    if days == 0 {
+        return Ok(Vec::new());
+    }
+    let last = utc_day(block_time_ms);
+    let mut counted = Vec::new();
+    for day in last.saturating_sub(days - 1)..=last {
+        let proven = gateway.transparency_day_at(issuer, day).await?;
+        if let Some(counts) = proven.value {
+            counted.push((day, counts, proven.height));
+        }
+    }
+    Ok(counted)
+}
+
+/// A UTC day (days since 1970-01-01) as `YYYY-MM-DD`.
+fn utc_date(day: u32) -> String {
+    time::OffsetDateTime::from_unix_timestamp(i64::from(day) * 86_400)
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|_| format!("day {day}"))
+}
+
 /// `realdid governance show`: the register entry of `issuer`, proven.
 fn show(
     issuer: &str,
+    days: u32,
     registry: &super::registry_args::RegistryArgs,
     json: bool,
 ) -> Result<(), CliError> {
     let did: realdid_core::did::RealDid = issuer
         .parse()
         .map_err(|e| CliError::Usage(format!("--issuer {issuer:?}: {e}")))?;
-    let proven = super::runtime()?.block_on(async {
-        registry
-            .gateway()?
-            .accreditation_at(&did)
-            .await
-            .map_err(CliError::from)
+    let (proven, history) = super::runtime()?.block_on(async {
+        let gateway = registry.gateway()?;
+        let proven = gateway.accreditation_at(&did).await?;
+        let history = day_counts(&gateway, &did, proven.block_time_ms, days).await?;
+        Ok::<_, CliError>((proven, history))
     })?;
     let Some(record) = proven.value else {
         return Err(CliError::Refused(format!(
@@ -256,9 +293,19 @@ fn show(
                     "reason": r.reason,
                 })),
                 "trace_approvers": approvers,
-                "openings": record.openings,
+                "openings": record.counts.openings,
                 "last_audit_sequence": record.last_audit_sequence,
-                "disclosures": record.disclosures,
+                "disclosures": record.counts.disclosures,
+                "revocations": record.counts.revocations,
+                "suspended": record.counts.suspended,
+                "days": history.iter().map(|(day, counts, height)| serde_json::json!({
+                    "date": utc_date(*day),
+                    "openings": counts.openings,
+                    "disclosures": counts.disclosures,
+                    "revocations": counts.revocations,
+                    "suspended": counts.suspended,
+                    "proven_at_height": height,
+                })).collect::<Vec<_>>(),
                 "proven_at_height": proven.height,
             })
         );
@@ -293,8 +340,28 @@ fn show(
     }
     println!(
         "  lawful traces opened: {} (the last at audit sequence {}), {} disclosed to their holders",
-        record.openings, record.last_audit_sequence, record.disclosures
+        record.counts.openings, record.last_audit_sequence, record.counts.disclosures
     );
+    println!(
+        "  credentials revoked: {}, suspended now: {}",
+        record.counts.revocations, record.counts.suspended
+    );
+    if days > 0 {
+        println!(
+            "  by UTC day, the last {days} (days with nothing counted are left out):\n    \
+             date        openings  disclosed  revoked  suspended"
+        );
+        for (day, counts, _) in &history {
+            println!(
+                "    {}  {:>8}  {:>9}  {:>7}  {:>9}",
+                utc_date(*day),
+                counts.openings,
+                counts.disclosures,
+                counts.revocations,
+                counts.suspended
+            );
+        }
+    }
     eprintln!("proven at height {}", proven.height);
     Ok(())
 }

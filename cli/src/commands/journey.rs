@@ -522,7 +522,7 @@ pub async fn citizen(
         .ok_or_else(|| CliError::Refused("the devnet issuer is not on the register".into()))?;
     println!(
         "    anyone can count, proven: the issuer opened {} record(s), {} disclosed",
-        register.openings, register.disclosures
+        register.counts.openings, register.counts.disclosures
     );
     Ok(())
 }

@@ -7,7 +7,8 @@
 //!        action  1 accredit  issuer suffix(32) || name str || varint(m) || m × credential type str
 //!                2 remove    issuer suffix(32) || reason str
 //!                3 approvers issuer suffix(32) || approver set (approvers.rs)
-//!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32) || key id || signature
+//!   3 status anchor     issuer suffix(32) || list id str || sequence u64 || list hash(32)
+//!                       || revoked u64 || suspended u64 || key id || signature
 //!   4 audit anchor      issuer suffix(32) || request hash(32) || sequence u64
 //!                       || holder commitment(32)
 //!                       || varint(m) || m × (approver key(32) || signed at u64 || signature(64))
@@ -18,7 +19,7 @@
 //! trace approvals sign       "realdid/trace-approval/v1" || u8 len || chain id
 //!                            || issuer suffix(32) || request hash(32) || signed at u64 (Unix s)
 //! anchors are signed by an issuer key with assertionMethod over
-//!                            "realdid/anchor/v3" || u8 len || chain id || tag
+//!                            "realdid/anchor/v4" || u8 len || chain id || tag
 //!                            || body without key id and signature
 //! ```
 
@@ -36,6 +37,7 @@ use super::primitives::{
 };
 use crate::did::{KeyId, RealDid, SignedDidOperation};
 use crate::keys::{KeyError, PublicKey, SignatureRule, SigningKey};
+use crate::status_list::StatusTally;
 
 /// Largest encoded transaction accepted from outside.
 pub const MAX_TRANSACTION_LEN: usize = 16 * 1024;
@@ -47,7 +49,7 @@ pub const MAX_NAME_LEN: usize = 256;
 pub const MAX_APPROVALS: usize = 64;
 
 const GOVERNANCE_DOMAIN: &[u8] = b"realdid/governance/v2";
-const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v3";
+const ANCHOR_DOMAIN: &[u8] = b"realdid/anchor/v4";
 const TRACE_APPROVAL_DOMAIN: &[u8] = b"realdid/trace-approval/v1";
 const TX_HASH_DOMAIN: &[u8] = b"realdid/tx/v1";
 
@@ -208,6 +210,9 @@ pub struct StatusListAnchor {
     pub sequence: u64,
     /// SHA-256 of the published status list token.
     pub list_hash: [u8; 32],
+    /// How many entries of the published list are revoked and suspended: the public
+    /// transparency count. A verifier that fetches the list refuses it when they differ.
+    pub tally: StatusTally,
     /// The issuer key (assertionMethod) that signed.
     pub signer: KeyId,
     /// Signature over [`StatusListAnchor::signing_input`].
@@ -349,12 +354,14 @@ issuer_signed!(AuditAnchor);
 
 impl StatusListAnchor {
     /// Builds and signs an anchor for `chain`.
+    #[allow(clippy::too_many_arguments)] // one per field the issuer signs, and its key
     pub fn sign(
         chain: &ChainId,
         issuer: RealDid,
         list_id: String,
         sequence: u64,
         list_hash: [u8; 32],
+        tally: StatusTally,
         signer: KeyId,
         key: &SigningKey,
     ) -> Result<Self, KeyError> {
@@ -363,6 +370,7 @@ impl StatusListAnchor {
             list_id,
             sequence,
             list_hash,
+            tally,
             signer,
             signature: Signature([0; 64]),
         };
@@ -380,6 +388,8 @@ impl StatusListAnchor {
         write_str(&self.list_id, buf);
         buf.put_u64(self.sequence);
         buf.put_slice(&self.list_hash);
+        buf.put_u64(self.tally.revoked);
+        buf.put_u64(self.tally.suspended);
     }
 }
 
@@ -720,7 +730,7 @@ impl EncodeSize for Transaction {
                         .sum::<usize>()
             }
             Self::StatusAnchor(a) => {
-                32 + str_size(&a.list_id) + 8 + 32 + a.signer.encode_size() + 64
+                32 + str_size(&a.list_id) + 8 + 32 + 16 + a.signer.encode_size() + 64
             }
             Self::AuditAnchor(a) => a.body_size() + a.signer.encode_size() + 64,
             Self::Disclosure(d) => 32 + 8 + 32 + 32 + d.signer.encode_size() + 64,
@@ -756,6 +766,10 @@ impl Read for Transaction {
                 list_id: read_str(buf, MAX_NAME_LEN, "status list id")?,
                 sequence: u64::read(buf)?,
                 list_hash: read_bytes32(buf)?,
+                tally: StatusTally {
+                    revoked: u64::read(buf)?,
+                    suspended: u64::read(buf)?,
+                },
                 signer: KeyId::read(buf)?,
                 signature: Signature::read(buf)?,
             }),

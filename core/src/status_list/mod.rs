@@ -37,7 +37,7 @@ pub use bitstring_entry::{
 };
 pub use compression::{CompressionFormat, MAX_DECOMPRESSED_BYTES};
 pub use error::StatusListError;
-pub use token::{Status, StatusBits, StatusList, StatusListObject};
+pub use token::{Status, StatusBits, StatusList, StatusListObject, StatusTally};
 pub use token_claims::{
     STATUS_LIST_JWT_TYP, StatusClaim, StatusListReference, StatusListTokenClaims,
 };

@@ -136,6 +136,15 @@ impl fmt::Display for Status {
     }
 }
 
+/// How many entries of a status list are revoked and how many suspended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct StatusTally {
+    /// Entries with status INVALID.
+    pub revoked: u64,
+    /// Entries with status SUSPENDED.
+    pub suspended: u64,
+}
+
 /// The `status_list` JSON object of a Status List Token, as it goes over the wire.
 ///
 /// This is the unparsed form: `lst` is whatever text arrived. [`StatusList::decode`]
@@ -253,6 +262,25 @@ impl StatusList {
             .ok_or(StatusListError::IndexOutOfRange { index, len })?;
         *byte = (*byte & !(mask << shift)) | (status.0 << shift);
         Ok(())
+    }
+
+    /// How many entries are revoked (INVALID) and how many suspended: the counts an issuer
+    /// declares on chain with each anchor of the list, and a verifier checks against the
+    /// list it fetched, so the public count cannot drift from the lists themselves.
+    pub fn tally(&self) -> StatusTally {
+        let mut tally = StatusTally::default();
+        let (bits, mask) = (usize::from(self.bits.get()), self.bits.max_value());
+        for &byte in self.bytes.iter().filter(|&&byte| byte != 0) {
+            for slot in 0..self.bits.per_byte() {
+                // slot * bits < 8: the cast is lossless.
+                match Status((byte >> (slot * bits) as u32) & mask) {
+                    Status::INVALID => tally.revoked += 1,
+                    Status::SUSPENDED => tally.suspended += 1,
+                    _ => {}
+                }
+            }
+        }
+        tally
     }
 
     /// The `status_list` JSON object: `bits` and the ZLIB-compressed, base64url `lst`.

@@ -115,13 +115,15 @@ impl<A: IdentityAuthority> Issuer<A> {
         let uri = self.list_uri(record.number);
         let validity = self.config.policy.status_token_validity_seconds;
         let issued_at_s = self.now_ms() / 1000;
-        let (token, hash) = status::token(&record, &uri, &keys.signer()?, issued_at_s, validity)?;
+        let (token, hash, tally) =
+            status::token(&record, &uri, &keys.signer()?, issued_at_s, validity)?;
         let anchor = StatusListAnchor::sign(
             self.registry.chain_id(),
             keys.did().clone(),
             uri.clone(),
             sequence,
             hash,
+            tally,
             keys.active_key_id().clone(),
             keys.active_key()?,
         )

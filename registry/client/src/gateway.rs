@@ -26,7 +26,9 @@ use realdid_core::clock::{Clock, SystemClock, UnixMs};
 
 use crate::ClientError;
 use crate::light_client::{LightClient, VerifiedRead};
-use crate::records::{AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord};
+use crate::records::{
+    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
+};
 
 fn unavailable(reason: String) -> ClientError {
     ClientError::Unavailable { reason }
@@ -553,6 +555,29 @@ impl RegistryGateway {
                     .map(|r| r.into_inner().proof)
             },
             |light, read| light.verify_status_anchor(issuer, list_uri, read),
+        )
+        .await
+    }
+
+    /// What issuer `issuer`'s transparency counts did on UTC day `day`, proven; `None` when
+    /// proven that nothing was counted that day.
+    pub async fn transparency_day_at(
+        &self,
+        issuer: &RealDid,
+        day: u32,
+    ) -> Result<Proven<Option<TransparencyCounts>>, ClientError> {
+        self.proven(
+            &format!("reading the transparency count of {issuer} for day {day}"),
+            |mut client| async move {
+                client
+                    .get_transparency_day(pb::GetTransparencyDayRequest {
+                        issuer_did: issuer.to_string(),
+                        day,
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| light.verify_transparency_day(issuer, day, read),
         )
         .await
     }

@@ -27,7 +27,8 @@ use crate::ClientError;
 use crate::certificate::CertificateVerifier;
 use crate::proof::{StateProof, verify_state};
 use crate::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, decode_value,
+    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
+    decode_value,
 };
 use crate::state_key::StateKey;
 
@@ -227,5 +228,26 @@ impl LightClient {
             .map(|bytes| decode_value::<AuditAnchorRecord>(bytes, "audit anchor record"))
             .transpose()?;
         Ok((verified, record))
+    }
+
+    /// Checks a transparency-day read: issuer `issuer`'s counts for UTC day `day`, or their
+    /// proven absence (nothing was counted that day).
+    pub fn verify_transparency_day(
+        &self,
+        issuer: &RealDid,
+        day: u32,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<TransparencyCounts>), ClientError> {
+        let key = StateKey::TransparencyDay {
+            issuer: issuer.clone(),
+            day,
+        };
+        let verified = self.verify(&key, read)?;
+        let counts = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<TransparencyCounts>(bytes, "transparency day"))
+            .transpose()?;
+        Ok((verified, counts))
     }
 }

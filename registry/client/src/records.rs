@@ -11,9 +11,11 @@
 //!                       || accredited height u64 || updated height u64
 //!                       || removed u8 (0 | 1 || removal height u64 || reason str)
 //!                       || approvers u8 (0 | 1 || approver set || set height u64)
-//!                       || openings u64 || last audit sequence u64 || disclosures u64
+//!                       || last audit sequence u64 || counts
+//! counts                openings u64 || disclosures u64 || revocations u64 || suspended u64
+//! transparency day      counts              (what changed that UTC day)
 //! status anchor record  issuer suffix(32) || list id str || sequence u64 || list hash(32)
-//!                       || signer key id || signature(64) || height u64 || timestamp ms u64
+//!                       || revoked u64 || suspended u64 || signer key id || signature(64) || height u64 || timestamp ms u64
 //! audit anchor record   the audit anchor transaction's body (request hash, sequence,
 //!                       approvals) || signer key id || signature(64) || height u64
 //!                       || timestamp ms u64 || disclosed u8 (0 | 1 || holder tag(32)
@@ -32,6 +34,7 @@ use realdid_core::codec::{
     ApproverSet, AuditAnchor, MAX_CREDENTIAL_TYPES, MAX_NAME_LEN, StatusListAnchor,
 };
 use realdid_core::did::{DidState, KeyId, RealDid};
+use realdid_core::status_list::StatusTally;
 
 /// A state value whose bytes are not what they should be. Who is at fault depends on where
 /// they came from: a node reading its own database has a damaged data directory, a client
@@ -149,12 +152,57 @@ pub struct IssuerRecord {
     pub removed: Option<Removal>,
     /// The issuer's lawful-trace approvers, once governance has named them.
     pub trace_approvers: Option<TraceApproversRecord>,
-    /// The public transparency count: audit anchors (trace openings) the chain accepted.
-    pub openings: u64,
     /// The highest audit sequence anchored (sequences may have gaps).
     pub last_audit_sequence: u64,
+    /// The public transparency count since the issuer first came on the register.
+    pub counts: TransparencyCounts,
+}
+
+/// What anyone can count of an issuer's use of its powers, without learning whom it was
+/// about: kept as totals in the issuer's register entry and per UTC day under
+/// [`StateKey::TransparencyDay`](crate::StateKey::TransparencyDay).
+///
+/// Openings and disclosures are counted from the audit anchors and disclosures the chain
+/// accepted; revocations and suspensions from the tallies the issuer declares with each
+/// status-list anchor, which every verifier that fetches the list checks against it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransparencyCounts {
+    /// Trace openings (audit anchors).
+    pub openings: u64,
     /// Openings disclosed to their holders.
     pub disclosures: u64,
+    /// Credentials revoked. In a day's record, those revoked that day.
+    pub revocations: u64,
+    /// Credentials suspended at the time: in a day's record, after that day's last anchor.
+    pub suspended: u64,
+}
+
+impl Write for TransparencyCounts {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_u64(self.openings);
+        buf.put_u64(self.disclosures);
+        buf.put_u64(self.revocations);
+        buf.put_u64(self.suspended);
+    }
+}
+
+impl EncodeSize for TransparencyCounts {
+    fn encode_size(&self) -> usize {
+        32
+    }
+}
+
+impl Read for TransparencyCounts {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            openings: u64::read(buf)?,
+            disclosures: u64::read(buf)?,
+            revocations: u64::read(buf)?,
+            suspended: u64::read(buf)?,
+        })
+    }
 }
 
 /// An issuer's lawful-trace approvers, with the block that set them.
@@ -199,9 +247,8 @@ impl Write for IssuerRecord {
                 buf.put_u64(approvers.height);
             }
         }
-        buf.put_u64(self.openings);
         buf.put_u64(self.last_audit_sequence);
-        buf.put_u64(self.disclosures);
+        self.counts.write(buf);
     }
 }
 
@@ -224,8 +271,7 @@ impl EncodeSize for IssuerRecord {
                 .as_ref()
                 .map_or(0, |a| a.set.encode_size() + 8)
             + 8
-            + 8
-            + 8
+            + self.counts.encode_size()
     }
 }
 
@@ -266,9 +312,8 @@ impl Read for IssuerRecord {
             updated_height,
             removed,
             trace_approvers,
-            openings: u64::read(buf)?,
             last_audit_sequence: u64::read(buf)?,
-            disclosures: u64::read(buf)?,
+            counts: TransparencyCounts::read(buf)?,
         })
     }
 }
@@ -291,6 +336,8 @@ impl Write for StatusAnchorRecord {
         write_str(&a.list_id, buf);
         buf.put_u64(a.sequence);
         buf.put_slice(&a.list_hash);
+        buf.put_u64(a.tally.revoked);
+        buf.put_u64(a.tally.suspended);
         a.signer.write(buf);
         a.signature.write(buf);
         buf.put_u64(self.height);
@@ -304,6 +351,7 @@ impl EncodeSize for StatusAnchorRecord {
         32 + str_size(&a.list_id)
             + 8
             + 32
+            + 16
             + a.signer.encode_size()
             + a.signature.encode_size()
             + 8
@@ -321,6 +369,10 @@ impl Read for StatusAnchorRecord {
                 list_id: read_str(buf, MAX_NAME_LEN, "status list id")?,
                 sequence: u64::read(buf)?,
                 list_hash: read_bytes32(buf)?,
+                tally: StatusTally {
+                    revoked: u64::read(buf)?,
+                    suspended: u64::read(buf)?,
+                },
                 signer: KeyId::read(buf)?,
                 signature: Signature::read(buf)?,
             },
@@ -542,9 +594,8 @@ mod tests {
             updated_height: 5,
             removed: None,
             trace_approvers: None,
-            openings: 0,
             last_audit_sequence: 0,
-            disclosures: 0,
+            counts: TransparencyCounts::default(),
         };
         round_trip(&record);
         assert!(record.is_accredited());
@@ -557,8 +608,9 @@ mod tests {
         assert!(!record.is_accredited());
         // An unknown removal flag is refused.
         let mut bytes = record.encode().to_vec();
-        // After the flag: the removal, the approvers flag and the three counts.
-        let flag = bytes.len() - 24 - 2 - 8 - str_size("licence withdrawn");
+        // After the flag: the removal, the approvers flag, the last audit sequence and the
+        // four counts.
+        let flag = bytes.len() - 40 - 2 - 8 - str_size("licence withdrawn");
         bytes[flag] = 2;
         assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
         // With approvers; an unknown approvers flag is refused.
@@ -582,7 +634,7 @@ mod tests {
         round_trip(&record);
         let mut bytes = record.encode().to_vec();
         let flag =
-            bytes.len() - 24 - 8 - record.trace_approvers.as_ref().unwrap().set.encode_size() - 1;
+            bytes.len() - 40 - 8 - record.trace_approvers.as_ref().unwrap().set.encode_size() - 1;
         bytes[flag] = 2;
         assert!(decode_value::<IssuerRecord>(&bytes, "issuer").is_err());
     }
@@ -597,9 +649,8 @@ mod tests {
             updated_height: 1,
             removed: None,
             trace_approvers: None,
-            openings: 0,
             last_audit_sequence: 0,
-            disclosures: 0,
+            counts: TransparencyCounts::default(),
         };
         assert!(decode_value::<IssuerRecord>(&record.encode(), "issuer").is_err());
     }
@@ -614,6 +665,10 @@ mod tests {
                 "https://issuer.example/status/1".into(),
                 2,
                 [7; 32],
+                StatusTally {
+                    revoked: 3,
+                    suspended: 1,
+                },
                 "issuing".parse().unwrap(),
                 &key(3),
             )
@@ -661,6 +716,12 @@ mod tests {
         };
         round_trip(&disclosed);
         round_trip(&NonceRecord { height: 42 });
+        round_trip(&TransparencyCounts {
+            openings: 1,
+            disclosures: 2,
+            revocations: 3,
+            suspended: 4,
+        });
         assert_eq!(
             NonceRecord { height: 42 }.encode().to_vec(),
             42u64.to_be_bytes()

@@ -12,6 +12,7 @@
 //!   3 status list    issuer suffix(32) || list id str
 //!   4 audit anchor   issuer suffix(32) || sequence u64
 //!   5 governance     nonce u64            (a used governance nonce)
+//!   6 transparency   issuer suffix(32) || day u32   (UTC days since 1970-01-01)
 //! key hash          SHA-256("realdid/state-key/v1" || canonical bytes)
 //! ```
 
@@ -47,6 +48,18 @@ pub enum StateKey {
     },
     /// A governance nonce that has been used (replay protection).
     GovernanceNonce(u64),
+    /// What an issuer's transparency counts did on one UTC day, by block time.
+    TransparencyDay {
+        /// The issuer.
+        issuer: RealDid,
+        /// Days since 1970-01-01 (UTC).
+        day: u32,
+    },
+}
+
+/// The UTC day (days since 1970-01-01) of a block time in Unix milliseconds.
+pub fn utc_day(timestamp_ms: u64) -> u32 {
+    u32::try_from(timestamp_ms / 86_400_000).unwrap_or(u32::MAX)
 }
 
 /// A key's position in the state tree: SHA-256 of its domain and encoding.
@@ -88,6 +101,11 @@ impl Write for StateKey {
                 buf.put_u8(5);
                 buf.put_u64(*nonce);
             }
+            Self::TransparencyDay { issuer, day } => {
+                buf.put_u8(6);
+                buf.put_slice(issuer.suffix());
+                buf.put_u32(*day);
+            }
         }
     }
 }
@@ -99,6 +117,7 @@ impl EncodeSize for StateKey {
             Self::StatusList { list_id, .. } => 32 + str_size(list_id),
             Self::Audit { .. } => 32 + 8,
             Self::GovernanceNonce(_) => 8,
+            Self::TransparencyDay { .. } => 32 + 4,
         }
     }
 }
@@ -119,6 +138,10 @@ impl Read for StateKey {
                 sequence: u64::read(buf)?,
             }),
             5 => Ok(Self::GovernanceNonce(u64::read(buf)?)),
+            6 => Ok(Self::TransparencyDay {
+                issuer: RealDid::from_suffix(read_bytes32(buf)?),
+                day: u32::read(buf)?,
+            }),
             _ => Err(Error::Invalid("StateKey", "unknown key tag")),
         }
     }
@@ -139,11 +162,23 @@ mod tests {
                 list_id: "https://issuer.example/status/1".into(),
             },
             StateKey::Audit {
-                issuer: did,
+                issuer: did.clone(),
                 sequence: 9,
             },
             StateKey::GovernanceNonce(3),
+            StateKey::TransparencyDay {
+                issuer: did,
+                day: utc_day(1_764_979_200_000),
+            },
         ]
+    }
+
+    #[test]
+    fn a_utc_day_starts_at_midnight() {
+        // 2025-12-06T00:00:00Z is day 20428.
+        assert_eq!(utc_day(1_764_979_200_000), 20_428);
+        assert_eq!(utc_day(1_764_979_200_000 - 1), 20_427);
+        assert_eq!(utc_day(0), 0);
     }
 
     #[test]

@@ -12,8 +12,10 @@ use super::did::read_did;
 use super::governance::read_issuer;
 use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
-use crate::state::keys::StateKey;
-use crate::state::records::{AuditAnchorRecord, DisclosureRecord, StatusAnchorRecord};
+use crate::state::keys::{StateKey, utc_day};
+use crate::state::records::{
+    AuditAnchorRecord, DisclosureRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
+};
 
 /// Checks that the anchor's issuer is accredited and that its signer is one of the issuer's
 /// live assertionMethod keys whose signature, made for this chain, verifies.
@@ -106,8 +108,9 @@ pub(super) fn check_status(
         issuer: anchor.issuer.clone(),
         list_id: anchor.list_id.clone(),
     };
-    let current = read_record::<StatusAnchorRecord>(view, &key, "status anchor")?
-        .map_or(0, |current| current.anchor.sequence);
+    let previous = read_record::<StatusAnchorRecord>(view, &key, "status anchor")?
+        .map(|current| (current.anchor.sequence, current.anchor.tally));
+    let (current, previous) = previous.unwrap_or_default();
     if anchor.sequence <= current {
         return reject(
             RejectReason::AnchorConflict,
@@ -126,12 +129,64 @@ pub(super) fn check_status(
             ),
         );
     }
+    if anchor.tally.revoked < previous.revoked {
+        return reject(
+            RejectReason::AnchorConflict,
+            format!(
+                "status list {} was anchored with {} revoked entries; {} would undo a revocation",
+                anchor.list_id, previous.revoked, anchor.tally.revoked
+            ),
+        );
+    }
     let record = StatusAnchorRecord {
         anchor: anchor.clone(),
         height: ctx.height,
         timestamp_ms: ctx.timestamp_ms,
     };
-    Ok(Ok(vec![put(key, &record)]))
+    let mut writes = vec![put(key, &record)];
+    let issuer_key = StateKey::Issuer(anchor.issuer.clone());
+    let Some(issuer) = read_issuer(view, &issuer_key)? else {
+        return Err(RegistryError::Fault(crate::error::Fault::Corrupt {
+            reason: format!("issuer {} anchored without a register entry", anchor.issuer),
+        }));
+    };
+    let revoked = anchor.tally.revoked - previous.revoked;
+    let suspended = |total: u64| {
+        total
+            .saturating_sub(previous.suspended)
+            .saturating_add(anchor.tally.suspended)
+    };
+    if revoked != 0 || anchor.tally.suspended != previous.suspended {
+        writes.extend(count(view, ctx, issuer, |counts| {
+            counts.revocations = counts.revocations.saturating_add(revoked);
+            counts.suspended = suspended(counts.suspended);
+        })?);
+    }
+    Ok(Ok(writes))
+}
+
+/// Applies `change` to the issuer's transparency totals and to its count for the block's
+/// UTC day, in the same block as what is counted, so that nothing counted can happen
+/// without the count showing it. A day's `suspended` is the total after the change.
+fn count(
+    view: &(impl StateView + ?Sized),
+    ctx: &BlockContext<'_>,
+    mut issuer: IssuerRecord,
+    change: impl Fn(&mut TransparencyCounts),
+) -> Result<Writes, RegistryError> {
+    let day_key = StateKey::TransparencyDay {
+        issuer: issuer.issuer.clone(),
+        day: utc_day(ctx.timestamp_ms),
+    };
+    let mut day =
+        read_record::<TransparencyCounts>(view, &day_key, "transparency day")?.unwrap_or_default();
+    change(&mut issuer.counts);
+    change(&mut day);
+    day.suspended = issuer.counts.suspended;
+    Ok(vec![
+        put(StateKey::Issuer(issuer.issuer.clone()), &issuer),
+        put(day_key, &day),
+    ])
 }
 
 /// How far before the block an approval may have been signed: an issuer's own policy is
@@ -266,9 +321,10 @@ pub(super) fn check_audit(
             reason: format!("issuer {} anchored without a register entry", anchor.issuer),
         }));
     };
-    issuer.openings += 1;
     issuer.last_audit_sequence = issuer.last_audit_sequence.max(anchor.sequence);
-    Ok(Ok(vec![put(key, &record), put(issuer_key, &issuer)]))
+    let mut writes = vec![put(key, &record)];
+    writes.extend(count(view, ctx, issuer, |counts| counts.openings += 1)?);
+    Ok(Ok(writes))
 }
 
 /// A disclosure: signed by the issuer, for an audit anchor of its own not yet disclosed, and
@@ -322,7 +378,7 @@ pub(super) fn check_disclosure(
         timestamp_ms: ctx.timestamp_ms,
     });
     let issuer_key = StateKey::Issuer(disclosure.issuer.clone());
-    let Some(mut issuer) = read_issuer(view, &issuer_key)? else {
+    let Some(issuer) = read_issuer(view, &issuer_key)? else {
         return Err(RegistryError::Fault(crate::error::Fault::Corrupt {
             reason: format!(
                 "issuer {} disclosed without a register entry",
@@ -330,6 +386,7 @@ pub(super) fn check_disclosure(
             ),
         }));
     };
-    issuer.disclosures += 1;
-    Ok(Ok(vec![put(key, &record), put(issuer_key, &issuer)]))
+    let mut writes = vec![put(key, &record)];
+    writes.extend(count(view, ctx, issuer, |counts| counts.disclosures += 1)?);
+    Ok(Ok(writes))
 }

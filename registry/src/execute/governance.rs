@@ -119,9 +119,9 @@ pub(super) fn check(
                 Some(current) if current.is_accredited() => current.accredited_height,
                 _ => ctx.height,
             };
-            let (openings, last_audit_sequence, disclosures) =
-                current.as_ref().map_or((0, 0, 0), |c| {
-                    (c.openings, c.last_audit_sequence, c.disclosures)
+            let (last_audit_sequence, counts) =
+                current.as_ref().map_or((0, Default::default()), |c| {
+                    (c.last_audit_sequence, c.counts)
                 });
             let record = IssuerRecord {
                 issuer: issuer.clone(),
@@ -131,9 +131,8 @@ pub(super) fn check(
                 updated_height: ctx.height,
                 removed: None,
                 trace_approvers: current.and_then(|c| c.trace_approvers),
-                openings,
                 last_audit_sequence,
-                disclosures,
+                counts,
             };
             vec![put(key, &record)]
         }

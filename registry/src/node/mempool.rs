@@ -372,6 +372,7 @@ pub(crate) mod tests {
                 "https://issuer.example/status/1".into(),
                 sequence,
                 [2; 32],
+                realdid_core::status_list::StatusTally::default(),
                 realdid_core::did::KeyId::first(),
                 &key,
             )

@@ -163,6 +163,30 @@ impl Holder {
         list: &str,
         sequence: u64,
     ) -> Transaction {
+        self.status_anchor_full(signer, key, list, sequence, Default::default())
+    }
+
+    /// A status-list anchor signed by the `issuing` key, declaring `revoked` and
+    /// `suspended` entries.
+    pub fn status_anchor_counting(
+        &self,
+        list: &str,
+        sequence: u64,
+        revoked: u64,
+        suspended: u64,
+    ) -> Transaction {
+        let tally = realdid_core::status_list::StatusTally { revoked, suspended };
+        self.status_anchor_full("issuing", &self.issuing, list, sequence, tally)
+    }
+
+    fn status_anchor_full(
+        &self,
+        signer: &str,
+        key: &SigningKey,
+        list: &str,
+        sequence: u64,
+        tally: realdid_core::status_list::StatusTally,
+    ) -> Transaction {
         Transaction::StatusAnchor(
             StatusListAnchor::sign(
                 &test_chain(),
@@ -170,6 +194,7 @@ impl Holder {
                 list.into(),
                 sequence,
                 [sequence as u8; 32],
+                tally,
                 key_id(signer),
                 key,
             )
@@ -330,6 +355,8 @@ pub struct MemChain {
     pub council: Council,
     /// The trace approvers `issuer()` names for every issuer, 2 of 3.
     pub approvers: Vec<SigningKey>,
+    /// Added to every block's time: a test moves it to change the day.
+    pub later_ms: u64,
 }
 
 impl MemChain {
@@ -339,13 +366,14 @@ impl MemChain {
             height: 0,
             council: Council::new(),
             approvers: (0..3).map(|_| fresh_key()).collect(),
+            later_ms: 0,
         }
     }
 
     pub fn ctx(&self) -> BlockContext<'_> {
         BlockContext {
             height: self.height + 1,
-            timestamp_ms: 1_700_000_000_000 + (self.height + 1) * 1000,
+            timestamp_ms: 1_700_000_000_000 + (self.height + 1) * 1000 + self.later_ms,
             governance: &self.council.governance,
             signatures: &self.council.signatures,
         }

@@ -25,6 +25,7 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry_client::gateway::RegistryGateway;
+use realdid_registry_client::state_key::utc_day;
 use realdid_tests::chain::{Holder, create_did};
 use realdid_tests::issuer::{
     IssuerStack, UNACCREDITED_VCT, approval, control_proof, files_under, holder_did, nonce,
@@ -739,6 +740,19 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
         let got = status_on_chain(&stack, &mut node, &mut client, credential).await;
         assert_eq!(got, want, "credential {}", credential.credential_id);
     }
+    // Anyone can count them on chain, proven, without learning which credentials they are.
+    let registry = RegistryGateway::new(&stack.config.registry, stack.light.clone()).unwrap();
+    let issuer = stack.issuer().did().clone();
+    let counted = || async {
+        let counts = registry
+            .accreditation(&issuer)
+            .await
+            .unwrap()
+            .unwrap()
+            .counts;
+        (counts.revocations, counts.suspended)
+    };
+    assert_eq!(counted().await, (1, 1), "one revoked, one suspended");
 
     // The holder lifts their suspension; the revocation stays.
     let n = nonce(&mut client, pb::NoncePurpose::Resume).await;
@@ -768,6 +782,11 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
     assert_eq!(
         status_on_chain(&stack, &mut node, &mut client, c0).await,
         Status::INVALID
+    );
+    assert_eq!(
+        counted().await,
+        (1, 0),
+        "the suspension lifted, the revocation kept"
     );
 
     // An operator suspends credential 1 while a case is examined; the holder suspends it
@@ -888,6 +907,21 @@ async fn a_revocation_and_a_suspension_show_in_proven_status_lists() {
         status_on_chain(&stack, &mut node, &mut client, c0).await,
         Status::INVALID
     );
+    // The count by day, proven, holds the revocation too (under today, or yesterday for a
+    // test that ran across midnight UTC).
+    let today = utc_day(
+        registry
+            .accreditation_at(&issuer)
+            .await
+            .unwrap()
+            .block_time_ms,
+    );
+    let mut by_day = 0;
+    for day in [today - 1, today] {
+        let proven = registry.transparency_day_at(&issuer, day).await.unwrap();
+        by_day += proven.value.map_or(0, |counts| counts.revocations);
+    }
+    assert_eq!(by_day, 1);
 }
 
 /// De-anonymising a citizen is the one power that must never rest with one person: an
@@ -1242,9 +1276,9 @@ async fn the_holder_learns_of_an_opening_only_after_the_disclosure_delay() {
     let register = registry.accreditation(&issuer).await.unwrap().unwrap();
     assert_eq!(
         (
-            register.openings,
+            register.counts.openings,
             register.last_audit_sequence,
-            register.disclosures
+            register.counts.disclosures
         ),
         (1, sequence, 1)
     );

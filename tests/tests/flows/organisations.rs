@@ -780,4 +780,32 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
     let identity: serde_json::Value = serde_json::from_str(&ok(&open).await).unwrap();
     assert_eq!(identity["full_name"], person["full_name"], "{identity}");
     assert_eq!(identity["resident_id"], person["resident_id"], "{identity}");
+    // Anyone counts the opening from the chain, in the total and under its day.
+    let entry: serde_json::Value = serde_json::from_str(
+        &ok(&[
+            "governance",
+            "show",
+            "--issuer",
+            &issuer_did,
+            "--days",
+            "2",
+            "--genesis",
+            &genesis,
+            "--registry",
+            &registry,
+            "--tls-ca",
+            &ca_pem,
+            "--json",
+        ])
+        .await,
+    )
+    .unwrap();
+    assert_eq!(entry["openings"], 1, "{entry}");
+    let by_day: u64 = entry["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|day| day["openings"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_day, 1, "{entry}");
 }

@@ -72,9 +72,8 @@ impl ChainView for StaleHolder {
                 updated_height: 1,
                 removed: None,
                 trace_approvers: None,
-                openings: 0,
                 last_audit_sequence: 0,
-                disclosures: 0,
+                counts: Default::default(),
             }),
         ))
     }

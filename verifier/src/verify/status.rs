@@ -245,6 +245,20 @@ impl<S: StatusSource> StatusChecker<S> {
         }
         let list = StatusList::decode(&claims.status_list)
             .map_err(|e| StatusProblem::Unavailable(format!("{uri}: {e}")))?;
+        // The public transparency count comes from what the issuer declares on chain; a
+        // list that does not match its declaration is refused, so the count cannot lie
+        // without every verifier that reads the list noticing.
+        let (held, declared) = (list.tally(), record.anchor.tally);
+        if held != declared {
+            return Err(StatusProblem::Unavailable(format!(
+                "{uri}: the list holds {} revoked and {} suspended entries; its anchor (sequence {}) declares {} and {}",
+                held.revoked,
+                held.suspended,
+                record.anchor.sequence,
+                declared.revoked,
+                declared.suspended
+            )));
+        }
         Ok(CheckedList {
             list: Arc::new(list),
             height,
@@ -288,7 +302,7 @@ mod tests {
     use realdid_core::did::{CreateOp, DidOperation, apply};
     use realdid_core::jws::{KeySigner, sign_compact};
     use realdid_core::keys::{Algorithm, SigningKey};
-    use realdid_core::status_list::{StatusBits, StatusUri};
+    use realdid_core::status_list::{StatusBits, StatusTally, StatusUri};
     use realdid_registry_client::ClientError;
     use realdid_registry_client::gateway::Proven;
     use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
@@ -346,13 +360,30 @@ mod tests {
     }
 
     impl Anchors {
-        fn anchor(&self, key: &SigningKey, issuer: &DidState, token: &str) {
+        /// Anchors `token`, declaring the tally of the list [`token`] made with entry 0 set
+        /// to `first`.
+        fn anchor(&self, key: &SigningKey, issuer: &DidState, token: &str, first: Status) {
+            let declared = StatusTally {
+                revoked: u64::from(first == Status::INVALID),
+                suspended: u64::from(first == Status::SUSPENDED),
+            };
+            self.anchor_declaring(key, issuer, token, declared);
+        }
+
+        fn anchor_declaring(
+            &self,
+            key: &SigningKey,
+            issuer: &DidState,
+            token: &str,
+            declared: StatusTally,
+        ) {
             let anchor = StatusListAnchor::sign(
                 &realdid_core::codec::ChainId::parse("realdid-test").unwrap(),
                 issuer.did.clone(),
                 URI.into(),
                 1,
                 Sha256::digest(token.as_bytes()).into(),
+                declared,
                 KeyId::first(),
                 key,
             )
@@ -444,13 +475,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_list_that_does_not_match_the_counts_its_anchor_declares_is_refused() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let exp = Some(NOW_MS / 1000 + 120);
+        // An issuer that revokes but declares nothing revoked, to keep the public count low.
+        let token = token(&key, &issuer, Status::INVALID, exp);
+        chain.anchor_declaring(&key, &issuer, &token, StatusTally::default());
+        let lying = checker();
+        *lying.source.token.lock().unwrap() = token.clone();
+        match status_at(&lying, &chain, &issuer, NOW_MS).await {
+            Err(StatusProblem::Unavailable(message)) => assert!(
+                message.contains("holds 1 revoked and 0 suspended")
+                    && message.contains("declares 0 and 0"),
+                "{message}"
+            ),
+            other => panic!("an understated count was accepted: {other:?}"),
+        }
+        // Declared honestly, the same list is read.
+        chain.anchor(&key, &issuer, &token, Status::INVALID);
+        let checker = checker();
+        *checker.source.token.lock().unwrap() = token;
+        assert_eq!(
+            status_at(&checker, &chain, &issuer, NOW_MS).await.unwrap(),
+            Status::INVALID
+        );
+    }
+
+    #[tokio::test]
     async fn a_token_without_exp_or_past_it_is_refused() {
         let (key, issuer) = issuer();
         let chain = Anchors::default();
         for (exp, why) in [(None, "no exp"), (Some(NOW_MS / 1000 - 1), "expired")] {
             let checker = checker();
             let token = token(&key, &issuer, Status::VALID, exp);
-            chain.anchor(&key, &issuer, &token);
+            chain.anchor(&key, &issuer, &token, Status::VALID);
             *checker.source.token.lock().unwrap() = token;
             match status_at(&checker, &chain, &issuer, NOW_MS).await {
                 Err(StatusProblem::Unavailable(message)) => {
@@ -468,7 +527,7 @@ mod tests {
         let checker = checker();
         let exp = NOW_MS / 1000 + 120;
         let token = token(&key, &issuer, Status::VALID, Some(exp));
-        chain.anchor(&key, &issuer, &token);
+        chain.anchor(&key, &issuer, &token, Status::VALID);
         *checker.source.token.lock().unwrap() = token;
         let fetches = || checker.source.fetches.load(Ordering::SeqCst);
 
@@ -517,7 +576,7 @@ mod tests {
         let exp = Some(NOW_MS / 1000 + 3600);
         // Issuer A's list (entry 0 valid) is checked and cached under the URI…
         let token_a = token(&key_a, &issuer_a, Status::VALID, exp);
-        chain.anchor(&key_a, &issuer_a, &token_a);
+        chain.anchor(&key_a, &issuer_a, &token_a, Status::VALID);
         *checker.source.token.lock().unwrap() = token_a;
         assert_eq!(
             status_at(&checker, &chain, &issuer_a, NOW_MS)
@@ -527,7 +586,7 @@ mod tests {
         );
         // …and issuer B, whose list at the same URI revoked entry 0, is read on its own.
         let token_b = token(&key_b, &issuer_b, Status::INVALID, exp);
-        chain.anchor(&key_b, &issuer_b, &token_b);
+        chain.anchor(&key_b, &issuer_b, &token_b, Status::INVALID);
         *checker.source.token.lock().unwrap() = token_b;
         assert_eq!(
             status_at(&checker, &chain, &issuer_b, NOW_MS)
