@@ -1,8 +1,8 @@
-//! What can go wrong when sealing, releasing or opening an escrowed record.
+//! What can go wrong when sealing, releasing, opening or resharing an escrowed record.
 
 use crate::ErrorKind;
 
-/// Why a record could not be sealed, a share released, or a record opened.
+/// Why a record could not be sealed, a share released, a record opened or reshared.
 ///
 /// Every refusal that an approver caused names that approver, so that the officer can leave
 /// the share out and ask the others, and the audit can say who released something unusable.
@@ -112,6 +112,79 @@ pub enum EscrowError {
         /// The record the share names.
         found: String,
     },
+    /// A reshare contribution names another record, another sealing of the record (an older
+    /// one, or a newer one made meanwhile), or another new approver set than the one being
+    /// reshared to.
+    #[error("the reshare contribution of approver {approver:?} is for another {what}")]
+    ContributionMismatch {
+        /// The old approver the contribution names.
+        approver: String,
+        /// What differs: "record", "sealing" or "new approver set".
+        what: &'static str,
+    },
+    /// A reshare contribution does not fit the sealing or the new set it names: another
+    /// index than its approver's, or other numbers of commitments or sub-shares.
+    #[error("the reshare contribution of approver {approver:?} is malformed: {reason}")]
+    ContributionMalformed {
+        /// The old approver the contribution names.
+        approver: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A reshare contribution's signature does not verify under the approval key of the
+    /// approver it names: made or altered by someone else.
+    #[error(
+        "the reshare contribution of approver {approver:?} is not signed by that approver's approval key"
+    )]
+    ContributionSignatureInvalid {
+        /// The old approver the contribution names.
+        approver: String,
+    },
+    /// A reshare contribution shares some value other than its approver's share: its first
+    /// commitment is not the public image of that share, so it would change the secret.
+    #[error(
+        "the reshare contribution of approver {approver:?} does not reshare that approver's share"
+    )]
+    ContributionNotOfShare {
+        /// The old approver whose contribution is wrong.
+        approver: String,
+    },
+    /// Two reshare contributions come from one approver.
+    #[error("approver {approver:?} contributes to the resharing twice")]
+    DuplicateContribution {
+        /// The approver.
+        approver: String,
+    },
+    /// Fewer valid reshare contributions from distinct old approvers than the old threshold.
+    #[error("{have} valid reshare contributions from distinct approvers, {need} needed")]
+    NotEnoughContributions {
+        /// Distinct old approvers with a valid contribution.
+        have: usize,
+        /// The old sealing's threshold.
+        need: usize,
+    },
+    /// A piece of a resealed share does not open with its approver's key: the resealed record
+    /// was altered, or the old approver who contributed it sealed it to someone else.
+    #[error(
+        "the piece old approver {contributor:?} resealed to approver {approver:?} does not open with that approver's key"
+    )]
+    PieceDoesNotOpen {
+        /// The approver whose share it is a piece of.
+        approver: String,
+        /// The old approver who sealed it.
+        contributor: String,
+    },
+    /// A piece of a resealed share does not lie on the sub-sharing its contributor committed
+    /// to: the old approver who sealed it sealed a wrong value.
+    #[error(
+        "the piece old approver {contributor:?} resealed to approver {approver:?} does not verify against {contributor:?}'s commitments"
+    )]
+    PieceDoesNotVerify {
+        /// The approver whose share it is a piece of.
+        approver: String,
+        /// The old approver who sealed it.
+        contributor: String,
+    },
     /// The record does not decrypt under the recombined key: its ciphertext, nonce or
     /// bindings were altered.
     #[error("the record does not decrypt (ciphertext or its bindings altered)")]
@@ -139,13 +212,22 @@ impl EscrowError {
             | Self::DuplicateApproverKey { .. }
             | Self::BadId { .. }
             | Self::TooLarge { .. }
-            | Self::Malformed { .. } => ErrorKind::InvalidInput,
+            | Self::Malformed { .. }
+            | Self::ContributionMalformed { .. }
+            | Self::DuplicateContribution { .. } => ErrorKind::InvalidInput,
             Self::NotAnApprover { .. } => ErrorKind::PermissionDenied,
             Self::ShareDoesNotOpen { .. }
             | Self::ReleaseDoesNotOpen { .. }
             | Self::ShareDoesNotVerify { .. }
+            | Self::ContributionSignatureInvalid { .. }
+            | Self::ContributionNotOfShare { .. }
+            | Self::PieceDoesNotOpen { .. }
+            | Self::PieceDoesNotVerify { .. }
             | Self::DecryptionFailed => ErrorKind::InvalidSignature,
-            Self::NotEnoughShares { .. } | Self::WrongRecord { .. } => ErrorKind::Rejected,
+            Self::NotEnoughShares { .. }
+            | Self::WrongRecord { .. }
+            | Self::ContributionMismatch { .. }
+            | Self::NotEnoughContributions { .. } => ErrorKind::Rejected,
             Self::Randomness(_) | Self::Crypto { .. } => ErrorKind::Internal,
         }
     }

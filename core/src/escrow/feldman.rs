@@ -6,6 +6,11 @@
 //! another sealing) is caught and attributed before it can spoil the recombination. The
 //! arithmetic is `vsss-rs`'s; this module fixes the group, the share identifiers (approver
 //! `i`, counting from 0, holds the share at `x = i + 1`) and the 32-byte encodings.
+//!
+//! Resharing (Desmedt–Jajodia, Herzberg et al.) needs three more operations on the same
+//! sharings: splitting a given share instead of a fresh secret, the public image `g^s_i` of
+//! approver `i`'s share from the commitments alone (what a reshared share is checked
+//! against), and the Lagrange combination at 0 of sub-shares and of sub-commitments.
 
 use curve25519_dalek_5::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek_5::ristretto::{CompressedRistretto, RistrettoPoint};
@@ -21,6 +26,8 @@ use super::suite::random_bytes;
 type Field = IdentifierPrimeField<Scalar>;
 type Share = DefaultShare<Field, Field>;
 type Verifier = ValueGroup<RistrettoPoint>;
+/// A point of a polynomial "in the exponent": interpolating these combines commitments.
+type PointShare = DefaultShare<Field, Verifier>;
 
 /// A sharing: the secret, the commitments to the polynomial, and approver `i`'s share at
 /// `shares[i]`. Secrets are wiped when dropped.
@@ -58,6 +65,39 @@ pub(super) fn split(
     rng: &mut chacha20::ChaCha20Rng,
 ) -> Result<Split, EscrowError> {
     let mut secret = random_scalar()?;
+    let result = split_scalar(secret, threshold, count, rng);
+    secret.zeroize();
+    result
+}
+
+/// Shares `value`, an approver's share, `threshold`-of-`count` again: one old approver's
+/// part of a resharing. The first commitment is then `g^value`, which is how the
+/// sub-sharing is tied to the share it claims to reshare.
+pub(super) fn split_value(
+    value: &[u8; 32],
+    threshold: u8,
+    count: u8,
+    rng: &mut chacha20::ChaCha20Rng,
+) -> Result<Split, EscrowError> {
+    let mut scalar =
+        Option::<Scalar>::from(Scalar::from_canonical_bytes(*value)).ok_or_else(|| {
+            EscrowError::Malformed {
+                what: "share",
+                reason: "not a canonical scalar".into(),
+            }
+        })?;
+    let result = split_scalar(scalar, threshold, count, rng);
+    scalar.zeroize();
+    result
+}
+
+/// Shares `secret`; the caller wipes its copy.
+fn split_scalar(
+    mut secret: Scalar,
+    threshold: u8,
+    count: u8,
+    rng: &mut chacha20::ChaCha20Rng,
+) -> Result<Split, EscrowError> {
     let result = vsss_rs::feldman::split_secret_with_ids::<Share, Verifier>(
         usize::from(threshold),
         usize::from(count),
@@ -136,21 +176,58 @@ pub(super) fn verify(commitments: &[[u8; 32]], index: u8, value: &[u8; 32]) -> b
     verified
 }
 
-/// Recombines the secret from verified shares `(approver index, share)` from distinct
-/// approvers, at least the threshold, and checks it against the first commitment.
-pub(super) fn combine(
-    commitments: &[[u8; 32]],
+/// `g^f(x)` at approver `index`'s identifier, from the commitments to `f` alone (Horner's
+/// rule in the group): the public image of that approver's share. `None` if a commitment
+/// is not a point.
+pub(super) fn public_share(commitments: &[[u8; 32]], index: u8) -> Option<[u8; 32]> {
+    let x = Scalar::from(u64::from(index) + 1);
+    let mut image = RistrettoPoint::default();
+    for commitment in commitments.iter().rev() {
+        image = image * x + decode_point(commitment)?;
+    }
+    Some(image.compress().to_bytes())
+}
+
+/// The commitments to `Σ λ_i f_i`, where `f_i` is the polynomial `sets[i].1` commits to and
+/// `λ_i` the Lagrange coefficient at 0 of the identifiers `sets[..].0`: each commitment is
+/// vsss-rs's interpolation in the group. `None` if a set has other than `len` commitments,
+/// a commitment is not a point, or the identifiers do not interpolate (fewer than two, or a
+/// repeated one).
+pub(super) fn combine_commitments(sets: &[(u8, &[[u8; 32]])], len: usize) -> Option<Vec<[u8; 32]>> {
+    let mut combined = Vec::with_capacity(len);
+    for m in 0..len {
+        let mut points: Vec<PointShare> = Vec::with_capacity(sets.len());
+        for (index, commitments) in sets {
+            if commitments.len() != len {
+                return None;
+            }
+            points.push(PointShare {
+                identifier: identifier(*index),
+                value: ValueGroup(decode_point(commitments.get(m)?)?),
+            });
+        }
+        combined.push(points.combine().ok()?.0.compress().to_bytes());
+    }
+    Some(combined)
+}
+
+/// The value at 0 of the polynomial through the points `(approver index, share)`, without
+/// checking it against anything. Resharing uses it with the sub-shares of one new approver,
+/// whose interpolation is that approver's new share.
+pub(super) fn interpolate(
     shares: &[(u8, Zeroizing<[u8; 32]>)],
 ) -> Result<Zeroizing<[u8; 32]>, EscrowError> {
     let mut set: Vec<Share> = Vec::with_capacity(shares.len());
     for (index, value) in shares {
-        let scalar =
-            Option::<Scalar>::from(Scalar::from_canonical_bytes(**value)).ok_or_else(|| {
-                EscrowError::Malformed {
-                    what: "share",
-                    reason: "not a canonical scalar".into(),
-                }
-            })?;
+        let Some(scalar) = Option::<Scalar>::from(Scalar::from_canonical_bytes(**value)) else {
+            for share in &mut set {
+                share.value.0.zeroize();
+            }
+            return Err(EscrowError::Malformed {
+                what: "share",
+                reason: "not a canonical scalar".into(),
+            });
+        };
         set.push(Share {
             identifier: identifier(*index),
             value: IdentifierPrimeField(scalar),
@@ -160,23 +237,38 @@ pub(super) fn combine(
     for share in &mut set {
         share.value.0.zeroize();
     }
-    let mut secret = combined
+    let mut value = combined
         .map_err(|e| EscrowError::Crypto {
             what: "Feldman recombination",
             reason: e.to_string(),
         })?
         .0;
-    let matches = commitments
-        .first()
-        .and_then(decode_point)
-        .is_some_and(|c0| RISTRETTO_BASEPOINT_POINT * secret == c0);
-    let bytes = Zeroizing::new(secret.to_bytes());
-    secret.zeroize();
+    let bytes = Zeroizing::new(value.to_bytes());
+    value.zeroize();
+    Ok(bytes)
+}
+
+/// Recombines the secret from verified shares `(approver index, share)` from distinct
+/// approvers, at least the threshold, and checks it against the first commitment.
+pub(super) fn combine(
+    commitments: &[[u8; 32]],
+    shares: &[(u8, Zeroizing<[u8; 32]>)],
+) -> Result<Zeroizing<[u8; 32]>, EscrowError> {
+    let secret = interpolate(shares)?;
+    let matches =
+        Option::<Scalar>::from(Scalar::from_canonical_bytes(*secret)).is_some_and(|mut s| {
+            let image = RISTRETTO_BASEPOINT_POINT * s;
+            s.zeroize();
+            commitments
+                .first()
+                .and_then(decode_point)
+                .is_some_and(|c0| image == c0)
+        });
     if !matches {
         return Err(EscrowError::Crypto {
             what: "Feldman recombination",
             reason: "verified shares recombine to a secret the commitments do not fix".into(),
         });
     }
-    Ok(bytes)
+    Ok(secret)
 }

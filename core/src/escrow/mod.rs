@@ -20,6 +20,19 @@
 //!    (a wrong one names its approver instead of spoiling the result), recombines the
 //!    secret and decrypts.
 //!
+//! Re-sealing: when governance changes an issuer's approvers (one added, one removed, a lost
+//! key replaced), its records are reshared to the new set rather than decrypted and sealed
+//! again. `k` old approvers each make a [`reshare_contribution`]: their own share, checked,
+//! split again with Feldman commitments and sealed piece by piece to the new approvers;
+//! the issuer combines them with [`reshare`](fn@reshare) into a new [`ThresholdSealed`] of the same
+//! ciphertext, checking each contribution's signature and that it reshares its approver's
+//! true share. No one sees the secret, the issuer included: each new approver alone opens
+//! its pieces and combines them into its share. The new shares are independent of the old
+//! ones, so an old share, a removed approver's included, is no use against the new sealing.
+//! It still opens the old sealing together with `k - 1` other old shares: what takes that
+//! away from a removed approver is the issuer deleting the old sealing once the new
+//! approvers have checked their shares, not the resharing itself.
+//!
 //! Keys: each approver has an [`ApproverSecret`] (an Ed25519 key for signing approvals and
 //! a separate X25519 key for shares) whose [`ApproverPublic`] half the issuer knows; the
 //! officer has an [`OfficerSecret`]. Every primitive comes from a maintained crate: `hpke`
@@ -36,6 +49,9 @@ mod error;
 mod feldman;
 mod key_file;
 mod officer_keys;
+mod reshare;
+#[cfg(test)]
+mod reshare_tests;
 mod sealed;
 mod share;
 mod suite;
@@ -45,6 +61,7 @@ mod tests;
 pub use approver_keys::{ApproverPublic, ApproverSecret};
 pub use error::EscrowError;
 pub use officer_keys::OfficerSecret;
+pub use reshare::{ReshareContribution, reshare, reshare_contribution};
 pub use sealed::{ThresholdSealed, seal};
 pub use share::{ReleasedShare, open, release_share};
 pub use suite::HpkePublicKey;
@@ -65,6 +82,11 @@ pub const MAX_KEY_FILE_LEN: usize = 4 * 1024;
 pub const MAX_SEALED_JSON_LEN: usize = 128 * 1024;
 /// The largest serialised [`ReleasedShare`] read, in bytes.
 pub const MAX_RELEASED_SHARE_JSON_LEN: usize = 2 * 1024;
+/// The largest serialised [`ReshareContribution`] read, in bytes: room for
+/// [`MAX_APPROVERS`] commitments and sealed sub-shares with their field names.
+pub const MAX_RESHARE_CONTRIBUTION_JSON_LEN: usize = 32 * 1024;
+/// The most contributions [`reshare`] reads: one per approver, more can only repeat one.
+pub const MAX_RESHARE_CONTRIBUTIONS: usize = MAX_APPROVERS;
 
 /// Checks an id: 1 to `max` bytes, no control characters (ids end up in logs and audit
 /// records, where a newline or an escape sequence could forge or hide a line).

@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::approver_keys::ApproverPublic;
-use super::binding::{record_aad, sealing_digest, share_aad, share_info};
+use super::binding::{record_aad, resealing_digest, sealing_digest, share_aad, share_info};
 use super::suite::{
     ENC_LEN, NONCE_LEN, SEALED_SHARE_LEN, TAG_LEN, data_key, hex_array, hpke_seal, random_bytes,
     record_seal, rng,
 };
 use super::{
-    EscrowError, MAX_APPROVERS, MAX_RECORD_ID_LEN, MAX_RECORD_LEN, MAX_SEALED_JSON_LEN, check_id,
-    feldman,
+    EscrowError, MAX_APPROVERS, MAX_ID_LEN, MAX_RECORD_ID_LEN, MAX_RECORD_LEN, MAX_SEALED_JSON_LEN,
+    check_id, feldman,
 };
 
 /// The `type` of a sealed record.
@@ -33,6 +33,10 @@ const SEALED_TYPE: &str = "realdid-threshold-escrow-v1";
 /// the record under ChaCha20-Poly1305. No key that opens the record is in it: opening needs
 /// `threshold` approvers to release their shares.
 ///
+/// A sealing made by [`reshare`](fn@super::reshare) holds, instead of one sealed share per
+/// approver, one sealed piece per old approver who contributed to the resharing; the
+/// record's ciphertext is the original one, still bound to the original sealing's digest.
+///
 /// Serialised as JSON (`{"type": "realdid-threshold-escrow-v1", ...}`, keys and points in
 /// hex, the record's ciphertext in unpadded base64url); decoding checks every bound and
 /// encoding, so a decoded value is as well formed as a freshly sealed one.
@@ -43,16 +47,57 @@ pub struct ThresholdSealed {
     threshold: u8,
     approvers: Vec<ApproverPublic>,
     commitments: Vec<[u8; 32]>,
-    shares: Vec<SealedShare>,
+    /// `None` for a sealing made by [`seal`].
+    resealed: Option<Resealing>,
+    /// Per approver: its one sealed share (fresh), or its pieces in the order of
+    /// `resealed.contributors` (resealed).
+    shares: Vec<Vec<SealedShare>>,
     nonce: [u8; NONCE_LEN],
     ciphertext: Vec<u8>,
 }
 
-/// One approver's share, HPKE-sealed to the approver's X25519 key.
+/// One approver's share (or one piece of it), HPKE-sealed to the approver's X25519 key.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) struct SealedShare {
     pub(super) enc: [u8; ENC_LEN],
     pub(super) ciphertext: [u8; SEALED_SHARE_LEN],
+}
+
+impl SealedShare {
+    /// The HPKE output of sealing one share, which must have the length of one.
+    pub(super) fn from_hpke(enc: [u8; ENC_LEN], sealed: &[u8]) -> Result<Self, EscrowError> {
+        let ciphertext = sealed.try_into().map_err(|_| EscrowError::Crypto {
+            what: "HPKE sealing",
+            reason: format!("a sealed share of {} bytes", sealed.len()),
+        })?;
+        Ok(Self { enc, ciphertext })
+    }
+}
+
+/// Where a sealing made by resharing comes from, and what its approvers' shares are made
+/// of: approver `j`'s share is `Σ λ_i s_ij` over the contributors `i`, where `s_ij` is the
+/// piece contributor `i` sealed to `j` and `λ_i` the Lagrange coefficient at 0 of the
+/// contributors' indices. Only `j` can open its pieces, so only `j` learns its share.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Resealing {
+    /// The digest the record's ciphertext is bound to: that of the sealing [`seal`] made.
+    pub(super) origin: [u8; 32],
+    /// The digest of the sealing this one was reshared from; the pieces are bound to it.
+    pub(super) previous: [u8; 32],
+    /// The old approvers whose sub-sharings make the shares, by increasing index; as many
+    /// as the previous sealing's threshold.
+    pub(super) contributors: Vec<Contributor>,
+}
+
+/// An old approver whose share was reshared into this sealing.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Contributor {
+    /// Its place in the previous sealing.
+    pub(super) index: u8,
+    /// Its id there.
+    pub(super) id: String,
+    /// The commitments to its sub-sharing, one per coefficient (as many as the threshold).
+    pub(super) commitments: Vec<[u8; 32]>,
 }
 
 /// A sealed record as stored.
@@ -66,6 +111,9 @@ struct ThresholdSealedFile {
     approvers: Vec<ApproverPublic>,
     /// Compressed ristretto255 points, hex.
     commitments: Vec<String>,
+    /// Absent for a sealing made by `seal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resealed: Option<ResealingFile>,
     shares: Vec<SealedShareFile>,
     /// Hex.
     nonce: String,
@@ -73,22 +121,59 @@ struct ThresholdSealedFile {
     ciphertext: String,
 }
 
-/// One sealed share as stored.
+/// One approver's sealed share as stored: `enc` and `ciphertext` for a fresh sealing,
+/// `pieces` for a resealed one.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SealedShareFile {
     /// The approver it is sealed to (the same as at its place in `approvers`).
     approver: String,
     /// The HPKE encapsulated key, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enc: Option<String>,
+    /// The HPKE ciphertext and tag, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ciphertext: Option<String>,
+    /// One sealed piece per contributor, in the order of `resealed.contributors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pieces: Option<Vec<PieceFile>>,
+}
+
+/// One sealed piece of a share as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PieceFile {
+    /// The HPKE encapsulated key, hex.
     enc: String,
     /// The HPKE ciphertext and tag, hex.
     ciphertext: String,
 }
 
+/// Where a resealed record comes from, as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResealingFile {
+    /// Hex.
+    origin: String,
+    /// Hex.
+    previous: String,
+    contributors: Vec<ContributorFile>,
+}
+
+/// A contributor to a resharing, as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContributorFile {
+    index: u8,
+    id: String,
+    /// Compressed ristretto255 points, hex.
+    commitments: Vec<String>,
+}
+
 /// Checks what a sealing is made for: the record id, the threshold against the approvers,
 /// and that the approvers are distinct parties (distinct ids and distinct keys, so that no
 /// one holds two shares).
-fn check_sealing(
+pub(super) fn check_sealing(
     record_id: &str,
     threshold: u8,
     approvers: &[ApproverPublic],
@@ -192,21 +277,14 @@ pub(super) fn seal_keeping_secret(
             share.as_ref(),
             &mut rng,
         )?;
-        let ciphertext: [u8; SEALED_SHARE_LEN] =
-            sealed
-                .as_slice()
-                .try_into()
-                .map_err(|_| EscrowError::Crypto {
-                    what: "HPKE sealing",
-                    reason: format!("a sealed share of {} bytes", sealed.len()),
-                })?;
-        shares.push(SealedShare { enc, ciphertext });
+        shares.push(vec![SealedShare::from_hpke(enc, &sealed)?]);
     }
     let sealed = ThresholdSealed {
         record_id: record_id.to_owned(),
         threshold,
         approvers: approvers.to_vec(),
         commitments: split.commitments.clone(),
+        resealed: None,
         shares,
         nonce,
         ciphertext,
@@ -231,28 +309,80 @@ impl ThresholdSealed {
     }
 
     /// The digest of what this sealing fixes besides ciphertexts (record id, threshold,
-    /// approvers and their keys, commitments): the name an audit record can give it.
+    /// approvers and their keys, commitments, and for a resealed record where it comes
+    /// from and what its shares are made of): the name an audit record can give it.
     pub fn digest(&self) -> [u8; 32] {
-        sealing_digest(
-            &self.record_id,
-            self.threshold,
-            &self.approvers,
-            &self.commitments,
-        )
+        match &self.resealed {
+            None => sealing_digest(
+                &self.record_id,
+                self.threshold,
+                &self.approvers,
+                &self.commitments,
+            ),
+            Some(resealed) => resealing_digest(
+                &resealed.origin,
+                &resealed.previous,
+                &self.record_id,
+                self.threshold,
+                &self.approvers,
+                &self.commitments,
+                &resealed.contributors,
+            ),
+        }
+    }
+
+    /// The digest the record's ciphertext is bound to: the sealing's own for a sealing
+    /// made by [`seal`], that original sealing's for one made by resharing (which keeps
+    /// the ciphertext as it is).
+    pub(super) fn origin(&self) -> [u8; 32] {
+        match &self.resealed {
+            None => self.digest(),
+            Some(resealed) => resealed.origin,
+        }
+    }
+
+    pub(super) fn resealed(&self) -> Option<&Resealing> {
+        self.resealed.as_ref()
     }
 
     pub(super) fn commitments(&self) -> &[[u8; 32]] {
         &self.commitments
     }
 
-    pub(super) fn shares(&self) -> &[SealedShare] {
-        &self.shares
+    /// Approver `index`'s sealed share: one piece for a fresh sealing, one per contributor
+    /// for a resealed one.
+    pub(super) fn pieces(&self, index: u8) -> Option<&[SealedShare]> {
+        self.shares.get(usize::from(index)).map(Vec::as_slice)
     }
 
-    /// Puts `share` at approver `index`'s place, as an attacker with the database could.
+    /// Puts `share` as piece `piece` at approver `index`'s place, as an attacker with the
+    /// database could.
     #[cfg(test)]
-    pub(super) fn replace_share(&mut self, index: usize, share: SealedShare) {
-        self.shares[index] = share;
+    pub(super) fn replace_share(&mut self, index: usize, piece: usize, share: SealedShare) {
+        self.shares[index][piece] = share;
+    }
+
+    /// This record sealed to `approvers` instead, by resharing: same record, nonce and
+    /// ciphertext, the given commitments, lineage and sealed pieces. The caller has checked
+    /// them.
+    pub(super) fn resealed_to(
+        &self,
+        threshold: u8,
+        approvers: &[ApproverPublic],
+        commitments: Vec<[u8; 32]>,
+        resealed: Resealing,
+        shares: Vec<Vec<SealedShare>>,
+    ) -> Self {
+        Self {
+            record_id: self.record_id.clone(),
+            threshold,
+            approvers: approvers.to_vec(),
+            commitments,
+            resealed: Some(resealed),
+            shares,
+            nonce: self.nonce,
+            ciphertext: self.ciphertext.clone(),
+        }
     }
 
     pub(super) fn nonce(&self) -> &[u8; NONCE_LEN] {
@@ -303,9 +433,107 @@ impl std::fmt::Debug for ThresholdSealed {
                 "approvers",
                 &self.approvers.iter().map(|a| a.id()).collect::<Vec<_>>(),
             )
+            .field("resealed", &self.resealed.is_some())
             .field("ciphertext_len", &self.ciphertext.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Decodes commitments to a polynomial of degree `threshold - 1`: that many points, hex.
+fn decode_commitments(
+    whose: &str,
+    texts: &[String],
+    threshold: u8,
+) -> Result<Vec<[u8; 32]>, EscrowError> {
+    let malformed = |reason: String| EscrowError::Malformed {
+        what: "sealed record",
+        reason,
+    };
+    if texts.len() != usize::from(threshold) {
+        return Err(malformed(format!(
+            "{} {whose}commitments for a threshold of {threshold}",
+            texts.len(),
+        )));
+    }
+    let mut commitments = Vec::with_capacity(texts.len());
+    for (j, text) in texts.iter().enumerate() {
+        let bytes: [u8; 32] = hex_array("Feldman commitment", text)?;
+        if feldman::decode_point(&bytes).is_none() {
+            return Err(malformed(format!(
+                "{whose}commitment {j} is not a ristretto255 point"
+            )));
+        }
+        commitments.push(bytes);
+    }
+    Ok(commitments)
+}
+
+/// Decodes one sealed share or piece.
+fn decode_piece(enc: &str, ciphertext: &str) -> Result<SealedShare, EscrowError> {
+    Ok(SealedShare {
+        enc: hex_array("HPKE encapsulated key", enc)?,
+        ciphertext: hex_array("sealed share", ciphertext)?,
+    })
+}
+
+/// Decodes where a resealed record comes from, and checks that its commitments are those
+/// its contributors' sub-sharings combine to: they cannot be altered alone.
+fn decode_resealing(
+    file: ResealingFile,
+    threshold: u8,
+    commitments: &[[u8; 32]],
+) -> Result<Resealing, EscrowError> {
+    let malformed = |reason: String| EscrowError::Malformed {
+        what: "sealed record",
+        reason,
+    };
+    let count = file.contributors.len();
+    if !(2..=MAX_APPROVERS).contains(&count) {
+        return Err(malformed(format!("{count} contributors to its resharing")));
+    }
+    let mut contributors: Vec<Contributor> = Vec::with_capacity(count);
+    for contributor in file.contributors {
+        check_id("approver id", &contributor.id, MAX_ID_LEN)?;
+        if usize::from(contributor.index) >= MAX_APPROVERS {
+            return Err(malformed(format!(
+                "contributor {:?} has index {}",
+                contributor.id, contributor.index
+            )));
+        }
+        if let Some(last) = contributors.last()
+            && last.index >= contributor.index
+        {
+            return Err(malformed(
+                "the contributors are not in increasing order of index".into(),
+            ));
+        }
+        if contributors.iter().any(|c| c.id == contributor.id) {
+            return Err(malformed(format!(
+                "contributor {:?} is named twice",
+                contributor.id
+            )));
+        }
+        let whose = format!("{:?}'s ", contributor.id);
+        contributors.push(Contributor {
+            commitments: decode_commitments(&whose, &contributor.commitments, threshold)?,
+            index: contributor.index,
+            id: contributor.id,
+        });
+    }
+    let sets: Vec<(u8, &[[u8; 32]])> = contributors
+        .iter()
+        .map(|c| (c.index, c.commitments.as_slice()))
+        .collect();
+    if feldman::combine_commitments(&sets, usize::from(threshold)).as_deref() != Some(commitments) {
+        return Err(malformed(
+            "its commitments are not those its contributors' commitments combine to".into(),
+        ));
+    }
+    Ok(Resealing {
+        origin: hex_array("origin digest", &file.origin)?,
+        previous: hex_array("previous sealing digest", &file.previous)?,
+        contributors,
+    })
 }
 
 impl TryFrom<ThresholdSealedFile> for ThresholdSealed {
@@ -323,23 +551,18 @@ impl TryFrom<ThresholdSealedFile> for ThresholdSealed {
             )));
         }
         check_sealing(&file.record_id, file.threshold, &file.approvers)?;
-        if file.commitments.len() != usize::from(file.threshold) {
-            return Err(malformed(format!(
-                "{} commitments for a threshold of {}",
-                file.commitments.len(),
-                file.threshold
-            )));
+        let commitments = decode_commitments("", &file.commitments, file.threshold)?;
+        if commitments
+            .first()
+            .and_then(feldman::decode_point)
+            .is_none_or(|c0| c0 == curve25519_dalek_5::ristretto::RistrettoPoint::default())
+        {
+            return Err(malformed("the secret's commitment is the identity".into()));
         }
-        let mut commitments = Vec::with_capacity(file.commitments.len());
-        for (j, text) in file.commitments.iter().enumerate() {
-            let bytes: [u8; 32] = hex_array("Feldman commitment", text)?;
-            let point = feldman::decode_point(&bytes)
-                .ok_or_else(|| malformed(format!("commitment {j} is not a ristretto255 point")))?;
-            if j == 0 && point == curve25519_dalek_5::ristretto::RistrettoPoint::default() {
-                return Err(malformed("the secret's commitment is the identity".into()));
-            }
-            commitments.push(bytes);
-        }
+        let resealed = file
+            .resealed
+            .map(|r| decode_resealing(r, file.threshold, &commitments))
+            .transpose()?;
         if file.shares.len() != file.approvers.len() {
             return Err(malformed(format!(
                 "{} sealed shares for {} approvers",
@@ -356,10 +579,24 @@ impl TryFrom<ThresholdSealedFile> for ThresholdSealed {
                     share.approver
                 )));
             }
-            shares.push(SealedShare {
-                enc: hex_array("HPKE encapsulated key", &share.enc)?,
-                ciphertext: hex_array("sealed share", &share.ciphertext)?,
-            });
+            let pieces = match (&resealed, &share.enc, &share.ciphertext, &share.pieces) {
+                (None, Some(enc), Some(ciphertext), None) => vec![decode_piece(enc, ciphertext)?],
+                (Some(resealed), None, None, Some(pieces))
+                    if pieces.len() == resealed.contributors.len() =>
+                {
+                    pieces
+                        .iter()
+                        .map(|p| decode_piece(&p.enc, &p.ciphertext))
+                        .collect::<Result<_, _>>()?
+                }
+                _ => {
+                    return Err(malformed(format!(
+                        "the share of {:?} is not one sealed share (a sealing) or one piece per contributor (a resealing)",
+                        approver.id()
+                    )));
+                }
+            };
+            shares.push(pieces);
         }
         let nonce = hex_array("nonce", &file.nonce)?;
         // Base64 of the largest record, checked before decoding.
@@ -385,6 +622,7 @@ impl TryFrom<ThresholdSealedFile> for ThresholdSealed {
             threshold: file.threshold,
             approvers: file.approvers,
             commitments,
+            resealed,
             shares,
             nonce,
             ciphertext,
@@ -394,18 +632,53 @@ impl TryFrom<ThresholdSealedFile> for ThresholdSealed {
 
 impl From<ThresholdSealed> for ThresholdSealedFile {
     fn from(sealed: ThresholdSealed) -> Self {
+        let resealed = sealed.resealed.is_some();
         Self {
             kind: SEALED_TYPE.to_owned(),
             shares: sealed
                 .shares
                 .iter()
                 .zip(&sealed.approvers)
-                .map(|(share, approver)| SealedShareFile {
-                    approver: approver.id().to_owned(),
-                    enc: hex::encode(share.enc),
-                    ciphertext: hex::encode(share.ciphertext),
+                .map(|(pieces, approver)| {
+                    let mut file = SealedShareFile {
+                        approver: approver.id().to_owned(),
+                        enc: None,
+                        ciphertext: None,
+                        pieces: None,
+                    };
+                    match pieces.as_slice() {
+                        [one] if !resealed => {
+                            file.enc = Some(hex::encode(one.enc));
+                            file.ciphertext = Some(hex::encode(one.ciphertext));
+                        }
+                        _ => {
+                            file.pieces = Some(
+                                pieces
+                                    .iter()
+                                    .map(|p| PieceFile {
+                                        enc: hex::encode(p.enc),
+                                        ciphertext: hex::encode(p.ciphertext),
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                    file
                 })
                 .collect(),
+            resealed: sealed.resealed.map(|r| ResealingFile {
+                origin: hex::encode(r.origin),
+                previous: hex::encode(r.previous),
+                contributors: r
+                    .contributors
+                    .into_iter()
+                    .map(|c| ContributorFile {
+                        index: c.index,
+                        id: c.id,
+                        commitments: c.commitments.iter().map(hex::encode).collect(),
+                    })
+                    .collect(),
+            }),
             record_id: sealed.record_id,
             threshold: sealed.threshold,
             approvers: sealed.approvers,

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::approver_keys::ApproverSecret;
-use super::binding::{record_aad, release_info, share_aad, share_info};
+use super::binding::{
+    approver_set_digest, contribution_digest, record_aad, release_info, reshare_info, share_aad,
+    share_info,
+};
 use super::officer_keys::OfficerSecret;
 use super::sealed::ThresholdSealed;
 use super::suite::{
@@ -145,7 +148,8 @@ fn share_value(opened: &[u8]) -> Option<Zeroizing<[u8; SHARE_LEN]>> {
 /// the opening whose audit record hash is anchored as `anchor_hash`.
 ///
 /// Refuses if `me` is not an approver of the record (by id and both keys), if its sealed
-/// share does not open (the sealed record was altered), or if the share does not verify
+/// share (or, in a resealed record, a piece of it) does not open (the sealed record was
+/// altered, or an old approver sealed a piece wrongly), or if the share does not verify
 /// against the record's commitments: an approver never passes on a share it cannot vouch
 /// for.
 pub fn release_share(
@@ -154,39 +158,92 @@ pub fn release_share(
     anchor_hash: &[u8; 32],
     officer: &HpkePublicKey,
 ) -> Result<ReleasedShare, EscrowError> {
+    let (_, value) = own_share(sealed, me)?;
+    release_value(sealed, me.id(), &value, anchor_hash, officer)
+}
+
+/// Opens `me`'s share of `sealed` and checks it: `me`'s place in the approver list and the
+/// share there.
+///
+/// For a resealed record, each piece is opened and checked against the commitments of the
+/// old approver who sealed it (a wrong piece names that old approver), the pieces are
+/// combined, and the result is checked against the record's commitments like any share.
+pub(super) fn own_share(
+    sealed: &ThresholdSealed,
+    me: &ApproverSecret,
+) -> Result<(u8, Zeroizing<[u8; SHARE_LEN]>), EscrowError> {
     let not_an_approver = || EscrowError::NotAnApprover {
         id: me.id().to_owned(),
         record_id: sealed.record_id().to_owned(),
     };
     let index = sealed.approver_index(me.id()).ok_or_else(not_an_approver)?;
-    let (Some(slot), Some(share)) = (
+    let (Some(slot), Some(pieces)) = (
         sealed.approvers().get(usize::from(index)),
-        sealed.shares().get(usize::from(index)),
+        sealed.pieces(index),
     ) else {
         return Err(not_an_approver());
     };
     if *slot != me.public() {
         return Err(not_an_approver());
     }
-    let digest = sealed.digest();
     let does_not_open = || EscrowError::ShareDoesNotOpen {
         approver: me.id().to_owned(),
     };
-    let opened = hpke_open(
-        me.hpke_secret(),
-        &share.enc,
-        &share_info(sealed.record_id()),
-        &share_aad(&digest, index, me.id()),
-        &share.ciphertext,
-    )
-    .ok_or_else(does_not_open)?;
-    let value = share_value(&opened).ok_or_else(does_not_open)?;
+    let value = match (sealed.resealed(), pieces) {
+        (None, [share]) => {
+            let opened = hpke_open(
+                me.hpke_secret(),
+                &share.enc,
+                &share_info(sealed.record_id()),
+                &share_aad(&sealed.digest(), index, me.id()),
+                &share.ciphertext,
+            )
+            .ok_or_else(does_not_open)?;
+            share_value(&opened).ok_or_else(does_not_open)?
+        }
+        (Some(resealed), pieces) if pieces.len() == resealed.contributors.len() => {
+            let approver_set = approver_set_digest(sealed.threshold(), sealed.approvers());
+            let info = reshare_info(sealed.record_id());
+            let mut values = Vec::with_capacity(pieces.len());
+            for (contributor, piece) in resealed.contributors.iter().zip(pieces) {
+                let does_not_open = || EscrowError::PieceDoesNotOpen {
+                    approver: me.id().to_owned(),
+                    contributor: contributor.id.clone(),
+                };
+                let digest = contribution_digest(
+                    &resealed.previous,
+                    &approver_set,
+                    contributor.index,
+                    &contributor.id,
+                    &contributor.commitments,
+                );
+                let opened = hpke_open(
+                    me.hpke_secret(),
+                    &piece.enc,
+                    &info,
+                    &share_aad(&digest, index, me.id()),
+                    &piece.ciphertext,
+                )
+                .ok_or_else(does_not_open)?;
+                let value = share_value(&opened).ok_or_else(does_not_open)?;
+                if !feldman::verify(&contributor.commitments, index, &value) {
+                    return Err(EscrowError::PieceDoesNotVerify {
+                        approver: me.id().to_owned(),
+                        contributor: contributor.id.clone(),
+                    });
+                }
+                values.push((contributor.index, value));
+            }
+            feldman::interpolate(&values)?
+        }
+        _ => return Err(does_not_open()),
+    };
     if !feldman::verify(sealed.commitments(), index, &value) {
         return Err(EscrowError::ShareDoesNotVerify {
             approver: me.id().to_owned(),
         });
     }
-    release_value(sealed, me.id(), &value, anchor_hash, officer)
+    Ok((index, value))
 }
 
 /// Seals the share `value` of approver `approver_id` to `officer` for `sealed` and
@@ -296,7 +353,7 @@ pub fn open(
     record_open(
         &key,
         sealed.nonce(),
-        &record_aad(&digest),
+        &record_aad(&sealed.origin()),
         sealed.ciphertext(),
     )
 }

@@ -28,7 +28,7 @@ fn approvers(n: usize) -> (Vec<ApproverSecret>, Vec<ApproverPublic>) {
 /// What approver `index` reads from its sealed share, without any check.
 fn own_share(sealed: &ThresholdSealed, me: &ApproverSecret) -> Zeroizing<[u8; 32]> {
     let index = sealed.approver_index(me.id()).unwrap();
-    let share = &sealed.shares()[usize::from(index)];
+    let share = &sealed.pieces(index).unwrap()[0];
     let opened = hpke_open(
         me.hpke_secret(),
         &share.enc,
@@ -168,6 +168,7 @@ fn escrow_approver_refuses_to_release_a_bad_share() {
     .unwrap();
     sealed.replace_share(
         2,
+        0,
         SealedShare {
             enc,
             ciphertext: ciphertext.as_slice().try_into().unwrap(),
@@ -180,8 +181,8 @@ fn escrow_approver_refuses_to_release_a_bad_share() {
         })
     );
     // Alice's share sealed to Carol's place does not open there.
-    let alice_slot = sealed.shares()[0].clone();
-    sealed.replace_share(2, alice_slot);
+    let alice_slot = sealed.pieces(0).unwrap()[0].clone();
+    sealed.replace_share(2, 0, alice_slot);
     assert_eq!(
         release_share(&sealed, &secrets[2], &ANCHOR, &officer.public()),
         Err(EscrowError::ShareDoesNotOpen {
