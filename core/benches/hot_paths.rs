@@ -249,10 +249,13 @@ fn signature_rules(c: &mut Criterion) {
 }
 
 /// Threshold escrow: what an enrolment pays to seal one identity record for 2-of-3 and
-/// 3-of-5 approvers, what one approver pays to release its share, and what the officer
-/// pays to open the record with k shares.
+/// 3-of-5 approvers, what one approver pays to release its share, what the officer pays
+/// to open the record with k shares, and what re-sealing one record to a new set of the
+/// same shape costs an old approver and the issuer.
 fn escrow(c: &mut Criterion) {
-    use realdid_core::escrow::{ApproverSecret, OfficerSecret, open, release_share, seal};
+    use realdid_core::escrow::{
+        ApproverSecret, OfficerSecret, open, release_share, reshare, reshare_contribution, seal,
+    };
     let mut group = c.benchmark_group("escrow");
     let record = vec![7u8; 200];
     let officer = OfficerSecret::generate().unwrap();
@@ -275,6 +278,20 @@ fn escrow(c: &mut Criterion) {
             .collect();
         group.bench_function(format!("open with {k} shares"), |b| {
             b.iter(|| open(&sealed, &shares, &officer, &anchor).unwrap())
+        });
+        let next: Vec<_> = (0..n)
+            .map(|i| ApproverSecret::generate(&format!("judge-{}", i + n)).unwrap())
+            .map(|s| s.public())
+            .collect();
+        group.bench_function(format!("reshare contribution, {k} of {n}"), |b| {
+            b.iter(|| reshare_contribution(&sealed, &secrets[0], k, &next).unwrap())
+        });
+        let contributions: Vec<_> = secrets[..usize::from(k)]
+            .iter()
+            .map(|s| reshare_contribution(&sealed, s, k, &next).unwrap())
+            .collect();
+        group.bench_function(format!("reshare with {k} contributions"), |b| {
+            b.iter(|| reshare(&sealed, k, &next, &contributions).unwrap())
         });
     }
     group.finish();

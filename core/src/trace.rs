@@ -170,6 +170,28 @@ pub fn share_release_input(trace_id: &str, share_json: &str) -> Vec<u8> {
     out
 }
 
+/// What an approver signs, with their approval key, to list the records it is to re-seal
+/// at issuer `issuer`: the list names which DIDs one person enrolled, so only an approver of
+/// the issuer may read it, and the issuer's fresh nonce keeps a signature from being
+/// replayed.
+///
+/// ```text
+/// "realdid/trace-reseal-list/v1" || len(issuer) || issuer || len(nonce) || nonce
+///                                || len(approver id) || approver id
+/// ```
+pub fn reseal_list_input(issuer: &str, nonce: &str, approver_id: &str) -> Vec<u8> {
+    let mut out = RESEAL_LIST_DOMAIN.to_vec();
+    for field in [issuer, nonce, approver_id] {
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(field.as_bytes());
+    }
+    out
+}
+
+/// The domain tag of [`reseal_list_input`].
+pub const RESEAL_LIST_DOMAIN: &[u8] = b"realdid/trace-reseal-list/v1";
+
 /// The domain tag of [`holder_tag`].
 pub const HOLDER_TAG_DOMAIN: &[u8] = b"realdid/trace-holder-tag/v1";
 /// The domain tag of [`holder_commitment`].

@@ -32,6 +32,8 @@ pub enum Purpose {
     ListOwnTraces,
     /// OperatorLogin with a key.
     OperatorLogin,
+    /// ListReseals.
+    Reseal,
 }
 
 /// Why a nonce is not accepted.

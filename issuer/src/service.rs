@@ -82,6 +82,7 @@ fn purpose(value: i32) -> Result<Purpose, IssuerError> {
         Ok(pb::NoncePurpose::Resume) => Ok(Purpose::Resume),
         Ok(pb::NoncePurpose::ListOwnTraces) => Ok(Purpose::ListOwnTraces),
         Ok(pb::NoncePurpose::OperatorLogin) => Ok(Purpose::OperatorLogin),
+        Ok(pb::NoncePurpose::Reseal) => Ok(Purpose::Reseal),
         _ => Err(IssuerError::InvalidRequest(format!(
             "purpose: {value} is not a nonce purpose"
         ))),
@@ -679,6 +680,46 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         Ok(Response::new(pb::ReleaseShareResponse {
             released: u32::try_from(released).unwrap_or(u32::MAX),
             required: u32::from(required),
+        }))
+    }
+
+    async fn list_reseals(
+        &self,
+        request: Request<pb::ListResealsRequest>,
+    ) -> Result<Response<pb::ListResealsResponse>, Status> {
+        let r = request.into_inner();
+        let (records, next, set_height) = self
+            .issuer
+            .reseal_work(
+                &r.approver_id,
+                &r.approval_key,
+                &r.nonce,
+                &r.signature,
+                &r.after_enrolment,
+                r.page_size,
+            )
+            .await?;
+        Ok(Response::new(pb::ListResealsResponse {
+            sealed_records: records.iter().map(sealed_json).collect::<Result<_, _>>()?,
+            next_after: next.unwrap_or_default(),
+            approvers_set_height: set_height,
+        }))
+    }
+
+    async fn submit_reshares(
+        &self,
+        request: Request<pb::SubmitResharesRequest>,
+    ) -> Result<Response<pb::SubmitResharesResponse>, Status> {
+        let outcome = self
+            .issuer
+            .submit_reshares(&request.into_inner().contributions)
+            .await?;
+        if outcome.resealed > 0 {
+            tracing::info!(records = outcome.resealed, "identity records re-sealed");
+        }
+        Ok(Response::new(pb::SubmitResharesResponse {
+            resealed: outcome.resealed,
+            waiting: outcome.waiting,
         }))
     }
 

@@ -52,6 +52,8 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetSealedRecord",
             "ReleaseShare",
             "CollectShares",
+            "ListReseals",
+            "SubmitReshares",
         ],
     ),
     (

@@ -16,7 +16,7 @@ use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::{KeyId, Purposes};
 use realdid_core::escrow::{
     ApproverPublic, ApproverSecret, OfficerSecret, ReleasedShare, ThresholdSealed, open,
-    release_share,
+    release_share, reshare_contribution,
 };
 use realdid_core::keys::{Algorithm, DidKey, SigningKey};
 use realdid_issuer::authority::dataset::{Person, ResidentDataset};
@@ -566,6 +566,97 @@ impl IssuerStack {
             .approve_trace(approval(trace, &self.approvers[approver], signed_at_s))
             .await
             .map(|_| ())
+    }
+
+    /// Governance names `approvers`, `threshold` of them, for this issuer in place of the
+    /// set it has; the stack approves with them from now on. The old set is returned.
+    pub async fn replace_approvers(
+        &mut self,
+        net: &Devnet,
+        approvers: Vec<ApproverSecret>,
+        threshold: u8,
+    ) -> Vec<ApproverSecret> {
+        let registry =
+            RegistryGateway::new(&self.config.registry, self.light.clone()).expect("gateway");
+        let officers = net.layout.governance_signing_keys().expect("officers");
+        let did = self.issuer().did().clone();
+        let ids: Vec<&str> = approvers.iter().map(|a| a.id()).collect();
+        registry
+            .decide(
+                "trace approvers",
+                GovernanceAction::SetTraceApprovers {
+                    issuer: did.clone(),
+                    set: ApproverSet {
+                        threshold,
+                        approvers: approvers
+                            .iter()
+                            .map(|a| trace_approver(&a.public()))
+                            .collect(),
+                    },
+                },
+                crate::chain::governance_nonce(&format!("approvers {}", ids.join(",")), &did),
+                &officers[..net.layout.governance_threshold()],
+            )
+            .await
+            .expect("approvers replaced");
+        std::mem::replace(&mut self.approvers, approvers)
+    }
+
+    /// `approver` re-seals the records it holds a share of to the set on chain, as
+    /// `realdid approver reseal` does on its machine: the issuer's count of records
+    /// re-sealed and of records waiting for other approvers.
+    pub async fn reseal_as(&self, approver: &ApproverSecret) -> Result<(u32, u32), tonic::Status> {
+        let mut client = self.client().await;
+        let registry =
+            RegistryGateway::new(&self.config.registry, self.light.clone()).expect("gateway");
+        let did = self.issuer().did();
+        let named = registry
+            .accreditation(&did)
+            .await
+            .expect("the register entry")
+            .and_then(|record| record.trace_approvers)
+            .expect("approvers on chain");
+        let target = named.set.sealing_approvers().expect("the set's keys");
+        let n = nonce(&mut client, pb::NoncePurpose::Reseal).await;
+        let key = approver.approval_key();
+        let signature = key
+            .sign(&realdid_core::trace::reseal_list_input(
+                did.as_str(),
+                &n,
+                approver.id(),
+            ))
+            .expect("signs");
+        let page = client
+            .list_reseals(pb::ListResealsRequest {
+                approver_id: approver.id().to_owned(),
+                nonce: n,
+                signature,
+                after_enrolment: String::new(),
+                page_size: 0,
+                approval_key: DidKey::from_public_key(&key.public_key()).did().to_string(),
+            })
+            .await?
+            .into_inner();
+        assert_eq!(page.approvers_set_height, named.height, "the set on chain");
+        let contributions: Vec<String> = page
+            .sealed_records
+            .iter()
+            .map(|json| {
+                let sealed = ThresholdSealed::from_json(json).expect("a sealed record");
+                reshare_contribution(&sealed, approver, named.set.threshold, &target)
+                    .expect("a contribution")
+                    .to_json()
+                    .expect("JSON")
+            })
+            .collect();
+        if contributions.is_empty() {
+            return Ok((0, 0));
+        }
+        let outcome = client
+            .submit_reshares(pb::SubmitResharesRequest { contributions })
+            .await?
+            .into_inner();
+        Ok((outcome.resealed, outcome.waiting))
     }
 
     /// Opens trace `trace_id` as the officer; the issuer's answer.

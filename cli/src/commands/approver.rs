@@ -232,6 +232,25 @@ pub enum ApproverCommand {
         #[command(flatten)]
         chain: super::registry_args::ChainArgs,
     },
+    /// After governance changed the issuer's approvers: shares this approver's share of
+    /// each record sealed to an older set again to the set on chain (read here, proven), so
+    /// that the new approvers can release shares and removed ones no longer can. Each
+    /// record is re-sealed once k of its old approvers have run this.
+    Reseal {
+        #[command(flatten)]
+        endpoint: super::issuer_staff::Endpoint,
+        /// The issuer's did:realdid.
+        #[arg(long)]
+        issuer: String,
+        /// This approver's key file.
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        chain: super::registry_args::ChainArgs,
+        /// Re-seal without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Shows a trace request file, checks that its hash is its fields', signs the approval
     /// with this approver's key and hands it to the issuer. The chain checks the same
     /// signature when the opening is anchored.
@@ -326,6 +345,13 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
                 Ok(())
             })
         }
+        ApproverCommand::Reseal {
+            endpoint,
+            issuer,
+            key,
+            chain,
+            yes,
+        } => super::approver_reseal::run(&endpoint, &issuer, &load_secret(&key)?, &chain, yes),
         ApproverCommand::Approve {
             endpoint,
             request,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod approver;
+mod approver_reseal;
 pub mod authority;
 pub mod bench;
 pub mod bench_issuer;

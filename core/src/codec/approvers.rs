@@ -50,6 +50,23 @@ pub struct ApproverSet {
 }
 
 impl ApproverSet {
+    /// The approvers as identity records are sealed to them, in set order: the issuer seals
+    /// to these, and an approver re-seals to these after reading the set from the chain.
+    pub fn sealing_approvers(
+        &self,
+    ) -> Result<Vec<crate::escrow::ApproverPublic>, crate::escrow::EscrowError> {
+        self.approvers
+            .iter()
+            .map(|a| {
+                crate::escrow::ApproverPublic::from_parts(
+                    &a.id,
+                    &a.signing_key.to_bytes(),
+                    &a.hpke_key,
+                )
+            })
+            .collect()
+    }
+
     /// Why this set cannot be an issuer's, if it cannot: k from [`MIN_TRACE_THRESHOLD`] to
     /// n, at most [`MAX_TRACE_APPROVERS`], every id non-empty, and no id or key used twice
     /// (a repeated key would let one person count twice).

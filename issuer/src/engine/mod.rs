@@ -12,6 +12,7 @@
 pub mod enrol;
 pub mod lists;
 pub mod login;
+pub mod reseal;
 pub mod traces;
 
 use std::sync::{Arc, Mutex, RwLock};

@@ -49,17 +49,9 @@ pub fn record_id(did: &str, enrolment_id: &str) -> String {
 }
 
 /// The approvers of `set` as the sealing names them.
-fn approvers(set: &ApproverSet) -> Result<Vec<ApproverPublic>, IssuerError> {
-    set.approvers
-        .iter()
-        .map(|a| {
-            let ed25519: [u8; 32] = a.signing_key.to_bytes().try_into().map_err(|_| {
-                IssuerError::Internal(format!("approver {}: not an Ed25519 key", a.id))
-            })?;
-            ApproverPublic::from_parts(&a.id, &ed25519, &a.hpke_key)
-                .map_err(|e| IssuerError::Internal(format!("approver {}: {e}", a.id)))
-        })
-        .collect()
+pub(crate) fn approvers(set: &ApproverSet) -> Result<Vec<ApproverPublic>, IssuerError> {
+    set.sealing_approvers()
+        .map_err(|e| IssuerError::Internal(format!("the approvers on chain: {e}")))
 }
 
 /// Seals `record` to the approvers of `set`, once per DID of the enrolment (in the order

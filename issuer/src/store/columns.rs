@@ -33,9 +33,11 @@ pub const TRACES: &str = "traces";
 pub const LOG: &str = "log";
 /// Counters.
 pub const META: &str = "meta";
+/// Approvers' re-sealing contributions, kept until k of a record's old approvers sent one.
+pub const RESEALS: &str = "reseals";
 
 /// Every column, as the database is opened with them.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     CREDENTIALS,
     ENROLMENTS,
     DIDS,
@@ -45,7 +47,9 @@ pub const ALL: [&str; 9] = [
     TRACES,
     LOG,
     META,
+    RESEALS,
 ];
 
-/// The columns whose values are sealed.
-pub const SEALED: [&str; 5] = [CREDENTIALS, ENROLMENTS, PERSONS, TRACES, LOG];
+/// The columns whose values are sealed (a contribution names its record, a DID and its
+/// enrolment, like the enrolment row).
+pub const SEALED: [&str; 6] = [CREDENTIALS, ENROLMENTS, PERSONS, TRACES, LOG, RESEALS];

@@ -60,6 +60,7 @@ impl std::fmt::Debug for Store {
 #[derive(Debug, Default)]
 pub struct Batch {
     puts: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    deletes: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Batch {
@@ -80,7 +81,15 @@ impl Batch {
     pub fn put_raw(&mut self, cf: &'static str, key: impl Into<Vec<u8>>, value: Vec<u8>) {
         self.puts.push((cf, key.into(), value));
     }
+
+    /// Deletes a row (after the puts).
+    pub fn delete(&mut self, cf: &'static str, key: impl Into<Vec<u8>>) {
+        self.deletes.push((cf, key.into()));
+    }
 }
+
+/// Rows of a column family as read: each key with its record.
+pub type Rows<T> = Vec<(Vec<u8>, T)>;
 
 /// The key of one status-list slot.
 pub fn slot_key(list: u32, index: u32) -> [u8; 8] {
@@ -158,6 +167,9 @@ impl Store {
             };
             wb.put_cf(self.cf(cf)?, key, value);
         }
+        for (cf, key) in batch.deletes {
+            wb.delete_cf(self.cf(cf)?, key);
+        }
         let mut opts = rocksdb::WriteOptions::default();
         opts.set_sync(true);
         self.db
@@ -187,6 +199,35 @@ impl Store {
             out.push((key.to_vec(), record));
         }
         Ok(out)
+    }
+
+    /// Up to `limit` records of a column family after key `after` (from the first when
+    /// empty), in key order, and whether more follow.
+    pub fn scan_after<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        after: &[u8],
+        limit: usize,
+    ) -> Result<(Rows<T>, bool), IssuerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(after, Direction::Forward))
+        {
+            let (key, value) =
+                item.map_err(IssuerError::storage("scanning the issuer database"))?;
+            if !after.is_empty() && *key == *after {
+                continue;
+            }
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            let value = self.plain(cf, &key, value.to_vec())?;
+            let record = serde_json::from_slice(&value)
+                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
+            out.push((key.to_vec(), record));
+        }
+        Ok((out, false))
     }
 
     /// The keys of a column family that start with `prefix`.

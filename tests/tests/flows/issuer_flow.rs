@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use realdid_core::did::Purposes;
-use realdid_core::escrow::ApproverSecret;
+use realdid_core::escrow::{ApproverSecret, ThresholdSealed};
 use realdid_core::keys::{Jwk, PublicKey};
 use realdid_core::operator_login::sign_operator_login;
 use realdid_core::sd_jwt::{SdJwt, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc, verify_sd_jwt_vc};
@@ -1281,6 +1281,69 @@ async fn the_holder_learns_of_an_opening_only_after_the_disclosure_delay() {
             register.counts.disclosures
         ),
         (1, sequence, 1)
+    );
+}
+
+/// Governance replaces an approver: records sealed before are re-sealed by k of their old
+/// approvers, on their own devices and without anyone opening them, after which the new
+/// set opens them and the approver who left holds nothing that counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_sealed_before_an_approver_change_open_with_the_new_set_once_resealed() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    // Its own issuer: this test changes the approvers and moves the issuer's clock.
+    let (mut stack, holders) = tokio::join!(own_issuer(net, 1), holders(net, 1));
+    enrolled(&stack, 0, &holders.iter().collect::<Vec<_>>()).await;
+    let did = holders[0].state.did.to_string();
+    let full_name = stack.people[0].full_name.clone();
+
+    // judge-1 leaves, judge-4 joins: judge-2, judge-3 and judge-4, 2 of 3.
+    let judge4 = ApproverSecret::generate("judge-4").unwrap();
+    let (judge2, judge3) = (stack.approvers[1].clone(), stack.approvers[2].clone());
+    let old = stack
+        .replace_approvers(net, vec![judge2, judge3, judge4], 2)
+        .await;
+
+    // Before re-sealing, the record is still sealed to the old set: the new approver holds
+    // no share of it.
+    let early = stack.approved_trace(&did, None, 2).await;
+    stack.open_trace(&early).await.unwrap();
+    let refused = stack.release_and_read(&early, &[2]).await.unwrap_err();
+    assert!(refused.contains("judge-4"), "{refused}");
+
+    // One old approver is not enough to re-seal; judge-1, who left, is one of the two.
+    assert_eq!(stack.reseal_as(&old[0]).await.unwrap(), (0, 1));
+    assert_eq!(
+        stack.reseal_as(&old[0]).await.unwrap(),
+        (0, 0),
+        "nothing left for judge-1 until the others are done"
+    );
+    assert_eq!(stack.reseal_as(&old[1]).await.unwrap(), (1, 0));
+    assert_eq!(stack.reseal_as(&old[2]).await.unwrap(), (0, 0), "done");
+
+    // Now judge-3 and judge-4 open it; judge-1's old share no longer counts for anything.
+    let trace = stack.approved_trace(&did, None, 2).await;
+    stack.open_trace(&trace).await.unwrap();
+    let identity = stack.release_and_read(&trace, &[1, 2]).await.unwrap();
+    assert_eq!(identity.full_name, full_name);
+    let mut client = stack.client().await;
+    let sealed = ThresholdSealed::from_json(
+        &client
+            .get_sealed_record(pb::GetSealedRecordRequest {
+                trace_id: trace.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .sealed_record,
+    )
+    .unwrap();
+    let ids: Vec<&str> = sealed.approvers().iter().map(|a| a.id()).collect();
+    assert_eq!(ids, ["judge-2", "judge-3", "judge-4"]);
+    assert!(
+        realdid_core::escrow::release_share(&sealed, &old[0], &[0; 32], &stack.officer.public())
+            .is_err(),
+        "the approver who left cannot release"
     );
 }
 

@@ -808,4 +808,95 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         .map(|day| day["openings"].as_u64().unwrap())
         .sum();
     assert_eq!(by_day, 1, "{entry}");
+
+    // judge-1 leaves and judge-4 joins; two old approvers re-seal the records on their own
+    // machines, from the set they read on chain.
+    let judge4 = ok(&[
+        "approver",
+        "keygen",
+        "--id",
+        "judge-4",
+        "--dir",
+        &s(&at("approver-4")),
+    ])
+    .await;
+    let replaced = s(&at("approvers-2.json"));
+    ok(&[
+        "governance",
+        "propose",
+        "--genesis",
+        &genesis,
+        "--out",
+        &replaced,
+        "set-approvers",
+        "--issuer",
+        &issuer_did,
+        "--threshold",
+        "2",
+        "--approver",
+        &approver_files[1],
+        "--approver",
+        &approver_files[2],
+        "--approver",
+        judge4.trim(),
+    ])
+    .await;
+    for file in &governors[1..] {
+        ok(&[
+            "governance",
+            "sign",
+            "--proposal",
+            &replaced,
+            "--key",
+            file,
+            "--yes",
+        ])
+        .await;
+    }
+    ok(&[
+        "governance",
+        "submit",
+        "--proposal",
+        &replaced,
+        "--genesis",
+        &genesis,
+        "--registry",
+        &registry,
+        "--tls-ca",
+        &ca_pem,
+    ])
+    .await;
+    let reseal = |i: usize| {
+        [
+            "approver",
+            "reseal",
+            "--endpoint",
+            &issuer_url,
+            "--tls-ca",
+            &ca_pem,
+            "--issuer",
+            &issuer_did,
+            "--key",
+            &approver_key(i),
+            "--genesis",
+            &genesis,
+            "--registry",
+            &registry,
+            "--yes",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let first = run(reseal(1), vec![]).await;
+    assert!(
+        first.status.success() && text(&first).contains("0 re-sealed, 1 wait"),
+        "{}",
+        text(&first)
+    );
+    let second = run(reseal(2), vec![]).await;
+    assert!(
+        second.status.success() && text(&second).contains("1 re-sealed, 0 wait"),
+        "{}",
+        text(&second)
+    );
 }
