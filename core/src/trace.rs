@@ -15,9 +15,11 @@ use sha2::{Digest as _, Sha256};
 
 use crate::ErrorKind;
 
-/// The domain tag of [`request_digest`]. Version 2 commits to the moment whose holder is
-/// sought (a DID can be enrolled by one person, recovered, and enrolled by another).
-pub const TRACE_REQUEST_DOMAIN: &[u8] = b"realdid/trace-request/v2";
+/// The domain tag of [`request_digest`]. Version 2 committed to the moment whose holder is
+/// sought (a DID can be enrolled by one person, recovered, and enrolled by another);
+/// version 3 also to the enrolment that moment picked, so that an approver releases a
+/// share only of the one record the request named.
+pub const TRACE_REQUEST_DOMAIN: &[u8] = b"realdid/trace-request/v3";
 /// The domain tag of [`request_hash`].
 pub const TRACE_REQUEST_HASH_DOMAIN: &[u8] = b"realdid/trace-request-hash/v1";
 /// The largest operator login proof accepted, in bytes (the API's limit); checked before
@@ -88,6 +90,9 @@ pub struct TraceRequestFields<'a> {
     /// The moment whose holder of the DID is sought, Unix ms: the trace opens the enrolment
     /// whose credential for the DID was live then.
     pub subject_at_ms: i64,
+    /// That enrolment: the sealed record the approvers release a share of is the one named
+    /// `<subject_did> <enrolment_id>`, and no other.
+    pub enrolment_id: &'a str,
 }
 
 /// Appends `bytes` with a u32 big-endian length prefix, so that no two field lists encode
@@ -102,14 +107,15 @@ fn put_prefixed(hasher: &mut Sha256, bytes: &[u8]) {
 /// The digest that names a trace request: what approvers sign and `TraceRequest.request_digest`.
 ///
 /// ```text
-/// SHA-256( "realdid/trace-request/v2"              24 ASCII bytes, no prefix
+/// SHA-256( "realdid/trace-request/v3"              24 ASCII bytes, no prefix
 ///        || len(trace_id)       || trace_id        len = u32 big-endian byte count, UTF-8
 ///        || len(subject_did)    || subject_did
 ///        || len(legal_basis)    || legal_basis
 ///        || len(case_reference) || case_reference
 ///        || len(requested_by)   || requested_by
 ///        || created_at_ms                          i64 big-endian (two's complement)
-///        || subject_at_ms                          i64 big-endian (two's complement) )
+///        || subject_at_ms                          i64 big-endian (two's complement)
+///        || len(enrolment_id)   || enrolment_id )
 /// ```
 pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -125,6 +131,7 @@ pub fn request_digest(fields: &TraceRequestFields<'_>) -> [u8; 32] {
     }
     hasher.update(fields.created_at_ms.to_be_bytes());
     hasher.update(fields.subject_at_ms.to_be_bytes());
+    put_prefixed(&mut hasher, fields.enrolment_id.as_bytes());
     hasher.finalize().into()
 }
 
@@ -250,12 +257,13 @@ mod tests {
             requested_by: "officer-li",
             created_at_ms: 1_750_000_000_123,
             subject_at_ms: 1_749_000_000_000,
+            enrolment_id: "enr-0042",
         }
     }
 
     /// The encoding spelled out byte by byte, independently of `request_digest`.
     fn recompute(f: &TraceRequestFields<'_>) -> [u8; 32] {
-        let mut bytes = b"realdid/trace-request/v2".to_vec();
+        let mut bytes = b"realdid/trace-request/v3".to_vec();
         for s in [
             f.trace_id,
             f.subject_did,
@@ -268,6 +276,8 @@ mod tests {
         }
         bytes.extend_from_slice(&f.created_at_ms.to_be_bytes());
         bytes.extend_from_slice(&f.subject_at_ms.to_be_bytes());
+        bytes.extend_from_slice(&(f.enrolment_id.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(f.enrolment_id.as_bytes());
         Sha256::digest(&bytes).into()
     }
 
@@ -276,11 +286,11 @@ mod tests {
         let f = fields();
         assert_eq!(request_digest(&f), recompute(&f));
         assert_eq!(request_digest(&f), request_digest(&fields()));
-        // Pinned once per version (this is v2's): the encoding is a wire contract; if this
+        // Pinned once per version (this is v3's): the encoding is a wire contract; if this
         // changes, anchored records and stored approvals no longer check.
         assert_eq!(
             hex::encode(request_digest(&f)),
-            "0e2200fa90a33cfa4ca552fd37999050405f8725ee31411d295e398a93c94c2c"
+            "2504c9a7463b8e1ddcc063e5c223bd1e0c372754836bc33dbfa8cd587233fc48"
         );
     }
 
@@ -314,6 +324,10 @@ mod tests {
             },
             TraceRequestFields {
                 subject_at_ms: 1_749_000_000_001,
+                ..fields()
+            },
+            TraceRequestFields {
+                enrolment_id: "enr-0043",
                 ..fields()
             },
         ];

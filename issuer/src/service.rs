@@ -155,6 +155,7 @@ impl<A: IdentityAuthority> IssuerService<A> {
             audit_anchor_height: t.opened.as_ref().map(|o| o.receipt.height),
             subject_at_unix_ms: t.subject_at_ms,
             credential_id: t.credential_id.clone(),
+            enrolment_id: t.enrolment_id.clone(),
         })
     }
 }

@@ -28,6 +28,8 @@ pub struct RequestFile {
     requested_by: String,
     created_at_unix_ms: i64,
     subject_at_unix_ms: i64,
+    /// The enrolment the request names (its record is the one released).
+    enrolment_id: String,
     /// k, when the request was made.
     pub approvals_required: u32,
     /// The issuer's digest, hex.
@@ -58,6 +60,7 @@ impl RequestFile {
             requested_by: trace.requested_by.clone(),
             created_at_unix_ms: trace.created_at_unix_ms,
             subject_at_unix_ms: trace.subject_at_unix_ms,
+            enrolment_id: trace.enrolment_id.clone(),
             approvals_required: trace.approvals_required,
             request_digest: hex::encode(&trace.request_digest),
             salt: hex::encode(&trace.salt),
@@ -81,6 +84,7 @@ impl RequestFile {
             requested_by: &self.requested_by,
             created_at_ms: self.created_at_unix_ms,
             subject_at_ms: self.subject_at_unix_ms,
+            enrolment_id: &self.enrolment_id,
         });
         if hex::encode(digest) != self.request_digest {
             return Err(bad(
@@ -115,11 +119,13 @@ impl RequestFile {
     /// What the approver is asked, in words.
     pub fn describe(&self) -> String {
         format!(
-            "trace {}: identify the holder of {} (as of {} Unix ms)\n  legal basis: {}\n  \
-             case: {}\n  requested by {} at {} (Unix ms), of issuer {} on chain {}",
+            "trace {}: identify the holder of {} (as of {} Unix ms, enrolment {})\n  \
+             legal basis: {}\n  case: {}\n  requested by {} at {} (Unix ms), of issuer {} on \
+             chain {}",
             self.trace_id,
             self.subject_did,
             self.subject_at_unix_ms,
+            self.enrolment_id,
             self.legal_basis,
             self.case_reference,
             self.requested_by,
@@ -159,17 +165,7 @@ impl RequestFile {
         sequence: u64,
         hash: &[u8; 32],
     ) -> Result<[u8; 32], CliError> {
-        let names_the_did = sealed
-            .record_id()
-            .split_once(' ')
-            .is_some_and(|(did, _)| did == self.subject_did);
-        if !names_the_did {
-            return Err(CliError::Refused(format!(
-                "the sealed record {:?} is not a record of {}, the DID this request traces",
-                sealed.record_id(),
-                self.subject_did
-            )));
-        }
+        self.names(sealed)?;
         let issuer = self.issuer()?;
         let proven = registry.audit_anchor_at(&issuer, sequence).await?;
         let record = proven.value.ok_or_else(|| {
@@ -185,6 +181,23 @@ impl RequestFile {
             )));
         }
         Ok(record.anchor_hash())
+    }
+
+    /// Whether `sealed` is the record this request names: the traced DID's, of the
+    /// enrolment the request names. A record of the DID from another enrolment (another
+    /// holder of it, at another time) is refused.
+    fn names(&self, sealed: &ThresholdSealed) -> Result<(), CliError> {
+        let named = format!("{} {}", self.subject_did, self.enrolment_id);
+        if sealed.record_id() != named {
+            return Err(CliError::Refused(format!(
+                "the sealed record {:?} is not the record this request names ({named:?}: {}, \
+                 enrolment {})",
+                sealed.record_id(),
+                self.subject_did,
+                self.enrolment_id
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a request file, bounded.
@@ -218,7 +231,8 @@ pub enum ApproverCommand {
     },
     /// Once the trace is opened, releases this approver's share of the traced DID's record
     /// to the requesting officer: only after a proven read shows the audit anchor of this
-    /// very request on chain, and only for the record that names the traced DID. The share
+    /// very request on chain, and only for the record the request names (the traced DID's,
+    /// of the enrolment the request names). The share
     /// is sealed to the officer, bound to that record and that anchor.
     Release {
         #[command(flatten)]
@@ -410,4 +424,57 @@ pub fn signed_release(
         released_share: json,
         signature,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn request(subject_did: &str, enrolment_id: &str) -> RequestFile {
+        RequestFile {
+            trace_id: "t1".into(),
+            subject_did: subject_did.into(),
+            legal_basis: "warrant".into(),
+            case_reference: "CASE-1".into(),
+            requested_by: "officer".into(),
+            created_at_unix_ms: 1,
+            subject_at_unix_ms: 1,
+            enrolment_id: enrolment_id.into(),
+            approvals_required: 2,
+            request_digest: String::new(),
+            salt: String::new(),
+            request_hash: String::new(),
+            chain_id: "realdid-test".into(),
+            issuer_did: String::new(),
+            officer_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_record_of_the_named_enrolment_is_released() {
+        let approvers: Vec<_> = (1..=3)
+            .map(|i| {
+                ApproverSecret::generate(&format!("judge-{i}"))
+                    .unwrap()
+                    .public()
+            })
+            .collect();
+        let sealed =
+            |record: &str| realdid_core::escrow::seal(record, b"identity", &approvers, 2).unwrap();
+        let asked = request("did:realdid:abc", "enr-2");
+        assert!(asked.names(&sealed("did:realdid:abc enr-2")).is_ok());
+        for other in [
+            "did:realdid:abc enr-1",
+            "did:realdid:abd enr-2",
+            "did:realdid:abc enr-2 x",
+        ] {
+            let refused = asked.names(&sealed(other)).unwrap_err().to_string();
+            assert!(
+                refused.contains("not the record this request names"),
+                "{refused}"
+            );
+        }
+    }
 }

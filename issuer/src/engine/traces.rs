@@ -256,6 +256,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             requested_by: &session.operator_id,
             created_at_ms: now,
             subject_at_ms,
+            enrolment_id: &credential.enrolment_id,
         });
         let trace = TraceRecord {
             id: id.clone(),
