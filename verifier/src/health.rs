@@ -13,36 +13,51 @@ use crate::store::RequestStore;
 /// How often the store is asked.
 pub const HEALTH_PERIOD: Duration = Duration::from_secs(2);
 
-/// Reports `S` (and the server as a whole) serving while `store` answers, asking it every
-/// `period`; runs until dropped.
+/// Asks `store` once and reports `S` (and the server as a whole) serving or not by its
+/// answer; then returns the task that keeps asking every `period`, to be spawned. The first
+/// answer is in before the caller serves anything, so the verifier never reports serving
+/// for a moment while its store is down, nor is the metric absent then.
 pub async fn follow_store<S: NamedService>(
-    store: impl RequestStore,
+    store: impl RequestStore + 'static,
     reporter: HealthReporter,
     period: Duration,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut serving = None;
-    loop {
-        let ready = store.ready().await;
-        let now = ready.is_ok();
-        crate::metrics::STORE_UP.set(i64::from(now));
-        if serving != Some(now) {
-            if now {
-                reporter.set_serving::<S>().await;
-                reporter
-                    .set_service_status("", tonic_health::ServingStatus::Serving)
-                    .await;
-                tracing::info!("request store answers: serving");
-            } else {
-                reporter.set_not_serving::<S>().await;
-                reporter
-                    .set_service_status("", tonic_health::ServingStatus::NotServing)
-                    .await;
-                if let Err(e) = &ready {
-                    tracing::warn!(error = %e, "request store does not answer: not serving");
-                }
-            }
-            serving = Some(now);
+    check::<S>(&store, &reporter, &mut serving).await;
+    async move {
+        loop {
+            tokio::time::sleep(period).await;
+            check::<S>(&store, &reporter, &mut serving).await;
         }
-        tokio::time::sleep(period).await;
     }
+}
+
+/// Asks the store once; reports a change of its answer.
+async fn check<S: NamedService>(
+    store: &impl RequestStore,
+    reporter: &HealthReporter,
+    serving: &mut Option<bool>,
+) {
+    let ready = store.ready().await;
+    let now = ready.is_ok();
+    crate::metrics::STORE_UP.set(i64::from(now));
+    if *serving == Some(now) {
+        return;
+    }
+    if now {
+        reporter.set_serving::<S>().await;
+        reporter
+            .set_service_status("", tonic_health::ServingStatus::Serving)
+            .await;
+        tracing::info!("request store answers: serving");
+    } else {
+        reporter.set_not_serving::<S>().await;
+        reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+        if let Err(e) = &ready {
+            tracing::warn!(error = %e, "request store does not answer: not serving");
+        }
+    }
+    *serving = Some(now);
 }

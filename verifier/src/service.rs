@@ -395,7 +395,8 @@ pub async fn serve(
             service.store.clone(),
             health,
             crate::health::HEALTH_PERIOD,
-        ),
+        )
+        .await,
     );
     let served = router
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))

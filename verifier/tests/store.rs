@@ -569,9 +569,14 @@ async fn health_turns_not_serving_while_redis_is_down_and_back() {
             .add_service(health_service)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    tokio::spawn(realdid_verifier::health::follow_store::<
-        VerifierServer<VerifierService>,
-    >(store, health, Duration::from_millis(100)));
+    tokio::spawn(
+        realdid_verifier::health::follow_store::<VerifierServer<VerifierService>>(
+            store,
+            health,
+            Duration::from_millis(100),
+        )
+        .await,
+    );
     wait_for_health(addr, ServingStatus::Serving).await;
 
     let up = || {
