@@ -11,7 +11,8 @@ set -euo pipefail
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 # Debian packages: protoc for the gRPC contract, clang/libclang for RocksDB's bindings,
-# OpenSSL headers for josekit, redis-server for the verifier's replay store.
+# OpenSSL headers for josekit, redis-server for the verifier's replay store, tmux for the
+# test that drives the operator console as a person would.
 need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 command -v clang >/dev/null 2>&1 || need+=(clang)
@@ -22,6 +23,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v make >/dev/null 2>&1 || need+=(make)
 setup_for="${REALDID_SETUP_FOR:-test}"
 [ "$setup_for" = demo ] || command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+[ "$setup_for" = demo ] || command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

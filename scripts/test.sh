@@ -29,4 +29,6 @@ engine='realdid-registry|jmt|commonware-consensus|commonware-p2p|commonware-runt
 forbidden realdid-wallet "rocksdb|librocksdb-sys|$engine"
 forbidden realdid-verifier "rocksdb|librocksdb-sys|$engine"
 forbidden realdid-issuer "$engine"
+# The console reads the chain as any client does: through the light client, never a node.
+forbidden realdid-tui "rocksdb|librocksdb-sys|$engine"
 cargo test --workspace --locked "$@"

@@ -124,6 +124,8 @@ enum Command {
     /// A lawful-trace approver's keys, made on the approver's own machine.
     #[command(subcommand)]
     Approver(commands::approver::ApproverCommand),
+    /// The operator console: the chain, DIDs and issuers, live, in this terminal.
+    Tui(commands::tui::TuiArgs),
     /// Prints a shell completion script: `realdid completions bash > ~/.local/share/bash-completion/completions/realdid`.
     Completions {
         /// The shell.
@@ -152,6 +154,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verifier(args) => commands::verifier::run(args),
         Command::Wallet(args) => commands::wallet::run(args),
         Command::Approver(cmd) => commands::approver::run(cmd),
+        Command::Tui(args) => commands::tui::run(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command_with_env(), "realdid", &mut script);

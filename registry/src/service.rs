@@ -61,6 +61,8 @@ pub struct RegistryService {
     /// Open block streams ([`MAX_BLOCK_STREAMS`] permits).
     streams: Arc<tokio::sync::Semaphore>,
     info: Arc<NodeInfo>,
+    /// When this service was made, Unix ms: the node's uptime, for operators.
+    started_at_ms: u64,
 }
 
 impl RegistryService {
@@ -77,6 +79,7 @@ impl RegistryService {
             streams: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCK_STREAMS)),
             shared,
             info: Arc::new(info),
+            started_at_ms: now_ms(),
         })
     }
 }
@@ -626,6 +629,9 @@ impl Registry for RegistryService {
             finalized_at_unix_ms: ms(self.shared.last_commit_ms()),
             validators,
             node_public_key: self.info.node_key.clone(),
+            pending_transactions: u64::try_from(self.shared.mempool.len()).unwrap_or(u64::MAX),
+            started_at_unix_ms: ms(self.started_at_ms),
+            node_version: env!("CARGO_PKG_VERSION").to_owned(),
         }))
     }
 

@@ -19,6 +19,7 @@ pub mod issuer_staff;
 pub mod journey;
 pub mod registry_args;
 pub mod tls_args;
+pub mod tui;
 pub mod verifier;
 pub mod verifier_setup;
 pub mod wallet;

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli_core;
+mod console;
 mod issuer_flow;
 mod organisations;
 mod registry_chain;

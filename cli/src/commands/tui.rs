@@ -1,0 +1,182 @@
+//! `realdid tui`: the operator console. It finds what to watch in a devnet's directory, a
+//! console file naming a real network, or flags, and runs `realdid_tui` on this terminal.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use commonware_codec::Encode as _;
+use realdid_proto::tls::ClientTls;
+use realdid_registry::devnet::DevnetLayout;
+use realdid_registry_client::genesis::Genesis;
+use realdid_registry_client::{LightClient, RegistryGateway};
+use serde::Deserialize;
+
+use crate::error::CliError;
+
+/// `realdid tui`.
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// A devnet's directory: its genesis, nodes, CA and issuer.
+    #[arg(long, default_value = ".realdid/devnet")]
+    devnet: PathBuf,
+    /// A console file (TOML) naming a real network: `genesis`, `registry` (node endpoints),
+    /// `tls_ca`, `issuers` (DIDs), `issuer_endpoints`; paths relative to the file. Used
+    /// instead of --devnet.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The genesis file, with --registry (instead of --config or --devnet).
+    #[arg(long, requires = "registry")]
+    genesis: Option<PathBuf>,
+    /// Registry node gRPC endpoints, comma-separated (with --genesis).
+    #[arg(long, value_delimiter = ',')]
+    registry: Vec<String>,
+    /// The CA that endpoints' certificates chain to (the system's roots when absent, the
+    /// devnet's CA with --devnet).
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+    /// An issuer to show, by DID (repeatable).
+    #[arg(long)]
+    issuer: Vec<String>,
+    /// An issuer gRPC endpoint, asked for its DID (repeatable).
+    #[arg(long)]
+    issuer_endpoint: Vec<String>,
+}
+
+/// A console file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsoleFile {
+    genesis: PathBuf,
+    registry: Vec<String>,
+    #[serde(default)]
+    tls_ca: Option<PathBuf>,
+    #[serde(default)]
+    issuers: Vec<String>,
+    #[serde(default)]
+    issuer_endpoints: Vec<String>,
+}
+
+/// What to watch, before it is connected.
+struct Target {
+    genesis: Genesis,
+    registry: Vec<String>,
+    tls: ClientTls,
+    issuers: Vec<String>,
+    issuer_endpoints: Vec<String>,
+}
+
+impl TuiArgs {
+    /// Flags first, then the console file, then the devnet.
+    fn target(&self) -> Result<Target, CliError> {
+        let mut target = if let Some(genesis) = &self.genesis {
+            Target {
+                genesis: Genesis::load(genesis)?,
+                registry: self.registry.clone(),
+                tls: ClientTls::default(),
+                issuers: Vec::new(),
+                issuer_endpoints: Vec::new(),
+            }
+        } else if let Some(path) = &self.config {
+            from_file(path)?
+        } else {
+            from_devnet(&self.devnet)?
+        };
+        if let Some(ca) = &self.tls_ca {
+            target.tls = ClientTls::with_ca(ca);
+        }
+        target.issuers.extend(self.issuer.iter().cloned());
+        target
+            .issuer_endpoints
+            .extend(self.issuer_endpoint.iter().cloned());
+        Ok(target)
+    }
+}
+
+fn from_file(path: &Path) -> Result<Target, CliError> {
+    let text = super::read_bounded(path, 64 * 1024)?;
+    let file: ConsoleFile =
+        toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    if file.registry.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: `registry` names no node",
+            path.display()
+        )));
+    }
+    Ok(Target {
+        genesis: Genesis::load(&base.join(&file.genesis))?,
+        registry: file.registry,
+        tls: file
+            .tls_ca
+            .map(|ca| ClientTls::with_ca(base.join(ca)))
+            .unwrap_or_default(),
+        issuers: file.issuers,
+        issuer_endpoints: file.issuer_endpoints,
+    })
+}
+
+fn from_devnet(dir: &Path) -> Result<Target, CliError> {
+    let layout = DevnetLayout::load(dir)?;
+    let issuer_config = dir.join("issuer").join("issuer.toml");
+    let issuer_endpoints = if issuer_config.exists() {
+        let config = realdid_issuer::config::IssuerConfig::load(&issuer_config)?;
+        vec![format!("{}://{}", layout.scheme(), config.grpc_listen)]
+    } else {
+        Vec::new()
+    };
+    Ok(Target {
+        genesis: layout.genesis().clone(),
+        registry: layout.nodes().iter().map(|n| n.grpc_endpoint()).collect(),
+        tls: layout.client_tls(),
+        issuers: Vec::new(),
+        issuer_endpoints,
+    })
+}
+
+/// Runs the console until the operator quits or the process is asked to stop.
+pub fn run(args: TuiArgs) -> Result<(), CliError> {
+    let target = args.target()?;
+    super::runtime()?.block_on(async {
+        let gateway = RegistryGateway::with_tls(
+            &target.registry,
+            LightClient::for_genesis(&target.genesis),
+            &target.tls,
+        )?;
+        let watch = realdid_tui::Watch {
+            chain_id: target.genesis.chain_id().to_string(),
+            validator_keys: target
+                .genesis
+                .validator_keys()
+                .iter()
+                .map(|key| hex::encode(key.encode()))
+                .collect(),
+            clock: gateway.clock(),
+            gateway,
+            registry: target.registry,
+            issuer_dids: target.issuers,
+            issuer_endpoints: target.issuer_endpoints,
+            tls: target.tls,
+        };
+        realdid_tui::run(watch, terminated())
+            .await
+            .map_err(|e| CliError::Refused(format!("the console: {e}")))
+    })
+}
+
+/// Completes when the process is asked to stop (SIGTERM or SIGHUP); Ctrl-C reaches the
+/// console as a key, the terminal being in raw mode.
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(mut term), Ok(mut hup)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}

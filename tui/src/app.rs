@@ -1,0 +1,1210 @@
+//! The console's state and what keys and updates do to it. Pure: no I/O, no clock (the time
+//! is handed in by [`App::tick`]), so every behaviour here is tested on fixed values.
+
+use std::cell::Cell;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use crate::event::{Request, Update};
+use crate::keys::{self, Action, Command};
+use crate::model::{
+    BlockRow, ChainModel, DidFacts, IssuerFacts, Lookup, NodeStatus, ValidatorHealth, ValidatorRow,
+};
+
+/// Rows a page key moves when the view has not been drawn yet.
+const DEFAULT_PAGE: usize = 10;
+
+/// The views, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    /// Nodes, validators, blocks and rates.
+    Chain,
+    /// Proven DID resolution.
+    Dids,
+    /// The known issuers' register entries.
+    Issuers,
+}
+
+impl Tab {
+    /// Every view, in tab order.
+    pub const ALL: [Tab; 3] = [Tab::Chain, Tab::Dids, Tab::Issuers];
+
+    /// The number key that opens it.
+    pub fn key(self) -> char {
+        match self {
+            Tab::Chain => '1',
+            Tab::Dids => '2',
+            Tab::Issuers => '3',
+        }
+    }
+
+    /// Its name in the tab bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Chain => "Chain",
+            Tab::Dids => "DIDs",
+            Tab::Issuers => "Issuers",
+        }
+    }
+
+    /// Its place in [`Tab::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Tab::Chain => 0,
+            Tab::Dids => 1,
+            Tab::Issuers => 2,
+        }
+    }
+
+    /// The view numbered `n` (1-based), as the number keys count.
+    pub fn numbered(n: u8) -> Option<Tab> {
+        Tab::ALL.get(usize::from(n).checked_sub(1)?).copied()
+    }
+
+    fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+    }
+}
+
+/// Where typed characters go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputMode {
+    /// Keys are commands.
+    Normal,
+    /// Typing a filter for the current list; it applies as it is typed.
+    Filter(String),
+    /// Typing a `:` command.
+    Command(String),
+    /// Typing a DID to resolve.
+    Query(String),
+}
+
+/// The status line's message: what the last command did, or why it could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The text.
+    pub text: String,
+    /// Whether it reports a failure (drawn so it stands out).
+    pub error: bool,
+}
+
+/// A question the operator must answer with `y` before `on_yes` is sent: the guard for
+/// actions that cannot be taken back (revoking, suspending).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    /// What is asked, e.g. `revoke credential 7 of did:realdid:…?`.
+    pub prompt: String,
+    /// What is sent once the operator says yes.
+    pub on_yes: Vec<Request>,
+}
+
+/// Everything the console shows, and where the operator is in it.
+#[derive(Debug, Clone)]
+pub struct App {
+    tab: Tab,
+    chain: ChainModel,
+    did: Lookup<DidFacts>,
+    issuers: Vec<(String, Lookup<IssuerFacts>)>,
+    /// Per view: the selected row of its list (for DIDs, the first document line shown).
+    selected: [usize; 3],
+    /// Per view: the filter kept with Enter.
+    filters: [String; 3],
+    mode: InputMode,
+    help: bool,
+    message: Option<Message>,
+    confirm: Option<Confirm>,
+    now_ms: i64,
+    quit: bool,
+    /// Per view: the first row its list showed when last drawn, so the list scrolls only as
+    /// far as the selection needs. Written by the views, which only read everything else.
+    offsets: [Cell<usize>; 3],
+    /// Per view: how many rows its list had room for when last drawn (for page keys).
+    pages: [Cell<usize>; 3],
+}
+
+impl App {
+    /// A console for `chain_id` that knows nothing yet: nodes connecting, validators not
+    /// seen, issuers not read.
+    pub fn new(
+        chain_id: String,
+        endpoints: Vec<String>,
+        validator_keys: Vec<String>,
+        issuers: Vec<String>,
+    ) -> App {
+        let chain = ChainModel {
+            chain_id,
+            nodes: endpoints.into_iter().map(NodeStatus::new).collect(),
+            validators: validator_keys
+                .into_iter()
+                .enumerate()
+                .map(|(index, key)| ValidatorRow {
+                    index,
+                    key,
+                    last_height: None,
+                    last_seen_ms: None,
+                    health: ValidatorHealth::Down,
+                })
+                .collect(),
+            stream: Some("not connected yet".into()),
+            ..ChainModel::default()
+        };
+        App {
+            tab: Tab::Chain,
+            chain,
+            did: Lookup::Idle,
+            issuers: issuers.into_iter().map(|d| (d, Lookup::Idle)).collect(),
+            selected: [0; 3],
+            filters: Default::default(),
+            mode: InputMode::Normal,
+            help: false,
+            message: None,
+            confirm: None,
+            now_ms: 0,
+            quit: false,
+            offsets: Default::default(),
+            pages: Default::default(),
+        }
+    }
+
+    /// Sets the console's clock reading, used for ages and uptimes.
+    pub fn tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+    }
+
+    /// Takes in what a source learnt.
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Node { index, status } => {
+                if let Some(node) = self.chain.nodes.get_mut(index) {
+                    *node = status;
+                }
+            }
+            Update::Validators(rows) => self.chain.validators = rows,
+            Update::Block(block) => self.push_block(block),
+            Update::Sample(sample) => self.chain.push_sample(sample),
+            Update::Stream(stream) => self.chain.stream = stream,
+            Update::Did(lookup) => self.answer_did(lookup),
+            Update::Issuer(lookup) => self.answer_issuer(lookup),
+        }
+    }
+
+    /// Answers a key; returns what must be asked of the network.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if keys::is_interrupt(&key) {
+            self.quit = true;
+            return Vec::new();
+        }
+        if let Some(confirm) = self.confirm.take() {
+            return self.answer_confirm(confirm, &key);
+        }
+        match std::mem::replace(&mut self.mode, InputMode::Normal) {
+            InputMode::Normal => match keys::action(&key) {
+                Some(action) => self.act(action),
+                None => Vec::new(),
+            },
+            InputMode::Filter(text) => {
+                self.filter_key(text, &key);
+                Vec::new()
+            }
+            InputMode::Command(text) => self.command_key(text, &key),
+            InputMode::Query(text) => self.query_key(text, &key),
+        }
+    }
+
+    /// Asks `prompt`; `on_yes` is returned by the key that answers `y`, and dropped by any
+    /// other key.
+    pub fn ask(&mut self, prompt: impl Into<String>, on_yes: Vec<Request>) {
+        self.mode = InputMode::Normal;
+        self.confirm = Some(Confirm {
+            prompt: prompt.into(),
+            on_yes,
+        });
+    }
+
+    /// Whether the operator asked to leave.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The current view.
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// The chain view's data.
+    pub fn chain(&self) -> &ChainModel {
+        &self.chain
+    }
+
+    /// The DID lookup.
+    pub fn did(&self) -> &Lookup<DidFacts> {
+        &self.did
+    }
+
+    /// The known issuers (by the DID or endpoint asked) and their lookups, in the order
+    /// configured, then in the order found.
+    pub fn issuers(&self) -> &[(String, Lookup<IssuerFacts>)] {
+        &self.issuers
+    }
+
+    /// Where typed characters go.
+    pub fn mode(&self) -> &InputMode {
+        &self.mode
+    }
+
+    /// Whether the help overlay is shown.
+    pub fn help_visible(&self) -> bool {
+        self.help
+    }
+
+    /// The status line's message.
+    pub fn message(&self) -> Option<&Message> {
+        self.message.as_ref()
+    }
+
+    /// The question waiting for `y`, if any.
+    pub fn confirm(&self) -> Option<&Confirm> {
+        self.confirm.as_ref()
+    }
+
+    /// The console's clock, as last ticked (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// The filter that applies to `tab`'s list: the one being typed, else the one kept.
+    pub fn filter(&self, tab: Tab) -> &str {
+        match &self.mode {
+            InputMode::Filter(text) if tab == self.tab => text,
+            _ => &self.filters[tab.index()],
+        }
+    }
+
+    /// The selected row of `tab`'s list, within the rows it shows now.
+    pub fn selected(&self, tab: Tab) -> usize {
+        let len = self.list_len(tab);
+        self.selected[tab.index()].min(len.saturating_sub(1))
+    }
+
+    /// The blocks the chain view lists (newest first), narrowed by its filter.
+    pub fn visible_blocks(&self) -> Vec<&BlockRow> {
+        let needle = self.filter(Tab::Chain).to_lowercase();
+        self.chain
+            .blocks
+            .iter()
+            .filter(|b| needle.is_empty() || block_matches(b, &needle))
+            .collect()
+    }
+
+    /// The issuers the issuers view lists, narrowed by its filter.
+    pub fn visible_issuers(&self) -> Vec<&(String, Lookup<IssuerFacts>)> {
+        let needle = self.filter(Tab::Issuers).to_lowercase();
+        self.issuers
+            .iter()
+            .filter(|entry| needle.is_empty() || issuer_matches(entry, &needle))
+            .collect()
+    }
+
+    /// The issuer the issuers view details.
+    pub fn selected_issuer(&self) -> Option<&(String, Lookup<IssuerFacts>)> {
+        self.visible_issuers()
+            .get(self.selected(Tab::Issuers))
+            .copied()
+    }
+
+    /// The lines of the resolved DID document, narrowed by the DIDs view's filter.
+    pub fn document_lines(&self) -> Vec<&str> {
+        let Lookup::Proven { answer, .. } = &self.did else {
+            return Vec::new();
+        };
+        let Some(facts) = &answer.value else {
+            return Vec::new();
+        };
+        let needle = self.filter(Tab::Dids).to_lowercase();
+        facts
+            .document
+            .lines()
+            .filter(|l| needle.is_empty() || l.to_lowercase().contains(&needle))
+            .collect()
+    }
+
+    /// Where `tab`'s list starts, as last drawn (the views keep it).
+    pub(crate) fn list_offset(&self, tab: Tab) -> &Cell<usize> {
+        &self.offsets[tab.index()]
+    }
+
+    /// How many rows `tab`'s list had room for, as last drawn (the views keep it).
+    pub(crate) fn list_page(&self, tab: Tab) -> &Cell<usize> {
+        &self.pages[tab.index()]
+    }
+
+    fn list_len(&self, tab: Tab) -> usize {
+        match tab {
+            Tab::Chain => self.visible_blocks().len(),
+            Tab::Dids => self.document_lines().len(),
+            Tab::Issuers => self.visible_issuers().len(),
+        }
+    }
+
+    fn page(&self, tab: Tab) -> usize {
+        match self.pages[tab.index()].get() {
+            0 => DEFAULT_PAGE,
+            rows => rows,
+        }
+    }
+
+    /// The highest row the selection may take. The DID document's "selection" is its first
+    /// line shown, so it stops where the last line reaches the bottom of the view.
+    fn last_row(&self, tab: Tab) -> usize {
+        let len = self.list_len(tab);
+        match tab {
+            Tab::Dids => len.saturating_sub(self.pages[tab.index()].get().max(1)),
+            Tab::Chain | Tab::Issuers => len.saturating_sub(1),
+        }
+    }
+
+    fn move_to(&mut self, tab: Tab, row: usize) {
+        self.selected[tab.index()] = row.min(self.last_row(tab));
+    }
+
+    fn switch(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.help = false;
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn complain(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Request> {
+        if self.help {
+            // The overlay covers the views: only the keys that leave it (or the console) act.
+            match action {
+                Action::Help | Action::Back => self.help = false,
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let tab = self.tab;
+        let at = self.selected(tab);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Back => {
+                if !self.filters[tab.index()].is_empty() {
+                    self.filters[tab.index()].clear();
+                    self.selected[tab.index()] = 0;
+                } else {
+                    self.message = None;
+                }
+            }
+            Action::NextView => self.switch(tab.next()),
+            Action::PrevView => self.switch(tab.prev()),
+            Action::View(n) => {
+                if let Some(tab) = Tab::numbered(n) {
+                    self.switch(tab);
+                }
+            }
+            Action::Down => self.move_to(tab, at.saturating_add(1)),
+            Action::Up => self.move_to(tab, at.saturating_sub(1)),
+            Action::PageDown => self.move_to(tab, at.saturating_add(self.page(tab))),
+            Action::PageUp => self.move_to(tab, at.saturating_sub(self.page(tab))),
+            Action::Top => self.move_to(tab, 0),
+            Action::Bottom => self.move_to(tab, usize::MAX),
+            Action::Filter => {
+                self.mode = InputMode::Filter(self.filters[tab.index()].clone());
+            }
+            Action::Command => {
+                self.message = None;
+                self.mode = InputMode::Command(String::new());
+            }
+            Action::Act => match tab {
+                Tab::Chain => {}
+                Tab::Dids => self.mode = InputMode::Query(String::new()),
+                Tab::Issuers => {
+                    if let Some((query, _)) = self.selected_issuer() {
+                        let query = query.clone();
+                        return vec![self.read_issuer(query)];
+                    }
+                }
+            },
+        }
+        Vec::new()
+    }
+
+    fn filter_key(&mut self, mut text: String, key: &KeyEvent) {
+        let slot = self.tab.index();
+        match key.code {
+            KeyCode::Enter => self.filters[slot] = text,
+            KeyCode::Esc => {
+                self.filters[slot].clear();
+                self.selected[slot] = 0;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                self.selected[slot] = 0;
+                self.mode = InputMode::Filter(text);
+            }
+            _ => {
+                if let Some(c) = keys::typed(key)
+                    && text.len() < keys::MAX_INPUT
+                {
+                    text.push(c);
+                    self.selected[slot] = 0;
+                }
+                self.mode = InputMode::Filter(text);
+            }
+        }
+    }
+
+    fn command_key(&mut self, mut text: String, key: &KeyEvent) -> Vec<Request> {
+        match key.code {
+            KeyCode::Enter => return self.run_command(&text),
+            KeyCode::Esc => {}
+            // Deleting past the colon closes the line, as in vi.
+            KeyCode::Backspace if text.is_empty() => {}
+            KeyCode::Backspace => {
+                text.pop();
+                self.mode = InputMode::Command(text);
+            }
+            _ => {
+                if let Some(c) = keys::typed(key)
+                    && text.len() < keys::MAX_INPUT
+                {
+                    text.push(c);
+                }
+                self.mode = InputMode::Command(text);
+            }
+        }
+        Vec::new()
+    }
+
+    fn query_key(&mut self, mut text: String, key: &KeyEvent) -> Vec<Request> {
+        match key.code {
+            KeyCode::Enter => {
+                let did = text.trim();
+                if !did.is_empty() {
+                    return vec![self.resolve(did.to_string())];
+                }
+            }
+            KeyCode::Esc => {}
+            KeyCode::Backspace => {
+                text.pop();
+                self.mode = InputMode::Query(text);
+            }
+            _ => {
+                if let Some(c) = keys::typed(key)
+                    && text.len() < keys::MAX_INPUT
+                {
+                    text.push(c);
+                }
+                self.mode = InputMode::Query(text);
+            }
+        }
+        Vec::new()
+    }
+
+    fn run_command(&mut self, line: &str) -> Vec<Request> {
+        match keys::parse_command(line) {
+            Ok(None) => Vec::new(),
+            Ok(Some(Command::Quit)) => {
+                self.quit = true;
+                Vec::new()
+            }
+            Ok(Some(Command::Help)) => {
+                self.help = true;
+                Vec::new()
+            }
+            Ok(Some(Command::Resolve(did))) => {
+                self.switch(Tab::Dids);
+                match did {
+                    Some(did) => vec![self.resolve(did)],
+                    None => {
+                        self.mode = InputMode::Query(String::new());
+                        Vec::new()
+                    }
+                }
+            }
+            Ok(Some(Command::Issuer(did))) => {
+                self.switch(Tab::Issuers);
+                vec![self.read_issuer(did)]
+            }
+            Err(message) => {
+                self.complain(message);
+                Vec::new()
+            }
+        }
+    }
+
+    fn answer_confirm(&mut self, confirm: Confirm, key: &KeyEvent) -> Vec<Request> {
+        if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+            self.say(format!("confirmed: {}", confirm.prompt));
+            confirm.on_yes
+        } else {
+            self.say(format!("cancelled: {}", confirm.prompt));
+            Vec::new()
+        }
+    }
+
+    fn resolve(&mut self, did: String) -> Request {
+        self.did = Lookup::Pending { query: did.clone() };
+        self.selected[Tab::Dids.index()] = 0;
+        self.say(format!("resolving {did}"));
+        Request::ResolveDid(did)
+    }
+
+    fn read_issuer(&mut self, did: String) -> Request {
+        let pending = Lookup::Pending { query: did.clone() };
+        let at = match self.issuers.iter().position(|(q, _)| *q == did) {
+            Some(at) => {
+                self.issuers[at].1 = pending;
+                at
+            }
+            None => {
+                self.issuers.push((did.clone(), pending));
+                self.issuers.len() - 1
+            }
+        };
+        let slot = Tab::Issuers.index();
+        let visible = |app: &App| {
+            app.visible_issuers()
+                .iter()
+                .position(|(q, _)| *q == app.issuers[at].0)
+        };
+        if visible(self).is_none() {
+            // The operator asked for it by name: a filter must not hide the answer.
+            self.filters[slot].clear();
+        }
+        self.selected[slot] = visible(self).unwrap_or(0);
+        self.say(format!("reading issuer {did}"));
+        Request::ReadIssuer(did)
+    }
+
+    fn answer_did(&mut self, lookup: Lookup<DidFacts>) {
+        let Some(query) = lookup_query(&lookup) else {
+            return;
+        };
+        // An answer to an earlier question must not replace the one the operator asked last.
+        if let Some(latest) = lookup_query(&self.did)
+            && latest != query
+        {
+            return;
+        }
+        self.settle(&format!("resolving {query}"), &lookup);
+        self.did = lookup;
+        self.selected[Tab::Dids.index()] = 0;
+    }
+
+    /// Replaces the message `pending` (said when the lookup was asked) with its outcome; a
+    /// message said since is left alone, and so are answers nobody is waiting on (the
+    /// periodic issuer refreshes).
+    fn settle<T>(&mut self, pending: &str, lookup: &Lookup<T>) {
+        if self.message.as_ref().is_none_or(|m| m.text != pending) {
+            return;
+        }
+        match lookup {
+            Lookup::Proven { query, answer } => {
+                let what = if answer.value.is_some() {
+                    "proven"
+                } else {
+                    "proven absent"
+                };
+                self.say(format!("{query}: {what} at height {}", answer.height));
+            }
+            Lookup::Failed { query, .. } => self.complain(format!("{query}: no proven answer")),
+            Lookup::Idle | Lookup::Pending { .. } => {}
+        }
+    }
+
+    fn answer_issuer(&mut self, lookup: Lookup<IssuerFacts>) {
+        let Some(query) = lookup_query(&lookup).map(str::to_string) else {
+            return;
+        };
+        let proven_did = match &lookup {
+            Lookup::Proven { answer, .. } => answer.value.as_ref().map(|f| f.did.clone()),
+            _ => None,
+        };
+        self.settle(&format!("reading issuer {query}"), &lookup);
+        let known = self
+            .issuers
+            .iter()
+            .position(|(q, _)| *q == query || proven_did.as_deref() == Some(q.as_str()));
+        match known {
+            Some(at) => self.issuers[at].1 = lookup,
+            None => self.issuers.push((query, lookup)),
+        }
+    }
+
+    fn push_block(&mut self, block: BlockRow) {
+        let slot = Tab::Chain.index();
+        // Keep the operator's block under the cursor while new ones arrive above it; at the
+        // top, the selection follows the head.
+        let held = match self.selected[slot] {
+            0 => None,
+            at => self.visible_blocks().get(at).map(|b| b.height),
+        };
+        self.chain.push_block(block);
+        if let Some(height) = held
+            && let Some(at) = self
+                .visible_blocks()
+                .iter()
+                .position(|b| b.height == height)
+        {
+            self.selected[slot] = at;
+        }
+    }
+}
+
+fn lookup_query<T>(lookup: &Lookup<T>) -> Option<&str> {
+    match lookup {
+        Lookup::Idle => None,
+        Lookup::Pending { query } | Lookup::Proven { query, .. } | Lookup::Failed { query, .. } => {
+            Some(query.as_str())
+        }
+    }
+}
+
+fn block_matches(block: &BlockRow, needle: &str) -> bool {
+    block.height.to_string().contains(needle) || block.hash.to_lowercase().contains(needle)
+}
+
+fn issuer_matches((query, lookup): &(String, Lookup<IssuerFacts>), needle: &str) -> bool {
+    if query.to_lowercase().contains(needle) {
+        return true;
+    }
+    match lookup {
+        Lookup::Proven { answer, .. } => answer
+            .value
+            .as_ref()
+            .is_some_and(|f| f.name.to_lowercase().contains(needle)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use ratatui::crossterm::event::KeyModifiers;
+
+    use super::*;
+    use crate::model::ProvenAt;
+
+    fn app() -> App {
+        App::new(
+            "realdid-test".into(),
+            vec![
+                "http://127.0.0.1:7001".into(),
+                "http://127.0.0.1:7002".into(),
+            ],
+            vec!["aa".repeat(32), "bb".repeat(32)],
+            vec!["did:realdid:issuer1".into(), "did:realdid:issuer2".into()],
+        )
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Request> {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn typ(app: &mut App, text: &str) -> Vec<Request> {
+        let mut out = Vec::new();
+        for c in text.chars() {
+            out.extend(press(app, KeyCode::Char(c)));
+        }
+        out
+    }
+
+    fn block(height: u64) -> BlockRow {
+        BlockRow {
+            height,
+            // No digits, so a filter on digits matches heights only.
+            hash: "f".repeat(64),
+            tx_count: 1,
+            time_ms: 0,
+        }
+    }
+
+    fn proven_did(query: &str, height: u64) -> Lookup<DidFacts> {
+        Lookup::Proven {
+            query: query.into(),
+            answer: ProvenAt {
+                value: Some(DidFacts {
+                    document: "{\n  \"id\": \"x\"\n}".into(),
+                    version: 1,
+                    deactivated: false,
+                    created_height: 1,
+                    updated_height: 1,
+                }),
+                height,
+                block_time_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn starts_knowing_nothing() {
+        let app = app();
+        assert_eq!(app.tab(), Tab::Chain);
+        assert!(
+            app.chain()
+                .nodes
+                .iter()
+                .all(|n| n.link == crate::model::Link::Connecting)
+        );
+        assert!(
+            app.chain()
+                .validators
+                .iter()
+                .all(|v| v.health == ValidatorHealth::Down)
+        );
+        assert!(app.issuers().iter().all(|(_, l)| *l == Lookup::Idle));
+        assert_eq!(app.chain().validators[1].index, 1);
+        assert!(!app.should_quit());
+    }
+
+    #[test]
+    fn number_keys_switch_views() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('2'));
+        assert_eq!(app.tab(), Tab::Dids);
+        press(&mut app, KeyCode::Char('3'));
+        assert_eq!(app.tab(), Tab::Issuers);
+        press(&mut app, KeyCode::Char('1'));
+        assert_eq!(app.tab(), Tab::Chain);
+    }
+
+    #[test]
+    fn tab_and_backtab_cycle_views() {
+        let mut app = app();
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.tab(), Tab::Dids);
+        press(&mut app, KeyCode::Tab);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.tab(), Tab::Chain, "Tab wraps around");
+        press(&mut app, KeyCode::BackTab);
+        assert_eq!(app.tab(), Tab::Issuers, "Shift-Tab wraps backwards");
+    }
+
+    #[test]
+    fn help_toggles_and_esc_closes_it() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('?'));
+        assert!(app.help_visible());
+        press(&mut app, KeyCode::Char('?'));
+        assert!(!app.help_visible());
+        press(&mut app, KeyCode::Char('?'));
+        press(&mut app, KeyCode::Char('2'));
+        assert_eq!(app.tab(), Tab::Chain, "the overlay holds the keys");
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.help_visible());
+        typ(&mut app, ":help");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.help_visible());
+    }
+
+    #[test]
+    fn q_quits_in_normal_mode() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('q'));
+        assert!(app.should_quit());
+    }
+
+    #[test]
+    fn q_typed_in_a_filter_or_query_does_not_quit() {
+        let mut app = app();
+        typ(&mut app, "/q");
+        assert!(!app.should_quit());
+        assert_eq!(app.mode(), &InputMode::Filter("q".into()));
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char('2'));
+        press(&mut app, KeyCode::Char('r'));
+        typ(&mut app, "did:q");
+        assert!(!app.should_quit());
+        assert_eq!(app.mode(), &InputMode::Query("did:q".into()));
+    }
+
+    #[test]
+    fn ctrl_c_quits_from_any_mode() {
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        let setups: [&dyn Fn(&mut App); 5] = [
+            &|_| {},
+            &|a| drop(typ(a, "/abc")),
+            &|a| drop(typ(a, ":res")),
+            &|a| drop(typ(a, "2rdid:")),
+            &|a| a.ask("revoke?", Vec::new()),
+        ];
+        for setup in setups {
+            let mut app = app();
+            setup(&mut app);
+            app.handle_key(ctrl_c);
+            assert!(app.should_quit(), "mode {:?}", app.mode());
+        }
+        let mut app = app();
+        press(&mut app, KeyCode::Char('?'));
+        app.handle_key(ctrl_c);
+        assert!(app.should_quit(), "from the help overlay");
+    }
+
+    #[test]
+    fn key_releases_are_ignored() {
+        let mut app = app();
+        let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        app.handle_key(release);
+        assert!(!app.should_quit());
+    }
+
+    #[test]
+    fn resolve_command_switches_to_dids_and_asks() {
+        let mut app = app();
+        typ(&mut app, ":resolve did:realdid:abc");
+        let requests = press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            requests,
+            vec![Request::ResolveDid("did:realdid:abc".into())]
+        );
+        assert_eq!(app.tab(), Tab::Dids);
+        assert_eq!(app.mode(), &InputMode::Normal);
+        assert_eq!(
+            app.did(),
+            &Lookup::Pending {
+                query: "did:realdid:abc".into()
+            }
+        );
+    }
+
+    #[test]
+    fn resolve_command_without_a_did_opens_the_query_line() {
+        let mut app = app();
+        typ(&mut app, ":resolve");
+        assert!(press(&mut app, KeyCode::Enter).is_empty());
+        assert_eq!(app.tab(), Tab::Dids);
+        assert_eq!(app.mode(), &InputMode::Query(String::new()));
+    }
+
+    #[test]
+    fn issuer_command_switches_to_issuers_and_selects_it() {
+        let mut app = app();
+        typ(&mut app, ":issuer did:realdid:new");
+        let requests = press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            requests,
+            vec![Request::ReadIssuer("did:realdid:new".into())]
+        );
+        assert_eq!(app.tab(), Tab::Issuers);
+        assert_eq!(app.issuers().len(), 3);
+        let (query, lookup) = app.selected_issuer().unwrap();
+        assert_eq!(query, "did:realdid:new");
+        assert!(matches!(lookup, Lookup::Pending { .. }));
+    }
+
+    #[test]
+    fn quit_commands_quit() {
+        for line in [":q", ":quit"] {
+            let mut app = app();
+            typ(&mut app, line);
+            press(&mut app, KeyCode::Enter);
+            assert!(app.should_quit(), "{line}");
+        }
+    }
+
+    #[test]
+    fn unknown_command_is_reported() {
+        let mut app = app();
+        typ(&mut app, ":frobnicate");
+        let requests = press(&mut app, KeyCode::Enter);
+        assert!(requests.is_empty());
+        let message = app.message().unwrap();
+        assert!(message.error);
+        assert!(
+            message.text.contains("unknown command :frobnicate"),
+            "{message:?}"
+        );
+        assert_eq!(app.mode(), &InputMode::Normal);
+    }
+
+    #[test]
+    fn backspace_past_the_colon_closes_the_command_line() {
+        let mut app = app();
+        typ(&mut app, ":x");
+        press(&mut app, KeyCode::Backspace);
+        assert_eq!(app.mode(), &InputMode::Command(String::new()));
+        press(&mut app, KeyCode::Backspace);
+        assert_eq!(app.mode(), &InputMode::Normal);
+    }
+
+    #[test]
+    fn filter_narrows_the_block_list() {
+        let mut app = app();
+        for h in 1..=30 {
+            app.apply(Update::Block(block(h)));
+        }
+        assert_eq!(app.visible_blocks().len(), 30);
+        typ(&mut app, "/2");
+        let heights: Vec<u64> = app.visible_blocks().iter().map(|b| b.height).collect();
+        assert_eq!(heights, vec![29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 12, 2]);
+        press(&mut app, KeyCode::Char('5'));
+        let heights: Vec<u64> = app.visible_blocks().iter().map(|b| b.height).collect();
+        assert_eq!(heights, vec![25]);
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.mode(), &InputMode::Normal);
+        assert_eq!(app.filter(Tab::Chain), "25", "Enter keeps the filter");
+        assert_eq!(app.visible_blocks().len(), 1);
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(app.filter(Tab::Chain), "", "Esc in normal mode clears it");
+        assert_eq!(app.visible_blocks().len(), 30);
+    }
+
+    #[test]
+    fn filter_is_case_insensitive_and_esc_while_typing_clears_it() {
+        let mut app = app();
+        app.apply(Update::Block(BlockRow {
+            hash: "ABCDEF".into(),
+            ..block(7)
+        }));
+        app.apply(Update::Block(block(8)));
+        typ(&mut app, "/cDe");
+        assert_eq!(app.visible_blocks().len(), 1);
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(app.mode(), &InputMode::Normal);
+        assert_eq!(app.visible_blocks().len(), 2);
+    }
+
+    #[test]
+    fn filter_applies_per_view() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('3'));
+        typ(&mut app, "/issuer2");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.visible_issuers().len(), 1);
+        assert_eq!(app.selected_issuer().unwrap().0, "did:realdid:issuer2");
+        press(&mut app, KeyCode::Char('1'));
+        assert_eq!(app.filter(Tab::Chain), "");
+        assert_eq!(app.filter(Tab::Issuers), "issuer2");
+    }
+
+    #[test]
+    fn selection_moves_and_stays_in_range() {
+        let mut app = app();
+        for h in 1..=5 {
+            app.apply(Update::Block(block(h)));
+        }
+        press(&mut app, KeyCode::Char('j'));
+        press(&mut app, KeyCode::Down);
+        assert_eq!(app.selected(Tab::Chain), 2);
+        press(&mut app, KeyCode::Char('k'));
+        assert_eq!(app.selected(Tab::Chain), 1);
+        press(&mut app, KeyCode::Char('G'));
+        assert_eq!(app.selected(Tab::Chain), 4);
+        press(&mut app, KeyCode::Char('j'));
+        assert_eq!(app.selected(Tab::Chain), 4);
+        press(&mut app, KeyCode::Char('g'));
+        assert_eq!(app.selected(Tab::Chain), 0);
+        press(&mut app, KeyCode::Up);
+        assert_eq!(app.selected(Tab::Chain), 0);
+    }
+
+    #[test]
+    fn a_selected_block_stays_selected_as_new_blocks_arrive() {
+        let mut app = app();
+        for h in 1..=5 {
+            app.apply(Update::Block(block(h)));
+        }
+        press(&mut app, KeyCode::Char('j'));
+        press(&mut app, KeyCode::Char('j'));
+        let held = app.visible_blocks()[app.selected(Tab::Chain)].height;
+        app.apply(Update::Block(block(6)));
+        assert_eq!(app.visible_blocks()[app.selected(Tab::Chain)].height, held);
+        press(&mut app, KeyCode::Char('g'));
+        app.apply(Update::Block(block(7)));
+        assert_eq!(
+            app.visible_blocks()[app.selected(Tab::Chain)].height,
+            7,
+            "the top follows the head"
+        );
+    }
+
+    #[test]
+    fn query_submits_a_non_empty_did() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('2'));
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.mode(), &InputMode::Query(String::new()));
+        assert!(
+            press(&mut app, KeyCode::Enter).is_empty(),
+            "nothing typed, nothing asked"
+        );
+        assert_eq!(app.mode(), &InputMode::Normal);
+        press(&mut app, KeyCode::Char('r'));
+        typ(&mut app, "did:realdid:abx");
+        press(&mut app, KeyCode::Backspace);
+        typ(&mut app, "c ");
+        let requests = press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            requests,
+            vec![Request::ResolveDid("did:realdid:abc".into())]
+        );
+        assert_eq!(
+            app.did(),
+            &Lookup::Pending {
+                query: "did:realdid:abc".into()
+            }
+        );
+    }
+
+    #[test]
+    fn stale_did_answer_is_ignored() {
+        let mut app = app();
+        typ(&mut app, ":resolve did:realdid:first");
+        press(&mut app, KeyCode::Enter);
+        typ(&mut app, ":resolve did:realdid:second");
+        press(&mut app, KeyCode::Enter);
+        app.apply(Update::Did(proven_did("did:realdid:first", 10)));
+        assert_eq!(
+            app.did(),
+            &Lookup::Pending {
+                query: "did:realdid:second".into()
+            }
+        );
+        app.apply(Update::Did(proven_did("did:realdid:second", 11)));
+        assert_eq!(app.did(), &proven_did("did:realdid:second", 11));
+    }
+
+    #[test]
+    fn an_answer_replaces_its_pending_message_only() {
+        let mut app = app();
+        typ(&mut app, ":resolve did:realdid:abc");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.message().unwrap().text, "resolving did:realdid:abc");
+        app.apply(Update::Did(proven_did("did:realdid:abc", 7)));
+        assert_eq!(
+            app.message().unwrap().text,
+            "did:realdid:abc: proven at height 7"
+        );
+        // A refresh nobody asked for says nothing.
+        app.apply(Update::Issuer(Lookup::Failed {
+            query: "did:realdid:issuer1".into(),
+            reason: "down".into(),
+        }));
+        assert_eq!(
+            app.message().unwrap().text,
+            "did:realdid:abc: proven at height 7"
+        );
+        typ(&mut app, ":issuer did:realdid:issuer1");
+        press(&mut app, KeyCode::Enter);
+        app.apply(Update::Issuer(Lookup::Failed {
+            query: "did:realdid:issuer1".into(),
+            reason: "down".into(),
+        }));
+        let message = app.message().unwrap();
+        assert!(message.error);
+        assert_eq!(message.text, "did:realdid:issuer1: no proven answer");
+    }
+
+    #[test]
+    fn issuer_answers_replace_their_entry_or_append() {
+        let mut app = app();
+        let failed = Lookup::Failed {
+            query: "did:realdid:issuer2".into(),
+            reason: "no quorum".into(),
+        };
+        app.apply(Update::Issuer(failed.clone()));
+        assert_eq!(app.issuers()[1].1, failed);
+        let other = Lookup::Failed {
+            query: "https://issuer.example:7443".into(),
+            reason: "no answer".into(),
+        };
+        app.apply(Update::Issuer(other.clone()));
+        assert_eq!(app.issuers().len(), 3);
+        assert_eq!(app.issuers()[2].1, other);
+        app.apply(Update::Issuer(Lookup::Idle));
+        assert_eq!(app.issuers().len(), 3);
+    }
+
+    #[test]
+    fn r_in_issuers_rereads_the_selected_one() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('3'));
+        press(&mut app, KeyCode::Char('j'));
+        let requests = press(&mut app, KeyCode::Char('r'));
+        assert_eq!(
+            requests,
+            vec![Request::ReadIssuer("did:realdid:issuer2".into())]
+        );
+        assert!(matches!(app.issuers()[1].1, Lookup::Pending { .. }));
+    }
+
+    #[test]
+    fn node_updates_replace_in_range_only() {
+        let mut app = app();
+        let mut status = NodeStatus::new("http://127.0.0.1:7002");
+        status.height = Some(9);
+        app.apply(Update::Node {
+            index: 1,
+            status: status.clone(),
+        });
+        app.apply(Update::Node { index: 5, status });
+        assert_eq!(app.chain().nodes.len(), 2);
+        assert_eq!(app.chain().height(), Some(9));
+    }
+
+    #[test]
+    fn confirm_yes_sends_the_request() {
+        let mut app = app();
+        let revoke = vec![Request::ReadIssuer("stand-in for a revocation".into())];
+        app.ask("revoke credential 7?", revoke.clone());
+        assert_eq!(app.confirm().unwrap().prompt, "revoke credential 7?");
+        assert_eq!(press(&mut app, KeyCode::Char('y')), revoke);
+        assert!(app.confirm().is_none());
+        assert!(app.message().unwrap().text.starts_with("confirmed"));
+    }
+
+    #[test]
+    fn confirm_anything_else_cancels() {
+        for code in [
+            KeyCode::Char('n'),
+            KeyCode::Esc,
+            KeyCode::Enter,
+            KeyCode::Char('q'),
+        ] {
+            let mut app = app();
+            app.ask("suspend?", vec![Request::ResolveDid("x".into())]);
+            assert!(press(&mut app, code).is_empty(), "{code:?}");
+            assert!(app.confirm().is_none());
+            assert!(
+                !app.should_quit(),
+                "{code:?} answered the question, nothing more"
+            );
+            assert!(app.message().unwrap().text.starts_with("cancelled"));
+        }
+    }
+
+    #[test]
+    fn stream_and_samples_and_validators_apply() {
+        let mut app = app();
+        app.apply(Update::Stream(None));
+        assert_eq!(app.chain().stream, None);
+        app.apply(Update::Stream(Some("reset".into())));
+        assert_eq!(app.chain().stream.as_deref(), Some("reset"));
+        app.apply(Update::Validators(Vec::new()));
+        assert!(app.chain().validators.is_empty());
+    }
+}

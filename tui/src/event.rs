@@ -1,0 +1,40 @@
+//! What flows between the console's screen and its sources: updates in, requests out.
+//!
+//! The screen never waits on the network. Sources run beside it, each on its own task,
+//! and send [`Update`]s as answers arrive (or fail to); the screen answers keys at once and
+//! sends [`Request`]s for what the operator asked to look up.
+
+use crate::model::{BlockRow, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample, ValidatorRow};
+
+/// A fact a source learnt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// Node `index` was polled (answered or not).
+    Node {
+        /// Its place in the configured list.
+        index: usize,
+        /// What it said, or that it did not answer.
+        status: NodeStatus,
+    },
+    /// The validators, as the nodes' reports show them together.
+    Validators(Vec<ValidatorRow>),
+    /// A finalized block from the block stream.
+    Block(BlockRow),
+    /// A point for the charts.
+    Sample(RateSample),
+    /// The block stream connected (`None`) or is down, and why.
+    Stream(Option<String>),
+    /// The answer to a DID lookup.
+    Did(Lookup<DidFacts>),
+    /// An issuer's register entry, read proven.
+    Issuer(Lookup<IssuerFacts>),
+}
+
+/// Something the operator asked for that needs the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Resolve this DID, proven.
+    ResolveDid(String),
+    /// Read this issuer's register entry, proven.
+    ReadIssuer(String),
+}

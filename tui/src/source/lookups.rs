@@ -1,0 +1,186 @@
+//! Proven lookups: a DID's document and an issuer's register entry, each read through the
+//! light client and checked against the genesis validators before it is shown. Each
+//! request runs on its own task, so a slow node delays only its own answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use realdid_core::did::RealDid;
+use realdid_core::did::document::realdid_document;
+use realdid_proto::tls::ClientTls;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_client::IssuerClient;
+use realdid_registry_client::RegistryGateway;
+use realdid_registry_client::records::IssuerRecord;
+use tokio::sync::mpsc;
+
+use crate::event::{Request, Update};
+use crate::model::{DidFacts, IssuerFacts, Lookup, ProvenAt};
+
+/// How often the known issuers' entries are read again.
+const ISSUER_REFRESH: Duration = Duration::from_secs(15);
+/// How long asking an issuer for its DID may take.
+const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Answers `requests` until either channel closes; reads the known issuers (by DID, and
+/// those found by asking the issuer endpoints for theirs) at start and every
+/// [`ISSUER_REFRESH`].
+pub async fn run(
+    gateway: Arc<RegistryGateway>,
+    issuer_dids: Vec<String>,
+    issuer_endpoints: Vec<String>,
+    tls: ClientTls,
+    mut requests: mpsc::Receiver<Request>,
+    updates: mpsc::Sender<Update>,
+) {
+    let mut known = issuer_dids;
+    for endpoint in &issuer_endpoints {
+        match issuer_did(endpoint, &tls).await {
+            Ok(did) if !known.contains(&did) => known.push(did),
+            Ok(_) => {}
+            Err(reason) => {
+                let update = Update::Issuer(Lookup::Failed {
+                    query: endpoint.clone(),
+                    reason,
+                });
+                if updates.send(update).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let mut refresh = tokio::time::interval(ISSUER_REFRESH);
+    loop {
+        tokio::select! {
+            _ = refresh.tick() => {
+                for did in &known {
+                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), updates.clone()));
+                }
+            }
+            request = requests.recv() => {
+                let Some(request) = request else { return };
+                if let Request::ReadIssuer(did) = &request
+                    && !known.contains(did)
+                {
+                    known.push(did.clone());
+                }
+                tokio::spawn(answer(gateway.clone(), request, updates.clone()));
+            }
+        }
+    }
+}
+
+/// The DID an issuer endpoint says it has (GetIssuerInfo): only a name to look up; what is
+/// shown about it is read from the chain.
+async fn issuer_did(endpoint: &str, tls: &ClientTls) -> Result<String, String> {
+    tokio::time::timeout(ISSUER_INFO_DEADLINE, async {
+        let channel = tls.connect(endpoint).await.map_err(|e| e.to_string())?;
+        IssuerClient::new(channel)
+            .get_issuer_info(pb::GetIssuerInfoRequest {})
+            .await
+            .map(|r| r.into_inner().issuer_did)
+            .map_err(|status| format!("{endpoint}: {}", status.message()))
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("{endpoint}: no answer")))
+}
+
+/// Reads what `request` asks for and sends the lookup's outcome.
+async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::Sender<Update>) {
+    let update = match request {
+        Request::ResolveDid(query) => Update::Did(resolve(&gateway, query).await),
+        Request::ReadIssuer(query) => Update::Issuer(read_issuer(&gateway, query).await),
+    };
+    let _ = updates.send(update).await;
+}
+
+/// The DID `query` names, or the failed lookup that says why it names none.
+fn parse<T>(query: &str) -> Result<RealDid, Lookup<T>> {
+    query.trim().parse().map_err(|e| Lookup::Failed {
+        reason: format!("not a did:realdid: {e}"),
+        query: query.to_owned(),
+    })
+}
+
+async fn resolve(gateway: &RegistryGateway, query: String) -> Lookup<DidFacts> {
+    let did = match parse(&query) {
+        Ok(did) => did,
+        Err(failed) => return failed,
+    };
+    let proven = match gateway.resolve_did_at(&did).await {
+        Ok(proven) => proven,
+        Err(e) => {
+            return Lookup::Failed {
+                reason: e.to_string(),
+                query,
+            };
+        }
+    };
+    let value = match proven.value {
+        None => None,
+        Some(record) => {
+            let document = realdid_document(&record.state)
+                .map_err(|e| e.to_string())
+                .and_then(|doc| serde_json::to_string_pretty(&doc).map_err(|e| e.to_string()));
+            match document {
+                Ok(document) => Some(DidFacts {
+                    document,
+                    version: record.state.version,
+                    deactivated: record.state.is_deactivated(),
+                    created_height: record.created_height,
+                    updated_height: record.updated_height,
+                }),
+                Err(reason) => return Lookup::Failed { query, reason },
+            }
+        }
+    };
+    Lookup::Proven {
+        query,
+        answer: ProvenAt {
+            value,
+            height: proven.height,
+            block_time_ms: proven.block_time_ms,
+        },
+    }
+}
+
+async fn read_issuer(gateway: &RegistryGateway, query: String) -> Lookup<IssuerFacts> {
+    let did = match parse(&query) {
+        Ok(did) => did,
+        Err(failed) => return failed,
+    };
+    match gateway.accreditation_at(&did).await {
+        Ok(proven) => Lookup::Proven {
+            query,
+            answer: ProvenAt {
+                value: proven.value.map(facts),
+                height: proven.height,
+                block_time_ms: proven.block_time_ms,
+            },
+        },
+        Err(e) => Lookup::Failed {
+            reason: e.to_string(),
+            query,
+        },
+    }
+}
+
+/// What the console shows of a register entry.
+fn facts(record: IssuerRecord) -> IssuerFacts {
+    IssuerFacts {
+        did: record.issuer.to_string(),
+        accredited: record.is_accredited(),
+        approvers: record.trace_approvers.map(|a| {
+            (
+                a.set.threshold,
+                a.set.approvers.into_iter().map(|x| x.id).collect(),
+            )
+        }),
+        name: record.name,
+        credential_types: record.credential_types,
+        openings: record.counts.openings,
+        disclosures: record.counts.disclosures,
+        revocations: record.counts.revocations,
+        suspended: record.counts.suspended,
+    }
+}

@@ -1,0 +1,75 @@
+//! The help overlay: every key and every command, printed from the same tables the key
+//! handling and the command parser use.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::{bold, count_u16, dim};
+use crate::keys::{BINDINGS, COMMANDS};
+
+/// The column the descriptions start at.
+const LABEL_WIDTH: usize = 16;
+
+pub(super) fn draw(frame: &mut Frame, area: Rect) {
+    let lines = lines();
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = count_u16(widest + 4).min(area.width);
+    let height = count_u16(lines.len() + 2).min(area.height);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let block = Block::bordered()
+        .title(Line::styled(" help ", bold()))
+        .title_bottom(Line::from(" ? or Esc closes ").right_aligned())
+        .padding(ratatui::widgets::Padding::horizontal(1));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+fn entry(label: String, what: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("  {label:<LABEL_WIDTH$}"), bold()),
+        Span::raw(what),
+    ])
+}
+
+fn lines() -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled("keys", bold())];
+    lines.extend(
+        BINDINGS
+            .iter()
+            .map(|b| entry(b.label.to_string(), b.what.to_string())),
+    );
+    lines.push(Line::styled("commands", bold()));
+    lines.extend(COMMANDS.iter().map(|c| {
+        let label = match c.arg {
+            Some(arg) => format!(":{} {arg}", c.names[0]),
+            None => format!(":{}", c.names[0]),
+        };
+        let aliases: Vec<String> = c.names[1..].iter().map(|n| format!(":{n}")).collect();
+        let what = if aliases.is_empty() {
+            c.what.to_string()
+        } else {
+            format!("{} · also {}", c.what, aliases.join(" "))
+        };
+        entry(label, what)
+    }));
+    lines.push(Line::styled(
+        "In an input line, Backspace deletes, Enter submits, Esc cancels.",
+        dim(),
+    ));
+    lines.push(Line::styled(
+        "Chain state is shown only proven against the genesis validators;",
+        dim(),
+    ));
+    lines.push(Line::styled(
+        "node telemetry is each node's own word, and labelled so.",
+        dim(),
+    ));
+    lines
+}

@@ -1,0 +1,708 @@
+//! Snapshot tests of every view, drawn on a test backend at 80×24 and 160×48 from a fixed
+//! model and a fixed clock.
+//!
+//! Each screen is compared as text with `tests/snapshots/<name>.txt`; `UPDATE_SNAPSHOTS=1`
+//! writes the files instead (read them before committing them). Each test also checks the
+//! facts the screen must carry, so a snapshot regenerated without a look still fails when
+//! one goes missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Color, Modifier};
+use realdid_tui::app::App;
+use realdid_tui::event::Update;
+use realdid_tui::keys::{BINDINGS, COMMANDS};
+use realdid_tui::model::{
+    BlockRow, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt, RateSample,
+    ValidatorHealth, ValidatorRow,
+};
+use realdid_tui::views;
+
+/// The console's clock in every test: 2025-06-15 15:06:40 UTC.
+const NOW: i64 = 1_750_000_000_000;
+const HEAD: u64 = 1042;
+const DID: &str = "did:realdid:7Gq3ZkVbqT1xXoKx2mHfY4sB9nWdCe5uJrLp8aQ6tNv";
+const BANK: &str = "did:realdid:4BankHq2v9XcLw7Rz3TnPfE8kYd5uMa6sJgQ1oNb";
+const POST: &str = "did:realdid:9PostKm3b8WcVx2Rz7TnQfE4kYd6uLa5sJgH1oNc";
+const GOV: &str = "did:realdid:2GovtPq7n4XcLw9Rz1TmKfE3kYd8uMa2sJgV6oNd";
+
+/// 64 hex digits that look like a hash and depend only on `seed`.
+fn hex64(seed: u64) -> String {
+    let mut state = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    (0..4)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            format!("{:016x}", state ^ (state >> 29))
+        })
+        .collect()
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn endpoints() -> Vec<String> {
+    (1..=4)
+        .map(|i| format!("http://127.0.0.1:700{i}"))
+        .collect()
+}
+
+/// A busy chain: three nodes up (one three blocks behind), one down, validators in every
+/// state, a full block stream and a full set of samples.
+fn chain_app() -> App {
+    let keys: Vec<String> = (0..4).map(|i| hex64(100 + i)).collect();
+    let mut app = App::new(
+        "realdid-devnet".into(),
+        endpoints(),
+        keys.clone(),
+        vec![BANK.into(), POST.into(), GOV.into()],
+    );
+    app.tick(NOW);
+    let up = |i: usize, latency_ms, height: u64, pending, started_ago_ms: i64| NodeStatus {
+        endpoint: endpoints()[i].clone(),
+        link: Link::Up { latency_ms },
+        height: Some(height),
+        block_time_ms: Some(NOW - 1_400 - (HEAD - height) as i64 * 1_000),
+        finalized_at_ms: Some(NOW - 900),
+        pending: Some(pending),
+        started_at_ms: Some(NOW - started_ago_ms),
+        version: Some("0.1.0".into()),
+        node_key: keys[i].clone(),
+    };
+    let nodes = [
+        up(0, 12, HEAD, 3, 7_800_000),
+        up(1, 15, HEAD, 0, 356_400_000),
+        up(2, 48, HEAD - 3, 17, 95_000),
+        NodeStatus {
+            link: Link::Down {
+                since_ms: NOW - 34_000,
+                reason: "connection refused".into(),
+            },
+            node_key: keys[3].clone(),
+            ..NodeStatus::new(endpoints()[3].clone())
+        },
+    ];
+    for (index, status) in nodes.into_iter().enumerate() {
+        app.apply(Update::Node { index, status });
+    }
+    let health = [
+        (ValidatorHealth::Up, HEAD, 1_000),
+        (ValidatorHealth::Up, HEAD, 1_000),
+        (ValidatorHealth::Behind, HEAD - 7, 9_000),
+        (ValidatorHealth::Down, 990, 125_000),
+    ];
+    app.apply(Update::Validators(
+        health
+            .iter()
+            .enumerate()
+            .map(|(index, &(health, height, ago))| ValidatorRow {
+                index,
+                key: keys[index].clone(),
+                last_height: Some(height),
+                last_seen_ms: Some(NOW - ago),
+                health,
+            })
+            .collect(),
+    ));
+    for height in HEAD - 199..=HEAD {
+        app.apply(Update::Block(BlockRow {
+            height,
+            hash: hex64(height),
+            tx_count: u32::try_from(height * 7 % 13).unwrap(),
+            time_ms: NOW - 400 - (HEAD - height) as i64 * 1_000,
+        }));
+    }
+    for i in 0..120_i64 {
+        app.apply(Update::Sample(RateSample {
+            at_ms: NOW - (119 - i) * 1_000,
+            blocks_per_s: 0.8 + (i * 7 % 5) as f64 * 0.1,
+            txs_per_s: 5.0 + (i * 13 % 17) as f64,
+            finality_ms: 600.0 + (i * 37 % 400) as f64,
+        }));
+    }
+    app.apply(Update::Stream(None));
+    app
+}
+
+fn document() -> String {
+    format!(
+        r##"{{
+  "@context": [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/multikey/v1"
+  ],
+  "id": "{DID}",
+  "controller": "{DID}",
+  "verificationMethod": [
+    {{
+      "id": "{DID}#key-1",
+      "type": "Multikey",
+      "controller": "{DID}",
+      "publicKeyMultibase": "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    }},
+    {{
+      "id": "{DID}#key-2",
+      "type": "Multikey",
+      "controller": "{DID}",
+      "publicKeyMultibase": "z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
+    }}
+  ],
+  "authentication": [
+    "{DID}#key-1"
+  ],
+  "assertionMethod": [
+    "{DID}#key-1"
+  ],
+  "capabilityInvocation": [
+    "{DID}#key-2"
+  ],
+  "service": []
+}}"##
+    )
+}
+
+fn resolved(value: Option<DidFacts>, height: u64) -> App {
+    let mut app = chain_app();
+    typ(&mut app, ":resolve ");
+    typ(&mut app, DID);
+    press(&mut app, KeyCode::Enter);
+    app.apply(Update::Did(Lookup::Proven {
+        query: DID.into(),
+        answer: ProvenAt {
+            value,
+            height,
+            block_time_ms: u64::try_from(NOW - 12_000).unwrap(),
+        },
+    }));
+    app
+}
+
+fn did_facts() -> DidFacts {
+    DidFacts {
+        document: document(),
+        version: 3,
+        deactivated: false,
+        created_height: 10,
+        updated_height: 40,
+    }
+}
+
+fn issuers_app() -> App {
+    let mut app = chain_app();
+    press(&mut app, KeyCode::Char('3'));
+    app.apply(Update::Issuer(Lookup::Proven {
+        query: BANK.into(),
+        answer: ProvenAt {
+            value: Some(IssuerFacts {
+                did: BANK.into(),
+                name: "Example Bank".into(),
+                accredited: true,
+                credential_types: vec!["RealNameCredential".into(), "AgeOver18Credential".into()],
+                approvers: Some((
+                    2,
+                    vec!["auditor-a".into(), "auditor-b".into(), "court-c".into()],
+                )),
+                openings: 12,
+                disclosures: 10,
+                revocations: 3,
+                suspended: 1,
+            }),
+            height: 42,
+            block_time_ms: u64::try_from(NOW - 5_000).unwrap(),
+        },
+    }));
+    app.apply(Update::Issuer(Lookup::Failed {
+        query: POST.into(),
+        reason: "no quorum of validator signatures".into(),
+    }));
+    app.apply(Update::Issuer(Lookup::Proven {
+        query: GOV.into(),
+        answer: ProvenAt {
+            value: Some(IssuerFacts {
+                did: GOV.into(),
+                name: "Civil Registry".into(),
+                accredited: false,
+                credential_types: vec!["ResidentCredential".into()],
+                approvers: None,
+                openings: 0,
+                disclosures: 0,
+                revocations: 41,
+                suspended: 0,
+            }),
+            height: 42,
+            block_time_ms: u64::try_from(NOW - 5_000).unwrap(),
+        },
+    }));
+    app.apply(Update::Issuer(Lookup::Failed {
+        query: "https://issuer.example:7443".into(),
+        reason: "https://issuer.example:7443: no answer".into(),
+    }));
+    app
+}
+
+/// Draws `app` on a `width`×`height` test terminal.
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| views::draw(frame, app)).unwrap();
+    terminal
+}
+
+/// The screen as text: one line per row, trailing blanks removed.
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let row: String = (area.left()..area.right())
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        out.push_str(row.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    text(draw(app, width, height).backend().buffer())
+}
+
+/// Compares `screen` with the stored snapshot `name` (or stores it, with UPDATE_SNAPSHOTS=1).
+fn snapshot(name: &str, screen: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    if std::env::var("UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, screen).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; UPDATE_SNAPSHOTS=1 writes it\n{screen}",
+            path.display()
+        )
+    });
+    if expected != screen {
+        let mut diff = String::new();
+        let (old, new): (Vec<_>, Vec<_>) = (expected.lines().collect(), screen.lines().collect());
+        for i in 0..old.len().max(new.len()) {
+            let (a, b) = (old.get(i).copied(), new.get(i).copied());
+            if a != b {
+                diff.push_str(&format!(
+                    "row {i}\n  want |{}\n  got  |{}\n",
+                    a.unwrap_or("<none>"),
+                    b.unwrap_or("<none>")
+                ));
+            }
+        }
+        panic!(
+            "{name} differs from {} (UPDATE_SNAPSHOTS=1 rewrites it):\n{diff}\nwhole screen:\n{screen}",
+            path.display()
+        );
+    }
+}
+
+fn assert_has(screen: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(screen.contains(needle), "missing {needle:?} in\n{screen}");
+    }
+}
+
+#[test]
+fn chain_80x24() {
+    let screen = render(&chain_app(), 80, 24);
+    snapshot("chain_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            " 1 Chain ",
+            "realdid-devnet",
+            "3/4 nodes up  height 1042",
+            "highest reported height",
+            "blocks/s 1.10",
+            "tx/s 5.00",
+            "finality 603 ms",
+            "telemetry, as each node reports it",
+            "UP 12 ms",
+            "DOWN since 34s",
+            "1039 (-3)",
+            "2h10m",
+            "4d03h",
+            "BEHIND",
+            "blocks · live",
+            "1041",
+            "1 of 200",
+        ],
+    );
+    // A handful of blocks fit under the nodes.
+    let blocks = (HEAD - 20..=HEAD)
+        .filter(|h| screen.contains(&hex64(*h)[..12]))
+        .count();
+    assert!(blocks >= 5, "{blocks} block rows\n{screen}");
+}
+
+#[test]
+fn chain_160x48() {
+    let screen = render(&chain_app(), 160, 48);
+    snapshot("chain_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "DOWN since 34s: connection refused",
+            "as the nodes report them",
+            "its block time 1s ago",
+            "2 of 4 nodes at it",
+            // Hashes are shown whole when there is room.
+            &hex64(HEAD),
+            // Keys are shown as far as they fit, and cut visibly.
+            &format!("{}…", &hex64(100)[..39]),
+        ],
+    );
+}
+
+#[test]
+fn chain_says_when_the_block_stream_is_down() {
+    let mut app = chain_app();
+    app.apply(Update::Stream(Some("stream reset by peer".into())));
+    let screen = render(&app, 160, 48);
+    assert_has(&screen, &["blocks · stream DOWN: stream reset by peer"]);
+    let fresh = App::new("c".into(), endpoints(), Vec::new(), Vec::new());
+    let screen = render(&fresh, 80, 24);
+    assert_has(
+        &screen,
+        &[
+            "stream DOWN: not connected yet",
+            "CONNECTING",
+            "no block yet",
+        ],
+    );
+}
+
+#[test]
+fn chain_filter_narrows_the_blocks_and_says_so() {
+    let mut app = chain_app();
+    // A block matches on its height or its hash.
+    let matching: Vec<u64> = (HEAD - 199..=HEAD)
+        .rev()
+        .filter(|h| h.to_string().contains("104") || hex64(*h).contains("104"))
+        .collect();
+    assert!(
+        matching.len() >= 3,
+        "the fixture gives the filter something to do"
+    );
+    typ(&mut app, "/104");
+    let screen = render(&app, 80, 24);
+    let position = |at: usize| format!("/104 · {at} of {} · 200 held", matching.len());
+    assert_has(&screen, &["/104", "Enter keep", &position(1)]);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('j'));
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &[&position(2)]);
+    for h in HEAD - 10..=HEAD {
+        let shown = screen.contains(&hex64(h)[..12]);
+        assert_eq!(shown, matching.contains(&h), "block {h}\n{screen}");
+    }
+}
+
+#[test]
+fn dids_proven_80x24() {
+    let screen = render(&resolved(Some(did_facts()), 42), 80, 24);
+    snapshot("dids_proven_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            DID,
+            "proven at height 42 against the genesis validators",
+            "block time 2025-06-15 15:06:28 UTC (12s ago)",
+            "version 3",
+            "created at height 10",
+            "updated at height 40",
+            "active",
+            "\"verificationMethod\": [",
+            "lines 1–",
+        ],
+    );
+}
+
+#[test]
+fn dids_proven_160x48() {
+    let screen = render(&resolved(Some(did_facts()), 42), 160, 48);
+    snapshot("dids_proven_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "proven at height 42 against the genesis validators",
+            "z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG",
+            "\"service\": []",
+            "lines 1–32 of 32",
+        ],
+    );
+}
+
+#[test]
+fn dids_document_scrolls_and_filters() {
+    let mut app = resolved(Some(did_facts()), 42);
+    render(&app, 80, 24);
+    press(&mut app, KeyCode::Char('G'));
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["\"service\": []", "lines 21–32 of 32"]);
+    assert!(!screen.contains("@context"), "{screen}");
+    typ(&mut app, "/multibase");
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["/multibase · lines 1–2 of 2"]);
+    // Long lines wrap rather than lose their end.
+    let flat: String = screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
+    assert!(
+        flat.contains("z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn dids_deactivated_says_so_in_words() {
+    let facts = DidFacts {
+        deactivated: true,
+        ..did_facts()
+    };
+    let screen = render(&resolved(Some(facts), 42), 80, 24);
+    assert_has(&screen, &["DEACTIVATED"]);
+}
+
+#[test]
+fn dids_absent_80x24() {
+    let screen = render(&resolved(None, 43), 80, 24);
+    snapshot("dids_absent_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            "absent — proven at height 43 against the genesis validators",
+            "No DID document exists for",
+        ],
+    );
+}
+
+#[test]
+fn dids_failed_80x24() {
+    let mut app = chain_app();
+    typ(&mut app, ":resolve ");
+    typ(&mut app, DID);
+    press(&mut app, KeyCode::Enter);
+    app.apply(Update::Did(Lookup::Failed {
+        query: DID.into(),
+        reason: "the proof does not verify against the genesis validators".into(),
+    }));
+    let screen = render(&app, 80, 24);
+    snapshot("dids_failed_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            "FAILED",
+            "reason: the proof does not verify against the genesis validators",
+            "nothing is shown without a proof",
+        ],
+    );
+    assert!(!screen.contains("proven at height"), "{screen}");
+}
+
+#[test]
+fn dids_pending_and_typing() {
+    let mut app = chain_app();
+    press(&mut app, KeyCode::Char('2'));
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["Enter or r: type a DID to resolve", "r resolve"]);
+    press(&mut app, KeyCode::Char('r'));
+    typ(&mut app, "did:realdid:abc");
+    let mut terminal = draw(&app, 80, 24);
+    let screen = text(terminal.backend().buffer());
+    assert_has(&screen, &["typing", "did:realdid:abc", "Enter resolve"]);
+    let cursor = terminal.get_cursor_position().unwrap();
+    assert_eq!(
+        (cursor.x, cursor.y),
+        (2 + 15, 2),
+        "the cursor follows the typing"
+    );
+    press(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["resolving did:realdid:abc …"]);
+}
+
+#[test]
+fn issuers_80x24() {
+    let screen = render(&issuers_app(), 80, 24);
+    snapshot("issuers_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            " 3 Issuers ",
+            "issuers (4)",
+            "Example Bank",
+            "accredited",
+            "FAILED",
+            "REMOVED",
+            "RealNameCredential, AgeOver18Credential",
+            "2 of 3: auditor-a, auditor-b, court-c",
+            "trace openings",
+            "disclosed to holders",
+            "credentials revoked",
+            "suspended now",
+            "proven at height 42 against the genesis validators",
+        ],
+    );
+}
+
+#[test]
+fn issuers_160x48() {
+    let mut app = issuers_app();
+    press(&mut app, KeyCode::Char('j'));
+    let screen = render(&app, 160, 48);
+    snapshot("issuers_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            POST,
+            "FAILED no proven answer for",
+            "reason: no quorum of validator signatures",
+            "https://issuer.example:7443",
+        ],
+    );
+    assert!(!screen.contains("proven at height"), "{screen}");
+}
+
+#[test]
+fn help_80x24() {
+    let mut app = chain_app();
+    press(&mut app, KeyCode::Char('?'));
+    let screen = render(&app, 80, 24);
+    snapshot("help_80x24", &screen);
+    for binding in BINDINGS {
+        assert_has(&screen, &[binding.label, binding.what]);
+    }
+    for command in COMMANDS {
+        assert_has(&screen, &[&format!(":{}", command.names[0]), command.what]);
+    }
+}
+
+#[test]
+fn help_160x48() {
+    let mut app = issuers_app();
+    press(&mut app, KeyCode::Char('?'));
+    let screen = render(&app, 160, 48);
+    snapshot("help_160x48", &screen);
+    assert_has(&screen, &["? or Esc closes", "Example Bank"]);
+}
+
+#[test]
+fn command_errors_and_confirmations_show_on_the_status_line() {
+    let mut app = chain_app();
+    typ(&mut app, ":frobnicate");
+    assert_has(&render(&app, 80, 24), &[":frobnicate", "Enter run"]);
+    press(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["unknown command :frobnicate"]);
+    app.ask("revoke credential 7?", Vec::new());
+    assert_has(&render(&app, 80, 24), &["revoke credential 7?  y confirms"]);
+}
+
+/// Every screen, in the states the tests draw.
+fn every_screen() -> Vec<App> {
+    let mut apps = vec![
+        chain_app(),
+        resolved(Some(did_facts()), 42),
+        resolved(None, 43),
+        issuers_app(),
+        App::new("empty".into(), Vec::new(), Vec::new(), Vec::new()),
+    ];
+    let mut with_help = issuers_app();
+    press(&mut with_help, KeyCode::Char('?'));
+    apps.push(with_help);
+    let mut typing = chain_app();
+    typ(&mut typing, "/10");
+    apps.push(typing);
+    for tab in ['2', '3'] {
+        let mut empty = App::new("empty".into(), Vec::new(), Vec::new(), Vec::new());
+        press(&mut empty, KeyCode::Char(tab));
+        apps.push(empty);
+    }
+    apps
+}
+
+#[test]
+fn colours_survive_a_light_theme() {
+    for app in every_screen() {
+        for (width, height) in [(80, 24), (160, 48)] {
+            let terminal = draw(&app, width, height);
+            let buffer = terminal.backend().buffer();
+            for cell in &buffer.content {
+                assert_eq!(cell.bg, Color::Reset, "a background colour at {cell:?}");
+                for colour in [cell.fg, cell.bg] {
+                    assert!(
+                        !matches!(
+                            colour,
+                            Color::White | Color::Black | Color::Gray | Color::DarkGray
+                        ) && !matches!(
+                            colour,
+                            Color::LightYellow | Color::LightGreen | Color::LightCyan
+                        ),
+                        "{colour:?} at {cell:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_current_tab_and_the_selected_row_are_reversed() {
+    let mut app = chain_app();
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer[(1, 0)].modifier.contains(Modifier::REVERSED),
+        "tab 1"
+    );
+    assert!(
+        !buffer[(10, 0)].modifier.contains(Modifier::REVERSED),
+        "tab 2"
+    );
+    let head = text(buffer)
+        .lines()
+        .position(|l| l.contains(&hex64(HEAD)[..12]))
+        .unwrap();
+    let reversed_row = |buffer: &Buffer, y: usize| {
+        (0..buffer.area.width).any(|x| buffer[(x, y as u16)].modifier.contains(Modifier::REVERSED))
+    };
+    assert!(
+        reversed_row(buffer, head),
+        "the newest block starts selected"
+    );
+    press(&mut app, KeyCode::Char('j'));
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    assert!(!reversed_row(buffer, head));
+    assert!(reversed_row(buffer, head + 1));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    for app in every_screen() {
+        for (width, height) in [(1, 1), (10, 3), (20, 5), (40, 10), (200, 2), (3, 60)] {
+            draw(&app, width, height);
+        }
+    }
+}
