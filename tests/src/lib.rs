@@ -7,6 +7,7 @@ pub mod chain;
 pub mod issuer;
 pub mod lasting;
 pub mod stub_registry;
+pub mod terminal;
 pub mod verifier;
 
 use std::path::PathBuf;

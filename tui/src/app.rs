@@ -8,11 +8,16 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
-    BlockRow, ChainModel, DidFacts, IssuerFacts, Lookup, NodeStatus, ValidatorHealth, ValidatorRow,
+    BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, StatusChange,
+    ValidatorHealth, ValidatorRow,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
 const DEFAULT_PAGE: usize = 10;
+/// How many views there are.
+pub const VIEWS: usize = 4;
+/// How many status changes the Revocations view keeps.
+const MAX_CHANGES: usize = 200;
 
 /// The views, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,11 +28,13 @@ pub enum Tab {
     Dids,
     /// The known issuers' register entries.
     Issuers,
+    /// An operator's revocations and suspensions, asked from this console.
+    Revocations,
 }
 
 impl Tab {
     /// Every view, in tab order.
-    pub const ALL: [Tab; 3] = [Tab::Chain, Tab::Dids, Tab::Issuers];
+    pub const ALL: [Tab; VIEWS] = [Tab::Chain, Tab::Dids, Tab::Issuers, Tab::Revocations];
 
     /// The number key that opens it.
     pub fn key(self) -> char {
@@ -35,6 +42,7 @@ impl Tab {
             Tab::Chain => '1',
             Tab::Dids => '2',
             Tab::Issuers => '3',
+            Tab::Revocations => '4',
         }
     }
 
@@ -44,6 +52,7 @@ impl Tab {
             Tab::Chain => "Chain",
             Tab::Dids => "DIDs",
             Tab::Issuers => "Issuers",
+            Tab::Revocations => "Revocations",
         }
     }
 
@@ -53,6 +62,7 @@ impl Tab {
             Tab::Chain => 0,
             Tab::Dids => 1,
             Tab::Issuers => 2,
+            Tab::Revocations => 3,
         }
     }
 
@@ -110,9 +120,9 @@ pub struct App {
     did: Lookup<DidFacts>,
     issuers: Vec<(String, Lookup<IssuerFacts>)>,
     /// Per view: the selected row of its list (for DIDs, the first document line shown).
-    selected: [usize; 3],
+    selected: [usize; VIEWS],
     /// Per view: the filter kept with Enter.
-    filters: [String; 3],
+    filters: [String; VIEWS],
     mode: InputMode,
     help: bool,
     message: Option<Message>,
@@ -121,9 +131,15 @@ pub struct App {
     quit: bool,
     /// Per view: the first row its list showed when last drawn, so the list scrolls only as
     /// far as the selection needs. Written by the views, which only read everything else.
-    offsets: [Cell<usize>; 3],
+    offsets: [Cell<usize>; VIEWS],
     /// Per view: how many rows its list had room for when last drawn (for page keys).
-    pages: [Cell<usize>; 3],
+    pages: [Cell<usize>; VIEWS],
+    /// The issuer endpoint this console acts on as an operator, if a session was given.
+    operator: Option<String>,
+    /// Status changes asked from this console, newest first.
+    changes: Vec<StatusChange>,
+    /// The number of the next status change.
+    next_change: u64,
 }
 
 impl App {
@@ -157,7 +173,7 @@ impl App {
             chain,
             did: Lookup::Idle,
             issuers: issuers.into_iter().map(|d| (d, Lookup::Idle)).collect(),
-            selected: [0; 3],
+            selected: [0; VIEWS],
             filters: Default::default(),
             mode: InputMode::Normal,
             help: false,
@@ -167,7 +183,27 @@ impl App {
             quit: false,
             offsets: Default::default(),
             pages: Default::default(),
+            operator: None,
+            changes: Vec::new(),
+            next_change: 1,
         }
+    }
+
+    /// Lets the console act as an operator of the issuer at `endpoint` (its session is
+    /// the sources' business; the app only knows there is one).
+    pub fn with_operator(mut self, endpoint: impl Into<String>) -> App {
+        self.operator = Some(endpoint.into());
+        self
+    }
+
+    /// The issuer endpoint this console acts on as an operator, if any.
+    pub fn operator(&self) -> Option<&str> {
+        self.operator.as_deref()
+    }
+
+    /// The status changes asked from this console, newest first.
+    pub fn changes(&self) -> &[StatusChange] {
+        &self.changes
     }
 
     /// Sets the console's clock reading, used for ages and uptimes.
@@ -189,6 +225,7 @@ impl App {
             Update::Stream(stream) => self.chain.stream = stream,
             Update::Did(lookup) => self.answer_did(lookup),
             Update::Issuer(lookup) => self.answer_issuer(lookup),
+            Update::StatusChanged { id, outcome } => self.answer_change(id, outcome),
         }
     }
 
@@ -350,6 +387,7 @@ impl App {
             Tab::Chain => self.visible_blocks().len(),
             Tab::Dids => self.document_lines().len(),
             Tab::Issuers => self.visible_issuers().len(),
+            Tab::Revocations => self.changes.len(),
         }
     }
 
@@ -366,12 +404,35 @@ impl App {
         let len = self.list_len(tab);
         match tab {
             Tab::Dids => len.saturating_sub(self.pages[tab.index()].get().max(1)),
-            Tab::Chain | Tab::Issuers => len.saturating_sub(1),
+            Tab::Chain | Tab::Issuers | Tab::Revocations => len.saturating_sub(1),
         }
     }
 
     fn move_to(&mut self, tab: Tab, row: usize) {
         self.selected[tab.index()] = row.min(self.last_row(tab));
+    }
+
+    /// Records what came of status change `id`, and says it on the status line.
+    fn answer_change(&mut self, id: u64, outcome: ChangeOutcome) {
+        let Some(change) = self.changes.iter_mut().find(|c| c.id == id) else {
+            return;
+        };
+        change.outcome = outcome;
+        let what = format!("{} {}", change.action.describe(), change.credential_id);
+        match &change.outcome {
+            ChangeOutcome::Done { anchor_heights, .. } if anchor_heights.is_empty() => {
+                self.say(format!("{what}: nothing to change"));
+            }
+            ChangeOutcome::Done { anchor_heights, .. } => {
+                let heights: Vec<String> = anchor_heights.iter().map(u64::to_string).collect();
+                self.say(format!("{what}: anchored at height {}", heights.join(", ")));
+            }
+            ChangeOutcome::Failed(reason) => {
+                let text = format!("{what}: {reason}");
+                self.complain(text);
+            }
+            ChangeOutcome::Pending => {}
+        }
     }
 
     fn switch(&mut self, tab: Tab) {
@@ -437,7 +498,7 @@ impl App {
                 self.mode = InputMode::Command(String::new());
             }
             Action::Act => match tab {
-                Tab::Chain => {}
+                Tab::Chain | Tab::Revocations => {}
                 Tab::Dids => self.mode = InputMode::Query(String::new()),
                 Tab::Issuers => {
                     if let Some((query, _)) = self.selected_issuer() {
@@ -547,6 +608,36 @@ impl App {
                 self.switch(Tab::Issuers);
                 vec![self.read_issuer(did)]
             }
+            Ok(Some(Command::Status {
+                action,
+                credential_id,
+                note,
+            })) => {
+                self.switch(Tab::Revocations);
+                let Some(endpoint) = self.operator.clone() else {
+                    self.complain(
+                        "no operator session: start the console with --session-file \
+                         (realdid issuer login writes one)",
+                    );
+                    return Vec::new();
+                };
+                let id = self.next_change;
+                self.next_change += 1;
+                let prompt = format!(
+                    "{} credential {credential_id} at {endpoint}?",
+                    action.describe()
+                );
+                self.ask(
+                    prompt,
+                    vec![Request::ChangeStatus {
+                        id,
+                        action,
+                        credential_id,
+                        note,
+                    }],
+                );
+                Vec::new()
+            }
             Err(message) => {
                 self.complain(message);
                 Vec::new()
@@ -557,6 +648,27 @@ impl App {
     fn answer_confirm(&mut self, confirm: Confirm, key: &KeyEvent) -> Vec<Request> {
         if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
             self.say(format!("confirmed: {}", confirm.prompt));
+            for request in &confirm.on_yes {
+                if let Request::ChangeStatus {
+                    id,
+                    action,
+                    credential_id,
+                    ..
+                } = request
+                {
+                    self.changes.insert(
+                        0,
+                        StatusChange {
+                            id: *id,
+                            at_ms: self.now_ms,
+                            action: *action,
+                            credential_id: credential_id.clone(),
+                            outcome: ChangeOutcome::Pending,
+                        },
+                    );
+                    self.changes.truncate(MAX_CHANGES);
+                }
+            }
             confirm.on_yes
         } else {
             self.say(format!("cancelled: {}", confirm.prompt));
@@ -798,9 +910,11 @@ mod tests {
         assert_eq!(app.tab(), Tab::Dids);
         press(&mut app, KeyCode::Tab);
         press(&mut app, KeyCode::Tab);
+        assert_eq!(app.tab(), Tab::Revocations);
+        press(&mut app, KeyCode::Tab);
         assert_eq!(app.tab(), Tab::Chain, "Tab wraps around");
         press(&mut app, KeyCode::BackTab);
-        assert_eq!(app.tab(), Tab::Issuers, "Shift-Tab wraps backwards");
+        assert_eq!(app.tab(), Tab::Revocations, "Shift-Tab wraps backwards");
     }
 
     #[test]
@@ -1206,5 +1320,60 @@ mod tests {
         assert_eq!(app.chain().stream.as_deref(), Some("reset"));
         app.apply(Update::Validators(Vec::new()));
         assert!(app.chain().validators.is_empty());
+    }
+
+    #[test]
+    fn a_status_change_is_asked_first_and_followed_to_its_outcome() {
+        let mut app = app().with_operator("https://issuer");
+        press(&mut app, KeyCode::Char(':'));
+        for c in "revoke cred-1 fraud forged".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        let asked = app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert!(
+            asked.is_empty(),
+            "nothing is sent before the operator says yes"
+        );
+        assert_eq!(app.tab(), Tab::Revocations);
+        assert!(app.confirm().is_some());
+        let sent = app.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+        let [
+            Request::ChangeStatus {
+                id,
+                credential_id,
+                note,
+                ..
+            },
+        ] = sent.as_slice()
+        else {
+            panic!("{sent:?}");
+        };
+        assert_eq!(
+            (credential_id.as_str(), note.as_str()),
+            ("cred-1", "forged")
+        );
+        assert_eq!(app.changes()[0].outcome, ChangeOutcome::Pending);
+        app.apply(Update::StatusChanged {
+            id: *id,
+            outcome: ChangeOutcome::Done {
+                credential_ids: vec!["cred-1".into()],
+                anchor_heights: vec![9],
+            },
+        });
+        assert!(matches!(
+            app.changes()[0].outcome,
+            ChangeOutcome::Done { .. }
+        ));
+        assert!(app.message().unwrap().text.contains("anchored at height 9"));
+
+        // Any key but y drops the change unsent.
+        press(&mut app, KeyCode::Char(':'));
+        for c in "suspend cred-2 case".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        press(&mut app, KeyCode::Enter);
+        let dropped = app.handle_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
+        assert!(dropped.is_empty());
+        assert_eq!(app.changes().len(), 1);
     }
 }

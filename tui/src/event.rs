@@ -4,7 +4,10 @@
 //! and send [`Update`]s as answers arrive (or fail to); the screen answers keys at once and
 //! sends [`Request`]s for what the operator asked to look up.
 
-use crate::model::{BlockRow, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample, ValidatorRow};
+use crate::model::{
+    BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample, StatusAction,
+    ValidatorRow,
+};
 
 /// A fact a source learnt.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +31,13 @@ pub enum Update {
     Did(Lookup<DidFacts>),
     /// An issuer's register entry, read proven.
     Issuer(Lookup<IssuerFacts>),
+    /// What came of status change `id`.
+    StatusChanged {
+        /// The change's number, as its request gave it.
+        id: u64,
+        /// What the issuer answered.
+        outcome: ChangeOutcome,
+    },
 }
 
 /// Something the operator asked for that needs the network.
@@ -37,4 +47,15 @@ pub enum Request {
     ResolveDid(String),
     /// Read this issuer's register entry, proven.
     ReadIssuer(String),
+    /// As the operator: change a credential's status at the issuer (confirmed first).
+    ChangeStatus {
+        /// The change's number, to match its outcome.
+        id: u64,
+        /// Revoke (why), suspend or reinstate.
+        action: StatusAction,
+        /// The credential.
+        credential_id: String,
+        /// The operator's note, kept in the issuer's audit log.
+        note: String,
+    },
 }

@@ -5,6 +5,8 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::model::{RevocationReason, StatusAction};
+
 /// What a key means when no input line is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -58,9 +60,10 @@ pub const BINDINGS: &[Binding] = &[
             (KeyCode::Char('1'), Action::View(1)),
             (KeyCode::Char('2'), Action::View(2)),
             (KeyCode::Char('3'), Action::View(3)),
+            (KeyCode::Char('4'), Action::View(4)),
         ],
-        label: "1 2 3",
-        what: "Chain, DIDs, Issuers view",
+        label: "1 2 3 4",
+        what: "Chain, DIDs, Issuers, Revocations view",
     },
     Binding {
         keys: &[
@@ -186,6 +189,12 @@ pub enum CommandKind {
     Issuer,
     /// Show the help overlay.
     Help,
+    /// Revoke a credential, as the operator.
+    Revoke,
+    /// Suspend a credential, as the operator.
+    Suspend,
+    /// Lift an operator's suspension.
+    Reinstate,
 }
 
 /// One line of the command table.
@@ -212,8 +221,26 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         names: &["issuer", "i"],
         arg: Some("<did>"),
-        what: "read an issuer's register entry, proven",
+        what: "read an issuer's entry, proven",
         kind: CommandKind::Issuer,
+    },
+    CommandSpec {
+        names: &["revoke"],
+        arg: Some("<id> <why> [note]"),
+        what: "revoke a credential for good (asks first)",
+        kind: CommandKind::Revoke,
+    },
+    CommandSpec {
+        names: &["suspend"],
+        arg: Some("<id> <note>"),
+        what: "suspend it while a case is examined (asks)",
+        kind: CommandKind::Suspend,
+    },
+    CommandSpec {
+        names: &["reinstate"],
+        arg: Some("<id> <note>"),
+        what: "lift an operator's suspension (asks)",
+        kind: CommandKind::Reinstate,
     },
     CommandSpec {
         names: &["help", "h"],
@@ -240,6 +267,24 @@ pub enum Command {
     Issuer(String),
     /// Show the help overlay.
     Help,
+    /// As the operator: change a credential's status.
+    Status {
+        /// Revoke (why), suspend or reinstate.
+        action: StatusAction,
+        /// The credential.
+        credential_id: String,
+        /// The note for the issuer's audit log.
+        note: String,
+    },
+}
+
+/// The reason words `:revoke` takes.
+fn reason_words() -> String {
+    RevocationReason::ALL
+        .iter()
+        .map(|(word, _)| *word)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parses a `:` line (without the colon). `Ok(None)` for an empty line; the error is the
@@ -252,6 +297,34 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
     let Some(spec) = COMMANDS.iter().find(|c| c.names.contains(&name)) else {
         return Err(format!("unknown command :{name} (? lists the commands)"));
     };
+    let usage = || format!("usage: :{} {}", spec.names[0], spec.arg.unwrap_or_default());
+    if matches!(
+        spec.kind,
+        CommandKind::Revoke | CommandKind::Suspend | CommandKind::Reinstate
+    ) {
+        let credential_id = words.next().ok_or_else(usage)?.to_owned();
+        let action = match spec.kind {
+            CommandKind::Revoke => {
+                let word = words.next().ok_or_else(usage)?;
+                StatusAction::Revoke(
+                    RevocationReason::parse(word)
+                        .ok_or_else(|| format!("{word} is not a reason: {}", reason_words()))?,
+                )
+            }
+            CommandKind::Suspend => StatusAction::Suspend,
+            _ => StatusAction::Reinstate,
+        };
+        let note = words.collect::<Vec<_>>().join(" ");
+        let needs_note = !matches!(action, StatusAction::Revoke(r) if r != RevocationReason::Other);
+        if needs_note && note.is_empty() {
+            return Err(format!("{} (the note is required)", usage()));
+        }
+        return Ok(Some(Command::Status {
+            action,
+            credential_id,
+            note,
+        }));
+    }
     let arg = words.next();
     if words.next().is_some() {
         return Err(format!(":{} takes at most one argument", spec.names[0]));
@@ -259,18 +332,15 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
     let command = match (spec.kind, arg) {
         (CommandKind::Resolve, did) => Command::Resolve(did.map(str::to_string)),
         (CommandKind::Issuer, Some(did)) => Command::Issuer(did.to_string()),
-        (CommandKind::Issuer, None) => {
-            return Err(format!(
-                "usage: :{} {}",
-                spec.names[0],
-                spec.arg.unwrap_or_default()
-            ));
-        }
+        (CommandKind::Issuer, None) => return Err(usage()),
         (CommandKind::Quit | CommandKind::Help, Some(_)) => {
             return Err(format!(":{} takes no argument", spec.names[0]));
         }
         (CommandKind::Quit, None) => Command::Quit,
         (CommandKind::Help, None) => Command::Help,
+        (CommandKind::Revoke | CommandKind::Suspend | CommandKind::Reinstate, _) => {
+            return Err(usage());
+        }
     };
     Ok(Some(command))
 }
@@ -288,8 +358,8 @@ mod tests {
     #[test]
     fn number_keys_name_their_view() {
         assert_eq!(action(&key(KeyCode::Char('1'))), Some(Action::View(1)));
-        assert_eq!(action(&key(KeyCode::Char('3'))), Some(Action::View(3)));
-        assert_eq!(action(&key(KeyCode::Char('4'))), None);
+        assert_eq!(action(&key(KeyCode::Char('4'))), Some(Action::View(4)));
+        assert_eq!(action(&key(KeyCode::Char('5'))), None);
     }
 
     #[test]
@@ -361,6 +431,48 @@ mod tests {
             parse_command("resolve a b")
                 .unwrap_err()
                 .contains("at most one")
+        );
+    }
+
+    #[test]
+    fn status_commands_take_a_credential_a_reason_and_a_note() {
+        assert_eq!(
+            parse_command("revoke cred-7 fraud forged documents").unwrap(),
+            Some(Command::Status {
+                action: StatusAction::Revoke(RevocationReason::Fraud),
+                credential_id: "cred-7".into(),
+                note: "forged documents".into(),
+            })
+        );
+        assert_eq!(
+            parse_command("revoke cred-7 superseded").unwrap(),
+            Some(Command::Status {
+                action: StatusAction::Revoke(RevocationReason::Superseded),
+                credential_id: "cred-7".into(),
+                note: String::new(),
+            })
+        );
+        assert_eq!(
+            parse_command("suspend cred-7 case 12").unwrap(),
+            Some(Command::Status {
+                action: StatusAction::Suspend,
+                credential_id: "cred-7".into(),
+                note: "case 12".into(),
+            })
+        );
+        let unknown = parse_command("revoke cred-7 boredom").unwrap_err();
+        assert!(unknown.contains("boredom is not a reason"), "{unknown}");
+        for needs_note in ["suspend cred-7", "reinstate cred-7", "revoke cred-7 other"] {
+            let refused = parse_command(needs_note).unwrap_err();
+            assert!(
+                refused.contains("the note is required"),
+                "{needs_note}: {refused}"
+            );
+        }
+        assert!(
+            parse_command("revoke")
+                .unwrap_err()
+                .starts_with("usage: :revoke")
         );
     }
 }

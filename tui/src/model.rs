@@ -249,3 +249,109 @@ pub struct IssuerFacts {
     /// Credentials suspended now.
     pub suspended: u64,
 }
+
+/// Why a credential is revoked, as the issuer's API lists the reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// The holder's key is known or suspected to be compromised.
+    KeyCompromise,
+    /// The enrolment was obtained by fraud.
+    Fraud,
+    /// The person has died.
+    Deceased,
+    /// A court or other lawful order requires it.
+    LegalOrder,
+    /// The holder asked for it.
+    HolderRequest,
+    /// Replaced by a newer credential.
+    Superseded,
+    /// Issued in error.
+    IssuerError,
+    /// Another reason, said in the note.
+    Other,
+}
+
+impl RevocationReason {
+    /// Every reason with the word the command line takes for it.
+    pub const ALL: [(&'static str, RevocationReason); 8] = [
+        ("key-compromise", Self::KeyCompromise),
+        ("fraud", Self::Fraud),
+        ("deceased", Self::Deceased),
+        ("legal-order", Self::LegalOrder),
+        ("holder-request", Self::HolderRequest),
+        ("superseded", Self::Superseded),
+        ("issuer-error", Self::IssuerError),
+        ("other", Self::Other),
+    ];
+
+    /// The reason `word` names.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map(|(_, reason)| *reason)
+    }
+
+    /// The word for it.
+    pub fn word(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, reason)| *reason == self)
+            .map_or("other", |(name, _)| name)
+    }
+}
+
+/// A change of a credential's status an operator asks the issuer for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    /// Revoked for good.
+    Revoke(RevocationReason),
+    /// Suspended while a case is examined.
+    Suspend,
+    /// An operator's suspension lifted.
+    Reinstate,
+}
+
+impl StatusAction {
+    /// How the console names it.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Revoke(reason) => format!("revoke ({})", reason.word()),
+            Self::Suspend => "suspend".into(),
+            Self::Reinstate => "reinstate".into(),
+        }
+    }
+}
+
+/// Where a status change is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// Sent; no answer yet.
+    Pending,
+    /// Done: the credentials it changed and the heights of the status-list anchors that
+    /// made it public (the issuer answers only once a proven read shows them on chain);
+    /// no anchor when nothing changed.
+    Done {
+        /// The credentials changed.
+        credential_ids: Vec<String>,
+        /// The heights of the anchors.
+        anchor_heights: Vec<u64>,
+    },
+    /// Refused or failed, and why.
+    Failed(String),
+}
+
+/// One status change asked from this console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// Its number.
+    pub id: u64,
+    /// When it was asked, Unix ms.
+    pub at_ms: i64,
+    /// What was asked.
+    pub action: StatusAction,
+    /// The credential.
+    pub credential_id: String,
+    /// What came of it.
+    pub outcome: ChangeOutcome,
+}

@@ -40,6 +40,8 @@ pub struct Watch {
     pub issuer_dids: Vec<String>,
     /// Issuer gRPC endpoints, asked for their DIDs.
     pub issuer_endpoints: Vec<String>,
+    /// Whom the console acts for at an issuer, if anyone.
+    pub operator: Option<source::operator::Operator>,
     /// What endpoints' certificates must chain to.
     pub tls: ClientTls,
     /// The console's clock.
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Watch {
             .field("registry", &self.registry)
             .field("issuer_dids", &self.issuer_dids)
             .field("issuer_endpoints", &self.issuer_endpoints)
+            .field("operator", &self.operator)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +79,7 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
         Arc::new(watch.gateway),
         watch.issuer_dids.clone(),
         watch.issuer_endpoints,
+        watch.operator.clone(),
         watch.tls,
         requests_rx,
         updates_tx,
@@ -94,6 +98,9 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
         watch.validator_keys,
         watch.issuer_dids,
     );
+    if let Some(operator) = &watch.operator {
+        app = app.with_operator(operator.endpoint.clone());
+    }
     // Keys are answered on the next frame at once; what the sources send is drawn at most
     // every FRAME, and ages and uptimes move with an idle redraw.
     let mut frame = tokio::time::interval(FRAME);

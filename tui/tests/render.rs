@@ -16,10 +16,10 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
 use realdid_tui::app::App;
-use realdid_tui::event::Update;
+use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    BlockRow, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt, RateSample,
+    BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt, RateSample,
     ValidatorHealth, ValidatorRow,
 };
 use realdid_tui::views;
@@ -329,7 +329,7 @@ fn chain_80x24() {
         &screen,
         &[
             " 1 Chain ",
-            "realdid-devnet",
+            // At 80 columns the chain id gives way to the four tabs; 160 shows it.
             "3/4 nodes up  height 1042",
             "highest reported height",
             "blocks/s 1.10",
@@ -361,6 +361,7 @@ fn chain_160x48() {
     assert_has(
         &screen,
         &[
+            "realdid-devnet",
             "DOWN since 34s: connection refused",
             "as the nodes report them",
             "its block time 1s ago",
@@ -705,4 +706,64 @@ fn tiny_terminals_do_not_panic() {
             draw(&app, width, height);
         }
     }
+}
+
+/// An operator's console after three changes: one anchored, one refused, one waiting.
+fn revocations_app() -> App {
+    let mut app = chain_app().with_operator("https://issuer.example:50052");
+    app.tick(NOW);
+    let mut change = |command: &str| -> u64 {
+        press(&mut app, KeyCode::Char(':'));
+        typ(&mut app, command);
+        press(&mut app, KeyCode::Enter);
+        let requests = app.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+        match requests.as_slice() {
+            [Request::ChangeStatus { id, .. }] => *id,
+            other => panic!("{command}: {other:?}"),
+        }
+    };
+    let revoked = change("revoke cred-7Hq2 fraud forged documents");
+    let refused = change("suspend cred-9Xk4 case 12");
+    change("reinstate cred-3Ab1 case 9 closed");
+    app.apply(Update::StatusChanged {
+        id: revoked,
+        outcome: ChangeOutcome::Done {
+            credential_ids: vec!["cred-7Hq2".into()],
+            anchor_heights: vec![1040],
+        },
+    });
+    app.apply(Update::StatusChanged {
+        id: refused,
+        outcome: ChangeOutcome::Failed("no credential cred-9Xk4".into()),
+    });
+    app
+}
+
+#[test]
+fn revocations_80x24() {
+    let app = revocations_app();
+    let screen = render(&app, 80, 24);
+    snapshot("revocations_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            "operator session at https://issuer.example:50052",
+            "revoke (fraud)",
+            "done: anchored at height 1040",
+            "REFUSED: no credential cred-9Xk4",
+            "waiting for the issuer",
+        ],
+    );
+}
+
+#[test]
+fn revocations_without_a_session_say_how_to_get_one() {
+    let mut app = chain_app();
+    app.tick(NOW);
+    press(&mut app, KeyCode::Char(':'));
+    typ(&mut app, "revoke cred-7Hq2 fraud");
+    press(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert_has(&screen, &["no operator session", "--session-file"]);
+    assert!(app.changes().is_empty());
 }

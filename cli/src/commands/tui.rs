@@ -40,6 +40,10 @@ pub struct TuiArgs {
     /// An issuer gRPC endpoint, asked for its DID (repeatable).
     #[arg(long)]
     issuer_endpoint: Vec<String>,
+    /// An operator's session file (`realdid issuer login`): the console may then revoke,
+    /// suspend and reinstate at the first issuer endpoint, each change confirmed first.
+    #[arg(long)]
+    session_file: Option<PathBuf>,
 }
 
 /// A console file.
@@ -142,7 +146,22 @@ pub fn run(args: TuiArgs) -> Result<(), CliError> {
             LightClient::for_genesis(&target.genesis),
             &target.tls,
         )?;
+        let operator = match (&args.session_file, target.issuer_endpoints.first()) {
+            (Some(session_file), Some(endpoint)) => Some(realdid_tui::source::operator::Operator {
+                endpoint: endpoint.clone(),
+                session_file: session_file.clone(),
+            }),
+            (Some(_), None) => {
+                return Err(CliError::Usage(
+                    "--session-file needs an issuer endpoint (--issuer-endpoint, or a devnet's \
+                     issuer)"
+                        .into(),
+                ));
+            }
+            (None, _) => None,
+        };
         let watch = realdid_tui::Watch {
+            operator,
             chain_id: target.genesis.chain_id().to_string(),
             validator_keys: target
                 .genesis

@@ -1,7 +1,6 @@
 //! The operator console as an operator uses it: the real `realdid tui` in a terminal (tmux),
 //! keys sent and the screen read back, against a devnet under a light write load.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,103 +9,9 @@ use realdid_core::did::Purposes;
 use realdid_proto::v1 as pb;
 use realdid_tests::chain::{Devnet, create_did, submit};
 use realdid_tests::realdid_binary;
+use realdid_tests::terminal::{Terminal, height};
 
 const SLOW: Duration = Duration::from_secs(90);
-
-/// A tmux session running one command, killed when dropped.
-struct Terminal {
-    name: String,
-}
-
-impl Terminal {
-    fn start(command: &str) -> Self {
-        let name = format!("realdid-console-{}", std::process::id());
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &name])
-            .output();
-        let started = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                command,
-            ])
-            .status()
-            .expect("tmux runs (scripts/setup.sh installs it)");
-        assert!(started.success(), "tmux new-session failed");
-        Self { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Types `text` as it is (no key names).
-    fn type_text(&self, text: &str) {
-        self.keys(&["-l", text]);
-    }
-
-    /// Sends named keys (`Enter`, `Escape`).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.name.as_str()];
-        args.extend_from_slice(keys);
-        let status = Command::new("tmux").args(&args).status().expect("tmux");
-        assert!(status.success(), "tmux send-keys {keys:?}");
-        // A terminal reads ESC followed at once by a key as Alt and that key.
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.name])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    }
-
-    /// Waits until the screen satisfies `ready`; the last screen otherwise, in the panic.
-    async fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the console never showed {what}:\n{screen}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .output();
-    }
-}
-
-/// The height the console's top line shows.
-fn height(screen: &str) -> Option<u64> {
-    let top = screen.lines().next()?;
-    let at = top.rfind("height ")?;
-    top[at + "height ".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
 
 /// The row of validator `index` in the chain view.
 fn validator_row(screen: &str, index: usize) -> Option<&str> {

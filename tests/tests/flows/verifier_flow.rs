@@ -510,6 +510,67 @@ async fn a_revoked_credential_is_refused_once_the_status_cache_ages_out() {
     );
 }
 
+/// An operator revokes from the console: `:revoke`, confirmed with `y`, anchored on chain;
+/// the verifier then refuses the credential as revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
+    use realdid_tests::terminal::{Terminal, height};
+
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    let issued = match stack.enrol(0, &[&holder]).await {
+        Ok(issued) => issued,
+        Err(r) => panic!("refused: {}", r.message),
+    };
+    let credential = &issued.credentials[0];
+    let replica = own_replica(&shared).await;
+    let mut verifier = client(&replica.endpoint).await;
+    bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key)
+        .await
+        .expect("valid before the revocation");
+
+    // The operator's session, as `realdid issuer login` leaves it.
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session");
+    let token = stack.officer_session(&mut stack.client().await).await;
+    std::fs::write(&session, token).unwrap();
+    let console = Terminal::start(&format!(
+        "{} tui --genesis {} --registry {} --issuer-endpoint {} --session-file {}",
+        realdid_tests::realdid_binary().display(),
+        net.layout.genesis_path().display(),
+        net.endpoints().join(","),
+        stack.endpoint,
+        session.display()
+    ));
+    console
+        .wait_for("the chain", |s| height(s).is_some_and(|h| h > 0))
+        .await;
+    console.type_text(&format!(
+        ":revoke {} fraud forged documents",
+        credential.credential_id
+    ));
+    console.keys(&["Enter"]);
+    console
+        .wait_for("the confirmation", |s| {
+            s.contains("revoke (fraud) credential")
+        })
+        .await;
+    console.type_text("y");
+    let done = console
+        .wait_for("the revocation anchored", |s| {
+            s.contains("anchored at height")
+        })
+        .await;
+    assert!(done.contains(&credential.credential_id), "{done}");
+
+    replica.clock.advance(CACHE + Duration::from_millis(200));
+    assert_eq!(
+        reason(bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key).await),
+        pb::VerificationFailureReason::Revoked
+    );
+}
+
 /// A verifier that cannot record that a nonce was used must not accept anything, or a
 /// replay would pass: with its Redis gone, a replica answers Unavailable instead of a
 /// verdict.

@@ -14,8 +14,9 @@ use realdid_registry_client::RegistryGateway;
 use realdid_registry_client::records::IssuerRecord;
 use tokio::sync::mpsc;
 
+use super::operator::Operator;
 use crate::event::{Request, Update};
-use crate::model::{DidFacts, IssuerFacts, Lookup, ProvenAt};
+use crate::model::{ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
 
 /// How often the known issuers' entries are read again.
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
@@ -29,6 +30,7 @@ pub async fn run(
     gateway: Arc<RegistryGateway>,
     issuer_dids: Vec<String>,
     issuer_endpoints: Vec<String>,
+    operator: Option<Operator>,
     tls: ClientTls,
     mut requests: mpsc::Receiver<Request>,
     updates: mpsc::Sender<Update>,
@@ -64,6 +66,19 @@ pub async fn run(
                 {
                     known.push(did.clone());
                 }
+                if let Request::ChangeStatus { id, action, credential_id, note } = request {
+                    let (operator, tls, updates) = (operator.clone(), tls.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let outcome = match &operator {
+                            Some(operator) => {
+                                super::operator::change(operator, &tls, action, credential_id, note).await
+                            }
+                            None => ChangeOutcome::Failed("no operator session".into()),
+                        };
+                        let _ = updates.send(Update::StatusChanged { id, outcome }).await;
+                    });
+                    continue;
+                }
                 tokio::spawn(answer(gateway.clone(), request, updates.clone()));
             }
         }
@@ -90,6 +105,10 @@ async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::
     let update = match request {
         Request::ResolveDid(query) => Update::Did(resolve(&gateway, query).await),
         Request::ReadIssuer(query) => Update::Issuer(read_issuer(&gateway, query).await),
+        Request::ChangeStatus { id, .. } => Update::StatusChanged {
+            id,
+            outcome: ChangeOutcome::Failed("not a lookup".into()),
+        },
     };
     let _ = updates.send(update).await;
 }

@@ -139,6 +139,7 @@ fn normal(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Chain => ("j/k", "select"),
         Tab::Dids => ("r", "resolve"),
         Tab::Issuers => ("r", "re-read"),
+        Tab::Revocations => (":", "revoke …"),
     };
     let full = hints(&[
         act,

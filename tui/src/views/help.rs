@@ -9,11 +9,16 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use super::{bold, count_u16, dim};
 use crate::keys::{BINDINGS, COMMANDS};
 
-/// The column the descriptions start at.
-const LABEL_WIDTH: usize = 16;
+/// The widest label column.
+const MAX_LABEL_WIDTH: usize = 26;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect) {
-    let lines = lines();
+    let mut lines = lines();
+    // The notes go where there is room for them: every key and command comes first.
+    let notes = notes();
+    if lines.len() + notes.len() + 2 <= usize::from(area.height) {
+        lines.extend(notes);
+    }
     let widest = lines.iter().map(Line::width).max().unwrap_or(0);
     let width = count_u16(widest + 4).min(area.width);
     let height = count_u16(lines.len() + 2).min(area.height);
@@ -31,34 +36,55 @@ pub(super) fn draw(frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
 
-fn entry(label: String, what: String) -> Line<'static> {
+fn entry(label: String, what: String, width: usize) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("  {label:<LABEL_WIDTH$}"), bold()),
+        Span::styled(format!("  {label:<width$} "), bold()),
         Span::raw(what),
     ])
 }
 
+fn label(c: &crate::keys::CommandSpec) -> String {
+    match c.arg {
+        Some(arg) => format!(":{} {arg}", c.names[0]),
+        None => format!(":{}", c.names[0]),
+    }
+}
+
 fn lines() -> Vec<Line<'static>> {
+    let width = BINDINGS
+        .iter()
+        .map(|b| b.label.chars().count())
+        .chain(COMMANDS.iter().map(|c| label(c).chars().count()))
+        .max()
+        .unwrap_or(0)
+        .min(MAX_LABEL_WIDTH);
     let mut lines = vec![Line::styled("keys", bold())];
     lines.extend(
         BINDINGS
             .iter()
-            .map(|b| entry(b.label.to_string(), b.what.to_string())),
+            .map(|b| entry(b.label.to_string(), b.what.to_string(), width)),
     );
     lines.push(Line::styled("commands", bold()));
     lines.extend(COMMANDS.iter().map(|c| {
-        let label = match c.arg {
-            Some(arg) => format!(":{} {arg}", c.names[0]),
-            None => format!(":{}", c.names[0]),
-        };
+        let label = label(c);
         let aliases: Vec<String> = c.names[1..].iter().map(|n| format!(":{n}")).collect();
         let what = if aliases.is_empty() {
             c.what.to_string()
         } else {
             format!("{} · also {}", c.what, aliases.join(" "))
         };
-        entry(label, what)
+        entry(label, what, width)
     }));
+    lines
+}
+
+/// What the help says besides the keys and commands, when there is room.
+fn notes() -> Vec<Line<'static>> {
+    let reasons: Vec<&str> = crate::model::RevocationReason::ALL
+        .iter()
+        .map(|(word, _)| *word)
+        .collect();
+    let mut lines = vec![Line::styled(format!("why: {}", reasons.join(" ")), dim())];
     lines.push(Line::styled(
         "In an input line, Backspace deletes, Enter submits, Esc cancels.",
         dim(),

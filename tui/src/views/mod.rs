@@ -14,6 +14,7 @@ mod dids;
 mod fmt;
 mod help;
 mod issuers;
+mod revocations;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -37,6 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Tab::Chain => chain::draw(frame, body, app),
         Tab::Dids => dids::draw(frame, body, app),
         Tab::Issuers => issuers::draw(frame, body, app),
+        Tab::Revocations => revocations::draw(frame, body, app),
     }
     chrome::status_line(frame, status, app);
     if app.help_visible() {

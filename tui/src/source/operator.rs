@@ -1,0 +1,152 @@
+//! The operator's actions: status changes sent to the issuer with the session an operator
+//! opened by `realdid issuer login`, through the issuer's public gRPC API like the command
+//! line's. The token is read from its file at each action, so a new login takes effect at
+//! once and a console left open holds no token in memory between actions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use realdid_proto::tls::ClientTls;
+use realdid_proto::v1 as pb;
+use realdid_proto::v1::issuer_client::IssuerClient;
+
+use crate::model::{ChangeOutcome, RevocationReason, StatusAction};
+
+/// How long an action may take: the issuer answers once the anchor is proven on chain.
+const ACTION_DEADLINE: Duration = Duration::from_secs(60);
+/// The largest session file read.
+const MAX_SESSION_FILE: u64 = 4 * 1024;
+
+/// Whom the console acts for.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    /// The issuer's gRPC endpoint.
+    pub endpoint: String,
+    /// The session file `realdid issuer login` wrote.
+    pub session_file: PathBuf,
+}
+
+fn reason(reason: RevocationReason) -> pb::RevocationReason {
+    match reason {
+        RevocationReason::KeyCompromise => pb::RevocationReason::KeyCompromise,
+        RevocationReason::Fraud => pb::RevocationReason::Fraud,
+        RevocationReason::Deceased => pb::RevocationReason::Deceased,
+        RevocationReason::LegalOrder => pb::RevocationReason::LegalOrder,
+        RevocationReason::HolderRequest => pb::RevocationReason::HolderRequest,
+        RevocationReason::Superseded => pb::RevocationReason::Superseded,
+        RevocationReason::IssuerError => pb::RevocationReason::IssuerError,
+        RevocationReason::Other => pb::RevocationReason::Other,
+    }
+}
+
+/// The session token, read afresh and bounded.
+fn token(operator: &Operator) -> Result<String, String> {
+    let path = operator.session_file.display();
+    let len = std::fs::metadata(&operator.session_file)
+        .map_err(|e| format!("the session file {path}: {e}"))?
+        .len();
+    if len > MAX_SESSION_FILE {
+        return Err(format!(
+            "the session file {path} is {len} bytes, not a session"
+        ));
+    }
+    let text = std::fs::read_to_string(&operator.session_file)
+        .map_err(|e| format!("the session file {path}: {e}"))?;
+    Ok(text.trim().to_owned())
+}
+
+/// `message` with the operator's session.
+fn authorised<T>(
+    bearer: &tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+    message: T,
+) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", bearer.clone());
+    request
+}
+
+/// Asks the issuer for `action` on `credential_id`, with `note` for its audit log.
+pub async fn change(
+    operator: &Operator,
+    tls: &ClientTls,
+    action: StatusAction,
+    credential_id: String,
+    note: String,
+) -> ChangeOutcome {
+    match tokio::time::timeout(
+        ACTION_DEADLINE,
+        send(operator, tls, action, credential_id, note),
+    )
+    .await
+    {
+        Ok(Ok((credential_ids, anchors))) => ChangeOutcome::Done {
+            credential_ids,
+            anchor_heights: anchors.iter().map(|a| a.height).collect(),
+        },
+        Ok(Err(reason)) => ChangeOutcome::Failed(reason),
+        Err(_) => ChangeOutcome::Failed(format!(
+            "no answer in {} s; the change may still be published",
+            ACTION_DEADLINE.as_secs()
+        )),
+    }
+}
+
+async fn send(
+    operator: &Operator,
+    tls: &ClientTls,
+    action: StatusAction,
+    credential_id: String,
+    note: String,
+) -> Result<(Vec<String>, Vec<pb::TransactionReceipt>), String> {
+    let bearer = format!("Bearer {}", token(operator)?)
+        .parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>()
+        .map_err(|_| "the session file does not hold a token".to_owned())?;
+    let channel = tls
+        .connect(&operator.endpoint)
+        .await
+        .map_err(|e| format!("{}: {e}", operator.endpoint))?;
+    let mut client = IssuerClient::new(channel);
+    let target = Some(pb::CredentialTarget {
+        target: Some(pb::credential_target::Target::CredentialId(
+            credential_id.clone(),
+        )),
+    });
+    let refused = |status: tonic::Status| status.message().to_owned();
+    match action {
+        StatusAction::Revoke(why) => client
+            .revoke_credentials(authorised(
+                &bearer,
+                pb::RevokeCredentialsRequest {
+                    target: Some(pb::revoke_credentials_request::Target::CredentialId(
+                        credential_id,
+                    )),
+                    reason: reason(why) as i32,
+                    note,
+                },
+            ))
+            .await
+            .map(|r| r.into_inner())
+            .map(|r| (r.credential_ids, r.anchors))
+            .map_err(refused),
+        StatusAction::Suspend => client
+            .suspend_credentials(authorised(
+                &bearer,
+                pb::SuspendCredentialsRequest { target, note },
+            ))
+            .await
+            .map(|r| r.into_inner())
+            .map(|r| (r.credential_ids, r.anchors))
+            .map_err(refused),
+        StatusAction::Reinstate => client
+            .reinstate_credentials(authorised(
+                &bearer,
+                pb::ReinstateCredentialsRequest { target, note },
+            ))
+            .await
+            .map(|r| r.into_inner())
+            .map(|r| (r.credential_ids, r.anchors))
+            .map_err(refused),
+    }
+}

@@ -1,0 +1,93 @@
+//! The revocations view: whom this console acts for, how to revoke, suspend or reinstate,
+//! and every change asked from it with what came of it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{bad, bold, dim, fmt, good, panel, selected, warn};
+use crate::app::{App, Tab};
+use crate::model::ChangeOutcome;
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let [head, list] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
+    let operator = match app.operator() {
+        Some(endpoint) => Line::from(vec![
+            Span::styled("operator session ", bold()),
+            Span::raw(format!("at {endpoint}")),
+        ]),
+        None => Line::from(vec![
+            Span::styled("no operator session ", warn()),
+            Span::raw("(start with --session-file; realdid issuer login writes one)"),
+        ]),
+    };
+    let lines = vec![
+        operator,
+        Line::from(":revoke <credential> <reason> [note]   for good"),
+        Line::from(":suspend <credential> <note>   :reinstate <credential> <note>"),
+        Line::styled(
+            "each asks first (y); the issuer answers once a proven read shows the anchor",
+            dim(),
+        ),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel(" revocations and suspensions ")),
+        head,
+    );
+    changes(frame, list, app);
+}
+
+fn changes(frame: &mut Frame, area: Rect, app: &App) {
+    let rows: Vec<Row> = app
+        .changes()
+        .iter()
+        .map(|change| {
+            let outcome = match &change.outcome {
+                ChangeOutcome::Pending => Span::styled("waiting for the issuer…", warn()),
+                ChangeOutcome::Done { anchor_heights, .. } if anchor_heights.is_empty() => {
+                    Span::styled("done: nothing to change", good())
+                }
+                ChangeOutcome::Done { anchor_heights, .. } => Span::styled(
+                    format!(
+                        "done: anchored at height {}",
+                        anchor_heights
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    good(),
+                ),
+                ChangeOutcome::Failed(reason) => Span::styled(format!("REFUSED: {reason}"), bad()),
+            };
+            // Two lines a change, so that a whole outcome fits an 80-column terminal.
+            let what = Line::from(vec![
+                Span::styled(change.action.describe(), bold()),
+                Span::raw(format!("  {}", change.credential_id)),
+            ]);
+            Row::new(vec![
+                Cell::from(fmt::age(app.now_ms(), change.at_ms)),
+                Cell::from(Text::from(vec![what, Line::from(outcome)])),
+            ])
+            .height(2)
+        })
+        .collect();
+    let empty = rows.is_empty();
+    let table = Table::new(rows, [Constraint::Length(6), Constraint::Fill(1)])
+        .header(Row::new(vec!["ago", "change, credential and outcome"]).style(bold()))
+        .row_highlight_style(selected())
+        .block(Block::bordered().title(format!(
+            " asked from this console ({}) ",
+            app.changes().len()
+        )));
+    let mut state = TableState::new()
+        .with_offset(app.list_offset(Tab::Revocations).get())
+        .with_selected((!empty).then_some(app.selected(Tab::Revocations)));
+    frame.render_stateful_widget(table, area, &mut state);
+    app.list_offset(Tab::Revocations).set(state.offset());
+    app.list_page(Tab::Revocations)
+        .set((usize::from(area.height.saturating_sub(3)) / 2).max(1));
+}
