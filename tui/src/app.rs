@@ -9,13 +9,13 @@ use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
     BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, StatusChange,
-    ValidatorHealth, ValidatorRow,
+    TraceRow, ValidatorHealth, ValidatorRow,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
 const DEFAULT_PAGE: usize = 10;
 /// How many views there are.
-pub const VIEWS: usize = 4;
+pub const VIEWS: usize = 5;
 /// How many status changes the Revocations view keeps.
 const MAX_CHANGES: usize = 200;
 
@@ -30,11 +30,19 @@ pub enum Tab {
     Issuers,
     /// An operator's revocations and suspensions, asked from this console.
     Revocations,
+    /// The issuer's lawful-trace requests and their approvals.
+    Tracing,
 }
 
 impl Tab {
     /// Every view, in tab order.
-    pub const ALL: [Tab; VIEWS] = [Tab::Chain, Tab::Dids, Tab::Issuers, Tab::Revocations];
+    pub const ALL: [Tab; VIEWS] = [
+        Tab::Chain,
+        Tab::Dids,
+        Tab::Issuers,
+        Tab::Revocations,
+        Tab::Tracing,
+    ];
 
     /// The number key that opens it.
     pub fn key(self) -> char {
@@ -43,6 +51,7 @@ impl Tab {
             Tab::Dids => '2',
             Tab::Issuers => '3',
             Tab::Revocations => '4',
+            Tab::Tracing => '5',
         }
     }
 
@@ -53,6 +62,7 @@ impl Tab {
             Tab::Dids => "DIDs",
             Tab::Issuers => "Issuers",
             Tab::Revocations => "Revocations",
+            Tab::Tracing => "Tracing",
         }
     }
 
@@ -63,6 +73,7 @@ impl Tab {
             Tab::Dids => 1,
             Tab::Issuers => 2,
             Tab::Revocations => 3,
+            Tab::Tracing => 4,
         }
     }
 
@@ -140,6 +151,8 @@ pub struct App {
     changes: Vec<StatusChange>,
     /// The number of the next status change.
     next_change: u64,
+    /// The issuer's trace requests as last listed, or why not; `None` before the first.
+    traces: Option<Result<Vec<TraceRow>, String>>,
 }
 
 impl App {
@@ -186,6 +199,7 @@ impl App {
             operator: None,
             changes: Vec::new(),
             next_change: 1,
+            traces: None,
         }
     }
 
@@ -204,6 +218,28 @@ impl App {
     /// The status changes asked from this console, newest first.
     pub fn changes(&self) -> &[StatusChange] {
         &self.changes
+    }
+
+    /// The issuer's trace requests as last listed, or why not; `None` before the first.
+    pub fn traces(&self) -> Option<&Result<Vec<TraceRow>, String>> {
+        self.traces.as_ref()
+    }
+
+    /// The trace requests the tracing view's filter lets through (id, DID, state, case).
+    pub fn visible_traces(&self) -> Vec<&TraceRow> {
+        let needle = self.filter(Tab::Tracing).to_lowercase();
+        match &self.traces {
+            Some(Ok(traces)) => traces
+                .iter()
+                .filter(|t| {
+                    needle.is_empty()
+                        || [&t.id, &t.subject_did, &t.state, &t.case_reference]
+                            .iter()
+                            .any(|field| field.to_lowercase().contains(&needle))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Sets the console's clock reading, used for ages and uptimes.
@@ -226,6 +262,7 @@ impl App {
             Update::Did(lookup) => self.answer_did(lookup),
             Update::Issuer(lookup) => self.answer_issuer(lookup),
             Update::StatusChanged { id, outcome } => self.answer_change(id, outcome),
+            Update::Traces(traces) => self.traces = Some(traces),
         }
     }
 
@@ -388,6 +425,7 @@ impl App {
             Tab::Dids => self.document_lines().len(),
             Tab::Issuers => self.visible_issuers().len(),
             Tab::Revocations => self.changes.len(),
+            Tab::Tracing => self.visible_traces().len(),
         }
     }
 
@@ -404,7 +442,7 @@ impl App {
         let len = self.list_len(tab);
         match tab {
             Tab::Dids => len.saturating_sub(self.pages[tab.index()].get().max(1)),
-            Tab::Chain | Tab::Issuers | Tab::Revocations => len.saturating_sub(1),
+            Tab::Chain | Tab::Issuers | Tab::Revocations | Tab::Tracing => len.saturating_sub(1),
         }
     }
 
@@ -498,7 +536,7 @@ impl App {
                 self.mode = InputMode::Command(String::new());
             }
             Action::Act => match tab {
-                Tab::Chain | Tab::Revocations => {}
+                Tab::Chain | Tab::Revocations | Tab::Tracing => {}
                 Tab::Dids => self.mode = InputMode::Query(String::new()),
                 Tab::Issuers => {
                     if let Some((query, _)) = self.selected_issuer() {
@@ -912,9 +950,11 @@ mod tests {
         press(&mut app, KeyCode::Tab);
         assert_eq!(app.tab(), Tab::Revocations);
         press(&mut app, KeyCode::Tab);
+        assert_eq!(app.tab(), Tab::Tracing);
+        press(&mut app, KeyCode::Tab);
         assert_eq!(app.tab(), Tab::Chain, "Tab wraps around");
         press(&mut app, KeyCode::BackTab);
-        assert_eq!(app.tab(), Tab::Revocations, "Shift-Tab wraps backwards");
+        assert_eq!(app.tab(), Tab::Tracing, "Shift-Tab wraps backwards");
     }
 
     #[test]

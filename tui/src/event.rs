@@ -6,7 +6,7 @@
 
 use crate::model::{
     BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample, StatusAction,
-    ValidatorRow,
+    TraceRow, ValidatorRow,
 };
 
 /// A fact a source learnt.
@@ -31,6 +31,8 @@ pub enum Update {
     Did(Lookup<DidFacts>),
     /// An issuer's register entry, read proven.
     Issuer(Lookup<IssuerFacts>),
+    /// The issuer's trace requests, newest first, or why they could not be listed.
+    Traces(Result<Vec<TraceRow>, String>),
     /// What came of status change `id`.
     StatusChanged {
         /// The change's number, as its request gave it.

@@ -61,9 +61,10 @@ pub const BINDINGS: &[Binding] = &[
             (KeyCode::Char('2'), Action::View(2)),
             (KeyCode::Char('3'), Action::View(3)),
             (KeyCode::Char('4'), Action::View(4)),
+            (KeyCode::Char('5'), Action::View(5)),
         ],
-        label: "1 2 3 4",
-        what: "Chain, DIDs, Issuers, Revocations view",
+        label: "1 … 5",
+        what: "Chain, DIDs, Issuers, Revocations, Tracing",
     },
     Binding {
         keys: &[
@@ -358,8 +359,8 @@ mod tests {
     #[test]
     fn number_keys_name_their_view() {
         assert_eq!(action(&key(KeyCode::Char('1'))), Some(Action::View(1)));
-        assert_eq!(action(&key(KeyCode::Char('4'))), Some(Action::View(4)));
-        assert_eq!(action(&key(KeyCode::Char('5'))), None);
+        assert_eq!(action(&key(KeyCode::Char('5'))), Some(Action::View(5)));
+        assert_eq!(action(&key(KeyCode::Char('6'))), None);
     }
 
     #[test]

@@ -355,3 +355,33 @@ pub struct StatusChange {
     /// What came of it.
     pub outcome: ChangeOutcome,
 }
+
+/// One lawful-trace request as the issuer lists it to its operators: who asked, on what
+/// basis, the approvals so far and what became of it. It carries no identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRow {
+    /// The issuer's id for it.
+    pub id: String,
+    /// The DID whose holder is sought.
+    pub subject_did: String,
+    /// The legal basis named.
+    pub legal_basis: String,
+    /// The requesting authority's case reference.
+    pub case_reference: String,
+    /// The operator who asked.
+    pub requested_by: String,
+    /// PENDING, APPROVED, OPENED or EXPIRED.
+    pub state: String,
+    /// The approvers who approved, by id.
+    pub approvals: Vec<String>,
+    /// k.
+    pub required: u32,
+    /// When it was asked, Unix ms.
+    pub created_at_ms: i64,
+    /// When it expires unopened, Unix ms.
+    pub expires_at_ms: i64,
+    /// When it was opened, Unix ms.
+    pub opened_at_ms: Option<i64>,
+    /// The height of its audit anchor.
+    pub anchor_height: Option<u64>,
+}

@@ -20,7 +20,7 @@ use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
     BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt, RateSample,
-    ValidatorHealth, ValidatorRow,
+    TraceRow, ValidatorHealth, ValidatorRow,
 };
 use realdid_tui::views;
 
@@ -766,4 +766,73 @@ fn revocations_without_a_session_say_how_to_get_one() {
     let screen = render(&app, 80, 24);
     assert_has(&screen, &["no operator session", "--session-file"]);
     assert!(app.changes().is_empty());
+}
+
+fn trace(id: &str, state: &str, approvals: &[&str], opened: Option<(i64, u64)>) -> TraceRow {
+    TraceRow {
+        id: id.into(),
+        subject_did: DID.into(),
+        legal_basis: "Criminal Procedure Law art. 142; warrant 2026-77".into(),
+        case_reference: format!("CASE-{id}"),
+        requested_by: "officer-li".into(),
+        state: state.into(),
+        approvals: approvals.iter().map(|a| (*a).to_owned()).collect(),
+        required: 2,
+        created_at_ms: NOW - 3_600_000,
+        expires_at_ms: NOW + 6 * 86_400_000,
+        opened_at_ms: opened.map(|(at, _)| at),
+        anchor_height: opened.map(|(_, h)| h),
+    }
+}
+
+#[test]
+fn tracing_80x24() {
+    let mut app = chain_app().with_operator("https://issuer.example:50052");
+    app.tick(NOW);
+    app.apply(Update::Traces(Ok(vec![
+        trace("t-0003", "PENDING", &["court-c"], None),
+        trace("t-0002", "APPROVED", &["auditor-a", "court-c"], None),
+        trace(
+            "t-0001",
+            "OPENED",
+            &["auditor-a", "auditor-b"],
+            Some((NOW - 120_000, 998)),
+        ),
+    ])));
+    press(&mut app, KeyCode::Char('5'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    let screen = render(&app, 80, 24);
+    snapshot("tracing_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            "lawful traces (3)",
+            "PENDING",
+            "1 of 2",
+            "expires in 6d",
+            "OPENED",
+            "opened 2m00s ago, h 998",
+            "2 of 2: auditor-a, auditor-b",
+            "audit anchor at height 998",
+            "The identity is never shown here",
+        ],
+    );
+}
+
+#[test]
+fn tracing_without_a_session_or_a_listing_says_why() {
+    let mut app = chain_app();
+    app.tick(NOW);
+    press(&mut app, KeyCode::Char('5'));
+    assert_has(&render(&app, 80, 24), &["no operator session"]);
+    let mut app = chain_app().with_operator("https://issuer");
+    app.apply(Update::Traces(Err(
+        "permission denied: role auditor needed".into(),
+    )));
+    press(&mut app, KeyCode::Char('5'));
+    assert_has(
+        &render(&app, 80, 24),
+        &["FAILED", "permission denied: role auditor needed"],
+    );
 }

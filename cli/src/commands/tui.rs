@@ -199,3 +199,38 @@ async fn terminated() {
         _ => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_console_file_names_the_network_with_paths_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = realdid_registry::devnet::generate(&dir.path().join("net"), 4, None).unwrap();
+        let file = dir.path().join("console.toml");
+        std::fs::write(
+            &file,
+            "genesis = \"net/genesis.toml\"\nregistry = [\"https://a:1\", \"https://b:2\"]\n\
+             issuers = [\"did:realdid:x\"]\n",
+        )
+        .unwrap();
+        let target = from_file(&file).unwrap();
+        assert_eq!(target.registry, ["https://a:1", "https://b:2"]);
+        assert_eq!(target.issuers, ["did:realdid:x"]);
+        assert_eq!(
+            target.genesis.chain_id(),
+            layout.genesis().chain_id(),
+            "the genesis is found beside the file"
+        );
+
+        std::fs::write(&file, "genesis = \"net/genesis.toml\"\nregistry = []\n").unwrap();
+        let empty = from_file(&file).err().unwrap().to_string();
+        assert!(empty.contains("names no node"), "{empty}");
+        std::fs::write(&file, "genesis = \"net/genesis.toml\"\nnodes = []\n").unwrap();
+        let unknown = from_file(&file).err().unwrap().to_string();
+        assert!(unknown.contains("unknown field"), "{unknown}");
+    }
+}

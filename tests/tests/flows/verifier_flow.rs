@@ -563,6 +563,11 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
         })
         .await;
     assert!(done.contains(&credential.credential_id), "{done}");
+    // The same session lists the issuer's trace requests (none for this issuer).
+    console.type_text("5");
+    console
+        .wait_for("the trace requests", |s| s.contains("lawful traces (0)"))
+        .await;
 
     replica.clock.advance(CACHE + Duration::from_millis(200));
     assert_eq!(

@@ -20,6 +20,8 @@ use crate::model::{ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
 
 /// How often the known issuers' entries are read again.
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
+/// How often an operator's console lists the issuer's trace requests again.
+const TRACES_REFRESH: Duration = Duration::from_secs(5);
 /// How long asking an issuer for its DID may take.
 const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -52,8 +54,19 @@ pub async fn run(
         }
     }
     let mut refresh = tokio::time::interval(ISSUER_REFRESH);
+    let mut traces = tokio::time::interval(TRACES_REFRESH);
+    traces.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
+            _ = traces.tick(), if operator.is_some() => {
+                if let Some(operator) = operator.clone() {
+                    let (tls, updates) = (tls.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let listed = super::operator::traces(&operator, &tls).await;
+                        let _ = updates.send(Update::Traces(listed)).await;
+                    });
+                }
+            }
             _ = refresh.tick() => {
                 for did in &known {
                     tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), updates.clone()));

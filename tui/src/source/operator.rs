@@ -10,7 +10,7 @@ use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 
-use crate::model::{ChangeOutcome, RevocationReason, StatusAction};
+use crate::model::{ChangeOutcome, RevocationReason, StatusAction, TraceRow};
 
 /// How long an action may take: the issuer answers once the anchor is proven on chain.
 const ACTION_DEADLINE: Duration = Duration::from_secs(60);
@@ -148,5 +148,59 @@ async fn send(
             .map(|r| r.into_inner())
             .map(|r| (r.credential_ids, r.anchors))
             .map_err(refused),
+    }
+}
+
+/// The issuer's latest trace requests (at most 100), newest first, as its operator sees them.
+pub async fn traces(operator: &Operator, tls: &ClientTls) -> Result<Vec<TraceRow>, String> {
+    let listed = tokio::time::timeout(Duration::from_secs(10), async {
+        let bearer = format!("Bearer {}", token(operator)?)
+            .parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>()
+            .map_err(|_| "the session file does not hold a token".to_owned())?;
+        let channel = tls
+            .connect(&operator.endpoint)
+            .await
+            .map_err(|e| format!("{}: {e}", operator.endpoint))?;
+        IssuerClient::new(channel)
+            .list_traces(authorised(
+                &bearer,
+                pb::ListTracesRequest {
+                    state: pb::TraceState::Unspecified as i32,
+                    page: Some(pb::PageRequest {
+                        page_size: 100,
+                        ..Default::default()
+                    }),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner().traces)
+            .map_err(|status| status.message().to_owned())
+    })
+    .await
+    .unwrap_or_else(|_| Err("no answer in 10 s".into()))?;
+    Ok(listed.into_iter().map(row).collect())
+}
+
+fn row(t: pb::TraceRequest) -> TraceRow {
+    let state = match pb::TraceState::try_from(t.state) {
+        Ok(pb::TraceState::Pending) => "PENDING",
+        Ok(pb::TraceState::Approved) => "APPROVED",
+        Ok(pb::TraceState::Opened) => "OPENED",
+        Ok(pb::TraceState::Expired) => "EXPIRED",
+        _ => "UNKNOWN",
+    };
+    TraceRow {
+        id: t.trace_id,
+        subject_did: t.subject_did,
+        legal_basis: t.legal_basis,
+        case_reference: t.case_reference,
+        requested_by: t.requested_by,
+        state: state.to_owned(),
+        approvals: t.approvals.into_iter().map(|a| a.approver_id).collect(),
+        required: t.approvals_required,
+        created_at_ms: t.created_at_unix_ms,
+        expires_at_ms: t.expires_at_unix_ms,
+        opened_at_ms: t.opened_at_unix_ms,
+        anchor_height: t.audit_anchor_height,
     }
 }

@@ -140,6 +140,7 @@ fn normal(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Dids => ("r", "resolve"),
         Tab::Issuers => ("r", "re-read"),
         Tab::Revocations => (":", "revoke …"),
+        Tab::Tracing => ("j/k", "select"),
     };
     let full = hints(&[
         act,

@@ -15,6 +15,7 @@ mod fmt;
 mod help;
 mod issuers;
 mod revocations;
+mod tracing;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -39,6 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Tab::Dids => dids::draw(frame, body, app),
         Tab::Issuers => issuers::draw(frame, body, app),
         Tab::Revocations => revocations::draw(frame, body, app),
+        Tab::Tracing => tracing::draw(frame, body, app),
     }
     chrome::status_line(frame, status, app);
     if app.help_visible() {
