@@ -27,7 +27,7 @@ const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
 
 /// Answers `requests` until either channel closes; reads the known issuers (by DID, and
 /// those found by asking the issuer endpoints for theirs) at start and every
-/// [`ISSUER_REFRESH`].
+/// `ISSUER_REFRESH`.
 pub async fn run(
     gateway: Arc<RegistryGateway>,
     issuer_dids: Vec<String>,
