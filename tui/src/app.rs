@@ -8,8 +8,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
-    BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, StatusChange,
-    TraceRow, ValidatorHealth, ValidatorRow,
+    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus,
+    StatusChange, TraceRow, ValidatorHealth, ValidatorRow,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
@@ -153,6 +153,8 @@ pub struct App {
     next_change: u64,
     /// The issuer's trace requests as last listed, or why not; `None` before the first.
     traces: Option<Result<Vec<TraceRow>, String>>,
+    /// The block opened from the block list, shown over the chain view until Esc.
+    block: Option<Lookup<BlockFacts>>,
 }
 
 impl App {
@@ -200,6 +202,7 @@ impl App {
             changes: Vec::new(),
             next_change: 1,
             traces: None,
+            block: None,
         }
     }
 
@@ -218,6 +221,11 @@ impl App {
     /// The status changes asked from this console, newest first.
     pub fn changes(&self) -> &[StatusChange] {
         &self.changes
+    }
+
+    /// The block opened from the block list, if one is open.
+    pub fn block(&self) -> Option<&Lookup<BlockFacts>> {
+        self.block.as_ref()
     }
 
     /// The issuer's trace requests as last listed, or why not; `None` before the first.
@@ -263,6 +271,17 @@ impl App {
             Update::Issuer(lookup) => self.answer_issuer(lookup),
             Update::StatusChanged { id, outcome } => self.answer_change(id, outcome),
             Update::Traces(traces) => self.traces = Some(traces),
+            Update::BlockOpened(lookup) => {
+                // Only the answer for the block still open is shown.
+                if let (
+                    Some(Lookup::Pending { query }),
+                    Lookup::Proven { query: q, .. } | Lookup::Failed { query: q, .. },
+                ) = (&self.block, &lookup)
+                    && query == q
+                {
+                    self.block = Some(lookup);
+                }
+            }
         }
     }
 
@@ -493,6 +512,16 @@ impl App {
     }
 
     fn act(&mut self, action: Action) -> Vec<Request> {
+        if self.block.is_some() && self.tab == Tab::Chain && !self.help {
+            // The opened block covers the chain view until Esc (or Enter) closes it.
+            match action {
+                Action::Back | Action::Act => self.block = None,
+                Action::Quit => self.quit = true,
+                Action::Help => self.help = true,
+                _ => {}
+            }
+            return Vec::new();
+        }
         if self.help {
             // The overlay covers the views: only the keys that leave it (or the console) act.
             match action {
@@ -536,7 +565,15 @@ impl App {
                 self.mode = InputMode::Command(String::new());
             }
             Action::Act => match tab {
-                Tab::Chain | Tab::Revocations | Tab::Tracing => {}
+                Tab::Chain => {
+                    if let Some(height) = self.visible_blocks().get(at).map(|b| b.height) {
+                        self.block = Some(Lookup::Pending {
+                            query: height.to_string(),
+                        });
+                        return vec![Request::OpenBlock(height)];
+                    }
+                }
+                Tab::Revocations | Tab::Tracing => {}
                 Tab::Dids => self.mode = InputMode::Query(String::new()),
                 Tab::Issuers => {
                     if let Some((query, _)) = self.selected_issuer() {
@@ -1415,5 +1452,53 @@ mod tests {
         let dropped = app.handle_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
         assert!(dropped.is_empty());
         assert_eq!(app.changes().len(), 1);
+    }
+
+    #[test]
+    fn enter_opens_the_selected_block_and_esc_closes_it() {
+        let mut app = app();
+        for height in 1..=3 {
+            app.apply(Update::Block(BlockRow {
+                height,
+                hash: format!("h{height}"),
+                tx_count: 0,
+                time_ms: 0,
+            }));
+        }
+        press(&mut app, KeyCode::Char('j'));
+        let asked = app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(
+            asked,
+            vec![Request::OpenBlock(2)],
+            "the newest first: row 1 is height 2"
+        );
+        let answer = |height: u64| Lookup::Proven {
+            query: height.to_string(),
+            answer: ProvenAt {
+                value: Some(BlockFacts {
+                    height,
+                    certified: true,
+                    time_ms: 0,
+                    transactions: vec![("DID create", "ab".into())],
+                }),
+                height,
+                block_time_ms: 0,
+            },
+        };
+        app.apply(Update::BlockOpened(answer(3)));
+        assert!(
+            matches!(app.block(), Some(Lookup::Pending { .. })),
+            "an answer for another block is not shown"
+        );
+        app.apply(Update::BlockOpened(answer(2)));
+        assert!(matches!(app.block(), Some(Lookup::Proven { .. })));
+        press(&mut app, KeyCode::Char('j'));
+        assert_eq!(
+            app.selected(Tab::Chain),
+            1,
+            "the list stays put under the block"
+        );
+        press(&mut app, KeyCode::Esc);
+        assert!(app.block().is_none());
     }
 }

@@ -5,8 +5,8 @@
 //! sends [`Request`]s for what the operator asked to look up.
 
 use crate::model::{
-    BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample, StatusAction,
-    TraceRow, ValidatorRow,
+    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample,
+    StatusAction, TraceRow, ValidatorRow,
 };
 
 /// A fact a source learnt.
@@ -31,6 +31,8 @@ pub enum Update {
     Did(Lookup<DidFacts>),
     /// An issuer's register entry, read proven.
     Issuer(Lookup<IssuerFacts>),
+    /// A block opened from the list, or why it could not be read.
+    BlockOpened(Lookup<BlockFacts>),
     /// The issuer's trace requests, newest first, or why they could not be listed.
     Traces(Result<Vec<TraceRow>, String>),
     /// What came of status change `id`.
@@ -49,6 +51,8 @@ pub enum Request {
     ResolveDid(String),
     /// Read this issuer's register entry, proven.
     ReadIssuer(String),
+    /// Read the block at this height, with its transactions.
+    OpenBlock(u64),
     /// As the operator: change a credential's status at the issuer (confirmed first).
     ChangeStatus {
         /// The change's number, to match its outcome.

@@ -120,7 +120,7 @@ pub const BINDINGS: &[Binding] = &[
             (KeyCode::Char('r'), Action::Act),
         ],
         label: "Enter r",
-        what: "DIDs: type a DID to resolve; Issuers: re-read",
+        what: "open a block; DIDs: type a DID; Issuers: re-read",
     },
     Binding {
         keys: &[(KeyCode::Char('?'), Action::Help)],

@@ -385,3 +385,32 @@ pub struct TraceRow {
     /// The height of its audit anchor.
     pub anchor_height: Option<u64>,
 }
+
+/// A finalized block opened from the block list: its transactions by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockFacts {
+    /// Its height.
+    pub height: u64,
+    /// Whether its own finality certificate, checked against the genesis validators, proves
+    /// it; a block finalized as an ancestor of a later one has none, and is then the
+    /// node's word (its transactions still match its header's root).
+    pub certified: bool,
+    /// Its timestamp, Unix ms.
+    pub time_ms: i64,
+    /// Each transaction's kind and hash (hex), in block order.
+    pub transactions: Vec<(&'static str, String)>,
+}
+
+impl BlockFacts {
+    /// How many transactions of each kind, in order of first appearance.
+    pub fn kinds(&self) -> Vec<(&'static str, usize)> {
+        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+        for (kind, _) in &self.transactions {
+            match kinds.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        kinds
+    }
+}

@@ -19,8 +19,8 @@ use realdid_tui::app::App;
 use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt, RateSample,
-    TraceRow, ValidatorHealth, ValidatorRow,
+    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt,
+    RateSample, TraceRow, ValidatorHealth, ValidatorRow,
 };
 use realdid_tui::views;
 
@@ -834,5 +834,39 @@ fn tracing_without_a_session_or_a_listing_says_why() {
     assert_has(
         &render(&app, 80, 24),
         &["FAILED", "permission denied: role auditor needed"],
+    );
+}
+
+#[test]
+fn an_opened_block_lists_its_transactions_by_kind() {
+    let mut app = chain_app();
+    app.tick(NOW);
+    press(&mut app, KeyCode::Enter);
+    app.apply(Update::BlockOpened(Lookup::Proven {
+        query: HEAD.to_string(),
+        answer: ProvenAt {
+            value: Some(BlockFacts {
+                height: HEAD,
+                certified: true,
+                time_ms: NOW - 2_000,
+                transactions: vec![
+                    ("DID create", hex64(1)),
+                    ("DID create", hex64(2)),
+                    ("status anchor", hex64(3)),
+                ],
+            }),
+            height: HEAD,
+            block_time_ms: (NOW - 2_000) as u64,
+        },
+    }));
+    let screen = render(&app, 80, 24);
+    snapshot("block_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            &format!(" block {HEAD} "),
+            "final: its certificate checks against the genesis validators",
+            "3 transactions: 2 DID create, 1 status anchor",
+        ],
     );
 }

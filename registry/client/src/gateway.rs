@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commonware_codec::Encode as _;
-use realdid_core::codec::{GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::{Block, GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::keys::SigningKey;
 use realdid_proto::tls::ClientTls;
@@ -486,6 +486,61 @@ impl RegistryGateway {
             |light, read| light.verify_audit_anchor(issuer, sequence, read),
         )
         .await
+    }
+
+    /// The finalized block at `height`, from the first node that has it, and whether its
+    /// own finality certificate proves it (a block finalized as an ancestor of a later one
+    /// has none: it is then the node's word, its transactions still checked against its
+    /// header's root).
+    pub async fn block(&self, height: u64) -> Result<(Block, bool), ClientError> {
+        let mut failures = Vec::new();
+        for (endpoint, client) in &self.nodes {
+            let mut client = client.clone();
+            let answer = tokio::time::timeout(
+                READ_TIMEOUT,
+                client.get_block(pb::GetBlockRequest { height }),
+            )
+            .await;
+            let response = match answer {
+                Ok(Ok(response)) => response.into_inner(),
+                Ok(Err(status)) => {
+                    failures.push(format!("{endpoint}: {}", status.message()));
+                    continue;
+                }
+                Err(_) => {
+                    failures.push(format!("{endpoint}: no answer in 5 s"));
+                    continue;
+                }
+            };
+            let block = match Block::decode_bounded(&response.block) {
+                Ok(block) if block.header.height == height => block,
+                Ok(block) => {
+                    failures.push(format!(
+                        "{endpoint}: answered height {} for {height}",
+                        block.header.height
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(format!("{endpoint}: the block does not decode: {e}"));
+                    continue;
+                }
+            };
+            if response.finality_certificate.is_empty() {
+                return Ok((block, false));
+            }
+            match self
+                .light
+                .verify_block(&block, &response.finality_certificate)
+            {
+                Ok(()) => return Ok((block, true)),
+                Err(e) => failures.push(format!("{endpoint}: {e}")),
+            }
+        }
+        Err(unavailable(format!(
+            "reading block {height}: {}",
+            failures.join("; ")
+        )))
     }
 
     /// [`submit`](Self::submit), treating a refusal as [`ClientError::Rejected`] naming

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use commonware_codec::Encode as _;
 use commonware_cryptography::ed25519;
-use realdid_core::codec::{BlockHash, BlockHeader};
+use realdid_core::codec::{Block, BlockHash, BlockHeader};
 use realdid_core::did::RealDid;
 use realdid_proto::v1::ProvenRead;
 
@@ -108,6 +108,13 @@ impl LightClient {
             checked.push_back((block, certificate.to_vec()));
         }
         Ok(())
+    }
+
+    /// Checks that `certificate` proves `block` final: a block whose transactions the
+    /// caller decoded (their root is checked by decoding) is then the chain's, not just
+    /// the node's word.
+    pub fn verify_block(&self, block: &Block, certificate: &[u8]) -> Result<(), ClientError> {
+        self.check_final(block.header.hash(), certificate)
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Checked> {

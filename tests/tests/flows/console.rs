@@ -59,6 +59,18 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_stopped_valid
         .await;
     assert!(later.contains("4/4 nodes up"), "{later}");
 
+    // Enter opens the newest block: its transactions by kind, and its certificate checked.
+    console.keys(&["Enter"]);
+    console
+        .wait_for("the block opened", |s| {
+            s.contains("transactions") && s.contains("final")
+        })
+        .await;
+    console.keys(&["Escape"]);
+    console
+        .wait_for("the block closed", |s| !s.contains("Esc or Enter closes"))
+        .await;
+
     // `?` opens the help, Escape closes it.
     console.type_text("?");
     console

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use realdid_core::did::RealDid;
+use realdid_core::codec::Transaction;
 use realdid_core::did::document::realdid_document;
+use realdid_core::did::{DidOperation, RealDid};
 use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
@@ -16,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::operator::Operator;
 use crate::event::{Request, Update};
-use crate::model::{ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
+use crate::model::{BlockFacts, ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
 
 /// How often the known issuers' entries are read again.
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
@@ -118,6 +119,7 @@ async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::
     let update = match request {
         Request::ResolveDid(query) => Update::Did(resolve(&gateway, query).await),
         Request::ReadIssuer(query) => Update::Issuer(read_issuer(&gateway, query).await),
+        Request::OpenBlock(height) => Update::BlockOpened(open_block(&gateway, height).await),
         Request::ChangeStatus { id, .. } => Update::StatusChanged {
             id,
             outcome: ChangeOutcome::Failed("not a lookup".into()),
@@ -214,5 +216,49 @@ fn facts(record: IssuerRecord) -> IssuerFacts {
         disclosures: record.counts.disclosures,
         revocations: record.counts.revocations,
         suspended: record.counts.suspended,
+    }
+}
+
+/// The block at `height` with its transactions, its certificate checked when it has one.
+async fn open_block(gateway: &RegistryGateway, height: u64) -> Lookup<BlockFacts> {
+    let query = height.to_string();
+    match gateway.block(height).await {
+        Ok((block, certified)) => Lookup::Proven {
+            query,
+            answer: ProvenAt {
+                height,
+                block_time_ms: block.header.timestamp_ms,
+                value: Some(BlockFacts {
+                    height,
+                    certified,
+                    time_ms: i64::try_from(block.header.timestamp_ms).unwrap_or(i64::MAX),
+                    transactions: block
+                        .transactions
+                        .iter()
+                        .map(|tx| (kind(tx), hex::encode(tx.hash().0)))
+                        .collect(),
+                }),
+            },
+        },
+        Err(e) => Lookup::Failed {
+            query,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// What kind of transaction `tx` is, as the block view names it.
+fn kind(tx: &Transaction) -> &'static str {
+    match tx {
+        Transaction::Did(op) => match op.operation {
+            DidOperation::Create(_) => "DID create",
+            DidOperation::Update(_) => "DID update",
+            DidOperation::Recover(_) => "DID recover",
+            DidOperation::Deactivate(_) => "DID deactivate",
+        },
+        Transaction::Governance(_) => "governance",
+        Transaction::StatusAnchor(_) => "status anchor",
+        Transaction::AuditAnchor(_) => "audit anchor",
+        Transaction::Disclosure(_) => "disclosure",
     }
 }

@@ -8,6 +8,7 @@
 //! so a light terminal theme reads as well as a dark one. The only background is the
 //! selected row or tab, drawn REVERSED.
 
+mod block;
 mod chain;
 mod chrome;
 mod dids;
@@ -43,6 +44,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Tab::Tracing => tracing::draw(frame, body, app),
     }
     chrome::status_line(frame, status, app);
+    if app.tab() == Tab::Chain
+        && let Some(block) = app.block()
+    {
+        block::draw(frame, body, block, app.now_ms());
+    }
     if app.help_visible() {
         help::draw(frame, body);
     }
