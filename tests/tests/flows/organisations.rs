@@ -79,6 +79,36 @@ async fn ok_with(args: &[&str], vars: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Governors `signers` sign `proposal` in turn, each with their own key file, and it is
+/// submitted to the network, as `realdid governance` does on their machines.
+async fn decide(proposal: &str, signers: &[String], genesis: &str, registry: &str, ca_pem: &str) {
+    for file in signers {
+        ok(&[
+            "governance",
+            "sign",
+            "--proposal",
+            proposal,
+            "--key",
+            file,
+            "--yes",
+        ])
+        .await;
+    }
+    ok(&[
+        "governance",
+        "submit",
+        "--proposal",
+        proposal,
+        "--genesis",
+        genesis,
+        "--registry",
+        registry,
+        "--tls-ca",
+        ca_pem,
+    ])
+    .await;
+}
+
 /// A port free now and not handed out before by this process: the system may give a port
 /// just released to the next bind, and two of the organisations' services on one port would
 /// fail the test for a reason of its own making.
@@ -371,31 +401,7 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         IDENTITY_VCT,
     ])
     .await;
-    for file in &governors[..2] {
-        ok(&[
-            "governance",
-            "sign",
-            "--proposal",
-            &proposal,
-            "--key",
-            file,
-            "--yes",
-        ])
-        .await;
-    }
-    ok(&[
-        "governance",
-        "submit",
-        "--proposal",
-        &proposal,
-        "--genesis",
-        &genesis,
-        "--registry",
-        &registry,
-        "--tls-ca",
-        &ca_pem,
-    ])
-    .await;
+    decide(&proposal, &governors[..2], &genesis, &registry, &ca_pem).await;
 
     // Three trace approvers make their keys on their own machines; the governors name them
     // (2 of 3) for the issuer, and anyone reads the set back, proven.
@@ -431,31 +437,7 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         set.extend(["--approver", file.as_str()]);
     }
     ok(&set).await;
-    for file in &governors[1..] {
-        ok(&[
-            "governance",
-            "sign",
-            "--proposal",
-            &approvers,
-            "--key",
-            file,
-            "--yes",
-        ])
-        .await;
-    }
-    ok(&[
-        "governance",
-        "submit",
-        "--proposal",
-        &approvers,
-        "--genesis",
-        &genesis,
-        "--registry",
-        &registry,
-        "--tls-ca",
-        &ca_pem,
-    ])
-    .await;
+    decide(&approvers, &governors[1..], &genesis, &registry, &ca_pem).await;
     let entry: serde_json::Value = serde_json::from_str(
         &ok(&[
             "governance",
@@ -841,31 +823,7 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
         judge4.trim(),
     ])
     .await;
-    for file in &governors[1..] {
-        ok(&[
-            "governance",
-            "sign",
-            "--proposal",
-            &replaced,
-            "--key",
-            file,
-            "--yes",
-        ])
-        .await;
-    }
-    ok(&[
-        "governance",
-        "submit",
-        "--proposal",
-        &replaced,
-        "--genesis",
-        &genesis,
-        "--registry",
-        &registry,
-        "--tls-ca",
-        &ca_pem,
-    ])
-    .await;
+    decide(&replaced, &governors[1..], &genesis, &registry, &ca_pem).await;
     let reseal = |i: usize| {
         [
             "approver",

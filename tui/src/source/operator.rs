@@ -55,11 +55,27 @@ fn token(operator: &Operator) -> Result<String, String> {
     Ok(text.trim().to_owned())
 }
 
+/// The operator's session token, as an authorization header value.
+type Bearer = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
+
+/// A client of the operator's issuer and the session to show it: the token is read from
+/// its file each time.
+async fn session(
+    operator: &Operator,
+    tls: &ClientTls,
+) -> Result<(IssuerClient<tonic::transport::Channel>, Bearer), String> {
+    let bearer = format!("Bearer {}", token(operator)?)
+        .parse::<Bearer>()
+        .map_err(|_| "the session file does not hold a token".to_owned())?;
+    let channel = tls
+        .connect(&operator.endpoint)
+        .await
+        .map_err(|e| format!("{}: {e}", operator.endpoint))?;
+    Ok((IssuerClient::new(channel), bearer))
+}
+
 /// `message` with the operator's session.
-fn authorised<T>(
-    bearer: &tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
-    message: T,
-) -> tonic::Request<T> {
+fn authorised<T>(bearer: &Bearer, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()
@@ -100,14 +116,7 @@ async fn send(
     credential_id: String,
     note: String,
 ) -> Result<(Vec<String>, Vec<pb::TransactionReceipt>), String> {
-    let bearer = format!("Bearer {}", token(operator)?)
-        .parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>()
-        .map_err(|_| "the session file does not hold a token".to_owned())?;
-    let channel = tls
-        .connect(&operator.endpoint)
-        .await
-        .map_err(|e| format!("{}: {e}", operator.endpoint))?;
-    let mut client = IssuerClient::new(channel);
+    let (mut client, bearer) = session(operator, tls).await?;
     let target = Some(pb::CredentialTarget {
         target: Some(pb::credential_target::Target::CredentialId(
             credential_id.clone(),
@@ -154,14 +163,8 @@ async fn send(
 /// The issuer's latest trace requests (at most 100), newest first, as its operator sees them.
 pub async fn traces(operator: &Operator, tls: &ClientTls) -> Result<Vec<TraceRow>, String> {
     let listed = tokio::time::timeout(Duration::from_secs(10), async {
-        let bearer = format!("Bearer {}", token(operator)?)
-            .parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>()
-            .map_err(|_| "the session file does not hold a token".to_owned())?;
-        let channel = tls
-            .connect(&operator.endpoint)
-            .await
-            .map_err(|e| format!("{}: {e}", operator.endpoint))?;
-        IssuerClient::new(channel)
+        let (mut client, bearer) = session(operator, tls).await?;
+        client
             .list_traces(authorised(
                 &bearer,
                 pb::ListTracesRequest {
