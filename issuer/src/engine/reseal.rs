@@ -145,7 +145,7 @@ impl<A: IdentityAuthority> Issuer<A> {
         let mut next = more
             .then(|| enrolments.last().map(|(_, e)| e.id.clone()))
             .flatten();
-        'enrolments: for (_, enrolment) in &enrolments {
+        for (_, enrolment) in &enrolments {
             let mut found = Vec::new();
             for sealed in &enrolment.escrow {
                 let holds = sealed.approvers().iter().any(|a| {
@@ -167,7 +167,7 @@ impl<A: IdentityAuthority> Issuer<A> {
             // A page ends between enrolments, so the next starts after the last one listed.
             if !work.is_empty() && work.len() + found.len() > page {
                 next = Some(previous_id(&enrolments, &enrolment.id));
-                break 'enrolments;
+                break;
             }
             work.extend(found);
         }
