@@ -178,9 +178,14 @@ async fn a_thief_sending_updates_after_every_block_cannot_stop_a_recovery() {
             r.message
         ),
     };
+    // Landing promptly is the point: a starved recovery would wait for as long as the
+    // thief kept sending. Three blocks at most: node 0's height may already be one behind
+    // consensus when it is read, the block being proposed when the recovery arrives does not
+    // hold it, and the next leader may not have it yet from the gossip; the one after does.
+    // (Two blocks failed now and then on a loaded two-core machine, always at three.)
     assert!(
-        receipt.height <= height_at_submission + 2,
-        "the recovery landed at height {}, more than 2 blocks after {height_at_submission}",
+        receipt.height <= height_at_submission + 3,
+        "the recovery landed at height {}, more than 3 blocks after {height_at_submission}",
         receipt.height
     );
 
