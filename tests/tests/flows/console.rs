@@ -13,6 +13,19 @@ use realdid_tests::terminal::{Terminal, height};
 
 const SLOW: Duration = Duration::from_secs(90);
 
+/// The newest block the chain view's live list shows.
+fn newest_block(screen: &str) -> Option<u64> {
+    let mut lines = screen.lines().skip_while(|l| !l.contains("height hash"));
+    lines.next()?;
+    let row = lines.next()?;
+    let list = row.rsplit("││").next()?;
+    list.trim_start_matches('│')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The row of validator `index` in the chain view.
 fn validator_row(screen: &str, index: usize) -> Option<&str> {
     screen.lines().find(|line| {
@@ -22,21 +35,21 @@ fn validator_row(screen: &str, index: usize) -> Option<&str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_follows_the_chain_resolves_proven_and_shows_a_stopped_validator_down() {
+async fn the_console_follows_the_chain_resolves_proven_and_shows_a_hung_validator_down() {
     let _serial = crate::serial().await;
     let mut net = Devnet::start(4);
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
     }
-    // A light write load through node 0, all along.
+    // A light write load through node 3, all along (node 0 is stopped later).
     let writing = Arc::new(AtomicBool::new(true));
     let writer = {
         let writing = writing.clone();
-        let mut node0 = net.client(0).await;
+        let mut node3 = net.client(3).await;
         tokio::spawn(async move {
             while writing.load(Ordering::Relaxed) {
                 let (tx, _) = create_did(Purposes::AUTHENTICATION);
-                let _ = submit(&mut node0, &tx).await;
+                let _ = submit(&mut node3, &tx).await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
         })
@@ -101,25 +114,42 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_stopped_valid
         .await;
     assert!(resolved.contains("proven at height"), "{resolved}");
 
-    // Validator 3 stops: the chain view shows its node and it down, and keeps moving.
+    // Validator 0 hangs (the most advanced node of the lowest index, so the one whose block
+    // stream the console follows): the chain view shows its node and it down, and both
+    // the nodes' height and the live blocks keep moving, the stream taken from another node.
+    // It hangs (SIGSTOP) rather than exits: a hung node closes no connection and sends no
+    // error, so only its silence tells.
     console.type_text("1");
-    net.supervisor.stop(3, Duration::from_secs(5)).unwrap();
+    let hung = net.supervisor.pid(0).expect("node 0 runs").to_string();
+    let signal = |name: &str| {
+        let sent = std::process::Command::new("kill")
+            .args([name, &hung])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill {name} {hung}");
+    };
+    signal("-STOP");
     let down = console
-        .wait_for("validator 3 down", |s| {
-            validator_row(s, 3).is_some_and(|row| row.contains("DOWN"))
+        .wait_for("validator 0 down", |s| {
+            validator_row(s, 0).is_some_and(|row| row.contains("DOWN"))
                 && s.contains("3/4 nodes up")
         })
         .await;
     let at = height(&down).unwrap();
     let moving = console
-        .wait_for("the height rising without validator 3", |s| {
-            height(s).is_some_and(|h| h >= at + 2)
-        })
+        .wait_for(
+            "the height and the blocks rising without validator 0",
+            |s| {
+                height(s).is_some_and(|h| h >= at + 2)
+                    && newest_block(s).is_some_and(|h| h >= at + 2)
+            },
+        )
         .await;
-    for i in 0..3 {
+    for i in 1..4 {
         let row = validator_row(&moving, i).unwrap_or_default();
         assert!(row.contains("UP"), "validator {i}: {row}\n{moving}");
     }
+    signal("-CONT");
 
     // `q` quits: the terminal's only program ends.
     console.type_text("q");

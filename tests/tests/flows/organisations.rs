@@ -438,23 +438,27 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
     }
     ok(&set).await;
     decide(&approvers, &governors[1..], &genesis, &registry, &ca_pem).await;
-    let entry: serde_json::Value = serde_json::from_str(
-        &ok(&[
-            "governance",
-            "show",
-            "--issuer",
-            &issuer_did,
-            "--genesis",
-            &genesis,
-            "--registry",
-            &registry,
-            "--tls-ca",
-            &ca_pem,
-            "--json",
-        ])
-        .await,
-    )
-    .unwrap();
+    let show = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "governance".to_owned(),
+            "show".into(),
+            "--issuer".into(),
+            issuer_did.clone(),
+            "--genesis".into(),
+            genesis.clone(),
+            "--registry".into(),
+            registry.clone(),
+            "--tls-ca".into(),
+            ca_pem.clone(),
+            "--json".into(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            serde_json::from_str::<serde_json::Value>(&ok(&args).await).unwrap()
+        }
+    };
+    let entry = show(&[]).await;
     assert_eq!(entry["accredited"], true, "{entry}");
     assert_eq!(entry["trace_approvers"]["threshold"], 2, "{entry}");
     let ids: Vec<&str> = entry["trace_approvers"]["approvers"]
@@ -763,25 +767,7 @@ async fn four_organisations_set_up_a_network_with_their_commands_and_a_citizen_p
     assert_eq!(identity["full_name"], person["full_name"], "{identity}");
     assert_eq!(identity["resident_id"], person["resident_id"], "{identity}");
     // Anyone counts the opening from the chain, in the total and under its day.
-    let entry: serde_json::Value = serde_json::from_str(
-        &ok(&[
-            "governance",
-            "show",
-            "--issuer",
-            &issuer_did,
-            "--days",
-            "2",
-            "--genesis",
-            &genesis,
-            "--registry",
-            &registry,
-            "--tls-ca",
-            &ca_pem,
-            "--json",
-        ])
-        .await,
-    )
-    .unwrap();
+    let entry = show(&["--days", "2"]).await;
     assert_eq!(entry["openings"], 1, "{entry}");
     let by_day: u64 = entry["days"]
         .as_array()

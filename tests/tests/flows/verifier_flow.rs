@@ -478,26 +478,53 @@ async fn each_bad_presentation_is_refused_with_its_reason() {
     );
 }
 
+/// A credential its verifier replica has seen valid, for a test that then revokes it.
+struct Seen {
+    stack: IssuerStack,
+    holder: Holder,
+    credential: pb::IssuedCredential,
+    replica: VerifierReplica,
+    verifier: VerifierClient<Channel>,
+}
+
+/// An issuer and a replica of the test's own (the test changes the issuer's status list,
+/// and a verifier that reads a list and its anchor while they change refuses as
+/// unavailable; it moves the replica's clock), and a credential the replica accepts.
+async fn seen_valid(shared: &Shared) -> Seen {
+    let net = &shared.net;
+    let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    let mut issued = match stack.enrol(0, &[&holder]).await {
+        Ok(issued) => issued,
+        Err(r) => panic!("refused: {}", r.message),
+    };
+    let credential = issued.credentials.remove(0);
+    let replica = own_replica(shared).await;
+    let mut verifier = client(&replica.endpoint).await;
+    bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key)
+        .await
+        .expect("valid before the revocation");
+    Seen {
+        stack,
+        holder,
+        credential,
+        replica,
+        verifier,
+    }
+}
+
 /// A revocation must reach verifiers within their cache bound: a replica that saw the
 /// credential valid refuses it as revoked once its cache of the status list has aged out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_credential_is_refused_once_the_status_cache_ages_out() {
     let shared = shared_devnet().await;
-    let net = &shared.net;
-    // An issuer and a replica of its own: this test changes the issuer's status list (a
-    // verifier that reads a list and its anchor while they change refuses as unavailable)
-    // and moves the replica's clock.
-    let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
-    let issued = match stack.enrol(0, &[&holder]).await {
-        Ok(issued) => issued,
-        Err(r) => panic!("refused: {}", r.message),
-    };
-    let credential = &issued.credentials[0];
-    let replica = own_replica(&shared).await;
-    let mut a = client(&replica.endpoint).await;
-    bank_attempt(&mut a, &credential.sd_jwt_vc, &holder.key)
-        .await
-        .expect("valid before the revocation");
+    let Seen {
+        stack,
+        holder,
+        credential,
+        replica,
+        verifier: mut a,
+    } = seen_valid(&shared).await;
+    let credential = &credential;
 
     stack
         .revoke(&credential.credential_id)
@@ -518,17 +545,14 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
 
     let shared = shared_devnet().await;
     let net = &shared.net;
-    let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
-    let issued = match stack.enrol(0, &[&holder]).await {
-        Ok(issued) => issued,
-        Err(r) => panic!("refused: {}", r.message),
-    };
-    let credential = &issued.credentials[0];
-    let replica = own_replica(&shared).await;
-    let mut verifier = client(&replica.endpoint).await;
-    bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key)
-        .await
-        .expect("valid before the revocation");
+    let Seen {
+        stack,
+        holder,
+        credential,
+        replica,
+        mut verifier,
+    } = seen_valid(&shared).await;
+    let credential = &credential;
 
     // The operator's session, as `realdid issuer login` leaves it.
     let dir = tempfile::tempdir().unwrap();

@@ -39,21 +39,27 @@ pub async fn run(
     updates: mpsc::Sender<Update>,
 ) {
     let mut known = issuer_dids;
-    for endpoint in &issuer_endpoints {
-        match issuer_did(endpoint, &tls).await {
-            Ok(did) if !known.contains(&did) => known.push(did),
-            Ok(_) => {}
-            Err(reason) => {
-                let update = Update::Issuer(Lookup::Failed {
-                    query: endpoint.clone(),
-                    reason,
-                });
-                if updates.send(update).await.is_err() {
-                    return;
+    // Each endpoint is asked on its own task: one that does not answer must hold up
+    // neither the others nor the operator's lookups.
+    let (found_tx, mut found) = mpsc::channel::<String>(8);
+    for endpoint in issuer_endpoints {
+        let (tls, found, updates) = (tls.clone(), found_tx.clone(), updates.clone());
+        tokio::spawn(async move {
+            match issuer_did(&endpoint, &tls).await {
+                Ok(did) => {
+                    let _ = found.send(did).await;
+                }
+                Err(reason) => {
+                    let failed = Lookup::Failed {
+                        query: endpoint,
+                        reason,
+                    };
+                    let _ = updates.send(Update::Issuer(failed)).await;
                 }
             }
-        }
+        });
     }
+    drop(found_tx);
     let mut refresh = tokio::time::interval(ISSUER_REFRESH);
     let mut traces = tokio::time::interval(TRACES_REFRESH);
     traces.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -66,6 +72,12 @@ pub async fn run(
                         let listed = super::operator::traces(&operator, &tls).await;
                         let _ = updates.send(Update::Traces(listed)).await;
                     });
+                }
+            }
+            Some(did) = found.recv() => {
+                if !known.contains(&did) {
+                    known.push(did.clone());
+                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did), updates.clone()));
                 }
             }
             _ = refresh.tick() => {
