@@ -124,7 +124,7 @@ enum Command {
     /// A lawful-trace approver's keys, made on the approver's own machine.
     #[command(subcommand)]
     Approver(commands::approver::ApproverCommand),
-    /// The operator console: the chain, DIDs and issuers, live, in this terminal.
+    /// The operator console: the chain, DIDs, issuers, revocations, tracing and verifiers, live.
     Tui(commands::tui::TuiArgs),
     /// Prints a shell completion script: `realdid completions bash > ~/.local/share/bash-completion/completions/realdid`.
     Completions {

@@ -14,7 +14,8 @@
 //!   accreditations, status-list and audit anchors, blocks and chain status.
 //! - `Issuer` (`issuer.proto`): enrolment and SD-JWT VC issuance, status lists,
 //!   self-suspension, revocation, lawful tracing, operator login.
-//! - `Verifier` (`verifier.proto`): presentation requests and presentation verification.
+//! - `Verifier` (`verifier.proto`): presentation requests and presentation verification;
+//!   `VerifierAdmin`, beside it, gives operators the verifier's figures and health.
 //! - `IdentityAuthority` (`authority.proto`): the real-name check an issuer relies on.
 //!
 //! For each service the generated code has a client (`v1::registry_client::RegistryClient`)

@@ -54,6 +54,15 @@ pub type Bounds = Stack<
 pub async fn with_health_and_reflection<S: NamedService>(
     tls: Option<&ServerTls>,
 ) -> Result<(Router<Bounds>, HealthReporter), String> {
+    with_health_and_reflection_of::<S>(tls, &[]).await
+}
+
+/// [`with_health_and_reflection`] for a server that also serves the services named `also`
+/// (listed by reflection beside `S`; health reports `S`).
+pub async fn with_health_and_reflection_of<S: NamedService>(
+    tls: Option<&ServerTls>,
+    also: &[&'static str],
+) -> Result<(Router<Bounds>, HealthReporter), String> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<S>().await;
     // Reflection lists what this server serves, no more: its own service, health and
@@ -61,13 +70,16 @@ pub async fn with_health_and_reflection<S: NamedService>(
     // client must not be told a registry node serves Issuer). Health's descriptor is
     // registered so that `grpcurl … grpc.health.v1.Health/Check` can build its request.
     let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name(S::NAME)
-            .with_service_name(HEALTH)
-            .with_service_name(REFLECTION_V1)
-            .with_service_name(REFLECTION_V1ALPHA)
+        also.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name(S::NAME)
+                .with_service_name(HEALTH)
+                .with_service_name(REFLECTION_V1)
+                .with_service_name(REFLECTION_V1ALPHA),
+            |builder, name| builder.with_service_name(*name),
+        )
     };
     let v1 = reflection()
         .build_v1()

@@ -317,6 +317,17 @@ fn roots(ca: &Path) -> Result<rustls::RootCertStore, TlsError> {
     Ok(store)
 }
 
+/// The DER encoding of the first certificate in the PEM file at `path`: what a server sees
+/// of a client that shows it, and what an operator's certificate is known by.
+pub fn certificate_der(path: &Path) -> Result<Vec<u8>, TlsError> {
+    let pem = read(path)?;
+    CertificateDer::pem_slice_iter(&pem)
+        .next()
+        .ok_or_else(|| TlsError::Settings(format!("{}: holds no certificate", path.display())))?
+        .map(|cert| cert.to_vec())
+        .map_err(|e| TlsError::Settings(format!("{}: {e}", path.display())))
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Io {
         path: path.to_path_buf(),

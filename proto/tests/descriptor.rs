@@ -66,6 +66,7 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetResult",
         ],
     ),
+    ("VerifierAdmin", &["GetVerifierStats"]),
     ("IdentityAuthority", &["Check"]),
 ];
 

@@ -29,6 +29,8 @@ use crate::chain::Devnet;
 pub const PROVIDER_TOKEN: &str = "test-provider-token";
 /// The bearer token of a second provider, a shop.
 pub const SHOP_TOKEN: &str = "test-shop-token";
+/// The bearer token of the test verifier's operator.
+pub const OPERATOR_TOKEN: &str = "test-operator-token";
 
 /// A provider of the test verifier: its bearer token and its DID's keys, the same in every
 /// run (so that replicas and wallets agree on its DID).
@@ -123,6 +125,39 @@ pub async fn start_verifier(
     accepted_type: &str,
     cache_ttl: Duration,
 ) -> VerifierReplica {
+    start_verifier_with(net, redis_url, prefix, accepted_type, cache_ttl, None).await
+}
+
+/// A replica served over `tls` (`https://127.0.0.1:…`, its certificate naming 127.0.0.1),
+/// whose operators are `operators`, its requests in process.
+pub async fn start_verifier_tls(
+    net: &Devnet,
+    accepted_type: &str,
+    tls: realdid_proto::tls::ServerTls,
+    operators: Vec<realdid_verifier::config::OperatorConfig>,
+) -> VerifierReplica {
+    start_verifier_with(
+        net,
+        None,
+        "",
+        accepted_type,
+        Duration::from_secs(30),
+        Some((tls, operators)),
+    )
+    .await
+}
+
+async fn start_verifier_with(
+    net: &Devnet,
+    redis_url: Option<&str>,
+    prefix: &str,
+    accepted_type: &str,
+    cache_ttl: Duration,
+    tls: Option<(
+        realdid_proto::tls::ServerTls,
+        Vec<realdid_verifier::config::OperatorConfig>,
+    )>,
+) -> VerifierReplica {
     let clock = ShiftedClock::new();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let light = LightClient::for_genesis(net.layout.genesis());
@@ -185,11 +220,36 @@ pub async fn start_verifier(
         shared,
     ));
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(service, listener, None, async move {
-        let _ = stopped.await;
-    }));
+    let (server_tls, operators) = match tls {
+        Some((tls, operators)) => (Some(tls), operators),
+        None => (
+            None,
+            vec![realdid_verifier::config::OperatorConfig {
+                id: "ops".into(),
+                token_sha256: Some(sha256(OPERATOR_TOKEN)),
+                cert_sha256: None,
+            }],
+        ),
+    };
+    let scheme = if server_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tokio::spawn(async move {
+        serve(
+            service,
+            operators,
+            listener,
+            server_tls.as_ref(),
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+    });
     VerifierReplica {
-        endpoint: format!("http://{addr}"),
+        endpoint: format!("{scheme}://{addr}"),
         clock,
         stop: Some(stop),
     }

@@ -8,14 +8,14 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
-    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus,
-    StatusChange, TraceRow, ValidatorHealth, ValidatorRow,
+    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup,
+    NodeStatus, StatusChange, TraceRow, ValidatorHealth, ValidatorRow, VerifierStatus,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
 const DEFAULT_PAGE: usize = 10;
 /// How many views there are.
-pub const VIEWS: usize = 5;
+pub const VIEWS: usize = 6;
 /// How many status changes the Revocations view keeps.
 const MAX_CHANGES: usize = 200;
 
@@ -32,6 +32,8 @@ pub enum Tab {
     Revocations,
     /// The issuer's lawful-trace requests and their approvals.
     Tracing,
+    /// The verifiers' load, latency, refusals and dependencies, as each reports them.
+    Verifiers,
 }
 
 impl Tab {
@@ -42,6 +44,7 @@ impl Tab {
         Tab::Issuers,
         Tab::Revocations,
         Tab::Tracing,
+        Tab::Verifiers,
     ];
 
     /// The number key that opens it.
@@ -52,6 +55,7 @@ impl Tab {
             Tab::Issuers => '3',
             Tab::Revocations => '4',
             Tab::Tracing => '5',
+            Tab::Verifiers => '6',
         }
     }
 
@@ -63,6 +67,17 @@ impl Tab {
             Tab::Issuers => "Issuers",
             Tab::Revocations => "Revocations",
             Tab::Tracing => "Tracing",
+            Tab::Verifiers => "Verifiers",
+        }
+    }
+
+    /// Its name in a narrow tab bar.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Tab::Revocations => "Revoc",
+            Tab::Tracing => "Trace",
+            Tab::Verifiers => "Verif",
+            other => other.title(),
         }
     }
 
@@ -74,6 +89,7 @@ impl Tab {
             Tab::Issuers => 2,
             Tab::Revocations => 3,
             Tab::Tracing => 4,
+            Tab::Verifiers => 5,
         }
     }
 
@@ -155,6 +171,8 @@ pub struct App {
     traces: Option<Result<Vec<TraceRow>, String>>,
     /// The block opened from the block list, shown over the chain view until Esc.
     block: Option<Lookup<BlockFacts>>,
+    /// The verifiers watched, in the configured order.
+    verifiers: Vec<VerifierStatus>,
 }
 
 impl App {
@@ -203,7 +221,35 @@ impl App {
             next_change: 1,
             traces: None,
             block: None,
+            verifiers: Vec::new(),
         }
+    }
+
+    /// Watches the verifiers at `endpoints` too.
+    pub fn with_verifiers(mut self, endpoints: Vec<String>) -> App {
+        self.verifiers = endpoints.into_iter().map(VerifierStatus::new).collect();
+        self
+    }
+
+    /// The verifiers watched, in the configured order.
+    pub fn verifiers(&self) -> &[VerifierStatus] {
+        &self.verifiers
+    }
+
+    /// The verifiers the verifiers view's filter lets through (by endpoint).
+    pub fn visible_verifiers(&self) -> Vec<&VerifierStatus> {
+        let needle = self.filter(Tab::Verifiers).to_lowercase();
+        self.verifiers
+            .iter()
+            .filter(|v| needle.is_empty() || v.endpoint.to_lowercase().contains(&needle))
+            .collect()
+    }
+
+    /// The verifier selected in the verifiers view.
+    pub fn selected_verifier(&self) -> Option<&VerifierStatus> {
+        self.visible_verifiers()
+            .get(self.selected(Tab::Verifiers))
+            .copied()
     }
 
     /// Lets the console act as an operator of the issuer at `endpoint` (its session is
@@ -271,6 +317,24 @@ impl App {
             Update::Issuer(lookup) => self.answer_issuer(lookup),
             Update::StatusChanged { id, outcome } => self.answer_change(id, outcome),
             Update::Traces(traces) => self.traces = Some(traces),
+            Update::VerifierRead {
+                index,
+                figures,
+                latency_ms,
+            } => {
+                if let Some(verifier) = self.verifiers.get_mut(index) {
+                    verifier.read(figures, latency_ms);
+                }
+            }
+            Update::VerifierDown { index, reason } => {
+                if let Some(verifier) = self.verifiers.get_mut(index) {
+                    let since_ms = match verifier.link {
+                        Link::Down { since_ms, .. } => since_ms,
+                        _ => self.now_ms,
+                    };
+                    verifier.link = Link::Down { since_ms, reason };
+                }
+            }
             Update::BlockOpened(lookup) => {
                 // Only the answer for the block still open is shown.
                 if let (
@@ -445,6 +509,7 @@ impl App {
             Tab::Issuers => self.visible_issuers().len(),
             Tab::Revocations => self.changes.len(),
             Tab::Tracing => self.visible_traces().len(),
+            Tab::Verifiers => self.visible_verifiers().len(),
         }
     }
 
@@ -461,7 +526,9 @@ impl App {
         let len = self.list_len(tab);
         match tab {
             Tab::Dids => len.saturating_sub(self.pages[tab.index()].get().max(1)),
-            Tab::Chain | Tab::Issuers | Tab::Revocations | Tab::Tracing => len.saturating_sub(1),
+            Tab::Chain | Tab::Issuers | Tab::Revocations | Tab::Tracing | Tab::Verifiers => {
+                len.saturating_sub(1)
+            }
         }
     }
 
@@ -573,7 +640,7 @@ impl App {
                         return vec![Request::OpenBlock(height)];
                     }
                 }
-                Tab::Revocations | Tab::Tracing => {}
+                Tab::Revocations | Tab::Tracing | Tab::Verifiers => {}
                 Tab::Dids => self.mode = InputMode::Query(String::new()),
                 Tab::Issuers => {
                     if let Some((query, _)) = self.selected_issuer() {
@@ -989,9 +1056,11 @@ mod tests {
         press(&mut app, KeyCode::Tab);
         assert_eq!(app.tab(), Tab::Tracing);
         press(&mut app, KeyCode::Tab);
+        assert_eq!(app.tab(), Tab::Verifiers);
+        press(&mut app, KeyCode::Tab);
         assert_eq!(app.tab(), Tab::Chain, "Tab wraps around");
         press(&mut app, KeyCode::BackTab);
-        assert_eq!(app.tab(), Tab::Tracing, "Shift-Tab wraps backwards");
+        assert_eq!(app.tab(), Tab::Verifiers, "Shift-Tab wraps backwards");
     }
 
     #[test]
@@ -1433,6 +1502,7 @@ mod tests {
         app.apply(Update::StatusChanged {
             id: *id,
             outcome: ChangeOutcome::Done {
+                issuer_did: "did:realdid:issuer".into(),
                 credential_ids: vec!["cred-1".into()],
                 anchor_heights: vec![9],
             },

@@ -6,7 +6,7 @@
 
 use crate::model::{
     BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample,
-    StatusAction, TraceRow, ValidatorRow,
+    StatusAction, TraceRow, ValidatorRow, VerifierFigures,
 };
 
 /// A fact a source learnt.
@@ -35,6 +35,22 @@ pub enum Update {
     BlockOpened(Lookup<BlockFacts>),
     /// The issuer's trace requests, newest first, or why they could not be listed.
     Traces(Result<Vec<TraceRow>, String>),
+    /// Verifier `index` gave its figures.
+    VerifierRead {
+        /// Its place in the configured list.
+        index: usize,
+        /// What it reported.
+        figures: VerifierFigures,
+        /// Round trip of the read.
+        latency_ms: u64,
+    },
+    /// Verifier `index` did not answer, and why.
+    VerifierDown {
+        /// Its place in the configured list.
+        index: usize,
+        /// What the attempt said.
+        reason: String,
+    },
     /// What came of status change `id`.
     StatusChanged {
         /// The change's number, as its request gave it.

@@ -62,9 +62,10 @@ pub const BINDINGS: &[Binding] = &[
             (KeyCode::Char('3'), Action::View(3)),
             (KeyCode::Char('4'), Action::View(4)),
             (KeyCode::Char('5'), Action::View(5)),
+            (KeyCode::Char('6'), Action::View(6)),
         ],
-        label: "1 … 5",
-        what: "Chain, DIDs, Issuers, Revocations, Tracing",
+        label: "1 … 6",
+        what: "Chain DIDs Issuers Revocations Tracing Verifiers",
     },
     Binding {
         keys: &[
@@ -360,7 +361,8 @@ mod tests {
     fn number_keys_name_their_view() {
         assert_eq!(action(&key(KeyCode::Char('1'))), Some(Action::View(1)));
         assert_eq!(action(&key(KeyCode::Char('5'))), Some(Action::View(5)));
-        assert_eq!(action(&key(KeyCode::Char('6'))), None);
+        assert_eq!(action(&key(KeyCode::Char('6'))), Some(Action::View(6)));
+        assert_eq!(action(&key(KeyCode::Char('7'))), None);
     }
 
     #[test]

@@ -332,6 +332,8 @@ pub enum ChangeOutcome {
     /// made it public (the issuer answers only once a proven read shows them on chain);
     /// no anchor when nothing changed.
     Done {
+        /// The issuer whose lists changed, by DID (empty when it did not say).
+        issuer_did: String,
         /// The credentials changed.
         credential_ids: Vec<String>,
         /// The heights of the anchors.
@@ -412,5 +414,273 @@ impl BlockFacts {
             }
         }
         kinds
+    }
+}
+
+/// How a dependency answered a verifier, as the verifier reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DependencyRow {
+    /// Whether its last check or use succeeded.
+    pub up: bool,
+    /// When it was last checked, Unix ms (the verifier's clock); 0 never.
+    pub checked_at_ms: i64,
+    /// Since when it has been up or down, Unix ms.
+    pub since_ms: i64,
+    /// While down, why.
+    pub error: String,
+    /// How long the last check took, µs.
+    pub latency_us: u64,
+}
+
+/// A status list a verifier holds: until it expires, the verifier answers from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldListRow {
+    /// Whose list.
+    pub issuer_did: String,
+    /// Its URI.
+    pub uri: String,
+    /// The height its anchor was proven at: a change anchored later is not in it.
+    pub proven_height: u64,
+    /// Revoked entries in it.
+    pub revoked: u64,
+    /// Suspended entries in it.
+    pub suspended: u64,
+    /// When the verifier stops using it, Unix ms (the verifier's clock).
+    pub expires_at_ms: i64,
+}
+
+/// One verifier's figures as it reports them (its own word, not proven): counts since it
+/// started, so that two reads give the rates between them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifierFigures {
+    /// When it read them, Unix ms (its clock).
+    pub at_ms: i64,
+    /// When it started, Unix ms.
+    pub started_at_ms: i64,
+    /// Its version.
+    pub version: String,
+    /// Verdicts since it started, by name (`VERIFIED` or the failure reason without its
+    /// prefix), largest first.
+    pub verdicts: Vec<(String, u64)>,
+    /// Latency buckets' upper bounds, µs.
+    pub latency_bounds_us: Vec<u64>,
+    /// Verdicts per bucket since it started, one more than the bounds.
+    pub latency_counts: Vec<u64>,
+    /// Presentations being checked now.
+    pub in_flight: u64,
+    /// Its request store.
+    pub store: DependencyRow,
+    /// The registry, as its proven reads found it.
+    pub registry: DependencyRow,
+    /// The highest registry height a proven read showed it.
+    pub registry_height: u64,
+    /// The status lists it holds.
+    pub lists: Vec<HeldListRow>,
+}
+
+impl VerifierFigures {
+    /// Every verdict since it started.
+    pub fn decided(&self) -> u64 {
+        self.verdicts.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// One verifier: whether it answers, and its last two reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierStatus {
+    /// The endpoint polled.
+    pub endpoint: String,
+    /// Whether it answered the last poll.
+    pub link: Link,
+    /// The last figures read.
+    pub now: Option<VerifierFigures>,
+    /// The figures read before those, for the rates between them.
+    pub before: Option<VerifierFigures>,
+}
+
+/// Whether a verifier answers from a status list made after a change anchored at a height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sees {
+    /// It holds no list of the issuer older than the change: its next answer reads the
+    /// chain (or a list proven after the change).
+    Yes,
+    /// It may answer from an older list until then (Unix ms, the verifier's clock).
+    NotUntil(i64),
+    /// It did not answer; nothing is known.
+    Unknown,
+}
+
+impl VerifierStatus {
+    /// A verifier not asked yet.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            link: Link::Connecting,
+            now: None,
+            before: None,
+        }
+    }
+
+    /// Records a read: the last one becomes the one before.
+    pub fn read(&mut self, figures: VerifierFigures, latency_ms: u64) {
+        self.before = self.now.replace(figures);
+        self.link = Link::Up { latency_ms };
+    }
+
+    /// Presentations decided per second between the last two reads.
+    pub fn rate(&self) -> Option<f64> {
+        let (now, before) = (self.now.as_ref()?, self.before.as_ref()?);
+        let seconds = (now.at_ms - before.at_ms) as f64 / 1000.0;
+        (seconds > 0.0 && now.started_at_ms == before.started_at_ms)
+            .then(|| now.decided().saturating_sub(before.decided()) as f64 / seconds)
+    }
+
+    /// The latency quantile `q` (0 to 1) in µs of the verdicts between the last two reads,
+    /// or since the start when nothing was decided between them; `u64::MAX` when it lies
+    /// beyond the last bound. `None` before any verdict.
+    pub fn latency_us(&self, q: f64) -> Option<u64> {
+        let now = self.now.as_ref()?;
+        let between: Vec<u64> = match &self.before {
+            Some(before)
+                if before.started_at_ms == now.started_at_ms
+                    && before.latency_counts.len() == now.latency_counts.len() =>
+            {
+                now.latency_counts
+                    .iter()
+                    .zip(&before.latency_counts)
+                    .map(|(n, b)| n.saturating_sub(*b))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let counts = if between.iter().sum::<u64>() > 0 {
+            &between
+        } else {
+            &now.latency_counts
+        };
+        quantile(&now.latency_bounds_us, counts, q)
+    }
+
+    /// Whether it sees a change of `issuer_did`'s lists anchored at `height`, by the lists
+    /// it reported holding.
+    pub fn sees(&self, issuer_did: &str, height: u64) -> Sees {
+        let Some(now) = self
+            .now
+            .as_ref()
+            .filter(|_| matches!(self.link, Link::Up { .. }))
+        else {
+            return Sees::Unknown;
+        };
+        now.lists
+            .iter()
+            .filter(|l| l.issuer_did == issuer_did && l.proven_height < height)
+            .map(|l| l.expires_at_ms)
+            .max()
+            .map_or(Sees::Yes, Sees::NotUntil)
+    }
+}
+
+/// The upper bound of the bucket holding quantile `q` of `counts` (one per bound, then one
+/// beyond the last: `u64::MAX`); `None` when empty.
+pub fn quantile(bounds_us: &[u64], counts: &[u64], q: f64) -> Option<u64> {
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    // The rank of the quantile, 1-based: the smallest count reaching q of the total.
+    let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    for (i, count) in counts.iter().enumerate() {
+        seen += count;
+        if seen >= rank {
+            return Some(bounds_us.get(i).copied().unwrap_or(u64::MAX));
+        }
+    }
+    Some(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(at_ms: i64, started_at_ms: i64, decided: u64, counts: Vec<u64>) -> VerifierFigures {
+        VerifierFigures {
+            at_ms,
+            started_at_ms,
+            verdicts: vec![("VERIFIED".into(), decided)],
+            latency_bounds_us: vec![100, 1_000, 10_000],
+            latency_counts: counts,
+            ..VerifierFigures::default()
+        }
+    }
+
+    #[test]
+    fn a_quantile_is_the_bound_of_the_bucket_reaching_its_rank() {
+        let bounds = [100, 1_000, 10_000];
+        assert_eq!(quantile(&bounds, &[0, 0, 0, 0], 0.5), None);
+        assert_eq!(quantile(&bounds, &[50, 49, 1, 0], 0.5), Some(100));
+        assert_eq!(quantile(&bounds, &[50, 49, 1, 0], 0.99), Some(1_000));
+        assert_eq!(quantile(&bounds, &[50, 49, 0, 1], 1.0), Some(u64::MAX));
+        assert_eq!(quantile(&bounds, &[0, 0, 1, 0], 0.0), Some(10_000));
+    }
+
+    #[test]
+    fn rates_and_latency_come_from_the_difference_between_two_reads() {
+        let mut v = VerifierStatus::new("https://v");
+        assert_eq!((v.rate(), v.latency_us(0.5)), (None, None));
+        v.read(figures(10_000, 0, 1_000, vec![1_000, 0, 0, 0]), 3);
+        assert_eq!(v.rate(), None, "one read has no rate");
+        assert_eq!(v.latency_us(0.5), Some(100), "since the start");
+        // Two seconds later, 400 more, all slow: the window shows them, not the history.
+        v.read(figures(12_000, 0, 1_400, vec![1_000, 0, 400, 0]), 3);
+        assert_eq!(v.rate(), Some(200.0));
+        assert_eq!(v.latency_us(0.5), Some(10_000));
+        // Nothing decided since: the figures since the start stand in.
+        v.read(figures(13_000, 0, 1_400, vec![1_000, 0, 400, 0]), 3);
+        assert_eq!(v.rate(), Some(0.0));
+        assert_eq!(v.latency_us(0.5), Some(100));
+        // A restarted verifier counts from zero: no rate across the restart.
+        v.read(figures(14_000, 13_500, 10, vec![10, 0, 0, 0]), 3);
+        assert_eq!(v.rate(), None);
+    }
+
+    #[test]
+    fn a_verifier_sees_a_change_once_it_holds_no_list_of_the_issuer_proven_before_it() {
+        let list = |issuer: &str, proven_height, expires_at_ms| HeldListRow {
+            issuer_did: issuer.into(),
+            uri: format!("https://{issuer}/status/1"),
+            proven_height,
+            revoked: 0,
+            suspended: 0,
+            expires_at_ms,
+        };
+        let mut v = VerifierStatus::new("https://v");
+        assert_eq!(v.sees("did:a", 10), Sees::Unknown, "never read");
+        let mut read = figures(1_000, 0, 0, vec![0; 4]);
+        read.lists = vec![list("did:a", 12, 5_000), list("did:b", 3, 9_000)];
+        v.read(read.clone(), 1);
+        assert_eq!(v.sees("did:a", 10), Sees::Yes, "proven after the change");
+        assert_eq!(
+            v.sees("did:c", 10),
+            Sees::Yes,
+            "no list held: the next read is fresh"
+        );
+        assert_eq!(v.sees("did:b", 10), Sees::NotUntil(9_000));
+        read.lists.push(list("did:a", 8, 7_000));
+        v.read(read, 1);
+        assert_eq!(
+            v.sees("did:a", 10),
+            Sees::NotUntil(7_000),
+            "one old list is enough"
+        );
+        v.link = Link::Down {
+            since_ms: 2_000,
+            reason: "gone".into(),
+        };
+        assert_eq!(
+            v.sees("did:a", 10),
+            Sees::Unknown,
+            "a down verifier is not guessed at"
+        );
     }
 }

@@ -42,6 +42,8 @@ pub struct Watch {
     pub issuer_endpoints: Vec<String>,
     /// Whom the console acts for at an issuer, if anyone.
     pub operator: Option<source::operator::Operator>,
+    /// Verifiers to watch, as their operator.
+    pub verifiers: Vec<source::verifiers::WatchedVerifier>,
     /// What endpoints' certificates must chain to.
     pub tls: ClientTls,
     /// The console's clock.
@@ -56,6 +58,7 @@ impl std::fmt::Debug for Watch {
             .field("issuer_dids", &self.issuer_dids)
             .field("issuer_endpoints", &self.issuer_endpoints)
             .field("operator", &self.operator)
+            .field("verifiers", &self.verifiers)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +76,11 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
         watch.validator_keys.clone(),
         watch.tls.clone(),
         watch.clock.clone(),
+        updates_tx.clone(),
+    ));
+    let verifiers = tokio::spawn(source::verifiers::run(
+        watch.verifiers.clone(),
+        watch.tls.clone(),
         updates_tx.clone(),
     ));
     let lookups = tokio::spawn(source::lookups::run(
@@ -101,6 +109,7 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
     if let Some(operator) = &watch.operator {
         app = app.with_operator(operator.endpoint.clone());
     }
+    app = app.with_verifiers(watch.verifiers.iter().map(|v| v.endpoint.clone()).collect());
     // Keys are answered on the next frame at once; what the sources send is drawn at most
     // every FRAME, and ages and uptimes move with an idle redraw.
     let mut frame = tokio::time::interval(FRAME);
@@ -151,6 +160,7 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
     stop_keys.store(true, Ordering::SeqCst);
     chain.abort();
     lookups.abort();
+    verifiers.abort();
     let _ = key_thread.join();
     outcome
 }

@@ -19,8 +19,9 @@ use realdid_tui::app::App;
 use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup, NodeStatus, ProvenAt,
-    RateSample, TraceRow, ValidatorHealth, ValidatorRow,
+    BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, HeldListRow, IssuerFacts, Link,
+    Lookup, NodeStatus, ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow,
+    VerifierFigures,
 };
 use realdid_tui::views;
 
@@ -330,7 +331,7 @@ fn chain_80x24() {
         &[
             " 1 Chain ",
             // At 80 columns the chain id gives way to the four tabs; 160 shows it.
-            "3/4 nodes up  height 1042",
+            "3/4 nodes up height 1042",
             "highest reported height",
             "blocks/s 1.10",
             "tx/s 5.00",
@@ -635,7 +636,11 @@ fn every_screen() -> Vec<App> {
     let mut typing = chain_app();
     typ(&mut typing, "/10");
     apps.push(typing);
-    for tab in ['2', '3'] {
+    apps.push(verifiers_app());
+    let mut seen = revocations_app().with_verifiers(verifier_endpoints());
+    read_verifiers(&mut seen);
+    apps.push(seen);
+    for tab in ['2', '3', '6'] {
         let mut empty = App::new("empty".into(), Vec::new(), Vec::new(), Vec::new());
         press(&mut empty, KeyCode::Char(tab));
         apps.push(empty);
@@ -728,6 +733,7 @@ fn revocations_app() -> App {
     app.apply(Update::StatusChanged {
         id: revoked,
         outcome: ChangeOutcome::Done {
+            issuer_did: BANK.into(),
             credential_ids: vec!["cred-7Hq2".into()],
             anchor_heights: vec![1040],
         },
@@ -868,5 +874,147 @@ fn an_opened_block_lists_its_transactions_by_kind() {
             "final: its certificate checks against the genesis validators",
             "3 transactions: 2 DID create, 1 status anchor",
         ],
+    );
+}
+
+fn verifier_endpoints() -> Vec<String> {
+    vec![
+        "https://verifier-a.example:50090".into(),
+        "https://verifier-b.example:50090".into(),
+        "https://verifier-c.example:50090".into(),
+    ]
+}
+
+/// Figures a verifier reports at `at_ms`, having decided `verified` and `revoked`
+/// presentations, with a list of the bank proven at `list_height`.
+fn figures(at_ms: i64, verified: u64, revoked: u64, list_height: u64) -> VerifierFigures {
+    let bounds: Vec<u64> = vec![100, 200, 500, 1_000, 2_000, 5_000, 20_000];
+    // Most verdicts within 500 µs, one in fifty up to 5 ms.
+    let total = verified + revoked;
+    let slow = total / 50;
+    let counts = vec![0, total / 2, total - total / 2 - slow, 0, 0, slow, 0, 0];
+    VerifierFigures {
+        at_ms,
+        started_at_ms: NOW - 7_200_000,
+        version: "0.1.0".into(),
+        verdicts: vec![("VERIFIED".into(), verified), ("REVOKED".into(), revoked)],
+        latency_bounds_us: bounds,
+        latency_counts: counts,
+        in_flight: 3,
+        store: DependencyRow {
+            up: true,
+            checked_at_ms: at_ms - 500,
+            since_ms: NOW - 7_200_000,
+            error: String::new(),
+            latency_us: 210,
+        },
+        registry: DependencyRow {
+            up: true,
+            checked_at_ms: at_ms - 800,
+            since_ms: NOW - 7_200_000,
+            error: String::new(),
+            latency_us: 2_900,
+        },
+        registry_height: HEAD,
+        lists: vec![HeldListRow {
+            issuer_did: BANK.into(),
+            uri: "https://bank.example/status/1".into(),
+            proven_height: list_height,
+            revoked: 4,
+            suspended: 1,
+            expires_at_ms: at_ms + 45_000,
+        }],
+    }
+}
+
+/// Verifier A read twice (rates between), B down, C up with a list older than height 1040.
+fn read_verifiers(app: &mut App) {
+    app.apply(Update::VerifierRead {
+        index: 0,
+        figures: figures(NOW - 1_000, 10_000, 20, 1041),
+        latency_ms: 2,
+    });
+    app.apply(Update::VerifierRead {
+        index: 0,
+        figures: figures(NOW, 10_800, 21, 1041),
+        latency_ms: 2,
+    });
+    app.apply(Update::VerifierDown {
+        index: 1,
+        reason: "no answer in 1500 ms".into(),
+    });
+    app.apply(Update::VerifierRead {
+        index: 2,
+        figures: figures(NOW, 500, 0, 1030),
+        latency_ms: 4,
+    });
+}
+
+fn verifiers_app() -> App {
+    let mut app = chain_app().with_verifiers(verifier_endpoints());
+    read_verifiers(&mut app);
+    press(&mut app, KeyCode::Char('6'));
+    app
+}
+
+#[test]
+fn verifiers_80x24() {
+    let app = verifiers_app();
+    let screen = render(&app, 80, 24);
+    snapshot("verifiers_80x24", &screen);
+    assert_has(
+        &screen,
+        &[
+            "own report",
+            "UP",
+            "DOWN",
+            "801",
+            "500µs",
+            "5.0ms",
+            "verified",
+            "revoked",
+        ],
+    );
+}
+
+#[test]
+fn verifiers_160x48() {
+    let mut app = verifiers_app();
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    let screen = render(&app, 160, 48);
+    snapshot("verifiers_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "https://verifier-c.example:50090",
+            "https://bank.example/status/1",
+            "1030",
+            "4/1",
+            "45s",
+        ],
+    );
+}
+
+#[test]
+fn verifiers_without_endpoints_say_how_to_add_them() {
+    let mut app = chain_app();
+    press(&mut app, KeyCode::Char('6'));
+    assert_has(
+        &render(&app, 80, 24),
+        &["no verifier to watch", "--verifier-endpoint"],
+    );
+}
+
+#[test]
+fn a_revocation_says_which_verifiers_see_it() {
+    let mut app = revocations_app().with_verifiers(verifier_endpoints());
+    read_verifiers(&mut app);
+    press(&mut app, KeyCode::Char('4'));
+    let screen = render(&app, 160, 48);
+    snapshot("revocations_with_verifiers_160x48", &screen);
+    assert_has(
+        &screen,
+        &["verifiers: #1 sees it · #2 unknown (down) · #3 within 45s"],
     );
 }

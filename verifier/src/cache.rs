@@ -96,6 +96,17 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         entries.map.insert(key, (self.clock.now(), number, value));
     }
 
+    /// Every entry stored less than the TTL ago, with when it stops being returned.
+    pub fn live(&self) -> Vec<(K, V, UnixMs)> {
+        let now = self.clock.now();
+        self.lock()
+            .map
+            .iter()
+            .filter(|(_, (at, _, _))| now.since(*at) < self.ttl)
+            .map(|(k, (at, _, v))| (k.clone(), v.clone(), at.saturating_add(self.ttl)))
+            .collect()
+    }
+
     /// Forgets `key`.
     pub fn remove(&self, key: &K) {
         self.lock().map.remove(key);
@@ -132,6 +143,23 @@ mod tests {
         assert_eq!(cache.get(&9), Some(90), "still young");
         clock.advance(Duration::from_millis(1));
         assert_eq!(cache.get(&9), None, "expired at the TTL");
+    }
+
+    #[test]
+    fn live_entries_are_listed_with_the_time_they_stop_being_returned() {
+        let clock = ManualClock::at(1_000_000);
+        let cache = TtlCache::new(Duration::from_millis(50), 10, Arc::new(clock.clone()));
+        cache.insert("old", 1);
+        clock.advance(Duration::from_millis(30));
+        cache.insert("new", 2);
+        let mut live = cache.live();
+        live.sort_by_key(|(k, _, _)| *k);
+        assert_eq!(
+            live,
+            vec![("new", 2, UnixMs(1_000_080)), ("old", 1, UnixMs(1_000_050))]
+        );
+        clock.advance(Duration::from_millis(20));
+        assert_eq!(cache.live(), vec![("new", 2, UnixMs(1_000_080))]);
     }
 
     #[test]

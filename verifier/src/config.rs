@@ -16,6 +16,11 @@
 //! token_sha256 = "<64 hex>"                # SHA-256 of its bearer token
 //! keys_file = "bank-keys.json"             # its did:realdid and signing keys (mode 0600)
 //!
+//! [[operators]]                            # who may read the verifier's figures
+//! id = "ops"
+//! token_sha256 = "<64 hex>"                # SHA-256 of its bearer token, and/or
+//! cert_sha256 = "<64 hex>"                 # of its client certificate (DER; needs tls.client_ca)
+//!
 //! [cache]                                  # optional
 //! did_ttl_seconds = 30
 //! accreditation_ttl_seconds = 30
@@ -45,6 +50,21 @@ pub struct ProviderConfig {
     /// Its DID's key file (see [`OrgKeys`](realdid_core::did::OrgKeys)); relative to the
     /// configuration's directory.
     pub keys_file: PathBuf,
+}
+
+/// One operator allowed to read the verifier's figures (`VerifierAdmin`), by a bearer
+/// token, a client certificate, or either.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// Its name, for logs.
+    pub id: String,
+    /// SHA-256 of its bearer token, hex.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// SHA-256 of its client certificate's DER encoding, hex (with mutual TLS).
+    #[serde(default)]
+    pub cert_sha256: Option<String>,
 }
 
 /// Cache bounds.
@@ -107,6 +127,9 @@ pub struct VerifierConfig {
     /// Callers.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
+    /// Operators.
+    #[serde(default)]
+    pub operators: Vec<OperatorConfig>,
     /// Caches.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -127,6 +150,34 @@ fn default_max_state_age() -> u64 {
 
 fn bad(what: impl Into<String>) -> VerifierError {
     VerifierError::Config(what.into())
+}
+
+/// Each operator is known by at least one well-formed digest, and by a certificate only
+/// where clients show one.
+fn check_operators(operators: &[OperatorConfig], mutual_tls: bool) -> Result<(), VerifierError> {
+    let is_digest = |d: &str| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit());
+    for o in operators {
+        let digests = [&o.token_sha256, &o.cert_sha256];
+        if digests.iter().all(|d| d.is_none()) {
+            return Err(bad(format!(
+                "operator {}: give token_sha256, cert_sha256 or both",
+                o.id
+            )));
+        }
+        if let Some(d) = digests.into_iter().flatten().find(|d| !is_digest(d)) {
+            return Err(bad(format!(
+                "operator {}: {d:?} is not a SHA-256 in hex (64 characters)",
+                o.id
+            )));
+        }
+        if o.cert_sha256.is_some() && !mutual_tls {
+            return Err(bad(format!(
+                "operator {}: cert_sha256 needs tls.client_ca, so that clients show certificates",
+                o.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file that holds secrets (wiped from memory when dropped), refusing one that
@@ -184,6 +235,7 @@ impl VerifierConfig {
                 )));
             }
         }
+        check_operators(&config.operators, config.tls.client_ca.is_some())?;
         if !(1..=3600).contains(&config.max_state_age_seconds) {
             return Err(bad("max_state_age_seconds must be 1 to 3600"));
         }
@@ -224,5 +276,34 @@ impl VerifierConfig {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| bad(format!("{}: must hold 64 hex characters", path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OperatorConfig, check_operators};
+
+    fn operator(token: Option<&str>, cert: Option<&str>) -> OperatorConfig {
+        OperatorConfig {
+            id: "ops".into(),
+            token_sha256: token.map(str::to_owned),
+            cert_sha256: cert.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_operator_is_known_by_a_digest_and_by_a_certificate_only_with_mutual_tls() {
+        let digest = "ab".repeat(32);
+        assert!(check_operators(&[operator(Some(&digest), None)], false).is_ok());
+        assert!(check_operators(&[operator(None, Some(&digest))], true).is_ok());
+        let refused = |o: OperatorConfig, mutual_tls: bool| {
+            check_operators(&[o], mutual_tls)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(refused(operator(None, None), true).contains("give token_sha256"));
+        assert!(refused(operator(Some("abc"), None), false).contains("not a SHA-256"));
+        assert!(refused(operator(None, Some(&digest)), false).contains("needs tls.client_ca"));
     }
 }

@@ -30,6 +30,7 @@ pub struct VerifierService {
     providers: Vec<Provider>,
     request_uri_base: String,
     clock: Arc<dyn Clock>,
+    stats: Arc<crate::stats::Stats>,
 }
 
 fn reason(r: FailureReason) -> pb::VerificationFailureReason {
@@ -59,7 +60,6 @@ fn reason(r: FailureReason) -> pb::VerificationFailureReason {
 }
 
 fn failed(failure: Failure) -> pb::VerifyPresentationResponse {
-    crate::metrics::verdict(reason(failure.reason).as_str_name());
     pb::VerifyPresentationResponse {
         result: Some(pb::verify_presentation_response::Result::Failure(
             pb::VerificationFailure {
@@ -86,8 +86,19 @@ impl VerifierService {
             checks,
             providers,
             request_uri_base,
+            stats: Arc::new(crate::stats::Stats::new(clock.clone())),
             clock,
         }
+    }
+
+    /// Its figures since it started.
+    pub fn stats(&self) -> &Arc<crate::stats::Stats> {
+        &self.stats
+    }
+
+    /// The status lists it holds now, at most `limit`, the most recently checked first.
+    pub fn held_lists(&self, limit: usize) -> Vec<crate::verify::status::HeldList> {
+        self.checks.held_lists(limit)
     }
 
     fn now_ms(&self) -> i64 {
@@ -279,8 +290,36 @@ impl VerifierService {
     /// checked against the request as stored, and the request is spent (atomically, once,
     /// on every replica) only by a verdict that [`spends_request`]; a later presentation
     /// gets NONCE_REPLAYED without being checked. A store that cannot answer fails the call,
-    /// UNAVAILABLE, never accepts. Returns the request too when this call spent it.
+    /// UNAVAILABLE, never accepts. Returns the request too when this call spent it. Each
+    /// verdict reached is counted, with how long it took, for the operators.
     async fn judge(
+        &self,
+        request_id: &str,
+        presentation: &str,
+        provider: Option<&Provider>,
+    ) -> Result<(pb::VerifyPresentationResponse, Option<StoredRequest>), VerifierError> {
+        let _in_flight = self.stats.begin();
+        let started = std::time::Instant::now();
+        let judged = self.decide(request_id, presentation, provider).await;
+        if let Ok((response, _)) = &judged {
+            let failure = match &response.result {
+                Some(pb::verify_presentation_response::Result::Failure(f)) => Some(
+                    pb::VerificationFailureReason::try_from(f.reason)
+                        .unwrap_or(pb::VerificationFailureReason::Unspecified),
+                ),
+                Some(pb::verify_presentation_response::Result::Verified(v)) => {
+                    self.stats.registry_seen(v.registry_height);
+                    None
+                }
+                None => None,
+            };
+            self.stats.verdict(failure, started.elapsed());
+        }
+        judged
+    }
+
+    /// [`VerifierService::judge`]'s decision.
+    async fn decide(
         &self,
         request_id: &str,
         presentation: &str,
@@ -336,24 +375,21 @@ impl VerifierService {
         }
         let response = match self.checks.verify(&stored, presentation, now).await {
             Outcome::Failed(failure) => failed(failure),
-            Outcome::Verified(v) => {
-                crate::metrics::verdict("VERIFIED");
-                pb::VerifyPresentationResponse {
-                    result: Some(pb::verify_presentation_response::Result::Verified(
-                        pb::VerifiedPresentation {
-                            claims: v.claims.into_iter().collect(),
-                            predicates: v.predicates,
-                            issuer_did: v.issuer_did,
-                            credential_type: v.credential_type,
-                            subject_id: v.subject_id,
-                            issued_at_unix_ms: v.issued_at_ms,
-                            expires_at_unix_ms: v.expires_at_ms,
-                            verified_at_unix_ms: v.verified_at_ms,
-                            registry_height: v.registry_height,
-                        },
-                    )),
-                }
-            }
+            Outcome::Verified(v) => pb::VerifyPresentationResponse {
+                result: Some(pb::verify_presentation_response::Result::Verified(
+                    pb::VerifiedPresentation {
+                        claims: v.claims.into_iter().collect(),
+                        predicates: v.predicates,
+                        issuer_did: v.issuer_did,
+                        credential_type: v.credential_type,
+                        subject_id: v.subject_id,
+                        issued_at_unix_ms: v.issued_at_ms,
+                        expires_at_unix_ms: v.expires_at_ms,
+                        verified_at_unix_ms: v.verified_at_ms,
+                        registry_height: v.registry_height,
+                    },
+                )),
+            },
         };
         if !spends_request(&response) {
             return Ok((response, None));
@@ -378,27 +414,49 @@ impl VerifierService {
     }
 }
 
-/// Serves `service` on `listener` with health and reflection (over `tls` when given) until
-/// `shutdown`. Health follows the request store ([`crate::health`]).
+/// Serves `service` on `listener` with health and reflection (over `tls` when given), and
+/// its figures to `operators` (`VerifierAdmin`), until `shutdown`. Health follows the
+/// request store ([`crate::health`]); the registry is read every
+/// [`crate::health::HEALTH_PERIOD`] too, so that its operators see it answer or not while
+/// no presentation arrives.
 pub async fn serve(
     service: Arc<VerifierService>,
+    operators: Vec<crate::config::OperatorConfig>,
     listener: tokio::net::TcpListener,
     tls: Option<&realdid_proto::tls::ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), VerifierError> {
-    let (router, health) =
-        realdid_proto::server::with_health_and_reflection::<VerifierServer<VerifierService>>(tls)
-            .await
-            .map_err(VerifierError::Server)?;
+    use realdid_proto::v1::verifier_admin_server::VerifierAdminServer;
+
+    let (router, health) = realdid_proto::server::with_health_and_reflection_of::<
+        VerifierServer<VerifierService>,
+    >(
+        tls,
+        &[<VerifierAdminServer<crate::admin::AdminService> as tonic::server::NamedService>::NAME],
+    )
+    .await
+    .map_err(VerifierError::Server)?;
     let follower = tokio::spawn(
         crate::health::follow_store::<VerifierServer<VerifierService>>(
             service.store.clone(),
+            service.stats.clone(),
             health,
             crate::health::HEALTH_PERIOD,
         )
         .await,
     );
+    let registry = service.providers.first().map(|provider| {
+        tokio::spawn(crate::health::follow_registry(
+            service.checks.chain().gateway().clone(),
+            provider.did().clone(),
+            service.stats.clone(),
+            crate::health::HEALTH_PERIOD,
+        ))
+    });
+    let admin =
+        VerifierAdminServer::new(crate::admin::AdminService::new(service.clone(), operators));
     let served = router
+        .add_service(admin)
         .add_service(VerifierServer::from_arc(service).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
@@ -407,6 +465,9 @@ pub async fn serve(
         .await
         .map_err(|e| VerifierError::Server(format!("gRPC: {e}")));
     follower.abort();
+    if let Some(registry) = registry {
+        registry.abort();
+    }
     served
 }
 

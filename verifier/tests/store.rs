@@ -569,15 +569,24 @@ async fn health_turns_not_serving_while_redis_is_down_and_back() {
             .add_service(health_service)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
+    let stats = std::sync::Arc::new(realdid_verifier::stats::Stats::new(
+        realdid_core::clock::SystemClock::shared(),
+    ));
     tokio::spawn(
         realdid_verifier::health::follow_store::<VerifierServer<VerifierService>>(
             store,
+            stats.clone(),
             health,
             Duration::from_millis(100),
         )
         .await,
     );
     wait_for_health(addr, ServingStatus::Serving).await;
+    let store_health = || stats.snapshot().store.unwrap_or_default();
+    assert!(
+        store_health().up,
+        "the operators' figures show the store up"
+    );
 
     let up = || {
         realdid_proto::metrics::encode("")
@@ -594,8 +603,15 @@ async fn health_turns_not_serving_while_redis_is_down_and_back() {
         Some("realdid_verifier_store_up 0"),
         "the metric follows the health"
     );
+    let down = store_health();
+    assert!(
+        !down.up && !down.error.is_empty(),
+        "the operators' figures show the store down, and why: {down:?}"
+    );
 
     let _again = OwnRedis::start_on(port, &[], "redis").await;
     wait_for_health(addr, ServingStatus::Serving).await;
     assert_eq!(up().as_deref(), Some("realdid_verifier_store_up 1"));
+    let again = store_health();
+    assert!(again.up && again.since_unix_ms > down.since_unix_ms);
 }

@@ -1,6 +1,7 @@
 //! The devnet's verifier: one replica for two demo providers ("the bank" and "the shop",
 //! each with its bearer token in `<devnet>/verifier/<id>-token` and its own DID on the
-//! devnet chain, keys in `<id>-keys.json`), its requests in the local Redis when one
+//! devnet chain, keys in `<id>-keys.json`) and one operator (its token in
+//! `<devnet>/verifier/operator-token`, for the console), its requests in the local Redis when one
 //! answers on 127.0.0.1:6379 (scripts/setup.sh starts one), else in process. Made once
 //! under the devnet directory and reused.
 
@@ -17,6 +18,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::CliError;
 use crate::supervisor::Supervisor;
+
+/// The file, in the devnet's verifier directory, holding its operator's bearer token.
+pub const OPERATOR_TOKEN_FILE: &str = "operator-token";
 
 /// Where the devnet's verifier is.
 #[derive(Debug, Clone)]
@@ -64,6 +68,11 @@ pub async fn start(
         write_private(&token_path, &token)?;
         let shop_token = random_hex(24)?;
         write_private(&dir.join("shop-token"), &shop_token)?;
+        let (operator_token, operator) = super::verifier_setup::new_operator("operator", None)?;
+        write_private(
+            &dir.join(OPERATOR_TOKEN_FILE),
+            operator_token.as_deref().unwrap_or_default(),
+        )?;
         let listen = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(io(Path::new("127.0.0.1:0")))?;
@@ -89,7 +98,7 @@ pub async fn start(
             .collect::<Vec<_>>()
             .join(", ");
         let text = format!(
-            "grpc_listen = \"{listen}\"\nmetrics_listen = \"{metrics}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\nkeys_file = \"bank-keys.json\"\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\nkeys_file = \"shop-keys.json\"\n\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
+            "grpc_listen = \"{listen}\"\nmetrics_listen = \"{metrics}\"\nrequest_uri_base = \"realdid://{listen}/requests\"\ngenesis = \"{}\"\nregistry = [{registry}]\n{redis}secret_file = \"verifier-secret\"\naccepted_types = [\"{}\"]\n\n[[providers]]\nid = \"bank\"\ntoken_sha256 = \"{}\"\nkeys_file = \"bank-keys.json\"\n\n[[providers]]\nid = \"shop\"\ntoken_sha256 = \"{}\"\nkeys_file = \"shop-keys.json\"\n{operator}\n# Short, so that the demo shows a suspension reaching the verifier.\n[cache]\ndid_ttl_seconds = 5\naccreditation_ttl_seconds = 5\nstatus_ttl_seconds = 5\n",
             std::path::absolute(layout.genesis_path())
                 .map_err(io(layout.genesis_path()))?
                 .display(),

@@ -9,6 +9,7 @@ use realdid_proto::tls::ClientTls;
 use realdid_registry::devnet::DevnetLayout;
 use realdid_registry_client::genesis::Genesis;
 use realdid_registry_client::{LightClient, RegistryGateway};
+use realdid_tui::source::verifiers::WatchedVerifier;
 use serde::Deserialize;
 
 use crate::error::CliError;
@@ -20,8 +21,8 @@ pub struct TuiArgs {
     #[arg(long, default_value = ".realdid/devnet")]
     devnet: PathBuf,
     /// A console file (TOML) naming a real network: `genesis`, `registry` (node endpoints),
-    /// `tls_ca`, `issuers` (DIDs), `issuer_endpoints`; paths relative to the file. Used
-    /// instead of --devnet.
+    /// `tls_ca`, `issuers` (DIDs), `issuer_endpoints`, `[[verifiers]]` (`endpoint`,
+    /// `token_file`); paths relative to the file. Used instead of --devnet.
     #[arg(long)]
     config: Option<PathBuf>,
     /// The genesis file, with --registry (instead of --config or --devnet).
@@ -40,6 +41,14 @@ pub struct TuiArgs {
     /// An issuer gRPC endpoint, asked for its DID (repeatable).
     #[arg(long)]
     issuer_endpoint: Vec<String>,
+    /// A verifier gRPC endpoint to watch (repeatable).
+    #[arg(long)]
+    verifier_endpoint: Vec<String>,
+    /// The file holding the verifier operator's bearer token (`realdid verifier
+    /// add-operator`), for every --verifier-endpoint; without it the console is known by
+    /// the client certificate of its TLS settings, if any.
+    #[arg(long)]
+    verifier_token_file: Option<PathBuf>,
     /// An operator's session file (`realdid issuer login`): the console may then revoke,
     /// suspend and reinstate at the first issuer endpoint, each change confirmed first.
     #[arg(long)]
@@ -58,6 +67,18 @@ struct ConsoleFile {
     issuers: Vec<String>,
     #[serde(default)]
     issuer_endpoints: Vec<String>,
+    /// `[[verifiers]]`: `endpoint` and `token_file`.
+    #[serde(default)]
+    verifiers: Vec<VerifierEntry>,
+}
+
+/// A verifier in a console file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifierEntry {
+    endpoint: String,
+    #[serde(default)]
+    token_file: Option<PathBuf>,
 }
 
 /// What to watch, before it is connected.
@@ -67,6 +88,7 @@ struct Target {
     tls: ClientTls,
     issuers: Vec<String>,
     issuer_endpoints: Vec<String>,
+    verifiers: Vec<WatchedVerifier>,
 }
 
 impl TuiArgs {
@@ -79,6 +101,7 @@ impl TuiArgs {
                 tls: ClientTls::default(),
                 issuers: Vec::new(),
                 issuer_endpoints: Vec::new(),
+                verifiers: Vec::new(),
             }
         } else if let Some(path) = &self.config {
             from_file(path)?
@@ -92,6 +115,14 @@ impl TuiArgs {
         target
             .issuer_endpoints
             .extend(self.issuer_endpoint.iter().cloned());
+        target.verifiers.extend(
+            self.verifier_endpoint
+                .iter()
+                .map(|endpoint| WatchedVerifier {
+                    endpoint: endpoint.clone(),
+                    token_file: self.verifier_token_file.clone(),
+                }),
+        );
         Ok(target)
     }
 }
@@ -116,6 +147,14 @@ fn from_file(path: &Path) -> Result<Target, CliError> {
             .unwrap_or_default(),
         issuers: file.issuers,
         issuer_endpoints: file.issuer_endpoints,
+        verifiers: file
+            .verifiers
+            .into_iter()
+            .map(|v| WatchedVerifier {
+                endpoint: v.endpoint,
+                token_file: v.token_file.map(|f| base.join(f)),
+            })
+            .collect(),
     })
 }
 
@@ -128,12 +167,25 @@ fn from_devnet(dir: &Path) -> Result<Target, CliError> {
     } else {
         Vec::new()
     };
+    let verifier_dir = dir.join("verifier");
+    let verifier_config = verifier_dir.join("verifier.toml");
+    let verifiers = if verifier_config.exists() {
+        let config = realdid_verifier::config::VerifierConfig::load(&verifier_config)?;
+        let token_file = verifier_dir.join(super::devnet_verifier::OPERATOR_TOKEN_FILE);
+        vec![WatchedVerifier {
+            endpoint: format!("{}://{}", layout.scheme(), config.grpc_listen),
+            token_file: token_file.exists().then_some(token_file),
+        }]
+    } else {
+        Vec::new()
+    };
     Ok(Target {
         genesis: layout.genesis().clone(),
         registry: layout.nodes().iter().map(|n| n.grpc_endpoint()).collect(),
         tls: layout.client_tls(),
         issuers: Vec::new(),
         issuer_endpoints,
+        verifiers,
     })
 }
 
@@ -174,6 +226,7 @@ pub fn run(args: TuiArgs) -> Result<(), CliError> {
             registry: target.registry,
             issuer_dids: target.issuers,
             issuer_endpoints: target.issuer_endpoints,
+            verifiers: target.verifiers,
             tls: target.tls,
         };
         realdid_tui::run(watch, terminated())
@@ -214,12 +267,20 @@ mod tests {
         std::fs::write(
             &file,
             "genesis = \"net/genesis.toml\"\nregistry = [\"https://a:1\", \"https://b:2\"]\n\
-             issuers = [\"did:realdid:x\"]\n",
+             issuers = [\"did:realdid:x\"]\n\n[[verifiers]]\nendpoint = \"https://v:3\"\n\
+             token_file = \"ops-token\"\n",
         )
         .unwrap();
         let target = from_file(&file).unwrap();
         assert_eq!(target.registry, ["https://a:1", "https://b:2"]);
         assert_eq!(target.issuers, ["did:realdid:x"]);
+        assert_eq!(
+            target.verifiers,
+            [WatchedVerifier {
+                endpoint: "https://v:3".into(),
+                token_file: Some(dir.path().join("ops-token")),
+            }]
+        );
         assert_eq!(
             target.genesis.chain_id(),
             layout.genesis().chain_id(),

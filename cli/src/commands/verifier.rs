@@ -54,6 +54,20 @@ pub enum VerifierCommand {
         #[arg(long)]
         id: String,
     },
+    /// Adds an operator, who may read the verifier's figures (`VerifierAdmin`, the
+    /// console's Verifiers view): by a bearer token, printed once (only its SHA-256 is
+    /// kept), or by its client certificate under mutual TLS. Restart the verifier to serve it.
+    AddOperator {
+        /// The configuration.
+        #[arg(long)]
+        config: PathBuf,
+        /// The operator's name.
+        #[arg(long)]
+        id: String,
+        /// The operator's client certificate (PEM): it is known by this instead of a token.
+        #[arg(long)]
+        cert: Option<PathBuf>,
+    },
     /// As a provider: asks for a presentation; prints the request URI and its QR code.
     Request {
         #[command(flatten)]
@@ -155,6 +169,9 @@ pub fn run(args: VerifierArgs) -> Result<(), CliError> {
         (None, Some(VerifierCommand::Serve { config })) => serve(&config, false),
         (None, Some(VerifierCommand::AddProvider { config, id })) => {
             super::verifier_setup::add_provider(&config, &id)
+        }
+        (None, Some(VerifierCommand::AddOperator { config, id, cert })) => {
+            super::verifier_setup::add_operator(&config, &id, cert.as_deref())
         }
         (None, Some(VerifierCommand::Init(args))) => super::verifier_setup::init(*args),
         (None, Some(VerifierCommand::Request {
@@ -288,7 +305,14 @@ fn serve(path: &std::path::Path, register: bool) -> Result<(), CliError> {
             .tls
             .server()
             .map_err(|e| CliError::Usage(format!("verifier configuration: {e}")))?;
-        realdid_verifier::service::serve(service, listener, tls.as_ref(), stop).await?;
+        realdid_verifier::service::serve(
+            service,
+            config.operators.clone(),
+            listener,
+            tls.as_ref(),
+            stop,
+        )
+        .await?;
         Ok(())
     })
 }

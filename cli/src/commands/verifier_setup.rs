@@ -81,6 +81,70 @@ fn new_provider(id: &str) -> Result<(String, String), CliError> {
     Ok((token, entry))
 }
 
+/// A new operator's `[[operators]]` entry, known by `cert` (its client certificate) or by a
+/// new bearer token, returned to be shown once.
+pub fn new_operator(id: &str, cert: Option<&Path>) -> Result<(Option<String>, String), CliError> {
+    check_id(id)?;
+    let sha256 = |bytes: &[u8]| hex::encode(sha2::Sha256::digest(bytes));
+    Ok(match cert {
+        Some(path) => {
+            let der = realdid_proto::tls::certificate_der(path)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            (
+                None,
+                format!(
+                    "\n[[operators]]\nid = \"{id}\"\ncert_sha256 = \"{}\"\n",
+                    sha256(&der)
+                ),
+            )
+        }
+        None => {
+            let mut raw = [0u8; 24];
+            getrandom::fill(&mut raw)
+                .map_err(|e| CliError::Refused(format!("no randomness: {e}")))?;
+            let token = hex::encode(raw);
+            let entry = format!(
+                "\n[[operators]]\nid = \"{id}\"\ntoken_sha256 = \"{}\"\n",
+                sha256(token.as_bytes())
+            );
+            (Some(token), entry)
+        }
+    })
+}
+
+/// Adds operator `id` to the configuration at `path` (appended, so the file's comments
+/// stay) and prints its token once, unless it is known by its certificate.
+pub fn add_operator(path: &Path, id: &str, cert: Option<&Path>) -> Result<(), CliError> {
+    let config = VerifierConfig::load(path)?;
+    if config.operators.iter().any(|o| o.id == id) {
+        return Err(CliError::Refused(format!(
+            "{} already has an operator {id:?}",
+            path.display()
+        )));
+    }
+    let (token, entry) = new_operator(id, cert)?;
+    let before = std::fs::read_to_string(path).map_err(io(path))?;
+    let after = format!("{before}{entry}");
+    // Checked before it replaces the file (a certificate needs tls.client_ca).
+    VerifierConfig::parse(&after, path.parent().unwrap_or(Path::new(".")))?;
+    super::genesis::replace(path, &after)?;
+    match token {
+        Some(token) => {
+            println!("{token}");
+            eprintln!(
+                "operator {id} added to {}; the token above is shown once: the console reads it \
+                 from a file (`realdid tui --verifier-token-file`). Restart the verifier.",
+                path.display()
+            );
+        }
+        None => eprintln!(
+            "operator {id} added to {}, known by its client certificate. Restart the verifier.",
+            path.display()
+        ),
+    }
+    Ok(())
+}
+
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }

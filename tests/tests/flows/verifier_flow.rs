@@ -559,13 +559,18 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
     let session = dir.path().join("session");
     let token = stack.officer_session(&mut stack.client().await).await;
     std::fs::write(&session, token).unwrap();
+    let operator_token = dir.path().join("verifier-operator-token");
+    std::fs::write(&operator_token, realdid_tests::verifier::OPERATOR_TOKEN).unwrap();
     let console = Terminal::start(&format!(
-        "{} tui --genesis {} --registry {} --issuer-endpoint {} --session-file {}",
+        "{} tui --genesis {} --registry {} --issuer-endpoint {} --session-file {} \
+         --verifier-endpoint {} --verifier-token-file {}",
         realdid_tests::realdid_binary().display(),
         net.layout.genesis_path().display(),
         net.endpoints().join(","),
         stack.endpoint,
-        session.display()
+        session.display(),
+        replica.endpoint,
+        operator_token.display()
     ));
     console
         .wait_for("the chain", |s| height(s).is_some_and(|h| h > 0))
@@ -587,6 +592,13 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
         })
         .await;
     assert!(done.contains(&credential.credential_id), "{done}");
+    // The verifier still holds the list it checked before the revocation: the console
+    // says it may answer from it for a while yet.
+    console
+        .wait_for("the verifier not seeing it yet", |s| {
+            s.contains("verifiers: #1 within")
+        })
+        .await;
     // The same session lists the issuer's trace requests (none for this issuer).
     console.type_text("5");
     console
@@ -597,6 +609,166 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
     assert_eq!(
         reason(bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key).await),
         pb::VerificationFailureReason::Revoked
+    );
+    // Once it has read the list again, the console says the verifier sees the revocation,
+    // and its own figures count the refusal, its store and the registry answering.
+    console.type_text("4");
+    console
+        .wait_for("the verifier seeing it", |s| {
+            s.contains("verifiers: #1 sees it")
+        })
+        .await;
+    console.type_text("6");
+    let figures = console
+        .wait_for("the verifier's figures", |s| {
+            s.contains("own report") && s.contains("revoked") && s.contains("store UP")
+        })
+        .await;
+    assert!(figures.contains("registry UP"), "{figures}");
+}
+
+/// The verifier's operator service answers its operators only (a provider's token opens
+/// nothing there), counts each verdict by reason with its latency, and shows the status
+/// list it holds moving past a revocation's anchor once its cache aged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verifiers_figures_are_its_operators_and_follow_its_verdicts() {
+    use realdid_proto::v1::verifier_admin_client::VerifierAdminClient;
+    use realdid_tests::verifier::{OPERATOR_TOKEN, authorized_as};
+
+    let shared = shared_devnet().await;
+    let Seen {
+        stack,
+        holder,
+        credential,
+        replica,
+        mut verifier,
+    } = seen_valid(&shared).await;
+    let mut admin = VerifierAdminClient::connect(replica.endpoint.clone())
+        .await
+        .unwrap();
+    for (token, who) in [(None, "nobody"), (Some(PROVIDER_TOKEN), "a provider")] {
+        let request = match token {
+            Some(token) => authorized_as(token, pb::GetVerifierStatsRequest {}),
+            None => tonic::Request::new(pb::GetVerifierStatsRequest {}),
+        };
+        let refused = admin.get_verifier_stats(request).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{who}");
+    }
+    let stats = || {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .get_verifier_stats(authorized_as(
+                    OPERATOR_TOKEN,
+                    pb::GetVerifierStatsRequest {},
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let issuer = stack.provisioned.keys.did().to_string();
+    let before = stats().await;
+    assert_eq!(before.verdicts.get("VERIFIED"), Some(&1), "{before:?}");
+    let decided: u64 = before.latency.as_ref().unwrap().counts.iter().sum();
+    assert_eq!(decided, 1, "each verdict is timed once");
+    assert!(
+        before.store.as_ref().unwrap().up,
+        "the store was asked before serving"
+    );
+    let held = before
+        .status_lists
+        .iter()
+        .find(|l| l.issuer_did == issuer)
+        .expect("the issuer's list is held")
+        .clone();
+    assert_eq!((held.revoked, held.suspended), (0, 0));
+
+    let revoked = stack.revoke(&credential.credential_id).await.unwrap();
+    let anchored = revoked.anchors.iter().map(|a| a.height).max().unwrap();
+    assert!(held.proven_height < anchored);
+    replica.clock.advance(CACHE + Duration::from_millis(200));
+    assert_eq!(
+        reason(bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key).await),
+        pb::VerificationFailureReason::Revoked
+    );
+    let after = stats().await;
+    assert_eq!(
+        after.verdicts.get("VERIFICATION_FAILURE_REASON_REVOKED"),
+        Some(&1),
+        "{after:?}"
+    );
+    let now = after
+        .status_lists
+        .iter()
+        .find(|l| l.issuer_did == issuer)
+        .expect("the issuer's list is held");
+    assert!(now.proven_height >= anchored && now.revoked == 1, "{now:?}");
+    // The registry is read on its own every 2 s, whether presentations come or not.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = stats().await;
+        if s.registry_height >= anchored && s.registry.as_ref().is_some_and(|r| r.up) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the registry's height never passed the anchor: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Where mutual TLS is configured, an operator may be known by its client certificate:
+/// the operator's certificate opens the figures, another certificate of the same CA (a
+/// provider's, say) does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_is_known_by_its_client_certificate_under_mutual_tls() {
+    use realdid_proto::dev_ca::DevCa;
+    use realdid_proto::v1::verifier_admin_client::VerifierAdminClient;
+    use sha2::Digest as _;
+
+    let shared = shared_devnet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::new("test CA").unwrap();
+    ca.write_cert(dir.path()).unwrap();
+    let server = ca
+        .write_server(dir.path(), "verifier", &["127.0.0.1"], true)
+        .unwrap();
+    ca.write_server(dir.path(), "ops", &[], false).unwrap();
+    ca.write_server(dir.path(), "someone", &[], false).unwrap();
+    let ops_der = realdid_proto::tls::certificate_der(&dir.path().join("ops.pem")).unwrap();
+    let replica = realdid_tests::verifier::start_verifier_tls(
+        &shared.net,
+        IDENTITY_VCT,
+        server,
+        vec![realdid_verifier::config::OperatorConfig {
+            id: "ops".into(),
+            token_sha256: None,
+            cert_sha256: Some(hex::encode(sha2::Sha256::digest(&ops_der))),
+        }],
+    )
+    .await;
+    let ask = |name: &'static str| {
+        let tls = DevCa::client_of(dir.path(), Some(name));
+        let endpoint = replica.endpoint.clone();
+        async move {
+            let channel = tls.connect(&endpoint).await.expect("a TLS connection");
+            VerifierAdminClient::new(channel)
+                .get_verifier_stats(pb::GetVerifierStatsRequest {})
+                .await
+        }
+    };
+    let figures = ask("ops")
+        .await
+        .expect("the operator's certificate")
+        .into_inner();
+    assert!(figures.started_at_unix_ms > 0 && figures.store.is_some_and(|s| s.up));
+    let refused = ask("someone").await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert!(
+        refused.message().contains("not an operator's"),
+        "{refused:?}"
     );
 }
 

@@ -5,3 +5,4 @@
 pub mod chain;
 pub mod lookups;
 pub mod operator;
+pub mod verifiers;

@@ -97,7 +97,8 @@ pub async fn change(
     )
     .await
     {
-        Ok(Ok((credential_ids, anchors))) => ChangeOutcome::Done {
+        Ok(Ok((issuer_did, credential_ids, anchors))) => ChangeOutcome::Done {
+            issuer_did,
             credential_ids,
             anchor_heights: anchors.iter().map(|a| a.height).collect(),
         },
@@ -115,15 +116,21 @@ async fn send(
     action: StatusAction,
     credential_id: String,
     note: String,
-) -> Result<(Vec<String>, Vec<pb::TransactionReceipt>), String> {
+) -> Result<(String, Vec<String>, Vec<pb::TransactionReceipt>), String> {
     let (mut client, bearer) = session(operator, tls).await?;
+    // Whose lists change: what tells which lists the verifiers hold the change would be in.
+    let issuer_did = client
+        .get_issuer_info(pb::GetIssuerInfoRequest {})
+        .await
+        .map(|r| r.into_inner().issuer_did)
+        .unwrap_or_default();
     let target = Some(pb::CredentialTarget {
         target: Some(pb::credential_target::Target::CredentialId(
             credential_id.clone(),
         )),
     });
     let refused = |status: tonic::Status| status.message().to_owned();
-    match action {
+    let (ids, anchors) = match action {
         StatusAction::Revoke(why) => client
             .revoke_credentials(authorised(
                 &bearer,
@@ -157,7 +164,8 @@ async fn send(
             .map(|r| r.into_inner())
             .map(|r| (r.credential_ids, r.anchors))
             .map_err(refused),
-    }
+    }?;
+    Ok((issuer_did, ids, anchors))
 }
 
 /// The issuer's latest trace requests (at most 100), newest first, as its operator sees them.

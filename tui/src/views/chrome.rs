@@ -12,18 +12,25 @@ use crate::model::Link;
 /// `1 Chain  2 DIDs  3 Issuers`, the current one reversed; on the right, the chain, how
 /// many nodes answer, and the highest height they report.
 pub(super) fn tab_bar(frame: &mut Frame, area: Rect, app: &App) {
-    let tabs: Vec<Span> = Tab::ALL
-        .iter()
-        .map(|&tab| {
-            let text = format!(" {} {} ", tab.key(), tab.title());
-            if tab == app.tab() {
-                Span::styled(text, selected().patch(bold()))
-            } else {
-                Span::raw(text)
-            }
-        })
-        .collect();
-    let tabs = Line::from(tabs);
+    let tabs = |short: bool| {
+        let spans: Vec<Span> = Tab::ALL
+            .iter()
+            .map(|&tab| {
+                let title = if short {
+                    tab.short_title()
+                } else {
+                    tab.title()
+                };
+                let text = format!(" {} {title} ", tab.key());
+                if tab == app.tab() {
+                    Span::styled(text, selected().patch(bold()))
+                } else {
+                    Span::raw(text)
+                }
+            })
+            .collect();
+        Line::from(spans)
+    };
     let chain = app.chain();
     let up = chain
         .nodes
@@ -45,7 +52,7 @@ pub(super) fn tab_bar(frame: &mut Frame, area: Rect, app: &App) {
     let nodes = || {
         vec![
             Span::styled(format!("{up}/{}", chain.nodes.len()), nodes_style),
-            Span::raw(" nodes up  "),
+            Span::raw(" nodes up "),
         ]
     };
     // On a narrow terminal the chain id goes first, then the node count: the height stays.
@@ -59,6 +66,14 @@ pub(super) fn tab_bar(frame: &mut Frame, area: Rect, app: &App) {
         [nodes(), height()].concat(),
         height(),
     ];
+    // The titles are shortened before the node count gives way.
+    let full = tabs(false);
+    let tabs =
+        if full.width() + Line::from(candidates[1].clone()).width() <= usize::from(area.width) {
+            full
+        } else {
+            tabs(true)
+        };
     let tabs_width = tabs.width();
     let room = usize::from(area.width).saturating_sub(tabs_width);
     let right = candidates
@@ -140,7 +155,7 @@ fn normal(frame: &mut Frame, area: Rect, app: &App) {
         Tab::Dids => ("r", "resolve"),
         Tab::Issuers => ("r", "re-read"),
         Tab::Revocations => (":", "revoke …"),
-        Tab::Tracing => ("j/k", "select"),
+        Tab::Tracing | Tab::Verifiers => ("j/k", "select"),
     };
     let full = hints(&[
         act,

@@ -17,6 +17,7 @@ mod help;
 mod issuers;
 mod revocations;
 mod tracing;
+mod verifiers;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -42,6 +43,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Tab::Issuers => issuers::draw(frame, body, app),
         Tab::Revocations => revocations::draw(frame, body, app),
         Tab::Tracing => tracing::draw(frame, body, app),
+        Tab::Verifiers => verifiers::draw(frame, body, app),
     }
     chrome::status_line(frame, status, app);
     if app.tab() == Tab::Chain

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{bad, bold, dim, fmt, good, panel, selected, warn};
 use crate::app::{App, Tab};
-use crate::model::ChangeOutcome;
+use crate::model::{ChangeOutcome, Sees};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [head, list] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
@@ -40,6 +40,40 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     changes(frame, list, app);
 }
 
+/// Whether each watched verifier answers from lists made after the change: it holds no
+/// list of the issuer proven below the change's anchor, or until when it may still use one.
+fn seen_by_verifiers(app: &App, outcome: &ChangeOutcome) -> Option<Line<'static>> {
+    let ChangeOutcome::Done {
+        issuer_did,
+        anchor_heights,
+        ..
+    } = outcome
+    else {
+        return None;
+    };
+    let height = *anchor_heights.iter().max()?;
+    if app.verifiers().is_empty() || issuer_did.is_empty() {
+        return None;
+    }
+    let mut spans = vec![Span::styled("verifiers: ", bold())];
+    for (i, v) in app.verifiers().iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        let name = format!("#{} ", i + 1);
+        spans.push(Span::raw(name));
+        spans.push(match v.sees(issuer_did, height) {
+            Sees::Yes => Span::styled("sees it", good()),
+            Sees::NotUntil(at) => {
+                let from = v.now.as_ref().map_or(at, |f| f.at_ms);
+                Span::styled(format!("within {}", fmt::duration(at - from)), warn())
+            }
+            Sees::Unknown => Span::styled("unknown (down)", bad()),
+        });
+    }
+    Some(Line::from(spans))
+}
+
 fn changes(frame: &mut Frame, area: Rect, app: &App) {
     let rows: Vec<Row> = app
         .changes()
@@ -68,11 +102,16 @@ fn changes(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(change.action.describe(), bold()),
                 Span::raw(format!("  {}", change.credential_id)),
             ]);
+            let mut lines = vec![what, Line::from(outcome)];
+            if let Some(seen) = seen_by_verifiers(app, &change.outcome) {
+                lines.push(seen);
+            }
+            let height = u16::try_from(lines.len()).unwrap_or(2);
             Row::new(vec![
                 Cell::from(fmt::age(app.now_ms(), change.at_ms)),
-                Cell::from(Text::from(vec![what, Line::from(outcome)])),
+                Cell::from(Text::from(lines)),
             ])
-            .height(2)
+            .height(height)
         })
         .collect();
     let empty = rows.is_empty();
@@ -88,6 +127,7 @@ fn changes(frame: &mut Frame, area: Rect, app: &App) {
         .with_selected((!empty).then_some(app.selected(Tab::Revocations)));
     frame.render_stateful_widget(table, area, &mut state);
     app.list_offset(Tab::Revocations).set(state.offset());
+    let per_row = if app.verifiers().is_empty() { 2 } else { 3 };
     app.list_page(Tab::Revocations)
-        .set((usize::from(area.height.saturating_sub(3)) / 2).max(1));
+        .set((usize::from(area.height.saturating_sub(3)) / per_row).max(1));
 }

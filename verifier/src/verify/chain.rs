@@ -91,6 +91,11 @@ impl CachedChain {
 }
 
 impl CachedChain {
+    /// The gateway it reads through, past its caches.
+    pub fn gateway(&self) -> &RegistryGateway {
+        &self.gateway
+    }
+
     /// The cached value of `key` in `cache`, if its state is still fresh.
     fn cached<K: Eq + std::hash::Hash + Clone, T: Clone>(
         &self,

@@ -140,6 +140,16 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         }
     }
 
+    /// The status lists held now, at most `limit`, the most recently checked first.
+    pub fn held_lists(&self, limit: usize) -> Vec<super::status::HeldList> {
+        self.status.held(limit)
+    }
+
+    /// What the registry is read through.
+    pub fn chain(&self) -> &C {
+        &self.chain
+    }
+
     /// Verifies `presentation` against `request` at `now_ms`; `Outcome::Failed` names the
     /// first check that failed.
     pub async fn verify(

@@ -113,6 +113,32 @@ struct CheckedList {
     anchored_state_ms: u64,
     /// When the token's `exp` or `ttl` ends its use, Unix ms.
     usable_until_ms: i64,
+    /// The anchor's sequence number and the token's SHA-256.
+    sequence: u64,
+    hash: [u8; 32],
+    /// When it was checked, Unix ms.
+    checked_at_ms: i64,
+}
+
+/// A status list a checker holds, as its operators are shown it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldList {
+    /// Whose list.
+    pub issuer: RealDid,
+    /// Its URI.
+    pub uri: String,
+    /// The height its anchor was proven at.
+    pub proven_height: u64,
+    /// The anchor's sequence number.
+    pub sequence: u64,
+    /// The token's SHA-256.
+    pub hash: [u8; 32],
+    /// Its revoked and suspended entries.
+    pub tally: realdid_core::status_list::StatusTally,
+    /// When it was checked, Unix ms.
+    pub checked_at_ms: i64,
+    /// When it is used last: the earlier of its token's end and the cache's bound, Unix ms.
+    pub expires_at_ms: i64,
 }
 
 /// Checks statuses, caching checked lists.
@@ -129,6 +155,34 @@ impl<S: StatusSource> StatusChecker<S> {
             source,
             lists: TtlCache::new(ttl, capacity, clock),
         }
+    }
+
+    /// The lists held now (the cache's bound not passed), at most `limit`, the most recently
+    /// checked first: what tells an operator whether a status change has reached this
+    /// verifier.
+    pub fn held(&self, limit: usize) -> Vec<HeldList> {
+        let mut held: Vec<HeldList> = self
+            .lists
+            .live()
+            .into_iter()
+            .map(|((issuer, uri), list, cached_until)| HeldList {
+                issuer,
+                uri,
+                proven_height: list.height,
+                sequence: list.sequence,
+                hash: list.hash,
+                tally: list.list.tally(),
+                checked_at_ms: list.checked_at_ms,
+                expires_at_ms: list.usable_until_ms.min(cached_until.as_i64()),
+            })
+            .collect();
+        held.sort_by(|a, b| {
+            b.checked_at_ms
+                .cmp(&a.checked_at_ms)
+                .then_with(|| a.uri.cmp(&b.uri))
+        });
+        held.truncate(limit);
+        held
     }
 
     /// The status of entry `index` of list `uri` of `issuer` (whose proven current state is
@@ -264,6 +318,9 @@ impl<S: StatusSource> StatusChecker<S> {
             height,
             anchored_state_ms,
             usable_until_ms,
+            sequence: record.anchor.sequence,
+            hash,
+            checked_at_ms: now_ms,
         })
     }
 
@@ -500,6 +557,41 @@ mod tests {
             status_at(&checker, &chain, &issuer, NOW_MS).await.unwrap(),
             Status::INVALID
         );
+    }
+
+    #[tokio::test]
+    async fn a_checked_list_is_shown_held_with_its_anchor_and_counts() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        // The cache's clock at the test's time, so that its bound (300 s) is known.
+        let checker = StatusChecker::new(
+            Served::default(),
+            Duration::from_secs(300),
+            16,
+            Arc::new(realdid_core::clock::ManualClock::at(NOW_MS as u64)),
+        );
+        assert!(checker.held(10).is_empty());
+        let token = token(&key, &issuer, Status::INVALID, Some(NOW_MS / 1000 + 3600));
+        chain.anchor(&key, &issuer, &token, Status::INVALID);
+        *checker.source.token.lock().unwrap() = token.clone();
+        status_at(&checker, &chain, &issuer, NOW_MS).await.unwrap();
+        let held = checker.held(10);
+        assert_eq!(held.len(), 1);
+        let list = &held[0];
+        assert_eq!((&list.issuer, list.uri.as_str()), (&issuer.did, URI));
+        assert_eq!((list.proven_height, list.sequence), (5, 1));
+        assert_eq!(
+            list.hash,
+            <[u8; 32]>::from(Sha256::digest(token.as_bytes()))
+        );
+        assert_eq!((list.tally.revoked, list.tally.suspended), (1, 0));
+        assert_eq!(list.checked_at_ms, NOW_MS);
+        assert_eq!(
+            list.expires_at_ms,
+            NOW_MS + 60_000,
+            "the token's ttl ends its use first"
+        );
+        assert!(checker.held(0).is_empty(), "the limit holds");
     }
 
     #[tokio::test]
