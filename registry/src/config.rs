@@ -453,9 +453,6 @@ pub fn validator_public_key_hex(key: &ed25519::PrivateKey) -> String {
     hex::encode(key.public_key().as_ref())
 }
 
-/// Largest governance key file read.
-const MAX_JWK_FILE_LEN: u64 = 4096;
-
 /// Makes a governance key (Ed25519) and writes it as a private JWK to `path` (mode 0600,
 /// refusing an existing file). Its `did:key` is what the genesis lists.
 pub fn create_governance_key_file(path: &Path) -> Result<SigningKey, RegistryError> {
@@ -476,14 +473,9 @@ pub fn create_governance_key_file(path: &Path) -> Result<SigningKey, RegistryErr
 
 /// Reads a governance key file, refusing one that group or others may read or write.
 pub fn read_governance_key_file(path: &Path) -> Result<SigningKey, RegistryError> {
-    check_private_mode(path, "governance key file")?;
-    let text = read_bounded(path, MAX_JWK_FILE_LEN, "governance key file")?;
-    Jwk::from_json(&text)
-        .and_then(|jwk| jwk.to_signing_key())
-        .map_err(|e| RegistryError::Config {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
+    Ok(realdid_registry_client::proposal::read_governance_key_file(
+        path,
+    )?)
 }
 
 /// Creates a file only its owner may read and write (mode 0600), failing if it exists, and

@@ -9,13 +9,16 @@ use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
     BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup,
-    NodeStatus, StatusChange, TraceRow, ValidatorHealth, ValidatorRow, VerifierStatus,
+    NodeStatus, ProposalRow, StatusChange, TraceRow, ValidatorHealth, ValidatorRow, VerifierStatus,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
 const DEFAULT_PAGE: usize = 10;
 /// How many views there are.
 pub const VIEWS: usize = 6;
+/// What the console says when proposals are asked for and no directory was given.
+const NO_PROPOSALS: &str =
+    "no proposals directory: start the console with --proposals DIR (where governors share them)";
 /// How many status changes the Revocations view keeps.
 const MAX_CHANGES: usize = 200;
 
@@ -173,6 +176,9 @@ pub struct App {
     block: Option<Lookup<BlockFacts>>,
     /// The verifiers watched, in the configured order.
     verifiers: Vec<VerifierStatus>,
+    /// The governance proposal files as last read (or why not); `None` when the console
+    /// watches no proposals directory.
+    proposals: Option<Result<Vec<ProposalRow>, String>>,
 }
 
 impl App {
@@ -222,7 +228,19 @@ impl App {
             traces: None,
             block: None,
             verifiers: Vec::new(),
+            proposals: None,
         }
+    }
+
+    /// Watches a directory of governance proposal files too (not read yet).
+    pub fn with_proposals(mut self) -> App {
+        self.proposals = Some(Ok(Vec::new()));
+        self
+    }
+
+    /// The governance proposal files as last read, or why not; `None` without a directory.
+    pub fn proposals(&self) -> Option<&Result<Vec<ProposalRow>, String>> {
+        self.proposals.as_ref()
     }
 
     /// Watches the verifiers at `endpoints` too.
@@ -326,6 +344,13 @@ impl App {
                     verifier.read(figures, latency_ms);
                 }
             }
+            Update::Proposals(rows) => {
+                if self.proposals.is_some() {
+                    self.proposals = Some(rows);
+                }
+            }
+            Update::ProposalDone(Ok(text)) => self.say(text),
+            Update::ProposalDone(Err(text)) => self.complain(text),
             Update::VerifierDown { index, reason } => {
                 if let Some(verifier) = self.verifiers.get_mut(index) {
                     let since_ms = match verifier.link {
@@ -780,10 +805,44 @@ impl App {
                 );
                 Vec::new()
             }
+            Ok(Some(Command::Sign { file, key_file })) => {
+                self.switch(Tab::Issuers);
+                if self.proposals.is_none() {
+                    self.complain(NO_PROPOSALS);
+                    return Vec::new();
+                }
+                let prompt = format!("sign {} with {key_file}?", self.proposal_said(&file));
+                self.ask(prompt, vec![Request::SignProposal { file, key_file }]);
+                Vec::new()
+            }
+            Ok(Some(Command::Submit(file))) => {
+                self.switch(Tab::Issuers);
+                if self.proposals.is_none() {
+                    self.complain(NO_PROPOSALS);
+                    return Vec::new();
+                }
+                let prompt = format!("submit {} to the chain?", self.proposal_said(&file));
+                self.ask(prompt, vec![Request::SubmitProposal { file }]);
+                Vec::new()
+            }
             Err(message) => {
                 self.complain(message);
                 Vec::new()
             }
+        }
+    }
+
+    /// `file` with what it decides, as last read: the question a governor answers must
+    /// say what they approve.
+    fn proposal_said(&self, file: &str) -> String {
+        match self
+            .proposals
+            .as_ref()
+            .and_then(|p| p.as_ref().ok())
+            .and_then(|rows| rows.iter().find(|r| r.file == file))
+        {
+            Some(row) if row.problem.is_none() => format!("{file} ({})", row.description),
+            _ => file.to_owned(),
         }
     }
 
@@ -1570,5 +1629,63 @@ mod tests {
         );
         press(&mut app, KeyCode::Esc);
         assert!(app.block().is_none());
+    }
+
+    #[test]
+    fn a_proposal_is_signed_and_submitted_only_after_the_governor_says_yes() {
+        let mut plain = app();
+        typ(&mut plain, ":sign accredit.json gov.jwk");
+        assert!(press(&mut plain, KeyCode::Enter).is_empty());
+        assert!(plain.message().unwrap().text.contains("--proposals"));
+
+        let mut app = app().with_proposals();
+        app.apply(Update::Proposals(Ok(vec![ProposalRow {
+            file: "accredit.json".into(),
+            description: "accredits did:realdid:x as Bank".into(),
+            approvals: 1,
+            needed: 2,
+            problem: None,
+        }])));
+        typ(&mut app, ":sign accredit.json");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.message().unwrap().text.contains("usage: :sign"));
+        typ(&mut app, ":sign accredit.json gov.jwk");
+        assert!(
+            press(&mut app, KeyCode::Enter).is_empty(),
+            "nothing before yes"
+        );
+        assert_eq!(app.tab(), Tab::Issuers);
+        let prompt = &app.confirm().unwrap().prompt;
+        assert!(
+            prompt.contains("accredits did:realdid:x as Bank"),
+            "{prompt}"
+        );
+        assert_eq!(
+            press(&mut app, KeyCode::Char('y')),
+            vec![Request::SignProposal {
+                file: "accredit.json".into(),
+                key_file: "gov.jwk".into(),
+            }]
+        );
+        typ(&mut app, ":submit accredit.json");
+        press(&mut app, KeyCode::Enter);
+        assert!(press(&mut app, KeyCode::Char('n')).is_empty(), "no is no");
+        typ(&mut app, ":submit accredit.json");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            press(&mut app, KeyCode::Char('y')),
+            vec![Request::SubmitProposal {
+                file: "accredit.json".into()
+            }]
+        );
+        app.apply(Update::ProposalDone(
+            Err("1 approval(s); it needs 2".into()),
+        ));
+        let said = app.message().unwrap();
+        assert!(said.error && said.text.contains("it needs 2"));
+        app.apply(Update::ProposalDone(Ok(
+            "accredit.json: final at height 9".into()
+        )));
+        assert!(!app.message().unwrap().error);
     }
 }

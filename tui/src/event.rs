@@ -5,8 +5,8 @@
 //! sends [`Request`]s for what the operator asked to look up.
 
 use crate::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, RateSample,
-    StatusAction, TraceRow, ValidatorRow, VerifierFigures,
+    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, ProposalRow,
+    RateSample, StatusAction, TraceRow, ValidatorRow, VerifierFigures,
 };
 
 /// A fact a source learnt.
@@ -51,6 +51,10 @@ pub enum Update {
         /// What the attempt said.
         reason: String,
     },
+    /// The governance proposal files as last read, or why the directory could not be.
+    Proposals(Result<Vec<ProposalRow>, String>),
+    /// What came of signing or submitting a proposal: what to tell the operator.
+    ProposalDone(Result<String, String>),
     /// What came of status change `id`.
     StatusChanged {
         /// The change's number, as its request gave it.
@@ -69,6 +73,20 @@ pub enum Request {
     ReadIssuer(String),
     /// Read the block at this height, with its transactions.
     OpenBlock(u64),
+    /// As a governor: add the approval of the key in `key_file` to proposal `file`
+    /// (confirmed first).
+    SignProposal {
+        /// The proposal's file name in the shared directory.
+        file: String,
+        /// The governor's key file.
+        key_file: String,
+    },
+    /// Submit proposal `file`, which holds a quorum, and wait until it is final (confirmed
+    /// first).
+    SubmitProposal {
+        /// The proposal's file name in the shared directory.
+        file: String,
+    },
     /// As the operator: change a credential's status at the issuer (confirmed first).
     ChangeStatus {
         /// The change's number, to match its outcome.

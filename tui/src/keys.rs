@@ -197,6 +197,10 @@ pub enum CommandKind {
     Suspend,
     /// Lift an operator's suspension.
     Reinstate,
+    /// Sign a governance proposal file.
+    Sign,
+    /// Submit a governance proposal file.
+    Submit,
 }
 
 /// One line of the command table.
@@ -245,6 +249,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         kind: CommandKind::Reinstate,
     },
     CommandSpec {
+        names: &["sign"],
+        arg: Some("<file> <key>"),
+        what: "approve a governance proposal (asks)",
+        kind: CommandKind::Sign,
+    },
+    CommandSpec {
+        names: &["submit"],
+        arg: Some("<file>"),
+        what: "submit one with a quorum (asks)",
+        kind: CommandKind::Submit,
+    },
+    CommandSpec {
         names: &["help", "h"],
         arg: None,
         what: "this help",
@@ -278,6 +294,15 @@ pub enum Command {
         /// The note for the issuer's audit log.
         note: String,
     },
+    /// As a governor: sign a proposal file with a key file.
+    Sign {
+        /// The proposal's file name.
+        file: String,
+        /// The governor's key file.
+        key_file: String,
+    },
+    /// Submit a proposal file.
+    Submit(String),
 }
 
 /// The reason words `:revoke` takes.
@@ -327,6 +352,15 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
             note,
         }));
     }
+    if spec.kind == CommandKind::Sign {
+        let (Some(file), Some(key_file), None) = (words.next(), words.next(), words.next()) else {
+            return Err(usage());
+        };
+        return Ok(Some(Command::Sign {
+            file: file.to_owned(),
+            key_file: key_file.to_owned(),
+        }));
+    }
     let arg = words.next();
     if words.next().is_some() {
         return Err(format!(":{} takes at most one argument", spec.names[0]));
@@ -335,6 +369,8 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
         (CommandKind::Resolve, did) => Command::Resolve(did.map(str::to_string)),
         (CommandKind::Issuer, Some(did)) => Command::Issuer(did.to_string()),
         (CommandKind::Issuer, None) => return Err(usage()),
+        (CommandKind::Submit, Some(file)) => Command::Submit(file.to_string()),
+        (CommandKind::Submit | CommandKind::Sign, _) => return Err(usage()),
         (CommandKind::Quit | CommandKind::Help, Some(_)) => {
             return Err(format!(":{} takes no argument", spec.names[0]));
         }

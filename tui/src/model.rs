@@ -417,6 +417,21 @@ impl BlockFacts {
     }
 }
 
+/// A governance proposal file in the governors' shared directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRow {
+    /// Its file name.
+    pub file: String,
+    /// What it decides, in words (empty when it cannot be read).
+    pub description: String,
+    /// Approvals in it by governors of this genesis, each signature checked.
+    pub approvals: usize,
+    /// Approvals a decision needs.
+    pub needed: usize,
+    /// Why it cannot be signed or submitted (unreadable, another chain, a bad approval).
+    pub problem: Option<String>,
+}
+
 /// How a dependency answered a verifier, as the verifier reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DependencyRow {

@@ -42,6 +42,8 @@ pub struct Watch {
     pub issuer_endpoints: Vec<String>,
     /// Whom the console acts for at an issuer, if anyone.
     pub operator: Option<source::operator::Operator>,
+    /// The governors' shared directory of proposal files, if the console watches one.
+    pub proposals: Option<source::proposals::Proposals>,
     /// Verifiers to watch, as their operator.
     pub verifiers: Vec<source::verifiers::WatchedVerifier>,
     /// What endpoints' certificates must chain to.
@@ -59,6 +61,7 @@ impl std::fmt::Debug for Watch {
             .field("issuer_endpoints", &self.issuer_endpoints)
             .field("operator", &self.operator)
             .field("verifiers", &self.verifiers)
+            .field("proposals", &self.proposals)
             .finish_non_exhaustive()
     }
 }
@@ -83,11 +86,16 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
         watch.tls.clone(),
         updates_tx.clone(),
     ));
+    let proposals = watch.proposals.clone().map(Arc::new);
+    let scanner = proposals
+        .clone()
+        .map(|p| tokio::spawn(source::proposals::run(p, updates_tx.clone())));
     let lookups = tokio::spawn(source::lookups::run(
         Arc::new(watch.gateway),
         watch.issuer_dids.clone(),
         watch.issuer_endpoints,
         watch.operator.clone(),
+        proposals,
         watch.tls,
         requests_rx,
         updates_tx,
@@ -110,6 +118,9 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
         app = app.with_operator(operator.endpoint.clone());
     }
     app = app.with_verifiers(watch.verifiers.iter().map(|v| v.endpoint.clone()).collect());
+    if watch.proposals.is_some() {
+        app = app.with_proposals();
+    }
     // Keys are answered on the next frame at once; what the sources send is drawn at most
     // every FRAME, and ages and uptimes move with an idle redraw.
     let mut frame = tokio::time::interval(FRAME);
@@ -161,6 +172,9 @@ pub async fn run(watch: Watch, shutdown: impl Future<Output = ()>) -> Result<(),
     chain.abort();
     lookups.abort();
     verifiers.abort();
+    if let Some(scanner) = scanner {
+        scanner.abort();
+    }
     let _ = key_thread.join();
     outcome
 }

@@ -20,7 +20,7 @@ use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
     BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, HeldListRow, IssuerFacts, Link,
-    Lookup, NodeStatus, ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow,
+    Lookup, NodeStatus, ProposalRow, ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow,
     VerifierFigures,
 };
 use realdid_tui::views;
@@ -637,6 +637,7 @@ fn every_screen() -> Vec<App> {
     typ(&mut typing, "/10");
     apps.push(typing);
     apps.push(verifiers_app());
+    apps.push(proposals_app());
     let mut seen = revocations_app().with_verifiers(verifier_endpoints());
     read_verifiers(&mut seen);
     apps.push(seen);
@@ -1016,5 +1017,84 @@ fn a_revocation_says_which_verifiers_see_it() {
     assert_has(
         &screen,
         &["verifiers: #1 sees it · #2 unknown (down) · #3 within 45s"],
+    );
+}
+
+/// The issuers view with the governors' proposal files: one ready, one waiting, one broken.
+fn proposals_app() -> App {
+    let mut app = issuers_app().with_proposals();
+    app.apply(Update::Proposals(Ok(vec![
+        ProposalRow {
+            file: "accredit-post.json".into(),
+            description: format!(
+                "on chain realdid-devnet, decision 77: accredit {POST} as \"Post\" for \
+                 https://realdid.example/credentials/identity; approved by 2 so far"
+            ),
+            approvals: 2,
+            needed: 2,
+            problem: None,
+        },
+        ProposalRow {
+            file: "remove-gov.json".into(),
+            description: format!(
+                "on chain realdid-devnet, decision 78: remove {GOV} (licence withdrawn); \
+                 approved by 1 so far"
+            ),
+            approvals: 1,
+            needed: 2,
+            problem: None,
+        },
+        ProposalRow {
+            file: "draft.json".into(),
+            description: String::new(),
+            approvals: 0,
+            needed: 2,
+            problem: Some("configuration proposal: EOF while parsing".into()),
+        },
+    ])));
+    app
+}
+
+#[test]
+fn issuers_with_proposals_160x48() {
+    let app = proposals_app();
+    let screen = render(&app, 160, 48);
+    snapshot("issuers_proposals_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "governance proposals",
+            "accredit-post.json",
+            "2 of 2",
+            "1 of 2",
+            "UNUSABLE: configuration proposal",
+        ],
+    );
+}
+
+#[test]
+fn issuers_with_proposals_80x24() {
+    let app = proposals_app();
+    let screen = render(&app, 80, 24);
+    snapshot("issuers_proposals_80x24", &screen);
+    assert_has(&screen, &["accredit-post.json", "2 of 2"]);
+}
+
+#[test]
+fn a_question_too_long_for_the_status_line_is_shown_whole() {
+    let mut app = proposals_app();
+    typ(&mut app, ":sign accredit-post.json ~/gov-1.jwk");
+    press(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    snapshot("confirm_80x24", &screen);
+    // The whole decision is on screen (wrapped), with how to answer.
+    let flat: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_has(
+        &flat,
+        &[POST, "\"Post\"", "approved by 2 so far", "y confirms"],
     );
 }

@@ -11,11 +11,11 @@ use realdid_core::escrow::ApproverPublic;
 use realdid_proto::tls::ClientTls;
 use realdid_registry::genesis::Genesis;
 use realdid_registry_client::RegistryGateway;
-use realdid_registry_client::proposal::{MAX_PROPOSAL_LEN, Proposal, ProposedAction};
+use realdid_registry_client::proposal::{Proposal, ProposedAction};
 use realdid_registry_client::records::TransparencyCounts;
 use realdid_registry_client::state_key::utc_day;
 
-use super::genesis::{replace, write_new};
+use super::genesis::write_new;
 use crate::error::CliError;
 
 /// The governance subcommands, each run by a governor on their own machine.
@@ -150,13 +150,13 @@ pub fn run(command: GovernanceCommand) -> Result<(), CliError> {
         GovernanceCommand::Propose(args) => propose(args),
         GovernanceCommand::Sign { proposal, key, yes } => {
             let mut file = read_proposal(&proposal)?;
-            let key = realdid_registry::config::read_governance_key_file(&key)?;
+            let key = realdid_registry_client::proposal::read_governance_key_file(&key)?;
             eprintln!("{}", file.describe());
             if !super::confirm(yes, "Approve this decision? [y/N] ")? {
                 return Err(CliError::Refused("the governor declined".into()));
             }
             file.sign(&key)?;
-            replace(&proposal, &file.to_json())?;
+            file.replace_file(&proposal)?;
             println!(
                 "approved: {} approvals in {}",
                 file.approvals.len(),
@@ -416,6 +416,5 @@ fn propose(args: ProposeArgs) -> Result<(), CliError> {
 }
 
 fn read_proposal(path: &Path) -> Result<Proposal, CliError> {
-    let text = super::read_bounded(path, MAX_PROPOSAL_LEN as u64)?;
-    Ok(Proposal::parse(&text)?)
+    Ok(Proposal::load(path)?)
 }

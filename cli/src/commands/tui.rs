@@ -9,6 +9,7 @@ use realdid_proto::tls::ClientTls;
 use realdid_registry::devnet::DevnetLayout;
 use realdid_registry_client::genesis::Genesis;
 use realdid_registry_client::{LightClient, RegistryGateway};
+use realdid_tui::source::proposals::Proposals;
 use realdid_tui::source::verifiers::WatchedVerifier;
 use serde::Deserialize;
 
@@ -21,8 +22,9 @@ pub struct TuiArgs {
     #[arg(long, default_value = ".realdid/devnet")]
     devnet: PathBuf,
     /// A console file (TOML) naming a real network: `genesis`, `registry` (node endpoints),
-    /// `tls_ca`, `issuers` (DIDs), `issuer_endpoints`, `[[verifiers]]` (`endpoint`,
-    /// `token_file`); paths relative to the file. Used instead of --devnet.
+    /// `tls_ca`, `issuers` (DIDs), `issuer_endpoints`, `proposals` (a directory),
+    /// `[[verifiers]]` (`endpoint`, `token_file`); paths relative to the file. Used instead
+    /// of --devnet.
     #[arg(long)]
     config: Option<PathBuf>,
     /// The genesis file, with --registry (instead of --config or --devnet).
@@ -41,6 +43,10 @@ pub struct TuiArgs {
     /// An issuer gRPC endpoint, asked for its DID (repeatable).
     #[arg(long)]
     issuer_endpoint: Vec<String>,
+    /// The directory where governors share governance proposal files (`realdid governance
+    /// propose --out DIR/…`): listed in the Issuers view, signed and submitted from it.
+    #[arg(long)]
+    proposals: Option<PathBuf>,
     /// A verifier gRPC endpoint to watch (repeatable).
     #[arg(long)]
     verifier_endpoint: Vec<String>,
@@ -70,6 +76,9 @@ struct ConsoleFile {
     /// `[[verifiers]]`: `endpoint` and `token_file`.
     #[serde(default)]
     verifiers: Vec<VerifierEntry>,
+    /// The governors' proposal directory.
+    #[serde(default)]
+    proposals: Option<PathBuf>,
 }
 
 /// A verifier in a console file.
@@ -89,6 +98,7 @@ struct Target {
     issuers: Vec<String>,
     issuer_endpoints: Vec<String>,
     verifiers: Vec<WatchedVerifier>,
+    proposals: Option<PathBuf>,
 }
 
 impl TuiArgs {
@@ -102,6 +112,7 @@ impl TuiArgs {
                 issuers: Vec::new(),
                 issuer_endpoints: Vec::new(),
                 verifiers: Vec::new(),
+                proposals: None,
             }
         } else if let Some(path) = &self.config {
             from_file(path)?
@@ -115,6 +126,9 @@ impl TuiArgs {
         target
             .issuer_endpoints
             .extend(self.issuer_endpoint.iter().cloned());
+        if let Some(dir) = &self.proposals {
+            target.proposals = Some(dir.clone());
+        }
         target.verifiers.extend(
             self.verifier_endpoint
                 .iter()
@@ -155,6 +169,7 @@ fn from_file(path: &Path) -> Result<Target, CliError> {
                 token_file: v.token_file.map(|f| base.join(f)),
             })
             .collect(),
+        proposals: file.proposals.map(|d| base.join(d)),
     })
 }
 
@@ -186,6 +201,7 @@ fn from_devnet(dir: &Path) -> Result<Target, CliError> {
         issuers: Vec::new(),
         issuer_endpoints,
         verifiers,
+        proposals: Some(dir.join("proposals")).filter(|d| d.is_dir()),
     })
 }
 
@@ -227,6 +243,12 @@ pub fn run(args: TuiArgs) -> Result<(), CliError> {
             issuer_dids: target.issuers,
             issuer_endpoints: target.issuer_endpoints,
             verifiers: target.verifiers,
+            proposals: target.proposals.map(|dir| Proposals {
+                dir,
+                chain: target.genesis.chain_id().clone(),
+                governors: target.genesis.governance_config().keys().to_vec(),
+                threshold: target.genesis.governance_config().threshold(),
+            }),
             tls: target.tls,
         };
         realdid_tui::run(watch, terminated())

@@ -11,13 +11,55 @@ use realdid_core::codec::{
 };
 use realdid_core::did::RealDid;
 use realdid_core::escrow::ApproverPublic;
-use realdid_core::keys::{DidKey, PublicKey, SignatureRule, SigningKey};
+use std::path::Path;
+
+use realdid_core::keys::{DidKey, Jwk, PublicKey, SignatureRule, SigningKey};
 use serde::{Deserialize, Serialize};
 
 use crate::ClientError;
 
 /// Largest proposal file read.
 pub const MAX_PROPOSAL_LEN: usize = 64 * 1024;
+/// Largest governance key file read.
+const MAX_KEY_FILE_LEN: u64 = 4096;
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> ClientError {
+    move |source| ClientError::Io { context, source }
+}
+
+/// Reads a governor's key file (a private JWK, `realdid governance keygen`), refusing one
+/// that group or others may read or write: a governance key decides who may issue.
+pub fn read_governance_key_file(path: &Path) -> Result<SigningKey, ClientError> {
+    let shown = path.display().to_string();
+    let config = |reason: String| ClientError::Config {
+        path: shown.clone(),
+        reason,
+    };
+    let metadata =
+        std::fs::metadata(path).map_err(io(format!("reading governance key file {shown}")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(config(format!(
+                "governance key file is accessible by group or others (mode {mode:04o}); run \
+                 `chmod 600 {shown}`"
+            )));
+        }
+    }
+    if metadata.len() > MAX_KEY_FILE_LEN {
+        return Err(config(format!(
+            "{} bytes, larger than a governance key file ({MAX_KEY_FILE_LEN})",
+            metadata.len()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(io(format!("reading governance key file {shown}")))?;
+    Jwk::from_json(&text)
+        .and_then(|jwk| jwk.to_signing_key())
+        .map_err(|e| config(e.to_string()))
+}
 
 /// The decision proposed, as written in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +148,38 @@ impl Proposal {
         let proposal: Self = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         proposal.action()?;
         Ok(proposal)
+    }
+
+    /// Reads and parses the proposal file at `path`, bounded.
+    pub fn load(path: &Path) -> Result<Self, ClientError> {
+        let shown = path.display().to_string();
+        let len = std::fs::metadata(path)
+            .map_err(io(format!("reading proposal {shown}")))?
+            .len();
+        if len > MAX_PROPOSAL_LEN as u64 {
+            return Err(ClientError::Config {
+                path: shown,
+                reason: format!("{len} bytes, larger than a proposal ({MAX_PROPOSAL_LEN})"),
+            });
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(io(format!("reading proposal {shown}")))?;
+        Self::parse(&text).map_err(|e| match e {
+            ClientError::Config { reason, .. } => ClientError::Config {
+                path: shown,
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// Writes the proposal over the file at `path` in one step (a file beside it, then a
+    /// rename), so that a governor reading it meanwhile sees the old or the new, never half.
+    pub fn replace_file(&self, path: &Path) -> Result<(), ClientError> {
+        let partial = path.with_extension("partial");
+        let context = || format!("writing proposal {}", path.display());
+        std::fs::write(&partial, self.to_json()).map_err(io(context()))?;
+        std::fs::rename(&partial, path).map_err(io(context()))
     }
 
     /// The file's JSON.

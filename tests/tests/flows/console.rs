@@ -166,3 +166,86 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_hung_validato
     writer.await.unwrap();
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
+
+/// Governors sign a proposal file from the console, each with their own key file, and
+/// submit it once it holds a quorum: the decision is final and the register shows it,
+/// proven.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governors_sign_and_submit_a_proposal_from_the_console() {
+    use realdid_registry_client::gateway::RegistryGateway;
+    use realdid_registry_client::light_client::LightClient;
+
+    let shared = crate::shared_devnet::shared_devnet().await;
+    let net = &shared.net;
+    let issuer = realdid_tests::issuer::holder_did(net).await;
+    let dir = tempfile::tempdir().unwrap();
+    let proposals = dir.path().join("proposals");
+    std::fs::create_dir(&proposals).unwrap();
+    let proposed = std::process::Command::new(realdid_binary())
+        .args(["governance", "propose", "--genesis"])
+        .arg(net.layout.genesis_path())
+        .arg("--out")
+        .arg(proposals.join("accredit.json"))
+        .args(["accredit", "--issuer", issuer.state.did.as_str()])
+        .args(["--name", "Console Test Issuer"])
+        .args([
+            "--credential-type",
+            "https://realdid.example/credentials/console",
+        ])
+        .output()
+        .unwrap();
+    assert!(proposed.status.success(), "{proposed:?}");
+
+    let console = Terminal::start(&format!(
+        "{} tui --genesis {} --registry {} --proposals {}",
+        realdid_binary().display(),
+        net.layout.genesis_path().display(),
+        net.endpoints().join(","),
+        proposals.display()
+    ));
+    console.type_text("3");
+    console
+        .wait_for("the proposal listed", |s| {
+            s.contains("accredit.json") && s.contains("0 of 2")
+        })
+        .await;
+    let keys = net.layout.governance_key_files();
+    for (signed, key) in ["1 of 2", "2 of 2"].into_iter().zip(keys) {
+        console.type_text(&format!(":sign accredit.json {}", key.display()));
+        console.keys(&["Enter"]);
+        console
+            .wait_for("the question, naming the decision", |s| {
+                s.contains("sign accredit.json (") && s.contains("y confirms")
+            })
+            .await;
+        console.type_text("y");
+        console
+            .wait_for("the approval counted", |s| s.contains(signed))
+            .await;
+    }
+    console.type_text(":submit accredit.json");
+    console.keys(&["Enter"]);
+    console
+        .wait_for("the submit question", |s| {
+            s.contains("submit accredit.json (")
+        })
+        .await;
+    console.type_text("y");
+    console
+        .wait_for("the decision final", |s| {
+            s.contains("accredit.json: final at height")
+        })
+        .await;
+
+    let gateway = RegistryGateway::new(
+        &net.endpoints(),
+        LightClient::for_genesis(net.layout.genesis()),
+    )
+    .unwrap();
+    let entry = gateway
+        .accreditation(&issuer.state.did)
+        .await
+        .unwrap()
+        .expect("accredited, proven");
+    assert_eq!(entry.name, "Console Test Issuer");
+}

@@ -16,6 +16,7 @@ use realdid_registry_client::records::IssuerRecord;
 use tokio::sync::mpsc;
 
 use super::operator::Operator;
+use super::proposals::Proposals;
 use crate::event::{Request, Update};
 use crate::model::{BlockFacts, ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
 
@@ -29,11 +30,13 @@ const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
 /// Answers `requests` until either channel closes; reads the known issuers (by DID, and
 /// those found by asking the issuer endpoints for theirs) at start and every
 /// `ISSUER_REFRESH`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     gateway: Arc<RegistryGateway>,
     issuer_dids: Vec<String>,
     issuer_endpoints: Vec<String>,
     operator: Option<Operator>,
+    proposals: Option<Arc<Proposals>>,
     tls: ClientTls,
     mut requests: mpsc::Receiver<Request>,
     updates: mpsc::Sender<Update>,
@@ -92,6 +95,15 @@ pub async fn run(
                 {
                     known.push(did.clone());
                 }
+                if matches!(request, Request::SignProposal { .. } | Request::SubmitProposal { .. }) {
+                    let (gateway, proposals, updates) =
+                        (gateway.clone(), proposals.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let done = governance(&gateway, proposals.as_deref(), request).await;
+                        let _ = updates.send(Update::ProposalDone(done)).await;
+                    });
+                    continue;
+                }
                 if let Request::ChangeStatus { id, action, credential_id, note } = request {
                     let (operator, tls, updates) = (operator.clone(), tls.clone(), updates.clone());
                     tokio::spawn(async move {
@@ -108,6 +120,30 @@ pub async fn run(
                 tokio::spawn(answer(gateway.clone(), request, updates.clone()));
             }
         }
+    }
+}
+
+/// Signs or submits a proposal file, as `request` asks; file work runs on the blocking
+/// pool.
+async fn governance(
+    gateway: &RegistryGateway,
+    proposals: Option<&Proposals>,
+    request: Request,
+) -> Result<String, String> {
+    let Some(proposals) = proposals else {
+        return Err("no proposals directory".into());
+    };
+    match request {
+        Request::SignProposal { file, key_file } => {
+            let proposals = proposals.clone();
+            tokio::task::spawn_blocking(move || {
+                proposals.sign(&file, std::path::Path::new(&key_file))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("signing: {e}")))
+        }
+        Request::SubmitProposal { file } => proposals.submit(gateway, &file).await,
+        _ => Err("not a governance request".into()),
     }
 }
 
@@ -136,6 +172,9 @@ async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::
             id,
             outcome: ChangeOutcome::Failed("not a lookup".into()),
         },
+        Request::SignProposal { .. } | Request::SubmitProposal { .. } => {
+            Update::ProposalDone(Err("not a lookup".into()))
+        }
     };
     let _ = updates.send(update).await;
 }

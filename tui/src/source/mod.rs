@@ -5,4 +5,5 @@
 pub mod chain;
 pub mod lookups;
 pub mod operator;
+pub mod proposals;
 pub mod verifiers;

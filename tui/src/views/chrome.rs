@@ -96,7 +96,7 @@ pub(super) fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(confirm) = app.confirm() {
         let line = Line::from(vec![
             Span::styled(confirm.prompt.clone(), bold()),
-            Span::raw("  y confirms, any other key cancels"),
+            Span::raw(super::CONFIRM_HINT),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;

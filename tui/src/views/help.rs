@@ -12,6 +12,11 @@ use crate::keys::{BINDINGS, COMMANDS};
 /// The widest label column.
 const MAX_LABEL_WIDTH: usize = 26;
 
+/// The rows the help needs for every key and command, borders included.
+pub(super) fn needed_height() -> u16 {
+    count_u16(lines().len() + 2)
+}
+
 pub(super) fn draw(frame: &mut Frame, area: Rect) {
     let mut lines = lines();
     // The notes go where there is room for them: every key and command comes first.

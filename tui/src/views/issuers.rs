@@ -17,6 +17,18 @@ use crate::model::{IssuerFacts, Lookup, ProvenAt};
 const DETAIL_WIDTH: u16 = 70;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    // The governors' proposal files, when the console watches them, under the register.
+    let area = match app.proposals() {
+        Some(listed) => {
+            let rows = listed.as_ref().map_or(1, |rows| rows.len().max(1));
+            let height = count_u16(rows + 3).min(area.height / 3).max(4);
+            let [register, files] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(area);
+            proposals(frame, files, listed);
+            register
+        }
+        None => area,
+    };
     // Side by side when the details still fit a whole DID on a line; else the list on top,
     // as tall as it needs up to a third of the view, and the details under it at full width.
     let longest = app
@@ -34,6 +46,83 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     list(frame, list_area, app);
     detail(frame, detail_area, app);
+}
+
+/// The proposal files: each one's approvals against the threshold and what it decides.
+fn proposals(
+    frame: &mut Frame,
+    area: Rect,
+    listed: &Result<Vec<crate::model::ProposalRow>, String>,
+) {
+    let block =
+        Block::bordered().title(" governance proposals · :sign <file> <key>  :submit <file> ");
+    let rows = match listed {
+        Err(why) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("cannot list them: {why}"), bad()))
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        Ok(rows) if rows.is_empty() => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "none (realdid governance propose writes one here)",
+                    dim(),
+                ))
+                .block(block),
+                area,
+            );
+            return;
+        }
+        Ok(rows) => rows,
+    };
+    let file_w = rows
+        .iter()
+        .map(|r| r.file.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(usize::from(area.width / 3));
+    let what_w = usize::from(area.width.saturating_sub(2)).saturating_sub(file_w + 8 + 2);
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let (count, what) = match &r.problem {
+                Some(problem) => (
+                    Span::styled("—", dim()),
+                    Span::styled(fmt::clip(&format!("UNUSABLE: {problem}"), what_w), bad()),
+                ),
+                None => {
+                    let style = if r.approvals >= r.needed {
+                        good()
+                    } else {
+                        warn()
+                    };
+                    (
+                        Span::styled(format!("{} of {}", r.approvals, r.needed), style),
+                        Span::raw(fmt::clip(&r.description, what_w)),
+                    )
+                }
+            };
+            Row::new(vec![
+                Cell::from(fmt::clip(&r.file, file_w)),
+                Cell::from(count),
+                Cell::from(what),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Length(count_u16(file_w)),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["file", "signed", "decision"]).style(bold()))
+    .block(block);
+    frame.render_widget(table, area);
 }
 
 /// What the list calls an issuer: its name once read, else what was asked.

@@ -46,14 +46,63 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Tab::Verifiers => verifiers::draw(frame, body, app),
     }
     chrome::status_line(frame, status, app);
+    if let Some(confirm) = app.confirm() {
+        confirm_popup(frame, body, confirm);
+    }
     if app.tab() == Tab::Chain
         && let Some(block) = app.block()
     {
         block::draw(frame, body, block, app.now_ms());
     }
     if app.help_visible() {
-        help::draw(frame, body);
+        // Every key and command must show: on a short terminal the help covers the tab bar
+        // and the status line too.
+        let room = if body.height < help::needed_height() {
+            frame.area()
+        } else {
+            body
+        };
+        help::draw(frame, room);
     }
+}
+
+/// What the status line says with a question.
+pub(crate) const CONFIRM_HINT: &str = "  y confirms, any other key cancels";
+
+/// A question too long for the status line is shown whole in a box over the view: what
+/// is approved, signed or revoked must be read before `y`.
+fn confirm_popup(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    confirm: &crate::app::Confirm,
+) {
+    use ratatui::widgets::{Clear, Paragraph, Wrap};
+    let needed = confirm.prompt.chars().count() + CONFIRM_HINT.len();
+    if needed <= usize::from(area.width) || area.width < 10 || area.height < 5 {
+        return;
+    }
+    let width = area.width.saturating_sub(4).min(100);
+    let inner = usize::from(width.saturating_sub(4)).max(1);
+    let lines = confirm.prompt.chars().count().div_ceil(inner) + 2;
+    let height = count_u16(lines + 2).min(area.height);
+    let popup = ratatui::layout::Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let text = vec![
+        Line::from(confirm.prompt.clone()),
+        Line::default(),
+        Line::styled(CONFIRM_HINT.trim_start().to_string(), bold()),
+    ];
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(panel(Line::styled(" confirm ", warn()))),
+        popup,
+    );
 }
 
 /// A count of cells as a terminal dimension (saturating: no screen is that large).
