@@ -8,6 +8,11 @@ mod commands;
 pub mod error;
 pub mod supervisor;
 
+/// The request file an officer hands to approvers, made from the issuer's answer (its
+/// hashes checked): what `realdid issuer trace request` writes, for the tests that play
+/// the officer.
+pub use commands::approver::request_file;
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};

@@ -41,6 +41,7 @@ pub mod resident_id;
 pub mod sd_jwt;
 pub mod status_list;
 pub mod trace;
+pub mod trace_file;
 mod typed_jws;
 pub mod vc_jwt;
 

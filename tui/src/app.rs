@@ -349,8 +349,15 @@ impl App {
                     self.proposals = Some(rows);
                 }
             }
-            Update::ProposalDone(Ok(text)) => self.say(text),
-            Update::ProposalDone(Err(text)) => self.complain(text),
+            Update::ApprovalReady { id, description } => {
+                // The approver reads what they approve, whole, before the yes.
+                self.ask(
+                    format!("approve {description}?"),
+                    vec![Request::SendApproval { id }],
+                );
+            }
+            Update::ActionDone(Ok(text)) => self.say(text),
+            Update::ActionDone(Err(text)) => self.complain(text),
             Update::VerifierDown { index, reason } => {
                 if let Some(verifier) = self.verifiers.get_mut(index) {
                     let since_ms = match verifier.link {
@@ -814,6 +821,17 @@ impl App {
                 let prompt = format!("sign {} with {key_file}?", self.proposal_said(&file));
                 self.ask(prompt, vec![Request::SignProposal { file, key_file }]);
                 Vec::new()
+            }
+            Ok(Some(Command::Approve {
+                request_file,
+                key_file,
+            })) => {
+                self.switch(Tab::Tracing);
+                self.say(format!("reading {request_file} …"));
+                vec![Request::PrepareApproval {
+                    request_file,
+                    key_file,
+                }]
             }
             Ok(Some(Command::Submit(file))) => {
                 self.switch(Tab::Issuers);
@@ -1678,14 +1696,48 @@ mod tests {
                 file: "accredit.json".into()
             }]
         );
-        app.apply(Update::ProposalDone(
-            Err("1 approval(s); it needs 2".into()),
-        ));
+        app.apply(Update::ActionDone(Err("1 approval(s); it needs 2".into())));
         let said = app.message().unwrap();
         assert!(said.error && said.text.contains("it needs 2"));
-        app.apply(Update::ProposalDone(Ok(
+        app.apply(Update::ActionDone(Ok(
             "accredit.json: final at height 9".into()
         )));
         assert!(!app.message().unwrap().error);
+    }
+
+    #[test]
+    fn a_trace_approval_is_read_first_and_sent_only_after_the_approver_says_yes() {
+        let mut app = app();
+        typ(&mut app, ":approve request.json");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.message().unwrap().text.contains("usage: :approve"));
+        typ(&mut app, ":approve request.json judge-1.key.json");
+        assert_eq!(
+            press(&mut app, KeyCode::Enter),
+            vec![Request::PrepareApproval {
+                request_file: "request.json".into(),
+                key_file: "judge-1.key.json".into(),
+            }],
+            "the files are read and checked; nothing is sent"
+        );
+        assert_eq!(app.tab(), Tab::Tracing);
+        app.apply(Update::ApprovalReady {
+            id: 4,
+            description: "as judge-1: trace t-9: identify the holder of did:realdid:x\n  legal basis: warrant".into(),
+        });
+        let prompt = &app.confirm().unwrap().prompt;
+        assert!(prompt.contains("legal basis: warrant"), "{prompt}");
+        assert!(
+            press(&mut app, KeyCode::Esc).is_empty(),
+            "any other key declines"
+        );
+        app.apply(Update::ApprovalReady {
+            id: 5,
+            description: "as judge-1: trace t-9".into(),
+        });
+        assert_eq!(
+            press(&mut app, KeyCode::Char('y')),
+            vec![Request::SendApproval { id: 5 }]
+        );
     }
 }

@@ -53,8 +53,17 @@ pub enum Update {
     },
     /// The governance proposal files as last read, or why the directory could not be.
     Proposals(Result<Vec<ProposalRow>, String>),
-    /// What came of signing or submitting a proposal: what to tell the operator.
-    ProposalDone(Result<String, String>),
+    /// What came of an action (a proposal signed or submitted, a trace approved): what to
+    /// tell the operator.
+    ActionDone(Result<String, String>),
+    /// A trace approval is signed and ready to send, once the approver says yes to what
+    /// the request asks.
+    ApprovalReady {
+        /// Its number, to send it by.
+        id: u64,
+        /// What the request asks, in words.
+        description: String,
+    },
     /// What came of status change `id`.
     StatusChanged {
         /// The change's number, as its request gave it.
@@ -86,6 +95,19 @@ pub enum Request {
     SubmitProposal {
         /// The proposal's file name in the shared directory.
         file: String,
+    },
+    /// As an approver: read the trace request file handed over, check it and sign an
+    /// approval of it with the approver's key file (not sent before a yes).
+    PrepareApproval {
+        /// The request file.
+        request_file: String,
+        /// The approver's key file.
+        key_file: String,
+    },
+    /// Send the approval prepared as number `id`.
+    SendApproval {
+        /// Its number.
+        id: u64,
     },
     /// As the operator: change a credential's status at the issuer (confirmed first).
     ChangeStatus {

@@ -201,6 +201,8 @@ pub enum CommandKind {
     Sign,
     /// Submit a governance proposal file.
     Submit,
+    /// Approve a trace request with an approver's key file.
+    Approve,
 }
 
 /// One line of the command table.
@@ -247,6 +249,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         arg: Some("<id> <note>"),
         what: "lift an operator's suspension (asks)",
         kind: CommandKind::Reinstate,
+    },
+    CommandSpec {
+        names: &["approve"],
+        arg: Some("<request> <key>"),
+        what: "approve a trace request file (asks)",
+        kind: CommandKind::Approve,
     },
     CommandSpec {
         names: &["sign"],
@@ -303,6 +311,13 @@ pub enum Command {
     },
     /// Submit a proposal file.
     Submit(String),
+    /// As an approver: approve the trace request in a file with a key file.
+    Approve {
+        /// The request file.
+        request_file: String,
+        /// The approver's key file.
+        key_file: String,
+    },
 }
 
 /// The reason words `:revoke` takes.
@@ -352,13 +367,18 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
             note,
         }));
     }
-    if spec.kind == CommandKind::Sign {
+    if matches!(spec.kind, CommandKind::Sign | CommandKind::Approve) {
         let (Some(file), Some(key_file), None) = (words.next(), words.next(), words.next()) else {
             return Err(usage());
         };
-        return Ok(Some(Command::Sign {
-            file: file.to_owned(),
-            key_file: key_file.to_owned(),
+        let (file, key_file) = (file.to_owned(), key_file.to_owned());
+        return Ok(Some(if spec.kind == CommandKind::Sign {
+            Command::Sign { file, key_file }
+        } else {
+            Command::Approve {
+                request_file: file,
+                key_file,
+            }
         }));
     }
     let arg = words.next();
@@ -370,7 +390,9 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
         (CommandKind::Issuer, Some(did)) => Command::Issuer(did.to_string()),
         (CommandKind::Issuer, None) => return Err(usage()),
         (CommandKind::Submit, Some(file)) => Command::Submit(file.to_string()),
-        (CommandKind::Submit | CommandKind::Sign, _) => return Err(usage()),
+        (CommandKind::Submit | CommandKind::Sign | CommandKind::Approve, _) => {
+            return Err(usage());
+        }
         (CommandKind::Quit | CommandKind::Help, Some(_)) => {
             return Err(format!(":{} takes no argument", spec.names[0]));
         }

@@ -5,207 +5,94 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use realdid_core::codec::{ChainId, TraceApproval};
-use realdid_core::did::RealDid;
-use realdid_core::escrow::{ApproverSecret, HpkePublicKey, ThresholdSealed, release_share};
-use realdid_core::keys::DidKey;
-use realdid_core::trace::{TraceRequestFields, request_digest, request_hash};
+use realdid_core::escrow::{ApproverSecret, ThresholdSealed, release_share};
+use realdid_core::trace_file::{MAX_TRACE_REQUEST_FILE, TraceFileError};
 use realdid_proto::v1 as pb;
-use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
 
-/// A trace request as handed to approvers: every field its digest commits to, the salt of
-/// the hash they sign, and the chain and issuer their signature names.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestFile {
-    /// The issuer's id for the request.
-    pub trace_id: String,
-    subject_did: String,
-    legal_basis: String,
-    case_reference: String,
-    requested_by: String,
-    created_at_unix_ms: i64,
-    subject_at_unix_ms: i64,
-    /// The enrolment the request names (its record is the one released).
-    enrolment_id: String,
-    /// k, when the request was made.
-    pub approvals_required: u32,
-    /// The issuer's digest, hex.
-    request_digest: String,
-    /// The salt, hex.
-    salt: String,
-    /// The hash the approvers sign, hex.
-    request_hash: String,
-    chain_id: String,
-    issuer_did: String,
-    /// The requesting officer's X25519 key, hex: shares are released to it.
-    officer_key: String,
+/// A trace request as handed to approvers (realdid-core owns its format and checks).
+pub use realdid_core::trace_file::TraceRequestFile as RequestFile;
+
+fn file_error(e: TraceFileError) -> CliError {
+    CliError::Refused(e.to_string())
 }
 
 fn bad(what: &str) -> CliError {
     CliError::Refused(format!("the trace request: {what}"))
 }
 
-impl RequestFile {
-    /// The file for the request the issuer answered, after checking its digest and hash
-    /// are those of its fields.
-    pub fn from_trace(trace: &pb::TraceRequest) -> Result<Self, CliError> {
-        let file = Self {
-            trace_id: trace.trace_id.clone(),
-            subject_did: trace.subject_did.clone(),
-            legal_basis: trace.legal_basis.clone(),
-            case_reference: trace.case_reference.clone(),
-            requested_by: trace.requested_by.clone(),
-            created_at_unix_ms: trace.created_at_unix_ms,
-            subject_at_unix_ms: trace.subject_at_unix_ms,
-            enrolment_id: trace.enrolment_id.clone(),
-            approvals_required: trace.approvals_required,
-            request_digest: hex::encode(&trace.request_digest),
-            salt: hex::encode(&trace.salt),
-            request_hash: hex::encode(&trace.request_hash),
-            chain_id: trace.chain_id.clone(),
-            issuer_did: trace.issuer_did.clone(),
-            officer_key: hex::encode(&trace.officer_key),
-        };
-        file.checked_hash()?;
-        Ok(file)
-    }
+/// The file for the request the issuer answered, after checking its digest and hash are
+/// those of its fields.
+pub fn request_file(trace: &pb::TraceRequest) -> Result<RequestFile, CliError> {
+    let file = RequestFile {
+        trace_id: trace.trace_id.clone(),
+        subject_did: trace.subject_did.clone(),
+        legal_basis: trace.legal_basis.clone(),
+        case_reference: trace.case_reference.clone(),
+        requested_by: trace.requested_by.clone(),
+        created_at_unix_ms: trace.created_at_unix_ms,
+        subject_at_unix_ms: trace.subject_at_unix_ms,
+        enrolment_id: trace.enrolment_id.clone(),
+        approvals_required: trace.approvals_required,
+        request_digest: hex::encode(&trace.request_digest),
+        salt: hex::encode(&trace.salt),
+        request_hash: hex::encode(&trace.request_hash),
+        chain_id: trace.chain_id.clone(),
+        issuer_did: trace.issuer_did.clone(),
+        officer_key: hex::encode(&trace.officer_key),
+    };
+    file.checked_hash().map_err(file_error)?;
+    Ok(file)
+}
 
-    /// The request hash, recomputed from the fields and the salt; refused unless it is the
-    /// one the file carries (the file was changed after the issuer made it).
-    fn checked_hash(&self) -> Result<[u8; 32], CliError> {
-        let digest = request_digest(&TraceRequestFields {
-            trace_id: &self.trace_id,
-            subject_did: &self.subject_did,
-            legal_basis: &self.legal_basis,
-            case_reference: &self.case_reference,
-            requested_by: &self.requested_by,
-            created_at_ms: self.created_at_unix_ms,
-            subject_at_ms: self.subject_at_unix_ms,
-            enrolment_id: &self.enrolment_id,
-        });
-        if hex::encode(digest) != self.request_digest {
-            return Err(bad(
-                "its fields do not hash to the digest it carries; it was changed after the \
-                 issuer made it",
-            ));
-        }
-        let salt: [u8; 32] = hex::decode(&self.salt)
-            .ok()
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| bad("the salt is not 32 hex bytes"))?;
-        let hash = request_hash(&digest, &salt, self.officer_key()?.as_bytes());
-        if hex::encode(hash) != self.request_hash {
-            return Err(bad(
-                "its request hash is not the hash of its digest and salt",
-            ));
-        }
-        Ok(hash)
-    }
+/// Reads a request file, bounded.
+pub fn load_request(path: &Path) -> Result<RequestFile, CliError> {
+    let text = super::read_bounded(path, MAX_TRACE_REQUEST_FILE as u64)?;
+    RequestFile::parse(&text).map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
+}
 
-    /// The officer the shares go to.
-    fn officer_key(&self) -> Result<HpkePublicKey, CliError> {
-        HpkePublicKey::from_hex(&self.officer_key).map_err(|e| bad(&format!("officer_key: {e}")))
-    }
+/// The approval by `approver`, signed at `now_s`, as ApproveTrace carries it.
+pub fn approve(
+    file: &RequestFile,
+    approver: &ApproverSecret,
+    now_s: u64,
+) -> Result<pb::ApproveTraceRequest, CliError> {
+    let signed = file.approve(approver, now_s).map_err(file_error)?;
+    Ok(pb::ApproveTraceRequest {
+        trace_id: signed.trace_id,
+        approval_key: signed.approval_key,
+        signed_at_unix_s: signed.signed_at_unix_s,
+        signature: signed.signature,
+    })
+}
 
-    fn issuer(&self) -> Result<RealDid, CliError> {
-        self.issuer_did
-            .parse()
-            .map_err(|e| bad(&format!("issuer_did: {e}")))
+/// Checks, before a share is released, that `sealed` is the record of the DID `file`
+/// traces, and that a proven read shows audit anchor `sequence` of the issuer on chain for
+/// this very request; returns the anchor's hash, which the share is bound to.
+pub async fn anchored(
+    file: &RequestFile,
+    registry: &realdid_registry_client::gateway::RegistryGateway,
+    sealed: &ThresholdSealed,
+    sequence: u64,
+    hash: &[u8; 32],
+) -> Result<[u8; 32], CliError> {
+    file.names(sealed.record_id()).map_err(file_error)?;
+    let issuer = file.issuer().map_err(file_error)?;
+    let proven = registry.audit_anchor_at(&issuer, sequence).await?;
+    let record = proven.value.ok_or_else(|| {
+        CliError::Refused(format!(
+            "audit anchor {sequence} of {issuer} is not on chain (proven absent at height {}); \
+             nothing is released before the opening is anchored",
+            proven.height
+        ))
+    })?;
+    if &record.anchor.request_hash != hash {
+        return Err(CliError::Refused(format!(
+            "audit anchor {sequence} is for another request; nothing is released"
+        )));
     }
-
-    /// What the approver is asked, in words.
-    pub fn describe(&self) -> String {
-        format!(
-            "trace {}: identify the holder of {} (as of {} Unix ms, enrolment {})\n  \
-             legal basis: {}\n  case: {}\n  requested by {} at {} (Unix ms), of issuer {} on \
-             chain {}",
-            self.trace_id,
-            self.subject_did,
-            self.subject_at_unix_ms,
-            self.enrolment_id,
-            self.legal_basis,
-            self.case_reference,
-            self.requested_by,
-            self.created_at_unix_ms,
-            self.issuer_did,
-            self.chain_id
-        )
-    }
-
-    /// The approval by `approver`, signed at `now_s`, as ApproveTrace carries it.
-    pub fn approve(
-        &self,
-        approver: &ApproverSecret,
-        now_s: u64,
-    ) -> Result<pb::ApproveTraceRequest, CliError> {
-        let hash = self.checked_hash()?;
-        let chain = ChainId::parse(&self.chain_id).map_err(|e| bad(&format!("chain_id: {e}")))?;
-        let issuer = self.issuer()?;
-        let key = approver.approval_key();
-        let approval = TraceApproval::sign(&chain, &issuer, &hash, now_s, &key)
-            .map_err(|e| CliError::Refused(format!("signing the approval: {e}")))?;
-        Ok(pb::ApproveTraceRequest {
-            trace_id: self.trace_id.clone(),
-            approval_key: DidKey::from_public_key(&key.public_key()).did().to_string(),
-            signed_at_unix_s: i64::try_from(now_s).unwrap_or(i64::MAX),
-            signature: approval.signature.0.to_vec(),
-        })
-    }
-
-    /// Checks, before a share is released, that `sealed` is the record of the DID this
-    /// request traces, and that a proven read shows audit anchor `sequence` of the issuer on
-    /// chain for this very request; returns the anchor's hash, which the share is bound to.
-    pub async fn anchored(
-        &self,
-        registry: &realdid_registry_client::gateway::RegistryGateway,
-        sealed: &ThresholdSealed,
-        sequence: u64,
-        hash: &[u8; 32],
-    ) -> Result<[u8; 32], CliError> {
-        self.names(sealed)?;
-        let issuer = self.issuer()?;
-        let proven = registry.audit_anchor_at(&issuer, sequence).await?;
-        let record = proven.value.ok_or_else(|| {
-            CliError::Refused(format!(
-                "audit anchor {sequence} of {issuer} is not on chain (proven absent at height {}); \
-                 nothing is released before the opening is anchored",
-                proven.height
-            ))
-        })?;
-        if &record.anchor.request_hash != hash {
-            return Err(CliError::Refused(format!(
-                "audit anchor {sequence} is for another request; nothing is released"
-            )));
-        }
-        Ok(record.anchor_hash())
-    }
-
-    /// Whether `sealed` is the record this request names: the traced DID's, of the
-    /// enrolment the request names. A record of the DID from another enrolment (another
-    /// holder of it, at another time) is refused.
-    fn names(&self, sealed: &ThresholdSealed) -> Result<(), CliError> {
-        let named = format!("{} {}", self.subject_did, self.enrolment_id);
-        if sealed.record_id() != named {
-            return Err(CliError::Refused(format!(
-                "the sealed record {:?} is not the record this request names ({named:?}: {}, \
-                 enrolment {})",
-                sealed.record_id(),
-                self.subject_did,
-                self.enrolment_id
-            )));
-        }
-        Ok(())
-    }
-
-    /// Reads a request file, bounded.
-    pub fn load(path: &Path) -> Result<Self, CliError> {
-        let text = super::read_bounded(path, 64 * 1024)?;
-        serde_json::from_str(&text)
-            .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))
-    }
+    Ok(record.anchor_hash())
 }
 
 /// Loads an approver's key file.
@@ -318,8 +205,8 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
             key,
             chain,
         } => {
-            let file = RequestFile::load(&request)?;
-            let hash = file.checked_hash()?;
+            let file = load_request(&request)?;
+            let hash = file.checked_hash().map_err(file_error)?;
             let secret = load_secret(&key)?;
             super::runtime()?.block_on(async {
                 // Built inside the runtime: its channels need the reactor.
@@ -337,10 +224,10 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
                     .into_inner();
                 let sealed = ThresholdSealed::from_json(&answer.sealed_record)
                     .map_err(|e| bad(&format!("the sealed record: {e}")))?;
-                let anchor_hash = file
-                    .anchored(&gateway, &sealed, answer.audit_sequence, &hash)
-                    .await?;
-                let share = release_share(&sealed, &secret, &anchor_hash, &file.officer_key()?)
+                let anchor_hash =
+                    anchored(&file, &gateway, &sealed, answer.audit_sequence, &hash).await?;
+                let officer = file.officer_key().map_err(file_error)?;
+                let share = release_share(&sealed, &secret, &anchor_hash, &officer)
                     .map_err(|e| CliError::Refused(format!("releasing the share: {e}")))?;
                 let released = client
                     .release_share(signed_release(&file.trace_id, &share, &secret)?)
@@ -372,14 +259,14 @@ pub fn run(command: ApproverCommand) -> Result<(), CliError> {
             key,
             yes,
         } => {
-            let file = RequestFile::load(&request)?;
-            file.checked_hash()?;
+            let file = load_request(&request)?;
+            file.checked_hash().map_err(file_error)?;
             eprintln!("{}", file.describe());
             if !super::confirm(yes, "Approve this trace? [y/N] ")? {
                 return Err(CliError::Refused("the approver declined".into()));
             }
             let secret = load_secret(&key)?;
-            let approval = file.approve(&secret, super::unix_ms() / 1000)?;
+            let approval = approve(&file, &secret, super::unix_ms() / 1000)?;
             super::runtime()?.block_on(async {
                 let trace = endpoint
                     .client()
@@ -424,57 +311,4 @@ pub fn signed_release(
         released_share: json,
         signature,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-
-    fn request(subject_did: &str, enrolment_id: &str) -> RequestFile {
-        RequestFile {
-            trace_id: "t1".into(),
-            subject_did: subject_did.into(),
-            legal_basis: "warrant".into(),
-            case_reference: "CASE-1".into(),
-            requested_by: "officer".into(),
-            created_at_unix_ms: 1,
-            subject_at_unix_ms: 1,
-            enrolment_id: enrolment_id.into(),
-            approvals_required: 2,
-            request_digest: String::new(),
-            salt: String::new(),
-            request_hash: String::new(),
-            chain_id: "realdid-test".into(),
-            issuer_did: String::new(),
-            officer_key: String::new(),
-        }
-    }
-
-    #[test]
-    fn only_the_record_of_the_named_enrolment_is_released() {
-        let approvers: Vec<_> = (1..=3)
-            .map(|i| {
-                ApproverSecret::generate(&format!("judge-{i}"))
-                    .unwrap()
-                    .public()
-            })
-            .collect();
-        let sealed =
-            |record: &str| realdid_core::escrow::seal(record, b"identity", &approvers, 2).unwrap();
-        let asked = request("did:realdid:abc", "enr-2");
-        assert!(asked.names(&sealed("did:realdid:abc enr-2")).is_ok());
-        for other in [
-            "did:realdid:abc enr-1",
-            "did:realdid:abd enr-2",
-            "did:realdid:abc enr-2 x",
-        ] {
-            let refused = asked.names(&sealed(other)).unwrap_err().to_string();
-            assert!(
-                refused.contains("not the record this request names"),
-                "{refused}"
-            );
-        }
-    }
 }

@@ -12,7 +12,6 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use tonic::transport::Channel;
 
-use super::approver::RequestFile;
 use crate::error::CliError;
 use realdid_core::escrow::OfficerSecret;
 
@@ -531,7 +530,7 @@ async fn trace(command: TraceCommand) -> Result<(), CliError> {
                 .into_inner()
                 .trace
                 .ok_or_else(|| CliError::Refused("the issuer answered no trace".into()))?;
-            let file = RequestFile::from_trace(&trace)?;
+            let file = super::approver::request_file(&trace)?;
             let json = serde_json::to_string_pretty(&file)? + "\n";
             super::genesis::write_new(&out, &json)?;
             println!(

@@ -360,12 +360,16 @@ pub async fn citizen(
         .ok_or_else(|| CliError::Refused("trace request: empty answer".into()))?;
     // Each approver checks the request file and signs on their own machine; the devnet
     // holds their keys in <devnet>/approvers/ for the demo.
-    let request = super::approver::RequestFile::from_trace(&trace)?;
+    let request = super::approver::request_file(&trace)?;
     let approvers = super::devnet_issuer::devnet_approvers(layout)?;
     let k = usize::try_from(trace.approvals_required).unwrap_or(usize::MAX);
     for (i, approver) in approvers.iter().take(k).enumerate() {
         issuer
-            .approve_trace(request.approve(approver, super::unix_ms() / 1000)?)
+            .approve_trace(super::approver::approve(
+                &request,
+                approver,
+                super::unix_ms() / 1000,
+            )?)
             .await
             .map_err(refused("approval"))?;
         if i == 0 {
@@ -437,9 +441,9 @@ pub async fn citizen(
             .into_inner();
         let sealed = realdid_core::escrow::ThresholdSealed::from_json(&answer.sealed_record)
             .map_err(|e| CliError::Refused(format!("the sealed record: {e}")))?;
-        let anchor_hash = request
-            .anchored(&registry, &sealed, answer.audit_sequence, &hash)
-            .await?;
+        let anchor_hash =
+            super::approver::anchored(&request, &registry, &sealed, answer.audit_sequence, &hash)
+                .await?;
         let share =
             realdid_core::escrow::release_share(&sealed, approver, &anchor_hash, &officer.public())
                 .map_err(|e| CliError::Refused(format!("releasing a share: {e}")))?;

@@ -1550,3 +1550,66 @@ async fn no_personal_data_in_any_file() {
     }
     assert!(scanned > 0);
 }
+
+/// An approver approves a trace from the console: the request file the officer handed
+/// over is read and shown whole, the approval is signed with the approver's own key file
+/// and sent only after the yes; k approvals make the trace approved at the issuer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvers_approve_a_trace_from_the_console() {
+    use realdid_tests::terminal::Terminal;
+
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    let (stack, subject) = tokio::join!(own_issuer(net, 1), holder_did(net));
+    enrolled(&stack, 0, &[&subject]).await;
+    let trace = stack
+        .request_trace(&subject.state.did.to_string(), None)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(&request, realdid::request_file(&trace).unwrap().to_json()).unwrap();
+    let console = Terminal::start(&format!(
+        "{} tui --genesis {} --registry {} --issuer-endpoint {}",
+        realdid_tests::realdid_binary().display(),
+        net.layout.genesis_path().display(),
+        net.endpoints().join(","),
+        stack.endpoint,
+    ));
+    for (i, approver) in stack.approvers.iter().take(2).enumerate() {
+        let key = dir.path().join(format!("{}.key.json", approver.id()));
+        std::fs::write(&key, approver.to_json().unwrap().as_str()).unwrap();
+        console.type_text(&format!(":approve {} {}", request.display(), key.display()));
+        console.keys(&["Enter"]);
+        console
+            .wait_for("the request, whole, before the yes", |s| {
+                s.contains(&format!("as {}: trace {}", approver.id(), trace.trace_id))
+                    && s.contains("legal basis: Criminal Procedure Law")
+                    && s.contains("y confirms")
+            })
+            .await;
+        console.type_text("y");
+        console
+            .wait_for("the approval taken", |s| {
+                s.contains(&format!("approved: {} of 2 approvals", i + 1))
+            })
+            .await;
+    }
+    let mut client = stack.client().await;
+    let read = stack
+        .as_officer(
+            &mut client,
+            pb::GetTraceRequest {
+                trace_id: trace.trace_id.clone(),
+            },
+        )
+        .await;
+    let now = client
+        .get_trace(read)
+        .await
+        .unwrap()
+        .into_inner()
+        .trace
+        .unwrap();
+    assert_eq!(now.state, pb::TraceState::Approved as i32);
+    assert_eq!(now.approvals.len(), 2);
+}

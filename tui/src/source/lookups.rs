@@ -42,6 +42,16 @@ pub async fn run(
     updates: mpsc::Sender<Update>,
 ) {
     let mut known = issuer_dids;
+    // Approvals go to the operator's issuer, else to the first issuer endpoint.
+    let approve_at = operator
+        .as_ref()
+        .map(|o| o.endpoint.clone())
+        .or_else(|| issuer_endpoints.first().cloned());
+    // Approvals signed and waiting for the approver's yes, by number.
+    let mut prepared: std::collections::HashMap<u64, pb::ApproveTraceRequest> =
+        std::collections::HashMap::new();
+    let mut next_approval = 1u64;
+    let (ready_tx, mut ready) = mpsc::channel::<(u64, pb::ApproveTraceRequest)>(8);
     // Each endpoint is asked on its own task: one that does not answer must hold up
     // neither the others nor the operator's lookups.
     let (found_tx, mut found) = mpsc::channel::<String>(8);
@@ -88,8 +98,60 @@ pub async fn run(
                     tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), updates.clone()));
                 }
             }
+            Some((id, approval)) = ready.recv() => {
+                // At most a few wait: an approver answers one question at a time.
+                if prepared.len() >= 16 {
+                    prepared.clear();
+                }
+                prepared.insert(id, approval);
+            }
             request = requests.recv() => {
                 let Some(request) = request else { return };
+                if let Request::PrepareApproval { request_file, key_file } = request {
+                    let id = next_approval;
+                    next_approval += 1;
+                    let now_s = u64::try_from(gateway.clock().now().as_secs()).unwrap_or(0);
+                    let (ready, updates) = (ready_tx.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let prepared = tokio::task::spawn_blocking(move || {
+                            super::approvals::prepare(
+                                std::path::Path::new(&request_file),
+                                std::path::Path::new(&key_file),
+                                now_s,
+                            )
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(format!("reading the request: {e}")));
+                        let update = match prepared {
+                            Ok((description, approval)) => {
+                                if ready.send((id, approval)).await.is_err() {
+                                    return;
+                                }
+                                Update::ApprovalReady { id, description }
+                            }
+                            Err(why) => Update::ActionDone(Err(why)),
+                        };
+                        let _ = updates.send(update).await;
+                    });
+                    continue;
+                }
+                if let Request::SendApproval { id } = request {
+                    let (approval, endpoint) = (prepared.remove(&id), approve_at.clone());
+                    let (tls, updates) = (tls.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let done = match (approval, endpoint) {
+                            (Some(approval), Some(endpoint)) => {
+                                super::approvals::send(&endpoint, &tls, approval).await
+                            }
+                            (None, _) => Err("that approval is no longer waiting".into()),
+                            (_, None) => Err(
+                                "no issuer endpoint to send it to (--issuer-endpoint)".into(),
+                            ),
+                        };
+                        let _ = updates.send(Update::ActionDone(done)).await;
+                    });
+                    continue;
+                }
                 if let Request::ReadIssuer(did) = &request
                     && !known.contains(did)
                 {
@@ -100,7 +162,7 @@ pub async fn run(
                         (gateway.clone(), proposals.clone(), updates.clone());
                     tokio::spawn(async move {
                         let done = governance(&gateway, proposals.as_deref(), request).await;
-                        let _ = updates.send(Update::ProposalDone(done)).await;
+                        let _ = updates.send(Update::ActionDone(done)).await;
                     });
                     continue;
                 }
@@ -172,9 +234,10 @@ async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::
             id,
             outcome: ChangeOutcome::Failed("not a lookup".into()),
         },
-        Request::SignProposal { .. } | Request::SubmitProposal { .. } => {
-            Update::ProposalDone(Err("not a lookup".into()))
-        }
+        Request::SignProposal { .. }
+        | Request::SubmitProposal { .. }
+        | Request::PrepareApproval { .. }
+        | Request::SendApproval { .. } => Update::ActionDone(Err("not a lookup".into())),
     };
     let _ = updates.send(update).await;
 }

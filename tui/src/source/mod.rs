@@ -2,6 +2,7 @@
 //! [`Update`](crate::event::Update)s. Chain state comes through the light client, proven;
 //! node telemetry is each node's own report.
 
+pub mod approvals;
 pub mod chain;
 pub mod lookups;
 pub mod operator;

@@ -95,7 +95,7 @@ pub(super) fn tab_bar(frame: &mut Frame, area: Rect, app: &App) {
 pub(super) fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(confirm) = app.confirm() {
         let line = Line::from(vec![
-            Span::styled(confirm.prompt.clone(), bold()),
+            Span::styled(confirm.prompt.replace('\n', " "), bold()),
             Span::raw(super::CONFIRM_HINT),
         ]);
         frame.render_widget(Paragraph::new(line), area);

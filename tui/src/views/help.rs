@@ -19,6 +19,10 @@ pub(super) fn needed_height() -> u16 {
 
 pub(super) fn draw(frame: &mut Frame, area: Rect) {
     let mut lines = lines();
+    // On a short terminal the section titles go first (commands still start with `:`).
+    if lines.len() + 2 > usize::from(area.height) {
+        lines.retain(|line| !is_title(line));
+    }
     // The notes go where there is room for them: every key and command comes first.
     let notes = notes();
     if lines.len() + notes.len() + 2 <= usize::from(area.height) {
@@ -39,6 +43,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect) {
         .padding(ratatui::widgets::Padding::horizontal(1));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+const TITLES: [&str; 2] = ["keys", "commands"];
+
+fn is_title(line: &Line) -> bool {
+    line.spans.len() == 1 && TITLES.contains(&line.spans[0].content.as_ref())
 }
 
 fn entry(label: String, what: String, width: usize) -> Line<'static> {
@@ -63,13 +73,13 @@ fn lines() -> Vec<Line<'static>> {
         .max()
         .unwrap_or(0)
         .min(MAX_LABEL_WIDTH);
-    let mut lines = vec![Line::styled("keys", bold())];
+    let mut lines = vec![Line::styled(TITLES[0], bold())];
     lines.extend(
         BINDINGS
             .iter()
             .map(|b| entry(b.label.to_string(), b.what.to_string(), width)),
     );
-    lines.push(Line::styled("commands", bold()));
+    lines.push(Line::styled(TITLES[1], bold()));
     lines.extend(COMMANDS.iter().map(|c| {
         let label = label(c);
         let aliases: Vec<String> = c.names[1..].iter().map(|n| format!(":{n}")).collect();

@@ -78,12 +78,18 @@ fn confirm_popup(
 ) {
     use ratatui::widgets::{Clear, Paragraph, Wrap};
     let needed = confirm.prompt.chars().count() + CONFIRM_HINT.len();
-    if needed <= usize::from(area.width) || area.width < 10 || area.height < 5 {
+    let one_line = !confirm.prompt.contains('\n');
+    if (one_line && needed <= usize::from(area.width)) || area.width < 10 || area.height < 5 {
         return;
     }
     let width = area.width.saturating_sub(4).min(100);
     let inner = usize::from(width.saturating_sub(4)).max(1);
-    let lines = confirm.prompt.chars().count().div_ceil(inner) + 2;
+    let lines = confirm
+        .prompt
+        .lines()
+        .map(|l| l.chars().count().div_ceil(inner).max(1))
+        .sum::<usize>()
+        + 2;
     let height = count_u16(lines + 2).min(area.height);
     let popup = ratatui::layout::Rect::new(
         area.x + (area.width - width) / 2,
@@ -91,11 +97,13 @@ fn confirm_popup(
         width,
         height,
     );
-    let text = vec![
-        Line::from(confirm.prompt.clone()),
-        Line::default(),
-        Line::styled(CONFIRM_HINT.trim_start().to_string(), bold()),
-    ];
+    let mut text: Vec<Line> = confirm
+        .prompt
+        .lines()
+        .map(|l| Line::from(l.to_string()))
+        .collect();
+    text.push(Line::default());
+    text.push(Line::styled(CONFIRM_HINT.trim_start().to_string(), bold()));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(text)
