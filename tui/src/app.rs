@@ -1083,6 +1083,7 @@ mod tests {
                     deactivated: false,
                     created_height: 1,
                     updated_height: 1,
+                    history: Vec::new(),
                 }),
                 height,
                 block_time_ms: 0,

@@ -199,6 +199,31 @@ pub struct DidFacts {
     pub created_height: u64,
     /// The height that last changed it.
     pub updated_height: u64,
+    /// Its versions, newest first (the current one, then up to
+    /// [`MAX_DID_HISTORY`]` - 1` before it), each proven where it was applied.
+    pub history: Vec<DidVersionRow>,
+}
+
+/// How many versions of a DID the DIDs view reads.
+pub const MAX_DID_HISTORY: u64 = 20;
+
+/// One version of a DID, proven against the state where it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidVersionRow {
+    /// The version (1: created).
+    pub version: u64,
+    /// The height that applied it.
+    pub height: u64,
+    /// That block's time, Unix ms.
+    pub time_ms: i64,
+    /// Its keys, by id.
+    pub keys: Vec<String>,
+    /// How many services it lists.
+    pub services: usize,
+    /// Whether this version deactivated the DID.
+    pub deactivated: bool,
+    /// Why it could not be read, proven (nothing else is shown of it then).
+    pub problem: Option<String>,
 }
 
 /// Where a lookup is.

@@ -19,9 +19,9 @@ use realdid_tui::app::App;
 use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, HeldListRow, IssuerFacts, Link,
-    Lookup, NodeStatus, ProposalRow, ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow,
-    VerifierFigures,
+    BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, DidVersionRow, HeldListRow,
+    IssuerFacts, Link, Lookup, NodeStatus, ProposalRow, ProvenAt, RateSample, TraceRow,
+    ValidatorHealth, ValidatorRow, VerifierFigures,
 };
 use realdid_tui::views;
 
@@ -199,6 +199,23 @@ fn did_facts() -> DidFacts {
         deactivated: false,
         created_height: 10,
         updated_height: 40,
+        history: vec![
+            version(3, 40, &["key-1", "key-2"], NOW - 180_000),
+            version(2, 25, &["key-1", "key-2", "key-3"], NOW - 3_600_000),
+            version(1, 10, &["key-1", "key-3"], NOW - 7_200_000),
+        ],
+    }
+}
+
+fn version(version: u64, height: u64, keys: &[&str], time_ms: i64) -> DidVersionRow {
+    DidVersionRow {
+        version,
+        height,
+        time_ms,
+        keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        services: 0,
+        deactivated: false,
+        problem: None,
     }
 }
 
@@ -450,6 +467,12 @@ fn dids_proven_160x48() {
             "z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG",
             "\"service\": []",
             "lines 1–32 of 32",
+            "versions (3) · each proven where applied",
+            "v3  h 40",
+            "-key-3",
+            "v2  h 25",
+            "+key-2",
+            "created: key-1 key-3",
         ],
     );
 }
@@ -460,7 +483,7 @@ fn dids_document_scrolls_and_filters() {
     render(&app, 80, 24);
     press(&mut app, KeyCode::Char('G'));
     let screen = render(&app, 80, 24);
-    assert_has(&screen, &["\"service\": []", "lines 21–32 of 32"]);
+    assert_has(&screen, &["\"service\": []", "lines 22–32 of 32"]);
     assert!(!screen.contains("@context"), "{screen}");
     typ(&mut app, "/multibase");
     let screen = render(&app, 80, 24);

@@ -190,6 +190,23 @@ impl RegistryGateway {
         F: Fn(RegistryClient<Channel>) -> Fut,
         Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
     {
+        self.proven_read(what, ask, check, true).await
+    }
+
+    /// [`proven`](Self::proven), with the freshness bound only when `fresh`: a read of a
+    /// past state (a DID's earlier version) is old by nature and says what was, never what
+    /// is.
+    async fn proven_read<T, F, Fut>(
+        &self,
+        what: &str,
+        ask: F,
+        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), ClientError>,
+        fresh: bool,
+    ) -> Result<Proven<T>, ClientError>
+    where
+        F: Fn(RegistryClient<Channel>) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
+    {
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
             let read = match tokio::time::timeout(READ_TIMEOUT, ask(client.clone())).await {
@@ -215,7 +232,7 @@ impl RegistryGateway {
                 }
             };
             let block_time_ms = verified.header.timestamp_ms;
-            if !self.is_fresh(block_time_ms) {
+            if fresh && !self.is_fresh(block_time_ms) {
                 failures.push(format!(
                     "{endpoint}: its proven state (height {}) is {} s old, older than the {} s this reader accepts",
                     verified.height,
@@ -258,6 +275,44 @@ impl RegistryGateway {
                     .map(|r| r.into_inner().proof)
             },
             |light, read| light.verify_did(did, read),
+        )
+        .await
+    }
+
+    /// Version `version` of the DID's record (1 is its creation), proven against the state
+    /// where that version was applied (ask only for versions up to the current one: nodes
+    /// answer NOT_FOUND for one the DID never had, which fails the read). No freshness
+    /// bound applies (see [`proven_read`](Self::proven_read)); a node that answers
+    /// with another version than the one asked is skipped.
+    pub async fn resolve_did_version(
+        &self,
+        did: &RealDid,
+        version: u64,
+    ) -> Result<Proven<Option<DidRecord>>, ClientError> {
+        self.proven_read(
+            &format!("resolving version {version} of {did}"),
+            |mut client| async move {
+                client
+                    .resolve(pb::ResolveRequest {
+                        did: did.to_string(),
+                        at: Some(pb::resolve_request::At::VersionId(version)),
+                    })
+                    .await
+                    .map(|r| r.into_inner().proof)
+            },
+            |light, read| {
+                let (verified, record) = light.verify_did(did, read)?;
+                match &record {
+                    Some(r) if r.state.version != version => Err(ClientError::Proof {
+                        reason: format!(
+                            "version {version} was asked, the proof is of version {}",
+                            r.state.version
+                        ),
+                    }),
+                    _ => Ok((verified, record)),
+                }
+            },
+            false,
         )
         .await
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use realdid_core::did::Purposes;
 use realdid_proto::v1 as pb;
-use realdid_tests::chain::{Devnet, create_did, submit};
+use realdid_tests::chain::{Devnet, create_did, submit, update_did};
 use realdid_tests::realdid_binary;
 use realdid_tests::terminal::{Terminal, height};
 
@@ -96,23 +96,34 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_hung_validato
         })
         .await;
 
-    // A DID written now resolves, proven, with its document.
+    // A DID written now, and then updated, resolves proven with its document and both
+    // versions, the first read proven where it was applied.
     let (tx, holder) = create_did(Purposes::AUTHENTICATION);
     let mut node1 = net.client(1).await;
     assert!(matches!(
         submit(&mut node1, &tx).await,
         pb::submit_transaction_response::Result::Finalized(_)
     ));
+    let (update, _) = update_did(&holder, &holder.key);
+    assert!(matches!(
+        submit(&mut node1, &update).await,
+        pb::submit_transaction_response::Result::Finalized(_)
+    ));
     let did = holder.state.did.to_string();
     console.type_text(&format!(":resolve {did}"));
     console.keys(&["Enter"]);
     let resolved = console
-        .wait_for("the DID resolved", |s| {
+        .wait_for("the DID resolved with its versions", |s| {
             s.contains("against the genesis validators")
                 && s.contains(&format!("\"id\": \"{did}\""))
+                && s.contains("versions v2 h")
         })
         .await;
     assert!(resolved.contains("proven at height"), "{resolved}");
+    assert!(
+        resolved.contains("+key-2") && resolved.contains("created: key-1"),
+        "{resolved}"
+    );
 
     // Validator 0 hangs (the most advanced node of the lowest index, so the one whose block
     // stream the console follows): the chain view shows its node and it down, and both

@@ -151,6 +151,22 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         .verify_did(&holder.state.did, &latest.proof.unwrap())
         .unwrap();
     assert_eq!(record.unwrap().state.version, 2);
+    // Through the gateway: an earlier version is read proven whatever its age (it says
+    // what was), while the current state must be fresh; the one millisecond allowed here
+    // makes every current read fail.
+    let gateway = realdid_registry_client::RegistryGateway::new(
+        &net.endpoints(),
+        realdid_registry_client::LightClient::for_genesis(net.layout.genesis()),
+    )
+    .unwrap()
+    .with_max_state_age(Duration::from_millis(1));
+    let v1 = gateway
+        .resolve_did_version(&holder.state.did, 1)
+        .await
+        .unwrap();
+    assert_eq!(v1.value.unwrap().state.version, 1);
+    assert!(v1.height < updated_at);
+    assert!(gateway.resolve_did_at(&holder.state.did).await.is_err());
     // Identical bytes are the same transaction: the original receipt again.
     let bytes = update.encode().to_vec();
     assert!(matches!(

@@ -12,13 +12,16 @@ use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 use realdid_registry_client::RegistryGateway;
-use realdid_registry_client::records::IssuerRecord;
+use realdid_registry_client::records::{DidRecord, IssuerRecord};
 use tokio::sync::mpsc;
 
 use super::operator::Operator;
 use super::proposals::Proposals;
 use crate::event::{Request, Update};
-use crate::model::{BlockFacts, ChangeOutcome, DidFacts, IssuerFacts, Lookup, ProvenAt};
+use crate::model::{
+    BlockFacts, ChangeOutcome, DidFacts, DidVersionRow, IssuerFacts, Lookup, MAX_DID_HISTORY,
+    ProvenAt,
+};
 
 /// How often the known issuers' entries are read again.
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
@@ -277,6 +280,7 @@ async fn resolve(gateway: &RegistryGateway, query: String) -> Lookup<DidFacts> {
                     deactivated: record.state.is_deactivated(),
                     created_height: record.created_height,
                     updated_height: record.updated_height,
+                    history: history(gateway, &did, &record).await,
                 }),
                 Err(reason) => return Lookup::Failed { query, reason },
             }
@@ -289,6 +293,66 @@ async fn resolve(gateway: &RegistryGateway, query: String) -> Lookup<DidFacts> {
             height: proven.height,
             block_time_ms: proven.block_time_ms,
         },
+    }
+}
+
+/// A version as the history shows it.
+fn version_row(record: &DidRecord) -> DidVersionRow {
+    DidVersionRow {
+        version: record.state.version,
+        height: record.updated_height,
+        time_ms: i64::try_from(record.updated_ms).unwrap_or(i64::MAX),
+        keys: record
+            .state
+            .document
+            .keys
+            .iter()
+            .map(|k| k.id.as_str().to_owned())
+            .collect(),
+        services: record.state.document.services.len(),
+        deactivated: record.state.is_deactivated(),
+        problem: None,
+    }
+}
+
+/// `current` and the versions before it, newest first, up to [`MAX_DID_HISTORY`], each
+/// read proven where it was applied (at once: each is its own read).
+async fn history(
+    gateway: &RegistryGateway,
+    did: &RealDid,
+    current: &DidRecord,
+) -> Vec<DidVersionRow> {
+    let newest = current.state.version;
+    let oldest = newest.saturating_sub(MAX_DID_HISTORY - 1).max(1);
+    let earlier = (oldest..newest).rev().map(|version| async move {
+        match gateway.resolve_did_version(did, version).await {
+            Ok(proven) => match proven.value {
+                Some(record) => version_row(&record),
+                None => DidVersionRow {
+                    problem: Some("proven absent".into()),
+                    ..unread(version)
+                },
+            },
+            Err(e) => DidVersionRow {
+                problem: Some(e.to_string()),
+                ..unread(version)
+            },
+        }
+    });
+    let mut rows = vec![version_row(current)];
+    rows.extend(futures::future::join_all(earlier).await);
+    rows
+}
+
+fn unread(version: u64) -> DidVersionRow {
+    DidVersionRow {
+        version,
+        height: 0,
+        time_ms: 0,
+        keys: Vec::new(),
+        services: 0,
+        deactivated: false,
+        problem: None,
     }
 }
 

@@ -3,12 +3,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 
-use super::{bad, bold, count_u16, dim, good, panel, proven_block_time, unproven, verdict};
+use super::{bad, bold, count_u16, dim, fmt, good, panel, proven_block_time, unproven, verdict};
 use crate::app::{App, InputMode, Tab};
-use crate::model::{DidFacts, Lookup, ProvenAt};
+use crate::model::{DidFacts, DidVersionRow, Lookup, ProvenAt};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [query_area, rest] =
@@ -100,18 +101,118 @@ fn proven(frame: &mut Frame, area: Rect, app: &App, query: &str, answer: &Proven
         Span::raw("   "),
         status,
     ]);
-    let [facts_area, document_area] =
-        Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(area);
+    // The versions beside the document on a wide terminal; on a narrow one, one line of
+    // them in the resolution.
+    let wide = area.width >= 150;
+    let facts_rows = if wide || facts.history.len() < 2 {
+        5
+    } else {
+        6
+    };
+    let [facts_area, rest] =
+        Layout::vertical([Constraint::Length(facts_rows), Constraint::Fill(1)]).areas(area);
+    let (document_area, versions_area) = if wide {
+        let [doc, versions] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(60)]).areas(rest);
+        (doc, Some(versions))
+    } else {
+        (rest, None)
+    };
+    let mut lines = vec![verdict(answer), proven_block_time(answer, now), facts_line];
+    if facts_rows == 6 {
+        let summary: Vec<String> = facts
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                format!(
+                    "v{} h{} {}",
+                    row.version,
+                    row.height,
+                    change(&facts.history, i)
+                )
+            })
+            .collect();
+        let width = usize::from(facts_area.width.saturating_sub(4)).saturating_sub(9);
+        lines.push(Line::from(vec![
+            Span::styled("versions ", dim()),
+            Span::raw(fmt::clip(&summary.join(" · "), width)),
+        ]));
+    }
     frame.render_widget(
-        Paragraph::new(vec![
-            verdict(answer),
-            proven_block_time(answer, now),
-            facts_line,
-        ])
-        .block(panel(" resolution ")),
+        Paragraph::new(lines).block(panel(" resolution ")),
         facts_area,
     );
+    if let Some(versions_area) = versions_area {
+        versions(frame, versions_area, &facts.history, now);
+    }
     document(frame, document_area, app);
+}
+
+/// What version `i` of `history` (newest first) changed from the one before it.
+fn change(history: &[DidVersionRow], i: usize) -> String {
+    let Some(row) = history.get(i) else {
+        return String::new();
+    };
+    if let Some(problem) = &row.problem {
+        return format!("FAILED {problem}");
+    }
+    if row.deactivated {
+        return "DEACTIVATED".into();
+    }
+    match history.get(i + 1).filter(|older| older.problem.is_none()) {
+        Some(older) => {
+            let added = row.keys.iter().filter(|k| !older.keys.contains(k));
+            let removed = older.keys.iter().filter(|k| !row.keys.contains(k));
+            let mut change: Vec<String> = added.map(|k| format!("+{k}")).collect();
+            change.extend(removed.map(|k| format!("-{k}")));
+            if row.services != older.services {
+                change.push(format!("services {}→{}", older.services, row.services));
+            }
+            if change.is_empty() {
+                change.push("keys kept".into());
+            }
+            change.join(" ")
+        }
+        None if row.version == 1 => format!("created: {}", row.keys.join(" ")),
+        None => format!("keys {}", row.keys.join(" ")),
+    }
+}
+
+/// Each version, newest first: where it was applied, when, and what it changed (each
+/// earlier version proven against the state where it was applied).
+fn versions(frame: &mut Frame, area: Rect, history: &[DidVersionRow], now_ms: i64) {
+    let lines: Vec<Line> = history
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut spans = vec![Span::styled(format!("v{:<3}", row.version), bold())];
+            if row.problem.is_none() {
+                spans.push(Span::raw(format!(
+                    "h {:<6} {:>6} ago  ",
+                    row.height,
+                    fmt::age(now_ms, row.time_ms)
+                )));
+            }
+            let what = change(history, i);
+            let style = if row.problem.is_some() || row.deactivated {
+                bad()
+            } else {
+                Style::default()
+            };
+            spans.push(Span::styled(what, style));
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel(format!(
+                " versions ({}) · each proven where applied ",
+                history.len()
+            ))),
+        area,
+    );
 }
 
 /// The document, wrapped rather than cut (a key cut short would hide what matters), from
