@@ -24,6 +24,7 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetStatusListAnchor",
             "GetAuditAnchor",
             "GetTransparencyDay",
+            "GetIssuerRegister",
             "GetBlock",
             "GetChainStatus",
             "StreamBlocks",

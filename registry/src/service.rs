@@ -30,8 +30,8 @@ use crate::node::reads::{self, ProvenValue, ReadAt};
 use crate::node::shared::Shared;
 use crate::state::keys::StateKey;
 use crate::state::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
-    decode_value,
+    AuditAnchorRecord, DidRecord, IssuerRecord, RegisterEntry, RegisterSize, StatusAnchorRecord,
+    TransparencyCounts, decode_value,
 };
 
 /// Largest request the service decodes.
@@ -547,6 +547,30 @@ impl Registry for RegistryService {
             anchor,
             proof: Some(proven(&read)),
         }))
+    }
+
+    async fn get_issuer_register(
+        &self,
+        request: Request<pb::GetIssuerRegisterRequest>,
+    ) -> Result<Response<pb::GetIssuerRegisterResponse>, Status> {
+        let index = request.into_inner().index;
+        let key = index.map_or(StateKey::RegisterSize, StateKey::RegisterEntry);
+        let read = self.read(key, ReadAt::Latest)?;
+        let mut response = pb::GetIssuerRegisterResponse::default();
+        if let Some(bytes) = read.value.as_deref() {
+            if index.is_some() {
+                let entry = decode_value::<RegisterEntry>(bytes, "register entry")
+                    .map_err(RegistryError::from)?;
+                response.issuer_did = entry.issuer.to_string();
+                response.accredited_height = entry.height;
+            } else {
+                response.size = decode_value::<RegisterSize>(bytes, "register size")
+                    .map_err(RegistryError::from)?
+                    .count;
+            }
+        }
+        response.proof = Some(proven(&read));
+        Ok(Response::new(response))
     }
 
     async fn get_transparency_day(

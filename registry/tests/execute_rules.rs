@@ -329,7 +329,8 @@ fn governance_needs_a_quorum_of_distinct_governance_keys() {
     );
     let nonce: NonceRecord = decode(&chain.state[&StateKey::GovernanceNonce(1)]);
     assert_eq!(nonce.height, chain.height);
-    assert_eq!(executed.writes.len(), 2);
+    // The issuer's entry, its place in the register, the register's size, the nonce.
+    assert_eq!(executed.writes.len(), 4);
 
     // The same decision again: its nonce is used.
     rejected(chain.check(&three), RejectReason::Stale);
@@ -379,6 +380,42 @@ fn accreditation_and_removal_check_the_issuer() {
         chain.check(&chain.council.accredit(&holder.did(), 7)),
         RejectReason::DidDeactivated,
     );
+}
+
+#[test]
+fn the_register_lists_each_issuer_once_in_order_of_first_accreditation() {
+    use realdid_registry::state::records::{RegisterEntry, RegisterSize};
+
+    let mut chain = MemChain::new();
+    let (a, create_a) = Holder::create();
+    let (b, create_b) = Holder::create();
+    chain.block(&[create_a, create_b]).unwrap();
+    assert!(!chain.state.contains_key(&StateKey::RegisterSize));
+    // Two first accreditations in one block take two places, in block order.
+    chain
+        .block(&[
+            chain.council.accredit(&b.did(), 1),
+            chain.council.accredit(&a.did(), 2),
+        ])
+        .unwrap();
+    let first_height = chain.height;
+    let size: RegisterSize = decode(&chain.state[&StateKey::RegisterSize]);
+    assert_eq!(size.count, 2);
+    let place = |chain: &MemChain, i| -> RegisterEntry {
+        decode(&chain.state[&StateKey::RegisterEntry(i)])
+    };
+    assert_eq!(place(&chain, 0).issuer, b.did());
+    assert_eq!(place(&chain, 1).issuer, a.did());
+    assert_eq!(place(&chain, 1).height, first_height);
+    // Re-accreditation, removal and accreditation again keep each issuer in its place.
+    chain.block(&[chain.council.accredit(&a.did(), 3)]).unwrap();
+    chain.block(&[chain.council.remove(&b.did(), 4)]).unwrap();
+    chain.block(&[chain.council.accredit(&b.did(), 5)]).unwrap();
+    let size: RegisterSize = decode(&chain.state[&StateKey::RegisterSize]);
+    assert_eq!(size.count, 2, "the register grows only by new issuers");
+    assert_eq!(place(&chain, 0).issuer, b.did());
+    assert_eq!(place(&chain, 0).height, first_height);
+    assert!(!chain.state.contains_key(&StateKey::RegisterEntry(2)));
 }
 
 fn approvers(n: u8) -> Vec<TraceApprover> {

@@ -214,9 +214,9 @@ fn a_missing_database_file_is_refused() {
 
 #[test]
 fn a_directory_of_another_state_format_is_refused_by_name() {
-    // Written before the format record existed (format 1), by an older build (format 3,
-    // before issuer and status anchor records counted revocations), or by a newer build.
-    for (record, found) in [(None, 1), (Some(3u32), 3), (Some(5u32), 5)] {
+    // Written before the format record existed (format 1), by an older build (format 4,
+    // before the register of issuers), or by a newer build.
+    for (record, found) in [(None, 1), (Some(4u32), 4), (Some(6u32), 6)] {
         let dir = populated();
         edit(dir.path(), |db| match record {
             None => db.delete_cf(cf(db, "meta"), b"format").unwrap(),
@@ -228,7 +228,7 @@ fn a_directory_of_another_state_format_is_refused_by_name() {
             RegistryError::Fault(Fault::StateFormat {
                 found: f, expected, ..
             }) => {
-                assert_eq!((f, expected), (found, 4));
+                assert_eq!((f, expected), (found, 5));
             }
             other => panic!("expected StateFormat, got {other}"),
         }

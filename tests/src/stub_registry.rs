@@ -192,6 +192,19 @@ impl Registry for Stub {
         .map(Response::new)
     }
 
+    async fn get_issuer_register(
+        &self,
+        request: Request<pb::GetIssuerRegisterRequest>,
+    ) -> Result<Response<pb::GetIssuerRegisterResponse>, Status> {
+        self.read(
+            "issuer register",
+            request.into_inner(),
+            |mut c, q| async move { c.get_issuer_register(q).await },
+        )
+        .await
+        .map(Response::new)
+    }
+
     async fn get_transparency_day(
         &self,
         request: Request<pb::GetTransparencyDayRequest>,

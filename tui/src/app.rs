@@ -9,7 +9,8 @@ use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
     BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup,
-    NodeStatus, ProposalRow, StatusChange, TraceRow, ValidatorHealth, ValidatorRow, VerifierStatus,
+    NodeStatus, ProposalRow, ProvenAt, StatusChange, TraceRow, ValidatorHealth, ValidatorRow,
+    VerifierStatus,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
@@ -176,6 +177,8 @@ pub struct App {
     block: Option<Lookup<BlockFacts>>,
     /// The verifiers watched, in the configured order.
     verifiers: Vec<VerifierStatus>,
+    /// The issuer register's length as last read, proven, or why it could not be.
+    register: Option<Result<ProvenAt<usize>, String>>,
     /// The governance proposal files as last read (or why not); `None` when the console
     /// watches no proposals directory.
     proposals: Option<Result<Vec<ProposalRow>, String>>,
@@ -229,7 +232,13 @@ impl App {
             block: None,
             verifiers: Vec::new(),
             proposals: None,
+            register: None,
         }
+    }
+
+    /// The issuer register's length as last read, proven, or why it could not be.
+    pub fn register(&self) -> Option<&Result<ProvenAt<usize>, String>> {
+        self.register.as_ref()
     }
 
     /// Watches a directory of governance proposal files too (not read yet).
@@ -344,6 +353,7 @@ impl App {
                     verifier.read(figures, latency_ms);
                 }
             }
+            Update::Register(register) => self.register = Some(register),
             Update::Proposals(rows) => {
                 if self.proposals.is_some() {
                     self.proposals = Some(rows);
@@ -1037,7 +1047,6 @@ mod tests {
     use ratatui::crossterm::event::KeyModifiers;
 
     use super::*;
-    use crate::model::ProvenAt;
 
     fn app() -> App {
         App::new(

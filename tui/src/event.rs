@@ -6,7 +6,7 @@
 
 use crate::model::{
     BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, ProposalRow,
-    RateSample, StatusAction, TraceRow, ValidatorRow, VerifierFigures,
+    ProvenAt, RateSample, StatusAction, TraceRow, ValidatorRow, VerifierFigures,
 };
 
 /// A fact a source learnt.
@@ -31,6 +31,9 @@ pub enum Update {
     Did(Lookup<DidFacts>),
     /// An issuer's register entry, read proven.
     Issuer(Lookup<IssuerFacts>),
+    /// The issuer register's length, proven (every place in it was read and is on its way
+    /// as an issuer to read), or why it could not be read.
+    Register(Result<ProvenAt<usize>, String>),
     /// A block opened from the list, or why it could not be read.
     BlockOpened(Lookup<BlockFacts>),
     /// The issuer's trace requests, newest first, or why they could not be listed.

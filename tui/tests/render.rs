@@ -222,6 +222,11 @@ fn version(version: u64, height: u64, keys: &[&str], time_ms: i64) -> DidVersion
 fn issuers_app() -> App {
     let mut app = chain_app();
     press(&mut app, KeyCode::Char('3'));
+    app.apply(Update::Register(Ok(ProvenAt {
+        value: Some(3),
+        height: 1040,
+        block_time_ms: (NOW - 2_000) as u64,
+    })));
     app.apply(Update::Issuer(Lookup::Proven {
         query: BANK.into(),
         answer: ProvenAt {
@@ -576,6 +581,7 @@ fn issuers_80x24() {
         &[
             " 3 Issuers ",
             "issuers (4)",
+            "register: 3 proven at h 1040",
             "Example Bank",
             "accredited",
             "FAILED",

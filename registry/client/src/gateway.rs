@@ -27,7 +27,8 @@ use realdid_core::clock::{Clock, SystemClock, UnixMs};
 use crate::ClientError;
 use crate::light_client::{LightClient, VerifiedRead};
 use crate::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
+    AuditAnchorRecord, DidRecord, IssuerRecord, RegisterEntry, StatusAnchorRecord,
+    TransparencyCounts,
 };
 
 fn unavailable(reason: String) -> ClientError {
@@ -315,6 +316,52 @@ impl RegistryGateway {
             false,
         )
         .await
+    }
+
+    /// The register of issuers, proven: its size at the height returned, then each place up
+    /// to it (at most `limit`), in order of first accreditation. A place once written never
+    /// changes, so places read at a later height than the size are the same ones. A node
+    /// whose register has a hole where its size says an issuer is fails the read.
+    pub async fn issuer_register_at(
+        &self,
+        limit: u32,
+    ) -> Result<Proven<Vec<RegisterEntry>>, ClientError> {
+        let size = self
+            .proven(
+                "reading the size of the issuer register",
+                |mut client| async move {
+                    client
+                        .get_issuer_register(pb::GetIssuerRegisterRequest { index: None })
+                        .await
+                        .map(|r| r.into_inner().proof)
+                },
+                |light, read| light.verify_register_size(read),
+            )
+            .await?;
+        let places = (0..size.value.min(limit)).map(|index| async move {
+            let read = self
+                .proven(
+                    &format!("reading place {index} of the issuer register"),
+                    |mut client| async move {
+                        client
+                            .get_issuer_register(pb::GetIssuerRegisterRequest {
+                                index: Some(index),
+                            })
+                            .await
+                            .map(|r| r.into_inner().proof)
+                    },
+                    |light, read| light.verify_register_entry(index, read),
+                )
+                .await?;
+            read.value.ok_or_else(|| ClientError::Proof {
+                reason: format!(
+                    "the register holds {} issuers, yet place {index} is proven empty",
+                    size.value
+                ),
+            })
+        });
+        let entries = futures::future::try_join_all(places).await?;
+        Ok(size.map(|_| entries))
     }
 
     /// The issuer's accreditation entry, proven; `None` when proven absent.

@@ -27,8 +27,8 @@ use crate::ClientError;
 use crate::certificate::CertificateVerifier;
 use crate::proof::{StateProof, verify_state};
 use crate::records::{
-    AuditAnchorRecord, DidRecord, IssuerRecord, StatusAnchorRecord, TransparencyCounts,
-    decode_value,
+    AuditAnchorRecord, DidRecord, IssuerRecord, RegisterEntry, RegisterSize, StatusAnchorRecord,
+    TransparencyCounts, decode_value,
 };
 use crate::state_key::StateKey;
 
@@ -194,6 +194,37 @@ impl LightClient {
             .map(|bytes| decode_value::<IssuerRecord>(bytes, "issuer record"))
             .transpose()?;
         Ok((verified, record))
+    }
+
+    /// Checks a read of the register's size (0 when proven absent: no issuer was ever
+    /// accredited).
+    pub fn verify_register_size(
+        &self,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, u32), ClientError> {
+        let verified = self.verify(&StateKey::RegisterSize, read)?;
+        let size = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<RegisterSize>(bytes, "register size"))
+            .transpose()?
+            .unwrap_or_default();
+        Ok((verified, size.count))
+    }
+
+    /// Checks a read of place `index` of the register, or its proven absence.
+    pub fn verify_register_entry(
+        &self,
+        index: u32,
+        read: &ProvenRead,
+    ) -> Result<(VerifiedRead, Option<RegisterEntry>), ClientError> {
+        let verified = self.verify(&StateKey::RegisterEntry(index), read)?;
+        let entry = verified
+            .value
+            .as_deref()
+            .map(|bytes| decode_value::<RegisterEntry>(bytes, "register entry"))
+            .transpose()?;
+        Ok((verified, entry))
     }
 
     /// Checks a status-list anchor read: the latest anchor of `list_id`, or its proven

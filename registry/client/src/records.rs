@@ -505,6 +505,71 @@ impl Read for NonceRecord {
     }
 }
 
+/// The value under [`StateKey::RegisterSize`](crate::StateKey::RegisterSize): how many
+/// issuers were ever accredited. The register only grows: a removed issuer keeps its place
+/// (its entry says it was removed), so a place once read never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RegisterSize {
+    /// The register's length.
+    pub count: u32,
+}
+
+impl Write for RegisterSize {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_u32(self.count);
+    }
+}
+
+impl EncodeSize for RegisterSize {
+    fn encode_size(&self) -> usize {
+        4
+    }
+}
+
+impl Read for RegisterSize {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            count: u32::read(buf)?,
+        })
+    }
+}
+
+/// The value under [`StateKey::RegisterEntry`](crate::StateKey::RegisterEntry): the issuer
+/// in that place and the height of its first accreditation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    /// The issuer.
+    pub issuer: RealDid,
+    /// The height that first accredited it.
+    pub height: u64,
+}
+
+impl Write for RegisterEntry {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_slice(self.issuer.suffix());
+        buf.put_u64(self.height);
+    }
+}
+
+impl EncodeSize for RegisterEntry {
+    fn encode_size(&self) -> usize {
+        32 + 8
+    }
+}
+
+impl Read for RegisterEntry {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self {
+            issuer: RealDid::from_suffix(read_bytes32(buf)?),
+            height: u64::read(buf)?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 mod tests {

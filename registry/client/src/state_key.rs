@@ -13,6 +13,8 @@
 //!   4 audit anchor   issuer suffix(32) || sequence u64
 //!   5 governance     nonce u64            (a used governance nonce)
 //!   6 transparency   issuer suffix(32) || day u32   (UTC days since 1970-01-01)
+//!   7 register size  (none)               (how many issuers were ever accredited)
+//!   8 register entry index u32            (the issuer accredited in that place)
 //! key hash          SHA-256("realdid/state-key/v1" || canonical bytes)
 //! ```
 
@@ -55,6 +57,10 @@ pub enum StateKey {
         /// Days since 1970-01-01 (UTC).
         day: u32,
     },
+    /// How many issuers were ever accredited: the register's length.
+    RegisterSize,
+    /// The issuer in one place of the register, in order of first accreditation.
+    RegisterEntry(u32),
 }
 
 /// The UTC day (days since 1970-01-01) of a block time in Unix milliseconds.
@@ -106,6 +112,11 @@ impl Write for StateKey {
                 buf.put_slice(issuer.suffix());
                 buf.put_u32(*day);
             }
+            Self::RegisterSize => buf.put_u8(7),
+            Self::RegisterEntry(index) => {
+                buf.put_u8(8);
+                buf.put_u32(*index);
+            }
         }
     }
 }
@@ -118,6 +129,8 @@ impl EncodeSize for StateKey {
             Self::Audit { .. } => 32 + 8,
             Self::GovernanceNonce(_) => 8,
             Self::TransparencyDay { .. } => 32 + 4,
+            Self::RegisterSize => 0,
+            Self::RegisterEntry(_) => 4,
         }
     }
 }
@@ -142,6 +155,8 @@ impl Read for StateKey {
                 issuer: RealDid::from_suffix(read_bytes32(buf)?),
                 day: u32::read(buf)?,
             }),
+            7 => Ok(Self::RegisterSize),
+            8 => Ok(Self::RegisterEntry(u32::read(buf)?)),
             _ => Err(Error::Invalid("StateKey", "unknown key tag")),
         }
     }
@@ -170,6 +185,8 @@ mod tests {
                 issuer: did,
                 day: utc_day(1_764_979_200_000),
             },
+            StateKey::RegisterSize,
+            StateKey::RegisterEntry(41),
         ]
     }
 

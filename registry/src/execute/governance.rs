@@ -8,7 +8,9 @@ use super::did::read_did;
 use super::{BlockContext, RejectReason, Rejection, StateView, Writes, put, read_record};
 use crate::RegistryError;
 use crate::state::keys::StateKey;
-use crate::state::records::{IssuerRecord, NonceRecord, Removal, TraceApproversRecord};
+use crate::state::records::{
+    IssuerRecord, NonceRecord, RegisterEntry, RegisterSize, Removal, TraceApproversRecord,
+};
 
 /// Reads an issuer's register entry, if it was ever accredited.
 pub(super) fn read_issuer(
@@ -119,6 +121,7 @@ pub(super) fn check(
                 Some(current) if current.is_accredited() => current.accredited_height,
                 _ => ctx.height,
             };
+            let first = current.is_none();
             let (last_audit_sequence, counts) =
                 current.as_ref().map_or((0, Default::default()), |c| {
                     (c.last_audit_sequence, c.counts)
@@ -134,7 +137,25 @@ pub(super) fn check(
                 last_audit_sequence,
                 counts,
             };
-            vec![put(key, &record)]
+            let mut writes = vec![put(key, &record)];
+            if first {
+                // A first accreditation takes the next place in the register, for good.
+                let size =
+                    read_record::<RegisterSize>(view, &StateKey::RegisterSize, "register size")?
+                        .unwrap_or_default();
+                let entry = RegisterEntry {
+                    issuer: issuer.clone(),
+                    height: ctx.height,
+                };
+                writes.push(put(StateKey::RegisterEntry(size.count), &entry));
+                writes.push(put(
+                    StateKey::RegisterSize,
+                    &RegisterSize {
+                        count: size.count.saturating_add(1),
+                    },
+                ));
+            }
+            writes
         }
         GovernanceAction::RemoveIssuer { issuer, reason } => {
             let key = StateKey::Issuer(issuer.clone());

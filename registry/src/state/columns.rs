@@ -65,8 +65,9 @@ pub(super) const FORMAT_KEY: &[u8] = b"format";
 /// nodes by jmt's little-endian borsh form; format 2 leads with the big-endian version;
 /// format 3 adds the trace approvers and the transparency count to issuer records, and the
 /// approvals, holder commitment and disclosure to audit anchor records; format 4 adds
-/// revocation counts to issuer and status anchor records and the per-day counts.
-pub(super) const STATE_FORMAT: u32 = 4;
+/// revocation counts to issuer and status anchor records and the per-day counts; format 5
+/// the register of issuers (its size and places).
+pub(super) const STATE_FORMAT: u32 = 5;
 
 /// The key of the finalized-height record in [`META`].
 pub(super) const FINALIZED_KEY: &[u8] = b"finalized";

@@ -247,6 +247,12 @@ async fn governors_sign_and_submit_a_proposal_from_the_console() {
             s.contains("accredit.json: final at height")
         })
         .await;
+    // The register names the new issuer: the console finds and reads it unasked.
+    console
+        .wait_for("the new issuer, found through the register", |s| {
+            s.contains("Console Test Issuer") && s.contains("register: ")
+        })
+        .await;
 
     let gateway = RegistryGateway::new(
         &net.endpoints(),

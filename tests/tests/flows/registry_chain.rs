@@ -451,6 +451,21 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("proven absent"), "{}", text(&out));
 
+    // The register of issuers names it, proven: this devnet accredited it first.
+    let register = net
+        .layout
+        .gateway()
+        .unwrap()
+        .issuer_register_at(16)
+        .await
+        .unwrap();
+    let places: Vec<String> = register
+        .value
+        .iter()
+        .map(|e| e.issuer.to_string())
+        .collect();
+    assert_eq!(places, std::slice::from_ref(&issuer_did));
+
     // Tools built on ssi resolve it through the light client, as any DID method.
     {
         use ssi_dids_core::DIDResolver as _;

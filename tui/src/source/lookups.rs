@@ -27,6 +27,8 @@ use crate::model::{
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
 /// How often an operator's console lists the issuer's trace requests again.
 const TRACES_REFRESH: Duration = Duration::from_secs(5);
+/// How many places of the issuer register the console reads.
+const MAX_REGISTER: u32 = 1024;
 /// How long asking an issuer for its DID may take.
 const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -75,7 +77,6 @@ pub async fn run(
             }
         });
     }
-    drop(found_tx);
     let mut refresh = tokio::time::interval(ISSUER_REFRESH);
     let mut traces = tokio::time::interval(TRACES_REFRESH);
     traces.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -100,6 +101,26 @@ pub async fn run(
                 for did in &known {
                     tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), updates.clone()));
                 }
+                // The register names every issuer ever accredited: those not known yet are
+                // read like the others.
+                let (gateway, found, updates) = (gateway.clone(), found_tx.clone(), updates.clone());
+                tokio::spawn(async move {
+                    let register = gateway.issuer_register_at(MAX_REGISTER).await;
+                    let update = match register {
+                        Ok(proven) => {
+                            for entry in &proven.value {
+                                let _ = found.send(entry.issuer.to_string()).await;
+                            }
+                            Ok(ProvenAt {
+                                value: Some(proven.value.len()),
+                                height: proven.height,
+                                block_time_ms: proven.block_time_ms,
+                            })
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = updates.send(Update::Register(update)).await;
+                });
             }
             Some((id, approval)) = ready.recv() => {
                 // At most a few wait: an approver answers one question at a time.

@@ -125,6 +125,19 @@ fn proposals(
     frame.render_widget(table, area);
 }
 
+/// What the register says: how many issuers were ever accredited, proven at which height.
+fn register_title(app: &App) -> Line<'static> {
+    match app.register() {
+        None => Line::styled(" register: reading… ", dim()),
+        Some(Ok(proven)) => Line::from(format!(
+            " register: {} proven at h {} ",
+            proven.value.unwrap_or(0),
+            proven.height
+        )),
+        Some(Err(_)) => Line::styled(" register: UNREAD ", bad()),
+    }
+}
+
 /// What the list calls an issuer: its name once read, else what was asked.
 fn name(query: &str, lookup: &Lookup<IssuerFacts>) -> String {
     match lookup {
@@ -197,6 +210,7 @@ fn list(frame: &mut Frame, area: Rect, app: &App) {
     .block(
         Block::bordered()
             .title(format!(" issuers ({}) ", app.issuers().len()))
+            .title(register_title(app))
             .title_bottom(Line::from(position).right_aligned()),
     );
     let mut table_state = TableState::new()
