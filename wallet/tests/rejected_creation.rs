@@ -81,6 +81,13 @@ impl Registry for RejectingNode {
         no_reads()
     }
 
+    async fn get_issuer_register(
+        &self,
+        _: Request<pb::GetIssuerRegisterRequest>,
+    ) -> Result<Response<pb::GetIssuerRegisterResponse>, Status> {
+        no_reads()
+    }
+
     async fn get_transparency_day(
         &self,
         _: Request<pb::GetTransparencyDayRequest>,
