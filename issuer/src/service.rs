@@ -33,6 +33,11 @@ pub struct IssuerService<A> {
     issuer: Arc<Issuer<A>>,
     /// Calls anyone may make, per client address (`limits.calls_per_source`).
     sources: SourceLimits,
+    /// When the service started, Unix ms.
+    started_at_ms: i64,
+    /// Enrolments decided since then, by outcome (what the Prometheus counter counts,
+    /// kept here too for GetIssuerStats).
+    enrolments: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl<A: IdentityAuthority> IssuerService<A> {
@@ -42,7 +47,23 @@ impl<A: IdentityAuthority> IssuerService<A> {
             "unauthenticated calls",
             issuer.config().limits.calls_per_source,
         );
-        Self { issuer, sources }
+        Self {
+            started_at_ms: issuer.now_ms(),
+            issuer,
+            sources,
+            enrolments: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Counts one enrolment decided, for the metrics and the operators' figures.
+    fn count_enrolment(&self, outcome: &'static str) {
+        crate::metrics::enrolment(outcome);
+        *self
+            .enrolments
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(outcome)
+            .or_insert(0) += 1;
     }
 
     /// Takes one call without credentials from the caller's address, or refuses it
@@ -308,7 +329,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 enrolment_id,
                 credentials,
             } => {
-                crate::metrics::enrolment("ISSUED");
+                self.count_enrolment("ISSUED");
                 pb::enrol_response::Result::Issued(pb::EnrolmentIssued {
                     enrolment_id,
                     credentials: credentials
@@ -327,7 +348,7 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
                 })
             }
             EnrolOutcome::Refused(refusal) => {
-                crate::metrics::enrolment(refusal_reason(refusal.reason).as_str_name());
+                self.count_enrolment(refusal_reason(refusal.reason).as_str_name());
                 pb::enrol_response::Result::Refused(pb::EnrolmentRefusal {
                     reason: refusal_reason(refusal.reason) as i32,
                     message: refusal.message,
@@ -605,6 +626,81 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
             .get_trace(&session, &request.into_inner().trace_id)?;
         Ok(Response::new(pb::GetTraceResponse {
             trace: Some(self.trace(&trace)?),
+        }))
+    }
+
+    async fn get_issuer_stats(
+        &self,
+        request: Request<pb::GetIssuerStatsRequest>,
+    ) -> Result<Response<pb::GetIssuerStatsResponse>, Status> {
+        let session = self.session(&request)?;
+        let figures = self.issuer.figures(&session)?;
+        let enrolments = self
+            .enrolments
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|(outcome, n)| ((*outcome).to_owned(), *n))
+            .collect();
+        let (last_anchor_height, last_anchor_at_unix_ms) = figures.last_anchor.unwrap_or((0, 0));
+        let [pending, approved, opened, expired] = figures.traces;
+        Ok(Response::new(pb::GetIssuerStatsResponse {
+            at_unix_ms: self.issuer.now_ms(),
+            started_at_unix_ms: self.started_at_ms,
+            enrolments,
+            credentials_issued: figures.issued,
+            credentials_revoked: figures.revoked,
+            credentials_suspended: figures.suspended,
+            status_lists: figures.lists,
+            unpublished_lists: figures.unpublished_lists,
+            last_anchor_height,
+            last_anchor_at_unix_ms,
+            traces_pending: pending,
+            traces_approved: approved,
+            traces_opened: opened,
+            traces_expired: expired,
+        }))
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        let session = self.session(&request)?;
+        let page = request.into_inner().page.unwrap_or_default();
+        let bad = || IssuerError::InvalidRequest("page.page_token: not a token of this log".into());
+        // The token is the key of the last entry given, for the entries older than it.
+        let before = if page.page_token.is_empty() {
+            Vec::new()
+        } else if page.page_token.len() > 1024 {
+            return Err(bad().into());
+        } else {
+            URL_SAFE_NO_PAD
+                .decode(&page.page_token)
+                .map_err(|_| bad())?
+        };
+        let size = match page.page_size {
+            0 => 50,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        let (entries, more) = self.issuer.audit_log(&session, &before, size)?;
+        let next = match (more, entries.last()) {
+            (true, Some((key, _))) => URL_SAFE_NO_PAD.encode(key),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListAuditLogResponse {
+            entries: entries
+                .into_iter()
+                .map(|(_, e)| pb::AuditLogEntry {
+                    at_unix_ms: e.at_ms,
+                    actor: e.actor,
+                    action: e.action,
+                    detail: e.detail,
+                })
+                .collect(),
+            page: Some(pb::PageResponse {
+                next_page_token: next,
+            }),
         }))
     }
 

@@ -49,6 +49,8 @@ const SERVICES: &[(&str, &[&str])] = &[
             "ApproveTrace",
             "GetTrace",
             "ListTraces",
+            "GetIssuerStats",
+            "ListAuditLog",
             "OpenTrace",
             "GetSealedRecord",
             "ReleaseShare",

@@ -8,9 +8,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
-    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, Link, Lookup,
-    NodeStatus, ProposalRow, ProvenAt, StatusChange, TraceRow, ValidatorHealth, ValidatorRow,
-    VerifierStatus,
+    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, IssuerOwn, Link,
+    Lookup, NodeStatus, ProposalRow, ProvenAt, StatusChange, TraceRow, ValidatorHealth,
+    ValidatorRow, VerifierStatus,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
@@ -179,6 +179,8 @@ pub struct App {
     verifiers: Vec<VerifierStatus>,
     /// The issuer register's length as last read, proven, or why it could not be.
     register: Option<Result<ProvenAt<usize>, String>>,
+    /// The operator's issuer's own figures and audit log, as last read.
+    issuer_own: Option<IssuerOwn>,
     /// The governance proposal files as last read (or why not); `None` when the console
     /// watches no proposals directory.
     proposals: Option<Result<Vec<ProposalRow>, String>>,
@@ -233,7 +235,13 @@ impl App {
             verifiers: Vec::new(),
             proposals: None,
             register: None,
+            issuer_own: None,
         }
+    }
+
+    /// The operator's issuer's own figures and audit log, as last read; `None` before.
+    pub fn issuer_own(&self) -> Option<&IssuerOwn> {
+        self.issuer_own.as_ref()
     }
 
     /// The issuer register's length as last read, proven, or why it could not be.
@@ -354,6 +362,9 @@ impl App {
                 }
             }
             Update::Register(register) => self.register = Some(register),
+            Update::IssuerOwn { figures, log } => {
+                self.issuer_own = Some(IssuerOwn { figures, log });
+            }
             Update::Proposals(rows) => {
                 if self.proposals.is_some() {
                     self.proposals = Some(rows);

@@ -5,8 +5,9 @@
 //! sends [`Request`]s for what the operator asked to look up.
 
 use crate::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, Lookup, NodeStatus, ProposalRow,
-    ProvenAt, RateSample, StatusAction, TraceRow, ValidatorRow, VerifierFigures,
+    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, IssuerFigures, LogRow, Lookup,
+    NodeStatus, ProposalRow, ProvenAt, RateSample, StatusAction, TraceRow, ValidatorRow,
+    VerifierFigures,
 };
 
 /// A fact a source learnt.
@@ -66,6 +67,13 @@ pub enum Update {
         id: u64,
         /// What the request asks, in words.
         description: String,
+    },
+    /// The operator's issuer's own figures and audit log (or why not).
+    IssuerOwn {
+        /// Its figures.
+        figures: Result<IssuerFigures, String>,
+        /// The newest entries of its audit log.
+        log: Result<Vec<LogRow>, String>,
     },
     /// What came of status change `id`.
     StatusChanged {

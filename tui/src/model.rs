@@ -442,6 +442,48 @@ impl BlockFacts {
     }
 }
 
+/// The issuer's figures as it reports them to its operators (its own word).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuerFigures {
+    /// Enrolments since it started, by outcome, largest first.
+    pub enrolments: Vec<(String, u64)>,
+    /// Credentials issued (status list entries in use).
+    pub issued: u64,
+    /// Of them, revoked.
+    pub revoked: u64,
+    /// Of them, suspended now.
+    pub suspended: u64,
+    /// Lists with changes not yet anchored.
+    pub unpublished_lists: u32,
+    /// The latest list anchor: height and block time, Unix ms.
+    pub last_anchor: Option<(u64, i64)>,
+    /// Trace requests: pending, approved, opened, expired.
+    pub traces: [u64; 4],
+}
+
+/// What the operator's issuer reports of itself: its figures and its audit log, each read
+/// or refused on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerOwn {
+    /// Its figures, or why they could not be read.
+    pub figures: Result<IssuerFigures, String>,
+    /// The newest entries of its audit log, or why not (it answers auditors only).
+    pub log: Result<Vec<LogRow>, String>,
+}
+
+/// One entry of the issuer's operators' audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Detail.
+    pub detail: String,
+}
+
 /// A governance proposal file in the governors' shared directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalRow {

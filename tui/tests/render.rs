@@ -20,8 +20,8 @@ use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
     BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, DidVersionRow, HeldListRow,
-    IssuerFacts, Link, Lookup, NodeStatus, ProposalRow, ProvenAt, RateSample, TraceRow,
-    ValidatorHealth, ValidatorRow, VerifierFigures,
+    IssuerFacts, IssuerFigures, Link, LogRow, Lookup, NodeStatus, ProposalRow, ProvenAt,
+    RateSample, TraceRow, ValidatorHealth, ValidatorRow, VerifierFigures,
 };
 use realdid_tui::views;
 
@@ -667,6 +667,7 @@ fn every_screen() -> Vec<App> {
     apps.push(typing);
     apps.push(verifiers_app());
     apps.push(proposals_app());
+    apps.push(issuer_own_app());
     let mut seen = revocations_app().with_verifiers(verifier_endpoints());
     read_verifiers(&mut seen);
     apps.push(seen);
@@ -1125,5 +1126,54 @@ fn a_question_too_long_for_the_status_line_is_shown_whole() {
     assert_has(
         &flat,
         &[POST, "\"Post\"", "approved by 2 so far", "y confirms"],
+    );
+}
+
+/// An operator's console with the issuer's own figures and its audit log.
+fn issuer_own_app() -> App {
+    let mut app = revocations_app();
+    app.apply(Update::IssuerOwn {
+        figures: Ok(IssuerFigures {
+            enrolments: vec![("ISSUED".into(), 1200), ("IDENTITY_MISMATCH".into(), 7)],
+            issued: 2400,
+            revoked: 3,
+            suspended: 1,
+            unpublished_lists: 0,
+            last_anchor: Some((1040, NOW - 4_000)),
+            traces: [1, 0, 2, 0],
+        }),
+        log: Ok(vec![
+            LogRow {
+                at_ms: NOW - 60_000,
+                actor: "officer-li".into(),
+                action: "revoke".into(),
+                detail:
+                    "Credential(\"cred-7Hq2\") reason=REVOCATION_REASON_FRAUD note=forged documents"
+                        .into(),
+            },
+            LogRow {
+                at_ms: NOW - 3_600_000,
+                actor: "officer-li".into(),
+                action: "trace.create".into(),
+                detail: "trace=t-0003".into(),
+            },
+        ]),
+    });
+    app
+}
+
+#[test]
+fn revocations_with_the_issuers_figures_and_log_160x48() {
+    let screen = render(&issuer_own_app(), 160, 48);
+    snapshot("revocations_log_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "issuer says: 2400 issued, 3 revoked, 1 suspended · enrolments 1200 ok 7 refused",
+            "all anchored · last anchor h 1040 (4s ago)",
+            "operators' audit log",
+            "reason=REVOCATION_REASON_FRAUD",
+            "trace.create",
+        ],
     );
 }

@@ -24,7 +24,7 @@ use crate::store::{
 };
 
 /// The `meta` counter naming the open list (0: none yet).
-const OPEN_LIST: &str = "open_list";
+pub(crate) const OPEN_LIST: &str = "open_list";
 
 /// The open list as the database has it, with its taken entries.
 pub(crate) fn load_open_list(store: &Store) -> Result<Option<OpenList>, IssuerError> {

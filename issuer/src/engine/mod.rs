@@ -13,6 +13,7 @@ pub mod enrol;
 pub mod lists;
 pub mod login;
 pub mod reseal;
+pub mod stats;
 pub mod traces;
 
 use std::sync::{Arc, Mutex, RwLock};

@@ -230,6 +230,53 @@ impl Store {
         Ok((out, false))
     }
 
+    /// Up to `limit` records of a column family before key `before` (from the last when
+    /// empty), newest key first, and whether more precede them.
+    pub fn scan_before<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        before: &[u8],
+        limit: usize,
+    ) -> Result<(Rows<T>, bool), IssuerError> {
+        let mode = if before.is_empty() {
+            IteratorMode::End
+        } else {
+            IteratorMode::From(before, Direction::Reverse)
+        };
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(cf)?, mode) {
+            let (key, value) =
+                item.map_err(IssuerError::storage("scanning the issuer database"))?;
+            if !before.is_empty() && *key >= *before {
+                continue;
+            }
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            let value = self.plain(cf, &key, value.to_vec())?;
+            let record = serde_json::from_slice(&value)
+                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
+            out.push((key.to_vec(), record));
+        }
+        Ok((out, false))
+    }
+
+    /// How many keys of a column family start with `prefix`.
+    pub fn count(&self, cf: &'static str, prefix: &[u8]) -> Result<u64, IssuerError> {
+        let mut n = 0;
+        for item in self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, Direction::Forward))
+        {
+            let (key, _) = item.map_err(IssuerError::storage("scanning the issuer database"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// The keys of a column family that start with `prefix`.
     pub fn keys(&self, cf: &'static str, prefix: &[u8]) -> Result<Vec<Vec<u8>>, IssuerError> {
         let mut out = Vec::new();

@@ -1613,3 +1613,88 @@ async fn approvers_approve_a_trace_from_the_console() {
     assert_eq!(now.state, pb::TraceState::Approved as i32);
     assert_eq!(now.approvals.len(), 2);
 }
+
+/// The issuer's figures and its operators' audit log, for its operators only: counts from
+/// its status lists (no credential row opened), enrolments by outcome, and the log newest
+/// first, page by page, for auditors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_read_the_issuers_figures_and_auditors_its_log() {
+    let shared = shared_devnet().await;
+    let net = &shared.net;
+    let (stack, a, b) = tokio::join!(own_issuer(net, 2), holder_did(net), holder_did(net));
+    let mut client = stack.client().await;
+    let first = enrolled(&stack, 0, &[&a]).await;
+    let second = enrolled(&stack, 1, &[&b]).await;
+    for issued in [&first, &second] {
+        stack
+            .revoke(&issued.credentials[0].credential_id)
+            .await
+            .unwrap();
+    }
+
+    let officer = stack.officer_session(&mut client).await;
+    let stats = client
+        .get_issuer_stats(with_session(pb::GetIssuerStatsRequest {}, &officer))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.enrolments.get("ISSUED"), Some(&2), "{stats:?}");
+    assert_eq!(stats.credentials_issued, 2);
+    assert_eq!(
+        (stats.credentials_revoked, stats.credentials_suspended),
+        (2, 0)
+    );
+    assert_eq!(stats.unpublished_lists, 0, "every change is anchored");
+    assert!(stats.last_anchor_height > 0 && stats.status_lists >= 1);
+    let anonymous = client
+        .get_issuer_stats(pb::GetIssuerStatsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    // The log is for auditors, and no one reads it without a session.
+    let denied = client
+        .list_audit_log(pb::ListAuditLogRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::Unauthenticated);
+    let auditor = auditor_session(&stack, &mut client).await;
+    let page = |token: String| pb::ListAuditLogRequest {
+        page: Some(pb::PageRequest {
+            page_size: 1,
+            page_token: token,
+        }),
+    };
+    let first = client
+        .list_audit_log(with_session(page(String::new()), &auditor))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.entries.len(), 1);
+    let next = first.page.unwrap().next_page_token;
+    assert!(!next.is_empty(), "older entries follow");
+    let all = client
+        .list_audit_log(with_session(pb::ListAuditLogRequest::default(), &auditor))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(
+        all.iter().any(|e| e.action.contains("revoke")),
+        "the revocation is logged: {all:?}"
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].at_unix_ms >= w[1].at_unix_ms),
+        "newest first"
+    );
+    let second = client
+        .list_audit_log(with_session(page(next), &auditor))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        second.entries.first(),
+        all.get(1),
+        "the next page goes on from the first"
+    );
+}

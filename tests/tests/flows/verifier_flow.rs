@@ -618,6 +618,12 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
             s.contains("verifiers: #1 sees it")
         })
         .await;
+    // The same view shows the issuer's own figures and its audit log, the revocation in it.
+    console
+        .wait_for("the issuer's figures and its log", |s| {
+            s.contains("issuer says:") && s.contains("REVOCATION_REASON_FRAUD")
+        })
+        .await;
     console.type_text("6");
     let figures = console
         .wait_for("the verifier's figures", |s| {

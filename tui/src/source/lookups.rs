@@ -88,6 +88,8 @@ pub async fn run(
                     tokio::spawn(async move {
                         let listed = super::operator::traces(&operator, &tls).await;
                         let _ = updates.send(Update::Traces(listed)).await;
+                        let (figures, log) = super::operator::figures(&operator, &tls).await;
+                        let _ = updates.send(Update::IssuerOwn { figures, log }).await;
                     });
                 }
             }

@@ -10,7 +10,9 @@ use realdid_proto::tls::ClientTls;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 
-use crate::model::{ChangeOutcome, RevocationReason, StatusAction, TraceRow};
+use crate::model::{
+    ChangeOutcome, IssuerFigures, LogRow, RevocationReason, StatusAction, TraceRow,
+};
 
 /// How long an action may take: the issuer answers once the anchor is proven on chain.
 const ACTION_DEADLINE: Duration = Duration::from_secs(60);
@@ -190,6 +192,73 @@ pub async fn traces(operator: &Operator, tls: &ClientTls) -> Result<Vec<TraceRow
     .await
     .unwrap_or_else(|_| Err("no answer in 10 s".into()))?;
     Ok(listed.into_iter().map(row).collect())
+}
+
+/// The issuer's figures and, for an auditor, the newest entries of its audit log (the
+/// log's refusal otherwise), as the operator's session may read them.
+pub async fn figures(
+    operator: &Operator,
+    tls: &ClientTls,
+) -> (Result<IssuerFigures, String>, Result<Vec<LogRow>, String>) {
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let (mut client, bearer) = session(operator, tls).await?;
+        let stats = client
+            .get_issuer_stats(authorised(&bearer, pb::GetIssuerStatsRequest {}))
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|status| status.message().to_owned());
+        let log = client
+            .list_audit_log(authorised(
+                &bearer,
+                pb::ListAuditLogRequest {
+                    page: Some(pb::PageRequest {
+                        page_size: 50,
+                        ..Default::default()
+                    }),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner().entries)
+            .map_err(|status| status.message().to_owned());
+        Ok::<_, String>((stats, log))
+    })
+    .await
+    .unwrap_or_else(|_| Err("no answer in 10 s".into()));
+    let (stats, log) = match read {
+        Ok(both) => both,
+        Err(why) => (Err(why.clone()), Err(why)),
+    };
+    let figures = stats.map(|s| {
+        let mut enrolments: Vec<(String, u64)> = s.enrolments.into_iter().collect();
+        enrolments.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        IssuerFigures {
+            enrolments,
+            issued: s.credentials_issued,
+            revoked: s.credentials_revoked,
+            suspended: s.credentials_suspended,
+            unpublished_lists: s.unpublished_lists,
+            last_anchor: (s.last_anchor_height > 0)
+                .then_some((s.last_anchor_height, s.last_anchor_at_unix_ms)),
+            traces: [
+                s.traces_pending,
+                s.traces_approved,
+                s.traces_opened,
+                s.traces_expired,
+            ],
+        }
+    });
+    let log = log.map(|entries| {
+        entries
+            .into_iter()
+            .map(|e| LogRow {
+                at_ms: e.at_unix_ms,
+                actor: e.actor,
+                action: e.action,
+                detail: e.detail,
+            })
+            .collect()
+    });
+    (figures, log)
 }
 
 fn row(t: pb::TraceRequest) -> TraceRow {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{bad, bold, dim, fmt, good, panel, selected, warn};
 use crate::app::{App, Tab};
-use crate::model::{ChangeOutcome, Sees};
+use crate::model::{ChangeOutcome, IssuerOwn, LogRow, Sees};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [head, list] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
@@ -26,10 +26,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         operator,
         Line::from(":revoke <credential> <reason> [note]   for good"),
         Line::from(":suspend <credential> <note>   :reinstate <credential> <note>"),
-        Line::styled(
-            "each asks first (y); the issuer answers once a proven read shows the anchor",
-            dim(),
-        ),
+        figures_line(app),
     ];
     frame.render_widget(
         Paragraph::new(lines)
@@ -37,7 +34,105 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .block(panel(" revocations and suspensions ")),
         head,
     );
-    changes(frame, list, app);
+    // The issuer's audit log under the changes, when the operator may read it and there
+    // is room.
+    match app.issuer_own() {
+        Some(own) if list.height >= 14 => {
+            let [changes_area, log_area] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(list);
+            changes(frame, changes_area, app);
+            audit_log(frame, log_area, &own.log, app.now_ms());
+        }
+        _ => changes(frame, list, app),
+    }
+}
+
+/// The issuer's own figures on one line (its own report), or the hint how changes go.
+fn figures_line(app: &App) -> Line<'static> {
+    match app.issuer_own() {
+        Some(IssuerOwn { figures: Ok(f), .. }) => {
+            let anchor = match f.last_anchor {
+                Some((height, at)) => format!(
+                    "last anchor h {height} ({} ago)",
+                    fmt::age(app.now_ms(), at)
+                ),
+                None => "no anchor yet".into(),
+            };
+            let unpublished = if f.unpublished_lists == 0 {
+                Span::styled("all anchored", good())
+            } else {
+                Span::styled(format!("{} lists UNANCHORED", f.unpublished_lists), warn())
+            };
+            let enrolled: u64 = f
+                .enrolments
+                .iter()
+                .filter(|(outcome, _)| outcome == "ISSUED")
+                .map(|(_, n)| n)
+                .sum();
+            let refused: u64 = f
+                .enrolments
+                .iter()
+                .filter(|(outcome, _)| outcome != "ISSUED")
+                .map(|(_, n)| n)
+                .sum();
+            Line::from(vec![
+                Span::styled("issuer says: ", bold()),
+                Span::raw(format!(
+                    "{} issued, {} revoked, {} suspended · enrolments {enrolled} ok {refused} refused · ",
+                    f.issued, f.revoked, f.suspended
+                )),
+                unpublished,
+                Span::raw(format!(" · {anchor}")),
+            ])
+        }
+        Some(IssuerOwn {
+            figures: Err(why), ..
+        }) => Line::styled(format!("issuer figures: {why}"), bad()),
+        None => Line::styled(
+            "each asks first (y); the issuer answers once a proven read shows the anchor",
+            dim(),
+        ),
+    }
+}
+
+/// The operators' audit log, newest first (the issuer answers it to auditors only).
+fn audit_log(frame: &mut Frame, area: Rect, log: &Result<Vec<LogRow>, String>, now_ms: i64) {
+    let block = Block::bordered().title(" operators' audit log · newest first · the issuer's own ");
+    let entries = match log {
+        Ok(entries) => entries,
+        Err(why) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("not readable here: {why}"), dim()))
+                    .wrap(Wrap { trim: false })
+                    .block(block),
+                area,
+            );
+            return;
+        }
+    };
+    let rows: Vec<Row> = entries
+        .iter()
+        .map(|e| {
+            Row::new(vec![
+                Cell::from(fmt::age(now_ms, e.at_ms)),
+                Cell::from(e.actor.clone()),
+                Cell::from(e.action.clone()),
+                Cell::from(e.detail.clone()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(6),
+            Constraint::Length(14),
+            Constraint::Length(18),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["ago", "who", "what", "detail"]).style(bold()))
+    .block(block);
+    frame.render_widget(table, area);
 }
 
 /// Whether each watched verifier answers from lists made after the change: it holds no
