@@ -25,6 +25,7 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetAuditAnchor",
             "GetTransparencyDay",
             "GetIssuerRegister",
+            "GetTransaction",
             "GetBlock",
             "GetChainStatus",
             "StreamBlocks",

@@ -219,6 +219,31 @@ fn rejection(tx_hash: [u8; 32], rejection: &Rejection) -> pb::SubmitTransactionR
 }
 
 impl RegistryService {
+    /// The receipt of a finalized transaction, from the index, if it is final.
+    fn final_receipt(
+        &self,
+        tx_hash: realdid_core::codec::TxHash,
+    ) -> Result<Option<Receipt>, RegistryError> {
+        let Some(location) = self.shared.store.tx_location(&tx_hash)? else {
+            return Ok(None);
+        };
+        let (height, index) = (location.height, location.index);
+        let block_hash = self
+            .shared
+            .store
+            .header(height)?
+            .map(|h| h.hash())
+            .ok_or_else(|| {
+                RegistryError::corrupt(format!("tx index names missing height {height}"))
+            })?;
+        Ok(Some(Receipt {
+            tx_hash,
+            height,
+            block_hash,
+            index,
+        }))
+    }
+
     fn receipt(&self, receipt: &Receipt) -> Result<pb::SubmitTransactionResponse, RegistryError> {
         let block_time = self
             .shared
@@ -345,22 +370,7 @@ impl Registry for RegistryService {
                 })?;
         }
         // Already final: the original receipt, so resubmission is safe.
-        if let Some(location) = self.shared.store.tx_location(&tx_hash)? {
-            let (height, index) = (location.height, location.index);
-            let block_hash = self
-                .shared
-                .store
-                .header(height)?
-                .map(|h| h.hash())
-                .ok_or_else(|| {
-                    RegistryError::corrupt(format!("tx index names missing height {height}"))
-                })?;
-            let receipt = Receipt {
-                tx_hash,
-                height,
-                block_hash,
-                index,
-            };
+        if let Some(receipt) = self.final_receipt(tx_hash)? {
             return Ok(Response::new(self.receipt(&receipt)?));
         }
         let waiter = match self.admissions.admit(tx, now_ms()).await? {
@@ -546,6 +556,27 @@ impl Registry for RegistryService {
         Ok(Response::new(pb::GetAuditAnchorResponse {
             anchor,
             proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn get_transaction(
+        &self,
+        request: Request<pb::GetTransactionRequest>,
+    ) -> Result<Response<pb::GetTransactionResponse>, Status> {
+        let bytes: [u8; 32] = request
+            .into_inner()
+            .tx_hash
+            .try_into()
+            .map_err(|_| Status::invalid_argument("tx_hash: 32 bytes"))?;
+        let receipt = self
+            .final_receipt(realdid_core::codec::TxHash(bytes))?
+            .ok_or_else(|| Status::not_found("no finalized transaction has this hash"))?;
+        let receipt = match self.receipt(&receipt)?.result {
+            Some(pb::submit_transaction_response::Result::Finalized(receipt)) => receipt,
+            _ => return Err(Status::internal("a receipt without its block")),
+        };
+        Ok(Response::new(pb::GetTransactionResponse {
+            receipt: Some(receipt),
         }))
     }
 

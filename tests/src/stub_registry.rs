@@ -192,6 +192,17 @@ impl Registry for Stub {
         .map(Response::new)
     }
 
+    async fn get_transaction(
+        &self,
+        request: Request<pb::GetTransactionRequest>,
+    ) -> Result<Response<pb::GetTransactionResponse>, Status> {
+        self.read("transaction", request.into_inner(), |mut c, q| async move {
+            c.get_transaction(q).await
+        })
+        .await
+        .map(Response::new)
+    }
+
     async fn get_issuer_register(
         &self,
         request: Request<pb::GetIssuerRegisterRequest>,

@@ -799,6 +799,13 @@ impl App {
                     }
                 }
             }
+            Ok(Some(Command::Transaction(hash))) => {
+                self.switch(Tab::Chain);
+                self.block = Some(Lookup::Pending {
+                    query: hash.clone(),
+                });
+                vec![Request::FindTransaction(hash)]
+            }
             Ok(Some(Command::Issuer(did))) => {
                 self.switch(Tab::Issuers);
                 vec![self.read_issuer(did)]
@@ -1648,6 +1655,7 @@ mod tests {
                     certified: true,
                     time_ms: 0,
                     transactions: vec![("DID create", "ab".into())],
+                    looked_for: None,
                 }),
                 height,
                 block_time_ms: 0,
@@ -1760,5 +1768,21 @@ mod tests {
             press(&mut app, KeyCode::Char('y')),
             vec![Request::SendApproval { id: 5 }]
         );
+    }
+
+    #[test]
+    fn a_transaction_is_looked_for_by_its_hash_in_the_chain_view() {
+        let mut app = app();
+        press(&mut app, KeyCode::Char('2'));
+        typ(&mut app, ":tx");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.message().unwrap().text.contains("usage: :tx"));
+        typ(&mut app, ":tx ab12");
+        assert_eq!(
+            press(&mut app, KeyCode::Enter),
+            vec![Request::FindTransaction("ab12".into())]
+        );
+        assert_eq!(app.tab(), Tab::Chain);
+        assert!(matches!(app.block(), Some(Lookup::Pending { query }) if query == "ab12"));
     }
 }

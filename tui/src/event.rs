@@ -93,6 +93,8 @@ pub enum Request {
     ReadIssuer(String),
     /// Read the block at this height, with its transactions.
     OpenBlock(u64),
+    /// Find the finalized transaction with this hash (hex) and open its block at it.
+    FindTransaction(String),
     /// As a governor: add the approval of the key in `key_file` to proposal `file`
     /// (confirmed first).
     SignProposal {

@@ -189,6 +189,8 @@ pub enum CommandKind {
     Resolve,
     /// Read an issuer's register entry, proven.
     Issuer,
+    /// Find a transaction by its hash.
+    Transaction,
     /// Show the help overlay.
     Help,
     /// Revoke a credential, as the operator.
@@ -231,6 +233,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         arg: Some("<did>"),
         what: "read an issuer's entry, proven",
         kind: CommandKind::Issuer,
+    },
+    CommandSpec {
+        names: &["tx"],
+        arg: Some("<hash>"),
+        what: "open the block holding a transaction",
+        kind: CommandKind::Transaction,
     },
     CommandSpec {
         names: &["revoke"],
@@ -291,6 +299,8 @@ pub enum Command {
     Resolve(Option<String>),
     /// Read this issuer's entry.
     Issuer(String),
+    /// Open the block holding the transaction with this hash.
+    Transaction(String),
     /// Show the help overlay.
     Help,
     /// As the operator: change a credential's status.
@@ -389,6 +399,8 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
         (CommandKind::Resolve, did) => Command::Resolve(did.map(str::to_string)),
         (CommandKind::Issuer, Some(did)) => Command::Issuer(did.to_string()),
         (CommandKind::Issuer, None) => return Err(usage()),
+        (CommandKind::Transaction, Some(hash)) => Command::Transaction(hash.to_string()),
+        (CommandKind::Transaction, None) => return Err(usage()),
         (CommandKind::Submit, Some(file)) => Command::Submit(file.to_string()),
         (CommandKind::Submit | CommandKind::Sign | CommandKind::Approve, _) => {
             return Err(usage());

@@ -426,6 +426,8 @@ pub struct BlockFacts {
     pub time_ms: i64,
     /// Each transaction's kind and hash (hex), in block order.
     pub transactions: Vec<(&'static str, String)>,
+    /// The transaction looked for by its hash, by position, when the block was opened so.
+    pub looked_for: Option<usize>,
 }
 
 impl BlockFacts {

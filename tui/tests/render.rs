@@ -891,6 +891,7 @@ fn an_opened_block_lists_its_transactions_by_kind() {
                     ("DID create", hex64(2)),
                     ("status anchor", hex64(3)),
                 ],
+                looked_for: None,
             }),
             height: HEAD,
             block_time_ms: (NOW - 2_000) as u64,

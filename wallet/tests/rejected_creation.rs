@@ -81,6 +81,13 @@ impl Registry for RejectingNode {
         no_reads()
     }
 
+    async fn get_transaction(
+        &self,
+        _: Request<pb::GetTransactionRequest>,
+    ) -> Result<Response<pb::GetTransactionResponse>, Status> {
+        no_reads()
+    }
+
     async fn get_issuer_register(
         &self,
         _: Request<pb::GetIssuerRegisterRequest>,

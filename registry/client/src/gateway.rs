@@ -590,6 +590,72 @@ impl RegistryGateway {
         .await
     }
 
+    /// The finalized transaction whose hash is `tx_hash`: its block (read and checked as
+    /// [`block`](Self::block) does) and its position there. The node's word for where it
+    /// is becomes proof once the block holds exactly that transaction in that position.
+    /// `Ok(None)` when every node that answered says no finalized transaction has it.
+    pub async fn transaction(
+        &self,
+        tx_hash: &[u8; 32],
+    ) -> Result<Option<(Block, u32, bool)>, ClientError> {
+        let mut failures = Vec::new();
+        let mut not_found = 0;
+        for (endpoint, client) in &self.nodes {
+            let mut client = client.clone();
+            let asked = client.get_transaction(pb::GetTransactionRequest {
+                tx_hash: tx_hash.to_vec(),
+            });
+            let receipt = match tokio::time::timeout(READ_TIMEOUT, asked).await {
+                Ok(Ok(response)) => match response.into_inner().receipt {
+                    Some(receipt) => receipt,
+                    None => {
+                        failures.push(format!("{endpoint}: an answer without a receipt"));
+                        continue;
+                    }
+                },
+                Ok(Err(status)) if status.code() == tonic::Code::NotFound => {
+                    not_found += 1;
+                    continue;
+                }
+                Ok(Err(status)) => {
+                    failures.push(format!("{endpoint}: {}", status.message()));
+                    continue;
+                }
+                Err(_) => {
+                    failures.push(format!("{endpoint}: no answer in 5 s"));
+                    continue;
+                }
+            };
+            let (block, certified) = match self.block(receipt.height).await {
+                Ok(read) => read,
+                Err(e) => {
+                    failures.push(format!("{endpoint}: {e}"));
+                    continue;
+                }
+            };
+            let index = receipt.index_in_block;
+            let held = usize::try_from(index)
+                .ok()
+                .and_then(|i| block.transactions.get(i))
+                .is_some_and(|tx| tx.hash().0 == *tx_hash);
+            if held {
+                return Ok(Some((block, index, certified)));
+            }
+            failures.push(format!(
+                "{endpoint}: block {} holds no such transaction at {index}",
+                receipt.height
+            ));
+        }
+        if failures.is_empty() && not_found > 0 {
+            return Ok(None);
+        }
+        Err(unavailable(format!(
+            "finding transaction {}: {}",
+            hex::encode(tx_hash),
+            failures.join("; ")
+        )))
+    }
+
     /// The finalized block at `height`, from the first node that has it, and whether its
     /// own finality certificate proves it (a block finalized as an ancestor of a later one
     /// has none: it is then the node's word, its transactions still checked against its

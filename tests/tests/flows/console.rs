@@ -124,6 +124,15 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_hung_validato
         resolved.contains("+key-2") && resolved.contains("created: key-1"),
         "{resolved}"
     );
+    // The update, found by its hash, opens its block at it.
+    console.type_text(&format!(":tx {}", hex::encode(update.hash().0)));
+    console.keys(&["Enter"]);
+    console
+        .wait_for("the block holding the update", |s| {
+            s.contains("the transaction looked for is #") && s.contains("DID update")
+        })
+        .await;
+    console.keys(&["Escape"]);
 
     // Validator 0 hangs (the most advanced node of the lowest index, so the one whose block
     // stream the console follows): the chain view shows its node and it down, and both

@@ -167,6 +167,15 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
     assert_eq!(v1.value.unwrap().state.version, 1);
     assert!(v1.height < updated_at);
     assert!(gateway.resolve_did_at(&holder.state.did).await.is_err());
+    // A transaction found by its hash: its block, checked, holds it where the node said.
+    let (block, index, _) = gateway
+        .transaction(&update.hash().0)
+        .await
+        .unwrap()
+        .expect("the update is final");
+    assert_eq!(block.header.height, updated_at);
+    assert_eq!(block.transactions[index as usize].hash(), update.hash());
+    assert!(gateway.transaction(&[0x5a; 32]).await.unwrap().is_none());
     // Identical bytes are the same transaction: the original receipt again.
     let bytes = update.encode().to_vec();
     assert!(matches!(

@@ -256,6 +256,9 @@ async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::
         Request::ResolveDid(query) => Update::Did(resolve(&gateway, query).await),
         Request::ReadIssuer(query) => Update::Issuer(read_issuer(&gateway, query).await),
         Request::OpenBlock(height) => Update::BlockOpened(open_block(&gateway, height).await),
+        Request::FindTransaction(hash) => {
+            Update::BlockOpened(find_transaction(&gateway, hash).await)
+        }
         Request::ChangeStatus { id, .. } => Update::StatusChanged {
             id,
             outcome: ChangeOutcome::Failed("not a lookup".into()),
@@ -424,26 +427,65 @@ fn facts(record: IssuerRecord) -> IssuerFacts {
 async fn open_block(gateway: &RegistryGateway, height: u64) -> Lookup<BlockFacts> {
     let query = height.to_string();
     match gateway.block(height).await {
-        Ok((block, certified)) => Lookup::Proven {
+        Ok((block, certified)) => block_lookup(query, &block, certified, None),
+        Err(e) => Lookup::Failed {
             query,
-            answer: ProvenAt {
-                height,
-                block_time_ms: block.header.timestamp_ms,
-                value: Some(BlockFacts {
-                    height,
-                    certified,
-                    time_ms: i64::try_from(block.header.timestamp_ms).unwrap_or(i64::MAX),
-                    transactions: block
-                        .transactions
-                        .iter()
-                        .map(|tx| (kind(tx), hex::encode(tx.hash().0)))
-                        .collect(),
-                }),
-            },
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// The block holding the transaction `query` names by its hash, opened at it.
+async fn find_transaction(gateway: &RegistryGateway, query: String) -> Lookup<BlockFacts> {
+    let hash: Option<[u8; 32]> = hex::decode(query.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok());
+    let Some(hash) = hash else {
+        return Lookup::Failed {
+            query,
+            reason: "a transaction hash is 64 hex digits".into(),
+        };
+    };
+    match gateway.transaction(&hash).await {
+        Ok(Some((block, index, certified))) => {
+            let at = usize::try_from(index).ok();
+            block_lookup(query, &block, certified, at)
+        }
+        Ok(None) => Lookup::Failed {
+            query,
+            reason: "no finalized transaction has this hash (every node that answered says so)"
+                .into(),
         },
         Err(e) => Lookup::Failed {
             query,
             reason: e.to_string(),
+        },
+    }
+}
+
+fn block_lookup(
+    query: String,
+    block: &realdid_core::codec::Block,
+    certified: bool,
+    looked_for: Option<usize>,
+) -> Lookup<BlockFacts> {
+    let height = block.header.height;
+    Lookup::Proven {
+        query,
+        answer: ProvenAt {
+            height,
+            block_time_ms: block.header.timestamp_ms,
+            value: Some(BlockFacts {
+                height,
+                certified,
+                time_ms: i64::try_from(block.header.timestamp_ms).unwrap_or(i64::MAX),
+                transactions: block
+                    .transactions
+                    .iter()
+                    .map(|tx| (kind(tx), hex::encode(tx.hash().0)))
+                    .collect(),
+                looked_for,
+            }),
         },
     }
 }

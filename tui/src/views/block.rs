@@ -92,10 +92,26 @@ fn facts(block: &BlockFacts, now_ms: i64, width: usize) -> Vec<Line<'static>> {
             Span::raw(summary),
         ]),
     ];
-    for (kind, hash) in &block.transactions {
+    if let Some(at) = block.looked_for {
+        lines.push(Line::styled(
+            format!("the transaction looked for is #{at}, marked ▶"),
+            bold(),
+        ));
+    }
+    for (i, (kind, hash)) in block.transactions.iter().enumerate() {
+        let mark = if block.looked_for == Some(i) {
+            "▶"
+        } else {
+            " "
+        };
+        let hash = fmt::clip(hash, width.saturating_sub(18));
         lines.push(Line::from(vec![
-            Span::styled(format!("  {kind:<15} "), dim()),
-            Span::raw(fmt::clip(hash, width.saturating_sub(18))),
+            Span::styled(format!("{mark} {kind:<15} "), dim()),
+            if block.looked_for == Some(i) {
+                Span::styled(hash, bold())
+            } else {
+                Span::raw(hash)
+            },
         ]));
     }
     lines
