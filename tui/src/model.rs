@@ -273,6 +273,29 @@ pub struct IssuerFacts {
     pub revocations: u64,
     /// Credentials suspended now.
     pub suspended: u64,
+    /// Its newest audit anchors (trace openings), newest first, each proven.
+    pub audit_anchors: Vec<AnchorRow>,
+    /// Its status lists' anchors, each proven, for the lists its endpoint names.
+    pub status_lists: Vec<AnchorRow>,
+}
+
+/// How many audit anchors of an issuer the console reads.
+pub const MAX_AUDIT_ANCHORS: u64 = 10;
+
+/// One anchor of an issuer on chain, read proven: an audit anchor (a trace opened) or a
+/// status list's latest anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorRow {
+    /// The audit anchor's sequence, or the status list's URI.
+    pub name: String,
+    /// The anchor's own sequence.
+    pub sequence: u64,
+    /// The height that anchored it.
+    pub height: u64,
+    /// What it says: approvals and disclosure, or revoked and suspended entries.
+    pub detail: String,
+    /// Why it could not be read, proven (nothing else is shown of it then).
+    pub problem: Option<String>,
 }
 
 /// Why a credential is revoked, as the issuer's API lists the reasons.

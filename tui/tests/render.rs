@@ -19,9 +19,9 @@ use realdid_tui::app::App;
 use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, DidVersionRow, HeldListRow,
-    IssuerFacts, IssuerFigures, Link, LogRow, Lookup, NodeStatus, ProposalRow, ProvenAt,
-    RateSample, TraceRow, ValidatorHealth, ValidatorRow, VerifierFigures,
+    AnchorRow, BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, DidVersionRow,
+    HeldListRow, IssuerFacts, IssuerFigures, Link, LogRow, Lookup, NodeStatus, ProposalRow,
+    ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow, VerifierFigures,
 };
 use realdid_tui::views;
 
@@ -243,6 +243,29 @@ fn issuers_app() -> App {
                 disclosures: 10,
                 revocations: 3,
                 suspended: 1,
+                status_lists: vec![AnchorRow {
+                    name: "https://bank.example/status/1".into(),
+                    sequence: 31,
+                    height: 1040,
+                    detail: "3 revoked, 1 suspended".into(),
+                    problem: None,
+                }],
+                audit_anchors: vec![
+                    AnchorRow {
+                        name: "opening 12".into(),
+                        sequence: 12,
+                        height: 998,
+                        detail: "2 approvals; disclosed at h 1001".into(),
+                        problem: None,
+                    },
+                    AnchorRow {
+                        name: "opening 11".into(),
+                        sequence: 0,
+                        height: 0,
+                        detail: String::new(),
+                        problem: Some("proven absent (a number burnt)".into()),
+                    },
+                ],
             }),
             height: 42,
             block_time_ms: u64::try_from(NOW - 5_000).unwrap(),
@@ -265,6 +288,8 @@ fn issuers_app() -> App {
                 disclosures: 0,
                 revocations: 41,
                 suspended: 0,
+                status_lists: Vec::new(),
+                audit_anchors: Vec::new(),
             }),
             height: 42,
             block_time_ms: u64::try_from(NOW - 5_000).unwrap(),
@@ -1175,6 +1200,22 @@ fn revocations_with_the_issuers_figures_and_log_160x48() {
             "operators' audit log",
             "reason=REVOCATION_REASON_FRAUD",
             "trace.create",
+        ],
+    );
+}
+
+#[test]
+fn an_issuers_anchors_are_listed_each_proven_160x48() {
+    let screen = render(&issuers_app(), 160, 48);
+    snapshot("issuers_anchors_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "status lists, latest anchors (each proven)",
+            "https://bank.example/status/1  seq 31 h 1040  3 revoked, 1 suspended",
+            "openings, newest first (each audit anchor proven)",
+            "opening 12  seq 12 h 998  2 approvals; disclosed at h 1001",
+            "opening 11  proven absent (a number burnt)",
         ],
     );
 }

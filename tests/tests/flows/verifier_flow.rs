@@ -624,6 +624,13 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
             s.contains("issuer says:") && s.contains("REVOCATION_REASON_FRAUD")
         })
         .await;
+    // The issuers view lists the issuer's status lists with their latest anchors, proven.
+    console.type_text("3");
+    console
+        .wait_for("the issuer's list anchors", |s| {
+            s.contains("status lists, latest anchors (each proven)") && s.contains("seq ")
+        })
+        .await;
     console.type_text("6");
     let figures = console
         .wait_for("the verifier's figures", |s| {

@@ -19,14 +19,21 @@ use super::operator::Operator;
 use super::proposals::Proposals;
 use crate::event::{Request, Update};
 use crate::model::{
-    BlockFacts, ChangeOutcome, DidFacts, DidVersionRow, IssuerFacts, Lookup, MAX_DID_HISTORY,
-    ProvenAt,
+    AnchorRow, BlockFacts, ChangeOutcome, DidFacts, DidVersionRow, IssuerFacts, Lookup,
+    MAX_AUDIT_ANCHORS, MAX_DID_HISTORY, ProvenAt,
 };
 
 /// How often the known issuers' entries are read again.
 const ISSUER_REFRESH: Duration = Duration::from_secs(15);
 /// How often an operator's console lists the issuer's trace requests again.
 const TRACES_REFRESH: Duration = Duration::from_secs(5);
+/// The status lists each issuer endpoint named, by the issuer's DID.
+type ListUris = Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>;
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// How many places of the issuer register the console reads.
 const MAX_REGISTER: u32 = 1024;
 /// How long asking an issuer for its DID may take.
@@ -60,11 +67,20 @@ pub async fn run(
     // Each endpoint is asked on its own task: one that does not answer must hold up
     // neither the others nor the operator's lookups.
     let (found_tx, mut found) = mpsc::channel::<String>(8);
+    let lists = ListUris::default();
     for endpoint in issuer_endpoints {
-        let (tls, found, updates) = (tls.clone(), found_tx.clone(), updates.clone());
+        let (tls, found, updates, lists) = (
+            tls.clone(),
+            found_tx.clone(),
+            updates.clone(),
+            lists.clone(),
+        );
         tokio::spawn(async move {
             match issuer_did(&endpoint, &tls).await {
-                Ok(did) => {
+                Ok((did, uris)) => {
+                    // Only the lists' names come from the issuer: their anchors are read
+                    // proven.
+                    lock(&lists).insert(did.clone(), uris);
                     let _ = found.send(did).await;
                 }
                 Err(reason) => {
@@ -96,12 +112,12 @@ pub async fn run(
             Some(did) = found.recv() => {
                 if !known.contains(&did) {
                     known.push(did.clone());
-                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did), updates.clone()));
+                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did), lists.clone(), updates.clone()));
                 }
             }
             _ = refresh.tick() => {
                 for did in &known {
-                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), updates.clone()));
+                    tokio::spawn(answer(gateway.clone(), Request::ReadIssuer(did.clone()), lists.clone(), updates.clone()));
                 }
                 // The register names every issuer ever accredited: those not known yet are
                 // read like the others.
@@ -205,7 +221,7 @@ pub async fn run(
                     });
                     continue;
                 }
-                tokio::spawn(answer(gateway.clone(), request, updates.clone()));
+                tokio::spawn(answer(gateway.clone(), request, lists.clone(), updates.clone()));
             }
         }
     }
@@ -237,13 +253,14 @@ async fn governance(
 
 /// The DID an issuer endpoint says it has (GetIssuerInfo): only a name to look up; what is
 /// shown about it is read from the chain.
-async fn issuer_did(endpoint: &str, tls: &ClientTls) -> Result<String, String> {
+async fn issuer_did(endpoint: &str, tls: &ClientTls) -> Result<(String, Vec<String>), String> {
     tokio::time::timeout(ISSUER_INFO_DEADLINE, async {
         let channel = tls.connect(endpoint).await.map_err(|e| e.to_string())?;
         IssuerClient::new(channel)
             .get_issuer_info(pb::GetIssuerInfoRequest {})
             .await
-            .map(|r| r.into_inner().issuer_did)
+            .map(|r| r.into_inner())
+            .map(|info| (info.issuer_did, info.status_list_uris))
             .map_err(|status| format!("{endpoint}: {}", status.message()))
     })
     .await
@@ -251,10 +268,18 @@ async fn issuer_did(endpoint: &str, tls: &ClientTls) -> Result<String, String> {
 }
 
 /// Reads what `request` asks for and sends the lookup's outcome.
-async fn answer(gateway: Arc<RegistryGateway>, request: Request, updates: mpsc::Sender<Update>) {
+async fn answer(
+    gateway: Arc<RegistryGateway>,
+    request: Request,
+    lists: ListUris,
+    updates: mpsc::Sender<Update>,
+) {
     let update = match request {
         Request::ResolveDid(query) => Update::Did(resolve(&gateway, query).await),
-        Request::ReadIssuer(query) => Update::Issuer(read_issuer(&gateway, query).await),
+        Request::ReadIssuer(query) => {
+            let uris = lock(&lists).get(&query).cloned().unwrap_or_default();
+            Update::Issuer(read_issuer(&gateway, query, uris).await)
+        }
         Request::OpenBlock(height) => Update::BlockOpened(open_block(&gateway, height).await),
         Request::FindTransaction(hash) => {
             Update::BlockOpened(find_transaction(&gateway, hash).await)
@@ -382,25 +407,109 @@ fn unread(version: u64) -> DidVersionRow {
     }
 }
 
-async fn read_issuer(gateway: &RegistryGateway, query: String) -> Lookup<IssuerFacts> {
+async fn read_issuer(
+    gateway: &RegistryGateway,
+    query: String,
+    list_uris: Vec<String>,
+) -> Lookup<IssuerFacts> {
     let did = match parse(&query) {
         Ok(did) => did,
         Err(failed) => return failed,
     };
     match gateway.accreditation_at(&did).await {
-        Ok(proven) => Lookup::Proven {
-            query,
-            answer: ProvenAt {
-                value: proven.value.map(facts),
-                height: proven.height,
-                block_time_ms: proven.block_time_ms,
-            },
-        },
+        Ok(proven) => {
+            let value = match proven.value {
+                Some(record) => {
+                    let last = record.last_audit_sequence;
+                    let mut facts = facts(record);
+                    let (audits, lists) = tokio::join!(
+                        audit_anchors(gateway, &did, last),
+                        list_anchors(gateway, &did, &list_uris)
+                    );
+                    facts.audit_anchors = audits;
+                    facts.status_lists = lists;
+                    Some(facts)
+                }
+                None => None,
+            };
+            Lookup::Proven {
+                query,
+                answer: ProvenAt {
+                    value,
+                    height: proven.height,
+                    block_time_ms: proven.block_time_ms,
+                },
+            }
+        }
         Err(e) => Lookup::Failed {
             reason: e.to_string(),
             query,
         },
     }
+}
+
+fn unread_anchor(name: String, problem: String) -> AnchorRow {
+    AnchorRow {
+        name,
+        sequence: 0,
+        height: 0,
+        detail: String::new(),
+        problem: Some(problem),
+    }
+}
+
+/// The newest [`MAX_AUDIT_ANCHORS`] audit anchors up to `last`, newest first, each proven.
+async fn audit_anchors(gateway: &RegistryGateway, did: &RealDid, last: u64) -> Vec<AnchorRow> {
+    let first = last.saturating_sub(MAX_AUDIT_ANCHORS - 1).max(1);
+    let reads = (first..=last).rev().map(|sequence| async move {
+        let name = format!("opening {sequence}");
+        match gateway.audit_anchor_at(did, sequence).await {
+            Ok(proven) => match proven.value {
+                Some(record) => AnchorRow {
+                    name,
+                    sequence,
+                    height: record.height,
+                    detail: format!(
+                        "{} approvals; {}",
+                        record.anchor.approvals.len(),
+                        record.disclosure.as_ref().map_or_else(
+                            || "not disclosed to the holder yet".to_owned(),
+                            |d| format!("disclosed at h {}", d.height)
+                        )
+                    ),
+                    problem: None,
+                },
+                // Sequences may have gaps (an attempt whose fate was unknown burns its
+                // number): a proven absence is shown as such.
+                None => unread_anchor(name, "proven absent (a number burnt)".into()),
+            },
+            Err(e) => unread_anchor(name, e.to_string()),
+        }
+    });
+    futures::future::join_all(reads).await
+}
+
+/// The latest anchor of each of `uris`, each proven.
+async fn list_anchors(gateway: &RegistryGateway, did: &RealDid, uris: &[String]) -> Vec<AnchorRow> {
+    let reads = uris.iter().take(16).map(|uri| async move {
+        match gateway.status_anchor_at(did, uri).await {
+            Ok(proven) => match proven.value {
+                Some(record) => AnchorRow {
+                    name: uri.clone(),
+                    sequence: record.anchor.sequence,
+                    height: record.height,
+                    detail: format!(
+                        "{} revoked, {} suspended",
+                        record.anchor.tally.revoked, record.anchor.tally.suspended
+                    ),
+                    problem: None,
+                },
+                None => unread_anchor(uri.clone(), "proven absent: never anchored".into()),
+            },
+            Err(e) => unread_anchor(uri.clone(), e.to_string()),
+        }
+    });
+    futures::future::join_all(reads).await
 }
 
 /// What the console shows of a register entry.
@@ -420,6 +529,8 @@ fn facts(record: IssuerRecord) -> IssuerFacts {
         disclosures: record.counts.disclosures,
         revocations: record.counts.revocations,
         suspended: record.counts.suspended,
+        audit_anchors: Vec::new(),
+        status_lists: Vec::new(),
     }
 }
 

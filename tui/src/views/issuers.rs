@@ -280,7 +280,7 @@ fn proven(query: &str, answer: &ProvenAt<IssuerFacts>, now_ms: i64) -> Vec<Line<
             Span::styled(format!("{n:>8}"), bold()),
         ])
     };
-    vec![
+    let mut lines = vec![
         field("DID", vec![Span::raw(facts.did.clone())]),
         field("status", vec![status]),
         field("types", vec![Span::raw(types)]),
@@ -294,5 +294,38 @@ fn proven(query: &str, answer: &ProvenAt<IssuerFacts>, now_ms: i64) -> Vec<Line<
         Line::default(),
         verdict(answer),
         proven_block_time(answer, now_ms),
-    ]
+    ];
+    for (title, rows) in [
+        (
+            "status lists, latest anchors (each proven)",
+            &facts.status_lists,
+        ),
+        (
+            "openings, newest first (each audit anchor proven)",
+            &facts.audit_anchors,
+        ),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        lines.push(Line::default());
+        lines.push(Line::styled(title, bold()));
+        lines.extend(rows.iter().map(anchor));
+    }
+    lines
+}
+
+/// One anchor: its name, sequence and height, and what it says (or why it is unread).
+fn anchor(row: &crate::model::AnchorRow) -> Line<'static> {
+    match &row.problem {
+        Some(problem) => Line::from(vec![
+            Span::raw(format!("  {}  ", row.name)),
+            Span::styled(problem.clone(), bad()),
+        ]),
+        None => Line::from(vec![
+            Span::raw(format!("  {}  ", row.name)),
+            Span::styled(format!("seq {} h {}  ", row.sequence, row.height), dim()),
+            Span::raw(row.detail.clone()),
+        ]),
+    }
 }
