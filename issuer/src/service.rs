@@ -662,6 +662,44 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         }))
     }
 
+    async fn get_credential_status(
+        &self,
+        request: Request<pb::GetCredentialStatusRequest>,
+    ) -> Result<Response<pb::GetCredentialStatusResponse>, Status> {
+        use crate::store::CredentialStatus;
+
+        let session = self.session(&request)?;
+        let id = request.into_inner().credential_id;
+        let record = self.issuer.credential_for_operator(&session, &id)?;
+        let (status, status_detail, since) = match &record.status {
+            CredentialStatus::Valid => ("VALID", String::new(), 0),
+            CredentialStatus::Suspended {
+                at_ms,
+                by_holder,
+                by_operator,
+            } => {
+                let by = match (by_holder, by_operator) {
+                    (true, true) => "holder and operator",
+                    (true, false) => "holder",
+                    _ => "operator",
+                };
+                ("SUSPENDED", format!("by the {by}"), *at_ms)
+            }
+            CredentialStatus::Revoked { reason, at_ms } => ("REVOKED", reason.clone(), *at_ms),
+        };
+        let day = |ms: i64| ms.div_euclid(86_400_000).saturating_mul(86_400_000);
+        Ok(Response::new(pb::GetCredentialStatusResponse {
+            credential_type: record.vct,
+            status: status.into(),
+            status_detail,
+            status_since_unix_ms: since,
+            status_list_uri: self.issuer.list_uri(record.list),
+            status_index: u64::from(record.index),
+            issued_day_unix_ms: day(record.issued_at_ms),
+            expires_day_unix_ms: day(record.expires_at_ms),
+        }))
+    }
+
     async fn list_audit_log(
         &self,
         request: Request<pb::ListAuditLogRequest>,

@@ -51,6 +51,7 @@ const SERVICES: &[(&str, &[&str])] = &[
             "GetTrace",
             "ListTraces",
             "GetIssuerStats",
+            "GetCredentialStatus",
             "ListAuditLog",
             "OpenTrace",
             "GetSealedRecord",

@@ -8,9 +8,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::event::{Request, Update};
 use crate::keys::{self, Action, Command};
 use crate::model::{
-    BlockFacts, BlockRow, ChainModel, ChangeOutcome, DidFacts, IssuerFacts, IssuerOwn, Link,
-    Lookup, NodeStatus, ProposalRow, ProvenAt, StatusChange, TraceRow, ValidatorHealth,
-    ValidatorRow, VerifierStatus,
+    BlockFacts, BlockRow, ChainModel, ChangeOutcome, CredentialRow, DidFacts, IssuerFacts,
+    IssuerOwn, Link, Lookup, NodeStatus, ProposalRow, ProvenAt, StatusChange, TraceRow,
+    ValidatorHealth, ValidatorRow, VerifierStatus,
 };
 
 /// Rows a page key moves when the view has not been drawn yet.
@@ -181,6 +181,8 @@ pub struct App {
     register: Option<Result<ProvenAt<usize>, String>>,
     /// The operator's issuer's own figures and audit log, as last read.
     issuer_own: Option<IssuerOwn>,
+    /// The credential last looked up, or why it could not be.
+    credential: Option<Result<CredentialRow, String>>,
     /// The governance proposal files as last read (or why not); `None` when the console
     /// watches no proposals directory.
     proposals: Option<Result<Vec<ProposalRow>, String>>,
@@ -236,7 +238,13 @@ impl App {
             proposals: None,
             register: None,
             issuer_own: None,
+            credential: None,
         }
+    }
+
+    /// The credential last looked up (`:credential`), or why it could not be.
+    pub fn credential(&self) -> Option<&Result<CredentialRow, String>> {
+        self.credential.as_ref()
     }
 
     /// The operator's issuer's own figures and audit log, as last read; `None` before.
@@ -362,6 +370,14 @@ impl App {
                 }
             }
             Update::Register(register) => self.register = Some(register),
+            Update::Credential(found) => {
+                if let Err(why) = &found {
+                    self.complain(why.clone());
+                } else {
+                    self.message = None;
+                }
+                self.credential = Some(found);
+            }
             Update::IssuerOwn { figures, log } => {
                 self.issuer_own = Some(IssuerOwn { figures, log });
             }
@@ -798,6 +814,16 @@ impl App {
                         Vec::new()
                     }
                 }
+            }
+            Ok(Some(Command::Credential(id))) => {
+                self.switch(Tab::Revocations);
+                if self.operator.is_none() {
+                    self.complain("no operator session: start the console with --session-file");
+                    return Vec::new();
+                }
+                self.credential = None;
+                self.say(format!("asking the issuer about {id} …"));
+                vec![Request::FindCredential(id)]
             }
             Ok(Some(Command::Transaction(hash))) => {
                 self.switch(Tab::Chain);

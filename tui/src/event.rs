@@ -5,9 +5,9 @@
 //! sends [`Request`]s for what the operator asked to look up.
 
 use crate::model::{
-    BlockFacts, BlockRow, ChangeOutcome, DidFacts, IssuerFacts, IssuerFigures, LogRow, Lookup,
-    NodeStatus, ProposalRow, ProvenAt, RateSample, StatusAction, TraceRow, ValidatorRow,
-    VerifierFigures,
+    BlockFacts, BlockRow, ChangeOutcome, CredentialRow, DidFacts, IssuerFacts, IssuerFigures,
+    LogRow, Lookup, NodeStatus, ProposalRow, ProvenAt, RateSample, StatusAction, TraceRow,
+    ValidatorRow, VerifierFigures,
 };
 
 /// A fact a source learnt.
@@ -68,6 +68,8 @@ pub enum Update {
         /// What the request asks, in words.
         description: String,
     },
+    /// A credential's standing, or why it could not be read.
+    Credential(Result<CredentialRow, String>),
     /// The operator's issuer's own figures and audit log (or why not).
     IssuerOwn {
         /// Its figures.
@@ -95,6 +97,8 @@ pub enum Request {
     OpenBlock(u64),
     /// Find the finalized transaction with this hash (hex) and open its block at it.
     FindTransaction(String),
+    /// As the operator: a credential's standing at the issuer, by its id.
+    FindCredential(String),
     /// As a governor: add the approval of the key in `key_file` to proposal `file`
     /// (confirmed first).
     SignProposal {

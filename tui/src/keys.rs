@@ -191,6 +191,8 @@ pub enum CommandKind {
     Issuer,
     /// Find a transaction by its hash.
     Transaction,
+    /// A credential's standing, as the operator.
+    Credential,
     /// Show the help overlay.
     Help,
     /// Revoke a credential, as the operator.
@@ -239,6 +241,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         arg: Some("<hash>"),
         what: "open the block holding a transaction",
         kind: CommandKind::Transaction,
+    },
+    CommandSpec {
+        names: &["credential", "c"],
+        arg: Some("<id>"),
+        what: "a credential's standing at the issuer",
+        kind: CommandKind::Credential,
     },
     CommandSpec {
         names: &["revoke"],
@@ -301,6 +309,8 @@ pub enum Command {
     Issuer(String),
     /// Open the block holding the transaction with this hash.
     Transaction(String),
+    /// A credential's standing, by its id.
+    Credential(String),
     /// Show the help overlay.
     Help,
     /// As the operator: change a credential's status.
@@ -401,6 +411,8 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
         (CommandKind::Issuer, None) => return Err(usage()),
         (CommandKind::Transaction, Some(hash)) => Command::Transaction(hash.to_string()),
         (CommandKind::Transaction, None) => return Err(usage()),
+        (CommandKind::Credential, Some(id)) => Command::Credential(id.to_string()),
+        (CommandKind::Credential, None) => return Err(usage()),
         (CommandKind::Submit, Some(file)) => Command::Submit(file.to_string()),
         (CommandKind::Submit | CommandKind::Sign | CommandKind::Approve, _) => {
             return Err(usage());

@@ -496,6 +496,27 @@ pub struct IssuerOwn {
     pub log: Result<Vec<LogRow>, String>,
 }
 
+/// One credential's standing as its issuer tells its operators (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    pub credential_type: String,
+    /// VALID, SUSPENDED or REVOKED.
+    pub status: String,
+    /// Why (the reason, or who suspended it).
+    pub detail: String,
+    /// Since when, Unix ms (0 when valid).
+    pub since_ms: i64,
+    /// Its status list and index there.
+    pub list: String,
+    /// Its index.
+    pub index: u64,
+    /// The day it expires, Unix ms of its start.
+    pub expires_day_ms: i64,
+}
+
 /// One entry of the issuer's operators' audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRow {

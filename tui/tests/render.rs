@@ -19,9 +19,9 @@ use realdid_tui::app::App;
 use realdid_tui::event::{Request, Update};
 use realdid_tui::keys::{BINDINGS, COMMANDS};
 use realdid_tui::model::{
-    AnchorRow, BlockFacts, BlockRow, ChangeOutcome, DependencyRow, DidFacts, DidVersionRow,
-    HeldListRow, IssuerFacts, IssuerFigures, Link, LogRow, Lookup, NodeStatus, ProposalRow,
-    ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow, VerifierFigures,
+    AnchorRow, BlockFacts, BlockRow, ChangeOutcome, CredentialRow, DependencyRow, DidFacts,
+    DidVersionRow, HeldListRow, IssuerFacts, IssuerFigures, Link, LogRow, Lookup, NodeStatus,
+    ProposalRow, ProvenAt, RateSample, TraceRow, ValidatorHealth, ValidatorRow, VerifierFigures,
 };
 use realdid_tui::views;
 
@@ -1216,6 +1216,32 @@ fn an_issuers_anchors_are_listed_each_proven_160x48() {
             "openings, newest first (each audit anchor proven)",
             "opening 12  seq 12 h 998  2 approvals; disclosed at h 1001",
             "opening 11  proven absent (a number burnt)",
+        ],
+    );
+}
+
+#[test]
+fn a_credential_looked_up_shows_its_standing_without_its_holder() {
+    let mut app = issuer_own_app();
+    typ(&mut app, ":credential cred-7Hq2");
+    let requests = app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(requests, vec![Request::FindCredential("cred-7Hq2".into())]);
+    app.apply(Update::Credential(Ok(CredentialRow {
+        id: "cred-7Hq2".into(),
+        credential_type: "https://realdid.example/credentials/identity".into(),
+        status: "REVOKED".into(),
+        detail: "REVOCATION_REASON_FRAUD".into(),
+        since_ms: NOW - 60_000,
+        list: "https://bank.example/status/1".into(),
+        index: 4711,
+        expires_day_ms: 1_781_481_600_000,
+    })));
+    let screen = render(&app, 160, 48);
+    snapshot("revocations_credential_160x48", &screen);
+    assert_has(
+        &screen,
+        &[
+            "cred-7Hq2 REVOKED REVOCATION_REASON_FRAUD 1m00s ago · https://bank.example/status/1 #4711",
         ],
     );
 }

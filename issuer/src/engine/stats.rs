@@ -12,7 +12,7 @@ use crate::IssuerError;
 use crate::authority::IdentityAuthority;
 use crate::operators::{Role, Session};
 use crate::store::columns;
-use crate::store::{LogEntry, Rows, TraceRecord};
+use crate::store::{CredentialRecord, LogEntry, Rows, TraceRecord};
 
 /// Log entries returned at most per page.
 pub const MAX_LOG_PAGE: usize = 200;
@@ -72,6 +72,27 @@ impl<A: IdentityAuthority> Issuer<A> {
             figures.traces[slot] += 1;
         }
         Ok(figures)
+    }
+
+    /// One credential's record, for any operator (the caller shows none of its personal
+    /// fields).
+    pub fn credential_for_operator(
+        &self,
+        session: &Session,
+        credential_id: &str,
+    ) -> Result<CredentialRecord, IssuerError> {
+        session.require(
+            &[Role::Revoker, Role::TraceRequester, Role::Auditor],
+            "GetCredentialStatus",
+        )?;
+        if credential_id.is_empty() || credential_id.len() > 128 {
+            return Err(IssuerError::InvalidRequest(
+                "credential_id: 1 to 128 bytes".into(),
+            ));
+        }
+        self.store
+            .credential(credential_id)?
+            .ok_or_else(|| IssuerError::NotFound(format!("no credential {credential_id}")))
     }
 
     /// Up to `limit` (at most [`MAX_LOG_PAGE`]) entries of the operators' audit log before

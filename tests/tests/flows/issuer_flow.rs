@@ -1651,6 +1651,39 @@ async fn operators_read_the_issuers_figures_and_auditors_its_log() {
         .await
         .unwrap_err();
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    // One credential's standing, by id, with nothing of its holder.
+    let standing = client
+        .get_credential_status(with_session(
+            pb::GetCredentialStatusRequest {
+                credential_id: first.credentials[0].credential_id.clone(),
+            },
+            &officer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(standing.status, "REVOKED");
+    assert_eq!(standing.status_detail, "REVOCATION_REASON_KEY_COMPROMISE");
+    assert_eq!(
+        standing.status_list_uri,
+        first.credentials[0].status_list_uri
+    );
+    assert_eq!(standing.status_index, first.credentials[0].status_index);
+    assert_eq!(
+        standing.issued_day_unix_ms % 86_400_000,
+        0,
+        "a day, not a time"
+    );
+    let unknown = client
+        .get_credential_status(with_session(
+            pb::GetCredentialStatusRequest {
+                credential_id: "no-such-credential".into(),
+            },
+            &officer,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
 
     // The log is for auditors, and no one reads it without a session.
     let denied = client

@@ -624,6 +624,13 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
             s.contains("issuer says:") && s.contains("REVOCATION_REASON_FRAUD")
         })
         .await;
+    console.type_text(&format!(":credential {}", credential.credential_id));
+    console.keys(&["Enter"]);
+    console
+        .wait_for("the credential's standing", |s| {
+            s.contains("REVOKED REVOCATION_REASON_FRAUD")
+        })
+        .await;
     // The issuers view lists the issuer's status lists with their latest anchors, proven.
     console.type_text("3");
     console

@@ -208,6 +208,17 @@ pub async fn run(
                     });
                     continue;
                 }
+                if let Request::FindCredential(id) = request {
+                    let (operator, tls, updates) = (operator.clone(), tls.clone(), updates.clone());
+                    tokio::spawn(async move {
+                        let found = match &operator {
+                            Some(operator) => super::operator::credential(operator, &tls, id).await,
+                            None => Err("no operator session".into()),
+                        };
+                        let _ = updates.send(Update::Credential(found)).await;
+                    });
+                    continue;
+                }
                 if let Request::ChangeStatus { id, action, credential_id, note } = request {
                     let (operator, tls, updates) = (operator.clone(), tls.clone(), updates.clone());
                     tokio::spawn(async move {
@@ -292,6 +303,7 @@ async fn answer(
         | Request::SubmitProposal { .. }
         | Request::PrepareApproval { .. }
         | Request::SendApproval { .. } => Update::ActionDone(Err("not a lookup".into())),
+        Request::FindCredential(_) => Update::Credential(Err("not a lookup".into())),
     };
     let _ = updates.send(update).await;
 }

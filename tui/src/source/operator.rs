@@ -11,7 +11,7 @@ use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
 
 use crate::model::{
-    ChangeOutcome, IssuerFigures, LogRow, RevocationReason, StatusAction, TraceRow,
+    ChangeOutcome, CredentialRow, IssuerFigures, LogRow, RevocationReason, StatusAction, TraceRow,
 };
 
 /// How long an action may take: the issuer answers once the anchor is proven on chain.
@@ -259,6 +259,39 @@ pub async fn figures(
             .collect()
     });
     (figures, log)
+}
+
+/// A credential's standing, as the operator's issuer tells it.
+pub async fn credential(
+    operator: &Operator,
+    tls: &ClientTls,
+    id: String,
+) -> Result<CredentialRow, String> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let (mut client, bearer) = session(operator, tls).await?;
+        client
+            .get_credential_status(authorised(
+                &bearer,
+                pb::GetCredentialStatusRequest {
+                    credential_id: id.clone(),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner())
+            .map(|c| CredentialRow {
+                id: id.clone(),
+                credential_type: c.credential_type,
+                status: c.status,
+                detail: c.status_detail,
+                since_ms: c.status_since_unix_ms,
+                list: c.status_list_uri,
+                index: c.status_index,
+                expires_day_ms: c.expires_day_unix_ms,
+            })
+            .map_err(|status| status.message().to_owned())
+    })
+    .await
+    .unwrap_or_else(|_| Err("no answer in 10 s".into()))
 }
 
 fn row(t: pb::TraceRequest) -> TraceRow {

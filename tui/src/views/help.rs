@@ -80,16 +80,30 @@ fn lines() -> Vec<Line<'static>> {
             .map(|b| entry(b.label.to_string(), b.what.to_string(), width)),
     );
     lines.push(Line::styled(TITLES[1], bold()));
-    lines.extend(COMMANDS.iter().map(|c| {
-        let label = label(c);
+    let what = |c: &crate::keys::CommandSpec| {
         let aliases: Vec<String> = c.names[1..].iter().map(|n| format!(":{n}")).collect();
-        let what = if aliases.is_empty() {
+        if aliases.is_empty() {
             c.what.to_string()
         } else {
             format!("{} · also {}", c.what, aliases.join(" "))
-        };
-        entry(label, what, width)
-    }));
+        }
+    };
+    lines.extend(
+        COMMANDS
+            .iter()
+            .filter(|c| c.arg.is_some())
+            .map(|c| entry(label(c), what(c), width)),
+    );
+    // The commands that take nothing share one line.
+    let bare: Vec<&crate::keys::CommandSpec> =
+        COMMANDS.iter().filter(|c| c.arg.is_none()).collect();
+    if !bare.is_empty() {
+        lines.push(entry(
+            bare.iter().map(|c| label(c)).collect::<Vec<_>>().join(" "),
+            bare.iter().map(|c| what(c)).collect::<Vec<_>>().join("; "),
+            width,
+        ));
+    }
     lines
 }
 

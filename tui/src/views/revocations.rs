@@ -8,10 +8,12 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{bad, bold, dim, fmt, good, panel, selected, warn};
 use crate::app::{App, Tab};
-use crate::model::{ChangeOutcome, IssuerOwn, LogRow, Sees};
+use crate::model::{ChangeOutcome, CredentialRow, IssuerOwn, LogRow, Sees};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let [head, list] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
+    let head_rows = if app.credential().is_some() { 7 } else { 6 };
+    let [head, list] =
+        Layout::vertical([Constraint::Length(head_rows), Constraint::Fill(1)]).areas(area);
     let operator = match app.operator() {
         Some(endpoint) => Line::from(vec![
             Span::styled("operator session ", bold()),
@@ -22,12 +24,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw("(start with --session-file; realdid issuer login writes one)"),
         ]),
     };
-    let lines = vec![
+    let mut lines = vec![
         operator,
         Line::from(":revoke <credential> <reason> [note]   for good"),
         Line::from(":suspend <credential> <note>   :reinstate <credential> <note>"),
         figures_line(app),
     ];
+    if let Some(found) = app.credential() {
+        lines.push(credential_line(found, app.now_ms()));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -44,6 +49,36 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             audit_log(frame, log_area, &own.log, app.now_ms());
         }
         _ => changes(frame, list, app),
+    }
+}
+
+/// The credential looked up with `:credential`: its standing, list entry and expiry.
+fn credential_line(found: &Result<CredentialRow, String>, now_ms: i64) -> Line<'static> {
+    match found {
+        Ok(c) => {
+            let style = match c.status.as_str() {
+                "VALID" => good(),
+                "SUSPENDED" => warn(),
+                _ => bad(),
+            };
+            let since = if c.since_ms > 0 {
+                format!(" {} ago", fmt::age(now_ms, c.since_ms))
+            } else {
+                String::new()
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", c.id), bold()),
+                Span::styled(c.status.clone(), style),
+                Span::raw(format!(
+                    " {}{since} · {} #{} · expires {}",
+                    c.detail,
+                    c.list,
+                    c.index,
+                    fmt::utc(c.expires_day_ms).get(..10).unwrap_or_default(),
+                )),
+            ])
+        }
+        Err(why) => Line::styled(format!("credential: {why}"), bad()),
     }
 }
 
