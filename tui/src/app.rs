@@ -177,6 +177,8 @@ pub struct App {
     block: Option<Lookup<BlockFacts>>,
     /// The verifiers watched, in the configured order.
     verifiers: Vec<VerifierStatus>,
+    /// The transaction picked in the opened block.
+    block_row: usize,
     /// The issuer register's length as last read, proven, or why it could not be.
     register: Option<Result<ProvenAt<usize>, String>>,
     /// The operator's issuer's own figures and audit log, as last read.
@@ -235,6 +237,7 @@ impl App {
             traces: None,
             block: None,
             verifiers: Vec::new(),
+            block_row: 0,
             proposals: None,
             register: None,
             issuer_own: None,
@@ -315,6 +318,24 @@ impl App {
     /// The block opened from the block list, if one is open.
     pub fn block(&self) -> Option<&Lookup<BlockFacts>> {
         self.block.as_ref()
+    }
+
+    /// The transaction picked in the opened block.
+    pub fn block_row(&self) -> usize {
+        self.block_row
+    }
+
+    /// The DIDs the opened block's transactions are about (empty until it is read).
+    fn block_dids(&self) -> &[Option<String>] {
+        match &self.block {
+            Some(Lookup::Proven {
+                answer: ProvenAt {
+                    value: Some(block), ..
+                },
+                ..
+            }) => &block.dids,
+            _ => &[],
+        }
     }
 
     /// The issuer's trace requests as last listed, or why not; `None` before the first.
@@ -412,6 +433,16 @@ impl App {
                 ) = (&self.block, &lookup)
                     && query == q
                 {
+                    self.block_row = match &lookup {
+                        Lookup::Proven {
+                            answer:
+                                ProvenAt {
+                                    value: Some(block), ..
+                                },
+                            ..
+                        } => block.looked_for.unwrap_or(0),
+                        _ => 0,
+                    };
                     self.block = Some(lookup);
                 }
             }
@@ -649,9 +680,22 @@ impl App {
 
     fn act(&mut self, action: Action) -> Vec<Request> {
         if self.block.is_some() && self.tab == Tab::Chain && !self.help {
-            // The opened block covers the chain view until Esc (or Enter) closes it.
+            // The opened block covers the chain view until Esc closes it; j/k pick a
+            // transaction and Enter resolves the DID it is about (or closes the block when
+            // it is about none).
+            let count = self.block_dids().len();
             match action {
-                Action::Back | Action::Act => self.block = None,
+                Action::Back => self.block = None,
+                Action::Down => self.block_row = (self.block_row + 1).min(count.saturating_sub(1)),
+                Action::Up => self.block_row = self.block_row.saturating_sub(1),
+                Action::Act => {
+                    let did = self.block_dids().get(self.block_row).cloned().flatten();
+                    self.block = None;
+                    if let Some(did) = did {
+                        self.switch(Tab::Dids);
+                        return vec![self.resolve(did)];
+                    }
+                }
                 Action::Quit => self.quit = true,
                 Action::Help => self.help = true,
                 _ => {}
@@ -1682,6 +1726,7 @@ mod tests {
                     time_ms: 0,
                     transactions: vec![("DID create", "ab".into())],
                     looked_for: None,
+                    dids: vec![Some("did:realdid:x".into())],
                 }),
                 height,
                 block_time_ms: 0,

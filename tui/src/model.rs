@@ -451,6 +451,9 @@ pub struct BlockFacts {
     pub transactions: Vec<(&'static str, String)>,
     /// The transaction looked for by its hash, by position, when the block was opened so.
     pub looked_for: Option<usize>,
+    /// For each transaction, in order, the DID it is about (a DID operation's, an anchor's
+    /// issuer), to be picked and resolved.
+    pub dids: Vec<Option<String>>,
 }
 
 impl BlockFacts {

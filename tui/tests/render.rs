@@ -917,6 +917,7 @@ fn an_opened_block_lists_its_transactions_by_kind() {
                     ("status anchor", hex64(3)),
                 ],
                 looked_for: None,
+                dids: vec![Some(DID.into()), None, Some(BANK.into())],
             }),
             height: HEAD,
             block_time_ms: (NOW - 2_000) as u64,
@@ -930,8 +931,18 @@ fn an_opened_block_lists_its_transactions_by_kind() {
             &format!(" block {HEAD} "),
             "final: its certificate checks against the genesis validators",
             "3 transactions: 2 DID create, 1 status anchor",
+            &DID[..40],
         ],
     );
+    // j picks the next transaction, whose DID then shows; Enter resolves it in the DIDs
+    // view.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_has(&render(&app, 80, 24), &[&BANK[..40]]);
+    let asked = app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(asked, vec![Request::ResolveDid(BANK.into())]);
+    assert!(app.block().is_none());
+    assert!(render(&app, 80, 24).contains(" 2 DIDs "));
 }
 
 fn verifier_endpoints() -> Vec<String> {

@@ -81,7 +81,7 @@ async fn the_console_follows_the_chain_resolves_proven_and_shows_a_hung_validato
         .await;
     console.keys(&["Escape"]);
     console
-        .wait_for("the block closed", |s| !s.contains("Esc or Enter closes"))
+        .wait_for("the block closed", |s| !s.contains("Esc closes"))
         .await;
 
     // `?` opens the help, Escape closes it.

@@ -608,8 +608,19 @@ fn block_lookup(
                     .map(|tx| (kind(tx), hex::encode(tx.hash().0)))
                     .collect(),
                 looked_for,
+                dids: block.transactions.iter().map(subject).collect(),
             }),
         },
+    }
+}
+
+/// The DID a transaction is about, if one: a DID operation's, or an anchor's issuer.
+fn subject(tx: &Transaction) -> Option<String> {
+    match tx {
+        Transaction::Did(op) => Some(op.operation.did().to_string()),
+        Transaction::StatusAnchor(a) => Some(a.issuer.to_string()),
+        Transaction::AuditAnchor(a) => Some(a.issuer.to_string()),
+        Transaction::Governance(_) | Transaction::Disclosure(_) => None,
     }
 }
 

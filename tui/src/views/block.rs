@@ -9,7 +9,13 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::{bad, bold, dim, fmt, good, unproven, warn};
 use crate::model::{BlockFacts, Lookup};
 
-pub(super) fn draw(frame: &mut Frame, area: Rect, lookup: &Lookup<BlockFacts>, now_ms: i64) {
+pub(super) fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    lookup: &Lookup<BlockFacts>,
+    picked: usize,
+    now_ms: i64,
+) {
     let (title, lines) = match lookup {
         Lookup::Proven {
             answer: crate::model::ProvenAt {
@@ -20,6 +26,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, lookup: &Lookup<BlockFacts>, n
             format!(" block {} ", block.height),
             facts(
                 block,
+                picked,
                 now_ms,
                 usize::from(area.width.saturating_sub(8).min(96)),
             ),
@@ -43,7 +50,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, lookup: &Lookup<BlockFacts>, n
     );
     let block = Block::bordered()
         .title(Line::styled(title, bold()))
-        .title_bottom(Line::from(" Esc or Enter closes ").right_aligned())
+        .title_bottom(
+            Line::from(" j/k pick · Enter resolves its DID · Esc closes ").right_aligned(),
+        )
         .padding(ratatui::widgets::Padding::horizontal(1));
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -55,7 +64,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, lookup: &Lookup<BlockFacts>, n
 }
 
 /// The block's lines, each transaction on one line of `width` columns.
-fn facts(block: &BlockFacts, now_ms: i64, width: usize) -> Vec<Line<'static>> {
+fn facts(block: &BlockFacts, picked: usize, now_ms: i64, width: usize) -> Vec<Line<'static>> {
     let proof = if block.certified {
         Span::styled(
             "final: its certificate checks against the genesis validators",
@@ -104,15 +113,25 @@ fn facts(block: &BlockFacts, now_ms: i64, width: usize) -> Vec<Line<'static>> {
         } else {
             " "
         };
-        let hash = fmt::clip(hash, width.saturating_sub(18));
-        lines.push(Line::from(vec![
+        // The picked transaction shows the DID it is about; the others their hash.
+        let shown = match block.dids.get(i).cloned().flatten() {
+            Some(did) if i == picked => did,
+            _ => hash.clone(),
+        };
+        let shown = fmt::clip(&shown, width.saturating_sub(18));
+        let line = Line::from(vec![
             Span::styled(format!("{mark} {kind:<15} "), dim()),
             if block.looked_for == Some(i) {
-                Span::styled(hash, bold())
+                Span::styled(shown, bold())
             } else {
-                Span::raw(hash)
+                Span::raw(shown)
             },
-        ]));
+        ]);
+        lines.push(if i == picked {
+            line.patch_style(super::selected())
+        } else {
+            line
+        });
     }
     lines
 }

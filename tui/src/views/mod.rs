@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if app.tab() == Tab::Chain
         && let Some(block) = app.block()
     {
-        block::draw(frame, body, block, app.now_ms());
+        block::draw(frame, body, block, app.block_row(), app.now_ms());
     }
     if app.help_visible() {
         // Every key and command must show: on a short terminal the help covers the tab bar
