@@ -1255,4 +1255,7 @@ fn a_credential_looked_up_shows_its_standing_without_its_holder() {
             "cred-7Hq2 REVOKED REVOCATION_REASON_FRAUD 1m00s ago · https://bank.example/status/1 #4711",
         ],
     );
+    // On 80 columns the figures wrap: the head grows rather than hide the answer.
+    let narrow = render(&app, 80, 24);
+    assert_has(&narrow, &["cred-7Hq2 REVOKED", "issuer says:"]);
 }

@@ -635,7 +635,7 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
     console.type_text("3");
     console
         .wait_for("the issuer's list anchors", |s| {
-            s.contains("status lists, latest anchors (each proven)") && s.contains("seq ")
+            s.contains("status lists, latest anchors (each proven)") && s.contains("list sha256")
         })
         .await;
     console.type_text("6");

@@ -511,8 +511,10 @@ async fn list_anchors(gateway: &RegistryGateway, did: &RealDid, uris: &[String])
                     sequence: record.anchor.sequence,
                     height: record.height,
                     detail: format!(
-                        "{} revoked, {} suspended",
-                        record.anchor.tally.revoked, record.anchor.tally.suspended
+                        "{} revoked, {} suspended · list sha256 {}…",
+                        record.anchor.tally.revoked,
+                        record.anchor.tally.suspended,
+                        hex::encode(&record.anchor.list_hash[..8])
                     ),
                     problem: None,
                 },

@@ -6,14 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{bad, bold, dim, fmt, good, panel, selected, warn};
+use super::{bad, bold, count_u16, dim, fmt, good, panel, selected, warn};
 use crate::app::{App, Tab};
 use crate::model::{ChangeOutcome, CredentialRow, IssuerOwn, LogRow, Sees};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let head_rows = if app.credential().is_some() { 7 } else { 6 };
-    let [head, list] =
-        Layout::vertical([Constraint::Length(head_rows), Constraint::Fill(1)]).areas(area);
     let operator = match app.operator() {
         Some(endpoint) => Line::from(vec![
             Span::styled("operator session ", bold()),
@@ -33,6 +30,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(found) = app.credential() {
         lines.push(credential_line(found, app.now_ms()));
     }
+    // As tall as its lines need once wrapped (the panel's padding and borders take four
+    // columns), up to half the view.
+    let inner = usize::from(area.width.saturating_sub(4)).max(1);
+    let wrapped: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let head_rows = count_u16(wrapped + 2).min((area.height / 2).max(6));
+    let [head, list] =
+        Layout::vertical([Constraint::Length(head_rows), Constraint::Fill(1)]).areas(area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
