@@ -185,12 +185,17 @@ async fn credential(net: &Devnet, stack: &IssuerStack, who: usize) -> (String, H
 /// A replica of the shared devnet's verifier of the calling test's own (the same Redis and
 /// prefix), whose clock the test may move; it stops with the test.
 async fn own_replica(shared: &Shared) -> VerifierReplica {
+    replica_caching(shared, CACHE).await
+}
+
+/// A replica of the test's own whose caches live `cache`.
+async fn replica_caching(shared: &Shared, cache: Duration) -> VerifierReplica {
     start_verifier(
         &shared.net,
         Some(REDIS),
         &shared.redis_prefix,
         IDENTITY_VCT,
-        CACHE,
+        cache,
     )
     .await
 }
@@ -491,6 +496,11 @@ struct Seen {
 /// and a verifier that reads a list and its anchor while they change refuses as
 /// unavailable; it moves the replica's clock), and a credential the replica accepts.
 async fn seen_valid(shared: &Shared) -> Seen {
+    seen_valid_caching(shared, CACHE).await
+}
+
+/// [`seen_valid`] with a replica whose caches live `cache`.
+async fn seen_valid_caching(shared: &Shared, cache: Duration) -> Seen {
     let net = &shared.net;
     let (stack, holder) = tokio::join!(own_issuer(net, 1), holder_did(net));
     let mut issued = match stack.enrol(0, &[&holder]).await {
@@ -498,7 +508,7 @@ async fn seen_valid(shared: &Shared) -> Seen {
         Err(r) => panic!("refused: {}", r.message),
     };
     let credential = issued.credentials.remove(0);
-    let replica = own_replica(shared).await;
+    let replica = replica_caching(shared, cache).await;
     let mut verifier = client(&replica.endpoint).await;
     bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key)
         .await
@@ -541,6 +551,10 @@ async fn a_revoked_credential_is_refused_once_the_status_cache_ages_out() {
 /// the verifier then refuses the credential as revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
+    // Long enough for the console to see the verifier still holding the list it checked
+    // before the revocation (it polls once a second); shorter than the freshness bound
+    // (30 s), so that moving the replica's clock past it leaves its registry reads fresh.
+    const CONSOLE_CACHE: Duration = Duration::from_secs(20);
     use realdid_tests::terminal::{Terminal, height};
 
     let shared = shared_devnet().await;
@@ -551,7 +565,7 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
         credential,
         replica,
         mut verifier,
-    } = seen_valid(&shared).await;
+    } = seen_valid_caching(&shared, CONSOLE_CACHE).await;
     let credential = &credential;
 
     // The operator's session, as `realdid issuer login` leaves it.
@@ -605,7 +619,9 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
         .wait_for("the trace requests", |s| s.contains("lawful traces (0)"))
         .await;
 
-    replica.clock.advance(CACHE + Duration::from_millis(200));
+    replica
+        .clock
+        .advance(CONSOLE_CACHE + Duration::from_millis(200));
     assert_eq!(
         reason(bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key).await),
         pb::VerificationFailureReason::Revoked
@@ -654,6 +670,9 @@ async fn a_revocation_made_in_the_console_is_refused_by_the_verifier() {
 async fn the_verifiers_figures_are_its_operators_and_follow_its_verdicts() {
     use realdid_proto::v1::verifier_admin_client::VerifierAdminClient;
     use realdid_tests::verifier::{OPERATOR_TOKEN, authorized_as};
+    // The list stays held while the figures are read, however slow the machine; shorter
+    // than the freshness bound, so that moving the clock past it keeps reads fresh.
+    const HELD: Duration = Duration::from_secs(20);
 
     let shared = shared_devnet().await;
     let Seen {
@@ -662,7 +681,7 @@ async fn the_verifiers_figures_are_its_operators_and_follow_its_verdicts() {
         credential,
         replica,
         mut verifier,
-    } = seen_valid(&shared).await;
+    } = seen_valid_caching(&shared, HELD).await;
     let mut admin = VerifierAdminClient::connect(replica.endpoint.clone())
         .await
         .unwrap();
@@ -707,7 +726,7 @@ async fn the_verifiers_figures_are_its_operators_and_follow_its_verdicts() {
     let revoked = stack.revoke(&credential.credential_id).await.unwrap();
     let anchored = revoked.anchors.iter().map(|a| a.height).max().unwrap();
     assert!(held.proven_height < anchored);
-    replica.clock.advance(CACHE + Duration::from_millis(200));
+    replica.clock.advance(HELD + Duration::from_millis(200));
     assert_eq!(
         reason(bank_attempt(&mut verifier, &credential.sd_jwt_vc, &holder.key).await),
         pb::VerificationFailureReason::Revoked
