@@ -283,7 +283,7 @@ impl RegistryGateway {
     /// Version `version` of the DID's record (1 is its creation), proven against the state
     /// where that version was applied (ask only for versions up to the current one: nodes
     /// answer NOT_FOUND for one the DID never had, which fails the read). No freshness
-    /// bound applies (see [`proven_read`](Self::proven_read)); a node that answers
+    /// bound applies (an earlier version says what was, never what is); a node that answers
     /// with another version than the one asked is skipped.
     pub async fn resolve_did_version(
         &self,
