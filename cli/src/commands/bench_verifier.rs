@@ -243,46 +243,68 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         .js_modules
         .clone()
         .or_else(|| std::env::var_os("REALDID_SDJWT_NODE_PATH").map(PathBuf::from));
-    match &js_modules {
+    let comparison = match &js_modules {
         Some(modules) => {
             let holder_credentials: Vec<&str> = holders
                 .iter()
                 .flat_map(|w| w.contents().credentials.iter().map(|c| c.compact.as_str()))
                 .collect();
-            let js = javascript_comparison(
-                modules,
-                &issuer_config,
-                &holder_credentials,
-                &work,
-                audience,
+            Some(
+                javascript_comparison(
+                    modules,
+                    &issuer_config,
+                    &holder_credentials,
+                    &work,
+                    audience,
+                )
+                .await,
             )
-            .await?;
-            for (what, run) in [
-                ("@sd-jwt/core, SD-JWT with key binding", &js.sd_jwt),
-                ("@sd-jwt/sd-jwt-vc, SD-JWT VC with status", &js.sd_jwt_vc),
-            ] {
-                println!(
-                    "JavaScript {what}, same presentations, one process: {} verified in {:.2} s = {:.0}/s; failed {}{}",
-                    run.verified,
-                    run.seconds,
-                    run.per_second,
-                    run.failed,
-                    run.first_error
-                        .as_ref()
-                        .map(|e| format!(" (first: {e})"))
-                        .unwrap_or_default()
-                );
-                println!(
-                    "  realdid over gRPC / this: {:.1}×",
-                    rate / run.per_second.max(f64::MIN_POSITIVE)
-                );
-            }
         }
-        None => println!(
-            "JavaScript comparison skipped: no --js-modules (scripts/setup.sh installs the library)"
-        ),
+        None => None,
+    };
+    for line in js_report(rate, comparison) {
+        println!("{line}");
     }
     Ok(())
+}
+
+/// The JavaScript comparison's lines. The comparison is optional: when it was not asked
+/// for, or could not run (no library where `--js-modules` points, no Node), the report says
+/// why it is skipped, and the run that was timed still stands.
+fn js_report(rate: f64, comparison: Option<Result<JsResults, CliError>>) -> Vec<String> {
+    let js = match comparison {
+        None => {
+            return vec![
+                "JavaScript comparison skipped: no --js-modules (scripts/setup.sh installs the \
+                 library)"
+                    .into(),
+            ];
+        }
+        Some(Err(e)) => return vec![format!("JavaScript comparison skipped: {e}")],
+        Some(Ok(js)) => js,
+    };
+    let mut lines = Vec::new();
+    for (what, run) in [
+        ("@sd-jwt/core, SD-JWT with key binding", &js.sd_jwt),
+        ("@sd-jwt/sd-jwt-vc, SD-JWT VC with status", &js.sd_jwt_vc),
+    ] {
+        lines.push(format!(
+            "JavaScript {what}, same presentations, one process: {} verified in {:.2} s = {:.0}/s; failed {}{}",
+            run.verified,
+            run.seconds,
+            run.per_second,
+            run.failed,
+            run.first_error
+                .as_ref()
+                .map(|e| format!(" (first: {e})"))
+                .unwrap_or_default()
+        ));
+        lines.push(format!(
+            "  realdid over gRPC / this: {:.1}×",
+            rate / run.per_second.max(f64::MIN_POSITIVE)
+        ));
+    }
+    lines
 }
 
 /// What the JavaScript script reports: the SD-JWT verification of @sd-jwt/core over every
@@ -317,6 +339,12 @@ async fn javascript_comparison(
     work: &[(String, String, String)],
     audience: &str,
 ) -> Result<JsResults, CliError> {
+    if !modules.join("@sd-jwt").is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} holds no @sd-jwt library (scripts/setup.sh installs it)",
+            modules.display()
+        )));
+    }
     println!("  verifying the same presentations with the JavaScript library …");
     let keys = realdid_issuer::keys::load(&issuer_config.keys_file)?;
     let issuer_jwk = Jwk::from_signing_key(keys.active_key()?)
@@ -384,3 +412,42 @@ async fn javascript_comparison(
 /// The comparison's scripts, carried in the binary so that it runs from any directory.
 const JS_CRYPTO: &str = include_str!("../../../tests/interop/js/sd_jwt_node.cjs");
 const JS_VERIFY: &str = include_str!("../../../tests/interop/js/verify_presentations.cjs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comparison_left_out_or_unable_to_run_is_reported_skipped_not_failed() {
+        let none = js_report(8_000.0, None);
+        assert_eq!(none.len(), 1);
+        assert!(none[0].starts_with("JavaScript comparison skipped: no --js-modules"));
+        let missing = js_report(
+            8_000.0,
+            Some(Err(CliError::Usage(
+                "/nonexistent holds no @sd-jwt library".into(),
+            ))),
+        );
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].contains("skipped") && missing[0].contains("/nonexistent"));
+        let run = |per_second| JsResult {
+            verified: 100,
+            failed: 0,
+            seconds: 1.0,
+            per_second,
+            first_error: None,
+        };
+        let ran = js_report(
+            8_000.0,
+            Some(Ok(JsResults {
+                sd_jwt: run(1_000.0),
+                sd_jwt_vc: run(500.0),
+            })),
+        );
+        assert_eq!(ran.len(), 4);
+        assert!(
+            ran[1].contains("8.0×") && ran[3].contains("16.0×"),
+            "{ran:?}"
+        );
+    }
+}

@@ -511,3 +511,61 @@ async fn governors_accredit_an_issuer_by_signing_one_proposal_in_turn() {
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
     assert!(garbage.contains("invalidDid"), "{garbage}");
 }
+
+/// Malformed and replayed transactions against a running node: bytes that are no
+/// transaction, and a valid one with one byte changed anywhere, are each refused with a
+/// typed reason (never applied, never an error status); the valid one, sent twice, is final
+/// once and its replay answers the same receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_replayed_transactions_are_refused_with_their_reasons() {
+    use commonware_codec::Encode as _;
+    use pb::TransactionRejectionReason as R;
+
+    let shared = crate::shared_devnet::shared_devnet().await;
+    let mut node = shared.net.client(0).await;
+    let (tx, _) = create_did(Purposes::AUTHENTICATION);
+    let bytes = tx.encode().to_vec();
+    let mut state = 0x00C0_FFEE_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut refused = 0;
+    // One byte changed at 200 places: a signature no longer verifies, or the bytes no
+    // longer decode.
+    for _ in 0..200 {
+        let mut changed = bytes.clone();
+        let at = (next() as usize) % changed.len();
+        changed[at] ^= 1 + (next() % 255) as u8;
+        let reason = rejected(&submit_bytes(&mut node, changed).await);
+        assert!(
+            matches!(
+                reason,
+                R::Malformed
+                    | R::WrongChain
+                    | R::BadSignature
+                    | R::Unauthorized
+                    | R::InvalidDidOperation
+            ),
+            "byte {at}: {reason:?}"
+        );
+        refused += 1;
+    }
+    // Bytes that are no transaction at all, of every length up to 4 KiB.
+    for _ in 0..200 {
+        let len = (next() % 4096) as usize;
+        let garbage: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        assert_eq!(
+            rejected(&submit_bytes(&mut node, garbage).await),
+            R::Malformed
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 400);
+    // The valid one is final; sent again, it is the same transaction: the same receipt.
+    let first = finalized(&submit_bytes(&mut node, bytes.clone()).await).clone();
+    let again = finalized(&submit_bytes(&mut node, bytes).await).clone();
+    assert_eq!(first, again);
+}

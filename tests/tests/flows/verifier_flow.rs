@@ -891,3 +891,280 @@ async fn credentials_of_an_issuer_no_longer_accredited_are_refused() {
         pb::VerificationFailureReason::IssuerNotAccredited
     );
 }
+
+/// A deterministic stream of numbers (xorshift64*): the corpus below is generated, and the
+/// same every run, so that a refusal it finds wrong can be reproduced.
+struct Corpus(u64);
+
+impl Corpus {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % (n.max(1) as u64)) as usize
+    }
+}
+
+/// `text` with the character at `at` replaced by another base64url character.
+fn flipped(text: &str, at: usize) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("ASCII")
+}
+
+/// An adversarial corpus against a running verifier: over a thousand bad presentations,
+/// generated from one valid one. Every one is refused with a reason of its kind, none is
+/// verified, none ends the call with an error other than the contract's for an input over
+/// its bound, none takes long, and the verifier verifies a good presentation afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adversarial_corpus_is_refused_each_with_its_reason() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use pb::VerificationFailureReason as R;
+
+    let shared = shared_devnet().await;
+    let (credential, holder) = credential(&shared.net, &shared.issuer, 20).await;
+    let mut v = client(&shared.replicas[0].endpoint).await;
+    let bank = BANK.audience();
+    let reveal = ["real_name_verified", "province"];
+    // The request stays open through every refusal that does not spend it.
+    let r = request(&mut v, &bank, 3600).await;
+    let good = present(&credential, &reveal, &holder.key, &r.nonce, &bank);
+    let parts: Vec<&str> = good.split('~').collect();
+    let (issuer_jwt, disclosures, kb_jwt) =
+        (parts[0], &parts[1..parts.len() - 1], parts[parts.len() - 1]);
+    let mut rng = Corpus(0x5EED_0FC0_2205);
+    // Each case: the presentation, and the reasons a refusal of its kind may name (the
+    // first check that fails depends on which bytes a mutation happened to break).
+    let mut cases: Vec<(String, &[R])> = Vec::new();
+    let structural: &[R] = &[R::Malformed];
+    let issuer_side: &[R] = &[
+        R::Malformed,
+        R::IssuerSignature,
+        R::IssuerDidState,
+        R::IssuerNotAccredited,
+    ];
+
+    // Tampered signatures, payloads and headers of the issuer's JWT: one base64url
+    // character changed, at 60 places in each of its three parts.
+    let issuer_parts: Vec<&str> = issuer_jwt.split('.').collect();
+    for (p, part) in issuer_parts.iter().enumerate() {
+        for _ in 0..60 {
+            let mut changed = issuer_parts.clone();
+            let at = rng.below(part.len());
+            let flipped = flipped(part, at);
+            changed[p] = &flipped;
+            let jwt = changed.join(".");
+            cases.push((
+                [jwt.as_str()]
+                    .into_iter()
+                    .chain(disclosures.iter().copied())
+                    .chain([kb_jwt])
+                    .collect::<Vec<_>>()
+                    .join("~"),
+                issuer_side,
+            ));
+        }
+    }
+    // Tampered disclosures: a changed disclosure's digest is in no credential.
+    for (d, disclosure) in disclosures.iter().enumerate() {
+        for _ in 0..40 {
+            let mut changed: Vec<String> = disclosures.iter().map(|s| (*s).to_owned()).collect();
+            changed[d] = flipped(disclosure, rng.below(disclosure.len()));
+            cases.push((
+                format!("{issuer_jwt}~{}~{kb_jwt}", changed.join("~")),
+                structural,
+            ));
+        }
+    }
+    // Tampered key-binding JWTs: header, payload (nonce, audience, sd_hash) or signature.
+    let kb_parts: Vec<&str> = kb_jwt.split('.').collect();
+    for (p, part) in kb_parts.iter().enumerate() {
+        for _ in 0..60 {
+            let mut changed = kb_parts.clone();
+            let flipped = flipped(part, rng.below(part.len()));
+            changed[p] = &flipped;
+            let prefix = good
+                .rsplit_once('~')
+                .map(|(head, _)| head)
+                .unwrap_or_default();
+            cases.push((
+                format!("{prefix}~{}", changed.join(".")),
+                &[
+                    R::Malformed,
+                    R::HolderBinding,
+                    R::NonceMismatch,
+                    R::AudienceMismatch,
+                ],
+            ));
+        }
+    }
+    // Algorithm confusion in the issuer's header: `none`, HMAC keyed with public bytes,
+    // other algorithms, another key id, no key id; each with no signature, the original
+    // one, and an HMAC-looking one.
+    let header: serde_json::Value =
+        serde_json::from_slice(&B64.decode(issuer_parts[0]).unwrap()).unwrap();
+    let kid = header["kid"].as_str().unwrap_or_default().to_owned();
+    let other_kid = format!("{}#key-2", kid.split('#').next().unwrap_or_default());
+    let stranger_kid = format!("{}#key-1", holder.state.did);
+    for alg in [
+        "none", "HS256", "HS512", "RS256", "ES256", "ES256K", "EdDSA", "",
+    ] {
+        for kid in [kid.as_str(), other_kid.as_str(), stranger_kid.as_str(), ""] {
+            for signature in ["", issuer_parts[2], &B64.encode([7u8; 32])] {
+                let mut h = header.clone();
+                h["alg"] = serde_json::Value::String(alg.into());
+                if kid.is_empty() {
+                    h.as_object_mut().unwrap().remove("kid");
+                } else {
+                    h["kid"] = serde_json::Value::String(kid.into());
+                }
+                if alg == "EdDSA"
+                    && kid == header["kid"].as_str().unwrap_or_default()
+                    && signature == issuer_parts[2]
+                {
+                    continue; // the original header: not a confusion
+                }
+                let jwt = format!(
+                    "{}.{}.{signature}",
+                    B64.encode(serde_json::to_vec(&h).unwrap()),
+                    issuer_parts[1]
+                );
+                let rest = good
+                    .split_once('~')
+                    .map(|(_, rest)| rest)
+                    .unwrap_or_default();
+                cases.push((format!("{jwt}~{rest}"), issuer_side));
+            }
+        }
+    }
+    // Wrong holder keys, nonces and audiences, each properly signed: exact reasons.
+    for i in 0..40 {
+        let stranger = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        cases.push((
+            present(&credential, &reveal, &stranger, &r.nonce, &bank),
+            &[R::HolderBinding],
+        ));
+        cases.push((
+            present(
+                &credential,
+                &reveal,
+                &holder.key,
+                &format!("nonce-{i}"),
+                &bank,
+            ),
+            &[R::NonceMismatch],
+        ));
+        cases.push((
+            present(
+                &credential,
+                &reveal,
+                &holder.key,
+                &r.nonce,
+                &SHOP.audience(),
+            ),
+            &[R::AudienceMismatch],
+        ));
+    }
+    // Structure: no key binding, a disclosure twice, a foreign disclosure, truncations.
+    let without_kb = format!(
+        "{}~",
+        good.rsplit_once('~').map(|(h, _)| h).unwrap_or_default()
+    );
+    cases.push((without_kb, structural));
+    cases.push((
+        format!(
+            "{issuer_jwt}~{}~{}~{kb_jwt}",
+            disclosures[0],
+            disclosures.join("~")
+        ),
+        &[R::Malformed, R::HolderBinding],
+    ));
+    for i in 0..20 {
+        let foreign = B64.encode(format!("[\"salt{i}\",\"city\",\"Nowhere {i}\"]"));
+        cases.push((
+            format!("{issuer_jwt}~{}~{foreign}~{kb_jwt}", disclosures.join("~")),
+            structural,
+        ));
+    }
+    for _ in 0..120 {
+        let cut = 1 + rng.below(good.len() - 1);
+        cases.push((
+            good[..cut].to_owned(),
+            &[R::Malformed, R::IssuerSignature, R::HolderBinding],
+        ));
+    }
+    // A deeply nested disclosure, and garbage of every shape.
+    let nested = format!(
+        "[\"s\",\"deep\",{}1{}]",
+        "[".repeat(5_000),
+        "]".repeat(5_000)
+    );
+    cases.push((
+        format!(
+            "{issuer_jwt}~{}~{}~{kb_jwt}",
+            disclosures.join("~"),
+            B64.encode(nested)
+        ),
+        structural,
+    ));
+    for _ in 0..260 {
+        let len = 1 + rng.below(2_048);
+        let garbage: String = (0..len)
+            .map(|_| {
+                let alphabet = b"ABCxyz019-_.~{}\"[]:, ";
+                alphabet[rng.below(alphabet.len())] as char
+            })
+            .collect();
+        cases.push((garbage, structural));
+    }
+    assert!(cases.len() >= 1_000, "{} cases", cases.len());
+
+    let mut slowest = Duration::ZERO;
+    for (i, (presentation, expected)) in cases.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let answer = v
+            .verify_presentation(authorized(pb::VerifyPresentationRequest {
+                request_id: r.request_id.clone(),
+                presentation: presentation.clone(),
+            }))
+            .await;
+        slowest = slowest.max(started.elapsed());
+        let verdict = answer
+            .unwrap_or_else(|status| panic!("case {i}: no verdict: {status:?}"))
+            .into_inner()
+            .result
+            .unwrap_or_else(|| panic!("case {i}: an empty verdict"));
+        match verdict {
+            pb::verify_presentation_response::Result::Verified(_) => {
+                panic!("case {i} was verified: {presentation}")
+            }
+            pb::verify_presentation_response::Result::Failure(f) => assert!(
+                expected.contains(&f.reason()),
+                "case {i}: {:?} ({}), expected one of {expected:?}: {presentation}",
+                f.reason(),
+                f.message
+            ),
+        }
+    }
+    // Over the contract's bound: refused before it is read, as INVALID_ARGUMENT.
+    let oversized = v
+        .verify_presentation(authorized(pb::VerifyPresentationRequest {
+            request_id: r.request_id.clone(),
+            presentation: "A".repeat(64 * 1024 + 1),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(oversized.code(), tonic::Code::InvalidArgument);
+    assert!(
+        slowest < Duration::from_secs(2),
+        "the slowest refusal took {slowest:?}"
+    );
+    // The request the corpus could not spend still takes the holder's answer.
+    let verified = verify(&mut v, &r.request_id, &good).await;
+    assert!(verified.is_ok(), "{verified:?}");
+}
