@@ -115,3 +115,87 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     );
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
+
+/// A validator that hangs (SIGSTOP: it sends nothing and answers nothing, as if cut off
+/// from the others) for ten seconds under a steady write load, then comes back: the other
+/// three keep finalizing, no acknowledged write is lost, the hung one catches up, and all
+/// four hold the same blocks, state roots included, afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
+    let _serial = crate::serial().await;
+    let mut net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let light = LightClient::for_genesis(net.layout.genesis());
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let writing = writing.clone();
+        let mut node0 = net.client(0).await;
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            while writing.load(Ordering::Relaxed) {
+                let (tx, holder) = create_did(Purposes::AUTHENTICATION);
+                if let pb::submit_transaction_response::Result::Finalized(receipt) =
+                    submit(&mut node0, &tx).await
+                {
+                    acknowledged.push((holder.state.did, receipt.height));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            acknowledged
+        })
+    };
+    let signal = |name: &str, pid: u32| {
+        let sent = std::process::Command::new("kill")
+            .args([name, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill {name} {pid}");
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let hung = net.supervisor.pid(2).expect("node 2 runs");
+    let before = net.wait_height(0, 0, SLOW).await.height;
+    signal("-STOP", hung);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let during = net.wait_height(0, 0, SLOW).await.height;
+    signal("-CONT", hung);
+    assert!(
+        during > before + 3,
+        "the other three did not keep finalizing: {before} → {during}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    writing.store(false, Ordering::Relaxed);
+    let acknowledged = writer.await.unwrap();
+    assert!(acknowledged.len() > 20, "{} writes", acknowledged.len());
+
+    // Node 2 catches up; every node holds the same block, state root included, at the tip.
+    let tip = net.wait_height(0, 0, SLOW).await.height;
+    for i in 1..4 {
+        net.wait_height(i, tip, SLOW).await;
+    }
+    let mut blocks = Vec::new();
+    for i in 0..4 {
+        let mut node = net.client(i).await;
+        blocks.push(
+            node.get_block(pb::GetBlockRequest { height: tip })
+                .await
+                .unwrap()
+                .into_inner()
+                .block,
+        );
+    }
+    assert!(
+        blocks.windows(2).all(|w| w[0] == w[1]),
+        "the nodes disagree at height {tip}"
+    );
+    // Zero lost: every acknowledged write is proven on the node that hung.
+    let mut node2 = net.client(2).await;
+    for (did, height) in &acknowledged {
+        let answer = resolve(&mut node2, did, None).await;
+        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).unwrap();
+        let record = record.unwrap_or_else(|| panic!("{did}, final at {height}, is lost"));
+        assert_eq!(record.created_height, *height);
+    }
+    net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
+}
