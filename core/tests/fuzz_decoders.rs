@@ -14,6 +14,9 @@
 
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
+
 use realdid_core::codec::{
     Block, BlockHash, BlockHeader, ChainId, Encode, StateRoot, Transaction, transactions_root,
 };
@@ -48,39 +51,28 @@ impl Budget {
     }
 }
 
-/// A deterministic stream (xorshift64*), so that a seed replays a run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % (n.max(1) as u64)) as usize
-    }
+/// A number below `n` (at least 1).
+fn below(rng: &mut StdRng, n: usize) -> usize {
+    rng.random_range(0..n.max(1))
 }
 
 /// `seed` with one to eight mutations.
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut StdRng, seed: &[u8]) -> Vec<u8> {
     let mut out = seed.to_vec();
-    for _ in 0..1 + rng.below(8) {
-        let at = rng.below(out.len().max(1));
-        match rng.below(6) {
-            0 if !out.is_empty() => out[at] ^= 1 << rng.below(8),
-            1 if !out.is_empty() => out[at] = rng.next() as u8,
-            2 => out.insert(at.min(out.len()), rng.next() as u8),
+    for _ in 0..1 + below(rng, 8) {
+        let at = below(rng, out.len().max(1));
+        match below(rng, 6) {
+            0 if !out.is_empty() => out[at] ^= 1 << below(rng, 8),
+            1 if !out.is_empty() => out[at] = rng.random::<u8>(),
+            2 => out.insert(at.min(out.len()), rng.random::<u8>()),
             3 if !out.is_empty() => {
-                let end = (at + 1 + rng.below(16)).min(out.len());
+                let end = (at + 1 + below(rng, 16)).min(out.len());
                 out.drain(at..end);
             }
             4 if !out.is_empty() => {
-                let end = (at + 1 + rng.below(64)).min(out.len());
+                let end = (at + 1 + below(rng, 64)).min(out.len());
                 let piece = out[at..end].to_vec();
-                let to = rng.below(out.len());
+                let to = below(rng, out.len());
                 out.splice(to..to, piece);
             }
             _ => out.truncate(at),
@@ -92,7 +84,8 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 /// Feeds `decode` mutations of `seeds` for the budget; returns how many inputs it took.
 fn run(name: &str, seeds: &[Vec<u8>], decode: impl Fn(&[u8])) -> u64 {
     let budget = Budget::from_env();
-    let mut rng = Rng(budget.seed ^ name.len() as u64);
+    // Seeded, so that a seed replays a run.
+    let mut rng = StdRng::seed_from_u64(budget.seed ^ name.len() as u64);
     let deadline = budget
         .seconds
         .map(|s| Instant::now() + Duration::from_secs(s));
@@ -109,7 +102,7 @@ fn run(name: &str, seeds: &[Vec<u8>], decode: impl Fn(&[u8])) -> u64 {
         if done {
             break;
         }
-        let seed = &seeds[rng.below(seeds.len())];
+        let seed = &seeds[below(&mut rng, seeds.len())];
         decode(&mutate(&mut rng, seed));
         inputs += 1;
     }

@@ -49,6 +49,25 @@ const CONFIRM_RETRY: Duration = Duration::from_millis(200);
 /// second, so an honest node's state is far younger.
 pub const DEFAULT_MAX_STATE_AGE: Duration = Duration::from_secs(30);
 
+/// Why one node gave no answer: its status code (none when it did not answer in time), and
+/// what happened, with the endpoint.
+type NodeFailure = (Option<tonic::Code>, String);
+
+/// One call to one node within [`READ_TIMEOUT`]: its answer, or what the node did instead.
+async fn within<T>(
+    endpoint: &str,
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, NodeFailure> {
+    match tokio::time::timeout(READ_TIMEOUT, call).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(status)) => Err((
+            Some(status.code()),
+            format!("{endpoint}: {}", status.message()),
+        )),
+        Err(_) => Err((None, format!("{endpoint}: no answer in 5 s"))),
+    }
+}
+
 /// A value read with proof, from a state no older than the gateway's bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proven<T> {
@@ -210,18 +229,14 @@ impl RegistryGateway {
     {
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
-            let read = match tokio::time::timeout(READ_TIMEOUT, ask(client.clone())).await {
-                Ok(Ok(Some(read))) => read,
-                Ok(Ok(None)) => {
+            let read = match within(endpoint, ask(client.clone())).await {
+                Ok(Some(read)) => read,
+                Ok(None) => {
                     failures.push(format!("{endpoint}: answer without proof"));
                     continue;
                 }
-                Ok(Err(status)) => {
-                    failures.push(format!("{endpoint}: {}", status.message()));
-                    continue;
-                }
-                Err(_) => {
-                    failures.push(format!("{endpoint}: no answer in 5 s"));
+                Err((_, failure)) => {
+                    failures.push(failure);
                     continue;
                 }
             };
@@ -605,24 +620,20 @@ impl RegistryGateway {
             let asked = client.get_transaction(pb::GetTransactionRequest {
                 tx_hash: tx_hash.to_vec(),
             });
-            let receipt = match tokio::time::timeout(READ_TIMEOUT, asked).await {
-                Ok(Ok(response)) => match response.into_inner().receipt {
+            let receipt = match within(endpoint, asked).await {
+                Ok(response) => match response.into_inner().receipt {
                     Some(receipt) => receipt,
                     None => {
                         failures.push(format!("{endpoint}: an answer without a receipt"));
                         continue;
                     }
                 },
-                Ok(Err(status)) if status.code() == tonic::Code::NotFound => {
+                Err((Some(tonic::Code::NotFound), _)) => {
                     not_found += 1;
                     continue;
                 }
-                Ok(Err(status)) => {
-                    failures.push(format!("{endpoint}: {}", status.message()));
-                    continue;
-                }
-                Err(_) => {
-                    failures.push(format!("{endpoint}: no answer in 5 s"));
+                Err((_, failure)) => {
+                    failures.push(failure);
                     continue;
                 }
             };
@@ -664,22 +675,14 @@ impl RegistryGateway {
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
             let mut client = client.clone();
-            let answer = tokio::time::timeout(
-                READ_TIMEOUT,
-                client.get_block(pb::GetBlockRequest { height }),
-            )
-            .await;
-            let response = match answer {
-                Ok(Ok(response)) => response.into_inner(),
-                Ok(Err(status)) => {
-                    failures.push(format!("{endpoint}: {}", status.message()));
-                    continue;
-                }
-                Err(_) => {
-                    failures.push(format!("{endpoint}: no answer in 5 s"));
-                    continue;
-                }
-            };
+            let response =
+                match within(endpoint, client.get_block(pb::GetBlockRequest { height })).await {
+                    Ok(response) => response.into_inner(),
+                    Err((_, failure)) => {
+                        failures.push(failure);
+                        continue;
+                    }
+                };
             let block = match Block::decode_bounded(&response.block) {
                 Ok(block) if block.header.height == height => block,
                 Ok(block) => {
