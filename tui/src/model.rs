@@ -504,8 +504,6 @@ pub struct IssuerOwn {
 pub struct CredentialRow {
     /// Its id.
     pub id: String,
-    /// Its type.
-    pub credential_type: String,
     /// VALID, SUSPENDED or REVOKED.
     pub status: String,
     /// Why (the reason, or who suspended it).

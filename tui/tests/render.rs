@@ -1239,7 +1239,6 @@ fn a_credential_looked_up_shows_its_standing_without_its_holder() {
     assert_eq!(requests, vec![Request::FindCredential("cred-7Hq2".into())]);
     app.apply(Update::Credential(Ok(CredentialRow {
         id: "cred-7Hq2".into(),
-        credential_type: "https://realdid.example/credentials/identity".into(),
         status: "REVOKED".into(),
         detail: "REVOCATION_REASON_FRAUD".into(),
         since_ms: NOW - 60_000,

@@ -193,9 +193,7 @@ impl Store {
             if !key.starts_with(prefix) {
                 break;
             }
-            let value = self.plain(cf, &key, value.to_vec())?;
-            let record = serde_json::from_slice(&value)
-                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
+            let record = self.decode(cf, &key, value.to_vec())?;
             out.push((key.to_vec(), record));
         }
         Ok(out)
@@ -209,25 +207,8 @@ impl Store {
         after: &[u8],
         limit: usize,
     ) -> Result<(Rows<T>, bool), IssuerError> {
-        let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(cf)?, IteratorMode::From(after, Direction::Forward))
-        {
-            let (key, value) =
-                item.map_err(IssuerError::storage("scanning the issuer database"))?;
-            if !after.is_empty() && *key == *after {
-                continue;
-            }
-            if out.len() == limit {
-                return Ok((out, true));
-            }
-            let value = self.plain(cf, &key, value.to_vec())?;
-            let record = serde_json::from_slice(&value)
-                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
-            out.push((key.to_vec(), record));
-        }
-        Ok((out, false))
+        let mode = IteratorMode::From(after, Direction::Forward);
+        self.page(cf, mode, |key| !after.is_empty() && key == after, limit)
     }
 
     /// Up to `limit` records of a column family before key `before` (from the last when
@@ -243,27 +224,60 @@ impl Store {
         } else {
             IteratorMode::From(before, Direction::Reverse)
         };
+        self.page(cf, mode, |key| !before.is_empty() && key >= before, limit)
+    }
+
+    /// Up to `limit` records from `mode` on, leaving out the keys `skip` names, and
+    /// whether more follow.
+    fn page<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        mode: IteratorMode<'_>,
+        skip: impl Fn(&[u8]) -> bool,
+        limit: usize,
+    ) -> Result<(Rows<T>, bool), IssuerError> {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(cf)?, mode) {
             let (key, value) =
                 item.map_err(IssuerError::storage("scanning the issuer database"))?;
-            if !before.is_empty() && *key >= *before {
+            if skip(&key) {
                 continue;
             }
             if out.len() == limit {
                 return Ok((out, true));
             }
-            let value = self.plain(cf, &key, value.to_vec())?;
-            let record = serde_json::from_slice(&value)
-                .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))?;
+            let record = self.decode(cf, &key, value.to_vec())?;
             out.push((key.to_vec(), record));
         }
         Ok((out, false))
     }
 
-    /// How many keys of a column family start with `prefix`.
+    /// A stored record, opened when its column is sealed.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        key: &[u8],
+        value: Vec<u8>,
+    ) -> Result<T, IssuerError> {
+        let value = self.plain(cf, key, value)?;
+        serde_json::from_slice(&value)
+            .map_err(|e| IssuerError::Corrupt(format!("a {cf} record does not decode: {e}")))
+    }
+
+    /// How many keys of a column family start with `prefix` (none kept in memory).
     pub fn count(&self, cf: &'static str, prefix: &[u8]) -> Result<u64, IssuerError> {
         let mut n = 0;
+        self.each_key(cf, prefix, |_| n += 1)?;
+        Ok(n)
+    }
+
+    /// Calls `each` with every key of a column family that starts with `prefix`.
+    fn each_key(
+        &self,
+        cf: &'static str,
+        prefix: &[u8],
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), IssuerError> {
         for item in self
             .db
             .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, Direction::Forward))
@@ -272,24 +286,15 @@ impl Store {
             if !key.starts_with(prefix) {
                 break;
             }
-            n += 1;
+            each(&key);
         }
-        Ok(n)
+        Ok(())
     }
 
     /// The keys of a column family that start with `prefix`.
     pub fn keys(&self, cf: &'static str, prefix: &[u8]) -> Result<Vec<Vec<u8>>, IssuerError> {
         let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, Direction::Forward))
-        {
-            let (key, _) = item.map_err(IssuerError::storage("scanning the issuer database"))?;
-            if !key.starts_with(prefix) {
-                break;
-            }
-            out.push(key.to_vec());
-        }
+        self.each_key(cf, prefix, |key| out.push(key.to_vec()))?;
         Ok(out)
     }
 

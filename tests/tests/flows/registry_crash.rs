@@ -14,6 +14,24 @@ use realdid_tests::realdid_binary;
 
 const SLOW: Duration = Duration::from_secs(90);
 
+/// Creates DIDs through `node`, one after another, until `writing` is cleared; returns
+/// each one the node acknowledged as final, with the height its receipt named.
+async fn write_until_stopped(
+    mut node: realdid_proto::v1::registry_client::RegistryClient<tonic::transport::Channel>,
+    writing: Arc<AtomicBool>,
+) -> Vec<(realdid_core::did::RealDid, u64)> {
+    let mut acknowledged = Vec::new();
+    while writing.load(Ordering::Relaxed) {
+        let (tx, holder) = create_did(Purposes::AUTHENTICATION);
+        if let pb::submit_transaction_response::Result::Finalized(receipt) =
+            submit(&mut node, &tx).await
+        {
+            acknowledged.push((holder.state.did, receipt.height));
+        }
+    }
+    acknowledged
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     let _serial = crate::serial().await;
@@ -26,22 +44,7 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     // Writes keep flowing through node 0 while node 1 is killed and restarted twice.
     let writing = Arc::new(AtomicBool::new(true));
     let mut node0 = net.client(0).await;
-    let writer = {
-        let writing = writing.clone();
-        let mut node0 = node0.clone();
-        tokio::spawn(async move {
-            let mut dids = Vec::new();
-            while writing.load(Ordering::Relaxed) {
-                let (tx, holder) = create_did(Purposes::AUTHENTICATION);
-                if let pb::submit_transaction_response::Result::Finalized(_) =
-                    submit(&mut node0, &tx).await
-                {
-                    dids.push(holder.state.did);
-                }
-            }
-            dids
-        })
-    };
+    let writer = tokio::spawn(write_until_stopped(node0.clone(), writing.clone()));
     for pause in [700u64, 1300] {
         tokio::time::sleep(Duration::from_millis(pause)).await;
         net.supervisor.kill(1).unwrap();
@@ -50,7 +53,12 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     writing.store(false, Ordering::Relaxed);
-    let dids = writer.await.unwrap();
+    let dids: Vec<_> = writer
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(did, _)| did)
+        .collect();
     assert!(
         !dids.is_empty(),
         "no write was finalized while a validator was crashing"
@@ -129,23 +137,7 @@ async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
     }
     let light = LightClient::for_genesis(net.layout.genesis());
     let writing = Arc::new(AtomicBool::new(true));
-    let writer = {
-        let writing = writing.clone();
-        let mut node0 = net.client(0).await;
-        tokio::spawn(async move {
-            let mut acknowledged = Vec::new();
-            while writing.load(Ordering::Relaxed) {
-                let (tx, holder) = create_did(Purposes::AUTHENTICATION);
-                if let pb::submit_transaction_response::Result::Finalized(receipt) =
-                    submit(&mut node0, &tx).await
-                {
-                    acknowledged.push((holder.state.did, receipt.height));
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            acknowledged
-        })
-    };
+    let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
     let signal = |name: &str, pid: u32| {
         let sent = std::process::Command::new("kill")
             .args([name, &pid.to_string()])

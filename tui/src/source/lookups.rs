@@ -34,8 +34,13 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// How many places of the issuer register the console reads.
-const MAX_REGISTER: u32 = 1024;
+/// How often an operator's console reads the issuer's figures and audit log again: the
+/// issuer counts them over its status lists' entries, a cost that grows with what it
+/// issued, so not as often as the traces.
+const FIGURES_REFRESH: Duration = Duration::from_secs(15);
+/// How many places of the issuer register the console reads (each a proven read, every
+/// `ISSUER_REFRESH`, with each issuer's entry and its newest openings).
+const MAX_REGISTER: u32 = 256;
 /// How long asking an issuer for its DID may take.
 const ISSUER_INFO_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -96,6 +101,8 @@ pub async fn run(
     let mut refresh = tokio::time::interval(ISSUER_REFRESH);
     let mut traces = tokio::time::interval(TRACES_REFRESH);
     traces.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut figures = tokio::time::interval(FIGURES_REFRESH);
+    figures.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             _ = traces.tick(), if operator.is_some() => {
@@ -104,6 +111,13 @@ pub async fn run(
                     tokio::spawn(async move {
                         let listed = super::operator::traces(&operator, &tls).await;
                         let _ = updates.send(Update::Traces(listed)).await;
+                    });
+                }
+            }
+            _ = figures.tick(), if operator.is_some() => {
+                if let Some(operator) = operator.clone() {
+                    let (tls, updates) = (tls.clone(), updates.clone());
+                    tokio::spawn(async move {
                         let (figures, log) = super::operator::figures(&operator, &tls).await;
                         let _ = updates.send(Update::IssuerOwn { figures, log }).await;
                     });

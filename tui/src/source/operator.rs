@@ -280,7 +280,6 @@ pub async fn credential(
             .map(|r| r.into_inner())
             .map(|c| CredentialRow {
                 id: id.clone(),
-                credential_type: c.credential_type,
                 status: c.status,
                 detail: c.status_detail,
                 since_ms: c.status_since_unix_ms,
