@@ -4,8 +4,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod chain;
+pub mod fuzz;
 pub mod issuer;
 pub mod lasting;
+pub mod redis;
 pub mod stub_registry;
 pub mod terminal;
 pub mod verifier;

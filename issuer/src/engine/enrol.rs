@@ -51,6 +51,17 @@ pub struct EnrolRequest {
     pub holder_tag_key: Vec<u8>,
 }
 
+impl EnrolRequest {
+    /// Whether the request is within the contract's limits (the name, the resident id as of
+    /// `today`, the evidence's size, 1 to `max_dids` distinct DIDs with proofs of bounded
+    /// size, the holder-tag key), as [`Issuer::enrol`] checks first, before the request
+    /// costs a lookup. A gateway in front of the issuer can refuse early with it; the error
+    /// names the field.
+    pub fn check_limits(&self, max_dids: usize, today: Date) -> Result<(), IssuerError> {
+        Validated::parse(self, max_dids, today).map(|_| ())
+    }
+}
+
 impl std::fmt::Debug for EnrolRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnrolRequest")

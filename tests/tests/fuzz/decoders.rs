@@ -1,21 +1,7 @@
-//! Mutation fuzzing of every decoder of outside input realdid-core owns: transactions and
-//! blocks (what a node receives), compact JWS and SD-JWT (what a verifier receives),
-//! status lists (what a verifier fetches), and trace request files (what an approver is
-//! handed). Each target starts from a valid input and feeds the decoder mutations of it
-//! (changed, inserted, removed, repeated and cut bytes): a decoder must answer each with a
-//! value or an error, never a panic, and a value it accepts must encode back to a value it
-//! accepts again.
-//!
-//! The suite runs each target for a fixed number of inputs. `scripts/fuzz.sh [seconds]`
-//! runs each for as long as asked, with a new seed each time; the seed is printed, and
-//! `REALDID_FUZZ_SEED` replays it. An input that crashed a decoder is added to that
-//! target's seeds, which every run feeds first, so that it never crashes it again.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-
-use std::time::{Duration, Instant};
-
-use rand::rngs::StdRng;
-use rand::{RngExt as _, SeedableRng as _};
+//! The decoders of realdid-core: transactions and blocks (what a node receives), compact
+//! JWS and SD-JWT (what a verifier receives), status lists (what a verifier fetches), and
+//! trace request files (what an approver is handed). A value a decoder accepts must encode
+//! back to a value it accepts again.
 
 use realdid_core::codec::{
     Block, BlockHash, BlockHeader, ChainId, Encode, StateRoot, Transaction, transactions_root,
@@ -28,89 +14,7 @@ use realdid_core::sd_jwt::SdJwt;
 use realdid_core::status_list::{Status, StatusBits, StatusList, StatusListObject};
 use realdid_core::trace::TraceRequestFields;
 use realdid_core::trace_file::TraceRequestFile;
-
-/// Inputs per target in the ordinary test run.
-const SUITE_INPUTS: u64 = 3_000;
-
-/// How long each target runs, and from which seed.
-struct Budget {
-    seconds: Option<u64>,
-    seed: u64,
-}
-
-impl Budget {
-    fn from_env() -> Self {
-        let seconds = std::env::var("REALDID_FUZZ_SECONDS")
-            .ok()
-            .and_then(|s| s.parse().ok());
-        let seed = std::env::var("REALDID_FUZZ_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x5EED_2026);
-        Self { seconds, seed }
-    }
-}
-
-/// A number below `n` (at least 1).
-fn below(rng: &mut StdRng, n: usize) -> usize {
-    rng.random_range(0..n.max(1))
-}
-
-/// `seed` with one to eight mutations.
-fn mutate(rng: &mut StdRng, seed: &[u8]) -> Vec<u8> {
-    let mut out = seed.to_vec();
-    for _ in 0..1 + below(rng, 8) {
-        let at = below(rng, out.len().max(1));
-        match below(rng, 6) {
-            0 if !out.is_empty() => out[at] ^= 1 << below(rng, 8),
-            1 if !out.is_empty() => out[at] = rng.random::<u8>(),
-            2 => out.insert(at.min(out.len()), rng.random::<u8>()),
-            3 if !out.is_empty() => {
-                let end = (at + 1 + below(rng, 16)).min(out.len());
-                out.drain(at..end);
-            }
-            4 if !out.is_empty() => {
-                let end = (at + 1 + below(rng, 64)).min(out.len());
-                let piece = out[at..end].to_vec();
-                let to = below(rng, out.len());
-                out.splice(to..to, piece);
-            }
-            _ => out.truncate(at),
-        }
-    }
-    out
-}
-
-/// Feeds `decode` mutations of `seeds` for the budget; returns how many inputs it took.
-fn run(name: &str, seeds: &[Vec<u8>], decode: impl Fn(&[u8])) -> u64 {
-    let budget = Budget::from_env();
-    // Seeded, so that a seed replays a run.
-    let mut rng = StdRng::seed_from_u64(budget.seed ^ name.len() as u64);
-    let deadline = budget
-        .seconds
-        .map(|s| Instant::now() + Duration::from_secs(s));
-    let mut inputs = 0u64;
-    // Every seed as it is first: the decoder must take its own valid input.
-    for seed in seeds {
-        decode(seed);
-    }
-    loop {
-        let done = match deadline {
-            Some(deadline) => Instant::now() >= deadline,
-            None => inputs >= SUITE_INPUTS,
-        };
-        if done {
-            break;
-        }
-        let seed = &seeds[below(&mut rng, seeds.len())];
-        decode(&mutate(&mut rng, seed));
-        inputs += 1;
-    }
-    if budget.seconds.is_some() {
-        eprintln!("{name}: {inputs} inputs from seed {}", budget.seed);
-    }
-    inputs
-}
+use realdid_tests::fuzz::run;
 
 fn chain() -> ChainId {
     ChainId::parse("realdid-fuzz").unwrap()
