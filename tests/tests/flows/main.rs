@@ -16,8 +16,10 @@ mod issuer_flow;
 mod organisations;
 mod registry_chain;
 mod registry_crash;
+mod service_faults;
 mod shared_devnet;
 mod verifier_flow;
+mod verifier_lifecycle;
 mod verifier_stale_did;
 mod wallet_journey;
 

@@ -22,7 +22,8 @@
 //! own runtime, dropped with it. (A verifier that reads a status list and its anchor while
 //! the issuer changes them refuses as unavailable: nobody revokes or suspends on the shared
 //! issuer.) The shared issuer's people are shared out: the issuer's tests enrol people 0 to
-//! 9, the verifier's tests people 10 to 19, each person in one test only.
+//! 9, the verifier's tests people 10 to 20, the service-fault tests people 21 to 29, each
+//! person in one test only.
 
 use std::ops::Deref;
 use std::time::Duration;

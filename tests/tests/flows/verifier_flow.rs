@@ -20,6 +20,7 @@ use realdid_proto::v1::verifier_client::VerifierClient;
 use realdid_registry_client::gateway::RegistryGateway;
 use realdid_tests::chain::{Devnet, Holder, governance_nonce};
 use realdid_tests::issuer::{IssuerStack, holder_did};
+use realdid_tests::redis::OwnRedis;
 use realdid_tests::verifier::{
     BANK, PROVIDER_TOKEN, Reference, SHOP, VerifierReplica, present, present_with_reference,
     start_verifier,
@@ -138,42 +139,8 @@ fn reason(
     }
 }
 
-/// A redis-server of this test's own, on a free port, so that it can be stopped.
-struct OwnRedis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl OwnRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/setup.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port }
-    }
-}
-
 /// A credential of `stack`'s person `who` on a new DID of theirs, and its holder.
-async fn credential(net: &Devnet, stack: &IssuerStack, who: usize) -> (String, Holder) {
+pub(crate) async fn credential(net: &Devnet, stack: &IssuerStack, who: usize) -> (String, Holder) {
     let holder = holder_did(net).await;
     let issued = match stack.enrol(who, &[&holder]).await {
         Ok(issued) => issued,
@@ -209,13 +176,6 @@ async fn bank_attempt(
     let bank = BANK.audience();
     let both = ["real_name_verified", "province"];
     attempt(None, verifier, &bank, credential, &both, key, &bank).await
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A provider learns only what it asked for, even when the wallet discloses more; and a
@@ -822,7 +782,7 @@ async fn a_replica_whose_redis_is_gone_fails_closed() {
     let own = OwnRedis::start();
     let replica = start_verifier(
         &shared.net,
-        Some(&format!("redis://127.0.0.1:{}", own.port)),
+        Some(&own.url()),
         &shared.redis_prefix,
         IDENTITY_VCT,
         CACHE,
