@@ -749,6 +749,19 @@ impl IssuerStack {
         pb::IdentityRecord::decode(plain.as_slice()).map_err(|e| e.to_string())
     }
 
+    /// Stops the issuer in this process and runs it as its own `realdid issuer` process
+    /// on the same files and ports, so that a test can kill it as a crash would.
+    pub async fn run_as_process(&mut self) -> IssuerProcess {
+        self.stop_issuer().await;
+        let mut process = IssuerProcess {
+            child: None,
+            config: self.provisioned.config_path.clone(),
+            log: self.dir.path().join("issuer-process.log"),
+        };
+        process.start_again();
+        process
+    }
+
     /// The issuer's RocksDB directory.
     pub fn data_dir(&self) -> PathBuf {
         self.config.data_dir.clone()
@@ -760,6 +773,54 @@ impl IssuerStack {
         for stop in self.stops.drain(..) {
             let _ = stop.send(());
         }
+    }
+}
+
+/// A stack's issuer as a process of its own ([`IssuerStack::run_as_process`]); killed when
+/// dropped.
+#[derive(Debug)]
+pub struct IssuerProcess {
+    child: Option<std::process::Child>,
+    config: PathBuf,
+    log: PathBuf,
+}
+
+impl IssuerProcess {
+    /// Kills it (SIGKILL: no shutdown runs) and waits until it is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again from its files (its log appended to), without waiting for it.
+    pub fn start_again(&mut self) {
+        self.kill();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("issuer log");
+        let child = std::process::Command::new(crate::realdid_binary())
+            .args(["issuer", "--config"])
+            .arg(&self.config)
+            .stdout(log.try_clone().expect("issuer log"))
+            .stderr(log)
+            .spawn()
+            .expect("realdid issuer starts");
+        self.child = Some(child);
+    }
+
+    /// Its log, every run of it.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for IssuerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

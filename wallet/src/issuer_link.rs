@@ -1,6 +1,8 @@
 //! The wallet's side of the issuer's protocol (realdid.v1.Issuer): enrolment with a batch
 //! of DIDs and their proofs of control, and suspending one's own credentials.
 
+use std::time::Duration;
+
 use realdid_core::control_proof::sign_control_proof;
 use realdid_core::did::RealDid;
 use realdid_proto::tls::ClientTls;
@@ -38,6 +40,42 @@ pub struct IssuerLink {
 
 /// The credentials an enrolment stored: (DID, credential id) in the order of the DIDs.
 pub type Enrolled = Vec<(RealDid, String)>;
+
+/// The waits before each new attempt at an enrolment that got no decision: about 20 s in
+/// all, longer than an issuer takes to restart.
+pub const ENROL_RETRY_DELAYS: [Duration; 8] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(4),
+    Duration::from_secs(4),
+    Duration::from_secs(4),
+];
+
+/// Whether `error` ended an enrolment attempt without the issuer's decision, so that asking
+/// again is safe and may succeed: no answer (down, restarting, a broken connection, busy),
+/// or a refusal of the nonce alone (one from an issuer that has restarted since).
+fn undecided(error: &WalletError) -> bool {
+    use tonic::Code;
+    match error {
+        WalletError::Call { status, .. } => matches!(
+            status.code(),
+            Code::Unavailable
+                | Code::Unknown
+                | Code::DeadlineExceeded
+                | Code::Cancelled
+                | Code::ResourceExhausted
+                | Code::Aborted
+                | Code::Internal
+        ),
+        WalletError::EnrolmentRefused { reason, .. } => {
+            reason == pb::EnrolmentRefusalReason::NonceInvalid.as_str_name()
+        }
+        _ => false,
+    }
+}
 
 impl IssuerLink {
     /// Connects to the issuer at `endpoint` and reads its DID.
@@ -109,44 +147,33 @@ impl IssuerLink {
 
     /// Enrols `person` with `dids` (each of this wallet, each proven by its device key) and
     /// stores the credentials issued, one per DID.
+    ///
+    /// An attempt that ends without the issuer's decision (it is down or restarting, the
+    /// connection broke, it is busy, or the nonce was one a restarted issuer no longer
+    /// knows) is made again, up to [`ENROL_RETRY_DELAYS`], with a fresh nonce and the same
+    /// holder-tag key. If the issuer had committed the enrolment before its answer was lost,
+    /// it recognises the same wallet by that key and gives the same credentials again, so
+    /// asking again never enrols twice.
     pub async fn enrol(
         &mut self,
         wallet: &mut Wallet,
         person: &Identity,
         dids: &[RealDid],
     ) -> Result<Enrolled, WalletError> {
-        let nonce = self.nonce(pb::NoncePurpose::Enrol).await?;
-        let proofs = dids
-            .iter()
-            .map(|did| self.proof(wallet, did, &nonce))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut tag_key = zeroize::Zeroizing::new([0u8; 32]);
         getrandom::fill(tag_key.as_mut()).map_err(|e| {
             WalletError::Issuer(format!("no randomness for the holder tag key: {e}"))
         })?;
-        let answer = self
-            .client
-            .enrol(pb::EnrolRequest {
-                nonce,
-                full_name: person.full_name.clone(),
-                resident_id: person.resident_id.clone(),
-                evidence_token: person.evidence_token.clone(),
-                dids: proofs,
-                credential_type: String::new(),
-                holder_tag_key: tag_key.to_vec(),
-            })
-            .await
-            .map_err(WalletError::call(Service::Issuer, "enrolment"))?
-            .into_inner();
-        let issued = match answer.result {
-            Some(pb::enrol_response::Result::Issued(issued)) => issued,
-            Some(pb::enrol_response::Result::Refused(r)) => {
-                return Err(WalletError::EnrolmentRefused {
-                    reason: r.reason().as_str_name().to_owned(),
-                    message: r.message,
-                });
+        let mut delays = ENROL_RETRY_DELAYS.iter();
+        let issued = loop {
+            match self.enrol_once(wallet, person, dids, &tag_key).await {
+                Ok(issued) => break issued,
+                Err(e) if undecided(&e) => match delays.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
             }
-            None => return Err(WalletError::Issuer("enrolment: an empty answer".into())),
         };
         let entry = crate::contents::TraceKeyEntry {
             issuer: self.did.clone(),
@@ -175,6 +202,44 @@ impl IssuerLink {
         Ok(stored)
     }
 
+    /// One enrolment attempt: a nonce, the proofs of control over it, and the issuer's
+    /// answer.
+    async fn enrol_once(
+        &mut self,
+        wallet: &Wallet,
+        person: &Identity,
+        dids: &[RealDid],
+        tag_key: &[u8; 32],
+    ) -> Result<pb::EnrolmentIssued, WalletError> {
+        let nonce = self.nonce(pb::NoncePurpose::Enrol).await?;
+        let proofs = dids
+            .iter()
+            .map(|did| self.proof(wallet, did, &nonce))
+            .collect::<Result<Vec<_>, _>>()?;
+        let answer = self
+            .client
+            .enrol(pb::EnrolRequest {
+                nonce,
+                full_name: person.full_name.clone(),
+                resident_id: person.resident_id.clone(),
+                evidence_token: person.evidence_token.clone(),
+                dids: proofs,
+                credential_type: String::new(),
+                holder_tag_key: tag_key.to_vec(),
+            })
+            .await
+            .map_err(WalletError::call(Service::Issuer, "enrolment"))?
+            .into_inner();
+        match answer.result {
+            Some(pb::enrol_response::Result::Issued(issued)) => Ok(issued),
+            Some(pb::enrol_response::Result::Refused(r)) => Err(WalletError::EnrolmentRefused {
+                reason: r.reason().as_str_name().to_owned(),
+                message: r.message,
+            }),
+            None => Err(WalletError::Issuer("enrolment: an empty answer".into())),
+        }
+    }
+
     /// Suspends the credentials of `did` (and, with `whole_enrolment`, of every DID enrolled
     /// with it: a lost device holds them all). Returns the credential ids now suspended.
     pub async fn suspend(
@@ -196,5 +261,44 @@ impl IssuerLink {
             .map_err(WalletError::call(Service::Issuer, "suspension"))?
             .into_inner()
             .credential_ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(code: tonic::Code) -> WalletError {
+        WalletError::call(Service::Issuer, "enrolment")(tonic::Status::new(code, "x"))
+    }
+
+    fn refused(reason: pb::EnrolmentRefusalReason) -> WalletError {
+        WalletError::EnrolmentRefused {
+            reason: reason.as_str_name().to_owned(),
+            message: String::new(),
+        }
+    }
+
+    /// Asked again: what ended without the issuer's decision. Not asked again: a decision,
+    /// or a request the issuer could never accept.
+    #[test]
+    fn only_an_attempt_without_a_decision_is_made_again() {
+        use pb::EnrolmentRefusalReason as R;
+        use tonic::Code;
+        for code in [Code::Unavailable, Code::Unknown, Code::ResourceExhausted] {
+            assert!(undecided(&call(code)), "{code:?}");
+        }
+        assert!(undecided(&refused(R::NonceInvalid)));
+        for code in [
+            Code::InvalidArgument,
+            Code::PermissionDenied,
+            Code::FailedPrecondition,
+        ] {
+            assert!(!undecided(&call(code)), "{code:?}");
+        }
+        for reason in [R::DidAlreadyEnrolled, R::IdentityNoMatch, R::Policy] {
+            assert!(!undecided(&refused(reason)), "{reason:?}");
+        }
+        assert!(!undecided(&WalletError::Issuer("no result".into())));
     }
 }

@@ -6,6 +6,8 @@
 //! registry), each DID's proof of control against its proven document, DIDs already bound,
 //! the person, the issuer's policy. Only then is anything written, in one atomic batch.
 
+mod again;
+
 use futures::future::join_all;
 use realdid_core::did::RealDid;
 use realdid_core::keys::PublicKey;
@@ -215,6 +217,13 @@ struct Accepted {
     authority_reference: String,
 }
 
+/// What the checks decided to issue: a new enrolment, or the credentials of one the same
+/// wallet already has, asked again after the answer was lost.
+enum Decision {
+    New(Accepted),
+    Again(again::Again),
+}
+
 /// An accepted enrolment's credentials and records, signed and sealed but not stored.
 struct Prepared {
     enrolment: EnrolmentRecord,
@@ -253,9 +262,13 @@ impl<A: IdentityAuthority> Issuer<A> {
             ))
         })?;
         let decided = async {
-            let accepted = self.decide(&request, valid, now).await?;
-            let prepared = self.prepare(accepted, now).await?;
-            self.commit(&request.nonce, prepared, now).await
+            match self.decide(&request, valid, now).await? {
+                Decision::New(accepted) => {
+                    let prepared = self.prepare(accepted, now).await?;
+                    self.commit(&request.nonce, prepared, now).await
+                }
+                Decision::Again(again) => self.deliver_again(&request, again),
+            }
         };
         match decided.await {
             Ok(issued) => Ok(issued),
@@ -277,33 +290,55 @@ impl<A: IdentityAuthority> Issuer<A> {
     }
 
     /// The decision, in the order the contract lists the refusal reasons: the credential
-    /// type, each DID's control, DIDs already bound, the person, the policy.
+    /// type, each DID's control, DIDs already bound, the person, the policy. DIDs already
+    /// bound by an enrolment this request repeats (see [`again`]) are not refused: once the
+    /// person is confirmed as that enrolment's, its credentials are given again.
     async fn decide(
         &self,
         request: &EnrolRequest,
         valid: Validated,
         now: i64,
-    ) -> Result<Accepted, Stop> {
+    ) -> Result<Decision, Stop> {
         let credential_type = self.offered_type(&request.credential_type).await?;
         let holder_keys = self.controls(request, &valid.dids, now).await?;
         let holder_prints = holder_keys
             .iter()
             .map(crate::issuance::holder_thumbprint)
             .collect::<Result<Vec<_>, _>>()?;
-        self.unbound(&valid.dids, &holder_prints, now, "already")?;
+        let repeated = match self.unbound(&valid.dids, &holder_prints, now, "already") {
+            Ok(_) => None,
+            Err(Stop::Refused(refused)) if refused.reason == RefusalReason::DidAlreadyEnrolled => {
+                match self.repeated(&valid, &holder_prints, &credential_type.vct, now)? {
+                    Some(earlier) => Some((earlier, refused)),
+                    None => return Err(Stop::Refused(refused)),
+                }
+            }
+            Err(stop) => return Err(stop),
+        };
         let authority_reference = self
             .confirmed_person(&valid, &request.evidence_token)
             .await?;
         let person = self.person_key(&valid.resident_id).await?;
+        if let Some((earlier, refused)) = repeated {
+            if earlier.enrolment.person != hex::encode(person.0) {
+                return Err(Stop::Refused(refused));
+            }
+            return Ok(Decision::Again(again::Again {
+                request: valid,
+                credential_type,
+                holder_keys,
+                earlier,
+            }));
+        }
         self.person_policy(&person, &valid.dids, now)?;
-        Ok(Accepted {
+        Ok(Decision::New(Accepted {
             request: valid,
             credential_type,
             holder_keys,
             holder_prints,
             person,
             authority_reference,
-        })
+        }))
     }
 
     /// The credential type asked for: offered here, and accredited on chain.

@@ -60,6 +60,19 @@ async fn enrol(
     holders: &[&Holder],
     credential_type: &str,
 ) -> Result<pb::enrol_response::Result, tonic::Status> {
+    let tag_key = realdid_tests::issuer::HOLDER_TAG_KEY;
+    enrol_tagged(client, issuer_did, who, holders, credential_type, &tag_key).await
+}
+
+/// [`enrol`], giving the issuer `tag_key` as the wallet's holder-tag key.
+async fn enrol_tagged(
+    client: &mut IssuerClient<Channel>,
+    issuer_did: &str,
+    who: &Person,
+    holders: &[&Holder],
+    credential_type: &str,
+    tag_key: &[u8; 32],
+) -> Result<pb::enrol_response::Result, tonic::Status> {
     let n = nonce(client, pb::NoncePurpose::Enrol).await;
     let answer = client
         .enrol(pb::EnrolRequest {
@@ -72,7 +85,7 @@ async fn enrol(
                 .map(|h| control_proof(h, &n, issuer_did))
                 .collect(),
             credential_type: credential_type.into(),
-            holder_tag_key: realdid_tests::issuer::HOLDER_TAG_KEY.to_vec(),
+            holder_tag_key: tag_key.to_vec(),
         })
         .await?;
     Ok(answer.into_inner().result.expect("a result"))
@@ -487,6 +500,67 @@ async fn each_refusal_names_its_reason() {
             .unwrap(),
         pb::enrol_response::Result::Issued(_)
     ));
+}
+
+/// A wallet whose enrolment was committed but whose answer was lost (the issuer stopped,
+/// the connection broke) asks again: with the same DIDs, proven by the same keys, and the
+/// same holder-tag key, the same person gets the same enrolment's credentials again (the
+/// same ids, status entries and days) and the issuer records nothing new. With another
+/// holder-tag key, some of the DIDs only, or as another person, the DIDs are already
+/// enrolled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolment_asked_again_gets_its_credentials_again_and_nothing_more() {
+    let shared = shared_devnet().await;
+    let (net, stack) = (&shared.net, &shared.issuer);
+    let mut client = stack.client().await;
+    let issuer_did = stack.issuer().did().to_string();
+    let hs = holders(net, 2).await;
+    let both = [&hs[0], &hs[1]];
+    let (who, other) = (person(stack, 5), person(stack, 6));
+    let tag_key = [7u8; 32];
+    let mut ask = async |who: &Person, dids: &[&Holder], tag_key: [u8; 32]| {
+        enrol_tagged(&mut client, &issuer_did, who, dids, "", &tag_key)
+            .await
+            .unwrap()
+    };
+    let first = issued(ask(&who, &both, tag_key).await);
+    let store = stack.issuer().store();
+    let recorded = |h: &Holder| store.did_credentials(h.state.did.as_str()).unwrap();
+    let before: Vec<_> = hs.iter().map(recorded).collect();
+
+    let again = issued(ask(&who, &both, tag_key).await);
+    assert_eq!(again.enrolment_id, first.enrolment_id);
+    for (a, f) in again.credentials.iter().zip(&first.credentials) {
+        assert_eq!(
+            (&a.did, &a.credential_id, a.status_index, &a.status_list_uri),
+            (&f.did, &f.credential_id, f.status_index, &f.status_list_uri)
+        );
+        assert_eq!(
+            (a.issued_at_unix_ms, a.expires_at_unix_ms),
+            (f.issued_at_unix_ms, f.expires_at_unix_ms)
+        );
+        // Signed again: the same claims, under fresh salts.
+        let claims = |c: &pb::IssuedCredential| {
+            let payload = SdJwt::parse(&c.sd_jwt_vc).unwrap().payload().unwrap();
+            ["iss", "sub", "iat", "exp", "status", "cnf", "vct"].map(|k| payload[k].clone())
+        };
+        assert_eq!(claims(a), claims(f));
+    }
+    let after: Vec<_> = hs.iter().map(recorded).collect();
+    assert_eq!(after, before, "asking again recorded something new");
+    assert_eq!(before.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+
+    for (case, answer) in [
+        ("another holder-tag key", ask(&who, &both, [8; 32]).await),
+        ("one of the DIDs only", ask(&who, &both[..1], tag_key).await),
+        ("another person", ask(&other, &both, tag_key).await),
+    ] {
+        assert_eq!(
+            refused(answer).0,
+            pb::EnrolmentRefusalReason::DidAlreadyEnrolled,
+            "{case}"
+        );
+    }
 }
 
 /// Revoking someone's credential is an operator's act, and only a logged-in operator's: a

@@ -364,3 +364,158 @@ async fn a_registry_node_killed_under_the_verifier_and_the_wallet_costs_them_a_f
     }
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
+
+/// An issuer killed in the middle of enrolments must neither lose a citizen's credential nor
+/// issue one twice, nor leave one without its record. Six citizens' wallets enrol six DIDs
+/// each, one after another, all at once, through an issuer running as its own process; it
+/// is killed (SIGKILL) four times at random moments while they do, and restarted each
+/// time. The wallets ask again on their own. Afterwards every enrolment has succeeded, each
+/// DID is bound to exactly one credential at the issuer, the one its wallet holds, valid,
+/// of the enrolment the wallet was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_killed_mid_enrolment_issues_each_credential_once_with_its_record() {
+    use rand::{RngExt as _, SeedableRng as _};
+    use realdid_registry_client::gateway::RegistryGateway;
+    use realdid_registry_client::light_client::LightClient;
+    use realdid_wallet::Wallet;
+    use realdid_wallet::contents::Origin;
+    use realdid_wallet::issuer_link::{Identity, IssuerLink};
+    use realdid_wallet::keystore::KdfParams;
+
+    const CITIZENS: usize = 6;
+    const EACH: usize = 6;
+    let shared = shared_devnet().await;
+    let mut stack = crate::shared_devnet::own_issuer(&shared.net, 1).await;
+    let light = LightClient::for_genesis(shared.net.layout.genesis());
+    let gateway = RegistryGateway::new(&shared.net.endpoints(), light).unwrap();
+    // Each citizen's wallet and DIDs, on chain before the issuer is disturbed.
+    let dir = tempfile::tempdir().unwrap();
+    let wallets = futures::future::join_all((0..CITIZENS).map(|c| {
+        let path = dir.path().join(format!("wallet-{c}"));
+        let gateway = gateway.clone();
+        async move {
+            let mut wallet = Wallet::create(&path, "pass phrase", KdfParams::MINIMUM).unwrap();
+            let mut dids = Vec::new();
+            for _ in 0..EACH {
+                dids.push(
+                    realdid_wallet::dids::create(&mut wallet, &gateway, None)
+                        .await
+                        .unwrap(),
+                );
+            }
+            (wallet, dids)
+        }
+    }))
+    .await;
+
+    let mut issuer = stack.run_as_process().await;
+    let endpoint = stack.endpoint.clone();
+    let enrolments: Vec<_> = wallets
+        .into_iter()
+        .enumerate()
+        .map(|(c, (mut wallet, dids))| {
+            let person = &stack.people[c];
+            let identity = Identity {
+                full_name: person.full_name.clone(),
+                resident_id: person.resident_id.clone(),
+                evidence_token: person.evidence_token.clone(),
+            };
+            let endpoint = endpoint.clone();
+            tokio::spawn(async move {
+                let mut link = None;
+                for _ in 0..200 {
+                    if let Ok(l) = IssuerLink::connect(&endpoint).await {
+                        link = Some(l);
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                let mut link = link.expect("the issuer process answers");
+                let mut done = Vec::new();
+                for did in &dids {
+                    let enrolled = link
+                        .enrol(&mut wallet, &identity, std::slice::from_ref(did))
+                        .await;
+                    done.push((did.clone(), enrolled, Instant::now()));
+                }
+                (wallet, done)
+            })
+        })
+        .collect();
+    // The kills, at random moments while the enrolments run (seeded: a failure replays).
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1DEA_D155);
+    let mut first_kill = None;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(300..900))).await;
+        issuer.kill();
+        first_kill.get_or_insert_with(Instant::now);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        issuer.start_again();
+    }
+    let mut results = Vec::new();
+    for enrolment in enrolments {
+        results.push(enrolment.await.unwrap());
+    }
+    let log = issuer.log();
+    drop(issuer);
+    let first_kill = first_kill.unwrap();
+
+    // Every enrolment succeeded, some of them only after a kill.
+    let mut after_a_kill = 0;
+    for (_, done) in &results {
+        for (did, enrolled, at) in done {
+            let enrolled = enrolled.as_ref().unwrap_or_else(|e| {
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                panic!("{did}: {e}\nissuer log:\n{tail}")
+            });
+            assert_eq!(enrolled.len(), 1);
+            after_a_kill += usize::from(*at > first_kill);
+        }
+    }
+    assert!(
+        after_a_kill > 0,
+        "every enrolment ended before the first kill"
+    );
+    eprintln!(
+        "{after_a_kill} of {} enrolments ended after the first kill; {} answers given again",
+        CITIZENS * EACH,
+        log.matches("its credentials given again").count()
+    );
+    // Each DID is bound to one credential at the issuer: the one its wallet holds.
+    stack.start_issuer_again().await;
+    let store = stack.issuer().store();
+    for (wallet, done) in &results {
+        for (did, ..) in done {
+            let held: Vec<_> = wallet
+                .contents()
+                .credentials
+                .iter()
+                .filter(|c| c.did == *did)
+                .collect();
+            assert_eq!(
+                held.len(),
+                1,
+                "{did}: {} credentials in its wallet",
+                held.len()
+            );
+            let Origin::Enrolment {
+                enrolment_id,
+                credential_id,
+            } = &held[0].origin
+            else {
+                panic!("{did}: not from an enrolment")
+            };
+            let bound = store.did_credentials(did.as_str()).unwrap();
+            assert_eq!(bound, vec![credential_id.clone()], "{did} at the issuer");
+            let record = store.credential(credential_id).unwrap().unwrap();
+            assert_eq!(record.enrolment_id, *enrolment_id);
+            assert!(
+                record.is_live(realdid_tests::unix_ms()),
+                "{did}: {record:?}"
+            );
+            let enrolment = store.enrolment(enrolment_id).unwrap().unwrap();
+            assert_eq!(enrolment.credential_ids, vec![credential_id.clone()]);
+        }
+    }
+}
