@@ -105,6 +105,7 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
     let resolver_listen = config.resolver_listen();
     let runner = commonware_runtime::tokio::Runner::new(node.runtime_config());
     runner.start(|context| async move {
+        let _file_too_large = write_errors_for_file_size_limits()?;
         // Bound inside the node's runtime, whose reactor then drives it.
         let grpc = tokio::net::TcpListener::bind(grpc_listen)
             .await
@@ -124,6 +125,26 @@ fn serve_node(config: &std::path::Path) -> Result<(), CliError> {
         node.run(context, listeners, stop).await?;
         Ok(())
     })
+}
+
+/// Makes a write past the process's file size limit (RLIMIT_FSIZE, set by an operator or a
+/// container to stop a runaway disk) fail with EFBIG, as a full disk fails one with ENOSPC,
+/// instead of the default SIGXFSZ killing the node without a word: the node then stops on
+/// the failed write and names it. Tokio's handler replaces the default action for the life of
+/// the process; the returned stream only has to be kept while the node runs.
+#[cfg(unix)]
+fn write_errors_for_file_size_limits() -> Result<tokio::signal::unix::Signal, CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let xfsz = rustix::process::Signal::XFSZ.as_raw();
+    signal(SignalKind::from_raw(xfsz)).map_err(|source| CliError::Io {
+        path: "the SIGXFSZ handler".into(),
+        source,
+    })
+}
+
+#[cfg(not(unix))]
+fn write_errors_for_file_size_limits() -> Result<(), CliError> {
+    Ok(())
 }
 
 /// Starts the devnet, prints its endpoints and waits for Ctrl-C.

@@ -191,3 +191,89 @@ async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
     }
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
+
+/// A validator whose disk fills under load must stop, not vote or serve from a state it
+/// could not write, and must recover once there is room. The full disk is simulated without
+/// privileges: node 3's file size limit (RLIMIT_FSIZE) is lowered to zero while it runs, so
+/// that every write that would grow a file fails (EFBIG; the node turns the SIGXFSZ that
+/// would otherwise kill it into that error), as on a full disk (ENOSPC). The consensus
+/// engine refuses to vote without persisting the vote and stops the process, which exits by
+/// itself with a failure status (the log, on the same full disk, cannot take a message).
+/// The other three keep finalizing; node 3, started again with room, catches up, agrees on
+/// the tip, and proves every acknowledged write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_whose_disk_fills_stops_cleanly_and_recovers() {
+    let _serial = crate::serial().await;
+    let mut net = Devnet::start(4);
+    for i in 0..4 {
+        net.wait_height(i, 1, SLOW).await;
+    }
+    let light = LightClient::for_genesis(net.layout.genesis());
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let full = net.supervisor.pid(3).expect("node 3 runs");
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &full.to_string(), "--fsize=0"])
+        .status()
+        .unwrap();
+    assert!(limited.success(), "prlimit");
+    let before = net.wait_height(0, 0, SLOW).await.height;
+    // Node 3 stops by itself.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some((_, status)) = net.supervisor.exited().into_iter().find(|(i, _)| *i == 3) {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node 3 still runs on a full disk\n{}",
+            net.log_tail(3)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        assert!(
+            status.signal().is_none() && !status.success(),
+            "node 3 must stop by itself, with a failure status: {status:?}\n{}",
+            net.log_tail(3)
+        );
+    }
+    let during = net.wait_height(0, before + 3, SLOW).await.height;
+    assert!(during > before, "the other three stopped too");
+    // Room again: node 3 starts, catches up and agrees.
+    net.supervisor.start(3).unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    writing.store(false, Ordering::Relaxed);
+    let acknowledged = writer.await.unwrap();
+    let tip = net.wait_height(0, 0, SLOW).await.height;
+    net.wait_height(3, tip, SLOW).await;
+    let mut node0 = net.client(0).await;
+    let mut node3 = net.client(3).await;
+    let block = |b: pb::GetBlockResponse| b.block;
+    assert_eq!(
+        block(
+            node0
+                .get_block(pb::GetBlockRequest { height: tip })
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        block(
+            node3
+                .get_block(pb::GetBlockRequest { height: tip })
+                .await
+                .unwrap()
+                .into_inner()
+        ),
+        "node 3 diverged at height {tip}"
+    );
+    for (did, height) in &acknowledged {
+        let answer = resolve(&mut node3, did, None).await;
+        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).unwrap();
+        let record = record.unwrap_or_else(|| panic!("{did}, final at {height}, is lost"));
+        assert_eq!(record.created_height, *height);
+    }
+    net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
+}
