@@ -21,7 +21,7 @@ use commonware_p2p::authenticated::lookup;
 use commonware_p2p::{Address, AddressableManager as _};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{Quota, Spawner as _, Supervisor as _};
+use commonware_runtime::{Quota, Supervisor as _};
 use commonware_storage::archive::immutable;
 use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
@@ -64,14 +64,50 @@ pub struct EngineConfig {
     pub leader_timeout: Duration,
 }
 
-/// Starts every actor of one validator on the Commonware tokio runtime `context`, and
-/// returns when the first of them stops (with the finalizer's error, if it was that).
+/// What one validator's actors need, whatever network carries their messages.
+#[derive(Debug, Clone)]
+pub struct ActorsConfig {
+    /// The chain, from genesis: it separates this chain's signatures.
+    pub chain_id: crate::genesis::ChainId,
+    /// This validator's key.
+    pub signer: PrivateKey,
+    /// Every validator's key, from genesis.
+    pub participants: Set<PublicKey>,
+    /// The genesis block (height 0).
+    pub genesis: ChainBlock,
+    /// How long a leader may take to propose before the view is skipped.
+    pub leader_timeout: Duration,
+    /// Put before the name of every storage partition the actors open: empty for a node,
+    /// whose runtime's storage is its own directory; distinct for each validator where
+    /// several share one runtime's storage (a simulation).
+    pub storage_prefix: String,
+}
+
+/// The p2p channels one validator's actors speak on, each a sender and its receiver.
+#[derive(Debug)]
+pub struct Channels<S, R> {
+    /// Consensus votes.
+    pub votes: (S, R),
+    /// Consensus certificates.
+    pub certificates: (S, R),
+    /// Consensus's fetches of what it missed.
+    pub resolver: (S, R),
+    /// Blocks, broadcast by their proposer.
+    pub broadcast: (S, R),
+    /// Marshal's backfill of finalized blocks.
+    pub backfill: (S, R),
+    /// Transaction gossip.
+    pub gossip: (S, R),
+}
+
+/// Starts every actor of one validator on the Commonware tokio runtime `context`, over
+/// authenticated, encrypted p2p between the validators named in genesis, and returns when
+/// the first of them stops (with the finalizer's error, if it was that).
 pub async fn run(
     context: commonware_runtime::tokio::Context,
     shared: Arc<Shared>,
     cfg: EngineConfig,
 ) -> Result<(), RegistryError> {
-    let me = cfg.signer.public_key();
     let participants: Set<PublicKey> =
         Set::from_iter_dedup(cfg.validators.iter().map(|(key, _)| key.clone()));
     let peers: Map<PublicKey, Address> = cfg
@@ -87,7 +123,6 @@ pub async fn run(
     let peer_count = NZUsize!(cfg.validators.len().max(1));
     let max_message_size = max_message_size(cfg.validators.len())?;
 
-    // Authenticated, encrypted p2p between the validators named in genesis.
     let upgrader = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer: cfg.signer.clone(),
@@ -108,13 +143,77 @@ pub async fn run(
     let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
     oracle.track(0, peers);
     let quota = Quota::per_second(NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN));
-    let votes = network.register(VOTE_CHANNEL, quota);
-    let certificates = network.register(CERTIFICATE_CHANNEL, quota);
-    let resolver = network.register(RESOLVER_CHANNEL, quota);
-    let broadcast = network.register(BROADCAST_CHANNEL, quota);
-    let backfill = network.register(MARSHAL_CHANNEL, quota);
-    let (gossip_out, gossip_in) = network.register(GOSSIP_CHANNEL, quota);
+    let channels = Channels {
+        votes: network.register(VOTE_CHANNEL, quota),
+        certificates: network.register(CERTIFICATE_CHANNEL, quota),
+        resolver: network.register(RESOLVER_CHANNEL, quota),
+        broadcast: network.register(BROADCAST_CHANNEL, quota),
+        backfill: network.register(MARSHAL_CHANNEL, quota),
+        gossip: network.register(GOSSIP_CHANNEL, quota),
+    };
     let network_handle = network.start();
+    let actors = ActorsConfig {
+        chain_id: cfg.chain_id,
+        signer: cfg.signer,
+        participants,
+        genesis: cfg.genesis,
+        leader_timeout: cfg.leader_timeout,
+        storage_prefix: String::new(),
+    };
+    let app = RegistryApp::new(shared.clone());
+    tokio::select! {
+        result = start(context, shared, actors, channels, (oracle.clone(), oracle), app) => result,
+        _ = network_handle => Err(RegistryError::Unavailable { reason: "p2p network stopped".into() }),
+    }
+}
+
+/// Starts every actor of one validator (consensus, marshal, block broadcast, the
+/// finalizer, transaction gossip) on the runtime `context`, speaking on `channels`, with
+/// `peers` naming the peers and blocking those that misbehave, and `app` proposing and
+/// verifying blocks; returns
+/// when the first of them stops (with the finalizer's error, if it was that).
+///
+/// Generic over the runtime and the network so that the same wiring runs on the tokio
+/// runtime over authenticated p2p ([`run`]) and, in tests, on Commonware's deterministic
+/// runtime over its simulated network, where links fail and peers lie on purpose.
+pub async fn start<E, S, R, P, B, A>(
+    context: E,
+    shared: Arc<Shared>,
+    cfg: ActorsConfig,
+    channels: Channels<S, R>,
+    (provider, blocker): (P, B),
+    app: A,
+) -> Result<(), RegistryError>
+where
+    E: commonware_runtime::Spawner
+        + commonware_runtime::Clock
+        + commonware_runtime::Storage
+        + commonware_runtime::Metrics
+        + rand::CryptoRng,
+    S: commonware_p2p::Sender<PublicKey = PublicKey>,
+    R: commonware_p2p::Receiver<PublicKey = PublicKey>,
+    P: commonware_p2p::Provider<PublicKey = PublicKey> + Clone + Send + Sync + 'static,
+    B: commonware_p2p::Blocker<PublicKey = PublicKey> + Clone + Send + Sync + 'static,
+    A: commonware_consensus::Application<
+            E,
+            SigningScheme = Scheme,
+            Context = commonware_consensus::simplex::types::Context<sha256::Digest, PublicKey>,
+            Block = ChainBlock,
+            Input = (),
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let me = cfg.signer.public_key();
+    let Channels {
+        votes,
+        certificates,
+        resolver,
+        broadcast,
+        backfill,
+        gossip: (gossip_out, gossip_in),
+    } = channels;
     let gossip_send = {
         let shared = shared.clone();
         context
@@ -130,7 +229,7 @@ pub async fn run(
 
     let scheme = Scheme::signer(
         &namespace(&cfg.chain_id),
-        participants.clone(),
+        cfg.participants.clone(),
         cfg.signer.clone(),
     )
     .ok_or_else(|| RegistryError::Config {
@@ -148,7 +247,7 @@ pub async fn run(
             deque_size: 16,
             priority: false,
             codec_config: (),
-            peer_provider: oracle.clone(),
+            peer_provider: provider.clone(),
             strategy: Sequential,
         },
     );
@@ -158,8 +257,8 @@ pub async fn run(
         context.child("marshal_resolver"),
         marshal_resolver::Config {
             public_key: me.clone(),
-            peer_provider: oracle.clone(),
-            blocker: oracle.clone(),
+            peer_provider: provider.clone(),
+            blocker: blocker.clone(),
             mailbox_size: NZUsize!(1024),
             fetch_timeout: NZDuration!(Duration::from_secs(2)),
             fetch_retry_delay: Duration::from_millis(100),
@@ -171,13 +270,13 @@ pub async fn run(
 
     let finalizations_by_height = immutable::Archive::init(
         context.child("finalizations_by_height"),
-        archive_config("finalizations", &page_cache, <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
+        archive_config(&format!("{}finalizations", cfg.storage_prefix), &page_cache, <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
     )
     .await
     .map_err(|e| RegistryError::corrupt(format!("finalization archive: {e}")))?;
     let finalized_blocks = immutable::Archive::init(
         context.child("finalized_blocks"),
-        archive_config("blocks", &page_cache, ()),
+        archive_config(&format!("{}blocks", cfg.storage_prefix), &page_cache, ()),
     )
     .await
     .map_err(|e| RegistryError::corrupt(format!("block archive: {e}")))?;
@@ -192,7 +291,7 @@ pub async fn run(
             provider: ConstantProvider::new(scheme.clone()),
             epocher: epocher.clone(),
             start: Start::Genesis(Digested::precomputed(cfg.genesis.clone(), genesis_digest)),
-            partition_prefix: "marshal".into(),
+            partition_prefix: format!("{}marshal", cfg.storage_prefix),
             mailbox_size: NZUsize!(1024),
             view_retention: ViewDelta::new(256),
             prunable_items_per_section: NZU64!(4096),
@@ -217,7 +316,7 @@ pub async fn run(
 
     let app = Inline::new(
         context.child("application"),
-        RegistryApp::new(shared.clone()),
+        app,
         marshal_mailbox.clone(),
         epocher,
     );
@@ -226,12 +325,12 @@ pub async fn run(
         simplex::config::Config {
             scheme,
             elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
-            blocker: oracle.clone(),
+            blocker,
             automaton: app.clone(),
             relay: app.clone(),
             reporter: app,
             strategy: Sequential,
-            partition: "consensus".into(),
+            partition: format!("{}consensus", cfg.storage_prefix),
             mailbox_size: NZUsize!(1024),
             epoch: Epoch::zero(),
             floor: simplex::config::Floor::Genesis(genesis_digest),
@@ -258,9 +357,8 @@ pub async fn run(
     tokio::select! {
         result = finalizer_task => match result {
             Ok(result) => result,
-            Err(join) => Err(RegistryError::Unavailable { reason: format!("finalizer: {join}") }),
+            Err(stopped) => Err(RegistryError::Unavailable { reason: format!("finalizer: {stopped}") }),
         },
-        _ = network_handle => Err(RegistryError::Unavailable { reason: "p2p network stopped".into() }),
         _ = marshal_handle => Err(RegistryError::Unavailable { reason: "marshal stopped".into() }),
         _ = consensus_handle => Err(RegistryError::Unavailable { reason: "consensus stopped".into() }),
         _ = gossip_send => Err(RegistryError::Unavailable { reason: "gossip sender stopped".into() }),

@@ -14,7 +14,7 @@ use commonware_consensus::marshal::Update;
 use commonware_consensus::marshal::core::Mailbox;
 use commonware_consensus::marshal::standard::Standard;
 use commonware_consensus::types::Height;
-use commonware_runtime::Clock;
+use commonware_runtime::{Clock, Handle, Spawner};
 use commonware_utils::Acknowledgement as _;
 use commonware_utils::acknowledgement::Exact;
 use tokio::sync::mpsc;
@@ -33,19 +33,16 @@ pub struct Finalizer {
 
 impl Finalizer {
     /// Starts the task that commits delivered blocks; it stops the node (by returning)
-    /// when a block cannot be committed, since going on would diverge. The times it records
-    /// (when a block was committed here, when a validator last signed) are read from
-    /// `clock`, the runtime's.
-    pub fn start(
+    /// when a block cannot be committed, since going on would diverge. The task runs on
+    /// `context`, whose clock gives the times it records (when a block was committed here,
+    /// when a validator last signed).
+    pub fn start<E: Clock + Spawner>(
         shared: Arc<Shared>,
         marshal: Mailbox<Scheme, Standard<ChainBlock>>,
-        clock: impl Clock + 'static,
-    ) -> (
-        Self,
-        tokio::task::JoinHandle<Result<(), crate::RegistryError>>,
-    ) {
+        context: E,
+    ) -> (Self, Handle<Result<(), crate::RegistryError>>) {
         let (queue, mut deliveries) = mpsc::unbounded_channel::<(ChainBlock, Exact)>();
-        let task = tokio::spawn(async move {
+        let task = context.spawn(move |clock| async move {
             while let Some((block, ack)) = deliveries.recv().await {
                 let height = block.block().header.height;
                 // The store can be behind marshal's delivered height (a state directory
@@ -62,12 +59,13 @@ impl Finalizer {
                              move the data directory aside and restart to resync",
                             next - 1
                         )))?;
-                    commit(&shared, &marshal, missing, unix_ms(clock.current())).await?;
+                    commit(&clock, &shared, &marshal, missing, unix_ms(clock.current())).await?;
                     next += 1;
                 }
                 let txs = block.block().transactions.len();
                 let hash = block.hash();
-                if let Err(error) = commit(&shared, &marshal, block, unix_ms(clock.current())).await
+                if let Err(error) =
+                    commit(&clock, &shared, &marshal, block, unix_ms(clock.current())).await
                 {
                     error!(height, %error, "cannot commit a finalized block; stopping");
                     return Err(error);
@@ -84,6 +82,7 @@ impl Finalizer {
 /// Commits one finalized block with its certificate (when it has its own) and notes which
 /// validators signed it, `now` (Unix ms).
 async fn commit(
+    context: &impl Spawner,
     shared: &Arc<Shared>,
     marshal: &Mailbox<Scheme, Standard<ChainBlock>>,
     block: ChainBlock,
@@ -105,10 +104,14 @@ async fn commit(
     };
     let shared = shared.clone();
     let inner = block.shared();
-    tokio::task::spawn_blocking(move || shared.commit_finalized(inner, certificate, now))
+    // A synced RocksDB write: on a thread that may block.
+    context
+        .child("commit")
+        .shared(true)
+        .spawn(move |_| async move { shared.commit_finalized(inner, certificate, now) })
         .await
-        .map_err(|join| crate::RegistryError::Unavailable {
-            reason: format!("commit task failed: {join}"),
+        .map_err(|stopped| crate::RegistryError::Unavailable {
+            reason: format!("commit task failed: {stopped}"),
         })?
 }
 

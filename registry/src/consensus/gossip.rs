@@ -51,12 +51,15 @@ pub async fn receive_loop<E: Clock + Spawner>(
         let now = unix_ms(context.current());
         let shared = shared.clone();
         // Checking signatures is CPU work: off the async workers, one batch at a time.
-        let admitted = tokio::task::spawn_blocking(move || {
-            shared
-                .admit_gossiped(txs, now)
-                .inspect_err(|error| warn!(%error, "cannot check a gossiped batch"))
-        })
-        .await;
+        let admitted = context
+            .child("admit")
+            .shared(true)
+            .spawn(move |_| async move {
+                shared
+                    .admit_gossiped(txs, now)
+                    .inspect_err(|error| warn!(%error, "cannot check a gossiped batch"))
+            })
+            .await;
         debug!(%peer, ?admitted, "gossip batch");
     }
 }
