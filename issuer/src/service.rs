@@ -110,6 +110,27 @@ fn purpose(value: i32) -> Result<Purpose, IssuerError> {
     }
 }
 
+/// An Enrol call as the engine takes it. Every field is checked there
+/// ([`EnrolRequest::check_limits`]), before the request costs anything.
+pub fn enrol_request(r: pb::EnrolRequest) -> EnrolRequest {
+    EnrolRequest {
+        nonce: r.nonce,
+        full_name: r.full_name,
+        resident_id: r.resident_id,
+        evidence_token: r.evidence_token,
+        dids: r
+            .dids
+            .into_iter()
+            .map(|d| DidToBind {
+                did: d.did,
+                proof_jws: d.proof_jws,
+            })
+            .collect(),
+        holder_tag_key: r.holder_tag_key,
+        credential_type: r.credential_type,
+    }
+}
+
 fn refusal_reason(reason: RefusalReason) -> pb::EnrolmentRefusalReason {
     use pb::EnrolmentRefusalReason as R;
     match reason {
@@ -304,25 +325,9 @@ impl<A: IdentityAuthority + 'static> IssuerRpc for IssuerService<A> {
         request: Request<pb::EnrolRequest>,
     ) -> Result<Response<pb::EnrolResponse>, Status> {
         self.admit(&request)?;
-        let r = request.into_inner();
         let outcome = self
             .issuer
-            .enrol(EnrolRequest {
-                nonce: r.nonce,
-                full_name: r.full_name,
-                resident_id: r.resident_id,
-                evidence_token: r.evidence_token,
-                dids: r
-                    .dids
-                    .into_iter()
-                    .map(|d| DidToBind {
-                        did: d.did,
-                        proof_jws: d.proof_jws,
-                    })
-                    .collect(),
-                holder_tag_key: r.holder_tag_key,
-                credential_type: r.credential_type,
-            })
+            .enrol(enrol_request(request.into_inner()))
             .await?;
         let result = match outcome {
             EnrolOutcome::Issued {

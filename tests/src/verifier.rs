@@ -421,3 +421,62 @@ pub fn present_with_reference(
         .trim()
         .to_owned()
 }
+
+/// A status source no test check asks: the credentials it is used with name no status
+/// list.
+#[derive(Debug, Clone, Copy)]
+pub struct NoStatus;
+
+impl realdid_verifier::verify::status::StatusSource for NoStatus {
+    async fn fetch(&self, uri: &str) -> Result<String, String> {
+        Err(format!("no status list at {uri} in this test"))
+    }
+}
+
+/// The verifier's checks over `chain`, without a network: credentials of `vct` accepted,
+/// a 60 s leeway, key bindings up to 5 min old, no status list and no remembered
+/// signatures.
+pub fn offline_checks<C: realdid_verifier::verify::chain::ChainView>(
+    chain: C,
+    vct: &str,
+) -> Checks<C, NoStatus> {
+    Checks::new(
+        chain,
+        StatusChecker::new(
+            NoStatus,
+            Duration::from_secs(5),
+            16,
+            realdid_core::clock::SystemClock::shared(),
+        ),
+        CheckOptions {
+            accepted_types: vec![vct.to_owned()],
+            subject_secret: [7; 32],
+            leeway_seconds: 60,
+            key_binding_max_age: Duration::from_secs(300),
+            remembered_signatures: 0,
+        },
+    )
+}
+
+/// A request `request_id` as the verifier stores it: `claims` asked of `audience` with
+/// `nonce`, made at `now_s` (Unix seconds) and open for 5 minutes.
+pub fn stored_request(
+    request_id: &str,
+    nonce: &str,
+    audience: &str,
+    claims: &[&str],
+    now_s: i64,
+) -> realdid_verifier::store::StoredRequest {
+    realdid_verifier::store::StoredRequest {
+        request_id: request_id.into(),
+        nonce: nonce.into(),
+        audience: audience.into(),
+        claims: claims.iter().map(|c| (*c).to_owned()).collect(),
+        predicates: vec![],
+        credential_types: vec![],
+        purpose: "test".into(),
+        created_at_ms: now_s * 1000,
+        expires_at_ms: (now_s + 300) * 1000,
+        request_object: "a.b.c".into(),
+    }
+}

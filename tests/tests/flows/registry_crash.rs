@@ -32,6 +32,41 @@ async fn write_until_stopped(
     acknowledged
 }
 
+/// Waits until every node has caught up with node 0, then checks that all hold the same
+/// block (state root included) at the tip and that node `failed` proves every write in
+/// `acknowledged` at the height its receipt named: zero lost.
+async fn all_agree_and_nothing_is_lost(
+    net: &Devnet,
+    failed: usize,
+    acknowledged: &[(realdid_core::did::RealDid, u64)],
+) {
+    let tip = net.wait_height(0, 0, SLOW).await.height;
+    let mut blocks = Vec::new();
+    for i in 0..net.layout.nodes().len() {
+        net.wait_height(i, tip, SLOW).await;
+        let mut node = net.client(i).await;
+        blocks.push(
+            node.get_block(pb::GetBlockRequest { height: tip })
+                .await
+                .unwrap()
+                .into_inner()
+                .block,
+        );
+    }
+    assert!(
+        blocks.windows(2).all(|w| w[0] == w[1]),
+        "the nodes disagree at height {tip}"
+    );
+    let light = LightClient::for_genesis(net.layout.genesis());
+    let mut node = net.client(failed).await;
+    for (did, height) in acknowledged {
+        let answer = resolve(&mut node, did, None).await;
+        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).unwrap();
+        let record = record.unwrap_or_else(|| panic!("{did}, final at {height}, is lost"));
+        assert_eq!(record.created_height, *height);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     let _serial = crate::serial().await;
@@ -135,7 +170,6 @@ async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
     }
-    let light = LightClient::for_genesis(net.layout.genesis());
     let writing = Arc::new(AtomicBool::new(true));
     let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
     let signal = |name: &str, pid: u32| {
@@ -161,34 +195,8 @@ async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
     let acknowledged = writer.await.unwrap();
     assert!(acknowledged.len() > 20, "{} writes", acknowledged.len());
 
-    // Node 2 catches up; every node holds the same block, state root included, at the tip.
-    let tip = net.wait_height(0, 0, SLOW).await.height;
-    for i in 1..4 {
-        net.wait_height(i, tip, SLOW).await;
-    }
-    let mut blocks = Vec::new();
-    for i in 0..4 {
-        let mut node = net.client(i).await;
-        blocks.push(
-            node.get_block(pb::GetBlockRequest { height: tip })
-                .await
-                .unwrap()
-                .into_inner()
-                .block,
-        );
-    }
-    assert!(
-        blocks.windows(2).all(|w| w[0] == w[1]),
-        "the nodes disagree at height {tip}"
-    );
-    // Zero lost: every acknowledged write is proven on the node that hung.
-    let mut node2 = net.client(2).await;
-    for (did, height) in &acknowledged {
-        let answer = resolve(&mut node2, did, None).await;
-        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).unwrap();
-        let record = record.unwrap_or_else(|| panic!("{did}, final at {height}, is lost"));
-        assert_eq!(record.created_height, *height);
-    }
+    // Node 2 catches up; all agree, and every acknowledged write is proven on node 2.
+    all_agree_and_nothing_is_lost(&net, 2, &acknowledged).await;
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }
 
@@ -208,7 +216,6 @@ async fn a_validator_whose_disk_fills_stops_cleanly_and_recovers() {
     for i in 0..4 {
         net.wait_height(i, 1, SLOW).await;
     }
-    let light = LightClient::for_genesis(net.layout.genesis());
     let writing = Arc::new(AtomicBool::new(true));
     let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -247,33 +254,6 @@ async fn a_validator_whose_disk_fills_stops_cleanly_and_recovers() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     writing.store(false, Ordering::Relaxed);
     let acknowledged = writer.await.unwrap();
-    let tip = net.wait_height(0, 0, SLOW).await.height;
-    net.wait_height(3, tip, SLOW).await;
-    let mut node0 = net.client(0).await;
-    let mut node3 = net.client(3).await;
-    let block = |b: pb::GetBlockResponse| b.block;
-    assert_eq!(
-        block(
-            node0
-                .get_block(pb::GetBlockRequest { height: tip })
-                .await
-                .unwrap()
-                .into_inner()
-        ),
-        block(
-            node3
-                .get_block(pb::GetBlockRequest { height: tip })
-                .await
-                .unwrap()
-                .into_inner()
-        ),
-        "node 3 diverged at height {tip}"
-    );
-    for (did, height) in &acknowledged {
-        let answer = resolve(&mut node3, did, None).await;
-        let (_, record) = light.verify_did(did, &answer.proof.unwrap()).unwrap();
-        let record = record.unwrap_or_else(|| panic!("{did}, final at {height}, is lost"));
-        assert_eq!(record.created_height, *height);
-    }
+    all_agree_and_nothing_is_lost(&net, 3, &acknowledged).await;
     net.supervisor.stop_all(Duration::from_secs(5)).unwrap();
 }

@@ -7,8 +7,6 @@
 //! bounds are where the contract puts them. (Revoked and suspended credentials need a
 //! status list anchored on a chain: the verifier's flows refuse them on the devnet.)
 
-use std::time::Duration;
-
 use realdid_core::did::{DeactivateOp, DidOperation, DidState, KeyId, Purposes, RealDid, apply};
 use realdid_core::jws::KeySigner;
 use realdid_core::sd_jwt::SdJwtBuilder;
@@ -16,17 +14,15 @@ use realdid_registry_client::ClientError;
 use realdid_registry_client::gateway::Proven;
 use realdid_registry_client::records::{IssuerRecord, Removal, StatusAnchorRecord};
 use realdid_tests::chain::{Holder, create_did, devnet_chain};
-use realdid_tests::verifier::present;
-use realdid_verifier::store::StoredRequest;
+use realdid_tests::verifier::{offline_checks, present, stored_request};
 use realdid_verifier::verify::chain::{AtHeight, ChainView};
-use realdid_verifier::verify::status::{StatusChecker, StatusSource};
-use realdid_verifier::verify::{CheckOptions, Checks, FailureReason as R, Outcome};
+use realdid_verifier::verify::{FailureReason as R, Outcome};
 use serde_json::json;
 
 const VCT: &str = "https://realdid.example/credentials/identity";
 const AUDIENCE: &str = "https://bank.example";
 const NONCE: &str = "n-lifecycle-1";
-/// The clock skew the verifier forgives, in seconds.
+/// The clock skew the verifier forgives, in seconds (`offline_checks`'s).
 const LEEWAY: i64 = 60;
 
 /// What the registry says of the issuer and the holder.
@@ -73,15 +69,6 @@ impl ChainView for Registry {
 
     fn is_fresh(&self, _: u64) -> bool {
         true
-    }
-}
-
-/// Never asked: no credential here names a status list.
-struct NoStatus;
-
-impl StatusSource for NoStatus {
-    async fn fetch(&self, uri: &str) -> Result<String, String> {
-        Err(format!("no status list at {uri} in this test"))
     }
 }
 
@@ -137,34 +124,8 @@ fn presented(issuer: &Holder, holder: &Holder, times: &[(&str, i64)]) -> String 
 
 /// The first check that fails for `presentation` under `registry`, at `now` (Unix seconds).
 async fn judged(registry: &Registry, presentation: &str, now: i64) -> Option<R> {
-    let checks = Checks::new(
-        registry.clone(),
-        StatusChecker::new(
-            NoStatus,
-            Duration::from_secs(5),
-            16,
-            realdid_core::clock::SystemClock::shared(),
-        ),
-        CheckOptions {
-            accepted_types: vec![VCT.into()],
-            subject_secret: [7; 32],
-            leeway_seconds: LEEWAY,
-            key_binding_max_age: Duration::from_secs(300),
-            remembered_signatures: 0,
-        },
-    );
-    let request = StoredRequest {
-        request_id: "lifecycle-1".into(),
-        nonce: NONCE.into(),
-        audience: AUDIENCE.into(),
-        claims: vec!["province".into()],
-        predicates: vec![],
-        credential_types: vec![],
-        purpose: "test".into(),
-        created_at_ms: now * 1000,
-        expires_at_ms: (now + 300) * 1000,
-        request_object: "a.b.c".into(),
-    };
+    let checks = offline_checks(registry.clone(), VCT);
+    let request = stored_request("lifecycle-1", NONCE, AUDIENCE, &["province"], now);
     match checks.verify(&request, presentation, now * 1000).await {
         Outcome::Verified(_) => None,
         Outcome::Failed(failure) => Some(failure.reason),

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use realdid_core::did::{
     DidOperation, DidState, KeyId, Purposes, RealDid, UpdateOp, VerificationKey, apply,
@@ -17,11 +16,9 @@ use realdid_registry_client::ClientError;
 use realdid_registry_client::gateway::Proven;
 use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
 use realdid_tests::chain::{create_did, devnet_chain};
-use realdid_tests::verifier::present;
-use realdid_verifier::store::StoredRequest;
+use realdid_tests::verifier::{offline_checks, present, stored_request};
 use realdid_verifier::verify::chain::{AtHeight, ChainView};
-use realdid_verifier::verify::status::{StatusChecker, StatusSource};
-use realdid_verifier::verify::{CheckOptions, Checks, FailureReason, Outcome};
+use realdid_verifier::verify::{FailureReason, Outcome};
 use serde_json::json;
 
 const VCT: &str = "https://realdid.example/credentials/identity";
@@ -98,15 +95,6 @@ impl ChainView for StaleHolder {
     }
 }
 
-/// Never asked: the credential names no status list.
-struct NoStatus;
-
-impl StatusSource for NoStatus {
-    async fn fetch(&self, uri: &str) -> Result<String, String> {
-        Err(format!("no status list at {uri} in this test"))
-    }
-}
-
 fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -166,34 +154,8 @@ async fn verify(refreshes: bool) -> (Outcome, usize) {
         refreshes,
         forgotten: forgotten.clone(),
     };
-    let checks = Checks::new(
-        chain,
-        StatusChecker::new(
-            NoStatus,
-            Duration::from_secs(5),
-            16,
-            realdid_core::clock::SystemClock::shared(),
-        ),
-        CheckOptions {
-            accepted_types: vec![VCT.into()],
-            subject_secret: [7; 32],
-            leeway_seconds: 60,
-            key_binding_max_age: Duration::from_secs(300),
-            remembered_signatures: 0,
-        },
-    );
-    let request = StoredRequest {
-        request_id: "stale-1".into(),
-        nonce: NONCE.into(),
-        audience: AUDIENCE.into(),
-        claims: vec!["province".into()],
-        predicates: vec![],
-        credential_types: vec![],
-        purpose: "test".into(),
-        created_at_ms: now * 1000,
-        expires_at_ms: (now + 300) * 1000,
-        request_object: "a.b.c".into(),
-    };
+    let checks = offline_checks(chain, VCT);
+    let request = stored_request("stale-1", NONCE, AUDIENCE, &["province"], now);
     let outcome = checks.verify(&request, &presentation, now * 1000).await;
     (outcome, forgotten.load(Ordering::SeqCst))
 }

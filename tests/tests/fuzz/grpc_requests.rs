@@ -11,7 +11,6 @@ use realdid_core::did::{OrgKeys, RealDid, apply};
 use realdid_core::presentation_request::SignedRequest;
 use realdid_core::resident_id::ResidentId;
 use realdid_issuer::IssuerError;
-use realdid_issuer::engine::enrol::{DidToBind, EnrolRequest};
 use realdid_proto::v1 as pb;
 use realdid_tests::fuzz::run;
 use realdid_verifier::VerifierError;
@@ -164,26 +163,12 @@ fn enrolments_pass_the_limits_or_are_refused_naming_a_field() {
         let Ok(r) = pb::EnrolRequest::decode(bytes) else {
             return;
         };
-        let request = EnrolRequest {
-            nonce: r.nonce,
-            full_name: r.full_name,
-            resident_id: r.resident_id.clone(),
-            evidence_token: r.evidence_token,
-            dids: r
-                .dids
-                .into_iter()
-                .map(|d| DidToBind {
-                    did: d.did,
-                    proof_jws: d.proof_jws,
-                })
-                .collect(),
-            holder_tag_key: r.holder_tag_key,
-            credential_type: r.credential_type,
-        };
+        let resident_id = r.resident_id.clone();
+        let request = realdid_issuer::service::enrol_request(r);
         match request.check_limits(16, today) {
             Ok(()) => {
                 // Within the limits: every field it names parses on its own.
-                assert!(ResidentId::parse(&r.resident_id, today).is_ok());
+                assert!(ResidentId::parse(&resident_id, today).is_ok());
                 for d in &request.dids {
                     assert!(d.did.parse::<RealDid>().is_ok(), "{}", d.did);
                 }
