@@ -34,6 +34,10 @@ pub enum BenchCommand {
     /// Verified presentations per second and latency over gRPC against a running devnet's
     /// verifier (with Redis), the load generator on the same machine.
     Verifier(super::bench_verifier::VerifierBenchArgs),
+    /// A running devnet under mixed load (enrolments, presentations, DID key rotations,
+    /// revocations) for as long as asked, with every process's memory and every data
+    /// directory's size sampled, and their growth per hour.
+    Soak(super::bench_soak::SoakArgs),
 }
 
 /// Options of `realdid bench registry`.
@@ -66,6 +70,7 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
         BenchCommand::Registry(args) => runtime.block_on(registry(args)),
         BenchCommand::Issuer(args) => super::bench_issuer::run(args),
         BenchCommand::Verifier(args) => runtime.block_on(super::bench_verifier::run(args)),
+        BenchCommand::Soak(args) => runtime.block_on(super::bench_soak::run(args)),
     }
 }
 

@@ -5,6 +5,7 @@ mod approver_reseal;
 pub mod authority;
 pub mod bench;
 pub mod bench_issuer;
+pub mod bench_soak;
 pub mod bench_verifier;
 pub mod chain;
 pub mod demo;
