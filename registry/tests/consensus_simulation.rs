@@ -111,7 +111,7 @@ async fn channels(
     key: &ed25519::PublicKey,
 ) -> Channels<NetSender, NetReceiver> {
     let control = oracle.control(key.clone());
-    let quota = Quota::per_second(NonZeroU32::new(10_000).unwrap());
+    let quota = Quota::per_second(NonZeroU32::new(engine::MESSAGES_PER_SECOND).unwrap());
     let mut pairs = Vec::new();
     for channel in 0..6 {
         pairs.push(control.register(channel, quota).await.unwrap());

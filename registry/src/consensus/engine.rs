@@ -44,6 +44,15 @@ const BROADCAST_CHANNEL: u64 = 3;
 const MARSHAL_CHANNEL: u64 = 4;
 const GOSSIP_CHANNEL: u64 = 5;
 
+/// Messages one peer may send on one channel per second, and in one burst, before reading
+/// more from it waits. Commonware preallocates each channel's receive mailbox at one burst
+/// from every validator, so this bounds a node's memory as much as its peers: at 10 000 a
+/// node of a four-validator chain committed about 610 MiB of empty mailboxes at start, at
+/// 1 000 about 135 MiB in all. The busiest channel carries far fewer at the registry's
+/// target load (a gossip batch every 10 ms, a few votes and certificates per view, a few
+/// blocks a second), so a peer within its quota never waits.
+pub const MESSAGES_PER_SECOND: u32 = 1_000;
+
 /// One epoch for the whole chain: the validator set is fixed by genesis.
 const EPOCH_LENGTH: u64 = u64::MAX / 2;
 
@@ -142,7 +151,7 @@ pub async fn run(
     );
     let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_cfg);
     oracle.track(0, peers);
-    let quota = Quota::per_second(NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN));
+    let quota = Quota::per_second(NonZeroU32::new(MESSAGES_PER_SECOND).unwrap_or(NonZeroU32::MIN));
     let channels = Channels {
         votes: network.register(VOTE_CHANNEL, quota),
         certificates: network.register(CERTIFICATE_CHANNEL, quota),
