@@ -32,8 +32,9 @@ pub struct Finalizer {
 }
 
 impl Finalizer {
-    /// Starts the task that commits delivered blocks; it stops the node (by returning)
-    /// when a block cannot be committed, since going on would diverge. The task runs on
+    /// Starts the task that commits delivered blocks; it stops the node (by returning an
+    /// error) when a block cannot be committed, since going on would diverge, and when
+    /// marshal stops delivering. The task runs on
     /// `context`, whose clock gives the times it records (when a block was committed here,
     /// when a validator last signed).
     pub fn start<E: Clock + Spawner>(
@@ -73,7 +74,12 @@ impl Finalizer {
                 info!(height, txs, %hash, "finalized");
                 ack.acknowledge();
             }
-            Ok(())
+            // Marshal let go of the reporter: it stopped (a journal it could not write, a
+            // panic). A node without it finalizes nothing more, so this is a failure, never
+            // a clean stop that a supervisor would leave stopped.
+            Err(crate::RegistryError::Unavailable {
+                reason: "marshal stopped delivering finalized blocks".into(),
+            })
         });
         (Self { queue }, task)
     }

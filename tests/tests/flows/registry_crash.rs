@@ -244,6 +244,7 @@ async fn a_validator_whose_disk_fills_stops_cleanly_and_recovers() {
         use std::os::unix::process::ExitStatusExt as _;
         // By itself: a failure status, or an abort (a panic whose message the full disk
         // could not take), but not the file size signal, nor a kill.
+        eprintln!("node 3 stopped on the full disk: {status:?}");
         const SIGKILL: i32 = 9;
         const SIGXFSZ: i32 = 25;
         assert!(
