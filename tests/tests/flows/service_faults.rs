@@ -27,11 +27,13 @@ enum Came {
     Status(&'static str, tonic::Code, String),
 }
 
-/// The phases of the Redis outage, in order.
+/// The phases of the Redis outage, in order: a call is judged by the phases it began and
+/// ended in, so that one in flight when Redis died or came back is judged as crossing.
 const UP: u8 = 0;
-const DOWN: u8 = 1;
-const RESTARTING: u8 = 2;
-const BACK: u8 = 3;
+const KILLING: u8 = 1;
+const DOWN: u8 = 2;
+const RESTARTING: u8 = 3;
+const BACK: u8 = 4;
 
 /// One presentation from request to verdict, as a provider and a wallet make it.
 async fn one_presentation(
@@ -143,6 +145,7 @@ async fn a_verifier_under_load_fails_closed_while_its_redis_is_down_and_recovers
     };
 
     tokio::time::sleep(Duration::from_secs(2)).await;
+    phase.store(KILLING, Ordering::SeqCst);
     redis.kill();
     phase.store(DOWN, Ordering::SeqCst);
     // The health check asks the store every two seconds.
