@@ -178,9 +178,10 @@ pub async fn run(
 
 /// Starts every actor of one validator (consensus, marshal, block broadcast, the
 /// finalizer, transaction gossip) on the runtime `context`, speaking on `channels`, with
-/// `peers` naming the peers and blocking those that misbehave, and `app` proposing and
-/// verifying blocks; returns
-/// when the first of them stops (with the finalizer's error, if it was that).
+/// `provider` naming the peers, `blocker` blocking those that misbehave, and `app`
+/// proposing and verifying blocks; returns when the first of them stops (with the
+/// finalizer's error, if it was that). It never returns `Ok`: only a node's shutdown,
+/// outside it, stops it cleanly.
 ///
 /// Generic over the runtime and the network so that the same wiring runs on the tokio
 /// runtime over authenticated p2p ([`run`]) and, in tests, on Commonware's deterministic
