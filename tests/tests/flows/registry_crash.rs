@@ -32,6 +32,19 @@ async fn write_until_stopped(
     acknowledged
 }
 
+/// Starts [`write_until_stopped`] through node 0: the flag that stops it, and the task
+/// that returns what was acknowledged.
+async fn writing_through_node_0(
+    net: &Devnet,
+) -> (
+    Arc<AtomicBool>,
+    tokio::task::JoinHandle<Vec<(realdid_core::did::RealDid, u64)>>,
+) {
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
+    (writing, writer)
+}
+
 /// Waits until every node has caught up with node 0, then checks that all hold the same
 /// block (state root included) at the tip and that node `failed` proves every write in
 /// `acknowledged` at the height its receipt named: zero lost.
@@ -70,16 +83,12 @@ async fn all_agree_and_nothing_is_lost(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
     let _serial = crate::serial().await;
-    let mut net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
+    let mut net = Devnet::running(4, &realdid_registry::devnet::devnet_tuning()).await;
     let light = LightClient::for_genesis(net.layout.genesis());
 
     // Writes keep flowing through node 0 while node 1 is killed and restarted twice.
-    let writing = Arc::new(AtomicBool::new(true));
+    let (writing, writer) = writing_through_node_0(&net).await;
     let mut node0 = net.client(0).await;
-    let writer = tokio::spawn(write_until_stopped(node0.clone(), writing.clone()));
     for pause in [700u64, 1300] {
         tokio::time::sleep(Duration::from_millis(pause)).await;
         net.supervisor.kill(1).unwrap();
@@ -166,12 +175,8 @@ async fn killed_validators_catch_up_and_damaged_state_refuses_to_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
     let _serial = crate::serial().await;
-    let mut net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
-    let writing = Arc::new(AtomicBool::new(true));
-    let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
+    let mut net = Devnet::running(4, &realdid_registry::devnet::devnet_tuning()).await;
+    let (writing, writer) = writing_through_node_0(&net).await;
     let signal = |name: &str, pid: u32| {
         let sent = std::process::Command::new("kill")
             .args([name, &pid.to_string()])
@@ -216,12 +221,8 @@ async fn a_hung_validator_under_load_loses_nothing_and_all_agree_afterwards() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_whose_disk_fills_stops_cleanly_and_recovers() {
     let _serial = crate::serial().await;
-    let mut net = Devnet::start(4);
-    for i in 0..4 {
-        net.wait_height(i, 1, SLOW).await;
-    }
-    let writing = Arc::new(AtomicBool::new(true));
-    let writer = tokio::spawn(write_until_stopped(net.client(0).await, writing.clone()));
+    let mut net = Devnet::running(4, &realdid_registry::devnet::devnet_tuning()).await;
+    let (writing, writer) = writing_through_node_0(&net).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let full = net.supervisor.pid(3).expect("node 3 runs");
     let limited = std::process::Command::new("prlimit")
