@@ -788,10 +788,7 @@ pub struct IssuerProcess {
 impl IssuerProcess {
     /// Kills it (SIGKILL: no shutdown runs) and waits until it is gone.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        crate::kill_and_wait(&mut self.child);
     }
 
     /// Starts it again from its files (its log appended to), without waiting for it.

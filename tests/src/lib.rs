@@ -81,3 +81,11 @@ pub async fn http_get(url: &str) -> String {
         .unwrap_or_else(|e| panic!("reading from {addr}: {e}"));
     answer
 }
+
+/// Kills `child`, if there is one (SIGKILL: nothing is flushed), and waits until it is gone.
+pub fn kill_and_wait(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

@@ -32,10 +32,7 @@ impl OwnRedis {
 
     /// Kills it (SIGKILL: nothing is flushed) and waits until it is gone.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        crate::kill_and_wait(&mut self.child);
     }
 
     /// Starts it on its port again (empty) and waits until it accepts connections.

@@ -179,17 +179,7 @@ async fn start_verifier_with(
         1000,
         shared.clone(),
     );
-    let checks = Checks::new(
-        chain,
-        status,
-        CheckOptions {
-            accepted_types: vec![accepted_type.to_owned()],
-            subject_secret: [42; 32],
-            leeway_seconds: 60,
-            key_binding_max_age: Duration::from_secs(300),
-            remembered_signatures: 1024,
-        },
-    );
+    let checks = Checks::new(chain, status, check_options(accepted_type));
     let store = AnyStore::from_config(redis_url, prefix, shared.clone(), &Default::default())
         .await
         .expect("store");
@@ -422,6 +412,18 @@ pub fn present_with_reference(
         .to_owned()
 }
 
+/// The checks every test verifier makes: credentials of `vct`, a 60 s leeway, key bindings
+/// up to 5 min old, 1 024 signatures remembered.
+fn check_options(vct: &str) -> CheckOptions {
+    CheckOptions {
+        accepted_types: vec![vct.to_owned()],
+        subject_secret: [42; 32],
+        leeway_seconds: 60,
+        key_binding_max_age: Duration::from_secs(300),
+        remembered_signatures: 1024,
+    }
+}
+
 /// A status source no test check asks: the credentials it is used with name no status
 /// list.
 #[derive(Debug, Clone, Copy)]
@@ -449,11 +451,8 @@ pub fn offline_checks<C: realdid_verifier::verify::chain::ChainView>(
             realdid_core::clock::SystemClock::shared(),
         ),
         CheckOptions {
-            accepted_types: vec![vct.to_owned()],
-            subject_secret: [7; 32],
-            leeway_seconds: 60,
-            key_binding_max_age: Duration::from_secs(300),
             remembered_signatures: 0,
+            ..check_options(vct)
         },
     )
 }
