@@ -6,8 +6,16 @@
 //! against is within the registry freshness bound: `status_ttl` is the bound on how long a
 //! revocation takes to reach this verifier after the issuer's anchor is final
 //! (docs/VERIFIER.md). Lists are cached per issuer and URI: one issuer's list never answers
-//! for another's. When a fetched token is newer than the cached anchor (its hash differs),
-//! the anchor is read again once before the status is declared unavailable.
+//! for another's.
+//!
+//! A token is trusted only when its hash is a proven anchor's, but the token and the anchor
+//! are read from two places that change at different moments: an issuer serves a new token
+//! only once its own read shows the new anchor final, so for a moment the chain names a
+//! token the issuer does not serve yet, and the node this verifier reads may be a block
+//! behind the issuer's. So when the hashes differ, the anchor is read again; if they still
+//! differ, the token is fetched again after [`TOKEN_REFETCH_PAUSE`] and compared with the
+//! latest anchor (read once more if needed). Only then is the status declared unavailable:
+//! at most one extra fetch and two extra anchor reads per check.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +40,12 @@ use crate::cache::TtlCache;
 pub const MAX_TOKEN_BYTES: usize = 1024 * 1024;
 /// How far in the future a token's `iat` may be, by this verifier's clock.
 const MAX_TOKEN_CLOCK_SKEW_SECONDS: i64 = 60;
+/// How long to wait before fetching a token again when it matches no anchor read. An issuer
+/// anchors a new token, then polls its own proven read and serves the token only once the
+/// anchor is final: a verifier reading the anchor in between sees the new anchor against
+/// the old token. A few hundred milliseconds covers that poll (and a registry node a block
+/// behind) without holding a presentation long; a token still unmatched after it is refused.
+pub const TOKEN_REFETCH_PAUSE: Duration = Duration::from_millis(300);
 
 /// Where status list tokens come from.
 pub trait StatusSource: Send + Sync {
@@ -146,6 +160,8 @@ pub struct HeldList {
 pub struct StatusChecker<S> {
     source: S,
     lists: TtlCache<(RealDid, String), CheckedList>,
+    /// The wait before a token that matches no anchor is fetched again.
+    refetch_pause: Duration,
 }
 
 impl<S: StatusSource> StatusChecker<S> {
@@ -154,7 +170,16 @@ impl<S: StatusSource> StatusChecker<S> {
         Self {
             source,
             lists: TtlCache::new(ttl, capacity, clock),
+            refetch_pause: TOKEN_REFETCH_PAUSE,
         }
+    }
+
+    /// Waits `pause` instead of [`TOKEN_REFETCH_PAUSE`] before fetching again a token that
+    /// matches no anchor: what tests (whose sources and chains answer at once) set to zero.
+    #[must_use]
+    pub fn with_refetch_pause(mut self, pause: Duration) -> Self {
+        self.refetch_pause = pause;
+        self
     }
 
     /// The lists held now (the cache's bound not passed), at most `limit`, the most recently
@@ -226,17 +251,36 @@ impl<S: StatusSource> StatusChecker<S> {
         uri: &str,
         now_ms: i64,
     ) -> Result<CheckedList, StatusProblem> {
-        let token = self
+        let mut token = self
             .source
             .fetch(uri)
             .await
             .map_err(StatusProblem::Unavailable)?;
-        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut anchor = self.anchor(chain, issuer, uri).await?;
         if anchor.1.anchor.list_hash != hash {
             // The list may be newer than the anchor we cached: read the anchor again once.
             chain.forget_anchor(issuer, uri);
             anchor = self.anchor(chain, issuer, uri).await?;
+        }
+        if anchor.1.anchor.list_hash != hash {
+            // The anchor may be newer than the list: the issuer serves a new token only once
+            // it has seen its anchor final, so fetch the token once more after a pause.
+            if !self.refetch_pause.is_zero() {
+                tokio::time::sleep(self.refetch_pause).await;
+            }
+            token = self.source.fetch(uri).await.map_err(|e| {
+                StatusProblem::Unavailable(format!(
+                    "the token served at {uri} is not the one anchored on the registry (sequence {}), and fetching it again failed: {e}",
+                    anchor.1.anchor.sequence
+                ))
+            })?;
+            hash = Sha256::digest(token.as_bytes()).into();
+            if anchor.1.anchor.list_hash != hash {
+                // Or the node we read is behind the issuer's: read the anchor a last time.
+                chain.forget_anchor(issuer, uri);
+                anchor = self.anchor(chain, issuer, uri).await?;
+            }
         }
         let ((height, anchored_state_ms), record) = anchor;
         if record.anchor.list_hash != hash {
@@ -351,7 +395,7 @@ impl<S: StatusSource> StatusChecker<S> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::collections::HashMap;
+    use std::collections::{HashMap, VecDeque};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -413,10 +457,20 @@ mod tests {
     #[derive(Default)]
     struct Anchors {
         anchors: Mutex<HashMap<(RealDid, String), StatusAnchorRecord>>,
+        /// A node behind the chain: the older anchors it answers with, one per read, before
+        /// it has caught up and answers from `anchors`.
+        behind: Mutex<VecDeque<StatusAnchorRecord>>,
         stale: AtomicBool,
+        /// Anchor reads answered.
+        reads: AtomicUsize,
     }
 
     impl Anchors {
+        /// The anchor `issuer` holds now for [`URI`].
+        fn current(&self, issuer: &DidState) -> StatusAnchorRecord {
+            self.anchors.lock().unwrap()[&(issuer.did.clone(), URI.to_owned())].clone()
+        }
+
         /// Anchors `token`, declaring the tally of the list [`token`] made with entry 0 set
         /// to `first`.
         fn anchor(&self, key: &SigningKey, issuer: &DidState, token: &str, first: Status) {
@@ -474,12 +528,15 @@ mod tests {
             issuer: &RealDid,
             uri: &str,
         ) -> Result<AtHeight<StatusAnchorRecord>, ClientError> {
-            let value = self
-                .anchors
-                .lock()
-                .unwrap()
-                .get(&(issuer.clone(), uri.to_owned()))
-                .cloned();
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            let behind = self.behind.lock().unwrap().pop_front();
+            let value = behind.or_else(|| {
+                self.anchors
+                    .lock()
+                    .unwrap()
+                    .get(&(issuer.clone(), uri.to_owned()))
+                    .cloned()
+            });
             Ok(Proven {
                 height: 5,
                 block_time_ms: NOW_MS as u64,
@@ -500,16 +557,21 @@ mod tests {
     #[derive(Default)]
     struct Served {
         token: Mutex<String>,
+        /// An issuer that has not yet switched: the older tokens it serves, one per fetch,
+        /// before it serves `token`.
+        before: Mutex<VecDeque<String>>,
         fetches: AtomicUsize,
     }
 
     impl StatusSource for Served {
         async fn fetch(&self, _uri: &str) -> Result<String, String> {
             self.fetches.fetch_add(1, Ordering::SeqCst);
-            Ok(self.token.lock().unwrap().clone())
+            let before = self.before.lock().unwrap().pop_front();
+            Ok(before.unwrap_or_else(|| self.token.lock().unwrap().clone()))
         }
     }
 
+    /// A checker over a fresh [`Served`]; it fetches again at once, so tests never wait.
     fn checker() -> StatusChecker<Served> {
         StatusChecker::new(
             Served::default(),
@@ -517,6 +579,7 @@ mod tests {
             16,
             realdid_core::clock::SystemClock::shared(),
         )
+        .with_refetch_pause(Duration::ZERO)
     }
 
     async fn status_at(
@@ -685,6 +748,83 @@ mod tests {
                 .await
                 .unwrap(),
             Status::INVALID
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_fetched_before_the_issuer_serves_its_new_anchors_list_is_fetched_again() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let checker = checker();
+        let exp = Some(NOW_MS / 1000 + 3600);
+        // The issuer revoked entry 0 and its new anchor is final, but it still serves the
+        // old list until its own poll sees the anchor final.
+        let old = token(&key, &issuer, Status::VALID, exp);
+        let new = token(&key, &issuer, Status::INVALID, exp);
+        chain.anchor(&key, &issuer, &new, Status::INVALID);
+        checker.source.before.lock().unwrap().push_back(old);
+        *checker.source.token.lock().unwrap() = new;
+        assert_eq!(
+            status_at(&checker, &chain, &issuer, NOW_MS).await,
+            Ok(Status::INVALID),
+            "the list the new anchor names is read"
+        );
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_fetched_before_this_verifiers_node_has_its_anchor_is_checked_again() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let checker = checker();
+        let exp = Some(NOW_MS / 1000 + 3600);
+        // The issuer's node has the new anchor final and it serves the new list, while the
+        // node this verifier reads is a block behind and still answers with the old anchor.
+        let old = token(&key, &issuer, Status::VALID, exp);
+        chain.anchor(&key, &issuer, &old, Status::VALID);
+        let old_anchor = chain.current(&issuer);
+        chain
+            .behind
+            .lock()
+            .unwrap()
+            .extend([old_anchor.clone(), old_anchor]);
+        let new = token(&key, &issuer, Status::INVALID, exp);
+        chain.anchor(&key, &issuer, &new, Status::INVALID);
+        *checker.source.token.lock().unwrap() = new;
+        assert_eq!(
+            status_at(&checker, &chain, &issuer, NOW_MS).await,
+            Ok(Status::INVALID),
+            "the new list is read once the node has its anchor"
+        );
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_token_no_anchor_names_is_refused_after_one_more_fetch() {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let checker = checker();
+        let exp = Some(NOW_MS / 1000 + 3600);
+        let anchored = token(&key, &issuer, Status::VALID, exp);
+        chain.anchor(&key, &issuer, &anchored, Status::VALID);
+        // A validly signed list the issuer never anchored.
+        *checker.source.token.lock().unwrap() = token(&key, &issuer, Status::SUSPENDED, exp);
+        match status_at(&checker, &chain, &issuer, NOW_MS).await {
+            Err(StatusProblem::Unavailable(message)) => assert!(
+                message.contains("is not the one anchored on the registry"),
+                "{message}"
+            ),
+            other => panic!("an unanchored list was accepted: {other:?}"),
+        }
+        assert_eq!(
+            checker.source.fetches.load(Ordering::SeqCst),
+            2,
+            "fetched once more, and no more"
+        );
+        assert_eq!(
+            chain.reads.load(Ordering::SeqCst),
+            3,
+            "the anchor is read at most twice more"
         );
     }
 }
