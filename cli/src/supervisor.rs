@@ -131,6 +131,14 @@ impl Supervisor {
         }
     }
 
+    /// A supervisor of no process yet, running `exe`; [`Supervisor::add`] adds them.
+    pub fn empty(exe: impl Into<PathBuf>) -> Self {
+        Self {
+            exe: exe.into(),
+            nodes: Vec::new(),
+        }
+    }
+
     /// [`Supervisor::new`], then starts every node.
     pub fn start_all(exe: impl Into<PathBuf>, layout: &DevnetLayout) -> Result<Self, CliError> {
         let mut supervisor = Self::new(exe, layout);

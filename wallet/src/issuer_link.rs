@@ -90,6 +90,12 @@ impl IssuerLink {
             .connect(endpoint)
             .await
             .map_err(WalletError::unreachable(Service::Issuer, endpoint))?;
+        Self::over(channel).await
+    }
+
+    /// Talks to the issuer over `channel`, connected by the caller (a load generator that
+    /// stands for many citizens connects from several source addresses), and reads its DID.
+    pub async fn over(channel: tonic::transport::Channel) -> Result<Self, WalletError> {
         let mut client = IssuerClient::new(channel);
         let info = client
             .get_issuer_info(pb::GetIssuerInfoRequest {})

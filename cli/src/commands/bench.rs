@@ -20,6 +20,7 @@ use realdid_registry::devnet::DevnetLayout;
 use realdid_registry_client::light_client::LightClient;
 use tokio::sync::Mutex;
 
+use super::bench_figures::{RegistryFigures, Timeline};
 use crate::error::CliError;
 
 /// Benchmarks.
@@ -38,38 +39,46 @@ pub enum BenchCommand {
     /// revocations) for as long as asked, with every process's memory and every data
     /// directory's size sampled, and their growth per hour.
     Soak(super::bench_soak::SoakArgs),
+    /// A fresh devnet, then the registry, issuer and verifier benchmarks (with the
+    /// JavaScript comparison when its library is installed), written up in one report with
+    /// plots, the machine, the commit and a calibration figure.
+    All(super::bench_all::AllArgs),
 }
 
 /// Options of `realdid bench registry`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RegistryBenchArgs {
     /// The devnet's directory (as `realdid devnet --dir`); the devnet must be running.
     #[arg(long, default_value = ".realdid/devnet")]
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// Seconds of sustained writes.
     #[arg(long, default_value_t = 60)]
-    write_secs: u64,
+    pub write_secs: u64,
     /// Seconds of proven reads.
     #[arg(long, default_value_t = 20)]
-    read_secs: u64,
+    pub read_secs: u64,
     /// Submissions in flight at once.
     #[arg(long, default_value_t = 2048)]
-    concurrency: usize,
-    /// Transactions signed before the run starts (the write phase ends early if they run out).
-    #[arg(long, default_value_t = 400_000)]
-    prepared: usize,
+    pub concurrency: usize,
+    /// Transactions signed before the run starts (the write phase ends early if they run
+    /// out). By default, 8 000 a second of writes.
+    #[arg(long)]
+    pub prepared: Option<usize>,
     /// Reads in flight at once.
     #[arg(long, default_value_t = 64)]
-    read_concurrency: usize,
+    pub read_concurrency: usize,
 }
 
 /// Runs a benchmark.
 pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
     let runtime = super::runtime()?;
     match cmd {
-        BenchCommand::Registry(args) => runtime.block_on(registry(args)),
-        BenchCommand::Issuer(args) => super::bench_issuer::run(args),
-        BenchCommand::Verifier(args) => runtime.block_on(super::bench_verifier::run(args)),
+        BenchCommand::Registry(args) => runtime.block_on(registry(args)).map(drop),
+        BenchCommand::Issuer(args) => super::bench_issuer::run(args).map(drop),
+        BenchCommand::Verifier(args) => {
+            runtime.block_on(super::bench_verifier::run(args)).map(drop)
+        }
+        BenchCommand::All(args) => super::bench_all::run(args),
         BenchCommand::Soak(args) => runtime.block_on(super::bench_soak::run(args)),
     }
 }
@@ -78,14 +87,6 @@ fn signed_create(chain: &ChainId) -> Result<(Vec<u8>, RealDid), CliError> {
     let (_, signed) = super::single_key_did(chain, Purposes::AUTHENTICATION)?;
     let did = signed.operation.did();
     Ok((Transaction::Did(signed).encode().to_vec(), did))
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 async fn connect(
@@ -104,7 +105,9 @@ async fn connect(
         })
 }
 
-async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
+/// Runs the registry benchmark against the running devnet in `args.dir`, prints its
+/// figures and returns them.
+pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let endpoints: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
     // Enough HTTP/2 connections per node that no connection carries more calls than a
@@ -130,7 +133,11 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
 
     // Transactions are signed before the clock starts, on every core, so the figures
     // measure the chain rather than this client's signing.
-    let budget = args.prepared;
+    let budget = args.prepared.unwrap_or_else(|| {
+        usize::try_from(args.write_secs)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(8_000)
+    });
     println!("  signing {budget} DID creations ahead …");
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -169,7 +176,6 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let committed = Arc::new(AtomicU64::new(0));
     let rejected = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let latencies = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
     let created = Arc::new(std::sync::Mutex::new(Vec::<RealDid>::new()));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.write_secs);
@@ -178,9 +184,9 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
         let mut client = clients[w % clients.len()].clone();
         let feed = feed.clone();
         let (committed, rejected, errors) = (committed.clone(), rejected.clone(), errors.clone());
-        let (latencies, created) = (latencies.clone(), created.clone());
+        let created = created.clone();
         workers.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
+            let mut mine = Timeline::new(start);
             let mut mine_dids = Vec::new();
             while Instant::now() < deadline {
                 let Some((bytes, did)) = feed.lock().await.recv().await else {
@@ -195,7 +201,7 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
                         Some(pb::submit_transaction_response::Result::Finalized(_)) => {
                             if Instant::now() <= deadline {
                                 committed.fetch_add(1, Ordering::Relaxed);
-                                mine.push(sent.elapsed().as_micros() as u64);
+                                mine.record(sent);
                             }
                             if mine_dids.len() < 64 {
                                 mine_dids.push(did);
@@ -211,12 +217,10 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
                     }
                 }
             }
-            if let Ok(mut all) = latencies.lock() {
-                all.extend(mine);
-            }
             if let Ok(mut all) = created.lock() {
                 all.extend(mine_dids);
             }
+            mine
         }));
     }
     let mut last = 0;
@@ -231,20 +235,20 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
         );
         last = now;
     }
+    let mut written = Timeline::new(start);
     for worker in workers {
-        let _ = worker.await;
+        if let Ok(timeline) = worker.await {
+            written.merge(timeline);
+        }
     }
     if feed.lock().await.is_empty() {
         println!("  note: every prepared transaction was sent; raise --prepared for a longer run");
     }
-    let total = committed.load(Ordering::Relaxed);
-    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
-    lat.sort_unstable();
+    let writes = written.summary(Duration::from_secs(args.write_secs));
     println!("writes:");
     println!(
-        "  committed DID creates  {total} in {} s = {:.0}/s",
-        args.write_secs,
-        total as f64 / args.write_secs as f64
+        "  committed DID creates  {} in {} s = {:.0}/s",
+        writes.count, args.write_secs, writes.per_second
     );
     println!(
         "  rejected {}  transport errors {}",
@@ -253,9 +257,7 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     );
     println!(
         "  finality latency (submit → final receipt)  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
-        percentile(&lat, 0.50) as f64 / 1000.0,
-        percentile(&lat, 0.99) as f64 / 1000.0,
-        lat.last().copied().unwrap_or(0) as f64 / 1000.0
+        writes.p50_ms, writes.p99_ms, writes.max_ms
     );
 
     // Proven reads from one node, each checked by the light client.
@@ -266,7 +268,6 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
         ));
     }
     let light = Arc::new(LightClient::for_genesis(layout.genesis()));
-    let reads = Arc::new(AtomicU64::new(0));
     let bad = Arc::new(AtomicU64::new(0));
     let dids = Arc::new(dids);
     let node0 = endpoints[0].clone();
@@ -279,12 +280,14 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
     let mut workers = Vec::new();
     for w in 0..args.read_concurrency {
         let mut client = read_clients[w % read_clients.len()].clone();
-        let (light, reads, bad, dids) = (light.clone(), reads.clone(), bad.clone(), dids.clone());
+        let (light, bad, dids) = (light.clone(), bad.clone(), dids.clone());
         workers.push(tokio::spawn(async move {
+            let mut mine = Timeline::new(start);
             let mut i = w;
             while Instant::now() < deadline {
                 let did = &dids[i % dids.len()];
                 i += 7;
+                let sent = Instant::now();
                 let ok = match client
                     .resolve(pb::ResolveRequest {
                         did: did.to_string(),
@@ -299,24 +302,37 @@ async fn registry(args: RegistryBenchArgs) -> Result<(), CliError> {
                         .unwrap_or(false),
                     Err(_) => false,
                 };
-                if ok {
-                    reads.fetch_add(1, Ordering::Relaxed);
-                } else {
+                if ok && Instant::now() <= deadline {
+                    mine.record(sent);
+                } else if !ok {
                     bad.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            mine
         }));
     }
+    let mut read = Timeline::new(start);
     for worker in workers {
-        let _ = worker.await;
+        if let Ok(timeline) = worker.await {
+            read.merge(timeline);
+        }
     }
-    let n = reads.load(Ordering::Relaxed);
+    let reads = read.summary(Duration::from_secs(args.read_secs));
     println!("proven reads (node 0, every answer checked by the light client):");
     println!(
-        "  {n} in {} s = {:.0}/s  (failed {})",
+        "  {} in {} s = {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  (failed {})",
+        reads.count,
         args.read_secs,
-        n as f64 / args.read_secs as f64,
+        reads.per_second,
+        reads.p50_ms,
+        reads.p99_ms,
         bad.load(Ordering::Relaxed)
     );
-    Ok(())
+    Ok(RegistryFigures {
+        writes,
+        rejected: rejected.load(Ordering::Relaxed),
+        transport_errors: errors.load(Ordering::Relaxed),
+        reads,
+        read_failures: bad.load(Ordering::Relaxed),
+    })
 }

@@ -14,27 +14,28 @@ use realdid_issuer::privacy::person_index::{Argon2Cost, PersonIndex};
 use realdid_issuer::provision::IDENTITY_VCT;
 use realdid_issuer::status::OpenList;
 
+use super::bench_figures::IssuerFigures;
 use crate::error::CliError;
 
 /// Options of `realdid bench issuer`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct IssuerBenchArgs {
     /// Credentials to sign (in enrolments of `--dids`).
     #[arg(long, default_value_t = 60_000)]
-    credentials: usize,
+    pub credentials: usize,
     /// DIDs per enrolment.
     #[arg(long, default_value_t = 3)]
-    dids: usize,
+    pub dids: usize,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
-    threads: usize,
+    pub threads: usize,
     /// Person-index evaluations.
     #[arg(long, default_value_t = 200)]
-    index_evaluations: usize,
+    pub index_evaluations: usize,
 }
 
-/// Runs the benchmark and prints its figures.
-pub fn run(args: IssuerBenchArgs) -> Result<(), CliError> {
+/// Runs the benchmark, prints its figures and returns them.
+pub fn run(args: IssuerBenchArgs) -> Result<IssuerFigures, CliError> {
     let keys = IssuerKeys::generate()?;
     let mut ids = ResidentIdGenerator::new(11);
     let chain = super::offline_chain()?;
@@ -56,7 +57,7 @@ pub fn run(args: IssuerBenchArgs) -> Result<(), CliError> {
         args.threads
     );
     let started = Instant::now();
-    std::thread::scope(|scope| {
+    let (credentials_per_second, bytes_each) = std::thread::scope(|scope| {
         let mut workers = Vec::new();
         for _ in 0..args.threads {
             workers.push(scope.spawn(|| {
@@ -102,12 +103,11 @@ pub fn run(args: IssuerBenchArgs) -> Result<(), CliError> {
         }
         let secs = started.elapsed().as_secs_f64();
         let count = per_thread * args.threads * args.dids;
+        let (rate, bytes_each) = (count as f64 / secs, total / count.max(1));
         println!(
-            "credentials issued: {count} in {secs:.2} s = {:.0}/s ({} bytes each on average)",
-            count as f64 / secs,
-            total / count.max(1)
+            "credentials issued: {count} in {secs:.2} s = {rate:.0}/s ({bytes_each} bytes each on average)"
         );
-        Ok::<(), CliError>(())
+        Ok::<_, CliError>((rate, bytes_each))
     })?;
 
     let cost = Argon2Cost::default();
@@ -136,11 +136,17 @@ pub fn run(args: IssuerBenchArgs) -> Result<(), CliError> {
         Ok::<(), CliError>(())
     })?;
     let secs = started.elapsed().as_secs_f64();
+    let index_per_second = people.len() as f64 / secs;
+    let index_ms_each = secs * 1000.0 * args.threads as f64 / people.len().max(1) as f64;
     println!(
-        "person index ({cost}): {} evaluations in {secs:.2} s = {:.1}/s, {:.1} ms each per core; one per enrolment, so enrolments/s is at most this",
+        "person index ({cost}): {} evaluations in {secs:.2} s = {index_per_second:.1}/s, {index_ms_each:.1} ms each per core; one per enrolment, so enrolments/s is at most this",
         people.len(),
-        people.len() as f64 / secs,
-        secs * 1000.0 * args.threads as f64 / people.len() as f64
     );
-    Ok(())
+    Ok(IssuerFigures {
+        credentials_per_second,
+        bytes_each,
+        index_per_second,
+        index_ms_each,
+        index_cost: cost.to_string(),
+    })
 }

@@ -3,10 +3,15 @@
 //! machine.
 //!
 //! Set-up (not timed): holder wallets (realdid-wallet) register their DIDs and enrol with
-//! the devnet's issuer, then one presentation request per verification is created and the
-//! holder's wallet answers it. Timed: only `VerifyPresentation` calls, `--concurrency` in flight.
-//! The verifier's own CPU time is read from /proc for the timed phase.
+//! the devnet's issuer, many at once, then one presentation request per verification is
+//! created and the holder's wallet answers it. Timed: only `VerifyPresentation` calls,
+//! `--concurrency` in flight, in two phases: a few credentials presented again and again
+//! (the verifier's signature memo, key memo and DID cache help), then credentials of
+//! holders the verifier has never seen, each presented once (nothing helps: two signature
+//! checks, a key decompression and a proven read of the holder's DID each). The verifier's
+//! own CPU time is read from /proc for each phase.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +22,9 @@ use realdid_core::keys::Jwk;
 use realdid_core::sd_jwt::SdJwt;
 use realdid_issuer::authority::dataset::Person;
 use realdid_issuer::config::IssuerConfig;
+use realdid_proto::tls::ClientTls;
 use realdid_registry::devnet::DevnetLayout;
+use realdid_registry_client::RegistryGateway;
 use realdid_verifier::client::ProviderClient;
 use realdid_verifier::config::VerifierConfig;
 use realdid_verifier::requests::RequestSpec;
@@ -28,29 +35,38 @@ use realdid_wallet::keystore::KdfParams;
 use realdid_wallet::present;
 use realdid_wallet::{Wallet, dids};
 
+use super::bench_figures::{JsResults, Timeline, VerifierFigures, VerifierPhase};
 use crate::error::CliError;
 
 /// Options of `realdid bench verifier`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VerifierBenchArgs {
     /// The running devnet's directory.
     #[arg(long, default_value = ".realdid/devnet")]
-    dir: PathBuf,
-    /// Verifications to time.
+    pub dir: PathBuf,
+    /// Verifications to time, of a few credentials presented again and again.
     #[arg(long, default_value_t = 40_000)]
-    verifications: usize,
+    pub verifications: usize,
     /// Requests in flight.
     #[arg(long, default_value_t = 64)]
-    concurrency: usize,
-    /// Distinct credentials presented (one DID each).
+    pub concurrency: usize,
+    /// Distinct credentials presented again and again (one DID each).
     #[arg(long, default_value_t = 32)]
-    credentials: usize,
+    pub credentials: usize,
+    /// Holders each presenting once a credential the verifier has never seen (a phase
+    /// timed apart, where no memo or cache helps); 0 leaves the phase out.
+    #[arg(long, default_value_t = 3_000)]
+    pub first_seen: usize,
     /// Where the JavaScript SD-JWT VC library is installed (a node_modules directory):
     /// the comparison verifies the same presentations with it, after the timed gRPC run.
     /// scripts/setup.sh installs it and exports REALDID_SDJWT_NODE_PATH, the default.
     #[arg(long)]
-    js_modules: Option<PathBuf>,
+    pub js_modules: Option<PathBuf>,
 }
+
+/// Holders prepared at once: each a wallet that registers its DID (a final registry write)
+/// and enrols with the issuer.
+const PREPARING_AT_ONCE: usize = 48;
 
 fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::Io {
@@ -75,17 +91,28 @@ fn cpu_seconds_of(needle: &str) -> Option<f64> {
     None
 }
 
-/// Runs the benchmark.
-pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
+/// What every part of the benchmark reads from the devnet's directory.
+struct Devnet {
+    layout: DevnetLayout,
+    registry: RegistryGateway,
+    issuer_endpoint: String,
+    verifier_endpoint: String,
+    /// Matches the verifier's command line, to read its CPU time.
+    verifier_needle: String,
+    token: String,
+    audience: String,
+    people: Vec<Person>,
+}
+
+/// One presentation to verify: the request's id, its nonce and the presentation.
+type Work = Vec<(String, String, String)>;
+
+/// Runs the benchmark, prints its figures and returns them.
+pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let issuer_config = IssuerConfig::load(&args.dir.join("issuer").join("issuer.toml"))?;
     let verifier_path = args.dir.join("verifier").join("verifier.toml");
     let verifier_config = VerifierConfig::load(&verifier_path)?;
-    let token = read(&args.dir.join("verifier").join("bank-token"))?;
-    let people: Vec<Person> =
-        serde_json::from_str(&read(&args.dir.join("authority").join("people.json"))?)?;
-    let endpoint = format!("{}://{}", layout.scheme(), verifier_config.grpc_listen);
-    let tls = layout.client_tls();
     let bank = verifier_config
         .load_providers()?
         .into_iter()
@@ -93,11 +120,23 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         .ok_or_else(|| {
             CliError::Usage(format!("{}: no provider \"bank\"", verifier_path.display()))
         })?;
-    let audience = bank.did().as_str();
+    let devnet = Arc::new(Devnet {
+        registry: layout.gateway()?,
+        issuer_endpoint: format!("{}://{}", layout.scheme(), issuer_config.grpc_listen),
+        verifier_endpoint: format!("{}://{}", layout.scheme(), verifier_config.grpc_listen),
+        verifier_needle: verifier_path.display().to_string(),
+        token: read(&args.dir.join("verifier").join("bank-token"))?,
+        audience: bank.did().as_str().to_owned(),
+        people: serde_json::from_str(&read(&args.dir.join("authority").join("people.json"))?)?,
+        layout,
+    });
     println!(
-        "realdid bench verifier: {} verifications at {} in flight against {endpoint} (requests in {})",
+        "realdid bench verifier: {} verifications of {} credentials, then {} first-seen, at {} in flight against {} (requests in {})",
         args.verifications,
+        args.credentials,
+        args.first_seen,
         args.concurrency,
+        devnet.verifier_endpoint,
         if verifier_config.redis_url.is_some() {
             "Redis"
         } else {
@@ -109,44 +148,204 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
     // its credential, from people not enrolled before (a fresh slice of the register per
     // run, so the per-person cap is never reached). The wallet library does what a
     // citizen's wallet does.
-    println!("  enrolling {} holders …", args.credentials);
-    let registry = layout.gateway()?;
-    let mut link = IssuerLink::connect_with(
-        &format!("{}://{}", layout.scheme(), issuer_config.grpc_listen),
-        &tls,
-    )
-    .await?;
     let wallets = tempfile::tempdir().map_err(|source| CliError::Io {
         path: "a temporary directory".into(),
         source,
     })?;
-    let start = usize::try_from(super::unix_ms() % 1000).unwrap_or(0) * 2;
-    let mut holders: Vec<Wallet> = Vec::new();
-    let mut waiting = super::Waiting::new("the holders' enrolments");
-    for i in 0..args.credentials {
-        waiting.tick_count(i, args.credentials);
-        let person = &people[(start + i) % people.len()];
-        let mut wallet = Wallet::create(
-            &wallets.path().join(i.to_string()),
-            "benchmark holder",
-            KdfParams::MINIMUM,
-        )?;
-        let did = dids::for_provider(&mut wallet, &registry, audience).await?;
-        let identity = Identity {
-            full_name: person.full_name.clone(),
-            resident_id: person.resident_id.clone(),
-            evidence_token: person.evidence_token.clone(),
-        };
-        link.enrol(&mut wallet, &identity, &[did]).await?;
-        holders.push(wallet);
-    }
-    drop(waiting);
+    let first_person = usize::try_from(super::unix_ms() % 1000).unwrap_or(0) * 2;
+    let holders = prepare_holders(
+        &devnet,
+        wallets.path(),
+        first_person..first_person + args.credentials,
+    )
+    .await?;
+    let newcomers = prepare_holders(
+        &devnet,
+        wallets.path(),
+        first_person + args.credentials..first_person + args.credentials + args.first_seen,
+    )
+    .await?;
+    let provider = ProviderClient::connect_with(
+        devnet.verifier_endpoint.clone(),
+        &devnet.token,
+        &tls(&devnet),
+    )
+    .await?;
+    let repeated_work = requests(&devnet, &provider, &holders, args.verifications).await?;
+    let first_seen_work = requests(&devnet, &provider, &newcomers, newcomers.len()).await?;
 
     println!(
-        "  creating {} requests and their presentations …",
-        args.verifications
+        "  verifying presentations of {} credentials, again and again …",
+        holders.len()
     );
-    let mut provider = ProviderClient::connect_with(endpoint.clone(), &token, &tls).await?;
+    let repeated = timed(&devnet, &provider, &repeated_work, args.concurrency).await?;
+    report("repeated credentials", &repeated, args.concurrency);
+    let first_seen = if first_seen_work.is_empty() {
+        None
+    } else {
+        println!(
+            "  verifying {} first-seen presentations …",
+            first_seen_work.len()
+        );
+        let phase = timed(&devnet, &provider, &first_seen_work, args.concurrency).await?;
+        report("first-seen credentials", &phase, args.concurrency);
+        if let (Some(first), Some(again)) = (phase.cpu_us_each, repeated.cpu_us_each) {
+            println!(
+                "first-seen / repeated verifier CPU: {:.2}×",
+                first / again.max(f64::MIN_POSITIVE)
+            );
+        }
+        Some(phase)
+    };
+
+    let js_modules = args
+        .js_modules
+        .clone()
+        .or_else(|| std::env::var_os("REALDID_SDJWT_NODE_PATH").map(PathBuf::from));
+    let javascript = match &js_modules {
+        Some(modules) => {
+            let holder_credentials: Vec<&str> = holders
+                .iter()
+                .flat_map(|w| w.contents().credentials.iter().map(|c| c.compact.as_str()))
+                .collect();
+            javascript_comparison(
+                modules,
+                &tls(&devnet),
+                &issuer_config,
+                &holder_credentials,
+                &repeated_work,
+                &devnet.audience,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+        None => Err("no --js-modules (scripts/setup.sh installs the library)".into()),
+    };
+    for line in js_report(repeated.verified.per_second, &javascript) {
+        println!("{line}");
+    }
+    Ok(VerifierFigures {
+        repeated,
+        first_seen,
+        javascript,
+    })
+}
+
+fn tls(devnet: &Devnet) -> ClientTls {
+    devnet.layout.client_tls()
+}
+
+/// Prints a timed phase's figures.
+fn report(what: &str, phase: &VerifierPhase, concurrency: usize) {
+    let v = &phase.verified;
+    println!(
+        "{what}: verified {} in {:.2} s = {:.0}/s; failed {}",
+        v.count, v.secs, v.per_second, phase.failed
+    );
+    println!(
+        "  latency at {concurrency} in flight: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        v.p50_ms, v.p99_ms, v.max_ms
+    );
+    if let (Some(us), Some(cores)) = (phase.cpu_us_each, phase.cores) {
+        println!("  verifier process CPU: {us:.1} µs per verification ({cores:.2} cores)");
+    }
+}
+
+/// A source address for the `slot`th connection to `endpoint`: on a loopback endpoint,
+/// one of 127.0.0.2 and up, so that the issuer's per-address limit on calls counts each
+/// connection as the citizen it stands for; elsewhere the system's choice.
+fn source_address(endpoint: &str, slot: usize) -> Option<IpAddr> {
+    let host = endpoint.split("://").nth(1)?.split(':').next()?;
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let slot = u8::try_from(slot % 250).unwrap_or(0);
+    loopback.then_some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + slot)))
+}
+
+/// Wallets for the people at `range` of the register (wrapping around), each with a DID
+/// for the bank and its credential, made [`PREPARING_AT_ONCE`] at a time.
+async fn prepare_holders(
+    devnet: &Arc<Devnet>,
+    dir: &Path,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Wallet>, CliError> {
+    let total = range.len();
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let next = Arc::new(AtomicUsize::new(range.start));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for slot in 0..PREPARING_AT_ONCE.min(total) {
+        let channel = tls(devnet)
+            .endpoint(&devnet.issuer_endpoint)
+            .map_err(|e| CliError::Refused(e.to_string()))?
+            .local_address(source_address(&devnet.issuer_endpoint, slot))
+            .connect()
+            .await
+            .map_err(|e| {
+                CliError::Refused(format!(
+                    "cannot reach the issuer at {}: {e}",
+                    devnet.issuer_endpoint
+                ))
+            })?;
+        let mut link = IssuerLink::over(channel).await?;
+        let (devnet, next, done, dir) =
+            (devnet.clone(), next.clone(), done.clone(), dir.to_owned());
+        let end = range.end;
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= end {
+                    return Ok::<_, CliError>(made);
+                }
+                let person = &devnet.people[i % devnet.people.len()];
+                let mut wallet = Wallet::create(
+                    &dir.join(i.to_string()),
+                    "benchmark holder",
+                    KdfParams::MINIMUM,
+                )?;
+                let did =
+                    dids::for_provider(&mut wallet, &devnet.registry, &devnet.audience).await?;
+                let identity = Identity {
+                    full_name: person.full_name.clone(),
+                    resident_id: person.resident_id.clone(),
+                    evidence_token: person.evidence_token.clone(),
+                };
+                link.enrol(&mut wallet, &identity, &[did]).await?;
+                made.push(wallet);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+    let mut waiting = super::Waiting::new(format!("{total} holders' DIDs and enrolments"));
+    let mut holders = Vec::with_capacity(total);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(result) => holders.extend(
+                    result.map_err(|e| CliError::Refused(format!("a holder task failed: {e}")))??,
+                ),
+                None => break,
+            },
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+        waiting.tick_count(done.load(Ordering::Relaxed), total);
+    }
+    Ok(holders)
+}
+
+/// `count` requests of the bank, the `i`th answered by holder `i` modulo their number,
+/// created and answered [`PREPARING_AT_ONCE`] at a time.
+async fn requests(
+    devnet: &Arc<Devnet>,
+    provider: &ProviderClient,
+    holders: &[Wallet],
+    count: usize,
+) -> Result<Work, CliError> {
+    if count == 0 || holders.is_empty() {
+        return Ok(Vec::new());
+    }
     let spec = RequestSpec {
         claims: vec!["province".into()],
         predicates: vec!["real_name_verified".into()],
@@ -155,133 +354,111 @@ pub async fn run(args: VerifierBenchArgs) -> Result<(), CliError> {
         credential_types: vec![],
     };
     let now = super::unix_s();
-    let mut work = Vec::with_capacity(args.verifications);
-    let mut waiting = super::Waiting::new("the requests and presentations");
-    for i in 0..args.verifications {
-        waiting.tick_count(i, args.verifications);
-        let request = provider.create_request(&spec).await?;
-        let object = present::verify_request(&request.request_object, &registry).await?;
-        let prepared = present::prepare(&holders[i % holders.len()], &object, now)?;
-        work.push((request.request_id, request.nonce, prepared.presentation));
+    let mut waiting = super::Waiting::new(format!("{count} requests and their presentations"));
+    let mut work = Vec::with_capacity(count);
+    // No more at once than one connection carries (the provider client has one).
+    for chunk in (0..count).collect::<Vec<_>>().chunks(PREPARING_AT_ONCE) {
+        waiting.tick_count(work.len(), count);
+        let mut created = tokio::task::JoinSet::new();
+        for &i in chunk {
+            let (mut provider, spec, registry) =
+                (provider.clone(), spec.clone(), devnet.registry.clone());
+            created.spawn(async move {
+                let request = provider.create_request(&spec).await?;
+                let object = present::verify_request(&request.request_object, &registry).await?;
+                Ok::<_, CliError>((i, request, object))
+            });
+        }
+        let mut answered = Vec::with_capacity(chunk.len());
+        while let Some(joined) = created.join_next().await {
+            let (i, request, object) =
+                joined.map_err(|e| CliError::Refused(format!("a request task failed: {e}")))??;
+            let prepared = present::prepare(&holders[i % holders.len()], &object, now)?;
+            answered.push((
+                i,
+                (request.request_id, request.nonce, prepared.presentation),
+            ));
+        }
+        answered.sort_by_key(|(i, _)| *i);
+        work.extend(answered.into_iter().map(|(_, w)| w));
     }
-    drop(waiting);
+    Ok(work)
+}
 
-    println!("  verifying …");
-    let work = Arc::new(work);
+/// Verifies every presentation of `work` over gRPC, `concurrency` in flight, timed, with
+/// the verifier's CPU time over the phase.
+async fn timed(
+    devnet: &Devnet,
+    provider: &ProviderClient,
+    work: &Work,
+    concurrency: usize,
+) -> Result<VerifierPhase, CliError> {
+    let work = Arc::new(work.clone());
     let next = Arc::new(AtomicUsize::new(0));
-    let needle = verifier_path.display().to_string();
-    let cpu_before = cpu_seconds_of(&needle);
-    let started = Instant::now();
     // No connection carries more calls than the verifier takes from one.
     let mut connections = vec![provider.clone()];
-    for _ in 1..args
-        .concurrency
-        .div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION)
-    {
-        connections.push(ProviderClient::connect_with(endpoint.clone(), &token, &tls).await?);
+    for _ in 1..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
+        connections.push(
+            ProviderClient::connect_with(
+                devnet.verifier_endpoint.clone(),
+                &devnet.token,
+                &tls(devnet),
+            )
+            .await?,
+        );
     }
+    let cpu_before = cpu_seconds_of(&devnet.verifier_needle);
+    let started = Instant::now();
     let mut tasks = Vec::new();
-    for t in 0..args.concurrency {
+    for t in 0..concurrency {
         let (work, next) = (work.clone(), next.clone());
         let mut client = connections[t % connections.len()].clone();
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut failed = 0usize;
+            let mut verified = Timeline::new(started);
+            let mut failed = 0u64;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some((id, _, presentation)) = work.get(i) else {
                     break;
                 };
-                let t = Instant::now();
+                let sent = Instant::now();
                 match client.verify(id, presentation).await {
-                    Ok(Outcome::Verified(_)) => latencies.push(t.elapsed()),
+                    Ok(Outcome::Verified(_)) => verified.record(sent),
                     _ => failed += 1,
                 }
             }
-            (latencies, failed)
+            (verified, failed)
         }));
     }
-    let mut latencies: Vec<Duration> = Vec::new();
+    let mut verified = Timeline::new(started);
     let mut failed = 0;
     for task in tasks {
-        let (l, f) = task
+        let (v, f) = task
             .await
             .map_err(|e| CliError::Refused(format!("a worker failed: {e}")))?;
-        latencies.extend(l);
+        verified.merge(v);
         failed += f;
     }
-    let secs = started.elapsed().as_secs_f64();
-    let cpu_after = cpu_seconds_of(&needle);
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len().saturating_sub(1)) as f64 * p).round() as usize)
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    println!(
-        "verified: {} in {secs:.2} s = {:.0}/s; failed {failed}",
-        latencies.len(),
-        latencies.len() as f64 / secs
-    );
-    println!(
-        "latency at {} in flight: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        args.concurrency,
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
-    );
-    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
-        println!(
-            "verifier process CPU: {:.1} µs per verification ({:.2} cores)",
-            (after - before) * 1e6 / latencies.len().max(1) as f64,
-            (after - before) / secs
-        );
-    }
-    let rate = latencies.len() as f64 / secs;
-    let js_modules = args
-        .js_modules
-        .clone()
-        .or_else(|| std::env::var_os("REALDID_SDJWT_NODE_PATH").map(PathBuf::from));
-    let comparison = match &js_modules {
-        Some(modules) => {
-            let holder_credentials: Vec<&str> = holders
-                .iter()
-                .flat_map(|w| w.contents().credentials.iter().map(|c| c.compact.as_str()))
-                .collect();
-            Some(
-                javascript_comparison(
-                    modules,
-                    &issuer_config,
-                    &holder_credentials,
-                    &work,
-                    audience,
-                )
-                .await,
-            )
-        }
-        None => None,
-    };
-    for line in js_report(rate, comparison) {
-        println!("{line}");
-    }
-    Ok(())
+    let elapsed = started.elapsed();
+    let cpu = cpu_seconds_of(&devnet.verifier_needle)
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let count = verified.count().max(1) as f64;
+    Ok(VerifierPhase {
+        verified: verified.summary(elapsed),
+        failed,
+        cpu_us_each: cpu.map(|c| c * 1e6 / count),
+        cores: cpu.map(|c| c / elapsed.as_secs_f64()),
+    })
 }
 
 /// The JavaScript comparison's lines. The comparison is optional: when it was not asked
 /// for, or could not run (no library where `--js-modules` points, no Node), the report says
 /// why it is skipped, and the run that was timed still stands.
-fn js_report(rate: f64, comparison: Option<Result<JsResults, CliError>>) -> Vec<String> {
+pub fn js_report(rate: f64, comparison: &Result<JsResults, String>) -> Vec<String> {
     let js = match comparison {
-        None => {
-            return vec![
-                "JavaScript comparison skipped: no --js-modules (scripts/setup.sh installs the \
-                 library)"
-                    .into(),
-            ];
-        }
-        Some(Err(e)) => return vec![format!("JavaScript comparison skipped: {e}")],
-        Some(Ok(js)) => js,
+        Err(why) => return vec![format!("JavaScript comparison skipped: {why}")],
+        Ok(js) => js,
     };
     let mut lines = Vec::new();
     for (what, run) in [
@@ -307,33 +484,15 @@ fn js_report(rate: f64, comparison: Option<Result<JsResults, CliError>>) -> Vec<
     lines
 }
 
-/// What the JavaScript script reports: the SD-JWT verification of @sd-jwt/core over every
-/// presentation, and @sd-jwt/sd-jwt-vc's (with its per-call status check) over the first
-/// [`JS_VC_LIMIT`].
-#[derive(Debug, serde::Deserialize)]
-struct JsResults {
-    sd_jwt: JsResult,
-    sd_jwt_vc: JsResult,
-}
-
 /// How many presentations the (slow) SD-JWT VC run of the JavaScript library verifies.
 const JS_VC_LIMIT: usize = 2_000;
-
-/// One run of the JavaScript script.
-#[derive(Debug, serde::Deserialize)]
-struct JsResult {
-    verified: usize,
-    failed: usize,
-    seconds: f64,
-    per_second: f64,
-    first_error: Option<String>,
-}
 
 /// Verifies the benchmark's presentations with the JavaScript reference library in one
 /// Node process (tests/interop/js/verify_presentations.cjs): the issuer key and the status
 /// list tokens are handed to it, so that it does no network I/O while timed.
 async fn javascript_comparison(
     modules: &Path,
+    tls: &ClientTls,
     issuer_config: &IssuerConfig,
     credentials: &[&str],
     work: &[(String, String, String)],
@@ -350,7 +509,7 @@ async fn javascript_comparison(
     let issuer_jwk = Jwk::from_signing_key(keys.active_key()?)
         .map_err(|e| CliError::Refused(format!("issuer key: {e}")))?
         .public_only();
-    let source = HttpStatusSource::new(Duration::from_secs(5), &Default::default())?;
+    let source = HttpStatusSource::new(Duration::from_secs(5), tls)?;
     let mut status_lists = serde_json::Map::new();
     for credential in credentials {
         let uri = SdJwt::parse(credential)?
@@ -415,18 +574,17 @@ const JS_VERIFY: &str = include_str!("../../../tests/interop/js/verify_presentat
 
 #[cfg(test)]
 mod tests {
+    use super::super::bench_figures::JsResult;
     use super::*;
 
     #[test]
     fn a_comparison_left_out_or_unable_to_run_is_reported_skipped_not_failed() {
-        let none = js_report(8_000.0, None);
+        let none = js_report(8_000.0, &Err("no --js-modules".into()));
         assert_eq!(none.len(), 1);
         assert!(none[0].starts_with("JavaScript comparison skipped: no --js-modules"));
         let missing = js_report(
             8_000.0,
-            Some(Err(CliError::Usage(
-                "/nonexistent holds no @sd-jwt library".into(),
-            ))),
+            &Err("/nonexistent holds no @sd-jwt library".into()),
         );
         assert_eq!(missing.len(), 1);
         assert!(missing[0].contains("skipped") && missing[0].contains("/nonexistent"));
@@ -439,10 +597,10 @@ mod tests {
         };
         let ran = js_report(
             8_000.0,
-            Some(Ok(JsResults {
+            &Ok(JsResults {
                 sd_jwt: run(1_000.0),
                 sd_jwt_vc: run(500.0),
-            })),
+            }),
         );
         assert_eq!(ran.len(), 4);
         assert!(

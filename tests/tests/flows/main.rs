@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bench_all;
 mod cli_core;
 mod console;
 mod issuer_flow;
