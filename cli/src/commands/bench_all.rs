@@ -15,7 +15,7 @@ use clap::Args;
 use super::bench::RegistryBenchArgs;
 use super::bench_figures::{IssuerFigures, RegistryFigures, VerifierFigures, calibrate};
 use super::bench_issuer::IssuerBenchArgs;
-use super::bench_report::{Machine, Report, Run};
+use super::bench_report::{Machine, Memory, Report, Run};
 use super::bench_verifier::VerifierBenchArgs;
 use crate::error::CliError;
 use crate::supervisor::{STOP_GRACE, Supervisor};
@@ -53,6 +53,9 @@ pub struct AllArgs {
     #[arg(long)]
     plaintext: bool,
 }
+
+/// How long a devnet idles after it is up before its idle memory is read.
+const IDLE_SETTLE: Duration = Duration::from_secs(10);
 
 /// How long a devnet may take to come up before the run gives up.
 const DEVNET_UP_WITHIN: Duration = Duration::from_secs(300);
@@ -132,7 +135,12 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
     step("starting a fresh devnet");
     let mut devnet = start_devnet(&dir, &run_dir.join("devnet.log"), args.plaintext)?;
     let runtime = super::runtime()?;
+    let mut memory = Vec::new();
     let measured = runtime.block_on(async {
+        // Idle figures once the nodes have settled: a node's memory right after start is
+        // still growing into its buffers.
+        tokio::time::sleep(IDLE_SETTLE).await;
+        memory.push(Memory::of(&dir, "idle"));
         step("registry: DID creations to finality, then proven reads");
         let registry: RegistryFigures = super::bench::registry(RegistryBenchArgs {
             dir: dir.clone(),
@@ -143,6 +151,7 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
             read_concurrency: 64,
         })
         .await?;
+        memory.push(Memory::of(&dir, "after the registry"));
         step("verifier: repeated credentials, then first-seen ones, then the JavaScript library");
         let verifier: VerifierFigures = super::bench_verifier::run(VerifierBenchArgs {
             dir: dir.clone(),
@@ -153,6 +162,7 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
             js_modules: args.js_modules.clone(),
         })
         .await?;
+        memory.push(Memory::of(&dir, "after the verifier"));
         Ok::<_, CliError>((registry, verifier))
     });
     step("stopping the devnet");
@@ -163,6 +173,7 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
         registry,
         issuer,
         verifier,
+        memory,
     })
 }
 

@@ -56,6 +56,40 @@ impl Machine {
     }
 }
 
+/// The resident memory of a devnet's processes at one moment of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// When: "idle", "after the registry", …
+    pub moment: &'static str,
+    /// Each process's name (node-0, issuer, …) and RSS in bytes.
+    pub rss: Vec<(String, u64)>,
+}
+
+impl Memory {
+    /// The devnet's processes under `dir`, read now.
+    pub fn of(dir: &std::path::Path, moment: &'static str) -> Self {
+        Self {
+            moment,
+            rss: super::bench_soak::devnet_processes(dir)
+                .into_iter()
+                .map(|p| {
+                    let rss = super::bench_soak::rss_bytes(p.pid);
+                    (p.name, rss)
+                })
+                .collect(),
+        }
+    }
+
+    /// The largest RSS among the processes whose name starts with `prefix`, MiB.
+    fn largest_mib(&self, prefix: &str) -> Option<f64> {
+        self.rss
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, rss)| *rss as f64 / (1024.0 * 1024.0))
+            .reduce(f64::max)
+    }
+}
+
 /// One run's figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
@@ -64,6 +98,8 @@ pub struct Run {
     pub registry: RegistryFigures,
     pub issuer: IssuerFigures,
     pub verifier: VerifierFigures,
+    /// The devnet's memory at a few moments of the run.
+    pub memory: Vec<Memory>,
 }
 
 impl Run {
@@ -516,6 +552,32 @@ impl Report {
                 ),
             ],
         );
+
+        let _ = writeln!(
+            md,
+            "\n## Memory\n\nResident memory (RSS, MiB) of the devnet's processes, from /proc: idle (10 s after the devnet is up), after the registry benchmark, after the verifier benchmark. For the validators, the largest of the four."
+        );
+        let memory = |prefix: &'static str| {
+            move |r: &Run| {
+                r.memory
+                    .iter()
+                    .map(|m| {
+                        m.largest_mib(prefix)
+                            .map(|mib| format!("{mib:.0}"))
+                            .unwrap_or_else(|| "—".into())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            }
+        };
+        table(
+            &mut md,
+            &[
+                ("validator", each(&memory("node-"))),
+                ("issuer", each(&memory("issuer"))),
+                ("verifier", each(&memory("verifier"))),
+            ],
+        );
         md
     }
 }
@@ -609,6 +671,20 @@ mod tests {
                     },
                 }),
             },
+            memory: vec![
+                Memory {
+                    moment: "idle",
+                    rss: vec![
+                        ("node-0".into(), 130 << 20),
+                        ("node-1".into(), 140 << 20),
+                        ("issuer".into(), 60 << 20),
+                    ],
+                },
+                Memory {
+                    moment: "after the registry",
+                    rss: vec![("node-0".into(), 600 << 20), ("issuer".into(), 61 << 20)],
+                },
+            ],
         }
     }
 
@@ -697,6 +773,9 @@ mod tests {
             ),
             "{md}"
         );
+        // The largest validator at each moment; a process not running is a dash.
+        assert!(md.contains("| validator | 140 → 600 |"), "{md}");
+        assert!(md.contains("| verifier | — → — |"), "{md}");
     }
 
     #[test]

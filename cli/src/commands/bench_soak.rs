@@ -335,14 +335,14 @@ async fn revoke(load: &Load, credential: &str) -> Result<(), CliError> {
 
 /// A devnet process: its name (the devnet directory entry its command line names) and pid.
 #[derive(Debug, Clone)]
-struct Process {
-    name: String,
-    pid: u32,
+pub(super) struct Process {
+    pub(super) name: String,
+    pub(super) pid: u32,
 }
 
 /// The processes whose command line names a file under `dir` (nodes, authority, issuer,
 /// verifier), and the `realdid devnet` that supervises them.
-fn devnet_processes(dir: &Path) -> Vec<Process> {
+pub(super) fn devnet_processes(dir: &Path) -> Vec<Process> {
     let needle = dir.display().to_string();
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -415,7 +415,7 @@ fn disk_bytes(dir: &Path) -> u64 {
 }
 
 /// A process's resident memory, bytes (0 once it is gone).
-fn rss_bytes(pid: u32) -> u64 {
+pub(super) fn rss_bytes(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {

@@ -110,6 +110,13 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
         assert!(report.contains(&format!("]({plot})")), "{plot} is linked");
         assert!(svg.contains("<polyline"), "{plot} draws its figures");
     }
+    // The devnet's memory, read at three moments: a validator holds some at each.
+    let validator = cell(&report, "validator");
+    assert_eq!(validator.split(" → ").count(), 3, "{validator}");
+    assert!(
+        validator.split(" → ").all(|mib| leading_number(mib) > 0),
+        "{validator}"
+    );
     // The devnet it started is gone with it.
     assert_no_process_mentions(out.path());
 }
