@@ -75,12 +75,16 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// User + system CPU of the process whose command line mentions `needle`, in seconds.
+/// User + system CPU of the `realdid verifier` process whose command line mentions
+/// `needle` (its configuration file), in seconds.
 fn cpu_seconds_of(needle: &str) -> Option<f64> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) && !cmdline.contains("bench") {
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.get(1).is_some_and(|a| a == "verifier") && args.iter().any(|a| a.contains(needle)) {
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
             let ticks: f64 =
