@@ -445,7 +445,7 @@ impl Report {
                     each(&|r| {
                         format!(
                             "{} in {:.0} s = **{}/s**",
-                            r.registry.writes.count,
+                            number(r.registry.writes.count as f64),
                             r.registry.writes.secs,
                             number(r.registry.writes.per_second)
                         )
