@@ -26,7 +26,7 @@ use realdid_verifier::config::VerifierConfig;
 use realdid_verifier::requests::RequestSpec;
 use realdid_verifier::verify::Outcome;
 use realdid_wallet::contents::Origin;
-use realdid_wallet::issuer_link::{Identity, IssuerLink};
+use realdid_wallet::issuer_link::Identity;
 use realdid_wallet::keystore::KdfParams;
 use realdid_wallet::{Wallet, dids, present};
 
@@ -239,7 +239,10 @@ async fn serve_citizen(load: &Load, citizen: u64) -> Result<(), CliError> {
         resident_id: person.resident_id.clone(),
         evidence_token: person.evidence_token.clone(),
     };
-    let mut link = IssuerLink::connect_with(&load.issuer_endpoint, &tls).await?;
+    // Each citizen from an address of its own, as on a real network: the issuer limits the
+    // calls of one address, and the officer's logins keep 127.0.0.1.
+    let slot = usize::try_from(citizen).unwrap_or(0);
+    let mut link = super::bench_verifier::issuer_link(&tls, &load.issuer_endpoint, slot).await?;
     link.enrol(&mut wallet, &identity, std::slice::from_ref(&did))
         .await?;
     counts.enrolments.fetch_add(1, Ordering::Relaxed);

@@ -258,11 +258,28 @@ fn report(what: &str, phase: &VerifierPhase, concurrency: usize) {
 /// A source address for the `slot`th connection to `endpoint`: on a loopback endpoint,
 /// one of 127.0.0.2 and up, so that the issuer's per-address limit on calls counts each
 /// connection as the citizen it stands for; elsewhere the system's choice.
-fn source_address(endpoint: &str, slot: usize) -> Option<IpAddr> {
+pub(super) fn source_address(endpoint: &str, slot: usize) -> Option<IpAddr> {
     let host = endpoint.split("://").nth(1)?.split(':').next()?;
     let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     let slot = u8::try_from(slot % 250).unwrap_or(0);
     loopback.then_some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + slot)))
+}
+
+/// A citizen's link to the issuer at `endpoint`, connected from the `slot`th source
+/// address ([`source_address`]).
+pub(super) async fn issuer_link(
+    tls: &ClientTls,
+    endpoint: &str,
+    slot: usize,
+) -> Result<IssuerLink, CliError> {
+    let channel = tls
+        .endpoint(endpoint)
+        .map_err(|e| CliError::Refused(e.to_string()))?
+        .local_address(source_address(endpoint, slot))
+        .connect()
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot reach the issuer at {endpoint}: {e}")))?;
+    Ok(IssuerLink::over(channel).await?)
 }
 
 /// Wallets for the people at `range` of the register (wrapping around), each with a DID
@@ -280,19 +297,7 @@ async fn prepare_holders(
     let done = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for slot in 0..PREPARING_AT_ONCE.min(total) {
-        let channel = tls(devnet)
-            .endpoint(&devnet.issuer_endpoint)
-            .map_err(|e| CliError::Refused(e.to_string()))?
-            .local_address(source_address(&devnet.issuer_endpoint, slot))
-            .connect()
-            .await
-            .map_err(|e| {
-                CliError::Refused(format!(
-                    "cannot reach the issuer at {}: {e}",
-                    devnet.issuer_endpoint
-                ))
-            })?;
-        let mut link = IssuerLink::over(channel).await?;
+        let mut link = issuer_link(&tls(devnet), &devnet.issuer_endpoint, slot).await?;
         let (devnet, next, done, dir) =
             (devnet.clone(), next.clone(), done.clone(), dir.to_owned());
         let end = range.end;
