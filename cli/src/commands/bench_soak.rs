@@ -126,7 +126,7 @@ pub async fn run(args: SoakArgs) -> Result<(), CliError> {
         .find(|p| p.id == "bank")
         .ok_or_else(|| CliError::Usage("the devnet's verifier has no provider \"bank\"".into()))?;
     let load = Arc::new(Load {
-        people: serde_json::from_str(&read(&dir.join("authority").join("people.json"))?)?,
+        people: super::bench_verifier::people(&dir)?,
         issuer_endpoint: format!("{}://{}", layout.scheme(), issuer_config.grpc_listen),
         verifier_endpoint: format!("{}://{}", layout.scheme(), verifier_config.grpc_listen),
         bank_token: read(&dir.join("verifier").join("bank-token"))?

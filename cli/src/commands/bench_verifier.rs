@@ -95,6 +95,20 @@ fn cpu_seconds_of(needle: &str) -> Option<f64> {
     None
 }
 
+/// The register's people, as the devnet wrote them for its authority: whom the benchmarks
+/// enrol. None would leave nobody to enrol.
+pub(super) fn people(dir: &Path) -> Result<Vec<Person>, CliError> {
+    let path = dir.join("authority").join("people.json");
+    let people: Vec<Person> = serde_json::from_str(&read(&path)?)?;
+    if people.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{} lists nobody to enrol",
+            path.display()
+        )));
+    }
+    Ok(people)
+}
+
 /// What every part of the benchmark reads from the devnet's directory.
 struct Devnet {
     layout: DevnetLayout,
@@ -131,7 +145,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         verifier_needle: verifier_path.display().to_string(),
         token: read(&args.dir.join("verifier").join("bank-token"))?,
         audience: bank.did().as_str().to_owned(),
-        people: serde_json::from_str(&read(&args.dir.join("authority").join("people.json"))?)?,
+        people: people(&args.dir)?,
         layout,
     });
     println!(
