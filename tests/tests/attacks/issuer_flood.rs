@@ -45,7 +45,9 @@ async fn unauthenticated_floods_are_bounded_and_honest_callers_go_on() {
     let per_source = stack.config.limits.calls_per_source as usize;
 
     // 100 CreateNonce at once from one machine: at most its bucket is served, the rest are
-    // refused RESOURCE_EXHAUSTED naming the limit; another machine is served at once.
+    // refused RESOURCE_EXHAUSTED naming the limit that refused them (the machine's calls, or
+    // the 64 calls one connection may have in flight, whichever a call meets first); another
+    // machine is served at once.
     let flooder = stack.client_from(machine(1)).await;
     let answers = join_all((0..100).map(|_| {
         let mut client = flooder.clone();
@@ -69,7 +71,10 @@ async fn unauthenticated_floods_are_bounded_and_honest_callers_go_on() {
         assert!(
             refused
                 .message()
-                .contains(&format!("more than {per_source} unauthenticated calls")),
+                .contains(&format!("more than {per_source} unauthenticated calls"))
+                || refused
+                    .message()
+                    .contains("Too many active requests for the connection"),
             "{}",
             refused.message()
         );
