@@ -18,6 +18,7 @@ use realdid_core::did::document::realdid_document;
 use realdid_proto::source_limits::SourceLimits;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_server::{Registry, RegistryServer};
+use realdid_registry_client::light_client::MAX_PROVEN_ENTRIES;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::server::NamedService as _;
 use tonic::{Request, Response, Status};
@@ -427,6 +428,48 @@ impl Registry for RegistryService {
         Ok(Response::new(pb::ResolveResponse {
             resolution,
             proof: Some(proven(&read)),
+        }))
+    }
+
+    async fn resolve_many(
+        &self,
+        request: Request<pb::ResolveManyRequest>,
+    ) -> Result<Response<pb::ResolveManyResponse>, Status> {
+        let dids = request.into_inner().dids;
+        if dids.is_empty() || dids.len() > MAX_PROVEN_ENTRIES {
+            return Err(Status::invalid_argument(format!(
+                "dids: {} given; 1 to {MAX_PROVEN_ENTRIES} may be read in one call",
+                dids.len()
+            )));
+        }
+        let keys = dids
+            .iter()
+            .enumerate()
+            .map(|(i, did)| parse_did(&format!("dids[{i}]"), did).map(StateKey::Did))
+            .collect::<Result<Vec<_>, Status>>()?;
+        let store = &self.shared.store;
+        let read = reads::prove_many(store, keys, reads::height_for(store, ReadAt::Latest)?)?;
+        Ok(Response::new(pb::ResolveManyResponse {
+            proofs: Some(pb::ProvenReads {
+                height: read.height,
+                header: read.evidence.header.encode().to_vec(),
+                finality_certificate: read.evidence.certificate,
+                link_headers: read
+                    .evidence
+                    .links
+                    .iter()
+                    .map(|h| h.encode().to_vec())
+                    .collect(),
+                entries: read
+                    .entries
+                    .into_iter()
+                    .map(|(key, value, proof)| pb::ProvenEntry {
+                        key: key.encode().to_vec(),
+                        value,
+                        jmt_proof: proof.encode().to_vec(),
+                    })
+                    .collect(),
+            }),
         }))
     }
 

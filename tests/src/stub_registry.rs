@@ -153,6 +153,19 @@ impl Registry for Stub {
         .map(Response::new)
     }
 
+    async fn resolve_many(
+        &self,
+        request: Request<pb::ResolveManyRequest>,
+    ) -> Result<Response<pb::ResolveManyResponse>, Status> {
+        self.read(
+            "resolve_many",
+            request.into_inner(),
+            |mut c, q| async move { c.resolve_many(q).await },
+        )
+        .await
+        .map(Response::new)
+    }
+
     async fn get_issuer_accreditation(
         &self,
         request: Request<pb::GetIssuerAccreditationRequest>,

@@ -60,6 +60,13 @@ impl Registry for RejectingNode {
         no_reads()
     }
 
+    async fn resolve_many(
+        &self,
+        _: Request<pb::ResolveManyRequest>,
+    ) -> Result<Response<pb::ResolveManyResponse>, Status> {
+        no_reads()
+    }
+
     async fn get_issuer_accreditation(
         &self,
         _: Request<pb::GetIssuerAccreditationRequest>,

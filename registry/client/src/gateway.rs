@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commonware_codec::Encode as _;
-use realdid_core::codec::{Block, GovernanceAction, GovernanceTx, Transaction};
+use realdid_core::codec::{Block, BlockHeader, GovernanceAction, GovernanceTx, Transaction};
 use realdid_core::did::RealDid;
 use realdid_core::keys::SigningKey;
 use realdid_proto::tls::ClientTls;
@@ -25,11 +25,29 @@ use tonic::transport::Channel;
 use realdid_core::clock::{Clock, SystemClock, UnixMs};
 
 use crate::ClientError;
-use crate::light_client::{LightClient, VerifiedRead};
+use crate::light_client::{LightClient, MAX_PROVEN_ENTRIES, VerifiedRead, VerifiedReads};
 use crate::records::{
     AuditAnchorRecord, DidRecord, IssuerRecord, RegisterEntry, StatusAnchorRecord,
-    TransparencyCounts,
+    TransparencyCounts, decode_value,
 };
+use crate::state_key::StateKey;
+
+/// What a checked answer was read from: the header of its state.
+trait ReadFrom {
+    fn header(&self) -> &BlockHeader;
+}
+
+impl ReadFrom for VerifiedRead {
+    fn header(&self) -> &BlockHeader {
+        &self.header
+    }
+}
+
+impl ReadFrom for VerifiedReads {
+    fn header(&self) -> &BlockHeader {
+        &self.header
+    }
+}
 
 fn unavailable(reason: String) -> ClientError {
     ClientError::Unavailable { reason }
@@ -200,15 +218,15 @@ impl RegistryGateway {
 
     /// Asks each node in turn with `ask` and checks its answer with `check`, until one
     /// answer checks and is fresh.
-    async fn proven<T, F, Fut>(
+    async fn proven<R, V: ReadFrom, T, F, Fut>(
         &self,
         what: &str,
         ask: F,
-        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), ClientError>,
+        check: impl Fn(&LightClient, &R) -> Result<(V, T), ClientError>,
     ) -> Result<Proven<T>, ClientError>
     where
         F: Fn(RegistryClient<Channel>) -> Fut,
-        Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
+        Fut: std::future::Future<Output = Result<Option<R>, tonic::Status>>,
     {
         self.proven_read(what, ask, check, true).await
     }
@@ -216,16 +234,16 @@ impl RegistryGateway {
     /// [`proven`](Self::proven), with the freshness bound only when `fresh`: a read of a
     /// past state (a DID's earlier version) is old by nature and says what was, never what
     /// is.
-    async fn proven_read<T, F, Fut>(
+    async fn proven_read<R, V: ReadFrom, T, F, Fut>(
         &self,
         what: &str,
         ask: F,
-        check: impl Fn(&LightClient, &pb::ProvenRead) -> Result<(VerifiedRead, T), ClientError>,
+        check: impl Fn(&LightClient, &R) -> Result<(V, T), ClientError>,
         fresh: bool,
     ) -> Result<Proven<T>, ClientError>
     where
         F: Fn(RegistryClient<Channel>) -> Fut,
-        Fut: std::future::Future<Output = Result<Option<pb::ProvenRead>, tonic::Status>>,
+        Fut: std::future::Future<Output = Result<Option<R>, tonic::Status>>,
     {
         let mut failures = Vec::new();
         for (endpoint, client) in &self.nodes {
@@ -247,19 +265,19 @@ impl RegistryGateway {
                     continue;
                 }
             };
-            let block_time_ms = verified.header.timestamp_ms;
+            let header = verified.header();
+            let (height, block_time_ms) = (header.height, header.timestamp_ms);
             if fresh && !self.is_fresh(block_time_ms) {
                 failures.push(format!(
-                    "{endpoint}: its proven state (height {}) is {} s old, older than the {} s this reader accepts",
-                    verified.height,
+                    "{endpoint}: its proven state (height {height}) is {} s old, older than the {} s this reader accepts",
                     self.state_age(block_time_ms).as_secs(),
                     self.max_state_age.as_secs()
                 ));
                 continue;
             }
-            crate::metrics::record(Some((verified.height, block_time_ms)));
+            crate::metrics::record(Some((height, block_time_ms)));
             return Ok(Proven {
-                height: verified.height,
+                height,
                 block_time_ms,
                 value,
             });
@@ -291,6 +309,53 @@ impl RegistryGateway {
                     .map(|r| r.into_inner().proof)
             },
             |light, read| light.verify_did(did, read),
+        )
+        .await
+    }
+
+    /// The current records of `dids` (at most [`MAX_PROVEN_ENTRIES`]), each proven or proven
+    /// absent, all from one state: one call and one certificate check for all of them.
+    pub async fn resolve_dids_at(
+        &self,
+        dids: &[RealDid],
+    ) -> Result<Proven<Vec<Option<DidRecord>>>, ClientError> {
+        if dids.is_empty() || dids.len() > MAX_PROVEN_ENTRIES {
+            return Err(ClientError::Config {
+                path: "resolve_dids_at".into(),
+                reason: format!(
+                    "{} DIDs asked in one read; 1 to {MAX_PROVEN_ENTRIES} may be",
+                    dids.len()
+                ),
+            });
+        }
+        let keys: Vec<StateKey> = dids.iter().cloned().map(StateKey::Did).collect();
+        let texts: Vec<String> = dids.iter().map(ToString::to_string).collect();
+        self.proven(
+            &format!("resolving {} DIDs", dids.len()),
+            |mut client| {
+                let dids = texts.clone();
+                async move {
+                    client
+                        .resolve_many(pb::ResolveManyRequest { dids })
+                        .await
+                        .map(|r| r.into_inner().proofs)
+                }
+            },
+            |light, reads| {
+                let verified = light.verify_many(&keys, reads)?;
+                let records = verified
+                    .values
+                    .iter()
+                    .map(|value| {
+                        value
+                            .as_deref()
+                            .map(|bytes| decode_value::<DidRecord>(bytes, "DID record"))
+                            .transpose()
+                            .map_err(ClientError::from)
+                    })
+                    .collect::<Result<Vec<_>, ClientError>>()?;
+                Ok((verified, records))
+            },
         )
         .await
     }

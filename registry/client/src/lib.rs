@@ -16,9 +16,11 @@
 //! - [`light_client`]: a proven read checked end to end (certificate, headers, proof).
 //! - [`gateway`]: reads and submissions over several nodes, each read no older than a bound
 //!   judged by the clock the gateway is given.
+//! - [`did_batch`]: DID reads that many callers ask for at once, read in one proven call.
 //! - [`metrics`]: whether those reads succeed, and the height they prove.
 
 pub mod certificate;
+pub mod did_batch;
 pub mod error;
 pub mod gateway;
 pub mod genesis;

@@ -21,7 +21,7 @@ use commonware_codec::Encode as _;
 use commonware_cryptography::ed25519;
 use realdid_core::codec::{Block, BlockHash, BlockHeader};
 use realdid_core::did::RealDid;
-use realdid_proto::v1::ProvenRead;
+use realdid_proto::v1::{ProvenRead, ProvenReads};
 
 use crate::ClientError;
 use crate::certificate::CertificateVerifier;
@@ -42,6 +42,21 @@ pub struct VerifiedRead {
     /// The value, or `None` when the key is proven absent.
     pub value: Option<Vec<u8>>,
 }
+
+/// Several reads from one state whose evidence checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReads {
+    /// The height the values hold at.
+    pub height: u64,
+    /// The header at that height.
+    pub header: BlockHeader,
+    /// One value per key asked, in that order; `None` where the key is proven absent.
+    pub values: Vec<Option<Vec<u8>>>,
+}
+
+/// The most keys one [`ProvenReads`] answers: what a node reads for one call, and what a
+/// client checks for one answer, before either costs more.
+pub const MAX_PROVEN_ENTRIES: usize = 64;
 
 /// The most headers a proven read may carry between its own header and the certified one:
 /// a node answers from a recent certified height or not at all.
@@ -133,19 +148,86 @@ impl LightClient {
         if read.key != expected.encode().as_ref() {
             return Err(ClientError::proof("the read is for another key"));
         }
-        let header = BlockHeader::decode_bounded(&read.header)
-            .map_err(|e| ClientError::proof(format!("header does not decode: {e}")))?;
-        if header.height != read.height {
+        let header = self.verify_final_header(
+            &read.header,
+            read.height,
+            &read.link_headers,
+            &read.finality_certificate,
+        )?;
+        let proof = StateProof::decode_bounded(&read.jmt_proof)?;
+        verify_state(&header.state_root, expected, read.value.as_deref(), &proof)?;
+        Ok(VerifiedRead {
+            height: header.height,
+            header,
+            value: read.value.clone(),
+        })
+    }
+
+    /// Checks that `reads` proves the values of `expected`, one entry per key in that order:
+    /// the certificate and header chain once, then each entry's proof against the one state
+    /// root. One bad entry fails the whole answer: a node that lies about one key is not
+    /// believed about the others.
+    pub fn verify_many(
+        &self,
+        expected: &[StateKey],
+        reads: &ProvenReads,
+    ) -> Result<VerifiedReads, ClientError> {
+        if expected.len() > MAX_PROVEN_ENTRIES || reads.entries.len() != expected.len() {
             return Err(ClientError::proof(format!(
-                "header is for height {} but the read claims {}",
-                header.height, read.height
+                "{} keys were asked (at most {MAX_PROVEN_ENTRIES}), the answer has {} entries",
+                expected.len(),
+                reads.entries.len()
             )));
         }
-        if read.link_headers.len() as u64 > MAX_LINK_HEADERS {
+        let header = self.verify_final_header(
+            &reads.header,
+            reads.height,
+            &reads.link_headers,
+            &reads.finality_certificate,
+        )?;
+        let values = expected
+            .iter()
+            .zip(&reads.entries)
+            .enumerate()
+            .map(|(i, (key, entry))| {
+                if entry.key != key.encode().as_ref() {
+                    return Err(ClientError::proof(format!("entry {i} is for another key")));
+                }
+                let proof = StateProof::decode_bounded(&entry.jmt_proof)?;
+                verify_state(&header.state_root, key, entry.value.as_deref(), &proof)?;
+                Ok(entry.value.clone())
+            })
+            .collect::<Result<Vec<_>, ClientError>>()?;
+        Ok(VerifiedReads {
+            height: header.height,
+            header,
+            values,
+        })
+    }
+
+    /// Checks that `header_bytes` is the header at `height` and that it is final: it, or
+    /// the last of `link_headers` that descend from it one by one, is what `certificate`
+    /// certifies. Returns the header, whose state root the caller's proofs check against.
+    fn verify_final_header(
+        &self,
+        header_bytes: &[u8],
+        height: u64,
+        link_headers: &[Vec<u8>],
+        certificate: &[u8],
+    ) -> Result<BlockHeader, ClientError> {
+        let header = BlockHeader::decode_bounded(header_bytes)
+            .map_err(|e| ClientError::proof(format!("header does not decode: {e}")))?;
+        if header.height != height {
+            return Err(ClientError::proof(format!(
+                "header is for height {} but the read claims {height}",
+                header.height
+            )));
+        }
+        if link_headers.len() as u64 > MAX_LINK_HEADERS {
             return Err(ClientError::proof("too many link headers"));
         }
         let mut tip = header.clone();
-        for (i, bytes) in read.link_headers.iter().enumerate() {
+        for (i, bytes) in link_headers.iter().enumerate() {
             let link = BlockHeader::decode_bounded(bytes)
                 .map_err(|e| ClientError::proof(format!("link header {i} does not decode: {e}")))?;
             if link.parent != tip.hash() || link.height != tip.height + 1 {
@@ -156,14 +238,8 @@ impl LightClient {
             }
             tip = link;
         }
-        self.check_final(tip.hash(), &read.finality_certificate)?;
-        let proof = StateProof::decode_bounded(&read.jmt_proof)?;
-        verify_state(&header.state_root, expected, read.value.as_deref(), &proof)?;
-        Ok(VerifiedRead {
-            height: header.height,
-            header,
-            value: read.value.clone(),
-        })
+        self.check_final(tip.hash(), certificate)?;
+        Ok(header)
     }
 
     /// Checks a DID resolution: the DID's record, or its proven absence.

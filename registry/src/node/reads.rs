@@ -106,12 +106,70 @@ pub fn height_of_version(store: &Store, did: &RealDid, version: u64) -> Result<u
 /// Reads `key` at `height` with its proof, header, certificate and links.
 pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, RegistryError> {
     let (value, proof) = store.prove(&key, height)?;
+    let Evidence {
+        header,
+        certificate,
+        links,
+    } = evidence(store, height)?;
+    Ok(ProvenValue {
+        key,
+        value,
+        proof,
+        height,
+        header,
+        certificate,
+        links,
+    })
+}
+
+/// Several keys read at one height: one header, certificate and links for all.
+#[derive(Debug, Clone)]
+pub struct ProvenValues {
+    /// Each key with its value (canonical bytes, `None` when absent) and its Merkle proof
+    /// against the state root in `evidence.header`.
+    pub entries: Vec<(StateKey, Option<Vec<u8>>, StateProof)>,
+    /// The height read.
+    pub height: u64,
+    /// What proves the state at `height` final.
+    pub evidence: Evidence,
+}
+
+/// Reads `keys` at `height`, each with its proof, and the evidence that the state is final.
+pub fn prove_many(
+    store: &Store,
+    keys: Vec<StateKey>,
+    height: u64,
+) -> Result<ProvenValues, RegistryError> {
+    let entries = keys
+        .into_iter()
+        .map(|key| {
+            let (value, proof) = store.prove(&key, height)?;
+            Ok((key, value, proof))
+        })
+        .collect::<Result<Vec<_>, RegistryError>>()?;
+    Ok(ProvenValues {
+        entries,
+        height,
+        evidence: evidence(store, height)?,
+    })
+}
+
+/// What proves the state at a height final: its header, and a certificate of it or of a
+/// descendant reached through link headers.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The header at the height read.
+    pub header: BlockHeader,
+    /// A finality certificate of `header` or of the last of `links`.
+    pub certificate: Vec<u8>,
+    /// Headers from the height read + 1 to the certified block, oldest first.
+    pub links: Vec<BlockHeader>,
+}
+
+/// The header at `height` and what certifies it.
+fn evidence(store: &Store, height: u64) -> Result<Evidence, RegistryError> {
     if let Some(certified) = store.latest_certified().filter(|c| c.height == height) {
-        return Ok(ProvenValue {
-            key,
-            value,
-            proof,
-            height,
+        return Ok(Evidence {
             header: certified.header.clone(),
             certificate: certified.certificate.clone(),
             links: Vec::new(),
@@ -127,11 +185,7 @@ pub fn prove(store: &Store, key: StateKey, height: u64) -> Result<ProvenValue, R
     let mut at = height;
     loop {
         if let Some(certificate) = store.certificate(at)?.filter(|c| !c.is_empty()) {
-            return Ok(ProvenValue {
-                key,
-                value,
-                proof,
-                height,
+            return Ok(Evidence {
                 header,
                 certificate,
                 links,

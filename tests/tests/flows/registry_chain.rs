@@ -125,6 +125,10 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
         .expect("absence proof verifies");
     assert!(none.is_none());
 
+    // Many DIDs in one call: each proven, or proven absent, in the order asked, against one
+    // header and one certificate.
+    many_dids_in_one_proven_read(&net, &light, &holder.state, &stranger.state.did).await;
+
     // Rejections, each with its reason.
     let (update, _) = update_did(&holder, &holder.key);
     let wrong_signer =
@@ -277,6 +281,123 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
 }
 
 /// `GET /metrics` of node `i`, the whole answer.
+/// `ResolveMany` from node 2 and the light client's check of it, tampered answers and the
+/// bounds on a request; then 64 concurrent reads through a [`DidReader`], which answers each
+/// rightly in far fewer calls.
+async fn many_dids_in_one_proven_read(
+    net: &Devnet,
+    light: &LightClient,
+    holder: &realdid_core::did::DidState,
+    stranger: &realdid_core::did::RealDid,
+) {
+    use realdid_registry_client::StateKey;
+    let mut node2 = net.client(2).await;
+    let asked = [holder.did.clone(), stranger.clone(), holder.did.clone()];
+    let keys: Vec<StateKey> = asked.iter().cloned().map(StateKey::Did).collect();
+    let reads = node2
+        .resolve_many(pb::ResolveManyRequest {
+            dids: asked.iter().map(ToString::to_string).collect(),
+        })
+        .await
+        .expect("ResolveMany answers")
+        .into_inner()
+        .proofs
+        .expect("proven reads");
+    let verified = light.verify_many(&keys, &reads).expect("the reads verify");
+    let record = |value: &Option<Vec<u8>>| {
+        realdid_registry_client::records::decode_value::<
+            realdid_registry_client::records::DidRecord,
+        >(value.as_deref().expect("present"), "DID record")
+        .expect("a DID record")
+        .state
+    };
+    assert_eq!(&record(&verified.values[0]), holder);
+    assert!(
+        verified.values[1].is_none(),
+        "the stranger is proven absent"
+    );
+    assert_eq!(verified.values[2], verified.values[0]);
+
+    // Keys in another order, an entry dropped, or any byte of an entry's proof or value
+    // flipped: refused.
+    let swapped = [keys[1].clone(), keys[0].clone(), keys[2].clone()];
+    assert!(light.verify_many(&swapped, &reads).is_err());
+    let mut short = reads.clone();
+    short.entries.pop();
+    assert!(light.verify_many(&keys, &short).is_err());
+    let proof_len = reads.entries[0].jmt_proof.len();
+    for i in (0..proof_len).step_by((proof_len / 16).max(1)) {
+        let mut tampered = reads.clone();
+        tampered.entries[1].jmt_proof[i] ^= 1;
+        assert!(
+            light.verify_many(&keys, &tampered).is_err(),
+            "byte {i} of an absence proof flipped still verifies"
+        );
+    }
+    let mut tampered = reads.clone();
+    if let Some(value) = tampered.entries[2].value.as_mut() {
+        value[0] ^= 1;
+    }
+    assert!(light.verify_many(&keys, &tampered).is_err());
+    let mut tampered = reads.clone();
+    tampered.finality_certificate[10] ^= 1;
+    assert!(light.verify_many(&keys, &tampered).is_err());
+
+    // Requests out of bounds are refused before anything is read, saying why.
+    let refused = |dids: Vec<String>| {
+        let mut node = node2.clone();
+        async move {
+            node.resolve_many(pb::ResolveManyRequest { dids })
+                .await
+                .expect_err("refused")
+        }
+    };
+    let none = refused(Vec::new()).await;
+    assert_eq!(none.code(), tonic::Code::InvalidArgument);
+    let too_many = refused(vec![holder.did.to_string(); 65]).await;
+    assert_eq!(too_many.code(), tonic::Code::InvalidArgument);
+    assert!(too_many.message().contains("65 given"), "{too_many:?}");
+    let malformed = refused(vec![holder.did.to_string(), "did:realdid:nope".into()]).await;
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
+    assert!(malformed.message().contains("dids[1]"), "{malformed:?}");
+
+    // 64 DIDs asked at once through a DidReader: each gets its own answer, and they go out
+    // in a few calls, not 64 (the gateway asks node 0 first).
+    let gateway = realdid_registry_client::RegistryGateway::new(
+        &net.endpoints(),
+        LightClient::for_genesis(net.layout.genesis()),
+    )
+    .expect("a gateway");
+    let reader = realdid_registry_client::did_batch::DidReader::new(gateway);
+    let strangers: Vec<_> = (0..63)
+        .map(|_| create_did(Purposes::AUTHENTICATION).1.state.did)
+        .collect();
+    let calls_before = resolve_many_calls(net).await;
+    let answers = futures::future::join_all(
+        std::iter::once(&holder.did)
+            .chain(&strangers)
+            .map(|did| reader.resolve(did)),
+    )
+    .await;
+    let calls = resolve_many_calls(net).await - calls_before;
+    let mut answers = answers.into_iter().map(|a| a.expect("each read answers"));
+    let first = answers.next().expect("64 answers");
+    assert_eq!(first.value.expect("the holder's record").state, *holder);
+    assert!(answers.all(|a| a.value.is_none()), "strangers are absent");
+    assert!(
+        (1.0..=12.0).contains(&calls),
+        "{calls} ResolveMany calls answered 64 concurrent reads"
+    );
+}
+
+/// How many `ResolveMany` calls node 0 has answered.
+async fn resolve_many_calls(net: &Devnet) -> f64 {
+    sample(
+        &scrape(net, 0).await,
+        r#"realdid_rpc_total{method="/realdid.v1.Registry/ResolveMany",code="Ok"}"#,
+    )
+}
+
 async fn scrape(net: &Devnet, i: usize) -> String {
     let answer =
         realdid_tests::http_get(&net.layout.nodes()[i].metrics_url().expect("a metrics port"))

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use realdid_core::did::{DidState, RealDid};
 use realdid_registry_client::ClientError;
+use realdid_registry_client::did_batch::DidReader;
 use realdid_registry_client::gateway::{Proven, RegistryGateway};
 use realdid_registry_client::records::{IssuerRecord, StatusAnchorRecord};
 
@@ -71,6 +72,8 @@ pub trait ChainView: Send + Sync {
 #[derive(Debug)]
 pub struct CachedChain {
     gateway: RegistryGateway,
+    /// DID reads that miss the cache, coalesced with the others of the moment.
+    did_reader: DidReader,
     dids: TtlCache<RealDid, AtHeight<DidState>>,
     accreditations: TtlCache<RealDid, AtHeight<IssuerRecord>>,
     anchors: TtlCache<(RealDid, String), AtHeight<StatusAnchorRecord>>,
@@ -85,6 +88,7 @@ impl CachedChain {
             dids: TtlCache::new(config.did_ttl, config.capacity, clock.clone()),
             accreditations: TtlCache::new(config.accreditation_ttl, config.capacity, clock.clone()),
             anchors: TtlCache::new(config.anchor_ttl, config.capacity, clock),
+            did_reader: DidReader::new(gateway.clone()),
             gateway,
         }
     }
@@ -113,7 +117,7 @@ impl ChainView for CachedChain {
         if let Some(hit) = self.cached(&self.dids, did) {
             return Ok(hit);
         }
-        let read = self.gateway.resolve_did_at(did).await?;
+        let read = self.did_reader.resolve(did).await?;
         let value = Proven {
             height: read.height,
             block_time_ms: read.block_time_ms,
