@@ -145,3 +145,34 @@ fn again(e: &ClientError, did: &RealDid) -> ClientError {
         _ => ClientError::Unavailable { reason },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+    use super::*;
+    use crate::LightClient;
+
+    #[tokio::test]
+    async fn every_caller_of_a_failed_batch_learns_why_with_its_own_did() {
+        // Port 1 on loopback: nothing listens, every read fails.
+        let gateway = RegistryGateway::new(
+            &["http://127.0.0.1:1".into()],
+            LightClient::new(&crate::ChainId::parse("test").expect("a chain id"), []),
+        )
+        .expect("a gateway");
+        let reader = DidReader::new(gateway);
+        let dids: Vec<RealDid> = (0..20u8).map(|i| RealDid::from_suffix([i; 32])).collect();
+        let answers = futures::future::join_all(dids.iter().map(|did| reader.resolve(did))).await;
+        for (did, answer) in dids.iter().zip(answers) {
+            let error = answer.expect_err("nothing answers");
+            assert!(
+                matches!(error, ClientError::Unavailable { .. }),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains(&did.to_string()), "{error}");
+        }
+        // The queue is empty and the permits are back: nothing is left waiting.
+        assert!(reader.inner.queue().is_empty());
+        assert_eq!(reader.inner.permits.available_permits(), IN_FLIGHT);
+    }
+}
