@@ -73,8 +73,16 @@ fn db_options(new: bool) -> Options {
     // Check what is cheap to check: SST file sizes and checksums as they are read, and stop
     // on the first inconsistency instead of carrying on.
     opts.set_paranoid_checks(true);
+    // Every column family may hold two 64 MiB memtables (RocksDB's defaults): eleven of
+    // them could hold 1.4 GiB before a flush. One budget for all keeps a node's memtables
+    // within MEMTABLE_BYTES; past it, the largest is flushed. Under the write benchmark a
+    // node's memtables stay below it (docs/PERFORMANCE.md, "Memory").
+    opts.set_db_write_buffer_size(MEMTABLE_BYTES);
     opts
 }
+
+/// Memory for all the memtables of a store together.
+const MEMTABLE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Memory for RocksDB's uncompressed blocks, shared by every column family of a store: the
 /// upper levels of the Merkle tree, read by every proof, stay in memory.
