@@ -20,6 +20,7 @@ const SERVICES: &[(&str, &[&str])] = &[
         &[
             "SubmitTransaction",
             "Resolve",
+            "ResolveMany",
             "GetIssuerAccreditation",
             "GetStatusListAnchor",
             "GetAuditAnchor",
