@@ -168,7 +168,9 @@ fn ms(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn parse_did(field: &str, value: &str) -> Result<RealDid, Status> {
+/// `field` is written out only when `value` is refused: a list's field names its index
+/// (`format_args!`) without a string built for every element that parses.
+fn parse_did(field: impl std::fmt::Display, value: &str) -> Result<RealDid, Status> {
     if value.len() > MAX_ID_LEN {
         return Err(Status::invalid_argument(format!(
             "{field}: longer than {MAX_ID_LEN} bytes"
@@ -445,7 +447,7 @@ impl Registry for RegistryService {
         let keys = dids
             .iter()
             .enumerate()
-            .map(|(i, did)| parse_did(&format!("dids[{i}]"), did).map(StateKey::Did))
+            .map(|(i, did)| parse_did(format_args!("dids[{i}]"), did).map(StateKey::Did))
             .collect::<Result<Vec<_>, Status>>()?;
         let store = &self.shared.store;
         let read = reads::prove_many(store, keys, reads::height_for(store, ReadAt::Latest)?)?;
