@@ -504,3 +504,31 @@ fn did_parsing_names_what_is_wrong() {
         assert!(bad.parse::<KeyId>().is_err(), "{bad:?}");
     }
 }
+
+proptest::proptest! {
+    /// A DID keeps the text it was parsed from instead of rendering it again, which is right
+    /// only if no other text names the same 32 bytes: whatever parses must be the bytes' own
+    /// rendering, leading '1's (zero bytes) included.
+    #[test]
+    fn only_the_canonical_text_of_a_suffix_parses(
+        ones in 0usize..4,
+        tail in "[1-9A-HJ-NP-Za-km-z]{38,45}",
+    ) {
+        let text = format!("did:realdid:{}{tail}", "1".repeat(ones));
+        if let Ok(did) = text.parse::<RealDid>() {
+            let rendered = RealDid::from_suffix(*did.suffix());
+            proptest::prop_assert_eq!(rendered.as_str(), text.as_str());
+            proptest::prop_assert_eq!(did.as_str(), text.as_str());
+        }
+    }
+
+    #[test]
+    fn every_suffix_round_trips_through_its_text(suffix in proptest::array::uniform32(0u8..4)) {
+        let did = RealDid::from_suffix(suffix);
+        let parsed: RealDid = did
+            .as_str()
+            .parse()
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}")))?;
+        proptest::prop_assert_eq!(parsed.suffix(), &suffix);
+    }
+}

@@ -133,11 +133,14 @@ impl FromStr for RealDid {
         let suffix: [u8; 32] = bytes
             .try_into()
             .map_err(|_| bad("method-specific id must encode 32 bytes"))?;
-        let did = Self::from_suffix(suffix);
-        // Leading '1's make several texts decode to one suffix; only the canonical one parses.
-        if did.as_str() != s {
-            return Err(bad("method-specific id is not in canonical base58btc"));
+        // base58btc decoding is one-to-one: each leading '1' is one leading zero byte, and the
+        // rest is a number written without leading zeros. So the text given is the suffix's
+        // own rendering (a leading '1' too many is a 33rd byte, refused above), and is kept
+        // rather than rendered again.
+        let did = OnceLock::new();
+        if let Ok(text) = DIDBuf::from_string(s.to_owned()) {
+            let _ = did.set(text);
         }
-        Ok(did)
+        Ok(Self { suffix, did })
     }
 }
