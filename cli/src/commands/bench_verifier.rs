@@ -8,8 +8,12 @@
 //! `--concurrency` in flight, in two phases: a few credentials presented again and again
 //! (the verifier's signature memo, key memo and DID cache help), then credentials of
 //! holders the verifier has never seen, each presented once (nothing helps: two signature
-//! checks, a key decompression and a proven read of the holder's DID each). The verifier's
-//! own CPU time is read from /proc for each phase.
+//! checks, a key decompression and a proven read of the holder's DID each), sent at half the
+//! repeated rate, then as many repeated credentials again, sent at the rate the first-seen
+//! phase reached. The verifier's own CPU time is read from /proc for each phase; a
+//! first-seen presentation's is compared with a repeated one's sent at the same rate in the
+//! same way, as a verification costs more CPU at a lower rate (fewer calls share each
+//! system call and wake-up).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -191,29 +195,64 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
     .await?;
     let repeated_work = requests(&devnet, &provider, &holders, args.verifications).await?;
     let first_seen_work = requests(&devnet, &provider, &newcomers, newcomers.len()).await?;
+    let paced_work = if newcomers.is_empty() {
+        Work::new()
+    } else {
+        requests(&devnet, &provider, &holders, newcomers.len()).await?
+    };
 
     println!(
         "  verifying presentations of {} credentials, again and again …",
         holders.len()
     );
-    let repeated = timed(&devnet, &provider, &repeated_work, args.concurrency).await?;
+    let repeated = timed(&devnet, &provider, &repeated_work, args.concurrency, None).await?;
     report("repeated credentials", &repeated, args.concurrency);
-    let first_seen = if first_seen_work.is_empty() {
-        None
+    let (first_seen, repeated_at_first_seen_rate) = if first_seen_work.is_empty() {
+        (None, None)
     } else {
         println!(
-            "  verifying {} first-seen presentations …",
-            first_seen_work.len()
+            "  verifying {} first-seen presentations, sent at {:.0}/s …",
+            first_seen_work.len(),
+            repeated.verified.per_second / 2.0
         );
-        let phase = timed(&devnet, &provider, &first_seen_work, args.concurrency).await?;
+        // Both phases compared are sent at one pace, in the same way: half the repeated
+        // rate, which a first-seen presentation up to twice as costly still keeps up with.
+        // The repeated ones follow at the rate the first-seen phase reached.
+        let pace = repeated.verified.per_second / 2.0;
+        let phase = timed(
+            &devnet,
+            &provider,
+            &first_seen_work,
+            args.concurrency,
+            Some(pace),
+        )
+        .await?;
         report("first-seen credentials", &phase, args.concurrency);
-        if let (Some(first), Some(again)) = (phase.cpu_us_each, repeated.cpu_us_each) {
+        let rate = phase.verified.per_second;
+        println!(
+            "  verifying {} repeated presentations again, sent at {rate:.0}/s …",
+            paced_work.len()
+        );
+        let paced = timed(
+            &devnet,
+            &provider,
+            &paced_work,
+            args.concurrency,
+            Some(rate),
+        )
+        .await?;
+        report(
+            "repeated credentials at the first-seen rate",
+            &paced,
+            args.concurrency,
+        );
+        if let (Some(first), Some(again)) = (phase.cpu_us_each, paced.cpu_us_each) {
             println!(
-                "first-seen / repeated verifier CPU: {:.2}×",
+                "first-seen / repeated verifier CPU at the same rate: {:.2}×",
                 first / again.max(f64::MIN_POSITIVE)
             );
         }
-        Some(phase)
+        (Some(phase), Some(paced))
     };
 
     let js_modules = args
@@ -245,6 +284,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
     Ok(VerifierFigures {
         repeated,
         first_seen,
+        repeated_at_first_seen_rate,
         javascript,
     })
 }
@@ -408,13 +448,15 @@ async fn requests(
     Ok(work)
 }
 
-/// Verifies every presentation of `work` over gRPC, `concurrency` in flight, timed, with
-/// the verifier's CPU time over the phase.
+/// Verifies every presentation of `work` over gRPC, at most `concurrency` in flight, timed,
+/// with the verifier's CPU time over the phase. With a `pace` (per second), the i-th call is
+/// not sent before i / pace seconds into the phase; without one, each call follows the last.
 async fn timed(
     devnet: &Devnet,
     provider: &ProviderClient,
     work: &Work,
     concurrency: usize,
+    pace: Option<f64>,
 ) -> Result<VerifierPhase, CliError> {
     let work = Arc::new(work.clone());
     let next = Arc::new(AtomicUsize::new(0));
@@ -432,6 +474,7 @@ async fn timed(
     }
     let cpu_before = cpu_seconds_of(&devnet.verifier_needle);
     let started = Instant::now();
+    let due = tokio::time::Instant::from_std(started);
     let mut tasks = Vec::new();
     for t in 0..concurrency {
         let (work, next) = (work.clone(), next.clone());
@@ -444,6 +487,9 @@ async fn timed(
                 let Some((id, _, presentation)) = work.get(i) else {
                     break;
                 };
+                if let Some(rate) = pace.filter(|r| *r > 0.0) {
+                    tokio::time::sleep_until(due + Duration::from_secs_f64(i as f64 / rate)).await;
+                }
                 let sent = Instant::now();
                 match client.verify(id, presentation).await {
                     Ok(Outcome::Verified(_)) => verified.record(sent),
