@@ -213,10 +213,14 @@ fn start_devnet(dir: &Path, log: &Path, plaintext: bool) -> Result<Supervisor, C
     }
 }
 
-/// The commit of the checkout this runs in, and whether it has changes not committed.
+/// The commit of the checkout the binary was built from, and whether it has changes not
+/// committed: the source directory, not the one the run started in, which may be anywhere.
 fn commit() -> String {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
     let git = |args: &[&str]| {
         std::process::Command::new("git")
+            .arg("-C")
+            .arg(source)
             .args(args)
             .output()
             .ok()
@@ -228,7 +232,10 @@ fn commit() -> String {
             Some(changes) if !changes.is_empty() => format!("{hash} with uncommitted changes"),
             _ => hash,
         },
-        None => "unknown (not run from a git checkout)".into(),
+        None => format!(
+            "unknown (the binary's source, {}, is not a git checkout here)",
+            source.display()
+        ),
     }
 }
 

@@ -36,7 +36,9 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
         .unwrap();
     let out_path = out.path().to_owned();
     let output = tokio::task::spawn_blocking(move || {
+        // Started outside the checkout, as a user may: the report still names the commit.
         supervised(&mut Command::new(realdid_binary()))
+            .current_dir(&out_path)
             .args(["bench", "all", "--out"])
             .arg(&out_path)
             .args([
@@ -81,6 +83,11 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
             &report,
             "calibration: bare Ed25519 verifications per second, one core"
         )) > 0
+    );
+    let commit = cell(&report, "commit");
+    assert!(
+        commit.len() >= 12 && commit[..12].bytes().all(|b| b.is_ascii_hexdigit()),
+        "the commit the binary was built from: {commit}"
     );
     // Every part measured something, and nothing failed.
     assert!(leading_number(cell(&report, "committed DID creates")) > 0);
