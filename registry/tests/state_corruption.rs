@@ -15,10 +15,9 @@ use realdid_registry::error::Fault;
 use realdid_registry::execute::BlockContext;
 use realdid_registry::state::Store;
 
-const CFS: [&str; 11] = [
+const CFS: [&str; 10] = [
     "jmt_nodes",
     "jmt_values",
-    "key_preimages",
     "blocks",
     "headers",
     "certificates",
@@ -215,8 +214,9 @@ fn a_missing_database_file_is_refused() {
 #[test]
 fn a_directory_of_another_state_format_is_refused_by_name() {
     // Written before the format record existed (format 1), by an older build (format 4,
-    // before the register of issuers), or by a newer build.
-    for (record, found) in [(None, 1), (Some(4u32), 4), (Some(6u32), 6)] {
+    // before the register of issuers; format 5, with the column of key preimages), or by a
+    // newer build.
+    for (record, found) in [(None, 1), (Some(4u32), 4), (Some(5u32), 5), (Some(7u32), 7)] {
         let dir = populated();
         edit(dir.path(), |db| match record {
             None => db.delete_cf(cf(db, "meta"), b"format").unwrap(),
@@ -224,11 +224,16 @@ fn a_directory_of_another_state_format_is_refused_by_name() {
                 .put_cf(cf(db, "meta"), b"format", format.to_be_bytes())
                 .unwrap(),
         });
+        if found == 5 {
+            let opts = rocksdb::Options::default();
+            let mut db = rocksdb::DB::open_cf(&opts, dir.path(), CFS).unwrap();
+            db.create_cf("key_preimages", &opts).unwrap();
+        }
         match refused(dir.path()) {
             RegistryError::Fault(Fault::StateFormat {
                 found: f, expected, ..
             }) => {
-                assert_eq!((f, expected), (found, 5));
+                assert_eq!((f, expected), (found, 6));
             }
             other => panic!("expected StateFormat, got {other}"),
         }

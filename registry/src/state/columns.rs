@@ -4,7 +4,6 @@
 //! column family   key                                         value
 //! jmt_nodes       version u64 || nibble count u8 || nibbles   borsh(jmt Node)
 //! jmt_values      key hash(32) || version u64                 0 (removed) | 1 || value
-//! key_preimages   key hash(32)                                StateKey bytes
 //! blocks          height u64                                  Block
 //! headers         height u64                                  BlockHeader
 //! certificates    height u64                                  finality certificate (opaque)
@@ -24,8 +23,6 @@
 pub(super) const NODES: &str = "jmt_nodes";
 /// Tree values by key hash and version: historical reads without walking the tree.
 pub(super) const VALUES: &str = "jmt_values";
-/// The state key behind each key hash.
-pub(super) const PREIMAGES: &str = "key_preimages";
 /// Finalized blocks.
 pub(super) const BLOCKS: &str = "blocks";
 /// Their headers.
@@ -44,10 +41,9 @@ pub(super) const DID_VERSIONS: &str = "did_versions";
 pub(super) const META: &str = "meta";
 
 /// Every column family the store uses (besides RocksDB's `default`, which it leaves empty).
-pub(super) const ALL: [&str; 11] = [
+pub(super) const ALL: [&str; 10] = [
     NODES,
     VALUES,
-    PREIMAGES,
     BLOCKS,
     HEADERS,
     CERTIFICATES,
@@ -66,8 +62,13 @@ pub(super) const FORMAT_KEY: &[u8] = b"format";
 /// format 3 adds the trace approvers and the transparency count to issuer records, and the
 /// approvals, holder commitment and disclosure to audit anchor records; format 4 adds
 /// revocation counts to issuer and status anchor records and the per-day counts; format 5
-/// the register of issuers (its size and places).
-pub(super) const STATE_FORMAT: u32 = 5;
+/// the register of issuers (its size and places); format 6 drops the column of key preimages
+/// (key hash → state key), which nothing read.
+pub(super) const STATE_FORMAT: u32 = 6;
+
+/// Column families of earlier formats, opened only so that such a directory is refused for
+/// its format (in the meta record) rather than as an unknown database.
+pub(super) const RETIRED: [&str; 1] = ["key_preimages"];
 
 /// The key of the finalized-height record in [`META`].
 pub(super) const FINALIZED_KEY: &[u8] = b"finalized";

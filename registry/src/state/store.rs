@@ -138,6 +138,7 @@ impl Store {
         })?;
         let new = !dir.join("CURRENT").exists();
         let opts = db_options(new);
+        let mut retired = Vec::new();
         if !new {
             let present = DB::list_cf(&opts, dir)
                 .map_err(RegistryError::storage("listing column families"))?;
@@ -150,10 +151,14 @@ impl Store {
                     )));
                 }
             }
-            if let Some(unknown) = present
-                .iter()
-                .find(|n| **n != "default" && !columns::ALL.contains(n))
-            {
+            retired.extend(
+                columns::RETIRED
+                    .iter()
+                    .filter(|name| present.contains(**name)),
+            );
+            if let Some(unknown) = present.iter().find(|n| {
+                **n != "default" && !columns::ALL.contains(n) && !columns::RETIRED.contains(n)
+            }) {
                 return Err(RegistryError::corrupt(format!(
                     "unknown column family {unknown} in {}: not a registry database",
                     dir.display()
@@ -161,8 +166,11 @@ impl Store {
             }
         }
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        // A retired column family is opened with the others (RocksDB opens all or none); its
+        // directory is then refused for its format by `check_consistency`.
         let descriptors = columns::ALL
             .iter()
+            .chain(retired)
             .map(|name| ColumnFamilyDescriptor::new(*name, column_options(name, &cache)));
         let db = DB::open_cf_descriptors(&opts, dir, descriptors)
             .map_err(RegistryError::storage("opening the state database"))?;
@@ -668,11 +676,8 @@ impl Store {
             })
             .collect();
         put_sorted(&mut batch, self.cf(VALUES)?, values);
-        let mut preimages = Vec::with_capacity(staged.executed.writes.len());
         let mut did_versions = Vec::new();
         for (key, value) in &staged.executed.writes {
-            let key_hash = key.key_hash();
-            preimages.push((key_hash.0.to_vec(), key.encode().to_vec()));
             // The DID version this block wrote: a block applies one operation per DID
             // (execution refuses a second), so the version in the record is the only one.
             if let (StateKey::Did(did), Some(value)) = (key, value) {
@@ -683,7 +688,6 @@ impl Store {
                 ));
             }
         }
-        put_sorted(&mut batch, self.cf(PREIMAGES)?, preimages);
         put_sorted(&mut batch, self.cf(DID_VERSIONS)?, did_versions);
         let mut locations = Vec::with_capacity(staged.executed.tx_hashes.len());
         for (index, hash) in staged.executed.tx_hashes.iter().enumerate() {
