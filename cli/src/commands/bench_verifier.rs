@@ -459,7 +459,6 @@ async fn timed(
     pace: Option<f64>,
 ) -> Result<VerifierPhase, CliError> {
     let work = Arc::new(work.clone());
-    let next = Arc::new(AtomicUsize::new(0));
     // No connection carries more calls than the verifier takes from one.
     let mut connections = vec![provider.clone()];
     for _ in 1..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
@@ -474,37 +473,33 @@ async fn timed(
     }
     let cpu_before = cpu_seconds_of(&devnet.verifier_needle);
     let started = Instant::now();
-    let due = tokio::time::Instant::from_std(started);
-    let mut tasks = Vec::new();
-    for t in 0..concurrency {
-        let (work, next) = (work.clone(), next.clone());
-        let mut client = connections[t % connections.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            let mut verified = Timeline::new(started);
-            let mut failed = 0u64;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
+    let workers = drive(
+        work.len(),
+        concurrency,
+        pace,
+        |t| {
+            let client = connections[t % connections.len()].clone();
+            (client, Timeline::new(started), 0u64)
+        },
+        move |(mut client, mut verified, mut failed), i| {
+            let work = work.clone();
+            async move {
                 let Some((id, _, presentation)) = work.get(i) else {
-                    break;
+                    return (client, verified, failed);
                 };
-                if let Some(rate) = pace.filter(|r| *r > 0.0) {
-                    tokio::time::sleep_until(due + Duration::from_secs_f64(i as f64 / rate)).await;
-                }
                 let sent = Instant::now();
                 match client.verify(id, presentation).await {
                     Ok(Outcome::Verified(_)) => verified.record(sent),
                     _ => failed += 1,
                 }
+                (client, verified, failed)
             }
-            (verified, failed)
-        }));
-    }
+        },
+    )
+    .await?;
     let mut verified = Timeline::new(started);
     let mut failed = 0;
-    for task in tasks {
-        let (v, f) = task
-            .await
-            .map_err(|e| CliError::Refused(format!("a worker failed: {e}")))?;
+    for (_, v, f) in workers {
         verified.merge(v);
         failed += f;
     }
@@ -519,6 +514,54 @@ async fn timed(
         cpu_us_each: cpu.map(|c| c * 1e6 / count),
         cores: cpu.map(|c| c / elapsed.as_secs_f64()),
     })
+}
+
+/// Runs `call` for every index below `count` on `workers` tasks, each taking the next index
+/// when its last call is done, and gives back each worker's state (from `init`, threaded
+/// through its calls). With a `pace` (per second), the i-th call does not start before
+/// i / pace seconds after the first: an open-loop schedule as long as the workers keep up,
+/// and each call after the last (closed loop) once they fall behind it.
+async fn drive<S, F, Fut>(
+    count: usize,
+    workers: usize,
+    pace: Option<f64>,
+    init: impl Fn(usize) -> S,
+    call: F,
+) -> Result<Vec<S>, CliError>
+where
+    S: Send + 'static,
+    F: Fn(S, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = S> + Send,
+{
+    let call = Arc::new(call);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(workers);
+    for t in 0..workers {
+        let (call, next, mut state) = (call.clone(), next.clone(), init(t));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                if let Some(rate) = pace.filter(|r| *r > 0.0) {
+                    tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / rate))
+                        .await;
+                }
+                state = call(state, i).await;
+            }
+            state
+        }));
+    }
+    let mut states = Vec::with_capacity(workers);
+    for task in tasks {
+        states.push(
+            task.await
+                .map_err(|e| CliError::Refused(format!("a worker failed: {e}")))?,
+        );
+    }
+    Ok(states)
 }
 
 /// The JavaScript comparison's lines. The comparison is optional: when it was not asked
@@ -643,8 +686,87 @@ const JS_VERIFY: &str = include_str!("../../../tests/interop/js/verify_presentat
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure report
+
     use super::super::bench_figures::JsResult;
     use super::*;
+
+    /// When each call started, in (paused) time since the first, in the order of the calls,
+    /// each call taking `each`.
+    async fn starts(
+        count: usize,
+        workers: usize,
+        pace: Option<f64>,
+        each: Duration,
+    ) -> Vec<Duration> {
+        let zero = tokio::time::Instant::now();
+        let states = drive(
+            count,
+            workers,
+            pace,
+            |_| Vec::new(),
+            move |mut seen: Vec<(usize, Duration)>, i| async move {
+                seen.push((i, zero.elapsed()));
+                tokio::time::sleep(each).await;
+                seen
+            },
+        )
+        .await
+        .unwrap();
+        let mut all: Vec<(usize, Duration)> = states.into_iter().flatten().collect();
+        all.sort();
+        let called: Vec<usize> = all.iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            called,
+            (0..count).collect::<Vec<_>>(),
+            "each call exactly once"
+        );
+        all.into_iter().map(|(_, t)| t).collect()
+    }
+
+    fn due(i: usize, rate: f64) -> Duration {
+        Duration::from_secs_f64(i as f64 / rate)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_phase_starts_each_call_on_time_while_the_workers_keep_up() {
+        // 8 workers of 5 ms calls could carry 1 600/s; 200/s is asked.
+        let starts = starts(100, 8, Some(200.0), Duration::from_millis(5)).await;
+        for (i, t) in starts.iter().enumerate() {
+            // The timer rounds a deadline up to its next millisecond.
+            let due = due(i, 200.0);
+            assert!(
+                *t >= due && *t <= due + Duration::from_millis(1),
+                "call {i} started at {t:?}, due at {due:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pace_the_workers_cannot_keep_turns_into_each_call_after_the_last() {
+        // 2 workers of 10 ms calls carry 200/s, not the 1 000/s asked.
+        let starts = starts(100, 2, Some(1_000.0), Duration::from_millis(10)).await;
+        for (i, t) in starts.iter().enumerate() {
+            assert!(
+                *t >= due(i, 1_000.0),
+                "call {i} started at {t:?}, before its time"
+            );
+        }
+        // 100 calls at 200/s: the last starts 49 rounds of 10 ms in, not later.
+        let last = starts[99];
+        assert!(
+            last >= Duration::from_millis(490) && last <= Duration::from_millis(492),
+            "{last:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_pace_each_worker_calls_again_when_done() {
+        let starts = starts(40, 4, None, Duration::from_millis(10)).await;
+        for (i, t) in starts.iter().enumerate() {
+            assert_eq!(*t, Duration::from_millis(10 * (i as u64 / 4)), "call {i}");
+        }
+    }
 
     #[test]
     fn a_comparison_left_out_or_unable_to_run_is_reported_skipped_not_failed() {
