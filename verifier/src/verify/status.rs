@@ -17,6 +17,7 @@
 //! latest anchor (read once more if needed). Only then is the status declared unavailable:
 //! at most one extra fetch and two extra anchor reads per check.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -160,8 +161,42 @@ pub struct HeldList {
 pub struct StatusChecker<S> {
     source: S,
     lists: TtlCache<(RealDid, String), CheckedList>,
+    /// The checks under way, one per list: every presentation that needs a list while it is
+    /// fetched and checked waits for that one check's answer instead of starting its own.
+    /// Otherwise, when a popular list's cache entry ends, every presentation in flight
+    /// fetches the whole token, reads the anchor and checks the signature at once.
+    checking: std::sync::Mutex<HashMap<ListKey, Answer>>,
     /// The wait before a token that matches no anchor is fetched again.
     refetch_pause: Duration,
+}
+
+type ListKey = (RealDid, String);
+
+/// Where the answer of a check under way will be: `None` until the check ends. A check whose
+/// caller went away (its call cancelled) drops its sender without an answer.
+type Answer = tokio::sync::watch::Receiver<Option<Result<CheckedList, StatusProblem>>>;
+
+/// Removes a check from those under way when its caller is done with it, answered or
+/// cancelled.
+struct Checking<'a> {
+    checking: &'a std::sync::Mutex<HashMap<ListKey, Answer>>,
+    key: &'a ListKey,
+}
+
+impl Drop for Checking<'_> {
+    fn drop(&mut self) {
+        self.checking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(self.key);
+    }
+}
+
+/// What a caller that found no usable list does: check it itself, or wait for the check
+/// another caller started.
+enum Role {
+    Check(tokio::sync::watch::Sender<Option<Result<CheckedList, StatusProblem>>>),
+    Wait(Answer),
 }
 
 impl<S: StatusSource> StatusChecker<S> {
@@ -170,6 +205,7 @@ impl<S: StatusSource> StatusChecker<S> {
         Self {
             source,
             lists: TtlCache::new(ttl, capacity, clock),
+            checking: std::sync::Mutex::new(HashMap::new()),
             refetch_pause: TOKEN_REFETCH_PAUSE,
         }
     }
@@ -227,11 +263,8 @@ impl<S: StatusSource> StatusChecker<S> {
         let checked = match self.lists.get(&key).filter(usable) {
             Some(hit) => hit,
             None => {
-                let checked = self
-                    .fetch_and_check(chain, issuer, issuer_state, uri, now_ms)
-                    .await?;
-                self.lists.insert(key, checked.clone());
-                checked
+                self.check_once(&key, chain, issuer, issuer_state, uri, now_ms)
+                    .await?
             }
         };
         let index = usize::try_from(index)
@@ -241,6 +274,59 @@ impl<S: StatusSource> StatusChecker<S> {
             .get(index)
             .map_err(|e| StatusProblem::Unavailable(format!("{uri}: {e}")))?;
         Ok((status, checked.height))
+    }
+
+    /// Fetches and checks the list `key` names, or waits for the answer of the check another
+    /// caller has under way; an answer is shared whether it is a list or a problem. A check
+    /// whose caller was cancelled gives no answer: a waiting caller then checks itself.
+    async fn check_once(
+        &self,
+        key: &ListKey,
+        chain: &impl ChainView,
+        issuer: &RealDid,
+        issuer_state: &DidState,
+        uri: &str,
+        now_ms: i64,
+    ) -> Result<CheckedList, StatusProblem> {
+        loop {
+            let role = {
+                let mut checking = self
+                    .checking
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match checking.get(key) {
+                    Some(answer) => Role::Wait(answer.clone()),
+                    None => {
+                        let (sender, answer) = tokio::sync::watch::channel(None);
+                        checking.insert(key.clone(), answer);
+                        Role::Check(sender)
+                    }
+                }
+            };
+            match role {
+                Role::Check(sender) => {
+                    let _under_way = Checking {
+                        checking: &self.checking,
+                        key,
+                    };
+                    let checked = self
+                        .fetch_and_check(chain, issuer, issuer_state, uri, now_ms)
+                        .await;
+                    if let Ok(list) = &checked {
+                        self.lists.insert(key.clone(), list.clone());
+                    }
+                    sender.send_replace(Some(checked.clone()));
+                    return checked;
+                }
+                Role::Wait(mut answer) => {
+                    if let Ok(answered) = answer.wait_for(Option::is_some).await
+                        && let Some(checked) = answered.clone()
+                    {
+                        return checked;
+                    }
+                }
+            }
+        }
     }
 
     async fn fetch_and_check(
@@ -826,5 +912,135 @@ mod tests {
             3,
             "the anchor is read at most twice more"
         );
+    }
+
+    /// A source whose fetches wait until it opens, counting them; it serves `token`, or fails
+    /// when `failing`.
+    struct Gated {
+        token: String,
+        failing: bool,
+        open: tokio::sync::Semaphore,
+        fetches: AtomicUsize,
+    }
+
+    impl StatusSource for Gated {
+        async fn fetch(&self, _uri: &str) -> Result<String, String> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            let _open = self.open.acquire().await.map_err(|e| e.to_string())?;
+            if self.failing {
+                Err("the issuer's server is down".into())
+            } else {
+                Ok(self.token.clone())
+            }
+        }
+    }
+
+    /// A checker whose source is closed, and the registry anchoring the token it serves.
+    fn gated(failing: bool) -> (StatusChecker<Gated>, Anchors, DidState) {
+        let (key, issuer) = issuer();
+        let chain = Anchors::default();
+        let token = token(&key, &issuer, Status::VALID, Some(NOW_MS / 1000 + 120));
+        chain.anchor(&key, &issuer, &token, Status::VALID);
+        let source = Gated {
+            token,
+            failing,
+            open: tokio::sync::Semaphore::new(0),
+            fetches: AtomicUsize::new(0),
+        };
+        let checker = StatusChecker::new(
+            source,
+            Duration::from_secs(300),
+            16,
+            realdid_core::clock::SystemClock::shared(),
+        )
+        .with_refetch_pause(Duration::ZERO);
+        (checker, chain, issuer)
+    }
+
+    async fn gated_status(
+        checker: &StatusChecker<Gated>,
+        chain: &Anchors,
+        issuer: &DidState,
+    ) -> Result<Status, StatusProblem> {
+        checker
+            .status(chain, &issuer.did, issuer, URI, 0, NOW_MS)
+            .await
+            .map(|(status, _)| status)
+    }
+
+    /// Opens the source once every call polled before it has started (or waits for) a fetch.
+    async fn open_after_the_others(source: &Gated) {
+        tokio::task::yield_now().await;
+        source.open.add_permits(1 << 16);
+    }
+
+    #[tokio::test]
+    async fn presentations_that_need_a_list_while_it_is_checked_share_one_fetch() {
+        let (checker, chain, issuer) = gated(false);
+        let (a, b, c, d, ()) = tokio::join!(
+            gated_status(&checker, &chain, &issuer),
+            gated_status(&checker, &chain, &issuer),
+            gated_status(&checker, &chain, &issuer),
+            gated_status(&checker, &chain, &issuer),
+            open_after_the_others(&checker.source),
+        );
+        for answer in [a, b, c, d] {
+            assert_eq!(answer, Ok(Status::VALID));
+        }
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(chain.reads.load(Ordering::SeqCst), 1);
+        // The list is held now: the next presentation neither fetches nor waits.
+        assert_eq!(
+            gated_status(&checker, &chain, &issuer).await,
+            Ok(Status::VALID)
+        );
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_check_answers_every_presentation_waiting_for_it() {
+        let (checker, chain, issuer) = gated(true);
+        let (a, b, c, ()) = tokio::join!(
+            gated_status(&checker, &chain, &issuer),
+            gated_status(&checker, &chain, &issuer),
+            gated_status(&checker, &chain, &issuer),
+            open_after_the_others(&checker.source),
+        );
+        for answer in [a, b, c] {
+            assert!(
+                matches!(&answer, Err(StatusProblem::Unavailable(m)) if m.contains("down")),
+                "{answer:?}"
+            );
+        }
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 1);
+        // A failure is not held: the next presentation checks again.
+        let _ = gated_status(&checker, &chain, &issuer).await;
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_check_whose_caller_went_away_is_taken_over_by_one_waiting_for_it() {
+        use std::task::{Context, Poll, Waker};
+        let (checker, chain, issuer) = gated(false);
+        let mut context = Context::from_waker(Waker::noop());
+        let mut first = Box::pin(gated_status(&checker, &chain, &issuer));
+        assert!(first.as_mut().poll(&mut context).is_pending());
+        let mut second = Box::pin(gated_status(&checker, &chain, &issuer));
+        assert!(second.as_mut().poll(&mut context).is_pending());
+        assert_eq!(
+            checker.source.fetches.load(Ordering::SeqCst),
+            1,
+            "the second waits for the first's check"
+        );
+        drop(first);
+        checker.source.open.add_permits(1 << 16);
+        assert_eq!(second.await, Ok(Status::VALID));
+        assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 2);
+        assert!(matches!(
+            Box::pin(gated_status(&checker, &chain, &issuer))
+                .as_mut()
+                .poll(&mut context),
+            Poll::Ready(Ok(Status::VALID))
+        ));
     }
 }
