@@ -40,6 +40,7 @@ use realdid_wallet::present;
 use realdid_wallet::{Wallet, dids};
 
 use super::bench_figures::{JsResults, Timeline, VerifierFigures, VerifierPhase};
+use super::bench_soak::{cpu_seconds, devnet_processes};
 use crate::error::CliError;
 
 /// Options of `realdid bench verifier`.
@@ -79,24 +80,12 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// User + system CPU of the `realdid verifier` process whose command line mentions
-/// `needle` (its configuration file), in seconds.
-fn cpu_seconds_of(needle: &str) -> Option<f64> {
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if args.get(1).is_some_and(|a| a == "verifier") && args.iter().any(|a| a.contains(needle)) {
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            let ticks: f64 =
-                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-            return Some(ticks / 100.0);
-        }
-    }
-    None
+/// User + system CPU of the devnet's verifier process, in seconds.
+fn verifier_cpu_seconds(dir: &Path) -> Option<f64> {
+    let verifier = devnet_processes(dir)
+        .into_iter()
+        .find(|p| p.name == "verifier")?;
+    cpu_seconds(verifier.pid)
 }
 
 /// The register's people, as the devnet wrote them for its authority: whom the benchmarks
@@ -119,8 +108,8 @@ struct Devnet {
     registry: RegistryGateway,
     issuer_endpoint: String,
     verifier_endpoint: String,
-    /// Matches the verifier's command line, to read its CPU time.
-    verifier_needle: String,
+    /// The devnet's directory, where its processes are found (to read the verifier's CPU).
+    dir: PathBuf,
     token: String,
     audience: String,
     people: Vec<Person>,
@@ -146,7 +135,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         registry: layout.gateway()?,
         issuer_endpoint: format!("{}://{}", layout.scheme(), issuer_config.grpc_listen),
         verifier_endpoint: format!("{}://{}", layout.scheme(), verifier_config.grpc_listen),
-        verifier_needle: verifier_path.display().to_string(),
+        dir: args.dir.clone(),
         token: read(&args.dir.join("verifier").join("bank-token"))?,
         audience: bank.did().as_str().to_owned(),
         people: people(&args.dir)?,
@@ -471,7 +460,7 @@ async fn timed(
             .await?,
         );
     }
-    let cpu_before = cpu_seconds_of(&devnet.verifier_needle);
+    let cpu_before = verifier_cpu_seconds(&devnet.dir);
     let started = Instant::now();
     let workers = drive(
         work.len(),
@@ -504,7 +493,7 @@ async fn timed(
         failed += f;
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_seconds_of(&devnet.verifier_needle)
+    let cpu = verifier_cpu_seconds(&devnet.dir)
         .zip(cpu_before)
         .map(|(after, before)| after - before);
     let count = verified.count().max(1) as f64;
