@@ -263,8 +263,10 @@ impl<S: StatusSource> StatusChecker<S> {
         let checked = match self.lists.get(&key).filter(usable) {
             Some(hit) => hit,
             None => {
-                self.check_once(&key, chain, issuer, issuer_state, uri, now_ms)
-                    .await?
+                self.check_once(&key, || {
+                    self.fetch_and_check(chain, issuer, issuer_state, uri, now_ms)
+                })
+                .await?
             }
         };
         let index = usize::try_from(index)
@@ -276,18 +278,18 @@ impl<S: StatusSource> StatusChecker<S> {
         Ok((status, checked.height))
     }
 
-    /// Fetches and checks the list `key` names, or waits for the answer of the check another
-    /// caller has under way; an answer is shared whether it is a list or a problem. A check
-    /// whose caller was cancelled gives no answer: a waiting caller then checks itself.
-    async fn check_once(
+    /// Runs `check` of the list `key` names and holds the list it gives, or waits for the
+    /// answer of the check another caller has under way; an answer is shared whether it is a
+    /// list or a problem. A check whose caller was cancelled gives no answer: a waiting
+    /// caller then checks itself.
+    async fn check_once<F>(
         &self,
         key: &ListKey,
-        chain: &impl ChainView,
-        issuer: &RealDid,
-        issuer_state: &DidState,
-        uri: &str,
-        now_ms: i64,
-    ) -> Result<CheckedList, StatusProblem> {
+        check: impl Fn() -> F,
+    ) -> Result<CheckedList, StatusProblem>
+    where
+        F: std::future::Future<Output = Result<CheckedList, StatusProblem>>,
+    {
         loop {
             let role = {
                 let mut checking = self
@@ -309,9 +311,7 @@ impl<S: StatusSource> StatusChecker<S> {
                         checking: &self.checking,
                         key,
                     };
-                    let checked = self
-                        .fetch_and_check(chain, issuer, issuer_state, uri, now_ms)
-                        .await;
+                    let checked = check().await;
                     if let Ok(list) = &checked {
                         self.lists.insert(key.clone(), list.clone());
                     }
