@@ -213,8 +213,10 @@ fn start_devnet(dir: &Path, log: &Path, plaintext: bool) -> Result<Supervisor, C
     }
 }
 
-/// The commit of the checkout the binary was built from, and whether it has changes not
-/// committed: the source directory, not the one the run started in, which may be anywhere.
+/// The commit the binary's source checkout is at when the run starts, and whether it has
+/// changes not committed: the source directory, not the one the run started in, which may
+/// be anywhere. That is the binary's own commit as long as it was built there and the
+/// checkout has not moved since; a build-time record would not depend on that.
 fn commit() -> String {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"));
     let git = |args: &[&str]| {
