@@ -17,10 +17,11 @@ use realdid_core::did::{Purposes, RealDid};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::registry_client::RegistryClient;
 use realdid_registry::devnet::DevnetLayout;
+use realdid_registry_client::did_batch::DidReader;
 use realdid_registry_client::light_client::LightClient;
 use tokio::sync::Mutex;
 
-use super::bench_figures::{RegistryFigures, Timeline};
+use super::bench_figures::{RegistryFigures, Throughput, Timeline};
 use crate::error::CliError;
 
 /// Benchmarks.
@@ -67,6 +68,9 @@ pub struct RegistryBenchArgs {
     /// Reads in flight at once.
     #[arg(long, default_value_t = 64)]
     pub read_concurrency: usize,
+    /// Seconds of proven reads through the registry client's coalescing reader (0: none).
+    #[arg(long, default_value_t = 10)]
+    pub coalesced_read_secs: u64,
 }
 
 /// Runs a benchmark.
@@ -267,41 +271,106 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
             "no DID was committed; nothing to read".into(),
         ));
     }
-    let light = Arc::new(LightClient::for_genesis(layout.genesis()));
-    let bad = Arc::new(AtomicU64::new(0));
     let dids = Arc::new(dids);
     let node0 = endpoints[0].clone();
+
+    // One DID per call, as a resolver asks for one document.
+    let light = Arc::new(LightClient::for_genesis(layout.genesis()));
     let mut read_clients = Vec::new();
     for _ in 0..8 {
         read_clients.push(connect(&layout, node0.clone()).await?);
     }
+    let (reads, read_failures) =
+        read_phase(dids.clone(), args.read_secs, args.read_concurrency, |w| {
+            let client = read_clients[w % read_clients.len()].clone();
+            let light = light.clone();
+            move |did: RealDid| {
+                let mut client = client.clone();
+                let light = light.clone();
+                async move {
+                    let answer = client
+                        .resolve(pb::ResolveRequest {
+                            did: did.to_string(),
+                            at: None,
+                        })
+                        .await;
+                    answer.is_ok_and(|answer| {
+                        answer.into_inner().proof.is_some_and(|proof| {
+                            matches!(light.verify_did(&did, &proof), Ok((_, Some(_))))
+                        })
+                    })
+                }
+            }
+        })
+        .await;
+    println!("proven reads (node 0, every answer checked by the light client):");
+    print_reads(&reads, read_failures);
+
+    // The same reads through the registry client a verifier uses, which coalesces the reads
+    // in flight into proven ResolveMany calls (up to 64 DIDs against one certificate).
+    let coalesced = if args.coalesced_read_secs == 0 {
+        None
+    } else {
+        let gateway = realdid_registry_client::RegistryGateway::with_tls(
+            std::slice::from_ref(&node0),
+            LightClient::for_genesis(layout.genesis()),
+            &layout.client_tls(),
+        )
+        .map_err(|e| CliError::Usage(format!("cannot read from {node0}: {e}")))?;
+        let reader = DidReader::new(gateway);
+        let phase = read_phase(
+            dids.clone(),
+            args.coalesced_read_secs,
+            args.read_concurrency,
+            |_| {
+                let reader = reader.clone();
+                move |did: RealDid| {
+                    let reader = reader.clone();
+                    async move { matches!(reader.resolve(&did).await, Ok(p) if p.value.is_some()) }
+                }
+            },
+        )
+        .await;
+        println!("proven reads coalesced by the registry client (node 0, every answer checked):");
+        print_reads(&phase.0, phase.1);
+        Some(phase)
+    };
+    Ok(RegistryFigures {
+        writes,
+        rejected: rejected.load(Ordering::Relaxed),
+        transport_errors: errors.load(Ordering::Relaxed),
+        reads,
+        read_failures,
+        coalesced_reads: coalesced,
+    })
+}
+
+/// Runs `concurrency` readers of `dids` for `secs`, each with the read `reader` makes for
+/// it, and returns the reads that checked out and how many did not.
+async fn read_phase<R, F>(
+    dids: Arc<Vec<RealDid>>,
+    secs: u64,
+    concurrency: usize,
+    reader: impl Fn(usize) -> R,
+) -> (Throughput, u64)
+where
+    R: Fn(RealDid) -> F + Send + 'static,
+    F: Future<Output = bool> + Send,
+{
+    let bad = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let deadline = start + Duration::from_secs(args.read_secs);
+    let deadline = start + Duration::from_secs(secs);
     let mut workers = Vec::new();
-    for w in 0..args.read_concurrency {
-        let mut client = read_clients[w % read_clients.len()].clone();
-        let (light, bad, dids) = (light.clone(), bad.clone(), dids.clone());
+    for w in 0..concurrency {
+        let (read, bad, dids) = (reader(w), bad.clone(), dids.clone());
         workers.push(tokio::spawn(async move {
             let mut mine = Timeline::new(start);
             let mut i = w;
             while Instant::now() < deadline {
-                let did = &dids[i % dids.len()];
+                let did = dids[i % dids.len()].clone();
                 i += 7;
                 let sent = Instant::now();
-                let ok = match client
-                    .resolve(pb::ResolveRequest {
-                        did: did.to_string(),
-                        at: None,
-                    })
-                    .await
-                {
-                    Ok(answer) => answer
-                        .into_inner()
-                        .proof
-                        .map(|proof| matches!(light.verify_did(did, &proof), Ok((_, Some(_)))))
-                        .unwrap_or(false),
-                    Err(_) => false,
-                };
+                let ok = read(did).await;
                 if ok && Instant::now() <= deadline {
                     mine.record(sent);
                 } else if !ok {
@@ -311,28 +380,21 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
             mine
         }));
     }
-    let mut read = Timeline::new(start);
+    let mut done = Timeline::new(start);
     for worker in workers {
         if let Ok(timeline) = worker.await {
-            read.merge(timeline);
+            done.merge(timeline);
         }
     }
-    let reads = read.summary(Duration::from_secs(args.read_secs));
-    println!("proven reads (node 0, every answer checked by the light client):");
+    (
+        done.summary(Duration::from_secs(secs)),
+        bad.load(Ordering::Relaxed),
+    )
+}
+
+fn print_reads(reads: &Throughput, failed: u64) {
     println!(
-        "  {} in {} s = {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  (failed {})",
-        reads.count,
-        args.read_secs,
-        reads.per_second,
-        reads.p50_ms,
-        reads.p99_ms,
-        bad.load(Ordering::Relaxed)
+        "  {} in {:.0} s = {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  (failed {failed})",
+        reads.count, reads.secs, reads.per_second, reads.p50_ms, reads.p99_ms,
     );
-    Ok(RegistryFigures {
-        writes,
-        rejected: rejected.load(Ordering::Relaxed),
-        transport_errors: errors.load(Ordering::Relaxed),
-        reads,
-        read_failures: bad.load(Ordering::Relaxed),
-    })
 }

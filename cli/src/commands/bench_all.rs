@@ -33,9 +33,12 @@ pub struct AllArgs {
     /// Seconds of registry writes per run.
     #[arg(long, default_value_t = 60)]
     write_secs: u64,
-    /// Seconds of proven reads per run.
+    /// Seconds of proven reads per run, one DID a call.
     #[arg(long, default_value_t = 20)]
     read_secs: u64,
+    /// Seconds of proven reads per run through the registry client, which coalesces them.
+    #[arg(long, default_value_t = 10)]
+    coalesced_read_secs: u64,
     /// Verifications of repeated credentials per run.
     #[arg(long, default_value_t = 40_000)]
     verifications: usize,
@@ -149,6 +152,7 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
             concurrency: 2048,
             prepared: None,
             read_concurrency: 64,
+            coalesced_read_secs: args.coalesced_read_secs,
         })
         .await?;
         memory.push(Memory::of(&dir, "after the registry"));

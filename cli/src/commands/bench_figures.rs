@@ -141,6 +141,9 @@ pub struct RegistryFigures {
     pub reads: Throughput,
     /// Reads that failed or did not check out.
     pub read_failures: u64,
+    /// The same reads through the registry client's coalescing reader, and how many failed
+    /// (`None`: not run).
+    pub coalesced_reads: Option<(Throughput, u64)>,
 }
 
 /// `realdid bench issuer`'s figures.
