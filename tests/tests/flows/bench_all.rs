@@ -93,18 +93,10 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
     );
     // Every part measured something, and nothing failed.
     assert!(leading_number(cell(&report, "committed DID creates")) > 0);
-    for reads in [
-        "proven resolves, one DID a call",
-        "proven resolves, coalesced by the client",
-    ] {
-        let row = cell(&report, reads);
-        assert!(
-            leading_number(row) > 0 && row.contains(" 0 failed"),
-            "{reads}: {row}"
-        );
-    }
     assert!(leading_number(cell(&report, "credentials signed")) > 0);
     for phase in [
+        "proven resolves, one DID a call",
+        "proven resolves, coalesced by the client",
         "repeated credentials",
         "first-seen credentials",
         "repeated credentials, sent at the first-seen rate",
