@@ -436,6 +436,7 @@ pub(super) fn cpu_seconds(pid: u32) -> Option<f64> {
     // The command name, in parentheses, may hold spaces: count fields after its end.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // /proc counts in USER_HZ, which Linux fixes at 100 for what it shows user space.
     Some(ticks / 100.0)
 }
 
