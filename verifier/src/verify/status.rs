@@ -1034,7 +1034,11 @@ mod tests {
         );
         drop(first);
         checker.source.open.add_permits(1 << 16);
-        assert_eq!(second.await, Ok(Status::VALID));
+        // Bounded, so that a waiter nobody answers fails the test instead of hanging it.
+        let second = tokio::time::timeout(Duration::from_secs(10), second)
+            .await
+            .expect("the waiting presentation takes the check over");
+        assert_eq!(second, Ok(Status::VALID));
         assert_eq!(checker.source.fetches.load(Ordering::SeqCst), 2);
         assert!(matches!(
             Box::pin(gated_status(&checker, &chain, &issuer))
