@@ -47,6 +47,12 @@ pub(super) trait TreeSource {
         version: Version,
         key_hash: &[u8; 32],
     ) -> Result<Option<Vec<u8>>, RegistryError>;
+    /// The value `key_hash` was given at exactly `version`, if it was given one then.
+    fn value_written_at(
+        &self,
+        version: Version,
+        key_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, RegistryError>;
 }
 
 impl TreeSource for DbTree<'_> {
@@ -60,6 +66,14 @@ impl TreeSource for DbTree<'_> {
         key_hash: &[u8; 32],
     ) -> Result<Option<Vec<u8>>, RegistryError> {
         DbTree::value(self, version, key_hash)
+    }
+
+    fn value_written_at(
+        &self,
+        version: Version,
+        key_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        DbTree::value_written_at(self, version, key_hash)
     }
 }
 
@@ -228,8 +242,17 @@ pub(super) fn prove(
         }
         key = stored_node_key(child.version, &path, depth + 1);
         if child.leaf && index == n {
-            // The key's own leaf, if the key holds a value: no need to read it.
-            if let Some(value) = tree.value(version, key_hash)? {
+            // The key's own leaf, if the key holds a value: no need to read it. A leaf is
+            // mostly written with its value, at the version it carries: one point read finds
+            // that value. Where jmt moved the leaf down a level since (a new key split its
+            // place), it wrote the leaf again without the value, and the value is the newest
+            // one before (a seek). Either value is the key's only if it hashes to the leaf.
+            let at_leaf = tree.value_written_at(child.version, key_hash)?;
+            let value = match at_leaf {
+                Some(value) => Some(value),
+                None => tree.value(version, key_hash)?,
+            };
+            if let Some(value) = value {
                 let leaf = ProofLeaf::of_value(*key_hash, &value);
                 if leaf.hash() == child.hash {
                     return Ok((Some(value), finish(Some(leaf), siblings)));
@@ -333,6 +356,14 @@ mod tests {
                 .range((*key_hash, 0)..=(*key_hash, version))
                 .next_back()
                 .and_then(|(_, value)| value.clone()))
+        }
+
+        fn value_written_at(
+            &self,
+            version: Version,
+            key_hash: &[u8; 32],
+        ) -> Result<Option<Vec<u8>>, RegistryError> {
+            Ok(self.values.get(&(*key_hash, version)).cloned().flatten())
         }
     }
 

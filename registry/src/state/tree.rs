@@ -204,6 +204,24 @@ impl DbTree<'_> {
             Some(Ok(_)) => Ok(None),
         }
     }
+
+    /// The value `key_hash` was given at exactly `version` (`None`: none then, or removed
+    /// then). A point read, which RocksDB answers from its Bloom filters and one block, where
+    /// [`value`](Self::value) opens an iterator over every memtable and level.
+    pub(super) fn value_written_at(
+        &self,
+        version: Version,
+        key_hash: &[u8; 32],
+    ) -> Result<Option<OwnedValue>, RegistryError> {
+        let bytes = self
+            .db
+            .get_pinned_cf(cf(self.db, VALUES)?, columns::value_key(key_hash, version))
+            .map_err(RegistryError::storage("reading a tree value"))?;
+        match bytes {
+            Some(bytes) => decode_value(&bytes),
+            None => Ok(None),
+        }
+    }
 }
 
 impl TreeReader for DbTree<'_> {
