@@ -141,9 +141,20 @@ pub struct RegistryFigures {
     pub reads: Throughput,
     /// Reads that failed or did not check out.
     pub read_failures: u64,
-    /// The same reads through the registry client's coalescing reader, and how many failed
-    /// (`None`: not run).
-    pub coalesced_reads: Option<(Throughput, u64)>,
+    /// The same reads through the registry client's coalescing reader (`None`: not run).
+    pub coalesced_reads: Option<CoalescedReads>,
+}
+
+/// Proven reads through the registry client's coalescing reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoalescedReads {
+    /// Reads that checked out.
+    pub reads: Throughput,
+    /// Reads that failed or did not check out.
+    pub failed: u64,
+    /// The distinct DIDs each `ResolveMany` call carried, on average: that the phase
+    /// coalesced, and how much.
+    pub dids_per_call: f64,
 }
 
 /// `realdid bench issuer`'s figures.

@@ -228,7 +228,7 @@ impl Report {
                     r.registry
                         .coalesced_reads
                         .as_ref()
-                        .map(|(t, _)| t.per_second)
+                        .map(|c| c.reads.per_second)
                 }),
             },
             Target {
@@ -325,7 +325,7 @@ impl Report {
             r.registry
                 .coalesced_reads
                 .as_ref()
-                .map(|(t, _)| t.seconds.as_slice())
+                .map(|c| c.reads.seconds.as_slice())
         }
         fn repeated(r: &Run) -> Option<&[Second]> {
             Some(&r.verifier.repeated.verified.seconds)
@@ -504,10 +504,12 @@ impl Report {
                 (
                     "proven resolves, coalesced by the client",
                     each(&|r| match &r.registry.coalesced_reads {
-                        Some((t, failed)) => format!(
-                            "**{}/s**, p99 {:.1} ms, {failed} failed",
-                            number(t.per_second),
-                            t.p99_ms,
+                        Some(c) => format!(
+                            "**{}/s**, p99 {:.1} ms, {} failed, {:.1} DIDs a call",
+                            number(c.reads.per_second),
+                            c.reads.p99_ms,
+                            c.failed,
+                            c.dids_per_call,
                         ),
                         None => "not run".into(),
                     }),
@@ -646,7 +648,7 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::expect_used)]
-    use super::super::bench_figures::{JsResult, JsResults, Throughput};
+    use super::super::bench_figures::{CoalescedReads, JsResult, JsResults, Throughput};
     use super::*;
 
     fn throughput(per_second: f64, p99_ms: f64) -> Throughput {
@@ -666,6 +668,14 @@ mod tests {
         }
     }
 
+    fn coalesced(per_second: f64) -> CoalescedReads {
+        CoalescedReads {
+            reads: throughput(per_second, 5.0),
+            failed: 0,
+            dids_per_call: 16.0,
+        }
+    }
+
     fn run(writes: f64, finality_p99: f64, first_seen_cpu: Option<f64>) -> Run {
         Run {
             calibration: 30_000.0,
@@ -675,7 +685,7 @@ mod tests {
                 transport_errors: 0,
                 reads: throughput(21_000.0, 9.0),
                 read_failures: 0,
-                coalesced_reads: Some((throughput(40_000.0, 5.0), 0)),
+                coalesced_reads: Some(coalesced(40_000.0)),
             },
             issuer: IssuerFigures {
                 credentials_per_second: 30_000.0,
@@ -798,7 +808,7 @@ mod tests {
         assert_eq!(first_seen.verdict(), "not measured");
         // The coalesced reads are a target of their own, judged on their own figures.
         let mut slow = run(6_000.0, 800.0, Some(140.0));
-        slow.registry.coalesced_reads = Some((throughput(15_000.0, 5.0), 0));
+        slow.registry.coalesced_reads = Some(coalesced(15_000.0));
         let mut without = run(6_000.0, 800.0, Some(140.0));
         without.registry.coalesced_reads = None;
         let targets = report(vec![run(6_000.0, 800.0, Some(140.0)), slow]).targets();

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
 /// 1 when the last proven read succeeded, 0 when every node failed it.
@@ -41,6 +42,30 @@ pub static PROVEN_BLOCK_TIME: LazyLock<Gauge> = LazyLock::new(|| {
         gauge.clone(),
     );
     gauge
+});
+
+/// Proven `ResolveMany` calls the coalescing DID reader ([`crate::did_batch::DidReader`])
+/// has sent, successful or not.
+pub static COALESCED_CALLS: LazyLock<Counter> = LazyLock::new(|| {
+    let counter = Counter::default();
+    realdid_proto::metrics::register(
+        "registry_coalesced_calls",
+        "Proven ResolveMany calls sent by the coalescing DID reader",
+        counter.clone(),
+    );
+    counter
+});
+
+/// The distinct DIDs those calls asked for: over [`COALESCED_CALLS`], how well reads
+/// coalesce (1 under light load, up to 64 under heavy load).
+pub static COALESCED_DIDS: LazyLock<Counter> = LazyLock::new(|| {
+    let counter = Counter::default();
+    realdid_proto::metrics::register(
+        "registry_coalesced_dids",
+        "Distinct DIDs asked for in the coalescing DID reader's ResolveMany calls",
+        counter.clone(),
+    );
+    counter
 });
 
 /// Records a proven read's outcome.

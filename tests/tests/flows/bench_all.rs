@@ -107,6 +107,14 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
             "{phase}: {row}"
         );
     }
+    // The coalesced phase coalesced: node 0 was asked for several DIDs a call.
+    let coalesced = cell(&report, "proven resolves, coalesced by the client");
+    let per_call: f64 = coalesced
+        .strip_suffix(" DIDs a call")
+        .and_then(|rest| rest.rsplit(", ").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no DIDs a call in {coalesced:?}"));
+    assert!(per_call > 1.5, "{coalesced}");
     // Each target is judged, or said not measured where it was left out.
     assert!(report.contains("| committed DID creates per second |"));
     let ratio = cell(
