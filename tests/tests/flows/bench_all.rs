@@ -107,7 +107,7 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
             "{phase}: {row}"
         );
     }
-    // The coalesced phase coalesced: node 0 was asked for several DIDs a call.
+    // The coalesced phase coalesced: the reader's calls carried several DIDs each.
     let coalesced = cell(&report, "proven resolves, coalesced by the client");
     let per_call: f64 = coalesced
         .strip_suffix(" DIDs a call")
