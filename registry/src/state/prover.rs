@@ -327,6 +327,8 @@ mod tests {
     struct Memory {
         nodes: HashMap<Vec<u8>, Arc<Node>>,
         values: BTreeMap<([u8; 32], Version), Option<Vec<u8>>>,
+        /// How many times a value was sought (the newest at or before a version).
+        seeks: std::cell::Cell<usize>,
     }
 
     impl Memory {
@@ -351,6 +353,7 @@ mod tests {
             version: Version,
             key_hash: &[u8; 32],
         ) -> Result<Option<Vec<u8>>, RegistryError> {
+            self.seeks.set(self.seeks.get() + 1);
             Ok(self
                 .values
                 .range((*key_hash, 0)..=(*key_hash, version))
@@ -414,6 +417,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A key whose leaf was written with its value is proven with one read of the value at
+    /// the leaf's version, no seek; a key whose leaf jmt moved down since still is proven,
+    /// by a seek.
+    #[test]
+    fn a_leaf_written_with_its_value_is_proven_without_a_seek() {
+        let reference = MockTreeStore::default();
+        let tree = Sha256Jmt::new(&reference);
+        let mut memory = Memory::default();
+        let pyramids = PyramidCache::with_capacity(64);
+        let mut version = 0;
+        let mut put = |writes: Vec<(KeyHash, Option<Vec<u8>>)>, memory: &mut Memory| {
+            let (_, batch) = tree.put_value_set(writes, version).unwrap();
+            reference.write_tree_update_batch(batch.clone()).unwrap();
+            memory.write(&batch);
+            version += 1;
+        };
+        put(Vec::new(), &mut memory);
+        put(vec![(key(0), Some(b"first".to_vec()))], &mut memory);
+        // Enough keys after it that one lands beside key 0 and moves its leaf down.
+        put(
+            (1..400).map(|i| (key(i), Some(vec![1; 4]))).collect(),
+            &mut memory,
+        );
+        let tree = Sha256Jmt::new(&reference);
+        for i in 1..400 {
+            let (value, _) = prove(&memory, &pyramids, &key(i).0, 2).unwrap();
+            assert_eq!(value, Some(vec![1; 4]));
+        }
+        assert_eq!(memory.seeks.get(), 0, "leaves written with their values");
+        let (value, proof) = prove(&memory, &pyramids, &key(0).0, 2).unwrap();
+        assert_eq!(value, Some(b"first".to_vec()));
+        let (_, expected) = tree.get_with_proof(key(0), 2).unwrap();
+        assert_eq!(proof, proof_of_jmt(&expected));
+        assert_eq!(memory.seeks.get(), 1, "the moved leaf's value is sought");
     }
 
     #[test]
