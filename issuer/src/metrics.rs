@@ -15,13 +15,11 @@ pub struct OutcomeLabel {
 
 /// Enrolments decided, by outcome.
 pub static ENROLMENTS: LazyLock<Family<OutcomeLabel, Counter>> = LazyLock::new(|| {
-    let family = Family::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "issuer_enrolments",
         "Enrolments decided, by outcome (ISSUED or the refusal reason)",
-        family.clone(),
-    );
-    family
+        Family::default(),
+    )
 });
 
 /// Counts one enrolment decision.

@@ -71,6 +71,13 @@ pub fn register(name: &str, help: &str, metric: impl Metric) {
     lock().register(name, help, metric);
 }
 
+/// [`register`]s `metric` and gives it back, for a `LazyLock` that holds it: a metric's
+/// clones share one value, so the one registered is the one the service updates.
+pub fn registered<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
+    register(name, help, metric.clone());
+    metric
+}
+
 fn lock() -> std::sync::MutexGuard<'static, Registry> {
     PROCESS
         .registry

@@ -17,24 +17,20 @@ pub struct VerdictLabel {
 
 /// Verdicts on presentations, by reason.
 pub static VERDICTS: LazyLock<Family<VerdictLabel, Counter>> = LazyLock::new(|| {
-    let family = Family::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "verifier_verdicts",
         "Presentations decided, by verdict (VERIFIED or the failure reason)",
-        family.clone(),
-    );
-    family
+        Family::default(),
+    )
 });
 
 /// 1 while the request store answers, 0 while it does not.
 pub static STORE_UP: LazyLock<Gauge> = LazyLock::new(|| {
-    let gauge = Gauge::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "verifier_store_up",
         "1 while the request store (Redis) answers, 0 while it does not",
-        gauge.clone(),
-    );
-    gauge
+        Gauge::default(),
+    )
 });
 
 /// Counts one verdict.

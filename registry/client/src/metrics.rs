@@ -13,59 +13,49 @@ use prometheus_client::metrics::gauge::Gauge;
 
 /// 1 when the last proven read succeeded, 0 when every node failed it.
 pub static REGISTRY_UP: LazyLock<Gauge> = LazyLock::new(|| {
-    let gauge = Gauge::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "registry_up",
         "1 when the last proven registry read found a node with a fresh proof that checks, 0 when none did",
-        gauge.clone(),
-    );
-    gauge
+        Gauge::default(),
+    )
 });
 
 /// The highest height a proven read has shown.
 pub static PROVEN_HEIGHT: LazyLock<Gauge> = LazyLock::new(|| {
-    let gauge = Gauge::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "registry_proven_height",
         "The highest registry height a proven read has shown this process",
-        gauge.clone(),
-    );
-    gauge
+        Gauge::default(),
+    )
 });
 
 /// The block time of that height.
 pub static PROVEN_BLOCK_TIME: LazyLock<Gauge> = LazyLock::new(|| {
-    let gauge = Gauge::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "registry_proven_block_time_seconds",
         "The block time (Unix seconds) of the highest registry height a proven read has shown",
-        gauge.clone(),
-    );
-    gauge
+        Gauge::default(),
+    )
 });
 
 /// Proven `ResolveMany` calls the coalescing DID reader ([`crate::did_batch::DidReader`])
 /// has sent, successful or not.
 pub static COALESCED_CALLS: LazyLock<Counter> = LazyLock::new(|| {
-    let counter = Counter::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "registry_coalesced_calls",
         "Proven ResolveMany calls sent by the coalescing DID reader",
-        counter.clone(),
-    );
-    counter
+        Counter::default(),
+    )
 });
 
 /// The distinct DIDs those calls asked for: over [`COALESCED_CALLS`], how well reads
 /// coalesce (1 under light load, up to 64 under heavy load).
 pub static COALESCED_DIDS: LazyLock<Counter> = LazyLock::new(|| {
-    let counter = Counter::default();
-    realdid_proto::metrics::register(
+    realdid_proto::metrics::registered(
         "registry_coalesced_dids",
         "Distinct DIDs asked for in the coalescing DID reader's ResolveMany calls",
-        counter.clone(),
-    );
-    counter
+        Counter::default(),
+    )
 });
 
 /// Records a proven read's outcome.
