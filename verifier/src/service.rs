@@ -394,8 +394,8 @@ impl VerifierService {
         if !spends_request(&response) {
             return Ok((response, None));
         }
-        match self.store.take(request_id).await? {
-            Taken::Open(stored) => Ok((response, Some(stored))),
+        match self.store.take(&stored).await? {
+            Taken::Open => Ok((response, Some(stored))),
             Taken::AlreadyUsed => Ok((
                 failed(Failure::new(
                     FailureReason::NonceReplayed,

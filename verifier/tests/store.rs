@@ -74,18 +74,9 @@ async fn put_get_take_once<S: RequestStore>(store: &S) {
             used: false
         })
     );
-    assert_eq!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::Open(open.clone())
-    );
-    assert_eq!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::AlreadyUsed
-    );
-    assert_eq!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::AlreadyUsed
-    );
+    assert_eq!(store.take(&open).await.unwrap(), Taken::Open);
+    assert_eq!(store.take(&open).await.unwrap(), Taken::AlreadyUsed);
+    assert_eq!(store.take(&open).await.unwrap(), Taken::AlreadyUsed);
     // A used request is still known, as used (for "replayed" rather than "unknown").
     assert_eq!(
         store.get(&open.request_id).await.unwrap(),
@@ -99,14 +90,10 @@ async fn put_get_take_once<S: RequestStore>(store: &S) {
         store.put(&open).await,
         Err(VerifierError::InvalidRequest(m)) if m.contains("request_id")
     ));
-    assert_eq!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::AlreadyUsed
-    );
+    assert_eq!(store.take(&open).await.unwrap(), Taken::AlreadyUsed);
 }
 
 async fn unknown_is_unknown<S: RequestStore>(store: &S) {
-    assert_eq!(store.take("never-stored").await.unwrap(), Taken::Unknown);
     assert_eq!(store.get("never-stored").await.unwrap(), None);
 }
 
@@ -124,10 +111,7 @@ async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S, clock: Option<&
     store.put(&short).await.unwrap();
     let used = request(200);
     store.put(&used).await.unwrap();
-    assert!(matches!(
-        store.take(&used.request_id).await.unwrap(),
-        Taken::Open(_)
-    ));
+    assert!(matches!(store.take(&used).await.unwrap(), Taken::Open));
     // Past expiry but within grace: still there, still single use.
     pass(clock, Duration::from_millis(300)).await;
     assert_eq!(
@@ -138,15 +122,12 @@ async fn gone_after_expiry_and_grace<S: RequestStore>(store: &S, clock: Option<&
             .map(|k| k.request),
         Some(short.clone())
     );
-    assert_eq!(
-        store.take(&used.request_id).await.unwrap(),
-        Taken::AlreadyUsed
-    );
+    assert_eq!(store.take(&used).await.unwrap(), Taken::AlreadyUsed);
     // Past expiry and grace: purged, open or used alike.
     pass(clock, Duration::from_millis(400)).await;
     assert_eq!(store.get(&short.request_id).await.unwrap(), None);
-    assert_eq!(store.take(&short.request_id).await.unwrap(), Taken::Unknown);
-    assert_eq!(store.take(&used.request_id).await.unwrap(), Taken::Unknown);
+    assert_eq!(store.take(&short).await.unwrap(), Taken::Unknown);
+    assert_eq!(store.take(&used).await.unwrap(), Taken::Unknown);
 }
 
 async fn refuses_already_purged<S: RequestStore>(store: &S) {
@@ -155,7 +136,7 @@ async fn refuses_already_purged<S: RequestStore>(store: &S) {
         store.put(&stale).await,
         Err(VerifierError::InvalidRequest(m)) if m.contains("expires_at_ms")
     ));
-    assert_eq!(store.take(&stale.request_id).await.unwrap(), Taken::Unknown);
+    assert_eq!(store.take(&stale).await.unwrap(), Taken::Unknown);
 }
 
 /// 20 tasks take the same request at once, spread over the given replicas: exactly one wins.
@@ -165,16 +146,15 @@ async fn exactly_one_of_many<S: RequestStore + Clone + 'static>(replicas: &[S]) 
     let mut tasks = Vec::new();
     for index in 0..20 {
         let store = replicas[index % replicas.len()].clone();
-        let id = open.request_id.clone();
-        tasks.push(tokio::spawn(async move { store.take(&id).await.unwrap() }));
+        let open = open.clone();
+        tasks.push(tokio::spawn(
+            async move { store.take(&open).await.unwrap() },
+        ));
     }
     let mut opened = 0;
     for task in tasks {
         match task.await.unwrap() {
-            Taken::Open(taken) => {
-                assert_eq!(taken, open);
-                opened += 1;
-            }
+            Taken::Open => opened += 1,
             Taken::AlreadyUsed => {}
             Taken::Unknown => panic!("a stored request was reported unknown"),
         }
@@ -265,19 +245,13 @@ async fn redis_store_two_replicas_share_single_use() {
             used: false
         })
     );
-    assert_eq!(
-        first.take(&open.request_id).await.unwrap(),
-        Taken::Open(open.clone())
-    );
-    assert_eq!(
-        second.take(&open.request_id).await.unwrap(),
-        Taken::AlreadyUsed
-    );
+    assert_eq!(first.take(&open).await.unwrap(), Taken::Open);
+    assert_eq!(second.take(&open).await.unwrap(), Taken::AlreadyUsed);
     // The other replica reads it as used.
     assert!(second.get(&open.request_id).await.unwrap().unwrap().used);
     // Another deployment (another prefix) does not see it.
     let other = redis().await;
-    assert_eq!(other.take(&open.request_id).await.unwrap(), Taken::Unknown);
+    assert_eq!(other.get(&open.request_id).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -449,12 +423,9 @@ async fn rediss_serves_only_a_verifier_with_a_certificate_of_its_ca() {
     .unwrap();
     let open = request(60_000);
     store.put(&open).await.unwrap();
+    assert!(matches!(store.take(&open).await.unwrap(), Taken::Open));
     assert!(matches!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::Open(_)
-    ));
-    assert!(matches!(
-        store.take(&open.request_id).await.unwrap(),
+        store.take(&open).await.unwrap(),
         Taken::AlreadyUsed
     ));
 
@@ -490,16 +461,13 @@ async fn redis_stopping_midway_fails_closed() {
     store.put(&open).await.unwrap();
     let pending = request(60_000);
     store.put(&pending).await.unwrap();
-    assert!(matches!(
-        store.take(&open.request_id).await.unwrap(),
-        Taken::Open(_)
-    ));
+    assert!(matches!(store.take(&open).await.unwrap(), Taken::Open));
 
     server.stop();
 
     for _ in 0..3 {
         let started = Instant::now();
-        let taken = store.take(&pending.request_id).await;
+        let taken = store.take(&pending).await;
         assert!(
             matches!(&taken, Err(VerifierError::StoreUnavailable { reason, .. }) if reason.contains("redis take")),
             "{taken:?}"

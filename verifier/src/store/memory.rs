@@ -157,7 +157,7 @@ impl MemoryStore {
             Some(entry) if entry.used => Taken::AlreadyUsed,
             Some(entry) => {
                 entry.used = true;
-                Taken::Open(entry.request.clone())
+                Taken::Open
             }
         }
     }
@@ -191,8 +191,8 @@ impl RequestStore for MemoryStore {
         Ok(self.get_now(request_id))
     }
 
-    async fn take(&self, request_id: &str) -> Result<Taken, VerifierError> {
-        Ok(self.take_now(request_id))
+    async fn take(&self, request: &StoredRequest) -> Result<Taken, VerifierError> {
+        Ok(self.take_now(&request.request_id))
     }
 
     async fn put_verdict(
@@ -300,7 +300,7 @@ mod tests {
         let store = MemoryStore::new().with_clock(Arc::new(ManualClock::at(NOW as u64)));
         let open = request("x", NOW + 60_000);
         store.put_now(&open).unwrap();
-        assert_eq!(store.take_now("x"), Taken::Open(open.clone()));
+        assert_eq!(store.take_now("x"), Taken::Open);
         assert!(matches!(
             store.put_now(&open),
             Err(VerifierError::InvalidRequest(_))

@@ -67,15 +67,13 @@ pub struct Known {
     pub used: bool,
 }
 
-/// What taking a request found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one per verification, moved out at once; a box would only add an allocation"
-)]
+/// What taking a request found. The caller read the request before checking a presentation
+/// against it ([`RequestStore::get`]), and a stored request never changes, so taking it does
+/// not hand it out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
-    /// The request was open and is now used; only this caller gets it.
-    Open(StoredRequest),
+    /// The request was open and is now used; only this caller spent it.
+    Open,
     /// The request was taken before (by this or another replica).
     AlreadyUsed,
     /// The request was never stored, or was purged after its expiry and grace period.
@@ -101,9 +99,13 @@ pub trait RequestStore: Send + Sync + std::fmt::Debug {
         request_id: &str,
     ) -> impl Future<Output = Result<Option<Known>, VerifierError>> + Send;
 
-    /// Atomically marks the request used and returns it the first time; `AlreadyUsed` every
-    /// later time, on every replica sharing the store; `Unknown` if never stored or purged.
-    fn take(&self, request_id: &str) -> impl Future<Output = Result<Taken, VerifierError>> + Send;
+    /// Atomically marks `request`, as [`RequestStore::get`] returned it, used: `Open` the
+    /// first time; `AlreadyUsed` every later time, on every replica sharing the store;
+    /// `Unknown` once it is past its expiry and grace period.
+    fn take(
+        &self,
+        request: &StoredRequest,
+    ) -> impl Future<Output = Result<Taken, VerifierError>> + Send;
 
     /// Keeps the verdict on a presentation a wallet submitted for `request` (taken before),
     /// until the request is purged, for the provider to fetch from any replica.
@@ -169,10 +171,10 @@ impl RequestStore for AnyStore {
         }
     }
 
-    async fn take(&self, request_id: &str) -> Result<Taken, VerifierError> {
+    async fn take(&self, request: &StoredRequest) -> Result<Taken, VerifierError> {
         match self {
-            AnyStore::Memory(store) => store.take(request_id).await,
-            AnyStore::Redis(store) => store.take(request_id).await,
+            AnyStore::Memory(store) => store.take(request).await,
+            AnyStore::Redis(store) => store.take(request).await,
         }
     }
 

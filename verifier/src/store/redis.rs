@@ -6,8 +6,10 @@
 //! - `<prefix>verdict:<id>`: the verdict on a presentation a wallet submitted (protobuf
 //!   bytes), expiring with the request.
 //!
-//! `take` is one Lua script, so Redis runs "is it used? read it, mark it used" as one step:
-//! of any number of replicas taking the same id at once, exactly one gets the request.
+//! `take` is one `SET NX` of the used mark: of any number of replicas taking the same id at
+//! once, exactly one sets it. The mark expires when the request does, so an id is never
+//! "used" without its request for longer than the two expiries differ (a few ms of the
+//! verifier's clock); a caller reads the request ([`RequestStore::get`]) before it takes it.
 //!
 //! Every Redis failure (refused connection, timeout, script error) is
 //! [`VerifierError::StoreUnavailable`]: the verifier fails closed. Each operation is bounded
@@ -18,11 +20,11 @@
 //! Standalone Redis only: the two keys of a request are not in one cluster hash slot.
 
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisError, RedisResult, Script};
+use redis::{RedisError, RedisResult};
 
 use realdid_core::clock::{Clock, SystemClock};
 use realdid_proto::tls::ClientTls;
@@ -33,28 +35,6 @@ use crate::VerifierError;
 /// The longest any one Redis operation (connecting included) may take before the store
 /// reports itself unavailable.
 pub const REDIS_OP_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Check and spend, atomically. KEYS[1] is the request, KEYS[2] its used mark. Answers
-/// `{'used'}`, `{'unknown'}` or `{'open', <request JSON>}`. The mark takes the request's
-/// remaining lifetime, so both vanish together and an id is never "used" without a request.
-const TAKE_LUA: &str = r"
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  return {'used'}
-end
-local request = redis.call('GET', KEYS[1])
-if not request then
-  return {'unknown'}
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then
-  redis.call('SET', KEYS[2], '1', 'PX', ttl)
-else
-  redis.call('SET', KEYS[2], '1')
-end
-return {'open', request}
-";
-
-static TAKE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(TAKE_LUA));
 
 /// Request store in Redis, shared by every replica given the same URL and prefix. Clones
 /// share one connection (multiplexed, reconnecting after failures).
@@ -112,16 +92,9 @@ impl RedisStore {
             .set_connection_timeout(Some(REDIS_OP_TIMEOUT))
             .set_response_timeout(Some(REDIS_OP_TIMEOUT))
             .set_number_of_retries(2);
-        let mut connection = bounded(
+        let connection = bounded(
             "connect",
             ConnectionManager::new_with_config(client, config),
-        )
-        .await?;
-        // Loading the script now checks that this server runs Lua, and lets `take` send only
-        // its hash.
-        bounded(
-            "load script",
-            TAKE_SCRIPT.prepare_invoke().load_async(&mut connection),
         )
         .await?;
         Ok(RedisStore {
@@ -249,21 +222,21 @@ impl RequestStore for RedisStore {
         }
     }
 
-    async fn take(&self, request_id: &str) -> Result<Taken, VerifierError> {
+    async fn take(&self, request: &StoredRequest) -> Result<Taken, VerifierError> {
+        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
+        if ttl_ms <= 0 {
+            return Ok(Taken::Unknown);
+        }
         let mut connection = self.connection.clone();
-        let mut invocation = TAKE_SCRIPT.prepare_invoke();
-        invocation
-            .key(self.request_key(request_id))
-            .key(self.used_key(request_id));
-        let answer: Vec<String> = bounded("take", invocation.invoke_async(&mut connection)).await?;
-        match answer.as_slice() {
-            [kind] if kind == "used" => Ok(Taken::AlreadyUsed),
-            [kind] if kind == "unknown" => Ok(Taken::Unknown),
-            [kind, json] if kind == "open" => parse(request_id, json).map(Taken::Open),
-            _ => Err(VerifierError::store_unavailable(format!(
-                "redis take: unexpected script answer of {} items",
-                answer.len()
-            ))),
+        let mut set = redis::cmd("SET");
+        set.arg(self.used_key(&request.request_id))
+            .arg("1")
+            .arg("PX")
+            .arg(ttl_ms)
+            .arg("NX");
+        match bounded("take", set.query_async::<Option<String>>(&mut connection)).await? {
+            Some(_) => Ok(Taken::Open),
+            None => Ok(Taken::AlreadyUsed),
         }
     }
 
