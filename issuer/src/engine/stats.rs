@@ -2,9 +2,10 @@
 //! credentials its status lists hold and in which state, whether every change is anchored,
 //! how many trace requests are in each state, and its operators' audit log.
 //!
-//! The counts come from the status lists (a slot per credential issued, two bits of state
-//! each), not from the credential rows, so reading them costs the lists' size, never a
-//! pass over every credential, and opens no sealed row.
+//! The counts come from the status lists (two bits of state a slot) and a counter of the
+//! slots in use, kept in the batch that takes each slot, not from the credential rows: reading
+//! them costs the lists' size, never a pass over every credential or slot, and opens no
+//! sealed row.
 
 use super::Issuer;
 use super::traces::TraceState;
@@ -43,7 +44,10 @@ impl<A: IdentityAuthority> Issuer<A> {
             &[Role::Revoker, Role::TraceRequester, Role::Auditor],
             "GetIssuerStats",
         )?;
-        let mut figures = IssuerFigures::default();
+        let mut figures = IssuerFigures {
+            issued: self.store.counter(crate::store::ISSUED)?,
+            ..IssuerFigures::default()
+        };
         let total = u32::try_from(self.store.counter(super::lists::OPEN_LIST)?).unwrap_or(0);
         for number in 1..=total {
             let Some(record) = self.store.list(number)? else {
@@ -51,7 +55,6 @@ impl<A: IdentityAuthority> Issuer<A> {
             };
             figures.lists += 1;
             figures.unpublished_lists += u32::from(record.dirty || record.published.is_none());
-            figures.issued += self.store.count(columns::SLOTS, &number.to_be_bytes())?;
             let tally = crate::status::statuses(&record)?.tally();
             figures.revoked += tally.revoked;
             figures.suspended += tally.suspended;

@@ -91,6 +91,10 @@ impl Batch {
 /// Rows of a column family as read: each key with its record.
 pub type Rows<T> = Vec<(Vec<u8>, T)>;
 
+/// The `meta` counter of credentials issued: slots in use, kept with the slots so that the
+/// operators' figures need not walk every slot.
+pub const ISSUED: &str = "credentials_issued";
+
 /// The key of one status-list slot.
 pub fn slot_key(list: u32, index: u32) -> [u8; 8] {
     let mut key = [0u8; 8];
@@ -110,11 +114,24 @@ impl Store {
             .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)
             .map_err(IssuerError::storage("opening the issuer database"))?;
-        Ok(Self {
+        let store = Self {
             db,
             seal,
             write_lock: Mutex::new(()),
-        })
+        };
+        store.count_issued_once()?;
+        Ok(store)
+    }
+
+    /// Sets the [`ISSUED`] counter from the slots in use, once: a database written before
+    /// the counter was kept lacks it.
+    fn count_issued_once(&self) -> Result<(), IssuerError> {
+        if self.get_raw(columns::META, ISSUED.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        let mut batch = Batch::default();
+        Self::set_counter(&mut batch, ISSUED, self.count(columns::SLOTS, b"")?);
+        self.write(batch)
     }
 
     fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, IssuerError> {
@@ -336,6 +353,10 @@ impl Store {
         credentials: &[&CredentialRecord],
     ) -> Result<(), IssuerError> {
         let mut batch = Batch::default();
+        let issued = self
+            .counter(ISSUED)?
+            .saturating_add(credentials.len() as u64);
+        Self::set_counter(&mut batch, ISSUED, issued);
         for r in credentials {
             batch.put(columns::CREDENTIALS, r.id.clone().into_bytes(), *r)?;
             let mut bound = self.did_credentials(&r.did)?;
@@ -391,5 +412,71 @@ impl Store {
         getrandom::fill(&mut tail).map_err(IssuerError::Randomness)?;
         key.extend_from_slice(&tail);
         batch.put(columns::LOG, key, entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential(id: &str, list: u32, index: u32) -> CredentialRecord {
+        CredentialRecord {
+            id: id.to_owned(),
+            enrolment_id: format!("enrolment-{id}"),
+            did: format!("did:realdid:{id}"),
+            vct: "https://example.invalid/vct".to_owned(),
+            list,
+            index,
+            issued_at_ms: 1,
+            expires_at_ms: 2,
+            status: CredentialStatus::Valid,
+            holder_key: None,
+        }
+    }
+
+    fn enrolment(id: &str, credentials: &[&CredentialRecord]) -> EnrolmentRecord {
+        EnrolmentRecord {
+            id: id.to_owned(),
+            person: "person".to_owned(),
+            dids: credentials.iter().map(|c| c.did.clone()).collect(),
+            credential_ids: credentials.iter().map(|c| c.id.clone()).collect(),
+            enrolled_at_ms: 1,
+            escrow: Vec::new(),
+            holder_tag_key: String::new(),
+            fraud: false,
+        }
+    }
+
+    #[test]
+    fn the_issued_counter_follows_the_slots_and_is_rebuilt_when_missing() -> Result<(), IssuerError>
+    {
+        let dir = tempfile::tempdir().map_err(|e| IssuerError::Internal(e.to_string()))?;
+        let seal = || RowSeal::from_pepper(b"a pepper for this test only");
+        let person = PersonKey([7; crate::privacy::person_index::INDEX_LEN]);
+        {
+            let store = Store::open(dir.path(), seal())?;
+            assert_eq!(store.counter(ISSUED)?, 0, "a new database counts none");
+            let (a, b, c) = (
+                credential("a", 1, 5),
+                credential("b", 1, 9),
+                credential("c", 2, 0),
+            );
+            store.commit_enrolment(&enrolment("e1", &[&a, &b]), &person, &[&a, &b])?;
+            store.commit_enrolment(&enrolment("e2", &[&c]), &person, &[&c])?;
+            assert_eq!(store.counter(ISSUED)?, 3);
+            assert_eq!(store.count(columns::SLOTS, b"")?, 3);
+            // As a database written before the counter was kept.
+            store
+                .db
+                .delete_cf(store.cf(columns::META)?, ISSUED.as_bytes())
+                .map_err(IssuerError::storage("deleting the counter"))?;
+        }
+        let store = Store::open(dir.path(), seal())?;
+        assert_eq!(
+            store.counter(ISSUED)?,
+            3,
+            "counted from the slots on opening"
+        );
+        Ok(())
     }
 }
