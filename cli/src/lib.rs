@@ -19,12 +19,20 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEn
 
 use crate::error::CliError;
 
+/// The version `--version` prints: the package's, and the commit the binary was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("REALDID_BUILD_COMMIT"),
+    ")"
+);
+
 /// realdid: real-name decentralized identity — anonymous at the front, real-name at the back.
 ///
 /// Every option can also be set by an environment variable named after it: `--tls-ca` by
 /// `REALDID_TLS_CA`, `--dir` by `REALDID_DIR`; the command line wins.
 #[derive(Debug, Parser)]
-#[command(name = "realdid", version, about)]
+#[command(name = "realdid", version = VERSION, about)]
 pub struct Cli {
     /// How log lines are written: `text` for people, `json` (one object per line) for log
     /// collectors.

@@ -217,32 +217,10 @@ fn start_devnet(dir: &Path, log: &Path, plaintext: bool) -> Result<Supervisor, C
     }
 }
 
-/// The commit the binary's source checkout is at when the run starts, and whether it has
-/// changes not committed: the source directory, not the one the run started in, which may
-/// be anywhere. That is the binary's own commit as long as it was built there and the
-/// checkout has not moved since; a build-time record would not depend on that.
+/// The commit the binary was built from, as its build recorded it (cli/build.rs): with
+/// "with uncommitted changes" when its sources differed from that commit.
 fn commit() -> String {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(source)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "--short=12", "HEAD"]) {
-        Some(hash) => match git(&["status", "--porcelain", "--untracked-files=no"]) {
-            Some(changes) if !changes.is_empty() => format!("{hash} with uncommitted changes"),
-            _ => hash,
-        },
-        None => format!(
-            "unknown (the binary's source, {}, is not a git checkout here)",
-            source.display()
-        ),
-    }
+    env!("REALDID_BUILD_COMMIT").to_owned()
 }
 
 fn create_dir(dir: &Path) -> Result<(), CliError> {
