@@ -344,9 +344,12 @@ pub(super) struct Process {
 }
 
 /// The processes whose command line names a file under `dir` (nodes, authority, issuer,
-/// verifier), and the `realdid devnet` that supervises them.
+/// verifier), and the `realdid devnet` that supervises them: realdid processes, known by a
+/// program named `realdid` or by running this very executable, whatever its file is called
+/// (a devnet started by `bench all` runs it).
 pub(super) fn devnet_processes(dir: &Path) -> Vec<Process> {
     let needle = dir.display().to_string();
+    let own = std::env::current_exe().ok();
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
@@ -366,7 +369,8 @@ pub(super) fn devnet_processes(dir: &Path) -> Vec<Process> {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if !args.first().is_some_and(|a| a.ends_with("realdid")) {
+        let exe = std::fs::read_link(entry.path().join("exe")).ok();
+        if !is_realdid(&args, exe.as_deref(), own.as_deref()) {
             continue;
         }
         let name = args.iter().find_map(|a| {
@@ -384,6 +388,13 @@ pub(super) fn devnet_processes(dir: &Path) -> Vec<Process> {
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found
+}
+
+/// Whether a process with these arguments, running `exe`, is realdid: its program is named
+/// `realdid`, or it runs `own`, the executable asking.
+fn is_realdid(args: &[String], exe: Option<&Path>, own: Option<&Path>) -> bool {
+    args.first().is_some_and(|a| a.ends_with("realdid"))
+        || exe.is_some_and(|exe| own.is_some_and(|own| exe == own))
 }
 
 /// The devnet's directories that hold data: one per node, the issuer's, the verifier's and
@@ -575,6 +586,27 @@ mod tests {
             disk: vec![rss / 2],
             counts: [0; 7],
         }
+    }
+
+    /// A devnet started by a binary under another file name (a copy kept for comparison)
+    /// is still found: by the executable it runs, not only by its name.
+    #[test]
+    fn a_realdid_process_is_known_by_its_name_or_by_running_this_executable() {
+        let args = |program: &str| vec![program.to_owned(), "verifier".to_owned()];
+        let own = Path::new("/opt/bin/realdid-before");
+        assert!(is_realdid(&args("/usr/bin/realdid"), None, Some(own)));
+        assert!(is_realdid(
+            &args("/opt/bin/realdid-before"),
+            Some(own),
+            Some(own)
+        ));
+        assert!(!is_realdid(
+            &args("/opt/bin/realdid-before"),
+            Some(Path::new("/opt/bin/other")),
+            Some(own)
+        ));
+        assert!(!is_realdid(&args("/usr/bin/redis-server"), None, Some(own)));
+        assert!(!is_realdid(&args("/usr/bin/redis-server"), Some(own), None));
     }
 
     /// Growth per hour is measured past the warm-up: from the sample a tenth of the way
