@@ -22,10 +22,7 @@ const SOURCES: &[&str] = &[
 fn main() {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     let workspace = manifest.as_deref().and_then(Path::parent);
-    let commit = workspace.map_or_else(
-        || "unknown (no source directory)".to_owned(),
-        |root| describe(root),
-    );
+    let commit = workspace.map_or_else(|| "unknown (no source directory)".to_owned(), describe);
     println!("cargo:rustc-env=REALDID_BUILD_COMMIT={commit}");
     let Some(root) = workspace else { return };
     for source in SOURCES {
