@@ -224,11 +224,40 @@ async fn redis_store_unknown() {
 
 #[tokio::test]
 async fn redis_store_expiry() {
-    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix(), SHORT_GRACE)
+    let prefix = prefix();
+    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix, SHORT_GRACE)
         .await
         .unwrap();
     gone_after_expiry_and_grace(&store, None).await;
     refuses_already_purged(&store).await;
+}
+
+/// A request's used mark expires with it: nothing of a spent request stays in Redis.
+#[tokio::test]
+async fn redis_store_used_mark_goes_with_its_request() {
+    let prefix = prefix();
+    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix, SHORT_GRACE)
+        .await
+        .unwrap();
+    let used = request(200);
+    store.put(&used).await.unwrap();
+    assert_eq!(store.take(&used).await.unwrap(), Taken::Open);
+    let keys = [
+        format!("{prefix}req:{}", used.request_id),
+        format!("{prefix}used:{}", used.request_id),
+    ];
+    let mut redis = redis::Client::open(REDIS_URL)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut exists = redis::cmd("EXISTS");
+    exists.arg(&keys);
+    let before: i64 = exists.query_async(&mut redis).await.unwrap();
+    assert_eq!(before, 2, "the request and its used mark");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let after: i64 = exists.query_async(&mut redis).await.unwrap();
+    assert_eq!(after, 0, "both gone past expiry and grace");
 }
 
 #[tokio::test]

@@ -122,6 +122,12 @@ impl RedisStore {
     fn verdict_key(&self, request_id: &str) -> String {
         format!("{}verdict:{request_id}", self.prefix)
     }
+
+    /// How long `request` and what goes with it (its used mark, its verdict) are kept from
+    /// now: until its expiry plus the grace period; 0 or less once it is purged.
+    fn left_ms(&self, request: &StoredRequest) -> i64 {
+        purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64())
+    }
 }
 
 /// The certificates of `tls`, as the Redis client takes them.
@@ -180,7 +186,7 @@ fn parse(request_id: &str, json: &str) -> Result<StoredRequest, VerifierError> {
 
 impl RequestStore for RedisStore {
     async fn put(&self, request: &StoredRequest) -> Result<(), VerifierError> {
-        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
+        let ttl_ms = self.left_ms(request);
         if ttl_ms <= 0 {
             return Err(VerifierError::InvalidRequest(
                 "expires_at_ms: the request is past its expiry and grace period".to_owned(),
@@ -223,7 +229,7 @@ impl RequestStore for RedisStore {
     }
 
     async fn take(&self, request: &StoredRequest) -> Result<Taken, VerifierError> {
-        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
+        let ttl_ms = self.left_ms(request);
         if ttl_ms <= 0 {
             return Ok(Taken::Unknown);
         }
@@ -245,7 +251,7 @@ impl RequestStore for RedisStore {
         request: &StoredRequest,
         verdict: &[u8],
     ) -> Result<(), VerifierError> {
-        let ttl_ms = purge_at_ms(request, self.grace).saturating_sub(self.clock.now().as_i64());
+        let ttl_ms = self.left_ms(request);
         if ttl_ms <= 0 {
             return Err(VerifierError::NotFound(
                 "the request was purged before its verdict was kept".to_owned(),
