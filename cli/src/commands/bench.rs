@@ -23,6 +23,7 @@ use realdid_registry_client::metrics::{COALESCED_CALLS, COALESCED_DIDS};
 use tokio::sync::Mutex;
 
 use super::bench_figures::{CoalescedReads, RegistryFigures, Throughput, Timeline};
+use super::bench_load::on_one_thread;
 use crate::error::CliError;
 
 /// Benchmarks.
@@ -280,35 +281,42 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
     let dids = Arc::new(dids);
     let node0 = endpoints[0].clone();
 
-    // One DID per call, as a resolver asks for one document.
-    let light = Arc::new(LightClient::for_genesis(layout.genesis()));
-    let mut read_clients = Vec::new();
-    for _ in 0..8 {
-        read_clients.push(connect(&layout, node0.clone()).await?);
-    }
-    let (reads, read_failures) =
-        read_phase(dids.clone(), args.read_secs, args.read_concurrency, |w| {
-            let client = read_clients[w % read_clients.len()].clone();
-            let light = light.clone();
-            move |did: RealDid| {
-                let mut client = client.clone();
-                let light = light.clone();
-                async move {
-                    let answer = client
-                        .resolve(pb::ResolveRequest {
-                            did: did.to_string(),
-                            at: None,
-                        })
-                        .await;
-                    answer.is_ok_and(|answer| {
-                        answer.into_inner().proof.is_some_and(|proof| {
-                            matches!(light.verify_did(&did, &proof), Ok((_, Some(_))))
-                        })
-                    })
-                }
+    // One DID per call, as a resolver asks for one document. Both read phases run on a
+    // thread of their own (`on_one_thread`).
+    let (reads, read_failures) = {
+        let (layout, node0, dids) = (layout.clone(), node0.clone(), dids.clone());
+        let (secs, concurrency) = (args.read_secs, args.read_concurrency);
+        on_one_thread(move || async move {
+            let light = Arc::new(LightClient::for_genesis(layout.genesis()));
+            let mut read_clients = Vec::new();
+            for _ in 0..8 {
+                read_clients.push(connect(&layout, node0.clone()).await?);
             }
+            Ok(read_phase(dids, secs, concurrency, |w| {
+                let client = read_clients[w % read_clients.len()].clone();
+                let light = light.clone();
+                move |did: RealDid| {
+                    let mut client = client.clone();
+                    let light = light.clone();
+                    async move {
+                        let answer = client
+                            .resolve(pb::ResolveRequest {
+                                did: did.to_string(),
+                                at: None,
+                            })
+                            .await;
+                        answer.is_ok_and(|answer| {
+                            answer.into_inner().proof.is_some_and(|proof| {
+                                matches!(light.verify_did(&did, &proof), Ok((_, Some(_))))
+                            })
+                        })
+                    }
+                }
+            })
+            .await)
         })
-        .await;
+        .await?
+    };
     println!("proven reads (node 0, every answer checked by the light client):");
     print_reads(&reads, read_failures);
 
@@ -317,28 +325,28 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
     let coalesced = if args.coalesced_read_secs == 0 {
         None
     } else {
-        let gateway = realdid_registry_client::RegistryGateway::with_tls(
-            std::slice::from_ref(&node0),
-            LightClient::for_genesis(layout.genesis()),
-            &layout.client_tls(),
-        )
-        .map_err(|e| CliError::Usage(format!("cannot read from {node0}: {e}")))?;
-        let reader = DidReader::new(gateway);
         // This process's reader is the only one counting: its calls over the phase.
         let before = (COALESCED_CALLS.get(), COALESCED_DIDS.get());
-        let (reads, failed) = read_phase(
-            dids.clone(),
-            args.coalesced_read_secs,
-            args.read_concurrency,
-            |_| {
+        let (layout, node0) = (layout.clone(), node0.clone());
+        let (secs, concurrency) = (args.coalesced_read_secs, args.read_concurrency);
+        let (reads, failed) = on_one_thread(move || async move {
+            let gateway = realdid_registry_client::RegistryGateway::with_tls(
+                std::slice::from_ref(&node0),
+                LightClient::for_genesis(layout.genesis()),
+                &layout.client_tls(),
+            )
+            .map_err(|e| CliError::Usage(format!("cannot read from {node0}: {e}")))?;
+            let reader = DidReader::new(gateway);
+            Ok(read_phase(dids, secs, concurrency, |_| {
                 let reader = reader.clone();
                 move |did: RealDid| {
                     let reader = reader.clone();
                     async move { matches!(reader.resolve(&did).await, Ok(p) if p.value.is_some()) }
                 }
-            },
-        )
-        .await;
+            })
+            .await)
+        })
+        .await?;
         let calls = COALESCED_CALLS.get() - before.0;
         let dids_per_call = (COALESCED_DIDS.get() - before.1) as f64 / calls.max(1) as f64;
         println!("proven reads coalesced by the registry client (node 0, every answer checked):");

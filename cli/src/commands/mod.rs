@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bench_all;
 pub mod bench_figures;
 pub mod bench_issuer;
+mod bench_load;
 pub mod bench_plot;
 pub mod bench_report;
 pub mod bench_soak;

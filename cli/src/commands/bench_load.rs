@@ -1,0 +1,94 @@
+//! A runtime of its own, on one thread, for a benchmark's timed load.
+//!
+//! The load generator shares the machine's cores with the services it measures. On the
+//! command's multi-threaded runtime its calls are handed between worker threads (an answer
+//! wakes a task another thread may run), and each hand-over is a wake-up and a context
+//! switch, paid in CPU the services do not get. The proven-read phases of `bench registry`
+//! run on one thread: their load generator then takes ~0.5 of a core instead of ~0.7, and
+//! the reads are faster (docs/PERFORMANCE.md). The verifier benchmark keeps the command's
+//! runtime: driven from one thread, the verifier spent more CPU per verification and
+//! verified fewer presentations a second.
+
+use std::future::Future;
+
+use crate::error::CliError;
+
+/// Runs the future `load` makes on a current-thread runtime on a thread of its own, and
+/// gives back its result. Whatever the load connects must be connected inside `load`: a
+/// client made on another runtime keeps its connection's tasks there.
+pub async fn on_one_thread<T, Fut>(
+    load: impl FnOnce() -> Fut + Send + 'static,
+) -> Result<T, CliError>
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    let (answer, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-load".into())
+        .spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| CliError::Io {
+                    path: "the load generator's runtime".into(),
+                    source,
+                })
+                .and_then(|runtime| runtime.block_on(load()));
+            // The caller may have given up waiting; the load's result then goes nowhere.
+            let _ = answer.send(outcome);
+        })
+        .map_err(|source| CliError::Io {
+            path: "the load generator's thread".into(),
+            source,
+        })?;
+    result
+        .await
+        .map_err(|_| CliError::Refused("the load generator's thread panicked".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_load_runs_on_one_thread_of_its_own() {
+        let caller = std::thread::current().id();
+        let (threads, on_it) = on_one_thread(move || async move {
+            let here = std::thread::current().id();
+            // Tasks it spawns run on its one thread too.
+            let spawned = (0..8)
+                .map(|_| tokio::spawn(async { std::thread::current().id() }))
+                .collect::<Vec<_>>();
+            let mut seen = Vec::new();
+            for task in spawned {
+                seen.push(task.await.map_err(|e| CliError::Refused(e.to_string()))?);
+            }
+            Ok((seen, here))
+        })
+        .await
+        .unwrap();
+        assert_ne!(on_it, caller);
+        assert!(threads.iter().all(|t| *t == on_it), "{threads:?}");
+    }
+
+    #[tokio::test]
+    async fn its_error_and_its_panic_reach_the_caller() {
+        let refused = on_one_thread(|| async { Err::<(), _>(CliError::Refused("no".into())) })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            CliError::Refused("no".into()).to_string()
+        );
+        let panicked = on_one_thread(|| async {
+            if true {
+                panic!("the load broke");
+            }
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert!(panicked.to_string().contains("panicked"), "{panicked}");
+    }
+}
