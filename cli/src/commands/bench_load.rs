@@ -49,6 +49,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure report
+
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
