@@ -29,6 +29,12 @@ pub const DEVNET_RESIDENTS: usize = 3000;
 /// demo can show it.
 pub const DEVNET_DISCLOSURE_DELAY_SECONDS: u32 = 2;
 
+/// How long the devnet waits for its issuer to answer. Longer than the issuer's own wait for
+/// the authority (60 s), which it makes before it serves: on a loaded machine (a debug build
+/// beside other devnets) the authority can take most of that, and a devnet that gave up
+/// first would fail a start that was about to succeed.
+const ISSUER_START: Duration = Duration::from_secs(180);
+
 /// Where the devnet's authority and issuer are.
 #[derive(Debug, Clone)]
 pub struct IssuerSide {
@@ -250,7 +256,7 @@ pub async fn run_issuer(
     );
     supervisor.start(index)?;
     let endpoint = format!("{}://{}", layout.scheme(), side.config.grpc_listen);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + ISSUER_START;
     let mut waiting = super::Waiting::new("the issuer");
     loop {
         waiting.tick();
@@ -266,7 +272,8 @@ pub async fn run_issuer(
         }
         if Instant::now() > deadline {
             return Err(CliError::Refused(format!(
-                "the issuer did not answer on {endpoint} within 60 s; see {}",
+                "the issuer did not answer on {endpoint} within {} s; see {}",
+                ISSUER_START.as_secs(),
                 issuer_dir.join("issuer.log").display()
             )));
         }
