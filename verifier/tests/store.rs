@@ -224,8 +224,7 @@ async fn redis_store_unknown() {
 
 #[tokio::test]
 async fn redis_store_expiry() {
-    let prefix = prefix();
-    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix, SHORT_GRACE)
+    let store = RedisStore::connect_with_grace(REDIS_URL, &prefix(), SHORT_GRACE)
         .await
         .unwrap();
     gone_after_expiry_and_grace(&store, None).await;
