@@ -125,9 +125,18 @@ fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
     .with_max_state_age(config.max_state_age))
 }
 
-/// Connects to the authority, waiting up to 60 s for it to come up.
+/// How long the issuer waits for the identity authority to come up before it gives up.
+const AUTHORITY_WAIT: Duration = Duration::from_secs(60);
+
+/// How often, while waiting, the issuer says in its log what it is waiting for.
+const WAIT_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Connects to the authority, waiting up to [`AUTHORITY_WAIT`] for it to come up. The wait
+/// is logged when it starts and every [`WAIT_REPORT_EVERY`], with the last error, so that a
+/// slow start shows what it is waiting for.
 async fn authority(config: &IssuerConfig) -> Result<GrpcAuthority, CliError> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let started = Instant::now();
+    let mut next_report = started;
     loop {
         match GrpcAuthority::connect(
             config.authority.clone(),
@@ -136,8 +145,24 @@ async fn authority(config: &IssuerConfig) -> Result<GrpcAuthority, CliError> {
         )
         .await
         {
-            Ok(a) => return Ok(a),
-            Err(_) if Instant::now() < deadline => {
+            Ok(a) => {
+                tracing::info!(
+                    authority = %config.authority,
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "identity authority reached"
+                );
+                return Ok(a);
+            }
+            Err(e) if started.elapsed() < AUTHORITY_WAIT => {
+                if Instant::now() >= next_report {
+                    tracing::info!(
+                        authority = %config.authority,
+                        waited_s = started.elapsed().as_secs(),
+                        error = %e,
+                        "waiting for the identity authority"
+                    );
+                    next_report += WAIT_REPORT_EVERY;
+                }
                 tokio::time::sleep(Duration::from_millis(250)).await
             }
             Err(e) => return Err(e.into()),
@@ -153,6 +178,7 @@ fn serve(path: PathBuf) -> Result<(), CliError> {
         super::serve_metrics(config.metrics_listen).await?;
         std::sync::LazyLock::force(&realdid_issuer::metrics::ENROLMENTS);
         let registry = gateway(&config)?;
+        tracing::info!(registry = %config.registry.join(", "), "issuer starting");
         let authority = authority(&config).await?;
         let grpc = tokio::net::TcpListener::bind(config.grpc_listen)
             .await
