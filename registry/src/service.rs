@@ -406,6 +406,12 @@ impl Registry for RegistryService {
             }
         };
         let read = self.read(StateKey::Did(did.clone()), at)?;
+        if request.proof_only {
+            return Ok(Response::new(pb::ResolveResponse {
+                resolution: None,
+                proof: Some(proven(&read)),
+            }));
+        }
         let record = read
             .value
             .as_deref()

@@ -300,6 +300,7 @@ pub async fn resolve(
         .resolve(pb::ResolveRequest {
             did: did.to_string(),
             at,
+            proof_only: false,
         })
         .await
         .expect("resolve answers")

@@ -281,8 +281,8 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
     let dids = Arc::new(dids);
     let node0 = endpoints[0].clone();
 
-    // One DID per call, as a resolver asks for one document. Both read phases run on a
-    // thread of their own (`on_one_thread`).
+    // One DID per call, as a light client resolves one DID: the proof alone, checked here.
+    // Both read phases run on a thread of their own (`on_one_thread`).
     let (reads, read_failures) = {
         let (layout, node0, dids) = (layout.clone(), node0.clone(), dids.clone());
         let (secs, concurrency) = (args.read_secs, args.read_concurrency);
@@ -303,6 +303,7 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
                             .resolve(pb::ResolveRequest {
                                 did: did.to_string(),
                                 at: None,
+                                proof_only: true,
                             })
                             .await;
                         answer.is_ok_and(|answer| {

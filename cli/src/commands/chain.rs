@@ -381,6 +381,7 @@ async fn journey(layout: &DevnetLayout, issuer: &RealDid) -> Result<(), CliError
             .resolve(pb::ResolveRequest {
                 did: citizen.to_string(),
                 at: None,
+                proof_only: false,
             })
             .await
             .map_err(|status| CliError::Refused(format!("resolve: {}", status.message())))?

@@ -304,6 +304,7 @@ impl RegistryGateway {
                     .resolve(pb::ResolveRequest {
                         did: did.to_string(),
                         at: None,
+                        proof_only: true,
                     })
                     .await
                     .map(|r| r.into_inner().proof)
@@ -377,6 +378,7 @@ impl RegistryGateway {
                     .resolve(pb::ResolveRequest {
                         did: did.to_string(),
                         at: Some(pb::resolve_request::At::VersionId(version)),
+                        proof_only: true,
                     })
                     .await
                     .map(|r| r.into_inner().proof)

@@ -116,6 +116,7 @@ async fn issuer_key(
         .resolve(pb::ResolveRequest {
             did: did.to_string(),
             at: None,
+            proof_only: true,
         })
         .await
         .unwrap()

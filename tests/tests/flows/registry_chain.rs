@@ -86,6 +86,24 @@ async fn four_validators_write_prove_reject_and_survive_a_stopped_node() {
             .contains(&holder.state.did.to_string())
     );
 
+    // Asked for the proof only, the node leaves the document out and proves the same
+    // record: what a light client needs, without the rendering it does not trust.
+    let proof_only = node2
+        .resolve(pb::ResolveRequest {
+            did: holder.state.did.to_string(),
+            at: Some(pb::resolve_request::At::AtHeight(proof.height)),
+            proof_only: true,
+        })
+        .await
+        .expect("resolve answers")
+        .into_inner();
+    assert!(proof_only.resolution.is_none());
+    let (read, record) = light
+        .verify_did(&holder.state.did, &proof_only.proof.expect("a proven read"))
+        .expect("proof verifies");
+    assert_eq!(read.height, proof.height);
+    assert_eq!(record.expect("the DID exists").state, holder.state);
+
     // Resubmitting the same bytes returns the original receipt.
     assert_eq!(
         finalized(&submit(&mut node2, &create).await).height,
