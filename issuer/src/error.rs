@@ -102,7 +102,9 @@ impl IssuerError {
             // registry settings being unusable is its setup's fault. Anything else from the
             // registry is no usable answer.
             Self::Registry(C::Rejected { .. }) => K::Rejected,
-            Self::Registry(C::Config { .. } | C::Signing(_) | C::Io { .. }) => K::Internal,
+            Self::Registry(
+                C::Config { .. } | C::InvalidRequest { .. } | C::Signing(_) | C::Io { .. },
+            ) => K::Internal,
             Self::Authority { .. } | Self::Registry(_) => K::Unavailable,
             Self::Storage { .. }
             | Self::Corrupt(_)

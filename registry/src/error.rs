@@ -201,6 +201,9 @@ impl From<realdid_registry_client::ClientError> for RegistryError {
         use realdid_registry_client::ClientError as C;
         match error {
             C::Config { path, reason } => Self::Config { path, reason },
+            C::InvalidRequest { what, reason } => Self::InvalidRequest {
+                reason: format!("{what}: {reason}"),
+            },
             C::Proof { reason } => Self::Proof { reason },
             C::Unavailable { reason } => Self::Unavailable { reason },
             C::Rejected {

@@ -145,6 +145,10 @@ fn again(e: &ClientError, did: &RealDid) -> ClientError {
             path: path.clone(),
             reason,
         },
+        ClientError::InvalidRequest { what, .. } => ClientError::InvalidRequest {
+            what: what.clone(),
+            reason,
+        },
         ClientError::Proof { .. } => ClientError::Proof { reason },
         _ => ClientError::Unavailable { reason },
     }

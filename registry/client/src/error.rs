@@ -19,6 +19,15 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A read asked of the client breaks one of its bounds (no key, or more than one
+    /// proven read may carry): the caller is at fault, and no node was asked.
+    #[error("{what}: {reason}")]
+    InvalidRequest {
+        /// The read asked.
+        what: String,
+        /// The bound it breaks.
+        reason: String,
+    },
     /// A proof, header or certificate from a node does not check out.
     #[error("proof does not verify: {reason}")]
     Proof {
@@ -59,7 +68,7 @@ impl ClientError {
     /// The kind of failure, shared with core's errors.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Config { .. } => ErrorKind::InvalidInput,
+            Self::Config { .. } | Self::InvalidRequest { .. } => ErrorKind::InvalidInput,
             Self::Proof { .. } => ErrorKind::InvalidSignature,
             Self::Rejected { .. } => ErrorKind::Rejected,
             Self::Unavailable { .. } => ErrorKind::Unavailable,

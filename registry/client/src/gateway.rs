@@ -321,8 +321,8 @@ impl RegistryGateway {
         dids: &[RealDid],
     ) -> Result<Proven<Vec<Option<DidRecord>>>, ClientError> {
         if dids.is_empty() || dids.len() > MAX_PROVEN_ENTRIES {
-            return Err(ClientError::Config {
-                path: "resolve_dids_at".into(),
+            return Err(ClientError::InvalidRequest {
+                what: "a proven read of several DIDs".into(),
                 reason: format!(
                     "{} DIDs asked in one read; 1 to {MAX_PROVEN_ENTRIES} may be",
                     dids.len()
@@ -880,6 +880,7 @@ impl RegistryGateway {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use realdid_core::ErrorKind;
     use realdid_core::clock::ManualClock;
 
     #[tokio::test]
@@ -905,5 +906,29 @@ mod tests {
             "ages as the clock moves"
         );
         assert_eq!(gateway.state_age(1_000_000), Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_read_of_no_dids_or_too_many_is_the_callers_fault_and_asks_no_node() {
+        // Nothing listens on this endpoint: a read that reached a node would be Unavailable.
+        let gateway = RegistryGateway::new(
+            &["http://127.0.0.1:1".into()],
+            LightClient::new(&crate::ChainId::parse("test").expect("a chain id"), []),
+        )
+        .unwrap();
+        let did = RealDid::from_suffix([7; 32]);
+        for count in [0, MAX_PROVEN_ENTRIES + 1] {
+            let dids = vec![did.clone(); count];
+            let error = gateway.resolve_dids_at(&dids).await.unwrap_err();
+            assert!(
+                matches!(error, ClientError::InvalidRequest { .. }),
+                "{count} DIDs: {error}"
+            );
+            assert_eq!(error.kind(), ErrorKind::InvalidInput);
+            assert!(
+                error.to_string().contains(&format!("{count} DIDs")),
+                "{error}"
+            );
+        }
     }
 }
