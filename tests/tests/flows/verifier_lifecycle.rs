@@ -37,7 +37,7 @@ fn fresh<T>(value: Option<T>) -> AtHeight<T> {
     Proven {
         height: 7,
         block_time_ms: realdid_tests::unix_ms() as u64,
-        value,
+        value: value.map(std::sync::Arc::new),
     }
 }
 

@@ -41,7 +41,7 @@ fn at<T>(height: u64, value: Option<T>) -> AtHeight<T> {
     Proven {
         height,
         block_time_ms: now_s() as u64 * 1000,
-        value,
+        value: value.map(Arc::new),
     }
 }
 

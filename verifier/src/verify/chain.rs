@@ -4,6 +4,7 @@
 //! read is served only while its state is still within the freshness bound, so a verdict
 //! never rests on state older than that bound, cache or not.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use realdid_core::did::{DidState, RealDid};
@@ -38,8 +39,10 @@ impl Default for ChainCacheConfig {
     }
 }
 
-/// A proven read (`None`: proven absent) with the height and block time of its state.
-pub type AtHeight<T> = Proven<Option<T>>;
+/// A proven read (`None`: proven absent) with the height and block time of its state. The
+/// value is shared: a cache hit hands out the cached value itself, not a deep copy of a DID
+/// document or an accreditation at every presentation.
+pub type AtHeight<T> = Proven<Option<Arc<T>>>;
 
 /// The registry reads verification needs.
 pub trait ChainView: Send + Sync {
@@ -117,12 +120,11 @@ impl ChainView for CachedChain {
         if let Some(hit) = self.cached(&self.dids, did) {
             return Ok(hit);
         }
-        let read = self.did_reader.resolve(did).await?;
-        let value = Proven {
-            height: read.height,
-            block_time_ms: read.block_time_ms,
-            value: read.value.map(|r| r.state),
-        };
+        let value = self
+            .did_reader
+            .resolve(did)
+            .await?
+            .map(|record| record.map(|r| Arc::new(r.state)));
         self.dids.insert(did.clone(), value.clone());
         Ok(value)
     }
@@ -131,7 +133,11 @@ impl ChainView for CachedChain {
         if let Some(hit) = self.cached(&self.accreditations, issuer) {
             return Ok(hit);
         }
-        let value = self.gateway.accreditation_at(issuer).await?;
+        let value = self
+            .gateway
+            .accreditation_at(issuer)
+            .await?
+            .map(|v| v.map(Arc::new));
         self.accreditations.insert(issuer.clone(), value.clone());
         Ok(value)
     }
@@ -145,7 +151,11 @@ impl ChainView for CachedChain {
         if let Some(hit) = self.cached(&self.anchors, &key) {
             return Ok(hit);
         }
-        let value = self.gateway.status_anchor_at(issuer, uri).await?;
+        let value = self
+            .gateway
+            .status_anchor_at(issuer, uri)
+            .await?
+            .map(|v| v.map(Arc::new));
         self.anchors.insert(key, value.clone());
         Ok(value)
     }

@@ -2,6 +2,7 @@
 //! caller's: the service takes it from the replay store, an in-process provider keeps it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
@@ -117,8 +118,8 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
     async fn did_fitting(
         &self,
         did: &RealDid,
-        fits: impl Fn(&Option<DidState>) -> bool,
-    ) -> Result<(u64, Option<DidState>), realdid_registry_client::ClientError> {
+        fits: impl Fn(&Option<Arc<DidState>>) -> bool,
+    ) -> Result<(u64, Option<Arc<DidState>>), realdid_registry_client::ClientError> {
         let cached = self.chain.did(did).await?;
         if fits(&cached.value) {
             return Ok((cached.height, cached.value));
@@ -230,9 +231,9 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         &self,
         presented: &Presented,
         height: &mut u64,
-    ) -> Result<DidState, Failure> {
+    ) -> Result<Arc<DidState>, Failure> {
         let issuer = &presented.issuer;
-        let has_key = |s: &Option<DidState>| {
+        let has_key = |s: &Option<Arc<DidState>>| {
             s.as_ref().is_some_and(|s| {
                 s.key_for(&presented.key_id, Purposes::ASSERTION_METHOD)
                     .is_some()
@@ -347,7 +348,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
                 .and_then(|j| Jwk::from_value(j).ok())
                 .and_then(|j| j.to_public_key().ok()),
         };
-        let authorises = |state: &Option<DidState>| {
+        let authorises = |state: &Option<Arc<DidState>>| {
             state.as_ref().is_some_and(|s| {
                 !s.is_deactivated()
                     && cnf.as_ref().is_some_and(|k| {

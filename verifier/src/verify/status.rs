@@ -462,7 +462,7 @@ impl<S: StatusSource> StatusChecker<S> {
     ) -> Result<
         (
             (u64, u64),
-            realdid_registry_client::records::StatusAnchorRecord,
+            Arc<realdid_registry_client::records::StatusAnchorRecord>,
         ),
         StatusProblem,
     > {
@@ -626,7 +626,7 @@ mod tests {
             Ok(Proven {
                 height: 5,
                 block_time_ms: NOW_MS as u64,
-                value,
+                value: value.map(Arc::new),
             })
         }
 
