@@ -29,11 +29,11 @@ pub const DEVNET_RESIDENTS: usize = 3000;
 /// demo can show it.
 pub const DEVNET_DISCLOSURE_DELAY_SECONDS: u32 = 2;
 
-/// How long the devnet waits for its issuer to answer. Longer than the issuer's own wait for
-/// the authority (60 s), which it makes before it serves: on a loaded machine (a debug build
-/// beside other devnets) the authority can take most of that, and a devnet that gave up
-/// first would fail a start that was about to succeed.
-const ISSUER_START: Duration = Duration::from_secs(180);
+/// How long the devnet waits for its issuer to answer: three times the issuer's own wait for
+/// the authority, which it makes before it serves. On a loaded machine (a debug build beside
+/// other devnets) the authority can take most of that wait, and a devnet that gave up first
+/// would fail a start that was about to succeed.
+const ISSUER_START: Duration = Duration::from_secs(3 * super::issuer::AUTHORITY_WAIT.as_secs());
 
 /// Where the devnet's authority and issuer are.
 #[derive(Debug, Clone)]

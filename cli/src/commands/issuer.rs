@@ -126,7 +126,7 @@ fn gateway(config: &IssuerConfig) -> Result<RegistryGateway, CliError> {
 }
 
 /// How long the issuer waits for the identity authority to come up before it gives up.
-const AUTHORITY_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const AUTHORITY_WAIT: Duration = Duration::from_secs(60);
 
 /// How often, while waiting, the issuer says in its log what it is waiting for.
 const WAIT_REPORT_EVERY: Duration = Duration::from_secs(10);
