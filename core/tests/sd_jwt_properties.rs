@@ -14,8 +14,9 @@ use realdid_core::jws::{KeySigner, sign_compact};
 use realdid_core::keys::{Algorithm, Jwk, PublicKey, SigningKey};
 use realdid_core::sd_jwt::{
     ClaimPath, Disclosure, KeyBindingCheck, KeyBindingParams, Limits, SdJwt, SdJwtBuilder,
-    SdJwtError, SdJwtVcIssuance, StatusListReference, VcVerifyOptions, VerifyOptions,
-    disclosure_digest, issue_sd_jwt_vc, issue_sd_jwt_vc_with_salts, verify, verify_sd_jwt_vc,
+    SdJwtError, SdJwtVcIssuance, StatusListReference, UnverifiedSdJwt, VcVerifyOptions,
+    VerifyOptions, disclosure_digest, issue_sd_jwt_vc, issue_sd_jwt_vc_with_salts, verify,
+    verify_sd_jwt_vc,
 };
 use serde_json::{Map, Value, json};
 
@@ -892,6 +893,72 @@ fn sd_jwt_vc_round_trip() {
     assert_eq!((v.iat, v.exp), (Some(NOW - 10), Some(NOW + 86_400)));
     assert_eq!(v.header["typ"], "dc+sd-jwt");
     assert!(v.key_binding.is_some());
+}
+
+/// A verifier reads `iss` and `kid` from the unverified presentation to find the issuer's key,
+/// then verifies that same value: what it read is what the presenter wrote (hidden claims
+/// still digests), and the verdict is the one `verify_sd_jwt_vc` gives the text.
+#[test]
+fn a_presentation_taken_apart_once_reads_unverified_and_verifies_as_the_text_does() {
+    let issuer = party(Algorithm::EdDsa);
+    let holder = party(Algorithm::EdDsa);
+    let sd_jwt = issue_sd_jwt_vc(vc_issuance(&holder.public), &issuer.signer).unwrap();
+    let text = sd_jwt
+        .present(&paths(&["/name"]))
+        .unwrap()
+        .bind(&params(NONCE, VERIFIER, NOW), &holder.signer)
+        .unwrap()
+        .to_compact();
+    let taken = UnverifiedSdJwt::parse(&text, &Limits::default()).unwrap();
+    assert_eq!(taken.header()["typ"], "dc+sd-jwt");
+    assert_eq!(taken.payload()["iss"], "did:realdid:issuer");
+    assert!(
+        taken.payload().get("name").is_none(),
+        "a hidden claim is a digest"
+    );
+    assert!(taken.payload()["_sd"].is_array());
+    let verified = taken.verify_vc(&vc_options(), &issuer.public, NOW).unwrap();
+    assert_eq!(
+        verified,
+        verify_sd_jwt_vc(&text, &vc_options(), &issuer.public, NOW).unwrap()
+    );
+    assert_eq!(verified.claims["name"], "张三");
+
+    // A wrong nonce, or another issuer's key, is refused the same way either path.
+    let other = party(Algorithm::EdDsa);
+    for (options, key) in [
+        (
+            VcVerifyOptions {
+                key_binding: Some(KeyBindingCheck::new("another nonce", VERIFIER)),
+                ..VcVerifyOptions::default()
+            },
+            &issuer.public,
+        ),
+        (vc_options(), &other.public),
+    ] {
+        let taken = UnverifiedSdJwt::parse(&text, &Limits::default()).unwrap();
+        let once = taken.verify_vc(&options, key, NOW).unwrap_err();
+        let whole = verify_sd_jwt_vc(&text, &options, key, NOW).unwrap_err();
+        assert_eq!(once.to_string(), whole.to_string());
+    }
+
+    // Beyond the limits, or without an issuer-signed JSON payload, it is not taken apart.
+    let tight = Limits {
+        max_len: text.len() - 1,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        UnverifiedSdJwt::parse(&text, &tight),
+        Err(SdJwtError::TooLarge { .. })
+    ));
+    let (jwt, disclosures, kb) = split(&text);
+    let mut parts: Vec<&str> = jwt.split('.').collect();
+    parts[1] = "bm90IGpzb24"; // "not json"
+    let broken = join(&parts.join("."), &disclosures, &kb);
+    assert!(matches!(
+        UnverifiedSdJwt::parse(&broken, &Limits::default()),
+        Err(SdJwtError::Malformed { .. })
+    ));
 }
 
 #[test]

@@ -43,6 +43,7 @@ mod present;
 mod process;
 mod serialization;
 mod token;
+mod unverified;
 pub mod vc;
 mod verify;
 
@@ -57,6 +58,7 @@ pub use key_binding::{
 pub use path::ClaimPath;
 pub use present::Presentation;
 pub use token::SdJwt;
+pub use unverified::UnverifiedSdJwt;
 pub use vc::{
     NON_DISCLOSABLE_CLAIMS, SD_JWT_VC_LEGACY_TYP, SD_JWT_VC_TYP, SdJwtVcIssuance,
     StatusListReference, VcVerifyOptions, VerifiedSdJwtVc, issue_sd_jwt_vc,

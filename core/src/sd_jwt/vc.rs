@@ -22,6 +22,7 @@ use super::disclosure::{OsRandom, SaltSource};
 use super::key_binding::{KeyBindingCheck, KeyBindingClaims};
 use super::path::ClaimPath;
 use super::token::SdJwt;
+use super::unverified::UnverifiedSdJwt;
 use super::verify::{
     DEFAULT_LEEWAY, IssuerKeyResolver, Limits, VerifyOptions, numeric_date, verify_with,
 };
@@ -217,67 +218,85 @@ pub fn verify_sd_jwt_vc<R>(
 where
     R: IssuerKeyResolver + ?Sized,
 {
-    let typs: &[&str] = if options.accept_legacy_typ {
-        &[SD_JWT_VC_TYP, SD_JWT_VC_LEGACY_TYP]
-    } else {
-        &[SD_JWT_VC_TYP]
-    };
-    let generic = VerifyOptions {
-        expected_typ: None,
-        key_binding: options.key_binding.clone(),
-        leeway: options.leeway,
-        limits: options.limits,
-    };
-    let verified = verify_with(presentation, typs, &generic, issuer_key, now)?;
-    for path in &verified.disclosed {
-        check_disclosable(path)?;
-    }
-    let claims = verified.claims;
-    let string = |name: &'static str| match claims.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(SdJwtError::InvalidClaim {
-            name: name.into(),
-            reason: "not a string".into(),
-        }),
-        None => Err(SdJwtError::MissingClaim { name }),
-    };
-    let issuer = string("iss")?;
-    let vct = string("vct")?;
-    let status = match claims.get("status") {
-        None => None,
-        Some(Value::Object(status)) => match status.get("status_list") {
-            Some(reference) => Some(StatusListReference::deserialize(reference).map_err(|e| {
-                SdJwtError::InvalidClaim {
-                    name: "status".into(),
-                    reason: format!("status_list: {e}"),
+    UnverifiedSdJwt::parse(presentation, &options.limits)?.verify_vc(options, issuer_key, now)
+}
+
+impl UnverifiedSdJwt<'_> {
+    /// [`verify_sd_jwt_vc`] of a presentation already taken apart (within its own limits;
+    /// `options.limits` bound the rest of the work).
+    pub fn verify_vc<R>(
+        self,
+        options: &VcVerifyOptions,
+        issuer_key: &R,
+        now: i64,
+    ) -> Result<VerifiedSdJwtVc, SdJwtError>
+    where
+        R: IssuerKeyResolver + ?Sized,
+    {
+        let typs: &[&str] = if options.accept_legacy_typ {
+            &[SD_JWT_VC_TYP, SD_JWT_VC_LEGACY_TYP]
+        } else {
+            &[SD_JWT_VC_TYP]
+        };
+        let generic = VerifyOptions {
+            expected_typ: None,
+            key_binding: options.key_binding.clone(),
+            leeway: options.leeway,
+            limits: options.limits,
+        };
+        let verified = verify_with(self, typs, &generic, issuer_key, now)?;
+        for path in &verified.disclosed {
+            check_disclosable(path)?;
+        }
+        let claims = verified.claims;
+        let string = |name: &'static str| match claims.get(name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(SdJwtError::InvalidClaim {
+                name: name.into(),
+                reason: "not a string".into(),
+            }),
+            None => Err(SdJwtError::MissingClaim { name }),
+        };
+        let issuer = string("iss")?;
+        let vct = string("vct")?;
+        let status = match claims.get("status") {
+            None => None,
+            Some(Value::Object(status)) => match status.get("status_list") {
+                Some(reference) => {
+                    Some(StatusListReference::deserialize(reference).map_err(|e| {
+                        SdJwtError::InvalidClaim {
+                            name: "status".into(),
+                            reason: format!("status_list: {e}"),
+                        }
+                    })?)
                 }
-            })?),
-            // Accepting a status mechanism nobody checks would accept revoked credentials.
-            None => {
-                return Err(SdJwtError::Unsupported {
-                    what: "a status mechanism other than status_list".into(),
+                // Accepting a status mechanism nobody checks would accept revoked credentials.
+                None => {
+                    return Err(SdJwtError::Unsupported {
+                        what: "a status mechanism other than status_list".into(),
+                    });
+                }
+            },
+            Some(_) => {
+                return Err(SdJwtError::InvalidClaim {
+                    name: "status".into(),
+                    reason: "not an object".into(),
                 });
             }
-        },
-        Some(_) => {
-            return Err(SdJwtError::InvalidClaim {
-                name: "status".into(),
-                reason: "not an object".into(),
-            });
-        }
-    };
-    let iat = numeric_date(&claims, "iat")?;
-    let exp = numeric_date(&claims, "exp")?;
-    Ok(VerifiedSdJwtVc {
-        issuer,
-        vct,
-        claims,
-        holder_key: verified.holder_key,
-        status,
-        iat,
-        exp,
-        disclosed: verified.disclosed,
-        key_binding: verified.key_binding,
-        header: verified.header,
-    })
+        };
+        let iat = numeric_date(&claims, "iat")?;
+        let exp = numeric_date(&claims, "exp")?;
+        Ok(VerifiedSdJwtVc {
+            issuer,
+            vct,
+            claims,
+            holder_key: verified.holder_key,
+            status,
+            iat,
+            exp,
+            disclosed: verified.disclosed,
+            key_binding: verified.key_binding,
+            header: verified.header,
+        })
+    }
 }

@@ -1,9 +1,10 @@
 //! Verifying a presented SD-JWT (RFC 9901 §7.1 and §7.3): the verifier's hot path.
 //!
-//! Order of work, cheapest refusals first: limits and structure; `typ`; the payload (parsed
-//! once); the issuer key, resolved from the unverified header and payload; the issuer
-//! signature; `_sd_alg`; each disclosure hashed once and decoded once; the unpacking with
-//! all its uniqueness rules; `cnf`; the KB-JWT; the validity window.
+//! Order of work, cheapest refusals first: limits and structure, and the issuer-signed JWT's
+//! header and payload decoded once ([`UnverifiedSdJwt`]); `typ`; the issuer key, resolved
+//! from the unverified header and payload; the issuer signature; `_sd_alg`; each disclosure
+//! hashed once and decoded once; the unpacking with all its uniqueness rules; `cnf`; the
+//! KB-JWT; the validity window.
 
 use serde_json::{Map, Value};
 
@@ -12,7 +13,7 @@ use super::disclosure;
 use super::key_binding::{self, KeyBindingCheck, KeyBindingClaims, verify_key_binding_jwt};
 use super::path::ClaimPath;
 use super::process::{DisclosureSet, unpack};
-use super::serialization;
+use super::unverified::UnverifiedSdJwt;
 use super::{SD_ALG_KEY, SdJwtError};
 use crate::keys::{Direct, Jwk, PublicKey, SignatureCheck};
 use crate::typed_jws::typ_is;
@@ -147,13 +148,14 @@ where
     R: IssuerKeyResolver + ?Sized,
 {
     let typs: Vec<&str> = options.expected_typ.as_deref().into_iter().collect();
-    verify_with(presentation, &typs, options, issuer_key, now)
+    let presented = UnverifiedSdJwt::parse(presentation, &options.limits)?;
+    verify_with(presented, &typs, options, issuer_key, now)
 }
 
-/// [`verify`](fn@verify) with a list of accepted `typ` values (empty: any), for profiles that accept
-/// more than one.
+/// [`verify`](fn@verify) of a presentation already taken apart, with a list of accepted `typ`
+/// values (empty: any), for profiles that accept more than one.
 pub(crate) fn verify_with<R>(
-    presentation: &str,
+    presented: UnverifiedSdJwt<'_>,
     accepted_typs: &[&str],
     options: &VerifyOptions,
     issuer_key: &R,
@@ -163,7 +165,7 @@ where
     R: IssuerKeyResolver + ?Sized,
 {
     let limits = &options.limits;
-    let parts = serialization::split(presentation, limits)?;
+    let UnverifiedSdJwt { parts, mut payload } = presented;
     let jws = &parts.jws;
 
     if !accepted_typs.is_empty() && !accepted_typs.iter().any(|t| typ_is(jws.typ(), t)) {
@@ -173,11 +175,6 @@ where
         });
     }
 
-    let mut payload: Map<String, Value> =
-        serde_json::from_slice(jws.payload()).map_err(|e| SdJwtError::Malformed {
-            part: "issuer-signed JWT payload",
-            reason: format!("not a JSON object: {e}"),
-        })?;
     let key = issuer_key.resolve(jws.header(), &payload)?;
     jws.verify_by(&key, issuer_key.signatures())
         .map_err(SdJwtError::IssuerSignature)?;

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use realdid_core::did::{DidState, KeyId, Purposes, RealDid};
-use realdid_core::jws::CompactJws;
 use realdid_core::keys::{Direct, Jwk, PublicKey, SignatureCheck, SignatureMemo};
 use realdid_core::sd_jwt::{
-    IssuerKeyResolver, KeyBindingCheck, SdJwtError, VcVerifyOptions, VerifiedSdJwtVc,
-    verify_sd_jwt_vc,
+    IssuerKeyResolver, KeyBindingCheck, Limits, SdJwtError, UnverifiedSdJwt, VcVerifyOptions,
+    VerifiedSdJwtVc,
 };
 use realdid_core::status_list::Status;
 use serde_json::{Map, Value};
@@ -172,7 +171,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         presentation: &str,
         now_ms: i64,
     ) -> Result<Verified, Failure> {
-        let presented = Presented::parse(presentation)?;
+        let (presented, token) = Presented::parse(presentation)?;
         let mut height = 0u64;
         let issuer_state = self.issuer_state(&presented, &mut height).await?;
         let issuer_key = issuer_state
@@ -191,7 +190,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         // first, in one pass (each signature verified once). Its verdict is reported at the
         // place of the first failing check: a bad issuer signature now, the rest after the
         // registry checks below, which come before them in the contract's order.
-        let core = self.token_checked(request, presentation, issuer_key, now_ms / 1000);
+        let core = self.token_checked(request, token, issuer_key, now_ms / 1000);
         if let Err(e) = &core
             && matches!(classify(e), R::IssuerSignature | R::Malformed)
         {
@@ -261,7 +260,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
     fn token_checked(
         &self,
         request: &StoredRequest,
-        presentation: &str,
+        token: UnverifiedSdJwt<'_>,
         issuer_key: &PublicKey,
         now: i64,
     ) -> Result<VerifiedSdJwtVc, SdJwtError> {
@@ -279,7 +278,7 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
             key: issuer_key,
             signatures: self.signatures.as_ref(),
         };
-        verify_sd_jwt_vc(presentation, &options, &resolver, now)
+        token.verify_vc(&options, &resolver, now)
     }
 
     /// The issuer is accredited on the registry for the credential's type.
@@ -329,7 +328,8 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         height: &mut u64,
     ) -> Result<RealDid, Failure> {
         let Some(holder) = presented
-            .text("sub")
+            .sub
+            .as_deref()
             .and_then(|s| s.parse::<RealDid>().ok())
         else {
             return Err(fail(
@@ -342,9 +342,8 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
         let cnf = match core {
             Ok(verified) => verified.holder_key.clone(),
             Err(_) => presented
-                .payload
-                .get("cnf")
-                .and_then(|c| c.get("jwk"))
+                .holder_jwk
+                .as_ref()
                 .and_then(|j| Jwk::from_value(j).ok())
                 .and_then(|j| j.to_public_key().ok()),
         };
@@ -423,35 +422,39 @@ impl<C: ChainView, S: StatusSource> Checks<C, S> {
 /// What the outer structure of a presentation names, read before anything is looked up
 /// (the disclosures are checked by the core verifier, once the issuer is established).
 struct Presented {
-    payload: Map<String, Value>,
     iss: String,
     vct: String,
     issuer: RealDid,
     key_id: KeyId,
+    /// The holder's DID, as the issuer-signed payload names it.
+    sub: Option<String>,
+    /// `cnf.jwk`, kept for the holder check when the core verifier refuses the token.
+    holder_jwk: Option<Value>,
 }
 
 impl Presented {
-    fn parse(presentation: &str) -> Result<Self, Failure> {
+    /// What the presentation names, and the presentation taken apart for the core verifier:
+    /// the issuer-signed JWT is decoded here, once.
+    fn parse(presentation: &str) -> Result<(Self, UnverifiedSdJwt<'_>), Failure> {
         if presentation.is_empty() || presentation.len() > MAX_PRESENTATION_BYTES {
             return Err(fail(
                 R::Malformed,
                 "the presentation is empty or larger than 64 KiB",
             ));
         }
-        let Some((issuer_jwt, _)) = presentation.split_once('~') else {
-            return Err(fail(R::Malformed, "not a compact SD-JWT (no `~`)"));
-        };
+        if presentation.starts_with('{') || !presentation.contains('~') {
+            return Err(fail(R::Malformed, "not a compact SD-JWT"));
+        }
         if presentation.ends_with('~') {
             return Err(fail(
                 R::Malformed,
                 "the presentation has no key-binding JWT",
             ));
         }
-        let issuer_jws = CompactJws::parse(issuer_jwt)
-            .map_err(|e| fail(R::Malformed, format!("issuer JWT: {e}")))?;
-        let payload: Map<String, Value> = serde_json::from_slice(issuer_jws.payload())
-            .map_err(|e| fail(R::Malformed, format!("issuer JWT payload: {e}")))?;
-        let (Some(iss), Some(vct)) = (text(&payload, "iss"), text(&payload, "vct")) else {
+        let token = UnverifiedSdJwt::parse(presentation, &Limits::default())
+            .map_err(|e| fail(R::Malformed, e.to_string()))?;
+        let payload = token.payload();
+        let (Some(iss), Some(vct)) = (text(payload, "iss"), text(payload, "vct")) else {
             return Err(fail(R::Malformed, "the credential has no iss or vct"));
         };
         let Ok(issuer) = iss.parse::<RealDid>() else {
@@ -460,7 +463,7 @@ impl Presented {
                 format!("the issuer {iss:?} is not a did:realdid"),
             ));
         };
-        let kid = issuer_jws
+        let kid = token
             .header()
             .get("kid")
             .and_then(Value::as_str)
@@ -475,18 +478,15 @@ impl Presented {
                 format!("kid {kid:?} is not a key of {issuer}"),
             ));
         };
-        Ok(Self {
-            payload,
+        let presented = Self {
+            sub: text(payload, "sub"),
+            holder_jwk: payload.get("cnf").and_then(|c| c.get("jwk")).cloned(),
             iss,
             vct,
             issuer,
             key_id,
-        })
-    }
-
-    /// A string claim of the issuer JWT.
-    fn text(&self, name: &str) -> Option<String> {
-        text(&self.payload, name)
+        };
+        Ok((presented, token))
     }
 }
 
