@@ -958,6 +958,22 @@ fn a_presentation_taken_apart_once_reads_unverified_and_verifies_as_the_text_doe
         UnverifiedSdJwt::parse(&broken, &Limits::default()),
         Err(SdJwtError::Malformed { .. })
     ));
+
+    // The JSON serialisation of the same presentation is taken apart by `parse`, and is
+    // malformed to `parse_compact`, with or without leading white space.
+    let json = serde_json::to_string(&json!({
+        "protected": parts[0], "payload": jwt.split('.').nth(1).unwrap(),
+        "signature": parts[2], "disclosures": disclosures, "kb_jwt": kb,
+    }))
+    .unwrap();
+    for form in [json.clone(), format!(" \n{json}")] {
+        assert!(UnverifiedSdJwt::parse(&form, &Limits::default()).is_ok());
+        assert!(matches!(
+            UnverifiedSdJwt::parse_compact(&form, &Limits::default()),
+            Err(SdJwtError::IssuerSignature(_) | SdJwtError::Malformed { .. })
+        ));
+    }
+    assert!(UnverifiedSdJwt::parse_compact(&text, &Limits::default()).is_ok());
 }
 
 #[test]

@@ -32,6 +32,25 @@ pub(crate) struct Parts<'a> {
 
 /// Splits either serialisation; JSON is recognised by its leading `{`.
 pub(crate) fn split<'a>(input: &'a str, limits: &Limits) -> Result<Parts<'a>, SdJwtError> {
+    within_length(input, limits)?;
+    if input.trim_start().starts_with('{') {
+        split_json(input, limits)
+    } else {
+        split_compact(input, limits)
+    }
+}
+
+/// [`split`] of the compact serialisation alone: anything else, the JSON serialisation
+/// included, is malformed.
+pub(crate) fn split_compact_only<'a>(
+    input: &'a str,
+    limits: &Limits,
+) -> Result<Parts<'a>, SdJwtError> {
+    within_length(input, limits)?;
+    split_compact(input, limits)
+}
+
+fn within_length(input: &str, limits: &Limits) -> Result<(), SdJwtError> {
     if input.len() > limits.max_len {
         return Err(SdJwtError::TooLarge {
             what: "SD-JWT",
@@ -39,11 +58,7 @@ pub(crate) fn split<'a>(input: &'a str, limits: &Limits) -> Result<Parts<'a>, Sd
             max: limits.max_len,
         });
     }
-    if input.trim_start().starts_with('{') {
-        split_json(input, limits)
-    } else {
-        split_compact(input, limits)
-    }
+    Ok(())
 }
 
 fn split_compact<'a>(input: &'a str, limits: &Limits) -> Result<Parts<'a>, SdJwtError> {

@@ -33,7 +33,16 @@ impl<'a> UnverifiedSdJwt<'a> {
     /// Splits `presentation` within `limits` and decodes its issuer-signed JWT's header and
     /// payload; fails on anything that is not an SD-JWT's shape.
     pub fn parse(presentation: &'a str, limits: &Limits) -> Result<Self, SdJwtError> {
-        let parts = serialization::split(presentation, limits)?;
+        Self::decoded(serialization::split(presentation, limits)?)
+    }
+
+    /// [`Self::parse`] of the compact serialisation alone, for a verifier whose transport
+    /// carries only that form: the JSON serialisation is malformed here.
+    pub fn parse_compact(presentation: &'a str, limits: &Limits) -> Result<Self, SdJwtError> {
+        Self::decoded(serialization::split_compact_only(presentation, limits)?)
+    }
+
+    fn decoded(parts: Parts<'a>) -> Result<Self, SdJwtError> {
         let payload =
             serde_json::from_slice(parts.jws.payload()).map_err(|e| SdJwtError::Malformed {
                 part: "issuer-signed JWT payload",

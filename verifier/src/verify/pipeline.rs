@@ -442,16 +442,13 @@ impl Presented {
                 "the presentation is empty or larger than 64 KiB",
             ));
         }
-        if presentation.starts_with('{') || !presentation.contains('~') {
-            return Err(fail(R::Malformed, "not a compact SD-JWT"));
-        }
         if presentation.ends_with('~') {
             return Err(fail(
                 R::Malformed,
                 "the presentation has no key-binding JWT",
             ));
         }
-        let token = UnverifiedSdJwt::parse(presentation, &Limits::default())
+        let token = UnverifiedSdJwt::parse_compact(presentation, &Limits::default())
             .map_err(|e| fail(R::Malformed, e.to_string()))?;
         let payload = token.payload();
         let (Some(iss), Some(vct)) = (text(payload, "iss"), text(payload, "vct")) else {
