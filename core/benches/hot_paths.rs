@@ -3,8 +3,9 @@
 //! * SD-JWT VC presentation with key binding, verified (Ed25519 and ES256), against the two
 //!   bare verifications inside it (issuer JWS and KB-JWT) with ed25519-dalek and OpenSSL;
 //! * compact JWS sign and verify;
-//! * an Ed25519 transaction signature under the strict and the chain rule, and the chain rule
-//!   over batches of 16, 64 and 256 put off and settled at once;
+//! * an Ed25519 transaction signature under the strict and the chain rule, the strict rule
+//!   also as ed25519-dalek's `verify_strict` checks it, and the chain rule over batches of
+//!   16, 64 and 256 put off and settled at once;
 //! * status-list lookups.
 //!
 //! `cargo bench -p realdid-core --bench hot_paths`; figures in docs/PERFORMANCE.md.
@@ -230,6 +231,14 @@ fn signature_rules(c: &mut Criterion) {
             b.iter(|| key.verify_under(rule, &message, signature).unwrap())
         });
     }
+    // The same acceptance rule as realdid's strict check, which skips the final encoding.
+    let PublicKey::Ed25519(dalek) = key else {
+        unreachable!("an EdDSA key")
+    };
+    let dalek_signature = ed25519_dalek::Signature::from_slice(signature).unwrap();
+    group.bench_function("strict, by ed25519-dalek's verify_strict", |b| {
+        b.iter(|| dalek.verify_strict(&message, &dalek_signature).unwrap())
+    });
     for size in [16usize, 64, 256] {
         group.throughput(criterion::Throughput::Elements(size as u64));
         group.bench_function(format!("chain, batch of {size}"), |b| {

@@ -8,6 +8,7 @@ mod algorithm;
 mod cofactored;
 mod did_jwk;
 mod did_key;
+mod ed25519_parts;
 mod error;
 mod jwk;
 mod p256;
@@ -16,6 +17,7 @@ mod signature_check;
 mod signature_memo;
 mod signature_rule;
 mod signing_key;
+mod strict;
 
 pub use algorithm::Algorithm;
 pub use did_jwk::DidJwk;

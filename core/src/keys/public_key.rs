@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use super::p256::P256PublicKey;
-use super::{Algorithm, KeyError, SignatureRule, cofactored};
+use super::{Algorithm, KeyError, SignatureRule, cofactored, strict};
 use crate::recent::Recent;
 
 /// How many decompressed Ed25519 keys are remembered (at least; at most twice as many,
@@ -111,9 +111,7 @@ impl PublicKey {
                 let good = match rule {
                     // Refuses non-canonical S and small-order R, so one message has exactly
                     // one accepted signature per key and nonce.
-                    SignatureRule::Strict => k
-                        .verify_strict(message, &ed25519_dalek::Signature::from_bytes(raw))
-                        .is_ok(),
+                    SignatureRule::Strict => strict::verify(k, message, raw),
                     SignatureRule::Chain => cofactored::verify(k, message, raw),
                 };
                 if good {

@@ -4,9 +4,10 @@
 /// signatures no honest signer makes (see [`SignatureRule::Chain`]); P-256 has one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SignatureRule {
-    /// The cofactorless equation with a canonical S and no small-order R or A
-    /// (ed25519-dalek's `verify_strict`): what JOSE libraries check, and so the rule of
-    /// tokens, credentials and presentations.
+    /// The cofactorless equation with a canonical S and no small-order R or A: what
+    /// ed25519-dalek's `verify_strict` accepts, and JOSE libraries check, and so the rule of
+    /// tokens, credentials and presentations. Checked without `verify_strict`'s final
+    /// encoding of a point (see `keys::strict`).
     Strict,
     /// The cofactored equation `[8]([S]B − R − [k]A) = 0`, with a canonical S and no
     /// small-order R or A: the rule of registry transactions. Under it a batch of signatures
