@@ -1,9 +1,9 @@
 //! Ed25519 under the strict rule: exactly what ed25519-dalek's `verify_strict` accepts, at
-//! about four fifths of its cost.
+//! about nine tenths of its cost.
 //!
 //! `verify_strict` decodes R (to refuse one of small order), computes `[S]B − [k]A` and then
 //! encodes that point to compare it with R's bytes. The encoding costs a field inversion,
-//! about a fifth of the check, and every presentation's key-binding JWT pays it. Here the
+//! about a tenth of the check, and every presentation's key-binding JWT pays it. Here the
 //! computed point is compared with the decoded R instead, in projective coordinates, which
 //! needs no inversion.
 //!
@@ -39,7 +39,7 @@ pub(crate) fn verify(key: &VerifyingKey, message: &[u8], signature: &[u8; 64]) -
 /// p = 2^255 − 19, as in the encoding of every point.
 fn canonical_y(encoded: &[u8; 32]) -> bool {
     let [low, middle @ .., top] = encoded;
-    // y ≥ p only when every bit from 5 to 254 is set and the low byte is 0xed or more.
+    // y ≥ p only when every bit from 8 to 254 is set and the low byte is 0xed or more.
     !(top & 0x7f == 0x7f && middle.iter().all(|b| *b == 0xff) && *low >= 0xed)
 }
 
