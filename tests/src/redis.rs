@@ -16,10 +16,8 @@ pub struct OwnRedis {
 impl OwnRedis {
     /// Starts one on a free port and waits until it accepts connections.
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // A port the kernel gives no other socket while redis-server starts.
+        let port = realdid_registry::devnet::free_loopback_ports(1).expect("a free port")[0];
         let mut redis = Self { child: None, port };
         redis.start_again();
         redis

@@ -17,7 +17,7 @@ use realdid_issuer::privacy::person_index::Argon2Cost;
 use realdid_issuer::provision::{IDENTITY_VCT, ProvisionOptions, provision};
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::issuer_client::IssuerClient;
-use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::devnet::{DevnetLayout, free_loopback_addresses};
 use tonic::transport::Channel;
 
 use crate::error::CliError;
@@ -59,10 +59,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     }
 }
 
-fn free_port() -> Result<SocketAddr, CliError> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1:0")))?;
-    listener.local_addr().map_err(io(Path::new("127.0.0.1:0")))
+/// `N` loopback addresses no other process is given meanwhile (see `free_loopback_ports`).
+fn free_addresses<const N: usize>() -> Result<[SocketAddr; N], CliError> {
+    free_loopback_addresses().map_err(io(Path::new("127.0.0.1")))
 }
 
 /// Makes (once) the register and the issuer directory, and adds both processes to the
@@ -78,9 +77,10 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
         let generated = ResidentDataset::generate(&data, DEVNET_RESIDENTS, 1)?;
         key::create(&key_path)?;
         std::fs::write(&people, serde_json::to_string_pretty(&generated)?).map_err(io(&people))?;
-        std::fs::write(&listen_file, free_port()?.to_string()).map_err(io(&listen_file))?;
+        let [listen, metrics] = free_addresses()?;
+        std::fs::write(&listen_file, listen.to_string()).map_err(io(&listen_file))?;
         let metrics_file = authority_dir.join("metrics-listen");
-        std::fs::write(&metrics_file, free_port()?.to_string()).map_err(io(&metrics_file))?;
+        std::fs::write(&metrics_file, metrics.to_string()).map_err(io(&metrics_file))?;
     }
     // Absent in a devnet made before services had metrics.
     let authority_metrics = std::fs::read_to_string(authority_dir.join("metrics-listen"))
@@ -92,6 +92,7 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
     let issuer_dir = layout.dir().join("issuer");
     let config_path = issuer_dir.join("issuer.toml");
     if !config_path.exists() {
+        let [grpc_listen, http_listen, metrics_listen] = free_addresses()?;
         provision(
             &issuer_dir,
             &ProvisionOptions {
@@ -101,14 +102,14 @@ pub fn start(layout: &DevnetLayout, supervisor: &mut Supervisor) -> Result<Issue
                 registry: layout.nodes().iter().map(|n| n.grpc_endpoint()).collect(),
                 authority: authority.clone(),
                 authority_key: key::public_did_key(&key::load(&key_path)?),
-                grpc_listen: free_port()?,
-                http_listen: free_port()?,
+                grpc_listen,
+                http_listen,
                 disclosure_delay_seconds: DEVNET_DISCLOSURE_DELAY_SECONDS,
                 argon2: Argon2Cost::default(),
                 operator: "officer".into(),
                 // The issuer's callers are citizens: TLS, no client certificate.
                 tls: layout.service_tls("issuer", false),
-                metrics_listen: Some(free_port()?),
+                metrics_listen: Some(metrics_listen),
             },
         )?;
     }

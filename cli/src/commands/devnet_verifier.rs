@@ -12,7 +12,7 @@ use realdid_core::did::RealDid;
 use realdid_issuer::files::write_private;
 use realdid_proto::v1 as pb;
 use realdid_proto::v1::verifier_client::VerifierClient;
-use realdid_registry::devnet::DevnetLayout;
+use realdid_registry::devnet::{DevnetLayout, free_loopback_addresses};
 use realdid_verifier::config::VerifierConfig;
 use sha2::{Digest as _, Sha256};
 
@@ -73,12 +73,7 @@ pub async fn start(
             &dir.join(OPERATOR_TOKEN_FILE),
             operator_token.as_deref().unwrap_or_default(),
         )?;
-        let listen = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(io(Path::new("127.0.0.1:0")))?;
-        let metrics = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(io(Path::new("127.0.0.1:0")))?;
+        let [listen, metrics] = free_loopback_addresses().map_err(io(Path::new("127.0.0.1")))?;
         let redis = if std::net::TcpStream::connect_timeout(
             &"127.0.0.1:6379"
                 .parse()
