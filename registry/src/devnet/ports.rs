@@ -118,6 +118,7 @@ fn parse_range(text: &str) -> Option<(u16, u16)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::collections::HashSet;
 
