@@ -457,8 +457,9 @@ pub fn generate_with(
     }
     // p2p and gRPC of each node, then each node's metrics port, then its resolver's.
     let ports = match base_port {
-        None => free_loopback_ports(4 * validators)
-            .map_err(io("choosing free loopback ports".into()))?,
+        None => free_loopback_ports(4 * validators).map_err(io(
+            "choosing free loopback ports (--base-port fixes them instead)".into(),
+        ))?,
         Some(base) => fixed_ports(base, 4 * validators).map_err(config_error)?,
     };
     create_dir(dir)?;
