@@ -472,3 +472,84 @@ fn the_store_can_be_shared_between_threads() {
     shared::<Store>();
     shared::<Staged>();
 }
+
+/// Commits three blocks in a store in `dir`, flushes its memtables to files (with direct I/O
+/// where the file system takes it), reopens it and reads every block and DID back.
+fn flushed_blocks_read_back_after_a_reopen(dir: &std::path::Path) {
+    let council = Council::new();
+    let store = Store::open(dir).unwrap();
+    store.genesis_init(&genesis_header()).unwrap();
+    let (blocks, a) = three_blocks();
+    let committed: Vec<Block> = blocks
+        .into_iter()
+        .map(|txs| commit_next(&store, &council, txs))
+        .collect();
+    let value = store.get(&StateKey::Did(a.did()), 3).unwrap().unwrap();
+    store.flush().unwrap();
+    let finalized = store.finalized();
+    drop(store);
+    // Nothing of the probe for direct I/O is left beside the database.
+    assert!(std::fs::read_dir(dir).unwrap().all(|entry| {
+        !entry
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("probe")
+    }));
+
+    // Flushes are written directly exactly where the file system takes direct I/O.
+    let takes_direct_io = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = dir.join("test-direct-io");
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(&path)
+            .is_ok();
+        let _ = std::fs::remove_file(&path);
+        opened
+    };
+    let log = std::fs::read_to_string(dir.join("LOG")).unwrap();
+    let option = format!(
+        "use_direct_io_for_flush_and_compaction: {}",
+        u8::from(takes_direct_io)
+    );
+    assert!(log.contains(&option), "RocksDB's LOG does not say {option}");
+
+    let store = Store::open(dir).unwrap();
+    assert_eq!(store.finalized(), finalized);
+    assert_eq!(
+        store.get(&StateKey::Did(a.did()), 3).unwrap(),
+        Some(value.clone())
+    );
+    let key = StateKey::Did(a.did());
+    let (proven, proof) = store.prove(&key, 3).unwrap();
+    assert_eq!(proven.as_ref(), Some(&value));
+    verify_state(&committed[2].header.state_root, &key, Some(&value), &proof).unwrap();
+    for block in &committed {
+        assert_eq!(
+            store.block(block.header.height).unwrap().as_ref(),
+            Some(block)
+        );
+    }
+}
+
+#[test]
+fn flushed_files_read_back_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    flushed_blocks_read_back_after_a_reopen(dir.path());
+}
+
+#[test]
+fn a_store_on_tmpfs_flushes_and_reopens() {
+    // tmpfs takes direct I/O only from Linux 6.6 on: the store must work either way.
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        eprintln!("no /dev/shm on this machine: nothing to check");
+        return;
+    }
+    let dir = tempfile::tempdir_in(shm).unwrap();
+    flushed_blocks_read_back_after_a_reopen(dir.path());
+}
