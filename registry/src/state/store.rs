@@ -934,3 +934,27 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Where the probe cannot open its file, flushes go through the page cache, and the
+    /// store still opens and flushes. (The integration tests cover the direct case.)
+    #[test]
+    fn a_directory_without_direct_io_keeps_buffered_flushes() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the probe's file goes: opening it for writing fails, as opening
+        // with O_DIRECT fails on a file system without direct I/O.
+        std::fs::create_dir(dir.path().join(DIRECT_IO_PROBE)).unwrap();
+        assert!(!direct_io_supported(dir.path()));
+        let store = Store::open(dir.path()).unwrap();
+        store.flush().unwrap();
+        let log = std::fs::read_to_string(dir.path().join("LOG")).unwrap();
+        assert!(
+            log.contains("use_direct_io_for_flush_and_compaction: 0"),
+            "RocksDB's LOG does not say direct I/O is off"
+        );
+    }
+}
