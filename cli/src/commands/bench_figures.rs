@@ -207,13 +207,13 @@ pub struct VerifierFigures {
     /// A few credentials presented again and again: the verifier's memos and caches help.
     pub repeated: VerifierPhase,
     /// Every presentation from a holder the verifier has not seen (nothing helps), sent at
-    /// half the repeated rate.
+    /// half the repeated rate, in chunks alternating with those of the next phase.
     pub first_seen: Option<VerifierPhase>,
-    /// Repeated credentials again, as many as first-seen ones, sent at the rate the
-    /// first-seen phase reached: what a first-seen presentation's CPU is compared with.
-    /// A verification's CPU depends on the rate and on how calls arrive as well as on its
-    /// work (at a lower rate fewer calls share each system call and wake-up), so both are
-    /// sent at one pace.
+    /// Repeated credentials again, as many as first-seen ones, each chunk sent at the pace
+    /// the first-seen chunk before it kept: what a first-seen presentation's CPU is compared
+    /// with. A verification's CPU depends on the rate and on how calls arrive as well as on
+    /// its work (at a lower rate fewer calls share each system call and wake-up), and on the
+    /// machine's speed of the moment, so both are sent at one pace and at the same time.
     pub repeated_at_first_seen_rate: Option<VerifierPhase>,
     /// The JavaScript comparison, or why it was skipped.
     pub javascript: Result<JsResults, String>,

@@ -253,7 +253,7 @@ impl Report {
                 values: each(&|r| Some(r.verifier.repeated.verified.p99_ms)),
             },
             Target {
-                what: "verifier CPU, first-seen ÷ repeated credential at the same rate",
+                what: "verifier CPU, first-seen ÷ repeated credential at the same pace",
                 better: Better::AtMost,
                 bound: 1.5,
                 unit: "×",
@@ -548,7 +548,8 @@ impl Report {
 
         let _ = writeln!(
             md,
-            "\n## Verifier\n\n`VerifyPresentation` over gRPC, 64 in flight, the load generator on the same machine. Repeated: 32 credentials presented again and again, so the verifier's signature memo, key memo and DID cache help. First-seen: each presentation from a holder the verifier has never seen, so nothing helps, sent at half the repeated rate. Then as many repeated presentations again, sent at the rate the first-seen phase reached: a verification's CPU depends on the rate and on how calls arrive (at a lower rate fewer calls share each system call and wake-up), so a first-seen presentation is compared with a repeated one sent at the same pace. CPU is the verifier process's, from /proc, over each phase.\n\n![](verifier-rate.svg)\n\n![](verifier-latency.svg)"
+            "\n## Verifier\n\n`VerifyPresentation` over gRPC, 64 in flight, the load generator on the same machine. Repeated: 32 credentials presented again and again, so the verifier's signature memo, key memo and DID cache help. First-seen: each presentation from a holder the verifier has never seen, so nothing helps, sent at half the repeated rate, in chunks of {} alternating with chunks of as many repeated presentations sent at the pace the first-seen chunk kept: a verification's CPU depends on the rate and on how calls arrive (at a lower rate fewer calls share each system call and wake-up) and on the machine's speed of the moment, so a first-seen presentation is compared with a repeated one sent at the same pace and at the same time. CPU is the verifier process's, the sum of its threads' run times from /proc, over each phase or chunk.\n\n![](verifier-rate.svg)\n\n![](verifier-latency.svg)",
+            super::bench_first_seen::CHUNK
         );
         let phase = |pick: fn(&VerifierFigures) -> Option<&VerifierPhase>| {
             move |r: &Run| {
@@ -577,7 +578,7 @@ impl Report {
                     each(&phase(|v| v.first_seen.as_ref())),
                 ),
                 (
-                    "repeated credentials, sent at the first-seen rate",
+                    "repeated credentials, alternating with the first-seen ones at their pace",
                     each(&phase(|v| v.repeated_at_first_seen_rate.as_ref())),
                 ),
                 (

@@ -441,14 +441,24 @@ pub(super) fn rss_bytes(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-/// A process's user and system CPU time, seconds (`None` once it is gone).
+/// A process's CPU time, in seconds: the sum of its threads' run times as the scheduler
+/// counts them, in nanoseconds (`/proc/<pid>/task/*/schedstat`); `/proc/<pid>/stat` counts
+/// in 10 ms ticks, too coarse for runs of a few tens of milliseconds. A thread that ends
+/// takes its time with it: a server's runtime threads live as long as it does. `None` once
+/// the process is gone.
 pub(super) fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name, in parentheses, may hold spaces: count fields after its end.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // /proc counts in USER_HZ, which Linux fixes at 100 for what it shows user space.
-    Some(ticks / 100.0)
+    let mut nanoseconds: u64 = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        // A thread gone between the listing and the read counts for nothing.
+        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        nanoseconds += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(nanoseconds as f64 / 1e9)
 }
 
 /// The figures at one moment.
@@ -578,6 +588,26 @@ fn summarize(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_cpu_time_is_read_finer_than_the_kernels_ticks() {
+        let me = std::process::id();
+        let before = cpu_seconds(me).unwrap();
+        let started = std::time::Instant::now();
+        let mut spun = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(3) {
+            spun = std::hint::black_box(spun.wrapping_add(1));
+        }
+        let used = cpu_seconds(me).unwrap() - before;
+        // Counted in 10 ms ticks, the spinning (and whatever other tests ran beside it) would
+        // read as a whole number of ticks, most often none.
+        let ticks = used * 100.0;
+        assert!(
+            used > 0.0 && (ticks - ticks.round()).abs() > 1e-6,
+            "{used} s of CPU read over 3 ms of spinning"
+        );
+        assert_eq!(cpu_seconds(u32::MAX), None, "no such process");
+    }
 
     fn at(elapsed_s: f64, rss: u64) -> Sample {
         Sample {

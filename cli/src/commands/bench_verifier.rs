@@ -5,15 +5,15 @@
 //! Set-up (not timed): holder wallets (realdid-wallet) register their DIDs and enrol with
 //! the devnet's issuer, many at once, then one presentation request per verification is
 //! created and the holder's wallet answers it. Timed: only `VerifyPresentation` calls,
-//! `--concurrency` in flight, in two phases: a few credentials presented again and again
-//! (the verifier's signature memo, key memo and DID cache help), then credentials of
-//! holders the verifier has never seen, each presented once (nothing helps: two signature
-//! checks, a key decompression and a proven read of the holder's DID each), sent at half the
-//! repeated rate, then as many repeated credentials again, sent at the rate the first-seen
-//! phase reached. The verifier's own CPU time is read from /proc for each phase; a
-//! first-seen presentation's is compared with a repeated one's sent at the same rate in the
-//! same way, as a verification costs more CPU at a lower rate (fewer calls share each
-//! system call and wake-up).
+//! `--concurrency` in flight, in two parts: a few credentials presented again and again at
+//! full speed (the verifier's signature memo, key memo and DID cache help); then
+//! credentials of holders the verifier has never seen, each presented once (nothing helps:
+//! two signature checks, a key decompression and a proven read of the holder's DID each),
+//! sent in alternating chunks with as many repeated ones, all at half the full-speed rate
+//! (`bench_first_seen`). The verifier's own CPU time is read from /proc for each part; a
+//! first-seen presentation's is compared with a repeated one's sent at the same pace and
+//! at the same time, as a verification costs more CPU at a lower rate (fewer calls share
+//! each system call and wake-up) and on a slower moment of the machine.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,7 @@ use realdid_wallet::present;
 use realdid_wallet::{Wallet, dids};
 
 use super::bench_figures::{JsResults, Timeline, VerifierFigures, VerifierPhase};
+use super::bench_first_seen;
 use super::bench_soak::{cpu_seconds, devnet_processes};
 use crate::error::CliError;
 
@@ -80,14 +81,6 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// User + system CPU of the devnet's verifier process, in seconds.
-fn verifier_cpu_seconds(dir: &Path) -> Option<f64> {
-    let verifier = devnet_processes(dir)
-        .into_iter()
-        .find(|p| p.name == "verifier")?;
-    cpu_seconds(verifier.pid)
-}
-
 /// The register's people, as the devnet wrote them for its authority: whom the benchmarks
 /// enrol. None would leave nobody to enrol.
 pub(super) fn people(dir: &Path) -> Result<Vec<Person>, CliError> {
@@ -116,7 +109,7 @@ struct Devnet {
 }
 
 /// One presentation to verify: the request's id, its nonce and the presentation.
-type Work = Vec<(String, String, String)>;
+pub(super) type Work = Vec<(String, String, String)>;
 
 /// Runs the benchmark, prints its figures and returns them.
 pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
@@ -192,58 +185,50 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         requests(&devnet, &provider, &holders, newcomers.len(), expiry).await?
     };
 
+    let caller = Caller::connect(&devnet, &provider, args.concurrency).await?;
     println!(
         "  verifying presentations of {} credentials, again and again …",
         holders.len()
     );
-    let repeated = timed(&devnet, &provider, &repeated_work, args.concurrency, None).await?;
+    let repeated_work = Arc::new(repeated_work);
+    let repeated = caller
+        .send(&repeated_work, 0..repeated_work.len(), None)
+        .await?
+        .phase();
     report("repeated credentials", &repeated, args.concurrency);
     let (first_seen, repeated_at_first_seen_rate) = if first_seen_work.is_empty() {
         (None, None)
     } else {
-        // Both phases compared are sent at one pace, in the same way: the first-seen ones at
-        // half the repeated rate, the repeated ones at the rate the first-seen phase reached.
-        // Where the first-seen phase falls short of its pace (its latency times the calls in
-        // flight bounds it), its late calls follow one another as in a full-speed phase.
+        // A first-seen presentation up to twice as costly keeps up with half the repeated
+        // rate. Where a first-seen chunk falls short of its pace (its latency times the calls
+        // in flight bounds it), the repeated chunks follow the pace it kept.
         let pace = repeated.verified.per_second / 2.0;
         println!(
-            "  verifying {} first-seen presentations, sent at {pace:.0}/s …",
-            first_seen_work.len()
+            "  verifying {} first-seen and {} repeated presentations in alternating chunks of {}, sent at {pace:.0}/s …",
+            first_seen_work.len(),
+            paced_work.len(),
+            bench_first_seen::CHUNK
         );
-        let phase = timed(
-            &devnet,
-            &provider,
-            &first_seen_work,
-            args.concurrency,
-            Some(pace),
+        let (first, again) = bench_first_seen::compare(
+            &caller,
+            &Arc::new(first_seen_work),
+            &Arc::new(paced_work),
+            pace,
         )
         .await?;
-        report("first-seen credentials", &phase, args.concurrency);
-        let rate = phase.verified.per_second;
-        println!(
-            "  verifying {} repeated presentations again, sent at {rate:.0}/s …",
-            paced_work.len()
-        );
-        let paced = timed(
-            &devnet,
-            &provider,
-            &paced_work,
-            args.concurrency,
-            Some(rate),
-        )
-        .await?;
+        report("first-seen credentials", &first, args.concurrency);
         report(
-            "repeated credentials at the first-seen rate",
-            &paced,
+            "repeated credentials at the first-seen pace",
+            &again,
             args.concurrency,
         );
-        if let (Some(first), Some(again)) = (phase.cpu_us_each, paced.cpu_us_each) {
+        if let (Some(first), Some(again)) = (first.cpu_us_each, again.cpu_us_each) {
             println!(
-                "first-seen / repeated verifier CPU at the same rate: {:.2}×",
+                "first-seen / repeated verifier CPU at the same pace: {:.2}×",
                 first / again.max(f64::MIN_POSITIVE)
             );
         }
-        (Some(phase), Some(paced))
+        (Some(first), Some(again))
     };
 
     let js_modules = args
@@ -450,72 +435,132 @@ async fn requests(
     Ok(work)
 }
 
-/// Verifies every presentation of `work` over gRPC, at most `concurrency` in flight, timed,
-/// with the verifier's CPU time over the phase. With a `pace` (per second), the i-th call is
-/// not sent before i / pace seconds into the phase; without one, each call follows the last.
-async fn timed(
-    devnet: &Devnet,
-    provider: &ProviderClient,
-    work: &Work,
+/// What sends the timed calls: connections enough that none carries more calls than the
+/// verifier takes from one, and the verifier's process, whose CPU each run of calls reads.
+pub(super) struct Caller {
+    connections: Vec<ProviderClient>,
+    verifier: Option<u32>,
     concurrency: usize,
-    pace: Option<f64>,
-) -> Result<VerifierPhase, CliError> {
-    let work = Arc::new(work.clone());
-    // No connection carries more calls than the verifier takes from one.
-    let mut connections = vec![provider.clone()];
-    for _ in 1..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
-        connections.push(
-            ProviderClient::connect_with(
-                devnet.verifier_endpoint.clone(),
-                &devnet.token,
-                &tls(devnet),
-            )
-            .await?,
-        );
+}
+
+/// One run of calls: each verified call's timing, the calls refused, and the verifier's CPU.
+pub(super) struct Sent {
+    pub verified: Timeline,
+    pub failed: u64,
+    /// From the first call's start to the last answer.
+    pub elapsed: Duration,
+    /// When the last call was sent, since the first: with a pace, the pace the calls kept.
+    pub last_sent: Duration,
+    /// The verifier's CPU over the run, in seconds.
+    pub cpu: Option<f64>,
+}
+
+impl Sent {
+    /// The run's figures as a phase's.
+    pub fn phase(&self) -> VerifierPhase {
+        let count = self.verified.count().max(1) as f64;
+        VerifierPhase {
+            verified: self.verified.summary(self.elapsed),
+            failed: self.failed,
+            cpu_us_each: self.cpu.map(|c| c * 1e6 / count),
+            cores: self
+                .cpu
+                .map(|c| c / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)),
+        }
     }
-    let cpu_before = verifier_cpu_seconds(&devnet.dir);
-    let started = Instant::now();
-    let workers = drive(
-        work.len(),
-        concurrency,
-        pace,
-        |t| {
-            let client = connections[t % connections.len()].clone();
-            (client, Timeline::new(started), 0u64)
-        },
-        move |(mut client, mut verified, mut failed), i| {
-            let work = work.clone();
-            async move {
-                let Some((id, _, presentation)) = work.get(i) else {
-                    return (client, verified, failed);
-                };
-                let sent = Instant::now();
-                match client.verify(id, presentation).await {
-                    Ok(Outcome::Verified(_)) => verified.record(sent),
-                    _ => failed += 1,
+}
+
+impl Caller {
+    async fn connect(
+        devnet: &Devnet,
+        provider: &ProviderClient,
+        concurrency: usize,
+    ) -> Result<Caller, CliError> {
+        let mut connections = vec![provider.clone()];
+        for _ in 1..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
+            connections.push(
+                ProviderClient::connect_with(
+                    devnet.verifier_endpoint.clone(),
+                    &devnet.token,
+                    &tls(devnet),
+                )
+                .await?,
+            );
+        }
+        let verifier = devnet_processes(&devnet.dir)
+            .into_iter()
+            .find(|p| p.name == "verifier")
+            .map(|p| p.pid);
+        Ok(Caller {
+            connections,
+            verifier,
+            concurrency,
+        })
+    }
+
+    fn verifier_cpu(&self) -> Option<f64> {
+        cpu_seconds(self.verifier?)
+    }
+
+    /// Verifies the presentations of `work` at `range` over gRPC, at most `concurrency` in
+    /// flight, timed, with the verifier's CPU time over the run. With a `pace` (per second),
+    /// the i-th call is not sent before i / pace seconds into the run; without one, each
+    /// call follows the last.
+    pub async fn send(
+        &self,
+        work: &Arc<Work>,
+        range: std::ops::Range<usize>,
+        pace: Option<f64>,
+    ) -> Result<Sent, CliError> {
+        let cpu_before = self.verifier_cpu();
+        let started = Instant::now();
+        let first = range.start;
+        let connections = self.connections.clone();
+        let work = work.clone();
+        let workers = drive(
+            range.len(),
+            self.concurrency,
+            pace,
+            |t| {
+                let client = connections[t % connections.len()].clone();
+                (client, Timeline::new(started), 0u64, Duration::ZERO)
+            },
+            move |(mut client, mut verified, mut failed, mut last_sent), i| {
+                let work = work.clone();
+                async move {
+                    let Some((id, _, presentation)) = work.get(first + i) else {
+                        return (client, verified, failed, last_sent);
+                    };
+                    let sent = Instant::now();
+                    last_sent = last_sent.max(sent.saturating_duration_since(started));
+                    match client.verify(id, presentation).await {
+                        Ok(Outcome::Verified(_)) => verified.record(sent),
+                        _ => failed += 1,
+                    }
+                    (client, verified, failed, last_sent)
                 }
-                (client, verified, failed)
-            }
-        },
-    )
-    .await?;
-    let mut verified = Timeline::new(started);
-    let mut failed = 0;
-    for (_, v, f) in workers {
-        verified.merge(v);
-        failed += f;
+            },
+        )
+        .await?;
+        let elapsed = started.elapsed();
+        let cpu = self
+            .verifier_cpu()
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
+        let mut sent = Sent {
+            verified: Timeline::new(started),
+            failed: 0,
+            elapsed,
+            last_sent: Duration::ZERO,
+            cpu,
+        };
+        for (_, verified, failed, last_sent) in workers {
+            sent.verified.merge(verified);
+            sent.failed += failed;
+            sent.last_sent = sent.last_sent.max(last_sent);
+        }
+        Ok(sent)
     }
-    let elapsed = started.elapsed();
-    let cpu = verifier_cpu_seconds(&devnet.dir)
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
-    let count = verified.count().max(1) as f64;
-    Ok(VerifierPhase {
-        verified: verified.summary(elapsed),
-        failed,
-        cpu_us_each: cpu.map(|c| c * 1e6 / count),
-        cores: cpu.map(|c| c / elapsed.as_secs_f64()),
-    })
 }
 
 /// Runs `call` for every index below `count` on `workers` tasks, each taking the next index

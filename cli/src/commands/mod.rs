@@ -6,6 +6,7 @@ pub mod authority;
 pub mod bench;
 pub mod bench_all;
 pub mod bench_figures;
+mod bench_first_seen;
 pub mod bench_issuer;
 mod bench_load;
 pub mod bench_plot;
