@@ -49,46 +49,35 @@ fn kept_pace(calls: usize, last_sent: Duration, asked: f64) -> f64 {
     asked.min((calls - 1) as f64 / last_sent.as_secs_f64())
 }
 
-/// One kind's chunks, summed.
-struct Tally {
-    verified: Timeline,
-    failed: u64,
-    busy: Duration,
-    cpu: Option<f64>,
-}
+/// One kind's chunks, summed: the time its own chunks took, its calls, its CPU.
+struct Tally(Sent);
 
 impl Tally {
     fn new() -> Tally {
-        Tally {
+        Tally(Sent {
             verified: Timeline::new(Instant::now()),
             failed: 0,
-            busy: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            last_sent: Duration::ZERO,
             cpu: Some(0.0),
-        }
+        })
     }
 
     fn add(&mut self, chunk: Sent) {
-        self.verified.merge(chunk.verified);
-        self.failed += chunk.failed;
-        self.busy += chunk.elapsed;
-        self.cpu = self.cpu.zip(chunk.cpu).map(|(sum, cpu)| sum + cpu);
+        let sum = &mut self.0;
+        sum.verified.merge(chunk.verified);
+        sum.failed += chunk.failed;
+        sum.elapsed += chunk.elapsed;
+        sum.cpu = sum.cpu.zip(chunk.cpu).map(|(sum, cpu)| sum + cpu);
     }
 
     /// The kind's figures: its rate over the time its own chunks took, its CPU per
     /// verification over all its chunks.
     fn phase(self) -> VerifierPhase {
-        let count = self.verified.count().max(1) as f64;
-        let mut verified = self.verified.summary(self.busy);
+        let mut phase = self.0.phase();
         // Each chunk counts its seconds from its own start: no series second by second.
-        verified.seconds.clear();
-        VerifierPhase {
-            verified,
-            failed: self.failed,
-            cpu_us_each: self.cpu.map(|c| c * 1e6 / count),
-            cores: self
-                .cpu
-                .map(|c| c / self.busy.as_secs_f64().max(f64::MIN_POSITIVE)),
-        }
+        phase.verified.seconds.clear();
+        phase
     }
 }
 

@@ -443,9 +443,12 @@ pub(super) fn rss_bytes(pid: u32) -> u64 {
 
 /// A process's CPU time, in seconds: the sum of its threads' run times as the scheduler
 /// counts them, in nanoseconds (`/proc/<pid>/task/*/schedstat`); `/proc/<pid>/stat` counts
-/// in 10 ms ticks, too coarse for runs of a few tens of milliseconds. A thread that ends
-/// takes its time with it: a server's runtime threads live as long as it does. `None` once
-/// the process is gone.
+/// in 10 ms ticks, too coarse for runs of a few tens of milliseconds. The scheduler brings a
+/// thread's count up to date when it stops or is interrupted, so a thread running through
+/// the read may be counted up to one tick short: read while the process waits (between
+/// runs of calls, all answered), the counts are whole. A thread that ends takes its time
+/// with it: a server's runtime threads live as long as it does. `None` once the process is
+/// gone.
 pub(super) fn cpu_seconds(pid: u32) -> Option<f64> {
     let mut nanoseconds: u64 = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
@@ -593,12 +596,22 @@ mod tests {
     fn a_process_cpu_time_is_read_finer_than_the_kernels_ticks() {
         let me = std::process::id();
         let before = cpu_seconds(me).unwrap();
-        let started = std::time::Instant::now();
-        let mut spun = 0u64;
-        while started.elapsed() < std::time::Duration::from_millis(3) {
-            spun = std::hint::black_box(spun.wrapping_add(1));
-        }
+        // A thread spins for 3 ms, then waits: stopped, its count is up to date.
+        let (spun, done) = std::sync::mpsc::channel();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let spinner = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut turns = 0u64;
+            while started.elapsed() < std::time::Duration::from_millis(3) {
+                turns = std::hint::black_box(turns.wrapping_add(1));
+            }
+            spun.send(()).unwrap();
+            wait.recv().unwrap();
+        });
+        done.recv().unwrap();
         let used = cpu_seconds(me).unwrap() - before;
+        release.send(()).unwrap();
+        spinner.join().unwrap();
         // Counted in 10 ms ticks, the spinning (and whatever other tests ran beside it) would
         // read as a whole number of ticks, most often none.
         let ticks = used * 100.0;

@@ -99,7 +99,7 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
         "proven resolves, coalesced by the client",
         "repeated credentials",
         "first-seen credentials",
-        "repeated credentials, sent at the first-seen rate",
+        "repeated credentials, alternating with the first-seen ones at their pace",
     ] {
         let row = cell(&report, phase);
         assert!(
@@ -119,7 +119,7 @@ async fn bench_all_measures_every_part_and_reports_it_without_the_javascript_lib
     assert!(report.contains("| committed DID creates per second |"));
     let ratio = cell(
         &report,
-        "verifier CPU, first-seen ÷ repeated credential at the same rate",
+        "verifier CPU, first-seen ÷ repeated credential at the same pace",
     );
     assert!(
         ratio.ends_with('×'),
