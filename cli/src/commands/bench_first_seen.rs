@@ -90,6 +90,23 @@ pub async fn compare(
     pace: f64,
 ) -> Result<(VerifierPhase, VerifierPhase), CliError> {
     let count = first_seen.len().min(repeated.len());
+    schedule(count, pace, async |kind, range, pace| {
+        let work = match kind {
+            Kind::FirstSeen => first_seen,
+            Kind::Repeated => repeated,
+        };
+        caller.send(work, range, Some(pace)).await
+    })
+    .await
+}
+
+/// The chunks of `count` calls of each kind, in [`order`], each sent by `send` (the kind,
+/// which of its calls, at what pace), summed by kind.
+async fn schedule(
+    count: usize,
+    pace: f64,
+    mut send: impl AsyncFnMut(Kind, std::ops::Range<usize>, f64) -> Result<Sent, CliError>,
+) -> Result<(VerifierPhase, VerifierPhase), CliError> {
     let (mut first, mut again) = (Tally::new(), Tally::new());
     let mut kept = pace;
     for (pair, kind) in order(count.div_ceil(CHUNK)) {
@@ -97,11 +114,11 @@ pub async fn compare(
         let calls = range.len();
         match kind {
             Kind::FirstSeen => {
-                let chunk = caller.send(first_seen, range, Some(pace)).await?;
+                let chunk = send(kind, range, pace).await?;
                 kept = kept_pace(calls, chunk.last_sent, pace);
                 first.add(chunk);
             }
-            Kind::Repeated => again.add(caller.send(repeated, range, Some(kept)).await?),
+            Kind::Repeated => again.add(send(kind, range, kept).await?),
         }
     }
     Ok((first.phase(), again.phase()))
@@ -130,8 +147,8 @@ mod tests {
                 (3, FirstSeen)
             ]
         );
-        // The repeated chunk that opens an odd pair follows a first-seen chunk, whose pace
-        // it takes.
+        // A first-seen chunk comes first, so every repeated chunk has one before it whose
+        // pace it takes.
         assert_eq!(order(3).next(), Some((0, FirstSeen)));
     }
 
@@ -149,6 +166,56 @@ mod tests {
         let behind = kept_pace(250, Duration::from_micros(99_600), 5_000.0);
         assert!((behind - 2_500.0).abs() < 1e-6, "{behind}");
         assert_eq!(kept_pace(1, Duration::ZERO, 5_000.0), 5_000.0);
+    }
+
+    #[tokio::test]
+    async fn each_call_is_sent_once_and_repeated_chunks_follow_the_pace_first_seen_ones_kept() {
+        // First-seen chunks fall behind: they keep half the pace asked and cost 1.5 times
+        // the CPU of repeated ones.
+        let mut sent: Vec<(Kind, std::ops::Range<usize>, f64)> = Vec::new();
+        let (first, again) = schedule(600, 4_000.0, async |kind, range, pace| {
+            sent.push((kind, range.clone(), pace));
+            let calls = range.len();
+            let kept = match kind {
+                Kind::FirstSeen => pace / 2.0,
+                Kind::Repeated => pace,
+            };
+            let cpu_each = match kind {
+                Kind::FirstSeen => 150e-6,
+                Kind::Repeated => 100e-6,
+            };
+            let mut chunk = chunk(calls as u32, 100, Some(cpu_each * calls as f64));
+            chunk.last_sent = Duration::from_secs_f64((calls - 1) as f64 / kept);
+            Ok(chunk)
+        })
+        .await
+        .unwrap();
+        for kind in [Kind::FirstSeen, Kind::Repeated] {
+            let calls: Vec<usize> = sent
+                .iter()
+                .filter(|(k, _, _)| *k == kind)
+                .flat_map(|(_, range, _)| range.clone())
+                .collect();
+            assert_eq!(
+                calls,
+                (0..600).collect::<Vec<_>>(),
+                "{kind:?}: each call once"
+            );
+        }
+        for (kind, range, pace) in &sent {
+            let expected = match kind {
+                Kind::FirstSeen => 4_000.0,
+                Kind::Repeated => 2_000.0,
+            };
+            assert!(
+                (pace - expected).abs() < 1e-6,
+                "{kind:?} {range:?} sent at {pace}"
+            );
+        }
+        assert_eq!(sent.len(), 6);
+        assert_eq!((first.verified.count, again.verified.count), (600, 600));
+        let ratio = first.cpu_us_each.unwrap() / again.cpu_us_each.unwrap();
+        assert!((ratio - 1.5).abs() < 1e-9, "{ratio}");
     }
 
     fn chunk(calls: u32, elapsed_ms: u64, cpu: Option<f64>) -> Sent {
