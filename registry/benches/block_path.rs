@@ -7,13 +7,13 @@
 //! The devnet's write rate moves by several percent between runs on one machine, more than
 //! most single changes to this path are worth. This benchmark runs the path alone, on one
 //! thread, from transactions signed by seeded keys, so that `valgrind --tool=callgrind`
-//! counts nearly the same instructions run after run (the batch check's random scalars and
-//! RocksDB's background flush move the count a little): a change is judged by its count.
+//! counts nearly the same instructions run after run (the batch check's random scalars move
+//! the count a little): a change is judged by its count.
 //!
 //! ```sh
 //! cargo bench -p realdid-registry --bench block_path -- --blocks 40 --txs 500
-//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*block_path::run*' \
-//!     "$CARGO_TARGET_DIR/release/deps/block_path-<hash>" --blocks 40 --txs 500
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='block_path::run' \
+//!     "$CARGO_TARGET_DIR/release/deps/block_path-<hash>" --blocks 20 --txs 500
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is its failure report
 
