@@ -441,27 +441,50 @@ pub(super) fn rss_bytes(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-/// A process's CPU time, in seconds: the sum of its threads' run times as the scheduler
-/// counts them, in nanoseconds (`/proc/<pid>/task/*/schedstat`); `/proc/<pid>/stat` counts
-/// in 10 ms ticks, too coarse for runs of a few tens of milliseconds. The scheduler brings a
-/// thread's count up to date when it stops or is interrupted, so a thread running through
-/// the read may be counted up to one tick short: read while the process waits (between
-/// runs of calls, all answered), the counts are whole. A thread that ends takes its time
-/// with it: a server's runtime threads live as long as it does. `None` once the process is
-/// gone.
-pub(super) fn cpu_seconds(pid: u32) -> Option<f64> {
-    let mut nanoseconds: u64 = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        // A thread gone between the listing and the read counts for nothing.
-        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else {
-            continue;
-        };
-        nanoseconds += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+/// A process's threads' run times, as the scheduler counts them in nanoseconds
+/// (`/proc/<pid>/task/*/schedstat`); `/proc/<pid>/stat` counts in 10 ms ticks, too coarse
+/// for runs of a few tens of milliseconds. The scheduler brings a thread's count up to date
+/// when it stops or is interrupted, so a thread running through the read may be counted up
+/// to one tick short: read while the process waits (between runs of calls, all answered),
+/// the counts are whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CpuTimes(std::collections::BTreeMap<u64, u64>);
+
+impl CpuTimes {
+    /// The process's threads now; `None` once it is gone.
+    pub(super) fn read(pid: u32) -> Option<CpuTimes> {
+        let mut threads = std::collections::BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+            .ok()?
+            .flatten()
+        {
+            let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            // A thread gone between the listing and the read is not there.
+            let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                continue;
+            };
+            threads.insert(tid, schedstat.split_whitespace().next()?.parse().ok()?);
+        }
+        Some(CpuTimes(threads))
     }
-    Some(nanoseconds as f64 / 1e9)
+
+    /// The CPU seconds the process used from `earlier` to this reading. A thread that ended
+    /// in between took its count with it (the process's own figure keeps it only in ticks),
+    /// so then the time is not known: `None`, never a figure too low.
+    pub(super) fn since(&self, earlier: &CpuTimes) -> Option<f64> {
+        let mut nanoseconds = 0u64;
+        for (tid, before) in &earlier.0 {
+            nanoseconds += self.0.get(tid)?.checked_sub(*before)?;
+        }
+        for (tid, now) in &self.0 {
+            if !earlier.0.contains_key(tid) {
+                nanoseconds += now;
+            }
+        }
+        Some(nanoseconds as f64 / 1e9)
+    }
 }
 
 /// The figures at one moment.
@@ -593,10 +616,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_process_cpu_time_is_read_finer_than_the_kernels_ticks() {
+    fn a_threads_run_time_is_read_finer_than_the_kernels_ticks() {
         let me = std::process::id();
-        let before = cpu_seconds(me).unwrap();
-        // A thread spins for 3 ms, then waits: stopped, its count is up to date.
+        // A thread spins for 3 ms, tells its id, then waits: stopped, its count is whole.
         let (spun, done) = std::sync::mpsc::channel();
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let spinner = std::thread::spawn(move || {
@@ -605,21 +627,39 @@ mod tests {
             while started.elapsed() < std::time::Duration::from_millis(3) {
                 turns = std::hint::black_box(turns.wrapping_add(1));
             }
-            spun.send(()).unwrap();
+            let link = std::fs::read_link("/proc/thread-self").unwrap();
+            let tid: u64 = link.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            spun.send(tid).unwrap();
             wait.recv().unwrap();
         });
-        done.recv().unwrap();
-        let used = cpu_seconds(me).unwrap() - before;
+        let tid = done.recv().unwrap();
+        let spinning = CpuTimes::read(me).unwrap();
         release.send(()).unwrap();
         spinner.join().unwrap();
-        // Counted in 10 ms ticks, the spinning (and whatever other tests ran beside it) would
-        // read as a whole number of ticks, most often none.
-        let ticks = used * 100.0;
+        let ns = spinning.0[&tid];
+        // In 10 ms ticks it would read as a whole number of ticks, most often none.
         assert!(
-            used > 0.0 && (ticks - ticks.round()).abs() > 1e-6,
-            "{used} s of CPU read over 3 ms of spinning"
+            ns > 0 && !ns.is_multiple_of(10_000_000),
+            "{ns} ns read for 3 ms of spinning"
         );
-        assert_eq!(cpu_seconds(u32::MAX), None, "no such process");
+        assert!(!CpuTimes::read(me).unwrap().0.contains_key(&tid), "ended");
+        assert_eq!(CpuTimes::read(u32::MAX), None, "no such process");
+    }
+
+    #[test]
+    fn a_thread_that_ended_leaves_the_cpu_unknown_and_a_new_one_counts_whole() {
+        let times = |threads: &[(u64, u64)]| CpuTimes(threads.iter().copied().collect());
+        let before = times(&[(1, 1_000_000_000), (2, 500_000_000)]);
+        let grown = times(&[(1, 1_200_000_000), (2, 500_000_000), (3, 50_000_000)]);
+        let used = grown.since(&before).unwrap();
+        assert!((used - 0.25).abs() < 1e-12, "{used}");
+        // Thread 2 ended: its share of the run is gone with it.
+        assert_eq!(times(&[(1, 1_200_000_000)]).since(&before), None);
+        // A count that went down is another thread under a reused id.
+        assert_eq!(
+            times(&[(1, 900_000_000), (2, 500_000_000)]).since(&before),
+            None
+        );
     }
 
     fn at(elapsed_s: f64, rss: u64) -> Sample {

@@ -41,7 +41,7 @@ use realdid_wallet::{Wallet, dids};
 
 use super::bench_figures::{JsResults, Timeline, VerifierFigures, VerifierPhase};
 use super::bench_first_seen;
-use super::bench_soak::{cpu_seconds, devnet_processes};
+use super::bench_soak::{CpuTimes, devnet_processes};
 use crate::error::CliError;
 
 /// Options of `realdid bench verifier`.
@@ -451,7 +451,8 @@ pub(super) struct Sent {
     pub elapsed: Duration,
     /// When the last call was sent, since the first: with a pace, the pace the calls kept.
     pub last_sent: Duration,
-    /// The verifier's CPU over the run, in seconds.
+    /// The verifier's CPU over the run, in seconds; `None` when it could not be read whole
+    /// (the verifier gone, or one of its threads ended during the run).
     pub cpu: Option<f64>,
 }
 
@@ -498,8 +499,8 @@ impl Caller {
         })
     }
 
-    fn verifier_cpu(&self) -> Option<f64> {
-        cpu_seconds(self.verifier?)
+    fn verifier_cpu(&self) -> Option<CpuTimes> {
+        CpuTimes::read(self.verifier?)
     }
 
     /// Verifies the presentations of `work` at `range` over gRPC, at most `concurrency` in
@@ -546,7 +547,7 @@ impl Caller {
         let cpu = self
             .verifier_cpu()
             .zip(cpu_before)
-            .map(|(after, before)| after - before);
+            .and_then(|(after, before)| after.since(&before));
         let mut sent = Sent {
             verified: Timeline::new(started),
             failed: 0,
