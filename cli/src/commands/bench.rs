@@ -20,7 +20,6 @@ use realdid_registry::devnet::DevnetLayout;
 use realdid_registry_client::did_batch::DidReader;
 use realdid_registry_client::light_client::LightClient;
 use realdid_registry_client::metrics::{COALESCED_CALLS, COALESCED_DIDS};
-use tokio::sync::Mutex;
 
 use super::bench_figures::{CoalescedReads, RegistryFigures, Throughput, Timeline};
 use super::bench_load::on_one_thread;
@@ -89,6 +88,131 @@ pub fn run(cmd: BenchCommand) -> Result<(), CliError> {
     }
 }
 
+/// What the write phase did.
+struct Written {
+    /// Each submission answered final within the phase: when, and how long it took.
+    timeline: Timeline,
+    /// Submissions answered with anything but final.
+    rejected: u64,
+    /// Submissions that failed in transport.
+    errors: u64,
+    /// Some of the DIDs created, for the read phases: up to 64 per worker.
+    created: Vec<RealDid>,
+    /// Prepared transactions never sent.
+    unsent: usize,
+}
+
+/// Connections to every node, enough per node that no connection carries more calls than a
+/// server takes from one (the rest would be shed), and at least four.
+async fn submission_clients(
+    layout: &DevnetLayout,
+    endpoints: &[String],
+    concurrency: usize,
+) -> Result<Vec<RegistryClient<tonic::transport::Channel>>, CliError> {
+    let per_connection = realdid_proto::server::MAX_CALLS_PER_CONNECTION;
+    let per_node = concurrency
+        .div_ceil(endpoints.len().max(1) * per_connection)
+        .max(4);
+    let mut clients = Vec::new();
+    for endpoint in endpoints {
+        for _ in 0..per_node {
+            clients.push(connect(layout, endpoint.clone()).await?);
+        }
+    }
+    Ok(clients)
+}
+
+/// Submits `prepared` transactions for `secs` from `concurrency` workers spread over
+/// `clients`, each submission answered when its transaction is final, and prints the
+/// committed rate every 5 s.
+async fn write_phase(
+    clients: Vec<RegistryClient<tonic::transport::Channel>>,
+    prepared: Vec<(Vec<u8>, RealDid)>,
+    concurrency: usize,
+    secs: u64,
+) -> Written {
+    // Workers take the next transaction without waiting: the lock is never held across an
+    // await.
+    let feed = Arc::new(std::sync::Mutex::new(prepared.into_iter()));
+    let next = {
+        let feed = feed.clone();
+        move || feed.lock().ok().and_then(|mut f| f.next())
+    };
+    let committed = Arc::new(AtomicU64::new(0));
+    let rejected = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let mut client = clients[w % clients.len()].clone();
+        let next = next.clone();
+        let (committed, rejected, errors) = (committed.clone(), rejected.clone(), errors.clone());
+        workers.push(tokio::spawn(async move {
+            let mut mine = Timeline::new(start);
+            let mut mine_dids = Vec::new();
+            while Instant::now() < deadline {
+                let Some((bytes, did)) = next() else {
+                    break;
+                };
+                let sent = Instant::now();
+                match client
+                    .submit_transaction(pb::SubmitTransactionRequest { transaction: bytes })
+                    .await
+                {
+                    Ok(answer) => match answer.into_inner().result {
+                        Some(pb::submit_transaction_response::Result::Finalized(_)) => {
+                            if Instant::now() <= deadline {
+                                committed.fetch_add(1, Ordering::Relaxed);
+                                mine.record(sent);
+                            }
+                            if mine_dids.len() < 64 {
+                                mine_dids.push(did);
+                            }
+                        }
+                        _ => {
+                            rejected.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            (mine, mine_dids)
+        }));
+    }
+    let mut last = 0;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = committed.load(Ordering::Relaxed);
+        println!(
+            "  {:>4.0} s  committed {:>9}  ({:>7.0}/s in the last 5 s)",
+            start.elapsed().as_secs_f64(),
+            now,
+            (now - last) as f64 / 5.0
+        );
+        last = now;
+    }
+    let mut timeline = Timeline::new(start);
+    let mut created = Vec::new();
+    for worker in workers {
+        if let Ok((mine, dids)) = worker.await {
+            timeline.merge(mine);
+            created.extend(dids);
+        }
+    }
+    let unsent = feed.lock().map(|f| f.len()).unwrap_or(0);
+    Written {
+        timeline,
+        rejected: rejected.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        created,
+        unsent,
+    }
+}
+
 fn signed_create(chain: &ChainId) -> Result<(Vec<u8>, RealDid), CliError> {
     let (_, signed) = super::single_key_did(chain, Purposes::AUTHENTICATION)?;
     let did = signed.operation.did();
@@ -116,19 +240,6 @@ async fn connect(
 pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let endpoints: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
-    // Enough HTTP/2 connections per node that no connection carries more calls than a
-    // server takes from one (the rest would be shed), and at least four.
-    let per_connection = realdid_proto::server::MAX_CALLS_PER_CONNECTION;
-    let per_node = args
-        .concurrency
-        .div_ceil(endpoints.len().max(1) * per_connection)
-        .max(4);
-    let mut clients = Vec::new();
-    for endpoint in &endpoints {
-        for _ in 0..per_node {
-            clients.push(connect(&layout, endpoint.clone()).await?);
-        }
-    }
     println!(
         "realdid bench registry: {} validators, {} s of writes at {} in flight, {} s of proven reads",
         endpoints.len(),
@@ -171,83 +282,24 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
             .map_err(|_| CliError::Refused("a signing thread panicked".into()))??;
         prepared.extend(batch);
     }
-    let (tx_feed, rx_feed) =
-        tokio::sync::mpsc::channel::<(Vec<u8>, RealDid)>(prepared.len().max(1));
-    for item in prepared {
-        // The channel holds them all; it cannot be full or closed here.
-        let _ = tx_feed.try_send(item);
-    }
-    drop(tx_feed);
-    let feed = Arc::new(Mutex::new(rx_feed));
-    let committed = Arc::new(AtomicU64::new(0));
-    let rejected = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let created = Arc::new(std::sync::Mutex::new(Vec::<RealDid>::new()));
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(args.write_secs);
-    let mut workers = Vec::new();
-    for w in 0..args.concurrency {
-        let mut client = clients[w % clients.len()].clone();
-        let feed = feed.clone();
-        let (committed, rejected, errors) = (committed.clone(), rejected.clone(), errors.clone());
-        let created = created.clone();
-        workers.push(tokio::spawn(async move {
-            let mut mine = Timeline::new(start);
-            let mut mine_dids = Vec::new();
-            while Instant::now() < deadline {
-                let Some((bytes, did)) = feed.lock().await.recv().await else {
-                    break;
-                };
-                let sent = Instant::now();
-                match client
-                    .submit_transaction(pb::SubmitTransactionRequest { transaction: bytes })
-                    .await
-                {
-                    Ok(answer) => match answer.into_inner().result {
-                        Some(pb::submit_transaction_response::Result::Finalized(_)) => {
-                            if Instant::now() <= deadline {
-                                committed.fetch_add(1, Ordering::Relaxed);
-                                mine.record(sent);
-                            }
-                            if mine_dids.len() < 64 {
-                                mine_dids.push(did);
-                            }
-                        }
-                        _ => {
-                            rejected.fetch_add(1, Ordering::Relaxed);
-                        }
-                    },
-                    Err(_) => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                }
-            }
-            if let Ok(mut all) = created.lock() {
-                all.extend(mine_dids);
-            }
-            mine
-        }));
-    }
-    let mut last = 0;
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let now = committed.load(Ordering::Relaxed);
-        println!(
-            "  {:>4.0} s  committed {:>9}  ({:>7.0}/s in the last 5 s)",
-            start.elapsed().as_secs_f64(),
-            now,
-            (now - last) as f64 / 5.0
-        );
-        last = now;
-    }
-    let mut written = Timeline::new(start);
-    for worker in workers {
-        if let Ok(timeline) = worker.await {
-            written.merge(timeline);
-        }
-    }
-    if feed.lock().await.is_empty() {
+
+    // The submissions run on a thread of their own (`on_one_thread`), as the reads do.
+    let Written {
+        timeline: written,
+        rejected,
+        errors,
+        created,
+        unsent,
+    } = {
+        let (layout, endpoints) = (layout.clone(), endpoints.clone());
+        let (concurrency, secs) = (args.concurrency, args.write_secs);
+        on_one_thread(move || async move {
+            let clients = submission_clients(&layout, &endpoints, concurrency).await?;
+            Ok(write_phase(clients, prepared, concurrency, secs).await)
+        })
+        .await?
+    };
+    if unsent == 0 {
         println!("  note: every prepared transaction was sent; raise --prepared for a longer run");
     }
     let writes = written.summary(Duration::from_secs(args.write_secs));
@@ -256,18 +308,14 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
         "  committed DID creates  {} in {} s = {:.0}/s",
         writes.count, args.write_secs, writes.per_second
     );
-    println!(
-        "  rejected {}  transport errors {}",
-        rejected.load(Ordering::Relaxed),
-        errors.load(Ordering::Relaxed)
-    );
+    println!("  rejected {rejected}  transport errors {errors}");
     println!(
         "  finality latency (submit → final receipt)  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
         writes.p50_ms, writes.p99_ms, writes.max_ms
     );
 
     // Proven reads from one node, each checked by the light client.
-    let dids = created.lock().map(|d| d.clone()).unwrap_or_default();
+    let dids = created;
     if dids.is_empty() {
         return Err(CliError::Refused(
             "no DID was committed; nothing to read".into(),
@@ -361,8 +409,8 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
     };
     Ok(RegistryFigures {
         writes,
-        rejected: rejected.load(Ordering::Relaxed),
-        transport_errors: errors.load(Ordering::Relaxed),
+        rejected,
+        transport_errors: errors,
         reads,
         read_failures,
         coalesced_reads: coalesced,
