@@ -240,6 +240,12 @@ async fn connect(
 pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliError> {
     let layout = DevnetLayout::load(&args.dir)?;
     let endpoints: Vec<String> = layout.nodes().iter().map(|n| n.grpc_endpoint()).collect();
+    // Every node must answer before the transactions are signed, which takes a while: a
+    // devnet that is not running is said so at once. The load connects again on its own
+    // thread.
+    for endpoint in &endpoints {
+        connect(&layout, endpoint.clone()).await?;
+    }
     println!(
         "realdid bench registry: {} validators, {} s of writes at {} in flight, {} s of proven reads",
         endpoints.len(),
@@ -288,7 +294,7 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
         timeline: written,
         rejected,
         errors,
-        created,
+        created: dids,
         unsent,
     } = {
         let (layout, endpoints) = (layout.clone(), endpoints.clone());
@@ -315,7 +321,6 @@ pub async fn registry(args: RegistryBenchArgs) -> Result<RegistryFigures, CliErr
     );
 
     // Proven reads from one node, each checked by the light client.
-    let dids = created;
     if dids.is_empty() {
         return Err(CliError::Refused(
             "no DID was committed; nothing to read".into(),
