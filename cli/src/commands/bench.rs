@@ -475,3 +475,38 @@ fn print_reads(reads: &Throughput, failed: u64) {
         reads.count, reads.secs, reads.per_second, reads.p50_ms, reads.p99_ms,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+    use realdid_registry::devnet::Transport;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_devnet_that_is_not_running_is_said_so_before_anything_is_signed() {
+        // A devnet's files, and no node running.
+        let dir = tempfile::tempdir().unwrap();
+        DevnetLayout::open_or_generate(dir.path(), 4, None, Transport::Tls).unwrap();
+        let args = RegistryBenchArgs {
+            dir: dir.path().to_owned(),
+            write_secs: 1,
+            read_secs: 1,
+            concurrency: 8,
+            // Far more than the wait below lets anyone sign: the answer must come first.
+            prepared: Some(2_000_000),
+            read_concurrency: 1,
+            coalesced_read_secs: 0,
+        };
+        let refused = tokio::time::timeout(Duration::from_secs(30), registry(args))
+            .await
+            .expect("an answer before the transactions are signed")
+            .unwrap_err();
+        let message = refused.to_string();
+        assert!(
+            message.contains("cannot reach") && message.contains("realdid devnet"),
+            "{message}"
+        );
+    }
+}
