@@ -23,8 +23,8 @@ mod execute_support;
 use std::time::{Duration, Instant};
 
 use commonware_codec::Encode as _;
-use execute_support::{block_on, genesis_header, test_chain};
-use realdid_core::codec::{Transaction, transactions_root};
+use execute_support::{genesis_header, test_chain};
+use realdid_core::codec::{Block, BlockHeader, Transaction, transactions_root};
 use realdid_core::did::{CreateOp, DidOperation, KeyId, Purposes};
 use realdid_core::keys::{Algorithm, SigningKey};
 use realdid_registry::execute::{BlockContext, Governance, SignatureMemo};
@@ -141,8 +141,9 @@ fn run(store: &Store, signed: &[Vec<u8>], per_block: usize) -> Spent {
 
         let t = Instant::now();
         let txs = decode(block);
-        // A proposal's transactions must hash to its header's root.
-        std::hint::black_box(transactions_root(&txs));
+        // A proposal's transactions must hash to its header's root: the root its block
+        // carries below.
+        let root = transactions_root(&txs);
         spent.decode += t.elapsed();
 
         let t = Instant::now();
@@ -155,8 +156,19 @@ fn run(store: &Store, signed: &[Vec<u8>], per_block: usize) -> Spent {
         let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
         spent.stage += t.elapsed();
 
+        // The block as it arrived, its root worked out once, above.
+        let block = Block {
+            header: BlockHeader {
+                height,
+                parent: finalized.block_hash,
+                timestamp_ms,
+                state_root: staged.root,
+                transactions_root: root,
+                transaction_count: u32::try_from(txs.len()).unwrap(),
+            },
+            transactions: txs,
+        };
         let t = Instant::now();
-        let block = block_on(finalized.block_hash, &staged, txs, timestamp_ms);
         store
             .commit(&block, &staged, b"certificate", timestamp_ms + 5)
             .unwrap();
