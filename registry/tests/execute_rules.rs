@@ -7,7 +7,7 @@ mod execute_support;
 use commonware_codec::{Copying, Decode as _};
 use execute_support::{
     HOLDER_TAG, Holder, MemChain, OPENING, accredit_action, document, fresh_key, genesis_header,
-    key_id, test_chain,
+    hashed, hashes, key_id, test_chain,
 };
 use realdid_core::codec::{
     ApproverSet, BlockHeader, GovernanceAction, TraceApproval, TraceApprover, Transaction,
@@ -58,7 +58,7 @@ fn a_block_applies_one_operation_per_did() {
     let ctx = chain.ctx();
     let mut candidates = vec![create.clone(), update.clone()].into_iter();
     let (included, _, rejections) =
-        execute::build_block(&chain.state, &ctx, &mut candidates, 10).unwrap();
+        execute::build_block(&chain.state, &ctx, hashed(&mut candidates), 10).unwrap();
     assert_eq!(included, vec![create.clone()]);
     assert!(rejections.is_empty());
 
@@ -107,7 +107,7 @@ fn a_recovery_wins_over_a_thiefs_updates() {
     let (included, _, rejections) = execute::build_block(
         &chain.state,
         &ctx,
-        vec![recovery.clone(), thief_next.clone()],
+        hashed(vec![recovery.clone(), thief_next.clone()]),
         10,
     )
     .unwrap();
@@ -892,7 +892,7 @@ fn build_block_drops_failing_candidates_and_respects_the_limit() {
     ];
     let ctx = chain.ctx();
     let (included, executed, rejections) =
-        execute::build_block(&chain.state, &ctx, candidates.clone(), 10).unwrap();
+        execute::build_block(&chain.state, &ctx, hashed(candidates.clone()), 10).unwrap();
     assert_eq!(included, vec![create_a.clone(), create_b.clone()]);
     assert_eq!(executed.tx_hashes, vec![create_a.hash(), create_b.hash()]);
     let reasons: Vec<_> = rejections.iter().map(|(h, r)| (*h, r.reason)).collect();
@@ -905,14 +905,15 @@ fn build_block_drops_failing_candidates_and_respects_the_limit() {
         ]
     );
     // What the builder included is a valid block with the same writes.
-    let replay = execute::execute_block(&chain.state, &ctx, &included)
+    let replay = execute::execute_block(&chain.state, &ctx, &included, &hashes(&included))
         .unwrap()
         .unwrap();
     assert_eq!(replay, executed);
 
     // At most max_txs, and candidates past the limit are left in the iterator.
     let mut rest = candidates.into_iter().skip(1);
-    let (included, _, rejections) = execute::build_block(&chain.state, &ctx, &mut rest, 1).unwrap();
+    let (included, _, rejections) =
+        execute::build_block(&chain.state, &ctx, hashed(&mut rest), 1).unwrap();
     assert_eq!(included, vec![create_a]);
     assert!(rejections.is_empty());
     assert_eq!(rest.next(), Some(orphan_update));
@@ -929,7 +930,7 @@ fn build_block_stays_within_the_block_length_whatever_the_candidates() {
     assert!(offered > MAX_BLOCK_LEN, "the candidates overfill a block");
     let ctx = chain.ctx();
     let (included, _, rejections) =
-        execute::build_block(&chain.state, &ctx, candidates, 10_000).unwrap();
+        execute::build_block(&chain.state, &ctx, hashed(candidates), 10_000).unwrap();
     assert!(
         rejections.is_empty(),
         "a candidate that does not fit is not refused"

@@ -5,11 +5,10 @@
 
 mod execute_support;
 
-use std::sync::Arc;
-
 use execute_support::{Council, Holder, fresh_key, genesis_header};
 use realdid_core::codec::Transaction;
 use realdid_registry::config::Tuning;
+use realdid_registry::consensus::block::ChainBlock;
 use realdid_registry::execute::RejectReason;
 use realdid_registry::node::mempool::{LaneCapacities, Outcome};
 use realdid_registry::node::shared::Shared;
@@ -46,7 +45,7 @@ fn commit_next(node: &Shared, txs: Vec<Transaction>, now: u64) -> u64 {
     let finalized = node.store.finalized().unwrap();
     let parent = node.store.header(finalized.height).unwrap().unwrap();
     let block = node.build_block(&[], &parent, now).unwrap();
-    node.commit_finalized(Arc::new(block), b"certificate".to_vec(), now)
+    node.commit_finalized(block, b"certificate".to_vec(), now)
         .unwrap();
     finalized.height + 1
 }
@@ -85,19 +84,24 @@ fn gossip_is_checked_pooled_once_and_never_echoed() {
     let genesis = node.store.finalized().unwrap();
     let parent = node.store.header(genesis.height).unwrap().unwrap();
     let block = node.build_block(&[], &parent, NOW).unwrap();
-    assert_eq!(block.transactions, vec![create.clone(), submitted.clone()]);
+    assert_eq!(
+        block.block().transactions,
+        vec![create.clone(), submitted.clone()]
+    );
     // A leader building on that block before it is final leaves its transactions pooled but
     // out of the child: they are neither run twice nor refused.
     let staged = node
-        .stage_chain(&[Arc::new(block.clone())])
+        .stage_chain(std::slice::from_ref(&block))
         .unwrap()
         .unwrap();
     let (_, later) = Holder::create();
     assert_eq!(node.admit_gossiped(vec![later.clone()], NOW).unwrap(), 1);
-    let child = node.build_block(&staged, &block.header, NOW + 100).unwrap();
-    assert_eq!(child.transactions, vec![later.clone()]);
+    let child = node
+        .build_block(&staged, &block.block().header, NOW + 100)
+        .unwrap();
+    assert_eq!(child.block().transactions, vec![later.clone()]);
     assert!(node.mempool.contains(&create.hash()));
-    node.commit_finalized(Arc::new(block), b"certificate".to_vec(), NOW + 5)
+    node.commit_finalized(block, b"certificate".to_vec(), NOW + 5)
         .unwrap();
     assert!(matches!(waiter.try_recv().unwrap(), Outcome::Final(r) if r.height == 1));
     assert_eq!(node.mempool.candidates(10), vec![later]);
@@ -146,13 +150,13 @@ fn a_block_of_unseen_transactions_is_checked_together_and_a_bad_signature_refuse
     let genesis = leader.store.finalized().unwrap();
     let parent = leader.store.header(genesis.height).unwrap().unwrap();
     let block = leader.build_block(&[], &parent, NOW).unwrap();
-    assert_eq!(block.transactions, txs);
+    assert_eq!(block.block().transactions, txs);
 
     // The follower never saw these transactions; their signatures are checked in the block.
-    let mut forged = block.clone();
+    let mut forged = block.block().clone();
     forged.transactions[1] = with_bad_signature(forged.transactions[1].clone());
     forged.header.transactions_root = realdid_core::codec::transactions_root(&forged.transactions);
-    let verdict = follower.stage_chain(&[Arc::new(forged)]).unwrap();
+    let verdict = follower.stage_chain(&[ChainBlock::new(forged)]).unwrap();
     let Err(realdid_registry::node::shared::ChainVerdict::Invalid(reason)) = verdict else {
         panic!("a block with a bad signature was accepted")
     };
@@ -161,8 +165,8 @@ fn a_block_of_unseen_transactions_is_checked_together_and_a_bad_signature_refuse
         "{reason}"
     );
 
-    let staged = follower.stage_chain(&[Arc::new(block.clone())]).unwrap();
-    assert_eq!(staged.unwrap()[0].root, block.header.state_root);
+    let staged = follower.stage_chain(std::slice::from_ref(&block)).unwrap();
+    assert_eq!(staged.unwrap()[0].root, block.block().header.state_root);
 }
 
 #[test]
@@ -224,9 +228,9 @@ fn a_pool_full_of_did_creations_still_takes_and_first_proposes_a_revocation() {
     let finalized = node.store.finalized().unwrap();
     let parent = node.store.header(finalized.height).unwrap().unwrap();
     let block = node.build_block(&[], &parent, NOW + 1_100).unwrap();
-    assert_eq!(block.transactions.first(), Some(&anchor));
+    assert_eq!(block.block().transactions.first(), Some(&anchor));
     assert_eq!(
-        block.transactions.len(),
+        block.block().transactions.len(),
         100,
         "the block is full all the same"
     );

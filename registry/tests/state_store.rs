@@ -7,7 +7,7 @@ mod execute_support;
 use std::sync::Arc;
 
 use commonware_codec::{Copying, Decode as _};
-use execute_support::{Council, Holder, block_on, genesis_header};
+use execute_support::{Council, Holder, block_on, genesis_header, hashed};
 use realdid_core::codec::{Block, BlockHash, Transaction};
 use realdid_registry::RegistryError;
 use realdid_registry::error::Fault;
@@ -379,7 +379,7 @@ fn an_invalid_block_stages_to_its_rejection() {
     assert_eq!((index, rejection.reason), (0, RejectReason::DidNotFound));
     // The builder drops the update and keeps the create.
     let (txs, staged, rejected) = store
-        .stage_build(&[], &c1, vec![update.clone(), create.clone()], 100)
+        .stage_build(&[], &c1, hashed([update.clone(), create.clone()]), 100)
         .unwrap();
     assert_eq!(txs, vec![create]);
     assert_eq!(rejected.len(), 1);

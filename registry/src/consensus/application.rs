@@ -15,7 +15,6 @@ use commonware_consensus::simplex::types::Context;
 use commonware_cryptography::{Digested, ed25519, sha256};
 use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt as _;
-use realdid_core::codec::Block;
 use tracing::{debug, warn};
 
 use super::Scheme;
@@ -49,7 +48,7 @@ pub fn unix_ms(time: SystemTime) -> u64 {
 /// The blocks of an ancestry above this node's finalized block, oldest first.
 enum Lineage {
     /// The chain above the finalized block (possibly empty).
-    Above(Vec<Arc<Block>>),
+    Above(Vec<ChainBlock>),
     /// The first block of the ancestry is already finalized here.
     Finalized,
     /// The ancestry does not lead to this node's finalized block.
@@ -70,7 +69,7 @@ async fn lineage(shared: &Shared, mut ancestry: impl Ancestry<ChainBlock>) -> Li
         let block: &ChainBlock = next.inner();
         let height = block.block().header.height;
         if height > finalized.height {
-            above.push(block.shared());
+            above.push(block.clone());
             continue;
         }
         let ours = if height == finalized.height {
@@ -183,11 +182,10 @@ where
         {
             Ok(block) => {
                 debug!(
-                    height = block.header.height,
-                    txs = block.transactions.len(),
+                    height = block.block().header.height,
+                    txs = block.block().transactions.len(),
                     "proposing"
                 );
-                let block = ChainBlock::new(block);
                 let digest = commonware_cryptography::Digestible::digest(&block);
                 Some(Digested::precomputed(block, digest))
             }
@@ -240,7 +238,7 @@ where
                 return false;
             }
         };
-        match self.shared.stage_block(&staged, candidate.block()) {
+        match self.shared.stage_block(&staged, &candidate) {
             Ok(Ok(done)) => {
                 self.shared.remember_staged(candidate.hash(), done);
                 true

@@ -2,7 +2,10 @@
 //!
 //! [`ChainBlock`] wraps `realdid_core::codec::Block` so the engine can hash, order and ship
 //! it. Its digest is the core block hash, so the payload a finality certificate signs is the
-//! same 32 bytes a light client recomputes from a header.
+//! same 32 bytes a light client recomputes from a header. It also carries its transactions'
+//! hashes, worked out once where the block enters the node (decoded from a peer, or built
+//! here): staging, the commit and the pending pool need them, and hashing a transaction
+//! means encoding it again.
 
 use std::sync::Arc;
 
@@ -11,22 +14,42 @@ use commonware_codec::{Buf, EncodeSize, Error, Read, Write};
 use commonware_consensus::types::Height;
 use commonware_consensus::{Block as EngineBlock, BoundedBlock, Heightable};
 use commonware_cryptography::{Digestible, sha256};
-use realdid_core::codec::{Block, BlockHash, MAX_BLOCK_LEN, transactions_root};
+use realdid_core::codec::{
+    Block, BlockHash, MAX_BLOCK_LEN, Transaction, TxHash, transactions_root_of,
+};
 
-/// A block of the registry chain, with its hash computed once.
+/// A block of the registry chain, with its hash and its transactions' hashes computed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBlock {
     block: Arc<Block>,
     hash: BlockHash,
+    /// `block.transactions`' hashes, in block order.
+    tx_hashes: Arc<[TxHash]>,
 }
 
 impl ChainBlock {
     /// Wraps a core block.
     pub fn new(block: Block) -> Self {
+        let tx_hashes = block.transactions.iter().map(Transaction::hash).collect();
+        Self::with_hashes(block, tx_hashes)
+    }
+
+    /// Wraps a core block whose transactions' hashes the caller already holds, in block
+    /// order (a proposer's pool keys its transactions by hash).
+    pub(crate) fn with_hashes(block: Block, tx_hashes: Arc<[TxHash]>) -> Self {
+        debug_assert!(
+            block
+                .transactions
+                .iter()
+                .map(Transaction::hash)
+                .eq(tx_hashes.iter().copied()),
+            "the hashes given are not the block's"
+        );
         let hash = block.header.hash();
         Self {
             block: Arc::new(block),
             hash,
+            tx_hashes,
         }
     }
 
@@ -35,15 +58,14 @@ impl ChainBlock {
         &self.block
     }
 
-    /// The core block, shared rather than copied (a block may hold thousands of
-    /// transactions).
-    pub fn shared(&self) -> Arc<Block> {
-        self.block.clone()
-    }
-
     /// The block hash.
     pub fn hash(&self) -> BlockHash {
         self.hash
+    }
+
+    /// The transactions' hashes, in block order.
+    pub fn tx_hashes(&self) -> &[TxHash] {
+        &self.tx_hashes
     }
 }
 
@@ -83,13 +105,14 @@ impl Read for ChainBlock {
                 "transaction count does not match body",
             ));
         }
-        if block.header.transactions_root != transactions_root(&block.transactions) {
+        let tx_hashes: Arc<[TxHash]> = block.transactions.iter().map(Transaction::hash).collect();
+        if block.header.transactions_root != transactions_root_of(tx_hashes.iter().copied()) {
             return Err(Error::Invalid(
                 "ChainBlock",
                 "transactions root does not match body",
             ));
         }
-        Ok(Self::new(block))
+        Ok(Self::with_hashes(block, tx_hashes))
     }
 }
 

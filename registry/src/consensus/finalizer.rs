@@ -109,12 +109,11 @@ async fn commit(
         None => Vec::new(),
     };
     let shared = shared.clone();
-    let inner = block.shared();
     // A synced RocksDB write: on a thread that may block.
     context
         .child("commit")
         .shared(true)
-        .spawn(move |_| async move { shared.commit_finalized(inner, certificate, now) })
+        .spawn(move |_| async move { shared.commit_finalized(block, certificate, now) })
         .await
         .map_err(|stopped| crate::RegistryError::Unavailable {
             reason: format!("commit task failed: {stopped}"),

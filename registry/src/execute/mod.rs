@@ -186,13 +186,14 @@ enum NotApplied {
 }
 
 impl Executed {
-    /// Applies one transaction on top of the writes so far; when it is not applied, nothing
-    /// changes.
+    /// Applies one transaction (whose hash is `hash`) on top of the writes so far; when it is
+    /// not applied, nothing changes.
     fn apply(
         &mut self,
         view: &(impl StateView + ?Sized),
         ctx: &BlockContext<'_>,
         tx: &Transaction,
+        hash: TxHash,
     ) -> Result<Result<(), NotApplied>, RegistryError> {
         let pending = Pending {
             base: view,
@@ -219,20 +220,31 @@ impl Executed {
             Err(rejection) => return Ok(Err(NotApplied::Rejected(rejection))),
         };
         self.writes.extend(writes);
-        self.tx_hashes.push(tx.hash());
+        self.tx_hashes.push(hash);
         self.dids.extend(did);
         Ok(Ok(()))
     }
 }
 
 /// Executes a block: every transaction must pass, each against the state the earlier ones
-/// left. Returns the writes, or the index of the first failing transaction with its
+/// left. `tx_hashes` are the transactions' hashes, in order (worked out where the block came
+/// in). Returns the writes, or the index of the first failing transaction with its
 /// rejection (the block is then invalid).
 pub fn execute_block(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
     txs: &[Transaction],
+    tx_hashes: &[TxHash],
 ) -> Result<Result<Executed, (usize, Rejection)>, RegistryError> {
+    if tx_hashes.len() != txs.len() {
+        return Err(RegistryError::InvalidRequest {
+            reason: format!(
+                "{} transaction hashes for {} transactions",
+                tx_hashes.len(),
+                txs.len()
+            ),
+        });
+    }
     let mut executed = Executed::default();
     if txs.len() > MAX_BLOCK_TRANSACTIONS {
         let rejection = Rejection::new(
@@ -244,8 +256,8 @@ pub fn execute_block(
         );
         return Ok(Err((MAX_BLOCK_TRANSACTIONS, rejection)));
     }
-    for (index, tx) in txs.iter().enumerate() {
-        match executed.apply(view, ctx, tx)? {
+    for (index, (tx, hash)) in txs.iter().zip(tx_hashes).enumerate() {
+        match executed.apply(view, ctx, tx, *hash)? {
             Ok(()) => {}
             Err(NotApplied::Rejected(rejection) | NotApplied::DidTaken(rejection)) => {
                 return Ok(Err((index, rejection)));
@@ -255,7 +267,8 @@ pub fn execute_block(
     Ok(Ok(executed))
 }
 
-/// Assembles a block for a proposer: takes candidates in order while the block has room
+/// Assembles a block for a proposer: takes candidates (each with its hash) in order while
+/// the block has room
 /// (`max_txs`, [`MAX_BLOCK_TRANSACTIONS`] and [`MAX_BLOCK_LEN`]), includes each one that
 /// passes against the state so far and drops each one that fails, with its rejection.
 ///
@@ -265,7 +278,7 @@ pub fn execute_block(
 pub fn build_block(
     view: &(impl StateView + ?Sized),
     ctx: &BlockContext<'_>,
-    candidates: impl IntoIterator<Item = Transaction>,
+    candidates: impl IntoIterator<Item = (TxHash, Transaction)>,
     max_txs: usize,
 ) -> Result<(Vec<Transaction>, Executed, Dropped), RegistryError> {
     let max_txs = max_txs.min(MAX_BLOCK_TRANSACTIONS);
@@ -276,18 +289,20 @@ pub fn build_block(
     let mut block_len = HEADER_LEN + MAX_BLOCK_TRANSACTIONS.encode_size();
     let mut candidates = candidates.into_iter();
     while included.len() < max_txs {
-        let Some(tx) = candidates.next() else { break };
+        let Some((hash, tx)) = candidates.next() else {
+            break;
+        };
         let tx_len = tx.encode_size();
         let framed = tx_len.encode_size() + tx_len;
         if block_len + framed > MAX_BLOCK_LEN {
             continue;
         }
-        match executed.apply(view, ctx, &tx)? {
+        match executed.apply(view, ctx, &tx, hash)? {
             Ok(()) => {
                 block_len += framed;
                 included.push(tx);
             }
-            Err(NotApplied::Rejected(rejection)) => rejected.push((tx.hash(), rejection)),
+            Err(NotApplied::Rejected(rejection)) => rejected.push((hash, rejection)),
             Err(NotApplied::DidTaken(_)) => {}
         }
     }

@@ -280,10 +280,11 @@ impl Mempool {
         self.lock().by_hash.contains_key(hash)
     }
 
-    /// Adds a checked transaction that nobody here waits for (one a peer gossiped).
-    /// Returns false when it was already pending.
-    pub fn offer(&self, tx: Transaction) -> Result<bool, PoolFull> {
-        let hash = tx.hash();
+    /// Adds a checked transaction that nobody here waits for (one a peer gossiped), whose
+    /// hash the caller worked out already (`hash`). Returns false when it was already
+    /// pending.
+    pub fn offer(&self, hash: TxHash, tx: Transaction) -> Result<bool, PoolFull> {
+        debug_assert_eq!(hash, tx.hash(), "the hash offered is not the transaction's");
         let mut inner = self.lock();
         if inner.by_hash.contains_key(&hash) {
             return Ok(false);
@@ -311,30 +312,33 @@ impl Mempool {
     /// each lane in arrival order.
     pub fn candidates(&self, max: usize) -> Vec<Transaction> {
         self.candidates_except(max, usize::MAX, &HashSet::new())
+            .into_iter()
+            .map(|(_, tx)| tx)
+            .collect()
     }
 
-    /// [`Mempool::candidates`] not in `skip`, at most `max` of them and `max_bytes` of
-    /// encoded transactions together (a block cannot hold more, so copying more would only
-    /// cost the proposer). The pool knows each hash and length already: nothing is hashed
-    /// or encoded again.
+    /// [`Mempool::candidates`] not in `skip`, each with its hash, at most `max` of them and
+    /// `max_bytes` of encoded transactions together (a block cannot hold more, so copying
+    /// more would only cost the proposer). The pool knows each hash and length already:
+    /// nothing is hashed or encoded again.
     pub fn candidates_except(
         &self,
         max: usize,
         max_bytes: usize,
         skip: &HashSet<TxHash>,
-    ) -> Vec<Transaction> {
+    ) -> Vec<(TxHash, Transaction)> {
         let inner = self.lock();
         let mut bytes = 0usize;
         inner
             .in_lane_order()
             .filter(|hash| !skip.contains(*hash))
-            .filter_map(|hash| inner.by_hash.get(hash))
-            .take_while(|pending| {
+            .filter_map(|hash| Some((*hash, inner.by_hash.get(hash)?)))
+            .take_while(|(_, pending)| {
                 bytes = bytes.saturating_add(pending.len);
                 bytes <= max_bytes
             })
             .take(max)
-            .map(|pending| pending.tx.clone())
+            .map(|(hash, pending)| (hash, pending.tx.clone()))
             .collect()
     }
 
@@ -443,13 +447,13 @@ pub(crate) mod tests {
     fn offered_transactions_join_the_queue_without_waiters() {
         let pool = Mempool::new(LaneCapacities::all(2));
         let (a, b, c) = (tx(1), tx(2), tx(3));
-        assert!(pool.offer(a.clone()).unwrap());
-        assert!(!pool.offer(a.clone()).unwrap(), "already pending");
+        assert!(pool.offer(a.hash(), a.clone()).unwrap());
+        assert!(!pool.offer(a.hash(), a.clone()).unwrap(), "already pending");
         // A local submission of a gossiped transaction waits for it like any other.
         let mut waiter = pool.insert(a.clone()).unwrap();
-        assert!(pool.offer(b.clone()).unwrap());
+        assert!(pool.offer(b.hash(), b.clone()).unwrap());
         assert_eq!(
-            pool.offer(c).unwrap_err(),
+            pool.offer(c.hash(), c).unwrap_err(),
             PoolFull::Lane {
                 lane: Lane::Authority,
                 capacity: 2
@@ -460,7 +464,8 @@ pub(crate) mod tests {
         let skip: HashSet<TxHash> = [a.hash()].into();
         assert_eq!(
             pool.candidates_except(10, usize::MAX, &skip),
-            vec![b.clone()]
+            vec![(b.hash(), b.clone())],
+            "each candidate comes with its hash"
         );
         assert_eq!(pool.candidates_except(0, usize::MAX, &skip), vec![]);
         let receipt = Receipt {
@@ -555,7 +560,7 @@ pub(crate) mod tests {
         let two = anchor.encode_size() + deactivate.encode_size();
         assert_eq!(
             pool.candidates_except(10, two, &HashSet::new()),
-            vec![anchor, deactivate]
+            vec![(anchor.hash(), anchor), (deactivate.hash(), deactivate)]
         );
         assert_eq!(pool.candidates_except(10, 0, &HashSet::new()), vec![]);
     }
@@ -577,14 +582,14 @@ pub(crate) mod tests {
 
         let waiting = pool.arrival();
         pool.insert(a.clone()).unwrap();
-        assert!(!pool.offer(a.clone()).unwrap());
+        assert!(!pool.offer(a.hash(), a.clone()).unwrap());
         assert!(
             waiting.now_or_never().is_none(),
             "a known transaction does not"
         );
 
         let waiting = pool.arrival();
-        assert!(pool.offer(b).unwrap());
+        assert!(pool.offer(b.hash(), b).unwrap());
         assert!(waiting.now_or_never().is_some(), "a gossiped one does");
         assert!(pool.has_candidates_except(&skip_a));
     }

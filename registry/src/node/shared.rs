@@ -8,12 +8,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use realdid_core::codec::{Block, BlockHash, BlockHeader, Transaction, TxHash, transactions_root};
+use realdid_core::codec::{
+    Block, BlockHash, BlockHeader, Transaction, TxHash, transactions_root_of,
+};
 use realdid_core::keys::SignatureCheck;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::RegistryError;
 use crate::config::Pacing;
+use crate::consensus::block::ChainBlock;
 use crate::execute::{BlockContext, Governance, Rejection, SignatureMemo};
 use crate::node::gossip::Outbox;
 use crate::node::mempool::{LaneCapacities, Mempool, Outcome, Receipt};
@@ -154,11 +157,11 @@ impl Shared {
     /// height. `chain` is oldest first and starts right above the finalized block.
     pub fn stage_chain(
         &self,
-        chain: &[Arc<Block>],
+        chain: &[ChainBlock],
     ) -> Result<Result<Vec<Arc<Staged>>, ChainVerdict>, RegistryError> {
         let mut staged: Vec<Arc<Staged>> = Vec::with_capacity(chain.len());
         for block in chain {
-            let hash = block.header.hash();
+            let hash = block.hash();
             if let Some(done) = self.staged_cache().get(&hash).cloned() {
                 staged.push(done);
                 continue;
@@ -166,7 +169,7 @@ impl Shared {
             // The finalizer runs beside us: a block of the chain may have become final
             // since the caller walked it. It is then already in the state, if it is the
             // block finalized at its height.
-            let height = block.header.height;
+            let height = block.block().header.height;
             if self.store.finalized().is_some_and(|f| height <= f.height) {
                 if self.store.header(height)?.map(|h| h.hash()) != Some(hash) {
                     return Ok(Err(ChainVerdict::Invalid(format!(
@@ -202,22 +205,25 @@ impl Shared {
     pub fn stage_block(
         &self,
         ancestors: &[Arc<Staged>],
-        block: &Block,
+        block: &ChainBlock,
     ) -> Result<Result<Arc<Staged>, ChainVerdict>, RegistryError> {
+        let (tx_hashes, block) = (block.tx_hashes(), block.block());
         // The signatures this node has not seen yet (a block after a restart, transactions
         // the leader had not gossiped yet) are checked together; if one is bad, the block is
         // run again with single checks, which say which transaction fails.
         let deferred = self.signatures.deferred();
-        let mut outcome = self.store.stage(
+        let mut outcome = self.store.stage_hashed(
             ancestors,
             &self.context(&block.header, &deferred),
             &block.transactions,
+            tx_hashes,
         )?;
         if !deferred.settle() {
-            outcome = self.store.stage(
+            outcome = self.store.stage_hashed(
                 ancestors,
                 &self.context(&block.header, &self.signatures),
                 &block.transactions,
+                tx_hashes,
             )?;
         }
         let staged = match outcome {
@@ -251,7 +257,7 @@ impl Shared {
         ancestors: &[Arc<Staged>],
         parent: &BlockHeader,
         now_ms: u64,
-    ) -> Result<Block, RegistryError> {
+    ) -> Result<ChainBlock, RegistryError> {
         let header_ctx = BlockHeader {
             height: parent.height + 1,
             parent: parent.hash(),
@@ -277,17 +283,18 @@ impl Shared {
         let count = u32::try_from(included.len()).map_err(|_| RegistryError::Unavailable {
             reason: "block would hold more than u32::MAX transactions".into(),
         })?;
+        let tx_hashes: Arc<[TxHash]> = staged.executed.tx_hashes.as_slice().into();
         let block = Block {
             header: BlockHeader {
                 state_root: staged.root,
-                transactions_root: transactions_root(&included),
+                transactions_root: transactions_root_of(tx_hashes.iter().copied()),
                 transaction_count: count,
                 ..header_ctx
             },
             transactions: included,
         };
-        self.staged_cache()
-            .insert(block.header.hash(), Arc::new(staged));
+        let block = ChainBlock::with_hashes(block, tx_hashes);
+        self.staged_cache().insert(block.hash(), Arc::new(staged));
         Ok(block)
     }
 
@@ -295,11 +302,11 @@ impl Shared {
     /// pool and tells subscribers.
     pub fn commit_finalized(
         &self,
-        block: Arc<Block>,
+        chain_block: ChainBlock,
         certificate: Vec<u8>,
         now_ms: u64,
     ) -> Result<(), RegistryError> {
-        let hash = block.header.hash();
+        let (hash, block) = (chain_block.hash(), chain_block.block());
         if let Some(done) = self.store.finalized()
             && block.header.height <= done.height
         {
@@ -308,7 +315,7 @@ impl Shared {
         }
         let staged = match self.staged_cache().get(&hash).cloned() {
             Some(staged) => staged,
-            None => match self.stage_block(&[], &block)? {
+            None => match self.stage_block(&[], &chain_block)? {
                 Ok(staged) => staged,
                 Err(ChainVerdict::Invalid(reason)) => {
                     return Err(RegistryError::corrupt(format!(
@@ -317,7 +324,7 @@ impl Shared {
                 }
             },
         };
-        self.store.commit(&block, &staged, &certificate, now_ms)?;
+        self.store.commit(block, &staged, &certificate, now_ms)?;
         self.last_commit_ms.store(now_ms, Ordering::Relaxed);
         let metrics = &super::metrics::NODE;
         metrics.height.set(block.header.height);
@@ -400,18 +407,20 @@ impl Shared {
         now_ms: u64,
     ) -> Result<usize, RegistryError> {
         let mut fresh = Vec::with_capacity(txs.len());
+        let mut hashes = Vec::with_capacity(txs.len());
         for tx in txs {
             let hash = tx.hash();
             if !self.mempool.contains(&hash) && self.store.tx_location(&hash)?.is_none() {
                 fresh.push(tx);
+                hashes.push(hash);
             }
         }
         let verdicts = self.check_batch(&fresh, now_ms);
         let mut pooled = 0;
-        for (tx, verdict) in fresh.into_iter().zip(verdicts) {
+        for ((tx, hash), verdict) in fresh.into_iter().zip(hashes).zip(verdicts) {
             match verdict {
                 // A full pool drops gossip: the submitting node still holds the transaction.
-                Ok(Ok(())) if self.mempool.offer(tx).unwrap_or(false) => pooled += 1,
+                Ok(Ok(())) if self.mempool.offer(hash, tx).unwrap_or(false) => pooled += 1,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "cannot check a gossiped transaction"),
             }

@@ -572,8 +572,21 @@ impl Store {
         ctx: &BlockContext<'_>,
         txs: &[Transaction],
     ) -> Result<Result<Staged, (usize, Rejection)>, RegistryError> {
+        let tx_hashes: Vec<TxHash> = txs.iter().map(Transaction::hash).collect();
+        self.stage_hashed(ancestors, ctx, txs, &tx_hashes)
+    }
+
+    /// [`Store::stage`] for a caller that holds the transactions' hashes already, in order
+    /// (a node, from the block's decoding).
+    pub fn stage_hashed(
+        &self,
+        ancestors: &[Arc<Staged>],
+        ctx: &BlockContext<'_>,
+        txs: &[Transaction],
+        tx_hashes: &[TxHash],
+    ) -> Result<Result<Staged, (usize, Rejection)>, RegistryError> {
         let overlay = self.overlay_for(ancestors, ctx)?;
-        let executed = match execute::execute_block(&overlay, ctx, txs)? {
+        let executed = match execute::execute_block(&overlay, ctx, txs, tx_hashes)? {
             Ok(executed) => executed,
             Err(rejection) => return Ok(Err(rejection)),
         };
@@ -586,7 +599,7 @@ impl Store {
         &self,
         ancestors: &[Arc<Staged>],
         ctx: &BlockContext<'_>,
-        candidates: impl IntoIterator<Item = Transaction>,
+        candidates: impl IntoIterator<Item = (TxHash, Transaction)>,
         max_txs: usize,
     ) -> Result<(Vec<Transaction>, Staged, Dropped), RegistryError> {
         let overlay = self.overlay_for(ancestors, ctx)?;
@@ -660,17 +673,25 @@ impl Store {
                 header.state_root, staged.root
             )));
         }
-        let hashes: Vec<TxHash> = block.transactions.iter().map(Transaction::hash).collect();
-        if hashes != staged.executed.tx_hashes {
-            return Err(diverged(
-                "the staged execution is of other transactions".into(),
-            ));
-        }
+        // The staged execution is of the header's transactions when the hashes it executed
+        // sum to the header's root; the body agrees with its header where the block came
+        // in (its decoding checks the root; a builder works the root out from the body).
+        // Compared so, the commit hashes no transaction again.
         if header.transaction_count as usize != block.transactions.len()
-            || header.transactions_root != transactions_root_of(hashes)
+            || staged.executed.tx_hashes.len() != block.transactions.len()
+        {
+            return Err(diverged(format!(
+                "the header counts {} transactions, the body holds {} and the staged execution ran {}",
+                header.transaction_count,
+                block.transactions.len(),
+                staged.executed.tx_hashes.len()
+            )));
+        }
+        if header.transactions_root
+            != transactions_root_of(staged.executed.tx_hashes.iter().copied())
         {
             return Err(diverged(
-                "the header's transaction count or root does not match the body".into(),
+                "the staged execution is of other transactions than the header's".into(),
             ));
         }
         let certificate = Some(certificate).filter(|c| !c.is_empty());

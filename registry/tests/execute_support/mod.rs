@@ -381,7 +381,8 @@ impl MemChain {
 
     /// Executes a block; applies it if valid.
     pub fn block(&mut self, txs: &[Transaction]) -> Result<Executed, (usize, Rejection)> {
-        let executed = execute::execute_block(&self.state, &self.ctx(), txs).unwrap()?;
+        let executed =
+            execute::execute_block(&self.state, &self.ctx(), txs, &hashes(txs)).unwrap()?;
         self.height += 1;
         for (key, value) in &executed.writes {
             match value {
@@ -465,4 +466,16 @@ pub fn genesis_header() -> BlockHeader {
         transactions_root: transactions_root(&[]),
         transaction_count: 0,
     }
+}
+
+/// The hashes of `txs`, in order, as a block carries them.
+pub fn hashes(txs: &[Transaction]) -> Vec<realdid_core::codec::TxHash> {
+    txs.iter().map(Transaction::hash).collect()
+}
+
+/// Candidates as the pending pool hands them to a block builder: each with its hash.
+pub fn hashed(
+    txs: impl IntoIterator<Item = Transaction>,
+) -> impl Iterator<Item = (realdid_core::codec::TxHash, Transaction)> {
+    txs.into_iter().map(|tx| (tx.hash(), tx))
 }
