@@ -6,9 +6,9 @@
 //! switch, paid in CPU the services do not get. Every timed phase of `bench registry` runs
 //! on one thread: during the proven reads its load generator then takes ~0.5 of a core
 //! instead of ~0.7 and the reads are faster; during the writes ~0.11 instead of ~0.15, and
-//! the validators commit more (docs/PERFORMANCE.md). The verifier benchmark keeps the command's
-//! runtime: driven from one thread, the verifier spent more CPU per verification and
-//! verified fewer presentations a second.
+//! the validators commit more. So do the timed calls of `bench verifier`: ~0.25 of a core
+//! instead of ~0.36, and the verifier verifies more presentations a second
+//! (docs/PERFORMANCE.md).
 
 use std::future::Future;
 

@@ -41,6 +41,7 @@ use realdid_wallet::{Wallet, dids};
 
 use super::bench_figures::{JsResults, Timeline, VerifierFigures, VerifierPhase};
 use super::bench_first_seen;
+use super::bench_load::on_one_thread;
 use super::bench_soak::{CpuTimes, devnet_processes};
 use crate::error::CliError;
 
@@ -185,7 +186,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         requests(&devnet, &provider, &holders, newcomers.len(), expiry).await?
     };
 
-    let caller = Caller::connect(&devnet, &provider, args.concurrency).await?;
+    let caller = Caller::connect(&devnet, args.concurrency).await?;
     println!(
         "  verifying presentations of {} credentials, again and again …",
         holders.len()
@@ -435,12 +436,28 @@ async fn requests(
     Ok(work)
 }
 
-/// What sends the timed calls: connections enough that none carries more calls than the
-/// verifier takes from one, and the verifier's process, whose CPU each run of calls reads.
+/// What sends the timed calls: a thread of its own (`on_one_thread`) holding connections
+/// enough that none carries more calls than the verifier takes from one, and the verifier's
+/// process, whose CPU each run of calls reads. The load thread lives as long as the caller.
 pub(super) struct Caller {
-    connections: Vec<ProviderClient>,
+    runs: tokio::sync::mpsc::UnboundedSender<Run>,
     verifier: Option<u32>,
-    concurrency: usize,
+}
+
+/// One run of calls for the load thread, and where its outcome goes.
+struct Run {
+    work: Arc<Work>,
+    range: std::ops::Range<usize>,
+    pace: Option<f64>,
+    done: tokio::sync::oneshot::Sender<Result<Ran, CliError>>,
+}
+
+/// What the load thread gives back of a run: when it started, how long it took to the last
+/// answer, and each worker's figures (verified calls, calls refused, when it last sent).
+struct Ran {
+    started: Instant,
+    elapsed: Duration,
+    workers: Vec<(Timeline, u64, Duration)>,
 }
 
 /// One run of calls: each verified call's timing, the calls refused, and the verifier's CPU.
@@ -472,41 +489,53 @@ impl Sent {
 }
 
 impl Caller {
-    async fn connect(
-        devnet: &Devnet,
-        provider: &ProviderClient,
-        concurrency: usize,
-    ) -> Result<Caller, CliError> {
-        let mut connections = vec![provider.clone()];
-        for _ in 1..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
-            connections.push(
-                ProviderClient::connect_with(
-                    devnet.verifier_endpoint.clone(),
-                    &devnet.token,
-                    &tls(devnet),
-                )
-                .await?,
-            );
-        }
+    /// Starts the load thread and connects it to the verifier; returns once connected.
+    async fn connect(devnet: &Devnet, concurrency: usize) -> Result<Caller, CliError> {
+        let (endpoint, token, tls) = (
+            devnet.verifier_endpoint.clone(),
+            devnet.token.clone(),
+            tls(devnet),
+        );
+        let (runs, mut queue) = tokio::sync::mpsc::unbounded_channel::<Run>();
+        let (ready, connected) = tokio::sync::oneshot::channel();
+        // Everything the calls touch is made on the load thread: a client made on the
+        // command's runtime would keep its connection's tasks there.
+        tokio::spawn(on_one_thread(move || async move {
+            let mut connections = Vec::new();
+            for _ in 0..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
+                match ProviderClient::connect_with(endpoint.clone(), &token, &tls).await {
+                    Ok(client) => connections.push(client),
+                    Err(error) => {
+                        let _ = ready.send(Err(CliError::from(error)));
+                        return Ok(());
+                    }
+                }
+            }
+            let _ = ready.send(Ok(()));
+            // Until the caller is dropped.
+            while let Some(run) = queue.recv().await {
+                let ran = run_calls(&connections, concurrency, run.work, run.range, run.pace).await;
+                // The caller may have given up waiting.
+                let _ = run.done.send(ran);
+            }
+            Ok(())
+        }));
+        connected.await.map_err(|_| load_thread_stopped())??;
         let verifier = devnet_processes(&devnet.dir)
             .into_iter()
             .find(|p| p.name == "verifier")
             .map(|p| p.pid);
-        Ok(Caller {
-            connections,
-            verifier,
-            concurrency,
-        })
+        Ok(Caller { runs, verifier })
     }
 
     fn verifier_cpu(&self) -> Option<CpuTimes> {
         CpuTimes::read(self.verifier?)
     }
 
-    /// Verifies the presentations of `work` at `range` over gRPC, at most `concurrency` in
-    /// flight, timed, with the verifier's CPU time over the run. With a `pace` (per second),
-    /// the i-th call is not sent before i / pace seconds into the run; without one, each
-    /// call follows the last.
+    /// Verifies the presentations of `work` at `range` over gRPC on the load thread, at
+    /// most `concurrency` in flight, timed, with the verifier's CPU time over the run. With a
+    /// `pace` (per second), the i-th call is not sent before i / pace seconds into the run;
+    /// without one, each call follows the last.
     pub async fn send(
         &self,
         work: &Arc<Work>,
@@ -514,54 +543,84 @@ impl Caller {
         pace: Option<f64>,
     ) -> Result<Sent, CliError> {
         let cpu_before = self.verifier_cpu();
-        let started = Instant::now();
-        let first = range.start;
-        let connections = self.connections.clone();
-        let work = work.clone();
-        let workers = drive(
-            range.len(),
-            self.concurrency,
-            pace,
-            |t| {
-                let client = connections[t % connections.len()].clone();
-                (client, Timeline::new(started), 0u64, Duration::ZERO)
-            },
-            move |(mut client, mut verified, mut failed, mut last_sent), i| {
-                let work = work.clone();
-                async move {
-                    let Some((id, _, presentation)) = work.get(first + i) else {
-                        return (client, verified, failed, last_sent);
-                    };
-                    let sent = Instant::now();
-                    last_sent = last_sent.max(sent.saturating_duration_since(started));
-                    match client.verify(id, presentation).await {
-                        Ok(Outcome::Verified(_)) => verified.record(sent),
-                        _ => failed += 1,
-                    }
-                    (client, verified, failed, last_sent)
-                }
-            },
-        )
-        .await?;
-        let elapsed = started.elapsed();
+        let (done, ran) = tokio::sync::oneshot::channel();
+        self.runs
+            .send(Run {
+                work: work.clone(),
+                range,
+                pace,
+                done,
+            })
+            .map_err(|_| load_thread_stopped())?;
+        let ran = ran.await.map_err(|_| load_thread_stopped())??;
         let cpu = self
             .verifier_cpu()
             .zip(cpu_before)
             .and_then(|(after, before)| after.since(&before));
         let mut sent = Sent {
-            verified: Timeline::new(started),
+            verified: Timeline::new(ran.started),
             failed: 0,
-            elapsed,
+            elapsed: ran.elapsed,
             last_sent: Duration::ZERO,
             cpu,
         };
-        for (_, verified, failed, last_sent) in workers {
+        for (verified, failed, last_sent) in ran.workers {
             sent.verified.merge(verified);
             sent.failed += failed;
             sent.last_sent = sent.last_sent.max(last_sent);
         }
         Ok(sent)
     }
+}
+
+fn load_thread_stopped() -> CliError {
+    CliError::Refused("the load generator's thread stopped".into())
+}
+
+/// One run of calls, on the load thread: `work` at `range` over `connections`, `concurrency`
+/// in flight, at `pace` (see [`Caller::send`]).
+async fn run_calls(
+    connections: &[ProviderClient],
+    concurrency: usize,
+    work: Arc<Work>,
+    range: std::ops::Range<usize>,
+    pace: Option<f64>,
+) -> Result<Ran, CliError> {
+    let started = Instant::now();
+    let first = range.start;
+    let workers = drive(
+        range.len(),
+        concurrency,
+        pace,
+        |t| {
+            let client = connections[t % connections.len()].clone();
+            (client, Timeline::new(started), 0u64, Duration::ZERO)
+        },
+        move |(mut client, mut verified, mut failed, mut last_sent), i| {
+            let work = work.clone();
+            async move {
+                let Some((id, _, presentation)) = work.get(first + i) else {
+                    return (client, verified, failed, last_sent);
+                };
+                let sent = Instant::now();
+                last_sent = last_sent.max(sent.saturating_duration_since(started));
+                match client.verify(id, presentation).await {
+                    Ok(Outcome::Verified(_)) => verified.record(sent),
+                    _ => failed += 1,
+                }
+                (client, verified, failed, last_sent)
+            }
+        },
+    )
+    .await?;
+    Ok(Ran {
+        started,
+        elapsed: started.elapsed(),
+        workers: workers
+            .into_iter()
+            .map(|(_, verified, failed, last_sent)| (verified, failed, last_sent))
+            .collect(),
+    })
 }
 
 /// Runs `call` for every index below `count` on `workers` tasks, each taking the next index
