@@ -143,3 +143,49 @@ impl BoundedBlock for ChainBlock {
         MAX_BLOCK_LEN
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+    use commonware_codec::{Decode as _, Encode as _};
+    use realdid_core::codec::{BlockHeader, transactions_root};
+
+    use super::*;
+    use crate::node::mempool::tests::tx;
+
+    fn block_of(transactions: Vec<Transaction>) -> Block {
+        Block {
+            header: BlockHeader {
+                height: 1,
+                parent: BlockHash([1; 32]),
+                timestamp_ms: 1_700_000_000_000,
+                state_root: Default::default(),
+                transactions_root: transactions_root(&transactions),
+                transaction_count: u32::try_from(transactions.len()).unwrap(),
+            },
+            transactions,
+        }
+    }
+
+    #[test]
+    fn a_decoded_block_carries_its_transactions_hashes_in_order() {
+        let txs = vec![tx(1), tx(2), tx(3)];
+        let block = block_of(txs.clone());
+        let decoded = ChainBlock::decode_cfg(block.encode(), &()).unwrap();
+        let hashes: Vec<TxHash> = txs.iter().map(Transaction::hash).collect();
+        assert_eq!(decoded.tx_hashes(), hashes.as_slice());
+        assert_eq!(decoded, ChainBlock::new(block));
+    }
+
+    #[test]
+    fn a_body_that_does_not_sum_to_the_headers_root_is_refused() {
+        let mut block = block_of(vec![tx(1), tx(2)]);
+        block.transactions.swap(0, 1);
+        let refused = ChainBlock::decode_cfg(block.encode(), &()).unwrap_err();
+        assert!(
+            refused.to_string().contains("transactions root"),
+            "{refused}"
+        );
+    }
+}

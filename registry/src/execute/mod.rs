@@ -267,10 +267,10 @@ pub fn execute_block(
     Ok(Ok(executed))
 }
 
-/// Assembles a block for a proposer: takes candidates (each with its hash) in order while
-/// the block has room
-/// (`max_txs`, [`MAX_BLOCK_TRANSACTIONS`] and [`MAX_BLOCK_LEN`]), includes each one that
-/// passes against the state so far and drops each one that fails, with its rejection.
+/// Assembles a block for a proposer: takes candidates (each with its hash, as the pool
+/// keeps them) in order while the block has room (`max_txs`, [`MAX_BLOCK_TRANSACTIONS`] and
+/// [`MAX_BLOCK_LEN`]), includes each one that passes against the state so far and drops each
+/// one that fails, with its rejection.
 ///
 /// Candidates after the block is full are not consumed from the iterator. A candidate too
 /// large for the room left, or a second operation on a DID the block already operates on,
