@@ -449,15 +449,7 @@ struct Run {
     work: Arc<Work>,
     range: std::ops::Range<usize>,
     pace: Option<f64>,
-    done: tokio::sync::oneshot::Sender<Result<Ran, CliError>>,
-}
-
-/// What the load thread gives back of a run: when it started, how long it took to the last
-/// answer, and each worker's figures (verified calls, calls refused, when it last sent).
-struct Ran {
-    started: Instant,
-    elapsed: Duration,
-    workers: Vec<(Timeline, u64, Duration)>,
+    done: tokio::sync::oneshot::Sender<Result<Sent, CliError>>,
 }
 
 /// One run of calls: each verified call's timing, the calls refused, and the verifier's CPU.
@@ -469,7 +461,8 @@ pub(super) struct Sent {
     /// When the last call was sent, since the first: with a pace, the pace the calls kept.
     pub last_sent: Duration,
     /// The verifier's CPU over the run, in seconds; `None` when it could not be read whole
-    /// (the verifier gone, or one of its threads ended during the run).
+    /// (the verifier gone, or one of its threads ended during the run). Read by the caller,
+    /// around the load thread's run.
     pub cpu: Option<f64>,
 }
 
@@ -552,23 +545,11 @@ impl Caller {
                 done,
             })
             .map_err(|_| load_thread_stopped())?;
-        let ran = ran.await.map_err(|_| load_thread_stopped())??;
-        let cpu = self
+        let mut sent = ran.await.map_err(|_| load_thread_stopped())??;
+        sent.cpu = self
             .verifier_cpu()
             .zip(cpu_before)
             .and_then(|(after, before)| after.since(&before));
-        let mut sent = Sent {
-            verified: Timeline::new(ran.started),
-            failed: 0,
-            elapsed: ran.elapsed,
-            last_sent: Duration::ZERO,
-            cpu,
-        };
-        for (verified, failed, last_sent) in ran.workers {
-            sent.verified.merge(verified);
-            sent.failed += failed;
-            sent.last_sent = sent.last_sent.max(last_sent);
-        }
         Ok(sent)
     }
 }
@@ -578,14 +559,14 @@ fn load_thread_stopped() -> CliError {
 }
 
 /// One run of calls, on the load thread: `work` at `range` over `connections`, `concurrency`
-/// in flight, at `pace` (see [`Caller::send`]).
+/// in flight, at `pace` (see [`Caller::send`]); the verifier's CPU is left to the caller.
 async fn run_calls(
     connections: &[ProviderClient],
     concurrency: usize,
     work: Arc<Work>,
     range: std::ops::Range<usize>,
     pace: Option<f64>,
-) -> Result<Ran, CliError> {
+) -> Result<Sent, CliError> {
     let started = Instant::now();
     let first = range.start;
     let workers = drive(
@@ -613,14 +594,19 @@ async fn run_calls(
         },
     )
     .await?;
-    Ok(Ran {
-        started,
+    let mut sent = Sent {
+        verified: Timeline::new(started),
+        failed: 0,
         elapsed: started.elapsed(),
-        workers: workers
-            .into_iter()
-            .map(|(_, verified, failed, last_sent)| (verified, failed, last_sent))
-            .collect(),
-    })
+        last_sent: Duration::ZERO,
+        cpu: None,
+    };
+    for (_, verified, failed, last_sent) in workers {
+        sent.verified.merge(verified);
+        sent.failed += failed;
+        sent.last_sent = sent.last_sent.max(last_sent);
+    }
+    Ok(sent)
 }
 
 /// Runs `call` for every index below `count` on `workers` tasks, each taking the next index
