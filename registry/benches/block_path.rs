@@ -154,10 +154,7 @@ fn run(store: &Store, signed: &[Vec<u8>], per_block: usize) -> Spent {
             governance: &governance,
             signatures: &memo,
         };
-        let staged = store
-            .stage_hashed(&[], &ctx, &txs, &tx_hashes)
-            .unwrap()
-            .unwrap();
+        let staged = store.stage(&[], &ctx, &txs, &tx_hashes).unwrap().unwrap();
         spent.stage += t.elapsed();
 
         // The block as it arrived, its root worked out once, above.

@@ -9,7 +9,7 @@ mod execute_support;
 use std::path::Path;
 
 use commonware_codec::Encode as _;
-use execute_support::{Council, Holder, block_on, genesis_header};
+use execute_support::{Council, Holder, block_on, genesis_header, hashes};
 use realdid_registry::RegistryError;
 use realdid_registry::error::Fault;
 use realdid_registry::execute::BlockContext;
@@ -44,7 +44,10 @@ fn populated() -> tempfile::TempDir {
             governance: &council.governance,
             signatures: &council.signatures,
         };
-        let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
+        let staged = store
+            .stage(&[], &ctx, &txs, &hashes(&txs))
+            .unwrap()
+            .unwrap();
         let block = block_on(finalized.block_hash, &staged, txs, ctx.timestamp_ms);
         store.commit(&block, &staged, b"cert", 0).unwrap();
     }

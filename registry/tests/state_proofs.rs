@@ -7,7 +7,7 @@ mod execute_support;
 use std::sync::OnceLock;
 
 use commonware_codec::Encode as _;
-use execute_support::{Council, Holder, block_on, genesis_header};
+use execute_support::{Council, Holder, block_on, genesis_header, hashes};
 use proptest::prelude::*;
 use realdid_core::codec::StateRoot;
 use realdid_core::did::RealDid;
@@ -46,7 +46,10 @@ fn cases() -> &'static Vec<Case> {
             governance: &council.governance,
             signatures: &council.signatures,
         };
-        let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
+        let staged = store
+            .stage(&[], &ctx, &txs, &hashes(&txs))
+            .unwrap()
+            .unwrap();
         let block = block_on(genesis.block_hash, &staged, txs, ctx.timestamp_ms);
         store.commit(&block, &staged, b"cert", 0).unwrap();
         let root = block.header.state_root;

@@ -7,7 +7,7 @@ mod execute_support;
 use std::sync::Arc;
 
 use commonware_codec::{Copying, Decode as _};
-use execute_support::{Council, Holder, block_on, genesis_header, hashed};
+use execute_support::{Council, Holder, block_on, genesis_header, hashed, hashes};
 use realdid_core::codec::{Block, BlockHash, Transaction};
 use realdid_registry::RegistryError;
 use realdid_registry::error::Fault;
@@ -40,7 +40,10 @@ fn new_store() -> (tempfile::TempDir, Store) {
 fn commit_next(store: &Store, council: &Council, txs: Vec<Transaction>) -> Block {
     let finalized = store.finalized().unwrap();
     let ctx = ctx(council, finalized.height + 1);
-    let staged = store.stage(&[], &ctx, &txs).unwrap().unwrap();
+    let staged = store
+        .stage(&[], &ctx, &txs, &hashes(&txs))
+        .unwrap()
+        .unwrap();
     let block = block_on(finalized.block_hash, &staged, txs, ctx.timestamp_ms);
     store
         .commit(&block, &staged, b"certificate", ctx.timestamp_ms + 5)
@@ -145,7 +148,7 @@ fn commit_is_idempotent_and_refuses_what_does_not_follow() {
     let txs = blocks.next().unwrap();
     let finalized = store.finalized().unwrap();
     let c1 = ctx(&council, 1);
-    let staged = store.stage(&[], &c1, &txs).unwrap().unwrap();
+    let staged = store.stage(&[], &c1, &txs, &hashes(&txs)).unwrap().unwrap();
     let block = block_on(finalized.block_hash, &staged, txs.clone(), c1.timestamp_ms);
     store.commit(&block, &staged, b"cert", 1).unwrap();
     let after = store.finalized().unwrap();
@@ -165,7 +168,10 @@ fn commit_is_idempotent_and_refuses_what_does_not_follow() {
     // A gap, or a block on another parent, is refused.
     let txs2 = blocks.next().unwrap();
     let c2 = ctx(&council, 2);
-    let staged2 = store.stage(&[], &c2, &txs2).unwrap().unwrap();
+    let staged2 = store
+        .stage(&[], &c2, &txs2, &hashes(&txs2))
+        .unwrap()
+        .unwrap();
     let mut gap = block_on(after.block_hash, &staged2, txs2.clone(), c2.timestamp_ms);
     gap.header.height = 3;
     assert!(matches!(
@@ -218,7 +224,10 @@ fn a_speculative_chain_has_the_roots_of_committing_one_by_one() {
     let mut parent = genesis.block_hash;
     for (i, txs) in blocks.iter().enumerate() {
         let c = ctx(&council, i as u64 + 1);
-        let staged = speculative.stage(&ancestors, &c, txs).unwrap().unwrap();
+        let staged = speculative
+            .stage(&ancestors, &c, txs, &hashes(txs))
+            .unwrap()
+            .unwrap();
         let block = block_on(parent, &staged, txs.clone(), c.timestamp_ms);
         assert_eq!(block.header, committed[i].header, "block {}", i + 1);
         parent = block.header.hash();
@@ -260,7 +269,10 @@ fn a_speculative_chain_has_the_roots_of_committing_one_by_one() {
     speculative
         .commit(&chain[0], &ancestors[0], b"cert", 1)
         .unwrap();
-    let c4_staged = speculative.stage(&ancestors, &c4, &[]).unwrap().unwrap();
+    let c4_staged = speculative
+        .stage(&ancestors, &c4, &[], &hashes(&[]))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         c4_staged.root, committed[2].header.state_root,
         "an empty block keeps the root"
@@ -346,8 +358,9 @@ fn did_versions_and_times_map_to_heights() {
     let (mut d, create) = Holder::create();
     let update = d.rotate();
     let next = ctx(&council, store.finalized().unwrap().height + 1);
+    let both = [create.clone(), update.clone()];
     let (index, rejection) = store
-        .stage(&[], &next, &[create.clone(), update.clone()])
+        .stage(&[], &next, &both, &hashes(&both))
         .unwrap()
         .unwrap_err();
     assert_eq!((index, rejection.reason), (1, RejectReason::Stale));
@@ -372,8 +385,9 @@ fn an_invalid_block_stages_to_its_rejection() {
     let (mut a, create) = Holder::create();
     let update = a.rotate();
     let c1 = ctx(&council, 1);
+    let both = [update.clone(), create.clone()];
     let (index, rejection) = store
-        .stage(&[], &c1, &[update.clone(), create.clone()])
+        .stage(&[], &c1, &both, &hashes(&both))
         .unwrap()
         .unwrap_err();
     assert_eq!((index, rejection.reason), (0, RejectReason::DidNotFound));
@@ -393,7 +407,7 @@ fn an_invalid_block_stages_to_its_rejection() {
     store.commit(&block, &staged, b"cert", 0).unwrap();
     // A block for the wrong height does not stage.
     assert!(matches!(
-        store.stage(&[], &c1, &[]),
+        store.stage(&[], &c1, &[], &hashes(&[])),
         Err(RegistryError::InvalidRequest { .. })
     ));
 }
@@ -406,7 +420,7 @@ fn blocks_finalized_as_ancestors_have_no_certificate_of_their_own() {
     for (i, txs) in blocks.into_iter().enumerate() {
         let finalized = store.finalized().unwrap();
         let c = ctx(&council, finalized.height + 1);
-        let staged = store.stage(&[], &c, &txs).unwrap().unwrap();
+        let staged = store.stage(&[], &c, &txs, &hashes(&txs)).unwrap().unwrap();
         let block = block_on(finalized.block_hash, &staged, txs, c.timestamp_ms);
         // Only the last block comes with a certificate; the first two are its ancestors.
         let certificate: &[u8] = if i == 2 { b"cert-3" } else { b"" };
@@ -437,7 +451,7 @@ fn the_newest_certified_block_is_remembered_across_a_reopen() {
     for (i, txs) in blocks.into_iter().enumerate() {
         let finalized = store.finalized().unwrap();
         let c = ctx(&council, finalized.height + 1);
-        let staged = store.stage(&[], &c, &txs).unwrap().unwrap();
+        let staged = store.stage(&[], &c, &txs, &hashes(&txs)).unwrap().unwrap();
         let block = block_on(finalized.block_hash, &staged, txs, c.timestamp_ms);
         let certificate: &[u8] = match i {
             0 => b"cert-1",

@@ -212,14 +212,14 @@ impl Shared {
         // the leader had not gossiped yet) are checked together; if one is bad, the block is
         // run again with single checks, which say which transaction fails.
         let deferred = self.signatures.deferred();
-        let mut outcome = self.store.stage_hashed(
+        let mut outcome = self.store.stage(
             ancestors,
             &self.context(&block.header, &deferred),
             &block.transactions,
             tx_hashes,
         )?;
         if !deferred.settle() {
-            outcome = self.store.stage_hashed(
+            outcome = self.store.stage(
                 ancestors,
                 &self.context(&block.header, &self.signatures),
                 &block.transactions,

@@ -564,21 +564,10 @@ impl Store {
     }
 
     /// Executes a proposed block on the state after `ancestors` and computes its state root,
-    /// without writing anything. Returns the index and rejection of the first invalid
-    /// transaction if the block is invalid.
+    /// without writing anything. `tx_hashes` are the transactions' hashes, in order, as the
+    /// block carries them from its decoding. Returns the index and rejection of the first
+    /// invalid transaction if the block is invalid.
     pub fn stage(
-        &self,
-        ancestors: &[Arc<Staged>],
-        ctx: &BlockContext<'_>,
-        txs: &[Transaction],
-    ) -> Result<Result<Staged, (usize, Rejection)>, RegistryError> {
-        let tx_hashes: Vec<TxHash> = txs.iter().map(Transaction::hash).collect();
-        self.stage_hashed(ancestors, ctx, txs, &tx_hashes)
-    }
-
-    /// [`Store::stage`] for a caller that holds the transactions' hashes already, in order
-    /// (a node, from the block's decoding).
-    pub fn stage_hashed(
         &self,
         ancestors: &[Arc<Staged>],
         ctx: &BlockContext<'_>,
