@@ -161,6 +161,7 @@ fn one_run(args: &AllArgs, n: usize) -> Result<Run, CliError> {
             dir: dir.clone(),
             verifications: args.verifications,
             concurrency: 64,
+            connections: 2,
             credentials: 32,
             first_seen: args.first_seen,
             js_modules: args.js_modules.clone(),

@@ -57,6 +57,14 @@ pub struct VerifierBenchArgs {
     /// Requests in flight.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Connections the calls in flight are spread over: at least this many, and at least
+    /// enough that none carries more calls than the verifier takes from one connection. The
+    /// verifier serves each HTTP/2 connection on one task (its TLS, framing and headers, one
+    /// call after another), so a single connection carrying every call leaves a core idle
+    /// while that task catches up, as one busy provider's single connection would
+    /// (docs/PERFORMANCE.md, "Verifier: where the time goes").
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
     /// Distinct credentials presented again and again (one DID each).
     #[arg(long, default_value_t = 32)]
     pub credentials: usize,
@@ -136,11 +144,12 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         layout,
     });
     println!(
-        "realdid bench verifier: {} verifications of {} credentials, then {} first-seen, at {} in flight against {} (requests in {})",
+        "realdid bench verifier: {} verifications of {} credentials, then {} first-seen, at {} in flight over {} connections to {} (requests in {})",
         args.verifications,
         args.credentials,
         args.first_seen,
         args.concurrency,
+        connection_count(args.concurrency, args.connections),
         devnet.verifier_endpoint,
         if verifier_config.redis_url.is_some() {
             "Redis"
@@ -186,7 +195,7 @@ pub async fn run(args: VerifierBenchArgs) -> Result<VerifierFigures, CliError> {
         requests(&devnet, &provider, &holders, newcomers.len(), expiry).await?
     };
 
-    let caller = Caller::connect(&devnet, args.concurrency).await?;
+    let caller = Caller::connect(&devnet, args.concurrency, args.connections).await?;
     println!(
         "  verifying presentations of {} credentials, again and again …",
         holders.len()
@@ -483,7 +492,11 @@ impl Sent {
 
 impl Caller {
     /// Starts the load thread and connects it to the verifier; returns once connected.
-    async fn connect(devnet: &Devnet, concurrency: usize) -> Result<Caller, CliError> {
+    async fn connect(
+        devnet: &Devnet,
+        concurrency: usize,
+        connections_asked: usize,
+    ) -> Result<Caller, CliError> {
         let (endpoint, token, tls) = (
             devnet.verifier_endpoint.clone(),
             devnet.token.clone(),
@@ -495,7 +508,7 @@ impl Caller {
         // command's runtime would keep its connection's tasks there.
         tokio::spawn(on_one_thread(move || async move {
             let mut connections = Vec::new();
-            for _ in 0..concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION) {
+            for _ in 0..connection_count(concurrency, connections_asked) {
                 match ProviderClient::connect_with(endpoint.clone(), &token, &tls).await {
                     Ok(client) => connections.push(client),
                     Err(error) => {
@@ -552,6 +565,14 @@ impl Caller {
             .and_then(|(after, before)| after.since(&before));
         Ok(sent)
     }
+}
+
+/// The connections `concurrency` calls in flight are spread over: `asked`, or more when one
+/// connection would carry more calls than the verifier takes from one.
+fn connection_count(concurrency: usize, asked: usize) -> usize {
+    asked
+        .max(concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION))
+        .max(1)
 }
 
 fn load_thread_stopped() -> CliError {
@@ -815,6 +836,17 @@ mod tests {
             "each call exactly once"
         );
         all.into_iter().map(|(_, t)| t).collect()
+    }
+
+    #[test]
+    fn calls_are_spread_over_the_connections_asked_and_never_over_the_servers_bound() {
+        let bound = realdid_proto::server::MAX_CALLS_PER_CONNECTION;
+        assert_eq!(connection_count(bound, 1), 1);
+        assert_eq!(connection_count(bound, 2), 2);
+        // More calls than one connection may carry need a second even when one is asked.
+        assert_eq!(connection_count(bound + 1, 1), 2);
+        assert_eq!(connection_count(4 * bound, 2), 4);
+        assert_eq!(connection_count(0, 0), 1);
     }
 
     #[test]
