@@ -568,9 +568,11 @@ impl Caller {
 }
 
 /// The connections `concurrency` calls in flight are spread over: `asked`, or more when one
-/// connection would carry more calls than the verifier takes from one.
+/// connection would carry more calls than the verifier takes from one; never more than the
+/// calls (a connection without a call of its own would stay idle).
 fn connection_count(concurrency: usize, asked: usize) -> usize {
     asked
+        .min(concurrency)
         .max(concurrency.div_ceil(realdid_proto::server::MAX_CALLS_PER_CONNECTION))
         .max(1)
 }
@@ -847,6 +849,8 @@ mod tests {
         assert_eq!(connection_count(bound + 1, 1), 2);
         assert_eq!(connection_count(4 * bound, 2), 4);
         assert_eq!(connection_count(0, 0), 1);
+        // No more connections than calls.
+        assert_eq!(connection_count(4, 1_000), 4);
     }
 
     #[test]
